@@ -1,0 +1,96 @@
+// The job configuration: every parameter of the one Tally job (source, watermarks, the five
+// aggregations, runtime, output), loaded from a TOML file. Defaults are the documented ones.
+#pragma once
+
+#include "event/codec.h"
+#include "source/generator.h"
+#include "util/status.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tally {
+
+struct WatermarkConfig {
+    enum class Strategy { Fixed, Adaptive };
+    Strategy strategy = Strategy::Fixed;
+    int64_t boundMs = 5000;          // fixed out-of-orderness bound (also the adaptive start value)
+    double adaptiveQuantile = 0.99;  // adaptive: bound follows this quantile of observed lateness
+    int64_t adaptiveMinMs = 1000;    // adaptive clamp, lower end
+    int64_t adaptiveMaxMs = 60000;   // adaptive clamp, upper end
+    int64_t idleTimeoutMs = 10000;   // a partition silent this long (processing time) stops
+                                     // holding the job watermark back; 0 = never idle
+};
+
+struct LikesPerPostConfig {
+    int64_t windowMs = 60000; // tumbling window, default 1 min
+};
+
+struct TrendingHourlyConfig {
+    int64_t windowMs = 3600000; // tumbling window, default 1 h
+    int topK = 100;             // posts kept per window, default 100
+};
+
+struct LikesByRegionConfig {
+    std::vector<int64_t> windowsMs = {60000, 3600000}; // tumbling windows, default 1 min and 1 h
+};
+
+struct LikeVelocityConfig {
+    int64_t sizeMs = 900000;      // sliding window size, default 15 min
+    int64_t slideMs = 60000;      // slide (= pane) length, default 1 min
+    double minPerMinute = 1.0;    // a post is reported when its rate reaches this (likes/min)
+    double viralPerMinute = 100;  // "viral" flag threshold (likes/min)
+};
+
+struct SpamSuspectsConfig {
+    int64_t sizeMs = 10000;          // sliding window size, default 10 s
+    int64_t slideMs = 1000;          // slide (= pane) length, default 1 s
+    int64_t threshold = 50;          // flag at this many likes in one window
+    int64_t minLikes = 10;           // the baseline rule needs at least this many likes ...
+    double baselineFactor = 10;      // ... and this many times the user's own baseline
+    int64_t baselineBucketMs = 60000;// baseline = user's likes per window length, averaged over
+    int baselineBuckets = 5;         // this many closed buckets before the window (see DESIGN)
+};
+
+struct RuntimeConfig {
+    int parallelism = 2;             // worker tasks P, 1..128
+    int batchSize = 4096;            // records per source poll
+    int queueCapacity = 64;          // batches per bounded queue between stages
+    int64_t allowedLatenessMs = 60000; // windows accept late updates this long after firing
+};
+
+struct SourceConfig {
+    enum class Type { Generator };
+    Type type = Type::Generator;
+    GeneratorConfig generator;
+    DecodeLimits limits;
+};
+
+struct OutputConfig {
+    enum class Type { Sqlite, None };
+    Type type = Type::Sqlite;
+    std::string sqlitePath = "tally.db";
+};
+
+struct JobConfig {
+    SourceConfig source;
+    WatermarkConfig watermark;
+    RuntimeConfig runtime;
+    LikesPerPostConfig likesPerPost;
+    TrendingHourlyConfig trendingHourly;
+    LikesByRegionConfig likesByRegion;
+    LikeVelocityConfig likeVelocity;
+    SpamSuspectsConfig spamSuspects;
+    OutputConfig output;
+
+    // Checks cross-field rules (positive sizes, slide divides size, ...). The message names the key.
+    Status validate() const;
+};
+
+// Parses TOML text. Unknown keys, wrong types and invalid values are rejected with the key, the
+// line and the reason, e.g. "line 12: runtime.parallelism: must be between 1 and 128 (got 0)".
+Result<JobConfig> parseJobConfig(std::string_view tomlText, std::string_view sourceName = "config");
+Result<JobConfig> loadJobConfig(const std::string &path);
+
+} // namespace tally

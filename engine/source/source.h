@@ -1,0 +1,57 @@
+// A Source delivers like records to the engine, one partition's batch at a time: either decoded
+// LikeEvents (the generator's fast path) or serialized records that the engine decodes.
+#pragma once
+
+#include "event/like_event.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tally {
+
+// Serialized records packed into one buffer, so a batch costs two allocations, not one per record.
+class RawRecords {
+public:
+    void clear() { m_data.clear(); m_ends.clear(); }
+    void append(std::string_view record) { m_data.append(record); m_ends.push_back(m_data.size()); }
+    size_t size() const { return m_ends.size(); }
+    bool empty() const { return m_ends.empty(); }
+    std::string_view at(size_t i) const
+    {
+        const size_t begin = i == 0 ? 0 : m_ends[i - 1];
+        return std::string_view(m_data).substr(begin, m_ends[i] - begin);
+    }
+
+private:
+    std::string m_data;
+    std::vector<size_t> m_ends;
+};
+
+struct SourceBatch {
+    int partition = 0;
+    int64_t firstOffset = 0;       // position of the batch's first record in its partition
+    std::vector<LikeEvent> events; // decoded records (if the source decodes itself)
+    RawRecords records;            // serialized records, decoded by the engine
+    size_t size() const { return events.size() + records.size(); }
+    void clear() { events.clear(); records.clear(); }
+};
+
+class Source {
+public:
+    enum class PollStatus {
+        Data, // batch holds records
+        Idle, // nothing available right now; poll again later
+        End   // bounded input exhausted: no partition will deliver again
+    };
+
+    virtual ~Source() = default;
+    virtual int partitionCount() const = 0;
+    // Clears `batch` and fills it with up to maxRecords records of a single partition.
+    // Called from the engine's source thread only.
+    virtual PollStatus poll(SourceBatch &batch, size_t maxRecords) = 0;
+};
+
+} // namespace tally
