@@ -39,16 +39,16 @@ struct LikesByRegionConfig {
 struct LikeVelocityConfig {
     int64_t sizeMs = 900000;      // sliding window size, default 15 min
     int64_t slideMs = 60000;      // slide (= pane) length, default 1 min
-    double minPerMinute = 1.0;    // a post is reported when its rate reaches this (likes/min)
+    double minPerMinute = 1.0;    // a post is reported when its rate reaches this (likes/min, > 0)
     double viralPerMinute = 100;  // "viral" flag threshold (likes/min)
 };
 
 struct SpamSuspectsConfig {
     int64_t sizeMs = 10000;          // sliding window size, default 10 s
     int64_t slideMs = 1000;          // slide (= pane) length, default 1 s
-    int64_t threshold = 50;          // flag at this many likes in one window
+    int64_t threshold = 20;          // flag at this many likes in one window
     int64_t minLikes = 10;           // the baseline rule needs at least this many likes ...
-    double baselineFactor = 10;      // ... and this many times the user's own baseline
+    double baselineFactor = 5;       // ... and this many times the user's own baseline
     int64_t baselineBucketMs = 60000;// baseline = user's likes per window length, averaged over
     int baselineBuckets = 5;         // this many closed buckets before the window (see DESIGN)
 };

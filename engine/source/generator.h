@@ -22,8 +22,8 @@ struct GeneratorConfig {
     uint64_t posts = 100000;         // distinct posts, ids 1..posts
     double postSkew = 1.1;           // Zipf exponent over posts (> 0)
     uint64_t users = 1000000;        // distinct users, ids 1..users
-    double spamUserFraction = 0.0005;// share of users that are spammers
-    double spamShare = 0.01;         // share of all events produced by spammers
+    double spamUserFraction = 0.00005; // share of users that are spammers (50 of 1M)
+    double spamShare = 0.02;         // share of all events produced by spammers
     double unlikeFraction = 0.05;    // share of events that are unlikes
     double regionSkew = 1.2;         // Zipf exponent over the built-in region list
     double v2Fraction = 0.5;         // share of events in schema v2 (those carry a device type)
@@ -54,8 +54,16 @@ public:
 
     const GeneratorConfig &config() const;
     uint64_t generated() const; // events generated so far (delivered or still in flight)
+    uint64_t corrupted() const; // serialized records delivered corrupted (malformedFraction)
 
-    // Partition an event is delivered on (the Kafka default: hash of the post id).
+    // Ground truth for checks: the celebrity post of burst k (k >= 1; bursts start at
+    // startTimeMs + k * burstEveryMs), and whether a user id is one of the spam users.
+    uint64_t burstPost(int64_t burst) const;
+    bool isSpamUser(uint64_t userId) const;
+
+    // Partition an event is delivered on (as Kafka's default partitioner: a stable hash of the
+    // key, the post id). `partitions` counts the partitions that receive events, i.e. the
+    // configured ones minus the silent ones.
     static int partitionFor(uint64_t postId, int partitions);
 
 private:

@@ -1,0 +1,87 @@
+// Ingest is the source side of the job, run by the source thread: it decodes and validates
+// records, advances per-partition watermarks, classifies late events, and pre-aggregates events
+// per key family and slot before they cross threads, so a celebrity post at 500K likes/s becomes
+// a few records per batch instead of 500K.
+#pragma once
+
+#include "config/job_config.h"
+#include "event/codec.h"
+#include "sink/output.h"
+#include "source/source.h"
+#include "time/watermark.h"
+#include "window/aggregations.h"
+
+#include <absl/container/flat_hash_map.h>
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+namespace tally {
+
+// What the source sends one task per batch. Records were combined at `watermarkBefore`; the task
+// applies them at that watermark and then advances to watermarkAfter.
+struct TaskBatch {
+    std::array<std::vector<PaneDelta>, kKeyFamilyCount> records;
+    int64_t watermarkBefore = 0;
+    int64_t watermarkAfter = 0;
+    bool endOfInput = false;
+};
+
+// Per-batch counts for metrics, reset by takeCounts().
+struct IngestCounts {
+    uint64_t records = 0;
+    uint64_t events = 0;
+    std::array<uint64_t, kRejectReasonCount> rejected{};
+    std::vector<uint64_t> late;    // per aggregationWindows() entry
+    std::vector<uint64_t> dropped; // per aggregationWindows() entry
+};
+
+// Not thread-safe: owned by the source thread.
+class Ingest {
+public:
+    Ingest(const JobConfig &config, int partitions, const Clock &clock);
+
+    // Decodes (if needed) and combines one polled batch. Rejected records become dead letters;
+    // events later than the allowed lateness become late events.
+    void add(const SourceBatch &batch, std::vector<DeadLetter> &deadLetters, std::vector<LateEvent> &lateEvents);
+    // Events of the last add(), decoded (for observers and tests).
+    const std::vector<LikeEvent> &lastEvents() const { return m_events; }
+
+    // Recomputes the watermark (also with no data: idleness) and moves the combined records into
+    // one TaskBatch per task. Returns false when there is nothing to send (no records, same watermark).
+    bool flush(std::vector<TaskBatch> &perTask, bool endOfInput);
+
+    int64_t watermark() const { return m_watermark; }
+    const WatermarkTracker &watermarks() const { return m_tracker; }
+    const std::vector<AggregationWindow> &windows() const { return m_windows; }
+    IngestCounts takeCounts();
+
+private:
+    void combine(const LikeEvent &e);
+
+    struct SlotKey {
+        uint64_t key;
+        int64_t slot;
+        bool operator==(const SlotKey &) const = default;
+        template <typename H>
+        friend H AbslHashValue(H h, const SlotKey &k) { return H::combine(std::move(h), k.key, k.slot); }
+    };
+
+    int m_parallelism;
+    int64_t m_latenessMs;
+    std::vector<AggregationWindow> m_windows;
+    std::array<int64_t, kKeyFamilyCount> m_slotMs;
+    WatermarkTracker m_tracker;
+    int64_t m_watermark = kMinWatermark;
+    int64_t m_sentWatermark = kMinWatermark;
+    RecordDecoder m_decoder;
+    std::vector<LikeEvent> m_events;
+    std::array<absl::flat_hash_map<SlotKey, PaneDelta>, kKeyFamilyCount> m_combined;
+    IngestCounts m_counts;
+};
+
+// Task that owns `key` of `family` at parallelism p.
+int taskForKey(KeyFamily family, uint64_t key, int parallelism);
+
+} // namespace tally

@@ -1,0 +1,491 @@
+#include "runtime/job.h"
+
+#include "runtime/blocking_queue.h"
+#include "runtime/ingest.h"
+#include "runtime/trending_merger.h"
+#include "time/watermark.h"
+#include "window/aggregations.h"
+
+#include <absl/container/flat_hash_map.h>
+#include <absl/container/flat_hash_set.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <tuple>
+
+namespace tally {
+
+namespace {
+
+using SteadyTime = std::chrono::steady_clock;
+
+uint64_t nanosSince(SteadyTime::time_point t0)
+{
+    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(SteadyTime::now() - t0).count());
+}
+
+// What a task (or the source, task == -1) sends the output stage.
+struct OutputMessage {
+    int task = -1;
+    std::vector<OutputRow> rows;
+    std::vector<TopKUpdate> topK;
+    std::vector<DeadLetter> deadLetters;
+    std::vector<LateEvent> lateEvents;
+    int64_t watermark = kMinWatermark;
+    bool endOfInput = false;
+};
+
+// Busy, idle and backpressured time of one operator, as Flink reports them.
+struct OperatorTimes {
+    Counter *busyNs = nullptr;
+    Counter *idleNs = nullptr;
+    Counter *backpressuredNs = nullptr;
+
+    OperatorTimes(MetricsRegistry &m, const std::string &name)
+    {
+        const Labels l{{"operator", name}};
+        busyNs = &m.counter("tally_operator_busy_nanoseconds_total", l, "Time the operator spent working");
+        idleNs = &m.counter("tally_operator_idle_nanoseconds_total", l, "Time the operator waited for input");
+        backpressuredNs = &m.counter("tally_operator_backpressured_nanoseconds_total", l,
+                                     "Time the operator was blocked by a full downstream queue");
+    }
+};
+
+struct ControlRequest {
+    ControlCommand command;
+    std::promise<Status> done;
+};
+
+} // namespace
+
+std::string_view jobStateName(JobStatus::State s)
+{
+    static constexpr std::string_view kNames[] = {"created", "running", "paused", "finished", "failed"};
+    return kNames[static_cast<size_t>(s)];
+}
+
+struct Job::Impl {
+    JobConfig config;
+    std::unique_ptr<Source> source;
+    std::unique_ptr<OutputSink> sink;
+    MetricsRegistry &metrics;
+    const Clock &clock;
+    const int parallelism;
+    ArrivalObserver observer;
+
+    std::vector<std::unique_ptr<BlockingQueue<TaskBatch>>> taskQueues;
+    BlockingQueue<OutputMessage> outputQueue;
+    std::vector<std::thread> threads;
+
+    std::atomic<bool> stopRequested{false};
+    std::atomic<bool> paused{false};
+    std::atomic<JobStatus::State> state{JobStatus::State::Created};
+    mutable std::mutex mutex; // guards controlQueue, error, topPosts*, finished
+    std::condition_variable finishedCv;
+    bool done = false;
+    bool sourceDone = false;
+    std::string error;
+    std::deque<ControlRequest> controlQueue;
+    int64_t topPostsWindowStart = kMinWatermark;
+    std::vector<KeyValue> topPosts;
+
+    // Metrics
+    Counter &recordsIn;
+    Counter &eventsIn;
+    Counter &rowsOut;
+    Counter &windowsFired;
+    Counter &deadLettersTotal;
+    Counter &lateTotal;
+    Counter &droppedTotal;
+    Gauge &watermarkGauge;
+    Gauge &skewGauge;
+    Gauge &boundGauge;
+    Counter &sinkErrors;
+    Histogram &sinkLatencyUs;
+    std::vector<Counter *> rejectedByReason;
+    std::vector<Counter *> lateByWindow, droppedByWindow;
+    std::vector<Counter *> partitionRecords;
+    std::vector<Gauge *> partitionWatermark, partitionIdle;
+    std::vector<Counter *> rowsByAggregation;
+    std::vector<Gauge *> stateEntries;
+
+    Impl(JobConfig cfg, std::unique_ptr<Source> src, std::unique_ptr<OutputSink> snk, MetricsRegistry &m, const Clock &c)
+        : config(std::move(cfg)), source(std::move(src)), sink(std::move(snk)), metrics(m), clock(c),
+          parallelism(config.runtime.parallelism),
+          outputQueue(static_cast<size_t>(config.runtime.queueCapacity) * static_cast<size_t>(parallelism + 1)),
+          recordsIn(m.counter("tally_source_records_total", {}, "Records polled from the source")),
+          eventsIn(m.counter("tally_events_total", {}, "Records decoded into like events")),
+          rowsOut(m.counter("tally_output_rows_total", {}, "Window result rows written")),
+          windowsFired(m.counter("tally_windows_fired_total", {}, "Distinct windows that produced results")),
+          deadLettersTotal(m.counter("tally_dead_letters_total", {}, "Records sent to the dead-letter output")),
+          lateTotal(m.counter("tally_late_events_total", {}, "Events that re-fired a window (within allowed lateness)")),
+          droppedTotal(m.counter("tally_dropped_events_total", {}, "Events later than the allowed lateness")),
+          watermarkGauge(m.gauge("tally_watermark_ms", {}, "Job watermark (event time, ms since epoch)")),
+          skewGauge(m.gauge("tally_watermark_skew_ms", {}, "Max minus min partition watermark")),
+          boundGauge(m.gauge("tally_watermark_bound_ms", {}, "Current out-of-orderness bound")),
+          sinkErrors(m.counter("tally_sink_errors_total", {}, "Failed sink writes (retried)")),
+          sinkLatencyUs(m.histogram("tally_sink_write_latency_us", {}, "Sink write latency per batch"))
+    {
+        for (size_t r = 0; r < kRejectReasonCount; ++r)
+            rejectedByReason.push_back(&m.counter("tally_rejected_records_total",
+                                                  {{"reason", std::string(rejectReasonName(static_cast<RejectReason>(r)))}},
+                                                  "Records rejected by decoding, by reason"));
+        for (const auto &w : aggregationWindows(config)) {
+            const Labels l{{"aggregation", std::string(aggregationName(w.aggregation))},
+                           {"window_ms", std::to_string(w.spec.sizeMs)}};
+            lateByWindow.push_back(&m.counter("tally_window_late_events_total", l, "Late events per window"));
+            droppedByWindow.push_back(&m.counter("tally_window_dropped_events_total", l, "Dropped late events per window"));
+        }
+        for (int p = 0; p < source->partitionCount(); ++p) {
+            const Labels l{{"partition", std::to_string(p)}};
+            partitionRecords.push_back(&m.counter("tally_partition_records_total", l, "Records polled per partition"));
+            partitionWatermark.push_back(&m.gauge("tally_partition_watermark_ms", l, "Watermark per partition"));
+            partitionIdle.push_back(&m.gauge("tally_partition_idle", l, "1 if the partition is idle"));
+        }
+        for (size_t a = 0; a < kAggregationCount; ++a)
+            rowsByAggregation.push_back(&m.counter("tally_aggregation_rows_total",
+                                                   {{"aggregation", std::string(aggregationName(static_cast<Aggregation>(a)))}},
+                                                   "Result rows per aggregation"));
+        for (int t = 0; t < parallelism; ++t) {
+            taskQueues.push_back(std::make_unique<BlockingQueue<TaskBatch>>(static_cast<size_t>(config.runtime.queueCapacity)));
+            stateEntries.push_back(&m.gauge("tally_state_entries", {{"task", std::to_string(t)}}, "Keyed state entries per task"));
+        }
+    }
+
+    void fail(const std::string &message)
+    {
+        std::lock_guard lock(mutex);
+        if (error.empty())
+            error = message;
+        state = JobStatus::State::Failed;
+    }
+
+    void handleControl()
+    {
+        std::deque<ControlRequest> requests;
+        {
+            std::lock_guard lock(mutex);
+            requests.swap(controlQueue);
+        }
+        for (auto &r : requests) {
+            switch (r.command) {
+            case ControlCommand::PauseSource:
+                paused = true;
+                state = JobStatus::State::Paused;
+                break;
+            case ControlCommand::ResumeSource:
+                paused = false;
+                state = JobStatus::State::Running;
+                break;
+            }
+            r.done.set_value(Status::ok());
+        }
+    }
+
+    void publishIngestMetrics(Ingest &ingest)
+    {
+        IngestCounts c = ingest.takeCounts();
+        recordsIn.add(c.records);
+        eventsIn.add(c.events);
+        uint64_t rejected = 0;
+        for (size_t r = 0; r < kRejectReasonCount; ++r) {
+            rejectedByReason[r]->add(c.rejected[r]);
+            rejected += c.rejected[r];
+        }
+        deadLettersTotal.add(rejected);
+        for (size_t i = 0; i < c.late.size(); ++i) {
+            lateByWindow[i]->add(c.late[i]);
+            droppedByWindow[i]->add(c.dropped[i]);
+            lateTotal.add(c.late[i]);
+            droppedTotal.add(c.dropped[i]);
+        }
+        const WatermarkTracker &wt = ingest.watermarks();
+        watermarkGauge.set(static_cast<double>(ingest.watermark()));
+        skewGauge.set(static_cast<double>(wt.skewMs()));
+        boundGauge.set(static_cast<double>(wt.boundMs()));
+        for (const auto &p : wt.partitions()) {
+            partitionWatermark[static_cast<size_t>(p.partition)]->set(static_cast<double>(p.watermarkMs));
+            partitionIdle[static_cast<size_t>(p.partition)]->set(p.idle ? 1 : 0);
+        }
+    }
+
+    void runSource()
+    {
+        OperatorTimes times(metrics, "source");
+        Ingest ingest(config, source->partitionCount(), clock);
+        SourceBatch batch;
+        std::vector<TaskBatch> perTask;
+        const auto maxRecords = static_cast<size_t>(config.runtime.batchSize);
+        bool end = false;
+        while (!end) {
+            handleControl();
+            if (stopRequested) {
+                end = true;
+            } else if (paused) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(5));
+                times.idleNs->add(5'000'000);
+                continue;
+            }
+            auto t0 = SteadyTime::now();
+            OutputMessage side;
+            if (!end) {
+                const Source::PollStatus ps = source->poll(batch, maxRecords);
+                if (ps == Source::PollStatus::End) {
+                    end = true;
+                } else if (ps == Source::PollStatus::Data) {
+                    partitionRecords[static_cast<size_t>(batch.partition)]->add(batch.size());
+                    ingest.add(batch, side.deadLetters, side.lateEvents);
+                    if (observer)
+                        observer(batch.partition, ingest.lastEvents(), ingest.watermark());
+                } else {
+                    times.busyNs->add(nanosSince(t0));
+                    t0 = SteadyTime::now();
+                    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+                    times.idleNs->add(nanosSince(t0));
+                    t0 = SteadyTime::now();
+                }
+            }
+            const bool send = ingest.flush(perTask, end);
+            publishIngestMetrics(ingest);
+            uint64_t blocked = 0;
+            if (!side.deadLetters.empty() || !side.lateEvents.empty())
+                outputQueue.push(std::move(side), &blocked);
+            if (send) {
+                for (int t = 0; t < parallelism; ++t)
+                    taskQueues[static_cast<size_t>(t)]->push(std::move(perTask[static_cast<size_t>(t)]), &blocked);
+            }
+            times.backpressuredNs->add(blocked);
+            times.busyNs->add(nanosSince(t0) - std::min(blocked, nanosSince(t0)));
+        }
+        std::lock_guard lock(mutex);
+        for (auto &r : controlQueue)
+            r.done.set_value(Status::aborted("the job has stopped"));
+        controlQueue.clear();
+        sourceDone = true;
+    }
+
+    void runTask(int index)
+    {
+        OperatorTimes times(metrics, "window-" + std::to_string(index));
+        TaskAggregations aggregations(config);
+        BlockingQueue<TaskBatch> &in = *taskQueues[static_cast<size_t>(index)];
+        for (;;) {
+            auto t0 = SteadyTime::now();
+            std::optional<TaskBatch> batch = in.pop(std::chrono::milliseconds(100));
+            times.idleNs->add(nanosSince(t0));
+            if (!batch)
+                continue;
+            t0 = SteadyTime::now();
+            OutputMessage out;
+            out.task = index;
+            for (size_t f = 0; f < kKeyFamilyCount; ++f)
+                for (const PaneDelta &d : batch->records[f])
+                    aggregations.apply(static_cast<KeyFamily>(f), d, batch->watermarkBefore);
+            aggregations.finishBatch(batch->watermarkAfter, out.rows, out.topK);
+            stateEntries[static_cast<size_t>(index)]->set(static_cast<double>(aggregations.stateEntries()));
+            out.watermark = batch->watermarkAfter;
+            out.endOfInput = batch->endOfInput;
+            uint64_t blocked = 0;
+            outputQueue.push(std::move(out), &blocked);
+            times.backpressuredNs->add(blocked);
+            times.busyNs->add(nanosSince(t0) - std::min(blocked, nanosSince(t0)));
+            if (batch->endOfInput)
+                return;
+        }
+    }
+
+    void noteTopPosts(const std::vector<OutputRow> &rows)
+    {
+        std::lock_guard lock(mutex);
+        for (const OutputRow &r : rows) {
+            if (r.aggregation != Aggregation::LikesPerPost)
+                continue;
+            if (r.windowStartMs > topPostsWindowStart) {
+                topPostsWindowStart = r.windowStartMs;
+                topPosts.clear();
+            }
+            if (r.windowStartMs == topPostsWindowStart) {
+                auto it = std::find_if(topPosts.begin(), topPosts.end(), [&](const KeyValue &kv) { return kv.first == r.key; });
+                if (it != topPosts.end())
+                    it->second = r.value;
+                else
+                    topPosts.emplace_back(r.key, r.value);
+                keepTopK(topPosts, 10);
+            }
+        }
+    }
+
+    // Writes with retries: a sink error must never lose results or stop the job.
+    template <typename Write>
+    void writeWithRetry(Write &&write)
+    {
+        if (!sink)
+            return;
+        for (int attempt = 0;; ++attempt) {
+            const auto t0 = SteadyTime::now();
+            Status s = write();
+            sinkLatencyUs.record(nanosSince(t0) / 1000);
+            if (s.isOk())
+                return;
+            sinkErrors.add();
+            if (attempt == 0 || attempt % 10 == 0)
+                fprintf(stderr, "tally: sink write failed (attempt %d), retrying: %s\n", attempt + 1, s.toString().c_str());
+            std::this_thread::sleep_for(std::chrono::milliseconds(std::min(1000, 10 << std::min(attempt, 6))));
+        }
+    }
+
+    void runOutput()
+    {
+        OperatorTimes times(metrics, "output");
+        TrendingMerger merger(parallelism, static_cast<size_t>(config.trendingHourly.topK), config.runtime.allowedLatenessMs);
+        std::vector<int64_t> taskWatermarks(static_cast<size_t>(parallelism), kMinWatermark);
+        absl::flat_hash_set<std::tuple<Aggregation, int64_t, int64_t>> firedWindows;
+        int64_t maxWindowMs = 0;
+        for (const auto &w : aggregationWindows(config))
+            maxWindowMs = std::max(maxWindowMs, w.spec.sizeMs);
+        int ended = 0;
+        while (ended < parallelism) {
+            auto t0 = SteadyTime::now();
+            std::optional<OutputMessage> msg = outputQueue.pop(std::chrono::milliseconds(100));
+            times.idleNs->add(nanosSince(t0));
+            if (!msg)
+                continue;
+            t0 = SteadyTime::now();
+            if (!msg->deadLetters.empty())
+                writeWithRetry([&] { return sink->writeDeadLetters(msg->deadLetters); });
+            if (!msg->lateEvents.empty())
+                writeWithRetry([&] { return sink->writeLateEvents(msg->lateEvents); });
+            if (msg->task >= 0) {
+                std::vector<OutputRow> &rows = msg->rows;
+                for (const TopKUpdate &u : msg->topK)
+                    merger.update(msg->task, u, rows);
+                taskWatermarks[static_cast<size_t>(msg->task)] = msg->watermark;
+                const int64_t minWatermark = *std::min_element(taskWatermarks.begin(), taskWatermarks.end());
+                merger.expire(minWatermark);
+                for (const OutputRow &r : rows) {
+                    rowsByAggregation[static_cast<size_t>(r.aggregation)]->add();
+                    if (firedWindows.insert({r.aggregation, r.windowStartMs, r.windowEndMs}).second)
+                        windowsFired.add();
+                }
+                // Forget windows that cannot produce rows any more, to keep the set small.
+                absl::erase_if(firedWindows, [&](const auto &w) {
+                    return std::get<2>(w) + config.runtime.allowedLatenessMs + maxWindowMs < minWatermark;
+                });
+                rowsOut.add(rows.size());
+                noteTopPosts(rows);
+                if (!rows.empty())
+                    writeWithRetry([&] { return sink->writeRows(rows); });
+                if (msg->endOfInput)
+                    ++ended;
+            }
+            times.busyNs->add(nanosSince(t0));
+        }
+        writeWithRetry([&] { return sink->flush(); });
+    }
+};
+
+Job::Job(JobConfig config, std::unique_ptr<Source> source, std::unique_ptr<OutputSink> sink, MetricsRegistry &metrics,
+         const Clock &clock)
+    : d(std::make_unique<Impl>(std::move(config), std::move(source), std::move(sink), metrics, clock))
+{
+}
+
+Job::~Job()
+{
+    if (!d->threads.empty()) {
+        requestStop();
+        for (auto &t : d->threads)
+            if (t.joinable())
+                t.join();
+    }
+}
+
+void Job::setArrivalObserver(ArrivalObserver observer) { d->observer = std::move(observer); }
+
+Status Job::start()
+{
+    if (Status s = d->config.validate(); !s.isOk())
+        return s;
+    if (d->state != JobStatus::State::Created)
+        return Status::invalidArgument("job already started");
+    d->state = JobStatus::State::Running;
+    d->threads.emplace_back([this] { d->runOutput(); });
+    for (int t = 0; t < d->parallelism; ++t)
+        d->threads.emplace_back([this, t] { d->runTask(t); });
+    d->threads.emplace_back([this] { d->runSource(); });
+    // A watcher marks the job finished once every stage has returned.
+    std::thread watcher([this, workers = std::move(d->threads)]() mutable {
+        for (auto &t : workers)
+            t.join();
+        std::lock_guard lock(d->mutex);
+        d->done = true;
+        if (d->state != JobStatus::State::Failed)
+            d->state = JobStatus::State::Finished;
+        d->finishedCv.notify_all();
+    });
+    d->threads.clear();
+    d->threads.push_back(std::move(watcher));
+    return Status::ok();
+}
+
+void Job::requestStop() { d->stopRequested = true; }
+
+Status Job::waitFinished()
+{
+    {
+        std::unique_lock lock(d->mutex);
+        d->finishedCv.wait(lock, [&] { return d->done; });
+    }
+    for (auto &t : d->threads)
+        if (t.joinable())
+            t.join();
+    std::lock_guard lock(d->mutex);
+    return d->error.empty() ? Status::ok() : Status::internal(d->error);
+}
+
+bool Job::finished() const
+{
+    std::lock_guard lock(d->mutex);
+    return d->done;
+}
+
+std::future<Status> Job::submit(ControlCommand command)
+{
+    std::lock_guard lock(d->mutex);
+    if (d->sourceDone) {
+        std::promise<Status> p;
+        p.set_value(Status::aborted("the job has stopped"));
+        return p.get_future();
+    }
+    d->controlQueue.push_back({command, {}});
+    return d->controlQueue.back().done.get_future();
+}
+
+JobStatus Job::status() const
+{
+    JobStatus s;
+    s.state = d->state;
+    s.recordsIn = d->recordsIn.value();
+    s.eventsIn = d->eventsIn.value();
+    s.deadLetters = d->deadLettersTotal.value();
+    s.lateEvents = d->lateTotal.value();
+    s.droppedEvents = d->droppedTotal.value();
+    s.rowsOut = d->rowsOut.value();
+    s.windowsFired = d->windowsFired.value();
+    s.watermarkMs = static_cast<int64_t>(d->watermarkGauge.value());
+    s.watermarkSkewMs = static_cast<int64_t>(d->skewGauge.value());
+    std::lock_guard lock(d->mutex);
+    s.topPostsWindowStartMs = d->topPostsWindowStart;
+    s.topPosts = d->topPosts;
+    s.error = d->error;
+    return s;
+}
+
+const JobConfig &Job::config() const { return d->config; }
+
+} // namespace tally

@@ -1,0 +1,79 @@
+// A Job is one running Tally pipeline: a source thread (poll, decode, watermarks, pre-aggregation),
+// P window tasks that own key-group ranges, and an output thread that merges trending top-K and
+// writes to the sink, connected by bounded queues.
+#pragma once
+
+#include "config/job_config.h"
+#include "metrics/metrics.h"
+#include "sink/output.h"
+#include "source/source.h"
+#include "time/clock.h"
+#include "util/status.h"
+#include "window/top_k.h"
+
+#include <cstdint>
+#include <functional>
+#include <future>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace tally {
+
+// Commands an operator sends to a running job; they are executed by the source thread between
+// batches, in order. More commands arrive with checkpoints and sinks.
+enum class ControlCommand { PauseSource, ResumeSource };
+
+struct JobStatus {
+    enum class State { Created, Running, Paused, Finished, Failed };
+    State state = State::Created;
+    uint64_t recordsIn = 0;     // records polled from the source
+    uint64_t eventsIn = 0;      // records that decoded into events
+    uint64_t deadLetters = 0;
+    uint64_t lateEvents = 0;    // accepted after their window fired (re-fires), over all windows
+    uint64_t droppedEvents = 0; // later than the allowed lateness, over all windows
+    uint64_t rowsOut = 0;
+    uint64_t windowsFired = 0;  // distinct (aggregation, window) results emitted
+    int64_t watermarkMs = 0;
+    int64_t watermarkSkewMs = 0;
+    // Top posts of the newest likes_per_post window seen by the output stage.
+    int64_t topPostsWindowStartMs = 0;
+    std::vector<KeyValue> topPosts;
+    std::string error;
+};
+
+std::string_view jobStateName(JobStatus::State s);
+
+class Job {
+public:
+    // Sees each polled batch after decoding, with the watermark its events are judged against.
+    // Called on the source thread; for tests and tools.
+    using ArrivalObserver = std::function<void(int partition, const std::vector<LikeEvent> &, int64_t watermark)>;
+
+    // `sink` may be null (results are counted, not stored). `metrics` and `clock` must outlive the job.
+    Job(JobConfig config, std::unique_ptr<Source> source, std::unique_ptr<OutputSink> sink,
+        MetricsRegistry &metrics, const Clock &clock);
+    ~Job(); // stops and joins
+    Job(const Job &) = delete;
+    Job &operator=(const Job &) = delete;
+
+    void setArrivalObserver(ArrivalObserver observer); // before start()
+    Status start();
+
+    // Stops the source and drains: every window fires (as at the end of a bounded input) and all
+    // results reach the sink. Returns immediately; waitFinished() waits.
+    void requestStop();
+    // Blocks until the job finished (bounded input ended, or after requestStop()).
+    Status waitFinished();
+    bool finished() const;
+
+    std::future<Status> submit(ControlCommand command); // thread-safe
+    JobStatus status() const;                           // thread-safe, a value snapshot
+    const JobConfig &config() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> d;
+};
+
+} // namespace tally

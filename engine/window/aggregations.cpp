@@ -1,0 +1,247 @@
+#include "window/aggregations.h"
+
+#include "time/watermark.h"
+
+#include <absl/container/flat_hash_set.h>
+
+#include <cmath>
+#include <numeric>
+
+namespace tally {
+
+std::vector<AggregationWindow> aggregationWindows(const JobConfig &c)
+{
+    std::vector<AggregationWindow> w;
+    w.push_back({Aggregation::LikesPerPost, KeyFamily::Post, {c.likesPerPost.windowMs, c.likesPerPost.windowMs}});
+    w.push_back({Aggregation::TrendingHourly, KeyFamily::Post, {c.trendingHourly.windowMs, c.trendingHourly.windowMs}});
+    for (int64_t size : c.likesByRegion.windowsMs)
+        w.push_back({Aggregation::LikesByRegion, KeyFamily::Region, {size, size}});
+    w.push_back({Aggregation::LikeVelocity, KeyFamily::Post, {c.likeVelocity.sizeMs, c.likeVelocity.slideMs}});
+    w.push_back({Aggregation::SpamSuspects, KeyFamily::User, {c.spamSuspects.sizeMs, c.spamSuspects.slideMs}});
+    return w;
+}
+
+std::array<int64_t, kKeyFamilyCount> familySlotsMs(const JobConfig &c)
+{
+    std::array<int64_t, kKeyFamilyCount> slots{};
+    for (const auto &w : aggregationWindows(c)) {
+        int64_t &s = slots[static_cast<size_t>(w.family)];
+        s = std::gcd(s, std::gcd(w.spec.sizeMs, w.spec.slideMs));
+    }
+    int64_t &user = slots[static_cast<size_t>(KeyFamily::User)];
+    user = std::gcd(user, c.spamSuspects.baselineBucketMs);
+    return slots;
+}
+
+bool isSpamSuspect(const SpamSuspectsConfig &c, int64_t likes, int64_t baselineLikes)
+{
+    if (likes >= c.threshold)
+        return true;
+    // likes / (window length) >= factor * baselineLikes / (buckets * bucket length)
+    return likes >= c.minLikes &&
+           static_cast<double>(likes) * c.baselineBuckets * static_cast<double>(c.baselineBucketMs) >=
+               c.baselineFactor * static_cast<double>(baselineLikes) * static_cast<double>(c.sizeMs);
+}
+
+std::pair<int64_t, int64_t> spamBaselineRange(const SpamSuspectsConfig &c, int64_t latenessMs, int64_t windowStart)
+{
+    const int64_t to = alignDown(windowStart - latenessMs, c.baselineBucketMs);
+    return {to - c.baselineBuckets * c.baselineBucketMs, to};
+}
+
+int64_t velocityReportMin(const LikeVelocityConfig &c)
+{
+    return std::max<int64_t>(1, static_cast<int64_t>(std::ceil(c.minPerMinute * static_cast<double>(c.sizeMs) / 60000.0)));
+}
+
+int64_t velocityViralMin(const LikeVelocityConfig &c)
+{
+    return std::max<int64_t>(1, static_cast<int64_t>(std::ceil(c.viralPerMinute * static_cast<double>(c.sizeMs) / 60000.0)));
+}
+
+TaskAggregations::TaskAggregations(const JobConfig &config)
+    : m_config(config), m_latenessMs(config.runtime.allowedLatenessMs), m_watermark(kMinWatermark),
+      m_likesPerPost(config.likesPerPost.windowMs, m_latenessMs),
+      m_trending(config.trendingHourly.windowMs, m_latenessMs),
+      m_velocity({config.likeVelocity.sizeMs, config.likeVelocity.slideMs}, m_latenessMs,
+                 velocityReportMin(config.likeVelocity)),
+      m_velocityReportMin(velocityReportMin(config.likeVelocity)),
+      m_velocityViralMin(velocityViralMin(config.likeVelocity)),
+      m_spam({config.spamSuspects.sizeMs, config.spamSuspects.slideMs}, m_latenessMs,
+             std::min(config.spamSuspects.threshold, config.spamSuspects.minLikes))
+{
+    for (int64_t size : config.likesByRegion.windowsMs)
+        m_regions.emplace_back(size, m_latenessMs);
+}
+
+void TaskAggregations::apply(KeyFamily family, const PaneDelta &d, int64_t watermark)
+{
+    m_watermark = watermark;
+    switch (family) {
+    case KeyFamily::Post:
+        m_likesPerPost.add(d.key, d.slotStartMs, d.net, watermark);
+        m_trending.add(d.key, d.slotStartMs, d.net, watermark);
+        m_velocity.add(d.key, d.slotStartMs, d.net, watermark);
+        break;
+    case KeyFamily::Region:
+        for (auto &r : m_regions)
+            r.add(d.key, d.slotStartMs, d.net, watermark);
+        break;
+    case KeyFamily::User: {
+        if (d.likes == 0)
+            break;
+        m_spam.add(d.key, d.slotStartMs, d.likes, watermark);
+        // Baseline buckets follow the same lateness rule as a tumbling window of bucket length.
+        const WindowSpec bucket{m_config.spamSuspects.baselineBucketMs, m_config.spamSuspects.baselineBucketMs};
+        const int64_t start = alignDown(d.slotStartMs, bucket.sizeMs);
+        if (!bucket.expired(start, watermark, m_latenessMs))
+            m_spamBaseline[start][d.key] += d.likes;
+        break;
+    }
+    case KeyFamily::kCount:
+        break;
+    }
+}
+
+int64_t TaskAggregations::baselineLikes(uint64_t user, int64_t windowStart) const
+{
+    const auto [from, to] = spamBaselineRange(m_config.spamSuspects, m_latenessMs, windowStart);
+    int64_t sum = 0;
+    for (auto it = m_spamBaseline.lower_bound(from); it != m_spamBaseline.end() && it->first < to; ++it) {
+        auto k = it->second.find(user);
+        if (k != it->second.end())
+            sum += k->second;
+    }
+    return sum;
+}
+
+void TaskAggregations::pruneBaseline(int64_t watermark)
+{
+    // The oldest spam window that can still re-fire decides which buckets are still needed.
+    const WindowSpec &spec = m_spam.spec();
+    const int64_t oldestLive = alignDown(watermark - m_latenessMs - spec.sizeMs + 1, spec.slideMs) + spec.slideMs;
+    const int64_t keepFrom = spamBaselineRange(m_config.spamSuspects, m_latenessMs, oldestLive).first;
+    while (!m_spamBaseline.empty() && m_spamBaseline.begin()->first < keepFrom)
+        m_spamBaseline.erase(m_spamBaseline.begin());
+}
+
+void TaskAggregations::emitTrendingRefires(std::vector<TopKUpdate> &topK)
+{
+    // Refires of one window: if no key of the last top-K lost likes, the new top-K is among the
+    // last top-K and the updated keys; otherwise rescan the window.
+    std::map<int64_t, std::vector<KeyValue>> updated; // window -> updated (key, value)
+    absl::flat_hash_set<int64_t> needsRescan;
+    m_trending.drainRefires([&](int64_t start, uint64_t key, int64_t value, int64_t delta) {
+        updated[start].emplace_back(key, value);
+        if (delta < 0)
+            needsRescan.insert(start);
+    });
+    const auto k = static_cast<size_t>(m_config.trendingHourly.topK);
+    for (auto &[start, changes] : updated) {
+        std::vector<KeyValue> &last = m_trendingLastTopK[start];
+        std::vector<KeyValue> next;
+        if (needsRescan.contains(start)) {
+            next = selectTopK(*m_trending.window(start), k);
+        } else {
+            next = changes;
+            absl::flat_hash_set<uint64_t> changed;
+            for (const auto &kv : changes)
+                changed.insert(kv.first);
+            for (const auto &kv : last)
+                if (!changed.contains(kv.first))
+                    next.push_back(kv);
+            keepTopK(next, k);
+        }
+        if (next != last) {
+            last = next;
+            topK.push_back({start, start + m_trending.spec().sizeMs, next});
+        }
+    }
+}
+
+void TaskAggregations::finishBatch(int64_t newWatermark, std::vector<OutputRow> &rows, std::vector<TopKUpdate> &topK)
+{
+    auto row = [&](Aggregation a, int64_t start, int64_t size, uint64_t key, int64_t value, bool flag = false,
+                   OutputRow::Kind kind = OutputRow::Kind::Upsert) {
+        rows.push_back({a, kind, flag, start, start + size, key, value, 0});
+    };
+
+    // 1. Re-fires for late data, at the watermark the batch was applied with.
+    const int64_t perPostSize = m_likesPerPost.spec().sizeMs;
+    m_likesPerPost.drainRefires([&](int64_t start, uint64_t key, int64_t value, int64_t) {
+        row(Aggregation::LikesPerPost, start, perPostSize, key, value);
+    });
+    emitTrendingRefires(topK);
+    for (auto &r : m_regions) {
+        const int64_t size = r.spec().sizeMs;
+        r.drainRefires([&](int64_t start, uint64_t key, int64_t value, int64_t) {
+            row(Aggregation::LikesByRegion, start, size, key, value);
+        });
+    }
+    const int64_t velocitySize = m_velocity.spec().sizeMs;
+    m_velocity.drainRefires([&](int64_t start, uint64_t key, int64_t value, int64_t delta) {
+        if (value >= m_velocityReportMin)
+            row(Aggregation::LikeVelocity, start, velocitySize, key, value, value >= m_velocityViralMin);
+        else if (value - delta >= m_velocityReportMin)
+            row(Aggregation::LikeVelocity, start, velocitySize, key, 0, false, OutputRow::Kind::Delete);
+    });
+    const int64_t spamSize = m_spam.spec().sizeMs;
+    m_spam.drainRefires([&](int64_t start, uint64_t key, int64_t value, int64_t) {
+        if (isSpamSuspect(m_config.spamSuspects, value, baselineLikes(key, start)))
+            row(Aggregation::SpamSuspects, start, spamSize, key, value, true);
+    });
+
+    if (newWatermark <= m_watermark)
+        return;
+    m_watermark = newWatermark;
+
+    // 2. Windows the new watermark passes.
+    m_likesPerPost.advance(newWatermark, [&](int64_t start, const KeyCounts &counts) {
+        for (const auto &[key, value] : counts)
+            row(Aggregation::LikesPerPost, start, perPostSize, key, value);
+    });
+    const auto k = static_cast<size_t>(m_config.trendingHourly.topK);
+    const int64_t trendingSize = m_trending.spec().sizeMs;
+    m_trending.advance(newWatermark, [&](int64_t start, const KeyCounts &counts) {
+        auto entries = selectTopK(counts, k);
+        m_trendingLastTopK[start] = entries;
+        topK.push_back({start, start + trendingSize, std::move(entries)});
+    });
+    while (!m_trendingLastTopK.empty() &&
+           m_trending.spec().expired(m_trendingLastTopK.begin()->first, newWatermark, m_latenessMs))
+        m_trendingLastTopK.erase(m_trendingLastTopK.begin());
+    for (auto &r : m_regions) {
+        const int64_t size = r.spec().sizeMs;
+        r.advance(newWatermark, [&](int64_t start, const KeyCounts &counts) {
+            for (const auto &[key, value] : counts)
+                row(Aggregation::LikesByRegion, start, size, key, value);
+        });
+    }
+    m_velocity.advance(newWatermark, [&](int64_t start, const KeyCounts &sums, const SlidingCounter::Candidates &keys) {
+        for (uint64_t key : keys) {
+            const int64_t value = sums.at(key);
+            row(Aggregation::LikeVelocity, start, velocitySize, key, value, value >= m_velocityViralMin);
+        }
+    });
+    m_spam.advance(newWatermark, [&](int64_t start, const KeyCounts &sums, const SlidingCounter::Candidates &keys) {
+        for (uint64_t key : keys) {
+            const int64_t value = sums.at(key);
+            if (isSpamSuspect(m_config.spamSuspects, value, baselineLikes(key, start)))
+                row(Aggregation::SpamSuspects, start, spamSize, key, value, true);
+        }
+    });
+    pruneBaseline(newWatermark);
+}
+
+size_t TaskAggregations::stateEntries() const
+{
+    size_t n = m_likesPerPost.stateEntries() + m_trending.stateEntries() + m_velocity.stateEntries() +
+               m_spam.stateEntries();
+    for (const auto &r : m_regions)
+        n += r.stateEntries();
+    for (const auto &[start, users] : m_spamBaseline)
+        n += users.size();
+    return n;
+}
+
+} // namespace tally

@@ -1,0 +1,95 @@
+// The aggregations are the five standard results of DESIGN.md computed by one task over the key
+// groups it owns: likes_per_post, trending_hourly (local top-K; the output stage merges tasks),
+// likes_by_region, like_velocity and spam_suspects. Records arrive pre-aggregated per key family
+// and slot (see runtime/records.h); each aggregation maps a slot to its own windows.
+#pragma once
+
+#include "config/job_config.h"
+#include "sink/output.h"
+#include "window/key_counts.h"
+#include "window/sliding_counter.h"
+#include "window/top_k.h"
+#include "window/tumbling_counter.h"
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <vector>
+
+namespace tally {
+
+// Records are combined per key family: every aggregation of a family shares the key and a slot
+// length that divides all its window sizes and slides.
+enum class KeyFamily : uint8_t { Post, Region, User, kCount };
+constexpr size_t kKeyFamilyCount = static_cast<size_t>(KeyFamily::kCount);
+
+struct PaneDelta {
+    uint64_t key = 0;
+    int64_t slotStartMs = 0;
+    int64_t net = 0;   // likes - unlikes
+    int64_t likes = 0; // like actions only (spam counts these)
+};
+
+// A task's local top-K for one trending window; the output stage merges the tasks' lists.
+struct TopKUpdate {
+    int64_t windowStartMs = 0;
+    int64_t windowEndMs = 0;
+    std::vector<KeyValue> entries;
+};
+
+// One window definition per aggregation (likes_by_region has one per configured size), used by
+// the source to classify lateness and by metrics labels.
+struct AggregationWindow {
+    Aggregation aggregation;
+    KeyFamily family;
+    WindowSpec spec;
+};
+std::vector<AggregationWindow> aggregationWindows(const JobConfig &config);
+// Slot length per family: the gcd of the window sizes and slides of the family's aggregations.
+std::array<int64_t, kKeyFamilyCount> familySlotsMs(const JobConfig &config);
+
+// spam_suspects: does `likes` in one window stand out, given the user's baseline likes?
+bool isSpamSuspect(const SpamSuspectsConfig &config, int64_t likes, int64_t baselineLikes);
+// spam_suspects: the baseline of the window starting at windowStart sums the user's likes over
+// [from, to): the baselineBuckets buckets that closed at least `lateness` before the window start,
+// so the baseline is final when the window fires.
+std::pair<int64_t, int64_t> spamBaselineRange(const SpamSuspectsConfig &config, int64_t latenessMs, int64_t windowStart);
+// like_velocity: minimum net likes in a window to report it, and to flag it viral.
+int64_t velocityReportMin(const LikeVelocityConfig &config);
+int64_t velocityViralMin(const LikeVelocityConfig &config);
+
+// Not thread-safe: owned by one task thread.
+class TaskAggregations {
+public:
+    explicit TaskAggregations(const JobConfig &config);
+
+    // Applies one pre-aggregated record at the task's current watermark.
+    void apply(KeyFamily family, const PaneDelta &d, int64_t watermark);
+
+    // Ends a batch: emits re-fires caused by the batch's late records, then moves the watermark,
+    // firing and expiring windows. Appends to rows and topK.
+    void finishBatch(int64_t newWatermark, std::vector<OutputRow> &rows, std::vector<TopKUpdate> &topK);
+
+    size_t stateEntries() const;
+
+private:
+    void emitTrendingRefires(std::vector<TopKUpdate> &topK);
+    void pruneBaseline(int64_t watermark);
+    int64_t baselineLikes(uint64_t user, int64_t windowStart) const;
+
+    JobConfig m_config;
+    int64_t m_latenessMs;
+    int64_t m_watermark;
+
+    TumblingCounter m_likesPerPost;
+    TumblingCounter m_trending;
+    std::map<int64_t, std::vector<KeyValue>> m_trendingLastTopK; // fired windows' local top-K
+    std::vector<TumblingCounter> m_regions;                      // one per configured window size
+    SlidingCounter m_velocity;
+    int64_t m_velocityReportMin;
+    int64_t m_velocityViralMin;
+    SlidingCounter m_spam;
+    std::map<int64_t, KeyCounts> m_spamBaseline; // bucket start -> user -> likes
+};
+
+} // namespace tally

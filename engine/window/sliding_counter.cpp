@@ -1,0 +1,128 @@
+#include "window/sliding_counter.h"
+
+#include <algorithm>
+#include <cassert>
+
+namespace tally {
+
+SlidingCounter::SlidingCounter(WindowSpec spec, int64_t latenessMs, int64_t candidateMin)
+    : m_spec(spec), m_latenessMs(latenessMs), m_candidateMin(std::max<int64_t>(1, candidateMin))
+{
+    assert(spec.sizeMs % spec.slideMs == 0);
+}
+
+void SlidingCounter::add(uint64_t key, int64_t slotStartMs, int64_t delta, int64_t watermark)
+{
+    const int64_t pane = alignDown(slotStartMs, m_spec.slideMs);
+    if (m_spec.expired(pane, watermark, m_latenessMs))
+        return; // every window holding the pane is gone; the source counted the event as dropped
+    m_panes[pane][key] += delta;
+    m_addWatermark = watermark;
+
+    const int64_t lastFired = m_spec.lastFiredStart(watermark);
+    const int64_t firstWindow = pane - m_spec.sizeMs + m_spec.slideMs;
+    for (int64_t start = firstWindow; start <= std::min(pane, lastFired); start += m_spec.slideMs) {
+        if (!m_spec.expired(start, watermark, m_latenessMs))
+            m_pendingRefire[{start, key}] += delta;
+    }
+    if (m_sumWindow != kNoWindow && pane >= m_sumWindow && pane < m_sumWindow + m_spec.sizeMs)
+        addToSums(key, delta);
+}
+
+void SlidingCounter::addToSums(uint64_t key, int64_t delta)
+{
+    auto [it, inserted] = m_sums.try_emplace(key, 0);
+    const int64_t before = it->second;
+    const int64_t after = before + delta;
+    if (after == 0)
+        m_sums.erase(it);
+    else
+        it->second = after;
+    if (before < m_candidateMin && after >= m_candidateMin)
+        m_candidates.insert(key);
+    else if (before >= m_candidateMin && after < m_candidateMin)
+        m_candidates.erase(key);
+}
+
+void SlidingCounter::addPaneToSums(int64_t paneStart, int sign)
+{
+    auto it = m_panes.find(paneStart);
+    if (it == m_panes.end())
+        return;
+    for (const auto &[key, count] : it->second)
+        addToSums(key, sign * count);
+}
+
+bool SlidingCounter::hasPaneIn(int64_t from, int64_t to) const
+{
+    auto it = m_panes.lower_bound(from);
+    return it != m_panes.end() && it->first < to;
+}
+
+void SlidingCounter::drainRefires(const std::function<void(int64_t, uint64_t, int64_t, int64_t)> &emit)
+{
+    for (const auto &[startKey, delta] : m_pendingRefire)
+        emit(startKey.first, startKey.second, windowValue(startKey.second, startKey.first), delta);
+    m_pendingRefire.clear();
+}
+
+void SlidingCounter::advance(int64_t watermark,
+                             const std::function<void(int64_t, const KeyCounts &, const Candidates &)> &fire)
+{
+    const int64_t target = m_spec.lastFiredStart(watermark);
+    if (m_sumWindow == kNoWindow) {
+        if (m_panes.empty())
+            return;
+        // First data: every pane was added at m_addWatermark, and windows that had fired by then
+        // were re-fired by drainRefires(). Slide on from the newest of them (or, if none holds
+        // data, from the empty window that ends where the first pane starts).
+        m_sumWindow = std::max(m_spec.lastFiredStart(m_addWatermark), m_panes.begin()->first - m_spec.sizeMs);
+        m_sumWindow = std::min(m_sumWindow, target);
+        for (auto it = m_panes.lower_bound(m_sumWindow); it != m_panes.end() && it->first < m_sumWindow + m_spec.sizeMs; ++it)
+            addPaneToSums(it->first, +1);
+    }
+    while (m_sumWindow < target) {
+        const int64_t next = m_sumWindow + m_spec.slideMs;
+        addPaneToSums(m_sumWindow, -1);
+        addPaneToSums(next + m_spec.sizeMs - m_spec.slideMs, +1);
+        m_sumWindow = next;
+        if (!m_candidates.empty())
+            fire(next, m_sums, m_candidates);
+        if (!hasPaneIn(m_sumWindow, m_sumWindow + m_spec.sizeMs)) {
+            // No data in this window: every sum is zero. Skip to the window just before the next
+            // pane instead of sliding through the empty stretch one pane at a time.
+            m_sums.clear();
+            m_candidates.clear();
+            auto it = m_panes.lower_bound(m_sumWindow + m_spec.sizeMs);
+            const int64_t jump = it == m_panes.end() ? target : std::min(target, it->first - m_spec.sizeMs);
+            m_sumWindow = std::max(m_sumWindow, jump);
+        }
+    }
+    // Drop panes whose every window expired; the pane at m_sumWindow stays until the sums move past it.
+    for (auto it = m_panes.begin(); it != m_panes.end() && it->first < m_sumWindow;) {
+        if (!m_spec.expired(it->first, watermark, m_latenessMs))
+            break;
+        it = m_panes.erase(it);
+    }
+}
+
+int64_t SlidingCounter::windowValue(uint64_t key, int64_t windowStart) const
+{
+    int64_t sum = 0;
+    for (auto it = m_panes.lower_bound(windowStart); it != m_panes.end() && it->first < windowStart + m_spec.sizeMs; ++it) {
+        auto k = it->second.find(key);
+        if (k != it->second.end())
+            sum += k->second;
+    }
+    return sum;
+}
+
+size_t SlidingCounter::stateEntries() const
+{
+    size_t n = m_sums.size();
+    for (const auto &[start, pane] : m_panes)
+        n += pane.size();
+    return n;
+}
+
+} // namespace tally

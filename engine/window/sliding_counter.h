@@ -1,0 +1,62 @@
+// A SlidingCounter counts per key over sliding windows built from panes: an event updates one
+// pane (a slice of the slide length), never every overlapping window. A running sum per key for
+// the newest fired window moves forward one pane at a time, so firing costs O(keys that changed),
+// and a candidate set keeps the keys whose sum reaches a reporting threshold, so emitting a window
+// costs O(reported keys). Not thread-safe: owned by one task.
+#pragma once
+
+#include "window/key_counts.h"
+#include "window/window_spec.h"
+
+#include <absl/container/flat_hash_map.h>
+#include <absl/container/flat_hash_set.h>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <utility>
+
+namespace tally {
+
+class SlidingCounter {
+public:
+    using Candidates = absl::flat_hash_set<uint64_t>;
+
+    // candidateMin (>= 1): keys whose window sum is at least this are reported by advance().
+    SlidingCounter(WindowSpec spec, int64_t latenessMs, int64_t candidateMin);
+
+    void add(uint64_t key, int64_t slotStartMs, int64_t delta, int64_t watermark);
+
+    // Late updates since the last call to windows that already fired and still accept them:
+    // (windowStart, key, newValue, deltaSinceLastFire).
+    void drainRefires(const std::function<void(int64_t, uint64_t, int64_t, int64_t)> &emit);
+
+    // Fires every window whose end the watermark passed, in order: (windowStart, sums, candidates),
+    // where candidates are the keys with sums[key] >= candidateMin. Then drops expired panes.
+    void advance(int64_t watermark,
+                 const std::function<void(int64_t, const KeyCounts &, const Candidates &)> &fire);
+
+    // Sum of `key` over the panes of the window starting at windowStart.
+    int64_t windowValue(uint64_t key, int64_t windowStart) const;
+    const WindowSpec &spec() const { return m_spec; }
+    size_t stateEntries() const;
+
+private:
+    void addToSums(uint64_t key, int64_t delta);
+    void addPaneToSums(int64_t paneStart, int sign);
+    bool hasPaneIn(int64_t from, int64_t to) const; // any pane in [from, to)
+
+    static constexpr int64_t kNoWindow = INT64_MIN;
+
+    WindowSpec m_spec;
+    int64_t m_latenessMs;
+    int64_t m_candidateMin;
+    std::map<int64_t, KeyCounts> m_panes; // by pane start
+    int64_t m_sumWindow = kNoWindow;      // start of the window m_sums describes (fired)
+    int64_t m_addWatermark = INT64_MIN;   // watermark of the latest add()
+    KeyCounts m_sums;
+    Candidates m_candidates;
+    absl::flat_hash_map<std::pair<int64_t, uint64_t>, int64_t> m_pendingRefire; // (start, key) -> delta
+};
+
+} // namespace tally

@@ -1,0 +1,66 @@
+#include "window/tumbling_counter.h"
+
+namespace tally {
+
+TumblingCounter::TumblingCounter(int64_t sizeMs, int64_t latenessMs)
+    : m_spec{sizeMs, sizeMs}, m_latenessMs(latenessMs)
+{
+}
+
+void TumblingCounter::add(uint64_t key, int64_t slotStartMs, int64_t delta, int64_t watermark)
+{
+    const int64_t start = alignDown(slotStartMs, m_spec.sizeMs);
+    if (m_spec.expired(start, watermark, m_latenessMs))
+        return; // counted as dropped by the source, which applies the same rule
+    Window &w = m_windows[start];
+    w.counts[key] += delta;
+    if (w.fired) {
+        w.pendingRefire[key] += delta;
+        m_anyRefire = true;
+    }
+}
+
+void TumblingCounter::drainRefires(const std::function<void(int64_t, uint64_t, int64_t, int64_t)> &emit)
+{
+    if (!m_anyRefire)
+        return;
+    m_anyRefire = false;
+    for (auto &[start, w] : m_windows) {
+        for (const auto &[key, delta] : w.pendingRefire)
+            emit(start, key, w.counts.at(key), delta);
+        w.pendingRefire.clear();
+    }
+}
+
+void TumblingCounter::advance(int64_t watermark, const std::function<void(int64_t, const KeyCounts &)> &fire)
+{
+    for (auto it = m_windows.begin(); it != m_windows.end();) {
+        const int64_t start = it->first;
+        if (!m_spec.fired(start, watermark))
+            break; // later windows cannot have fired either
+        if (!it->second.fired) {
+            it->second.fired = true;
+            fire(start, it->second.counts);
+        }
+        if (m_spec.expired(start, watermark, m_latenessMs))
+            it = m_windows.erase(it);
+        else
+            ++it;
+    }
+}
+
+const KeyCounts *TumblingCounter::window(int64_t windowStart) const
+{
+    auto it = m_windows.find(windowStart);
+    return it == m_windows.end() ? nullptr : &it->second.counts;
+}
+
+size_t TumblingCounter::stateEntries() const
+{
+    size_t n = 0;
+    for (const auto &[start, w] : m_windows)
+        n += w.counts.size();
+    return n;
+}
+
+} // namespace tally

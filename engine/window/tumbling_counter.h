@@ -1,0 +1,46 @@
+// A TumblingCounter keeps one count per key and tumbling window, fires each window when the
+// watermark passes its end, re-fires it for late updates within the allowed lateness, and drops
+// it after that. Not thread-safe: owned by one task.
+#pragma once
+
+#include "window/key_counts.h"
+#include "window/window_spec.h"
+
+#include <cstdint>
+#include <functional>
+#include <map>
+
+namespace tally {
+
+class TumblingCounter {
+public:
+    TumblingCounter(int64_t sizeMs, int64_t latenessMs);
+
+    // Adds `delta` for `key` to the window holding the slot starting at `slotStartMs` (slots are
+    // aligned to a divisor of the window size). `watermark` is the task's current watermark.
+    void add(uint64_t key, int64_t slotStartMs, int64_t delta, int64_t watermark);
+
+    // Late updates since the last call: (windowStart, key, newValue, deltaSinceLastFire).
+    void drainRefires(const std::function<void(int64_t, uint64_t, int64_t, int64_t)> &emit);
+
+    // Moves the watermark: fires every window it passes (in window order) and drops expired ones.
+    void advance(int64_t watermark, const std::function<void(int64_t, const KeyCounts &)> &fire);
+
+    const KeyCounts *window(int64_t windowStart) const;
+    const WindowSpec &spec() const { return m_spec; }
+    size_t stateEntries() const;
+
+private:
+    struct Window {
+        KeyCounts counts;
+        KeyCounts pendingRefire; // key -> delta accumulated since the window last fired
+        bool fired = false;
+    };
+
+    WindowSpec m_spec;
+    int64_t m_latenessMs;
+    std::map<int64_t, Window> m_windows; // by window start
+    bool m_anyRefire = false;
+};
+
+} // namespace tally
