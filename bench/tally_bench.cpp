@@ -1,2 +1,206 @@
+// tally-bench measures Tally's throughput and memory and prints a table; with --json it also
+// writes {"suite": ..., "results": [{"name", "value", "unit"}, ...]}. Figures are meant to be read
+// as ratios against the baseline measured in the same run, because the machine is shared.
+#include "event/codec.h"
+#include "metrics/metrics.h"
+#include "runtime/job.h"
+#include "source/generator.h"
+#include "time/clock.h"
+
+#include <chrono>
 #include <cstdio>
-int main() { return 0; }
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+using namespace tally;
+
+namespace {
+
+struct BenchResult {
+    std::string name;
+    double value;
+    std::string unit;
+};
+
+// Replays batches prepared in memory, so the engine is measured without the cost of making input.
+class ReplaySource final : public Source {
+public:
+    ReplaySource(const std::vector<SourceBatch> &batches, int partitions) : m_batches(batches), m_partitions(partitions) {}
+    int partitionCount() const override { return m_partitions; }
+    PollStatus poll(SourceBatch &batch, size_t) override
+    {
+        if (m_next == m_batches.size())
+            return PollStatus::End;
+        batch = m_batches[m_next++]; // a copy, as a real source fills a fresh batch
+        return PollStatus::Data;
+    }
+
+private:
+    const std::vector<SourceBatch> &m_batches;
+    int m_partitions;
+    size_t m_next = 0;
+};
+
+GeneratorConfig benchGenerator(uint64_t events)
+{
+    GeneratorConfig g;
+    g.seed = 7;
+    g.totalEvents = events;
+    g.partitions = 8;
+    g.eventTimeRate = 100000;
+    g.posts = 1000000;
+    g.users = 1000000;
+    return g;
+}
+
+std::vector<SourceBatch> prepare(const GeneratorConfig &g, size_t batchSize)
+{
+    GeneratorSource source(g);
+    std::vector<SourceBatch> batches;
+    SourceBatch b;
+    for (;;) {
+        const auto status = source.poll(b, batchSize);
+        if (status == Source::PollStatus::End)
+            break;
+        if (status == Source::PollStatus::Data)
+            batches.push_back(b);
+    }
+    return batches;
+}
+
+uint64_t countRecords(const std::vector<SourceBatch> &batches)
+{
+    uint64_t n = 0;
+    for (const auto &b : batches)
+        n += b.size();
+    return n;
+}
+
+double secondsSince(std::chrono::steady_clock::time_point t0)
+{
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Runs the whole job (all five aggregations, no sink I/O) over the batches; returns events/s.
+double runEngine(const std::vector<SourceBatch> &batches, int partitions, int parallelism)
+{
+    JobConfig config;
+    config.runtime.parallelism = parallelism;
+    config.output.type = OutputConfig::Type::None;
+    MetricsRegistry metrics;
+    SteadyClock clock;
+    Job job(config, std::make_unique<ReplaySource>(batches, partitions), nullptr, metrics, clock);
+    const auto t0 = std::chrono::steady_clock::now();
+    if (Status s = job.start(); !s.isOk()) {
+        std::fprintf(stderr, "tally-bench: %s\n", s.toString().c_str());
+        std::exit(1);
+    }
+    (void)job.waitFinished();
+    return static_cast<double>(countRecords(batches)) / secondsSince(t0);
+}
+
+// The floor under any engine figure: copying the batches out of the source with no processing.
+double runReplayOnly(const std::vector<SourceBatch> &batches, int partitions)
+{
+    ReplaySource source(batches, partitions);
+    SourceBatch b;
+    uint64_t n = 0;
+    const auto t0 = std::chrono::steady_clock::now();
+    while (source.poll(b, 0) == Source::PollStatus::Data)
+        n += b.size();
+    return static_cast<double>(n) / secondsSince(t0);
+}
+
+int64_t peakRssBytes()
+{
+    std::ifstream status("/proc/self/status");
+    std::string line;
+    while (std::getline(status, line))
+        if (line.rfind("VmHWM:", 0) == 0)
+            return std::stoll(line.substr(6)) * 1024;
+    return 0;
+}
+
+std::vector<BenchResult> engineSuite(uint64_t events)
+{
+    std::vector<BenchResult> r;
+    const GeneratorConfig g = benchGenerator(events);
+    const std::vector<SourceBatch> decoded = prepare(g, 4096);
+    const double replay = runReplayOnly(decoded, g.partitions);
+    const double p1 = runEngine(decoded, g.partitions, 1);
+    const double p2 = runEngine(decoded, g.partitions, 2);
+    r.push_back({"engine.baseline.replay.events_per_s", replay, "events/s"});
+    r.push_back({"engine.p1.predecoded.events_per_s", p1, "events/s"});
+    r.push_back({"engine.p2.predecoded.events_per_s", p2, "events/s"});
+    r.push_back({"engine.p2_over_p1.ratio", p2 / p1, "ratio"});
+
+    GeneratorConfig gj = benchGenerator(events / 2);
+    gj.serialized = true;
+    gj.format = WireFormat::Json;
+    const std::vector<SourceBatch> json = prepare(gj, 4096);
+    const double p2json = runEngine(json, gj.partitions, 2);
+    r.push_back({"engine.p2.json.events_per_s", p2json, "events/s"});
+    r.push_back({"engine.json_over_predecoded.ratio", p2json / p2, "ratio"});
+    r.push_back({"engine.peak_rss_bytes", static_cast<double>(peakRssBytes()), "bytes"});
+    return r;
+}
+
+void printTable(const std::string &suite, const std::vector<BenchResult> &results)
+{
+    std::printf("%-40s %18s  %s\n", ("suite " + suite).c_str(), "value", "unit");
+    for (const auto &r : results)
+        std::printf("%-40s %18.3f  %s\n", r.name.c_str(), r.value, r.unit.c_str());
+}
+
+bool writeJson(const std::string &path, const std::string &suite, const std::vector<BenchResult> &results)
+{
+    std::ofstream out(path);
+    if (!out)
+        return false;
+    out << "{\"suite\": \"" << suite << "\", \"results\": [";
+    for (size_t i = 0; i < results.size(); ++i) {
+        char value[64];
+        std::snprintf(value, sizeof value, "%.6g", results[i].value);
+        out << (i ? ", " : "") << "{\"name\": \"" << results[i].name << "\", \"value\": " << value
+            << ", \"unit\": \"" << results[i].unit << "\"}";
+    }
+    out << "]}\n";
+    return static_cast<bool>(out);
+}
+
+int usage()
+{
+    std::fprintf(stderr, "usage: tally-bench --suite engine [--json FILE] [--events N]\n");
+    return 2;
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    std::string suite, jsonPath;
+    uint64_t events = 8'000'000;
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        if (arg == "--suite" && i + 1 < argc)
+            suite = argv[++i];
+        else if (arg == "--json" && i + 1 < argc)
+            jsonPath = argv[++i];
+        else if (arg == "--events" && i + 1 < argc)
+            events = std::stoull(argv[++i]);
+        else
+            return usage();
+    }
+    if (suite != "engine")
+        return usage();
+    const auto results = engineSuite(events);
+    printTable(suite, results);
+    if (!jsonPath.empty() && !writeJson(jsonPath, suite, results)) {
+        std::fprintf(stderr, "tally-bench: cannot write %s\n", jsonPath.c_str());
+        return 1;
+    }
+    return 0;
+}

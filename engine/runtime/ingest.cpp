@@ -116,7 +116,10 @@ bool Ingest::flush(std::vector<TaskBatch> &perTask, bool endOfInput)
             const int task = m_parallelism == 1 ? 0 : taskForKey(static_cast<KeyFamily>(f), slotKey.key, m_parallelism);
             perTask[static_cast<size_t>(task)].records[f].push_back(delta);
         }
+        // clear() frees a large table; keeping its capacity saves a dozen rehashes per batch.
+        const size_t capacity = m_combined[f].size();
         m_combined[f].clear();
+        m_combined[f].reserve(capacity);
     }
     m_sentWatermark = m_watermark;
     return true;

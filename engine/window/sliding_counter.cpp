@@ -16,7 +16,11 @@ void SlidingCounter::add(uint64_t key, int64_t slotStartMs, int64_t delta, int64
     const int64_t pane = alignDown(slotStartMs, m_spec.slideMs);
     if (m_spec.expired(pane, watermark, m_latenessMs))
         return; // every window holding the pane is gone; the source counted the event as dropped
-    m_panes[pane][key] += delta;
+    if (pane != m_lastPaneStart) {
+        m_lastPaneStart = pane;
+        m_lastPane = &m_panes[pane];
+    }
+    (*m_lastPane)[key] += delta;
     m_addWatermark = watermark;
 
     const int64_t lastFired = m_spec.lastFiredStart(watermark);
@@ -102,6 +106,8 @@ void SlidingCounter::advance(int64_t watermark,
     for (auto it = m_panes.begin(); it != m_panes.end() && it->first < m_sumWindow;) {
         if (!m_spec.expired(it->first, watermark, m_latenessMs))
             break;
+        if (it->first == m_lastPaneStart)
+            m_lastPaneStart = INT64_MIN;
         it = m_panes.erase(it);
     }
 }

@@ -52,6 +52,8 @@ private:
     int64_t m_latenessMs;
     int64_t m_candidateMin;
     std::map<int64_t, KeyCounts> m_panes; // by pane start
+    int64_t m_lastPaneStart = INT64_MIN;  // cache of the pane the previous add() hit
+    KeyCounts *m_lastPane = nullptr;
     int64_t m_sumWindow = kNoWindow;      // start of the window m_sums describes (fired)
     int64_t m_addWatermark = INT64_MIN;   // watermark of the latest add()
     KeyCounts m_sums;

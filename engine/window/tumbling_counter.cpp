@@ -12,7 +12,11 @@ void TumblingCounter::add(uint64_t key, int64_t slotStartMs, int64_t delta, int6
     const int64_t start = alignDown(slotStartMs, m_spec.sizeMs);
     if (m_spec.expired(start, watermark, m_latenessMs))
         return; // counted as dropped by the source, which applies the same rule
-    Window &w = m_windows[start];
+    if (start != m_lastStart) {
+        m_lastStart = start;
+        m_lastWindow = &m_windows[start];
+    }
+    Window &w = *m_lastWindow;
     w.counts[key] += delta;
     if (w.fired) {
         w.pendingRefire[key] += delta;
@@ -42,8 +46,11 @@ void TumblingCounter::advance(int64_t watermark, const std::function<void(int64_
             it->second.fired = true;
             fire(start, it->second.counts);
         }
-        if (m_spec.expired(start, watermark, m_latenessMs))
+        if (m_spec.expired(start, watermark, m_latenessMs)) {
+            if (start == m_lastStart)
+                m_lastStart = INT64_MIN;
             it = m_windows.erase(it);
+        }
         else
             ++it;
     }

@@ -40,6 +40,9 @@ private:
     WindowSpec m_spec;
     int64_t m_latenessMs;
     std::map<int64_t, Window> m_windows; // by window start
+    // Records of a batch mostly hit one or two windows: remember the last one to skip the tree walk.
+    int64_t m_lastStart = INT64_MIN;
+    Window *m_lastWindow = nullptr;
     bool m_anyRefire = false;
 };
 
