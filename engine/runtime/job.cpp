@@ -5,6 +5,7 @@
 #include "runtime/trending_merger.h"
 #include "time/watermark.h"
 #include "window/aggregations.h"
+#include "window/key_counts.h"
 
 #include <absl/container/flat_hash_map.h>
 #include <absl/container/flat_hash_set.h>
@@ -85,14 +86,14 @@ struct Job::Impl {
     std::atomic<bool> stopRequested{false};
     std::atomic<bool> paused{false};
     std::atomic<JobStatus::State> state{JobStatus::State::Created};
-    mutable std::mutex mutex; // guards controlQueue, error, topPosts*, finished
+    mutable std::mutex mutex; // guards controlQueue, error, newestPostWindow*, done
     std::condition_variable finishedCv;
     bool done = false;
     bool sourceDone = false;
     std::string error;
     std::deque<ControlRequest> controlQueue;
-    int64_t topPostsWindowStart = kMinWatermark;
-    std::vector<KeyValue> topPosts;
+    int64_t newestPostWindowStart = kMinWatermark;
+    KeyCounts newestPostWindow;
 
     // Metrics
     Counter &recordsIn;
@@ -299,24 +300,18 @@ struct Job::Impl {
         }
     }
 
+    // Keeps the newest likes_per_post window's counts; status() ranks them on request.
     void noteTopPosts(const std::vector<OutputRow> &rows)
     {
         std::lock_guard lock(mutex);
         for (const OutputRow &r : rows) {
-            if (r.aggregation != Aggregation::LikesPerPost)
+            if (r.aggregation != Aggregation::LikesPerPost || r.windowStartMs < newestPostWindowStart)
                 continue;
-            if (r.windowStartMs > topPostsWindowStart) {
-                topPostsWindowStart = r.windowStartMs;
-                topPosts.clear();
+            if (r.windowStartMs > newestPostWindowStart) {
+                newestPostWindowStart = r.windowStartMs;
+                newestPostWindow.clear();
             }
-            if (r.windowStartMs == topPostsWindowStart) {
-                auto it = std::find_if(topPosts.begin(), topPosts.end(), [&](const KeyValue &kv) { return kv.first == r.key; });
-                if (it != topPosts.end())
-                    it->second = r.value;
-                else
-                    topPosts.emplace_back(r.key, r.value);
-                keepTopK(topPosts, 10);
-            }
+            newestPostWindow[r.key] = r.value;
         }
     }
 
@@ -367,10 +362,13 @@ struct Job::Impl {
                 taskWatermarks[static_cast<size_t>(msg->task)] = msg->watermark;
                 const int64_t minWatermark = *std::min_element(taskWatermarks.begin(), taskWatermarks.end());
                 merger.expire(minWatermark);
+                std::tuple<Aggregation, int64_t, int64_t> previous{Aggregation::kCount, 0, 0};
                 for (const OutputRow &r : rows) {
                     rowsByAggregation[static_cast<size_t>(r.aggregation)]->add();
-                    if (firedWindows.insert({r.aggregation, r.windowStartMs, r.windowEndMs}).second)
+                    const std::tuple window{r.aggregation, r.windowStartMs, r.windowEndMs};
+                    if (window != previous && firedWindows.insert(window).second) // rows come grouped by window
                         windowsFired.add();
+                    previous = window;
                 }
                 // Forget windows that cannot produce rows any more, to keep the set small.
                 absl::erase_if(firedWindows, [&](const auto &w) {
@@ -480,8 +478,8 @@ JobStatus Job::status() const
     s.watermarkMs = static_cast<int64_t>(d->watermarkGauge.value());
     s.watermarkSkewMs = static_cast<int64_t>(d->skewGauge.value());
     std::lock_guard lock(d->mutex);
-    s.topPostsWindowStartMs = d->topPostsWindowStart;
-    s.topPosts = d->topPosts;
+    s.topPostsWindowStartMs = d->newestPostWindowStart;
+    s.topPosts = selectTopK(d->newestPostWindow, 10);
     s.error = d->error;
     return s;
 }

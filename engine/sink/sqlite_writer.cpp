@@ -1,0 +1,452 @@
+#include "sink/sqlite_writer.h"
+
+#include "event/codec.h"
+#include "event/like_event.h"
+#include "time/clock.h"
+
+#include <sqlite3.h>
+
+#include <cassert>
+#include <chrono>
+#include <initializer_list>
+#include <iterator>
+#include <string_view>
+#include <utility>
+
+namespace tally {
+
+namespace {
+
+// Schema migrations: entry i takes the database from user_version i to i + 1. A released entry
+// is never edited; a new schema version appends one.
+constexpr const char *kMigrations[] = {
+    // 0 -> 1
+    R"sql(
+CREATE TABLE window_results (
+    aggregation   TEXT    NOT NULL,
+    window_start  INTEGER NOT NULL,
+    window_end    INTEGER NOT NULL,
+    key           TEXT    NOT NULL,
+    value         INTEGER NOT NULL,
+    flag          INTEGER NOT NULL,
+    epoch         INTEGER NOT NULL,
+    updated_at_ms INTEGER NOT NULL,
+    PRIMARY KEY (aggregation, window_start, window_end, key)
+) WITHOUT ROWID;
+CREATE TABLE dead_letters (
+    id        INTEGER PRIMARY KEY,
+    reason    TEXT    NOT NULL,
+    detail    TEXT    NOT NULL,
+    partition INTEGER NOT NULL,
+    offset    INTEGER NOT NULL,
+    payload   BLOB    NOT NULL,
+    at_ms     INTEGER NOT NULL
+);
+CREATE TABLE late_events (
+    id            INTEGER PRIMARY KEY,
+    event_id      INTEGER NOT NULL,
+    post_id       INTEGER NOT NULL,
+    user_id       INTEGER NOT NULL,
+    region        TEXT    NOT NULL,
+    action        TEXT    NOT NULL,
+    event_time_ms INTEGER NOT NULL,
+    device_type   TEXT,
+    dropped_by    TEXT    NOT NULL,
+    watermark_ms  INTEGER NOT NULL,
+    at_ms         INTEGER NOT NULL
+);
+)sql",
+};
+static_assert(std::size(kMigrations) == SqliteWriter::kSchemaVersion);
+
+constexpr const char *kUpsertRowSql =
+    "INSERT INTO window_results (aggregation, window_start, window_end, key, value, flag, epoch, updated_at_ms) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+    "ON CONFLICT (aggregation, window_start, window_end, key) DO UPDATE SET "
+    "value = excluded.value, flag = excluded.flag, epoch = excluded.epoch, updated_at_ms = excluded.updated_at_ms";
+constexpr const char *kDeleteRowSql =
+    "DELETE FROM window_results WHERE aggregation = ?1 AND window_start = ?2 AND window_end = ?3 AND key = ?4";
+constexpr const char *kInsertDeadLetterSql =
+    "INSERT INTO dead_letters (reason, detail, partition, offset, payload, at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+constexpr const char *kInsertLateEventSql =
+    "INSERT INTO late_events (event_id, post_id, user_id, region, action, event_time_ms, device_type, dropped_by, "
+    "watermark_ms, at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+
+Status statusFor(int rc, std::string message)
+{
+    switch (rc & 0xff) { // primary result code; extended codes keep it in the low byte
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return Status::unavailable(std::move(message));
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+        return Status::corruption(std::move(message));
+    case SQLITE_CONSTRAINT:
+    case SQLITE_MISMATCH:
+    case SQLITE_RANGE:
+    case SQLITE_TOOBIG:
+        return Status::invalidArgument(std::move(message));
+    case SQLITE_INTERRUPT:
+    case SQLITE_ABORT:
+        return Status::aborted(std::move(message));
+    case SQLITE_READONLY:
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_FULL:
+    case SQLITE_PERM:
+    case SQLITE_PROTOCOL:
+        return Status::ioError(std::move(message));
+    default:
+        return Status::internal(std::move(message));
+    }
+}
+
+// Binds one statement's parameters and remembers the first failure, so a write loop checks once.
+// Text and blobs are bound SQLITE_STATIC: the caller keeps them alive until the statement is reset.
+class Binder {
+public:
+    explicit Binder(sqlite3_stmt *stmt) : m_stmt(stmt) {}
+    Binder &integer(int i, int64_t v) { return check(sqlite3_bind_int64(m_stmt, i, v)); }
+    Binder &null(int i) { return check(sqlite3_bind_null(m_stmt, i)); }
+    Binder &text(int i, std::string_view s)
+    {
+        // A null data pointer would bind SQL NULL; an empty name is an empty string.
+        return check(sqlite3_bind_text64(m_stmt, i, s.data() ? s.data() : "", s.size(), SQLITE_STATIC, SQLITE_UTF8));
+    }
+    Binder &blob(int i, std::string_view b)
+    {
+        if (b.empty()) // keep X'' distinct from NULL
+            return check(sqlite3_bind_zeroblob(m_stmt, i, 0));
+        return check(sqlite3_bind_blob64(m_stmt, i, b.data(), b.size(), SQLITE_STATIC));
+    }
+    int rc() const { return m_rc; }
+
+private:
+    Binder &check(int rc)
+    {
+        if (m_rc == SQLITE_OK)
+            m_rc = rc;
+        return *this;
+    }
+    sqlite3_stmt *m_stmt;
+    int m_rc = SQLITE_OK;
+};
+
+// Returns a reused statement to its initial state, and drops bindings that point into the
+// caller's (soon destroyed) strings.
+class ResetOnExit {
+public:
+    explicit ResetOnExit(sqlite3_stmt *stmt) : m_stmt(stmt) {}
+    ~ResetOnExit()
+    {
+        sqlite3_reset(m_stmt);
+        sqlite3_clear_bindings(m_stmt);
+    }
+    ResetOnExit(const ResetOnExit &) = delete;
+    ResetOnExit &operator=(const ResetOnExit &) = delete;
+
+private:
+    sqlite3_stmt *m_stmt;
+};
+
+// Runs a bound statement that returns no rows.
+int run(sqlite3_stmt *stmt, const Binder &binder)
+{
+    const int rc = binder.rc() == SQLITE_OK ? sqlite3_step(stmt) : binder.rc();
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+std::string droppedByText(uint32_t mask)
+{
+    std::string s;
+    for (size_t i = 0; i < kAggregationCount; ++i) {
+        if (!(mask & (1u << i)))
+            continue;
+        if (!s.empty())
+            s += ',';
+        s += aggregationName(static_cast<Aggregation>(i));
+    }
+    return s;
+}
+
+} // namespace
+
+Result<std::unique_ptr<SqliteWriter>> SqliteWriter::open(const std::string &path, SqliteWriterOptions options)
+{
+    sqlite3 *db = nullptr;
+    // NOMUTEX: a writer is used by one thread at a time, so SQLite's own connection mutex is waste.
+    const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX |
+                      SQLITE_OPEN_EXRESCODE;
+    const int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+    if (rc != SQLITE_OK) {
+        Status status = statusFor(rc, "sqlite " + path + ": open: " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
+        sqlite3_close(db); // the handle exists even when opening failed (null only without memory)
+        return status;
+    }
+    std::unique_ptr<SqliteWriter> writer(new SqliteWriter(db, path, std::move(options)));
+    if (Status status = writer->initialize(); !status.isOk())
+        return status;
+    return writer;
+}
+
+SqliteWriter::SqliteWriter(sqlite3 *db, std::string path, SqliteWriterOptions options)
+    : m_db(db), m_path(std::move(path)), m_options(std::move(options))
+{
+}
+
+SqliteWriter::~SqliteWriter()
+{
+    for (sqlite3_stmt *stmt : {m_begin, m_commit, m_rollback, m_upsertRow, m_deleteRow, m_insertDeadLetter,
+                               m_insertLateEvent})
+        sqlite3_finalize(stmt); // no-op on null
+    [[maybe_unused]] const int rc = sqlite3_close(m_db);
+    assert(rc == SQLITE_OK && "a statement outlived its writer");
+}
+
+Status SqliteWriter::initialize()
+{
+    sqlite3_busy_timeout(m_db, m_options.busyTimeoutMs);
+
+    // The journal mode is stored in the file, so a database created here stays in WAL. SQLite
+    // answers with the mode in force rather than failing when it cannot switch.
+    sqlite3_stmt *stmt = nullptr;
+    if (Status status = prepare("PRAGMA journal_mode = WAL", &stmt); !status.isOk())
+        return status;
+    int rc = sqlite3_step(stmt);
+    const std::string mode =
+        rc == SQLITE_ROW ? reinterpret_cast<const char *>(sqlite3_column_text(stmt, 0)) : std::string();
+    Status status = rc == SQLITE_ROW ? Status::ok() : error(rc, "switch to WAL");
+    sqlite3_finalize(stmt);
+    if (!status.isOk())
+        return status;
+    const bool inMemory = *sqlite3_db_filename(m_db, "main") == '\0';
+    if (mode != "wal" && !inMemory)
+        return Status::ioError("sqlite " + m_path + ": cannot switch to WAL (journal mode stays '" + mode + "')");
+
+    // NORMAL in WAL mode: a commit survives a crash of this process; a power loss may drop the
+    // last commits until the next checkpoint (see flush()).
+    if (Status s = exec("PRAGMA synchronous = NORMAL", "set synchronous"); !s.isOk())
+        return s;
+    if (Status s = migrateSchema(); !s.isOk())
+        return s;
+
+    const std::pair<const char *, sqlite3_stmt **> statements[] = {
+        {"BEGIN IMMEDIATE", &m_begin},
+        {"COMMIT", &m_commit},
+        {"ROLLBACK", &m_rollback},
+        {kUpsertRowSql, &m_upsertRow},
+        {kDeleteRowSql, &m_deleteRow},
+        {kInsertDeadLetterSql, &m_insertDeadLetter},
+        {kInsertLateEventSql, &m_insertLateEvent},
+    };
+    for (const auto &[sql, target] : statements)
+        if (Status s = prepare(sql, target); !s.isOk())
+            return s;
+    return Status::ok();
+}
+
+Status SqliteWriter::migrateSchema()
+{
+    auto readInt = [this](const char *sql, int64_t *value) -> Status {
+        sqlite3_stmt *stmt = nullptr;
+        if (Status s = prepare(sql, &stmt); !s.isOk())
+            return s;
+        const int rc = sqlite3_step(stmt);
+        if (rc == SQLITE_ROW)
+            *value = sqlite3_column_int64(stmt, 0);
+        Status s = rc == SQLITE_ROW ? Status::ok() : error(rc, sql);
+        sqlite3_finalize(stmt);
+        return s;
+    };
+
+    int64_t version = 0;
+    if (Status s = readInt("PRAGMA user_version", &version); !s.isOk())
+        return s;
+    if (version == kSchemaVersion)
+        return Status::ok(); // the common case needs no write lock, so read-only files open too
+
+    // Check again under the write lock: another process may be migrating the same file.
+    if (Status s = exec("BEGIN IMMEDIATE", "begin schema migration"); !s.isOk())
+        return s;
+    Status status = readInt("PRAGMA user_version", &version);
+    if (status.isOk() && version > kSchemaVersion) {
+        status = Status::invalidArgument("sqlite " + m_path + ": schema version " + std::to_string(version) +
+                                         " is newer than this build supports (" + std::to_string(kSchemaVersion) +
+                                         ")");
+    }
+    if (status.isOk() && version == 0) {
+        int64_t tables = 0;
+        status = readInt("SELECT count(*) FROM sqlite_schema WHERE type = 'table'", &tables);
+        if (status.isOk() && tables > 0)
+            status = Status::invalidArgument("sqlite " + m_path +
+                                             ": the database holds other tables and no Tally schema version");
+    }
+    for (int64_t v = version; status.isOk() && v < kSchemaVersion; ++v)
+        status = exec(kMigrations[v], "create schema");
+    if (status.isOk()) {
+        const std::string setVersion = "PRAGMA user_version = " + std::to_string(kSchemaVersion);
+        status = exec(setVersion.c_str(), "set schema version");
+    }
+    if (status.isOk())
+        status = exec("COMMIT", "commit schema migration");
+    if (!status.isOk() && !sqlite3_get_autocommit(m_db))
+        sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr);
+    return status;
+}
+
+Status SqliteWriter::writeRows(std::span<const OutputRow> rows)
+{
+    if (rows.empty())
+        return Status::ok();
+    if (Status s = begin("write window rows"); !s.isOk())
+        return s;
+    const int64_t now = nowMs();
+    for (const OutputRow &row : rows) {
+        const std::string key = keyText(row.aggregation, row.key);
+        const bool upsert = row.kind == OutputRow::Kind::Upsert;
+        sqlite3_stmt *stmt = upsert ? m_upsertRow : m_deleteRow;
+        const ResetOnExit reset(stmt);
+        Binder bind(stmt);
+        bind.text(1, aggregationName(row.aggregation))
+            .integer(2, row.windowStartMs)
+            .integer(3, row.windowEndMs)
+            .text(4, key);
+        if (upsert) {
+            bind.integer(5, row.value)
+                .integer(6, row.flag ? 1 : 0)
+                .integer(7, static_cast<int64_t>(row.epoch))
+                .integer(8, now);
+        }
+        if (const int rc = run(stmt, bind); rc != SQLITE_OK) {
+            Status status = error(rc, "write window rows");
+            rollback();
+            return status;
+        }
+    }
+    return commit("write window rows");
+}
+
+Status SqliteWriter::writeDeadLetters(std::span<const DeadLetter> records)
+{
+    if (records.empty())
+        return Status::ok();
+    if (Status s = begin("write dead letters"); !s.isOk())
+        return s;
+    const int64_t now = nowMs();
+    for (const DeadLetter &record : records) {
+        const ResetOnExit reset(m_insertDeadLetter);
+        Binder bind(m_insertDeadLetter);
+        bind.text(1, rejectReasonName(record.reason))
+            .text(2, record.detail)
+            .integer(3, record.partition)
+            .integer(4, record.offset)
+            .blob(5, record.payload)
+            .integer(6, now);
+        if (const int rc = run(m_insertDeadLetter, bind); rc != SQLITE_OK) {
+            Status status = error(rc, "write dead letters");
+            rollback();
+            return status;
+        }
+    }
+    return commit("write dead letters");
+}
+
+Status SqliteWriter::writeLateEvents(std::span<const LateEvent> events)
+{
+    if (events.empty())
+        return Status::ok();
+    if (Status s = begin("write late events"); !s.isOk())
+        return s;
+    const int64_t now = nowMs();
+    for (const LateEvent &late : events) {
+        const LikeEvent &e = late.event;
+        const std::string region = regionName(e.region);
+        const std::string droppedBy = droppedByText(late.droppedMask);
+        const ResetOnExit reset(m_insertLateEvent);
+        Binder bind(m_insertLateEvent);
+        bind.integer(1, static_cast<int64_t>(e.eventId))
+            .integer(2, static_cast<int64_t>(e.postId))
+            .integer(3, static_cast<int64_t>(e.userId))
+            .text(4, region)
+            .text(5, actionName(e.action))
+            .integer(6, e.eventTimeMs);
+        if (e.deviceType == DeviceType::None)
+            bind.null(7);
+        else
+            bind.text(7, deviceTypeName(e.deviceType));
+        bind.text(8, droppedBy).integer(9, late.watermarkMs).integer(10, now);
+        if (const int rc = run(m_insertLateEvent, bind); rc != SQLITE_OK) {
+            Status status = error(rc, "write late events");
+            rollback();
+            return status;
+        }
+    }
+    return commit("write late events");
+}
+
+Status SqliteWriter::flush()
+{
+    const int rc = sqlite3_wal_checkpoint_v2(m_db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    return rc == SQLITE_OK ? Status::ok() : error(rc, "checkpoint");
+}
+
+Status SqliteWriter::prepare(const char *sql, sqlite3_stmt **stmt)
+{
+    const int rc = sqlite3_prepare_v3(m_db, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt, nullptr);
+    return rc == SQLITE_OK ? Status::ok() : error(rc, "prepare");
+}
+
+Status SqliteWriter::exec(const char *sql, const char *what)
+{
+    const int rc = sqlite3_exec(m_db, sql, nullptr, nullptr, nullptr);
+    return rc == SQLITE_OK ? Status::ok() : error(rc, what);
+}
+
+// BEGIN IMMEDIATE takes the write lock up front, so a busy database is waited for (busy
+// timeout) before any row is written, never half-way through a batch.
+Status SqliteWriter::begin(const char *what)
+{
+    const ResetOnExit reset(m_begin);
+    const int rc = sqlite3_step(m_begin);
+    return rc == SQLITE_DONE ? Status::ok() : error(rc, what);
+}
+
+Status SqliteWriter::commit(const char *what)
+{
+    int rc = SQLITE_OK;
+    {
+        const ResetOnExit reset(m_commit);
+        rc = sqlite3_step(m_commit);
+    }
+    if (rc == SQLITE_DONE)
+        return Status::ok();
+    Status status = error(rc, what);
+    rollback();
+    return status;
+}
+
+// The caller reports the error that caused the rollback; a failing ROLLBACK adds nothing useful,
+// and SQLite has already rolled back whenever it left the connection in autocommit mode.
+void SqliteWriter::rollback()
+{
+    if (sqlite3_get_autocommit(m_db))
+        return;
+    const ResetOnExit reset(m_rollback);
+    sqlite3_step(m_rollback);
+}
+
+Status SqliteWriter::error(int rc, const char *what) const
+{
+    return statusFor(rc, "sqlite " + m_path + ": " + what + ": " + sqlite3_errmsg(m_db) + " (code " +
+                             std::to_string(rc) + ")");
+}
+
+int64_t SqliteWriter::nowMs() const
+{
+    if (m_options.clock)
+        return m_options.clock->nowMs();
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+} // namespace tally

@@ -1,0 +1,99 @@
+// A SqliteWriter stores the job's output (window results, dead letters, late events) in one SQLite
+// database file: WAL journal, one transaction per write call, rows upserted by their window key.
+//
+// Schema, version 1 (PRAGMA user_version = 1):
+//   window_results(aggregation TEXT, window_start INTEGER, window_end INTEGER, key TEXT,
+//                  value INTEGER, flag INTEGER, epoch INTEGER, updated_at_ms INTEGER,
+//                  PRIMARY KEY(aggregation, window_start, window_end, key)) WITHOUT ROWID
+//   dead_letters(id INTEGER PRIMARY KEY, reason TEXT, detail TEXT, partition INTEGER,
+//                offset INTEGER, payload BLOB, at_ms INTEGER)
+//   late_events(id INTEGER PRIMARY KEY, event_id INTEGER, post_id INTEGER, user_id INTEGER,
+//               region TEXT, action TEXT, event_time_ms INTEGER, device_type TEXT,
+//               dropped_by TEXT, watermark_ms INTEGER, at_ms INTEGER)
+// Names are the engine's own: aggregationName(), keyText(), rejectReasonName(), regionName(),
+// actionName(), deviceTypeName(). dropped_by lists aggregation names, comma-separated, in
+// Aggregation order; device_type is NULL for events without one (schema v1). Times are
+// milliseconds since the Unix epoch (UTC). Unsigned 64-bit ids and epochs are stored as SQLite's
+// signed 64-bit INTEGER (two's complement), so ids of 2^63 and above read back negative.
+#pragma once
+
+#include "sink/output.h"
+#include "util/status.h"
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace tally {
+
+class Clock;
+
+struct SqliteWriterOptions {
+    // How long a write waits for another connection's lock before it fails with
+    // Status::Code::Unavailable. Default 2000 ms.
+    int busyTimeoutMs = 2000;
+    // Clock for updated_at_ms and at_ms, read once per write call; it must tell ms since the
+    // Unix epoch and outlive the writer (not owned). Default nullptr: std::chrono::system_clock.
+    // Tests inject a ManualClock.
+    const Clock *clock = nullptr;
+};
+
+// Not thread-safe: one thread at a time (the engine's output thread). Several writers, in this
+// process or others, may share one file: SQLite's locks serialize them.
+class SqliteWriter final : public OutputSink {
+public:
+    static constexpr int kSchemaVersion = 1;
+
+    // Opens the database at `path` (created if missing; a "file:" URI such as
+    // "file:tally.db?mode=ro" is accepted too) and creates or checks its schema. Fails when the
+    // file cannot be opened, is not a SQLite database, holds tables but no Tally schema, or has a
+    // schema version newer than kSchemaVersion. A read-only database opens; writes to it fail.
+    static Result<std::unique_ptr<SqliteWriter>> open(const std::string &path, SqliteWriterOptions options = {});
+
+    ~SqliteWriter() override;
+    SqliteWriter(const SqliteWriter &) = delete;
+    SqliteWriter &operator=(const SqliteWriter &) = delete;
+
+    // Each call is one transaction: all records are written, or none (the Status says why).
+    // Upsert rows insert or replace the row with the same (aggregation, window_start,
+    // window_end, key); Delete rows remove it (deleting a missing row is not an error).
+    Status writeRows(std::span<const OutputRow> rows) override;
+    Status writeDeadLetters(std::span<const DeadLetter> records) override;
+    Status writeLateEvents(std::span<const LateEvent> events) override;
+
+    // Every write call has already committed; flush also moves the WAL into the database file
+    // (a passive checkpoint), so committed data survives a power loss, not only a crash.
+    Status flush() override;
+
+    const std::string &path() const { return m_path; }
+
+private:
+    SqliteWriter(sqlite3 *db, std::string path, SqliteWriterOptions options);
+
+    Status initialize();
+    Status migrateSchema();
+    Status prepare(const char *sql, sqlite3_stmt **stmt);
+    Status exec(const char *sql, const char *what);
+    Status begin(const char *what);
+    Status commit(const char *what);
+    void rollback();
+    Status error(int rc, const char *what) const;
+    int64_t nowMs() const;
+
+    sqlite3 *m_db = nullptr;
+    std::string m_path;
+    SqliteWriterOptions m_options;
+    sqlite3_stmt *m_begin = nullptr;
+    sqlite3_stmt *m_commit = nullptr;
+    sqlite3_stmt *m_rollback = nullptr;
+    sqlite3_stmt *m_upsertRow = nullptr;
+    sqlite3_stmt *m_deleteRow = nullptr;
+    sqlite3_stmt *m_insertDeadLetter = nullptr;
+    sqlite3_stmt *m_insertLateEvent = nullptr;
+};
+
+} // namespace tally

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 (bookworm) packages that Tally needs to build, test and run, and only
+# those that are missing: on a machine that has them all it changes nothing and calls no apt-get.
+#
+#   scripts/install-deps.sh            install what is missing (uses sudo when not root)
+#   scripts/install-deps.sh --list     print the package list, one a line, and exit
+#   scripts/install-deps.sh --check    list what is missing; exit 1 if anything is
+set -euo pipefail
+
+# The one package list. Keep it grouped; say why a package is here when its name does not.
+packages=(
+  # Build tools
+  cmake
+  ninja-build
+  g++
+  pkg-config            # finds librdkafka and libpqxx (no CMake package files)
+
+  # Qt 6: Core, Gui, Widgets, Test, Charts, HttpServer, WebSockets, Linguist tools
+  qt6-base-dev
+  libgl-dev             # Qt6Gui's CMake package requires the OpenGL headers (WrapOpenGL)
+  libqt6opengl6-dev     # Qt6Charts' CMake package requires Qt6OpenGL; only a Recommends of qt6-base-dev
+  qt6-charts-dev
+  qt6-httpserver-dev
+  qt6-websockets-dev    # Qt6HttpServer's CMake package requires it; qt6-httpserver-dev does not pull it in
+  qt6-tools-dev
+  qt6-tools-dev-tools
+  qt6-l10n-tools        # lupdate and lrelease for translations/
+
+  # Engine libraries
+  libabsl-dev           # flat hash maps
+  libsimdjson-dev       # JSON records
+  libprotobuf-dev       # Protobuf records ...
+  protobuf-compiler     # ... and protoc for engine/event/like_event.proto
+  libtomlplusplus-dev   # job configuration (TOML)
+  libsqlite3-dev        # SQLite output
+  librdkafka-dev        # Kafka source
+  librocksdb-dev        # RocksDB state backend
+  libpqxx-dev           # PostgreSQL output
+  libbenchmark-dev      # bench/
+
+  # Headless display for the desktop console's tests
+  xvfb
+  xauth                 # used by xvfb-run
+)
+
+missing_packages() {
+  local pkg
+  for pkg in "${packages[@]}"; do
+    # One line per installed architecture (grep without -q: it reads them all, so dpkg-query never
+    # dies of SIGPIPE under pipefail); an unknown package makes dpkg-query fail.
+    if ! dpkg-query -W -f='${db:Status-Status}\n' "$pkg" 2>/dev/null | grep -x installed >/dev/null; then
+      printf '%s\n' "$pkg"
+    fi
+  done
+}
+
+case "${1:-}" in
+  --list)
+    printf '%s\n' "${packages[@]}"
+    exit 0
+    ;;
+  --check | "")
+    ;;
+  *)
+    echo "usage: $0 [--list | --check]" >&2
+    exit 2
+    ;;
+esac
+
+if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
+  echo "install-deps: this is not a Debian system; install the equivalents of these packages:" >&2
+  printf '  %s\n' "${packages[@]}" >&2
+  exit 1
+fi
+
+mapfile -t missing < <(missing_packages)
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+  echo "install-deps: all ${#packages[@]} packages are installed"
+  exit 0
+fi
+
+echo "install-deps: missing: ${missing[*]}"
+if [[ "${1:-}" == --check ]]; then
+  exit 1
+fi
+
+sudo=()
+if [[ $(id -u) -ne 0 ]]; then
+  if ! command -v sudo >/dev/null 2>&1; then
+    echo "install-deps: not root and sudo is not installed; as root run: apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+  sudo=(sudo)
+fi
+
+# env, not export: sudo drops the caller's environment.
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+
+mapfile -t still_missing < <(missing_packages)
+if [[ ${#still_missing[@]} -ne 0 ]]; then
+  echo "install-deps: still missing after apt-get install: ${still_missing[*]}" >&2
+  exit 1
+fi
+echo "install-deps: installed ${missing[*]}"

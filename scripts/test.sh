@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds Tally and runs its tests with ctest.
+#
+#   scripts/test.sh                 every test
+#   scripts/test.sh -L oracle       arguments go to ctest (here: only the tests labelled oracle)
+#
+# The build folder is build/ at the repository root (TALLY_BUILD_DIR overrides it), configured
+# once as a Ninja Release build and shared with scripts/run.sh, so CI compiles everything once.
+# An existing build folder keeps its own settings (build type, TALLY_SANITIZE, ...).
+# CTEST_PARALLEL_LEVEL overrides how many tests run at once (default: one per core).
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build_dir=${TALLY_BUILD_DIR:-$root/build}
+jobs=$(nproc)
+
+bash "$root/scripts/install-deps.sh"
+
+if [[ -f "$build_dir/CMakeCache.txt" ]]; then
+  cmake -S "$root" -B "$build_dir"
+else
+  cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release
+fi
+cmake --build "$build_dir" --parallel "$jobs"
+
+# --- Services for the integration tests -------------------------------------------------------
+# Local Kafka (tests labelled kafka) and PostgreSQL (postgres) start here, before ctest, each from
+# its own script in scripts/, and stop in an EXIT trap. The unit and oracle tests need none.
+
+ctest --test-dir "$build_dir" --output-on-failure --parallel "${CTEST_PARALLEL_LEVEL:-$jobs}" "$@"
