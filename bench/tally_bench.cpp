@@ -84,8 +84,14 @@ double secondsSince(std::chrono::steady_clock::time_point t0)
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-// Runs the whole job (all five aggregations, no sink I/O) over the batches; returns events/s.
-double runEngine(const std::vector<SourceBatch> &batches, int partitions, int parallelism)
+struct EngineRun {
+    double eventsPerSecond = 0;
+    double sourceBackpressure = 0; // share of the run the source waited on full task queues
+    double taskBusy = 0;           // mean share of the run the window tasks were working
+};
+
+// Runs the whole job (all five aggregations, no sink I/O) over the batches.
+EngineRun runEngine(const std::vector<SourceBatch> &batches, int partitions, int parallelism)
 {
     JobConfig config;
     config.runtime.parallelism = parallelism;
@@ -99,7 +105,15 @@ double runEngine(const std::vector<SourceBatch> &batches, int partitions, int pa
         std::exit(1);
     }
     (void)job.waitFinished();
-    return static_cast<double>(countRecords(batches)) / secondsSince(t0);
+    const double seconds = secondsSince(t0);
+    const MetricsSnapshot m = metrics.snapshot(0);
+    EngineRun run;
+    run.eventsPerSecond = static_cast<double>(countRecords(batches)) / seconds;
+    run.sourceBackpressure = m.value("tally_operator_backpressured_nanoseconds_total", {{"operator", "source"}}) / 1e9 / seconds;
+    for (int t = 0; t < parallelism; ++t)
+        run.taskBusy += m.value("tally_operator_busy_nanoseconds_total", {{"operator", "window-" + std::to_string(t)}}) / 1e9 /
+                        seconds / parallelism;
+    return run;
 }
 
 // The floor under any engine figure: copying the batches out of the source with no processing.
@@ -130,20 +144,24 @@ std::vector<BenchResult> engineSuite(uint64_t events)
     const GeneratorConfig g = benchGenerator(events);
     const std::vector<SourceBatch> decoded = prepare(g, 4096);
     const double replay = runReplayOnly(decoded, g.partitions);
-    const double p1 = runEngine(decoded, g.partitions, 1);
-    const double p2 = runEngine(decoded, g.partitions, 2);
+    const EngineRun p1 = runEngine(decoded, g.partitions, 1);
+    const EngineRun p2 = runEngine(decoded, g.partitions, 2);
     r.push_back({"engine.baseline.replay.events_per_s", replay, "events/s"});
-    r.push_back({"engine.p1.predecoded.events_per_s", p1, "events/s"});
-    r.push_back({"engine.p2.predecoded.events_per_s", p2, "events/s"});
-    r.push_back({"engine.p2_over_p1.ratio", p2 / p1, "ratio"});
+    r.push_back({"engine.p1.predecoded.events_per_s", p1.eventsPerSecond, "events/s"});
+    r.push_back({"engine.p2.predecoded.events_per_s", p2.eventsPerSecond, "events/s"});
+    r.push_back({"engine.p2_over_p1.ratio", p2.eventsPerSecond / p1.eventsPerSecond, "ratio"});
+    r.push_back({"engine.p2.predecoded.source_backpressure_ratio", p2.sourceBackpressure, "ratio"});
+    r.push_back({"engine.p2.predecoded.task_busy_ratio", p2.taskBusy, "ratio"});
 
     GeneratorConfig gj = benchGenerator(events / 2);
     gj.serialized = true;
     gj.format = WireFormat::Json;
     const std::vector<SourceBatch> json = prepare(gj, 4096);
-    const double p2json = runEngine(json, gj.partitions, 2);
-    r.push_back({"engine.p2.json.events_per_s", p2json, "events/s"});
-    r.push_back({"engine.json_over_predecoded.ratio", p2json / p2, "ratio"});
+    const EngineRun p2json = runEngine(json, gj.partitions, 2);
+    r.push_back({"engine.p2.json.events_per_s", p2json.eventsPerSecond, "events/s"});
+    r.push_back({"engine.json_over_predecoded.ratio", p2json.eventsPerSecond / p2.eventsPerSecond, "ratio"});
+    r.push_back({"engine.p2.json.source_backpressure_ratio", p2json.sourceBackpressure, "ratio"});
+    r.push_back({"engine.p2.json.task_busy_ratio", p2json.taskBusy, "ratio"});
     r.push_back({"engine.peak_rss_bytes", static_cast<double>(peakRssBytes()), "bytes"});
     return r;
 }

@@ -5,7 +5,7 @@
 // then the payload. Schema ids: 1 JSON v1, 2 JSON v2, 3 Protobuf v1, 4 Protobuf v2.
 // JSON payload: {"event_id":u64,"post_id":u64,"user_id":u64,"region":"US","action":"like"|"unlike",
 //                "event_time_ms":i64[,"device_type":"ios"|"android"|"web"|"other"]}   (v2 only)
-// Protobuf payload: message tally.LikeEvent in event/like_event.proto.
+// Protobuf payload: message tally.pb.LikeEvent in event/like_event.proto.
 #pragma once
 
 #include "event/like_event.h"

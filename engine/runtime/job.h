@@ -36,7 +36,7 @@ struct JobStatus {
     uint64_t windowsFired = 0;  // distinct (aggregation, window) results emitted
     int64_t watermarkMs = 0;
     int64_t watermarkSkewMs = 0;
-    // Top posts of the newest likes_per_post window seen by the output stage.
+    // Top posts of the newest likes_per_post window seen by the output stage (best first, <= 10).
     int64_t topPostsWindowStartMs = 0;
     std::vector<KeyValue> topPosts;
     std::string error;

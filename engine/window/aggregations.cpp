@@ -94,8 +94,16 @@ void TaskAggregations::apply(KeyFamily family, const PaneDelta &d, int64_t water
         // Baseline buckets follow the same lateness rule as a tumbling window of bucket length.
         const WindowSpec bucket{m_config.spamSuspects.baselineBucketMs, m_config.spamSuspects.baselineBucketMs};
         const int64_t start = alignDown(d.slotStartMs, bucket.sizeMs);
-        if (!bucket.expired(start, watermark, m_latenessMs))
-            m_spamBaseline[start][d.key] += d.likes;
+        if (!bucket.expired(start, watermark, m_latenessMs)) {
+            if (start != m_lastBucketStart) {
+                auto [it, created] = m_spamBaseline.try_emplace(start);
+                if (created && m_lastBucket != nullptr)
+                    it->second.reserve(m_lastBucket->size());
+                m_lastBucketStart = start;
+                m_lastBucket = &it->second;
+            }
+            (*m_lastBucket)[d.key] += d.likes;
+        }
         break;
     }
     case KeyFamily::kCount:
@@ -121,8 +129,13 @@ void TaskAggregations::pruneBaseline(int64_t watermark)
     const WindowSpec &spec = m_spam.spec();
     const int64_t oldestLive = alignDown(watermark - m_latenessMs - spec.sizeMs + 1, spec.slideMs) + spec.slideMs;
     const int64_t keepFrom = spamBaselineRange(m_config.spamSuspects, m_latenessMs, oldestLive).first;
-    while (!m_spamBaseline.empty() && m_spamBaseline.begin()->first < keepFrom)
+    while (!m_spamBaseline.empty() && m_spamBaseline.begin()->first < keepFrom) {
+        if (m_spamBaseline.begin()->first == m_lastBucketStart) {
+            m_lastBucketStart = INT64_MIN;
+            m_lastBucket = nullptr;
+        }
         m_spamBaseline.erase(m_spamBaseline.begin());
+    }
 }
 
 void TaskAggregations::emitTrendingRefires(std::vector<TopKUpdate> &topK)

@@ -90,6 +90,8 @@ private:
     int64_t m_velocityViralMin;
     SlidingCounter m_spam;
     std::map<int64_t, KeyCounts> m_spamBaseline; // bucket start -> user -> likes
+    int64_t m_lastBucketStart = INT64_MIN;       // the bucket the previous record hit
+    KeyCounts *m_lastBucket = nullptr;
 };
 
 } // namespace tally

@@ -18,7 +18,10 @@ void SlidingCounter::add(uint64_t key, int64_t slotStartMs, int64_t delta, int64
         return; // every window holding the pane is gone; the source counted the event as dropped
     if (pane != m_lastPaneStart) {
         m_lastPaneStart = pane;
-        m_lastPane = &m_panes[pane];
+        auto [it, created] = m_panes.try_emplace(pane);
+        if (created && m_lastPane != nullptr)
+            it->second.reserve(m_lastPane->size()); // panes are alike: skip the rehash ladder
+        m_lastPane = &it->second;
     }
     (*m_lastPane)[key] += delta;
     m_addWatermark = watermark;
@@ -106,8 +109,10 @@ void SlidingCounter::advance(int64_t watermark,
     for (auto it = m_panes.begin(); it != m_panes.end() && it->first < m_sumWindow;) {
         if (!m_spec.expired(it->first, watermark, m_latenessMs))
             break;
-        if (it->first == m_lastPaneStart)
+        if (it->first == m_lastPaneStart) {
             m_lastPaneStart = INT64_MIN;
+            m_lastPane = nullptr;
+        }
         it = m_panes.erase(it);
     }
 }

@@ -14,7 +14,10 @@ void TumblingCounter::add(uint64_t key, int64_t slotStartMs, int64_t delta, int6
         return; // counted as dropped by the source, which applies the same rule
     if (start != m_lastStart) {
         m_lastStart = start;
-        m_lastWindow = &m_windows[start];
+        auto [it, created] = m_windows.try_emplace(start);
+        if (created && m_lastWindow != nullptr)
+            it->second.counts.reserve(m_lastWindow->counts.size()); // windows are alike: skip the rehash ladder
+        m_lastWindow = &it->second;
     }
     Window &w = *m_lastWindow;
     w.counts[key] += delta;
@@ -47,8 +50,10 @@ void TumblingCounter::advance(int64_t watermark, const std::function<void(int64_
             fire(start, it->second.counts);
         }
         if (m_spec.expired(start, watermark, m_latenessMs)) {
-            if (start == m_lastStart)
+            if (start == m_lastStart) {
                 m_lastStart = INT64_MIN;
+                m_lastWindow = nullptr;
+            }
             it = m_windows.erase(it);
         }
         else
