@@ -14,45 +14,39 @@ int taskForKey(KeyFamily family, uint64_t key, int parallelism)
 Ingest::Ingest(const JobConfig &config, int partitions, const Clock &clock)
     : m_parallelism(config.runtime.parallelism), m_latenessMs(config.runtime.allowedLatenessMs),
       m_windows(aggregationWindows(config)), m_slotMs(familySlotsMs(config)),
-      m_tracker(config.watermark, partitions, clock), m_decoder(config.source.limits)
+      m_tracker(config.watermark, partitions, clock)
 {
     m_counts.late.assign(m_windows.size(), 0);
     m_counts.dropped.assign(m_windows.size(), 0);
 }
 
-void Ingest::add(const SourceBatch &batch, std::vector<DeadLetter> &deadLetters, std::vector<LateEvent> &lateEvents)
+void decodeBatch(SourceBatch &batch, RecordDecoder &decoder, std::vector<DeadLetter> &deadLetters,
+                 std::array<uint64_t, kRejectReasonCount> &rejected)
 {
-    m_events.clear();
-    if (batch.size() == 0)
-        return;
-    m_tracker.touch(batch.partition);
-    m_counts.records += batch.size();
-
-    const std::vector<LikeEvent> *events = &batch.events;
-    if (!batch.records.empty()) {
-        m_events.reserve(batch.records.size());
-        for (size_t i = 0; i < batch.records.size(); ++i) {
-            const std::string_view raw = batch.records.at(i);
-            DecodeResult r = m_decoder.decode(raw);
-            if (auto *e = std::get_if<LikeEvent>(&r)) {
-                m_events.push_back(*e);
-                continue;
-            }
-            auto &err = std::get<DecodeError>(r);
-            ++m_counts.rejected[static_cast<size_t>(err.reason)];
-            deadLetters.push_back({err.reason, std::move(err.detail), batch.partition,
-                                   batch.firstOffset + static_cast<int64_t>(i), std::string(raw)});
+    batch.events.reserve(batch.events.size() + batch.records.size());
+    for (size_t i = 0; i < batch.records.size(); ++i) {
+        const std::string_view raw = batch.records.at(i);
+        DecodeResult r = decoder.decode(raw);
+        if (auto *e = std::get_if<LikeEvent>(&r)) {
+            batch.events.push_back(*e);
+            continue;
         }
-        events = &m_events;
-    } else {
-        m_events = batch.events;
+        auto &err = std::get<DecodeError>(r);
+        ++rejected[static_cast<size_t>(err.reason)];
+        deadLetters.push_back({err.reason, std::move(err.detail), batch.partition,
+                               batch.firstOffset + static_cast<int64_t>(i), std::string(raw)});
     }
+    batch.records.clear();
+}
 
+void Ingest::add(int partition, const std::vector<LikeEvent> &events, std::vector<LateEvent> &lateEvents)
+{
+    m_tracker.touch(partition);
     // Every event of the batch is judged against the watermark before the batch, the same
     // watermark the tasks will apply it at.
     const int64_t wm = m_watermark;
-    for (const LikeEvent &e : *events) {
-        m_tracker.observe(batch.partition, e.eventTimeMs);
+    for (const LikeEvent &e : events) {
+        m_tracker.observe(partition, e.eventTimeMs);
         ++m_counts.events;
         if (e.eventTimeMs <= wm) {
             // Only an event at or behind the watermark can be late for any window.
@@ -128,8 +122,7 @@ bool Ingest::flush(std::vector<TaskBatch> &perTask, bool endOfInput)
 IngestCounts Ingest::takeCounts()
 {
     IngestCounts c = m_counts;
-    m_counts.records = m_counts.events = 0;
-    m_counts.rejected.fill(0);
+    m_counts.events = 0;
     std::fill(m_counts.late.begin(), m_counts.late.end(), 0);
     std::fill(m_counts.dropped.begin(), m_counts.dropped.end(), 0);
     return c;

@@ -1,7 +1,7 @@
-// Ingest is the source side of the job, run by the source thread: it decodes and validates
-// records, advances per-partition watermarks, classifies late events, and pre-aggregates events
-// per key family and slot before they cross threads, so a celebrity post at 500K likes/s becomes
-// a few records per batch instead of 500K.
+// Ingest is the sequencing half of the job's source, run by the ingest thread on decoded batches:
+// it advances per-partition watermarks, classifies late events, and pre-aggregates events per key
+// family and slot before they cross threads, so a celebrity post at 500K likes/s becomes a few
+// records per batch instead of 500K.
 #pragma once
 
 #include "config/job_config.h"
@@ -28,11 +28,15 @@ struct TaskBatch {
     bool endOfInput = false;
 };
 
+// Decodes a batch's serialized records into batch.events (appended after any decoded ones) and
+// clears the records. A record that fails becomes a dead letter with its reason; `rejected`
+// counts them per reason.
+void decodeBatch(SourceBatch &batch, RecordDecoder &decoder, std::vector<DeadLetter> &deadLetters,
+                 std::array<uint64_t, kRejectReasonCount> &rejected);
+
 // Per-batch counts for metrics, reset by takeCounts().
 struct IngestCounts {
-    uint64_t records = 0;
     uint64_t events = 0;
-    std::array<uint64_t, kRejectReasonCount> rejected{};
     std::vector<uint64_t> late;    // per aggregationWindows() entry
     std::vector<uint64_t> dropped; // per aggregationWindows() entry
 };
@@ -42,11 +46,9 @@ class Ingest {
 public:
     Ingest(const JobConfig &config, int partitions, const Clock &clock);
 
-    // Decodes (if needed) and combines one polled batch. Rejected records become dead letters;
-    // events later than the allowed lateness become late events.
-    void add(const SourceBatch &batch, std::vector<DeadLetter> &deadLetters, std::vector<LateEvent> &lateEvents);
-    // Events of the last add(), decoded (for observers and tests).
-    const std::vector<LikeEvent> &lastEvents() const { return m_events; }
+    // Combines the decoded events of one polled batch of `partition`. Events later than the
+    // allowed lateness for some window also become late events (the late side output).
+    void add(int partition, const std::vector<LikeEvent> &events, std::vector<LateEvent> &lateEvents);
 
     // Recomputes the watermark (also with no data: idleness) and moves the combined records into
     // one TaskBatch per task. Returns false when there is nothing to send (no records, same watermark).
@@ -75,8 +77,6 @@ private:
     WatermarkTracker m_tracker;
     int64_t m_watermark = kMinWatermark;
     int64_t m_sentWatermark = kMinWatermark;
-    RecordDecoder m_decoder;
-    std::vector<LikeEvent> m_events;
     std::array<absl::flat_hash_map<SlotKey, PaneDelta>, kKeyFamilyCount> m_combined;
     IngestCounts m_counts;
 };

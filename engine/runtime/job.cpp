@@ -2,6 +2,7 @@
 
 #include "runtime/blocking_queue.h"
 #include "runtime/ingest.h"
+#include "metrics/time_series.h"
 #include "runtime/trending_merger.h"
 #include "time/watermark.h"
 #include "window/aggregations.h"
@@ -57,6 +58,13 @@ struct OperatorTimes {
     }
 };
 
+// A polled (and decoded) batch on its way from the source thread to the ingest thread.
+struct IngestInput {
+    SourceBatch batch;
+    bool hasData = false;    // false: a tick that lets the ingest thread re-evaluate idleness
+    bool endOfInput = false; // the source ended or the job is stopping: drain
+};
+
 struct ControlRequest {
     ControlCommand command;
     std::promise<Status> done;
@@ -79,6 +87,8 @@ struct Job::Impl {
     const int parallelism;
     ArrivalObserver observer;
 
+    TimeSeriesStore timeSeries;
+    BlockingQueue<IngestInput> ingestQueue;
     std::vector<std::unique_ptr<BlockingQueue<TaskBatch>>> taskQueues;
     BlockingQueue<OutputMessage> outputQueue;
     std::vector<std::thread> threads;
@@ -117,7 +127,7 @@ struct Job::Impl {
 
     Impl(JobConfig cfg, std::unique_ptr<Source> src, std::unique_ptr<OutputSink> snk, MetricsRegistry &m, const Clock &c)
         : config(std::move(cfg)), source(std::move(src)), sink(std::move(snk)), metrics(m), clock(c),
-          parallelism(config.runtime.parallelism),
+          parallelism(config.runtime.parallelism), ingestQueue(static_cast<size_t>(config.runtime.queueCapacity)),
           outputQueue(static_cast<size_t>(config.runtime.queueCapacity) * static_cast<size_t>(parallelism + 1)),
           recordsIn(m.counter("tally_source_records_total", {}, "Records polled from the source")),
           eventsIn(m.counter("tally_events_total", {}, "Records decoded into like events")),
@@ -191,14 +201,7 @@ struct Job::Impl {
     void publishIngestMetrics(Ingest &ingest)
     {
         IngestCounts c = ingest.takeCounts();
-        recordsIn.add(c.records);
         eventsIn.add(c.events);
-        uint64_t rejected = 0;
-        for (size_t r = 0; r < kRejectReasonCount; ++r) {
-            rejectedByReason[r]->add(c.rejected[r]);
-            rejected += c.rejected[r];
-        }
-        deadLettersTotal.add(rejected);
         for (size_t i = 0; i < c.late.size(); ++i) {
             lateByWindow[i]->add(c.late[i]);
             droppedByWindow[i]->add(c.dropped[i]);
@@ -215,46 +218,95 @@ struct Job::Impl {
         }
     }
 
+    // The source thread polls and decodes; decoding is the costliest per-record step, so it runs
+    // apart from the ingest thread that sequences the decoded batches.
     void runSource()
     {
         OperatorTimes times(metrics, "source");
-        Ingest ingest(config, source->partitionCount(), clock);
-        SourceBatch batch;
-        std::vector<TaskBatch> perTask;
+        RecordDecoder decoder(config.source.limits);
         const auto maxRecords = static_cast<size_t>(config.runtime.batchSize);
-        bool end = false;
-        while (!end) {
+        auto lastIdleTick = SteadyTime::now();
+        for (;;) {
             handleControl();
+            IngestInput in;
             if (stopRequested) {
-                end = true;
+                in.endOfInput = true;
             } else if (paused) {
                 std::this_thread::sleep_for(std::chrono::milliseconds(5));
                 times.idleNs->add(5'000'000);
                 continue;
             }
             auto t0 = SteadyTime::now();
-            OutputMessage side;
-            if (!end) {
-                const Source::PollStatus ps = source->poll(batch, maxRecords);
+            uint64_t blocked = 0;
+            if (!in.endOfInput) {
+                const Source::PollStatus ps = source->poll(in.batch, maxRecords);
                 if (ps == Source::PollStatus::End) {
-                    end = true;
-                } else if (ps == Source::PollStatus::Data) {
-                    partitionRecords[static_cast<size_t>(batch.partition)]->add(batch.size());
-                    ingest.add(batch, side.deadLetters, side.lateEvents);
-                    if (observer)
-                        observer(batch.partition, ingest.lastEvents(), ingest.watermark());
-                } else {
+                    in.endOfInput = true;
+                } else if (ps == Source::PollStatus::Idle) {
                     times.busyNs->add(nanosSince(t0));
                     t0 = SteadyTime::now();
                     std::this_thread::sleep_for(std::chrono::milliseconds(1));
                     times.idleNs->add(nanosSince(t0));
-                    t0 = SteadyTime::now();
+                    // Without data the ingest thread still re-evaluates idleness now and then.
+                    if (SteadyTime::now() - lastIdleTick < std::chrono::milliseconds(10))
+                        continue;
+                    lastIdleTick = SteadyTime::now();
+                    ingestQueue.push(std::move(in), &blocked);
+                    times.backpressuredNs->add(blocked);
+                    continue;
+                } else {
+                    recordsIn.add(in.batch.size());
+                    partitionRecords[static_cast<size_t>(in.batch.partition)]->add(in.batch.size());
+                    if (!in.batch.records.empty()) {
+                        std::array<uint64_t, kRejectReasonCount> rejected{};
+                        OutputMessage side;
+                        decodeBatch(in.batch, decoder, side.deadLetters, rejected);
+                        for (size_t r = 0; r < kRejectReasonCount; ++r) {
+                            rejectedByReason[r]->add(rejected[r]);
+                            deadLettersTotal.add(rejected[r]);
+                        }
+                        if (!side.deadLetters.empty())
+                            outputQueue.push(std::move(side), &blocked);
+                    }
+                    in.hasData = true;
                 }
             }
-            const bool send = ingest.flush(perTask, end);
+            const bool end = in.endOfInput;
+            ingestQueue.push(std::move(in), &blocked);
+            times.backpressuredNs->add(blocked);
+            times.busyNs->add(nanosSince(t0) - std::min(blocked, nanosSince(t0)));
+            if (end)
+                break;
+        }
+        std::lock_guard lock(mutex);
+        for (auto &r : controlQueue)
+            r.done.set_value(Status::aborted("the job has stopped"));
+        controlQueue.clear();
+        sourceDone = true;
+    }
+
+    void runIngest()
+    {
+        OperatorTimes times(metrics, "ingest");
+        Ingest ingest(config, source->partitionCount(), clock);
+        std::vector<TaskBatch> perTask;
+        for (;;) {
+            auto t0 = SteadyTime::now();
+            std::optional<IngestInput> in = ingestQueue.pop(std::chrono::milliseconds(100));
+            times.idleNs->add(nanosSince(t0));
+            if (!in)
+                continue;
+            t0 = SteadyTime::now();
+            OutputMessage side;
+            if (in->hasData) {
+                ingest.add(in->batch.partition, in->batch.events, side.lateEvents);
+                if (observer)
+                    observer(in->batch.partition, in->batch.events, ingest.watermark());
+            }
+            const bool send = ingest.flush(perTask, in->endOfInput);
             publishIngestMetrics(ingest);
             uint64_t blocked = 0;
-            if (!side.deadLetters.empty() || !side.lateEvents.empty())
+            if (!side.lateEvents.empty())
                 outputQueue.push(std::move(side), &blocked);
             if (send) {
                 for (int t = 0; t < parallelism; ++t)
@@ -262,12 +314,9 @@ struct Job::Impl {
             }
             times.backpressuredNs->add(blocked);
             times.busyNs->add(nanosSince(t0) - std::min(blocked, nanosSince(t0)));
+            if (in->endOfInput)
+                return;
         }
-        std::lock_guard lock(mutex);
-        for (auto &r : controlQueue)
-            r.done.set_value(Status::aborted("the job has stopped"));
-        controlQueue.clear();
-        sourceDone = true;
     }
 
     void runTask(int index)
@@ -343,6 +392,24 @@ struct Job::Impl {
                 fprintf(stderr, "tally: sink write failed (attempt %d), retrying: %s\n", attempt + 1, s.toString().c_str());
             std::this_thread::sleep_for(std::chrono::milliseconds(std::min(1000, 10 << std::min(attempt, 6))));
         }
+    }
+
+    // Samples every metric into the fixed-memory time series once a second, until the job ends.
+    void runSampler()
+    {
+        auto sample = [&] {
+            const auto now = std::chrono::system_clock::now().time_since_epoch();
+            timeSeries.append(metrics.snapshot(std::chrono::duration_cast<std::chrono::milliseconds>(now).count()));
+        };
+        std::unique_lock lock(mutex);
+        while (!done) {
+            lock.unlock();
+            sample();
+            lock.lock();
+            finishedCv.wait_for(lock, std::chrono::seconds(1), [&] { return done; });
+        }
+        lock.unlock();
+        sample();
     }
 
     void runOutput()
@@ -426,6 +493,7 @@ Status Job::start()
     d->threads.emplace_back([this] { d->runOutput(); });
     for (int t = 0; t < d->parallelism; ++t)
         d->threads.emplace_back([this, t] { d->runTask(t); });
+    d->threads.emplace_back([this] { d->runIngest(); });
     d->threads.emplace_back([this] { d->runSource(); });
     // A watcher marks the job finished once every stage has returned.
     std::thread watcher([this, workers = std::move(d->threads)]() mutable {
@@ -439,6 +507,7 @@ Status Job::start()
     });
     d->threads.clear();
     d->threads.push_back(std::move(watcher));
+    d->threads.emplace_back([this] { d->runSampler(); });
     return Status::ok();
 }
 
@@ -496,5 +565,7 @@ JobStatus Job::status() const
 }
 
 const JobConfig &Job::config() const { return d->config; }
+
+const TimeSeriesStore &Job::timeSeries() const { return d->timeSeries; }
 
 } // namespace tally

@@ -1,4 +1,5 @@
-// A Job is one running Tally pipeline: a source thread (poll, decode, watermarks, pre-aggregation),
+// A Job is one running Tally pipeline: a source thread (poll, decode), an ingest thread
+// (watermarks, late-event classification, pre-aggregation),
 // P window tasks that own key-group ranges, and an output thread that merges trending top-K and
 // writes to the sink, connected by bounded queues.
 #pragma once
@@ -19,6 +20,8 @@
 #include <vector>
 
 namespace tally {
+
+class TimeSeriesStore;
 
 // Commands an operator sends to a running job; they are executed by the source thread between
 // batches, in order. More commands arrive with checkpoints and sinks.
@@ -70,6 +73,8 @@ public:
     std::future<Status> submit(ControlCommand command); // thread-safe
     JobStatus status() const;                           // thread-safe, a value snapshot
     const JobConfig &config() const;
+    // Every metric sampled once a second into fixed-memory ring buffers (15 minutes). Thread-safe.
+    const TimeSeriesStore &timeSeries() const;
 
 private:
     struct Impl;

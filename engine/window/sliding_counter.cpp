@@ -13,26 +13,33 @@ SlidingCounter::SlidingCounter(WindowSpec spec, int64_t latenessMs, int64_t cand
 
 void SlidingCounter::add(uint64_t key, int64_t slotStartMs, int64_t delta, int64_t watermark)
 {
-    const int64_t pane = alignDown(slotStartMs, m_spec.slideMs);
-    if (m_spec.expired(pane, watermark, m_latenessMs))
-        return; // every window holding the pane is gone; the source counted the event as dropped
-    if (pane != m_lastPaneStart) {
-        m_lastPaneStart = pane;
+    // Everything but the key depends on (slot, watermark), which repeat from record to record:
+    // work it out once instead of dividing for every record.
+    if (slotStartMs != m_slot.slot || watermark != m_slot.watermark || m_slot.pane == nullptr) {
+        m_slot.slot = slotStartMs;
+        m_slot.watermark = watermark;
+        const int64_t pane = alignDown(slotStartMs, m_spec.slideMs);
+        m_slot.expired = m_spec.expired(pane, watermark, m_latenessMs);
+        if (m_slot.expired)
+            return; // every window holding the pane is gone; the source counted the event as dropped
         auto [it, created] = m_panes.try_emplace(pane);
-        if (created && m_lastPane != nullptr)
-            it->second.reserve(m_lastPane->size()); // panes are alike: skip the rehash ladder
-        m_lastPane = &it->second;
+        if (created && m_slot.pane != nullptr)
+            it->second.reserve(m_slot.pane->size()); // panes are alike: skip the rehash ladder
+        m_slot.paneStart = pane;
+        m_slot.pane = &it->second;
+        m_slot.lastFired = std::min(pane, m_spec.lastFiredStart(watermark));
+        m_slot.firstWindow = pane - m_spec.sizeMs + m_spec.slideMs;
+        m_slot.inSums = m_sumWindow != kNoWindow && pane >= m_sumWindow && pane < m_sumWindow + m_spec.sizeMs;
     }
-    (*m_lastPane)[key] += delta;
+    if (m_slot.expired)
+        return;
+    (*m_slot.pane)[key] += delta;
     m_addWatermark = watermark;
-
-    const int64_t lastFired = m_spec.lastFiredStart(watermark);
-    const int64_t firstWindow = pane - m_spec.sizeMs + m_spec.slideMs;
-    for (int64_t start = firstWindow; start <= std::min(pane, lastFired); start += m_spec.slideMs) {
+    for (int64_t start = m_slot.firstWindow; start <= m_slot.lastFired; start += m_spec.slideMs) {
         if (!m_spec.expired(start, watermark, m_latenessMs))
             m_pendingRefire[{start, key}] += delta;
     }
-    if (m_sumWindow != kNoWindow && pane >= m_sumWindow && pane < m_sumWindow + m_spec.sizeMs)
+    if (m_slot.inSums)
         addToSums(key, delta);
 }
 
@@ -76,6 +83,7 @@ void SlidingCounter::drainRefires(const std::function<void(int64_t, uint64_t, in
 void SlidingCounter::advance(int64_t watermark,
                              const std::function<void(int64_t, const KeyCounts &, const Candidates &)> &fire)
 {
+    m_slot = {};
     const int64_t target = m_spec.lastFiredStart(watermark);
     if (m_sumWindow == kNoWindow) {
         if (m_panes.empty())
@@ -109,10 +117,6 @@ void SlidingCounter::advance(int64_t watermark,
     for (auto it = m_panes.begin(); it != m_panes.end() && it->first < m_sumWindow;) {
         if (!m_spec.expired(it->first, watermark, m_latenessMs))
             break;
-        if (it->first == m_lastPaneStart) {
-            m_lastPaneStart = INT64_MIN;
-            m_lastPane = nullptr;
-        }
         it = m_panes.erase(it);
     }
 }

@@ -52,8 +52,18 @@ private:
     int64_t m_latenessMs;
     int64_t m_candidateMin;
     std::map<int64_t, KeyCounts> m_panes; // by pane start
-    int64_t m_lastPaneStart = INT64_MIN;  // cache of the pane the previous add() hit
-    KeyCounts *m_lastPane = nullptr;
+    // What add() worked out for the previous (slot, watermark); reset by advance().
+    struct SlotPlan {
+        int64_t slot = INT64_MIN;
+        int64_t watermark = INT64_MIN;
+        bool expired = false;
+        bool inSums = false;
+        int64_t paneStart = 0;
+        int64_t firstWindow = 0; // first window holding the pane
+        int64_t lastFired = 0;   // last window holding the pane that has fired
+        KeyCounts *pane = nullptr;
+    };
+    SlotPlan m_slot;
     int64_t m_sumWindow = kNoWindow;      // start of the window m_sums describes (fired)
     int64_t m_addWatermark = INT64_MIN;   // watermark of the latest add()
     KeyCounts m_sums;

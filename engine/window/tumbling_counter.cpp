@@ -9,17 +9,22 @@ TumblingCounter::TumblingCounter(int64_t sizeMs, int64_t latenessMs)
 
 void TumblingCounter::add(uint64_t key, int64_t slotStartMs, int64_t delta, int64_t watermark)
 {
-    const int64_t start = alignDown(slotStartMs, m_spec.sizeMs);
-    if (m_spec.expired(start, watermark, m_latenessMs))
-        return; // counted as dropped by the source, which applies the same rule
-    if (start != m_lastStart) {
-        m_lastStart = start;
+    // The window depends on (slot, watermark) only, which repeat from record to record.
+    if (slotStartMs != m_slot.slot || watermark != m_slot.watermark || m_slot.window == nullptr) {
+        const int64_t start = alignDown(slotStartMs, m_spec.sizeMs);
+        m_slot.slot = slotStartMs;
+        m_slot.watermark = watermark;
+        m_slot.expired = m_spec.expired(start, watermark, m_latenessMs);
+        if (m_slot.expired)
+            return; // counted as dropped by the source, which applies the same rule
         auto [it, created] = m_windows.try_emplace(start);
-        if (created && m_lastWindow != nullptr)
-            it->second.counts.reserve(m_lastWindow->counts.size()); // windows are alike: skip the rehash ladder
-        m_lastWindow = &it->second;
+        if (created && m_slot.window != nullptr)
+            it->second.counts.reserve(m_slot.window->counts.size()); // windows are alike: skip the rehash ladder
+        m_slot.window = &it->second;
     }
-    Window &w = *m_lastWindow;
+    if (m_slot.expired)
+        return;
+    Window &w = *m_slot.window;
     w.counts[key] += delta;
     if (w.fired) {
         w.pendingRefire[key] += delta;
@@ -41,6 +46,7 @@ void TumblingCounter::drainRefires(const std::function<void(int64_t, uint64_t, i
 
 void TumblingCounter::advance(int64_t watermark, const std::function<void(int64_t, const KeyCounts &)> &fire)
 {
+    m_slot = {};
     for (auto it = m_windows.begin(); it != m_windows.end();) {
         const int64_t start = it->first;
         if (!m_spec.fired(start, watermark))
@@ -50,10 +56,6 @@ void TumblingCounter::advance(int64_t watermark, const std::function<void(int64_
             fire(start, it->second.counts);
         }
         if (m_spec.expired(start, watermark, m_latenessMs)) {
-            if (start == m_lastStart) {
-                m_lastStart = INT64_MIN;
-                m_lastWindow = nullptr;
-            }
             it = m_windows.erase(it);
         }
         else

@@ -40,9 +40,14 @@ private:
     WindowSpec m_spec;
     int64_t m_latenessMs;
     std::map<int64_t, Window> m_windows; // by window start
-    // Records of a batch mostly hit one or two windows: remember the last one to skip the tree walk.
-    int64_t m_lastStart = INT64_MIN;
-    Window *m_lastWindow = nullptr;
+    // What add() worked out for the previous (slot, watermark); reset by advance().
+    struct SlotPlan {
+        int64_t slot = INT64_MIN;
+        int64_t watermark = INT64_MIN;
+        bool expired = false;
+        Window *window = nullptr;
+    };
+    SlotPlan m_slot;
     bool m_anyRefire = false;
 };
 
