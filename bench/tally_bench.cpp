@@ -7,6 +7,8 @@
 #include "source/generator.h"
 #include "time/clock.h"
 
+#include <sys/resource.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -84,8 +86,18 @@ double secondsSince(std::chrono::steady_clock::time_point t0)
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+// CPU time (user + system) of every thread of this process so far, in nanoseconds.
+double processCpuNs()
+{
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    auto ns = [](const timeval &t) { return static_cast<double>(t.tv_sec) * 1e9 + static_cast<double>(t.tv_usec) * 1e3; };
+    return ns(u.ru_utime) + ns(u.ru_stime);
+}
+
 struct EngineRun {
     double eventsPerSecond = 0;
+    double cpuNsPerEvent = 0;      // all threads: a steadier figure than wall time on a busy machine
     double sourceBackpressure = 0; // share of the run the source waited on full task queues
     double taskBusy = 0;           // mean share of the run the window tasks were working
 };
@@ -100,6 +112,7 @@ EngineRun runEngine(const std::vector<SourceBatch> &batches, int partitions, int
     SteadyClock clock;
     Job job(config, std::make_unique<ReplaySource>(batches, partitions), nullptr, metrics, clock);
     const auto t0 = std::chrono::steady_clock::now();
+    const double cpu0 = processCpuNs();
     if (Status s = job.start(); !s.isOk()) {
         std::fprintf(stderr, "tally-bench: %s\n", s.toString().c_str());
         std::exit(1);
@@ -109,6 +122,7 @@ EngineRun runEngine(const std::vector<SourceBatch> &batches, int partitions, int
     const MetricsSnapshot m = metrics.snapshot(0);
     EngineRun run;
     run.eventsPerSecond = static_cast<double>(countRecords(batches)) / seconds;
+    run.cpuNsPerEvent = (processCpuNs() - cpu0) / static_cast<double>(countRecords(batches));
     run.sourceBackpressure = m.value("tally_operator_backpressured_nanoseconds_total", {{"operator", "source"}}) / 1e9 / seconds;
     for (int t = 0; t < parallelism; ++t)
         run.taskBusy += m.value("tally_operator_busy_nanoseconds_total", {{"operator", "window-" + std::to_string(t)}}) / 1e9 /
@@ -150,6 +164,8 @@ std::vector<BenchResult> engineSuite(uint64_t events)
     r.push_back({"engine.p1.predecoded.events_per_s", p1.eventsPerSecond, "events/s"});
     r.push_back({"engine.p2.predecoded.events_per_s", p2.eventsPerSecond, "events/s"});
     r.push_back({"engine.p2_over_p1.ratio", p2.eventsPerSecond / p1.eventsPerSecond, "ratio"});
+    r.push_back({"engine.p1.predecoded.cpu_ns_per_event", p1.cpuNsPerEvent, "ns"});
+    r.push_back({"engine.p2.predecoded.cpu_ns_per_event", p2.cpuNsPerEvent, "ns"});
     r.push_back({"engine.p2.predecoded.source_backpressure_ratio", p2.sourceBackpressure, "ratio"});
     r.push_back({"engine.p2.predecoded.task_busy_ratio", p2.taskBusy, "ratio"});
 
@@ -160,6 +176,7 @@ std::vector<BenchResult> engineSuite(uint64_t events)
     const EngineRun p2json = runEngine(json, gj.partitions, 2);
     r.push_back({"engine.p2.json.events_per_s", p2json.eventsPerSecond, "events/s"});
     r.push_back({"engine.json_over_predecoded.ratio", p2json.eventsPerSecond / p2.eventsPerSecond, "ratio"});
+    r.push_back({"engine.p2.json.cpu_ns_per_event", p2json.cpuNsPerEvent, "ns"});
     r.push_back({"engine.p2.json.source_backpressure_ratio", p2json.sourceBackpressure, "ratio"});
     r.push_back({"engine.p2.json.task_busy_ratio", p2json.taskBusy, "ratio"});
     r.push_back({"engine.peak_rss_bytes", static_cast<double>(peakRssBytes()), "bytes"});

@@ -123,8 +123,15 @@ void TestWindowsOracle::matchesOracle_data()
 {
     QTest::addColumn<JobConfig>("config");
     QTest::addColumn<bool>("tickClock");
-    for (uint64_t seed = 1; seed <= 8; ++seed)
+    for (uint64_t seed = 1; seed <= 24; ++seed)
         QTest::addRow("seed %llu", static_cast<unsigned long long>(seed)) << baseConfig(seed) << false;
+    {
+        JobConfig c = baseConfig(10);
+        c.source.generator.partitions = 8;
+        c.runtime.batchSize = 17; // many small batches: the watermark moves between almost every event
+        c.runtime.parallelism = 3;
+        QTest::newRow("small batches, 8 partitions, P=3") << c << false;
+    }
     {
         JobConfig c = baseConfig(11);
         c.source.generator.eventTimeRate = 20000; // 20 events per millisecond: many equal timestamps

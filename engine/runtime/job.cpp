@@ -333,9 +333,16 @@ struct Job::Impl {
             t0 = SteadyTime::now();
             OutputMessage out;
             out.task = index;
-            for (size_t f = 0; f < kKeyFamilyCount; ++f)
-                for (const PaneDelta &d : batch->records[f])
-                    aggregations.apply(static_cast<KeyFamily>(f), d, batch->watermarkBefore);
+            for (size_t f = 0; f < kKeyFamilyCount; ++f) {
+                const auto family = static_cast<KeyFamily>(f);
+                const std::vector<PaneDelta> &records = batch->records[f];
+                constexpr size_t kPrefetchDistance = 8;
+                for (size_t i = 0; i < records.size(); ++i) {
+                    if (i + kPrefetchDistance < records.size())
+                        aggregations.prefetch(family, records[i + kPrefetchDistance]);
+                    aggregations.apply(family, records[i], batch->watermarkBefore);
+                }
+            }
             aggregations.finishBatch(batch->watermarkAfter, out.rows, out.topK);
             stateEntries[static_cast<size_t>(index)]->set(static_cast<double>(aggregations.stateEntries()));
             out.watermark = batch->watermarkAfter;

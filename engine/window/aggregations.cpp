@@ -111,6 +111,25 @@ void TaskAggregations::apply(KeyFamily family, const PaneDelta &d, int64_t water
     }
 }
 
+void TaskAggregations::prefetch(KeyFamily family, const PaneDelta &d) const
+{
+    switch (family) {
+    case KeyFamily::Post:
+        m_likesPerPost.prefetch(d.key, d.slotStartMs);
+        m_trending.prefetch(d.key, d.slotStartMs);
+        m_velocity.prefetch(d.key, d.slotStartMs);
+        break;
+    case KeyFamily::User:
+        m_spam.prefetch(d.key, d.slotStartMs);
+        if (m_lastBucket != nullptr)
+            m_lastBucket->prefetch(d.key);
+        break;
+    case KeyFamily::Region: // a handful of keys: always cached
+    case KeyFamily::kCount:
+        break;
+    }
+}
+
 int64_t TaskAggregations::baselineLikes(uint64_t user, int64_t windowStart) const
 {
     const auto [from, to] = spamBaselineRange(m_config.spamSuspects, m_latenessMs, windowStart);

@@ -66,6 +66,10 @@ public:
     // Applies one pre-aggregated record at the task's current watermark.
     void apply(KeyFamily family, const PaneDelta &d, int64_t watermark);
 
+    // Hints that `d` will be applied soon: call it a few records ahead of apply(), so the hash
+    // table loads of several records overlap (the state is far larger than the caches).
+    void prefetch(KeyFamily family, const PaneDelta &d) const;
+
     // Ends a batch: emits re-fires caused by the batch's late records, then moves the watermark,
     // firing and expiring windows. Appends to rows and topK.
     void finishBatch(int64_t newWatermark, std::vector<OutputRow> &rows, std::vector<TopKUpdate> &topK);

@@ -27,6 +27,16 @@ public:
 
     void add(uint64_t key, int64_t slotStartMs, int64_t delta, int64_t watermark);
 
+    // Hints that `key` of `slotStartMs` comes soon (see TumblingCounter::prefetch).
+    void prefetch(uint64_t key, int64_t slotStartMs) const
+    {
+        if (slotStartMs == m_slot.slot && m_slot.pane != nullptr) {
+            m_slot.pane->prefetch(key);
+            if (m_slot.inSums)
+                m_sums.prefetch(key);
+        }
+    }
+
     // Late updates since the last call to windows that already fired and still accept them:
     // (windowStart, key, newValue, deltaSinceLastFire).
     void drainRefires(const std::function<void(int64_t, uint64_t, int64_t, int64_t)> &emit);

@@ -20,6 +20,14 @@ public:
     // aligned to a divisor of the window size). `watermark` is the task's current watermark.
     void add(uint64_t key, int64_t slotStartMs, int64_t delta, int64_t watermark);
 
+    // Hints that `key` of `slotStartMs` comes soon: starts loading its slot of the hash table, so
+    // the cache miss overlaps the work on the records before it.
+    void prefetch(uint64_t key, int64_t slotStartMs) const
+    {
+        if (slotStartMs == m_slot.slot && m_slot.window != nullptr)
+            m_slot.window->counts.prefetch(key);
+    }
+
     // Late updates since the last call: (windowStart, key, newValue, deltaSinceLastFire).
     void drainRefires(const std::function<void(int64_t, uint64_t, int64_t, int64_t)> &emit);
 
