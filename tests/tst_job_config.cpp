@@ -122,6 +122,7 @@ const std::vector<Field> &fields()
         TALLY_FIELD("runtime", "parallelism", runtime.parallelism),
         TALLY_FIELD("runtime", "batch_size", runtime.batchSize),
         TALLY_FIELD("runtime", "queue_capacity", runtime.queueCapacity),
+        TALLY_FIELD("runtime", "decode_threads", runtime.decodeThreads),
         TALLY_FIELD("runtime", "allowed_lateness_ms", runtime.allowedLatenessMs),
         TALLY_FIELD("aggregations.likes_per_post", "window_ms", likesPerPost.windowMs),
         TALLY_FIELD("aggregations.trending_hourly", "window_ms", trendingHourly.windowMs),
@@ -284,6 +285,7 @@ void TestJobConfig::roundTripOfEveryKey()
     c.runtime.parallelism = 128;
     c.runtime.batchSize = 1'000'000;
     c.runtime.queueCapacity = 1;
+    c.runtime.decodeThreads = 16;
     c.runtime.allowedLatenessMs = 0;
     c.likesPerPost.windowMs = 30000;
     c.trendingHourly.windowMs = 7200000;
@@ -388,6 +390,8 @@ void TestJobConfig::badConfigs_data()
                                 << "must be between 1 and 1000000 (got 1000001)";
     QTest::newRow("queue capacity") << "[runtime]\nqueue_capacity = 0\n" << 2 << "runtime.queue_capacity"
                                     << "must be >= 1 (got 0)";
+    QTest::newRow("decode threads") << "[runtime]\ndecode_threads = 0\n" << 2 << "runtime.decode_threads"
+                                    << "must be between 1 and 16 (got 0)";
     QTest::newRow("allowed lateness") << "[runtime]\nallowed_lateness_ms = -1\n" << 2 << "runtime.allowed_lateness_ms"
                                       << "must be >= 0 (got -1)";
     QTest::newRow("bound") << "[watermark]\nbound_ms = -5\n" << 2 << "watermark.bound_ms" << "must be >= 0 (got -5)";

@@ -162,6 +162,7 @@ std::vector<Violation> collectViolations(const JobConfig &c)
     r.between("runtime.parallelism", rt.parallelism, 1, 128);
     r.between("runtime.batch_size", rt.batchSize, 1, 1'000'000);
     r.atLeast("runtime.queue_capacity", int64_t(rt.queueCapacity), int64_t(1));
+    r.between("runtime.decode_threads", rt.decodeThreads, 1, 16);
     r.atLeast("runtime.allowed_lateness_ms", rt.allowedLatenessMs, int64_t(0));
 
     r.positive("aggregations.likes_per_post.window_ms", c.likesPerPost.windowMs);
@@ -550,6 +551,7 @@ void bindAll(Binder &b, JobConfig &c)
     b.integer("runtime.parallelism", c.runtime.parallelism);
     b.integer("runtime.batch_size", c.runtime.batchSize);
     b.integer("runtime.queue_capacity", c.runtime.queueCapacity);
+    b.integer("runtime.decode_threads", c.runtime.decodeThreads);
     b.integer("runtime.allowed_lateness_ms", c.runtime.allowedLatenessMs);
 
     b.integer("aggregations.likes_per_post.window_ms", c.likesPerPost.windowMs);

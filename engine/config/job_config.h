@@ -57,6 +57,7 @@ struct RuntimeConfig {
     int parallelism = 2;             // worker tasks P, 1..128
     int batchSize = 4096;            // records per source poll
     int queueCapacity = 64;          // batches per bounded queue between stages
+    int decodeThreads = 2;           // threads decoding serialized records, 1..16 (order is kept)
     int64_t allowedLatenessMs = 60000; // windows accept late updates this long after firing
 };
 

@@ -88,7 +88,8 @@ struct Job::Impl {
     ArrivalObserver observer;
 
     TimeSeriesStore timeSeries;
-    BlockingQueue<IngestInput> ingestQueue;
+    std::vector<std::unique_ptr<BlockingQueue<IngestInput>>> decodeQueues;  // source -> decoder i
+    std::vector<std::unique_ptr<BlockingQueue<IngestInput>>> decodedQueues; // decoder i -> ingest
     std::vector<std::unique_ptr<BlockingQueue<TaskBatch>>> taskQueues;
     BlockingQueue<OutputMessage> outputQueue;
     std::vector<std::thread> threads;
@@ -127,7 +128,7 @@ struct Job::Impl {
 
     Impl(JobConfig cfg, std::unique_ptr<Source> src, std::unique_ptr<OutputSink> snk, MetricsRegistry &m, const Clock &c)
         : config(std::move(cfg)), source(std::move(src)), sink(std::move(snk)), metrics(m), clock(c),
-          parallelism(config.runtime.parallelism), ingestQueue(static_cast<size_t>(config.runtime.queueCapacity)),
+          parallelism(config.runtime.parallelism),
           outputQueue(static_cast<size_t>(config.runtime.queueCapacity) * static_cast<size_t>(parallelism + 1)),
           recordsIn(m.counter("tally_source_records_total", {}, "Records polled from the source")),
           eventsIn(m.counter("tally_events_total", {}, "Records decoded into like events")),
@@ -162,6 +163,11 @@ struct Job::Impl {
             rowsByAggregation.push_back(&m.counter("tally_aggregation_rows_total",
                                                    {{"aggregation", std::string(aggregationName(static_cast<Aggregation>(a)))}},
                                                    "Result rows per aggregation"));
+        const auto queueCapacity = static_cast<size_t>(config.runtime.queueCapacity);
+        for (int i = 0; i < std::max(1, config.runtime.decodeThreads); ++i) {
+            decodeQueues.push_back(std::make_unique<BlockingQueue<IngestInput>>(queueCapacity));
+            decodedQueues.push_back(std::make_unique<BlockingQueue<IngestInput>>(queueCapacity));
+        }
         for (int t = 0; t < parallelism; ++t) {
             taskQueues.push_back(std::make_unique<BlockingQueue<TaskBatch>>(static_cast<size_t>(config.runtime.queueCapacity)));
             stateEntries.push_back(&m.gauge("tally_state_entries", {{"task", std::to_string(t)}}, "Keyed state entries per task"));
@@ -218,66 +224,56 @@ struct Job::Impl {
         }
     }
 
-    // The source thread polls and decodes; decoding is the costliest per-record step, so it runs
-    // apart from the ingest thread that sequences the decoded batches.
+    // The source thread polls; D decoder threads decode (the costliest per-record step) and the
+    // ingest thread sequences. Batch k goes to decoder k mod D and the ingest thread takes batch k
+    // from decoder k mod D, so batches reach it in poll order and results stay deterministic.
     void runSource()
     {
         OperatorTimes times(metrics, "source");
-        RecordDecoder decoder(config.source.limits);
         const auto maxRecords = static_cast<size_t>(config.runtime.batchSize);
+        const size_t decoders = decodeQueues.size();
+        size_t next = 0; // decoder of the next batch
         auto lastIdleTick = SteadyTime::now();
+        auto send = [&](IngestInput in) {
+            uint64_t blocked = 0;
+            decodeQueues[next]->push(std::move(in), &blocked);
+            next = (next + 1) % decoders;
+            return blocked;
+        };
         for (;;) {
             handleControl();
-            IngestInput in;
-            if (stopRequested) {
-                in.endOfInput = true;
-            } else if (paused) {
+            if (paused && !stopRequested) {
                 std::this_thread::sleep_for(std::chrono::milliseconds(5));
                 times.idleNs->add(5'000'000);
                 continue;
             }
             auto t0 = SteadyTime::now();
-            uint64_t blocked = 0;
-            if (!in.endOfInput) {
-                const Source::PollStatus ps = source->poll(in.batch, maxRecords);
-                if (ps == Source::PollStatus::End) {
-                    in.endOfInput = true;
-                } else if (ps == Source::PollStatus::Idle) {
-                    times.busyNs->add(nanosSince(t0));
-                    t0 = SteadyTime::now();
-                    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-                    times.idleNs->add(nanosSince(t0));
-                    // Without data the ingest thread still re-evaluates idleness now and then.
-                    if (SteadyTime::now() - lastIdleTick < std::chrono::milliseconds(10))
-                        continue;
+            IngestInput in;
+            const Source::PollStatus ps = stopRequested ? Source::PollStatus::End : source->poll(in.batch, maxRecords);
+            if (ps == Source::PollStatus::End)
+                break;
+            if (ps == Source::PollStatus::Idle) {
+                times.busyNs->add(nanosSince(t0));
+                t0 = SteadyTime::now();
+                std::this_thread::sleep_for(std::chrono::milliseconds(1));
+                times.idleNs->add(nanosSince(t0));
+                // Without data the ingest thread still re-evaluates idleness now and then.
+                if (SteadyTime::now() - lastIdleTick >= std::chrono::milliseconds(10)) {
                     lastIdleTick = SteadyTime::now();
-                    ingestQueue.push(std::move(in), &blocked);
-                    times.backpressuredNs->add(blocked);
-                    continue;
-                } else {
-                    recordsIn.add(in.batch.size());
-                    partitionRecords[static_cast<size_t>(in.batch.partition)]->add(in.batch.size());
-                    if (!in.batch.records.empty()) {
-                        std::array<uint64_t, kRejectReasonCount> rejected{};
-                        OutputMessage side;
-                        decodeBatch(in.batch, decoder, side.deadLetters, rejected);
-                        for (size_t r = 0; r < kRejectReasonCount; ++r) {
-                            rejectedByReason[r]->add(rejected[r]);
-                            deadLettersTotal.add(rejected[r]);
-                        }
-                        if (!side.deadLetters.empty())
-                            outputQueue.push(std::move(side), &blocked);
-                    }
-                    in.hasData = true;
+                    times.backpressuredNs->add(send(std::move(in)));
                 }
+                continue;
             }
-            const bool end = in.endOfInput;
-            ingestQueue.push(std::move(in), &blocked);
+            recordsIn.add(in.batch.size());
+            partitionRecords[static_cast<size_t>(in.batch.partition)]->add(in.batch.size());
+            in.hasData = true;
+            const uint64_t blocked = send(std::move(in));
             times.backpressuredNs->add(blocked);
             times.busyNs->add(nanosSince(t0) - std::min(blocked, nanosSince(t0)));
-            if (end)
-                break;
         }
+        // The end marker goes to the decoder whose turn it is, then to the others so they stop.
+        for (size_t i = 0; i < decoders; ++i)
+            send(IngestInput{{}, false, true});
         std::lock_guard lock(mutex);
         for (auto &r : controlQueue)
             r.done.set_value(Status::aborted("the job has stopped"));
@@ -285,17 +281,51 @@ struct Job::Impl {
         sourceDone = true;
     }
 
+    void runDecoder(size_t index)
+    {
+        OperatorTimes times(metrics, "decode-" + std::to_string(index));
+        RecordDecoder decoder(config.source.limits);
+        for (;;) {
+            auto t0 = SteadyTime::now();
+            std::optional<IngestInput> in = decodeQueues[index]->pop(std::chrono::milliseconds(100));
+            times.idleNs->add(nanosSince(t0));
+            if (!in)
+                continue;
+            t0 = SteadyTime::now();
+            uint64_t blocked = 0;
+            if (!in->batch.records.empty()) {
+                std::array<uint64_t, kRejectReasonCount> rejected{};
+                OutputMessage side;
+                decodeBatch(in->batch, decoder, side.deadLetters, rejected);
+                for (size_t r = 0; r < kRejectReasonCount; ++r) {
+                    rejectedByReason[r]->add(rejected[r]);
+                    deadLettersTotal.add(rejected[r]);
+                }
+                if (!side.deadLetters.empty())
+                    outputQueue.push(std::move(side), &blocked);
+            }
+            const bool end = in->endOfInput;
+            decodedQueues[index]->push(std::move(*in), &blocked);
+            times.backpressuredNs->add(blocked);
+            times.busyNs->add(nanosSince(t0) - std::min(blocked, nanosSince(t0)));
+            if (end)
+                return;
+        }
+    }
+
     void runIngest()
     {
         OperatorTimes times(metrics, "ingest");
         Ingest ingest(config, source->partitionCount(), clock);
         std::vector<TaskBatch> perTask;
+        size_t next = 0; // decoder holding the next batch in poll order
         for (;;) {
             auto t0 = SteadyTime::now();
-            std::optional<IngestInput> in = ingestQueue.pop(std::chrono::milliseconds(100));
+            std::optional<IngestInput> in = decodedQueues[next]->pop(std::chrono::milliseconds(100));
             times.idleNs->add(nanosSince(t0));
             if (!in)
                 continue;
+            next = (next + 1) % decodedQueues.size();
             t0 = SteadyTime::now();
             OutputMessage side;
             if (in->hasData) {
@@ -501,6 +531,8 @@ Status Job::start()
     for (int t = 0; t < d->parallelism; ++t)
         d->threads.emplace_back([this, t] { d->runTask(t); });
     d->threads.emplace_back([this] { d->runIngest(); });
+    for (size_t i = 0; i < d->decodeQueues.size(); ++i)
+        d->threads.emplace_back([this, i] { d->runDecoder(i); });
     d->threads.emplace_back([this] { d->runSource(); });
     // A watcher marks the job finished once every stage has returned.
     std::thread watcher([this, workers = std::move(d->threads)]() mutable {

@@ -1,7 +1,7 @@
-// A Job is one running Tally pipeline: a source thread (poll, decode), an ingest thread
-// (watermarks, late-event classification, pre-aggregation),
-// P window tasks that own key-group ranges, and an output thread that merges trending top-K and
-// writes to the sink, connected by bounded queues.
+// A Job is one running Tally pipeline: a source thread (poll), decoder threads, an ingest thread
+// (watermarks, late-event classification, pre-aggregation), P window tasks that own key-group
+// ranges, and an output thread that merges trending top-K and writes to the sink, connected by
+// bounded queues.
 #pragma once
 
 #include "config/job_config.h"
