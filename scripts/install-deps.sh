@@ -38,6 +38,11 @@ packages=(
   libpqxx-dev           # PostgreSQL output
   libbenchmark-dev      # bench/
 
+  # Local Kafka broker for the kafka tests and demos (scripts/kafka/kafka.sh): Kafka 4 runs on
+  # Java 17 or newer, and Maven fetches its jars once into ~/.cache/tally
+  openjdk-17-jre-headless
+  maven
+
   # Headless display for the desktop console's tests
   xvfb
   xauth                 # used by xvfb-run
