@@ -5,6 +5,7 @@
 #include "runtime/job.h"
 #include "sink/sqlite_writer.h"
 #include "source/generator.h"
+#include "source/kafka_source.h"
 #include "time/clock.h"
 
 #include <QCommandLineParser>
@@ -99,6 +100,9 @@ int main(int argc, char **argv)
         {QStringLiteral("events"), QStringLiteral("Stop after this many generated events."), QStringLiteral("n")},
         {QStringLiteral("duration"), QStringLiteral("Stop after this many seconds."), QStringLiteral("s")},
         {QStringLiteral("parallelism"), QStringLiteral("Window tasks (1..128)."), QStringLiteral("p")},
+        {QStringLiteral("kafka"), QStringLiteral("Consume from Kafka instead of the generator."), QStringLiteral("bootstrap")},
+        {QStringLiteral("topic"), QStringLiteral("Kafka topic (default likes)."), QStringLiteral("name")},
+        {QStringLiteral("group"), QStringLiteral("Kafka consumer group (default tally)."), QStringLiteral("id")},
         {QStringLiteral("quiet"), QStringLiteral("Print only the final summary.")},
     });
     parser.process(app);
@@ -122,13 +126,33 @@ int main(int argc, char **argv)
 
     MetricsRegistry metrics;
     SteadyClock clock;
-    Job job(*config, std::make_unique<GeneratorSource>(config->source.generator), std::move(sink), metrics, clock);
+    std::unique_ptr<Source> source;
+    QString sourceName = QStringLiteral("generator");
+    if (parser.isSet(QStringLiteral("kafka"))) {
+        KafkaSourceConfig kafka;
+        kafka.bootstrapServers = parser.value(QStringLiteral("kafka")).toStdString();
+        if (parser.isSet(QStringLiteral("topic")))
+            kafka.topic = parser.value(QStringLiteral("topic")).toStdString();
+        if (parser.isSet(QStringLiteral("group")))
+            kafka.groupId = parser.value(QStringLiteral("group")).toStdString();
+        auto opened = KafkaSource::open(kafka, metrics);
+        if (!opened.isOk()) {
+            std::fprintf(stderr, "tally: %s\n", opened.status().message().c_str());
+            return 1;
+        }
+        source = std::move(opened).value();
+        sourceName = QStringLiteral("kafka %1/%2").arg(QString::fromStdString(kafka.bootstrapServers),
+                                                        QString::fromStdString(kafka.topic));
+    } else {
+        source = std::make_unique<GeneratorSource>(config->source.generator);
+    }
+    Job job(*config, std::move(source), std::move(sink), metrics, clock);
     if (Status s = job.start(); !s.isOk()) {
         std::fprintf(stderr, "tally: %s\n", s.toString().c_str());
         return 1;
     }
-    std::fprintf(stderr, "tally %s: generator -> %d window tasks -> %s (Ctrl-C stops and drains)\n", TALLY_VERSION,
-                 config->runtime.parallelism,
+    std::fprintf(stderr, "tally %s: %s -> %d window tasks -> %s (Ctrl-C stops and drains)\n", TALLY_VERSION,
+                 qPrintable(sourceName), config->runtime.parallelism,
                  config->output.type == OutputConfig::Type::Sqlite ? config->output.sqlitePath.c_str() : "no output");
 
     // Ctrl-C and SIGTERM stop the source and drain: every window fires and reaches the database.

@@ -36,6 +36,18 @@ public:
         return true;
     }
 
+    // Like push(), but gives up after `timeout`: returns false and leaves `item` untouched if the
+    // queue stayed full (or was closed).
+    bool pushFor(T &item, std::chrono::milliseconds timeout)
+    {
+        std::unique_lock lock(m_mutex);
+        if (!m_notFull.wait_for(lock, timeout, [&] { return m_items.size() < m_capacity || m_closed; }) || m_closed)
+            return false;
+        m_items.push_back(std::move(item));
+        m_notEmpty.notify_one();
+        return true;
+    }
+
     // Waits up to `timeout` for an item; std::nullopt on timeout or when closed and empty.
     std::optional<T> pop(std::chrono::milliseconds timeout)
     {

@@ -234,11 +234,14 @@ struct Job::Impl {
         const size_t decoders = decodeQueues.size();
         size_t next = 0; // decoder of the next batch
         auto lastIdleTick = SteadyTime::now();
+        // A full queue blocks the source, but in slices: between them the source keeps its
+        // session alive (a Kafka consumer pauses its partitions and keeps polling).
         auto send = [&](IngestInput in) {
-            uint64_t blocked = 0;
-            decodeQueues[next]->push(std::move(in), &blocked);
+            const auto t0 = SteadyTime::now();
+            while (!decodeQueues[next]->pushFor(in, std::chrono::milliseconds(100)))
+                source->keepAlive();
             next = (next + 1) % decoders;
-            return blocked;
+            return nanosSince(t0);
         };
         for (;;) {
             handleControl();

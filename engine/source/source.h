@@ -52,6 +52,12 @@ public:
     // Clears `batch` and fills it with up to maxRecords records of a single partition.
     // Called from the engine's source thread only.
     virtual PollStatus poll(SourceBatch &batch, size_t maxRecords) = 0;
+
+    // Called (repeatedly, from the source thread) instead of poll() while the engine cannot take
+    // more records because its queues are full. A source with a session to keep (a Kafka
+    // consumer group) stops fetching and keeps the session alive, so a slow downstream never
+    // makes the group think the consumer died; the next poll() resumes. Default: nothing.
+    virtual void keepAlive() {}
 };
 
 } // namespace tally

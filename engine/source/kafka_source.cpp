@@ -1,0 +1,379 @@
+#include "source/kafka_source.h"
+
+#include <librdkafka/rdkafka.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <deque>
+#include <mutex>
+
+namespace tally {
+
+namespace {
+
+int64_t wallMs()
+{
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+struct MessageDeleter {
+    void operator()(rd_kafka_message_t *m) const { rd_kafka_message_destroy(m); }
+};
+using MessagePtr = std::unique_ptr<rd_kafka_message_t, MessageDeleter>;
+
+struct PartitionListDeleter {
+    void operator()(rd_kafka_topic_partition_list_t *l) const { rd_kafka_topic_partition_list_destroy(l); }
+};
+using PartitionList = std::unique_ptr<rd_kafka_topic_partition_list_t, PartitionListDeleter>;
+
+} // namespace
+
+struct KafkaSource::Impl {
+    KafkaSourceConfig config;
+    MetricsRegistry &metrics;
+    rd_kafka_t *rk = nullptr;
+    rd_kafka_queue_t *queue = nullptr;
+    int partitions = 0;
+    bool paused = false;
+    size_t nextPartition = 0;
+    int64_t lastLagUpdateMs = 0;
+    int64_t lastErrorLogMs = 0;
+
+    // Per partition: fetched but not yet delivered messages, delivered position, and the
+    // timestamp of the last delivered record (for lag in seconds).
+    std::vector<std::deque<MessagePtr>> buffered;
+    std::vector<int64_t> position;   // -1: nothing delivered yet
+    std::vector<int64_t> lastTimestampMs;
+    std::vector<bool> assigned;
+    uint64_t rebalances = 0;
+
+    Counter *assignedTotal = nullptr;
+    Counter *revokedTotal = nullptr;
+    Gauge *brokersUp = nullptr;
+    std::vector<Gauge *> lagRecords, lagSeconds, logEndOffset;
+    Gauge *lagRecordsSum = nullptr;
+    std::mutex errorMutex; // guards errorCounters: the error callback runs on librdkafka's threads
+    std::map<std::string, Counter *> errorCounters;
+
+    ~Impl()
+    {
+        buffered.clear();
+        if (queue)
+            rd_kafka_queue_destroy(queue);
+        if (rk) {
+            rd_kafka_consumer_close(rk);
+            rd_kafka_destroy(rk);
+        }
+    }
+
+    void countError(rd_kafka_resp_err_t err, const char *reason)
+    {
+        {
+            std::lock_guard lock(errorMutex);
+            const std::string name = rd_kafka_err2name(err);
+            auto it = errorCounters.find(name);
+            if (it == errorCounters.end())
+                it = errorCounters.emplace(name, &metrics.counter("tally_kafka_errors_total", {{"error", name}},
+                                                                  "Kafka client errors by kind")).first;
+            it->second->add();
+        }
+        if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN || err == RD_KAFKA_RESP_ERR__TRANSPORT)
+            brokersUp->set(0);
+        const int64_t now = wallMs();
+        if (now - lastErrorLogMs >= 5000) { // an outage logs once every few seconds, not per retry
+            lastErrorLogMs = now;
+            std::fprintf(stderr, "tally: kafka: %s: %s (consumption resumes by itself when the broker is back)\n",
+                         rd_kafka_err2name(err), reason);
+        }
+    }
+
+    static void onError(rd_kafka_t *, int err, const char *reason, void *opaque)
+    {
+        static_cast<Impl *>(opaque)->countError(static_cast<rd_kafka_resp_err_t>(err), reason);
+    }
+
+    static void onRebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *parts, void *opaque)
+    {
+        static_cast<Impl *>(opaque)->rebalance(rk, err, parts);
+    }
+
+    void rebalance(rd_kafka_t *client, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *parts)
+    {
+        ++rebalances;
+        const bool cooperative = std::string_view(rd_kafka_rebalance_protocol(client)) == "COOPERATIVE";
+        if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+            assignedTotal->add();
+            for (int i = 0; i < parts->cnt; ++i) {
+                const int p = parts->elems[i].partition;
+                if (p < 0 || p >= partitions)
+                    continue;
+                assigned[static_cast<size_t>(p)] = true;
+                // Resume where this consumer left off if it read the partition before; otherwise
+                // the group's committed offset, else auto.offset.reset.
+                if (position[static_cast<size_t>(p)] >= 0)
+                    parts->elems[i].offset = position[static_cast<size_t>(p)];
+            }
+            rd_kafka_error_t *e = cooperative ? rd_kafka_incremental_assign(client, parts) : nullptr;
+            if (!cooperative)
+                rd_kafka_assign(client, parts);
+            if (e)
+                rd_kafka_error_destroy(e);
+            if (paused) // a partition assigned while backpressured starts paused too
+                rd_kafka_pause_partitions(client, parts);
+        } else {
+            revokedTotal->add();
+            // Revoked partitions: commit what was handed to the engine, so their next owner
+            // starts after it, and drop what was fetched but not delivered (it is re-read there).
+            PartitionList commit(rd_kafka_topic_partition_list_new(parts->cnt));
+            for (int i = 0; i < parts->cnt; ++i) {
+                const int p = parts->elems[i].partition;
+                if (p < 0 || p >= partitions)
+                    continue;
+                assigned[static_cast<size_t>(p)] = false;
+                buffered[static_cast<size_t>(p)].clear();
+                if (position[static_cast<size_t>(p)] >= 0)
+                    rd_kafka_topic_partition_list_add(commit.get(), config.topic.c_str(), p)->offset =
+                        position[static_cast<size_t>(p)];
+                position[static_cast<size_t>(p)] = -1;
+            }
+            if (commit->cnt > 0)
+                rd_kafka_commit(client, commit.get(), 0);
+            rd_kafka_error_t *e = cooperative ? rd_kafka_incremental_unassign(client, parts) : nullptr;
+            if (!cooperative)
+                rd_kafka_assign(client, nullptr);
+            if (e)
+                rd_kafka_error_destroy(e);
+        }
+    }
+
+    // Moves what librdkafka has fetched into the per-partition buffers.
+    void fetch(int timeoutMs, size_t max)
+    {
+        std::vector<rd_kafka_message_t *> messages(max);
+        const ssize_t n = rd_kafka_consume_batch_queue(queue, timeoutMs, messages.data(), messages.size());
+        for (ssize_t i = 0; i < n; ++i) {
+            MessagePtr m(messages[static_cast<size_t>(i)]);
+            if (m->err) {
+                if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                    countError(m->err, rd_kafka_message_errstr(m.get()));
+                continue;
+            }
+            const int p = m->partition;
+            if (p < 0 || p >= partitions || !assigned[static_cast<size_t>(p)])
+                continue;
+            brokersUp->set(1);
+            buffered[static_cast<size_t>(p)].push_back(std::move(m));
+        }
+    }
+
+    void updateLag()
+    {
+        const int64_t now = wallMs();
+        if (now - lastLagUpdateMs < 1000)
+            return;
+        lastLagUpdateMs = now;
+        double sum = 0;
+        for (int p = 0; p < partitions; ++p) {
+            const auto i = static_cast<size_t>(p);
+            if (!assigned[i])
+                continue;
+            int64_t low = 0, high = 0;
+            if (rd_kafka_get_watermark_offsets(rk, config.topic.c_str(), p, &low, &high) != RD_KAFKA_RESP_ERR_NO_ERROR)
+                continue;
+            const int64_t next = position[i] >= 0 ? position[i] : low;
+            const int64_t lag = std::max<int64_t>(0, high - next);
+            lagRecords[i]->set(static_cast<double>(lag));
+            lagSeconds[i]->set(lag > 0 && lastTimestampMs[i] > 0 ? static_cast<double>(now - lastTimestampMs[i]) / 1000.0 : 0.0);
+            logEndOffset[i]->set(static_cast<double>(high));
+            sum += static_cast<double>(lag);
+        }
+        lagRecordsSum->set(sum);
+    }
+
+    void setPaused(bool pause)
+    {
+        if (pause == paused)
+            return;
+        rd_kafka_topic_partition_list_t *current = nullptr;
+        if (rd_kafka_assignment(rk, &current) != RD_KAFKA_RESP_ERR_NO_ERROR)
+            return;
+        PartitionList list(current);
+        if (pause)
+            rd_kafka_pause_partitions(rk, list.get());
+        else
+            rd_kafka_resume_partitions(rk, list.get());
+        paused = pause;
+    }
+};
+
+Result<std::unique_ptr<KafkaSource>> KafkaSource::open(const KafkaSourceConfig &config, MetricsRegistry &metrics,
+                                                       int connectTimeoutMs)
+{
+    if (config.bootstrapServers.empty())
+        return Status::invalidArgument("kafka: bootstrap servers are required");
+    std::unique_ptr<Impl> d(new Impl{config, metrics});
+    char err[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    const std::map<std::string, std::string> settings = {
+        {"bootstrap.servers", config.bootstrapServers},
+        {"group.id", config.groupId},
+        {"enable.auto.commit", "false"},         // Tally decides what is processed
+        {"enable.auto.offset.store", "false"},
+        {"auto.offset.reset", config.autoOffsetReset},
+        {"partition.assignment.strategy", "cooperative-sticky"},
+        {"session.timeout.ms", std::to_string(config.sessionTimeoutMs)},
+        {"max.poll.interval.ms", std::to_string(config.maxPollIntervalMs)},
+        {"client.id", "tally"},
+    };
+    auto set = [&](const std::string &key, const std::string &value) -> Status {
+        if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK)
+            return Status::invalidArgument("kafka: " + key + ": " + err);
+        return Status::ok();
+    };
+    for (const auto &[k, v] : settings)
+        if (Status s = set(k, v); !s.isOk()) {
+            rd_kafka_conf_destroy(conf);
+            return s;
+        }
+    for (const auto &[k, v] : config.properties)
+        if (Status s = set(k, v); !s.isOk()) {
+            rd_kafka_conf_destroy(conf);
+            return s;
+        }
+    rd_kafka_conf_set_opaque(conf, d.get());
+    rd_kafka_conf_set_error_cb(conf, &Impl::onError);
+    rd_kafka_conf_set_rebalance_cb(conf, &Impl::onRebalance);
+
+    d->assignedTotal = &metrics.counter("tally_kafka_rebalances_total", {{"kind", "assign"}}, "Rebalance callbacks");
+    d->revokedTotal = &metrics.counter("tally_kafka_rebalances_total", {{"kind", "revoke"}}, "Rebalance callbacks");
+    d->brokersUp = &metrics.gauge("tally_kafka_broker_up", {}, "1 while the broker serves fetches");
+    d->lagRecordsSum = &metrics.gauge("tally_kafka_consumer_lag_records_sum", {}, "Consumer lag over all partitions");
+
+    d->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err); // takes conf on success
+    if (!d->rk) {
+        rd_kafka_conf_destroy(conf);
+        return Status::unavailable(std::string("kafka: cannot create consumer: ") + err);
+    }
+    rd_kafka_poll_set_consumer(d->rk);
+    d->queue = rd_kafka_queue_get_consumer(d->rk);
+
+    rd_kafka_topic_t *topic = rd_kafka_topic_new(d->rk, config.topic.c_str(), nullptr);
+    const rd_kafka_metadata_t *md = nullptr;
+    const rd_kafka_resp_err_t mdErr = rd_kafka_metadata(d->rk, 0, topic, &md, connectTimeoutMs);
+    rd_kafka_topic_destroy(topic);
+    if (mdErr != RD_KAFKA_RESP_ERR_NO_ERROR)
+        return Status::unavailable("kafka: cannot read metadata of '" + config.topic + "' from " +
+                                   config.bootstrapServers + ": " + rd_kafka_err2str(mdErr));
+    const bool known = md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR;
+    d->partitions = known ? md->topics[0].partition_cnt : 0;
+    rd_kafka_metadata_destroy(md);
+    if (d->partitions <= 0)
+        return Status::notFound("kafka: topic '" + config.topic + "' does not exist on " + config.bootstrapServers);
+
+    const auto n = static_cast<size_t>(d->partitions);
+    d->buffered.resize(n);
+    d->position.assign(n, -1);
+    d->lastTimestampMs.assign(n, 0);
+    d->assigned.assign(n, false);
+    for (int p = 0; p < d->partitions; ++p) {
+        const Labels l{{"partition", std::to_string(p)}};
+        d->lagRecords.push_back(&metrics.gauge("tally_kafka_consumer_lag_records", l, "High watermark minus position"));
+        d->lagSeconds.push_back(&metrics.gauge("tally_kafka_consumer_lag_seconds", l,
+                                               "Age of the last consumed record while lag > 0"));
+        d->logEndOffset.push_back(&metrics.gauge("tally_kafka_log_end_offset", l, "High watermark offset"));
+    }
+
+    PartitionList topics(rd_kafka_topic_partition_list_new(1));
+    rd_kafka_topic_partition_list_add(topics.get(), config.topic.c_str(), RD_KAFKA_PARTITION_UA);
+    if (const rd_kafka_resp_err_t e = rd_kafka_subscribe(d->rk, topics.get()); e != RD_KAFKA_RESP_ERR_NO_ERROR)
+        return Status::unavailable(std::string("kafka: subscribe failed: ") + rd_kafka_err2str(e));
+    d->brokersUp->set(1);
+    return std::unique_ptr<KafkaSource>(new KafkaSource(std::move(d)));
+}
+
+KafkaSource::KafkaSource(std::unique_ptr<Impl> impl) : d(std::move(impl)) {}
+KafkaSource::~KafkaSource() = default;
+
+int KafkaSource::partitionCount() const { return d->partitions; }
+
+Source::PollStatus KafkaSource::poll(SourceBatch &batch, size_t maxRecords)
+{
+    batch.clear();
+    d->setPaused(false);
+    d->updateLag();
+    bool any = std::any_of(d->buffered.begin(), d->buffered.end(), [](const auto &b) { return !b.empty(); });
+    if (!any) {
+        d->fetch(100, std::max<size_t>(maxRecords, 1024));
+        any = std::any_of(d->buffered.begin(), d->buffered.end(), [](const auto &b) { return !b.empty(); });
+        if (!any)
+            return PollStatus::Idle;
+    }
+    // Round-robin over partitions with buffered records: one partition per batch.
+    for (size_t step = 0; step < d->buffered.size(); ++step) {
+        const size_t p = (d->nextPartition + step) % d->buffered.size();
+        auto &queue = d->buffered[p];
+        if (queue.empty())
+            continue;
+        d->nextPartition = (p + 1) % d->buffered.size();
+        batch.partition = static_cast<int>(p);
+        batch.firstOffset = queue.front()->offset;
+        while (!queue.empty() && batch.records.size() < maxRecords) {
+            const rd_kafka_message_t *m = queue.front().get();
+            batch.records.append(std::string_view(static_cast<const char *>(m->payload), m->len));
+            d->position[p] = m->offset + 1;
+            rd_kafka_timestamp_type_t type;
+            const int64_t ts = rd_kafka_message_timestamp(m, &type);
+            if (ts > 0)
+                d->lastTimestampMs[p] = ts;
+            queue.pop_front();
+        }
+        return PollStatus::Data;
+    }
+    return PollStatus::Idle;
+}
+
+void KafkaSource::keepAlive()
+{
+    // Stop fetching, but keep calling into the consumer so the group protocol (heartbeats,
+    // rebalances, max.poll.interval.ms) is served. Anything already fetched is kept.
+    d->setPaused(true);
+    d->fetch(0, 1024);
+    d->updateLag();
+}
+
+std::vector<PartitionOffset> KafkaSource::positions() const
+{
+    std::vector<PartitionOffset> out;
+    for (int p = 0; p < d->partitions; ++p)
+        if (d->position[static_cast<size_t>(p)] >= 0)
+            out.push_back({p, d->position[static_cast<size_t>(p)]});
+    return out;
+}
+
+Status KafkaSource::commit(const std::vector<PartitionOffset> &offsets)
+{
+    if (offsets.empty())
+        return Status::ok();
+    PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size())));
+    for (const PartitionOffset &o : offsets)
+        rd_kafka_topic_partition_list_add(list.get(), d->config.topic.c_str(), o.partition)->offset = o.offset;
+    const rd_kafka_resp_err_t e = rd_kafka_commit(d->rk, list.get(), 0);
+    if (e != RD_KAFKA_RESP_ERR_NO_ERROR)
+        return Status::unavailable(std::string("kafka: commit failed: ") + rd_kafka_err2str(e));
+    return Status::ok();
+}
+
+std::vector<int> KafkaSource::assignment() const
+{
+    std::vector<int> out;
+    for (int p = 0; p < d->partitions; ++p)
+        if (d->assigned[static_cast<size_t>(p)])
+            out.push_back(p);
+    return out;
+}
+
+uint64_t KafkaSource::rebalanceCount() const { return d->rebalances; }
+
+} // namespace tally
