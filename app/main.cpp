@@ -3,6 +3,7 @@
 #include "config/job_config.h"
 #include "metrics/metrics.h"
 #include "runtime/job.h"
+#include "sink/kafka_dead_letters.h"
 #include "sink/sqlite_writer.h"
 #include "source/generator.h"
 #include "source/kafka_source.h"
@@ -103,6 +104,8 @@ int main(int argc, char **argv)
         {QStringLiteral("kafka"), QStringLiteral("Consume from Kafka instead of the generator."), QStringLiteral("bootstrap")},
         {QStringLiteral("topic"), QStringLiteral("Kafka topic (default likes)."), QStringLiteral("name")},
         {QStringLiteral("group"), QStringLiteral("Kafka consumer group (default tally)."), QStringLiteral("id")},
+        {QStringLiteral("dead-letter-topic"), QStringLiteral("Kafka topic for undecodable records (default <topic>.dlq)."),
+         QStringLiteral("name")},
         {QStringLiteral("quiet"), QStringLiteral("Print only the final summary.")},
     });
     parser.process(app);
@@ -141,6 +144,15 @@ int main(int argc, char **argv)
             return 1;
         }
         source = std::move(opened).value();
+        const std::string deadLetterTopic = parser.isSet(QStringLiteral("dead-letter-topic"))
+                                                ? parser.value(QStringLiteral("dead-letter-topic")).toStdString()
+                                                : kafka.topic + ".dlq";
+        auto writer = KafkaDeadLetterWriter::open(kafka.bootstrapServers, deadLetterTopic, kafka.topic, metrics);
+        if (!writer.isOk()) {
+            std::fprintf(stderr, "tally: %s\n", writer.status().message().c_str());
+            return 1;
+        }
+        sink = std::make_unique<DeadLetterTopicSink>(std::move(sink), std::move(writer).value());
         sourceName = QStringLiteral("kafka %1/%2").arg(QString::fromStdString(kafka.bootstrapServers),
                                                         QString::fromStdString(kafka.topic));
     } else {
