@@ -5,6 +5,9 @@
 #include "metrics/metrics.h"
 #include "runtime/job.h"
 #include "source/generator.h"
+#include "source/kafka_source.h"
+
+#include <librdkafka/rdkafka.h>
 #include "time/clock.h"
 
 #include <sys/resource.h>
@@ -17,6 +20,8 @@
 #include <fstream>
 #include <memory>
 #include <string>
+#include <iterator>
+#include <thread>
 #include <vector>
 
 using namespace tally;
@@ -220,6 +225,121 @@ std::vector<BenchResult> engineSuite(uint64_t events)
     return r;
 }
 
+// ---- suite kafka --------------------------------------------------------------------------
+
+// Runs tally-loadgen and returns one number from its JSON report (or -1).
+double runLoadgen(const std::vector<std::string> &args, const std::string &field)
+{
+    const std::string report = "/tmp/tally-bench-loadgen-" + std::to_string(getpid()) + ".json";
+    std::string command = TALLY_LOADGEN_PATH;
+    for (const auto &a : args)
+        command += " '" + a + "'";
+    command += " --quiet --report-json " + report + " > /dev/null";
+    if (std::system(command.c_str()) != 0)
+        return -1;
+    std::ifstream in(report);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::remove(report.c_str());
+    const size_t at = text.find("\"" + field + "\":");
+    return at == std::string::npos ? -1 : std::stod(text.substr(at + field.size() + 3));
+}
+
+// librdkafka alone reading the whole topic, nothing else: the limit of this machine.
+double rawConsume(const std::string &bootstrap, const std::string &topic, int partitions, uint64_t events)
+{
+    char err[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), err, sizeof err);
+    rd_kafka_conf_set(conf, "group.id", ("bench-raw-" + topic).c_str(), err, sizeof err);
+    rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, sizeof err);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+    if (!rk)
+        return -1;
+    rd_kafka_poll_set_consumer(rk);
+    rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(partitions);
+    for (int p = 0; p < partitions; ++p)
+        rd_kafka_topic_partition_list_add(list, topic.c_str(), p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+    rd_kafka_assign(rk, list);
+    rd_kafka_topic_partition_list_destroy(list);
+    rd_kafka_queue_t *queue = rd_kafka_queue_get_consumer(rk);
+    std::vector<rd_kafka_message_t *> messages(4096);
+    uint64_t seen = 0;
+    uint64_t bytes = 0;
+    const auto start = std::chrono::steady_clock::now();
+    auto t0 = start; // the clock starts at the first message, as for the job
+    while (seen < events && secondsSince(start) < 600) {
+        const ssize_t n = rd_kafka_consume_batch_queue(queue, 1000, messages.data(), messages.size());
+        if (seen == 0 && n > 0)
+            t0 = std::chrono::steady_clock::now();
+        for (ssize_t i = 0; i < n; ++i) {
+            if (!messages[static_cast<size_t>(i)]->err) {
+                ++seen;
+                bytes += messages[static_cast<size_t>(i)]->len;
+            }
+            rd_kafka_message_destroy(messages[static_cast<size_t>(i)]);
+        }
+    }
+    const double rate = static_cast<double>(seen) / secondsSince(t0);
+    rd_kafka_queue_destroy(queue);
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+    return seen == events ? rate : -1;
+}
+
+// The whole job on the topic: consume, decode, all five aggregations (no sink I/O).
+double tallyConsume(const std::string &bootstrap, const std::string &topic, uint64_t events)
+{
+    JobConfig config;
+    config.output.type = OutputConfig::Type::None;
+    MetricsRegistry metrics;
+    SteadyClock clock;
+    KafkaSourceConfig kafka;
+    kafka.bootstrapServers = bootstrap;
+    kafka.topic = topic;
+    kafka.groupId = "bench-tally-" + topic;
+    auto source = KafkaSource::open(kafka, metrics);
+    if (!source.isOk())
+        return -1;
+    Job job(config, std::move(source).value(), nullptr, metrics, clock);
+    const auto start = std::chrono::steady_clock::now();
+    if (!job.start().isOk())
+        return -1;
+    // The clock starts at the first record: joining the group is a fixed cost, not throughput.
+    auto t0 = start;
+    while (metrics.snapshot(0).value("tally_source_records_total") == 0 && secondsSince(start) < 60)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    t0 = std::chrono::steady_clock::now();
+    while (metrics.snapshot(0).value("tally_source_records_total") < static_cast<double>(events) && secondsSince(start) < 600)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    job.requestStop();
+    (void)job.waitFinished();
+    return static_cast<double>(events) / secondsSince(t0);
+}
+
+std::vector<BenchResult> kafkaSuite(const std::string &bootstrap, uint64_t events)
+{
+    std::vector<BenchResult> r;
+    const std::string stamp = std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
+    const std::string topic = "bench-" + stamp;
+    const std::string count = std::to_string(events);
+    // One fill at acks=1 is the topic the consumers read; acks=all is measured on a second topic.
+    const double acks1 = runLoadgen({"--bootstrap", bootstrap, "--topic", topic, "--create-topic", "--partitions", "4",
+                                     "--count", count, "--acks", "1", "--posts", "1000000", "--users", "1000000"},
+                                    "acknowledged_per_s");
+    const double acksAll = runLoadgen({"--bootstrap", bootstrap, "--topic", topic + "-acksall", "--create-topic",
+                                       "--partitions", "4", "--count", count, "--acks", "all", "--posts", "1000000",
+                                       "--users", "1000000"},
+                                      "acknowledged_per_s");
+    const double raw = rawConsume(bootstrap, topic, 4, events);
+    const double tally = tallyConsume(bootstrap, topic, events);
+    r.push_back({"kafka.produce_acks1.events_per_s", acks1, "events/s"});
+    r.push_back({"kafka.produce_acksall.events_per_s", acksAll, "events/s"});
+    r.push_back({"kafka.raw_consume.events_per_s", raw, "events/s"});
+    r.push_back({"kafka.tally.events_per_s", tally, "events/s"});
+    r.push_back({"kafka.ratio", raw > 0 ? tally / raw : -1, "ratio"});
+    return r;
+}
+
 void printTable(const std::string &suite, const std::vector<BenchResult> &results)
 {
     std::printf("%-40s %18s  %s\n", ("suite " + suite).c_str(), "value", "unit");
@@ -245,7 +365,8 @@ bool writeJson(const std::string &path, const std::string &suite, const std::vec
 
 int usage()
 {
-    std::fprintf(stderr, "usage: tally-bench --suite engine [--json FILE] [--events N]\n");
+    std::fprintf(stderr, "usage: tally-bench --suite engine [--json FILE] [--events N]\n"
+                         "       tally-bench --suite kafka --bootstrap HOST:PORT [--json FILE] [--events N]\n");
     return 2;
 }
 
@@ -253,7 +374,7 @@ int usage()
 
 int main(int argc, char **argv)
 {
-    std::string suite, jsonPath;
+    std::string suite, jsonPath, bootstrap;
     uint64_t events = 8'000'000;
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
@@ -261,14 +382,20 @@ int main(int argc, char **argv)
             suite = argv[++i];
         else if (arg == "--json" && i + 1 < argc)
             jsonPath = argv[++i];
+        else if (arg == "--bootstrap" && i + 1 < argc)
+            bootstrap = argv[++i];
         else if (arg == "--events" && i + 1 < argc)
             events = std::stoull(argv[++i]);
         else
             return usage();
     }
-    if (suite != "engine")
+    std::vector<BenchResult> results;
+    if (suite == "engine")
+        results = engineSuite(events);
+    else if (suite == "kafka" && !bootstrap.empty())
+        results = kafkaSuite(bootstrap, events == 8'000'000 ? 10'000'000 : events);
+    else
         return usage();
-    const auto results = engineSuite(events);
     printTable(suite, results);
     if (!jsonPath.empty() && !writeJson(jsonPath, suite, results)) {
         std::fprintf(stderr, "tally-bench: cannot write %s\n", jsonPath.c_str());
