@@ -59,7 +59,10 @@ struct KafkaSource::Impl {
 
     ~Impl()
     {
-        buffered.clear();
+        // Messages must go before the client; the per-partition queues stay, because closing the
+        // consumer runs the revoke callback, which indexes them.
+        for (auto &queue : buffered)
+            queue.clear();
         if (queue)
             rd_kafka_queue_destroy(queue);
         if (rk) {
