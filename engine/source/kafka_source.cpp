@@ -1,6 +1,7 @@
 #include "source/kafka_source.h"
 
 #include <librdkafka/rdkafka.h>
+#include <simdjson.h>
 
 #include <algorithm>
 #include <chrono>
@@ -52,7 +53,7 @@ struct KafkaSource::Impl {
     Counter *assignedTotal = nullptr;
     Counter *revokedTotal = nullptr;
     Gauge *brokersUp = nullptr;
-    std::vector<Gauge *> lagRecords, lagSeconds, logEndOffset;
+    std::vector<Gauge *> lagRecords, lagSeconds, logEndOffset, fetchQueue;
     Gauge *lagRecordsSum = nullptr;
     std::mutex errorMutex; // guards errorCounters: the error callback runs on librdkafka's threads
     std::map<std::string, Counter *> errorCounters;
@@ -95,6 +96,44 @@ struct KafkaSource::Impl {
     static void onError(rd_kafka_t *, int err, const char *reason, void *opaque)
     {
         static_cast<Impl *>(opaque)->countError(static_cast<rd_kafka_resp_err_t>(err), reason);
+    }
+
+    // librdkafka's statistics (once a second): broker round-trip and throttle times, and the
+    // messages fetched but not yet consumed per partition.
+    static int onStatistics(rd_kafka_t *, char *json, size_t len, void *opaque)
+    {
+        static_cast<Impl *>(opaque)->statistics(std::string_view(json, len));
+        return 0; // librdkafka frees the buffer
+    }
+
+    void statistics(std::string_view json)
+    {
+        simdjson::dom::parser parser;
+        simdjson::dom::element doc;
+        if (parser.parse(json.data(), json.size()).get(doc) != simdjson::SUCCESS)
+            return;
+        simdjson::dom::object brokers;
+        if (doc["brokers"].get(brokers) == simdjson::SUCCESS) {
+            for (auto [name, broker] : brokers) {
+                int64_t nodeId = -1;
+                if (broker["nodeid"].get(nodeId) != simdjson::SUCCESS || nodeId < 0)
+                    continue; // bootstrap and coordinator pseudo-brokers
+                const Labels l{{"broker", std::to_string(nodeId)}};
+                int64_t rtt = 0, throttle = 0;
+                if (broker["rtt"]["avg"].get(rtt) == simdjson::SUCCESS)
+                    metrics.gauge("tally_kafka_broker_rtt_avg_us", l, "Broker round-trip time (librdkafka statistics)").set(static_cast<double>(rtt));
+                if (broker["throttle"]["avg"].get(throttle) == simdjson::SUCCESS)
+                    metrics.gauge("tally_kafka_broker_throttle_avg_ms", l, "Broker throttle time (librdkafka statistics)").set(static_cast<double>(throttle));
+            }
+        }
+        simdjson::dom::object parts;
+        if (doc["topics"][config.topic]["partitions"].get(parts) != simdjson::SUCCESS)
+            return;
+        for (int p = 0; p < partitions; ++p) {
+            int64_t fetchq = 0;
+            if (parts[std::to_string(p)]["fetchq_cnt"].get(fetchq) == simdjson::SUCCESS)
+                fetchQueue[static_cast<size_t>(p)]->set(static_cast<double>(fetchq));
+        }
     }
 
     static void onRebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *parts, void *opaque)
@@ -229,6 +268,7 @@ Result<std::unique_ptr<KafkaSource>> KafkaSource::open(const KafkaSourceConfig &
         {"session.timeout.ms", std::to_string(config.sessionTimeoutMs)},
         {"max.poll.interval.ms", std::to_string(config.maxPollIntervalMs)},
         {"client.id", "tally"},
+        {"statistics.interval.ms", "1000"},
     };
     auto set = [&](const std::string &key, const std::string &value) -> Status {
         if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK)
@@ -248,6 +288,7 @@ Result<std::unique_ptr<KafkaSource>> KafkaSource::open(const KafkaSourceConfig &
     rd_kafka_conf_set_opaque(conf, d.get());
     rd_kafka_conf_set_error_cb(conf, &Impl::onError);
     rd_kafka_conf_set_rebalance_cb(conf, &Impl::onRebalance);
+    rd_kafka_conf_set_stats_cb(conf, &Impl::onStatistics);
 
     d->assignedTotal = &metrics.counter("tally_kafka_rebalances_total", {{"kind", "assign"}}, "Rebalance callbacks");
     d->revokedTotal = &metrics.counter("tally_kafka_rebalances_total", {{"kind", "revoke"}}, "Rebalance callbacks");
@@ -286,6 +327,7 @@ Result<std::unique_ptr<KafkaSource>> KafkaSource::open(const KafkaSourceConfig &
         d->lagSeconds.push_back(&metrics.gauge("tally_kafka_consumer_lag_seconds", l,
                                                "Age of the last consumed record while lag > 0"));
         d->logEndOffset.push_back(&metrics.gauge("tally_kafka_log_end_offset", l, "High watermark offset"));
+        d->fetchQueue.push_back(&metrics.gauge("tally_kafka_fetch_queue_messages", l, "Fetched, not yet consumed"));
     }
 
     PartitionList topics(rd_kafka_topic_partition_list_new(1));
