@@ -199,8 +199,10 @@ struct Job::Impl {
                 paused = false;
                 state = JobStatus::State::Running;
                 break;
+            case ControlCommand::CommitSourceOffsets:
+                break;
             }
-            r.done.set_value(Status::ok());
+            r.done.set_value(r.command == ControlCommand::CommitSourceOffsets ? source->commitPositions() : Status::ok());
         }
     }
 

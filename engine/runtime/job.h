@@ -25,7 +25,11 @@ class TimeSeriesStore;
 
 // Commands an operator sends to a running job; they are executed by the source thread between
 // batches, in order. More commands arrive with checkpoints and sinks.
-enum class ControlCommand { PauseSource, ResumeSource };
+enum class ControlCommand {
+    PauseSource,
+    ResumeSource,
+    CommitSourceOffsets // publish the positions read so far (Kafka: the group's committed offsets)
+};
 
 struct JobStatus {
     enum class State { Created, Running, Paused, Finished, Failed };

@@ -55,6 +55,11 @@ struct KafkaSource::Impl {
     Gauge *brokersUp = nullptr;
     std::vector<Gauge *> lagRecords, lagSeconds, logEndOffset, fetchQueue;
     Gauge *lagRecordsSum = nullptr;
+    Gauge *ingestRate = nullptr;     // records/s appended to the topic (assigned partitions)
+    Gauge *processingRate = nullptr; // records/s handed to the engine
+    Gauge *catchUpSeconds = nullptr; // -1: not catching up
+    int64_t lastRateSampleMs = 0;
+    double lastEndSum = 0, lastPositionSum = 0;
     std::mutex errorMutex; // guards errorCounters: the error callback runs on librdkafka's threads
     std::map<std::string, Counter *> errorCounters;
 
@@ -232,6 +237,25 @@ struct KafkaSource::Impl {
             sum += static_cast<double>(lag);
         }
         lagRecordsSum->set(sum);
+
+        // Ingest rate (log end offsets growing) against processing rate (positions growing): if
+        // processing is faster, the lag is gone in lag / (processing - ingest) seconds.
+        double endSum = 0, positionSum = 0;
+        for (int p = 0; p < partitions; ++p) {
+            endSum += logEndOffset[static_cast<size_t>(p)]->value();
+            positionSum += static_cast<double>(std::max<int64_t>(0, position[static_cast<size_t>(p)]));
+        }
+        if (lastRateSampleMs > 0) {
+            const double seconds = static_cast<double>(now - lastRateSampleMs) / 1000.0;
+            const double ingest = std::max(0.0, (endSum - lastEndSum) / seconds);
+            const double processing = std::max(0.0, (positionSum - lastPositionSum) / seconds);
+            ingestRate->set(ingest);
+            processingRate->set(processing);
+            catchUpSeconds->set(sum == 0 ? 0 : processing > ingest ? sum / (processing - ingest) : -1);
+        }
+        lastRateSampleMs = now;
+        lastEndSum = endSum;
+        lastPositionSum = positionSum;
     }
 
     void setPaused(bool pause)
@@ -294,6 +318,9 @@ Result<std::unique_ptr<KafkaSource>> KafkaSource::open(const KafkaSourceConfig &
     d->revokedTotal = &metrics.counter("tally_kafka_rebalances_total", {{"kind", "revoke"}}, "Rebalance callbacks");
     d->brokersUp = &metrics.gauge("tally_kafka_broker_up", {}, "1 while the broker serves fetches");
     d->lagRecordsSum = &metrics.gauge("tally_kafka_consumer_lag_records_sum", {}, "Consumer lag over all partitions");
+    d->ingestRate = &metrics.gauge("tally_kafka_ingest_rate_records_per_second", {}, "Records appended to the assigned partitions per second");
+    d->processingRate = &metrics.gauge("tally_kafka_processing_rate_records_per_second", {}, "Records consumed per second");
+    d->catchUpSeconds = &metrics.gauge("tally_kafka_time_to_catch_up_seconds", {}, "Estimated time until the lag is gone; -1 if it grows");
 
     d->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err); // takes conf on success
     if (!d->rk) {
@@ -409,6 +436,8 @@ Status KafkaSource::commit(const std::vector<PartitionOffset> &offsets)
         return Status::unavailable(std::string("kafka: commit failed: ") + rd_kafka_err2str(e));
     return Status::ok();
 }
+
+Status KafkaSource::commitPositions() { return commit(positions()); }
 
 std::vector<int> KafkaSource::assignment() const
 {

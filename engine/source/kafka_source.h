@@ -45,6 +45,7 @@ public:
     int partitionCount() const override;
     PollStatus poll(SourceBatch &batch, size_t maxRecords) override;
     void keepAlive() override;
+    Status commitPositions() override; // commit(positions())
 
     // Positions delivered so far (the offset after the last record handed to the engine), per
     // partition this consumer has read from.

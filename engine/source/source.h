@@ -3,6 +3,7 @@
 #pragma once
 
 #include "event/like_event.h"
+#include "util/status.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -58,6 +59,10 @@ public:
     // consumer group) stops fetching and keeps the session alive, so a slow downstream never
     // makes the group think the consumer died; the next poll() resumes. Default: nothing.
     virtual void keepAlive() {}
+
+    // Publishes how far the engine has read (a Kafka consumer group's committed offsets), so
+    // external lag tools see it. Default: nothing to publish.
+    virtual Status commitPositions() { return Status::ok(); }
 };
 
 } // namespace tally
