@@ -150,7 +150,6 @@ struct Deliveries {
     std::atomic<uint64_t> keyBytes{0};
     Histogram latencyUs;
     std::vector<std::atomic<uint64_t>> perPartition; // sized once, before producing starts
-    std::atomic<uint64_t> otherPartitions{0};        // partitions added while running
     std::mutex failuresMutex;                        // failures are rare: a lock is fine
     std::map<std::string, uint64_t> failures;
     std::atomic<bool> fatal{false};                  // the producer hit a fatal error (idempotence)
@@ -176,10 +175,9 @@ void onDelivery(rd_kafka_t *, const rd_kafka_message_t *m, void *opaque)
         d->latencyUs.record(static_cast<uint64_t>(us));
     d->bytes.fetch_add(m->len, std::memory_order_relaxed);
     d->keyBytes.fetch_add(m->key_len, std::memory_order_relaxed);
+    // Partitions added to the topic while running are not broken out.
     if (m->partition >= 0 && static_cast<size_t>(m->partition) < d->perPartition.size())
         d->perPartition[static_cast<size_t>(m->partition)].fetch_add(1, std::memory_order_relaxed);
-    else
-        d->otherPartitions.fetch_add(1, std::memory_order_relaxed);
     // Counted last: a reader that sees the acknowledgement also sees its bytes and partition.
     d->acknowledged.fetch_add(1, std::memory_order_release);
 }
@@ -194,13 +192,15 @@ void onError(rd_kafka_t *rk, int err, const char *reason, void *opaque)
         d->fatal.store(true);
         return;
     }
-    // Transient (a broker restarting, a connection refused): librdkafka retries by itself.
+    // Transient (a broker restarting, all brokers down): librdkafka retries by itself. Connection
+    // failures (_TRANSPORT) are left to librdkafka's own log line, which says the same thing.
+    if (err == RD_KAFKA_RESP_ERR__TRANSPORT)
+        return;
     std::fprintf(stderr, "tally-loadgen: kafka: %s: %s\n", rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)),
                  reason);
 }
 
-Result<KafkaPtr<rd_kafka_conf_t>> producerConf(const LoadgenOptions &o, Deliveries &deliveries,
-                                               std::vector<std::pair<std::string, std::string>> &effective)
+Result<KafkaPtr<rd_kafka_conf_t>> producerConf(const LoadgenOptions &o, Deliveries &deliveries)
 {
     KafkaPtr<rd_kafka_conf_t> conf(rd_kafka_conf_new());
     char err[512];
@@ -230,13 +230,6 @@ Result<KafkaPtr<rd_kafka_conf_t>> producerConf(const LoadgenOptions &o, Deliveri
         if (Status s = set(key, value); !s.isOk())
             return s;
 
-    for (const char *key : {"acks", "enable.idempotence", "linger.ms", "batch.size", "batch.num.messages",
-                            "compression.type", "queue.buffering.max.messages", "queue.buffering.max.kbytes",
-                            "max.in.flight.requests.per.connection", "message.timeout.ms", "partitioner"}) {
-        size_t size = sizeof err;
-        if (rd_kafka_conf_get(conf.get(), key, err, &size) == RD_KAFKA_CONF_OK)
-            effective.emplace_back(key, std::string(err) == "-1" && std::string_view(key) == "acks" ? "all" : err);
-    }
     rd_kafka_conf_set_dr_msg_cb(conf.get(), onDelivery);
     rd_kafka_conf_set_error_cb(conf.get(), onError);
     rd_kafka_conf_set_opaque(conf.get(), &deliveries);
@@ -282,12 +275,18 @@ Result<bool> createTopic(rd_kafka_t *rk, const LoadgenOptions &o)
     return created;
 }
 
-// Waits until the topic exists and every partition has a leader; returns its partition count.
-// Waiting here keeps leader election of a just-created topic out of the delivery latencies.
+// Waits until the topic exists and every partition's leader serves it; returns its partition
+// count. Metadata naming a leader is not enough: a broker that has just been made leader of a new
+// partition still answers produce requests with NOT_LEADER_OR_FOLLOWER for a moment, and the
+// retried batches would then land behind later ones (no ordering across retries without
+// idempotence) and carry the retry delay into the latencies. A leader that answers ListOffsets
+// for the partition serves produce requests too, so every partition is asked that first.
 Result<int> waitForTopic(rd_kafka_t *rk, rd_kafka_topic_t *rkt, const LoadgenOptions &o)
 {
     const auto deadline = Clock::now() + std::chrono::milliseconds(o.metadataTimeoutMs);
     std::string problem = "no metadata";
+    constexpr auto kUnknownTopicGrace = std::chrono::seconds(5);
+    std::optional<Clock::time_point> unknownSince;
     for (;;) {
         const rd_kafka_metadata_t *md = nullptr;
         const rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 0, rkt, &md, std::max(1000, o.metadataTimeoutMs / 4));
@@ -297,10 +296,20 @@ Result<int> waitForTopic(rd_kafka_t *rk, rd_kafka_topic_t *rkt, const LoadgenOpt
             int partitions = -1;
             if (md->topic_cnt == 1) {
                 const rd_kafka_metadata_topic_t &t = md->topics[0];
+                if (t.err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART && !o.createTopic) {
+                    // A broker that creates topics on first use answers this too until the topic
+                    // is made, which takes well under a second; one that does not would keep
+                    // answering it until the deadline, so it gets a short grace instead.
+                    if (!unknownSince)
+                        unknownSince = Clock::now();
+                    if (Clock::now() - *unknownSince >= kUnknownTopicGrace) {
+                        rd_kafka_metadata_destroy(md);
+                        return Status::notFound("topic " + o.topic + " does not exist at " + o.bootstrap
+                                                + " (create it first)");
+                    }
+                }
                 if (t.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-                    problem = t.err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART
-                                  ? "the topic does not exist (create it first)"
-                                  : std::string(rd_kafka_err2str(t.err));
+                    problem = rd_kafka_err2str(t.err);
                 } else if (t.partition_cnt <= 0) {
                     problem = "the topic has no partitions yet";
                 } else {
@@ -313,6 +322,15 @@ Result<int> waitForTopic(rd_kafka_t *rk, rd_kafka_topic_t *rkt, const LoadgenOpt
                 }
             }
             rd_kafka_metadata_destroy(md);
+            for (int p = 0; p < partitions; ++p) {
+                int64_t low = 0, high = 0;
+                const rd_kafka_resp_err_t le = rd_kafka_query_watermark_offsets(
+                    rk, o.topic.c_str(), p, &low, &high, std::max(1000, o.metadataTimeoutMs / 4));
+                if (le != RD_KAFKA_RESP_ERR_NO_ERROR) {
+                    problem = "partition " + std::to_string(p) + " is not served yet: " + rd_kafka_err2str(le);
+                    partitions = -1;
+                }
+            }
             if (partitions > 0)
                 return partitions;
         }
@@ -370,7 +388,8 @@ Status validate(const LoadgenOptions &o)
 // Produces events until the count, the duration or `stop` ends the run, then waits for the
 // outstanding delivery reports. Setup failures (bad settings, no topic, no broker) are a Status;
 // delivery failures are counted in the report. Runs on the calling thread plus one thread that
-// serves delivery reports (and librdkafka's own threads).
+// serves delivery reports (and librdkafka's own threads); separate runs share nothing and may
+// go on at the same time.
 Result<LoadgenReport> runLoadgen(const LoadgenOptions &o)
 {
     if (Status s = validate(o); !s.isOk())
@@ -379,7 +398,7 @@ Result<LoadgenReport> runLoadgen(const LoadgenOptions &o)
     LoadgenReport report;
     report.topic = o.topic;
     Deliveries deliveries;
-    Result<KafkaPtr<rd_kafka_conf_t>> conf = producerConf(o, deliveries, report.producerConfig);
+    Result<KafkaPtr<rd_kafka_conf_t>> conf = producerConf(o, deliveries);
     if (!conf.isOk())
         return conf.status();
     char err[512];
@@ -387,6 +406,17 @@ Result<LoadgenReport> runLoadgen(const LoadgenOptions &o)
     if (!rk)
         return Status::invalidArgument(std::string("cannot create the producer: ") + err);
     conf->release(); // rd_kafka_new took it
+    // Read back from the producer: rd_kafka_new adjusts some settings (idempotence caps in-flight
+    // requests, for one).
+    for (const char *key : {"acks", "enable.idempotence", "linger.ms", "batch.size", "batch.num.messages",
+                            "compression.type", "queue.buffering.max.messages", "queue.buffering.max.kbytes",
+                            "max.in.flight.requests.per.connection", "message.timeout.ms", "partitioner"}) {
+        size_t size = sizeof err;
+        if (rd_kafka_conf_get(rd_kafka_conf(rk.get()), key, err, &size) == RD_KAFKA_CONF_OK)
+            report.producerConfig.emplace_back(key, std::string_view(key) == "acks" && std::string_view(err) == "-1"
+                                                        ? "all"
+                                                        : err);
+    }
 
     if (o.createTopic) {
         Result<bool> created = createTopic(rk.get(), o);
@@ -433,9 +463,8 @@ Result<LoadgenReport> runLoadgen(const LoadgenOptions &o)
 
     // A separate thread serves delivery reports, so they are timed when they arrive rather than
     // when the producing loop (or the generator's pacing sleep) gets round to them.
-    std::atomic<bool> stopPolling{false};
-    std::thread poller([&] {
-        while (!stopPolling.load(std::memory_order_relaxed))
+    std::jthread poller([&rk](std::stop_token stop) {
+        while (!stop.stop_requested())
             rd_kafka_poll(rk.get(), 100);
     });
 
@@ -467,78 +496,72 @@ Result<LoadgenReport> runLoadgen(const LoadgenOptions &o)
                || Clock::now() >= deadline;
     };
 
+    // Hands one message to the producer; false if a stop came while the queue was full (the
+    // message is then not sent at all).
+    auto produce = [&](std::string_view value, std::string_view key) {
+        for (;;) {
+            if (rd_kafka_produce(rkt.get(), RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, const_cast<char *>(value.data()),
+                                 value.size(), key.empty() ? nullptr : key.data(), key.size(), nullptr)
+                == 0) {
+                ++sent;
+                return true;
+            }
+            const rd_kafka_resp_err_t e = rd_kafka_last_error();
+            if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) { // refused outright, e.g. larger than message.max.bytes
+                ++sent;
+                deliveries.fail(rd_kafka_err2name(e));
+                return true;
+            }
+            // Backpressure: wait for deliveries to make room rather than drop the event.
+            ++report.queueFullWaits;
+            progress(false);
+            if (stopping())
+                return false;
+            std::this_thread::sleep_for(std::chrono::microseconds(500));
+        }
+    };
+
     // Pacing batches of ~10 ms of events keep the rate smooth; unpaced, larger batches cost less.
     const size_t chunk = o.rate > 0 ? static_cast<size_t>(std::clamp(o.rate / 100, 1.0, 4096.0)) : 4096;
     SourceBatch batch, twinBatch;
-    RawRecords twinRecords;
     size_t twinNext = 0;
     std::string encoded;
     char keyBuffer[24];
-    bool done = false;
-    while (!done && !stopping()) {
+    bool stopped = false;
+    while (!stopped && !stopping()) {
         const Source::PollStatus status = events.poll(batch, chunk);
         progress(false);
         if (status == Source::PollStatus::End)
             break;
-        if (status == Source::PollStatus::Idle)
-            continue;
-        for (const LikeEvent &e : batch.events) {
-            std::string_view value;
+        for (size_t i = 0; i < batch.events.size() && !stopped; ++i) {
+            const LikeEvent &e = batch.events[i];
             encoded = encodeRecord(e, o.generator.format);
+            std::string_view value = encoded;
+            bool corrupted = false;
             if (records) {
-                // Next record of the twin, topped up a batch at a time.
-                while (twinNext == twinRecords.size()) {
-                    twinRecords.clear();
-                    twinNext = 0;
+                while (twinNext == twinBatch.records.size()) {
                     if (records->poll(twinBatch, chunk) == Source::PollStatus::End)
                         throw std::logic_error("loadgen: the serialized twin generator ended early");
-                    for (size_t i = 0; i < twinBatch.records.size(); ++i)
-                        twinRecords.append(twinBatch.records.at(i));
+                    twinNext = 0;
                 }
-                value = twinRecords.at(twinNext++);
-                if (value != encoded) {
-                    // A corrupted record: any correct decoder rejects it. One that decodes means
-                    // the twins went out of step, which would make every key wrong.
-                    if (std::holds_alternative<LikeEvent>(decoder.decode(value)))
-                        throw std::logic_error("loadgen: the generator twins are out of step at event "
-                                               + std::to_string(e.eventId));
-                    ++report.malformed;
-                }
-            } else {
-                value = encoded;
+                value = twinBatch.records.at(twinNext++);
+                // A record that differs from the event's encoding is a corrupted one, which any
+                // correct decoder rejects; one that decodes means the twins went out of step,
+                // which would make the keys wrong.
+                corrupted = value != encoded;
+                if (corrupted && std::holds_alternative<LikeEvent>(decoder.decode(value)))
+                    throw std::logic_error("loadgen: the generator twins are out of step at event "
+                                           + std::to_string(e.eventId));
             }
-            const std::string_view key = keyFor(e, o.key, keyBuffer);
-            for (;;) {
-                if (rd_kafka_produce(rkt.get(), RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY,
-                                     const_cast<char *>(value.data()), value.size(),
-                                     key.empty() ? nullptr : key.data(), key.size(), nullptr) == 0) {
-                    ++sent;
-                    break;
-                }
-                const rd_kafka_resp_err_t e2 = rd_kafka_last_error();
-                if (e2 != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-                    ++sent;
-                    deliveries.fail(rd_kafka_err2name(e2));
-                    break;
-                }
-                // Backpressure: the producer's queue is full, so wait for deliveries to make room
-                // rather than drop the event. A stop while waiting leaves this event unsent.
-                ++report.queueFullWaits;
-                progress(false);
-                if (stopping()) {
-                    done = true;
-                    break;
-                }
-                std::this_thread::sleep_for(std::chrono::microseconds(500));
-            }
-            if (done)
-                break;
+            stopped = !produce(value, keyFor(e, o.key, keyBuffer));
+            if (!stopped && corrupted)
+                ++report.malformed;
         }
     }
     report.produceSeconds = secondsSince(start);
 
     // Flush on this thread (rd_kafka_flush serves the reports), in slices so progress continues.
-    stopPolling.store(true);
+    poller.request_stop();
     poller.join();
     const auto flushDeadline = Clock::now() + std::chrono::milliseconds(o.flushTimeoutMs);
     for (;;) {
@@ -553,11 +576,6 @@ Result<LoadgenReport> runLoadgen(const LoadgenOptions &o)
     const uint64_t outcomes = deliveries.acknowledged.load() + deliveries.failed.load();
     if (outcomes < sent)
         deliveries.fail("flush_timed_out", sent - outcomes);
-    // What is still outstanding is counted as failed above; purge it so that destroying the
-    // producer does not wait on it. Its reports are never served (nothing polls any more), so
-    // nothing is counted twice.
-    rd_kafka_purge(rk.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-
     report.sent = sent;
     report.acknowledged = deliveries.acknowledged.load();
     report.failed = sent - report.acknowledged;
@@ -570,6 +588,14 @@ Result<LoadgenReport> runLoadgen(const LoadgenOptions &o)
     report.latencyUs = deliveries.latencyUs.snapshot();
     for (const auto &n : deliveries.perPartition)
         report.partitionMessages.push_back(n.load());
+
+    // What is still outstanding is counted (as flush_timed_out) above. Purge it and serve the
+    // purge reports, which land in `deliveries` after the report was taken, so that destroying
+    // the producer neither waits for it nor warns about it.
+    if (outcomes < sent) {
+        rd_kafka_purge(rk.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+        rd_kafka_flush(rk.get(), 1000);
+    }
     return report;
 }
 
@@ -675,6 +701,8 @@ Result<LoadgenOptions> parseOptions(const QCommandLineParser &args)
         readU64("users", g.users, 1, "a user count >= 1"),
         readDouble("post-skew", g.postSkew, 1e-9, kInf, "a Zipf exponent > 0"),
         readDouble("burst-share", g.burstShare, 0, 1, "a share in [0, 1]"),
+        readI64("burst-every-ms", g.burstEveryMs, 0, "milliseconds >= 0"),
+        readI64("burst-duration-ms", g.burstDurationMs, 1, "milliseconds >= 1"),
         readDouble("late-fraction", g.lateFraction, 0, 1, "a fraction in [0, 1]"),
         readI64("late-delay-ms", g.lateDelayMs, 0, "milliseconds >= 0"),
         readDouble("malformed-fraction", g.malformedFraction, 0, 1, "a fraction in [0, 1]"),
@@ -685,6 +713,7 @@ Result<LoadgenOptions> parseOptions(const QCommandLineParser &args)
         readInt("batch-size", o.batchBytes, 1, "bytes >= 1"),
         readInt("batch-messages", o.batchMessages, 1, "messages >= 1"),
         readInt("flush-timeout-ms", o.flushTimeoutMs, 0, "milliseconds >= 0"),
+        readInt("metadata-timeout-ms", o.metadataTimeoutMs, 0, "milliseconds >= 0"),
     };
     for (const Status &s : results)
         if (!s.isOk())
@@ -861,6 +890,8 @@ int main(int argc, char **argv)
         opt("users", "Distinct users (default 1000000).", "n"),
         opt("post-skew", "Zipf exponent over posts (default 1.1).", "x"),
         opt("burst-share", "Share of traffic the celebrity post takes during a burst (default 0.5).", "x"),
+        opt("burst-every-ms", "Event time between celebrity bursts; 0 = no bursts (default 600000).", "ms"),
+        opt("burst-duration-ms", "Event time a burst lasts (default 60000).", "ms"),
         opt("late-fraction", "Share of events delayed by the late tail (default 0.001).", "x"),
         opt("late-delay-ms", "Late-tail delay, uniform in [0, ms] of event time (default 120000).", "ms"),
         opt("malformed-fraction", "Share of records corrupted in varied ways (default 0).", "x"),
@@ -868,7 +899,10 @@ int main(int argc, char **argv)
         opt("v2-fraction", "Share of events in schema v2 (default 0.5).", "x"),
         opt("event-time-rate", "Events per second of event time (default: --rate if set, else 10000).", "n"),
         opt("start-time-ms", "Event time of the first event, ms since the epoch (default: now).", "ms"),
-        opt("key", "Message key: post, user, region or random (= none) (default post).", "strategy"),
+        opt("key",
+            "Message key: post (post_id), user (user_id), region (region code) or random (no key: the producer "
+            "spreads messages, one partition per batch at a time as Kafka clients do) (default post).",
+            "strategy"),
         opt("acks", "Acknowledgements: 0, 1 or all (default all).", "acks"),
         opt("linger-ms", "linger.ms (default: librdkafka's, 5).", "ms"),
         opt("batch-size", "batch.size in bytes (default: librdkafka's, 1000000).", "bytes"),
@@ -877,6 +911,8 @@ int main(int argc, char **argv)
         opt("idempotence", "enable.idempotence=true (needs --acks all, the default)."),
         opt("X", "Any librdkafka producer property, applied last (repeatable).", "key=value"),
         opt("flush-timeout-ms", "Wait this long for outstanding deliveries at the end (default 30000).", "ms"),
+        opt("metadata-timeout-ms", "Wait this long for the broker, the topic and its partition leaders (default 30000).",
+            "ms"),
         opt("quiet", "No progress lines on stderr."),
         opt("report-json", "Also write the final report as JSON to this file.", "file"),
     });
@@ -896,13 +932,19 @@ int main(int argc, char **argv)
                          p.flushing ? " flushing:" : "", grouped(p.sent).c_str(), grouped(p.acknowledged).c_str(),
                          grouped(p.failed).c_str(), grouped(p.ackedPerSecond).c_str(), grouped(p.inFlight).c_str());
         };
-        std::fprintf(stderr, "tally-loadgen: %s events to %s on %s, %s, key %s, %s%s\n",
-                     options.count ? grouped(options.count).c_str() : "unbounded", options.topic.c_str(),
+        std::string what = options.count ? grouped(options.count) + " events" : std::string("events");
+        if (options.durationSeconds > 0) {
+            char seconds[32];
+            std::snprintf(seconds, sizeof seconds, " for %g s", options.durationSeconds);
+            what += seconds;
+        }
+        if (!options.count && options.durationSeconds <= 0)
+            what += " until Ctrl-C";
+        std::fprintf(stderr, "tally-loadgen: %s to %s on %s, %s, key %s, %s\n", what.c_str(), options.topic.c_str(),
                      options.bootstrap.c_str(),
                      options.rate > 0 ? (grouped(options.rate) + " events/s").c_str() : "as fast as possible",
                      std::string(keyName(options.key)).c_str(),
-                     std::string(wireFormatName(options.generator.format)).c_str(),
-                     options.durationSeconds > 0 ? (", for " + std::to_string(options.durationSeconds) + " s").c_str() : "");
+                     std::string(wireFormatName(options.generator.format)).c_str());
     }
     std::signal(SIGINT, onSignal);
     std::signal(SIGTERM, onSignal);
