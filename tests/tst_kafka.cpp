@@ -5,13 +5,10 @@
 #include "metrics/metrics.h"
 #include "runtime/job.h"
 #include "source/kafka_source.h"
+#include "support/kafka_test_support.h"
 #include "support/oracle.h"
 #include "time/clock.h"
 
-#include <QFile>
-#include <QJsonDocument>
-#include <QJsonObject>
-#include <QProcess>
 #include <QtTest>
 
 #include <thread>
@@ -20,86 +17,6 @@ using namespace tally;
 using namespace tally::test;
 
 namespace {
-
-QString brokerDir() { return qEnvironmentVariable("TALLY_KAFKA_BROKER_DIR"); }
-
-QString bootstrap()
-{
-    QFile f(brokerDir() + QStringLiteral("/bootstrap"));
-    if (!f.open(QIODevice::ReadOnly))
-        return {};
-    return QString::fromUtf8(f.readAll()).trimmed();
-}
-
-bool runQuietly(const QString &program, const QStringList &args, QByteArray *out = nullptr, int timeoutMs = 120000)
-{
-    QProcess p;
-    p.start(program, args);
-    if (!p.waitForFinished(timeoutMs)) {
-        p.kill();
-        return false;
-    }
-    if (out)
-        *out = p.readAllStandardOutput();
-    if (p.exitCode() != 0)
-        qWarning("%s failed: %s", qPrintable(program), p.readAllStandardError().constData());
-    return p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0;
-}
-
-bool createTopic(const QString &name, int partitions)
-{
-    return runQuietly(qEnvironmentVariable("TALLY_KAFKA_SCRIPT"),
-                      {QStringLiteral("topics"), brokerDir(), QStringLiteral("create"), name, QString::number(partitions)});
-}
-
-// Produces `count` generated events with the load generator; returns its JSON report.
-QJsonObject produce(const QString &topic, int count, double malformedFraction, uint64_t seed)
-{
-    const QString report = QDir::temp().filePath(QStringLiteral("tally-loadgen-%1.json").arg(topic));
-    const QStringList args{QStringLiteral("--bootstrap"), bootstrap(), QStringLiteral("--topic"), topic,
-                           QStringLiteral("--count"), QString::number(count), QStringLiteral("--seed"), QString::number(seed),
-                           QStringLiteral("--format"), QStringLiteral("json"), QStringLiteral("--acks"), QStringLiteral("all"),
-                           QStringLiteral("--key"), QStringLiteral("post"), QStringLiteral("--posts"), QStringLiteral("300"),
-                           QStringLiteral("--users"), QStringLiteral("400"), QStringLiteral("--event-time-rate"), QStringLiteral("400"),
-                           QStringLiteral("--start-time-ms"), QStringLiteral("1767225600000"),
-                           QStringLiteral("--late-fraction"), QStringLiteral("0.03"), QStringLiteral("--late-delay-ms"), QStringLiteral("15000"),
-                           QStringLiteral("--malformed-fraction"), QString::number(malformedFraction),
-                           QStringLiteral("--quiet"), QStringLiteral("--report-json"), report};
-    if (!runQuietly(QStringLiteral(TALLY_LOADGEN_PATH), args))
-        return {};
-    QFile f(report);
-    if (!f.open(QIODevice::ReadOnly))
-        return {};
-    return QJsonDocument::fromJson(f.readAll()).object();
-}
-
-// The windows of the oracle tests, scaled to a stream of about two minutes of event time.
-JobConfig kafkaJobConfig()
-{
-    JobConfig c;
-    c.watermark.boundMs = 1000;
-    c.watermark.idleTimeoutMs = 0;
-    c.runtime.parallelism = 2;
-    c.runtime.batchSize = 500;
-    c.runtime.allowedLatenessMs = 3000;
-    c.likesPerPost.windowMs = 5000;
-    c.trendingHourly.windowMs = 20000;
-    c.trendingHourly.topK = 5;
-    c.likesByRegion.windowsMs = {5000, 20000};
-    c.likeVelocity.sizeMs = 15000;
-    c.likeVelocity.slideMs = 5000;
-    c.likeVelocity.minPerMinute = 8;
-    c.likeVelocity.viralPerMinute = 40;
-    c.spamSuspects.sizeMs = 5000;
-    c.spamSuspects.slideMs = 1000;
-    c.spamSuspects.threshold = 8;
-    c.spamSuspects.minLikes = 4;
-    c.spamSuspects.baselineFactor = 3;
-    c.spamSuspects.baselineBucketMs = 5000;
-    c.spamSuspects.baselineBuckets = 3;
-    c.output.type = OutputConfig::Type::None;
-    return c;
-}
 
 // A sink whose first write hangs, like a database stuck on a lock, then recovers.
 class StallingSink final : public OutputSink {

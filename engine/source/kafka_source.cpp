@@ -146,6 +146,16 @@ struct KafkaSource::Impl {
         static_cast<Impl *>(opaque)->rebalance(rk, err, parts);
     }
 
+    static void unassign(rd_kafka_t *client, rd_kafka_topic_partition_list_t *parts, bool cooperative)
+    {
+        if (!cooperative) {
+            rd_kafka_assign(client, nullptr);
+            return;
+        }
+        if (rd_kafka_error_t *e = rd_kafka_incremental_unassign(client, parts))
+            rd_kafka_error_destroy(e);
+    }
+
     void rebalance(rd_kafka_t *client, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *parts)
     {
         ++rebalances;
@@ -169,6 +179,20 @@ struct KafkaSource::Impl {
                 rd_kafka_error_destroy(e);
             if (paused) // a partition assigned while backpressured starts paused too
                 rd_kafka_pause_partitions(client, parts);
+        } else if (rd_kafka_assignment_lost(client)) {
+            // Lost, not revoked (the session expired, e.g. during a broker outage): nothing can
+            // be committed now. Keep the positions, so that when the group gives the partitions
+            // back this consumer resumes where it was instead of at the last committed offset;
+            // drop only what was fetched but not delivered.
+            revokedTotal->add();
+            for (int i = 0; i < parts->cnt; ++i) {
+                const int p = parts->elems[i].partition;
+                if (p < 0 || p >= partitions)
+                    continue;
+                assigned[static_cast<size_t>(p)] = false;
+                buffered[static_cast<size_t>(p)].clear();
+            }
+            unassign(client, parts, cooperative);
         } else {
             revokedTotal->add();
             // Revoked partitions: commit what was handed to the engine, so their next owner
@@ -187,11 +211,7 @@ struct KafkaSource::Impl {
             }
             if (commit->cnt > 0)
                 rd_kafka_commit(client, commit.get(), 0);
-            rd_kafka_error_t *e = cooperative ? rd_kafka_incremental_unassign(client, parts) : nullptr;
-            if (!cooperative)
-                rd_kafka_assign(client, nullptr);
-            if (e)
-                rd_kafka_error_destroy(e);
+            unassign(client, parts, cooperative);
         }
     }
 

@@ -137,13 +137,15 @@ run_tool() {
 }
 
 # True if something on this machine uses the TCP port (bound or listening, IPv4 or IPv6).
+# A socket in TIME_WAIT (state 06, e.g. the broker's side of connections it closed when it
+# stopped) does not count: the broker binds with SO_REUSEADDR, so it can restart on its port.
 port_in_use() {
   local port=$1 files=() f
   for f in /proc/net/tcp /proc/net/tcp6; do
     [[ -r $f ]] && files+=("$f")
   done
   if [[ ${#files[@]} -gt 0 ]] &&
-    awk -v p="$(printf '%04X' "$port")" 'FNR > 1 { split($2, a, ":"); if (a[2] == p) found = 1 } END { exit !found }' \
+    awk -v p="$(printf '%04X' "$port")" 'FNR > 1 && $4 != "06" { split($2, a, ":"); if (a[2] == p) found = 1 } END { exit !found }' \
       "${files[@]}"; then
     return 0
   fi
