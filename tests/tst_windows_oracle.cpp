@@ -43,27 +43,9 @@ JobConfig baseConfig(uint64_t seed)
     g.meanDelayMs = 300;
     g.lateFraction = 0.03;
     g.lateDelayMs = 15000;
-    c.watermark.boundMs = 1000;
-    c.watermark.idleTimeoutMs = 0;
+    useTestWindows(c);
     c.runtime.parallelism = 2;
     c.runtime.batchSize = 256;
-    c.runtime.allowedLatenessMs = 3000;
-    c.likesPerPost.windowMs = 5000;
-    c.trendingHourly.windowMs = 20000;
-    c.trendingHourly.topK = 5;
-    c.likesByRegion.windowsMs = {5000, 20000};
-    c.likeVelocity.sizeMs = 15000;
-    c.likeVelocity.slideMs = 5000;
-    c.likeVelocity.minPerMinute = 8;   // report at >= 2 net likes per window
-    c.likeVelocity.viralPerMinute = 40; // viral at >= 10
-    c.spamSuspects.sizeMs = 5000;
-    c.spamSuspects.slideMs = 1000;
-    c.spamSuspects.threshold = 8;
-    c.spamSuspects.minLikes = 4;
-    c.spamSuspects.baselineFactor = 3;
-    c.spamSuspects.baselineBucketMs = 5000;
-    c.spamSuspects.baselineBuckets = 3;
-    c.output.type = OutputConfig::Type::None;
     return c;
 }
 

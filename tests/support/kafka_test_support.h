@@ -8,6 +8,7 @@
 #pragma once
 
 #include "config/job_config.h"
+#include "support/oracle.h"
 
 #include <QDir>
 #include <QFile>
@@ -158,27 +159,9 @@ inline QJsonObject produce(const QString &topic, int count, double malformedFrac
 inline JobConfig kafkaJobConfig()
 {
     JobConfig c;
-    c.watermark.boundMs = 1000;
-    c.watermark.idleTimeoutMs = 0;
+    useTestWindows(c);
     c.runtime.parallelism = 2;
     c.runtime.batchSize = 500;
-    c.runtime.allowedLatenessMs = 3000;
-    c.likesPerPost.windowMs = 5000;
-    c.trendingHourly.windowMs = 20000;
-    c.trendingHourly.topK = 5;
-    c.likesByRegion.windowsMs = {5000, 20000};
-    c.likeVelocity.sizeMs = 15000;
-    c.likeVelocity.slideMs = 5000;
-    c.likeVelocity.minPerMinute = 8;
-    c.likeVelocity.viralPerMinute = 40;
-    c.spamSuspects.sizeMs = 5000;
-    c.spamSuspects.slideMs = 1000;
-    c.spamSuspects.threshold = 8;
-    c.spamSuspects.minLikes = 4;
-    c.spamSuspects.baselineFactor = 3;
-    c.spamSuspects.baselineBucketMs = 5000;
-    c.spamSuspects.baselineBuckets = 3;
-    c.output.type = OutputConfig::Type::None;
     return c;
 }
 

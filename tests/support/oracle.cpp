@@ -145,6 +145,29 @@ OracleResult computeOracle(const JobConfig &config, const std::vector<Arrival> &
     return out;
 }
 
+void useTestWindows(JobConfig &c)
+{
+    c.watermark.boundMs = 1000;
+    c.watermark.idleTimeoutMs = 0;
+    c.runtime.allowedLatenessMs = 3000;
+    c.likesPerPost.windowMs = 5000;
+    c.trendingHourly.windowMs = 20000;
+    c.trendingHourly.topK = 5;
+    c.likesByRegion.windowsMs = {5000, 20000};
+    c.likeVelocity.sizeMs = 15000;
+    c.likeVelocity.slideMs = 5000;
+    c.likeVelocity.minPerMinute = 8;    // report at >= 2 net likes per window
+    c.likeVelocity.viralPerMinute = 40; // viral at >= 10
+    c.spamSuspects.sizeMs = 5000;
+    c.spamSuspects.slideMs = 1000;
+    c.spamSuspects.threshold = 8;
+    c.spamSuspects.minLikes = 4;
+    c.spamSuspects.baselineFactor = 3;
+    c.spamSuspects.baselineBucketMs = 5000;
+    c.spamSuspects.baselineBuckets = 3;
+    c.output.type = OutputConfig::Type::None;
+}
+
 BruteForceWatermark::BruteForceWatermark(int partitions, int64_t boundMs)
     : m_max(static_cast<size_t>(partitions), kMinWatermark), m_bound(boundMs), m_last(kMinWatermark)
 {

@@ -39,6 +39,12 @@ struct OracleResult {
 
 OracleResult computeOracle(const JobConfig &config, const std::vector<Arrival> &arrivals);
 
+// Test-sized windows for streams of a minute or two of event time: every aggregation fires many
+// times (likes_per_post 5 s, trending 20 s top 5, regions 5 s and 20 s, velocity 15 s every 5 s,
+// spam 5 s every 1 s with 3 baseline buckets of 5 s), allowed lateness 3 s, bound 1 s, no idleness,
+// no output.
+void useTestWindows(JobConfig &config);
+
 // Brute-force job watermark after each batch for a fixed bound and no idleness:
 // min over partitions of (max event time - bound - 1); kMinWatermark while a partition has none.
 class BruteForceWatermark {
