@@ -56,7 +56,6 @@ public:
 
     int64_t watermark() const { return m_watermark; }
     const WatermarkTracker &watermarks() const { return m_tracker; }
-    const std::vector<AggregationWindow> &windows() const { return m_windows; }
     IngestCounts takeCounts();
 
 private:

@@ -74,7 +74,7 @@ struct ControlRequest {
 
 std::string_view jobStateName(JobStatus::State s)
 {
-    static constexpr std::string_view kNames[] = {"created", "running", "paused", "finished", "failed"};
+    static constexpr std::string_view kNames[] = {"created", "running", "paused", "finished"};
     return kNames[static_cast<size_t>(s)];
 }
 
@@ -97,11 +97,10 @@ struct Job::Impl {
     std::atomic<bool> stopRequested{false};
     std::atomic<bool> paused{false};
     std::atomic<JobStatus::State> state{JobStatus::State::Created};
-    mutable std::mutex mutex; // guards controlQueue, error, topPosts*, done
+    mutable std::mutex mutex; // guards controlQueue, topPosts*, done
     std::condition_variable finishedCv;
     bool done = false;
     bool sourceDone = false;
-    std::string error;
     std::deque<ControlRequest> controlQueue;
     int64_t topPostsWindowStart = kMinWatermark;
     std::vector<KeyValue> topPosts; // best first
@@ -172,14 +171,6 @@ struct Job::Impl {
             taskQueues.push_back(std::make_unique<BlockingQueue<TaskBatch>>(static_cast<size_t>(config.runtime.queueCapacity)));
             stateEntries.push_back(&m.gauge("tally_state_entries", {{"task", std::to_string(t)}}, "Keyed state entries per task"));
         }
-    }
-
-    void fail(const std::string &message)
-    {
-        std::lock_guard lock(mutex);
-        if (error.empty())
-            error = message;
-        state = JobStatus::State::Failed;
     }
 
     void handleControl()
@@ -545,8 +536,7 @@ Status Job::start()
             t.join();
         std::lock_guard lock(d->mutex);
         d->done = true;
-        if (d->state != JobStatus::State::Failed)
-            d->state = JobStatus::State::Finished;
+        d->state = JobStatus::State::Finished;
         d->finishedCv.notify_all();
     });
     d->threads.clear();
@@ -567,7 +557,7 @@ Status Job::waitFinished()
         if (t.joinable())
             t.join();
     std::lock_guard lock(d->mutex);
-    return d->error.empty() ? Status::ok() : Status::internal(d->error);
+    return Status::ok();
 }
 
 bool Job::finished() const
@@ -604,7 +594,6 @@ JobStatus Job::status() const
     std::lock_guard lock(d->mutex);
     s.topPostsWindowStartMs = d->topPostsWindowStart;
     s.topPosts = d->topPosts;
-    s.error = d->error;
     return s;
 }
 

@@ -32,7 +32,7 @@ enum class ControlCommand {
 };
 
 struct JobStatus {
-    enum class State { Created, Running, Paused, Finished, Failed };
+    enum class State { Created, Running, Paused, Finished };
     State state = State::Created;
     uint64_t recordsIn = 0;     // records polled from the source
     uint64_t eventsIn = 0;      // records that decoded into events
@@ -46,7 +46,6 @@ struct JobStatus {
     // Top posts of the newest likes_per_post window seen by the output stage (best first, <= 10).
     int64_t topPostsWindowStartMs = 0;
     std::vector<KeyValue> topPosts;
-    std::string error;
 };
 
 std::string_view jobStateName(JobStatus::State s);

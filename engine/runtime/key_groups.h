@@ -18,10 +18,4 @@ constexpr int keyGroupOf(uint64_t key, uint64_t salt)
 // Task that owns `keyGroup` at parallelism p: floor(keyGroup * p / maxParallelism).
 constexpr int taskForKeyGroup(int keyGroup, int parallelism) { return keyGroup * parallelism / kMaxParallelism; }
 
-// First key group owned by `task` (the range ends where the next task's begins).
-constexpr int firstKeyGroupOf(int task, int parallelism)
-{
-    return (task * kMaxParallelism + parallelism - 1) / parallelism;
-}
-
 } // namespace tally
