@@ -10,7 +10,6 @@
 #include <QtTest>
 
 #include <sqlite3.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdint>
