@@ -20,6 +20,7 @@ private slots:
     void monotoneUnderRandomInput_data();
     void monotoneUnderRandomInput();
     void idlePartitionStopsHoldingBack();
+    void partitionOwnedElsewhereNeverHoldsBack();
     void adaptiveBoundStaysWithinClamp_data();
     void adaptiveBoundStaysWithinClamp();
     void adaptiveBoundFollowsLateness();
@@ -129,6 +130,25 @@ void TestWatermark::idlePartitionStopsHoldingBack()
     t.observe(1, 20000);
     t.observe(0, 15000);
     QCOMPARE(t.advance(), int64_t(14999));
+}
+
+void TestWatermark::partitionOwnedElsewhereNeverHoldsBack()
+{
+    ManualClock clock(0);
+    WatermarkConfig c;
+    c.boundMs = 0;
+    c.idleTimeoutMs = 0; // never idle: only ownership can release the watermark
+    WatermarkTracker t(c, 3, clock);
+    t.observe(0, 5000);
+    QCOMPARE(t.advance(), kMinWatermark); // partitions 1 and 2 have nothing yet
+    t.setOwned(1, false);
+    t.setOwned(2, false);
+    QCOMPARE(t.advance(), int64_t(4999)); // at once, without waiting for idleness
+    t.setOwned(2, true);                  // given back: holds the watermark again...
+    t.observe(0, 9000);
+    QCOMPARE(t.advance(), int64_t(4999)); // ...while it has delivered nothing
+    t.observe(2, 7000);
+    QCOMPARE(t.advance(), int64_t(6999));
 }
 
 void TestWatermark::adaptiveBoundStaysWithinClamp_data()

@@ -2,6 +2,8 @@
 
 #include "runtime/key_groups.h"
 
+#include <algorithm>
+
 namespace tally {
 
 int taskForKey(KeyFamily family, uint64_t key, int parallelism)
@@ -117,6 +119,13 @@ bool Ingest::flush(std::vector<TaskBatch> &perTask, bool endOfInput)
     }
     m_sentWatermark = m_watermark;
     return true;
+}
+
+void Ingest::setOwnedPartitions(const std::vector<int> &owned)
+{
+    const int partitions = static_cast<int>(m_tracker.partitions().size());
+    for (int p = 0; p < partitions; ++p)
+        m_tracker.setOwned(p, owned.empty() || std::find(owned.begin(), owned.end(), p) != owned.end());
 }
 
 IngestCounts Ingest::takeCounts()

@@ -54,6 +54,9 @@ public:
     // one TaskBatch per task. Returns false when there is nothing to send (no records, same watermark).
     bool flush(std::vector<TaskBatch> &perTask, bool endOfInput);
 
+    // Partitions the source reads now (empty: all); the others do not hold the watermark back.
+    void setOwnedPartitions(const std::vector<int> &owned);
+
     int64_t watermark() const { return m_watermark; }
     const WatermarkTracker &watermarks() const { return m_tracker; }
     IngestCounts takeCounts();

@@ -62,6 +62,7 @@ struct OperatorTimes {
 struct IngestInput {
     SourceBatch batch;
     bool hasData = false;    // false: a tick that lets the ingest thread re-evaluate idleness
+    std::optional<std::vector<int>> owned; // the source's partitions, when they changed
     bool endOfInput = false; // the source ended or the job is stopping: drain
 };
 
@@ -227,6 +228,7 @@ struct Job::Impl {
         const size_t decoders = decodeQueues.size();
         size_t next = 0; // decoder of the next batch
         auto lastIdleTick = SteadyTime::now();
+        uint64_t ownership = 0;
         // A full queue blocks the source, but in slices: between them the source keeps its
         // session alive (a Kafka consumer pauses its partitions and keeps polling).
         auto send = [&](IngestInput in) {
@@ -246,6 +248,11 @@ struct Job::Impl {
             auto t0 = SteadyTime::now();
             IngestInput in;
             const Source::PollStatus ps = stopRequested ? Source::PollStatus::End : source->poll(in.batch, maxRecords);
+            if (source->ownershipVersion() != ownership) {
+                ownership = source->ownershipVersion();
+                in.owned = source->ownedPartitions();
+                lastIdleTick = {}; // make sure the change travels even without data
+            }
             if (ps == Source::PollStatus::End)
                 break;
             if (ps == Source::PollStatus::Idle) {
@@ -269,7 +276,7 @@ struct Job::Impl {
         }
         // The end marker goes to the decoder whose turn it is, then to the others so they stop.
         for (size_t i = 0; i < decoders; ++i)
-            send(IngestInput{{}, false, true});
+            send(IngestInput{.endOfInput = true});
         std::lock_guard lock(mutex);
         for (auto &r : controlQueue)
             r.done.set_value(Status::aborted("the job has stopped"));
@@ -324,6 +331,8 @@ struct Job::Impl {
             next = (next + 1) % decodedQueues.size();
             t0 = SteadyTime::now();
             OutputMessage side;
+            if (in->owned)
+                ingest.setOwnedPartitions(*in->owned);
             if (in->hasData) {
                 ingest.add(in->batch.partition, in->batch.events, side.lateEvents);
                 if (observer)

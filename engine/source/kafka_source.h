@@ -54,6 +54,8 @@ public:
     Status commit(const std::vector<PartitionOffset> &offsets);
     // Partitions currently assigned to this consumer.
     std::vector<int> assignment() const;
+    std::vector<int> ownedPartitions() const override { return assignment(); }
+    uint64_t ownershipVersion() const override { return rebalanceCount(); }
     uint64_t rebalanceCount() const; // assign + revoke callbacks so far
 
 private:

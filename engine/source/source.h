@@ -60,6 +60,12 @@ public:
     // makes the group think the consumer died; the next poll() resumes. Default: nothing.
     virtual void keepAlive() {}
 
+    // Partitions this source reads now, or empty for "all of them". A Kafka consumer owns only
+    // what the group assigned it; the others must not hold its watermark back. Changes are seen
+    // through ownershipVersion(), which grows whenever the set may have changed.
+    virtual std::vector<int> ownedPartitions() const { return {}; }
+    virtual uint64_t ownershipVersion() const { return 0; }
+
     // Publishes how far the engine has read (a Kafka consumer group's committed offsets), so
     // external lag tools see it. Default: nothing to publish.
     virtual Status commitPositions() { return Status::ok(); }

@@ -75,6 +75,14 @@ int64_t WatermarkTracker::latenessQuantileMs() const
     return bucketUpper(kBuckets - 1, kSubBuckets);
 }
 
+void WatermarkTracker::setOwned(int partition, bool owned)
+{
+    PartitionWatermark &p = m_partitions[static_cast<size_t>(partition)];
+    if (owned && !p.owned)
+        p.lastActivityMs = m_clock.nowMs();
+    p.owned = owned;
+}
+
 int64_t WatermarkTracker::advance()
 {
     if (m_adaptive)
@@ -86,7 +94,7 @@ int64_t WatermarkTracker::advance()
     for (auto &p : m_partitions) {
         if (p.maxEventTimeMs != kMinWatermark)
             p.watermarkMs = std::max(p.watermarkMs, p.maxEventTimeMs - m_boundMs - 1);
-        p.idle = m_config.idleTimeoutMs > 0 && now - p.lastActivityMs >= m_config.idleTimeoutMs;
+        p.idle = !p.owned || (m_config.idleTimeoutMs > 0 && now - p.lastActivityMs >= m_config.idleTimeoutMs);
         if (!p.idle) {
             anyActive = true;
             minActive = std::min(minActive, p.watermarkMs);

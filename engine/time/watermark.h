@@ -23,6 +23,7 @@ struct PartitionWatermark {
     int64_t watermarkMs = kMinWatermark;
     int64_t lastActivityMs = 0;             // processing time of the last record
     bool idle = false;
+    bool owned = true;                      // false: another consumer reads it (Kafka group)
 };
 
 // Not thread-safe: owned by the source thread. Deterministic for a given sequence of observe()
@@ -44,6 +45,10 @@ public:
 
     // Marks `partition` active at the current processing time (it delivered records).
     void touch(int partition);
+
+    // Partitions this source does not own (assigned to another consumer of the group) never
+    // hold the job watermark back; one that becomes owned again counts from now on.
+    void setOwned(int partition, bool owned);
 
     // Recomputes partition and job watermarks (after a batch). Returns the job watermark, which
     // never decreases. While no partition has seen an event it stays kMinWatermark.
