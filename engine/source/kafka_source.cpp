@@ -146,6 +146,16 @@ struct KafkaSource::Impl {
         static_cast<Impl *>(opaque)->rebalance(rk, err, parts);
     }
 
+    static void assign(rd_kafka_t *client, rd_kafka_topic_partition_list_t *parts, bool cooperative)
+    {
+        if (!cooperative) {
+            rd_kafka_assign(client, parts);
+            return;
+        }
+        if (rd_kafka_error_t *e = rd_kafka_incremental_assign(client, parts))
+            rd_kafka_error_destroy(e);
+    }
+
     static void unassign(rd_kafka_t *client, rd_kafka_topic_partition_list_t *parts, bool cooperative)
     {
         if (!cooperative) {
@@ -172,31 +182,17 @@ struct KafkaSource::Impl {
                 if (position[static_cast<size_t>(p)] >= 0)
                     parts->elems[i].offset = position[static_cast<size_t>(p)];
             }
-            rd_kafka_error_t *e = cooperative ? rd_kafka_incremental_assign(client, parts) : nullptr;
-            if (!cooperative)
-                rd_kafka_assign(client, parts);
-            if (e)
-                rd_kafka_error_destroy(e);
+            assign(client, parts, cooperative);
             if (paused) // a partition assigned while backpressured starts paused too
                 rd_kafka_pause_partitions(client, parts);
-        } else if (rd_kafka_assignment_lost(client)) {
-            // Lost, not revoked (the session expired, e.g. during a broker outage): nothing can
-            // be committed now. Keep the positions, so that when the group gives the partitions
-            // back this consumer resumes where it was instead of at the last committed offset;
-            // drop only what was fetched but not delivered.
-            revokedTotal->add();
-            for (int i = 0; i < parts->cnt; ++i) {
-                const int p = parts->elems[i].partition;
-                if (p < 0 || p >= partitions)
-                    continue;
-                assigned[static_cast<size_t>(p)] = false;
-                buffered[static_cast<size_t>(p)].clear();
-            }
-            unassign(client, parts, cooperative);
         } else {
             revokedTotal->add();
-            // Revoked partitions: commit what was handed to the engine, so their next owner
-            // starts after it, and drop what was fetched but not delivered (it is re-read there).
+            // Revoked: commit what was handed to the engine, so the partitions' next owner starts
+            // after it. Lost (the session expired, e.g. during a broker outage): nothing can be
+            // committed; keep the positions, so that when the group gives the partitions back
+            // this consumer resumes where it was. Either way drop what was fetched but not
+            // delivered (it is re-read by whoever reads the partition next).
+            const bool lost = rd_kafka_assignment_lost(client);
             PartitionList commit(rd_kafka_topic_partition_list_new(parts->cnt));
             for (int i = 0; i < parts->cnt; ++i) {
                 const int p = parts->elems[i].partition;
@@ -204,6 +200,8 @@ struct KafkaSource::Impl {
                     continue;
                 assigned[static_cast<size_t>(p)] = false;
                 buffered[static_cast<size_t>(p)].clear();
+                if (lost)
+                    continue;
                 if (position[static_cast<size_t>(p)] >= 0)
                     rd_kafka_topic_partition_list_add(commit.get(), config.topic.c_str(), p)->offset =
                         position[static_cast<size_t>(p)];
