@@ -460,9 +460,7 @@ struct Job::Impl {
         TrendingMerger merger(parallelism, static_cast<size_t>(config.trendingHourly.topK), config.runtime.allowedLatenessMs);
         std::vector<int64_t> taskWatermarks(static_cast<size_t>(parallelism), kMinWatermark);
         absl::flat_hash_set<std::tuple<Aggregation, int64_t, int64_t>> firedWindows;
-        int64_t maxWindowMs = 0;
-        for (const auto &w : aggregationWindows(config))
-            maxWindowMs = std::max(maxWindowMs, w.spec.sizeMs);
+        int64_t prunedAt = kMinWatermark;
         int ended = 0;
         while (ended < parallelism) {
             auto t0 = SteadyTime::now();
@@ -490,10 +488,14 @@ struct Job::Impl {
                         windowsFired.add();
                     previous = window;
                 }
-                // Forget windows that cannot produce rows any more, to keep the set small.
-                absl::erase_if(firedWindows, [&](const auto &w) {
-                    return std::get<2>(w) + config.runtime.allowedLatenessMs + maxWindowMs < minWatermark;
-                });
+                // Forget windows past their allowed lateness (they produce no more rows), when
+                // the watermark moved, to keep the set small.
+                if (minWatermark != prunedAt) {
+                    prunedAt = minWatermark;
+                    absl::erase_if(firedWindows, [&](const auto &w) {
+                        return std::get<2>(w) - 1 + config.runtime.allowedLatenessMs <= minWatermark;
+                    });
+                }
                 rowsOut.add(rows.size());
                 noteTopPosts(rows);
                 if (!rows.empty())
