@@ -4,7 +4,7 @@
 #include "metrics/metrics.h"
 #include "runtime/job.h"
 #include "sink/kafka_dead_letters.h"
-#include "sink/sqlite_writer.h"
+#include "sink/sink_factory.h"
 #include "source/generator.h"
 #include "source/kafka_source.h"
 #include "time/clock.h"
@@ -76,6 +76,10 @@ Result<JobConfig> buildConfig(const QCommandLineParser &args)
     }
     if (args.isSet(QStringLiteral("db")))
         config.output.sqlitePath = args.value(QStringLiteral("db")).toStdString();
+    if (args.isSet(QStringLiteral("postgres"))) {
+        config.output.type = OutputConfig::Type::Postgres;
+        config.output.postgresUrl = args.value(QStringLiteral("postgres")).toStdString();
+    }
     if (Status s = config.validate(); !s.isOk())
         return s;
     return config;
@@ -101,6 +105,7 @@ int main(int argc, char **argv)
         {QStringLiteral("events"), QStringLiteral("Stop after this many generated events."), QStringLiteral("n")},
         {QStringLiteral("duration"), QStringLiteral("Stop after this many seconds."), QStringLiteral("s")},
         {QStringLiteral("parallelism"), QStringLiteral("Window tasks (1..128)."), QStringLiteral("p")},
+        {QStringLiteral("postgres"), QStringLiteral("Write results to PostgreSQL instead of SQLite."), QStringLiteral("url")},
         {QStringLiteral("kafka"), QStringLiteral("Consume from Kafka instead of the generator."), QStringLiteral("bootstrap")},
         {QStringLiteral("topic"), QStringLiteral("Kafka topic (default likes)."), QStringLiteral("name")},
         {QStringLiteral("group"), QStringLiteral("Kafka consumer group (default tally)."), QStringLiteral("id")},
@@ -116,18 +121,19 @@ int main(int argc, char **argv)
         return 2;
     }
 
+    MetricsRegistry metrics;
     std::unique_ptr<OutputSink> sink;
-    if (config->output.type == OutputConfig::Type::Sqlite) {
-        auto writer = SqliteWriter::open(config->output.sqlitePath);
-        if (!writer.isOk()) {
-            std::fprintf(stderr, "tally: cannot open %s: %s\n", config->output.sqlitePath.c_str(),
-                         writer.status().toString().c_str());
+    std::string sinkName = "no output";
+    {
+        auto opened = openSink(config->output, metrics);
+        if (!opened.isOk()) {
+            std::fprintf(stderr, "tally: cannot open the output: %s\n", opened.status().toString().c_str());
             return 1;
         }
-        sink = std::move(writer).value();
+        if (*opened)
+            sinkName = (*opened)->describe() + " (" + std::string(deliveryName(config->output.delivery)) + ")";
+        sink = std::move(opened).value();
     }
-
-    MetricsRegistry metrics;
     SteadyClock clock;
     std::unique_ptr<Source> source;
     QString sourceName = QStringLiteral("generator");
@@ -164,8 +170,7 @@ int main(int argc, char **argv)
         return 1;
     }
     std::fprintf(stderr, "tally %s: %s -> %d window tasks -> %s (Ctrl-C stops and drains)\n", TALLY_VERSION,
-                 qPrintable(sourceName), config->runtime.parallelism,
-                 config->output.type == OutputConfig::Type::Sqlite ? config->output.sqlitePath.c_str() : "no output");
+                 qPrintable(sourceName), config->runtime.parallelism, sinkName.c_str());
 
     // Ctrl-C and SIGTERM stop the source and drain: every window fires and reaches the database.
     if (::socketpair(AF_UNIX, SOCK_STREAM, 0, g_signalPipe) == 0) {

@@ -43,6 +43,11 @@ packages=(
   openjdk-17-jre-headless
   maven
 
+  # Local PostgreSQL server for the postgres tests and demos (scripts/postgres/pg.sh): initdb,
+  # pg_ctl and the server, psql and pg_isready (postgresql-client, a dependency), and the system
+  # user postgres that pg.sh runs the server as when it is run as root
+  postgresql
+
   # Headless display for the desktop console's tests
   xvfb
   xauth                 # used by xvfb-run

@@ -24,9 +24,10 @@ fi
 cmake --build "$build_dir" --parallel "$jobs"
 
 # --- Services for the integration tests -------------------------------------------------------
-# The tests labelled kafka start their local broker themselves: ctest runs scripts/kafka/kafka.sh
-# as the fixture tests kafka_broker_start and kafka_broker_stop (tests/kafka_fixture.cmake), so
-# `ctest -L kafka` works on its own too. PostgreSQL (postgres) starts here, before ctest, from its
-# own script in scripts/, and stops in an EXIT trap. The unit and oracle tests need none.
+# The tests labelled kafka and postgres start their local servers themselves: ctest runs
+# scripts/kafka/kafka.sh as the fixture tests kafka_broker_start and kafka_broker_stop
+# (tests/kafka_fixture.cmake), and scripts/postgres/pg.sh as postgres_server_start and
+# postgres_server_stop (tests/postgres_fixture.cmake), so `ctest -L kafka` and `ctest -L postgres`
+# work on their own too. The unit and oracle tests need none.
 
 ctest --test-dir "$build_dir" --output-on-failure --parallel "${CTEST_PARALLEL_LEVEL:-$jobs}" "$@"

@@ -72,7 +72,19 @@ std::string tomlValue(SourceConfig::Type)
 }
 std::string tomlValue(OutputConfig::Type t)
 {
-    return t == OutputConfig::Type::Sqlite ? "\"sqlite\"" : "\"none\"";
+    switch (t) {
+    case OutputConfig::Type::Sqlite:
+        return "\"sqlite\"";
+    case OutputConfig::Type::Postgres:
+        return "\"postgres\"";
+    case OutputConfig::Type::None:
+        break;
+    }
+    return "\"none\"";
+}
+std::string tomlValue(Delivery d)
+{
+    return "\"" + std::string(deliveryName(d)) + "\"";
 }
 
 #define TALLY_FIELD(table, key, member)                                                                      \
@@ -139,8 +151,21 @@ const std::vector<Field> &fields()
         TALLY_FIELD("aggregations.spam_suspects", "baseline_factor", spamSuspects.baselineFactor),
         TALLY_FIELD("aggregations.spam_suspects", "baseline_bucket_ms", spamSuspects.baselineBucketMs),
         TALLY_FIELD("aggregations.spam_suspects", "baseline_buckets", spamSuspects.baselineBuckets),
+        TALLY_FIELD("checkpoint", "interval_ms", checkpoint.intervalMs),
         TALLY_FIELD("output", "type", output.type),
         TALLY_FIELD("output", "sqlite_path", output.sqlitePath),
+        TALLY_FIELD("output", "postgres_url", output.postgresUrl),
+        TALLY_FIELD("output", "postgres_pool_size", output.postgresPoolSize),
+        TALLY_FIELD("output", "delivery", output.delivery),
+        TALLY_FIELD("output", "batch_rows", output.batchRows),
+        TALLY_FIELD("output", "batch_ms", output.batchMs),
+        TALLY_FIELD("output", "max_pending_rows", output.maxPendingRows),
+        TALLY_FIELD("output", "retry_initial_ms", output.retryInitialMs),
+        TALLY_FIELD("output", "retry_max_ms", output.retryMaxMs),
+        TALLY_FIELD("output", "breaker_failures", output.breakerFailures),
+        TALLY_FIELD("output", "breaker_open_ms", output.breakerOpenMs),
+        TALLY_FIELD("output", "divert_path", output.divertPath),
+        TALLY_FIELD("output", "job_id", output.jobId),
     };
     return all;
 }
@@ -302,8 +327,21 @@ void TestJobConfig::roundTripOfEveryKey()
     c.spamSuspects.baselineFactor = 2.5;
     c.spamSuspects.baselineBucketMs = 1;
     c.spamSuspects.baselineBuckets = 60;
-    c.output.type = OutputConfig::Type::None;
+    c.checkpoint.intervalMs = 250;
+    c.output.type = OutputConfig::Type::Postgres;
     c.output.sqlitePath = "/var/lib/tally/out.db";
+    c.output.postgresUrl = "postgresql://tally@db.internal:5432/likes";
+    c.output.postgresPoolSize = 2;
+    c.output.delivery = Delivery::AtLeastOnce;
+    c.output.batchRows = 5000;
+    c.output.batchMs = 50;
+    c.output.maxPendingRows = 50000;
+    c.output.retryInitialMs = 20;
+    c.output.retryMaxMs = 60000;
+    c.output.breakerFailures = 3;
+    c.output.breakerOpenMs = 1000;
+    c.output.divertPath = "/var/lib/tally/divert.db";
+    c.output.jobId = "likes-eu";
 
     // Every key is off its default except source.type, which has a single value so far.
     QCOMPARE(differences(c, JobConfig{}).size(), qsizetype(fields().size() - 1));
@@ -366,8 +404,10 @@ void TestJobConfig::badConfigs_data()
                               << "expected one of \"fixed\", \"adaptive\" (got \"adaptve\")";
     QTest::newRow("format") << "[source.generator]\nformat = \"avro\"\n" << 2 << "source.generator.format"
                             << "expected one of \"json\", \"protobuf\" (got \"avro\")";
-    QTest::newRow("output type") << "[output]\ntype = \"postgres\"\n" << 2 << "output.type"
-                                 << "expected one of \"sqlite\", \"none\" (got \"postgres\")";
+    QTest::newRow("output type") << "[output]\ntype = \"postgresql\"\n" << 2 << "output.type"
+                                 << "expected one of \"sqlite\", \"postgres\", \"none\" (got \"postgresql\")";
+    QTest::newRow("delivery") << "[output]\ndelivery = \"exactly-once\"\n" << 2 << "output.delivery"
+                              << "expected one of \"exactly_once\", \"at_least_once\" (got \"exactly-once\")";
     QTest::newRow("source type") << "[source]\ntype = \"kafka\"\n" << 2 << "source.type"
                                  << "expected one of \"generator\" (got \"kafka\")";
 
@@ -456,6 +496,14 @@ void TestJobConfig::badConfigs_data()
     QTest::newRow("viral threshold") << "[aggregations.like_velocity]\nviral_per_minute = -1\n" << 2
                                      << "aggregations.like_velocity.viral_per_minute"
                                      << "must be a finite number > 0 (got -1)";
+    QTest::newRow("postgres url") << "[output]\ntype = \"postgres\"\n" << 2 << "output.postgres_url"
+                                  << "must not be empty when output.type is \"postgres\"";
+    QTest::newRow("pool size") << "[output]\npostgres_pool_size = 0\n" << 2 << "output.postgres_pool_size"
+                               << "must be between 1 and 64 (got 0)";
+    QTest::newRow("retry max") << "[output]\nretry_initial_ms = 500\nretry_max_ms = 100\n" << 3 << "output.retry_max_ms"
+                               << "must be >= 500 (got 100)";
+    QTest::newRow("checkpoint interval") << "[checkpoint]\ninterval_ms = 5\n" << 2 << "checkpoint.interval_ms"
+                                         << "must be >= 10 (got 5)";
     QTest::newRow("sqlite path") << "[output]\nsqlite_path = \"\"\n" << 2 << "output.sqlite_path"
                                  << "must not be empty";
     QTest::newRow("inline table") << "[source]\ngenerator = { partitions = 0 }\n" << 2 << "source.generator.partitions"

@@ -194,8 +194,23 @@ std::vector<Violation> collectViolations(const JobConfig &c)
     r.positive("aggregations.spam_suspects.baseline_bucket_ms", s.baselineBucketMs);
     r.atLeast("aggregations.spam_suspects.baseline_buckets", int64_t(s.baselineBuckets), int64_t(1));
 
-    if (c.output.type == OutputConfig::Type::Sqlite && c.output.sqlitePath.empty())
+    r.atLeast("checkpoint.interval_ms", c.checkpoint.intervalMs, int64_t(10));
+
+    const OutputConfig &o = c.output;
+    if (o.type == OutputConfig::Type::Sqlite && o.sqlitePath.empty())
         r.fail("output.sqlite_path", "must not be empty when output.type is \"sqlite\"", {"output.type"});
+    if (o.type == OutputConfig::Type::Postgres && o.postgresUrl.empty())
+        r.fail("output.postgres_url", "must not be empty when output.type is \"postgres\"", {"output.type"});
+    r.between("output.postgres_pool_size", o.postgresPoolSize, 1, 64);
+    r.between("output.batch_rows", o.batchRows, 1, 1000000);
+    r.positive("output.batch_ms", o.batchMs);
+    r.atLeast("output.max_pending_rows", int64_t(o.maxPendingRows), int64_t(o.batchRows));
+    r.positive("output.retry_initial_ms", o.retryInitialMs);
+    r.atLeast("output.retry_max_ms", o.retryMaxMs, o.retryInitialMs);
+    r.between("output.breaker_failures", o.breakerFailures, 1, 1000);
+    r.positive("output.breaker_open_ms", o.breakerOpenMs);
+    if (o.jobId.empty())
+        r.fail("output.job_id", "must not be empty");
 
     return std::move(r.violations);
 }
@@ -574,9 +589,27 @@ void bindAll(Binder &b, JobConfig &c)
     b.integer(spam + "baseline_bucket_ms", c.spamSuspects.baselineBucketMs);
     b.integer(spam + "baseline_buckets", c.spamSuspects.baselineBuckets);
 
-    b.choice("output.type", c.output.type,
-             Choices<OutputConfig::Type>{{"sqlite", OutputConfig::Type::Sqlite}, {"none", OutputConfig::Type::None}});
-    b.string("output.sqlite_path", c.output.sqlitePath);
+    b.integer("checkpoint.interval_ms", c.checkpoint.intervalMs);
+
+    OutputConfig &o = c.output;
+    b.choice("output.type", o.type,
+             Choices<OutputConfig::Type>{{"sqlite", OutputConfig::Type::Sqlite},
+                                         {"postgres", OutputConfig::Type::Postgres},
+                                         {"none", OutputConfig::Type::None}});
+    b.string("output.sqlite_path", o.sqlitePath);
+    b.string("output.postgres_url", o.postgresUrl);
+    b.integer("output.postgres_pool_size", o.postgresPoolSize);
+    b.choice("output.delivery", o.delivery,
+             Choices<Delivery>{{"exactly_once", Delivery::ExactlyOnce}, {"at_least_once", Delivery::AtLeastOnce}});
+    b.integer("output.batch_rows", o.batchRows);
+    b.integer("output.batch_ms", o.batchMs);
+    b.integer("output.max_pending_rows", o.maxPendingRows);
+    b.integer("output.retry_initial_ms", o.retryInitialMs);
+    b.integer("output.retry_max_ms", o.retryMaxMs);
+    b.integer("output.breaker_failures", o.breakerFailures);
+    b.integer("output.breaker_open_ms", o.breakerOpenMs);
+    b.string("output.divert_path", o.divertPath);
+    b.string("output.job_id", o.jobId);
 }
 
 std::string formatIssues(std::vector<Issue> issues, std::string_view source)

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "event/codec.h"
+#include "sink/output.h"
 #include "source/generator.h"
 #include "util/status.h"
 
@@ -68,10 +69,28 @@ struct SourceConfig {
     DecodeLimits limits;
 };
 
+// Epochs: the ingest stage closes one every interval and the output stage commits it once every
+// task has passed it (exactly-once sinks write an epoch's rows in one transaction then).
+struct CheckpointConfig {
+    int64_t intervalMs = 1000; // >= 10
+};
+
 struct OutputConfig {
-    enum class Type { Sqlite, None };
+    enum class Type { Sqlite, Postgres, None };
     Type type = Type::Sqlite;
     std::string sqlitePath = "tally.db";
+    std::string postgresUrl;            // libpq URL, e.g. "postgresql://tally@127.0.0.1:5432/tally"
+    int postgresPoolSize = 4;           // connections at most, 1..64
+    Delivery delivery = Delivery::ExactlyOnce;
+    int batchRows = 1000;               // rows per batch (at-least-once), 1..1000000
+    int64_t batchMs = 200;              // ... or the oldest row's wait, whichever comes first
+    int maxPendingRows = 200000;        // writable rows in memory before the job is held back
+    int64_t retryInitialMs = 100;       // first retry delay, doubling per failure ...
+    int64_t retryMaxMs = 5000;          // ... up to this (jittered)
+    int breakerFailures = 5;            // consecutive failures that open the circuit breaker
+    int64_t breakerOpenMs = 5000;       // how long it stays open before a trial write
+    std::string divertPath;             // local buffer for divert; empty: divert unavailable
+    std::string jobId = "tally";        // committed epochs are recorded under this name
 };
 
 struct JobConfig {
@@ -83,6 +102,7 @@ struct JobConfig {
     LikesByRegionConfig likesByRegion;
     LikeVelocityConfig likeVelocity;
     SpamSuspectsConfig spamSuspects;
+    CheckpointConfig checkpoint;
     OutputConfig output;
 
     // Checks cross-field rules (positive sizes, slide divides size, ...). The message names the key.

@@ -25,6 +25,7 @@ struct TaskBatch {
     std::array<std::vector<PaneDelta>, kKeyFamilyCount> records;
     int64_t watermarkBefore = 0;
     int64_t watermarkAfter = 0;
+    uint64_t epoch = 0; // the epoch these records belong to (see CheckpointConfig)
     bool endOfInput = false;
 };
 

@@ -39,6 +39,7 @@ struct OutputMessage {
     std::vector<DeadLetter> deadLetters;
     std::vector<LateEvent> lateEvents;
     int64_t watermark = kMinWatermark;
+    uint64_t epoch = 0; // tasks: the epoch of the batch that produced the rows
     bool endOfInput = false;
 };
 
@@ -69,6 +70,13 @@ struct IngestInput {
 struct ControlRequest {
     ControlCommand command;
     std::promise<Status> done;
+};
+
+// A drain waits for the epoch that was open when it was asked for, then for the sink.
+struct DrainRequest {
+    uint64_t afterEpoch = 0;
+    std::promise<Status> done;
+    std::optional<std::future<Status>> sinkDrained;
 };
 
 } // namespace
@@ -105,6 +113,10 @@ struct Job::Impl {
     std::deque<ControlRequest> controlQueue;
     int64_t topPostsWindowStart = kMinWatermark;
     std::vector<KeyValue> topPosts; // best first
+    std::vector<DrainRequest> drainRequests; // guarded by mutex
+    std::atomic<uint64_t> currentEpoch{0};   // written by the ingest thread
+    std::atomic<uint64_t> committedEpoch{0}; // written by the output thread
+    std::atomic<bool> closeEpochNow{false};  // a drain asks the ingest thread for a barrier
 
     // Metrics
     Counter &recordsIn;
@@ -118,7 +130,6 @@ struct Job::Impl {
     Gauge &skewGauge;
     Gauge &boundGauge;
     Counter &sinkErrors;
-    Histogram &sinkLatencyUs;
     std::vector<Counter *> rejectedByReason;
     std::vector<Counter *> lateByWindow, droppedByWindow;
     std::vector<Counter *> partitionRecords;
@@ -140,8 +151,7 @@ struct Job::Impl {
           watermarkGauge(m.gauge("tally_watermark_ms", {}, "Job watermark (event time, ms since epoch)")),
           skewGauge(m.gauge("tally_watermark_skew_ms", {}, "Max minus min partition watermark")),
           boundGauge(m.gauge("tally_watermark_bound_ms", {}, "Current out-of-orderness bound")),
-          sinkErrors(m.counter("tally_sink_errors_total", {}, "Failed sink writes (retried)")),
-          sinkLatencyUs(m.histogram("tally_sink_write_latency_us", {}, "Sink write latency per batch"))
+          sinkErrors(m.counter("tally_output_write_errors_total", {}, "Failed sink calls (retried by the output stage)"))
     {
         for (size_t r = 0; r < kRejectReasonCount; ++r)
             rejectedByReason.push_back(&m.counter("tally_rejected_records_total",
@@ -322,34 +332,56 @@ struct Job::Impl {
         Ingest ingest(config, source->partitionCount(), clock);
         std::vector<TaskBatch> perTask;
         size_t next = 0; // decoder holding the next batch in poll order
+        const auto epochInterval = std::chrono::milliseconds(config.checkpoint.intervalMs);
+        uint64_t epoch = currentEpoch;
+        auto epochStarted = SteadyTime::now();
         for (;;) {
             auto t0 = SteadyTime::now();
-            std::optional<IngestInput> in = decodedQueues[next]->pop(std::chrono::milliseconds(100));
+            std::optional<IngestInput> in = decodedQueues[next]->pop(std::chrono::milliseconds(20));
             times.idleNs->add(nanosSince(t0));
-            if (!in)
+            // Epoch barrier: every task gets a batch of the new epoch at the same point of the
+            // stream, with data or without (a paused or silent source still closes epochs).
+            const bool epochDue = SteadyTime::now() - epochStarted >= epochInterval || closeEpochNow.exchange(false);
+            if (epochDue) {
+                currentEpoch = ++epoch;
+                epochStarted = SteadyTime::now();
+            }
+            if (!in && !epochDue)
                 continue;
-            next = (next + 1) % decodedQueues.size();
             t0 = SteadyTime::now();
             OutputMessage side;
-            if (in->owned)
-                ingest.setOwnedPartitions(*in->owned);
-            if (in->hasData) {
-                ingest.add(in->batch.partition, in->batch.events, side.lateEvents);
-                if (observer)
-                    observer(in->batch.partition, in->batch.events, ingest.watermark());
+            bool send = false;
+            const bool end = in && in->endOfInput;
+            if (in) {
+                next = (next + 1) % decodedQueues.size();
+                if (in->owned)
+                    ingest.setOwnedPartitions(*in->owned);
+                if (in->hasData) {
+                    ingest.add(in->batch.partition, in->batch.events, side.lateEvents);
+                    if (observer)
+                        observer(in->batch.partition, in->batch.events, ingest.watermark());
+                }
+                send = ingest.flush(perTask, end);
+                publishIngestMetrics(ingest);
             }
-            const bool send = ingest.flush(perTask, in->endOfInput);
-            publishIngestMetrics(ingest);
+            if (!send && epochDue) {
+                perTask.assign(static_cast<size_t>(parallelism), TaskBatch{});
+                for (auto &t : perTask)
+                    t.watermarkBefore = t.watermarkAfter = ingest.watermark();
+                send = true;
+            }
             uint64_t blocked = 0;
             if (!side.lateEvents.empty())
                 outputQueue.push(std::move(side), &blocked);
             if (send) {
-                for (int t = 0; t < parallelism; ++t)
+                for (int t = 0; t < parallelism; ++t) {
+                    perTask[static_cast<size_t>(t)].epoch = epoch;
                     taskQueues[static_cast<size_t>(t)]->push(std::move(perTask[static_cast<size_t>(t)]), &blocked);
+                }
             }
             times.backpressuredNs->add(blocked);
             times.busyNs->add(nanosSince(t0) - std::min(blocked, nanosSince(t0)));
-            if (in->endOfInput)
+            if (end)
                 return;
         }
     }
@@ -381,6 +413,7 @@ struct Job::Impl {
             aggregations.finishBatch(batch->watermarkAfter, out.rows, out.topK);
             stateEntries[static_cast<size_t>(index)]->set(static_cast<double>(aggregations.stateEntries()));
             out.watermark = batch->watermarkAfter;
+            out.epoch = batch->epoch;
             out.endOfInput = batch->endOfInput;
             uint64_t blocked = 0;
             outputQueue.push(std::move(out), &blocked);
@@ -424,9 +457,7 @@ struct Job::Impl {
         if (!sink)
             return;
         for (int attempt = 0;; ++attempt) {
-            const auto t0 = SteadyTime::now();
             Status s = write();
-            sinkLatencyUs.record(nanosSince(t0) / 1000);
             if (s.isOk())
                 return;
             sinkErrors.add();
@@ -454,11 +485,32 @@ struct Job::Impl {
         sample();
     }
 
+    // Hands the sink every epoch all tasks have passed; answers drains whose epoch is committed.
+    void commitEpochs(uint64_t passed)
+    {
+        if (passed > committedEpoch) {
+            committedEpoch = passed;
+            writeWithRetry([&] { return sink->commitEpoch(passed); });
+        }
+        std::lock_guard lock(mutex);
+        for (auto it = drainRequests.begin(); it != drainRequests.end();) {
+            if (!it->sinkDrained && it->afterEpoch <= committedEpoch)
+                it->sinkDrained = sink->drain();
+            if (it->sinkDrained && it->sinkDrained->wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
+                it->done.set_value(it->sinkDrained->get());
+                it = drainRequests.erase(it);
+            } else {
+                ++it;
+            }
+        }
+    }
+
     void runOutput()
     {
         OperatorTimes times(metrics, "output");
         TrendingMerger merger(parallelism, static_cast<size_t>(config.trendingHourly.topK), config.runtime.allowedLatenessMs);
         std::vector<int64_t> taskWatermarks(static_cast<size_t>(parallelism), kMinWatermark);
+        std::vector<uint64_t> taskEpochs(static_cast<size_t>(parallelism), committedEpoch.load());
         absl::flat_hash_set<std::tuple<Aggregation, int64_t, int64_t>> firedWindows;
         int64_t prunedAt = kMinWatermark;
         int ended = 0;
@@ -466,13 +518,22 @@ struct Job::Impl {
             auto t0 = SteadyTime::now();
             std::optional<OutputMessage> msg = outputQueue.pop(std::chrono::milliseconds(100));
             times.idleNs->add(nanosSince(t0));
-            if (!msg)
+            if (!msg) {
+                if (sink)
+                    commitEpochs(committedEpoch);
                 continue;
+            }
             t0 = SteadyTime::now();
+            uint64_t blocked = 0; // time the sink held the output stage back
+            auto timed = [&](auto &&write) {
+                const auto w0 = SteadyTime::now();
+                writeWithRetry(write);
+                blocked += nanosSince(w0);
+            };
             if (!msg->deadLetters.empty())
-                writeWithRetry([&] { return sink->writeDeadLetters(msg->deadLetters); });
+                timed([&] { return sink->writeDeadLetters(msg->deadLetters); });
             if (!msg->lateEvents.empty())
-                writeWithRetry([&] { return sink->writeLateEvents(msg->lateEvents); });
+                timed([&] { return sink->writeLateEvents(msg->lateEvents); });
             if (msg->task >= 0) {
                 std::vector<OutputRow> &rows = msg->rows;
                 for (const TopKUpdate &u : msg->topK)
@@ -481,7 +542,8 @@ struct Job::Impl {
                 const int64_t minWatermark = *std::min_element(taskWatermarks.begin(), taskWatermarks.end());
                 merger.expire(minWatermark);
                 std::tuple<Aggregation, int64_t, int64_t> previous{Aggregation::kCount, 0, 0};
-                for (const OutputRow &r : rows) {
+                for (OutputRow &r : rows) {
+                    r.epoch = msg->epoch;
                     rowsByAggregation[static_cast<size_t>(r.aggregation)]->add();
                     const std::tuple window{r.aggregation, r.windowStartMs, r.windowEndMs};
                     if (window != previous && firedWindows.insert(window).second) // rows come grouped by window
@@ -499,13 +561,24 @@ struct Job::Impl {
                 rowsOut.add(rows.size());
                 noteTopPosts(rows);
                 if (!rows.empty())
-                    writeWithRetry([&] { return sink->writeRows(rows); });
+                    timed([&] { return sink->writeRows(rows); });
+                taskEpochs[static_cast<size_t>(msg->task)] = msg->epoch;
                 if (msg->endOfInput)
                     ++ended;
+                // Epoch e is complete once every task sent a message of a later epoch (or ended).
+                const uint64_t oldest = *std::min_element(taskEpochs.begin(), taskEpochs.end());
+                const uint64_t passed = ended == parallelism || oldest == 0 ? oldest : oldest - 1;
+                if (sink)
+                    commitEpochs(passed);
             }
-            times.busyNs->add(nanosSince(t0));
+            times.backpressuredNs->add(blocked);
+            times.busyNs->add(nanosSince(t0) - std::min(blocked, nanosSince(t0)));
         }
         writeWithRetry([&] { return sink->flush(); });
+        std::lock_guard lock(mutex);
+        for (auto &r : drainRequests) // the job ended: everything is written
+            r.done.set_value(Status::ok());
+        drainRequests.clear();
     }
 };
 
@@ -534,6 +607,9 @@ Status Job::start()
     if (d->state != JobStatus::State::Created)
         return Status::invalidArgument("job already started");
     d->state = JobStatus::State::Running;
+    // Epochs continue after the newest one the sink has committed.
+    d->committedEpoch = d->sink ? d->sink->committedEpoch() : 0;
+    d->currentEpoch = d->committedEpoch + 1;
     d->threads.emplace_back([this] { d->runOutput(); });
     for (int t = 0; t < d->parallelism; ++t)
         d->threads.emplace_back([this, t] { d->runTask(t); });
@@ -579,14 +655,35 @@ bool Job::finished() const
 
 std::future<Status> Job::submit(ControlCommand command)
 {
-    std::lock_guard lock(d->mutex);
-    if (d->sourceDone) {
+    auto answer = [](Status s) {
         std::promise<Status> p;
-        p.set_value(Status::aborted("the job has stopped"));
+        p.set_value(std::move(s));
         return p.get_future();
+    };
+    std::lock_guard lock(d->mutex);
+    if (d->sourceDone)
+        return answer(Status::aborted("the job has stopped"));
+    switch (command) {
+    case ControlCommand::PauseSource:
+    case ControlCommand::ResumeSource:
+    case ControlCommand::CommitSourceOffsets:
+        d->controlQueue.push_back({command, {}});
+        return d->controlQueue.back().done.get_future();
+    case ControlCommand::DrainSink: {
+        if (!d->sink)
+            return answer(Status::unimplemented("the job has no sink"));
+        d->drainRequests.push_back({d->currentEpoch.load(), {}, std::nullopt});
+        d->closeEpochNow = true;
+        return d->drainRequests.back().done.get_future();
     }
-    d->controlQueue.push_back({command, {}});
-    return d->controlQueue.back().done.get_future();
+    case ControlCommand::ResumeSink:
+        return answer(d->sink ? d->sink->resumeWrites() : Status::unimplemented("the job has no sink"));
+    case ControlCommand::DivertSink:
+    case ControlCommand::UndivertSink:
+        return answer(d->sink ? d->sink->setDivert(command == ControlCommand::DivertSink)
+                              : Status::unimplemented("the job has no sink"));
+    }
+    return answer(Status::invalidArgument("unknown command"));
 }
 
 JobStatus Job::status() const
@@ -602,6 +699,8 @@ JobStatus Job::status() const
     s.windowsFired = d->windowsFired.value();
     s.watermarkMs = static_cast<int64_t>(d->watermarkGauge.value());
     s.watermarkSkewMs = static_cast<int64_t>(d->skewGauge.value());
+    s.epoch = d->currentEpoch;
+    s.committedEpoch = d->committedEpoch;
     std::lock_guard lock(d->mutex);
     s.topPostsWindowStartMs = d->topPostsWindowStart;
     s.topPosts = d->topPosts;

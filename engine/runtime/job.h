@@ -23,12 +23,16 @@ namespace tally {
 
 class TimeSeriesStore;
 
-// Commands an operator sends to a running job; they are executed by the source thread between
-// batches, in order. More commands arrive with checkpoints and sinks.
+// Commands an operator sends to a running job. Source commands are executed by the source thread
+// between batches, in order; sink commands go to the sink (see OutputSink).
 enum class ControlCommand {
     PauseSource,
     ResumeSource,
-    CommitSourceOffsets // publish the positions read so far (Kafka: the group's committed offsets)
+    CommitSourceOffsets, // publish the positions read so far (Kafka: the group's committed offsets)
+    DrainSink,           // close the current epoch, write every result so far, then hold writes
+    ResumeSink,          // end a drain's hold
+    DivertSink,          // while the database is unreachable, spill results to the local buffer
+    UndivertSink         // stop spilling new results (the buffer still replays)
 };
 
 struct JobStatus {
@@ -43,6 +47,8 @@ struct JobStatus {
     uint64_t windowsFired = 0;  // distinct (aggregation, window) results emitted
     int64_t watermarkMs = 0;
     int64_t watermarkSkewMs = 0;
+    uint64_t epoch = 0;          // the epoch the ingest stage is in
+    uint64_t committedEpoch = 0; // the newest epoch every task has passed (handed to the sink)
     // Top posts of the newest likes_per_post window seen by the output stage (best first, <= 10).
     int64_t topPostsWindowStartMs = 0;
     std::vector<KeyValue> topPosts;

@@ -135,4 +135,14 @@ Status DeadLetterTopicSink::writeLateEvents(std::span<const LateEvent> events)
 
 Status DeadLetterTopicSink::flush() { return m_inner ? m_inner->flush() : Status::ok(); }
 
+Status DeadLetterTopicSink::commitEpoch(uint64_t epoch) { return m_inner ? m_inner->commitEpoch(epoch) : Status::ok(); }
+
+uint64_t DeadLetterTopicSink::committedEpoch() const { return m_inner ? m_inner->committedEpoch() : 0; }
+
+std::future<Status> DeadLetterTopicSink::drain() { return m_inner ? m_inner->drain() : OutputSink::drain(); }
+
+Status DeadLetterTopicSink::resumeWrites() { return m_inner ? m_inner->resumeWrites() : OutputSink::resumeWrites(); }
+
+Status DeadLetterTopicSink::setDivert(bool on) { return m_inner ? m_inner->setDivert(on) : OutputSink::setDivert(on); }
+
 } // namespace tally

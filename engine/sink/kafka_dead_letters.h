@@ -48,6 +48,11 @@ public:
     Status writeDeadLetters(std::span<const DeadLetter> records) override;
     Status writeLateEvents(std::span<const LateEvent> events) override;
     Status flush() override;
+    Status commitEpoch(uint64_t epoch) override;
+    uint64_t committedEpoch() const override;
+    std::future<Status> drain() override;
+    Status resumeWrites() override;
+    Status setDivert(bool on) override;
 
 private:
     std::unique_ptr<OutputSink> m_inner;

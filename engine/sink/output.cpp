@@ -24,3 +24,24 @@ std::string keyText(Aggregation a, uint64_t key)
 }
 
 } // namespace tally
+
+namespace tally {
+
+std::string_view deliveryName(Delivery d) { return d == Delivery::ExactlyOnce ? "exactly_once" : "at_least_once"; }
+
+Status OutputSink::commitEpoch(uint64_t) { return Status::ok(); }
+
+uint64_t OutputSink::committedEpoch() const { return 0; }
+
+std::future<Status> OutputSink::drain()
+{
+    std::promise<Status> done;
+    done.set_value(Status::unimplemented("this sink cannot drain"));
+    return done.get_future();
+}
+
+Status OutputSink::resumeWrites() { return Status::unimplemented("this sink cannot hold writes"); }
+
+Status OutputSink::setDivert(bool) { return Status::unimplemented("this sink cannot divert"); }
+
+} // namespace tally

@@ -8,6 +8,7 @@
 #include "util/status.h"
 
 #include <cstdint>
+#include <future>
 #include <span>
 #include <string>
 #include <string_view>
@@ -25,6 +26,11 @@ constexpr uint64_t regionKey(RegionCode region, DeviceType device = DeviceType::
 }
 // Key as text: the decimal id for posts and users; "US" or "US/ios" for regions.
 std::string keyText(Aggregation a, uint64_t key);
+
+// Exactly-once: rows are staged per epoch and committed with it; at-least-once: rows are written
+// as batches fill (upserts keep replays harmless either way).
+enum class Delivery : uint8_t { ExactlyOnce, AtLeastOnce };
+std::string_view deliveryName(Delivery d); // "exactly_once", "at_least_once"
 
 // One window result. Rows are upserts keyed by (aggregation, window_start, window_end, key): a
 // window that re-fires after late data replaces its earlier row. Delete rows retract a key that
@@ -66,7 +72,24 @@ public:
     virtual Status writeRows(std::span<const OutputRow> rows) = 0;
     virtual Status writeDeadLetters(std::span<const DeadLetter> records) = 0;
     virtual Status writeLateEvents(std::span<const LateEvent> events) = 0;
+    // Returns once everything written so far is stored (rows of epochs not yet committed stay
+    // staged in an exactly-once sink).
     virtual Status flush() = 0;
+
+    // Every row of epochs <= `epoch` has been written and the checkpoint that closes `epoch` is
+    // complete: an exactly-once sink commits them now. Other sinks ignore it.
+    virtual Status commitEpoch(uint64_t epoch);
+    // The newest epoch this sink has committed (0: none). A job starts numbering its epochs
+    // after it, so a new run's commits are not mistaken for replays.
+    virtual uint64_t committedEpoch() const;
+
+    // Operator commands (SinkWriter implements them; other sinks answer Unimplemented).
+    // drain: write everything pending, then hold new writes until resumeWrites(); the future is
+    // ready once nothing is pending. setDivert: while the database is unreachable, spill results
+    // to a local buffer instead of holding them in memory.
+    virtual std::future<Status> drain();
+    virtual Status resumeWrites();
+    virtual Status setDivert(bool on);
 };
 
 } // namespace tally

@@ -11,7 +11,7 @@ namespace tally {
 
 class [[nodiscard]] Status {
 public:
-    enum class Code { Ok, InvalidArgument, NotFound, IoError, Corruption, Unavailable, Aborted, Internal };
+    enum class Code { Ok, InvalidArgument, NotFound, IoError, Corruption, Unavailable, Aborted, Internal, Unimplemented };
 
     Status() = default;
     static Status ok() { return {}; }
@@ -22,6 +22,7 @@ public:
     static Status unavailable(std::string msg) { return {Code::Unavailable, std::move(msg)}; }
     static Status aborted(std::string msg) { return {Code::Aborted, std::move(msg)}; }
     static Status internal(std::string msg) { return {Code::Internal, std::move(msg)}; }
+    static Status unimplemented(std::string msg) { return {Code::Unimplemented, std::move(msg)}; }
 
     bool isOk() const { return m_code == Code::Ok; }
     explicit operator bool() const { return isOk(); }

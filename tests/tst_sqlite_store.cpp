@@ -1,10 +1,10 @@
-// Tests for SqliteWriter: what it writes is read back with plain SQL and compared with an oracle
-// (a std::map that applies the same upserts and deletes), plus reopening, refusing bad files,
-// read-only databases and a busy database.
+// Tests for SqliteStore: what it writes is read back with plain SQL and compared with an oracle
+// (a std::map that applies the same upserts and deletes), plus epoch commits and replays, probes,
+// schema migration, reopening, refusing bad files, read-only databases and a busy database.
 #include "event/codec.h"
 #include "event/like_event.h"
 #include "sink/output.h"
-#include "sink/sqlite_writer.h"
+#include "sink/sqlite_store.h"
 #include "time/clock.h"
 
 #include <QtTest>
@@ -150,22 +150,42 @@ std::vector<OutputRow> randomRows(uint64_t seed, int count, int deletePercent)
     return rows;
 }
 
-SqliteWriterOptions withClock(const Clock &clock, int busyTimeoutMs = 2000)
+SqliteStoreOptions withClock(const Clock &clock, int busyTimeoutMs = 2000)
 {
-    SqliteWriterOptions options;
+    SqliteStoreOptions options;
     options.busyTimeoutMs = busyTimeoutMs;
     options.clock = &clock;
     return options;
 }
 
-std::unique_ptr<SqliteWriter> openOrFail(const std::string &path, SqliteWriterOptions options = {})
+std::unique_ptr<SqliteStore> openOrFail(const std::string &path, SqliteStoreOptions options = {})
 {
-    auto writer = SqliteWriter::open(path, std::move(options));
+    auto writer = SqliteStore::open(path, std::move(options));
     if (!writer.isOk()) {
         qWarning("open %s: %s", path.c_str(), writer.status().toString().c_str());
         return nullptr;
     }
     return std::move(writer).value();
+}
+
+// One batch per call, as the SinkWriter sends them.
+Status writeRows(SqliteStore &store, std::span<const OutputRow> rows)
+{
+    StoreBatch batch;
+    batch.rows = rows;
+    return store.write(batch).status();
+}
+Status writeDeadLetters(SqliteStore &store, std::span<const DeadLetter> records)
+{
+    StoreBatch batch;
+    batch.deadLetters = records;
+    return store.write(batch).status();
+}
+Status writeLateEvents(SqliteStore &store, std::span<const LateEvent> events)
+{
+    StoreBatch batch;
+    batch.lateEvents = events;
+    return store.write(batch).status();
 }
 
 OutputRow upsert(Aggregation a, int64_t start, uint64_t key, int64_t value, bool flag = false, uint64_t epoch = 0)
@@ -189,7 +209,7 @@ OutputRow remove(OutputRow row)
 
 } // namespace
 
-class TestSqliteWriter : public QObject {
+class TestSqliteStore : public QObject {
     Q_OBJECT
 
 private slots:
@@ -206,11 +226,11 @@ private slots:
         QVERIFY(openOrFail(m_path));
         RawDb db(m_path);
         QVERIFY(db.isOpen());
-        QCOMPARE(db.integer("PRAGMA user_version"), int64_t(SqliteWriter::kSchemaVersion));
+        QCOMPARE(db.integer("PRAGMA user_version"), int64_t(SqliteStore::kSchemaVersion));
         QCOMPARE(db.text("PRAGMA journal_mode"), QByteArray("wal"));
         QCOMPARE(db.text("SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_schema "
                          "WHERE type = 'table' ORDER BY name)"),
-                 QByteArray("dead_letters,late_events,window_results"));
+                 QByteArray("dead_letters,late_events,rejected_rows,sink_commits,window_results"));
         QCOMPARE(db.integer("SELECT count(*) FROM pragma_table_info('window_results') WHERE pk > 0"), int64_t(4));
     }
 
@@ -222,14 +242,14 @@ private slots:
         const OutputRow first = upsert(Aggregation::LikesPerPost, kBaseMs, 42, 7);
         const OutputRow other = upsert(Aggregation::LikeVelocity, kBaseMs, 42, 150, true, 3);
         const OutputRow rows1[] = {first, other};
-        QVERIFY(writer->writeRows(rows1).isOk());
+        QVERIFY(writeRows(*writer, rows1).isOk());
 
         clock.advance(1000);
         OutputRow again = first;
         again.value = 9;
         again.epoch = 1;
         const OutputRow rows2[] = {again};
-        QVERIFY(writer->writeRows(rows2).isOk());
+        QVERIFY(writeRows(*writer, rows2).isOk());
 
         RawDb db(m_path);
         QCOMPARE(db.integer("SELECT count(*) FROM window_results"), int64_t(2));
@@ -243,7 +263,7 @@ private slots:
                  kBaseMs);
 
         const OutputRow rows3[] = {remove(first), remove(upsert(Aggregation::SpamSuspects, kBaseMs, 1, 0))};
-        QVERIFY(writer->writeRows(rows3).isOk()); // deleting a row that never existed is fine
+        QVERIFY(writeRows(*writer, rows3).isOk()); // deleting a row that never existed is fine
         QCOMPARE(db.integer("SELECT count(*) FROM window_results"), int64_t(1));
         QCOMPARE(db.text("SELECT aggregation FROM window_results"), QByteArray("like_velocity"));
     }
@@ -257,7 +277,7 @@ private slots:
             upsert(Aggregation::LikesByRegion, kBaseMs, regionKey(*parseRegion("US"), DeviceType::Ios), 3),
             upsert(Aggregation::SpamSuspects, kBaseMs, std::numeric_limits<uint64_t>::max(), 60, true),
         };
-        QVERIFY(writer->writeRows(rows).isOk());
+        QVERIFY(writeRows(*writer, rows).isOk());
         RawDb db(m_path);
         QCOMPARE(db.text("SELECT group_concat(key, ' ') FROM (SELECT key FROM window_results ORDER BY key)"),
                  QByteArray("18446744073709551615 US US/ios"));
@@ -291,7 +311,7 @@ private slots:
         for (size_t begin = 0; begin < rows.size(); begin += static_cast<size_t>(batchSize)) {
             const size_t end = std::min(rows.size(), begin + static_cast<size_t>(batchSize));
             clock.advance(250);
-            const Status status = writer->writeRows(std::span(rows).subspan(begin, end - begin));
+            const Status status = writeRows(*writer, std::span(rows).subspan(begin, end - begin));
             QVERIFY2(status.isOk(), status.toString().c_str());
             for (size_t i = begin; i < end; ++i)
                 applyToOracle(oracle, rows[i], clock.nowMs());
@@ -316,9 +336,9 @@ private slots:
             {RejectReason::Oversize, "5000 bytes", 1, 0, std::string(5000, 'x')},
             {RejectReason::MissingField, "", 2, 5, ""},
         };
-        QVERIFY(writer->writeDeadLetters(std::span(records).first(2)).isOk());
+        QVERIFY(writeDeadLetters(*writer, std::span(records).first(2)).isOk());
         clock.advance(10);
-        QVERIFY(writer->writeDeadLetters(std::span(records).subspan(2)).isOk());
+        QVERIFY(writeDeadLetters(*writer, std::span(records).subspan(2)).isOk());
 
         RawDb db(m_path);
         size_t i = 0;
@@ -356,7 +376,7 @@ private slots:
         v2.droppedMask = (1u << kAggregationCount) - 1;
         v2.watermarkMs = kBaseMs + 3 * kMinute;
         const std::vector<LateEvent> events = {v1, v2};
-        QVERIFY(writer->writeLateEvents(events).isOk());
+        QVERIFY(writeLateEvents(*writer, events).isOk());
 
         struct Expected {
             const LateEvent &late;
@@ -400,9 +420,9 @@ private slots:
     {
         auto writer = openOrFail(m_path);
         QVERIFY(writer);
-        QVERIFY(writer->writeRows({}).isOk());
-        QVERIFY(writer->writeDeadLetters({}).isOk());
-        QVERIFY(writer->writeLateEvents({}).isOk());
+        QVERIFY(writeRows(*writer, {}).isOk());
+        QVERIFY(writeDeadLetters(*writer, {}).isOk());
+        QVERIFY(writeLateEvents(*writer, {}).isOk());
         QVERIFY(writer->flush().isOk());
         RawDb db(m_path);
         QCOMPARE(db.integer("SELECT (SELECT count(*) FROM window_results) + (SELECT count(*) FROM dead_letters) + "
@@ -417,8 +437,8 @@ private slots:
         {
             auto writer = openOrFail(m_path);
             QVERIFY(writer);
-            QVERIFY(writer->writeRows(std::span(&row1, 1)).isOk());
-            QVERIFY(writer->writeDeadLetters(std::span(&letter, 1)).isOk());
+            QVERIFY(writeRows(*writer, std::span(&row1, 1)).isOk());
+            QVERIFY(writeDeadLetters(*writer, std::span(&letter, 1)).isOk());
         }
         int64_t schemaCookie = 0;
         {
@@ -430,11 +450,11 @@ private slots:
             auto writer = openOrFail(m_path);
             QVERIFY(writer);
             const OutputRow row2 = upsert(Aggregation::TrendingHourly, kBaseMs, 6, 90);
-            QVERIFY(writer->writeRows(std::span(&row2, 1)).isOk());
+            QVERIFY(writeRows(*writer, std::span(&row2, 1)).isOk());
         }
         RawDb db(m_path);
         QCOMPARE(db.integer("PRAGMA schema_version"), schemaCookie);
-        QCOMPARE(db.integer("PRAGMA user_version"), int64_t(SqliteWriter::kSchemaVersion));
+        QCOMPARE(db.integer("PRAGMA user_version"), int64_t(SqliteStore::kSchemaVersion));
         QCOMPARE(db.text("SELECT group_concat(key || '=' || value, ' ') FROM "
                          "(SELECT key, value FROM window_results ORDER BY key)"),
                  QByteArray("5=100 6=90"));
@@ -444,7 +464,7 @@ private slots:
     void missingFolderIsAnError()
     {
         const std::string path = m_dir->filePath("no/such/folder/tally.db").toStdString();
-        const auto writer = SqliteWriter::open(path);
+        const auto writer = SqliteStore::open(path);
         QVERIFY(!writer.isOk());
         QCOMPARE(writer.status().code(), Status::Code::IoError);
         QVERIFY2(writer.status().message().find("unable to open") != std::string::npos,
@@ -459,7 +479,7 @@ private slots:
         QVERIFY(file.open(QIODevice::WriteOnly));
         file.write(QByteArray(4096, 'x'));
         file.close();
-        const auto writer = SqliteWriter::open(m_path);
+        const auto writer = SqliteStore::open(m_path);
         QVERIFY(!writer.isOk());
         QCOMPARE(writer.status().code(), Status::Code::Corruption);
     }
@@ -470,7 +490,7 @@ private slots:
             RawDb db(m_path);
             QVERIFY(db.exec("CREATE TABLE accounts(id INTEGER PRIMARY KEY, name TEXT)"));
         }
-        const auto writer = SqliteWriter::open(m_path);
+        const auto writer = SqliteStore::open(m_path);
         QVERIFY(!writer.isOk());
         QCOMPARE(writer.status().code(), Status::Code::InvalidArgument);
         RawDb db(m_path);
@@ -482,9 +502,9 @@ private slots:
         QVERIFY(openOrFail(m_path));
         {
             RawDb db(m_path);
-            QVERIFY(db.exec("PRAGMA user_version = " + std::to_string(SqliteWriter::kSchemaVersion + 1)));
+            QVERIFY(db.exec("PRAGMA user_version = " + std::to_string(SqliteStore::kSchemaVersion + 1)));
         }
-        const auto writer = SqliteWriter::open(m_path);
+        const auto writer = SqliteStore::open(m_path);
         QVERIFY(!writer.isOk());
         QCOMPARE(writer.status().code(), Status::Code::InvalidArgument);
         QVERIFY2(writer.status().message().find("newer") != std::string::npos, writer.status().message().c_str());
@@ -498,7 +518,7 @@ private slots:
         {
             auto writer = openOrFail(m_path);
             QVERIFY(writer);
-            QVERIFY(writer->writeRows(std::span(&row, 1)).isOk());
+            QVERIFY(writeRows(*writer, std::span(&row, 1)).isOk());
         }
         const std::string openPath = "file:" + m_path + "?mode=ro";
 
@@ -506,14 +526,14 @@ private slots:
         QVERIFY(writer);
         OutputRow changed = row;
         changed.value = 2;
-        const Status rows = writer->writeRows(std::span(&changed, 1));
+        const Status rows = writeRows(*writer, std::span(&changed, 1));
         QVERIFY(!rows.isOk());
         QCOMPARE(rows.code(), Status::Code::IoError);
         QVERIFY2(rows.message().find("readonly") != std::string::npos, rows.message().c_str());
         const DeadLetter letter{RejectReason::Malformed, "", 0, 0, "x"};
-        QVERIFY(!writer->writeDeadLetters(std::span(&letter, 1)).isOk());
+        QVERIFY(!writeDeadLetters(*writer, std::span(&letter, 1)).isOk());
         const LateEvent late{};
-        QVERIFY(!writer->writeLateEvents(std::span(&late, 1)).isOk());
+        QVERIFY(!writeLateEvents(*writer, std::span(&late, 1)).isOk());
         writer.reset();
 
         RawDb db(m_path);
@@ -530,13 +550,13 @@ private slots:
         const OutputRow row = upsert(Aggregation::LikesPerPost, kBaseMs, 1, 1);
         QElapsedTimer timer;
         timer.start();
-        const Status status = writer->writeRows(std::span(&row, 1));
+        const Status status = writeRows(*writer, std::span(&row, 1));
         QVERIFY(!status.isOk());
         QCOMPARE(status.code(), Status::Code::Unavailable);
         QVERIFY2(timer.elapsed() >= 90, "the writer gave up without waiting for the busy timeout");
 
         QVERIFY(other.exec("COMMIT"));
-        QVERIFY(writer->writeRows(std::span(&row, 1)).isOk());
+        QVERIFY(writeRows(*writer, std::span(&row, 1)).isOk());
         QCOMPARE(other.integer("SELECT count(*) FROM window_results"), int64_t(1));
     }
 
@@ -552,7 +572,7 @@ private slots:
             released = other.exec("COMMIT");
         });
         const OutputRow row = upsert(Aggregation::LikesPerPost, kBaseMs, 1, 1);
-        const Status status = writer->writeRows(std::span(&row, 1));
+        const Status status = writeRows(*writer, std::span(&row, 1));
         release.join();
         QVERIFY(released);
         QVERIFY2(status.isOk(), status.toString().c_str());
@@ -563,7 +583,137 @@ private:
     std::unique_ptr<QTemporaryDir> m_dir;
     std::string m_path;
     ManualClock m_clock{kBaseMs};
+
+    // Exactly-once: an epoch commits once per job; committing it again (a replay after a crash
+    // between the commit and the checkpoint's completion) or an older one changes nothing.
+    void epochCommitsOnce()
+    {
+        auto writer = openOrFail(m_path);
+        QVERIFY(writer);
+        QCOMPARE(writer->committedEpoch().value(), uint64_t(0));
+        const std::vector<OutputRow> first = {upsert(Aggregation::LikesPerPost, kBaseMs, 1, 10, false, 5),
+                                              upsert(Aggregation::LikesPerPost, kBaseMs, 2, 20, false, 5)};
+        StoreBatch batch;
+        batch.rows = first;
+        batch.epoch = 5;
+        auto r = writer->write(batch);
+        QVERIFY2(r.isOk(), r.status().toString().c_str());
+        QCOMPARE(*r, WriteOutcome::Committed);
+        QCOMPARE(writer->committedEpoch().value(), uint64_t(5));
+
+        RawDb db(m_path);
+        const QByteArray before = db.text("SELECT group_concat(key || '=' || value, ' ') FROM "
+                                          "(SELECT key, value FROM window_results ORDER BY key)");
+        QCOMPARE(before, QByteArray("1=10 2=20"));
+
+        const std::vector<OutputRow> replay = {upsert(Aggregation::LikesPerPost, kBaseMs, 1, 99, false, 5),
+                                               upsert(Aggregation::LikesPerPost, kBaseMs, 3, 30, false, 5)};
+        batch.rows = replay;
+        for (uint64_t epoch : {uint64_t(5), uint64_t(4)}) {
+            batch.epoch = epoch;
+            r = writer->write(batch);
+            QVERIFY(r.isOk());
+            QCOMPARE(*r, WriteOutcome::AlreadyCommitted);
+        }
+        QCOMPARE(db.text("SELECT group_concat(key || '=' || value, ' ') FROM "
+                         "(SELECT key, value FROM window_results ORDER BY key)"),
+                 before);
+
+        // Another job id has its own epochs.
+        SqliteStoreOptions other;
+        other.jobId = "other";
+        auto second = openOrFail(m_path, other);
+        QVERIFY(second);
+        QCOMPARE(second->committedEpoch().value(), uint64_t(0));
+        batch.epoch = 6;
+        r = writer->write(batch);
+        QVERIFY(r.isOk());
+        QCOMPARE(*r, WriteOutcome::Committed);
+        QCOMPARE(db.text("SELECT group_concat(key || '=' || value, ' ') FROM "
+                         "(SELECT key, value FROM window_results ORDER BY key)"),
+                 QByteArray("1=99 2=20 3=30"));
+        QCOMPARE(db.integer("SELECT epoch FROM sink_commits WHERE job = 'tally'"), int64_t(6));
+        QCOMPARE(second->committedEpoch().value(), uint64_t(0));
+    }
+
+    // A probe says whether the database accepts a batch and leaves no trace.
+    void probeRollsBack()
+    {
+        auto writer = openOrFail(m_path);
+        QVERIFY(writer);
+        const OutputRow row = upsert(Aggregation::LikesPerPost, kBaseMs, 1, 10);
+        const RejectedRow refused{upsert(Aggregation::LikesPerPost, kBaseMs, 2, -1), "value must be >= 0"};
+        StoreBatch batch;
+        batch.rows = std::span(&row, 1);
+        batch.rejected = std::span(&refused, 1);
+        batch.epoch = 3;
+        batch.probe = true;
+        auto r = writer->write(batch);
+        QVERIFY(r.isOk());
+        QCOMPARE(*r, WriteOutcome::ProbeAccepted);
+        RawDb db(m_path);
+        QCOMPARE(db.integer("SELECT count(*) FROM window_results"), int64_t(0));
+        QCOMPARE(db.integer("SELECT count(*) FROM rejected_rows"), int64_t(0));
+        QCOMPARE(writer->committedEpoch().value(), uint64_t(0));
+
+        // Committed for real, the refused row is kept with its error.
+        batch.probe = false;
+        r = writer->write(batch);
+        QVERIFY(r.isOk());
+        QCOMPARE(db.integer("SELECT count(*) FROM window_results"), int64_t(1));
+        QCOMPARE(db.text("SELECT key || ':' || kind || ':' || value || ':' || error FROM rejected_rows"),
+                 QByteArray("2:upsert:-1:value must be >= 0"));
+    }
+
+    // A constraint the database enforces (here a trigger, as an operator might add) is a
+    // permanent error: InvalidArgument, nothing of the batch written.
+    void constraintViolationIsPermanent()
+    {
+        auto writer = openOrFail(m_path);
+        QVERIFY(writer);
+        {
+            RawDb db(m_path);
+            QVERIFY(db.exec("CREATE TRIGGER no_negative BEFORE INSERT ON window_results WHEN NEW.value < 0 "
+                            "BEGIN SELECT RAISE(ABORT, 'negative counts are refused'); END"));
+        }
+        const std::vector<OutputRow> rows = {upsert(Aggregation::LikesPerPost, kBaseMs, 1, 10),
+                                             upsert(Aggregation::LikesPerPost, kBaseMs, 2, -5)};
+        const Status s = writeRows(*writer, rows);
+        QCOMPARE(s.code(), Status::Code::InvalidArgument);
+        QVERIFY(isPermanentStoreError(s));
+        QVERIFY2(s.message().find("negative counts are refused") != std::string::npos, s.message().c_str());
+        RawDb db(m_path);
+        QCOMPARE(db.integer("SELECT count(*) FROM window_results"), int64_t(0));
+    }
+
+    // A version 1 file (before epochs) is migrated in place, its data kept.
+    void migratesVersion1()
+    {
+        {
+            RawDb db(m_path);
+            QVERIFY(db.exec("CREATE TABLE window_results (aggregation TEXT NOT NULL, window_start INTEGER NOT NULL, "
+                            "window_end INTEGER NOT NULL, key TEXT NOT NULL, value INTEGER NOT NULL, flag INTEGER "
+                            "NOT NULL, epoch INTEGER NOT NULL, updated_at_ms INTEGER NOT NULL, PRIMARY KEY "
+                            "(aggregation, window_start, window_end, key)) WITHOUT ROWID"));
+            QVERIFY(db.exec("CREATE TABLE dead_letters (id INTEGER PRIMARY KEY, reason TEXT NOT NULL, detail TEXT NOT "
+                            "NULL, partition INTEGER NOT NULL, offset INTEGER NOT NULL, payload BLOB NOT NULL, at_ms "
+                            "INTEGER NOT NULL)"));
+            QVERIFY(db.exec("CREATE TABLE late_events (id INTEGER PRIMARY KEY, event_id INTEGER NOT NULL, post_id "
+                            "INTEGER NOT NULL, user_id INTEGER NOT NULL, region TEXT NOT NULL, action TEXT NOT NULL, "
+                            "event_time_ms INTEGER NOT NULL, device_type TEXT, dropped_by TEXT NOT NULL, watermark_ms "
+                            "INTEGER NOT NULL, at_ms INTEGER NOT NULL)"));
+            QVERIFY(db.exec("INSERT INTO window_results VALUES ('likes_per_post', 0, 60000, '7', 3, 0, 0, 0)"));
+            QVERIFY(db.exec("PRAGMA user_version = 1"));
+        }
+        auto writer = openOrFail(m_path);
+        QVERIFY(writer);
+        RawDb db(m_path);
+        QCOMPARE(db.integer("PRAGMA user_version"), int64_t(SqliteStore::kSchemaVersion));
+        QCOMPARE(db.integer("SELECT value FROM window_results WHERE key = '7'"), int64_t(3));
+        QCOMPARE(db.integer("SELECT count(*) FROM sink_commits"), int64_t(0));
+        QCOMPARE(db.integer("SELECT count(*) FROM rejected_rows"), int64_t(0));
+    }
 };
 
-QTEST_GUILESS_MAIN(TestSqliteWriter)
-#include "tst_sqlite_writer.moc"
+QTEST_GUILESS_MAIN(TestSqliteStore)
+#include "tst_sqlite_store.moc"

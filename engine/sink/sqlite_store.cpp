@@ -1,4 +1,4 @@
-#include "sink/sqlite_writer.h"
+#include "sink/sqlite_store.h"
 
 #include "event/codec.h"
 #include "event/like_event.h"
@@ -56,8 +56,29 @@ CREATE TABLE late_events (
     at_ms         INTEGER NOT NULL
 );
 )sql",
+    // 1 -> 2: exactly-once commits and rows the database refused
+    R"sql(
+CREATE TABLE sink_commits (
+    job             TEXT    NOT NULL PRIMARY KEY,
+    epoch           INTEGER NOT NULL,
+    committed_at_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE rejected_rows (
+    id           INTEGER PRIMARY KEY,
+    aggregation  TEXT    NOT NULL,
+    window_start INTEGER NOT NULL,
+    window_end   INTEGER NOT NULL,
+    key          TEXT    NOT NULL,
+    kind         TEXT    NOT NULL,
+    value        INTEGER NOT NULL,
+    flag         INTEGER NOT NULL,
+    epoch        INTEGER NOT NULL,
+    error        TEXT    NOT NULL,
+    at_ms        INTEGER NOT NULL
+);
+)sql",
 };
-static_assert(std::size(kMigrations) == SqliteWriter::kSchemaVersion);
+static_assert(std::size(kMigrations) == SqliteStore::kSchemaVersion);
 
 constexpr const char *kUpsertRowSql =
     "INSERT INTO window_results (aggregation, window_start, window_end, key, value, flag, epoch, updated_at_ms) "
@@ -71,6 +92,13 @@ constexpr const char *kInsertDeadLetterSql =
 constexpr const char *kInsertLateEventSql =
     "INSERT INTO late_events (event_id, post_id, user_id, region, action, event_time_ms, device_type, dropped_by, "
     "watermark_ms, at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+constexpr const char *kInsertRejectedSql =
+    "INSERT INTO rejected_rows (aggregation, window_start, window_end, key, kind, value, flag, epoch, error, at_ms) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+constexpr const char *kSelectEpochSql = "SELECT epoch FROM sink_commits WHERE job = ?1";
+constexpr const char *kUpsertEpochSql =
+    "INSERT INTO sink_commits (job, epoch, committed_at_ms) VALUES (?1, ?2, ?3) "
+    "ON CONFLICT (job) DO UPDATE SET epoch = excluded.epoch, committed_at_ms = excluded.committed_at_ms";
 
 Status statusFor(int rc, std::string message)
 {
@@ -171,7 +199,7 @@ std::string droppedByText(uint32_t mask)
 
 } // namespace
 
-Result<std::unique_ptr<SqliteWriter>> SqliteWriter::open(const std::string &path, SqliteWriterOptions options)
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string &path, SqliteStoreOptions options)
 {
     sqlite3 *db = nullptr;
     // NOMUTEX: a writer is used by one thread at a time, so SQLite's own connection mutex is waste.
@@ -183,27 +211,27 @@ Result<std::unique_ptr<SqliteWriter>> SqliteWriter::open(const std::string &path
         sqlite3_close(db); // the handle exists even when opening failed (null only without memory)
         return status;
     }
-    std::unique_ptr<SqliteWriter> writer(new SqliteWriter(db, path, std::move(options)));
+    std::unique_ptr<SqliteStore> writer(new SqliteStore(db, path, std::move(options)));
     if (Status status = writer->initialize(); !status.isOk())
         return status;
     return writer;
 }
 
-SqliteWriter::SqliteWriter(sqlite3 *db, std::string path, SqliteWriterOptions options)
+SqliteStore::SqliteStore(sqlite3 *db, std::string path, SqliteStoreOptions options)
     : m_db(db), m_path(std::move(path)), m_options(std::move(options))
 {
 }
 
-SqliteWriter::~SqliteWriter()
+SqliteStore::~SqliteStore()
 {
     for (sqlite3_stmt *stmt : {m_begin, m_commit, m_rollback, m_upsertRow, m_deleteRow, m_insertDeadLetter,
-                               m_insertLateEvent})
+                               m_insertLateEvent, m_insertRejected, m_selectEpoch, m_upsertEpoch})
         sqlite3_finalize(stmt); // no-op on null
     [[maybe_unused]] const int rc = sqlite3_close(m_db);
     assert(rc == SQLITE_OK && "a statement outlived its writer");
 }
 
-Status SqliteWriter::initialize()
+Status SqliteStore::initialize()
 {
     sqlite3_busy_timeout(m_db, m_options.busyTimeoutMs);
 
@@ -238,6 +266,9 @@ Status SqliteWriter::initialize()
         {kDeleteRowSql, &m_deleteRow},
         {kInsertDeadLetterSql, &m_insertDeadLetter},
         {kInsertLateEventSql, &m_insertLateEvent},
+        {kInsertRejectedSql, &m_insertRejected},
+        {kSelectEpochSql, &m_selectEpoch},
+        {kUpsertEpochSql, &m_upsertEpoch},
     };
     for (const auto &[sql, target] : statements)
         if (Status s = prepare(sql, target); !s.isOk())
@@ -245,7 +276,7 @@ Status SqliteWriter::initialize()
     return Status::ok();
 }
 
-Status SqliteWriter::migrateSchema()
+Status SqliteStore::migrateSchema()
 {
     auto readInt = [this](const char *sql, int64_t *value) -> Status {
         sqlite3_stmt *stmt = nullptr;
@@ -294,13 +325,68 @@ Status SqliteWriter::migrateSchema()
     return status;
 }
 
-Status SqliteWriter::writeRows(std::span<const OutputRow> rows)
+Result<WriteOutcome> SqliteStore::write(const StoreBatch &batch)
 {
-    if (rows.empty())
-        return Status::ok();
-    if (Status s = begin("write window rows"); !s.isOk())
+    if (batch.rows.empty() && batch.deadLetters.empty() && batch.lateEvents.empty() && batch.rejected.empty() &&
+        !batch.epoch)
+        return batch.probe ? WriteOutcome::ProbeAccepted : WriteOutcome::Committed;
+    if (Status s = begin("write"); !s.isOk())
         return s;
+    // Under the write lock, so two writers of one job cannot both commit an epoch.
+    if (batch.epoch) {
+        auto committed = readCommittedEpoch();
+        if (!committed) {
+            rollback();
+            return committed.status();
+        }
+        if (*committed >= *batch.epoch) {
+            rollback();
+            return WriteOutcome::AlreadyCommitted;
+        }
+    }
     const int64_t now = nowMs();
+    Status status = writeRows(batch.rows, now);
+    if (status.isOk())
+        status = writeDeadLetters(batch.deadLetters, now);
+    if (status.isOk())
+        status = writeLateEvents(batch.lateEvents, now);
+    if (status.isOk())
+        status = writeRejected(batch.rejected, now);
+    if (status.isOk() && batch.epoch) {
+        const ResetOnExit reset(m_upsertEpoch);
+        Binder bind(m_upsertEpoch);
+        bind.text(1, m_options.jobId).integer(2, static_cast<int64_t>(*batch.epoch)).integer(3, now);
+        if (const int rc = run(m_upsertEpoch, bind); rc != SQLITE_OK)
+            status = error(rc, "record the committed epoch");
+    }
+    if (!status.isOk() || batch.probe) {
+        rollback();
+        if (!status.isOk())
+            return status;
+        return WriteOutcome::ProbeAccepted;
+    }
+    if (Status s = commit("write"); !s.isOk())
+        return s;
+    return WriteOutcome::Committed;
+}
+
+Result<uint64_t> SqliteStore::committedEpoch() { return readCommittedEpoch(); }
+
+Result<uint64_t> SqliteStore::readCommittedEpoch()
+{
+    const ResetOnExit reset(m_selectEpoch);
+    Binder bind(m_selectEpoch);
+    bind.text(1, m_options.jobId);
+    const int rc = bind.rc() == SQLITE_OK ? sqlite3_step(m_selectEpoch) : bind.rc();
+    if (rc == SQLITE_ROW)
+        return static_cast<uint64_t>(sqlite3_column_int64(m_selectEpoch, 0));
+    if (rc == SQLITE_DONE)
+        return uint64_t{0};
+    return error(rc, "read the committed epoch");
+}
+
+Status SqliteStore::writeRows(std::span<const OutputRow> rows, int64_t now)
+{
     for (const OutputRow &row : rows) {
         const std::string key = keyText(row.aggregation, row.key);
         const bool upsert = row.kind == OutputRow::Kind::Upsert;
@@ -317,22 +403,14 @@ Status SqliteWriter::writeRows(std::span<const OutputRow> rows)
                 .integer(7, static_cast<int64_t>(row.epoch))
                 .integer(8, now);
         }
-        if (const int rc = run(stmt, bind); rc != SQLITE_OK) {
-            Status status = error(rc, "write window rows");
-            rollback();
-            return status;
-        }
+        if (const int rc = run(stmt, bind); rc != SQLITE_OK)
+            return error(rc, "write window rows");
     }
-    return commit("write window rows");
+    return Status::ok();
 }
 
-Status SqliteWriter::writeDeadLetters(std::span<const DeadLetter> records)
+Status SqliteStore::writeDeadLetters(std::span<const DeadLetter> records, int64_t now)
 {
-    if (records.empty())
-        return Status::ok();
-    if (Status s = begin("write dead letters"); !s.isOk())
-        return s;
-    const int64_t now = nowMs();
     for (const DeadLetter &record : records) {
         const ResetOnExit reset(m_insertDeadLetter);
         Binder bind(m_insertDeadLetter);
@@ -342,22 +420,14 @@ Status SqliteWriter::writeDeadLetters(std::span<const DeadLetter> records)
             .integer(4, record.offset)
             .blob(5, record.payload)
             .integer(6, now);
-        if (const int rc = run(m_insertDeadLetter, bind); rc != SQLITE_OK) {
-            Status status = error(rc, "write dead letters");
-            rollback();
-            return status;
-        }
+        if (const int rc = run(m_insertDeadLetter, bind); rc != SQLITE_OK)
+            return error(rc, "write dead letters");
     }
-    return commit("write dead letters");
+    return Status::ok();
 }
 
-Status SqliteWriter::writeLateEvents(std::span<const LateEvent> events)
+Status SqliteStore::writeLateEvents(std::span<const LateEvent> events, int64_t now)
 {
-    if (events.empty())
-        return Status::ok();
-    if (Status s = begin("write late events"); !s.isOk())
-        return s;
-    const int64_t now = nowMs();
     for (const LateEvent &late : events) {
         const LikeEvent &e = late.event;
         const std::string region = regionName(e.region);
@@ -375,28 +445,47 @@ Status SqliteWriter::writeLateEvents(std::span<const LateEvent> events)
         else
             bind.text(7, deviceTypeName(e.deviceType));
         bind.text(8, droppedBy).integer(9, late.watermarkMs).integer(10, now);
-        if (const int rc = run(m_insertLateEvent, bind); rc != SQLITE_OK) {
-            Status status = error(rc, "write late events");
-            rollback();
-            return status;
-        }
+        if (const int rc = run(m_insertLateEvent, bind); rc != SQLITE_OK)
+            return error(rc, "write late events");
     }
-    return commit("write late events");
+    return Status::ok();
 }
 
-Status SqliteWriter::flush()
+Status SqliteStore::writeRejected(std::span<const RejectedRow> rejected, int64_t now)
+{
+    for (const RejectedRow &r : rejected) {
+        const std::string key = keyText(r.row.aggregation, r.row.key);
+        const ResetOnExit reset(m_insertRejected);
+        Binder bind(m_insertRejected);
+        bind.text(1, aggregationName(r.row.aggregation))
+            .integer(2, r.row.windowStartMs)
+            .integer(3, r.row.windowEndMs)
+            .text(4, key)
+            .text(5, r.row.kind == OutputRow::Kind::Upsert ? "upsert" : "delete")
+            .integer(6, r.row.value)
+            .integer(7, r.row.flag ? 1 : 0)
+            .integer(8, static_cast<int64_t>(r.row.epoch))
+            .text(9, r.error)
+            .integer(10, now);
+        if (const int rc = run(m_insertRejected, bind); rc != SQLITE_OK)
+            return error(rc, "write rejected rows");
+    }
+    return Status::ok();
+}
+
+Status SqliteStore::flush()
 {
     const int rc = sqlite3_wal_checkpoint_v2(m_db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
     return rc == SQLITE_OK ? Status::ok() : error(rc, "checkpoint");
 }
 
-Status SqliteWriter::prepare(const char *sql, sqlite3_stmt **stmt)
+Status SqliteStore::prepare(const char *sql, sqlite3_stmt **stmt)
 {
     const int rc = sqlite3_prepare_v3(m_db, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt, nullptr);
     return rc == SQLITE_OK ? Status::ok() : error(rc, "prepare");
 }
 
-Status SqliteWriter::exec(const char *sql, const char *what)
+Status SqliteStore::exec(const char *sql, const char *what)
 {
     const int rc = sqlite3_exec(m_db, sql, nullptr, nullptr, nullptr);
     return rc == SQLITE_OK ? Status::ok() : error(rc, what);
@@ -404,14 +493,14 @@ Status SqliteWriter::exec(const char *sql, const char *what)
 
 // BEGIN IMMEDIATE takes the write lock up front, so a busy database is waited for (busy
 // timeout) before any row is written, never half-way through a batch.
-Status SqliteWriter::begin(const char *what)
+Status SqliteStore::begin(const char *what)
 {
     const ResetOnExit reset(m_begin);
     const int rc = sqlite3_step(m_begin);
     return rc == SQLITE_DONE ? Status::ok() : error(rc, what);
 }
 
-Status SqliteWriter::commit(const char *what)
+Status SqliteStore::commit(const char *what)
 {
     int rc = SQLITE_OK;
     {
@@ -427,7 +516,7 @@ Status SqliteWriter::commit(const char *what)
 
 // The caller reports the error that caused the rollback; a failing ROLLBACK adds nothing useful,
 // and SQLite has already rolled back whenever it left the connection in autocommit mode.
-void SqliteWriter::rollback()
+void SqliteStore::rollback()
 {
     if (sqlite3_get_autocommit(m_db))
         return;
@@ -435,13 +524,13 @@ void SqliteWriter::rollback()
     sqlite3_step(m_rollback);
 }
 
-Status SqliteWriter::error(int rc, const char *what) const
+Status SqliteStore::error(int rc, const char *what) const
 {
     return statusFor(rc, "sqlite " + m_path + ": " + what + ": " + sqlite3_errmsg(m_db) + " (code " +
                              std::to_string(rc) + ")");
 }
 
-int64_t SqliteWriter::nowMs() const
+int64_t SqliteStore::nowMs() const
 {
     if (m_options.clock)
         return m_options.clock->nowMs();
