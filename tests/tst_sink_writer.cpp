@@ -340,6 +340,9 @@ private slots:
             for (OutputRow &r : rows)
                 r.value += static_cast<int64_t>(epoch) * 1000;
             QVERIFY(writer->writeRows(rows).isOk());
+            // Side records wait in memory while results are diverted, and are written after.
+            const DeadLetter letter{RejectReason::Malformed, "not JSON", 0, static_cast<int64_t>(epoch), "{"};
+            QVERIFY(writer->writeDeadLetters(std::span(&letter, 1)).isOk());
             QVERIFY(writer->commitEpoch(epoch).isOk());
             all.insert(all.end(), rows.begin(), rows.end());
             QTest::qWait(30);
@@ -350,6 +353,7 @@ private slots:
         QVERIFY(writer->flush().isOk());
         QCOMPARE(writer->status().divertedRows, uint64_t(0));
         QCOMPARE(readSqliteResults(m_path), expectedTable(all));
+        QCOMPARE(sqliteInteger(m_path, "SELECT count(*) FROM dead_letters"), int64_t(8));
         if (exactlyOnce)
             QCOMPARE(writer->committedEpoch(), uint64_t(8));
         QVERIFY(metrics.snapshot(0).value("tally_sink_replayed_rows_total", {{"sink", "sqlite"}}) > 0);

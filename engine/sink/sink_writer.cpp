@@ -312,7 +312,8 @@ struct SinkWriter::Impl {
             const auto now = SteadyClock::now();
             if (!breaker.allowAttempt(now)) {
                 std::unique_lock lock(mutex);
-                if (divert && (divertEnabled || stopping))
+                const bool hasRows = !b.rows.empty() || b.epoch; // side records stay in memory
+                if (divert && (divertEnabled || stopping) && hasRows)
                     return spool(b, lock);
                 if (stopping)
                     return false;
@@ -411,8 +412,9 @@ struct SinkWriter::Impl {
             auto deadline = now + std::chrono::seconds(1);
             const bool diverted = divert && divert->batchCount() > 0;
             if (!held && diverted) {
-                // Order: while older results wait in the buffer, newer ones queue behind them there.
-                if (batchDueLocked(now, deadline)) {
+                // Order: while older results wait in the buffer, newer ones queue behind them there
+                // (side records wait in memory until the buffer is replayed).
+                if (batchDueLocked(now, deadline) && (!ready.empty() || readyEpoch)) {
                     Batch b = takeBatchLocked();
                     spool(b, lock);
                     finishBatchLocked();

@@ -1,0 +1,364 @@
+// Tests for the PostgreSQL sink against the real local server the postgres_server fixture starts
+// (tests/postgres_fixture.cmake): what a job writes equals the oracle in both delivery modes;
+// replayed commits change nothing; refused rows are kept aside; the server stopped mid-run opens
+// the circuit and loses nothing (held in memory, or diverted and replayed); drain; and the pool
+// never opens more connections than it may (pg_stat_activity). Each test case gets its own
+// database.
+#include "runtime/job.h"
+#include "sink/postgres_store.h"
+#include "sink/sink_factory.h"
+#include "sink/sink_writer.h"
+#include "support/oracle.h"
+#include "support/sink_results.h"
+
+#include <QtTest>
+
+#include <pqxx/pqxx>
+
+#include <atomic>
+#include <thread>
+
+using namespace tally;
+using namespace tally::test;
+
+namespace {
+
+constexpr int64_t kMinute = 60'000;
+
+QString serverDir() { return qEnvironmentVariable("TALLY_POSTGRES_DIR"); }
+
+std::string readUrl()
+{
+    QFile f(serverDir() + QStringLiteral("/url"));
+    if (!f.open(QIODevice::ReadOnly))
+        qFatal("no PostgreSQL URL in %s/url: run through ctest (fixture postgres_server)", qPrintable(serverDir()));
+    return f.readAll().trimmed().toStdString();
+}
+
+// Runs scripts/postgres/pg.sh with the fixture's server folder, e.g. "stop" or "start".
+bool serverScript(const QString &command)
+{
+    QProcess p;
+    p.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+    p.start(QStringLiteral("bash"), {qEnvironmentVariable("TALLY_POSTGRES_SCRIPT"), command, serverDir()});
+    return p.waitForFinished(120000) && p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0;
+}
+
+// A fresh database on the fixture's server; returns its URL.
+std::string freshDatabase(const std::string &name)
+{
+    const std::string base = readUrl();
+    pqxx::connection c(base);
+    pqxx::nontransaction tx(c);
+    tx.exec("DROP DATABASE IF EXISTS " + tx.quote_name(name) + " WITH (FORCE)");
+    tx.exec("CREATE DATABASE " + tx.quote_name(name));
+    return base.substr(0, base.rfind('/') + 1) + name;
+}
+
+OutputConfig postgresOutput(const std::string &url, Delivery delivery)
+{
+    OutputConfig o = sinkTestConfig(1, 1).output;
+    o.type = OutputConfig::Type::Postgres;
+    o.postgresUrl = url;
+    o.delivery = delivery;
+    return o;
+}
+
+std::unique_ptr<SinkWriter> openPostgresSink(const OutputConfig &output, MetricsRegistry &metrics)
+{
+    auto sink = openSink(output, metrics);
+    if (!sink || !*sink)
+        qFatal("postgres sink: %s", sink.status().toString().c_str());
+    return std::move(sink).value();
+}
+
+OutputRow row(uint64_t key, int64_t value, uint64_t epoch = 0, int64_t start = 0)
+{
+    OutputRow r;
+    r.aggregation = Aggregation::LikesPerPost;
+    r.windowStartMs = start;
+    r.windowEndMs = start + kMinute;
+    r.key = key;
+    r.value = value;
+    r.epoch = epoch;
+    return r;
+}
+
+ResultTable expectedTable(const std::vector<OutputRow> &rows)
+{
+    MemorySink memory;
+    (void)memory.writeRows(rows);
+    return memory.table();
+}
+
+// Ends the job when a check inside a running-job callback returns early.
+struct StopOnExit {
+    Job &job;
+    ~StopOnExit() { job.requestStop(); }
+};
+
+} // namespace
+
+class TestSinkPostgres : public QObject {
+    Q_OBJECT
+
+private slots:
+    void initTestCase()
+    {
+        QVERIFY2(!serverDir().isEmpty(), "TALLY_POSTGRES_DIR is not set: run through ctest (fixture postgres_server)");
+        QVERIFY(!readUrl().empty());
+    }
+
+    // A seeded job (serialized records, some malformed, so dead letters and late events are
+    // written too) ends with exactly the oracle's table in PostgreSQL, in both delivery modes.
+    void jobResultsEqualOracle_data()
+    {
+        QTest::addColumn<bool>("exactlyOnce");
+        QTest::newRow("exactly-once") << true;
+        QTest::newRow("at-least-once") << false;
+    }
+    void jobResultsEqualOracle()
+    {
+        QFETCH(bool, exactlyOnce);
+        const std::string url = freshDatabase(exactlyOnce ? "oracle_eo" : "oracle_alo");
+        JobConfig config = sinkTestConfig(21, 40000);
+        config.source.generator.eventsPerSecond = 80000; // half a second: several epochs
+        config.source.generator.serialized = true;
+        config.source.generator.malformedFraction = 0.01;
+        config.output = postgresOutput(url, exactlyOnce ? Delivery::ExactlyOnce : Delivery::AtLeastOnce);
+        MetricsRegistry metrics;
+        const SinkRun run = runIntoSink(config, openPostgresSink(config.output, metrics), metrics);
+        QVERIFY(run.oracle.table.size() > 1000);
+        const std::string diff = describeDifference(run.oracle.table, readPostgresResults(url));
+        QVERIFY2(diff.empty(), diff.c_str());
+        const MetricsSnapshot s = metrics.snapshot(0);
+        QVERIFY(s.value("tally_dead_letters_total") > 0);
+        QCOMPARE(double(postgresInteger(url, "SELECT count(*) FROM dead_letters")), s.value("tally_dead_letters_total"));
+        QCOMPARE(uint64_t(postgresInteger(url, "SELECT count(*) FROM late_events")), run.oracle.lateEvents);
+        QCOMPARE(postgresInteger(url, "SELECT count(*) FROM rejected_rows"), int64_t(0));
+        if (exactlyOnce) {
+            const int64_t committed = postgresInteger(url, "SELECT epoch FROM sink_commits WHERE job = 'tally'");
+            QVERIFY2(committed > 3, std::to_string(committed).c_str());
+            QCOMPARE(postgresInteger(url, "SELECT max(epoch) FROM window_results"), committed);
+        }
+    }
+
+    // Commit epoch n, then commit it again with other values (as after a crash between the
+    // commit and the checkpoint's completion): the tables are unchanged.
+    void replayedCommitIsNoOp()
+    {
+        const std::string url = freshDatabase("replay");
+        const OutputConfig output = postgresOutput(url, Delivery::ExactlyOnce);
+        std::vector<OutputRow> epoch4;
+        for (uint64_t k = 1; k <= 500; ++k)
+            epoch4.push_back(row(k, static_cast<int64_t>(k), 4));
+        {
+            MetricsRegistry metrics;
+            auto writer = openPostgresSink(output, metrics);
+            QVERIFY(writer->writeRows(epoch4).isOk());
+            QVERIFY(writer->commitEpoch(4).isOk());
+            QVERIFY(writer->flush().isOk());
+        }
+        const ResultTable committed = readPostgresResults(url);
+        QCOMPARE(committed, expectedTable(epoch4));
+        const int64_t updatedAt = postgresInteger(url, "SELECT max(updated_at_ms) FROM window_results");
+
+        MetricsRegistry metrics;
+        auto writer = openPostgresSink(output, metrics);
+        QCOMPARE(writer->committedEpoch(), uint64_t(4));
+        std::vector<OutputRow> replay = epoch4;
+        for (OutputRow &r : replay)
+            r.value *= 7;
+        replay.push_back(row(9999, 1, 4));
+        QVERIFY(writer->writeRows(replay).isOk());
+        QVERIFY(writer->commitEpoch(4).isOk());
+        QVERIFY(writer->flush().isOk());
+        QCOMPARE(readPostgresResults(url), committed);
+        QCOMPARE(postgresInteger(url, "SELECT max(updated_at_ms) FROM window_results"), updatedAt);
+        QCOMPARE(postgresInteger(url, "SELECT epoch FROM sink_commits WHERE job = 'tally'"), int64_t(4));
+        QCOMPARE(metrics.snapshot(0).value("tally_sink_replayed_commits_total", {{"sink", "postgres"}}), 1.0);
+    }
+
+    // A CHECK constraint refuses some rows for good: they go to rejected_rows with the server's
+    // error, the rest of the epoch commits.
+    void refusedRowsAreKeptAside()
+    {
+        const std::string url = freshDatabase("refused");
+        MetricsRegistry metrics;
+        auto writer = openPostgresSink(postgresOutput(url, Delivery::ExactlyOnce), metrics);
+        {
+            pqxx::connection c(url);
+            pqxx::nontransaction tx(c);
+            tx.exec("ALTER TABLE window_results ADD CONSTRAINT value_not_negative CHECK (value >= 0)");
+        }
+        std::vector<OutputRow> rows;
+        for (uint64_t k = 1; k <= 400; ++k)
+            rows.push_back(row(k, k % 97 == 0 ? -static_cast<int64_t>(k) : static_cast<int64_t>(k), 1));
+        QVERIFY(writer->writeRows(rows).isOk());
+        QVERIFY(writer->commitEpoch(1).isOk());
+        QVERIFY(writer->flush().isOk());
+        std::vector<OutputRow> accepted;
+        for (const OutputRow &r : rows)
+            if (r.value >= 0)
+                accepted.push_back(r);
+        QCOMPARE(readPostgresResults(url), expectedTable(accepted));
+        QCOMPARE(postgresInteger(url, "SELECT count(*) FROM rejected_rows WHERE error LIKE '%value_not_negative%'"),
+                 int64_t(4));
+        QCOMPARE(postgresInteger(url, "SELECT epoch FROM sink_commits"), int64_t(1));
+    }
+
+    // The server is stopped mid-run for much longer than the retry intervals: the circuit opens,
+    // results wait (in memory, or in the divert buffer), and after the server is back the run
+    // completes with the oracle's totals.
+    void serverOutageLosesNothing_data()
+    {
+        QTest::addColumn<bool>("divert");
+        QTest::addColumn<bool>("exactlyOnce");
+        QTest::newRow("held in memory, exactly-once") << false << true;
+        QTest::newRow("diverted, exactly-once") << true << true;
+        QTest::newRow("diverted, at-least-once") << true << false;
+    }
+    void serverOutageLosesNothing()
+    {
+        QFETCH(bool, divert);
+        QFETCH(bool, exactlyOnce);
+        const std::string url = freshDatabase("outage");
+        QTemporaryDir dir;
+        JobConfig config = sinkTestConfig(33, 90000);
+        config.source.generator.eventsPerSecond = 30000; // three seconds of input
+        config.output = postgresOutput(url, exactlyOnce ? Delivery::ExactlyOnce : Delivery::AtLeastOnce);
+        if (divert)
+            config.output.divertPath = dir.filePath(QStringLiteral("divert.db")).toStdString();
+        MetricsRegistry metrics;
+        auto sink = openPostgresSink(config.output, metrics);
+        SinkWriter *writer = sink.get();
+        bool sawOpen = false;
+        uint64_t divertedDuringOutage = 0;
+        const SinkRun run = runIntoSink(config, std::move(sink), metrics, [&](Job &job) {
+            StopOnExit stopIfFailed{job};
+            if (divert)
+                QCOMPARE(job.submit(ControlCommand::DivertSink).get().code(), Status::Code::Ok);
+            QTRY_VERIFY_WITH_TIMEOUT(writer->status().rowsWritten > 0, 10000);
+            QVERIFY(serverScript(QStringLiteral("stop")));
+            QTRY_VERIFY_WITH_TIMEOUT(writer->status().circuit != CircuitBreaker::State::Closed, 10000);
+            sawOpen = true;
+            QTest::qWait(2000); // ten times the longest retry delay
+            divertedDuringOutage = writer->status().divertedRows;
+            QVERIFY(serverScript(QStringLiteral("start")));
+            QTRY_VERIFY_WITH_TIMEOUT(job.finished(), 60000); // the bounded input ends by itself
+        });
+        QVERIFY(sawOpen);
+        if (divert)
+            QVERIFY2(divertedDuringOutage > 0, "nothing was diverted during the outage");
+        const std::string diff = describeDifference(run.oracle.table, readPostgresResults(url));
+        QVERIFY2(diff.empty(), diff.c_str());
+        const MetricsSnapshot s = metrics.snapshot(0);
+        QVERIFY(s.value("tally_sink_errors_total", {{"sink", "postgres"}, {"kind", "transient"}}) >= 3);
+        if (divert)
+            QVERIFY(s.value("tally_sink_replayed_rows_total", {{"sink", "postgres"}}) > 0);
+    }
+
+    // Drain with the source paused: once it reports, everything the job produced is in the
+    // database.
+    void drainWritesEverything()
+    {
+        const std::string url = freshDatabase("drain");
+        JobConfig config = sinkTestConfig(8, 0);
+        config.source.generator.eventsPerSecond = 20000;
+        config.output = postgresOutput(url, Delivery::AtLeastOnce);
+        MetricsRegistry metrics;
+        MemorySink recorded;
+        auto sink = std::make_unique<RecordingSink>(openPostgresSink(config.output, metrics), recorded);
+        runIntoSink(config, std::move(sink), metrics, [&](Job &job) {
+            StopOnExit stop{job};
+            QTRY_VERIFY_WITH_TIMEOUT(job.status().rowsOut > 500, 10000);
+            QCOMPARE(job.submit(ControlCommand::PauseSource).get().code(), Status::Code::Ok);
+            uint64_t rows = 0;
+            for (int stable = 0; stable < 5;) {
+                QTest::qWait(100);
+                const uint64_t now = job.status().rowsOut;
+                stable = now == rows ? stable + 1 : 0;
+                rows = now;
+            }
+            auto drained = job.submit(ControlCommand::DrainSink);
+            QCOMPARE(drained.wait_for(std::chrono::seconds(20)), std::future_status::ready);
+            QVERIFY(drained.get().isOk());
+            QCOMPARE(readPostgresResults(url), recorded.table());
+            QCOMPARE(job.submit(ControlCommand::ResumeSink).get().code(), Status::Code::Ok);
+        });
+        QCOMPARE(readPostgresResults(url), recorded.table());
+    }
+
+    // Eight threads write through one store with a pool of two: pg_stat_activity never shows more
+    // than two Tally connections, and every write lands.
+    void connectionBudget()
+    {
+        const std::string url = freshDatabase("budget");
+        PostgresStoreOptions options;
+        options.url = url;
+        options.poolSize = 2;
+        auto opened = PostgresStore::open(options);
+        QVERIFY2(opened, opened.status().toString().c_str());
+        PostgresStore &store = **opened;
+
+        std::atomic<bool> writing{true};
+        std::atomic<int64_t> maxSeen{0};
+        std::thread monitor([&] {
+            pqxx::connection c(readUrl()); // the monitor's own connection is not a Tally one
+            while (writing) {
+                pqxx::nontransaction tx(c);
+                const int64_t n = tx.exec1("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'tally' "
+                                           "AND datname = 'budget'")[0]
+                                      .as<int64_t>();
+                maxSeen = std::max(maxSeen.load(), n);
+                std::this_thread::sleep_for(std::chrono::milliseconds(5));
+            }
+        });
+        std::vector<OutputRow> all;
+        std::vector<std::thread> writers;
+        std::atomic<int> failures{0};
+        constexpr int kThreads = 8, kBatches = 25, kRows = 200;
+        for (int t = 0; t < kThreads; ++t)
+            for (int b = 0; b < kBatches; ++b)
+                for (int k = 0; k < kRows; ++k)
+                    all.push_back(row(static_cast<uint64_t>(k), t * 1000 + b, 0, (t * kBatches + b) * kMinute));
+        for (int t = 0; t < kThreads; ++t) {
+            writers.emplace_back([&, t] {
+                for (int b = 0; b < kBatches; ++b) {
+                    StoreBatch batch;
+                    batch.rows = std::span(all).subspan(static_cast<size_t>((t * kBatches + b) * kRows), kRows);
+                    if (!store.write(batch))
+                        ++failures;
+                }
+            });
+        }
+        for (auto &w : writers)
+            w.join();
+        writing = false;
+        monitor.join();
+        QCOMPARE(failures.load(), 0);
+        QVERIFY2(maxSeen <= 2, std::to_string(maxSeen).c_str());
+        QVERIFY2(maxSeen >= 1, "the monitor never saw a Tally connection");
+        QVERIFY(store.openConnections() <= 2);
+        QCOMPARE(readPostgresResults(url), expectedTable(all));
+    }
+
+    void unreachableServerIsAClearError()
+    {
+        PostgresStoreOptions options; // port 1: privileged, nothing listens there
+        options.url = "postgresql://tally@127.0.0.1:1/tally";
+        auto opened = PostgresStore::open(options);
+        QVERIFY(!opened);
+        QCOMPARE(opened.status().code(), Status::Code::Unavailable);
+        QVERIFY2(opened.status().message().find("connect") != std::string::npos, opened.status().message().c_str());
+    }
+
+    void cleanupTestCase()
+    {
+        // Leave the server running for other tests even if an outage case failed half-way.
+        serverScript(QStringLiteral("start"));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestSinkPostgres)
+#include "tst_sink_postgres.moc"
