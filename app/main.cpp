@@ -207,10 +207,12 @@ int main(int argc, char **argv)
                            .arg(s.droppedEvents)
                            .arg(s.deadLetters);
         std::printf("%s\n", qPrintable(line));
-        if (!s.topPosts.empty()) {
-            QString top = QStringLiteral("        top posts, minute from %1:").arg(formatTime(s.topPostsWindowStartMs));
-            for (size_t i = 0; i < std::min<size_t>(5, s.topPosts.size()); ++i)
-                top += QStringLiteral("  post %1 = %2").arg(s.topPosts[i].first).arg(s.topPosts[i].second);
+        for (const LiveWindow &w : job.liveResults().windows()) {
+            if (w.aggregation != Aggregation::LikesPerPost || w.leaders.empty())
+                continue;
+            QString top = QStringLiteral("        top posts, window from %1:").arg(formatTime(w.windowStartMs));
+            for (size_t i = 0; i < std::min<size_t>(5, w.leaders.size()); ++i)
+                top += QStringLiteral("  post %1 = %2").arg(w.leaders[i].key).arg(w.leaders[i].value);
             std::printf("%s\n", qPrintable(top));
         }
         std::fflush(stdout);

@@ -2,6 +2,7 @@
 
 #include "runtime/blocking_queue.h"
 #include "runtime/ingest.h"
+#include "runtime/live_results.h"
 #include "metrics/time_series.h"
 #include "runtime/trending_merger.h"
 #include "time/watermark.h"
@@ -106,13 +107,12 @@ struct Job::Impl {
     std::atomic<bool> stopRequested{false};
     std::atomic<bool> paused{false};
     std::atomic<JobStatus::State> state{JobStatus::State::Created};
-    mutable std::mutex mutex; // guards controlQueue, topPosts*, done
+    mutable std::mutex mutex; // guards controlQueue, drainRequests, done
     std::condition_variable finishedCv;
     bool done = false;
     bool sourceDone = false;
     std::deque<ControlRequest> controlQueue;
-    int64_t topPostsWindowStart = kMinWatermark;
-    std::vector<KeyValue> topPosts; // best first
+    LiveResults live;
     std::vector<DrainRequest> drainRequests; // guarded by mutex
     std::atomic<uint64_t> currentEpoch{0};   // written by the ingest thread
     std::atomic<uint64_t> committedEpoch{0}; // written by the output thread
@@ -424,32 +424,6 @@ struct Job::Impl {
         }
     }
 
-    // The summary's top posts: the ten largest counts of the newest likes_per_post window. Most
-    // rows lose against the tenth place with one comparison, so this stays off the profile.
-    // (A re-fire that lowers a listed post is shown as is; the list is a live view, the sink
-    // holds the exact results.)
-    void noteTopPosts(const std::vector<OutputRow> &rows)
-    {
-        constexpr size_t kShown = 10;
-        std::lock_guard lock(mutex);
-        for (const OutputRow &r : rows) {
-            if (r.aggregation != Aggregation::LikesPerPost || r.windowStartMs < topPostsWindowStart)
-                continue;
-            if (r.windowStartMs > topPostsWindowStart) {
-                topPostsWindowStart = r.windowStartMs;
-                topPosts.clear();
-            }
-            if (topPosts.size() == kShown && r.value < topPosts.back().second)
-                continue;
-            auto it = std::find_if(topPosts.begin(), topPosts.end(), [&](const KeyValue &kv) { return kv.first == r.key; });
-            if (it != topPosts.end())
-                it->second = r.value;
-            else
-                topPosts.emplace_back(r.key, r.value);
-            keepTopK(topPosts, kShown);
-        }
-    }
-
     // Writes with retries: a sink error must never lose results or stop the job.
     template <typename Write>
     void writeWithRetry(Write &&write)
@@ -559,7 +533,7 @@ struct Job::Impl {
                     });
                 }
                 rowsOut.add(rows.size());
-                noteTopPosts(rows);
+                live.note(rows);
                 if (!rows.empty())
                     timed([&] { return sink->writeRows(rows); });
                 taskEpochs[static_cast<size_t>(msg->task)] = msg->epoch;
@@ -701,14 +675,15 @@ JobStatus Job::status() const
     s.watermarkSkewMs = static_cast<int64_t>(d->skewGauge.value());
     s.epoch = d->currentEpoch;
     s.committedEpoch = d->committedEpoch;
-    std::lock_guard lock(d->mutex);
-    s.topPostsWindowStartMs = d->topPostsWindowStart;
-    s.topPosts = d->topPosts;
     return s;
 }
 
 const JobConfig &Job::config() const { return d->config; }
 
 const TimeSeriesStore &Job::timeSeries() const { return d->timeSeries; }
+
+LiveResults &Job::liveResults() { return d->live; }
+
+const LiveResults &Job::liveResults() const { return d->live; }
 
 } // namespace tally

@@ -6,6 +6,7 @@
 
 #include "config/job_config.h"
 #include "metrics/metrics.h"
+#include "runtime/live_results.h"
 #include "sink/output.h"
 #include "source/source.h"
 #include "time/clock.h"
@@ -49,9 +50,6 @@ struct JobStatus {
     int64_t watermarkSkewMs = 0;
     uint64_t epoch = 0;          // the epoch the ingest stage is in
     uint64_t committedEpoch = 0; // the newest epoch every task has passed (handed to the sink)
-    // Top posts of the newest likes_per_post window seen by the output stage (best first, <= 10).
-    int64_t topPostsWindowStartMs = 0;
-    std::vector<KeyValue> topPosts;
 };
 
 std::string_view jobStateName(JobStatus::State s);
@@ -84,6 +82,9 @@ public:
     const JobConfig &config() const;
     // Every metric sampled once a second into fixed-memory ring buffers (15 minutes). Thread-safe.
     const TimeSeriesStore &timeSeries() const;
+    // The newest window of every aggregation with its leading keys, and a watched post's history.
+    LiveResults &liveResults();
+    const LiveResults &liveResults() const;
 
 private:
     struct Impl;
