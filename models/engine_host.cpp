@@ -1,0 +1,214 @@
+#include "models/engine_host.h"
+
+#include "sink/kafka_dead_letters.h"
+#include "sink/sink_factory.h"
+#include "source/generator.h"
+#include "source/kafka_source.h"
+
+#include <QDateTime>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QMetaObject>
+
+namespace tally {
+
+namespace {
+
+constexpr const char *kActionNames[] = {"pause_source", "resume_source",      "drain_sink", "resume_sink", "divert_sink",
+                                        "undivert_sink", "trigger_savepoint", "stop_with_savepoint", "rescale"};
+
+} // namespace
+
+std::unique_ptr<EngineHost> EngineHost::create(EngineOptions options, QString *error)
+{
+    auto audit = AuditLog::open(options.auditPath);
+    if (!audit) {
+        *error = QString::fromStdString(audit.status().message());
+        return nullptr;
+    }
+    std::unique_ptr<EngineHost> host(new EngineHost(std::move(options), std::move(audit).value()));
+    const JobConfig &config = host->m_options.config;
+    if (Status s = config.validate(); !s.isOk()) {
+        *error = QString::fromStdString(s.message());
+        return nullptr;
+    }
+    auto sinkWriter = openSink(config.output, host->m_metrics);
+    if (!sinkWriter) {
+        *error = QStringLiteral("cannot open the output: %1").arg(QString::fromStdString(sinkWriter.status().toString()));
+        return nullptr;
+    }
+    host->m_sinkDescription = *sinkWriter ? QString::fromStdString((*sinkWriter)->describe()) + QStringLiteral(" (") +
+                                                QString::fromUtf8(deliveryName(config.output.delivery)) + QLatin1Char(')')
+                                          : QStringLiteral("no output");
+    host->m_divertConfigured = *sinkWriter && !config.output.divertPath.empty();
+    std::unique_ptr<OutputSink> sink = std::move(sinkWriter).value();
+
+    std::unique_ptr<Source> source;
+    if (host->m_options.kafkaBootstrap) {
+        KafkaSourceConfig kafka;
+        kafka.bootstrapServers = *host->m_options.kafkaBootstrap;
+        kafka.topic = host->m_options.kafkaTopic;
+        kafka.groupId = host->m_options.kafkaGroup;
+        auto opened = KafkaSource::open(kafka, host->m_metrics);
+        if (!opened) {
+            *error = QString::fromStdString(opened.status().message());
+            return nullptr;
+        }
+        source = std::move(opened).value();
+        const std::string deadLetterTopic =
+            host->m_options.deadLetterTopic.empty() ? kafka.topic + ".dlq" : host->m_options.deadLetterTopic;
+        auto writer = KafkaDeadLetterWriter::open(kafka.bootstrapServers, deadLetterTopic, kafka.topic, host->m_metrics);
+        if (!writer) {
+            *error = QString::fromStdString(writer.status().message());
+            return nullptr;
+        }
+        sink = std::make_unique<DeadLetterTopicSink>(std::move(sink), std::move(writer).value());
+        host->m_kafka = true;
+        host->m_sourceDescription =
+            QStringLiteral("kafka %1/%2").arg(QString::fromStdString(kafka.bootstrapServers), QString::fromStdString(kafka.topic));
+    } else {
+        source = std::make_unique<GeneratorSource>(config.source.generator);
+        host->m_sourceDescription = QStringLiteral("generator");
+    }
+    host->m_job = std::make_unique<Job>(config, std::move(source), std::move(sink), host->m_metrics, host->m_clock);
+    return host;
+}
+
+EngineHost::EngineHost(EngineOptions options, std::unique_ptr<AuditLog> audit)
+    : m_options(std::move(options)), m_audit(std::move(audit))
+{
+    m_audit->setParent(nullptr);
+    connect(&m_timer, &QTimer::timeout, this, &EngineHost::sample);
+}
+
+EngineHost::~EngineHost()
+{
+    m_timer.stop();
+    if (m_job) {
+        m_job->requestStop();
+        (void)m_job->waitFinished();
+    }
+    std::lock_guard lock(m_workersMutex);
+    for (auto &t : m_workers)
+        t.join();
+}
+
+Status EngineHost::start()
+{
+    Status s = m_job->start();
+    if (s.isOk()) {
+        sample();
+        m_timer.start(m_options.sampleIntervalMs);
+    }
+    return s;
+}
+
+void EngineHost::requestStop() { m_job->requestStop(); }
+
+bool EngineHost::finished() const { return m_job->finished(); }
+
+void EngineHost::sample()
+{
+    const ConsoleSnapshot previous = std::move(m_snapshot);
+    m_snapshot = takeConsoleSnapshot(*m_job, m_metrics, m_kafka, previous.takenAtMs ? &previous : nullptr,
+                                     QDateTime::currentMSecsSinceEpoch());
+    emit snapshotUpdated();
+    if (m_job->finished() && !m_finishedSignalled) {
+        m_finishedSignalled = true;
+        m_timer.stop();
+        emit jobFinished();
+    }
+}
+
+QString EngineHost::actionName(Action action) { return QString::fromLatin1(kActionNames[static_cast<int>(action)]); }
+
+std::optional<EngineHost::Action> EngineHost::actionFromName(const QString &name)
+{
+    for (int i = 0; i < static_cast<int>(std::size(kActionNames)); ++i)
+        if (name == QLatin1String(kActionNames[i]))
+            return static_cast<Action>(i);
+    return std::nullopt;
+}
+
+EngineHost::Availability EngineHost::availability(Action action) const
+{
+    if (m_job->finished())
+        return {false, tr("The job has stopped.")};
+    const JobStatus::State state = m_snapshot.job.state;
+    const bool hasSink = m_snapshot.sink.present;
+    switch (action) {
+    case Action::PauseSource:
+        return state == JobStatus::State::Paused ? Availability{false, tr("The source is already paused.")}
+                                                 : Availability{true, {}};
+    case Action::ResumeSource:
+        return state == JobStatus::State::Paused ? Availability{true, {}}
+                                                 : Availability{false, tr("The source is not paused.")};
+    case Action::DrainSink:
+        return hasSink ? Availability{true, {}} : Availability{false, tr("The job has no sink (output.type is \"none\").")};
+    case Action::ResumeSink:
+        if (!hasSink)
+            return {false, tr("The job has no sink (output.type is \"none\").")};
+        return m_snapshot.sink.held ? Availability{true, {}} : Availability{false, tr("The sink is not holding writes.")};
+    case Action::DivertSink:
+    case Action::UndivertSink:
+        if (!hasSink)
+            return {false, tr("The job has no sink (output.type is \"none\").")};
+        return m_divertConfigured ? Availability{true, {}}
+                                  : Availability{false, tr("No divert buffer is configured (set output.divert_path).")};
+    case Action::TriggerSavepoint:
+    case Action::StopWithSavepoint:
+    case Action::Rescale:
+        return {false, tr("Needs checkpoints and savepoints, which this version of the engine does not have yet.")};
+    }
+    return {false, {}};
+}
+
+qint64 EngineHost::run(Action action, const QString &user, const QString &source, const QVariantMap &parameters)
+{
+    const QString name = actionName(action);
+    const QString params = QString::fromUtf8(QJsonDocument(QJsonObject::fromVariantMap(parameters)).toJson(QJsonDocument::Compact));
+    const Availability available = availability(action);
+    if (!available.enabled) {
+        m_audit->append(user, source, name, params, QStringLiteral("refused"), available.reason);
+        return 0;
+    }
+    const qint64 id = m_audit->append(user, source, name, params, QStringLiteral("started"));
+    ControlCommand command = ControlCommand::PauseSource;
+    switch (action) {
+    case Action::PauseSource:
+        command = ControlCommand::PauseSource;
+        break;
+    case Action::ResumeSource:
+        command = ControlCommand::ResumeSource;
+        break;
+    case Action::DrainSink:
+        command = ControlCommand::DrainSink;
+        break;
+    case Action::ResumeSink:
+        command = ControlCommand::ResumeSink;
+        break;
+    case Action::DivertSink:
+        command = ControlCommand::DivertSink;
+        break;
+    case Action::UndivertSink:
+        command = ControlCommand::UndivertSink;
+        break;
+    case Action::TriggerSavepoint:
+    case Action::StopWithSavepoint:
+    case Action::Rescale:
+        return 0; // refused above
+    }
+    std::future<Status> outcome = m_job->submit(command);
+    std::lock_guard lock(m_workersMutex);
+    m_workers.emplace_back([this, id, action, user, source, name, params, outcome = std::move(outcome)]() mutable {
+        const Status s = outcome.get();
+        const QString message = s.isOk() ? QString() : QString::fromStdString(s.toString());
+        m_audit->append(user, source, name, params, s.isOk() ? QStringLiteral("ok") : QStringLiteral("failed"), message);
+        QMetaObject::invokeMethod(
+            this, [this, id, action, ok = s.isOk(), message] { emit actionFinished(id, action, ok, message); },
+            Qt::QueuedConnection);
+    });
+    return id;
+}
+
+} // namespace tally

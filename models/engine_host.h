@@ -1,0 +1,111 @@
+// The EngineHost runs the job inside the console process: it builds the source and the sink from
+// the options, samples a ConsoleSnapshot at a fixed rate on its own (GUI) thread, and carries out
+// operator actions off that thread, writing each to the audit log. The desktop window, the web
+// console and the headless runner all sit on one EngineHost.
+#pragma once
+
+#include "config/job_config.h"
+#include "metrics/metrics.h"
+#include "models/audit_log.h"
+#include "models/console_snapshot.h"
+#include "runtime/job.h"
+#include "time/clock.h"
+
+#include <QObject>
+#include <QString>
+#include <QTimer>
+#include <QVariantMap>
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace tally {
+
+struct EngineOptions {
+    JobConfig config;
+    // Consume from Kafka instead of the generator.
+    std::optional<std::string> kafkaBootstrap;
+    std::string kafkaTopic = "likes";
+    std::string kafkaGroup = "tally";
+    std::string deadLetterTopic; // default <topic>.dlq
+    QString auditPath = QStringLiteral("tally-audit.db");
+    int sampleIntervalMs = 250;
+};
+
+class EngineHost : public QObject {
+    Q_OBJECT
+public:
+    enum class Action {
+        PauseSource,
+        ResumeSource,
+        DrainSink,
+        ResumeSink,
+        DivertSink,
+        UndivertSink,
+        TriggerSavepoint,
+        StopWithSavepoint,
+        Rescale // parameter "parallelism"
+    };
+    Q_ENUM(Action)
+
+    struct Availability {
+        bool enabled = false;
+        QString reason; // why not, when disabled
+    };
+
+    // Opens the sink, the source and the audit log; `error` says what failed.
+    static std::unique_ptr<EngineHost> create(EngineOptions options, QString *error);
+    ~EngineHost() override; // stops the job and waits for it
+
+    Status start();
+    void requestStop();
+    bool finished() const;
+
+    const ConsoleSnapshot &snapshot() const { return m_snapshot; }
+    const Job &job() const { return *m_job; }
+    Job &job() { return *m_job; }
+    const EngineOptions &options() const { return m_options; }
+    QString sourceDescription() const { return m_sourceDescription; }
+    QString sinkDescription() const { return m_sinkDescription; }
+    AuditLog &auditLog() { return *m_audit; }
+
+    Availability availability(Action action) const;
+    static QString actionName(Action action); // "pause_source", ... (audit log, REST API)
+    static std::optional<Action> actionFromName(const QString &name);
+
+    // Starts an action; its outcome arrives as actionFinished(id, ...) and in the audit log
+    // (a "started" row, then "ok" or "failed"). Refused actions return 0 and log "refused".
+    qint64 run(Action action, const QString &user, const QString &source, const QVariantMap &parameters = {});
+
+    // Takes a snapshot now (also done by the timer).
+    void sample();
+
+signals:
+    void snapshotUpdated();
+    void actionFinished(qint64 id, tally::EngineHost::Action action, bool ok, const QString &message);
+    void jobFinished();
+
+private:
+    EngineHost(EngineOptions options, std::unique_ptr<AuditLog> audit);
+
+    EngineOptions m_options;
+    MetricsRegistry m_metrics;
+    SteadyClock m_clock;
+    std::unique_ptr<AuditLog> m_audit;
+    std::unique_ptr<Job> m_job;
+    bool m_kafka = false;
+    QString m_sourceDescription;
+    QString m_sinkDescription;
+    bool m_divertConfigured = false;
+    ConsoleSnapshot m_snapshot;
+    QTimer m_timer;
+    bool m_finishedSignalled = false;
+    std::mutex m_workersMutex;
+    std::vector<std::thread> m_workers; // waiting for action outcomes
+};
+
+} // namespace tally

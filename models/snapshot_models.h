@@ -1,0 +1,142 @@
+// Qt item models over ConsoleSnapshots: each maps one snapshot onto rows and is refreshed with the
+// next. Same row count: dataChanged over the table (views keep selection and scroll position);
+// another row count: a model reset. Item data is plain: DisplayRole text or numbers, ToolTipRole,
+// and kHighlightRole (bool) for the row the page should draw attention to (the hot partition, a
+// backpressured operator, an active alert).
+#pragma once
+
+#include "models/console_snapshot.h"
+
+#include <QAbstractTableModel>
+#include <QString>
+#include <QStringList>
+#include <QVariant>
+#include <QVector>
+
+#include <optional>
+
+namespace tally {
+
+inline constexpr int kHighlightRole = Qt::UserRole + 1;
+inline constexpr int kSortRole = Qt::UserRole + 2; // raw number behind a formatted cell
+
+struct ModelRow {
+    QVector<QVariant> cells;      // DisplayRole per column
+    QVector<QVariant> sortValues; // kSortRole per column (empty: same as cells)
+    bool highlight = false;
+    QString toolTip;
+};
+
+class SnapshotTableModel : public QAbstractTableModel {
+    Q_OBJECT
+public:
+    using QAbstractTableModel::QAbstractTableModel;
+
+    void setSnapshot(const ConsoleSnapshot &snapshot);
+
+    int rowCount(const QModelIndex &parent = {}) const override;
+    int columnCount(const QModelIndex &parent = {}) const override;
+    QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
+    QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
+
+protected:
+    virtual QStringList headers() const = 0;
+    virtual QVector<ModelRow> build(const ConsoleSnapshot &snapshot) const = 0;
+    void setRows(QVector<ModelRow> rows);
+
+private:
+    QVector<ModelRow> m_rows;
+};
+
+// Formatting shared by models and pages.
+QString formatRate(double perSecond);             // "12,345/s"
+QString formatCount(double n);                    // "1,234,567"
+QString formatEventTime(int64_t ms);              // "2026-11-25 04:11:00 UTC", "-" or "end of input"
+QString formatDuration(double seconds);           // "850 ms", "12.5 s", "3 min 20 s"
+QString formatPercent(double share);              // "42 %"
+QString circuitName(int state);                   // "closed", "open", "half-open" (translated)
+
+// The headline figures: throughput, freshness, lag, watermark, checkpoint, sink, alerts.
+class OverviewModel final : public SnapshotTableModel {
+    Q_OBJECT
+public:
+    using SnapshotTableModel::SnapshotTableModel;
+    void setActiveAlerts(int count) { m_activeAlerts = count; }
+
+protected:
+    QStringList headers() const override;
+    QVector<ModelRow> build(const ConsoleSnapshot &s) const override;
+
+private:
+    int m_activeAlerts = 0;
+};
+
+// Per source partition: records, rate, watermark, idleness and (Kafka) lag. Highlights the hot
+// partition and the one holding the watermark back.
+class PartitionModel final : public SnapshotTableModel {
+    Q_OBJECT
+public:
+    using SnapshotTableModel::SnapshotTableModel;
+
+protected:
+    QStringList headers() const override;
+    QVector<ModelRow> build(const ConsoleSnapshot &s) const override;
+};
+
+// Per operator: busy, idle and backpressured shares of the last interval.
+class OperatorModel final : public SnapshotTableModel {
+    Q_OBJECT
+public:
+    using SnapshotTableModel::SnapshotTableModel;
+
+protected:
+    QStringList headers() const override;
+    QVector<ModelRow> build(const ConsoleSnapshot &s) const override;
+};
+
+// The sink's figures: circuit, pending, diverted, rate, latency, retries, errors, last commit.
+class SinkModel final : public SnapshotTableModel {
+    Q_OBJECT
+public:
+    using SnapshotTableModel::SnapshotTableModel;
+
+protected:
+    QStringList headers() const override;
+    QVector<ModelRow> build(const ConsoleSnapshot &s) const override;
+};
+
+// The leaders of the newest window of one aggregation (and window length; 0: the shortest).
+class WindowLeadersModel final : public SnapshotTableModel {
+    Q_OBJECT
+public:
+    WindowLeadersModel(Aggregation aggregation, int64_t windowLengthMs = 0, QObject *parent = nullptr)
+        : SnapshotTableModel(parent), m_aggregation(aggregation), m_lengthMs(windowLengthMs)
+    {
+    }
+    Aggregation aggregation() const { return m_aggregation; }
+    QString windowText() const { return m_windowText; } // "04:11:00 - 04:12:00 UTC"
+
+protected:
+    QStringList headers() const override;
+    QVector<ModelRow> build(const ConsoleSnapshot &s) const override;
+
+private:
+    Aggregation m_aggregation;
+    int64_t m_lengthMs;
+    mutable QString m_windowText;
+};
+
+// Checkpoint history. Empty until the engine has checkpoints; available() says so.
+class CheckpointModel final : public SnapshotTableModel {
+    Q_OBJECT
+public:
+    using SnapshotTableModel::SnapshotTableModel;
+    bool available() const { return false; }
+    QString unavailableReason() const;
+
+protected:
+    QStringList headers() const override;
+    QVector<ModelRow> build(const ConsoleSnapshot &s) const override;
+};
+
+} // namespace tally
