@@ -4,24 +4,38 @@
 #include "event/codec.h"
 #include "metrics/metrics.h"
 #include "runtime/job.h"
+#include "sink/postgres_store.h"
+#include "sink/sink_writer.h"
+#include "sink/sqlite_store.h"
 #include "source/generator.h"
 #include "source/kafka_source.h"
 
+#include <absl/container/flat_hash_map.h>
 #include <librdkafka/rdkafka.h>
+#include <pqxx/pqxx>
+#include <sqlite3.h>
 #include "time/clock.h"
 
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <memory>
+#include <random>
+#include <span>
+#include <stdexcept>
 #include <string>
 #include <iterator>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 using namespace tally;
@@ -32,6 +46,7 @@ struct BenchResult {
     std::string name;
     double value;
     std::string unit;
+    std::string note = {}; // printed after the unit (a ratio, a target), not in the JSON
 };
 
 // Replays batches prepared in memory, so the engine is measured without the cost of making input.
@@ -340,11 +355,439 @@ std::vector<BenchResult> kafkaSuite(const std::string &bootstrap, uint64_t event
     return r;
 }
 
+// ---- suite sink ---------------------------------------------------------------------------
+
+// The sink suite pushes window results through a SinkWriter into each store, per delivery mode
+// and batch size, and measures rows per second from the first writeRows to the end of flush()
+// (every row in the database), plus the write latency per batch from the writer's own histogram.
+// Each case starts on fresh tables and checks what the database holds afterwards.
+
+constexpr int64_t kSinkMinuteMs = 60000;
+constexpr int64_t kSinkHourMs = 3600000;
+
+// Output as a busy job emits it, in firing order: mostly likes_per_post rows (20,000 posts per
+// one-minute window, skewed towards popular posts), the other aggregations in smaller shares,
+// re-fires of keys written up to a few batches before (late data, new values), and ~1% Delete
+// rows retracting earlier trending_hourly and like_velocity keys.
+std::vector<OutputRow> sinkRows(size_t n)
+{
+    std::mt19937_64 rng(11);
+    std::uniform_int_distribution<int> percent(0, 999);
+    std::uniform_real_distribution<double> unit(0, 1);
+    const int64_t start = 1'700'002'800'000; // a whole hour
+    std::vector<OutputRow> rows;
+    rows.reserve(n);
+    std::vector<OutputRow> recent(50000);   // ring of recent upserts, for re-fires
+    std::vector<OutputRow> retractable(5000); // ring of recent trending/velocity upserts
+    size_t recentCount = 0, retractableCount = 0;
+    auto post = [&] { return static_cast<uint64_t>(1'000'000 * std::pow(unit(rng), 3)) + 1; };
+    for (size_t i = 0; i < n; ++i) {
+        const int64_t minute = start + static_cast<int64_t>(i / 20000) * kSinkMinuteMs;
+        const int roll = percent(rng);
+        OutputRow r;
+        if (roll < 10 && retractableCount > 0) {
+            r = retractable[rng() % std::min(retractableCount, retractable.size())];
+            r.kind = OutputRow::Kind::Delete;
+            r.value = 0;
+            r.flag = false;
+        } else if (roll < 110 && recentCount > 0) {
+            r = recent[rng() % std::min(recentCount, recent.size())];
+            r.value += 1 + static_cast<int64_t>(rng() % 5);
+        } else {
+            const int kind = percent(rng);
+            if (kind < 850) {
+                r.aggregation = Aggregation::LikesPerPost;
+                r.windowStartMs = minute;
+                r.windowEndMs = minute + kSinkMinuteMs;
+                r.key = post();
+                r.value = 1 + static_cast<int64_t>(rng() % 200);
+            } else if (kind < 930) {
+                r.aggregation = Aggregation::LikeVelocity;
+                r.windowStartMs = minute - 14 * kSinkMinuteMs;
+                r.windowEndMs = minute + kSinkMinuteMs;
+                r.key = post();
+                r.value = 15 + static_cast<int64_t>(rng() % 3000);
+                r.flag = r.value >= 1500;
+            } else if (kind < 960) {
+                r.aggregation = Aggregation::TrendingHourly;
+                r.windowStartMs = minute - (minute - start) % kSinkHourMs;
+                r.windowEndMs = r.windowStartMs + kSinkHourMs;
+                r.key = post();
+                r.value = 1000 + static_cast<int64_t>(rng() % 100000);
+            } else if (kind < 990) {
+                r.aggregation = Aggregation::SpamSuspects;
+                r.windowStartMs = minute + static_cast<int64_t>(rng() % 60) * 1000;
+                r.windowEndMs = r.windowStartMs + 10000;
+                r.key = 1 + rng() % 1'000'000;
+                r.value = 20 + static_cast<int64_t>(rng() % 100);
+                r.flag = true;
+            } else {
+                static constexpr const char *kRegions[] = {"US", "DE", "FR", "BR", "IN", "JP", "GB", "NG"};
+                r.aggregation = Aggregation::LikesByRegion;
+                r.windowStartMs = minute;
+                r.windowEndMs = minute + kSinkMinuteMs;
+                const RegionCode region = *parseRegion(kRegions[rng() % std::size(kRegions)]);
+                r.key = regionKey(region, static_cast<DeviceType>(rng() % static_cast<size_t>(DeviceType::kCount)));
+                r.value = 1000 + static_cast<int64_t>(rng() % 100000);
+            }
+        }
+        if (r.kind == OutputRow::Kind::Upsert) {
+            recent[recentCount++ % recent.size()] = r;
+            if (r.aggregation == Aggregation::TrendingHourly || r.aggregation == Aggregation::LikeVelocity)
+                retractable[retractableCount++ % retractable.size()] = r;
+        }
+        rows.push_back(r);
+    }
+    return rows;
+}
+
+using SinkRowKey = std::tuple<Aggregation, int64_t, int64_t, uint64_t>;
+
+SinkRowKey sinkRowKey(const OutputRow &r) { return {r.aggregation, r.windowStartMs, r.windowEndMs, r.key}; }
+
+// What a table holds: its row count and the sum of its values.
+struct SinkTable {
+    int64_t rows = 0;
+    int64_t valueSum = 0;
+    friend bool operator==(const SinkTable &, const SinkTable &) = default;
+};
+
+// The table the rows must leave behind, whatever the batching.
+SinkTable expectedTable(const std::vector<OutputRow> &rows)
+{
+    absl::flat_hash_map<SinkRowKey, const OutputRow *> last;
+    for (const OutputRow &r : rows)
+        last[sinkRowKey(r)] = &r;
+    SinkTable t;
+    for (const auto &[key, r] : last)
+        if (r->kind == OutputRow::Kind::Upsert) {
+            ++t.rows;
+            t.valueSum += r->value;
+        }
+    return t;
+}
+
+// The floor under the database figures: a store that only keeps the rows in a hash map.
+class MemoryStore final : public ResultStore {
+public:
+    explicit MemoryStore(absl::flat_hash_map<SinkRowKey, int64_t> &table) : m_table(table) {}
+    Result<WriteOutcome> write(const StoreBatch &batch) override
+    {
+        if (batch.epoch && *batch.epoch <= m_epoch)
+            return WriteOutcome::AlreadyCommitted;
+        if (batch.probe)
+            return WriteOutcome::ProbeAccepted;
+        for (const OutputRow &r : batch.rows) {
+            if (r.kind == OutputRow::Kind::Upsert)
+                m_table[sinkRowKey(r)] = r.value;
+            else
+                m_table.erase(sinkRowKey(r));
+        }
+        if (batch.epoch)
+            m_epoch = *batch.epoch;
+        return WriteOutcome::Committed;
+    }
+    Result<uint64_t> committedEpoch() override { return m_epoch; }
+    Status flush() override { return Status::ok(); }
+    std::string describe() const override { return "memory"; }
+
+private:
+    absl::flat_hash_map<SinkRowKey, int64_t> &m_table;
+    uint64_t m_epoch = 0;
+};
+
+struct SinkCase {
+    double rowsPerSecond = 0;
+    double p50Ms = 0;
+    double p99Ms = 0;
+    double rowsPerTransaction = 0; // after coalescing re-fires within a batch
+    uint64_t committedEpoch = 0;
+};
+
+// Thrown up to main, so that temporary files and the PostgreSQL schema are removed on the way.
+[[noreturn]] void sinkFail(const std::string &what) { throw std::runtime_error("sink: " + what); }
+
+// Pushes the rows through a SinkWriter over `store`, in the engine's output-thread chunks.
+// Exactly-once: every `batch` rows close an epoch, committed once the previous epoch is in the
+// database, so that each transaction holds one epoch of `batch` rows (the writer would otherwise
+// merge the epochs committed while it writes into one transaction). At-least-once: the writer
+// writes whenever `batch` rows are waiting.
+SinkCase runSinkCase(std::unique_ptr<ResultStore> store, const std::string &name, Delivery delivery, size_t batch,
+                     std::vector<OutputRow> rows)
+{
+    const bool exactlyOnce = delivery == Delivery::ExactlyOnce;
+    for (size_t i = 0; i < rows.size(); ++i)
+        rows[i].epoch = exactlyOnce ? i / batch + 1 : 0;
+    MetricsRegistry metrics;
+    SinkWriterOptions options;
+    options.delivery = delivery;
+    options.batchRows = batch;
+    options.name = name;
+    auto opened = SinkWriter::open(std::move(store), options, metrics);
+    if (!opened)
+        sinkFail(opened.status().toString());
+    std::unique_ptr<SinkWriter> writer = std::move(opened).value();
+    const size_t chunk = std::min<size_t>(batch, 1000);
+    const auto t0 = std::chrono::steady_clock::now();
+    for (size_t begin = 0; begin < rows.size(); begin += batch) {
+        const size_t end = std::min(begin + batch, rows.size());
+        for (size_t c = begin; c < end; c += chunk) {
+            const std::span<const OutputRow> part(rows.data() + c, std::min(chunk, end - c));
+            if (Status s = writer->writeRows(part); !s.isOk())
+                sinkFail(s.toString());
+        }
+        if (exactlyOnce) {
+            const uint64_t epoch = begin / batch + 1;
+            while (writer->committedEpoch() + 1 < epoch)
+                std::this_thread::sleep_for(std::chrono::microseconds(20));
+            if (Status s = writer->commitEpoch(epoch); !s.isOk())
+                sinkFail(s.toString());
+        }
+    }
+    if (Status s = writer->flush(); !s.isOk())
+        sinkFail(s.toString());
+    const double seconds = secondsSince(t0);
+    SinkCase c;
+    c.rowsPerSecond = static_cast<double>(rows.size()) / seconds;
+    c.committedEpoch = writer->committedEpoch();
+    const MetricsSnapshot m = metrics.snapshot(0);
+    if (const MetricSample *latency = m.find("tally_sink_write_latency_us", {{"sink", name}})) {
+        c.p50Ms = latency->histogram.quantile(0.50) / 1000;
+        c.p99Ms = latency->histogram.quantile(0.99) / 1000;
+    }
+    const MetricSample *perBatch = m.find("tally_sink_batch_rows", {{"sink", name}});
+    if (perBatch && perBatch->value > 0)
+        c.rowsPerTransaction = perBatch->histogram.sum / perBatch->value;
+    const SinkStatus status = writer->status();
+    if (status.rejectedRows > 0 || status.pendingRows > 0)
+        sinkFail(name + ": " + std::to_string(status.rejectedRows) + " rows rejected, " +
+                 std::to_string(status.pendingRows) + " pending after flush");
+    return c;
+}
+
+// A SQLite database file in a folder of its own, removed with it.
+class TempFolder {
+public:
+    TempFolder()
+    {
+        std::string pattern = (std::filesystem::temp_directory_path() / "tally-bench-sink-XXXXXX").string();
+        if (!mkdtemp(pattern.data()))
+            sinkFail("cannot make a temporary folder");
+        m_path = pattern;
+    }
+    ~TempFolder() { std::filesystem::remove_all(m_path); }
+    const std::filesystem::path &path() const { return m_path; }
+
+private:
+    std::filesystem::path m_path;
+};
+
+SinkTable sqliteTable(const std::string &path, uint64_t *epoch)
+{
+    sqlite3 *db = nullptr;
+    SinkTable t;
+    if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+        sqlite3_stmt *stmt = nullptr;
+        if (sqlite3_prepare_v2(db, "SELECT count(*), coalesce(sum(value), 0) FROM window_results", -1, &stmt,
+                               nullptr) == SQLITE_OK &&
+            sqlite3_step(stmt) == SQLITE_ROW) {
+            t.rows = sqlite3_column_int64(stmt, 0);
+            t.valueSum = sqlite3_column_int64(stmt, 1);
+        }
+        sqlite3_finalize(stmt);
+        *epoch = 0;
+        if (sqlite3_prepare_v2(db, "SELECT epoch FROM sink_commits", -1, &stmt, nullptr) == SQLITE_OK &&
+            sqlite3_step(stmt) == SQLITE_ROW)
+            *epoch = static_cast<uint64_t>(sqlite3_column_int64(stmt, 0));
+        sqlite3_finalize(stmt);
+    }
+    sqlite3_close(db);
+    return t;
+}
+
+// The bench's tables live in a schema of their own (search_path), made fresh for every case and
+// dropped at the end, so nothing else in the database is touched.
+class PostgresBenchSchema {
+public:
+    explicit PostgresBenchSchema(std::string url)
+        : m_url(std::move(url)), m_schema("tally_bench_" + std::to_string(getpid()))
+    {
+        const std::string option = "options=-c%20search_path%3D" + m_schema;
+        if (m_url.find("://") != std::string::npos)
+            m_storeUrl = m_url + (m_url.find('?') == std::string::npos ? "?" : "&") + option;
+        else
+            m_storeUrl = m_url + " options='-c search_path=" + m_schema + "'";
+    }
+    ~PostgresBenchSchema() { exec("DROP SCHEMA IF EXISTS " + m_schema + " CASCADE", true); }
+    // The URL stores use: the schema first on their search path.
+    const std::string &storeUrl() const { return m_storeUrl; }
+    void reset()
+    {
+        exec("DROP SCHEMA IF EXISTS " + m_schema + " CASCADE");
+        exec("CREATE SCHEMA " + m_schema);
+        exec("CHECKPOINT", true); // a checkpoint of the previous case's writes would land in this one
+    }
+    SinkTable table(uint64_t *epoch)
+    {
+        SinkTable t;
+        *epoch = 0;
+        try {
+            pqxx::connection c(m_storeUrl);
+            pqxx::nontransaction tx(c);
+            const pqxx::result r = tx.exec("SELECT count(*), coalesce(sum(value), 0) FROM window_results");
+            t.rows = r[0][0].as<int64_t>();
+            t.valueSum = r[0][1].as<int64_t>();
+            const pqxx::result e = tx.exec("SELECT epoch FROM sink_commits");
+            if (!e.empty())
+                *epoch = static_cast<uint64_t>(e[0][0].as<int64_t>());
+        } catch (const std::exception &e) {
+            sinkFail(std::string("postgres: ") + e.what());
+        }
+        return t;
+    }
+
+private:
+    void exec(const std::string &sql, bool mayFail = false)
+    {
+        try {
+            pqxx::connection c(m_url);
+            pqxx::nontransaction tx(c);
+            tx.exec(sql);
+        } catch (const std::exception &e) {
+            if (!mayFail)
+                sinkFail(std::string("postgres: ") + sql + ": " + e.what());
+        }
+    }
+
+    std::string m_url;
+    std::string m_schema;
+    std::string m_storeUrl;
+};
+
+// Checks a case's result: the table the rows must leave, and in exactly-once mode the last epoch.
+void checkSinkCase(const std::string &label, const SinkTable &got, const SinkTable &want, uint64_t epoch,
+                   uint64_t wantEpoch)
+{
+    if (got == want && epoch == wantEpoch)
+        return;
+    sinkFail(label + ": the database holds " + std::to_string(got.rows) + " rows (value sum " +
+             std::to_string(got.valueSum) + "), epoch " + std::to_string(epoch) + "; expected " +
+             std::to_string(want.rows) + " rows (value sum " + std::to_string(want.valueSum) + "), epoch " +
+             std::to_string(wantEpoch));
+}
+
+// Rows per case, so that each takes 1-3 s on the 2-core development machine: the first rows of
+// the suite's input (at most `rows`), more for the faster stores and batch sizes.
+size_t sinkCaseRows(const std::string &store, size_t batch, size_t rows)
+{
+    if (store == "postgres")
+        return batch <= 100 ? rows / 8 : rows / 2;
+    return batch <= 100 ? rows / 4 : rows;
+}
+
+std::vector<BenchResult> sinkSuite(const std::string &postgresUrl, uint64_t rowCount)
+{
+    const std::vector<OutputRow> rows = sinkRows(rowCount);
+    const SinkTable want = expectedTable(rows);
+    std::vector<BenchResult> r;
+
+    // Baseline: the whole pipeline over the in-memory store, ten times the rows (it is fast).
+    double baseline = 0;
+    {
+        std::vector<OutputRow> many;
+        for (int i = 0; i < 10; ++i)
+            many.insert(many.end(), rows.begin(), rows.end());
+        absl::flat_hash_map<SinkRowKey, int64_t> table;
+        const SinkCase c = runSinkCase(std::make_unique<MemoryStore>(table), "memory", Delivery::AtLeastOnce, 10000,
+                                       std::move(many));
+        SinkTable got;
+        for (const auto &[key, value] : table) {
+            ++got.rows;
+            got.valueSum += value;
+        }
+        checkSinkCase("sink.baseline.memory", got, want, 0, 0);
+        baseline = c.rowsPerSecond;
+        r.push_back({"sink.baseline.memory.rows_per_s", baseline, "rows/s", "1.000 x baseline"});
+    }
+
+    std::vector<std::string> stores = {"sqlite"};
+    if (postgresUrl.empty())
+        std::printf("sink: postgres rows skipped: no --postgres URL given\n");
+    else
+        stores.push_back("postgres");
+    std::unique_ptr<PostgresBenchSchema> schema;
+    if (!postgresUrl.empty()) {
+        schema = std::make_unique<PostgresBenchSchema>(postgresUrl);
+        schema->reset(); // fails now, not after the SQLite cases, when the server cannot be reached
+    }
+
+    double headline[2] = {0, 0};
+    for (const std::string &store : stores) {
+        for (const Delivery delivery : {Delivery::ExactlyOnce, Delivery::AtLeastOnce}) {
+            for (const size_t batch : {size_t{100}, size_t{1000}, size_t{10000}}) {
+                const std::string label =
+                    "sink." + store + "." + std::string(deliveryName(delivery)) + ".b" + std::to_string(batch);
+                const size_t n = std::max<size_t>(1, sinkCaseRows(store, batch, rows.size()));
+                const std::vector<OutputRow> input(rows.begin(), rows.begin() + static_cast<ptrdiff_t>(n));
+                const uint64_t wantEpoch = delivery == Delivery::ExactlyOnce ? (n + batch - 1) / batch : 0;
+                SinkCase c;
+                SinkTable got;
+                uint64_t epoch = 0;
+                if (store == "sqlite") {
+                    const TempFolder folder;
+                    const std::string path = (folder.path() / "bench.db").string();
+                    auto opened = SqliteStore::open(path);
+                    if (!opened)
+                        sinkFail(opened.status().toString());
+                    c = runSinkCase(std::move(opened).value(), store, delivery, batch, input);
+                    got = sqliteTable(path, &epoch);
+                } else {
+                    schema->reset();
+                    PostgresStoreOptions options;
+                    options.url = schema->storeUrl();
+                    auto opened = PostgresStore::open(options);
+                    if (!opened)
+                        sinkFail(opened.status().toString());
+                    c = runSinkCase(std::move(opened).value(), store, delivery, batch, input);
+                    got = schema->table(&epoch);
+                }
+                checkSinkCase(label, got, n == rows.size() ? want : expectedTable(input), epoch, wantEpoch);
+                std::fprintf(stderr, "sink: %s %s b%zu: %zu rows in %.2f s, %.0f rows per transaction\n",
+                             store.c_str(), std::string(deliveryName(delivery)).c_str(), batch, n,
+                             static_cast<double>(n) / c.rowsPerSecond, c.rowsPerTransaction);
+                char ratio[64];
+                std::snprintf(ratio, sizeof ratio, "%.3f x baseline", c.rowsPerSecond / baseline);
+                r.push_back({label + ".rows_per_s", c.rowsPerSecond, "rows/s", ratio});
+                r.push_back({label + ".p50_ms", c.p50Ms, "ms"});
+                r.push_back({label + ".p99_ms", c.p99Ms, "ms"});
+                if (delivery == Delivery::AtLeastOnce && batch == 10000)
+                    headline[store == "sqlite" ? 0 : 1] = c.rowsPerSecond;
+            }
+        }
+    }
+    // The headline figures: at-least-once at batch 10,000.
+    for (size_t i = 0; i < stores.size(); ++i) {
+        const double target = i == 0 ? 300000 : 100000;
+        char note[96];
+        std::snprintf(note, sizeof note, "%.3f x baseline; target >= %.0fK: %s", headline[i] / baseline, target / 1000,
+                      headline[i] >= target ? "met" : "MISSED");
+        r.push_back({"sink." + stores[i] + ".b10000.rows_per_s", headline[i], "rows/s", note});
+    }
+    return r;
+}
+
 void printTable(const std::string &suite, const std::vector<BenchResult> &results)
 {
-    std::printf("%-40s %18s  %s\n", ("suite " + suite).c_str(), "value", "unit");
+    int width = 40;
     for (const auto &r : results)
-        std::printf("%-40s %18.3f  %s\n", r.name.c_str(), r.value, r.unit.c_str());
+        width = std::max(width, static_cast<int>(r.name.size()));
+    std::printf("%-*s %18s  %s\n", width, ("suite " + suite).c_str(), "value", "unit");
+    for (const auto &r : results) {
+        if (r.note.empty())
+            std::printf("%-*s %18.3f  %s\n", width, r.name.c_str(), r.value, r.unit.c_str());
+        else
+            std::printf("%-*s %18.3f  %-9s %s\n", width, r.name.c_str(), r.value, r.unit.c_str(), r.note.c_str());
+    }
 }
 
 bool writeJson(const std::string &path, const std::string &suite, const std::vector<BenchResult> &results)
@@ -366,7 +809,8 @@ bool writeJson(const std::string &path, const std::string &suite, const std::vec
 int usage()
 {
     std::fprintf(stderr, "usage: tally-bench --suite engine [--json FILE] [--events N]\n"
-                         "       tally-bench --suite kafka --bootstrap HOST:PORT [--json FILE] [--events N]\n");
+                         "       tally-bench --suite kafka --bootstrap HOST:PORT [--json FILE] [--events N]\n"
+                         "       tally-bench --suite sink [--postgres URL] [--json FILE] [--rows N]\n");
     return 2;
 }
 
@@ -374,8 +818,9 @@ int usage()
 
 int main(int argc, char **argv)
 {
-    std::string suite, jsonPath, bootstrap;
+    std::string suite, jsonPath, bootstrap, postgres;
     uint64_t events = 8'000'000;
+    uint64_t rows = 200'000;
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
         if (arg == "--suite" && i + 1 < argc)
@@ -386,6 +831,10 @@ int main(int argc, char **argv)
             bootstrap = argv[++i];
         else if (arg == "--events" && i + 1 < argc)
             events = std::stoull(argv[++i]);
+        else if (arg == "--postgres" && i + 1 < argc)
+            postgres = argv[++i];
+        else if (arg == "--rows" && i + 1 < argc)
+            rows = std::stoull(argv[++i]);
         else
             return usage();
     }
@@ -394,6 +843,14 @@ int main(int argc, char **argv)
         results = engineSuite(events);
     else if (suite == "kafka" && !bootstrap.empty())
         results = kafkaSuite(bootstrap, events == 8'000'000 ? 10'000'000 : events);
+    else if (suite == "sink" && rows > 0) {
+        try {
+            results = sinkSuite(postgres, rows);
+        } catch (const std::exception &e) {
+            std::fprintf(stderr, "tally-bench: %s\n", e.what());
+            return 1;
+        }
+    }
     else
         return usage();
     printTable(suite, results);

@@ -71,18 +71,16 @@ AlertModel::AlertModel(QObject *parent) : QAbstractTableModel(parent)
          {}},
         {QStringLiteral("dead_letters"), tr("Dead-letter rate over the threshold"), tr("% of records"), 1, 10,
          [](const ConsoleSnapshot &s, double t) -> std::optional<double> {
-             const double records = s.metrics.value("tally_source_records_total");
-             if (records < 1000)
+             if (s.recordsPerSecond < 10)
                  return std::nullopt;
-             return over(s.metrics.value("tally_dead_letters_total") * 100 / records, t);
+             return over(s.deadLettersPerSecond * 100 / s.recordsPerSecond, t);
          },
          {}},
         {QStringLiteral("late_drops"), tr("Late-drop rate over the threshold"), tr("% of events"), 1, 10,
          [](const ConsoleSnapshot &s, double t) -> std::optional<double> {
-             const double events = s.metrics.value("tally_events_total");
-             if (events < 1000)
+             if (s.eventsPerSecond < 10)
                  return std::nullopt;
-             return over(s.metrics.value("tally_dropped_events_total") * 100 / events, t);
+             return over(s.droppedPerSecond * 100 / s.eventsPerSecond, t);
          },
          {}},
     };

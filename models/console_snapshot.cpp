@@ -69,6 +69,9 @@ ConsoleSnapshot takeConsoleSnapshot(const Job &job, const MetricsRegistry &metri
     const MetricsSnapshot *before = previous ? &previous->metrics : nullptr;
     s.eventsPerSecond = ratePerSecond(s.metrics, before, "tally_events_total");
     s.rowsPerSecond = ratePerSecond(s.metrics, before, "tally_output_rows_total");
+    s.recordsPerSecond = ratePerSecond(s.metrics, before, "tally_source_records_total");
+    s.deadLettersPerSecond = ratePerSecond(s.metrics, before, "tally_dead_letters_total");
+    s.droppedPerSecond = ratePerSecond(s.metrics, before, "tally_dropped_events_total");
 
     std::map<int, PartitionFigures> partitions;
     std::map<std::string, OperatorFigures> operators;

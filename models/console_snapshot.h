@@ -56,6 +56,9 @@ struct ConsoleSnapshot {
     MetricsSnapshot metrics;
     double eventsPerSecond = 0;  // decoded events, last interval
     double rowsPerSecond = 0;    // result rows, last interval
+    double recordsPerSecond = 0; // records polled, last interval
+    double deadLettersPerSecond = 0;
+    double droppedPerSecond = 0; // events later than the allowed lateness, last interval
     double lagSeconds = 0;       // Kafka: max partition lag in seconds; generator: 0
     double timeToCatchUpSeconds = 0;
     std::vector<PartitionFigures> partitions;

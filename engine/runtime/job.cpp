@@ -251,6 +251,7 @@ struct Job::Impl {
         for (;;) {
             handleControl();
             if (paused && !stopRequested) {
+                source->keepAlive(); // a paused Kafka consumer keeps polling: no rebalance
                 std::this_thread::sleep_for(std::chrono::milliseconds(5));
                 times.idleNs->add(5'000'000);
                 continue;

@@ -1,6 +1,7 @@
 // A PostgresStore keeps the job's output in PostgreSQL (through libpqxx), for production: a small
 // connection pool, prepared statements, and batches written as set-based statements (one upsert
-// and one delete over arrays of rows, unnest()), each batch in one transaction.
+// and one delete over arrays of rows, unnest()), each batch in one transaction (a large
+// at-least-once batch in parallel transactions over the pool).
 //
 // Schema, version 1, created and migrated on open (table tally_schema holds the version; an
 // advisory lock serializes concurrent migrations). Same tables and columns as SqliteStore:
@@ -58,6 +59,7 @@ public:
 private:
     struct Impl;
     explicit PostgresStore(std::unique_ptr<Impl> impl);
+    Result<WriteOutcome> writeTransaction(const StoreBatch &batch);
     std::unique_ptr<Impl> d;
 };
 

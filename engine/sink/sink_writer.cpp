@@ -138,6 +138,16 @@ struct SinkWriter::Impl {
     size_t writableRowsLocked() const { return ready.size() + inFlightRows; }
     bool hasSideRecordsLocked() const { return !deadLetters.empty() || !lateEvents.empty(); }
 
+    // The first record of a new batch starts its wait; the writer may be asleep for longer than
+    // the batch interval, so it learns the new deadline now.
+    void startWaitingLocked()
+    {
+        if (oldestWaiting)
+            return;
+        oldestWaiting = SteadyClock::now();
+        wake.notify_one();
+    }
+
     void publishLocked()
     {
         pendingGauge.set(static_cast<double>(pendingRowsLocked()));
@@ -183,7 +193,8 @@ struct SinkWriter::Impl {
         b.pendingRows = take;
         inFlightRows = take;
         inFlight = true;
-        oldestWaiting = ready.empty() ? std::nullopt : std::optional(SteadyClock::now());
+        if (ready.empty())
+            oldestWaiting.reset(); // rows left behind keep the older time: they are due sooner, not later
         return b;
     }
 
@@ -194,8 +205,8 @@ struct SinkWriter::Impl {
                            std::make_move_iterator(b.deadLetters.end()));
         lateEvents.insert(lateEvents.begin(), std::make_move_iterator(b.lateEvents.begin()),
                           std::make_move_iterator(b.lateEvents.end()));
-        if (hasSideRecordsLocked() && !oldestWaiting)
-            oldestWaiting = SteadyClock::now();
+        if (hasSideRecordsLocked())
+            startWaitingLocked();
     }
 
     void noteError(const Status &s, int attempt)
@@ -266,8 +277,10 @@ struct SinkWriter::Impl {
             std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - t0).count()));
         if (!r)
             return r.status();
-        if (*r == WriteOutcome::AlreadyCommitted)
+        if (*r == WriteOutcome::AlreadyCommitted) { // a replayed epoch: nothing was written
             skippedEpochs.add();
+            return Status::ok();
+        }
         rowsTotal.add(b.rows.size());
         rejectedRows.add(b.rejected.size());
         batchesTotal.add();
@@ -520,8 +533,7 @@ Status SinkWriter::writeRows(std::span<const OutputRow> rows)
         }
     } else {
         d->ready.insert(d->ready.end(), rows.begin(), rows.end());
-        if (!d->oldestWaiting)
-            d->oldestWaiting = SteadyClock::now();
+        d->startWaitingLocked();
     }
     d->publishLocked();
     if (d->ready.size() >= d->opt.batchRows)
@@ -535,8 +547,7 @@ Status SinkWriter::writeDeadLetters(std::span<const DeadLetter> records)
         return Status::ok();
     std::lock_guard lock(d->mutex);
     d->deadLetters.insert(d->deadLetters.end(), records.begin(), records.end());
-    if (!d->oldestWaiting)
-        d->oldestWaiting = SteadyClock::now();
+    d->startWaitingLocked();
     return Status::ok();
 }
 
@@ -546,8 +557,7 @@ Status SinkWriter::writeLateEvents(std::span<const LateEvent> events)
         return Status::ok();
     std::lock_guard lock(d->mutex);
     d->lateEvents.insert(d->lateEvents.end(), events.begin(), events.end());
-    if (!d->oldestWaiting)
-        d->oldestWaiting = SteadyClock::now();
+    d->startWaitingLocked();
     return Status::ok();
 }
 
