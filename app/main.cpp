@@ -1,14 +1,11 @@
-// tally: runs the like-counting job in this process. Until the console arrives it runs headless
-// and prints a live summary once a second: throughput, watermark, windows fired, top posts.
+// tally: runs the like-counting job in this process. With a display it opens the desktop console;
+// headless (--headless, or no display) it prints a live summary once a second: throughput,
+// watermark, windows fired, top posts.
 #include "config/job_config.h"
-#include "metrics/metrics.h"
-#include "runtime/job.h"
-#include "sink/kafka_dead_letters.h"
-#include "sink/sink_factory.h"
-#include "source/generator.h"
-#include "source/kafka_source.h"
-#include "time/clock.h"
+#include "models/engine_host.h"
+#include "views/main_window.h"
 
+#include <QApplication>
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QDateTime>
@@ -16,6 +13,7 @@
 #include <QTimer>
 
 #include <csignal>
+#include <cstring>
 #include <cstdio>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -85,22 +83,71 @@ Result<JobConfig> buildConfig(const QCommandLineParser &args)
     return config;
 }
 
+// A display is there when a platform plugin can open windows: X11 or Wayland, or a platform the
+// caller chose (QT_QPA_PLATFORM, e.g. offscreen in tests).
+bool hasDisplay()
+{
+    return qEnvironmentVariableIsSet("DISPLAY") || qEnvironmentVariableIsSet("WAYLAND_DISPLAY") ||
+           qEnvironmentVariableIsSet("QT_QPA_PLATFORM");
+}
+
+bool argumentGiven(int argc, char **argv, const char *name)
+{
+    for (int i = 1; i < argc; ++i)
+        if (std::strcmp(argv[i], name) == 0)
+            return true;
+    return false;
+}
+
+void printSummary(const EngineHost &host, bool final)
+{
+    const ConsoleSnapshot &s = host.snapshot();
+    const JobStatus &j = s.job;
+    QString line = QStringLiteral("%1 %2 ev/s | events %3 | watermark %4 | skew %5 ms | windows %6 | rows %7 | late %8 | dropped %9 | dead letters %10")
+                       .arg(final ? QStringLiteral("[final]") : QStringLiteral("[live] "))
+                       .arg(thousands(s.eventsPerSecond), thousands(static_cast<double>(j.eventsIn)), formatTime(j.watermarkMs))
+                       .arg(j.watermarkSkewMs)
+                       .arg(thousands(static_cast<double>(j.windowsFired)), thousands(static_cast<double>(j.rowsOut)))
+                       .arg(j.lateEvents)
+                       .arg(j.droppedEvents)
+                       .arg(j.deadLetters);
+    std::printf("%s\n", qPrintable(line));
+    for (const LiveWindow &w : s.windows) {
+        if (w.aggregation != Aggregation::LikesPerPost || w.leaders.empty())
+            continue;
+        QString top = QStringLiteral("        top posts, window from %1:").arg(formatTime(w.windowStartMs));
+        for (size_t i = 0; i < std::min<size_t>(5, w.leaders.size()); ++i)
+            top += QStringLiteral("  post %1 = %2").arg(w.leaders[i].key).arg(w.leaders[i].value);
+        std::printf("%s\n", qPrintable(top));
+    }
+    std::fflush(stdout);
+}
+
 } // namespace
 
 int main(int argc, char **argv)
 {
-    QCoreApplication app(argc, argv);
+    // The application object decides whether windows can exist, so choose before parsing.
+    const bool gui = !argumentGiven(argc, argv, "--headless") && !argumentGiven(argc, argv, "--help") &&
+                     !argumentGiven(argc, argv, "-h") && !argumentGiven(argc, argv, "--version") &&
+                     !argumentGiven(argc, argv, "-v") && hasDisplay();
+    std::unique_ptr<QCoreApplication> app =
+        gui ? std::make_unique<QApplication>(argc, argv) : std::make_unique<QCoreApplication>(argc, argv);
+    QCoreApplication::setOrganizationName(QStringLiteral("tally"));
     QCoreApplication::setApplicationName(QStringLiteral("tally"));
     QCoreApplication::setApplicationVersion(QStringLiteral(TALLY_VERSION));
 
     QCommandLineParser parser;
-    parser.setApplicationDescription(QStringLiteral("Tally: real-time like counting with event-time windows."));
+    parser.setApplicationDescription(QStringLiteral("Tally: real-time like counting with event-time windows. Opens the "
+                                                    "desktop console where there is a display."));
     parser.addHelpOption();
     parser.addVersionOption();
     parser.addOptions({
-        {QStringLiteral("headless"), QStringLiteral("Run without a window (the only mode for now).")},
+        {QStringLiteral("headless"), QStringLiteral("Run without a window, printing a live summary.")},
         {QStringLiteral("config"), QStringLiteral("Job configuration (TOML)."), QStringLiteral("file")},
-        {QStringLiteral("db"), QStringLiteral("SQLite output file (default tally.db)."), QStringLiteral("path")},
+        {QStringLiteral("db"), QStringLiteral("SQLite output file (default tally.db)."), QStringLiteral("file")},
+        {QStringLiteral("audit-log"), QStringLiteral("Audit log of operator actions (default tally-audit.db)."),
+         QStringLiteral("file")},
         {QStringLiteral("rate"), QStringLiteral("Generator events per second (0 = as fast as possible)."), QStringLiteral("n")},
         {QStringLiteral("events"), QStringLiteral("Stop after this many generated events."), QStringLiteral("n")},
         {QStringLiteral("duration"), QStringLiteral("Stop after this many seconds."), QStringLiteral("s")},
@@ -111,125 +158,89 @@ int main(int argc, char **argv)
         {QStringLiteral("group"), QStringLiteral("Kafka consumer group (default tally)."), QStringLiteral("id")},
         {QStringLiteral("dead-letter-topic"), QStringLiteral("Kafka topic for undecodable records (default <topic>.dlq)."),
          QStringLiteral("name")},
-        {QStringLiteral("quiet"), QStringLiteral("Print only the final summary.")},
+        {QStringLiteral("quiet"), QStringLiteral("Headless: print only the final summary.")},
     });
-    parser.process(app);
+    parser.process(*app);
 
     Result<JobConfig> config = buildConfig(parser);
     if (!config.isOk()) {
         std::fprintf(stderr, "tally: %s\n", config.status().message().c_str());
         return 2;
     }
-
-    MetricsRegistry metrics;
-    std::unique_ptr<OutputSink> sink;
-    std::string sinkName = "no output";
-    {
-        auto opened = openSink(config->output, metrics);
-        if (!opened.isOk()) {
-            std::fprintf(stderr, "tally: cannot open the output: %s\n", opened.status().toString().c_str());
-            return 1;
-        }
-        if (*opened)
-            sinkName = (*opened)->describe() + " (" + std::string(deliveryName(config->output.delivery)) + ")";
-        sink = std::move(opened).value();
-    }
-    SteadyClock clock;
-    std::unique_ptr<Source> source;
-    QString sourceName = QStringLiteral("generator");
+    EngineOptions options;
+    options.config = std::move(config).value();
     if (parser.isSet(QStringLiteral("kafka"))) {
-        KafkaSourceConfig kafka;
-        kafka.bootstrapServers = parser.value(QStringLiteral("kafka")).toStdString();
+        options.kafkaBootstrap = parser.value(QStringLiteral("kafka")).toStdString();
         if (parser.isSet(QStringLiteral("topic")))
-            kafka.topic = parser.value(QStringLiteral("topic")).toStdString();
+            options.kafkaTopic = parser.value(QStringLiteral("topic")).toStdString();
         if (parser.isSet(QStringLiteral("group")))
-            kafka.groupId = parser.value(QStringLiteral("group")).toStdString();
-        auto opened = KafkaSource::open(kafka, metrics);
-        if (!opened.isOk()) {
-            std::fprintf(stderr, "tally: %s\n", opened.status().message().c_str());
-            return 1;
-        }
-        source = std::move(opened).value();
-        const std::string deadLetterTopic = parser.isSet(QStringLiteral("dead-letter-topic"))
-                                                ? parser.value(QStringLiteral("dead-letter-topic")).toStdString()
-                                                : kafka.topic + ".dlq";
-        auto writer = KafkaDeadLetterWriter::open(kafka.bootstrapServers, deadLetterTopic, kafka.topic, metrics);
-        if (!writer.isOk()) {
-            std::fprintf(stderr, "tally: %s\n", writer.status().message().c_str());
-            return 1;
-        }
-        sink = std::make_unique<DeadLetterTopicSink>(std::move(sink), std::move(writer).value());
-        sourceName = QStringLiteral("kafka %1/%2").arg(QString::fromStdString(kafka.bootstrapServers),
-                                                        QString::fromStdString(kafka.topic));
-    } else {
-        source = std::make_unique<GeneratorSource>(config->source.generator);
+            options.kafkaGroup = parser.value(QStringLiteral("group")).toStdString();
+        if (parser.isSet(QStringLiteral("dead-letter-topic")))
+            options.deadLetterTopic = parser.value(QStringLiteral("dead-letter-topic")).toStdString();
     }
-    Job job(*config, std::move(source), std::move(sink), metrics, clock);
-    if (Status s = job.start(); !s.isOk()) {
+    if (parser.isSet(QStringLiteral("audit-log")))
+        options.auditPath = parser.value(QStringLiteral("audit-log"));
+
+    QString error;
+    std::unique_ptr<EngineHost> host = EngineHost::create(std::move(options), &error);
+    if (!host) {
+        std::fprintf(stderr, "tally: %s\n", qPrintable(error));
+        return 1;
+    }
+    if (Status s = host->start(); !s.isOk()) {
         std::fprintf(stderr, "tally: %s\n", s.toString().c_str());
         return 1;
     }
-    std::fprintf(stderr, "tally %s: %s -> %d window tasks -> %s (Ctrl-C stops and drains)\n", TALLY_VERSION,
-                 qPrintable(sourceName), config->runtime.parallelism, sinkName.c_str());
+    std::fprintf(stderr, "tally %s: %s -> %d window tasks -> %s (%s)\n", TALLY_VERSION, qPrintable(host->sourceDescription()),
+                 host->options().config.runtime.parallelism, qPrintable(host->sinkDescription()),
+                 gui ? "desktop console" : "headless; Ctrl-C stops and drains");
 
     // Ctrl-C and SIGTERM stop the source and drain: every window fires and reaches the database.
     if (::socketpair(AF_UNIX, SOCK_STREAM, 0, g_signalPipe) == 0) {
-        auto *notifier = new QSocketNotifier(g_signalPipe[0], QSocketNotifier::Read, &app);
-        QObject::connect(notifier, &QSocketNotifier::activated, &app, [&] {
+        auto *notifier = new QSocketNotifier(g_signalPipe[0], QSocketNotifier::Read, app.get());
+        QObject::connect(notifier, &QSocketNotifier::activated, app.get(), [&] {
             char c;
             [[maybe_unused]] auto n = ::read(g_signalPipe[0], &c, 1);
             std::fprintf(stderr, "tally: stopping, draining in-flight results...\n");
-            job.requestStop();
+            host->requestStop();
         });
         std::signal(SIGINT, onSignal);
         std::signal(SIGTERM, onSignal);
     }
     if (parser.isSet(QStringLiteral("duration"))) {
         const int ms = static_cast<int>(parser.value(QStringLiteral("duration")).toDouble() * 1000);
-        QTimer::singleShot(ms, &app, [&] { job.requestStop(); });
+        QTimer::singleShot(ms, app.get(), [&] { host->requestStop(); });
     }
 
-    const bool quiet = parser.isSet(QStringLiteral("quiet"));
-    uint64_t lastEvents = 0;
-    qint64 lastTick = QDateTime::currentMSecsSinceEpoch();
-    auto printSummary = [&](bool final) {
-        const JobStatus s = job.status();
-        const qint64 now = QDateTime::currentMSecsSinceEpoch();
-        const double rate = static_cast<double>(s.eventsIn - lastEvents) * 1000.0 / std::max<qint64>(1, now - lastTick);
-        lastEvents = s.eventsIn;
-        lastTick = now;
-        QString line = QStringLiteral("%1 %2 ev/s | events %3 | watermark %4 | skew %5 ms | windows %6 | rows %7 | late %8 | dropped %9 | dead letters %10")
-                           .arg(final ? QStringLiteral("[final]") : QStringLiteral("[live] "))
-                           .arg(thousands(rate), thousands(static_cast<double>(s.eventsIn)), formatTime(s.watermarkMs))
-                           .arg(s.watermarkSkewMs)
-                           .arg(thousands(static_cast<double>(s.windowsFired)), thousands(static_cast<double>(s.rowsOut)))
-                           .arg(s.lateEvents)
-                           .arg(s.droppedEvents)
-                           .arg(s.deadLetters);
-        std::printf("%s\n", qPrintable(line));
-        for (const LiveWindow &w : job.liveResults().windows()) {
-            if (w.aggregation != Aggregation::LikesPerPost || w.leaders.empty())
-                continue;
-            QString top = QStringLiteral("        top posts, window from %1:").arg(formatTime(w.windowStartMs));
-            for (size_t i = 0; i < std::min<size_t>(5, w.leaders.size()); ++i)
-                top += QStringLiteral("  post %1 = %2").arg(w.leaders[i].key).arg(w.leaders[i].value);
-            std::printf("%s\n", qPrintable(top));
-        }
-        std::fflush(stdout);
-    };
-
+    std::unique_ptr<MainWindow> window;
     QTimer ticker;
-    QObject::connect(&ticker, &QTimer::timeout, &app, [&] {
-        if (job.finished()) {
-            printSummary(true);
-            app.quit();
-        } else if (!quiet) {
-            printSummary(false);
-        }
-    });
-    ticker.start(1000);
-    app.exec();
-    const Status result = job.waitFinished();
+    if (gui) {
+        installTranslations();
+        window = std::make_unique<MainWindow>(*host);
+        window->show();
+        // Closing the window stops the job (draining it) and ends the program.
+        QObject::connect(qApp, &QGuiApplication::lastWindowClosed, app.get(), [&] {
+            host->requestStop();
+            QCoreApplication::quit();
+        });
+        QObject::connect(host.get(), &EngineHost::jobFinished, app.get(), [&] { printSummary(*host, true); });
+    } else {
+        const bool quiet = parser.isSet(QStringLiteral("quiet"));
+        QObject::connect(&ticker, &QTimer::timeout, app.get(), [&] {
+            if (host->finished()) {
+                host->sample();
+                printSummary(*host, true);
+                QCoreApplication::quit();
+            } else if (!quiet) {
+                printSummary(*host, false);
+            }
+        });
+        ticker.start(1000);
+    }
+    app->exec();
+    window.reset();
+    host->requestStop();
+    const Status result = host->job().waitFinished();
     if (!result.isOk()) {
         std::fprintf(stderr, "tally: %s\n", result.toString().c_str());
         return 1;

@@ -48,6 +48,11 @@ packages=(
   # user postgres that pg.sh runs the server as when it is run as root
   postgresql
 
+  # Packages (installer/, cpack -G DEB): CPack's Depends line comes from dpkg-shlibdeps, and
+  # CPack finds the executables to give it with file
+  dpkg-dev
+  file
+
   # Headless display for the desktop console's tests
   xvfb
   xauth                 # used by xvfb-run

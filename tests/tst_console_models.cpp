@@ -1,0 +1,253 @@
+// The console's models: each passes QAbstractItemModelTester while it is fed snapshots, and maps a
+// known snapshot to known rows. Alerts fire after their hold time and resolve; the audit log
+// keeps what it is given.
+#include "models/alerts.h"
+#include "models/audit_log.h"
+#include "models/console_snapshot.h"
+#include "models/engine_host.h"
+#include "models/snapshot_models.h"
+
+#include <QAbstractItemModelTester>
+#include <QtTest>
+
+using namespace tally;
+
+namespace {
+
+QString cell(const QAbstractItemModel &m, int row, int column)
+{
+    return m.data(m.index(row, column)).toString();
+}
+
+// Row whose first column reads `name`, or -1.
+int rowNamed(const QAbstractItemModel &m, const QString &name)
+{
+    for (int r = 0; r < m.rowCount(); ++r)
+        if (cell(m, r, 0) == name)
+            return r;
+    return -1;
+}
+
+ConsoleSnapshot knownSnapshot(int64_t atMs = 1'000'000)
+{
+    ConsoleSnapshot s;
+    s.takenAtMs = atMs;
+    s.kafka = true;
+    s.job.state = JobStatus::State::Running;
+    s.job.watermarkMs = 1767225600000; // 2026-01-01 00:00:00 UTC
+    s.job.watermarkSkewMs = 1500;
+    s.eventsPerSecond = 12345;
+    s.rowsPerSecond = 678;
+    s.lagSeconds = 4.5;
+    s.partitions = {{0, 1000, 100, 1767225600000, false, 10.0, 0.5},
+                    {1, 9000, 900, 1767225599000, false, 4000.0, 4.5},
+                    {2, 0, 0, 0, true, std::nullopt, std::nullopt}};
+    s.operators = {{"source", 0.2, 0.1, 0.7}, {"ingest", 0.95, 0.05, 0}, {"output", 0.1, 0.9, 0}};
+    s.sink.present = true;
+    s.sink.name = "postgres";
+    s.sink.circuit = 1;
+    s.sink.pendingRows = 2500;
+    s.sink.p99Ms = 12;
+    s.sink.committedEpoch = 42;
+    s.windows = {{Aggregation::LikesPerPost, 1767225540000, 1767225600000, {{7, 500, false}, {3, 200, false}}},
+                 {Aggregation::LikesByRegion, 1767225540000, 1767225600000, {{regionKey(*parseRegion("US")), 900, false}}},
+                 {Aggregation::LikesByRegion, 1767222000000, 1767225600000, {{regionKey(*parseRegion("DE")), 50, false}}},
+                 {Aggregation::LikeVelocity, 1767224700000, 1767225600000, {{7, 150, true}, {9, 20, false}}}};
+    return s;
+}
+
+template <typename Model>
+void checkWithTester(Model &model, const ConsoleSnapshot &first, const ConsoleSnapshot &second)
+{
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    model.setSnapshot(first);
+    model.setSnapshot(first);  // same shape: dataChanged
+    model.setSnapshot(second); // other shape: reset
+    model.setSnapshot(ConsoleSnapshot{});
+    model.setSnapshot(first);
+}
+
+} // namespace
+
+class TestConsoleModels : public QObject {
+    Q_OBJECT
+
+private slots:
+    void initTestCase() { QLocale::setDefault(QLocale(QLocale::English, QLocale::UnitedStates)); }
+
+    void everyModelPassesTheTester()
+    {
+        ConsoleSnapshot shrunk = knownSnapshot();
+        shrunk.partitions.resize(1);
+        shrunk.operators.resize(1);
+        shrunk.windows.resize(1);
+        shrunk.sink.present = false;
+        OverviewModel overview;
+        PartitionModel partitions;
+        OperatorModel operators;
+        SinkModel sink;
+        CheckpointModel checkpoints;
+        WindowLeadersModel posts(Aggregation::LikesPerPost);
+        checkWithTester(overview, knownSnapshot(), shrunk);
+        checkWithTester(partitions, knownSnapshot(), shrunk);
+        checkWithTester(operators, knownSnapshot(), shrunk);
+        checkWithTester(sink, knownSnapshot(), shrunk);
+        checkWithTester(checkpoints, knownSnapshot(), shrunk);
+        checkWithTester(posts, knownSnapshot(), shrunk);
+        AlertModel alerts;
+        QAbstractItemModelTester tester(&alerts, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        for (int i = 0; i < 40; ++i)
+            alerts.evaluate(knownSnapshot(1'000'000 + i * 1000));
+    }
+
+    void overviewShowsTheHeadlines()
+    {
+        OverviewModel m;
+        m.setActiveAlerts(2);
+        m.setSnapshot(knownSnapshot());
+        QCOMPARE(cell(m, rowNamed(m, QStringLiteral("Throughput in")), 1), QStringLiteral("12,345/s"));
+        QCOMPARE(cell(m, rowNamed(m, QStringLiteral("Likes counted up to")), 1), QStringLiteral("2026-01-01 00:00:00 UTC"));
+        QCOMPARE(cell(m, rowNamed(m, QStringLiteral("Consumer lag")), 1), QStringLiteral("4.5 s"));
+        QCOMPARE(cell(m, rowNamed(m, QStringLiteral("Sink")), 1), QStringLiteral("postgres: open"));
+        QCOMPARE(cell(m, rowNamed(m, QStringLiteral("Active alerts")), 1), QStringLiteral("2"));
+        QVERIFY(m.data(m.index(rowNamed(m, QStringLiteral("Sink")), 0), kHighlightRole).toBool());
+    }
+
+    void partitionsHighlightTheHotOne()
+    {
+        PartitionModel m;
+        m.setSnapshot(knownSnapshot());
+        QCOMPARE(m.rowCount(), 3);
+        QCOMPARE(cell(m, 1, 2), QStringLiteral("900"));
+        QCOMPARE(cell(m, 1, 5), QStringLiteral("4,000"));
+        QCOMPARE(cell(m, 2, 4), QStringLiteral("idle"));
+        QCOMPARE(cell(m, 2, 6), QStringLiteral("-"));
+        // Partition 1 takes 90% of the records: highlighted, with the reason.
+        QVERIFY(m.data(m.index(1, 0), kHighlightRole).toBool());
+        QVERIFY(m.data(m.index(1, 0), Qt::ToolTipRole).toString().contains(QLatin1String("Hot partition")));
+        QVERIFY(!m.data(m.index(2, 0), kHighlightRole).toBool());
+    }
+
+    void operatorsAndSink()
+    {
+        OperatorModel ops;
+        ops.setSnapshot(knownSnapshot());
+        QCOMPARE(ops.rowCount(), 3);
+        QCOMPARE(cell(ops, 0, 3), QStringLiteral("70 %"));
+        QVERIFY(ops.data(ops.index(0, 0), kHighlightRole).toBool()); // backpressured
+        QVERIFY(ops.data(ops.index(1, 0), kHighlightRole).toBool()); // busy
+        QVERIFY(!ops.data(ops.index(2, 0), kHighlightRole).toBool());
+        SinkModel sink;
+        sink.setSnapshot(knownSnapshot());
+        QCOMPARE(cell(sink, rowNamed(sink, QStringLiteral("Circuit")), 1), QStringLiteral("open"));
+        QCOMPARE(cell(sink, rowNamed(sink, QStringLiteral("Pending rows")), 1), QStringLiteral("2,500"));
+        QCOMPARE(cell(sink, rowNamed(sink, QStringLiteral("Last committed epoch")), 1), QStringLiteral("42"));
+    }
+
+    void windowLeaders()
+    {
+        WindowLeadersModel posts(Aggregation::LikesPerPost);
+        posts.setSnapshot(knownSnapshot());
+        QCOMPARE(posts.rowCount(), 2);
+        QCOMPARE(cell(posts, 0, 1), QStringLiteral("7"));
+        QCOMPARE(cell(posts, 0, 2), QStringLiteral("500"));
+        QCOMPARE(posts.windowText(), QStringLiteral("23:59:00 - 00:00:00 UTC"));
+        // The shortest region window unless a length is chosen.
+        WindowLeadersModel regions(Aggregation::LikesByRegion);
+        regions.setSnapshot(knownSnapshot());
+        QCOMPARE(cell(regions, 0, 1), QStringLiteral("US"));
+        WindowLeadersModel hourly(Aggregation::LikesByRegion, 3600000);
+        hourly.setSnapshot(knownSnapshot());
+        QCOMPARE(cell(hourly, 0, 1), QStringLiteral("DE"));
+        WindowLeadersModel velocity(Aggregation::LikeVelocity);
+        velocity.setSnapshot(knownSnapshot());
+        QCOMPARE(cell(velocity, 0, 3), QStringLiteral("viral"));
+        QVERIFY(velocity.data(velocity.index(0, 0), kHighlightRole).toBool());
+        QCOMPARE(cell(velocity, 1, 3), QString());
+        WindowLeadersModel spam(Aggregation::SpamSuspects);
+        spam.setSnapshot(knownSnapshot());
+        QCOMPARE(spam.rowCount(), 0);
+        QCOMPARE(spam.windowText(), QStringLiteral("no window has fired yet"));
+    }
+
+    // A rule fires once its condition held for its hold time, and resolves when it stops.
+    void alertsFireAndResolve()
+    {
+        AlertModel alerts;
+        QSignalSpy fired(&alerts, &AlertModel::alertFired);
+        ConsoleSnapshot s = knownSnapshot();
+        s.operators = {{"source", 0.1, 0.2, 0.7}}; // backpressured 70% > 50%
+        for (PartitionFigures &p : s.partitions)
+            p.recordsPerSecond = 100; // balanced: only the backpressure rule holds
+        const double hold = [&] {
+            for (const AlertRule &r : alerts.rules())
+                if (r.id == QLatin1String("backpressure"))
+                    return r.forSeconds;
+            return -1.0;
+        }();
+        QVERIFY(hold > 0);
+        for (int i = 0; i * 1000 < hold * 1000; ++i) {
+            s.takenAtMs = 1'000'000 + i * 1000;
+            alerts.evaluate(s);
+        }
+        QCOMPARE(alerts.activeCount(), 0); // not held long enough yet
+        s.takenAtMs = 1'000'000 + static_cast<int64_t>(hold * 1000);
+        alerts.evaluate(s);
+        QCOMPARE(alerts.activeCount(), 1);
+        QCOMPARE(fired.size(), 1);
+        QCOMPARE(alerts.alerts().front().ruleId, QStringLiteral("backpressure"));
+        QCOMPARE(alerts.data(alerts.index(0, 1)).toString(), QStringLiteral("active"));
+        // Raising the threshold over the value resolves it.
+        alerts.setThreshold(QStringLiteral("backpressure"), 80);
+        s.takenAtMs += 1000;
+        alerts.evaluate(s);
+        QCOMPARE(alerts.activeCount(), 0);
+        QCOMPARE(alerts.data(alerts.index(0, 1)).toString(), QStringLiteral("resolved"));
+    }
+
+    void auditLogKeepsEntries()
+    {
+        QTemporaryDir dir;
+        auto log = AuditLog::open(dir.filePath(QStringLiteral("audit.db")));
+        QVERIFY(log);
+        AuditModel model(**log);
+        QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QVERIFY((*log)->append(QStringLiteral("ana"), QStringLiteral("desktop"), QStringLiteral("drain_sink"), QStringLiteral("{}"),
+                               QStringLiteral("started")) > 0);
+        QVERIFY((*log)->append(QStringLiteral("ana"), QStringLiteral("desktop"), QStringLiteral("drain_sink"), QStringLiteral("{}"),
+                               QStringLiteral("ok")) > 0);
+        QTRY_COMPARE(model.rowCount(), 2);
+        QCOMPARE(model.data(model.index(0, 5)).toString(), QStringLiteral("ok")); // newest first
+        QCOMPARE(model.data(model.index(0, 1)).toString(), QStringLiteral("ana"));
+        QCOMPARE(model.data(model.index(1, 5)).toString(), QStringLiteral("started"));
+    }
+
+    // Snapshots of a real job: partitions, operators and the sink show up with sensible values.
+    void snapshotOfARunningJob()
+    {
+        QTemporaryDir dir;
+        EngineOptions options;
+        options.config.source.generator.totalEvents = 200000;
+        options.config.source.generator.eventsPerSecond = 100000;
+        options.config.output.sqlitePath = dir.filePath(QStringLiteral("tally.db")).toStdString();
+        options.auditPath = dir.filePath(QStringLiteral("audit.db"));
+        QString error;
+        auto host = EngineHost::create(options, &error);
+        QVERIFY2(host, qPrintable(error));
+        QVERIFY(host->start().isOk());
+        QTRY_VERIFY_WITH_TIMEOUT(host->snapshot().eventsPerSecond > 0, 10000);
+        const ConsoleSnapshot &s = host->snapshot();
+        QCOMPARE(static_cast<int>(s.partitions.size()), options.config.source.generator.partitions);
+        QVERIFY(!s.operators.empty());
+        QCOMPARE(s.operators.front().name, std::string("source"));
+        QVERIFY(s.sink.present);
+        QCOMPARE(s.sink.name, std::string("sqlite"));
+        QVERIFY(!host->availability(EngineHost::Action::TriggerSavepoint).enabled);
+        QVERIFY(host->availability(EngineHost::Action::DrainSink).enabled);
+        QVERIFY(!host->availability(EngineHost::Action::DivertSink).enabled); // no divert_path
+        QTRY_VERIFY_WITH_TIMEOUT(host->finished(), 30000);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestConsoleModels)
+#include "tst_console_models.moc"

@@ -1,0 +1,474 @@
+#include "views/pages.h"
+
+#include "metrics/time_series.h"
+
+#include <QBarCategoryAxis>
+#include <QChart>
+#include <QChartView>
+#include <QDateTime>
+#include <QDoubleSpinBox>
+#include <QFile>
+#include <QFormLayout>
+#include <QGridLayout>
+#include <QGroupBox>
+#include <QHeaderView>
+#include <QLineSeries>
+#include <QPainter>
+#include <QSplitter>
+#include <QStyledItemDelegate>
+#include <QUrl>
+#include <QVBoxLayout>
+#include <QValueAxis>
+
+namespace tally {
+
+namespace {
+
+// Paints highlighted rows (kHighlightRole) with a warning background that works in both themes.
+class HighlightDelegate final : public QStyledItemDelegate {
+public:
+    using QStyledItemDelegate::QStyledItemDelegate;
+    void initStyleOption(QStyleOptionViewItem *option, const QModelIndex &index) const override
+    {
+        QStyledItemDelegate::initStyleOption(option, index);
+        if (index.data(kHighlightRole).toBool())
+            option->backgroundBrush = QColor(255, 165, 0, 90);
+    }
+};
+
+QLabel *note(const QString &text, QWidget *parent)
+{
+    auto *label = new QLabel(text, parent);
+    label->setWordWrap(true);
+    label->setObjectName(QStringLiteral("pageNote"));
+    return label;
+}
+
+} // namespace
+
+void ConsoleModels::update(const ConsoleSnapshot &snapshot)
+{
+    alerts.evaluate(snapshot);
+    overview.setActiveAlerts(alerts.activeCount());
+    for (SnapshotTableModel *m : std::initializer_list<SnapshotTableModel *>{
+             &overview, &partitions, &operators, &sink, &checkpoints, &topPosts, &regions, &velocity, &spam})
+        m->setSnapshot(snapshot);
+}
+
+QTableView *Page::addTable(QAbstractItemModel *model)
+{
+    auto *view = new QTableView(this);
+    view->setModel(model);
+    view->setItemDelegate(new HighlightDelegate(view));
+    view->setSelectionBehavior(QAbstractItemView::SelectRows);
+    view->setSelectionMode(QAbstractItemView::SingleSelection);
+    view->verticalHeader()->hide();
+    view->horizontalHeader()->setStretchLastSection(true);
+    view->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    view->setAlternatingRowColors(true);
+    m_tables.push_back(view);
+    return view;
+}
+
+TimeSeriesChart *Page::addChart(const QString &title, const QString &unit)
+{
+    auto *chart = new TimeSeriesChart(title, unit, this);
+    m_charts.push_back(chart);
+    return chart;
+}
+
+void Page::refreshCharts()
+{
+    if (!isVisible())
+        return; // charts redraw when their page is shown
+    for (TimeSeriesChart *c : m_charts)
+        c->refresh(m_host.job().timeSeries());
+}
+
+// ---------------------------------------------------------------------------------------------
+
+class OverviewPage final : public Page {
+    Q_OBJECT
+public:
+    OverviewPage(EngineHost &host, ConsoleModels &models, QWidget *parent) : Page(host, models, parent)
+    {
+        auto *layout = new QVBoxLayout(this);
+        auto *banner = new QLabel(this);
+        banner->setObjectName(QStringLiteral("overviewBanner"));
+        banner->setText(tr("Source: %1  →  Sink: %2").arg(host.sourceDescription(), host.sinkDescription()));
+        layout->addWidget(banner);
+        auto *split = new QSplitter(Qt::Horizontal, this);
+        split->addWidget(addTable(&models.overview));
+        auto *throughput = addChart(tr("Throughput"), tr("per second"));
+        throughput->addSeries({QStringLiteral("tally_events_total:rate"), {}, tr("events in"), {}, 1});
+        throughput->addSeries({QStringLiteral("tally_output_rows_total:rate"), {}, tr("rows out"), {}, 1});
+        split->addWidget(throughput);
+        split->setStretchFactor(1, 2);
+        layout->addWidget(split, 1);
+        auto *alerts = new QGroupBox(tr("Alerts"), this);
+        auto *alertsLayout = new QVBoxLayout(alerts);
+        alertsLayout->addWidget(addTable(&models.alerts));
+        layout->addWidget(alerts);
+    }
+    QString title() const override { return tr("Overview"); }
+    void refresh() override { refreshCharts(); }
+};
+
+class LagPage final : public Page {
+    Q_OBJECT
+public:
+    LagPage(EngineHost &host, ConsoleModels &models, QWidget *parent) : Page(host, models, parent)
+    {
+        auto *layout = new QVBoxLayout(this);
+        m_estimate = new QLabel(this);
+        layout->addWidget(m_estimate);
+        layout->addWidget(addTable(&models.partitions));
+        auto *lag = addChart(tr("Consumer lag per partition"), tr("seconds"));
+        lag->addSeries({QStringLiteral("tally_kafka_consumer_lag_seconds"), {}, tr("partition %1"), QStringLiteral("partition"), 1});
+        auto *records = addChart(tr("Records per partition"), tr("records/s"));
+        records->addSeries({QStringLiteral("tally_partition_records_total:rate"), {}, tr("partition %1"), QStringLiteral("partition"), 1});
+        auto *charts = new QSplitter(Qt::Horizontal, this);
+        charts->addWidget(lag);
+        charts->addWidget(records);
+        layout->addWidget(charts, 1);
+    }
+    QString title() const override { return tr("Consumer lag"); }
+    void refresh() override
+    {
+        const ConsoleSnapshot &s = m_host.snapshot();
+        if (!s.kafka) {
+            m_estimate->setText(tr("The built-in generator has no consumer lag: records are produced on demand. "
+                                   "Records per partition show where the traffic goes."));
+            m_charts[0]->setPlaceholder(tr("no consumer lag: the source is the built-in generator"));
+        } else {
+            m_estimate->setText(tr("Largest lag %1; time to catch up at the current rates: %2")
+                                    .arg(formatDuration(s.lagSeconds), formatDuration(s.timeToCatchUpSeconds)));
+        }
+        refreshCharts();
+    }
+
+private:
+    QLabel *m_estimate;
+};
+
+class WatermarksPage final : public Page {
+    Q_OBJECT
+public:
+    WatermarksPage(EngineHost &host, ConsoleModels &models, QWidget *parent) : Page(host, models, parent)
+    {
+        auto *layout = new QVBoxLayout(this);
+        m_summary = new QLabel(this);
+        layout->addWidget(m_summary);
+        auto *delay = addChart(tr("Partition watermarks behind the wall clock"), tr("seconds"));
+        delay->addSeries({QStringLiteral("tally_partition_watermark_ms"), {}, tr("partition %1"), QStringLiteral("partition"), 1, true});
+        auto *skew = addChart(tr("Watermark skew"), tr("seconds"));
+        skew->addSeries({QStringLiteral("tally_watermark_skew_ms"), {}, tr("skew (max - min)"), {}, 0.001});
+        skew->addSeries({QStringLiteral("tally_watermark_bound_ms"), {}, tr("out-of-orderness bound"), {}, 0.001});
+        auto *late = addChart(tr("Late and dropped events"), tr("events/s"));
+        late->addSeries({QStringLiteral("tally_late_events_total:rate"), {}, tr("late (window re-fired)"), {}, 1});
+        late->addSeries({QStringLiteral("tally_dropped_events_total:rate"), {}, tr("dropped (past allowed lateness)"), {}, 1});
+        auto *grid = new QGridLayout;
+        grid->addWidget(delay, 0, 0);
+        grid->addWidget(skew, 0, 1);
+        grid->addWidget(late, 1, 0, 1, 2);
+        layout->addLayout(grid, 1);
+    }
+    QString title() const override { return tr("Watermarks"); }
+    void refresh() override
+    {
+        const ConsoleSnapshot &s = m_host.snapshot();
+        const auto lagging = s.laggingPartition();
+        m_summary->setText(tr("Job watermark %1, skew %2. %3 Late so far: %4, dropped: %5.")
+                               .arg(formatEventTime(s.job.watermarkMs),
+                                    formatDuration(static_cast<double>(s.job.watermarkSkewMs) / 1000.0),
+                                    lagging ? tr("Partition %1 holds the watermark back.").arg(*lagging) : QString(),
+                                    formatCount(static_cast<double>(s.job.lateEvents)),
+                                    formatCount(static_cast<double>(s.job.droppedEvents))));
+        refreshCharts();
+    }
+
+private:
+    QLabel *m_summary;
+};
+
+class CheckpointsPage final : public Page {
+    Q_OBJECT
+public:
+    CheckpointsPage(EngineHost &host, ConsoleModels &models, QWidget *parent) : Page(host, models, parent)
+    {
+        auto *layout = new QVBoxLayout(this);
+        layout->addWidget(note(models.checkpoints.unavailableReason(), this));
+        layout->addWidget(addTable(&models.checkpoints));
+        auto *duration = addChart(tr("Checkpoint duration"), tr("ms"));
+        const double intervalMs = static_cast<double>(host.options().config.checkpoint.intervalMs);
+        duration->setReferenceLine(tr("80% of the interval"), intervalMs * 0.8);
+        duration->setPlaceholder(tr("no checkpoints in this version"));
+        layout->addWidget(duration, 1);
+    }
+    QString title() const override { return tr("Checkpoints"); }
+    void refresh() override { refreshCharts(); }
+};
+
+class BackpressurePage final : public Page {
+    Q_OBJECT
+public:
+    BackpressurePage(EngineHost &host, ConsoleModels &models, QWidget *parent) : Page(host, models, parent)
+    {
+        auto *layout = new QVBoxLayout(this);
+        m_graph = new OperatorGraph(this);
+        layout->addWidget(m_graph);
+        layout->addWidget(note(tr("Backpressured: time an operator waited for a full queue downstream. The slowest "
+                                  "operator is the first busy one after a backpressured chain."),
+                               this));
+        layout->addWidget(addTable(&models.operators), 1);
+    }
+    QString title() const override { return tr("Backpressure"); }
+    void refresh() override
+    {
+        const ConsoleSnapshot &s = m_host.snapshot();
+        m_graph->setOperators(s.operators, QString::fromStdString(s.sink.present ? s.sink.name : std::string()));
+    }
+
+private:
+    OperatorGraph *m_graph;
+};
+
+class SinksPage final : public Page {
+    Q_OBJECT
+public:
+    SinksPage(EngineHost &host, ConsoleModels &models, QWidget *parent) : Page(host, models, parent)
+    {
+        auto *layout = new QHBoxLayout(this);
+        layout->addWidget(addTable(&models.sink));
+        auto *charts = new QVBoxLayout;
+        const std::string sink = host.snapshot().sink.present ? host.snapshot().sink.name : "sqlite";
+        auto *latency = addChart(tr("Write latency"), tr("ms"));
+        latency->addSeries({QStringLiteral("tally_sink_write_latency_us:p50"), {{"sink", sink}}, tr("p50"), {}, 0.001});
+        latency->addSeries({QStringLiteral("tally_sink_write_latency_us:p99"), {{"sink", sink}}, tr("p99"), {}, 0.001});
+        auto *rows = addChart(tr("Rows written and pending"), tr("rows"));
+        rows->addSeries({QStringLiteral("tally_sink_rows_total:rate"), {{"sink", sink}}, tr("rows/s"), {}, 1});
+        rows->addSeries({QStringLiteral("tally_sink_pending_rows"), {{"sink", sink}}, tr("pending"), {}, 1});
+        rows->addSeries({QStringLiteral("tally_sink_diverted_rows"), {{"sink", sink}}, tr("diverted"), {}, 1});
+        charts->addWidget(latency);
+        charts->addWidget(rows);
+        layout->addLayout(charts, 2);
+    }
+    QString title() const override { return tr("Sinks"); }
+    void refresh() override { refreshCharts(); }
+};
+
+class WindowsPage final : public Page {
+    Q_OBJECT
+public:
+    WindowsPage(EngineHost &host, ConsoleModels &models, QWidget *parent) : Page(host, models, parent)
+    {
+        auto *grid = new QGridLayout(this);
+        auto group = [&](const QString &title, WindowLeadersModel &model, int row, int col) {
+            auto *box = new QGroupBox(title, this);
+            auto *l = new QVBoxLayout(box);
+            auto *window = new QLabel(box);
+            l->addWidget(window);
+            QTableView *table = addTable(&model);
+            l->addWidget(table);
+            m_windowLabels.push_back({window, &model});
+            grid->addWidget(box, row, col);
+            return table;
+        };
+        QTableView *posts = group(tr("Top posts now (likes_per_post)"), models.topPosts, 0, 0);
+        group(tr("Likes by region"), models.regions, 0, 1);
+        group(tr("Velocity leaders (like_velocity)"), models.velocity, 1, 0);
+        group(tr("Spam suspects"), models.spam, 1, 1);
+        m_history = new QChartView(this);
+        m_history->setMinimumHeight(200);
+        m_history->setRenderHint(QPainter::Antialiasing);
+        grid->addWidget(m_history, 2, 0, 1, 2);
+        connect(posts->selectionModel(), &QItemSelectionModel::currentRowChanged, this, [this](const QModelIndex &current) {
+            if (!current.isValid())
+                return;
+            const QModelIndex key = current.siblingAtColumn(1);
+            m_host.job().liveResults().watchPost(key.data(kSortRole).toULongLong());
+        });
+    }
+    QString title() const override { return tr("Windows"); }
+    void refresh() override
+    {
+        for (auto &[label, model] : m_windowLabels)
+            label->setText(tr("Window %1").arg(model->windowText()));
+        const ConsoleSnapshot &s = m_host.snapshot();
+        if (!s.watchedPost) { // follow the leading post until the operator picks one
+            const LiveWindow *first = nullptr;
+            for (const LiveWindow &w : s.windows)
+                if (w.aggregation == Aggregation::LikesPerPost && !w.leaders.empty())
+                    first = &w;
+            if (first)
+                m_host.job().liveResults().watchPost(first->leaders.front().key);
+        }
+        auto *chart = new QChart;
+        chart->setTitle(s.watchedPost ? tr("Post %1, likes per window").arg(*s.watchedPost) : tr("Select a post"));
+        auto *line = new QLineSeries;
+        line->setName(tr("net likes"));
+        for (const WindowValue &w : s.watchedHistory)
+            line->append(static_cast<qreal>(w.windowStartMs), static_cast<qreal>(w.value));
+        chart->addSeries(line);
+        chart->createDefaultAxes();
+        for (QAbstractAxis *axis : chart->axes(Qt::Horizontal))
+            axis->setLabelsVisible(false);
+        chart->legend()->hide();
+        m_history->setChart(chart); // the view deletes the previous chart
+        m_historyPoints = static_cast<int>(s.watchedHistory.size());
+    }
+    int historyPoints() const { return m_historyPoints; }
+
+private:
+    std::vector<std::pair<QLabel *, WindowLeadersModel *>> m_windowLabels;
+    QChartView *m_history;
+    int m_historyPoints = 0;
+};
+
+class AlertsPage final : public Page {
+    Q_OBJECT
+public:
+    AlertsPage(EngineHost &host, ConsoleModels &models, QWidget *parent) : Page(host, models, parent)
+    {
+        auto *layout = new QHBoxLayout(this);
+        auto *left = new QVBoxLayout;
+        QTableView *alerts = addTable(&models.alerts);
+        left->addWidget(alerts, 1);
+        auto *rules = new QGroupBox(tr("Rules (thresholds apply at once)"), this);
+        auto *form = new QFormLayout(rules);
+        for (const AlertRule &rule : models.alerts.rules()) {
+            auto *spin = new QDoubleSpinBox(rules);
+            spin->setRange(0, 1e9);
+            spin->setDecimals(1);
+            spin->setValue(rule.threshold);
+            spin->setSuffix(QLatin1Char(' ') + rule.thresholdUnit);
+            spin->setObjectName(QStringLiteral("threshold_") + rule.id);
+            const QString id = rule.id;
+            connect(spin, &QDoubleSpinBox::valueChanged, this, [this, id](double v) { m_models.alerts.setThreshold(id, v); });
+            auto *runbook = new QLabel(QStringLiteral("<a href=\"%1\">%2</a>").arg(id, rule.title), rules);
+            connect(runbook, &QLabel::linkActivated, this, [this](const QString &ruleId) { showRunbook(ruleId); });
+            form->addRow(runbook, spin);
+        }
+        left->addWidget(rules);
+        layout->addLayout(left, 1);
+        m_runbook = new QTextBrowser(this);
+        m_runbook->setOpenLinks(false);
+        connect(m_runbook, &QTextBrowser::anchorClicked, this, [this](const QUrl &url) {
+            if (url.scheme() == QLatin1String("action")) {
+                if (auto action = EngineHost::actionFromName(url.path()))
+                    emit actionRequested(*action);
+            }
+        });
+        layout->addWidget(m_runbook, 1);
+        connect(alerts->selectionModel(), &QItemSelectionModel::currentRowChanged, this, [this](const QModelIndex &current) {
+            if (current.isValid())
+                showRunbook(current.data(Qt::UserRole).toString());
+        });
+        showRunbook(models.alerts.rules().front().id);
+    }
+    QString title() const override { return tr("Alerts & runbooks"); }
+    void refresh() override {}
+    void showRunbook(const QString &ruleId)
+    {
+        QFile f(AlertModel::runbookPath(ruleId));
+        m_runbook->setMarkdown(f.open(QIODevice::ReadOnly) ? QString::fromUtf8(f.readAll())
+                                                           : tr("No runbook for %1.").arg(ruleId));
+    }
+
+private:
+    QTextBrowser *m_runbook;
+};
+
+class AuditPage final : public Page {
+    Q_OBJECT
+public:
+    AuditPage(EngineHost &host, ConsoleModels &models, QWidget *parent) : Page(host, models, parent)
+    {
+        auto *layout = new QVBoxLayout(this);
+        layout->addWidget(note(tr("Every operator action, from this window, the web console or the API, with its "
+                                  "outcome. Stored in %1.")
+                                   .arg(host.auditLog().path()),
+                               this));
+        layout->addWidget(addTable(models.audit.get()), 1);
+    }
+    QString title() const override { return tr("Audit log"); }
+    void refresh() override {}
+};
+
+std::vector<Page *> createPages(EngineHost &host, ConsoleModels &models, QWidget *parent)
+{
+    return {new OverviewPage(host, models, parent),   new LagPage(host, models, parent),
+            new WatermarksPage(host, models, parent), new CheckpointsPage(host, models, parent),
+            new BackpressurePage(host, models, parent), new SinksPage(host, models, parent),
+            new WindowsPage(host, models, parent),    new AlertsPage(host, models, parent),
+            new AuditPage(host, models, parent)};
+}
+
+// ---------------------------------------------------------------------------------------------
+// OperatorGraph
+
+void OperatorGraph::setOperators(std::vector<OperatorFigures> operators, QString sinkName)
+{
+    m_operators = std::move(operators);
+    m_sinkName = std::move(sinkName);
+    update();
+}
+
+void OperatorGraph::paintEvent(QPaintEvent *)
+{
+    QPainter p(this);
+    p.setRenderHint(QPainter::Antialiasing);
+    // Columns: source, decoders, ingest, window tasks, output, sink.
+    std::vector<std::vector<const OperatorFigures *>> columns(5);
+    for (const OperatorFigures &o : m_operators) {
+        const int c = o.name == "source"              ? 0
+                      : o.name.starts_with("decode")  ? 1
+                      : o.name == "ingest"            ? 2
+                      : o.name.starts_with("window")  ? 3
+                                                      : 4;
+        columns[static_cast<size_t>(c)].push_back(&o);
+    }
+    const int count = static_cast<int>(columns.size()) + (m_sinkName.isEmpty() ? 0 : 1);
+    const double colWidth = width() / double(count);
+    const QColor text = palette().color(QPalette::WindowText);
+    std::vector<QPointF> previous;
+    auto colour = [](const OperatorFigures &o) {
+        if (o.backpressured > 0.5)
+            return QColor(255, 140, 0);
+        if (o.busy > 0.9)
+            return QColor(220, 50, 47);
+        return QColor::fromHsvF(0.33, 0.5 * o.busy + 0.15, 0.85);
+    };
+    for (int c = 0; c < count; ++c) {
+        const bool sinkColumn = c == static_cast<int>(columns.size());
+        const size_t n = sinkColumn ? 1 : columns[static_cast<size_t>(c)].size();
+        std::vector<QPointF> centres;
+        for (size_t i = 0; i < n; ++i) {
+            const double h = height() / double(n);
+            const QRectF box(c * colWidth + 8, i * h + h / 2 - 22, colWidth - 16, 44);
+            centres.push_back(box.center());
+            QString label;
+            if (sinkColumn) {
+                p.setBrush(palette().color(QPalette::Base));
+                label = tr("sink: %1").arg(m_sinkName);
+            } else {
+                const OperatorFigures &o = *columns[static_cast<size_t>(c)][i];
+                p.setBrush(colour(o));
+                label = QStringLiteral("%1\n%2 busy, %3 bp")
+                            .arg(QString::fromStdString(o.name), formatPercent(o.busy), formatPercent(o.backpressured));
+            }
+            p.setPen(text);
+            for (const QPointF &from : previous)
+                p.drawLine(QPointF(from.x() + colWidth / 2 - 8, from.y()), QPointF(box.left(), box.center().y()));
+            p.drawRoundedRect(box, 6, 6);
+            p.setPen(Qt::black);
+            p.drawText(box, Qt::AlignCenter, label);
+        }
+        if (n > 0)
+            previous = centres;
+    }
+}
+
+} // namespace tally
+
+#include "pages.moc"
