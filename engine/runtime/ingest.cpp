@@ -8,9 +8,7 @@ namespace tally {
 
 int taskForKey(KeyFamily family, uint64_t key, int parallelism)
 {
-    // A salt per family keeps e.g. post 7 and user 7 from always landing on the same task.
-    static constexpr uint64_t kSalt[] = {0x9e3779b97f4a7c15ULL, 0xc2b2ae3d27d4eb4fULL, 0x165667b19e3779f9ULL};
-    return taskForKeyGroup(keyGroupOf(key, kSalt[static_cast<size_t>(family)]), parallelism);
+    return taskForKeyGroup(keyGroupFor(family, key), parallelism);
 }
 
 Ingest::Ingest(const JobConfig &config, int partitions, const Clock &clock)

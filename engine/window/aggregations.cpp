@@ -1,5 +1,6 @@
 #include "window/aggregations.h"
 
+#include "runtime/key_groups.h"
 #include "time/watermark.h"
 
 #include <absl/container/flat_hash_set.h>
@@ -8,6 +9,12 @@
 #include <numeric>
 
 namespace tally {
+
+int keyGroupFor(KeyFamily family, uint64_t key)
+{
+    static constexpr uint64_t kSalt[] = {0x9e3779b97f4a7c15ULL, 0xc2b2ae3d27d4eb4fULL, 0x165667b19e3779f9ULL};
+    return keyGroupOf(key, kSalt[static_cast<size_t>(family)]);
+}
 
 std::vector<AggregationWindow> aggregationWindows(const JobConfig &c)
 {
@@ -274,6 +281,84 @@ size_t TaskAggregations::stateEntries() const
     for (const auto &[start, users] : m_spamBaseline)
         n += users.size();
     return n;
+}
+
+void TaskAggregations::snapshot(KeyedStateSnapshot &out) const
+{
+    out.watermark = std::max(out.watermark, m_watermark);
+    out.velocitySliding = out.velocitySliding || m_velocity.sliding();
+    out.spamSliding = out.spamSliding || m_spam.sliding();
+    auto add = [&](StateStructure structure, KeyFamily family, uint64_t key, int64_t ns, int64_t value, bool fired) {
+        out.keyGroups[static_cast<size_t>(keyGroupFor(family, key))].push_back(
+            {static_cast<uint8_t>(structure), fired ? KeyedStateRecord::kWindowFired : uint8_t(0), key, ns, value});
+    };
+    auto tumbling = [&](const TumblingCounter &counter, uint8_t structure, KeyFamily family) {
+        counter.exportState([&](int64_t start, uint64_t key, int64_t value, bool fired) {
+            add(static_cast<StateStructure>(structure), family, key, start, value, fired);
+        });
+    };
+    tumbling(m_likesPerPost, static_cast<uint8_t>(StateStructure::LikesPerPost), KeyFamily::Post);
+    tumbling(m_trending, static_cast<uint8_t>(StateStructure::Trending), KeyFamily::Post);
+    for (size_t i = 0; i < m_regions.size(); ++i)
+        tumbling(m_regions[i], static_cast<uint8_t>(static_cast<size_t>(StateStructure::Region) + i), KeyFamily::Region);
+    m_velocity.exportState([&](int64_t pane, uint64_t key, int64_t value) {
+        add(StateStructure::VelocityPane, KeyFamily::Post, key, pane, value, false);
+    });
+    m_spam.exportState([&](int64_t pane, uint64_t key, int64_t value) {
+        add(StateStructure::SpamPane, KeyFamily::User, key, pane, value, false);
+    });
+    for (const auto &[bucket, users] : m_spamBaseline)
+        for (const auto &[user, likes] : users)
+            add(StateStructure::SpamBaseline, KeyFamily::User, user, bucket, likes, false);
+}
+
+void TaskAggregations::restore(const KeyedStateSnapshot &in, int task, int parallelism, std::vector<TopKUpdate> &topK)
+{
+    m_watermark = in.watermark;
+    for (int group = 0; group < kMaxParallelism; ++group) {
+        if (taskForKeyGroup(group, parallelism) != task)
+            continue;
+        for (const KeyedStateRecord &r : in.keyGroups[static_cast<size_t>(group)]) {
+            const bool fired = (r.flags & KeyedStateRecord::kWindowFired) != 0;
+            switch (static_cast<StateStructure>(r.structure)) {
+            case StateStructure::LikesPerPost:
+                m_likesPerPost.importEntry(r.ns, r.key, r.value, fired);
+                break;
+            case StateStructure::Trending:
+                m_trending.importEntry(r.ns, r.key, r.value, fired);
+                break;
+            case StateStructure::VelocityPane:
+                m_velocity.importEntry(r.ns, r.key, r.value);
+                break;
+            case StateStructure::SpamPane:
+                m_spam.importEntry(r.ns, r.key, r.value);
+                break;
+            case StateStructure::SpamBaseline:
+                m_spamBaseline[r.ns][r.key] += r.value;
+                break;
+            default: {
+                const size_t region = r.structure - static_cast<size_t>(StateStructure::Region);
+                if (r.structure >= static_cast<uint8_t>(StateStructure::Region) && region < m_regions.size())
+                    m_regions[region].importEntry(r.ns, r.key, r.value, fired);
+                break;
+            }
+            }
+        }
+    }
+    m_velocity.finishImport(m_watermark, in.velocitySliding);
+    m_spam.finishImport(m_watermark, in.spamSliding);
+    m_lastBucketStart = INT64_MIN;
+    m_lastBucket = nullptr;
+    // The local top-K of fired trending windows that can still re-fire, as finishBatch() left it.
+    m_trendingLastTopK.clear();
+    const auto k = static_cast<size_t>(m_config.trendingHourly.topK);
+    const WindowSpec &spec = m_trending.spec();
+    m_trending.exportState([&](int64_t start, uint64_t, int64_t, bool fired) {
+        if (fired && !m_trendingLastTopK.contains(start) && !spec.expired(start, m_watermark, m_latenessMs))
+            m_trendingLastTopK[start] = selectTopK(*m_trending.window(start), k);
+    });
+    for (const auto &[start, entries] : m_trendingLastTopK)
+        topK.push_back({start, start + spec.sizeMs, entries});
 }
 
 } // namespace tally

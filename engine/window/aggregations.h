@@ -7,6 +7,7 @@
 #include "config/job_config.h"
 #include "sink/output.h"
 #include "window/key_counts.h"
+#include "window/keyed_state.h"
 #include "window/sliding_counter.h"
 #include "window/top_k.h"
 #include "window/tumbling_counter.h"
@@ -36,6 +37,10 @@ struct TopKUpdate {
     int64_t windowEndMs = 0;
     std::vector<KeyValue> entries;
 };
+
+// Key group of a key of a family (see runtime/key_groups.h). A salt per family keeps e.g. post 7
+// and user 7 from always landing in the same group.
+int keyGroupFor(KeyFamily family, uint64_t key);
 
 // One window definition per aggregation (likes_by_region has one per configured size), used by
 // the source to classify lateness and by metrics labels.
@@ -75,6 +80,13 @@ public:
     void finishBatch(int64_t newWatermark, std::vector<OutputRow> &rows, std::vector<TopKUpdate> &topK);
 
     size_t stateEntries() const;
+
+    // Appends this task's state to `out` (between batches: after finishBatch()).
+    void snapshot(KeyedStateSnapshot &out) const;
+    // Restores the key groups that task `task` of `parallelism` owns from a snapshot (of any
+    // parallelism) into this fresh task. `topK` receives the local top-K of every trending window
+    // that has fired and can still change, so the output stage can rebuild its merge.
+    void restore(const KeyedStateSnapshot &in, int task, int parallelism, std::vector<TopKUpdate> &topK);
 
 private:
     void emitTrendingRefires(std::vector<TopKUpdate> &topK);

@@ -121,6 +121,37 @@ void SlidingCounter::advance(int64_t watermark,
     }
 }
 
+void SlidingCounter::exportState(const std::function<void(int64_t, uint64_t, int64_t)> &emit) const
+{
+    for (const auto &[start, pane] : m_panes)
+        for (const auto &[key, value] : pane)
+            emit(start, key, value);
+}
+
+void SlidingCounter::importEntry(int64_t paneStart, uint64_t key, int64_t value)
+{
+    m_panes[paneStart][key] += value;
+    m_slot = {};
+}
+
+void SlidingCounter::finishImport(int64_t watermark, bool wasSliding)
+{
+    m_slot = {};
+    m_sums.clear();
+    m_candidates.clear();
+    m_pendingRefire.clear();
+    m_addWatermark = watermark;
+    if (!wasSliding && m_panes.empty()) {
+        m_sumWindow = kNoWindow;
+        return;
+    }
+    // After a batch's advance() the sums describe the newest fired window; a batch that added
+    // data without moving the watermark left it where the watermark already was.
+    m_sumWindow = m_spec.lastFiredStart(watermark);
+    for (auto it = m_panes.lower_bound(m_sumWindow); it != m_panes.end() && it->first < m_sumWindow + m_spec.sizeMs; ++it)
+        addPaneToSums(it->first, +1);
+}
+
 int64_t SlidingCounter::windowValue(uint64_t key, int64_t windowStart) const
 {
     int64_t sum = 0;

@@ -51,6 +51,15 @@ public:
     const WindowSpec &spec() const { return m_spec; }
     size_t stateEntries() const;
 
+    // Every (pane start, key, count), for snapshots (between batches), and whether the counter
+    // has started sliding (its sums describe a fired window).
+    void exportState(const std::function<void(int64_t, uint64_t, int64_t)> &emit) const;
+    bool sliding() const { return m_sumWindow != kNoWindow; }
+    // Restores panes entry by entry, then derives the sums and candidates of the newest fired
+    // window at `watermark` (between batches, a sliding counter's sums are exactly that window).
+    void importEntry(int64_t paneStart, uint64_t key, int64_t value);
+    void finishImport(int64_t watermark, bool wasSliding);
+
 private:
     void addToSums(uint64_t key, int64_t delta);
     void addPaneToSums(int64_t paneStart, int sign);

@@ -63,6 +63,21 @@ void TumblingCounter::advance(int64_t watermark, const std::function<void(int64_
     }
 }
 
+void TumblingCounter::exportState(const std::function<void(int64_t, uint64_t, int64_t, bool)> &emit) const
+{
+    for (const auto &[start, w] : m_windows)
+        for (const auto &[key, value] : w.counts)
+            emit(start, key, value, w.fired);
+}
+
+void TumblingCounter::importEntry(int64_t windowStart, uint64_t key, int64_t value, bool fired)
+{
+    auto [it, created] = m_windows.try_emplace(windowStart);
+    it->second.fired = created ? fired : it->second.fired && fired;
+    it->second.counts[key] += value;
+    m_slot = {};
+}
+
 const KeyCounts *TumblingCounter::window(int64_t windowStart) const
 {
     auto it = m_windows.find(windowStart);

@@ -35,6 +35,12 @@ public:
     void advance(int64_t watermark, const std::function<void(int64_t, const KeyCounts &)> &fire);
 
     const KeyCounts *window(int64_t windowStart) const;
+
+    // Every (window start, key, count, window fired) entry, for snapshots (between batches).
+    void exportState(const std::function<void(int64_t, uint64_t, int64_t, bool)> &emit) const;
+    // Restores one entry. A window is fired only if every entry restored into it says so (tasks
+    // merged by a rescale may disagree: an unfired window fires, and so emits, at the next advance).
+    void importEntry(int64_t windowStart, uint64_t key, int64_t value, bool fired);
     const WindowSpec &spec() const { return m_spec; }
     size_t stateEntries() const;
 

@@ -1,0 +1,68 @@
+// KeyedStateSnapshot is the window state of one or more tasks in a form that does not depend on
+// the parallelism or the state backend: records (structure, key, namespace, value) grouped by key
+// group. A task restores the key groups it owns at any parallelism, which is what makes a
+// savepoint portable and a rescale a restore (DESIGN.md "State, checkpoints, savepoints").
+// Snapshots are taken between batches, when no re-fire is pending: the rest of a task's state
+// (fired windows' local top-K, sliding sums and candidates) is derived again on restore.
+#pragma once
+
+#include "runtime/key_groups.h"
+#include "util/status.h"
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tally {
+
+// Which piece of window state a record belongs to.
+enum class StateStructure : uint8_t {
+    LikesPerPost = 0, // tumbling counts: namespace = window start
+    Trending = 1,     // tumbling counts: namespace = window start
+    VelocityPane = 2, // sliding panes: namespace = pane start
+    SpamPane = 3,     // sliding panes: namespace = pane start
+    SpamBaseline = 4, // baseline buckets: namespace = bucket start
+    Region = 16       // Region + i: tumbling counts of likes_by_region window i
+};
+
+struct KeyedStateRecord {
+    uint8_t structure = 0;
+    uint8_t flags = 0;  // tumbling: kWindowFired when the window had fired
+    uint64_t key = 0;
+    int64_t ns = 0;
+    int64_t value = 0;
+    static constexpr uint8_t kWindowFired = 1;
+    friend bool operator==(const KeyedStateRecord &, const KeyedStateRecord &) = default;
+};
+
+struct KeyedStateSnapshot {
+    int64_t watermark = 0; // every task's watermark at the snapshot (they move together)
+    // Sliding counters that had started sliding (their sums describe a fired window), by
+    // structure: VelocityPane, SpamPane.
+    bool velocitySliding = false;
+    bool spamSliding = false;
+    std::array<std::vector<KeyedStateRecord>, kMaxParallelism> keyGroups;
+
+    size_t recordCount() const;
+    // Sorts each key group's records (structure, key, namespace): the canonical order, so equal
+    // state gives equal bytes.
+    void canonicalize();
+    // Merges another snapshot of the same instant (another task's key groups).
+    void merge(KeyedStateSnapshot &&other);
+};
+
+// The portable byte format (little-endian): "TALLYKS1", u32 format version, i64 watermark,
+// u8 flags (1: velocity sliding, 2: spam sliding), then for each of the 128 key groups a u32
+// record count and its records (u8 structure, u8 flags, u64 key, i64 namespace, i64 value), and
+// last a u32 CRC-32C of everything before it. Canonicalize first for byte-identical output.
+std::string encodeKeyedState(const KeyedStateSnapshot &snapshot);
+// Fails with Corruption (wrong magic, version, length or checksum) naming what is wrong.
+Result<KeyedStateSnapshot> decodeKeyedState(std::string_view bytes);
+
+// CRC-32C (Castagnoli) of bytes, continuing from `crc` (0 to start).
+uint32_t crc32c(std::string_view bytes, uint32_t crc = 0);
+
+} // namespace tally

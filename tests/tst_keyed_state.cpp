@@ -1,0 +1,237 @@
+// Savepoints of the window state: a stream run at P=2 is stopped half-way, its tasks' state is
+// taken as a portable snapshot (encoded to bytes and decoded again), and the run continues from
+// it at P=1, P=2 and P=4. The final results must equal the uninterrupted run's and the oracle's.
+// The pipeline is the job's own pieces (Ingest, TaskAggregations, TrendingMerger) driven on one
+// thread, so the cut between batches is exact.
+#include "runtime/ingest.h"
+#include "runtime/trending_merger.h"
+#include "source/generator.h"
+#include "support/oracle.h"
+#include "time/clock.h"
+#include "window/aggregations.h"
+#include "window/keyed_state.h"
+
+#include <QtTest>
+
+using namespace tally;
+using namespace tally::test;
+
+namespace {
+
+JobConfig streamConfig(uint64_t seed)
+{
+    JobConfig c;
+    GeneratorConfig &g = c.source.generator;
+    g.seed = seed;
+    g.totalEvents = 60000;
+    g.partitions = 4;
+    g.eventTimeRate = 500; // two minutes of event time
+    g.posts = 400;
+    g.users = 500;
+    g.spamUserFraction = 0.01;
+    g.spamShare = 0.15;
+    g.unlikeFraction = 0.1;
+    g.burstEveryMs = 20000;
+    g.burstDurationMs = 5000;
+    g.meanDelayMs = 300;
+    g.lateFraction = 0.03;
+    g.lateDelayMs = 15000;
+    useTestWindows(c);
+    c.runtime.batchSize = 200;
+    return c;
+}
+
+// The job's stages on one thread, at a parallelism that can change between batches.
+class Pipeline {
+public:
+    Pipeline(const JobConfig &config, int parallelism)
+        : m_config(config), m_ingest(singleTask(config), config.source.generator.partitions, m_clock)
+    {
+        startTasks(parallelism);
+    }
+
+    void feed(int partition, const std::vector<LikeEvent> &events)
+    {
+        std::vector<LateEvent> late;
+        m_ingest.add(partition, events, late);
+        for (const LikeEvent &e : events)
+            m_arrivals.push_back({e, m_ingest.watermark()});
+        std::vector<TaskBatch> batch;
+        if (m_ingest.flush(batch, false))
+            dispatch(batch.front());
+    }
+
+    void finish()
+    {
+        std::vector<TaskBatch> batch;
+        if (m_ingest.flush(batch, true))
+            dispatch(batch.front());
+    }
+
+    KeyedStateSnapshot savepoint() const
+    {
+        KeyedStateSnapshot s;
+        for (const auto &t : m_tasks)
+            t->snapshot(s);
+        s.canonicalize();
+        return s;
+    }
+
+    // Replaces the tasks (and the merge) with ones restored from `s` at `parallelism`.
+    void restore(const KeyedStateSnapshot &s, int parallelism)
+    {
+        startTasks(parallelism);
+        std::vector<OutputRow> rows;
+        for (int t = 0; t < parallelism; ++t) {
+            std::vector<TopKUpdate> topK;
+            m_tasks[static_cast<size_t>(t)]->restore(s, t, parallelism, topK);
+            for (const TopKUpdate &u : topK)
+                m_merger->update(t, u, rows);
+        }
+        (void)m_sink.writeRows(rows);
+    }
+
+    ResultTable table() const { return m_sink.table(); }
+    const std::vector<Arrival> &arrivals() const { return m_arrivals; }
+
+private:
+    static JobConfig singleTask(JobConfig c)
+    {
+        c.runtime.parallelism = 1; // the pipeline routes records to tasks itself
+        return c;
+    }
+
+    void startTasks(int parallelism)
+    {
+        m_tasks.clear();
+        for (int t = 0; t < parallelism; ++t)
+            m_tasks.push_back(std::make_unique<TaskAggregations>(m_config));
+        m_merger = std::make_unique<TrendingMerger>(parallelism, static_cast<size_t>(m_config.trendingHourly.topK),
+                                                    m_config.runtime.allowedLatenessMs);
+    }
+
+    void dispatch(const TaskBatch &batch)
+    {
+        const int p = static_cast<int>(m_tasks.size());
+        std::vector<OutputRow> rows;
+        for (int t = 0; t < p; ++t) {
+            TaskAggregations &task = *m_tasks[static_cast<size_t>(t)];
+            for (size_t f = 0; f < kKeyFamilyCount; ++f)
+                for (const PaneDelta &d : batch.records[f])
+                    if (taskForKey(static_cast<KeyFamily>(f), d.key, p) == t)
+                        task.apply(static_cast<KeyFamily>(f), d, batch.watermarkBefore);
+            std::vector<TopKUpdate> topK;
+            task.finishBatch(batch.watermarkAfter, rows, topK);
+            for (const TopKUpdate &u : topK)
+                m_merger->update(t, u, rows);
+        }
+        m_merger->expire(batch.watermarkAfter);
+        (void)m_sink.writeRows(rows);
+    }
+
+    JobConfig m_config;
+    ManualClock m_clock;
+    Ingest m_ingest;
+    std::vector<std::unique_ptr<TaskAggregations>> m_tasks;
+    std::unique_ptr<TrendingMerger> m_merger;
+    MemorySink m_sink;
+    std::vector<Arrival> m_arrivals;
+};
+
+// Polls the whole stream into batches once, so every run sees the same batches in the same order.
+std::vector<SourceBatch> pollAll(const JobConfig &config)
+{
+    GeneratorSource source(config.source.generator);
+    std::vector<SourceBatch> batches;
+    SourceBatch b;
+    while (source.poll(b, static_cast<size_t>(config.runtime.batchSize)) != Source::PollStatus::End)
+        if (!b.events.empty())
+            batches.push_back(b);
+    return batches;
+}
+
+} // namespace
+
+class TestKeyedState : public QObject {
+    Q_OBJECT
+
+private slots:
+    void rescaleFromSavepoint_data()
+    {
+        QTest::addColumn<uint64_t>("seed");
+        QTest::addColumn<int>("restoreAt");
+        for (uint64_t seed : {3u, 17u})
+            for (int p : {1, 2, 4})
+                QTest::newRow(qPrintable(QStringLiteral("seed %1, P=2 -> P=%2").arg(seed).arg(p))) << seed << p;
+    }
+    void rescaleFromSavepoint()
+    {
+        QFETCH(uint64_t, seed);
+        QFETCH(int, restoreAt);
+        const JobConfig config = streamConfig(seed);
+        const std::vector<SourceBatch> batches = pollAll(config);
+        QVERIFY(batches.size() > 100);
+
+        Pipeline uninterrupted(config, 2);
+        for (const SourceBatch &b : batches)
+            uninterrupted.feed(b.partition, b.events);
+        uninterrupted.finish();
+        const ResultTable expected = uninterrupted.table();
+        const std::string vsOracle =
+            describeDifference(computeOracle(config, uninterrupted.arrivals()).table, expected);
+        QVERIFY2(vsOracle.empty(), vsOracle.c_str());
+
+        Pipeline interrupted(config, 2);
+        const size_t half = batches.size() / 2;
+        for (size_t i = 0; i < half; ++i)
+            interrupted.feed(batches[i].partition, batches[i].events);
+        const KeyedStateSnapshot taken = interrupted.savepoint();
+        QVERIFY(taken.recordCount() > 1000);
+        // Through the portable bytes, as a savepoint file would carry it.
+        const std::string bytes = encodeKeyedState(taken);
+        Result<KeyedStateSnapshot> decoded = decodeKeyedState(bytes);
+        QVERIFY2(decoded, decoded.status().toString().c_str());
+        QCOMPARE(encodeKeyedState(*decoded), bytes);
+        interrupted.restore(*decoded, restoreAt);
+        for (size_t i = half; i < batches.size(); ++i)
+            interrupted.feed(batches[i].partition, batches[i].events);
+        interrupted.finish();
+        const std::string diff = describeDifference(expected, interrupted.table());
+        QVERIFY2(diff.empty(), diff.c_str());
+    }
+
+    // The state of P tasks is the same set of records whatever P is.
+    void snapshotIndependentOfParallelism()
+    {
+        const JobConfig config = streamConfig(5);
+        const std::vector<SourceBatch> batches = pollAll(config);
+        std::string first;
+        for (int p : {1, 3, 8}) {
+            Pipeline run(config, p);
+            for (size_t i = 0; i < batches.size() / 3; ++i)
+                run.feed(batches[i].partition, batches[i].events);
+            const std::string bytes = encodeKeyedState(run.savepoint());
+            if (first.empty())
+                first = bytes;
+            QVERIFY2(bytes == first, qPrintable(QStringLiteral("P=%1 differs").arg(p)));
+        }
+    }
+
+    void damagedBytesAreRefused()
+    {
+        const JobConfig config = streamConfig(9);
+        Pipeline run(config, 2);
+        for (const SourceBatch &b : pollAll(config))
+            run.feed(b.partition, b.events);
+        const std::string bytes = encodeKeyedState(run.savepoint());
+        std::string flipped = bytes;
+        flipped[bytes.size() / 2] ^= 0x10;
+        QCOMPARE(decodeKeyedState(flipped).status().code(), Status::Code::Corruption);
+        QVERIFY(decodeKeyedState(flipped).status().message().find("checksum") != std::string::npos);
+        QCOMPARE(decodeKeyedState(bytes.substr(0, bytes.size() - 7)).status().code(), Status::Code::Corruption);
+        QCOMPARE(decodeKeyedState("not a snapshot").status().code(), Status::Code::Corruption);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestKeyedState)
+#include "tst_keyed_state.moc"
