@@ -152,6 +152,7 @@ const std::vector<Field> &fields()
         TALLY_FIELD("aggregations.spam_suspects", "baseline_bucket_ms", spamSuspects.baselineBucketMs),
         TALLY_FIELD("aggregations.spam_suspects", "baseline_buckets", spamSuspects.baselineBuckets),
         TALLY_FIELD("checkpoint", "interval_ms", checkpoint.intervalMs),
+        TALLY_FIELD("checkpoint", "savepoint_dir", checkpoint.savepointDir),
         TALLY_FIELD("output", "type", output.type),
         TALLY_FIELD("output", "sqlite_path", output.sqlitePath),
         TALLY_FIELD("output", "postgres_url", output.postgresUrl),
@@ -328,6 +329,7 @@ void TestJobConfig::roundTripOfEveryKey()
     c.spamSuspects.baselineBucketMs = 1;
     c.spamSuspects.baselineBuckets = 60;
     c.checkpoint.intervalMs = 250;
+    c.checkpoint.savepointDir = "/var/lib/tally/savepoints";
     c.output.type = OutputConfig::Type::Postgres;
     c.output.sqlitePath = "/var/lib/tally/out.db";
     c.output.postgresUrl = "postgresql://tally@db.internal:5432/likes";

@@ -454,7 +454,7 @@ void OperatorGraph::paintEvent(QPaintEvent *)
             } else {
                 const OperatorFigures &o = *columns[static_cast<size_t>(c)][i];
                 p.setBrush(colour(o));
-                label = QStringLiteral("%1\n%2 busy, %3 bp")
+                label = tr("%1\n%2 busy, %3 bp")
                             .arg(QString::fromStdString(o.name), formatPercent(o.busy), formatPercent(o.backpressured));
             }
             p.setPen(text);

@@ -195,6 +195,8 @@ std::vector<Violation> collectViolations(const JobConfig &c)
     r.atLeast("aggregations.spam_suspects.baseline_buckets", int64_t(s.baselineBuckets), int64_t(1));
 
     r.atLeast("checkpoint.interval_ms", c.checkpoint.intervalMs, int64_t(10));
+    if (c.checkpoint.savepointDir.empty())
+        r.fail("checkpoint.savepoint_dir", "must not be empty");
 
     const OutputConfig &o = c.output;
     if (o.type == OutputConfig::Type::Sqlite && o.sqlitePath.empty())
@@ -590,6 +592,7 @@ void bindAll(Binder &b, JobConfig &c)
     b.integer(spam + "baseline_buckets", c.spamSuspects.baselineBuckets);
 
     b.integer("checkpoint.interval_ms", c.checkpoint.intervalMs);
+    b.string("checkpoint.savepoint_dir", c.checkpoint.savepointDir);
 
     OutputConfig &o = c.output;
     b.choice("output.type", o.type,

@@ -72,7 +72,8 @@ struct SourceConfig {
 // Epochs: the ingest stage closes one every interval and the output stage commits it once every
 // task has passed it (exactly-once sinks write an epoch's rows in one transaction then).
 struct CheckpointConfig {
-    int64_t intervalMs = 1000; // >= 10
+    int64_t intervalMs = 1000;              // >= 10
+    std::string savepointDir = "savepoints"; // where savepoints are written
 };
 
 struct OutputConfig {

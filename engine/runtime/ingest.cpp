@@ -119,6 +119,22 @@ bool Ingest::flush(std::vector<TaskBatch> &perTask, bool endOfInput)
     return true;
 }
 
+Ingest::State Ingest::state() const
+{
+    State s;
+    s.watermark = m_watermark;
+    for (const PartitionWatermark &p : m_tracker.partitions())
+        s.maxEventTimesMs.push_back(p.maxEventTimeMs);
+    return s;
+}
+
+void Ingest::restore(const State &state)
+{
+    m_tracker.restore(state.maxEventTimesMs, state.watermark);
+    m_watermark = state.watermark;
+    m_sentWatermark = state.watermark;
+}
+
 void Ingest::setOwnedPartitions(const std::vector<int> &owned)
 {
     const int partitions = static_cast<int>(m_tracker.partitions().size());

@@ -26,6 +26,7 @@ struct TaskBatch {
     int64_t watermarkBefore = 0;
     int64_t watermarkAfter = 0;
     uint64_t epoch = 0; // the epoch these records belong to (see CheckpointConfig)
+    bool snapshot = false; // a savepoint barrier: the task snapshots its state before this batch
     bool endOfInput = false;
 };
 
@@ -59,6 +60,14 @@ public:
     void setOwnedPartitions(const std::vector<int> &owned);
 
     int64_t watermark() const { return m_watermark; }
+
+    // What a savepoint keeps of the ingest stage (taken between batches, when nothing is combined).
+    struct State {
+        int64_t watermark = kMinWatermark;
+        std::vector<int64_t> maxEventTimesMs; // per partition
+    };
+    State state() const;
+    void restore(const State &state);
     const WatermarkTracker &watermarks() const { return m_tracker; }
     IngestCounts takeCounts();
 

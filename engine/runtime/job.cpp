@@ -3,6 +3,7 @@
 #include "runtime/blocking_queue.h"
 #include "runtime/ingest.h"
 #include "runtime/live_results.h"
+#include "runtime/savepoint.h"
 #include "metrics/time_series.h"
 #include "runtime/trending_merger.h"
 #include "time/watermark.h"
@@ -11,6 +12,8 @@
 
 #include <absl/container/flat_hash_map.h>
 #include <absl/container/flat_hash_set.h>
+
+#include <map>
 
 #include <algorithm>
 #include <cstdio>
@@ -42,6 +45,9 @@ struct OutputMessage {
     int64_t watermark = kMinWatermark;
     uint64_t epoch = 0; // tasks: the epoch of the batch that produced the rows
     bool endOfInput = false;
+    // Savepoint barrier parts: the ingest stage's (task == -1) and each task's state.
+    std::shared_ptr<Savepoint> barrier;
+    std::unique_ptr<KeyedStateSnapshot> state;
 };
 
 // Busy, idle and backpressured time of one operator, as Flink reports them.
@@ -63,6 +69,7 @@ struct OperatorTimes {
 // A polled (and decoded) batch on its way from the source thread to the ingest thread.
 struct IngestInput {
     SourceBatch batch;
+    size_t recordCount = 0;  // records polled (the batch's events and dead letters, once decoded)
     bool hasData = false;    // false: a tick that lets the ingest thread re-evaluate idleness
     std::optional<std::vector<int>> owned; // the source's partitions, when they changed
     bool endOfInput = false; // the source ended or the job is stopping: drain
@@ -71,6 +78,11 @@ struct IngestInput {
 struct ControlRequest {
     ControlCommand command;
     std::promise<Status> done;
+};
+
+struct SavepointRequest {
+    bool stop = false; // stop the job once the savepoint is taken (without firing open windows)
+    std::promise<Result<std::string>> done;
 };
 
 // A drain waits for the epoch that was open when it was asked for, then for the sink.
@@ -113,10 +125,18 @@ struct Job::Impl {
     bool sourceDone = false;
     std::deque<ControlRequest> controlQueue;
     LiveResults live;
+    // Output thread only: rows handed to the sink whose epoch is not committed yet, and the
+    // savepoint being collected.
+    std::map<uint64_t, std::vector<OutputRow>> uncommittedRows;
+    std::shared_ptr<Savepoint> collecting;
+    int collectedParts = 0;
     std::vector<DrainRequest> drainRequests; // guarded by mutex
     std::atomic<uint64_t> currentEpoch{0};   // written by the ingest thread
     std::atomic<uint64_t> committedEpoch{0}; // written by the output thread
     std::atomic<bool> closeEpochNow{false};  // a drain asks the ingest thread for a barrier
+    std::atomic<bool> snapshotRequested{false}; // the next barrier takes a savepoint
+    std::deque<SavepointRequest> savepointRequests; // guarded by mutex, oldest first
+    std::optional<Savepoint> restored;              // set by restoreFrom() before start()
 
     // Metrics
     Counter &recordsIn;
@@ -279,6 +299,7 @@ struct Job::Impl {
                 continue;
             }
             recordsIn.add(in.batch.size());
+            in.recordCount = in.batch.size();
             partitionRecords[static_cast<size_t>(in.batch.partition)]->add(in.batch.size());
             in.hasData = true;
             const uint64_t blocked = send(std::move(in));
@@ -327,22 +348,51 @@ struct Job::Impl {
         }
     }
 
+    // A savepoint barrier: the ingest stage's part of the savepoint (its state and the source
+    // positions before the batch at hand), then the tasks' parts follow on their queues.
+    std::shared_ptr<Savepoint> savepointBarrier(uint64_t epoch, const Ingest &ingest, const std::vector<int64_t> &positions)
+    {
+        auto sp = std::make_shared<Savepoint>();
+        sp->epoch = epoch;
+        sp->takenAtMs = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch()).count();
+        sp->fingerprint = configFingerprint(config);
+        sp->ingest = ingest.state();
+        sp->sourcePositions = positions;
+        return sp;
+    }
+
     void runIngest()
     {
         OperatorTimes times(metrics, "ingest");
         Ingest ingest(config, source->partitionCount(), clock);
+        std::vector<int64_t> positions(static_cast<size_t>(source->partitionCount()), 0); // next offset per partition
+        if (restored) {
+            ingest.restore(restored->ingest);
+            positions = restored->sourcePositions;
+        }
         std::vector<TaskBatch> perTask;
         size_t next = 0; // decoder holding the next batch in poll order
         const auto epochInterval = std::chrono::milliseconds(config.checkpoint.intervalMs);
         uint64_t epoch = currentEpoch;
         auto epochStarted = SteadyTime::now();
+        bool stopping = false; // stop-with-savepoint: discard what still arrives until the end marker
         for (;;) {
             auto t0 = SteadyTime::now();
             std::optional<IngestInput> in = decodedQueues[next]->pop(std::chrono::milliseconds(20));
             times.idleNs->add(nanosSince(t0));
+            if (stopping) {
+                if (in) {
+                    next = (next + 1) % decodedQueues.size();
+                    if (in->endOfInput)
+                        return;
+                }
+                continue;
+            }
             // Epoch barrier: every task gets a batch of the new epoch at the same point of the
             // stream, with data or without (a paused or silent source still closes epochs).
-            const bool epochDue = SteadyTime::now() - epochStarted >= epochInterval || closeEpochNow.exchange(false);
+            const bool snapshot = snapshotRequested.exchange(false);
+            const bool epochDue = snapshot || SteadyTime::now() - epochStarted >= epochInterval || closeEpochNow.exchange(false);
             if (epochDue) {
                 currentEpoch = ++epoch;
                 epochStarted = SteadyTime::now();
@@ -350,38 +400,65 @@ struct Job::Impl {
             if (!in && !epochDue)
                 continue;
             t0 = SteadyTime::now();
+            uint64_t blocked = 0;
+            bool stopNow = false;
+            if (snapshot) {
+                OutputMessage part;
+                part.barrier = savepointBarrier(epoch, ingest, positions);
+                part.epoch = epoch;
+                {
+                    std::lock_guard lock(mutex);
+                    stopNow = !savepointRequests.empty() && savepointRequests.front().stop;
+                }
+                outputQueue.push(std::move(part), &blocked);
+            }
             OutputMessage side;
             bool send = false;
-            const bool end = in && in->endOfInput;
+            const bool end = stopNow || (in && in->endOfInput);
             if (in) {
                 next = (next + 1) % decodedQueues.size();
                 if (in->owned)
                     ingest.setOwnedPartitions(*in->owned);
-                if (in->hasData) {
+                if (in->hasData && !stopNow) {
                     ingest.add(in->batch.partition, in->batch.events, side.lateEvents);
+                    positions[static_cast<size_t>(in->batch.partition)] =
+                        in->batch.firstOffset + static_cast<int64_t>(in->recordCount);
                     if (observer)
                         observer(in->batch.partition, in->batch.events, ingest.watermark());
                 }
-                send = ingest.flush(perTask, end);
+                if (!stopNow)
+                    send = ingest.flush(perTask, end);
                 publishIngestMetrics(ingest);
             }
-            if (!send && epochDue) {
+            if (!send && (epochDue || stopNow)) {
+                // A barrier without data; when stopping with a savepoint, the last batch leaves
+                // the watermark where it is, so no open window fires.
                 perTask.assign(static_cast<size_t>(parallelism), TaskBatch{});
-                for (auto &t : perTask)
+                for (auto &t : perTask) {
                     t.watermarkBefore = t.watermarkAfter = ingest.watermark();
+                    t.endOfInput = stopNow;
+                }
                 send = true;
             }
-            uint64_t blocked = 0;
             if (!side.lateEvents.empty())
                 outputQueue.push(std::move(side), &blocked);
             if (send) {
                 for (int t = 0; t < parallelism; ++t) {
-                    perTask[static_cast<size_t>(t)].epoch = epoch;
-                    taskQueues[static_cast<size_t>(t)]->push(std::move(perTask[static_cast<size_t>(t)]), &blocked);
+                    TaskBatch &b = perTask[static_cast<size_t>(t)];
+                    b.epoch = epoch;
+                    b.snapshot = snapshot;
+                    taskQueues[static_cast<size_t>(t)]->push(std::move(b), &blocked);
                 }
             }
             times.backpressuredNs->add(blocked);
             times.busyNs->add(nanosSince(t0) - std::min(blocked, nanosSince(t0)));
+            if (stopNow) {
+                stopRequested = true; // the source ends; what it still sends is discarded
+                stopping = !(in && in->endOfInput);
+                if (!stopping)
+                    return;
+                continue;
+            }
             if (end)
                 return;
         }
@@ -392,6 +469,16 @@ struct Job::Impl {
         OperatorTimes times(metrics, "window-" + std::to_string(index));
         TaskAggregations aggregations(config);
         BlockingQueue<TaskBatch> &in = *taskQueues[static_cast<size_t>(index)];
+        if (restored) {
+            // This task's key groups of the savepoint, at this job's parallelism; the output
+            // stage rebuilds the trending merge from the local top-K lists.
+            OutputMessage out;
+            out.task = index;
+            out.epoch = currentEpoch;
+            aggregations.restore(restored->state, index, parallelism, out.topK);
+            out.watermark = restored->state.watermark;
+            outputQueue.push(std::move(out));
+        }
         for (;;) {
             auto t0 = SteadyTime::now();
             std::optional<TaskBatch> batch = in.pop(std::chrono::milliseconds(100));
@@ -399,6 +486,15 @@ struct Job::Impl {
             if (!batch)
                 continue;
             t0 = SteadyTime::now();
+            if (batch->snapshot) { // the state as it was before this batch: the barrier's cut
+                OutputMessage part;
+                part.task = index;
+                part.epoch = batch->epoch;
+                part.watermark = batch->watermarkBefore;
+                part.state = std::make_unique<KeyedStateSnapshot>();
+                aggregations.snapshot(*part.state);
+                outputQueue.push(std::move(part));
+            }
             OutputMessage out;
             out.task = index;
             for (size_t f = 0; f < kKeyFamilyCount; ++f) {
@@ -466,6 +562,7 @@ struct Job::Impl {
         if (passed > committedEpoch) {
             committedEpoch = passed;
             writeWithRetry([&] { return sink->commitEpoch(passed); });
+            uncommittedRows.erase(uncommittedRows.begin(), uncommittedRows.upper_bound(passed));
         }
         std::lock_guard lock(mutex);
         for (auto it = drainRequests.begin(); it != drainRequests.end();) {
@@ -480,9 +577,44 @@ struct Job::Impl {
         }
     }
 
+    // Adds a task's part to the savepoint being collected; once every task's part is in, writes
+    // the file and answers the oldest savepoint request.
+    void collectSavepoint(OutputMessage &msg)
+    {
+        if (msg.barrier) {
+            collecting = std::move(msg.barrier);
+            collectedParts = 0;
+            return;
+        }
+        if (!msg.state || !collecting || msg.epoch != collecting->epoch)
+            return;
+        collecting->state.merge(std::move(*msg.state));
+        if (++collectedParts < parallelism)
+            return;
+        collecting->state.canonicalize();
+        // Rows of earlier epochs the sink has not committed: a restore commits them.
+        for (auto it = uncommittedRows.begin(); it != uncommittedRows.end() && it->first < collecting->epoch; ++it)
+            collecting->pendingRows.insert(collecting->pendingRows.end(), it->second.begin(), it->second.end());
+        Result<std::string> written = writeSavepointFile(config.checkpoint.savepointDir, *collecting);
+        if (written)
+            fprintf(stderr, "tally: savepoint %s (epoch %llu, %zu state records)\n", written->c_str(),
+                    static_cast<unsigned long long>(collecting->epoch), collecting->state.recordCount());
+        collecting.reset();
+        std::lock_guard lock(mutex);
+        if (!savepointRequests.empty()) {
+            savepointRequests.front().done.set_value(std::move(written));
+            savepointRequests.pop_front();
+        }
+    }
+
     void runOutput()
     {
         OperatorTimes times(metrics, "output");
+        if (restored && sink && sink->committedEpoch() + 1 < restored->epoch) {
+            // Rows the savepoint's job had produced but its sink had not committed.
+            writeWithRetry([&] { return sink->writeRows(restored->pendingRows); });
+            writeWithRetry([&] { return sink->commitEpoch(restored->epoch - 1); });
+        }
         TrendingMerger merger(parallelism, static_cast<size_t>(config.trendingHourly.topK), config.runtime.allowedLatenessMs);
         std::vector<int64_t> taskWatermarks(static_cast<size_t>(parallelism), kMinWatermark);
         std::vector<uint64_t> taskEpochs(static_cast<size_t>(parallelism), committedEpoch.load());
@@ -509,6 +641,7 @@ struct Job::Impl {
                 timed([&] { return sink->writeDeadLetters(msg->deadLetters); });
             if (!msg->lateEvents.empty())
                 timed([&] { return sink->writeLateEvents(msg->lateEvents); });
+            collectSavepoint(*msg);
             if (msg->task >= 0) {
                 std::vector<OutputRow> &rows = msg->rows;
                 for (const TopKUpdate &u : msg->topK)
@@ -535,8 +668,11 @@ struct Job::Impl {
                 }
                 rowsOut.add(rows.size());
                 live.note(rows);
-                if (!rows.empty())
+                if (!rows.empty()) {
                     timed([&] { return sink->writeRows(rows); });
+                    std::vector<OutputRow> &kept = uncommittedRows[msg->epoch];
+                    kept.insert(kept.end(), rows.begin(), rows.end());
+                }
                 taskEpochs[static_cast<size_t>(msg->task)] = msg->epoch;
                 if (msg->endOfInput)
                     ++ended;
@@ -554,6 +690,9 @@ struct Job::Impl {
         for (auto &r : drainRequests) // the job ended: everything is written
             r.done.set_value(Status::ok());
         drainRequests.clear();
+        for (auto &r : savepointRequests)
+            r.done.set_value(Status::aborted("the job ended before the savepoint's barrier went through"));
+        savepointRequests.clear();
     }
 };
 
@@ -582,8 +721,9 @@ Status Job::start()
     if (d->state != JobStatus::State::Created)
         return Status::invalidArgument("job already started");
     d->state = JobStatus::State::Running;
-    // Epochs continue after the newest one the sink has committed.
-    d->committedEpoch = d->sink ? d->sink->committedEpoch() : 0;
+    // Epochs continue after the newest one the sink has committed (and after a savepoint's).
+    const uint64_t sinkEpoch = d->sink ? d->sink->committedEpoch() : 0;
+    d->committedEpoch = d->restored ? std::max(sinkEpoch, d->restored->epoch - 1) : sinkEpoch;
     d->currentEpoch = d->committedEpoch + 1;
     d->threads.emplace_back([this] { d->runOutput(); });
     for (int t = 0; t < d->parallelism; ++t)
@@ -626,6 +766,36 @@ bool Job::finished() const
 {
     std::lock_guard lock(d->mutex);
     return d->done;
+}
+
+Status Job::restoreFrom(const std::string &path)
+{
+    if (d->state != JobStatus::State::Created)
+        return Status::invalidArgument("restore before start()");
+    auto savepoint = readSavepointFile(path);
+    if (!savepoint)
+        return savepoint.status();
+    const std::string difference = fingerprintDifference(savepoint->fingerprint, configFingerprint(d->config));
+    if (!difference.empty())
+        return Status::invalidArgument("savepoint " + path + " does not fit this job: " + difference);
+    if (Status s = d->source->seek(savepoint->sourcePositions); !s.isOk())
+        return s;
+    d->restored = std::move(savepoint).value();
+    return Status::ok();
+}
+
+std::future<Result<std::string>> Job::savepoint(bool stop)
+{
+    std::lock_guard lock(d->mutex);
+    std::promise<Result<std::string>> p;
+    if (d->sourceDone || d->state == JobStatus::State::Created) {
+        p.set_value(Status::aborted(d->sourceDone ? "the job has stopped" : "the job has not started"));
+        return p.get_future();
+    }
+    auto f = p.get_future();
+    d->savepointRequests.push_back({stop, std::move(p)});
+    d->snapshotRequested = true;
+    return f;
 }
 
 std::future<Status> Job::submit(ControlCommand command)

@@ -78,6 +78,15 @@ public:
     bool finished() const;
 
     std::future<Status> submit(ControlCommand command); // thread-safe
+
+    // Takes a savepoint at the next barrier into checkpoint.savepoint_dir; the future holds the
+    // file's path. With `stop`, the job then ends without firing its open windows (they stay in
+    // the savepoint). Thread-safe.
+    std::future<Result<std::string>> savepoint(bool stop);
+    // Continues from a savepoint (at this job's parallelism: a rescale when it differs). Refused
+    // when the aggregation definitions differ (the message names the difference) or the source
+    // cannot continue from the savepoint's positions. Call before start().
+    Status restoreFrom(const std::string &path);
     JobStatus status() const;                           // thread-safe, a value snapshot
     const JobConfig &config() const;
     // Every metric sampled once a second into fixed-memory ring buffers (15 minutes). Thread-safe.

@@ -920,7 +920,39 @@ GeneratorSource::~GeneratorSource() = default;
 
 int GeneratorSource::partitionCount() const { return d->cfg.partitions; }
 
-Source::PollStatus GeneratorSource::poll(SourceBatch &batch, size_t maxRecords) { return d->poll(batch, maxRecords); }
+Source::PollStatus GeneratorSource::poll(SourceBatch &batch, size_t maxRecords)
+{
+    for (;;) {
+        const PollStatus status = d->poll(batch, maxRecords);
+        if (status != PollStatus::Data || m_skipTo.empty())
+            return status;
+        // After seek(): regenerate the stream (it is reproducible) and drop what was delivered.
+        const auto p = static_cast<size_t>(batch.partition);
+        const int64_t skip = std::min<int64_t>(m_skipTo[p] - batch.firstOffset, static_cast<int64_t>(batch.size()));
+        if (skip <= 0)
+            return status;
+        if (skip == static_cast<int64_t>(batch.size()))
+            continue;
+        batch.events.erase(batch.events.begin(), batch.events.begin() + skip);
+        if (!batch.records.empty()) {
+            RawRecords kept;
+            for (size_t i = static_cast<size_t>(skip); i < batch.records.size(); ++i)
+                kept.append(batch.records.at(i));
+            batch.records = std::move(kept);
+        }
+        batch.firstOffset += skip;
+        return status;
+    }
+}
+
+Status GeneratorSource::seek(const std::vector<int64_t> &nextOffsets)
+{
+    if (static_cast<int>(nextOffsets.size()) != d->cfg.partitions)
+        return Status::invalidArgument("generator: the savepoint has " + std::to_string(nextOffsets.size()) +
+                                       " partitions, the generator " + std::to_string(d->cfg.partitions));
+    m_skipTo = nextOffsets;
+    return Status::ok();
+}
 
 const GeneratorConfig &GeneratorSource::config() const { return d->cfg; }
 

@@ -51,6 +51,8 @@ public:
 
     int partitionCount() const override;
     PollStatus poll(SourceBatch &batch, size_t maxRecords) override;
+    // Regenerates the stream from the start and skips every record before these offsets.
+    Status seek(const std::vector<int64_t> &nextOffsets) override;
 
     const GeneratorConfig &config() const;
     uint64_t generated() const; // events generated so far (delivered or still in flight)
@@ -69,6 +71,7 @@ public:
 private:
     struct Impl;
     std::unique_ptr<Impl> d;
+    std::vector<int64_t> m_skipTo; // per partition, after seek()
 };
 
 } // namespace tally

@@ -69,6 +69,10 @@ public:
     // Publishes how far the engine has read (a Kafka consumer group's committed offsets), so
     // external lag tools see it. Default: nothing to publish.
     virtual Status commitPositions() { return Status::ok(); }
+
+    // Continues from these positions (per partition, the offset of the next record to deliver),
+    // as recorded in a savepoint. Call before the first poll(). Default: Unimplemented.
+    virtual Status seek(const std::vector<int64_t> &nextOffsets);
 };
 
 } // namespace tally

@@ -106,6 +106,17 @@ int64_t WatermarkTracker::advance()
     return m_jobWatermark;
 }
 
+void WatermarkTracker::restore(const std::vector<int64_t> &maxEventTimesMs, int64_t jobWatermarkMs)
+{
+    for (size_t i = 0; i < m_partitions.size() && i < maxEventTimesMs.size(); ++i) {
+        PartitionWatermark &p = m_partitions[i];
+        p.maxEventTimeMs = maxEventTimesMs[i];
+        p.watermarkMs = p.maxEventTimeMs == kMinWatermark ? kMinWatermark : p.maxEventTimeMs - m_boundMs - 1;
+        p.lastActivityMs = m_clock.nowMs();
+    }
+    m_jobWatermark = jobWatermarkMs;
+}
+
 int64_t WatermarkTracker::skewMs() const
 {
     int64_t lo = kMaxWatermark, hi = kMinWatermark;

@@ -62,6 +62,10 @@ public:
     // Partition holding the job watermark back, or -1.
     int laggingPartition() const;
 
+    // Continues from a savepoint: each partition's max event time and the job watermark. The
+    // adaptive bound starts learning afresh.
+    void restore(const std::vector<int64_t> &maxEventTimesMs, int64_t jobWatermarkMs);
+
 private:
     void recordLateness(int64_t latenessMs);
     int64_t latenessQuantileMs() const;

@@ -1,0 +1,244 @@
+#include "runtime/savepoint.h"
+
+#include "sink/divert_buffer.h"
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fcntl.h>
+#include <sstream>
+#include <unistd.h>
+
+namespace tally {
+
+namespace {
+
+constexpr char kMagic[8] = {'T', 'A', 'L', 'L', 'Y', 'S', 'P', '1'};
+constexpr uint32_t kVersion = 1;
+
+template <typename T>
+void put(std::string &out, T v)
+{
+    char b[sizeof(T)];
+    std::memcpy(b, &v, sizeof(T));
+    out.append(b, sizeof(T));
+}
+
+void putSection(std::string &out, std::string_view bytes)
+{
+    put<uint32_t>(out, static_cast<uint32_t>(bytes.size()));
+    out.append(bytes);
+}
+
+class Reader {
+public:
+    explicit Reader(std::string_view b) : m_b(b) {}
+    template <typename T>
+    bool get(T &v)
+    {
+        if (m_b.size() - m_pos < sizeof(T))
+            return false;
+        std::memcpy(&v, m_b.data() + m_pos, sizeof(T));
+        m_pos += sizeof(T);
+        return true;
+    }
+    bool section(std::string_view &out)
+    {
+        uint32_t n = 0;
+        if (!get(n) || m_b.size() - m_pos < n)
+            return false;
+        out = m_b.substr(m_pos, n);
+        m_pos += n;
+        return true;
+    }
+    size_t remaining() const { return m_b.size() - m_pos; }
+
+private:
+    std::string_view m_b;
+    size_t m_pos = 0;
+};
+
+std::string encodeInt64s(const std::vector<int64_t> &values)
+{
+    std::string out;
+    put<uint32_t>(out, static_cast<uint32_t>(values.size()));
+    for (int64_t v : values)
+        put<int64_t>(out, v);
+    return out;
+}
+
+bool decodeInt64s(std::string_view bytes, std::vector<int64_t> &values)
+{
+    Reader in(bytes);
+    uint32_t n = 0;
+    if (!in.get(n) || in.remaining() != size_t(n) * 8)
+        return false;
+    values.resize(n);
+    for (int64_t &v : values)
+        in.get(v);
+    return true;
+}
+
+Status syncedWrite(const std::string &path, std::string_view bytes)
+{
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return Status::ioError("savepoint " + path + ": " + std::strerror(errno));
+    size_t done = 0;
+    while (done < bytes.size()) {
+        const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            const std::string error = std::strerror(errno);
+            ::close(fd);
+            return Status::ioError("savepoint " + path + ": write: " + error);
+        }
+        done += static_cast<size_t>(n);
+    }
+    const bool synced = ::fsync(fd) == 0;
+    ::close(fd);
+    return synced ? Status::ok() : Status::ioError("savepoint " + path + ": fsync: " + std::strerror(errno));
+}
+
+} // namespace
+
+std::string configFingerprint(const JobConfig &c)
+{
+    std::ostringstream out;
+    out << "aggregations.likes_per_post.window_ms=" << c.likesPerPost.windowMs << '\n'
+        << "aggregations.trending_hourly.window_ms=" << c.trendingHourly.windowMs << '\n'
+        << "aggregations.trending_hourly.top_k=" << c.trendingHourly.topK << '\n'
+        << "aggregations.likes_by_region.windows_ms=";
+    for (size_t i = 0; i < c.likesByRegion.windowsMs.size(); ++i)
+        out << (i ? "," : "") << c.likesByRegion.windowsMs[i];
+    out << '\n'
+        << "aggregations.like_velocity.size_ms=" << c.likeVelocity.sizeMs << '\n'
+        << "aggregations.like_velocity.slide_ms=" << c.likeVelocity.slideMs << '\n'
+        << "aggregations.like_velocity.min_per_minute=" << c.likeVelocity.minPerMinute << '\n'
+        << "aggregations.like_velocity.viral_per_minute=" << c.likeVelocity.viralPerMinute << '\n'
+        << "aggregations.spam_suspects.size_ms=" << c.spamSuspects.sizeMs << '\n'
+        << "aggregations.spam_suspects.slide_ms=" << c.spamSuspects.slideMs << '\n'
+        << "aggregations.spam_suspects.threshold=" << c.spamSuspects.threshold << '\n'
+        << "aggregations.spam_suspects.min_likes=" << c.spamSuspects.minLikes << '\n'
+        << "aggregations.spam_suspects.baseline_factor=" << c.spamSuspects.baselineFactor << '\n'
+        << "aggregations.spam_suspects.baseline_bucket_ms=" << c.spamSuspects.baselineBucketMs << '\n'
+        << "aggregations.spam_suspects.baseline_buckets=" << c.spamSuspects.baselineBuckets << '\n'
+        << "runtime.allowed_lateness_ms=" << c.runtime.allowedLatenessMs << '\n';
+    return out.str();
+}
+
+std::string fingerprintDifference(const std::string &saved, const std::string &current)
+{
+    std::istringstream a(saved), b(current);
+    std::string la, lb;
+    while (true) {
+        const bool ha = static_cast<bool>(std::getline(a, la));
+        const bool hb = static_cast<bool>(std::getline(b, lb));
+        if (!ha && !hb)
+            return {};
+        if (la == lb)
+            continue;
+        const auto key = [](const std::string &l) { return l.substr(0, l.find('=')); };
+        const auto value = [](const std::string &l) {
+            const size_t eq = l.find('=');
+            return eq == std::string::npos ? std::string("(missing)") : l.substr(eq + 1);
+        };
+        const std::string name = ha ? key(la) : key(lb);
+        return name + ": savepoint " + (ha ? value(la) : "(missing)") + ", job " + (hb ? value(lb) : "(missing)");
+    }
+}
+
+std::string encodeSavepoint(const Savepoint &s)
+{
+    std::string out(kMagic, sizeof kMagic);
+    put<uint32_t>(out, kVersion);
+    put<uint64_t>(out, s.epoch);
+    put<int64_t>(out, s.takenAtMs);
+    putSection(out, s.fingerprint);
+    std::string ingest;
+    put<int64_t>(ingest, s.ingest.watermark);
+    ingest += encodeInt64s(s.ingest.maxEventTimesMs);
+    putSection(out, ingest);
+    putSection(out, encodeInt64s(s.sourcePositions));
+    putSection(out, packRows(s.pendingRows));
+    putSection(out, encodeKeyedState(s.state));
+    put<uint32_t>(out, crc32c(out));
+    return out;
+}
+
+Result<Savepoint> decodeSavepoint(std::string_view bytes)
+{
+    if (bytes.size() < sizeof kMagic + 4 + 8 + 8 + 4 || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0)
+        return Status::corruption("not a Tally savepoint (bad magic or too short)");
+    const std::string_view body = bytes.substr(0, bytes.size() - 4);
+    uint32_t stored = 0;
+    std::memcpy(&stored, bytes.data() + body.size(), 4);
+    if (crc32c(body) != stored)
+        return Status::corruption("savepoint checksum mismatch: the file is damaged or incomplete");
+    Reader in(body.substr(sizeof kMagic));
+    uint32_t version = 0;
+    Savepoint s;
+    std::string_view fingerprint, ingest, positions, rows, state;
+    if (!in.get(version) || version != kVersion)
+        return Status::corruption("savepoint format version " + std::to_string(version) + " is not supported");
+    if (!in.get(s.epoch) || !in.get(s.takenAtMs) || !in.section(fingerprint) || !in.section(ingest) ||
+        !in.section(positions) || !in.section(rows) || !in.section(state) || in.remaining() != 0)
+        return Status::corruption("savepoint: truncated or malformed sections");
+    s.fingerprint = std::string(fingerprint);
+    Reader ingestIn(ingest);
+    if (!ingestIn.get(s.ingest.watermark) ||
+        !decodeInt64s(ingest.substr(8), s.ingest.maxEventTimesMs) || !decodeInt64s(positions, s.sourcePositions))
+        return Status::corruption("savepoint: malformed ingest state or positions");
+    auto pending = unpackRows(rows);
+    if (!pending)
+        return pending.status();
+    s.pendingRows = std::move(pending).value();
+    auto keyed = decodeKeyedState(state);
+    if (!keyed)
+        return keyed.status();
+    s.state = std::move(keyed).value();
+    return s;
+}
+
+Result<std::string> writeSavepointFile(const std::string &directory, const Savepoint &savepoint)
+{
+    std::error_code ec;
+    std::filesystem::create_directories(directory, ec);
+    if (ec)
+        return Status::ioError("savepoint directory " + directory + ": " + ec.message());
+    const std::string name = "savepoint-" + std::to_string(savepoint.epoch) + "-" + std::to_string(savepoint.takenAtMs) + ".tsp";
+    const std::string path = (std::filesystem::path(directory) / name).string();
+    const std::string temp = path + ".tmp";
+    if (Status s = syncedWrite(temp, encodeSavepoint(savepoint)); !s.isOk())
+        return s;
+    if (std::rename(temp.c_str(), path.c_str()) != 0)
+        return Status::ioError("savepoint " + path + ": rename: " + std::strerror(errno));
+    // The rename is durable once the directory is synced.
+    const int dir = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir >= 0) {
+        ::fsync(dir);
+        ::close(dir);
+    }
+    return path;
+}
+
+Result<Savepoint> readSavepointFile(const std::string &path)
+{
+    FILE *f = std::fopen(path.c_str(), "rb");
+    if (!f)
+        return Status::notFound("savepoint " + path + ": " + std::strerror(errno));
+    std::string bytes;
+    char buf[1 << 16];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0)
+        bytes.append(buf, n);
+    std::fclose(f);
+    auto s = decodeSavepoint(bytes);
+    if (!s)
+        return Status::corruption("savepoint " + path + ": " + s.status().message());
+    return s;
+}
+
+} // namespace tally

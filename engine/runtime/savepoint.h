@@ -1,0 +1,49 @@
+// A savepoint is the job's state at one barrier, portable across state backends and parallelism:
+// the window state by key group (window/keyed_state.h), the ingest stage's watermarks, the source
+// positions, the result rows the sink had not committed yet, and a fingerprint of the aggregation
+// definitions, so a restore into an incompatible job is refused with the difference named.
+//
+// File (one, written to a temporary name, fsynced and renamed, so it is whole or absent):
+//   "TALLYSP1", u32 version, u64 epoch, i64 taken_at_ms, then length-prefixed sections
+//   (u32 length + bytes): fingerprint text, ingest state, source positions, pending rows,
+//   keyed state; and a u32 CRC-32C of everything before it.
+#pragma once
+
+#include "config/job_config.h"
+#include "runtime/ingest.h"
+#include "sink/output.h"
+#include "util/status.h"
+#include "window/keyed_state.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tally {
+
+struct Savepoint {
+    uint64_t epoch = 0;       // the barrier: the restored job continues with this epoch
+    int64_t takenAtMs = 0;
+    std::string fingerprint;  // configFingerprint() of the job that took it
+    Ingest::State ingest;
+    std::vector<int64_t> sourcePositions; // per partition: next offset to read
+    std::vector<OutputRow> pendingRows;   // rows of epochs < epoch the sink had not committed
+    KeyedStateSnapshot state;
+};
+
+// The settings that decide what the state means: windows, lateness, thresholds, top K. Text, one
+// "key=value" per line, so a mismatch can be named.
+std::string configFingerprint(const JobConfig &config);
+// Empty if a job with `current` may restore a savepoint taken with `saved`; else the first
+// difference, e.g. "aggregations.likes_per_post.window_ms: savepoint 60000, job 30000".
+std::string fingerprintDifference(const std::string &saved, const std::string &current);
+
+std::string encodeSavepoint(const Savepoint &savepoint);
+Result<Savepoint> decodeSavepoint(std::string_view bytes);
+
+// Writes `savepoint` into `directory` (created if missing) as savepoint-<epoch>-<time>.tsp;
+// returns the file's path.
+Result<std::string> writeSavepointFile(const std::string &directory, const Savepoint &savepoint);
+Result<Savepoint> readSavepointFile(const std::string &path);
+
+} // namespace tally

@@ -1,0 +1,901 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="de_DE" sourcelanguage="en">
+<context>
+    <name>QObject</name>
+    <message>
+        <source>%1/s</source>
+        <translation>%1/s</translation>
+    </message>
+    <message>
+        <source>end of input</source>
+        <translation>Ende der Eingabe</translation>
+    </message>
+    <message>
+        <source>%1 ms</source>
+        <translation>%1 ms</translation>
+    </message>
+    <message>
+        <source>%1 s</source>
+        <translation>%1 s</translation>
+    </message>
+    <message>
+        <source>%1 min %2 s</source>
+        <translation>%1 min %2 s</translation>
+    </message>
+    <message>
+        <source>%1 %</source>
+        <translation>%1 %</translation>
+    </message>
+    <message>
+        <source>open</source>
+        <translation>offen</translation>
+    </message>
+    <message>
+        <source>half-open</source>
+        <translation>halboffen</translation>
+    </message>
+    <message>
+        <source>closed</source>
+        <translation>geschlossen</translation>
+    </message>
+</context>
+<context>
+    <name>tally::AlertModel</name>
+    <message>
+        <source>Checkpoint duration above 80% of the interval</source>
+        <translation>Checkpoint-Dauer über 80 % des Intervalls</translation>
+    </message>
+    <message>
+        <source>% of interval</source>
+        <translation>% des Intervalls</translation>
+    </message>
+    <message>
+        <source>Consumer lag above twice the watermark bound</source>
+        <translation>Consumer-Lag über dem Doppelten der Watermark-Grenze</translation>
+    </message>
+    <message>
+        <source>x bound</source>
+        <translation>x Grenze</translation>
+    </message>
+    <message>
+        <source>Sink write latency p99 above 5x its baseline</source>
+        <translation>Sink-Schreiblatenz p99 über dem 5-Fachen der Baseline</translation>
+    </message>
+    <message>
+        <source>x baseline</source>
+        <translation>x Baseline</translation>
+    </message>
+    <message>
+        <source>Sustained backpressure</source>
+        <translation>Anhaltende Backpressure</translation>
+    </message>
+    <message>
+        <source>% of time</source>
+        <translation>% der Zeit</translation>
+    </message>
+    <message>
+        <source>One partition takes most of the traffic</source>
+        <translation>Eine Partition erhält den Großteil des Traffics</translation>
+    </message>
+    <message>
+        <source>% of records</source>
+        <translation>% der Datensätze</translation>
+    </message>
+    <message>
+        <source>Dead-letter rate over the threshold</source>
+        <translation>Dead-Letter-Rate über dem Schwellenwert</translation>
+    </message>
+    <message>
+        <source>Late-drop rate over the threshold</source>
+        <translation>Rate verworfener verspäteter Events über dem Schwellenwert</translation>
+    </message>
+    <message>
+        <source>% of events</source>
+        <translation>% der Events</translation>
+    </message>
+    <message>
+        <source>active</source>
+        <translation>aktiv</translation>
+    </message>
+    <message>
+        <source>resolved</source>
+        <translation>behoben</translation>
+    </message>
+    <message>
+        <source>Alert</source>
+        <translation>Alarm</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>Status</translation>
+    </message>
+    <message>
+        <source>Fired</source>
+        <translation>Ausgelöst</translation>
+    </message>
+    <message>
+        <source>Resolved</source>
+        <translation>Behoben</translation>
+    </message>
+    <message>
+        <source>Value</source>
+        <translation>Wert</translation>
+    </message>
+    <message>
+        <source>Threshold</source>
+        <translation>Schwellenwert</translation>
+    </message>
+</context>
+<context>
+    <name>tally::AlertsPage</name>
+    <message>
+        <source>Rules (thresholds apply at once)</source>
+        <translation>Regeln (Schwellenwerte gelten sofort)</translation>
+    </message>
+    <message>
+        <source>Alerts &amp; runbooks</source>
+        <translation>Alarme &amp; Runbooks</translation>
+    </message>
+    <message>
+        <source>No runbook for %1.</source>
+        <translation>Kein Runbook für %1.</translation>
+    </message>
+</context>
+<context>
+    <name>tally::AuditModel</name>
+    <message>
+        <source>Time</source>
+        <translation>Zeit</translation>
+    </message>
+    <message>
+        <source>User</source>
+        <translation>Benutzer</translation>
+    </message>
+    <message>
+        <source>From</source>
+        <translation>Herkunft</translation>
+    </message>
+    <message>
+        <source>Action</source>
+        <translation>Aktion</translation>
+    </message>
+    <message>
+        <source>Parameters</source>
+        <translation>Parameter</translation>
+    </message>
+    <message>
+        <source>Outcome</source>
+        <translation>Ergebnis</translation>
+    </message>
+    <message>
+        <source>Detail</source>
+        <translation>Details</translation>
+    </message>
+</context>
+<context>
+    <name>tally::AuditPage</name>
+    <message>
+        <source>Every operator action, from this window, the web console or the API, with its outcome. Stored in %1.</source>
+        <translation>Jede Operator-Aktion aus diesem Fenster, der Webkonsole oder der API, mit ihrem Ergebnis. Gespeichert in %1.</translation>
+    </message>
+    <message>
+        <source>Audit log</source>
+        <translation>Audit-Log</translation>
+    </message>
+</context>
+<context>
+    <name>tally::BackpressurePage</name>
+    <message>
+        <source>Backpressured: time an operator waited for a full queue downstream. The slowest operator is the first busy one after a backpressured chain.</source>
+        <translation>Backpressure: Zeit, die ein Operator auf eine volle Queue stromabwärts gewartet hat. Der langsamste Operator ist der erste ausgelastete nach einer Kette unter Backpressure.</translation>
+    </message>
+    <message>
+        <source>Backpressure</source>
+        <translation>Backpressure</translation>
+    </message>
+</context>
+<context>
+    <name>tally::CheckpointModel</name>
+    <message>
+        <source>Checkpoints are not available in this version of the engine: state lives in memory and a restart recomputes from the source.</source>
+        <translation>Checkpoints gibt es in dieser Engine-Version noch nicht: Der State liegt nur im Speicher, und ein Neustart berechnet alles erneut aus der Quelle.</translation>
+    </message>
+    <message>
+        <source>Id</source>
+        <translation>ID</translation>
+    </message>
+    <message>
+        <source>Triggered</source>
+        <translation>Ausgelöst</translation>
+    </message>
+    <message>
+        <source>Duration</source>
+        <translation>Dauer</translation>
+    </message>
+    <message>
+        <source>Alignment</source>
+        <translation>Alignment</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>Größe</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>Status</translation>
+    </message>
+</context>
+<context>
+    <name>tally::CheckpointsPage</name>
+    <message>
+        <source>Checkpoint duration</source>
+        <translation>Checkpoint-Dauer</translation>
+    </message>
+    <message>
+        <source>ms</source>
+        <translation>ms</translation>
+    </message>
+    <message>
+        <source>80% of the interval</source>
+        <translation>80 % des Intervalls</translation>
+    </message>
+    <message>
+        <source>no checkpoints in this version</source>
+        <translation>keine Checkpoints in dieser Version</translation>
+    </message>
+    <message>
+        <source>Checkpoints</source>
+        <translation>Checkpoints</translation>
+    </message>
+</context>
+<context>
+    <name>tally::EngineHost</name>
+    <message>
+        <source>The job has stopped.</source>
+        <translation>Der Job wurde gestoppt.</translation>
+    </message>
+    <message>
+        <source>The source is already paused.</source>
+        <translation>Die Quelle ist bereits pausiert.</translation>
+    </message>
+    <message>
+        <source>The source is not paused.</source>
+        <translation>Die Quelle ist nicht pausiert.</translation>
+    </message>
+    <message>
+        <source>The job has no sink (output.type is &quot;none&quot;).</source>
+        <translation>Der Job hat keinen Sink (output.type ist &quot;none&quot;).</translation>
+    </message>
+    <message>
+        <source>The sink is not holding writes.</source>
+        <translation>Der Sink hält keine Schreibvorgänge zurück.</translation>
+    </message>
+    <message>
+        <source>No divert buffer is configured (set output.divert_path).</source>
+        <translation>Kein Umleitungspuffer konfiguriert (output.divert_path setzen).</translation>
+    </message>
+    <message>
+        <source>Needs checkpoints and savepoints, which this version of the engine does not have yet.</source>
+        <translation>Erfordert Checkpoints und Savepoints, die diese Engine-Version noch nicht unterstützt.</translation>
+    </message>
+</context>
+<context>
+    <name>tally::LagPage</name>
+    <message>
+        <source>Consumer lag per partition</source>
+        <translation>Consumer-Lag pro Partition</translation>
+    </message>
+    <message>
+        <source>seconds</source>
+        <translation>Sekunden</translation>
+    </message>
+    <message>
+        <source>partition %1</source>
+        <translation>Partition %1</translation>
+    </message>
+    <message>
+        <source>Records per partition</source>
+        <translation>Datensätze pro Partition</translation>
+    </message>
+    <message>
+        <source>records/s</source>
+        <translation>Datensätze/s</translation>
+    </message>
+    <message>
+        <source>Consumer lag</source>
+        <translation>Consumer-Lag</translation>
+    </message>
+    <message>
+        <source>The built-in generator has no consumer lag: records are produced on demand. Records per partition show where the traffic goes.</source>
+        <translation>Der eingebaute Generator hat keinen Consumer-Lag: Datensätze werden bei Bedarf erzeugt. Die Datensätze pro Partition zeigen, wohin der Traffic geht.</translation>
+    </message>
+    <message>
+        <source>no consumer lag: the source is the built-in generator</source>
+        <translation>kein Consumer-Lag: Die Quelle ist der eingebaute Generator</translation>
+    </message>
+    <message>
+        <source>Largest lag %1; time to catch up at the current rates: %2</source>
+        <translation>Größter Lag %1; Zeit bis zum Aufholen bei den aktuellen Raten: %2</translation>
+    </message>
+</context>
+<context>
+    <name>tally::MainWindow</name>
+    <message>
+        <source>Tally — like-counting pipeline</source>
+        <translation>Tally — Pipeline zum Zählen von Likes</translation>
+    </message>
+    <message>
+        <source>The job has finished.</source>
+        <translation>Der Job ist beendet.</translation>
+    </message>
+    <message>
+        <source>&amp;Pause source</source>
+        <translation>Quelle &amp;pausieren</translation>
+    </message>
+    <message>
+        <source>&amp;Resume source</source>
+        <translation>Quelle &amp;fortsetzen</translation>
+    </message>
+    <message>
+        <source>&amp;Drain sink…</source>
+        <translation>Sink &amp;entleeren…</translation>
+    </message>
+    <message>
+        <source>Resume sink &amp;writes</source>
+        <translation>Sink-Schreiben &amp;wieder aufnehmen</translation>
+    </message>
+    <message>
+        <source>Di&amp;vert sink to local buffer…</source>
+        <translation>Sink in lokalen Puffer &amp;umleiten…</translation>
+    </message>
+    <message>
+        <source>Stop diverting</source>
+        <translation>Umleitung beenden</translation>
+    </message>
+    <message>
+        <source>Trigger &amp;savepoint</source>
+        <translation>&amp;Savepoint auslösen</translation>
+    </message>
+    <message>
+        <source>S&amp;top with savepoint…</source>
+        <translation>Mi&amp;t Savepoint stoppen…</translation>
+    </message>
+    <message>
+        <source>Resc&amp;ale…</source>
+        <translation>Neu s&amp;kalieren…</translation>
+    </message>
+    <message>
+        <source>&amp;Actions</source>
+        <translation>A&amp;ktionen</translation>
+    </message>
+    <message>
+        <source>Actions</source>
+        <translation>Aktionen</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>&amp;Beenden</translation>
+    </message>
+    <message>
+        <source>&amp;View</source>
+        <translation>&amp;Ansicht</translation>
+    </message>
+    <message>
+        <source>&amp;Dark theme</source>
+        <translation>&amp;Dunkles Design</translation>
+    </message>
+    <message>
+        <source>&amp;Language…</source>
+        <translation>&amp;Sprache…</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>&amp;Hilfe</translation>
+    </message>
+    <message>
+        <source>&amp;About Tally</source>
+        <translation>Ü&amp;ber Tally</translation>
+    </message>
+    <message>
+        <source>About Tally</source>
+        <translation>Über Tally</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Tally&lt;/b&gt; %1&lt;br&gt;Counts likes in real time: event-time windows with watermarks, from Kafka or the built-in generator into SQLite or PostgreSQL.</source>
+        <translation>&lt;b&gt;Tally&lt;/b&gt; %1&lt;br&gt;Zählt Likes in Echtzeit: Event-Time-Fenster mit Watermarks, aus Kafka oder dem eingebauten Generator nach SQLite oder PostgreSQL.</translation>
+    </message>
+    <message>
+        <source>Rescale</source>
+        <translation>Neu skalieren</translation>
+    </message>
+    <message>
+        <source>Window tasks (parallelism):</source>
+        <translation>Fenster-Tasks (Parallelität):</translation>
+    </message>
+    <message>
+        <source>%1 now? This changes how the running job writes its results.</source>
+        <translation>„%1“ jetzt ausführen? Das ändert, wie der laufende Job seine Ergebnisse schreibt.</translation>
+    </message>
+    <message>
+        <source>%1: running…</source>
+        <translation>%1: läuft…</translation>
+    </message>
+    <message>
+        <source>%1: done</source>
+        <translation>%1: erledigt</translation>
+    </message>
+    <message>
+        <source>%1 failed: %2</source>
+        <translation>%1 fehlgeschlagen: %2</translation>
+    </message>
+    <message>
+        <source>%1 | %2 | likes counted up to %3 | %4 active alerts</source>
+        <translation>%1 | %2 | Likes gezählt bis %3 | aktive Alarme: %4</translation>
+    </message>
+    <message>
+        <source>System default</source>
+        <translation>Systemstandard</translation>
+    </message>
+    <message>
+        <source>Language</source>
+        <translation>Sprache</translation>
+    </message>
+    <message>
+        <source>Language (applies after a restart):</source>
+        <translation>Sprache (gilt nach einem Neustart):</translation>
+    </message>
+    <message>
+        <source>The language changes when Tally starts next.</source>
+        <translation>Die Sprache wechselt beim nächsten Start von Tally.</translation>
+    </message>
+</context>
+<context>
+    <name>tally::OperatorGraph</name>
+    <message>
+        <source>sink: %1</source>
+        <translation>Sink: %1</translation>
+    </message>
+    <message>
+        <source>%1
+%2 busy, %3 bp</source>
+        <translation>%1
+%2 ausgelastet, %3 BP</translation>
+    </message>
+</context>
+<context>
+    <name>tally::OperatorModel</name>
+    <message>
+        <source>Operator</source>
+        <translation>Operator</translation>
+    </message>
+    <message>
+        <source>Busy</source>
+        <translation>Ausgelastet</translation>
+    </message>
+    <message>
+        <source>Idle</source>
+        <translation>Leerlauf</translation>
+    </message>
+    <message>
+        <source>Backpressured</source>
+        <translation>Backpressure</translation>
+    </message>
+    <message>
+        <source>Blocked by a full downstream queue most of the time</source>
+        <translation>Meist durch eine volle Queue stromabwärts blockiert</translation>
+    </message>
+    <message>
+        <source>Busy most of the time: a likely bottleneck</source>
+        <translation>Meist ausgelastet: wahrscheinlich ein Engpass</translation>
+    </message>
+</context>
+<context>
+    <name>tally::OverviewModel</name>
+    <message>
+        <source>Figure</source>
+        <translation>Kennzahl</translation>
+    </message>
+    <message>
+        <source>Value</source>
+        <translation>Wert</translation>
+    </message>
+    <message>
+        <source>Throughput in</source>
+        <translation>Durchsatz eingehend</translation>
+    </message>
+    <message>
+        <source>Like events decoded per second</source>
+        <translation>Dekodierte Like-Events pro Sekunde</translation>
+    </message>
+    <message>
+        <source>Throughput out</source>
+        <translation>Durchsatz ausgehend</translation>
+    </message>
+    <message>
+        <source>Window results per second</source>
+        <translation>Fensterergebnisse pro Sekunde</translation>
+    </message>
+    <message>
+        <source>Likes counted up to</source>
+        <translation>Likes gezählt bis</translation>
+    </message>
+    <message>
+        <source>The job watermark: windows ending before it have fired</source>
+        <translation>Das Job-Watermark: Fenster, die davor enden, wurden ausgelöst</translation>
+    </message>
+    <message>
+        <source>Consumer lag</source>
+        <translation>Consumer-Lag</translation>
+    </message>
+    <message>
+        <source>none (built-in generator)</source>
+        <translation>keiner (eingebauter Generator)</translation>
+    </message>
+    <message>
+        <source>Watermark skew</source>
+        <translation>Watermark-Versatz</translation>
+    </message>
+    <message>
+        <source>Last checkpoint</source>
+        <translation>Letzter Checkpoint</translation>
+    </message>
+    <message>
+        <source>not available in this version</source>
+        <translation>in dieser Version nicht verfügbar</translation>
+    </message>
+    <message>
+        <source>, holding writes (drained)</source>
+        <translation>, Schreibvorgänge angehalten (entleert)</translation>
+    </message>
+    <message>
+        <source>, %1 rows diverted</source>
+        <translation>, %1 Zeilen umgeleitet</translation>
+    </message>
+    <message>
+        <source>Sink</source>
+        <translation>Sink</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>keiner</translation>
+    </message>
+    <message>
+        <source>Active alerts</source>
+        <translation>Aktive Alarme</translation>
+    </message>
+    <message>
+        <source>Job state</source>
+        <translation>Job-Status</translation>
+    </message>
+</context>
+<context>
+    <name>tally::OverviewPage</name>
+    <message>
+        <source>Source: %1  →  Sink: %2</source>
+        <translation>Quelle: %1  →  Sink: %2</translation>
+    </message>
+    <message>
+        <source>Throughput</source>
+        <translation>Durchsatz</translation>
+    </message>
+    <message>
+        <source>per second</source>
+        <translation>pro Sekunde</translation>
+    </message>
+    <message>
+        <source>events in</source>
+        <translation>Events ein</translation>
+    </message>
+    <message>
+        <source>rows out</source>
+        <translation>Zeilen aus</translation>
+    </message>
+    <message>
+        <source>Alerts</source>
+        <translation>Alarme</translation>
+    </message>
+    <message>
+        <source>Overview</source>
+        <translation>Übersicht</translation>
+    </message>
+</context>
+<context>
+    <name>tally::PartitionModel</name>
+    <message>
+        <source>Partition</source>
+        <translation>Partition</translation>
+    </message>
+    <message>
+        <source>Records</source>
+        <translation>Datensätze</translation>
+    </message>
+    <message>
+        <source>Records/s</source>
+        <translation>Datensätze/s</translation>
+    </message>
+    <message>
+        <source>Watermark</source>
+        <translation>Watermark</translation>
+    </message>
+    <message>
+        <source>Idle</source>
+        <translation>Inaktiv</translation>
+    </message>
+    <message>
+        <source>Lag (records)</source>
+        <translation>Lag (Datensätze)</translation>
+    </message>
+    <message>
+        <source>Lag (s)</source>
+        <translation>Lag (s)</translation>
+    </message>
+    <message>
+        <source>idle</source>
+        <translation>inaktiv</translation>
+    </message>
+    <message>
+        <source>Hot partition: %1 of recent records</source>
+        <translation>Hot-Partition: %1 der jüngsten Datensätze</translation>
+    </message>
+    <message>
+        <source>Holds the job watermark back</source>
+        <translation>Hält das Job-Watermark zurück</translation>
+    </message>
+</context>
+<context>
+    <name>tally::SinkModel</name>
+    <message>
+        <source>Figure</source>
+        <translation>Kennzahl</translation>
+    </message>
+    <message>
+        <source>Value</source>
+        <translation>Wert</translation>
+    </message>
+    <message>
+        <source>Sink</source>
+        <translation>Sink</translation>
+    </message>
+    <message>
+        <source>none (output.type is &quot;none&quot;)</source>
+        <translation>keiner (output.type ist &quot;none&quot;)</translation>
+    </message>
+    <message>
+        <source>Circuit</source>
+        <translation>Circuit Breaker</translation>
+    </message>
+    <message>
+        <source>Writes</source>
+        <translation>Schreibvorgänge</translation>
+    </message>
+    <message>
+        <source>held (drained)</source>
+        <translation>angehalten (entleert)</translation>
+    </message>
+    <message>
+        <source>flowing</source>
+        <translation>aktiv</translation>
+    </message>
+    <message>
+        <source>Rows/s</source>
+        <translation>Zeilen/s</translation>
+    </message>
+    <message>
+        <source>Pending rows</source>
+        <translation>Ausstehende Zeilen</translation>
+    </message>
+    <message>
+        <source>Diverted rows</source>
+        <translation>Umgeleitete Zeilen</translation>
+    </message>
+    <message>
+        <source>Write latency p50</source>
+        <translation>Schreiblatenz p50</translation>
+    </message>
+    <message>
+        <source>Write latency p99</source>
+        <translation>Schreiblatenz p99</translation>
+    </message>
+    <message>
+        <source>Write latency max</source>
+        <translation>Schreiblatenz max.</translation>
+    </message>
+    <message>
+        <source>Retries</source>
+        <translation>Wiederholungen</translation>
+    </message>
+    <message>
+        <source>Transient errors</source>
+        <translation>Vorübergehende Fehler</translation>
+    </message>
+    <message>
+        <source>Rejected rows</source>
+        <translation>Abgelehnte Zeilen</translation>
+    </message>
+    <message>
+        <source>Last committed epoch</source>
+        <translation>Zuletzt committete Epoche</translation>
+    </message>
+    <message>
+        <source>Last window written</source>
+        <translation>Zuletzt geschriebenes Fenster</translation>
+    </message>
+</context>
+<context>
+    <name>tally::SinksPage</name>
+    <message>
+        <source>Write latency</source>
+        <translation>Schreiblatenz</translation>
+    </message>
+    <message>
+        <source>ms</source>
+        <translation>ms</translation>
+    </message>
+    <message>
+        <source>p50</source>
+        <translation>p50</translation>
+    </message>
+    <message>
+        <source>p99</source>
+        <translation>p99</translation>
+    </message>
+    <message>
+        <source>Rows written and pending</source>
+        <translation>Geschriebene und ausstehende Zeilen</translation>
+    </message>
+    <message>
+        <source>rows</source>
+        <translation>Zeilen</translation>
+    </message>
+    <message>
+        <source>rows/s</source>
+        <translation>Zeilen/s</translation>
+    </message>
+    <message>
+        <source>pending</source>
+        <translation>ausstehend</translation>
+    </message>
+    <message>
+        <source>diverted</source>
+        <translation>umgeleitet</translation>
+    </message>
+    <message>
+        <source>Sinks</source>
+        <translation>Sinks</translation>
+    </message>
+</context>
+<context>
+    <name>tally::WatermarksPage</name>
+    <message>
+        <source>Partition watermarks behind the wall clock</source>
+        <translation>Rückstand der Partition-Watermarks zur Systemuhr</translation>
+    </message>
+    <message>
+        <source>seconds</source>
+        <translation>Sekunden</translation>
+    </message>
+    <message>
+        <source>partition %1</source>
+        <translation>Partition %1</translation>
+    </message>
+    <message>
+        <source>Watermark skew</source>
+        <translation>Watermark-Versatz</translation>
+    </message>
+    <message>
+        <source>skew (max - min)</source>
+        <translation>Versatz (max - min)</translation>
+    </message>
+    <message>
+        <source>out-of-orderness bound</source>
+        <translation>Grenze für Out-of-Order-Events</translation>
+    </message>
+    <message>
+        <source>Late and dropped events</source>
+        <translation>Verspätete und verworfene Events</translation>
+    </message>
+    <message>
+        <source>events/s</source>
+        <translation>Events/s</translation>
+    </message>
+    <message>
+        <source>late (window re-fired)</source>
+        <translation>verspätet (Fenster erneut ausgelöst)</translation>
+    </message>
+    <message>
+        <source>dropped (past allowed lateness)</source>
+        <translation>verworfen (jenseits der erlaubten Verspätung)</translation>
+    </message>
+    <message>
+        <source>Watermarks</source>
+        <translation>Watermarks</translation>
+    </message>
+    <message>
+        <source>Job watermark %1, skew %2. %3 Late so far: %4, dropped: %5.</source>
+        <translation>Job-Watermark %1, Versatz %2. %3 Bisher verspätet: %4, verworfen: %5.</translation>
+    </message>
+    <message>
+        <source>Partition %1 holds the watermark back.</source>
+        <translation>Partition %1 hält das Watermark zurück.</translation>
+    </message>
+</context>
+<context>
+    <name>tally::WindowLeadersModel</name>
+    <message>
+        <source>Rank</source>
+        <translation>Rang</translation>
+    </message>
+    <message>
+        <source>Region</source>
+        <translation>Region</translation>
+    </message>
+    <message>
+        <source>Likes</source>
+        <translation>Likes</translation>
+    </message>
+    <message>
+        <source>Post</source>
+        <translation>Beitrag</translation>
+    </message>
+    <message>
+        <source>Likes in window</source>
+        <translation>Likes im Fenster</translation>
+    </message>
+    <message>
+        <source>Viral</source>
+        <translation>Viral</translation>
+    </message>
+    <message>
+        <source>User</source>
+        <translation>Benutzer</translation>
+    </message>
+    <message>
+        <source>no window has fired yet</source>
+        <translation>noch kein Fenster ausgelöst</translation>
+    </message>
+    <message>
+        <source>viral</source>
+        <translation>viral</translation>
+    </message>
+</context>
+<context>
+    <name>tally::WindowsPage</name>
+    <message>
+        <source>Top posts now (likes_per_post)</source>
+        <translation>Aktuelle Top-Beiträge (likes_per_post)</translation>
+    </message>
+    <message>
+        <source>Likes by region</source>
+        <translation>Likes nach Region</translation>
+    </message>
+    <message>
+        <source>Velocity leaders (like_velocity)</source>
+        <translation>Schnellste Beiträge (like_velocity)</translation>
+    </message>
+    <message>
+        <source>Spam suspects</source>
+        <translation>Spam-Verdächtige</translation>
+    </message>
+    <message>
+        <source>Windows</source>
+        <translation>Fenster</translation>
+    </message>
+    <message>
+        <source>Window %1</source>
+        <translation>Fenster %1</translation>
+    </message>
+    <message>
+        <source>Post %1, likes per window</source>
+        <translation>Beitrag %1, Likes pro Fenster</translation>
+    </message>
+    <message>
+        <source>Select a post</source>
+        <translation>Beitrag auswählen</translation>
+    </message>
+    <message>
+        <source>net likes</source>
+        <translation>Netto-Likes</translation>
+    </message>
+</context>
+</TS>

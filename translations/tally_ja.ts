@@ -1,0 +1,901 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="ja_JP" sourcelanguage="en">
+<context>
+    <name>QObject</name>
+    <message>
+        <source>%1/s</source>
+        <translation>%1/秒</translation>
+    </message>
+    <message>
+        <source>end of input</source>
+        <translation>入力の終端</translation>
+    </message>
+    <message>
+        <source>%1 ms</source>
+        <translation>%1 ms</translation>
+    </message>
+    <message>
+        <source>%1 s</source>
+        <translation>%1秒</translation>
+    </message>
+    <message>
+        <source>%1 min %2 s</source>
+        <translation>%1分%2秒</translation>
+    </message>
+    <message>
+        <source>%1 %</source>
+        <translation>%1%</translation>
+    </message>
+    <message>
+        <source>open</source>
+        <translation>オープン</translation>
+    </message>
+    <message>
+        <source>half-open</source>
+        <translation>ハーフオープン</translation>
+    </message>
+    <message>
+        <source>closed</source>
+        <translation>クローズ</translation>
+    </message>
+</context>
+<context>
+    <name>tally::AlertModel</name>
+    <message>
+        <source>Checkpoint duration above 80% of the interval</source>
+        <translation>チェックポイント所要時間が間隔の80%を超過</translation>
+    </message>
+    <message>
+        <source>% of interval</source>
+        <translation>%（間隔比）</translation>
+    </message>
+    <message>
+        <source>Consumer lag above twice the watermark bound</source>
+        <translation>コンシューマーラグがウォーターマーク境界の2倍を超過</translation>
+    </message>
+    <message>
+        <source>x bound</source>
+        <translation>倍（境界比）</translation>
+    </message>
+    <message>
+        <source>Sink write latency p99 above 5x its baseline</source>
+        <translation>シンク書き込みレイテンシ p99 がベースラインの5倍を超過</translation>
+    </message>
+    <message>
+        <source>x baseline</source>
+        <translation>倍（ベースライン比）</translation>
+    </message>
+    <message>
+        <source>Sustained backpressure</source>
+        <translation>持続的なバックプレッシャー</translation>
+    </message>
+    <message>
+        <source>% of time</source>
+        <translation>%（時間比）</translation>
+    </message>
+    <message>
+        <source>One partition takes most of the traffic</source>
+        <translation>1つのパーティションにトラフィックが集中</translation>
+    </message>
+    <message>
+        <source>% of records</source>
+        <translation>%（レコード比）</translation>
+    </message>
+    <message>
+        <source>Dead-letter rate over the threshold</source>
+        <translation>デッドレター率がしきい値を超過</translation>
+    </message>
+    <message>
+        <source>Late-drop rate over the threshold</source>
+        <translation>遅延による破棄率がしきい値を超過</translation>
+    </message>
+    <message>
+        <source>% of events</source>
+        <translation>%（イベント比）</translation>
+    </message>
+    <message>
+        <source>active</source>
+        <translation>発生中</translation>
+    </message>
+    <message>
+        <source>resolved</source>
+        <translation>解決済み</translation>
+    </message>
+    <message>
+        <source>Alert</source>
+        <translation>アラート</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>状態</translation>
+    </message>
+    <message>
+        <source>Fired</source>
+        <translation>発生時刻</translation>
+    </message>
+    <message>
+        <source>Resolved</source>
+        <translation>解決時刻</translation>
+    </message>
+    <message>
+        <source>Value</source>
+        <translation>値</translation>
+    </message>
+    <message>
+        <source>Threshold</source>
+        <translation>しきい値</translation>
+    </message>
+</context>
+<context>
+    <name>tally::AlertsPage</name>
+    <message>
+        <source>Rules (thresholds apply at once)</source>
+        <translation>ルール（しきい値は即時に反映）</translation>
+    </message>
+    <message>
+        <source>Alerts &amp; runbooks</source>
+        <translation>アラートとランブック</translation>
+    </message>
+    <message>
+        <source>No runbook for %1.</source>
+        <translation>%1 のランブックはありません。</translation>
+    </message>
+</context>
+<context>
+    <name>tally::AuditModel</name>
+    <message>
+        <source>Time</source>
+        <translation>日時</translation>
+    </message>
+    <message>
+        <source>User</source>
+        <translation>ユーザー</translation>
+    </message>
+    <message>
+        <source>From</source>
+        <translation>操作元</translation>
+    </message>
+    <message>
+        <source>Action</source>
+        <translation>操作</translation>
+    </message>
+    <message>
+        <source>Parameters</source>
+        <translation>パラメーター</translation>
+    </message>
+    <message>
+        <source>Outcome</source>
+        <translation>結果</translation>
+    </message>
+    <message>
+        <source>Detail</source>
+        <translation>詳細</translation>
+    </message>
+</context>
+<context>
+    <name>tally::AuditPage</name>
+    <message>
+        <source>Every operator action, from this window, the web console or the API, with its outcome. Stored in %1.</source>
+        <translation>この画面、Web コンソール、API から行われたすべての操作とその結果を記録します。保存先：%1</translation>
+    </message>
+    <message>
+        <source>Audit log</source>
+        <translation>監査ログ</translation>
+    </message>
+</context>
+<context>
+    <name>tally::BackpressurePage</name>
+    <message>
+        <source>Backpressured: time an operator waited for a full queue downstream. The slowest operator is the first busy one after a backpressured chain.</source>
+        <translation>バックプレッシャー：オペレーターが下流の満杯のキューを待っていた時間です。最も遅いオペレーターは、バックプレッシャーを受けている連鎖の後で最初にビジーになっているものです。</translation>
+    </message>
+    <message>
+        <source>Backpressure</source>
+        <translation>バックプレッシャー</translation>
+    </message>
+</context>
+<context>
+    <name>tally::CheckpointModel</name>
+    <message>
+        <source>Checkpoints are not available in this version of the engine: state lives in memory and a restart recomputes from the source.</source>
+        <translation>このバージョンのエンジンではチェックポイントを利用できません。状態はメモリ上にのみ保持され、再起動するとソースから再計算されます。</translation>
+    </message>
+    <message>
+        <source>Id</source>
+        <translation>ID</translation>
+    </message>
+    <message>
+        <source>Triggered</source>
+        <translation>開始時刻</translation>
+    </message>
+    <message>
+        <source>Duration</source>
+        <translation>所要時間</translation>
+    </message>
+    <message>
+        <source>Alignment</source>
+        <translation>アライメント</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>サイズ</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>ステータス</translation>
+    </message>
+</context>
+<context>
+    <name>tally::CheckpointsPage</name>
+    <message>
+        <source>Checkpoint duration</source>
+        <translation>チェックポイント所要時間</translation>
+    </message>
+    <message>
+        <source>ms</source>
+        <translation>ms</translation>
+    </message>
+    <message>
+        <source>80% of the interval</source>
+        <translation>間隔の80%</translation>
+    </message>
+    <message>
+        <source>no checkpoints in this version</source>
+        <translation>このバージョンにはチェックポイントがありません</translation>
+    </message>
+    <message>
+        <source>Checkpoints</source>
+        <translation>チェックポイント</translation>
+    </message>
+</context>
+<context>
+    <name>tally::EngineHost</name>
+    <message>
+        <source>The job has stopped.</source>
+        <translation>ジョブは停止しています。</translation>
+    </message>
+    <message>
+        <source>The source is already paused.</source>
+        <translation>ソースはすでに一時停止しています。</translation>
+    </message>
+    <message>
+        <source>The source is not paused.</source>
+        <translation>ソースは一時停止していません。</translation>
+    </message>
+    <message>
+        <source>The job has no sink (output.type is &quot;none&quot;).</source>
+        <translation>ジョブにシンクがありません（output.type が &quot;none&quot;）。</translation>
+    </message>
+    <message>
+        <source>The sink is not holding writes.</source>
+        <translation>シンクは書き込みを保留していません。</translation>
+    </message>
+    <message>
+        <source>No divert buffer is configured (set output.divert_path).</source>
+        <translation>迂回用のバッファが設定されていません（output.divert_path を設定してください）。</translation>
+    </message>
+    <message>
+        <source>Needs checkpoints and savepoints, which this version of the engine does not have yet.</source>
+        <translation>チェックポイントとセーブポイントが必要ですが、このバージョンのエンジンはまだ対応していません。</translation>
+    </message>
+</context>
+<context>
+    <name>tally::LagPage</name>
+    <message>
+        <source>Consumer lag per partition</source>
+        <translation>パーティション別コンシューマーラグ</translation>
+    </message>
+    <message>
+        <source>seconds</source>
+        <translation>秒</translation>
+    </message>
+    <message>
+        <source>partition %1</source>
+        <translation>パーティション %1</translation>
+    </message>
+    <message>
+        <source>Records per partition</source>
+        <translation>パーティション別レコード数</translation>
+    </message>
+    <message>
+        <source>records/s</source>
+        <translation>レコード/秒</translation>
+    </message>
+    <message>
+        <source>Consumer lag</source>
+        <translation>コンシューマーラグ</translation>
+    </message>
+    <message>
+        <source>The built-in generator has no consumer lag: records are produced on demand. Records per partition show where the traffic goes.</source>
+        <translation>内蔵ジェネレーターにはコンシューマーラグがありません。レコードは必要に応じて生成されます。パーティション別レコード数でトラフィックの行き先を確認できます。</translation>
+    </message>
+    <message>
+        <source>no consumer lag: the source is the built-in generator</source>
+        <translation>コンシューマーラグなし：ソースは内蔵ジェネレーターです</translation>
+    </message>
+    <message>
+        <source>Largest lag %1; time to catch up at the current rates: %2</source>
+        <translation>最大ラグ %1、現在のレートで追いつくまでの時間：%2</translation>
+    </message>
+</context>
+<context>
+    <name>tally::MainWindow</name>
+    <message>
+        <source>Tally — like-counting pipeline</source>
+        <translation>Tally — いいね集計パイプライン</translation>
+    </message>
+    <message>
+        <source>The job has finished.</source>
+        <translation>ジョブが終了しました。</translation>
+    </message>
+    <message>
+        <source>&amp;Pause source</source>
+        <translation>ソースを一時停止(&amp;P)</translation>
+    </message>
+    <message>
+        <source>&amp;Resume source</source>
+        <translation>ソースを再開(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;Drain sink…</source>
+        <translation>シンクをドレイン(&amp;D)…</translation>
+    </message>
+    <message>
+        <source>Resume sink &amp;writes</source>
+        <translation>シンクへの書き込みを再開(&amp;W)</translation>
+    </message>
+    <message>
+        <source>Di&amp;vert sink to local buffer…</source>
+        <translation>シンクをローカルバッファへ迂回(&amp;V)…</translation>
+    </message>
+    <message>
+        <source>Stop diverting</source>
+        <translation>迂回を終了</translation>
+    </message>
+    <message>
+        <source>Trigger &amp;savepoint</source>
+        <translation>セーブポイントを取得(&amp;S)</translation>
+    </message>
+    <message>
+        <source>S&amp;top with savepoint…</source>
+        <translation>セーブポイントを取得して停止(&amp;T)…</translation>
+    </message>
+    <message>
+        <source>Resc&amp;ale…</source>
+        <translation>再スケール(&amp;A)…</translation>
+    </message>
+    <message>
+        <source>&amp;Actions</source>
+        <translation>操作(&amp;A)</translation>
+    </message>
+    <message>
+        <source>Actions</source>
+        <translation>操作</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>終了(&amp;Q)</translation>
+    </message>
+    <message>
+        <source>&amp;View</source>
+        <translation>表示(&amp;V)</translation>
+    </message>
+    <message>
+        <source>&amp;Dark theme</source>
+        <translation>ダークテーマ(&amp;D)</translation>
+    </message>
+    <message>
+        <source>&amp;Language…</source>
+        <translation>言語(&amp;L)…</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>ヘルプ(&amp;H)</translation>
+    </message>
+    <message>
+        <source>&amp;About Tally</source>
+        <translation>Tally について(&amp;A)</translation>
+    </message>
+    <message>
+        <source>About Tally</source>
+        <translation>Tally について</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Tally&lt;/b&gt; %1&lt;br&gt;Counts likes in real time: event-time windows with watermarks, from Kafka or the built-in generator into SQLite or PostgreSQL.</source>
+        <translation>&lt;b&gt;Tally&lt;/b&gt; %1&lt;br&gt;いいねをリアルタイムで集計します。ウォーターマーク付きのイベント時刻ウィンドウで、Kafka または内蔵ジェネレーターから SQLite または PostgreSQL へ書き込みます。</translation>
+    </message>
+    <message>
+        <source>Rescale</source>
+        <translation>再スケール</translation>
+    </message>
+    <message>
+        <source>Window tasks (parallelism):</source>
+        <translation>ウィンドウタスク数（並列度）：</translation>
+    </message>
+    <message>
+        <source>%1 now? This changes how the running job writes its results.</source>
+        <translation>今すぐ「%1」を実行しますか？実行中のジョブの結果の書き込み方が変わります。</translation>
+    </message>
+    <message>
+        <source>%1: running…</source>
+        <translation>%1：実行中…</translation>
+    </message>
+    <message>
+        <source>%1: done</source>
+        <translation>%1：完了</translation>
+    </message>
+    <message>
+        <source>%1 failed: %2</source>
+        <translation>%1 が失敗しました：%2</translation>
+    </message>
+    <message>
+        <source>%1 | %2 | likes counted up to %3 | %4 active alerts</source>
+        <translation>%1 | %2 | いいね集計済み：%3 まで | 発生中のアラート：%4 件</translation>
+    </message>
+    <message>
+        <source>System default</source>
+        <translation>システムの既定</translation>
+    </message>
+    <message>
+        <source>Language</source>
+        <translation>言語</translation>
+    </message>
+    <message>
+        <source>Language (applies after a restart):</source>
+        <translation>言語（再起動後に反映）：</translation>
+    </message>
+    <message>
+        <source>The language changes when Tally starts next.</source>
+        <translation>言語は次回 Tally を起動したときに切り替わります。</translation>
+    </message>
+</context>
+<context>
+    <name>tally::OperatorGraph</name>
+    <message>
+        <source>sink: %1</source>
+        <translation>シンク：%1</translation>
+    </message>
+    <message>
+        <source>%1
+%2 busy, %3 bp</source>
+        <translation>%1
+ビジー %2、BP %3</translation>
+    </message>
+</context>
+<context>
+    <name>tally::OperatorModel</name>
+    <message>
+        <source>Operator</source>
+        <translation>オペレーター</translation>
+    </message>
+    <message>
+        <source>Busy</source>
+        <translation>ビジー</translation>
+    </message>
+    <message>
+        <source>Idle</source>
+        <translation>アイドル</translation>
+    </message>
+    <message>
+        <source>Backpressured</source>
+        <translation>バックプレッシャー</translation>
+    </message>
+    <message>
+        <source>Blocked by a full downstream queue most of the time</source>
+        <translation>ほとんどの時間、下流の満杯のキューでブロックされています</translation>
+    </message>
+    <message>
+        <source>Busy most of the time: a likely bottleneck</source>
+        <translation>ほとんどの時間ビジー：ボトルネックの可能性があります</translation>
+    </message>
+</context>
+<context>
+    <name>tally::OverviewModel</name>
+    <message>
+        <source>Figure</source>
+        <translation>指標</translation>
+    </message>
+    <message>
+        <source>Value</source>
+        <translation>値</translation>
+    </message>
+    <message>
+        <source>Throughput in</source>
+        <translation>スループット（入力）</translation>
+    </message>
+    <message>
+        <source>Like events decoded per second</source>
+        <translation>1秒あたりにデコードされたいいねイベント数</translation>
+    </message>
+    <message>
+        <source>Throughput out</source>
+        <translation>スループット（出力）</translation>
+    </message>
+    <message>
+        <source>Window results per second</source>
+        <translation>1秒あたりのウィンドウ結果数</translation>
+    </message>
+    <message>
+        <source>Likes counted up to</source>
+        <translation>いいね集計済みの時刻</translation>
+    </message>
+    <message>
+        <source>The job watermark: windows ending before it have fired</source>
+        <translation>ジョブのウォーターマーク：これより前に終わるウィンドウは確定済みです</translation>
+    </message>
+    <message>
+        <source>Consumer lag</source>
+        <translation>コンシューマーラグ</translation>
+    </message>
+    <message>
+        <source>none (built-in generator)</source>
+        <translation>なし（内蔵ジェネレーター）</translation>
+    </message>
+    <message>
+        <source>Watermark skew</source>
+        <translation>ウォーターマークのずれ</translation>
+    </message>
+    <message>
+        <source>Last checkpoint</source>
+        <translation>最新のチェックポイント</translation>
+    </message>
+    <message>
+        <source>not available in this version</source>
+        <translation>このバージョンでは利用できません</translation>
+    </message>
+    <message>
+        <source>, holding writes (drained)</source>
+        <translation>、書き込み保留中（ドレイン済み）</translation>
+    </message>
+    <message>
+        <source>, %1 rows diverted</source>
+        <translation>、%1 行を迂回</translation>
+    </message>
+    <message>
+        <source>Sink</source>
+        <translation>シンク</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>なし</translation>
+    </message>
+    <message>
+        <source>Active alerts</source>
+        <translation>発生中のアラート</translation>
+    </message>
+    <message>
+        <source>Job state</source>
+        <translation>ジョブの状態</translation>
+    </message>
+</context>
+<context>
+    <name>tally::OverviewPage</name>
+    <message>
+        <source>Source: %1  →  Sink: %2</source>
+        <translation>ソース：%1  →  シンク：%2</translation>
+    </message>
+    <message>
+        <source>Throughput</source>
+        <translation>スループット</translation>
+    </message>
+    <message>
+        <source>per second</source>
+        <translation>毎秒</translation>
+    </message>
+    <message>
+        <source>events in</source>
+        <translation>入力イベント</translation>
+    </message>
+    <message>
+        <source>rows out</source>
+        <translation>出力行</translation>
+    </message>
+    <message>
+        <source>Alerts</source>
+        <translation>アラート</translation>
+    </message>
+    <message>
+        <source>Overview</source>
+        <translation>概要</translation>
+    </message>
+</context>
+<context>
+    <name>tally::PartitionModel</name>
+    <message>
+        <source>Partition</source>
+        <translation>パーティション</translation>
+    </message>
+    <message>
+        <source>Records</source>
+        <translation>レコード数</translation>
+    </message>
+    <message>
+        <source>Records/s</source>
+        <translation>レコード/秒</translation>
+    </message>
+    <message>
+        <source>Watermark</source>
+        <translation>ウォーターマーク</translation>
+    </message>
+    <message>
+        <source>Idle</source>
+        <translation>アイドル</translation>
+    </message>
+    <message>
+        <source>Lag (records)</source>
+        <translation>ラグ（レコード）</translation>
+    </message>
+    <message>
+        <source>Lag (s)</source>
+        <translation>ラグ（秒）</translation>
+    </message>
+    <message>
+        <source>idle</source>
+        <translation>アイドル</translation>
+    </message>
+    <message>
+        <source>Hot partition: %1 of recent records</source>
+        <translation>ホットパーティション：直近のレコードの %1</translation>
+    </message>
+    <message>
+        <source>Holds the job watermark back</source>
+        <translation>ジョブのウォーターマークを遅らせています</translation>
+    </message>
+</context>
+<context>
+    <name>tally::SinkModel</name>
+    <message>
+        <source>Figure</source>
+        <translation>指標</translation>
+    </message>
+    <message>
+        <source>Value</source>
+        <translation>値</translation>
+    </message>
+    <message>
+        <source>Sink</source>
+        <translation>シンク</translation>
+    </message>
+    <message>
+        <source>none (output.type is &quot;none&quot;)</source>
+        <translation>なし（output.type が &quot;none&quot;）</translation>
+    </message>
+    <message>
+        <source>Circuit</source>
+        <translation>サーキットブレーカー</translation>
+    </message>
+    <message>
+        <source>Writes</source>
+        <translation>書き込み</translation>
+    </message>
+    <message>
+        <source>held (drained)</source>
+        <translation>保留中（ドレイン済み）</translation>
+    </message>
+    <message>
+        <source>flowing</source>
+        <translation>稼働中</translation>
+    </message>
+    <message>
+        <source>Rows/s</source>
+        <translation>行/秒</translation>
+    </message>
+    <message>
+        <source>Pending rows</source>
+        <translation>保留中の行</translation>
+    </message>
+    <message>
+        <source>Diverted rows</source>
+        <translation>迂回した行</translation>
+    </message>
+    <message>
+        <source>Write latency p50</source>
+        <translation>書き込みレイテンシ p50</translation>
+    </message>
+    <message>
+        <source>Write latency p99</source>
+        <translation>書き込みレイテンシ p99</translation>
+    </message>
+    <message>
+        <source>Write latency max</source>
+        <translation>書き込みレイテンシ 最大</translation>
+    </message>
+    <message>
+        <source>Retries</source>
+        <translation>リトライ数</translation>
+    </message>
+    <message>
+        <source>Transient errors</source>
+        <translation>一時的なエラー</translation>
+    </message>
+    <message>
+        <source>Rejected rows</source>
+        <translation>拒否された行</translation>
+    </message>
+    <message>
+        <source>Last committed epoch</source>
+        <translation>最後にコミットしたエポック</translation>
+    </message>
+    <message>
+        <source>Last window written</source>
+        <translation>最後に書き込んだウィンドウ</translation>
+    </message>
+</context>
+<context>
+    <name>tally::SinksPage</name>
+    <message>
+        <source>Write latency</source>
+        <translation>書き込みレイテンシ</translation>
+    </message>
+    <message>
+        <source>ms</source>
+        <translation>ms</translation>
+    </message>
+    <message>
+        <source>p50</source>
+        <translation>p50</translation>
+    </message>
+    <message>
+        <source>p99</source>
+        <translation>p99</translation>
+    </message>
+    <message>
+        <source>Rows written and pending</source>
+        <translation>書き込み済みと保留中の行</translation>
+    </message>
+    <message>
+        <source>rows</source>
+        <translation>行</translation>
+    </message>
+    <message>
+        <source>rows/s</source>
+        <translation>行/秒</translation>
+    </message>
+    <message>
+        <source>pending</source>
+        <translation>保留中</translation>
+    </message>
+    <message>
+        <source>diverted</source>
+        <translation>迂回</translation>
+    </message>
+    <message>
+        <source>Sinks</source>
+        <translation>シンク</translation>
+    </message>
+</context>
+<context>
+    <name>tally::WatermarksPage</name>
+    <message>
+        <source>Partition watermarks behind the wall clock</source>
+        <translation>パーティションのウォーターマークの実時間からの遅れ</translation>
+    </message>
+    <message>
+        <source>seconds</source>
+        <translation>秒</translation>
+    </message>
+    <message>
+        <source>partition %1</source>
+        <translation>パーティション %1</translation>
+    </message>
+    <message>
+        <source>Watermark skew</source>
+        <translation>ウォーターマークのずれ</translation>
+    </message>
+    <message>
+        <source>skew (max - min)</source>
+        <translation>ずれ（最大 - 最小）</translation>
+    </message>
+    <message>
+        <source>out-of-orderness bound</source>
+        <translation>順序乱れの許容範囲</translation>
+    </message>
+    <message>
+        <source>Late and dropped events</source>
+        <translation>遅延イベントと破棄イベント</translation>
+    </message>
+    <message>
+        <source>events/s</source>
+        <translation>イベント/秒</translation>
+    </message>
+    <message>
+        <source>late (window re-fired)</source>
+        <translation>遅延（ウィンドウを再出力）</translation>
+    </message>
+    <message>
+        <source>dropped (past allowed lateness)</source>
+        <translation>破棄（許容遅延を超過）</translation>
+    </message>
+    <message>
+        <source>Watermarks</source>
+        <translation>ウォーターマーク</translation>
+    </message>
+    <message>
+        <source>Job watermark %1, skew %2. %3 Late so far: %4, dropped: %5.</source>
+        <translation>ジョブのウォーターマーク %1、ずれ %2。%3これまでの遅延：%4、破棄：%5。</translation>
+    </message>
+    <message>
+        <source>Partition %1 holds the watermark back.</source>
+        <translation>パーティション %1 がウォーターマークを遅らせています。</translation>
+    </message>
+</context>
+<context>
+    <name>tally::WindowLeadersModel</name>
+    <message>
+        <source>Rank</source>
+        <translation>順位</translation>
+    </message>
+    <message>
+        <source>Region</source>
+        <translation>地域</translation>
+    </message>
+    <message>
+        <source>Likes</source>
+        <translation>いいね数</translation>
+    </message>
+    <message>
+        <source>Post</source>
+        <translation>投稿</translation>
+    </message>
+    <message>
+        <source>Likes in window</source>
+        <translation>ウィンドウ内のいいね数</translation>
+    </message>
+    <message>
+        <source>Viral</source>
+        <translation>バイラル</translation>
+    </message>
+    <message>
+        <source>User</source>
+        <translation>ユーザー</translation>
+    </message>
+    <message>
+        <source>no window has fired yet</source>
+        <translation>確定したウィンドウはまだありません</translation>
+    </message>
+    <message>
+        <source>viral</source>
+        <translation>バイラル</translation>
+    </message>
+</context>
+<context>
+    <name>tally::WindowsPage</name>
+    <message>
+        <source>Top posts now (likes_per_post)</source>
+        <translation>現在の上位投稿（likes_per_post）</translation>
+    </message>
+    <message>
+        <source>Likes by region</source>
+        <translation>地域別いいね数</translation>
+    </message>
+    <message>
+        <source>Velocity leaders (like_velocity)</source>
+        <translation>いいね速度の上位（like_velocity）</translation>
+    </message>
+    <message>
+        <source>Spam suspects</source>
+        <translation>スパムの疑い</translation>
+    </message>
+    <message>
+        <source>Windows</source>
+        <translation>ウィンドウ</translation>
+    </message>
+    <message>
+        <source>Window %1</source>
+        <translation>ウィンドウ %1</translation>
+    </message>
+    <message>
+        <source>Post %1, likes per window</source>
+        <translation>投稿 %1 のウィンドウ別いいね数</translation>
+    </message>
+    <message>
+        <source>Select a post</source>
+        <translation>投稿を選択してください</translation>
+    </message>
+    <message>
+        <source>net likes</source>
+        <translation>正味のいいね数</translation>
+    </message>
+</context>
+</TS>
