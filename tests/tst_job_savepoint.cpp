@@ -1,0 +1,185 @@
+// Savepoints through the running job: a job at P=2 stops with a savepoint half-way through a
+// seeded stream; a new job restores it at P=1, P=2 or P=4 and runs to the end. What the two jobs
+// wrote into one table equals the oracle of the arrivals that count (the first job's before the
+// barrier, then the second job's). The restored source regenerates the stream and skips to the
+// savepoint's positions, so its batches interleave partitions differently from an uninterrupted
+// run: the watermarks at arrival, and with them which events are late, can differ, which is why
+// the reference is the oracle of the counted arrivals (an uninterrupted run is checked against
+// its own oracle in the same test). Also: a trigger-only
+// savepoint lets the job run on; a changed aggregation definition is refused by name.
+#include "runtime/job.h"
+#include "runtime/savepoint.h"
+#include "source/generator.h"
+#include "support/oracle.h"
+#include "support/sink_results.h"
+#include "time/clock.h"
+
+#include <QtTest>
+
+using namespace tally;
+using namespace tally::test;
+
+namespace {
+
+// Forwards rows to a table the test owns, so it outlives each job.
+class SharedTableSink final : public OutputSink {
+public:
+    explicit SharedTableSink(MemorySink &table) : m_table(table) {}
+    Status writeRows(std::span<const OutputRow> rows) override { return m_table.writeRows(rows); }
+    Status writeDeadLetters(std::span<const DeadLetter>) override { return Status::ok(); }
+    Status writeLateEvents(std::span<const LateEvent>) override { return Status::ok(); }
+    Status flush() override { return Status::ok(); }
+
+private:
+    MemorySink &m_table;
+};
+
+JobConfig streamConfig(const QString &savepointDir)
+{
+    JobConfig c = sinkTestConfig(23, 120000);
+    c.checkpoint.savepointDir = savepointDir.toStdString();
+    return c;
+}
+
+struct RunResult {
+    std::vector<Arrival> arrivals;
+    Result<std::string> savepoint = Status::notFound("no savepoint taken");
+};
+
+// Runs a job into `table`; with `stopAfterEvents`, stops with a savepoint once that many events
+// went in. `restoreFrom` continues from a savepoint.
+RunResult runJob(JobConfig config, MemorySink &table, std::optional<uint64_t> stopAfterEvents,
+                 const std::string &restoreFrom = {})
+{
+    RunResult result;
+    MetricsRegistry metrics;
+    SteadyClock clock;
+    Job job(config, std::make_unique<GeneratorSource>(config.source.generator), std::make_unique<SharedTableSink>(table),
+            metrics, clock);
+    std::mutex mutex;
+    job.setArrivalObserver([&](int, const std::vector<LikeEvent> &events, int64_t watermark) {
+        std::lock_guard lock(mutex);
+        for (const LikeEvent &e : events)
+            result.arrivals.push_back({e, watermark});
+    });
+    if (!restoreFrom.empty()) {
+        const Status s = job.restoreFrom(restoreFrom);
+        if (!s.isOk())
+            qFatal("restore: %s", s.toString().c_str());
+    }
+    if (Status s = job.start(); !s.isOk())
+        qFatal("start: %s", s.toString().c_str());
+    if (stopAfterEvents) {
+        while (job.status().eventsIn < *stopAfterEvents && !job.finished())
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        result.savepoint = job.savepoint(true).get();
+    }
+    (void)job.waitFinished();
+    return result;
+}
+
+} // namespace
+
+class TestJobSavepoint : public QObject {
+    Q_OBJECT
+
+private slots:
+    void stopRestoreRescale_data()
+    {
+        QTest::addColumn<int>("restoreAt");
+        QTest::newRow("P=2 -> P=1") << 1;
+        QTest::newRow("P=2 -> P=2") << 2;
+        QTest::newRow("P=2 -> P=4") << 4;
+    }
+    void stopRestoreRescale()
+    {
+        QFETCH(int, restoreAt);
+        QTemporaryDir dir;
+        JobConfig config = streamConfig(dir.path());
+        config.source.generator.eventsPerSecond = 150000; // the stop lands mid-stream
+
+        MemorySink uninterrupted;
+        const RunResult whole = runJob(config, uninterrupted, std::nullopt);
+        const OracleResult oracle = computeOracle(config, whole.arrivals);
+        std::string diff = describeDifference(oracle.table, uninterrupted.table());
+        QVERIFY2(diff.empty(), diff.c_str());
+
+        MemorySink table;
+        const RunResult first = runJob(config, table, 50000);
+        QVERIFY2(first.savepoint, first.savepoint.status().toString().c_str());
+        QVERIFY(QFileInfo::exists(QString::fromStdString(*first.savepoint)));
+        auto savepoint = readSavepointFile(*first.savepoint);
+        QVERIFY(savepoint);
+        QVERIFY(savepoint->state.recordCount() > 0);
+        // The first job stopped at the barrier: nothing after it was ingested.
+        uint64_t before = 0;
+        for (int64_t p : savepoint->sourcePositions)
+            before += static_cast<uint64_t>(p);
+        QCOMPARE(first.arrivals.size(), size_t(before));
+        QVERIFY(before > 0 && before < config.source.generator.totalEvents);
+
+        JobConfig second = config;
+        second.runtime.parallelism = restoreAt;
+        const RunResult rest = runJob(second, table, std::nullopt, *first.savepoint);
+        QCOMPARE(first.arrivals.size() + rest.arrivals.size(), size_t(config.source.generator.totalEvents));
+
+        std::vector<Arrival> counted = first.arrivals;
+        counted.insert(counted.end(), rest.arrivals.begin(), rest.arrivals.end());
+        diff = describeDifference(computeOracle(config, counted).table, table.table());
+        QVERIFY2(diff.empty(), diff.c_str());
+    }
+
+    void triggerOnlyKeepsRunning()
+    {
+        QTemporaryDir dir;
+        JobConfig config = streamConfig(dir.path());
+        config.source.generator.eventsPerSecond = 100000;
+        MemorySink table;
+        MetricsRegistry metrics;
+        SteadyClock clock;
+        Job job(config, std::make_unique<GeneratorSource>(config.source.generator),
+                std::make_unique<SharedTableSink>(table), metrics, clock);
+        QVERIFY(job.start().isOk());
+        QTRY_VERIFY_WITH_TIMEOUT(job.status().eventsIn > 10000, 10000);
+        const Result<std::string> path = job.savepoint(false).get();
+        QVERIFY2(path, path.status().toString().c_str());
+        QVERIFY(!job.finished());
+        QVERIFY(job.waitFinished().isOk());
+        QCOMPARE(job.status().eventsIn, config.source.generator.totalEvents);
+    }
+
+    void incompatibleConfigurationIsRefused()
+    {
+        QTemporaryDir dir;
+        JobConfig config = streamConfig(dir.path());
+        config.source.generator.eventsPerSecond = 100000;
+        MemorySink table;
+        const RunResult first = runJob(config, table, 20000);
+        QVERIFY(first.savepoint);
+        JobConfig changed = config;
+        changed.likesPerPost.windowMs *= 2;
+        MetricsRegistry metrics;
+        SteadyClock clock;
+        Job job(changed, std::make_unique<GeneratorSource>(changed.source.generator),
+                std::make_unique<SharedTableSink>(table), metrics, clock);
+        const Status s = job.restoreFrom(*first.savepoint);
+        QCOMPARE(s.code(), Status::Code::InvalidArgument);
+        QVERIFY2(s.message().find("aggregations.likes_per_post.window_ms: savepoint " +
+                                  std::to_string(config.likesPerPost.windowMs) + ", job " +
+                                  std::to_string(changed.likesPerPost.windowMs)) != std::string::npos,
+                 s.message().c_str());
+        // A damaged file is refused too.
+        QFile f(QString::fromStdString(*first.savepoint));
+        QVERIFY(f.open(QIODevice::ReadWrite));
+        f.seek(f.size() / 2);
+        f.write("XXXX");
+        f.close();
+        JobConfig same = config;
+        Job again(same, std::make_unique<GeneratorSource>(same.source.generator),
+                  std::make_unique<SharedTableSink>(table), metrics, clock);
+        QCOMPARE(again.restoreFrom(*first.savepoint).code(), Status::Code::Corruption);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestJobSavepoint)
+#include "tst_job_savepoint.moc"
