@@ -153,6 +153,8 @@ int main(int argc, char **argv)
         {QStringLiteral("duration"), QStringLiteral("Stop after this many seconds."), QStringLiteral("s")},
         {QStringLiteral("parallelism"), QStringLiteral("Window tasks (1..128)."), QStringLiteral("p")},
         {QStringLiteral("postgres"), QStringLiteral("Write results to PostgreSQL instead of SQLite."), QStringLiteral("url")},
+        {QStringLiteral("restore"), QStringLiteral("Continue from a savepoint (at the configured parallelism)."),
+         QStringLiteral("file")},
         {QStringLiteral("kafka"), QStringLiteral("Consume from Kafka instead of the generator."), QStringLiteral("bootstrap")},
         {QStringLiteral("topic"), QStringLiteral("Kafka topic (default likes)."), QStringLiteral("name")},
         {QStringLiteral("group"), QStringLiteral("Kafka consumer group (default tally)."), QStringLiteral("id")},
@@ -180,6 +182,8 @@ int main(int argc, char **argv)
     }
     if (parser.isSet(QStringLiteral("audit-log")))
         options.auditPath = parser.value(QStringLiteral("audit-log"));
+    if (parser.isSet(QStringLiteral("restore")))
+        options.restoreFrom = parser.value(QStringLiteral("restore")).toStdString();
 
     QString error;
     std::unique_ptr<EngineHost> host = EngineHost::create(std::move(options), &error);

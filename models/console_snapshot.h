@@ -67,6 +67,7 @@ struct ConsoleSnapshot {
     std::vector<LiveWindow> windows;
     std::optional<uint64_t> watchedPost;
     std::vector<WindowValue> watchedHistory;
+    std::string lastSavepoint; // file of the newest savepoint taken in this process, if any
 
     // The partition holding the job watermark back (the lowest non-idle watermark), if any.
     std::optional<int> laggingPartition() const;

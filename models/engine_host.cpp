@@ -27,51 +27,63 @@ std::unique_ptr<EngineHost> EngineHost::create(EngineOptions options, QString *e
         return nullptr;
     }
     std::unique_ptr<EngineHost> host(new EngineHost(std::move(options), std::move(audit).value()));
-    const JobConfig &config = host->m_options.config;
-    if (Status s = config.validate(); !s.isOk()) {
+    if (Status s = host->m_options.config.validate(); !s.isOk()) {
         *error = QString::fromStdString(s.message());
         return nullptr;
     }
-    auto sinkWriter = openSink(config.output, host->m_metrics);
+    host->m_job = host->buildJob(host->m_options.config, host->m_options.restoreFrom, error);
+    if (!host->m_job)
+        return nullptr;
+    return host;
+}
+
+std::unique_ptr<Job> EngineHost::buildJob(const JobConfig &config, const std::string &restoreFrom, QString *error)
+{
+    auto sinkWriter = openSink(config.output, m_metrics);
     if (!sinkWriter) {
         *error = QStringLiteral("cannot open the output: %1").arg(QString::fromStdString(sinkWriter.status().toString()));
         return nullptr;
     }
-    host->m_sinkDescription = *sinkWriter ? QString::fromStdString((*sinkWriter)->describe()) + QStringLiteral(" (") +
-                                                QString::fromUtf8(deliveryName(config.output.delivery)) + QLatin1Char(')')
-                                          : QStringLiteral("no output");
-    host->m_divertConfigured = *sinkWriter && !config.output.divertPath.empty();
+    m_sinkDescription = *sinkWriter ? QString::fromStdString((*sinkWriter)->describe()) + QStringLiteral(" (") +
+                                          QString::fromUtf8(deliveryName(config.output.delivery)) + QLatin1Char(')')
+                                    : QStringLiteral("no output");
+    m_divertConfigured = *sinkWriter && !config.output.divertPath.empty();
     std::unique_ptr<OutputSink> sink = std::move(sinkWriter).value();
 
     std::unique_ptr<Source> source;
-    if (host->m_options.kafkaBootstrap) {
+    if (m_options.kafkaBootstrap) {
         KafkaSourceConfig kafka;
-        kafka.bootstrapServers = *host->m_options.kafkaBootstrap;
-        kafka.topic = host->m_options.kafkaTopic;
-        kafka.groupId = host->m_options.kafkaGroup;
-        auto opened = KafkaSource::open(kafka, host->m_metrics);
+        kafka.bootstrapServers = *m_options.kafkaBootstrap;
+        kafka.topic = m_options.kafkaTopic;
+        kafka.groupId = m_options.kafkaGroup;
+        auto opened = KafkaSource::open(kafka, m_metrics);
         if (!opened) {
             *error = QString::fromStdString(opened.status().message());
             return nullptr;
         }
         source = std::move(opened).value();
-        const std::string deadLetterTopic =
-            host->m_options.deadLetterTopic.empty() ? kafka.topic + ".dlq" : host->m_options.deadLetterTopic;
-        auto writer = KafkaDeadLetterWriter::open(kafka.bootstrapServers, deadLetterTopic, kafka.topic, host->m_metrics);
+        const std::string deadLetterTopic = m_options.deadLetterTopic.empty() ? kafka.topic + ".dlq" : m_options.deadLetterTopic;
+        auto writer = KafkaDeadLetterWriter::open(kafka.bootstrapServers, deadLetterTopic, kafka.topic, m_metrics);
         if (!writer) {
             *error = QString::fromStdString(writer.status().message());
             return nullptr;
         }
         sink = std::make_unique<DeadLetterTopicSink>(std::move(sink), std::move(writer).value());
-        host->m_kafka = true;
-        host->m_sourceDescription =
+        m_kafka = true;
+        m_sourceDescription =
             QStringLiteral("kafka %1/%2").arg(QString::fromStdString(kafka.bootstrapServers), QString::fromStdString(kafka.topic));
     } else {
         source = std::make_unique<GeneratorSource>(config.source.generator);
-        host->m_sourceDescription = QStringLiteral("generator");
+        m_sourceDescription = QStringLiteral("generator");
     }
-    host->m_job = std::make_unique<Job>(config, std::move(source), std::move(sink), host->m_metrics, host->m_clock);
-    return host;
+    auto job = std::make_unique<Job>(config, std::move(source), std::move(sink), m_metrics, m_clock);
+    if (!restoreFrom.empty()) {
+        if (Status s = job->restoreFrom(restoreFrom); !s.isOk()) {
+            *error = QString::fromStdString(s.message());
+            return nullptr;
+        }
+    }
+    return job;
 }
 
 EngineHost::EngineHost(EngineOptions options, std::unique_ptr<AuditLog> audit)
@@ -105,15 +117,16 @@ Status EngineHost::start()
 
 void EngineHost::requestStop() { m_job->requestStop(); }
 
-bool EngineHost::finished() const { return m_job->finished(); }
+bool EngineHost::finished() const { return m_job->finished() && !m_rescaling; }
 
 void EngineHost::sample()
 {
     const ConsoleSnapshot previous = std::move(m_snapshot);
     m_snapshot = takeConsoleSnapshot(*m_job, m_metrics, m_kafka, previous.takenAtMs ? &previous : nullptr,
                                      QDateTime::currentMSecsSinceEpoch());
+    m_snapshot.lastSavepoint = m_lastSavepoint;
     emit snapshotUpdated();
-    if (m_job->finished() && !m_finishedSignalled) {
+    if (m_job->finished() && !m_finishedSignalled && !m_rescaling) {
         m_finishedSignalled = true;
         m_timer.stop();
         emit jobFinished();
@@ -157,8 +170,11 @@ EngineHost::Availability EngineHost::availability(Action action) const
                                   : Availability{false, tr("No divert buffer is configured (set output.divert_path).")};
     case Action::TriggerSavepoint:
     case Action::StopWithSavepoint:
+        return {true, {}};
     case Action::Rescale:
-        return {false, tr("Needs checkpoints and savepoints, which this version of the engine does not have yet.")};
+        if (m_kafka)
+            return {false, tr("A Kafka source cannot continue from a savepoint yet, so it cannot be rescaled in place.")};
+        return m_rescaling ? Availability{false, tr("A rescale is already running.")} : Availability{true, {}};
     }
     return {false, {}};
 }
@@ -195,8 +211,19 @@ qint64 EngineHost::run(Action action, const QString &user, const QString &source
         break;
     case Action::TriggerSavepoint:
     case Action::StopWithSavepoint:
-    case Action::Rescale:
-        return 0; // refused above
+        return runSavepoint(id, action, user, source, params, action == Action::StopWithSavepoint, 0);
+    case Action::Rescale: {
+        const int p = parameters.value(QStringLiteral("parallelism")).toInt();
+        if (p < 1 || p > 128) {
+            m_audit->append(user, source, name, params, QStringLiteral("failed"), tr("parallelism must be 1..128"));
+            QMetaObject::invokeMethod(
+                this, [this, id, action] { emit actionFinished(id, action, false, tr("parallelism must be 1..128")); },
+                Qt::QueuedConnection);
+            return id;
+        }
+        m_rescaling = true;
+        return runSavepoint(id, action, user, source, params, true, p);
+    }
     }
     std::future<Status> outcome = m_job->submit(command);
     std::lock_guard lock(m_workersMutex);
@@ -209,6 +236,60 @@ qint64 EngineHost::run(Action action, const QString &user, const QString &source
             Qt::QueuedConnection);
     });
     return id;
+}
+
+qint64 EngineHost::runSavepoint(qint64 id, Action action, const QString &user, const QString &source,
+                                const QString &params, bool stop, int rescaleTo)
+{
+    std::future<Result<std::string>> outcome = m_job->savepoint(stop);
+    std::lock_guard lock(m_workersMutex);
+    m_workers.emplace_back([this, id, action, user, source, params, rescaleTo, outcome = std::move(outcome)]() mutable {
+        Result<std::string> path = outcome.get();
+        // The rest happens on the host's thread: a rescale replaces the job there.
+        QMetaObject::invokeMethod(
+            this,
+            [this, id, action, user, source, params, rescaleTo, path = std::move(path)] {
+                QString message = path ? QString::fromStdString(*path) : QString::fromStdString(path.status().toString());
+                bool ok = path.isOk();
+                if (ok)
+                    m_lastSavepoint = *path;
+                if (ok && rescaleTo > 0) {
+                    QString error;
+                    ok = replaceJob(rescaleTo, *path, &error);
+                    message = ok ? tr("%1 window tasks, from %2").arg(rescaleTo).arg(message) : error;
+                }
+                if (rescaleTo > 0)
+                    m_rescaling = false;
+                m_audit->append(user, source, actionName(action), params, ok ? QStringLiteral("ok") : QStringLiteral("failed"),
+                                message);
+                emit actionFinished(id, action, ok, message);
+            },
+            Qt::QueuedConnection);
+    });
+    return id;
+}
+
+bool EngineHost::replaceJob(int parallelism, const std::string &savepointPath, QString *error)
+{
+    (void)m_job->waitFinished(); // stopped by its savepoint: its sink has written everything
+    m_job.reset();
+    JobConfig config = m_options.config;
+    config.runtime.parallelism = parallelism;
+    std::unique_ptr<Job> job = buildJob(config, savepointPath, error);
+    if (!job)
+        return false;
+    if (Status s = job->start(); !s.isOk()) {
+        *error = QString::fromStdString(s.toString());
+        return false;
+    }
+    m_options.config = config;
+    m_job = std::move(job);
+    m_finishedSignalled = false;
+    m_snapshot = {};
+    sample();
+    if (!m_timer.isActive())
+        m_timer.start(m_options.sampleIntervalMs);
+    return true;
 }
 
 } // namespace tally

@@ -33,6 +33,7 @@ struct EngineOptions {
     std::string kafkaGroup = "tally";
     std::string deadLetterTopic; // default <topic>.dlq
     QString auditPath = QStringLiteral("tally-audit.db");
+    std::string restoreFrom; // a savepoint to continue from
     int sampleIntervalMs = 250;
 };
 
@@ -78,7 +79,9 @@ public:
     static std::optional<Action> actionFromName(const QString &name);
 
     // Starts an action; its outcome arrives as actionFinished(id, ...) and in the audit log
-    // (a "started" row, then "ok" or "failed"). Refused actions return 0 and log "refused".
+    // (a "started" row, then "ok" or "failed"; a savepoint's detail is its file). Refused actions
+    // return 0 and log "refused". Rescale takes "parallelism": stop with a savepoint, then a job
+    // at the new parallelism continues from it in this process.
     qint64 run(Action action, const QString &user, const QString &source, const QVariantMap &parameters = {});
 
     // Takes a snapshot now (also done by the timer).
@@ -91,6 +94,11 @@ signals:
 
 private:
     EngineHost(EngineOptions options, std::unique_ptr<AuditLog> audit);
+    std::unique_ptr<Job> buildJob(const JobConfig &config, const std::string &restoreFrom, QString *error);
+    qint64 runSavepoint(qint64 id, Action action, const QString &user, const QString &source, const QString &params,
+                        bool stop, int rescaleTo);
+    // Rescale: the stopped job gives way to one at `parallelism` restored from the savepoint.
+    bool replaceJob(int parallelism, const std::string &savepointPath, QString *error);
 
     EngineOptions m_options;
     MetricsRegistry m_metrics;
@@ -104,6 +112,8 @@ private:
     ConsoleSnapshot m_snapshot;
     QTimer m_timer;
     bool m_finishedSignalled = false;
+    bool m_rescaling = false;
+    std::string m_lastSavepoint;
     std::mutex m_workersMutex;
     std::vector<std::thread> m_workers; // waiting for action outcomes
 };

@@ -132,7 +132,7 @@ QVector<ModelRow> OverviewModel::build(const ConsoleSnapshot &s) const
         add(tr("Consumer lag"), tr("none (built-in generator)"), 0);
     add(tr("Watermark skew"), formatDuration(static_cast<double>(s.job.watermarkSkewMs) / 1000.0),
         static_cast<double>(s.job.watermarkSkewMs));
-    add(tr("Last checkpoint"), tr("not available in this version"), 0);
+    add(tr("Last savepoint"), s.lastSavepoint.empty() ? tr("none yet") : QString::fromStdString(s.lastSavepoint), 0);
     if (s.sink.present) {
         QString state = circuitName(s.sink.circuit);
         if (s.sink.held)
@@ -301,8 +301,9 @@ QVector<ModelRow> WindowLeadersModel::build(const ConsoleSnapshot &s) const
 
 QString CheckpointModel::unavailableReason() const
 {
-    return tr("Checkpoints are not available in this version of the engine: state lives in memory and a restart "
-              "recomputes from the source.");
+    return tr("Periodic checkpoints are not in this version of the engine yet: after a crash a job starts again from "
+              "the source. Savepoints are: take one from the toolbar, stop with one, or rescale (which stops with a "
+              "savepoint and continues from it); tally --restore FILE continues from one.");
 }
 
 QStringList CheckpointModel::headers() const

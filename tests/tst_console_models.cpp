@@ -242,7 +242,8 @@ private slots:
         QCOMPARE(s.operators.front().name, std::string("source"));
         QVERIFY(s.sink.present);
         QCOMPARE(s.sink.name, std::string("sqlite"));
-        QVERIFY(!host->availability(EngineHost::Action::TriggerSavepoint).enabled);
+        QVERIFY(host->availability(EngineHost::Action::TriggerSavepoint).enabled);
+        QVERIFY(host->availability(EngineHost::Action::Rescale).enabled);
         QVERIFY(host->availability(EngineHost::Action::DrainSink).enabled);
         QVERIFY(!host->availability(EngineHost::Action::DivertSink).enabled); // no divert_path
         QTRY_VERIFY_WITH_TIMEOUT(host->finished(), 30000);

@@ -52,6 +52,7 @@ private slots:
         options.config.watermark.boundMs = 1000;
         options.config.output.sqlitePath = m_dir.filePath(QStringLiteral("tally.db")).toStdString();
         options.auditPath = m_dir.filePath(QStringLiteral("audit.db"));
+        options.config.checkpoint.savepointDir = m_dir.filePath(QStringLiteral("savepoints")).toStdString();
         QString error;
         m_host = EngineHost::create(options, &error);
         QVERIFY2(m_host, qPrintable(error));

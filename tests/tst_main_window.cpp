@@ -10,6 +10,7 @@
 #include <QAction>
 #include <QApplication>
 #include <QLabel>
+#include <QInputDialog>
 #include <QMessageBox>
 #include <QPushButton>
 #include <QTableView>
@@ -74,6 +75,7 @@ private slots:
         options.config.watermark.boundMs = 1000;
         options.config.output.sqlitePath = m_dir.filePath(QStringLiteral("tally.db")).toStdString();
         options.config.output.divertPath = m_dir.filePath(QStringLiteral("divert.db")).toStdString();
+        options.config.checkpoint.savepointDir = m_dir.filePath(QStringLiteral("savepoints")).toStdString();
         options.auditPath = m_dir.filePath(QStringLiteral("audit.db"));
         QString error;
         m_host = EngineHost::create(options, &error);
@@ -113,7 +115,7 @@ private slots:
                 // No checkpoints in this engine: the page says so instead of staying blank.
                 bool explained = false;
                 for (const QLabel *l : page->findChildren<QLabel *>())
-                    explained = explained || (l->isVisible() && l->text().contains(QLatin1String("Checkpoints are not available")));
+                    explained = explained || (l->isVisible() && l->text().contains(QLatin1String("Periodic checkpoints are not in this version")));
                 QVERIFY(explained);
                 continue;
             }
@@ -159,20 +161,64 @@ private slots:
         QTRY_COMPARE_WITH_TIMEOUT(auditRows(audit, QStringLiteral("divert_sink"), QStringLiteral("ok")), 1, 5000);
     }
 
+    void savepointFromTheToolbar()
+    {
+        QTRY_VERIFY_WITH_TIMEOUT(m_host->snapshot().job.eventsIn > 0, 10000);
+        QSignalSpy finished(m_host.get(), &EngineHost::actionFinished);
+        QAction *savepoint = m_window->action(EngineHost::Action::TriggerSavepoint);
+        QVERIFY(savepoint->isEnabled());
+        savepoint->trigger();
+        QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 15000);
+        QVERIFY2(finished.front().at(2).toBool(), qPrintable(finished.front().at(3).toString()));
+        const QString path = finished.front().at(3).toString();
+        QVERIFY2(QFileInfo::exists(path), qPrintable(path));
+        QVERIFY(path.startsWith(m_dir.filePath(QStringLiteral("savepoints"))));
+        QVERIFY(!m_host->finished()); // a savepoint alone leaves the job running
+        AuditModel audit(m_host->auditLog());
+        QTRY_COMPARE_WITH_TIMEOUT(auditRows(audit, QStringLiteral("trigger_savepoint"), QStringLiteral("ok")), 1, 5000);
+    }
+
+    // The rescale dialog: stop with a savepoint, then the job runs on at the chosen parallelism.
+    void rescaleDialogChangesParallelism()
+    {
+        QTRY_VERIFY_WITH_TIMEOUT(m_host->snapshot().job.windowsFired > 0, 15000);
+        QCOMPARE(m_host->options().config.runtime.parallelism, 2);
+        QSignalSpy finished(m_host.get(), &EngineHost::actionFinished);
+        QTimer::singleShot(300, [] {
+            for (QWidget *w : QApplication::topLevelWidgets()) {
+                if (auto *dialog = qobject_cast<QInputDialog *>(w); dialog && dialog->isVisible()) {
+                    dialog->setIntValue(4);
+                    acceptNextDialog(); // then the confirmation
+                    dialog->accept();
+                    return;
+                }
+            }
+        });
+        m_window->action(EngineHost::Action::Rescale)->trigger();
+        QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 30000);
+        QVERIFY2(finished.front().at(2).toBool(), qPrintable(finished.front().at(3).toString()));
+        QCOMPARE(m_host->job().config().runtime.parallelism, 4);
+        QVERIFY(!m_host->finished());
+        // The new job runs: its four window tasks show up and events keep coming.
+        const uint64_t before = m_host->snapshot().job.eventsIn;
+        QTRY_VERIFY_WITH_TIMEOUT(m_host->snapshot().job.eventsIn > before + 1000, 15000);
+        bool fourth = false;
+        for (const OperatorFigures &o : m_host->snapshot().operators)
+            fourth = fourth || o.name == "window-3";
+        QVERIFY(fourth);
+        AuditModel audit(m_host->auditLog());
+        QTRY_COMPARE_WITH_TIMEOUT(auditRows(audit, QStringLiteral("rescale"), QStringLiteral("ok")), 1, 5000);
+    }
+
     void unavailableActionsSayWhy()
     {
-        for (EngineHost::Action a : {EngineHost::Action::TriggerSavepoint, EngineHost::Action::StopWithSavepoint,
-                                     EngineHost::Action::Rescale}) {
-            QAction *action = m_window->action(a);
-            QVERIFY(!action->isEnabled());
-            QVERIFY2(action->toolTip().contains(QLatin1String("checkpoints")), qPrintable(action->toolTip()));
-        }
         QVERIFY(!m_window->action(EngineHost::Action::ResumeSource)->isEnabled());
         QVERIFY(m_window->action(EngineHost::Action::ResumeSource)->toolTip().contains(QLatin1String("not paused")));
+        QVERIFY(!m_window->action(EngineHost::Action::ResumeSink)->isEnabled());
         // Asked for anyway (a runbook step), the refusal is audited with its reason.
-        QCOMPARE(m_window->runAction(EngineHost::Action::TriggerSavepoint, true), qint64(0));
+        QCOMPARE(m_window->runAction(EngineHost::Action::ResumeSource, true), qint64(0));
         AuditModel audit(m_host->auditLog());
-        QTRY_COMPARE_WITH_TIMEOUT(auditRows(audit, QStringLiteral("trigger_savepoint"), QStringLiteral("refused")), 1, 5000);
+        QTRY_VERIFY_WITH_TIMEOUT(auditRows(audit, QStringLiteral("resume_source"), QStringLiteral("refused")) >= 1, 5000);
     }
 
     void themeAndPageSurviveARestart()

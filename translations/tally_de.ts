@@ -198,10 +198,6 @@
 <context>
     <name>tally::CheckpointModel</name>
     <message>
-        <source>Checkpoints are not available in this version of the engine: state lives in memory and a restart recomputes from the source.</source>
-        <translation>Checkpoints gibt es in dieser Engine-Version noch nicht: Der State liegt nur im Speicher, und ein Neustart berechnet alles erneut aus der Quelle.</translation>
-    </message>
-    <message>
         <source>Id</source>
         <translation>ID</translation>
     </message>
@@ -224,6 +220,10 @@
     <message>
         <source>Status</source>
         <translation>Status</translation>
+    </message>
+    <message>
+        <source>Periodic checkpoints are not in this version of the engine yet: after a crash a job starts again from the source. Savepoints are: take one from the toolbar, stop with one, or rescale (which stops with a savepoint and continues from it); tally --restore FILE continues from one.</source>
+        <translation>Periodische Checkpoints gibt es in dieser Version der Engine noch nicht: Nach einem Absturz beginnt ein Job wieder bei der Quelle. Savepoints gibt es: einen über die Werkzeugleiste anlegen, mit einem stoppen oder neu skalieren (stoppt mit einem Savepoint und setzt dort fort); tally --restore DATEI setzt bei einem fort.</translation>
     </message>
 </context>
 <context>
@@ -276,8 +276,20 @@
         <translation>Kein Umleitungspuffer konfiguriert (output.divert_path setzen).</translation>
     </message>
     <message>
-        <source>Needs checkpoints and savepoints, which this version of the engine does not have yet.</source>
-        <translation>Erfordert Checkpoints und Savepoints, die diese Engine-Version noch nicht unterstützt.</translation>
+        <source>A Kafka source cannot continue from a savepoint yet, so it cannot be rescaled in place.</source>
+        <translation>Eine Kafka-Quelle kann noch nicht bei einem Savepoint fortsetzen und daher nicht im laufenden Betrieb neu skaliert werden.</translation>
+    </message>
+    <message>
+        <source>A rescale is already running.</source>
+        <translation>Eine Neuskalierung läuft bereits.</translation>
+    </message>
+    <message>
+        <source>parallelism must be 1..128</source>
+        <translation>Die Parallelität muss zwischen 1 und 128 liegen</translation>
+    </message>
+    <message>
+        <source>%1 window tasks, from %2</source>
+        <translation>%1 Fenster-Tasks, aus %2</translation>
     </message>
 </context>
 <context>
@@ -537,14 +549,6 @@
         <translation>Watermark-Versatz</translation>
     </message>
     <message>
-        <source>Last checkpoint</source>
-        <translation>Letzter Checkpoint</translation>
-    </message>
-    <message>
-        <source>not available in this version</source>
-        <translation>in dieser Version nicht verfügbar</translation>
-    </message>
-    <message>
         <source>, holding writes (drained)</source>
         <translation>, Schreibvorgänge angehalten (entleert)</translation>
     </message>
@@ -567,6 +571,14 @@
     <message>
         <source>Job state</source>
         <translation>Job-Status</translation>
+    </message>
+    <message>
+        <source>Last savepoint</source>
+        <translation>Letzter Savepoint</translation>
+    </message>
+    <message>
+        <source>none yet</source>
+        <translation>noch keiner</translation>
     </message>
 </context>
 <context>

@@ -198,10 +198,6 @@
 <context>
     <name>tally::CheckpointModel</name>
     <message>
-        <source>Checkpoints are not available in this version of the engine: state lives in memory and a restart recomputes from the source.</source>
-        <translation>このバージョンのエンジンではチェックポイントを利用できません。状態はメモリ上にのみ保持され、再起動するとソースから再計算されます。</translation>
-    </message>
-    <message>
         <source>Id</source>
         <translation>ID</translation>
     </message>
@@ -224,6 +220,10 @@
     <message>
         <source>Status</source>
         <translation>ステータス</translation>
+    </message>
+    <message>
+        <source>Periodic checkpoints are not in this version of the engine yet: after a crash a job starts again from the source. Savepoints are: take one from the toolbar, stop with one, or rescale (which stops with a savepoint and continues from it); tally --restore FILE continues from one.</source>
+        <translation>このバージョンのエンジンには定期チェックポイントはまだありません。クラッシュ後、ジョブはソースの先頭からやり直します。セーブポイントは利用できます：ツールバーから作成、セーブポイント付きで停止、または再スケール（セーブポイント付きで停止し、そこから再開）。tally --restore FILE でセーブポイントから再開できます。</translation>
     </message>
 </context>
 <context>
@@ -276,8 +276,20 @@
         <translation>迂回用のバッファが設定されていません（output.divert_path を設定してください）。</translation>
     </message>
     <message>
-        <source>Needs checkpoints and savepoints, which this version of the engine does not have yet.</source>
-        <translation>チェックポイントとセーブポイントが必要ですが、このバージョンのエンジンはまだ対応していません。</translation>
+        <source>A Kafka source cannot continue from a savepoint yet, so it cannot be rescaled in place.</source>
+        <translation>Kafka ソースはまだセーブポイントから再開できないため、実行中に再スケールできません。</translation>
+    </message>
+    <message>
+        <source>A rescale is already running.</source>
+        <translation>再スケールはすでに実行中です。</translation>
+    </message>
+    <message>
+        <source>parallelism must be 1..128</source>
+        <translation>並列度は 1～128 で指定してください</translation>
+    </message>
+    <message>
+        <source>%1 window tasks, from %2</source>
+        <translation>ウィンドウタスク %1 個、%2 から</translation>
     </message>
 </context>
 <context>
@@ -537,14 +549,6 @@
         <translation>ウォーターマークのずれ</translation>
     </message>
     <message>
-        <source>Last checkpoint</source>
-        <translation>最新のチェックポイント</translation>
-    </message>
-    <message>
-        <source>not available in this version</source>
-        <translation>このバージョンでは利用できません</translation>
-    </message>
-    <message>
         <source>, holding writes (drained)</source>
         <translation>、書き込み保留中（ドレイン済み）</translation>
     </message>
@@ -567,6 +571,14 @@
     <message>
         <source>Job state</source>
         <translation>ジョブの状態</translation>
+    </message>
+    <message>
+        <source>Last savepoint</source>
+        <translation>最新のセーブポイント</translation>
+    </message>
+    <message>
+        <source>none yet</source>
+        <translation>まだありません</translation>
     </message>
 </context>
 <context>

@@ -786,8 +786,9 @@ struct GeneratorSource::Impl {
             paceStart = now;
         }
         const double elapsed = duration<double>(now - paceStart).count();
+        // Records skipped after a seek() are not paced: they were delivered by an earlier run.
         const double room = cfg.eventsPerSecond * elapsed + static_cast<double>(maxRecords)
-                            - static_cast<double>(delivered);
+                            - static_cast<double>(delivered - seekSkipped);
         // Batches of at least a millisecond's worth, so a slow rate is not a trickle of one-record
         // batches.
         const double minimum = std::clamp(cfg.eventsPerSecond / 1000.0, 1.0, static_cast<double>(maxRecords));
@@ -909,6 +910,7 @@ struct GeneratorSource::Impl {
     int cursor = 0;
 
     bool paceStarted = false;
+    uint64_t seekSkipped = 0; // records dropped after seek(), not counted by pacing
     std::chrono::steady_clock::time_point paceStart;
     uint64_t delivered = 0;
     uint64_t corrupted = 0;
@@ -931,6 +933,7 @@ Source::PollStatus GeneratorSource::poll(SourceBatch &batch, size_t maxRecords)
         const int64_t skip = std::min<int64_t>(m_skipTo[p] - batch.firstOffset, static_cast<int64_t>(batch.size()));
         if (skip <= 0)
             return status;
+        d->seekSkipped += static_cast<uint64_t>(skip);
         if (skip == static_cast<int64_t>(batch.size()))
             continue;
         batch.events.erase(batch.events.begin(), batch.events.begin() + skip);
