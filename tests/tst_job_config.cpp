@@ -153,6 +153,9 @@ const std::vector<Field> &fields()
         TALLY_FIELD("aggregations.spam_suspects", "baseline_buckets", spamSuspects.baselineBuckets),
         TALLY_FIELD("checkpoint", "interval_ms", checkpoint.intervalMs),
         TALLY_FIELD("checkpoint", "savepoint_dir", checkpoint.savepointDir),
+        TALLY_FIELD("checkpoint", "enabled", checkpoint.enabled),
+        TALLY_FIELD("checkpoint", "dir", checkpoint.dir),
+        TALLY_FIELD("checkpoint", "retained", checkpoint.retained),
         TALLY_FIELD("output", "type", output.type),
         TALLY_FIELD("output", "sqlite_path", output.sqlitePath),
         TALLY_FIELD("output", "postgres_url", output.postgresUrl),
@@ -330,6 +333,9 @@ void TestJobConfig::roundTripOfEveryKey()
     c.spamSuspects.baselineBuckets = 60;
     c.checkpoint.intervalMs = 250;
     c.checkpoint.savepointDir = "/var/lib/tally/savepoints";
+    c.checkpoint.enabled = true;
+    c.checkpoint.dir = "/var/lib/tally/checkpoints";
+    c.checkpoint.retained = 10;
     c.output.type = OutputConfig::Type::Postgres;
     c.output.sqlitePath = "/var/lib/tally/out.db";
     c.output.postgresUrl = "postgresql://tally@db.internal:5432/likes";

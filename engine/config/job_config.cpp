@@ -197,6 +197,9 @@ std::vector<Violation> collectViolations(const JobConfig &c)
     r.atLeast("checkpoint.interval_ms", c.checkpoint.intervalMs, int64_t(10));
     if (c.checkpoint.savepointDir.empty())
         r.fail("checkpoint.savepoint_dir", "must not be empty");
+    if (c.checkpoint.dir.empty())
+        r.fail("checkpoint.dir", "must not be empty");
+    r.between("checkpoint.retained", c.checkpoint.retained, 1, 1000);
 
     const OutputConfig &o = c.output;
     if (o.type == OutputConfig::Type::Sqlite && o.sqlitePath.empty())
@@ -593,6 +596,9 @@ void bindAll(Binder &b, JobConfig &c)
 
     b.integer("checkpoint.interval_ms", c.checkpoint.intervalMs);
     b.string("checkpoint.savepoint_dir", c.checkpoint.savepointDir);
+    b.boolean("checkpoint.enabled", c.checkpoint.enabled);
+    b.string("checkpoint.dir", c.checkpoint.dir);
+    b.integer("checkpoint.retained", c.checkpoint.retained);
 
     OutputConfig &o = c.output;
     b.choice("output.type", o.type,

@@ -74,6 +74,9 @@ struct SourceConfig {
 struct CheckpointConfig {
     int64_t intervalMs = 1000;              // >= 10
     std::string savepointDir = "savepoints"; // where savepoints are written
+    bool enabled = false;                   // take a checkpoint at every epoch barrier
+    std::string dir = "checkpoints";        // where checkpoints are written
+    int retained = 3;                       // newest checkpoints kept, >= 1
 };
 
 struct OutputConfig {

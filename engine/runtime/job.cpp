@@ -13,6 +13,7 @@
 #include <absl/container/flat_hash_map.h>
 #include <absl/container/flat_hash_set.h>
 
+#include <filesystem>
 #include <map>
 
 #include <algorithm>
@@ -47,6 +48,8 @@ struct OutputMessage {
     bool endOfInput = false;
     // Savepoint barrier parts: the ingest stage's (task == -1) and each task's state.
     std::shared_ptr<Savepoint> barrier;
+    bool forSavepoint = false;  // the barrier answers a savepoint request
+    bool forCheckpoint = false; // the barrier is a periodic checkpoint
     std::unique_ptr<KeyedStateSnapshot> state;
 };
 
@@ -129,7 +132,10 @@ struct Job::Impl {
     // savepoint being collected.
     std::map<uint64_t, std::vector<OutputRow>> uncommittedRows;
     std::shared_ptr<Savepoint> collecting;
+    bool collectingSavepoint = false;
+    bool collectingCheckpoint = false;
     int collectedParts = 0;
+    uint64_t lastCheckpointEpoch = 0;
     std::vector<DrainRequest> drainRequests; // guarded by mutex
     std::atomic<uint64_t> currentEpoch{0};   // written by the ingest thread
     std::atomic<uint64_t> committedEpoch{0}; // written by the output thread
@@ -150,6 +156,13 @@ struct Job::Impl {
     Gauge &skewGauge;
     Gauge &boundGauge;
     Counter &sinkErrors;
+    Counter &checkpointsCompleted;
+    Counter &checkpointsFailed;
+    Counter &checkpointFallbacks;
+    Histogram &checkpointDurationMs;
+    Gauge &checkpointSizeBytes;
+    Gauge &checkpointStateRecords;
+    Gauge &checkpointLastEpoch;
     std::vector<Counter *> rejectedByReason;
     std::vector<Counter *> lateByWindow, droppedByWindow;
     std::vector<Counter *> partitionRecords;
@@ -171,7 +184,15 @@ struct Job::Impl {
           watermarkGauge(m.gauge("tally_watermark_ms", {}, "Job watermark (event time, ms since epoch)")),
           skewGauge(m.gauge("tally_watermark_skew_ms", {}, "Max minus min partition watermark")),
           boundGauge(m.gauge("tally_watermark_bound_ms", {}, "Current out-of-orderness bound")),
-          sinkErrors(m.counter("tally_output_write_errors_total", {}, "Failed sink calls (retried by the output stage)"))
+          sinkErrors(m.counter("tally_output_write_errors_total", {}, "Failed sink calls (retried by the output stage)")),
+          checkpointsCompleted(m.counter("tally_checkpoints_total", {{"status", "completed"}}, "Checkpoints by outcome")),
+          checkpointsFailed(m.counter("tally_checkpoints_total", {{"status", "failed"}}, "Checkpoints by outcome")),
+          checkpointFallbacks(m.counter("tally_checkpoint_restore_fallbacks_total", {},
+                                        "Damaged checkpoints skipped at restore for an older one")),
+          checkpointDurationMs(m.histogram("tally_checkpoint_duration_ms", {}, "Barrier to checkpoint file on disk")),
+          checkpointSizeBytes(m.gauge("tally_checkpoint_size_bytes", {}, "Size of the newest checkpoint")),
+          checkpointStateRecords(m.gauge("tally_checkpoint_state_records", {}, "Keyed state records in the newest checkpoint")),
+          checkpointLastEpoch(m.gauge("tally_checkpoint_last_epoch", {}, "Epoch of the newest completed checkpoint"))
     {
         for (size_t r = 0; r < kRejectReasonCount; ++r)
             rejectedByReason.push_back(&m.counter("tally_rejected_records_total",
@@ -391,8 +412,11 @@ struct Job::Impl {
             }
             // Epoch barrier: every task gets a batch of the new epoch at the same point of the
             // stream, with data or without (a paused or silent source still closes epochs).
-            const bool snapshot = snapshotRequested.exchange(false);
-            const bool epochDue = snapshot || SteadyTime::now() - epochStarted >= epochInterval || closeEpochNow.exchange(false);
+            const bool savepoint = snapshotRequested.exchange(false);
+            const bool intervalDue = SteadyTime::now() - epochStarted >= epochInterval;
+            const bool checkpoint = config.checkpoint.enabled && (intervalDue || savepoint);
+            const bool snapshot = savepoint || checkpoint;
+            const bool epochDue = snapshot || intervalDue || closeEpochNow.exchange(false);
             if (epochDue) {
                 currentEpoch = ++epoch;
                 epochStarted = SteadyTime::now();
@@ -406,7 +430,9 @@ struct Job::Impl {
                 OutputMessage part;
                 part.barrier = savepointBarrier(epoch, ingest, positions);
                 part.epoch = epoch;
-                {
+                part.forSavepoint = savepoint;
+                part.forCheckpoint = checkpoint;
+                if (savepoint) {
                     std::lock_guard lock(mutex);
                     stopNow = !savepointRequests.empty() && savepointRequests.front().stop;
                 }
@@ -557,8 +583,12 @@ struct Job::Impl {
     }
 
     // Hands the sink every epoch all tasks have passed; answers drains whose epoch is committed.
-    void commitEpochs(uint64_t passed)
+    void commitEpochs(uint64_t passed, bool final = false)
     {
+        // With checkpoints, an epoch commits once a checkpoint after it is on disk: a crash can
+        // then only replay epochs the sink has not committed.
+        if (config.checkpoint.enabled && !final)
+            passed = std::min(passed, lastCheckpointEpoch > 0 ? lastCheckpointEpoch - 1 : committedEpoch.load());
         if (passed > committedEpoch) {
             committedEpoch = passed;
             writeWithRetry([&] { return sink->commitEpoch(passed); });
@@ -583,6 +613,8 @@ struct Job::Impl {
     {
         if (msg.barrier) {
             collecting = std::move(msg.barrier);
+            collectingSavepoint = msg.forSavepoint;
+            collectingCheckpoint = msg.forCheckpoint;
             collectedParts = 0;
             return;
         }
@@ -595,7 +627,13 @@ struct Job::Impl {
         // Rows of earlier epochs the sink has not committed: a restore commits them.
         for (auto it = uncommittedRows.begin(); it != uncommittedRows.end() && it->first < collecting->epoch; ++it)
             collecting->pendingRows.insert(collecting->pendingRows.end(), it->second.begin(), it->second.end());
-        Result<std::string> written = writeSavepointFile(config.checkpoint.savepointDir, *collecting);
+        if (collectingCheckpoint)
+            writeCheckpoint(*collecting);
+        if (!collectingSavepoint) {
+            collecting.reset();
+            return;
+        }
+        Result<std::string> written = writeSavepointFile(config.checkpoint.savepointDir, "savepoint", *collecting);
         if (written)
             fprintf(stderr, "tally: savepoint %s (epoch %llu, %zu state records)\n", written->c_str(),
                     static_cast<unsigned long long>(collecting->epoch), collecting->state.recordCount());
@@ -605,6 +643,27 @@ struct Job::Impl {
             savepointRequests.front().done.set_value(std::move(written));
             savepointRequests.pop_front();
         }
+    }
+
+    void writeCheckpoint(const Savepoint &checkpoint)
+    {
+        Result<std::string> written = writeSavepointFile(config.checkpoint.dir, "checkpoint", checkpoint);
+        const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch()).count();
+        if (!written) {
+            checkpointsFailed.add();
+            fprintf(stderr, "tally: checkpoint %llu failed: %s\n", static_cast<unsigned long long>(checkpoint.epoch),
+                    written.status().toString().c_str());
+            return;
+        }
+        checkpointsCompleted.add();
+        checkpointDurationMs.record(static_cast<uint64_t>(std::max<int64_t>(0, now - checkpoint.takenAtMs)));
+        checkpointStateRecords.set(static_cast<double>(checkpoint.state.recordCount()));
+        std::error_code ec;
+        checkpointSizeBytes.set(static_cast<double>(std::filesystem::file_size(*written, ec)));
+        checkpointLastEpoch.set(static_cast<double>(checkpoint.epoch));
+        lastCheckpointEpoch = checkpoint.epoch;
+        pruneCheckpoints(config.checkpoint.dir, static_cast<size_t>(config.checkpoint.retained));
     }
 
     void runOutput()
@@ -680,7 +739,7 @@ struct Job::Impl {
                 const uint64_t oldest = *std::min_element(taskEpochs.begin(), taskEpochs.end());
                 const uint64_t passed = ended == parallelism || oldest == 0 ? oldest : oldest - 1;
                 if (sink)
-                    commitEpochs(passed);
+                    commitEpochs(passed, ended == parallelism);
             }
             times.backpressuredNs->add(blocked);
             times.busyNs->add(nanosSince(t0) - std::min(blocked, nanosSince(t0)));
@@ -721,6 +780,20 @@ Status Job::start()
     if (d->state != JobStatus::State::Created)
         return Status::invalidArgument("job already started");
     d->state = JobStatus::State::Running;
+    // With checkpoints and no explicit savepoint, continue from the newest good checkpoint.
+    if (d->config.checkpoint.enabled && !d->restored) {
+        std::vector<std::string> skipped;
+        const std::optional<std::string> latest = latestCheckpoint(d->config.checkpoint.dir, skipped);
+        for (const std::string &why : skipped) {
+            d->checkpointFallbacks.add();
+            fprintf(stderr, "tally: %s; falling back to an older checkpoint\n", why.c_str());
+        }
+        if (latest) {
+            if (Status s = restoreFrom(*latest); !s.isOk())
+                return s;
+            fprintf(stderr, "tally: restored from checkpoint %s\n", latest->c_str());
+        }
+    }
     // Epochs continue after the newest one the sink has committed (and after a savepoint's).
     const uint64_t sinkEpoch = d->sink ? d->sink->committedEpoch() : 0;
     d->committedEpoch = d->restored ? std::max(sinkEpoch, d->restored->epoch - 1) : sinkEpoch;

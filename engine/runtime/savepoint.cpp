@@ -2,6 +2,7 @@
 
 #include "sink/divert_buffer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -202,13 +203,13 @@ Result<Savepoint> decodeSavepoint(std::string_view bytes)
     return s;
 }
 
-Result<std::string> writeSavepointFile(const std::string &directory, const Savepoint &savepoint)
+Result<std::string> writeSavepointFile(const std::string &directory, const std::string &prefix, const Savepoint &savepoint)
 {
     std::error_code ec;
     std::filesystem::create_directories(directory, ec);
     if (ec)
         return Status::ioError("savepoint directory " + directory + ": " + ec.message());
-    const std::string name = "savepoint-" + std::to_string(savepoint.epoch) + "-" + std::to_string(savepoint.takenAtMs) + ".tsp";
+    const std::string name = prefix + "-" + std::to_string(savepoint.epoch) + "-" + std::to_string(savepoint.takenAtMs) + ".tsp";
     const std::string path = (std::filesystem::path(directory) / name).string();
     const std::string temp = path + ".tmp";
     if (Status s = syncedWrite(temp, encodeSavepoint(savepoint)); !s.isOk())
@@ -222,6 +223,45 @@ Result<std::string> writeSavepointFile(const std::string &directory, const Savep
         ::close(dir);
     }
     return path;
+}
+
+namespace {
+
+// Checkpoint files of a folder, newest (highest epoch, then time) first.
+std::vector<std::pair<std::pair<uint64_t, int64_t>, std::string>> checkpointFiles(const std::string &directory)
+{
+    std::vector<std::pair<std::pair<uint64_t, int64_t>, std::string>> files;
+    std::error_code ec;
+    for (const auto &entry : std::filesystem::directory_iterator(directory, ec)) {
+        const std::string name = entry.path().filename().string();
+        unsigned long long epoch = 0;
+        long long at = 0;
+        if (name.ends_with(".tsp") && std::sscanf(name.c_str(), "checkpoint-%llu-%lld.tsp", &epoch, &at) == 2)
+            files.push_back({{epoch, at}, entry.path().string()});
+    }
+    std::sort(files.begin(), files.end(), [](const auto &a, const auto &b) { return a.first > b.first; });
+    return files;
+}
+
+} // namespace
+
+std::optional<std::string> latestCheckpoint(const std::string &directory, std::vector<std::string> &skipped)
+{
+    for (const auto &[key, path] : checkpointFiles(directory)) {
+        auto read = readSavepointFile(path);
+        if (read)
+            return path;
+        skipped.push_back("checkpoint " + path + " is damaged (" + read.status().message() + ")");
+    }
+    return std::nullopt;
+}
+
+void pruneCheckpoints(const std::string &directory, size_t retained)
+{
+    const auto files = checkpointFiles(directory);
+    std::error_code ec;
+    for (size_t i = retained; i < files.size(); ++i)
+        std::filesystem::remove(files[i].second, ec);
 }
 
 Result<Savepoint> readSavepointFile(const std::string &path)

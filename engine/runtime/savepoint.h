@@ -16,6 +16,7 @@
 #include "window/keyed_state.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,9 +42,16 @@ std::string fingerprintDifference(const std::string &saved, const std::string &c
 std::string encodeSavepoint(const Savepoint &savepoint);
 Result<Savepoint> decodeSavepoint(std::string_view bytes);
 
-// Writes `savepoint` into `directory` (created if missing) as savepoint-<epoch>-<time>.tsp;
+// Writes `savepoint` into `directory` (created if missing) as <prefix>-<epoch>-<time>.tsp;
 // returns the file's path.
-Result<std::string> writeSavepointFile(const std::string &directory, const Savepoint &savepoint);
+Result<std::string> writeSavepointFile(const std::string &directory, const std::string &prefix, const Savepoint &savepoint);
+
+// Checkpoints are savepoint files named checkpoint-<epoch>-<time>.tsp in one folder. The newest
+// that reads back whole (magic, checksum, sections); each newer damaged one is skipped and
+// described in `skipped`. nullopt when there is none.
+std::optional<std::string> latestCheckpoint(const std::string &directory, std::vector<std::string> &skipped);
+// Deletes all but the newest `retained` checkpoints (and leftover temporary files).
+void pruneCheckpoints(const std::string &directory, size_t retained);
 Result<Savepoint> readSavepointFile(const std::string &path);
 
 } // namespace tally
