@@ -779,7 +779,6 @@ Status Job::start()
         return s;
     if (d->state != JobStatus::State::Created)
         return Status::invalidArgument("job already started");
-    d->state = JobStatus::State::Running;
     // With checkpoints and no explicit savepoint, continue from the newest good checkpoint.
     if (d->config.checkpoint.enabled && !d->restored) {
         std::vector<std::string> skipped;
@@ -794,6 +793,7 @@ Status Job::start()
             fprintf(stderr, "tally: restored from checkpoint %s\n", latest->c_str());
         }
     }
+    d->state = JobStatus::State::Running;
     // Epochs continue after the newest one the sink has committed (and after a savepoint's).
     const uint64_t sinkEpoch = d->sink ? d->sink->committedEpoch() : 0;
     d->committedEpoch = d->restored ? std::max(sinkEpoch, d->restored->epoch - 1) : sinkEpoch;
@@ -824,6 +824,8 @@ void Job::requestStop() { d->stopRequested = true; }
 
 Status Job::waitFinished()
 {
+    if (d->state == JobStatus::State::Created)
+        return Status::ok(); // never started: nothing to wait for
     {
         std::unique_lock lock(d->mutex);
         d->finishedCv.wait(lock, [&] { return d->done; });

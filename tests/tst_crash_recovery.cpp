@@ -1,0 +1,201 @@
+// Crash recovery, end to end: the real `tally --headless` runs a 2M-event generator stream into
+// SQLite (exactly-once) with checkpoints every 200 ms; the test kills it with SIGKILL at random
+// moments and starts it again, which continues from the newest checkpoint, at least 10 times
+// (TALLY_RECOVERY_KILLS sets more, e.g. 50 for the long mode). The final table must equal the
+// oracle of the whole stream. Allowed lateness exceeds the stream's largest delay, so no event is
+// dropped and the final results do not depend on when, across restarts, each event arrived.
+// Also: a damaged newest checkpoint is skipped for the previous one, and the log says so.
+#include "config/job_config.h"
+#include "source/generator.h"
+#include "support/oracle.h"
+#include "support/sink_results.h"
+#include "time/watermark.h"
+
+#include <QtTest>
+
+#include <QProcess>
+#include <QRandomGenerator>
+
+#include <csignal>
+
+using namespace tally;
+using namespace tally::test;
+
+namespace {
+
+constexpr const char *kConfig = R"toml(
+[source.generator]
+seed = 77
+total_events = 2000000
+events_per_second = 400000
+partitions = 4
+event_time_rate = 2000
+posts = 2000
+users = 5000
+spam_user_fraction = 0.01
+spam_share = 0.1
+unlike_fraction = 0.1
+burst_every_ms = 60000
+burst_duration_ms = 10000
+mean_delay_ms = 300
+late_fraction = 0.01
+late_delay_ms = 20000
+
+[watermark]
+bound_ms = 1000
+idle_timeout_ms = 0
+
+[runtime]
+parallelism = 2
+allowed_lateness_ms = 60000
+
+[aggregations.likes_per_post]
+window_ms = 5000
+
+[aggregations.trending_hourly]
+window_ms = 20000
+top_k = 5
+
+[aggregations.likes_by_region]
+windows_ms = [5000, 20000]
+
+[aggregations.like_velocity]
+size_ms = 15000
+slide_ms = 5000
+
+[aggregations.spam_suspects]
+size_ms = 5000
+slide_ms = 1000
+baseline_bucket_ms = 5000
+baseline_buckets = 3
+
+[checkpoint]
+interval_ms = 200
+enabled = true
+)toml";
+
+} // namespace
+
+class TestCrashRecovery : public QObject {
+    Q_OBJECT
+
+private slots:
+    void initTestCase()
+    {
+        QVERIFY(m_dir.isValid());
+        QFile f(m_dir.filePath(QStringLiteral("job.toml")));
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(kConfig);
+        f.close();
+        auto config = loadJobConfig(f.fileName().toStdString());
+        QVERIFY2(config, config.status().toString().c_str());
+        m_config = *config;
+    }
+
+    void killAndRestartUntilDone()
+    {
+        const int kills = qEnvironmentVariableIsSet("TALLY_RECOVERY_KILLS") ? qEnvironmentVariableIntValue("TALLY_RECOVERY_KILLS") : 10;
+        int killed = 0, restored = 0;
+        for (int run = 0;; ++run) {
+            QProcess tally;
+            tally.setWorkingDirectory(m_dir.path());
+            tally.start(QStringLiteral(TALLY_BINARY),
+                        {QStringLiteral("--headless"), QStringLiteral("--quiet"), QStringLiteral("--config"), QStringLiteral("job.toml"),
+                         QStringLiteral("--db"), QStringLiteral("tally.db"), QStringLiteral("--audit-log"), QStringLiteral("audit.db")});
+            QVERIFY(tally.waitForStarted());
+            if (killed < kills) {
+                const int delay = 300 + static_cast<int>(QRandomGenerator::global()->bounded(900));
+                if (!tally.waitForFinished(delay)) {
+                    ::kill(static_cast<pid_t>(tally.processId()), SIGKILL);
+                    QVERIFY(tally.waitForFinished(10000));
+                    ++killed;
+                    restored += tally.readAllStandardError().contains("restored from checkpoint") ? 1 : 0;
+                    continue;
+                }
+            } else {
+                QVERIFY2(tally.waitForFinished(240000), "the last run did not finish");
+            }
+            const QByteArray errors = tally.readAllStandardError();
+            restored += errors.contains("restored from checkpoint") ? 1 : 0;
+            QVERIFY2(tally.exitStatus() == QProcess::NormalExit && tally.exitCode() == 0, errors.constData());
+            break;
+        }
+        QVERIFY2(killed >= kills, qPrintable(QStringLiteral("only %1 kills: the runs end too fast").arg(killed)));
+        QVERIFY2(restored >= kills / 2, qPrintable(QStringLiteral("only %1 restarts restored a checkpoint").arg(restored)));
+
+        // The oracle of every event, none late (see the top of this file).
+        GeneratorSource source(m_config.source.generator);
+        std::vector<Arrival> all;
+        SourceBatch b;
+        while (source.poll(b, 4096) != Source::PollStatus::End)
+            for (const LikeEvent &e : b.events)
+                all.push_back({e, kMinWatermark});
+        QCOMPARE(all.size(), size_t(m_config.source.generator.totalEvents));
+        const std::string db = m_dir.filePath(QStringLiteral("tally.db")).toStdString();
+        QCOMPARE(sqliteInteger(db, "SELECT count(*) FROM late_events"), int64_t(0));
+        const ResultTable expected = computeOracle(m_config, all).table;
+        QVERIFY(expected.size() > 10000);
+        const std::string diff = describeDifference(expected, readSqliteResults(db));
+        QVERIFY2(diff.empty(), diff.c_str());
+    }
+
+    // The newest checkpoint damaged (truncated, or a flipped byte): the restart uses the one
+    // before and says so.
+    void damagedNewestCheckpointFallsBack_data()
+    {
+        QTest::addColumn<bool>("truncate");
+        QTest::newRow("truncated") << true;
+        QTest::newRow("flipped byte") << false;
+    }
+    void damagedNewestCheckpointFallsBack()
+    {
+        QFETCH(bool, truncate);
+        QTemporaryDir dir;
+        QFile::copy(m_dir.filePath(QStringLiteral("job.toml")), dir.filePath(QStringLiteral("job.toml")));
+        QProcess tally;
+        tally.setWorkingDirectory(dir.path());
+        const QStringList args = {QStringLiteral("--headless"), QStringLiteral("--quiet"), QStringLiteral("--config"),
+                                  QStringLiteral("job.toml"), QStringLiteral("--db"), QStringLiteral("tally.db"),
+                                  QStringLiteral("--audit-log"), QStringLiteral("audit.db")};
+        tally.start(QStringLiteral(TALLY_BINARY), args);
+        QVERIFY(tally.waitForStarted());
+        QDir checkpoints(dir.filePath(QStringLiteral("checkpoints")));
+        QTRY_VERIFY_WITH_TIMEOUT(checkpoints.entryList({QStringLiteral("checkpoint-*.tsp")}).size() >= 2, 20000);
+        ::kill(static_cast<pid_t>(tally.processId()), SIGKILL);
+        QVERIFY(tally.waitForFinished(10000));
+        QStringList files = checkpoints.entryList({QStringLiteral("checkpoint-*.tsp")}, QDir::Files, QDir::Name);
+        std::sort(files.begin(), files.end(), [](const QString &a, const QString &b) {
+            return a.section(QLatin1Char('-'), 1, 1).toULongLong() > b.section(QLatin1Char('-'), 1, 1).toULongLong();
+        });
+        QVERIFY(files.size() >= 2);
+        QFile newest(checkpoints.filePath(files.front()));
+        QVERIFY(newest.open(QIODevice::ReadWrite));
+        if (truncate) {
+            QVERIFY(newest.resize(newest.size() / 2));
+        } else {
+            newest.seek(newest.size() / 3);
+            char c = 0;
+            newest.getChar(&c);
+            newest.seek(newest.size() / 3);
+            newest.putChar(static_cast<char>(c ^ 0x40));
+        }
+        newest.close();
+
+        tally.start(QStringLiteral(TALLY_BINARY), args);
+        QVERIFY(tally.waitForStarted());
+        QVERIFY(tally.waitForFinished(240000));
+        const QString errors = QString::fromUtf8(tally.readAllStandardError());
+        QVERIFY2(errors.contains(QStringLiteral("checkpoint checkpoints/%1 is damaged").arg(files.front())),
+                 qPrintable(errors));
+        QVERIFY2(errors.contains(QStringLiteral("restored from checkpoint checkpoints/%1").arg(files[1])),
+                 qPrintable(errors));
+        QCOMPARE(tally.exitCode(), 0);
+    }
+
+private:
+    QTemporaryDir m_dir;
+    JobConfig m_config;
+};
+
+QTEST_GUILESS_MAIN(TestCrashRecovery)
+#include "tst_crash_recovery.moc"
