@@ -132,6 +132,16 @@ QVector<ModelRow> OverviewModel::build(const ConsoleSnapshot &s) const
         add(tr("Consumer lag"), tr("none (built-in generator)"), 0);
     add(tr("Watermark skew"), formatDuration(static_cast<double>(s.job.watermarkSkewMs) / 1000.0),
         static_cast<double>(s.job.watermarkSkewMs));
+    if (!s.job.checkpoints.empty()) {
+        const CheckpointRecord &c = s.job.checkpoints.front();
+        add(tr("Last checkpoint"), tr("epoch %1, %2 ms ago, took %3 ms")
+                                       .arg(c.epoch)
+                                       .arg(std::max<int64_t>(0, s.takenAtMs - c.triggeredAtMs))
+                                       .arg(c.durationMs),
+            static_cast<double>(c.epoch), !c.completed);
+    } else {
+        add(tr("Last checkpoint"), s.job.checkpointsEnabled ? tr("none yet") : tr("off (checkpoint.enabled)"), 0);
+    }
     add(tr("Last savepoint"), s.lastSavepoint.empty() ? tr("none yet") : QString::fromStdString(s.lastSavepoint), 0);
     if (s.sink.present) {
         QString state = circuitName(s.sink.circuit);
@@ -301,9 +311,9 @@ QVector<ModelRow> WindowLeadersModel::build(const ConsoleSnapshot &s) const
 
 QString CheckpointModel::unavailableReason() const
 {
-    return tr("Periodic checkpoints are not in this version of the engine yet: after a crash a job starts again from "
-              "the source. Savepoints are: take one from the toolbar, stop with one, or rescale (which stops with a "
-              "savepoint and continues from it); tally --restore FILE continues from one.");
+    return tr("This job takes no checkpoints (checkpoint.enabled is false): after a crash it starts again from the "
+              "source. Savepoints work without them: take one from the toolbar, stop with one, or rescale; "
+              "tally --restore FILE continues from one.");
 }
 
 QStringList CheckpointModel::headers() const
@@ -311,6 +321,24 @@ QStringList CheckpointModel::headers() const
     return {tr("Id"), tr("Triggered"), tr("Duration"), tr("Alignment"), tr("Size"), tr("Status")};
 }
 
-QVector<ModelRow> CheckpointModel::build(const ConsoleSnapshot &) const { return {}; }
+QVector<ModelRow> CheckpointModel::build(const ConsoleSnapshot &s) const
+{
+    m_available = s.job.checkpointsEnabled;
+    QVector<ModelRow> rows;
+    for (const CheckpointRecord &c : s.job.checkpoints) {
+        ModelRow r;
+        r.cells = {static_cast<qulonglong>(c.epoch),
+                   QDateTime::fromMSecsSinceEpoch(c.triggeredAtMs).toString(QStringLiteral("HH:mm:ss.zzz")),
+                   tr("%1 ms").arg(c.durationMs),
+                   tr("aligned at the barrier"),
+                   QLocale().formattedDataSize(static_cast<qint64>(c.sizeBytes)),
+                   c.completed ? tr("completed") : tr("failed: %1").arg(QString::fromStdString(c.failure))};
+        r.sortValues = {static_cast<qulonglong>(c.epoch), static_cast<qlonglong>(c.triggeredAtMs),
+                        static_cast<qlonglong>(c.durationMs), 0, static_cast<qulonglong>(c.sizeBytes), c.completed ? 1 : 0};
+        r.highlight = !c.completed;
+        rows.push_back(std::move(r));
+    }
+    return rows;
+}
 
 } // namespace tally

@@ -131,12 +131,16 @@ class CheckpointModel final : public SnapshotTableModel {
     Q_OBJECT
 public:
     using SnapshotTableModel::SnapshotTableModel;
-    bool available() const { return false; }
+    // Whether the job takes checkpoints (checkpoint.enabled), as of the newest snapshot.
+    bool available() const { return m_available; }
     QString unavailableReason() const;
 
 protected:
     QStringList headers() const override;
     QVector<ModelRow> build(const ConsoleSnapshot &s) const override;
+
+private:
+    mutable bool m_available = false;
 };
 
 } // namespace tally

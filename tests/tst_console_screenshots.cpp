@@ -53,6 +53,8 @@ private slots:
         options.config.output.sqlitePath = m_dir.filePath(QStringLiteral("tally.db")).toStdString();
         options.auditPath = m_dir.filePath(QStringLiteral("audit.db"));
         options.config.checkpoint.savepointDir = m_dir.filePath(QStringLiteral("savepoints")).toStdString();
+        options.config.checkpoint.enabled = true; // so the Checkpoints page has history
+        options.config.checkpoint.dir = m_dir.filePath(QStringLiteral("checkpoints")).toStdString();
         QString error;
         m_host = EngineHost::create(options, &error);
         QVERIFY2(m_host, qPrintable(error));

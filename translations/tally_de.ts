@@ -222,8 +222,24 @@
         <translation>Status</translation>
     </message>
     <message>
-        <source>Periodic checkpoints are not in this version of the engine yet: after a crash a job starts again from the source. Savepoints are: take one from the toolbar, stop with one, or rescale (which stops with a savepoint and continues from it); tally --restore FILE continues from one.</source>
-        <translation>Periodische Checkpoints gibt es in dieser Version der Engine noch nicht: Nach einem Absturz beginnt ein Job wieder bei der Quelle. Savepoints gibt es: einen über die Werkzeugleiste anlegen, mit einem stoppen oder neu skalieren (stoppt mit einem Savepoint und setzt dort fort); tally --restore DATEI setzt bei einem fort.</translation>
+        <source>This job takes no checkpoints (checkpoint.enabled is false): after a crash it starts again from the source. Savepoints work without them: take one from the toolbar, stop with one, or rescale; tally --restore FILE continues from one.</source>
+        <translation>Dieser Job legt keine Checkpoints an (checkpoint.enabled ist false): Nach einem Absturz beginnt er wieder bei der Quelle. Savepoints funktionieren auch ohne: einen über die Werkzeugleiste anlegen, mit einem stoppen oder neu skalieren; tally --restore DATEI setzt bei einem fort.</translation>
+    </message>
+    <message>
+        <source>%1 ms</source>
+        <translation>%1 ms</translation>
+    </message>
+    <message>
+        <source>aligned at the barrier</source>
+        <translation>an der Barriere ausgerichtet</translation>
+    </message>
+    <message>
+        <source>completed</source>
+        <translation>abgeschlossen</translation>
+    </message>
+    <message>
+        <source>failed: %1</source>
+        <translation>fehlgeschlagen: %1</translation>
     </message>
 </context>
 <context>
@@ -241,12 +257,12 @@
         <translation>80 % des Intervalls</translation>
     </message>
     <message>
-        <source>no checkpoints in this version</source>
-        <translation>keine Checkpoints in dieser Version</translation>
-    </message>
-    <message>
         <source>Checkpoints</source>
         <translation>Checkpoints</translation>
+    </message>
+    <message>
+        <source>duration (max per second)</source>
+        <translation>Dauer (Maximum je Sekunde)</translation>
     </message>
 </context>
 <context>
@@ -579,6 +595,18 @@
     <message>
         <source>none yet</source>
         <translation>noch keiner</translation>
+    </message>
+    <message>
+        <source>Last checkpoint</source>
+        <translation>Letzter Checkpoint</translation>
+    </message>
+    <message>
+        <source>epoch %1, %2 ms ago, took %3 ms</source>
+        <translation>Epoche %1, vor %2 ms, Dauer %3 ms</translation>
+    </message>
+    <message>
+        <source>off (checkpoint.enabled)</source>
+        <translation>aus (checkpoint.enabled)</translation>
     </message>
 </context>
 <context>

@@ -222,8 +222,24 @@
         <translation>ステータス</translation>
     </message>
     <message>
-        <source>Periodic checkpoints are not in this version of the engine yet: after a crash a job starts again from the source. Savepoints are: take one from the toolbar, stop with one, or rescale (which stops with a savepoint and continues from it); tally --restore FILE continues from one.</source>
-        <translation>このバージョンのエンジンには定期チェックポイントはまだありません。クラッシュ後、ジョブはソースの先頭からやり直します。セーブポイントは利用できます：ツールバーから作成、セーブポイント付きで停止、または再スケール（セーブポイント付きで停止し、そこから再開）。tally --restore FILE でセーブポイントから再開できます。</translation>
+        <source>This job takes no checkpoints (checkpoint.enabled is false): after a crash it starts again from the source. Savepoints work without them: take one from the toolbar, stop with one, or rescale; tally --restore FILE continues from one.</source>
+        <translation>このジョブはチェックポイントを作成しません（checkpoint.enabled が false）。クラッシュ後はソースの先頭からやり直します。セーブポイントはチェックポイントなしでも使えます：ツールバーから作成、セーブポイント付きで停止、または再スケール。tally --restore FILE でセーブポイントから再開できます。</translation>
+    </message>
+    <message>
+        <source>%1 ms</source>
+        <translation>%1 ms</translation>
+    </message>
+    <message>
+        <source>aligned at the barrier</source>
+        <translation>バリアで整列</translation>
+    </message>
+    <message>
+        <source>completed</source>
+        <translation>完了</translation>
+    </message>
+    <message>
+        <source>failed: %1</source>
+        <translation>失敗：%1</translation>
     </message>
 </context>
 <context>
@@ -241,12 +257,12 @@
         <translation>間隔の80%</translation>
     </message>
     <message>
-        <source>no checkpoints in this version</source>
-        <translation>このバージョンにはチェックポイントがありません</translation>
-    </message>
-    <message>
         <source>Checkpoints</source>
         <translation>チェックポイント</translation>
+    </message>
+    <message>
+        <source>duration (max per second)</source>
+        <translation>所要時間（1 秒ごとの最大値）</translation>
     </message>
 </context>
 <context>
@@ -579,6 +595,18 @@
     <message>
         <source>none yet</source>
         <translation>まだありません</translation>
+    </message>
+    <message>
+        <source>Last checkpoint</source>
+        <translation>最新のチェックポイント</translation>
+    </message>
+    <message>
+        <source>epoch %1, %2 ms ago, took %3 ms</source>
+        <translation>エポック %1、%2 ms 前、所要 %3 ms</translation>
+    </message>
+    <message>
+        <source>off (checkpoint.enabled)</source>
+        <translation>オフ（checkpoint.enabled）</translation>
     </message>
 </context>
 <context>

@@ -197,16 +197,24 @@ public:
     CheckpointsPage(EngineHost &host, ConsoleModels &models, QWidget *parent) : Page(host, models, parent)
     {
         auto *layout = new QVBoxLayout(this);
-        layout->addWidget(note(models.checkpoints.unavailableReason(), this));
+        m_note = note(models.checkpoints.unavailableReason(), this);
+        layout->addWidget(m_note);
         layout->addWidget(addTable(&models.checkpoints));
         auto *duration = addChart(tr("Checkpoint duration"), tr("ms"));
+        duration->addSeries({QStringLiteral("tally_checkpoint_duration_ms:max"), {}, tr("duration (max per second)"), {}, 1});
         const double intervalMs = static_cast<double>(host.options().config.checkpoint.intervalMs);
         duration->setReferenceLine(tr("80% of the interval"), intervalMs * 0.8);
-        duration->setPlaceholder(tr("no checkpoints in this version"));
         layout->addWidget(duration, 1);
     }
     QString title() const override { return tr("Checkpoints"); }
-    void refresh() override { refreshCharts(); }
+    void refresh() override
+    {
+        m_note->setVisible(!m_models.checkpoints.available());
+        refreshCharts();
+    }
+
+private:
+    QLabel *m_note;
 };
 
 class BackpressurePage final : public Page {

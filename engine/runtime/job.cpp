@@ -136,6 +136,7 @@ struct Job::Impl {
     bool collectingCheckpoint = false;
     int collectedParts = 0;
     uint64_t lastCheckpointEpoch = 0;
+    std::deque<CheckpointRecord> checkpointHistory; // guarded by mutex, newest first
     std::vector<DrainRequest> drainRequests; // guarded by mutex
     std::atomic<uint64_t> currentEpoch{0};   // written by the ingest thread
     std::atomic<uint64_t> committedEpoch{0}; // written by the output thread
@@ -650,6 +651,19 @@ struct Job::Impl {
         Result<std::string> written = writeSavepointFile(config.checkpoint.dir, "checkpoint", checkpoint);
         const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
                              std::chrono::system_clock::now().time_since_epoch()).count();
+        CheckpointRecord record{checkpoint.epoch, checkpoint.takenAtMs, std::max<int64_t>(0, now - checkpoint.takenAtMs), 0,
+                                checkpoint.state.recordCount(), written.isOk(),
+                                written ? std::string() : written.status().toString()};
+        if (written) {
+            std::error_code sizeError;
+            record.sizeBytes = static_cast<uint64_t>(std::filesystem::file_size(*written, sizeError));
+        }
+        {
+            std::lock_guard lock(mutex);
+            checkpointHistory.push_front(record);
+            if (checkpointHistory.size() > 50)
+                checkpointHistory.pop_back();
+        }
         if (!written) {
             checkpointsFailed.add();
             fprintf(stderr, "tally: checkpoint %llu failed: %s\n", static_cast<unsigned long long>(checkpoint.epoch),
@@ -921,6 +935,11 @@ JobStatus Job::status() const
     s.watermarkSkewMs = static_cast<int64_t>(d->skewGauge.value());
     s.epoch = d->currentEpoch;
     s.committedEpoch = d->committedEpoch;
+    s.checkpointsEnabled = d->config.checkpoint.enabled;
+    {
+        std::lock_guard lock(d->mutex);
+        s.checkpoints.assign(d->checkpointHistory.begin(), d->checkpointHistory.end());
+    }
     return s;
 }
 

@@ -36,6 +36,17 @@ enum class ControlCommand {
     UndivertSink         // stop spilling new results (the buffer still replays)
 };
 
+// One checkpoint, for the console's history.
+struct CheckpointRecord {
+    uint64_t epoch = 0;
+    int64_t triggeredAtMs = 0; // wall clock at the barrier
+    int64_t durationMs = 0;    // barrier to file on disk
+    uint64_t sizeBytes = 0;
+    uint64_t stateRecords = 0;
+    bool completed = false;
+    std::string failure;       // why, when not completed
+};
+
 struct JobStatus {
     enum class State { Created, Running, Paused, Finished };
     State state = State::Created;
@@ -50,6 +61,8 @@ struct JobStatus {
     int64_t watermarkSkewMs = 0;
     uint64_t epoch = 0;          // the epoch the ingest stage is in
     uint64_t committedEpoch = 0; // the newest epoch every task has passed (handed to the sink)
+    bool checkpointsEnabled = false;
+    std::vector<CheckpointRecord> checkpoints; // newest first, the last 50
 };
 
 std::string_view jobStateName(JobStatus::State s);
