@@ -28,7 +28,15 @@ AlertModel::AlertModel(QObject *parent) : QAbstractTableModel(parent)
 {
     m_rules = {
         {QStringLiteral("checkpoint_slow"), tr("Checkpoint duration above 80% of the interval"), tr("% of interval"),
-         80, 30, [](const ConsoleSnapshot &, double) { return std::optional<double>(); }, {}},
+         80, 30,
+         [](const ConsoleSnapshot &s, double t) -> std::optional<double> {
+             // Checkpoints are taken every interval: the gap between the last two is the interval.
+             const auto &c = s.job.checkpoints;
+             if (c.size() < 2 || c[0].triggeredAtMs <= c[1].triggeredAtMs)
+                 return std::nullopt;
+             return over(static_cast<double>(c[0].durationMs) * 100 / static_cast<double>(c[0].triggeredAtMs - c[1].triggeredAtMs), t);
+         },
+         {}},
         {QStringLiteral("consumer_lag"), tr("Consumer lag above twice the watermark bound"), tr("x bound"), 2, 30,
          [](const ConsoleSnapshot &s, double t) -> std::optional<double> {
              const double bound = s.metrics.value("tally_watermark_bound_ms") / 1000.0;

@@ -205,6 +205,24 @@ private slots:
         QCOMPARE(alerts.data(alerts.index(0, 1)).toString(), QStringLiteral("resolved"));
     }
 
+    void slowCheckpointsAlert()
+    {
+        AlertModel alerts;
+        ConsoleSnapshot s = knownSnapshot();
+        s.partitions.clear();
+        s.operators.clear();
+        for (int i = 0; i < 40; ++i) {
+            s.takenAtMs = 1'000'000 + i * 1000;
+            // Checkpoints every second taking 900 ms: 90% of the interval.
+            s.job.checkpoints = {{uint64_t(i + 2), s.takenAtMs, 900, 0, 0, true, {}},
+                                 {uint64_t(i + 1), s.takenAtMs - 1000, 900, 0, 0, true, {}}};
+            alerts.evaluate(s);
+        }
+        QCOMPARE(alerts.activeCount(), 1);
+        QCOMPARE(alerts.alerts().front().ruleId, QStringLiteral("checkpoint_slow"));
+        QCOMPARE(alerts.alerts().front().value, 90.0);
+    }
+
     void auditLogKeepsEntries()
     {
         QTemporaryDir dir;
