@@ -1,6 +1,7 @@
 #include "runtime/savepoint.h"
 
 #include "sink/divert_buffer.h"
+#include "util/byte_io.h"
 
 #include <algorithm>
 #include <chrono>
@@ -18,60 +19,24 @@ namespace {
 constexpr char kMagic[8] = {'T', 'A', 'L', 'L', 'Y', 'S', 'P', '1'};
 constexpr uint32_t kVersion = 1;
 
-template <typename T>
-void put(std::string &out, T v)
-{
-    char b[sizeof(T)];
-    std::memcpy(b, &v, sizeof(T));
-    out.append(b, sizeof(T));
-}
-
 void putSection(std::string &out, std::string_view bytes)
 {
-    put<uint32_t>(out, static_cast<uint32_t>(bytes.size()));
+    putBytes<uint32_t>(out, static_cast<uint32_t>(bytes.size()));
     out.append(bytes);
 }
-
-class Reader {
-public:
-    explicit Reader(std::string_view b) : m_b(b) {}
-    template <typename T>
-    bool get(T &v)
-    {
-        if (m_b.size() - m_pos < sizeof(T))
-            return false;
-        std::memcpy(&v, m_b.data() + m_pos, sizeof(T));
-        m_pos += sizeof(T);
-        return true;
-    }
-    bool section(std::string_view &out)
-    {
-        uint32_t n = 0;
-        if (!get(n) || m_b.size() - m_pos < n)
-            return false;
-        out = m_b.substr(m_pos, n);
-        m_pos += n;
-        return true;
-    }
-    size_t remaining() const { return m_b.size() - m_pos; }
-
-private:
-    std::string_view m_b;
-    size_t m_pos = 0;
-};
 
 std::string encodeInt64s(const std::vector<int64_t> &values)
 {
     std::string out;
-    put<uint32_t>(out, static_cast<uint32_t>(values.size()));
+    putBytes<uint32_t>(out, static_cast<uint32_t>(values.size()));
     for (int64_t v : values)
-        put<int64_t>(out, v);
+        putBytes<int64_t>(out, v);
     return out;
 }
 
 bool decodeInt64s(std::string_view bytes, std::vector<int64_t> &values)
 {
-    Reader in(bytes);
+    ByteReader in(bytes);
     uint32_t n = 0;
     if (!in.get(n) || in.remaining() != size_t(n) * 8)
         return false;
@@ -154,18 +119,18 @@ std::string fingerprintDifference(const std::string &saved, const std::string &c
 std::string encodeSavepoint(const Savepoint &s)
 {
     std::string out(kMagic, sizeof kMagic);
-    put<uint32_t>(out, kVersion);
-    put<uint64_t>(out, s.epoch);
-    put<int64_t>(out, s.takenAtMs);
+    putBytes<uint32_t>(out, kVersion);
+    putBytes<uint64_t>(out, s.epoch);
+    putBytes<int64_t>(out, s.takenAtMs);
     putSection(out, s.fingerprint);
     std::string ingest;
-    put<int64_t>(ingest, s.ingest.watermark);
+    putBytes<int64_t>(ingest, s.ingest.watermark);
     ingest += encodeInt64s(s.ingest.maxEventTimesMs);
     putSection(out, ingest);
     putSection(out, encodeInt64s(s.sourcePositions));
     putSection(out, packRows(s.pendingRows));
     putSection(out, encodeKeyedState(s.state));
-    put<uint32_t>(out, crc32c(out));
+    putBytes<uint32_t>(out, crc32c(out));
     return out;
 }
 
@@ -178,7 +143,7 @@ Result<Savepoint> decodeSavepoint(std::string_view bytes)
     std::memcpy(&stored, bytes.data() + body.size(), 4);
     if (crc32c(body) != stored)
         return Status::corruption("savepoint checksum mismatch: the file is damaged or incomplete");
-    Reader in(body.substr(sizeof kMagic));
+    ByteReader in(body.substr(sizeof kMagic));
     uint32_t version = 0;
     Savepoint s;
     std::string_view fingerprint, ingest, positions, rows, state;
@@ -188,7 +153,7 @@ Result<Savepoint> decodeSavepoint(std::string_view bytes)
         !in.section(positions) || !in.section(rows) || !in.section(state) || in.remaining() != 0)
         return Status::corruption("savepoint: truncated or malformed sections");
     s.fingerprint = std::string(fingerprint);
-    Reader ingestIn(ingest);
+    ByteReader ingestIn(ingest);
     if (!ingestIn.get(s.ingest.watermark) ||
         !decodeInt64s(ingest.substr(8), s.ingest.maxEventTimesMs) || !decodeInt64s(positions, s.sourcePositions))
         return Status::corruption("savepoint: malformed ingest state or positions");

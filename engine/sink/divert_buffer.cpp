@@ -1,5 +1,7 @@
 #include "sink/divert_buffer.h"
 
+#include "util/byte_io.h"
+
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -10,14 +12,6 @@ namespace tally {
 namespace {
 
 constexpr size_t kPackedRowSize = 1 + 1 + 1 + 8 + 8 + 8 + 8 + 8; // agg, kind, flag, start, end, key, value, epoch
-
-template <typename T>
-void put(std::string &out, T v)
-{
-    char bytes[sizeof(T)];
-    std::memcpy(bytes, &v, sizeof(T)); // the buffer is local to this machine: host byte order
-    out.append(bytes, sizeof(T));
-}
 
 template <typename T>
 T get(const char *&p)
@@ -50,14 +44,14 @@ std::string packRows(std::span<const OutputRow> rows)
     std::string out;
     out.reserve(rows.size() * kPackedRowSize);
     for (const OutputRow &r : rows) {
-        put<uint8_t>(out, static_cast<uint8_t>(r.aggregation));
-        put<uint8_t>(out, static_cast<uint8_t>(r.kind));
-        put<uint8_t>(out, r.flag ? 1 : 0);
-        put<int64_t>(out, r.windowStartMs);
-        put<int64_t>(out, r.windowEndMs);
-        put<uint64_t>(out, r.key);
-        put<int64_t>(out, r.value);
-        put<uint64_t>(out, r.epoch);
+        putBytes<uint8_t>(out, static_cast<uint8_t>(r.aggregation));
+        putBytes<uint8_t>(out, static_cast<uint8_t>(r.kind));
+        putBytes<uint8_t>(out, r.flag ? 1 : 0);
+        putBytes<int64_t>(out, r.windowStartMs);
+        putBytes<int64_t>(out, r.windowEndMs);
+        putBytes<uint64_t>(out, r.key);
+        putBytes<int64_t>(out, r.value);
+        putBytes<uint64_t>(out, r.epoch);
     }
     return out;
 }

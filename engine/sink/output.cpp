@@ -29,6 +29,19 @@ namespace tally {
 
 std::string_view deliveryName(Delivery d) { return d == Delivery::ExactlyOnce ? "exactly_once" : "at_least_once"; }
 
+std::string droppedByNames(uint32_t mask)
+{
+    std::string s;
+    for (size_t i = 0; i < kAggregationCount; ++i) {
+        if (!(mask & (1u << i)))
+            continue;
+        if (!s.empty())
+            s += ',';
+        s += aggregationName(static_cast<Aggregation>(i));
+    }
+    return s;
+}
+
 Status OutputSink::commitEpoch(uint64_t) { return Status::ok(); }
 
 uint64_t OutputSink::committedEpoch() const { return 0; }

@@ -59,6 +59,9 @@ struct DeadLetter {
     std::string payload;
 };
 
+// The aggregations of a LateEvent::droppedMask, comma-separated, in Aggregation order.
+std::string droppedByNames(uint32_t droppedMask);
+
 // An event later than the allowed lateness for at least one aggregation.
 struct LateEvent {
     LikeEvent event;

@@ -184,18 +184,6 @@ std::string hex(std::string_view bytes)
     return out;
 }
 
-std::string droppedByText(uint32_t mask)
-{
-    std::string s;
-    for (size_t i = 0; i < kAggregationCount; ++i) {
-        if (!(mask & (1u << i)))
-            continue;
-        if (!s.empty())
-            s += ',';
-        s += aggregationName(static_cast<Aggregation>(i));
-    }
-    return s;
-}
 
 int64_t nowMs()
 {
@@ -481,7 +469,7 @@ Result<WriteOutcome> PostgresStore::writeTransaction(const StoreBatch &batch)
                     device.null();
                 else
                     device.text(deviceTypeName(e.deviceType));
-                droppedBy.text(droppedByText(late.droppedMask));
+                droppedBy.text(droppedByNames(late.droppedMask));
                 watermark.integer(late.watermarkMs);
             }
             tx.exec_prepared("tally_insert_late_events", id.str(), post.str(), user.str(), region.str(), action.str(),

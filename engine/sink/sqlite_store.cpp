@@ -184,18 +184,6 @@ int run(sqlite3_stmt *stmt, const Binder &binder)
     return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-std::string droppedByText(uint32_t mask)
-{
-    std::string s;
-    for (size_t i = 0; i < kAggregationCount; ++i) {
-        if (!(mask & (1u << i)))
-            continue;
-        if (!s.empty())
-            s += ',';
-        s += aggregationName(static_cast<Aggregation>(i));
-    }
-    return s;
-}
 
 } // namespace
 
@@ -431,7 +419,7 @@ Status SqliteStore::writeLateEvents(std::span<const LateEvent> events, int64_t n
     for (const LateEvent &late : events) {
         const LikeEvent &e = late.event;
         const std::string region = regionName(e.region);
-        const std::string droppedBy = droppedByText(late.droppedMask);
+        const std::string droppedBy = droppedByNames(late.droppedMask);
         const ResetOnExit reset(m_insertLateEvent);
         Binder bind(m_insertLateEvent);
         bind.integer(1, static_cast<int64_t>(e.eventId))

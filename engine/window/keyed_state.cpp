@@ -1,5 +1,7 @@
 #include "window/keyed_state.h"
 
+#include "util/byte_io.h"
+
 #include <algorithm>
 #include <cstring>
 #include <tuple>
@@ -43,33 +45,6 @@ constexpr char kMagic[8] = {'T', 'A', 'L', 'L', 'Y', 'K', 'S', '1'};
 constexpr uint32_t kFormatVersion = 1;
 constexpr size_t kRecordBytes = 1 + 1 + 8 + 8 + 8;
 
-template <typename T>
-void put(std::string &out, T v)
-{
-    char b[sizeof(T)];
-    std::memcpy(b, &v, sizeof(T)); // little-endian hosts only (x86-64, aarch64)
-    out.append(b, sizeof(T));
-}
-
-class Reader {
-public:
-    explicit Reader(std::string_view bytes) : m_bytes(bytes) {}
-    template <typename T>
-    bool get(T &v)
-    {
-        if (m_bytes.size() - m_pos < sizeof(T))
-            return false;
-        std::memcpy(&v, m_bytes.data() + m_pos, sizeof(T));
-        m_pos += sizeof(T);
-        return true;
-    }
-    size_t remaining() const { return m_bytes.size() - m_pos; }
-
-private:
-    std::string_view m_bytes;
-    size_t m_pos = 0;
-};
-
 } // namespace
 
 uint32_t crc32c(std::string_view bytes, uint32_t crc)
@@ -95,20 +70,20 @@ std::string encodeKeyedState(const KeyedStateSnapshot &s)
     std::string out;
     out.reserve(64 + s.recordCount() * kRecordBytes + kMaxParallelism * 4);
     out.append(kMagic, sizeof kMagic);
-    put<uint32_t>(out, kFormatVersion);
-    put<int64_t>(out, s.watermark);
-    put<uint8_t>(out, static_cast<uint8_t>((s.velocitySliding ? 1 : 0) | (s.spamSliding ? 2 : 0)));
+    putBytes<uint32_t>(out, kFormatVersion);
+    putBytes<int64_t>(out, s.watermark);
+    putBytes<uint8_t>(out, static_cast<uint8_t>((s.velocitySliding ? 1 : 0) | (s.spamSliding ? 2 : 0)));
     for (const auto &group : s.keyGroups) {
-        put<uint32_t>(out, static_cast<uint32_t>(group.size()));
+        putBytes<uint32_t>(out, static_cast<uint32_t>(group.size()));
         for (const KeyedStateRecord &r : group) {
-            put<uint8_t>(out, r.structure);
-            put<uint8_t>(out, r.flags);
-            put<uint64_t>(out, r.key);
-            put<int64_t>(out, r.ns);
-            put<int64_t>(out, r.value);
+            putBytes<uint8_t>(out, r.structure);
+            putBytes<uint8_t>(out, r.flags);
+            putBytes<uint64_t>(out, r.key);
+            putBytes<int64_t>(out, r.ns);
+            putBytes<int64_t>(out, r.value);
         }
     }
-    put<uint32_t>(out, crc32c(out));
+    putBytes<uint32_t>(out, crc32c(out));
     return out;
 }
 
@@ -121,7 +96,7 @@ Result<KeyedStateSnapshot> decodeKeyedState(std::string_view bytes)
     std::memcpy(&stored, bytes.data() + body.size(), 4);
     if (crc32c(body) != stored)
         return Status::corruption("keyed state: checksum mismatch (the snapshot is damaged)");
-    Reader in(body.substr(sizeof kMagic));
+    ByteReader in(body.substr(sizeof kMagic));
     uint32_t version = 0;
     uint8_t flags = 0;
     KeyedStateSnapshot s;

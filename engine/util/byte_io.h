@@ -1,0 +1,50 @@
+// Little-endian fixed-width fields in byte strings, for the on-disk formats (keyed state,
+// savepoints, the divert buffer). Host byte order: Tally builds for little-endian hosts only.
+#pragma once
+
+#include <cstddef>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+namespace tally {
+
+template <typename T>
+void putBytes(std::string &out, T v)
+{
+    char b[sizeof(T)];
+    std::memcpy(b, &v, sizeof(T));
+    out.append(b, sizeof(T));
+}
+
+// Reads fields in order; every get() fails (returns false) once the bytes run out.
+class ByteReader {
+public:
+    explicit ByteReader(std::string_view bytes) : m_bytes(bytes) {}
+    template <typename T>
+    bool get(T &v)
+    {
+        if (m_bytes.size() - m_pos < sizeof(T))
+            return false;
+        std::memcpy(&v, m_bytes.data() + m_pos, sizeof(T));
+        m_pos += sizeof(T);
+        return true;
+    }
+    // A u32 length followed by that many bytes.
+    bool section(std::string_view &out)
+    {
+        uint32_t n = 0;
+        if (!get(n) || m_bytes.size() - m_pos < n)
+            return false;
+        out = m_bytes.substr(m_pos, n);
+        m_pos += n;
+        return true;
+    }
+    size_t remaining() const { return m_bytes.size() - m_pos; }
+
+private:
+    std::string_view m_bytes;
+    size_t m_pos = 0;
+};
+
+} // namespace tally
