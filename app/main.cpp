@@ -3,6 +3,7 @@
 // watermark, windows fired, top posts.
 #include "config/job_config.h"
 #include "models/engine_host.h"
+#include "models/snapshot_models.h"
 #include "views/main_window.h"
 
 #include <QApplication>
@@ -30,14 +31,6 @@ void onSignal(int)
     [[maybe_unused]] auto n = ::write(g_signalPipe[1], &c, 1);
 }
 
-QString formatTime(int64_t ms)
-{
-    if (ms > 32503680000000LL) // year 3000: the final watermark of a drained job
-        return QStringLiteral("end of input");
-    if (ms <= 0)
-        return QStringLiteral("-");
-    return QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC).toString(QStringLiteral("yyyy-MM-dd HH:mm:ss.zzz"));
-}
 
 QString thousands(double v) { return QLocale::c().toString(static_cast<qlonglong>(v)); }
 
@@ -105,7 +98,7 @@ void printSummary(const EngineHost &host, bool final)
     const JobStatus &j = s.job;
     QString line = QStringLiteral("%1 %2 ev/s | events %3 | watermark %4 | skew %5 ms | windows %6 | rows %7 | late %8 | dropped %9 | dead letters %10")
                        .arg(final ? QStringLiteral("[final]") : QStringLiteral("[live] "))
-                       .arg(thousands(s.eventsPerSecond), thousands(static_cast<double>(j.eventsIn)), formatTime(j.watermarkMs))
+                       .arg(thousands(s.eventsPerSecond), thousands(static_cast<double>(j.eventsIn)), formatEventTime(j.watermarkMs))
                        .arg(j.watermarkSkewMs)
                        .arg(thousands(static_cast<double>(j.windowsFired)), thousands(static_cast<double>(j.rowsOut)))
                        .arg(j.lateEvents)
@@ -115,7 +108,7 @@ void printSummary(const EngineHost &host, bool final)
     for (const LiveWindow &w : s.windows) {
         if (w.aggregation != Aggregation::LikesPerPost || w.leaders.empty())
             continue;
-        QString top = QStringLiteral("        top posts, window from %1:").arg(formatTime(w.windowStartMs));
+        QString top = QStringLiteral("        top posts, window from %1:").arg(formatEventTime(w.windowStartMs));
         for (size_t i = 0; i < std::min<size_t>(5, w.leaders.size()); ++i)
             top += QStringLiteral("  post %1 = %2").arg(w.leaders[i].key).arg(w.leaders[i].value);
         std::printf("%s\n", qPrintable(top));

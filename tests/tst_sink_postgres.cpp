@@ -72,30 +72,8 @@ std::unique_ptr<SinkWriter> openPostgresSink(const OutputConfig &output, Metrics
     return std::move(sink).value();
 }
 
-OutputRow row(uint64_t key, int64_t value, uint64_t epoch = 0, int64_t start = 0)
-{
-    OutputRow r;
-    r.aggregation = Aggregation::LikesPerPost;
-    r.windowStartMs = start;
-    r.windowEndMs = start + kMinute;
-    r.key = key;
-    r.value = value;
-    r.epoch = epoch;
-    return r;
-}
 
-ResultTable expectedTable(const std::vector<OutputRow> &rows)
-{
-    MemorySink memory;
-    (void)memory.writeRows(rows);
-    return memory.table();
-}
 
-// Ends the job when a check inside a running-job callback returns early.
-struct StopOnExit {
-    Job &job;
-    ~StopOnExit() { job.requestStop(); }
-};
 
 } // namespace
 
@@ -151,7 +129,7 @@ private slots:
         const OutputConfig output = postgresOutput(url, Delivery::ExactlyOnce);
         std::vector<OutputRow> epoch4;
         for (uint64_t k = 1; k <= 500; ++k)
-            epoch4.push_back(row(k, static_cast<int64_t>(k), 4));
+            epoch4.push_back(likesPerPostRow(k, static_cast<int64_t>(k), 4));
         {
             MetricsRegistry metrics;
             auto writer = openPostgresSink(output, metrics);
@@ -160,7 +138,7 @@ private slots:
             QVERIFY(writer->flush().isOk());
         }
         const ResultTable committed = readPostgresResults(url);
-        QCOMPARE(committed, expectedTable(epoch4));
+        QCOMPARE(committed, tableOf(epoch4));
         const int64_t updatedAt = postgresInteger(url, "SELECT max(updated_at_ms) FROM window_results");
 
         MetricsRegistry metrics;
@@ -169,7 +147,7 @@ private slots:
         std::vector<OutputRow> replay = epoch4;
         for (OutputRow &r : replay)
             r.value *= 7;
-        replay.push_back(row(9999, 1, 4));
+        replay.push_back(likesPerPostRow(9999, 1, 4));
         QVERIFY(writer->writeRows(replay).isOk());
         QVERIFY(writer->commitEpoch(4).isOk());
         QVERIFY(writer->flush().isOk());
@@ -193,7 +171,7 @@ private slots:
         }
         std::vector<OutputRow> rows;
         for (uint64_t k = 1; k <= 400; ++k)
-            rows.push_back(row(k, k % 97 == 0 ? -static_cast<int64_t>(k) : static_cast<int64_t>(k), 1));
+            rows.push_back(likesPerPostRow(k, k % 97 == 0 ? -static_cast<int64_t>(k) : static_cast<int64_t>(k), 1));
         QVERIFY(writer->writeRows(rows).isOk());
         QVERIFY(writer->commitEpoch(1).isOk());
         QVERIFY(writer->flush().isOk());
@@ -201,7 +179,7 @@ private slots:
         for (const OutputRow &r : rows)
             if (r.value >= 0)
                 accepted.push_back(r);
-        QCOMPARE(readPostgresResults(url), expectedTable(accepted));
+        QCOMPARE(readPostgresResults(url), tableOf(accepted));
         QCOMPARE(postgresInteger(url, "SELECT count(*) FROM rejected_rows WHERE error LIKE '%value_not_negative%'"),
                  int64_t(4));
         QCOMPARE(postgresInteger(url, "SELECT epoch FROM sink_commits"), int64_t(1));
@@ -235,7 +213,7 @@ private slots:
         bool sawOpen = false;
         uint64_t divertedDuringOutage = 0;
         const SinkRun run = runIntoSink(config, std::move(sink), metrics, [&](Job &job) {
-            StopOnExit stopIfFailed{job};
+            StopJobOnExit stopIfFailed{job};
             if (divert)
                 QCOMPARE(job.submit(ControlCommand::DivertSink).get().code(), Status::Code::Ok);
             QTRY_VERIFY_WITH_TIMEOUT(writer->status().rowsWritten > 0, 10000);
@@ -270,7 +248,7 @@ private slots:
         MemorySink recorded;
         auto sink = std::make_unique<RecordingSink>(openPostgresSink(config.output, metrics), recorded);
         runIntoSink(config, std::move(sink), metrics, [&](Job &job) {
-            StopOnExit stop{job};
+            StopJobOnExit stop{job};
             QTRY_VERIFY_WITH_TIMEOUT(job.status().rowsOut > 500, 10000);
             QCOMPARE(job.submit(ControlCommand::PauseSource).get().code(), Status::Code::Ok);
             uint64_t rows = 0;
@@ -321,7 +299,7 @@ private slots:
         for (int t = 0; t < kThreads; ++t)
             for (int b = 0; b < kBatches; ++b)
                 for (int k = 0; k < kRows; ++k)
-                    all.push_back(row(static_cast<uint64_t>(k), t * 1000 + b, 0, (t * kBatches + b) * kMinute));
+                    all.push_back(likesPerPostRow(static_cast<uint64_t>(k), t * 1000 + b, 0, (t * kBatches + b) * kMinute));
         for (int t = 0; t < kThreads; ++t) {
             writers.emplace_back([&, t] {
                 for (int b = 0; b < kBatches; ++b) {
@@ -340,7 +318,7 @@ private slots:
         QVERIFY2(maxSeen <= 2, std::to_string(maxSeen).c_str());
         QVERIFY2(maxSeen >= 1, "the monitor never saw a Tally connection");
         QVERIFY(store.openConnections() <= 2);
-        QCOMPARE(readPostgresResults(url), expectedTable(all));
+        QCOMPARE(readPostgresResults(url), tableOf(all));
     }
 
     void unreachableServerIsAClearError()

@@ -76,35 +76,18 @@ std::unique_ptr<SinkWriter> openWriter(std::unique_ptr<ResultStore> store, SinkW
     return std::move(writer).value();
 }
 
-OutputRow row(uint64_t key, int64_t value, uint64_t epoch = 0, int64_t start = 0)
-{
-    OutputRow r;
-    r.aggregation = Aggregation::LikesPerPost;
-    r.windowStartMs = start;
-    r.windowEndMs = start + kMinute;
-    r.key = key;
-    r.value = value;
-    r.epoch = epoch;
-    return r;
-}
 
 // Rows for keys 1..n; several versions of some keys (re-fires), the last one wins.
 std::vector<OutputRow> refiringRows(uint64_t n, uint64_t epoch = 0)
 {
     std::vector<OutputRow> rows;
     for (uint64_t k = 1; k <= n; ++k)
-        rows.push_back(row(k, static_cast<int64_t>(k), epoch));
+        rows.push_back(likesPerPostRow(k, static_cast<int64_t>(k), epoch));
     for (uint64_t k = 1; k <= n; k += 3)
-        rows.push_back(row(k, static_cast<int64_t>(k * 10), epoch));
+        rows.push_back(likesPerPostRow(k, static_cast<int64_t>(k * 10), epoch));
     return rows;
 }
 
-ResultTable expectedTable(const std::vector<OutputRow> &rows)
-{
-    MemorySink memory;
-    (void)memory.writeRows(rows);
-    return memory.table();
-}
 
 } // namespace
 
@@ -193,7 +176,7 @@ private slots:
             QVERIFY(writer->flush().isOk());
         }
         const ResultTable committed = readSqliteResults(m_path);
-        QCOMPARE(committed, expectedTable(epoch3));
+        QCOMPARE(committed, tableOf(epoch3));
 
         MetricsRegistry metrics2;
         auto writer = openWriter(openStore(m_path), fastOptions(Delivery::ExactlyOnce), metrics2);
@@ -244,7 +227,7 @@ private slots:
         for (const OutputRow &r : rows)
             if (r.value >= 0)
                 accepted.push_back(r);
-        QCOMPARE(readSqliteResults(m_path), expectedTable(accepted));
+        QCOMPARE(readSqliteResults(m_path), tableOf(accepted));
         QCOMPARE(sqliteInteger(m_path, "SELECT count(*) FROM rejected_rows WHERE error LIKE "
                                        "'%negative counts are refused%'"),
                  int64_t(2));
@@ -275,7 +258,7 @@ private slots:
         sw->m_down = false;
         QVERIFY(writer->flush().isOk());
         QCOMPARE(writer->status().circuit, CircuitBreaker::State::Closed);
-        QCOMPARE(readSqliteResults(m_path), expectedTable(rows));
+        QCOMPARE(readSqliteResults(m_path), tableOf(rows));
         const MetricsSnapshot s = metrics.snapshot(0);
         QVERIFY(s.value("tally_sink_retries_total", {{"sink", "sqlite"}}) >= 3);
         QVERIFY(s.value("tally_sink_errors_total", {{"sink", "sqlite"}, {"kind", "transient"}}) >= 3);
@@ -296,7 +279,7 @@ private slots:
         std::vector<OutputRow> all;
         for (int b = 0; b < 10; ++b)
             for (const OutputRow &r : refiringRows(100))
-                all.push_back(row(r.key, r.value, 0, b * kMinute));
+                all.push_back(likesPerPostRow(r.key, r.value, 0, b * kMinute));
         std::thread producer([&] {
             for (int b = 0; b < 10; ++b) {
                 (void)writer->writeRows(std::span(all).subspan(static_cast<size_t>(b) * 134, 134));
@@ -309,7 +292,7 @@ private slots:
         sw->m_down = false;
         producer.join();
         QVERIFY(writer->flush().isOk());
-        QCOMPARE(readSqliteResults(m_path), expectedTable(all));
+        QCOMPARE(readSqliteResults(m_path), tableOf(all));
     }
 
     // Divert: during the outage results go to the local buffer instead of memory; once the
@@ -352,7 +335,7 @@ private slots:
         sw->m_down = false;
         QVERIFY(writer->flush().isOk());
         QCOMPARE(writer->status().divertedRows, uint64_t(0));
-        QCOMPARE(readSqliteResults(m_path), expectedTable(all));
+        QCOMPARE(readSqliteResults(m_path), tableOf(all));
         QCOMPARE(sqliteInteger(m_path, "SELECT count(*) FROM dead_letters"), int64_t(8));
         if (exactlyOnce)
             QCOMPARE(writer->committedEpoch(), uint64_t(8));
@@ -375,7 +358,7 @@ private slots:
         options.divertPath = divertPath;
         auto writer = openWriter(openStore(m_path), options, metrics);
         QVERIFY(writer->flush().isOk());
-        QCOMPARE(readSqliteResults(m_path), expectedTable(rows));
+        QCOMPARE(readSqliteResults(m_path), tableOf(rows));
         QCOMPARE(writer->status().divertedRows, uint64_t(0));
     }
 
@@ -392,10 +375,7 @@ private slots:
         SinkWriter *writer = sinkWriter.get(); // valid while the job runs
         auto recording = std::make_unique<RecordingSink>(std::move(sinkWriter), recorded);
         runIntoSink(config, std::move(recording), metrics, [&](Job &job) {
-            struct StopOnExit { // a failed check returns early; the job must still end
-                Job &job;
-                ~StopOnExit() { job.requestStop(); }
-            } stop{job};
+            StopJobOnExit stop{job};
             QTRY_VERIFY_WITH_TIMEOUT(job.status().rowsOut > 500, 10000);
             QCOMPARE(job.submit(ControlCommand::PauseSource).get().code(), Status::Code::Ok);
             // Let in-flight batches reach the output stage: the row count stops moving.

@@ -153,6 +153,25 @@ SinkRun runIntoSink(const JobConfig &config, std::unique_ptr<OutputSink> sink, M
     return run;
 }
 
+OutputRow likesPerPostRow(uint64_t key, int64_t value, uint64_t epoch, int64_t start)
+{
+    OutputRow r;
+    r.aggregation = Aggregation::LikesPerPost;
+    r.windowStartMs = start;
+    r.windowEndMs = start + 60'000;
+    r.key = key;
+    r.value = value;
+    r.epoch = epoch;
+    return r;
+}
+
+ResultTable tableOf(const std::vector<OutputRow> &rows)
+{
+    MemorySink memory;
+    (void)memory.writeRows(rows);
+    return memory.table();
+}
+
 Status RecordingSink::writeRows(std::span<const OutputRow> rows)
 {
     (void)m_recorded.writeRows(rows);

@@ -37,6 +37,17 @@ struct SinkRun {
 SinkRun runIntoSink(const JobConfig &config, std::unique_ptr<OutputSink> sink, MetricsRegistry &metrics,
                     const std::function<void(Job &)> &whileRunning = {});
 
+// A likes_per_post row of a one-minute window starting at `start`.
+OutputRow likesPerPostRow(uint64_t key, int64_t value, uint64_t epoch = 0, int64_t start = 0);
+// The table a database holds after applying `rows` as upserts and deletes, in order.
+ResultTable tableOf(const std::vector<OutputRow> &rows);
+
+// Ends the job when a check inside a running-job callback returns early.
+struct StopJobOnExit {
+    Job &job;
+    ~StopJobOnExit() { job.requestStop(); }
+};
+
 // Forwards everything to an inner sink and applies the rows it forwards to `recorded` (owned by
 // the test, so it outlives the job), so a test knows what the job handed to the sink so far.
 class RecordingSink final : public OutputSink {
