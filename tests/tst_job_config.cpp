@@ -82,6 +82,10 @@ std::string tomlValue(OutputConfig::Type t)
     }
     return "\"none\"";
 }
+std::string tomlValue(StateConfig::Backend b)
+{
+    return b == StateConfig::Backend::Heap ? "\"heap\"" : "\"rocksdb\"";
+}
 std::string tomlValue(Delivery d)
 {
     return "\"" + std::string(deliveryName(d)) + "\"";
@@ -151,6 +155,10 @@ const std::vector<Field> &fields()
         TALLY_FIELD("aggregations.spam_suspects", "baseline_factor", spamSuspects.baselineFactor),
         TALLY_FIELD("aggregations.spam_suspects", "baseline_bucket_ms", spamSuspects.baselineBucketMs),
         TALLY_FIELD("aggregations.spam_suspects", "baseline_buckets", spamSuspects.baselineBuckets),
+        TALLY_FIELD("state", "backend", state.backend),
+        TALLY_FIELD("state", "dir", state.dir),
+        TALLY_FIELD("state", "rocksdb_block_cache_mb", state.rocksdbBlockCacheMb),
+        TALLY_FIELD("state", "rocksdb_write_buffer_mb", state.rocksdbWriteBufferMb),
         TALLY_FIELD("checkpoint", "interval_ms", checkpoint.intervalMs),
         TALLY_FIELD("checkpoint", "savepoint_dir", checkpoint.savepointDir),
         TALLY_FIELD("checkpoint", "enabled", checkpoint.enabled),
@@ -331,6 +339,10 @@ void TestJobConfig::roundTripOfEveryKey()
     c.spamSuspects.baselineFactor = 2.5;
     c.spamSuspects.baselineBucketMs = 1;
     c.spamSuspects.baselineBuckets = 60;
+    c.state.backend = StateConfig::Backend::RocksDb;
+    c.state.dir = "/var/lib/tally/state";
+    c.state.rocksdbBlockCacheMb = 256;
+    c.state.rocksdbWriteBufferMb = 8;
     c.checkpoint.intervalMs = 250;
     c.checkpoint.savepointDir = "/var/lib/tally/savepoints";
     c.checkpoint.enabled = true;

@@ -1,11 +1,13 @@
 // Savepoints of the window state: a stream run at P=2 is stopped half-way, its tasks' state is
 // taken as a portable snapshot (encoded to bytes and decoded again), and the run continues from
-// it at P=1, P=2 and P=4. The final results must equal the uninterrupted run's and the oracle's.
+// it at P=1, P=2 and P=4, on the same or the other state backend (heap <-> RocksDB). The final
+// results must equal the uninterrupted run's and the oracle's.
 // The pipeline is the job's own pieces (Ingest, TaskAggregations, TrendingMerger) driven on one
 // thread, so the cut between batches is exact.
 #include "runtime/ingest.h"
 #include "runtime/trending_merger.h"
 #include "source/generator.h"
+#include "state/count_state.h"
 #include "support/oracle.h"
 #include "time/clock.h"
 #include "window/aggregations.h"
@@ -15,6 +17,8 @@
 
 using namespace tally;
 using namespace tally::test;
+
+Q_DECLARE_METATYPE(tally::StateConfig::Backend)
 
 namespace {
 
@@ -41,13 +45,22 @@ JobConfig streamConfig(uint64_t seed)
     return c;
 }
 
-// The job's stages on one thread, at a parallelism that can change between batches.
+using Backend = StateConfig::Backend;
+
+const char *backendName(Backend b)
+{
+    return b == Backend::Heap ? "heap" : "rocksdb";
+}
+
+// The job's stages on one thread, at a parallelism and state backend that can change between
+// batches.
 class Pipeline {
 public:
-    Pipeline(const JobConfig &config, int parallelism)
+    Pipeline(const JobConfig &config, int parallelism, Backend backend = Backend::Heap)
         : m_config(config), m_ingest(singleTask(config), config.source.generator.partitions, m_clock)
     {
-        startTasks(parallelism);
+        m_config.state.dir = m_stateDir.path().toStdString();
+        startTasks(parallelism, backend);
     }
 
     void feed(int partition, const std::vector<LikeEvent> &events)
@@ -78,9 +91,9 @@ public:
     }
 
     // Replaces the tasks (and the merge) with ones restored from `s` at `parallelism`.
-    void restore(const KeyedStateSnapshot &s, int parallelism)
+    void restore(const KeyedStateSnapshot &s, int parallelism, Backend backend)
     {
-        startTasks(parallelism);
+        startTasks(parallelism, backend);
         std::vector<OutputRow> rows;
         for (int t = 0; t < parallelism; ++t) {
             std::vector<TopKUpdate> topK;
@@ -101,11 +114,17 @@ private:
         return c;
     }
 
-    void startTasks(int parallelism)
+    void startTasks(int parallelism, Backend backend)
     {
         m_tasks.clear();
-        for (int t = 0; t < parallelism; ++t)
-            m_tasks.push_back(std::make_unique<TaskAggregations>(m_config));
+        m_workDir.reset();
+        m_config.state.backend = backend;
+        m_workDir = std::make_unique<StateWorkDir>(m_config.state);
+        for (int t = 0; t < parallelism; ++t) {
+            Result<std::unique_ptr<TaskState>> state = openTaskState(m_config.state, m_workDir->path(), t, parallelism);
+            QVERIFY2(state, state.status().toString().c_str());
+            m_tasks.push_back(std::make_unique<TaskAggregations>(m_config, std::move(state).value()));
+        }
         m_merger = std::make_unique<TrendingMerger>(parallelism, static_cast<size_t>(m_config.trendingHourly.topK),
                                                     m_config.runtime.allowedLatenessMs);
     }
@@ -132,6 +151,8 @@ private:
     JobConfig m_config;
     ManualClock m_clock;
     Ingest m_ingest;
+    QTemporaryDir m_stateDir;
+    std::unique_ptr<StateWorkDir> m_workDir;
     std::vector<std::unique_ptr<TaskAggregations>> m_tasks;
     std::unique_ptr<TrendingMerger> m_merger;
     MemorySink m_sink;
@@ -160,14 +181,30 @@ private slots:
     {
         QTest::addColumn<uint64_t>("seed");
         QTest::addColumn<int>("restoreAt");
+        QTest::addColumn<Backend>("takenOn");
+        QTest::addColumn<Backend>("restoredOn");
+        const auto row = [](uint64_t seed, int p, Backend from, Backend to) {
+            QTest::newRow(qPrintable(QStringLiteral("seed %1, %2 P=2 -> %3 P=%4")
+                                         .arg(seed)
+                                         .arg(QLatin1String(backendName(from)), QLatin1String(backendName(to)))
+                                         .arg(p)))
+                << seed << p << from << to;
+        };
         for (uint64_t seed : {3u, 17u})
             for (int p : {1, 2, 4})
-                QTest::newRow(qPrintable(QStringLiteral("seed %1, P=2 -> P=%2").arg(seed).arg(p))) << seed << p;
+                row(seed, p, Backend::Heap, Backend::Heap);
+        row(3, 1, Backend::RocksDb, Backend::RocksDb);
+        row(3, 4, Backend::Heap, Backend::RocksDb);
+        row(17, 2, Backend::Heap, Backend::RocksDb);
+        row(17, 4, Backend::RocksDb, Backend::Heap);
+        row(3, 2, Backend::RocksDb, Backend::Heap);
     }
     void rescaleFromSavepoint()
     {
         QFETCH(uint64_t, seed);
         QFETCH(int, restoreAt);
+        QFETCH(Backend, takenOn);
+        QFETCH(Backend, restoredOn);
         const JobConfig config = streamConfig(seed);
         const std::vector<SourceBatch> batches = pollAll(config);
         QVERIFY(batches.size() > 100);
@@ -181,7 +218,7 @@ private slots:
             describeDifference(computeOracle(config, uninterrupted.arrivals()).table, expected);
         QVERIFY2(vsOracle.empty(), vsOracle.c_str());
 
-        Pipeline interrupted(config, 2);
+        Pipeline interrupted(config, 2, takenOn);
         const size_t half = batches.size() / 2;
         for (size_t i = 0; i < half; ++i)
             interrupted.feed(batches[i].partition, batches[i].events);
@@ -192,7 +229,7 @@ private slots:
         Result<KeyedStateSnapshot> decoded = decodeKeyedState(bytes);
         QVERIFY2(decoded, decoded.status().toString().c_str());
         QCOMPARE(encodeKeyedState(*decoded), bytes);
-        interrupted.restore(*decoded, restoreAt);
+        interrupted.restore(*decoded, restoreAt, restoredOn);
         for (size_t i = half; i < batches.size(); ++i)
             interrupted.feed(batches[i].partition, batches[i].events);
         interrupted.finish();
@@ -200,20 +237,22 @@ private slots:
         QVERIFY2(diff.empty(), diff.c_str());
     }
 
-    // The state of P tasks is the same set of records whatever P is.
-    void snapshotIndependentOfParallelism()
+    // The state of P tasks is the same set of records whatever P and the backend are.
+    void snapshotIndependentOfParallelismAndBackend()
     {
         const JobConfig config = streamConfig(5);
         const std::vector<SourceBatch> batches = pollAll(config);
         std::string first;
-        for (int p : {1, 3, 8}) {
-            Pipeline run(config, p);
-            for (size_t i = 0; i < batches.size() / 3; ++i)
-                run.feed(batches[i].partition, batches[i].events);
-            const std::string bytes = encodeKeyedState(run.savepoint());
-            if (first.empty())
-                first = bytes;
-            QVERIFY2(bytes == first, qPrintable(QStringLiteral("P=%1 differs").arg(p)));
+        for (Backend backend : {Backend::Heap, Backend::RocksDb}) {
+            for (int p : {1, 3, 8}) {
+                Pipeline run(config, p, backend);
+                for (size_t i = 0; i < batches.size() / 3; ++i)
+                    run.feed(batches[i].partition, batches[i].events);
+                const std::string bytes = encodeKeyedState(run.savepoint());
+                if (first.empty())
+                    first = bytes;
+                QVERIFY2(bytes == first, qPrintable(QStringLiteral("%1 P=%2 differs").arg(QLatin1String(backendName(backend))).arg(p)));
+            }
         }
     }
 

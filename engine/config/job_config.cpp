@@ -194,6 +194,11 @@ std::vector<Violation> collectViolations(const JobConfig &c)
     r.positive("aggregations.spam_suspects.baseline_bucket_ms", s.baselineBucketMs);
     r.atLeast("aggregations.spam_suspects.baseline_buckets", int64_t(s.baselineBuckets), int64_t(1));
 
+    if (c.state.dir.empty())
+        r.fail("state.dir", "must not be empty");
+    r.between("state.rocksdb_block_cache_mb", c.state.rocksdbBlockCacheMb, 1, 65536);
+    r.between("state.rocksdb_write_buffer_mb", c.state.rocksdbWriteBufferMb, 1, 4096);
+
     r.atLeast("checkpoint.interval_ms", c.checkpoint.intervalMs, int64_t(10));
     if (c.checkpoint.savepointDir.empty())
         r.fail("checkpoint.savepoint_dir", "must not be empty");
@@ -593,6 +598,13 @@ void bindAll(Binder &b, JobConfig &c)
     b.real(spam + "baseline_factor", c.spamSuspects.baselineFactor);
     b.integer(spam + "baseline_bucket_ms", c.spamSuspects.baselineBucketMs);
     b.integer(spam + "baseline_buckets", c.spamSuspects.baselineBuckets);
+
+    b.choice("state.backend", c.state.backend,
+             Choices<StateConfig::Backend>{{"heap", StateConfig::Backend::Heap},
+                                           {"rocksdb", StateConfig::Backend::RocksDb}});
+    b.string("state.dir", c.state.dir);
+    b.integer("state.rocksdb_block_cache_mb", c.state.rocksdbBlockCacheMb);
+    b.integer("state.rocksdb_write_buffer_mb", c.state.rocksdbWriteBufferMb);
 
     b.integer("checkpoint.interval_ms", c.checkpoint.intervalMs);
     b.string("checkpoint.savepoint_dir", c.checkpoint.savepointDir);

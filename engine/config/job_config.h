@@ -79,6 +79,17 @@ struct CheckpointConfig {
     int retained = 3;                       // newest checkpoints kept, >= 1
 };
 
+// Where the window state lives: "heap" (hash maps, fastest, bounded by memory) or "rocksdb" (one
+// embedded RocksDB per task under `dir`, bounded by disk; its defaults are explained in
+// resources/tally.toml). Checkpoints and savepoints have the same format for both.
+struct StateConfig {
+    enum class Backend { Heap, RocksDb };
+    Backend backend = Backend::Heap;
+    std::string dir = "tally-state"; // RocksDB working copies, one folder per task
+    int rocksdbBlockCacheMb = 64;     // per task, 1..65536
+    int rocksdbWriteBufferMb = 32;    // per task memtable, 1..4096
+};
+
 struct OutputConfig {
     enum class Type { Sqlite, Postgres, None };
     Type type = Type::Sqlite;
@@ -106,6 +117,7 @@ struct JobConfig {
     LikesByRegionConfig likesByRegion;
     LikeVelocityConfig likeVelocity;
     SpamSuspectsConfig spamSuspects;
+    StateConfig state;
     CheckpointConfig checkpoint;
     OutputConfig output;
 

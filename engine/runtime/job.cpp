@@ -6,6 +6,7 @@
 #include "runtime/savepoint.h"
 #include "metrics/time_series.h"
 #include "runtime/trending_merger.h"
+#include "state/count_state.h"
 #include "time/watermark.h"
 #include "window/aggregations.h"
 #include "window/key_counts.h"
@@ -144,6 +145,9 @@ struct Job::Impl {
     std::atomic<bool> snapshotRequested{false}; // the next barrier takes a savepoint
     std::deque<SavepointRequest> savepointRequests; // guarded by mutex, oldest first
     std::optional<Savepoint> restored;              // set by restoreFrom() before start()
+    // Window state: opened by start(), each task takes its own.
+    std::optional<StateWorkDir> stateWorkDir;
+    std::vector<std::unique_ptr<TaskState>> taskStates;
 
     // Metrics
     Counter &recordsIn;
@@ -494,7 +498,7 @@ struct Job::Impl {
     void runTask(int index)
     {
         OperatorTimes times(metrics, "window-" + std::to_string(index));
-        TaskAggregations aggregations(config);
+        TaskAggregations aggregations(config, std::move(taskStates[static_cast<size_t>(index)]));
         BlockingQueue<TaskBatch> &in = *taskQueues[static_cast<size_t>(index)];
         if (restored) {
             // This task's key groups of the savepoint, at this job's parallelism; the output
@@ -806,6 +810,15 @@ Status Job::start()
                 return s;
             fprintf(stderr, "tally: restored from checkpoint %s\n", latest->c_str());
         }
+    }
+    if (d->config.state.backend == StateConfig::Backend::RocksDb)
+        d->stateWorkDir.emplace(d->config.state);
+    for (int t = 0; t < d->parallelism; ++t) {
+        Result<std::unique_ptr<TaskState>> state =
+            openTaskState(d->config.state, d->stateWorkDir ? d->stateWorkDir->path() : std::string(), t, d->parallelism);
+        if (!state)
+            return state.status();
+        d->taskStates.push_back(std::move(state).value());
     }
     d->state = JobStatus::State::Running;
     // Epochs continue after the newest one the sink has committed (and after a savepoint's).

@@ -10,10 +10,15 @@
 
 namespace tally {
 
-int keyGroupFor(KeyFamily family, uint64_t key)
+uint64_t keyGroupSalt(KeyFamily family)
 {
     static constexpr uint64_t kSalt[] = {0x9e3779b97f4a7c15ULL, 0xc2b2ae3d27d4eb4fULL, 0x165667b19e3779f9ULL};
-    return keyGroupOf(key, kSalt[static_cast<size_t>(family)]);
+    return kSalt[static_cast<size_t>(family)];
+}
+
+int keyGroupFor(KeyFamily family, uint64_t key)
+{
+    return keyGroupOf(key, keyGroupSalt(family));
 }
 
 std::vector<AggregationWindow> aggregationWindows(const JobConfig &c)
@@ -66,19 +71,33 @@ int64_t velocityViralMin(const LikeVelocityConfig &c)
     return std::max<int64_t>(1, static_cast<int64_t>(std::ceil(c.viralPerMinute * static_cast<double>(c.sizeMs) / 60000.0)));
 }
 
-TaskAggregations::TaskAggregations(const JobConfig &config)
+CountStateId TaskAggregations::stateId(StateStructure structure, KeyFamily family) const
+{
+    return {static_cast<uint8_t>(structure), keyGroupSalt(family)};
+}
+
+TaskAggregations::TaskAggregations(const JobConfig &config, std::unique_ptr<TaskState> state)
     : m_config(config), m_latenessMs(config.runtime.allowedLatenessMs), m_watermark(kMinWatermark),
-      m_likesPerPost(config.likesPerPost.windowMs, m_latenessMs),
-      m_trending(config.trendingHourly.windowMs, m_latenessMs),
+      m_state(std::move(state)),
+      m_likesPerPost(config.likesPerPost.windowMs, m_latenessMs,
+                     m_state->countState(stateId(StateStructure::LikesPerPost, KeyFamily::Post))),
+      m_trending(config.trendingHourly.windowMs, m_latenessMs,
+                 m_state->countState(stateId(StateStructure::Trending, KeyFamily::Post))),
       m_velocity({config.likeVelocity.sizeMs, config.likeVelocity.slideMs}, m_latenessMs,
-                 velocityReportMin(config.likeVelocity)),
+                 velocityReportMin(config.likeVelocity),
+                 m_state->countState(stateId(StateStructure::VelocityPane, KeyFamily::Post))),
       m_velocityReportMin(velocityReportMin(config.likeVelocity)),
       m_velocityViralMin(velocityViralMin(config.likeVelocity)),
       m_spam({config.spamSuspects.sizeMs, config.spamSuspects.slideMs}, m_latenessMs,
-             std::min(config.spamSuspects.threshold, config.spamSuspects.minLikes))
+             std::min(config.spamSuspects.threshold, config.spamSuspects.minLikes),
+             m_state->countState(stateId(StateStructure::SpamPane, KeyFamily::User))),
+      m_spamBaseline(m_state->countState(stateId(StateStructure::SpamBaseline, KeyFamily::User)))
 {
-    for (int64_t size : config.likesByRegion.windowsMs)
-        m_regions.emplace_back(size, m_latenessMs);
+    for (size_t i = 0; i < config.likesByRegion.windowsMs.size(); ++i) {
+        const auto structure = static_cast<StateStructure>(static_cast<size_t>(StateStructure::Region) + i);
+        m_regions.emplace_back(config.likesByRegion.windowsMs[i], m_latenessMs,
+                               m_state->countState(stateId(structure, KeyFamily::Region)));
+    }
 }
 
 void TaskAggregations::apply(KeyFamily family, const PaneDelta &d, int64_t watermark)
@@ -103,13 +122,10 @@ void TaskAggregations::apply(KeyFamily family, const PaneDelta &d, int64_t water
         const int64_t start = alignDown(d.slotStartMs, bucket.sizeMs);
         if (!bucket.expired(start, watermark, m_latenessMs)) {
             if (start != m_lastBucketStart) {
-                auto [it, created] = m_spamBaseline.try_emplace(start);
-                if (created && m_lastBucket != nullptr)
-                    it->second.reserve(m_lastBucket->size());
+                m_baselineBuckets.insert(start);
                 m_lastBucketStart = start;
-                m_lastBucket = &it->second;
             }
-            (*m_lastBucket)[d.key] += d.likes;
+            m_spamBaseline->add(start, d.key, d.likes);
         }
         break;
     }
@@ -128,8 +144,7 @@ void TaskAggregations::prefetch(KeyFamily family, const PaneDelta &d) const
         break;
     case KeyFamily::User:
         m_spam.prefetch(d.key, d.slotStartMs);
-        if (m_lastBucket != nullptr)
-            m_lastBucket->prefetch(d.key);
+        m_spamBaseline->prefetch(m_lastBucketStart, d.key);
         break;
     case KeyFamily::Region: // a handful of keys: always cached
     case KeyFamily::kCount:
@@ -141,11 +156,8 @@ int64_t TaskAggregations::baselineLikes(uint64_t user, int64_t windowStart) cons
 {
     const auto [from, to] = spamBaselineRange(m_config.spamSuspects, m_latenessMs, windowStart);
     int64_t sum = 0;
-    for (auto it = m_spamBaseline.lower_bound(from); it != m_spamBaseline.end() && it->first < to; ++it) {
-        auto k = it->second.find(user);
-        if (k != it->second.end())
-            sum += k->second;
-    }
+    for (auto it = m_baselineBuckets.lower_bound(from); it != m_baselineBuckets.end() && *it < to; ++it)
+        sum += m_spamBaseline->get(*it, user);
     return sum;
 }
 
@@ -155,12 +167,12 @@ void TaskAggregations::pruneBaseline(int64_t watermark)
     const WindowSpec &spec = m_spam.spec();
     const int64_t oldestLive = alignDown(watermark - m_latenessMs - spec.sizeMs + 1, spec.slideMs) + spec.slideMs;
     const int64_t keepFrom = spamBaselineRange(m_config.spamSuspects, m_latenessMs, oldestLive).first;
-    while (!m_spamBaseline.empty() && m_spamBaseline.begin()->first < keepFrom) {
-        if (m_spamBaseline.begin()->first == m_lastBucketStart) {
+    while (!m_baselineBuckets.empty() && *m_baselineBuckets.begin() < keepFrom) {
+        const int64_t bucket = *m_baselineBuckets.begin();
+        if (bucket == m_lastBucketStart)
             m_lastBucketStart = INT64_MIN;
-            m_lastBucket = nullptr;
-        }
-        m_spamBaseline.erase(m_spamBaseline.begin());
+        m_spamBaseline->drop(bucket);
+        m_baselineBuckets.erase(m_baselineBuckets.begin());
     }
 }
 
@@ -180,7 +192,7 @@ void TaskAggregations::emitTrendingRefires(std::vector<TopKUpdate> &topK)
         std::vector<KeyValue> &last = m_trendingLastTopK[start];
         std::vector<KeyValue> next;
         if (needsRescan.contains(start)) {
-            next = selectTopK(*m_trending.window(start), k);
+            next = selectTopK([&](const CountState::Visit &visit) { m_trending.forEach(start, visit); }, k);
         } else {
             next = changes;
             absl::flat_hash_set<uint64_t> changed;
@@ -235,14 +247,15 @@ void TaskAggregations::finishBatch(int64_t newWatermark, std::vector<OutputRow> 
     m_watermark = newWatermark;
 
     // 2. Windows the new watermark passes.
-    m_likesPerPost.advance(newWatermark, [&](int64_t start, const KeyCounts &counts) {
-        for (const auto &[key, value] : counts)
+    m_likesPerPost.advance(newWatermark, [&](int64_t start) {
+        m_likesPerPost.forEach(start, [&](uint64_t key, int64_t value) {
             row(Aggregation::LikesPerPost, start, perPostSize, key, value);
+        });
     });
     const auto k = static_cast<size_t>(m_config.trendingHourly.topK);
     const int64_t trendingSize = m_trending.spec().sizeMs;
-    m_trending.advance(newWatermark, [&](int64_t start, const KeyCounts &counts) {
-        auto entries = selectTopK(counts, k);
+    m_trending.advance(newWatermark, [&](int64_t start) {
+        auto entries = selectTopK([&](const CountState::Visit &visit) { m_trending.forEach(start, visit); }, k);
         m_trendingLastTopK[start] = entries;
         topK.push_back({start, start + trendingSize, std::move(entries)});
     });
@@ -251,9 +264,8 @@ void TaskAggregations::finishBatch(int64_t newWatermark, std::vector<OutputRow> 
         m_trendingLastTopK.erase(m_trendingLastTopK.begin());
     for (auto &r : m_regions) {
         const int64_t size = r.spec().sizeMs;
-        r.advance(newWatermark, [&](int64_t start, const KeyCounts &counts) {
-            for (const auto &[key, value] : counts)
-                row(Aggregation::LikesByRegion, start, size, key, value);
+        r.advance(newWatermark, [&](int64_t start) {
+            r.forEach(start, [&](uint64_t key, int64_t value) { row(Aggregation::LikesByRegion, start, size, key, value); });
         });
     }
     m_velocity.advance(newWatermark, [&](int64_t start, const KeyCounts &sums, const SlidingCounter::Candidates &keys) {
@@ -274,13 +286,7 @@ void TaskAggregations::finishBatch(int64_t newWatermark, std::vector<OutputRow> 
 
 size_t TaskAggregations::stateEntries() const
 {
-    size_t n = m_likesPerPost.stateEntries() + m_trending.stateEntries() + m_velocity.stateEntries() +
-               m_spam.stateEntries();
-    for (const auto &r : m_regions)
-        n += r.stateEntries();
-    for (const auto &[start, users] : m_spamBaseline)
-        n += users.size();
-    return n;
+    return m_state->entries();
 }
 
 void TaskAggregations::snapshot(KeyedStateSnapshot &out) const
@@ -307,9 +313,10 @@ void TaskAggregations::snapshot(KeyedStateSnapshot &out) const
     m_spam.exportState([&](int64_t pane, uint64_t key, int64_t value) {
         add(StateStructure::SpamPane, KeyFamily::User, key, pane, value, false);
     });
-    for (const auto &[bucket, users] : m_spamBaseline)
-        for (const auto &[user, likes] : users)
+    for (int64_t bucket : m_baselineBuckets)
+        m_spamBaseline->forEach(bucket, [&](uint64_t user, int64_t likes) {
             add(StateStructure::SpamBaseline, KeyFamily::User, user, bucket, likes, false);
+        });
 }
 
 void TaskAggregations::restore(const KeyedStateSnapshot &in, int task, int parallelism, std::vector<TopKUpdate> &topK)
@@ -334,7 +341,8 @@ void TaskAggregations::restore(const KeyedStateSnapshot &in, int task, int paral
                 m_spam.importEntry(r.ns, r.key, r.value);
                 break;
             case StateStructure::SpamBaseline:
-                m_spamBaseline[r.ns][r.key] += r.value;
+                m_baselineBuckets.insert(r.ns);
+                m_spamBaseline->add(r.ns, r.key, r.value);
                 break;
             default: {
                 const size_t region = r.structure - static_cast<size_t>(StateStructure::Region);
@@ -348,14 +356,14 @@ void TaskAggregations::restore(const KeyedStateSnapshot &in, int task, int paral
     m_velocity.finishImport(m_watermark, in.velocitySliding);
     m_spam.finishImport(m_watermark, in.spamSliding);
     m_lastBucketStart = INT64_MIN;
-    m_lastBucket = nullptr;
     // The local top-K of fired trending windows that can still re-fire, as finishBatch() left it.
     m_trendingLastTopK.clear();
     const auto k = static_cast<size_t>(m_config.trendingHourly.topK);
     const WindowSpec &spec = m_trending.spec();
     m_trending.exportState([&](int64_t start, uint64_t, int64_t, bool fired) {
         if (fired && !m_trendingLastTopK.contains(start) && !spec.expired(start, m_watermark, m_latenessMs))
-            m_trendingLastTopK[start] = selectTopK(*m_trending.window(start), k);
+            m_trendingLastTopK[start] =
+                selectTopK([&](const CountState::Visit &visit) { m_trending.forEach(start, visit); }, k);
     });
     for (const auto &[start, entries] : m_trendingLastTopK)
         topK.push_back({start, start + spec.sizeMs, entries});

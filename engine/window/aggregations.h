@@ -6,6 +6,7 @@
 
 #include "config/job_config.h"
 #include "sink/output.h"
+#include "state/count_state.h"
 #include "window/key_counts.h"
 #include "window/keyed_state.h"
 #include "window/sliding_counter.h"
@@ -15,6 +16,8 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <memory>
+#include <set>
 #include <vector>
 
 namespace tally {
@@ -41,6 +44,7 @@ struct TopKUpdate {
 // Key group of a key of a family (see runtime/key_groups.h). A salt per family keeps e.g. post 7
 // and user 7 from always landing in the same group.
 int keyGroupFor(KeyFamily family, uint64_t key);
+uint64_t keyGroupSalt(KeyFamily family);
 
 // One window definition per aggregation (likes_by_region has one per configured size), used by
 // the source to classify lateness and by metrics labels.
@@ -63,10 +67,10 @@ std::pair<int64_t, int64_t> spamBaselineRange(const SpamSuspectsConfig &config, 
 int64_t velocityReportMin(const LikeVelocityConfig &config);
 int64_t velocityViralMin(const LikeVelocityConfig &config);
 
-// Not thread-safe: owned by one task thread.
+// Not thread-safe: owned by one task thread. Every count lives in `state` (heap or RocksDB).
 class TaskAggregations {
 public:
-    explicit TaskAggregations(const JobConfig &config);
+    TaskAggregations(const JobConfig &config, std::unique_ptr<TaskState> state);
 
     // Applies one pre-aggregated record at the task's current watermark.
     void apply(KeyFamily family, const PaneDelta &d, int64_t watermark);
@@ -93,9 +97,12 @@ private:
     void pruneBaseline(int64_t watermark);
     int64_t baselineLikes(uint64_t user, int64_t windowStart) const;
 
+    CountStateId stateId(StateStructure structure, KeyFamily family) const;
+
     JobConfig m_config;
     int64_t m_latenessMs;
     int64_t m_watermark;
+    std::unique_ptr<TaskState> m_state; // outlives the counters' CountStates
 
     TumblingCounter m_likesPerPost;
     TumblingCounter m_trending;
@@ -105,9 +112,9 @@ private:
     int64_t m_velocityReportMin;
     int64_t m_velocityViralMin;
     SlidingCounter m_spam;
-    std::map<int64_t, KeyCounts> m_spamBaseline; // bucket start -> user -> likes
-    int64_t m_lastBucketStart = INT64_MIN;       // the bucket the previous record hit
-    KeyCounts *m_lastBucket = nullptr;
+    std::unique_ptr<CountState> m_spamBaseline; // bucket start -> user -> likes
+    std::set<int64_t> m_baselineBuckets;        // bucket starts that hold counts
+    int64_t m_lastBucketStart = INT64_MIN;      // the bucket the previous record hit
 };
 
 } // namespace tally

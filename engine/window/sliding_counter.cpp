@@ -5,8 +5,9 @@
 
 namespace tally {
 
-SlidingCounter::SlidingCounter(WindowSpec spec, int64_t latenessMs, int64_t candidateMin)
-    : m_spec(spec), m_latenessMs(latenessMs), m_candidateMin(std::max<int64_t>(1, candidateMin))
+SlidingCounter::SlidingCounter(WindowSpec spec, int64_t latenessMs, int64_t candidateMin, std::unique_ptr<CountState> panes)
+    : m_spec(spec), m_latenessMs(latenessMs), m_candidateMin(std::max<int64_t>(1, candidateMin)),
+      m_counts(std::move(panes))
 {
     assert(spec.sizeMs % spec.slideMs == 0);
 }
@@ -15,25 +16,23 @@ void SlidingCounter::add(uint64_t key, int64_t slotStartMs, int64_t delta, int64
 {
     // Everything but the key depends on (slot, watermark), which repeat from record to record:
     // work it out once instead of dividing for every record.
-    if (slotStartMs != m_slot.slot || watermark != m_slot.watermark || m_slot.pane == nullptr) {
+    if (slotStartMs != m_slot.slot || watermark != m_slot.watermark || !m_slot.valid) {
         m_slot.slot = slotStartMs;
         m_slot.watermark = watermark;
         const int64_t pane = alignDown(slotStartMs, m_spec.slideMs);
         m_slot.expired = m_spec.expired(pane, watermark, m_latenessMs);
         if (m_slot.expired)
             return; // every window holding the pane is gone; the source counted the event as dropped
-        auto [it, created] = m_panes.try_emplace(pane);
-        if (created && m_slot.pane != nullptr)
-            it->second.reserve(m_slot.pane->size()); // panes are alike: skip the rehash ladder
+        m_panes.insert(pane);
         m_slot.paneStart = pane;
-        m_slot.pane = &it->second;
+        m_slot.valid = true;
         m_slot.lastFired = std::min(pane, m_spec.lastFiredStart(watermark));
         m_slot.firstWindow = pane - m_spec.sizeMs + m_spec.slideMs;
         m_slot.inSums = m_sumWindow != kNoWindow && pane >= m_sumWindow && pane < m_sumWindow + m_spec.sizeMs;
     }
     if (m_slot.expired)
         return;
-    (*m_slot.pane)[key] += delta;
+    m_counts->add(m_slot.paneStart, key, delta);
     m_addWatermark = watermark;
     for (int64_t start = m_slot.firstWindow; start <= m_slot.lastFired; start += m_spec.slideMs) {
         if (!m_spec.expired(start, watermark, m_latenessMs))
@@ -60,17 +59,14 @@ void SlidingCounter::addToSums(uint64_t key, int64_t delta)
 
 void SlidingCounter::addPaneToSums(int64_t paneStart, int sign)
 {
-    auto it = m_panes.find(paneStart);
-    if (it == m_panes.end())
-        return;
-    for (const auto &[key, count] : it->second)
-        addToSums(key, sign * count);
+    if (m_panes.contains(paneStart))
+        m_counts->forEach(paneStart, [&](uint64_t key, int64_t count) { addToSums(key, sign * count); });
 }
 
 bool SlidingCounter::hasPaneIn(int64_t from, int64_t to) const
 {
     auto it = m_panes.lower_bound(from);
-    return it != m_panes.end() && it->first < to;
+    return it != m_panes.end() && *it < to;
 }
 
 void SlidingCounter::drainRefires(const std::function<void(int64_t, uint64_t, int64_t, int64_t)> &emit)
@@ -91,10 +87,10 @@ void SlidingCounter::advance(int64_t watermark,
         // First data: every pane was added at m_addWatermark, and windows that had fired by then
         // were re-fired by drainRefires(). Slide on from the newest of them (or, if none holds
         // data, from the empty window that ends where the first pane starts).
-        m_sumWindow = std::max(m_spec.lastFiredStart(m_addWatermark), m_panes.begin()->first - m_spec.sizeMs);
+        m_sumWindow = std::max(m_spec.lastFiredStart(m_addWatermark), *m_panes.begin() - m_spec.sizeMs);
         m_sumWindow = std::min(m_sumWindow, target);
-        for (auto it = m_panes.lower_bound(m_sumWindow); it != m_panes.end() && it->first < m_sumWindow + m_spec.sizeMs; ++it)
-            addPaneToSums(it->first, +1);
+        for (auto it = m_panes.lower_bound(m_sumWindow); it != m_panes.end() && *it < m_sumWindow + m_spec.sizeMs; ++it)
+            addPaneToSums(*it, +1);
     }
     while (m_sumWindow < target) {
         const int64_t next = m_sumWindow + m_spec.slideMs;
@@ -109,28 +105,29 @@ void SlidingCounter::advance(int64_t watermark,
             m_sums.clear();
             m_candidates.clear();
             auto it = m_panes.lower_bound(m_sumWindow + m_spec.sizeMs);
-            const int64_t jump = it == m_panes.end() ? target : std::min(target, it->first - m_spec.sizeMs);
+            const int64_t jump = it == m_panes.end() ? target : std::min(target, *it - m_spec.sizeMs);
             m_sumWindow = std::max(m_sumWindow, jump);
         }
     }
     // Drop panes whose every window expired; the pane at m_sumWindow stays until the sums move past it.
-    for (auto it = m_panes.begin(); it != m_panes.end() && it->first < m_sumWindow;) {
-        if (!m_spec.expired(it->first, watermark, m_latenessMs))
+    for (auto it = m_panes.begin(); it != m_panes.end() && *it < m_sumWindow;) {
+        if (!m_spec.expired(*it, watermark, m_latenessMs))
             break;
+        m_counts->drop(*it);
         it = m_panes.erase(it);
     }
 }
 
 void SlidingCounter::exportState(const std::function<void(int64_t, uint64_t, int64_t)> &emit) const
 {
-    for (const auto &[start, pane] : m_panes)
-        for (const auto &[key, value] : pane)
-            emit(start, key, value);
+    for (int64_t start : m_panes)
+        m_counts->forEach(start, [&](uint64_t key, int64_t value) { emit(start, key, value); });
 }
 
 void SlidingCounter::importEntry(int64_t paneStart, uint64_t key, int64_t value)
 {
-    m_panes[paneStart][key] += value;
+    m_panes.insert(paneStart);
+    m_counts->add(paneStart, key, value);
     m_slot = {};
 }
 
@@ -148,27 +145,16 @@ void SlidingCounter::finishImport(int64_t watermark, bool wasSliding)
     // After a batch's advance() the sums describe the newest fired window; a batch that added
     // data without moving the watermark left it where the watermark already was.
     m_sumWindow = m_spec.lastFiredStart(watermark);
-    for (auto it = m_panes.lower_bound(m_sumWindow); it != m_panes.end() && it->first < m_sumWindow + m_spec.sizeMs; ++it)
-        addPaneToSums(it->first, +1);
+    for (auto it = m_panes.lower_bound(m_sumWindow); it != m_panes.end() && *it < m_sumWindow + m_spec.sizeMs; ++it)
+        addPaneToSums(*it, +1);
 }
 
 int64_t SlidingCounter::windowValue(uint64_t key, int64_t windowStart) const
 {
     int64_t sum = 0;
-    for (auto it = m_panes.lower_bound(windowStart); it != m_panes.end() && it->first < windowStart + m_spec.sizeMs; ++it) {
-        auto k = it->second.find(key);
-        if (k != it->second.end())
-            sum += k->second;
-    }
+    for (auto it = m_panes.lower_bound(windowStart); it != m_panes.end() && *it < windowStart + m_spec.sizeMs; ++it)
+        sum += m_counts->get(*it, key);
     return sum;
-}
-
-size_t SlidingCounter::stateEntries() const
-{
-    size_t n = m_sums.size();
-    for (const auto &[start, pane] : m_panes)
-        n += pane.size();
-    return n;
 }
 
 } // namespace tally

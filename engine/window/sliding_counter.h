@@ -2,9 +2,11 @@
 // pane (a slice of the slide length), never every overlapping window. A running sum per key for
 // the newest fired window moves forward one pane at a time, so firing costs O(keys that changed),
 // and a candidate set keeps the keys whose sum reaches a reporting threshold, so emitting a window
-// costs O(reported keys). Not thread-safe: owned by one task.
+// costs O(reported keys). Pane counts live in a CountState (namespace = pane start); the sums and
+// candidates are derived from them and kept in memory. Not thread-safe: owned by one task.
 #pragma once
 
+#include "state/count_state.h"
 #include "window/key_counts.h"
 #include "window/window_spec.h"
 
@@ -13,7 +15,8 @@
 
 #include <cstdint>
 #include <functional>
-#include <map>
+#include <memory>
+#include <set>
 #include <utility>
 
 namespace tally {
@@ -23,15 +26,15 @@ public:
     using Candidates = absl::flat_hash_set<uint64_t>;
 
     // candidateMin (>= 1): keys whose window sum is at least this are reported by advance().
-    SlidingCounter(WindowSpec spec, int64_t latenessMs, int64_t candidateMin);
+    SlidingCounter(WindowSpec spec, int64_t latenessMs, int64_t candidateMin, std::unique_ptr<CountState> panes);
 
     void add(uint64_t key, int64_t slotStartMs, int64_t delta, int64_t watermark);
 
     // Hints that `key` of `slotStartMs` comes soon (see TumblingCounter::prefetch).
     void prefetch(uint64_t key, int64_t slotStartMs) const
     {
-        if (slotStartMs == m_slot.slot && m_slot.pane != nullptr) {
-            m_slot.pane->prefetch(key);
+        if (slotStartMs == m_slot.slot && m_slot.valid) {
+            m_counts->prefetch(m_slot.paneStart, key);
             if (m_slot.inSums)
                 m_sums.prefetch(key);
         }
@@ -49,7 +52,6 @@ public:
     // Sum of `key` over the panes of the window starting at windowStart.
     int64_t windowValue(uint64_t key, int64_t windowStart) const;
     const WindowSpec &spec() const { return m_spec; }
-    size_t stateEntries() const;
 
     // Every (pane start, key, count), for snapshots (between batches), and whether the counter
     // has started sliding (its sums describe a fired window).
@@ -70,7 +72,8 @@ private:
     WindowSpec m_spec;
     int64_t m_latenessMs;
     int64_t m_candidateMin;
-    std::map<int64_t, KeyCounts> m_panes; // by pane start
+    std::unique_ptr<CountState> m_counts; // pane start -> key -> count
+    std::set<int64_t> m_panes;            // pane starts that hold counts
     // What add() worked out for the previous (slot, watermark); reset by advance().
     struct SlotPlan {
         int64_t slot = INT64_MIN;
@@ -80,7 +83,7 @@ private:
         int64_t paneStart = 0;
         int64_t firstWindow = 0; // first window holding the pane
         int64_t lastFired = 0;   // last window holding the pane that has fired
-        KeyCounts *pane = nullptr;
+        bool valid = false;
     };
     SlotPlan m_slot;
     int64_t m_sumWindow = kNoWindow;      // start of the window m_sums describes (fired)

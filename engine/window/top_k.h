@@ -2,8 +2,6 @@
 // smaller key, so every task and the final merge agree on one order.
 #pragma once
 
-#include "window/key_counts.h"
-
 #include <algorithm>
 #include <cstdint>
 #include <utility>
@@ -29,13 +27,15 @@ inline void keepTopK(std::vector<KeyValue> &items, size_t k)
     std::sort(items.begin(), items.end(), ranksBefore);
 }
 
-inline std::vector<KeyValue> selectTopK(const KeyCounts &counts, size_t k)
+// The top k of the counts that forEachCount(visit) passes to visit(key, count).
+template <typename ForEachCount>
+std::vector<KeyValue> selectTopK(ForEachCount &&forEachCount, size_t k)
 {
     std::vector<KeyValue> items;
-    items.reserve(counts.size());
-    for (const auto &kv : counts)
-        if (kv.second > 0)
-            items.emplace_back(kv);
+    forEachCount([&](uint64_t key, int64_t count) {
+        if (count > 0)
+            items.emplace_back(key, count);
+    });
     keepTopK(items, k);
     return items;
 }

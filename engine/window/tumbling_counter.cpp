@@ -2,8 +2,8 @@
 
 namespace tally {
 
-TumblingCounter::TumblingCounter(int64_t sizeMs, int64_t latenessMs)
-    : m_spec{sizeMs, sizeMs}, m_latenessMs(latenessMs)
+TumblingCounter::TumblingCounter(int64_t sizeMs, int64_t latenessMs, std::unique_ptr<CountState> counts)
+    : m_spec{sizeMs, sizeMs}, m_latenessMs(latenessMs), m_counts(std::move(counts))
 {
 }
 
@@ -14,18 +14,16 @@ void TumblingCounter::add(uint64_t key, int64_t slotStartMs, int64_t delta, int6
         const int64_t start = alignDown(slotStartMs, m_spec.sizeMs);
         m_slot.slot = slotStartMs;
         m_slot.watermark = watermark;
+        m_slot.start = start;
         m_slot.expired = m_spec.expired(start, watermark, m_latenessMs);
         if (m_slot.expired)
             return; // counted as dropped by the source, which applies the same rule
-        auto [it, created] = m_windows.try_emplace(start);
-        if (created && m_slot.window != nullptr)
-            it->second.counts.reserve(m_slot.window->counts.size()); // windows are alike: skip the rehash ladder
-        m_slot.window = &it->second;
+        m_slot.window = &m_windows[start];
     }
     if (m_slot.expired)
         return;
+    m_counts->add(m_slot.start, key, delta);
     Window &w = *m_slot.window;
-    w.counts[key] += delta;
     if (w.fired) {
         w.pendingRefire[key] += delta;
         m_anyRefire = true;
@@ -39,12 +37,12 @@ void TumblingCounter::drainRefires(const std::function<void(int64_t, uint64_t, i
     m_anyRefire = false;
     for (auto &[start, w] : m_windows) {
         for (const auto &[key, delta] : w.pendingRefire)
-            emit(start, key, w.counts.at(key), delta);
+            emit(start, key, m_counts->get(start, key), delta);
         w.pendingRefire.clear();
     }
 }
 
-void TumblingCounter::advance(int64_t watermark, const std::function<void(int64_t, const KeyCounts &)> &fire)
+void TumblingCounter::advance(int64_t watermark, const std::function<void(int64_t)> &fire)
 {
     m_slot = {};
     for (auto it = m_windows.begin(); it != m_windows.end();) {
@@ -53,9 +51,10 @@ void TumblingCounter::advance(int64_t watermark, const std::function<void(int64_
             break; // later windows cannot have fired either
         if (!it->second.fired) {
             it->second.fired = true;
-            fire(start, it->second.counts);
+            fire(start);
         }
         if (m_spec.expired(start, watermark, m_latenessMs)) {
+            m_counts->drop(start);
             it = m_windows.erase(it);
         }
         else
@@ -66,30 +65,15 @@ void TumblingCounter::advance(int64_t watermark, const std::function<void(int64_
 void TumblingCounter::exportState(const std::function<void(int64_t, uint64_t, int64_t, bool)> &emit) const
 {
     for (const auto &[start, w] : m_windows)
-        for (const auto &[key, value] : w.counts)
-            emit(start, key, value, w.fired);
+        m_counts->forEach(start, [&](uint64_t key, int64_t value) { emit(start, key, value, w.fired); });
 }
 
 void TumblingCounter::importEntry(int64_t windowStart, uint64_t key, int64_t value, bool fired)
 {
     auto [it, created] = m_windows.try_emplace(windowStart);
     it->second.fired = created ? fired : it->second.fired && fired;
-    it->second.counts[key] += value;
+    m_counts->add(windowStart, key, value);
     m_slot = {};
-}
-
-const KeyCounts *TumblingCounter::window(int64_t windowStart) const
-{
-    auto it = m_windows.find(windowStart);
-    return it == m_windows.end() ? nullptr : &it->second.counts;
-}
-
-size_t TumblingCounter::stateEntries() const
-{
-    size_t n = 0;
-    for (const auto &[start, w] : m_windows)
-        n += w.counts.size();
-    return n;
 }
 
 } // namespace tally

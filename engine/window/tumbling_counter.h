@@ -1,20 +1,24 @@
 // A TumblingCounter keeps one count per key and tumbling window, fires each window when the
 // watermark passes its end, re-fires it for late updates within the allowed lateness, and drops
-// it after that. Not thread-safe: owned by one task.
+// it after that. The counts live in a CountState (namespace = window start); the counter keeps
+// which windows exist, whether they fired and their pending re-fires. Not thread-safe: owned by
+// one task.
 #pragma once
 
+#include "state/count_state.h"
 #include "window/key_counts.h"
 #include "window/window_spec.h"
 
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 
 namespace tally {
 
 class TumblingCounter {
 public:
-    TumblingCounter(int64_t sizeMs, int64_t latenessMs);
+    TumblingCounter(int64_t sizeMs, int64_t latenessMs, std::unique_ptr<CountState> counts);
 
     // Adds `delta` for `key` to the window holding the slot starting at `slotStartMs` (slots are
     // aligned to a divisor of the window size). `watermark` is the task's current watermark.
@@ -25,16 +29,18 @@ public:
     void prefetch(uint64_t key, int64_t slotStartMs) const
     {
         if (slotStartMs == m_slot.slot && m_slot.window != nullptr)
-            m_slot.window->counts.prefetch(key);
+            m_counts->prefetch(m_slot.start, key);
     }
 
     // Late updates since the last call: (windowStart, key, newValue, deltaSinceLastFire).
     void drainRefires(const std::function<void(int64_t, uint64_t, int64_t, int64_t)> &emit);
 
-    // Moves the watermark: fires every window it passes (in window order) and drops expired ones.
-    void advance(int64_t watermark, const std::function<void(int64_t, const KeyCounts &)> &fire);
+    // Moves the watermark: fires every window it passes (in window order; read its counts with
+    // forEach() inside `fire`) and drops expired ones.
+    void advance(int64_t watermark, const std::function<void(int64_t)> &fire);
 
-    const KeyCounts *window(int64_t windowStart) const;
+    // Every (key, count) of a window.
+    void forEach(int64_t windowStart, const CountState::Visit &visit) const { m_counts->forEach(windowStart, visit); }
 
     // Every (window start, key, count, window fired) entry, for snapshots (between batches).
     void exportState(const std::function<void(int64_t, uint64_t, int64_t, bool)> &emit) const;
@@ -42,22 +48,22 @@ public:
     // merged by a rescale may disagree: an unfired window fires, and so emits, at the next advance).
     void importEntry(int64_t windowStart, uint64_t key, int64_t value, bool fired);
     const WindowSpec &spec() const { return m_spec; }
-    size_t stateEntries() const;
 
 private:
     struct Window {
-        KeyCounts counts;
         KeyCounts pendingRefire; // key -> delta accumulated since the window last fired
         bool fired = false;
     };
 
     WindowSpec m_spec;
     int64_t m_latenessMs;
+    std::unique_ptr<CountState> m_counts;
     std::map<int64_t, Window> m_windows; // by window start
     // What add() worked out for the previous (slot, watermark); reset by advance().
     struct SlotPlan {
         int64_t slot = INT64_MIN;
         int64_t watermark = INT64_MIN;
+        int64_t start = 0;
         bool expired = false;
         Window *window = nullptr;
     };

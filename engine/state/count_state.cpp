@@ -1,0 +1,65 @@
+#include "state/count_state.h"
+
+#include "state/heap_state.h"
+#include "state/rocksdb_state.h"
+
+#include <atomic>
+#include <cerrno>
+#include <csignal>
+#include <filesystem>
+#include <string_view>
+#include <unistd.h>
+
+namespace tally {
+namespace {
+
+// Is the folder name job-<pid>-<n> of a process that no longer runs?
+bool abandoned(std::string_view name)
+{
+    if (!name.starts_with("job-"))
+        return false;
+    name.remove_prefix(4);
+    const size_t dash = name.find('-');
+    if (dash == std::string_view::npos)
+        return false;
+    long pid = 0;
+    for (char c : name.substr(0, dash)) {
+        if (c < '0' || c > '9')
+            return false;
+        pid = pid * 10 + (c - '0');
+    }
+    return pid > 0 && pid != getpid() && kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+}
+
+} // namespace
+
+StateWorkDir::StateWorkDir(const StateConfig &config)
+{
+    static std::atomic<int> jobs{0};
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    for (const auto &entry : fs::directory_iterator(config.dir, ec))
+        if (abandoned(entry.path().filename().string()))
+            fs::remove_all(entry.path(), ec);
+    m_path = (fs::path(config.dir) / ("job-" + std::to_string(getpid()) + "-" + std::to_string(jobs++))).string();
+}
+
+StateWorkDir::~StateWorkDir()
+{
+    std::error_code ec;
+    std::filesystem::remove_all(m_path, ec);
+}
+
+Result<std::unique_ptr<TaskState>> openTaskState(const StateConfig &config, const std::string &workDir, int task,
+                                                 int parallelism)
+{
+    switch (config.backend) {
+    case StateConfig::Backend::RocksDb:
+        return openRocksDbTaskState(config, workDir, task, parallelism);
+    case StateConfig::Backend::Heap:
+        break;
+    }
+    return makeHeapTaskState();
+}
+
+} // namespace tally
