@@ -60,6 +60,7 @@ public:
         : m_config(config), m_ingest(singleTask(config), config.source.generator.partitions, m_clock)
     {
         m_config.state.dir = m_stateDir.path().toStdString();
+        m_config.state.rocksdbCacheEntries = 500; // far below the state: reads and writes go through RocksDB
         startTasks(parallelism, backend);
     }
 

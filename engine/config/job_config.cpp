@@ -198,6 +198,7 @@ std::vector<Violation> collectViolations(const JobConfig &c)
         r.fail("state.dir", "must not be empty");
     r.between("state.rocksdb_block_cache_mb", c.state.rocksdbBlockCacheMb, 1, 65536);
     r.between("state.rocksdb_write_buffer_mb", c.state.rocksdbWriteBufferMb, 1, 4096);
+    r.between("state.rocksdb_cache_entries", c.state.rocksdbCacheEntries, 1, 100'000'000);
 
     r.atLeast("checkpoint.interval_ms", c.checkpoint.intervalMs, int64_t(10));
     if (c.checkpoint.savepointDir.empty())
@@ -605,6 +606,7 @@ void bindAll(Binder &b, JobConfig &c)
     b.string("state.dir", c.state.dir);
     b.integer("state.rocksdb_block_cache_mb", c.state.rocksdbBlockCacheMb);
     b.integer("state.rocksdb_write_buffer_mb", c.state.rocksdbWriteBufferMb);
+    b.integer("state.rocksdb_cache_entries", c.state.rocksdbCacheEntries);
 
     b.integer("checkpoint.interval_ms", c.checkpoint.intervalMs);
     b.string("checkpoint.savepoint_dir", c.checkpoint.savepointDir);

@@ -88,6 +88,7 @@ struct StateConfig {
     std::string dir = "tally-state"; // RocksDB working copies, one folder per task
     int rocksdbBlockCacheMb = 64;     // per task, 1..65536
     int rocksdbWriteBufferMb = 32;    // per task memtable, 1..4096
+    int rocksdbCacheEntries = 262144; // counts combined in memory per task before they are written
 };
 
 struct OutputConfig {

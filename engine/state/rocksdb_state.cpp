@@ -10,9 +10,14 @@
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
+#include "window/key_counts.h"
+
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <filesystem>
+#include <map>
+#include <set>
 #include <vector>
 
 namespace tally {
@@ -20,7 +25,7 @@ namespace {
 
 constexpr size_t kKeyBytes = 18;
 constexpr size_t kPrefixBytes = 10; // key group, structure, namespace
-constexpr size_t kMaxPendingOps = 16384;
+
 
 void putBigEndian(char *out, uint64_t v)
 {
@@ -82,129 +87,201 @@ public:
     const char *Name() const override { return "tally.AddInt64"; }
 };
 
-class RocksDbTaskState;
-
-class RocksDbCountState final : public CountState {
-public:
-    RocksDbCountState(RocksDbTaskState &owner, CountStateId id) : m_owner(owner), m_id(id) {}
-
-    void add(int64_t ns, uint64_t key, int64_t delta) override;
-    int64_t get(int64_t ns, uint64_t key) const override;
-    void forEach(int64_t ns, const Visit &visit) const override;
-    size_t size(int64_t ns) const override;
-    void drop(int64_t ns) override;
-
-private:
-    int keyGroup(uint64_t key) const { return keyGroupOf(key, m_id.keyGroupSalt); }
-
-    RocksDbTaskState &m_owner;
-    CountStateId m_id;
-};
-
+// One task's database, with a bounded write-back cache in front: updates are combined per
+// (structure, namespace, key) in memory and reach RocksDB as one merge per key when the cache is
+// full. A hot post's thousands of updates become one write, and a short window that fires and
+// expires while cached never costs a RocksDB write at all. Reads combine both: a namespace that
+// never left the cache is answered from memory alone.
 class RocksDbTaskState final : public TaskState {
 public:
-    RocksDbTaskState(std::unique_ptr<rocksdb::DB> db, std::vector<int> keyGroups)
-        : m_db(std::move(db)), m_keyGroups(std::move(keyGroups))
+    struct Namespace {
+        uint8_t structure;
+        int64_t ns;
+        auto operator<=>(const Namespace &) const = default;
+    };
+
+    RocksDbTaskState(std::unique_ptr<rocksdb::DB> db, std::vector<int> keyGroups, size_t cacheEntries)
+        : m_db(std::move(db)), m_keyGroups(std::move(keyGroups)), m_cacheLimit(cacheEntries)
     {
         m_write.disableWAL = true;
     }
 
-    ~RocksDbTaskState() override
-    {
-        flush();
-        m_db->Close();
-    }
+    ~RocksDbTaskState() override { m_db->Close(); }
 
-    std::unique_ptr<CountState> countState(CountStateId id) override
-    {
-        return std::make_unique<RocksDbCountState>(*this, id);
-    }
+    std::unique_ptr<CountState> countState(CountStateId id) override;
 
     size_t entries() const override
     {
-        uint64_t n = 0;
-        m_db->GetIntProperty(rocksdb::DB::Properties::kEstimateNumKeys, &n);
-        return static_cast<size_t>(n);
+        uint64_t stored = 0;
+        m_db->GetIntProperty(rocksdb::DB::Properties::kEstimateNumKeys, &stored);
+        return static_cast<size_t>(stored) + m_cachedEntries;
     }
 
-    rocksdb::WriteBatch &pending() { return m_pending; }
-    void pendingAdded()
+    void add(CountStateId id, int64_t ns, uint64_t key, int64_t delta)
     {
-        if (m_pending.Count() >= kMaxPendingOps)
-            flush();
+        KeyCounts &counts = cached(id, ns);
+        auto [it, inserted] = counts.try_emplace(key, 0);
+        it->second += delta;
+        if (inserted && ++m_cachedEntries >= m_cacheLimit)
+            writeCache();
     }
 
-    // Reads must see every update: they write the pending batch first.
-    rocksdb::DB &readable() const
+    int64_t get(CountStateId id, int64_t ns, uint64_t key) const
     {
-        flush();
-        return *m_db;
+        int64_t value = 0;
+        if (auto c = m_cache.find({id.structure, ns}); c != m_cache.end()) {
+            auto k = c->second.counts.find(key);
+            value = k == c->second.counts.end() ? 0 : k->second;
+        }
+        if (m_stored.contains({id.structure, ns})) {
+            std::string bytes;
+            const StateKey k(keyGroupOf(key, id.keyGroupSalt), id.structure, ns, key);
+            if (m_db->Get(rocksdb::ReadOptions(), k.slice(), &bytes).ok())
+                value += decodeCount(bytes);
+        }
+        return value;
     }
 
-    const std::vector<int> &keyGroups() const { return m_keyGroups; }
+    void forEach(CountStateId id, int64_t ns, const CountState::Visit &visit) const
+    {
+        const auto c = m_cache.find({id.structure, ns});
+        const KeyCounts *cachedCounts = c == m_cache.end() ? nullptr : &c->second.counts;
+        if (!m_stored.contains({id.structure, ns})) {
+            if (cachedCounts != nullptr)
+                for (const auto &[key, value] : *cachedCounts)
+                    visit(key, value);
+            return;
+        }
+        // Stored counts plus their cached deltas, then the keys only the cache has.
+        KeyCounts seen;
+        std::unique_ptr<rocksdb::Iterator> it(m_db->NewIterator(rocksdb::ReadOptions()));
+        for (int group : m_keyGroups) {
+            const StateKey first(group, id.structure, ns, 0);
+            for (it->Seek(first.slice()); it->Valid() && it->key().starts_with(first.prefix()); it->Next()) {
+                const uint64_t key = getBigEndian(it->key().data() + kPrefixBytes);
+                int64_t value = decodeCount(it->value());
+                if (cachedCounts != nullptr)
+                    if (auto k = cachedCounts->find(key); k != cachedCounts->end()) {
+                        value += k->second;
+                        seen.emplace(key, 0);
+                    }
+                visit(key, value);
+            }
+        }
+        if (cachedCounts != nullptr)
+            for (const auto &[key, value] : *cachedCounts)
+                if (!seen.contains(key))
+                    visit(key, value);
+    }
+
+    // Point deletes of the stored keys, found by scanning: range deletions are cheaper to write,
+    // but every later read and iterator pays for the tombstones they leave.
+    void drop(CountStateId id, int64_t ns)
+    {
+        if (auto c = m_cache.find({id.structure, ns}); c != m_cache.end()) {
+            m_cachedEntries -= c->second.counts.size();
+            if (m_last == &c->second)
+                m_last = nullptr;
+            m_cache.erase(c);
+        }
+        if (m_stored.erase({id.structure, ns}) == 0)
+            return;
+        rocksdb::WriteBatch batch;
+        std::unique_ptr<rocksdb::Iterator> it(m_db->NewIterator(rocksdb::ReadOptions()));
+        for (int group : m_keyGroups) {
+            const StateKey first(group, id.structure, ns, 0);
+            for (it->Seek(first.slice()); it->Valid() && it->key().starts_with(first.prefix()); it->Next())
+                batch.Delete(it->key());
+        }
+        write(batch);
+    }
 
 private:
-    void flush() const
+    struct CachedNamespace {
+        uint64_t keyGroupSalt = 0;
+        KeyCounts counts;
+    };
+
+    // Consecutive updates mostly hit one namespace: remember it instead of a map lookup each.
+    KeyCounts &cached(CountStateId id, int64_t ns)
     {
-        if (m_pending.Count() == 0)
-            return;
-        const rocksdb::Status s = m_db->Write(m_write, &m_pending);
+        if (m_last == nullptr || m_lastNamespace.structure != id.structure || m_lastNamespace.ns != ns) {
+            m_lastNamespace = {id.structure, ns};
+            m_last = &m_cache[m_lastNamespace];
+            m_last->keyGroupSalt = id.keyGroupSalt;
+        }
+        return m_last->counts;
+    }
+
+    // Writes the whole cache as one batch of merges, in key order (as the memtable stores them).
+    void writeCache()
+    {
+        std::vector<std::pair<std::array<char, kKeyBytes>, int64_t>> sorted;
+        sorted.reserve(m_cachedEntries);
+        for (const auto &[id, cachedNs] : m_cache) {
+            for (const auto &[key, delta] : cachedNs.counts) {
+                const StateKey k(keyGroupOf(key, cachedNs.keyGroupSalt), id.structure, id.ns, key);
+                sorted.emplace_back();
+                std::memcpy(sorted.back().first.data(), k.bytes, kKeyBytes);
+                sorted.back().second = delta;
+            }
+            m_stored.insert(id);
+        }
+        std::sort(sorted.begin(), sorted.end());
+        rocksdb::WriteBatch batch;
+        for (const auto &[key, delta] : sorted)
+            batch.Merge(rocksdb::Slice(key.data(), key.size()), encodeCount(delta));
+        write(batch);
+        m_cache.clear();
+        m_last = nullptr;
+        m_cachedEntries = 0;
+    }
+
+    void write(rocksdb::WriteBatch &batch)
+    {
+        const rocksdb::Status s = m_db->Write(m_write, &batch);
         if (!s.ok()) {
             // The disk under the working copy failed: the state is no longer trustworthy, and the
             // job restarts from its last checkpoint.
             fprintf(stderr, "tally: RocksDB state write failed: %s\n", s.ToString().c_str());
             std::abort();
         }
-        m_pending.Clear();
     }
 
     std::unique_ptr<rocksdb::DB> m_db;
     std::vector<int> m_keyGroups; // owned by this task, ascending
+    size_t m_cacheLimit;
     rocksdb::WriteOptions m_write;
-    mutable rocksdb::WriteBatch m_pending;
+    std::map<Namespace, CachedNamespace> m_cache; // std::map: m_last stays valid on inserts
+    std::set<Namespace> m_stored;                 // namespaces with counts in RocksDB
+    size_t m_cachedEntries = 0;
+    Namespace m_lastNamespace{};
+    CachedNamespace *m_last = nullptr;
 };
 
-void RocksDbCountState::add(int64_t ns, uint64_t key, int64_t delta)
-{
-    const StateKey k(keyGroup(key), m_id.structure, ns, key);
-    m_owner.pending().Merge(k.slice(), encodeCount(delta));
-    m_owner.pendingAdded();
-}
+class RocksDbCountState final : public CountState {
+public:
+    RocksDbCountState(RocksDbTaskState &owner, CountStateId id) : m_owner(owner), m_id(id) {}
 
-int64_t RocksDbCountState::get(int64_t ns, uint64_t key) const
-{
-    const StateKey k(keyGroup(key), m_id.structure, ns, key);
-    std::string value;
-    const rocksdb::Status s = m_owner.readable().Get(rocksdb::ReadOptions(), k.slice(), &value);
-    return s.ok() ? decodeCount(value) : 0;
-}
-
-void RocksDbCountState::forEach(int64_t ns, const Visit &visit) const
-{
-    rocksdb::DB &db = m_owner.readable();
-    std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(rocksdb::ReadOptions()));
-    for (int group : m_owner.keyGroups()) {
-        const StateKey first(group, m_id.structure, ns, 0);
-        for (it->Seek(first.slice()); it->Valid() && it->key().starts_with(first.prefix()); it->Next())
-            visit(getBigEndian(it->key().data() + kPrefixBytes), decodeCount(it->value()));
+    void add(int64_t ns, uint64_t key, int64_t delta) override { m_owner.add(m_id, ns, key, delta); }
+    int64_t get(int64_t ns, uint64_t key) const override { return m_owner.get(m_id, ns, key); }
+    void forEach(int64_t ns, const Visit &visit) const override { m_owner.forEach(m_id, ns, visit); }
+    size_t size(int64_t ns) const override
+    {
+        size_t n = 0;
+        forEach(ns, [&](uint64_t, int64_t) { ++n; });
+        return n;
     }
-}
+    void drop(int64_t ns) override { m_owner.drop(m_id, ns); }
 
-size_t RocksDbCountState::size(int64_t ns) const
-{
-    size_t n = 0;
-    forEach(ns, [&](uint64_t, int64_t) { ++n; });
-    return n;
-}
+private:
+    RocksDbTaskState &m_owner;
+    CountStateId m_id;
+};
 
-void RocksDbCountState::drop(int64_t ns)
+std::unique_ptr<CountState> RocksDbTaskState::countState(CountStateId id)
 {
-    for (int group : m_owner.keyGroups()) {
-        const StateKey from(group, m_id.structure, ns, 0);
-        const StateKey to(group, m_id.structure, ns + 1, 0);
-        m_owner.pending().DeleteRange(from.slice(), to.slice());
-    }
-    m_owner.pendingAdded();
+    return std::make_unique<RocksDbCountState>(*this, id);
 }
 
 } // namespace
@@ -243,7 +320,8 @@ Result<std::unique_ptr<TaskState>> openRocksDbTaskState(const StateConfig &confi
     for (int g = 0; g < kMaxParallelism; ++g)
         if (taskForKeyGroup(g, parallelism) == task)
             groups.push_back(g);
-    return std::unique_ptr<TaskState>(std::make_unique<RocksDbTaskState>(std::unique_ptr<rocksdb::DB>(raw), std::move(groups)));
+    return std::unique_ptr<TaskState>(std::make_unique<RocksDbTaskState>(
+        std::unique_ptr<rocksdb::DB>(raw), std::move(groups), static_cast<size_t>(config.rocksdbCacheEntries)));
 }
 
 } // namespace tally

@@ -6,7 +6,8 @@
 //
 // Defaults, and why (state.* in resources/tally.toml):
 // - no write-ahead log: checkpoints are the durability, as in Flink; a crash restores from one
-// - updates collect in a WriteBatch and go in together before any read (fewer DB calls)
+// - a write-back cache of state.rocksdb_cache_entries counts combines updates per key in memory
+//   and writes them as one sorted batch of merges when full
 // - block cache state.rocksdb_block_cache_mb per task, bloom filters (10 bits/key) for point reads
 // - memtable state.rocksdb_write_buffer_mb, up to 3; level compaction with dynamic level sizes;
 //   LZ4 where the library has it (fast enough not to show in the update path)
