@@ -165,6 +165,9 @@ const std::vector<Field> &fields()
         TALLY_FIELD("checkpoint", "enabled", checkpoint.enabled),
         TALLY_FIELD("checkpoint", "dir", checkpoint.dir),
         TALLY_FIELD("checkpoint", "retained", checkpoint.retained),
+        TALLY_FIELD("checkpoint", "min_pause_ms", checkpoint.minPauseMs),
+        TALLY_FIELD("checkpoint", "timeout_ms", checkpoint.timeoutMs),
+        TALLY_FIELD("checkpoint", "tolerable_failures", checkpoint.tolerableFailures),
         TALLY_FIELD("output", "type", output.type),
         TALLY_FIELD("output", "sqlite_path", output.sqlitePath),
         TALLY_FIELD("output", "postgres_url", output.postgresUrl),
@@ -350,6 +353,9 @@ void TestJobConfig::roundTripOfEveryKey()
     c.checkpoint.enabled = true;
     c.checkpoint.dir = "/var/lib/tally/checkpoints";
     c.checkpoint.retained = 10;
+    c.checkpoint.minPauseMs = 500;
+    c.checkpoint.timeoutMs = 30000;
+    c.checkpoint.tolerableFailures = 0;
     c.output.type = OutputConfig::Type::Postgres;
     c.output.sqlitePath = "/var/lib/tally/out.db";
     c.output.postgresUrl = "postgresql://tally@db.internal:5432/likes";

@@ -15,6 +15,7 @@
 #include <QtTest>
 
 #include <map>
+#include <set>
 
 using namespace tally;
 using namespace tally::test;

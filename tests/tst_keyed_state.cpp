@@ -86,7 +86,7 @@ public:
     {
         KeyedStateSnapshot s;
         for (const auto &t : m_tasks)
-            t->snapshot(s);
+            t->snapshot()(s);
         s.canonicalize();
         return s;
     }

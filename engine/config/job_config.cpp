@@ -206,6 +206,9 @@ std::vector<Violation> collectViolations(const JobConfig &c)
     if (c.checkpoint.dir.empty())
         r.fail("checkpoint.dir", "must not be empty");
     r.between("checkpoint.retained", c.checkpoint.retained, 1, 1000);
+    r.atLeast("checkpoint.min_pause_ms", c.checkpoint.minPauseMs, int64_t(0));
+    r.positive("checkpoint.timeout_ms", c.checkpoint.timeoutMs);
+    r.between("checkpoint.tolerable_failures", c.checkpoint.tolerableFailures, 0, 1000000);
 
     const OutputConfig &o = c.output;
     if (o.type == OutputConfig::Type::Sqlite && o.sqlitePath.empty())
@@ -613,6 +616,9 @@ void bindAll(Binder &b, JobConfig &c)
     b.boolean("checkpoint.enabled", c.checkpoint.enabled);
     b.string("checkpoint.dir", c.checkpoint.dir);
     b.integer("checkpoint.retained", c.checkpoint.retained);
+    b.integer("checkpoint.min_pause_ms", c.checkpoint.minPauseMs);
+    b.integer("checkpoint.timeout_ms", c.checkpoint.timeoutMs);
+    b.integer("checkpoint.tolerable_failures", c.checkpoint.tolerableFailures);
 
     OutputConfig &o = c.output;
     b.choice("output.type", o.type,

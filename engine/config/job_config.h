@@ -77,6 +77,9 @@ struct CheckpointConfig {
     bool enabled = false;                   // take a checkpoint at every epoch barrier
     std::string dir = "checkpoints";        // where checkpoints are written
     int retained = 3;                       // newest checkpoints kept, >= 1
+    int64_t minPauseMs = 0;                 // from the end of one checkpoint to the start of the next
+    int64_t timeoutMs = 600000;             // a checkpoint taking longer fails
+    int tolerableFailures = 3;              // consecutive failed checkpoints before the job stops
 };
 
 // Where the window state lives: "heap" (hash maps, fastest, bounded by memory) or "rocksdb" (one

@@ -27,6 +27,7 @@ struct TaskBatch {
     int64_t watermarkAfter = 0;
     uint64_t epoch = 0; // the epoch these records belong to (see CheckpointConfig)
     bool snapshot = false; // a savepoint barrier: the task snapshots its state before this batch
+    int64_t barrierSentNs = 0; // steady clock when the ingest stage sent the barrier (alignment time)
     bool endOfInput = false;
 };
 

@@ -32,6 +32,11 @@ namespace {
 
 using SteadyTime = std::chrono::steady_clock;
 
+int64_t steadyNowNs()
+{
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(SteadyTime::now().time_since_epoch()).count();
+}
+
 uint64_t nanosSince(SteadyTime::time_point t0)
 {
     return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(SteadyTime::now() - t0).count());
@@ -51,7 +56,11 @@ struct OutputMessage {
     std::shared_ptr<Savepoint> barrier;
     bool forSavepoint = false;  // the barrier answers a savepoint request
     bool forCheckpoint = false; // the barrier is a periodic checkpoint
-    std::unique_ptr<KeyedStateSnapshot> state;
+    // A task's part: builds its state into the snapshot (run by the output thread, so RocksDB's
+    // read of its database snapshot does not hold the task up), and what the barrier cost it.
+    std::function<void(KeyedStateSnapshot &)> takeState;
+    int64_t alignmentUs = 0; // barrier sent by the ingest stage -> reached by the task
+    int64_t syncUs = 0;      // the task's synchronous part of the snapshot
 };
 
 // Busy, idle and backpressured time of one operator, as Flink reports them.
@@ -136,6 +145,15 @@ struct Job::Impl {
     bool collectingSavepoint = false;
     bool collectingCheckpoint = false;
     int collectedParts = 0;
+    int64_t collectingAlignmentUs = 0; // the slowest task's, of the snapshot being collected
+    int64_t collectingSyncUs = 0;
+    int64_t collectingAsyncUs = 0;
+    // Checkpoint coordination (ingest thread triggers, output thread completes): one checkpoint
+    // at a time, and checkpoint.min_pause_ms between the end of one and the next.
+    std::atomic<bool> checkpointInFlight{false};
+    std::atomic<int64_t> lastCheckpointEndedNs{0}; // steady clock; 0: none yet
+    int consecutiveCheckpointFailures = 0;         // output thread
+    std::string failure;                           // guarded by mutex: why the job stopped, if it failed
     uint64_t lastCheckpointEpoch = 0;
     std::deque<CheckpointRecord> checkpointHistory; // guarded by mutex, newest first
     std::vector<DrainRequest> drainRequests; // guarded by mutex
@@ -419,7 +437,9 @@ struct Job::Impl {
             // stream, with data or without (a paused or silent source still closes epochs).
             const bool savepoint = snapshotRequested.exchange(false);
             const bool intervalDue = SteadyTime::now() - epochStarted >= epochInterval;
-            const bool checkpoint = config.checkpoint.enabled && (intervalDue || savepoint);
+            const bool checkpoint = config.checkpoint.enabled && (savepoint || (intervalDue && checkpointDue()));
+            if (checkpoint)
+                checkpointInFlight = true;
             const bool snapshot = savepoint || checkpoint;
             const bool epochDue = snapshot || intervalDue || closeEpochNow.exchange(false);
             if (epochDue) {
@@ -474,10 +494,12 @@ struct Job::Impl {
             if (!side.lateEvents.empty())
                 outputQueue.push(std::move(side), &blocked);
             if (send) {
+                const int64_t sentNs = steadyNowNs();
                 for (int t = 0; t < parallelism; ++t) {
                     TaskBatch &b = perTask[static_cast<size_t>(t)];
                     b.epoch = epoch;
                     b.snapshot = snapshot;
+                    b.barrierSentNs = sentNs;
                     taskQueues[static_cast<size_t>(t)]->push(std::move(b), &blocked);
                 }
             }
@@ -522,8 +544,10 @@ struct Job::Impl {
                 part.task = index;
                 part.epoch = batch->epoch;
                 part.watermark = batch->watermarkBefore;
-                part.state = std::make_unique<KeyedStateSnapshot>();
-                aggregations.snapshot(*part.state);
+                const int64_t reachedNs = steadyNowNs();
+                part.alignmentUs = (reachedNs - batch->barrierSentNs) / 1000;
+                part.takeState = aggregations.snapshot();
+                part.syncUs = (steadyNowNs() - reachedNs) / 1000;
                 outputQueue.push(std::move(part));
             }
             OutputMessage out;
@@ -621,11 +645,18 @@ struct Job::Impl {
             collectingSavepoint = msg.forSavepoint;
             collectingCheckpoint = msg.forCheckpoint;
             collectedParts = 0;
+            collectingAlignmentUs = collectingSyncUs = collectingAsyncUs = 0;
             return;
         }
-        if (!msg.state || !collecting || msg.epoch != collecting->epoch)
+        if (!msg.takeState || !collecting || msg.epoch != collecting->epoch)
             return;
-        collecting->state.merge(std::move(*msg.state));
+        const int64_t t0 = steadyNowNs();
+        KeyedStateSnapshot part;
+        msg.takeState(part);
+        collecting->state.merge(std::move(part));
+        collectingAlignmentUs = std::max(collectingAlignmentUs, msg.alignmentUs);
+        collectingSyncUs = std::max(collectingSyncUs, msg.syncUs);
+        collectingAsyncUs += (steadyNowNs() - t0) / 1000;
         if (++collectedParts < parallelism)
             return;
         collecting->state.canonicalize();
@@ -650,14 +681,40 @@ struct Job::Impl {
         }
     }
 
+    // Ingest thread: may a periodic checkpoint start now? Not while one is in flight, and not
+    // before checkpoint.min_pause_ms after the last one ended (so a slow checkpoint cannot make
+    // the job do nothing but checkpoint).
+    bool checkpointDue() const
+    {
+        if (checkpointInFlight)
+            return false;
+        const int64_t ended = lastCheckpointEndedNs;
+        return ended == 0 || steadyNowNs() - ended >= config.checkpoint.minPauseMs * 1'000'000;
+    }
+
     void writeCheckpoint(const Savepoint &checkpoint)
     {
-        Result<std::string> written = writeSavepointFile(config.checkpoint.dir, "checkpoint", checkpoint);
-        const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             std::chrono::system_clock::now().time_since_epoch()).count();
-        CheckpointRecord record{checkpoint.epoch, checkpoint.takenAtMs, std::max<int64_t>(0, now - checkpoint.takenAtMs), 0,
-                                checkpoint.state.recordCount(), written.isOk(),
-                                written ? std::string() : written.status().toString()};
+        const auto wallMs = [] {
+            return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+        };
+        const int64_t asyncStartedNs = steadyNowNs();
+        Result<std::string> written = Status::aborted("");
+        if (const int64_t elapsed = wallMs() - checkpoint.takenAtMs; elapsed > config.checkpoint.timeoutMs)
+            written = Status::aborted("expired: " + std::to_string(elapsed) + " ms after its barrier (checkpoint.timeout_ms " +
+                                      std::to_string(config.checkpoint.timeoutMs) + ")");
+        else
+            written = writeSavepointFile(config.checkpoint.dir, "checkpoint", checkpoint);
+        const int64_t now = wallMs();
+        CheckpointRecord record;
+        record.epoch = checkpoint.epoch;
+        record.triggeredAtMs = checkpoint.takenAtMs;
+        record.durationMs = std::max<int64_t>(0, now - checkpoint.takenAtMs);
+        record.alignmentMs = collectingAlignmentUs / 1000.0;
+        record.syncMs = collectingSyncUs / 1000.0;
+        record.asyncMs = (collectingAsyncUs + (steadyNowNs() - asyncStartedNs) / 1000) / 1000.0;
+        record.stateRecords = checkpoint.state.recordCount();
+        record.completed = written.isOk();
+        record.failure = written ? std::string() : written.status().message();
         if (written) {
             std::error_code sizeError;
             record.sizeBytes = static_cast<uint64_t>(std::filesystem::file_size(*written, sizeError));
@@ -668,17 +725,32 @@ struct Job::Impl {
             if (checkpointHistory.size() > 50)
                 checkpointHistory.pop_back();
         }
+        lastCheckpointEndedNs = steadyNowNs();
+        checkpointInFlight = false;
         if (!written) {
             checkpointsFailed.add();
             fprintf(stderr, "tally: checkpoint %llu failed: %s\n", static_cast<unsigned long long>(checkpoint.epoch),
-                    written.status().toString().c_str());
+                    record.failure.c_str());
+            if (++consecutiveCheckpointFailures > config.checkpoint.tolerableFailures) {
+                // As Flink does: a job that cannot checkpoint would lose more on its next crash
+                // with every epoch, so it stops rather than run on unprotected.
+                std::string why = std::to_string(consecutiveCheckpointFailures) +
+                                  " checkpoints failed in a row (checkpoint.tolerable_failures " +
+                                  std::to_string(config.checkpoint.tolerableFailures) + "), the last: " + record.failure;
+                fprintf(stderr, "tally: stopping the job: %s\n", why.c_str());
+                {
+                    std::lock_guard lock(mutex);
+                    failure = std::move(why);
+                }
+                stopRequested = true;
+            }
             return;
         }
+        consecutiveCheckpointFailures = 0;
         checkpointsCompleted.add();
-        checkpointDurationMs.record(static_cast<uint64_t>(std::max<int64_t>(0, now - checkpoint.takenAtMs)));
+        checkpointDurationMs.record(static_cast<uint64_t>(record.durationMs));
         checkpointStateRecords.set(static_cast<double>(checkpoint.state.recordCount()));
-        std::error_code ec;
-        checkpointSizeBytes.set(static_cast<double>(std::filesystem::file_size(*written, ec)));
+        checkpointSizeBytes.set(static_cast<double>(record.sizeBytes));
         checkpointLastEpoch.set(static_cast<double>(checkpoint.epoch));
         lastCheckpointEpoch = checkpoint.epoch;
         pruneCheckpoints(config.checkpoint.dir, static_cast<size_t>(config.checkpoint.retained));
@@ -952,6 +1024,7 @@ JobStatus Job::status() const
     {
         std::lock_guard lock(d->mutex);
         s.checkpoints.assign(d->checkpointHistory.begin(), d->checkpointHistory.end());
+        s.failure = d->failure;
     }
     return s;
 }

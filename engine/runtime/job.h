@@ -41,6 +41,9 @@ struct CheckpointRecord {
     uint64_t epoch = 0;
     int64_t triggeredAtMs = 0; // wall clock at the barrier
     int64_t durationMs = 0;    // barrier to file on disk
+    double alignmentMs = 0;    // barrier sent -> reached by the slowest task (queued batches ahead of it)
+    double syncMs = 0;         // the slowest task's synchronous part (heap: copying its counts)
+    double asyncMs = 0;        // off the tasks: building the snapshot (RocksDB: reading it) and writing the file
     uint64_t sizeBytes = 0;
     uint64_t stateRecords = 0;
     bool completed = false;
@@ -62,6 +65,7 @@ struct JobStatus {
     uint64_t epoch = 0;          // the epoch the ingest stage is in
     uint64_t committedEpoch = 0; // the newest epoch every task has passed (handed to the sink)
     bool checkpointsEnabled = false;
+    std::string failure; // why the job stopped on its own, if it failed (empty otherwise)
     std::vector<CheckpointRecord> checkpoints; // newest first, the last 50
 };
 

@@ -45,10 +45,19 @@ struct CountStateId {
     uint64_t keyGroupSalt = 0;
 };
 
+// Every count of a task, for snapshots: (structure, namespace, key, count).
+using CountVisit = std::function<void(uint8_t structure, int64_t ns, uint64_t key, int64_t value)>;
+using CountExport = std::function<void(const CountVisit &)>;
+
 class TaskState {
 public:
     virtual ~TaskState() = default;
     virtual std::unique_ptr<CountState> countState(CountStateId id) = 0;
+    // Fixes the counts as they are now (between batches) and returns a function that visits
+    // them. The function may run on another thread while the task goes on updating: the heap
+    // copies the counts here (the synchronous part), RocksDB only takes a database snapshot here
+    // and reads it when the function runs (asynchronously).
+    virtual CountExport exportCounts() = 0;
     // Entries held over all of the task's CountStates (exact for heap, an estimate for RocksDB).
     virtual size_t entries() const = 0;
 };

@@ -8,8 +8,17 @@
 namespace tally {
 namespace {
 
+struct ExportedCount {
+    uint8_t structure;
+    int64_t ns;
+    uint64_t key;
+    int64_t value;
+};
+
 class HeapCountState final : public CountState {
 public:
+    explicit HeapCountState(uint8_t structure) : m_structure(structure) {}
+
     void add(int64_t ns, uint64_t key, int64_t delta) override { table(ns)[key] += delta; }
 
     int64_t get(int64_t ns, uint64_t key) const override
@@ -59,6 +68,13 @@ public:
         return n;
     }
 
+    void copyTo(std::vector<ExportedCount> &out) const
+    {
+        for (const auto &[ns, counts] : m_tables)
+            for (const auto &[key, value] : counts)
+                out.push_back({m_structure, ns, key, value});
+    }
+
 private:
     // Consecutive updates mostly hit one namespace: remember it instead of a map lookup each.
     KeyCounts &table(int64_t ns)
@@ -73,6 +89,7 @@ private:
         return *m_last;
     }
 
+    uint8_t m_structure;
     std::map<int64_t, KeyCounts> m_tables;
     int64_t m_lastNs = INT64_MIN;
     KeyCounts *m_last = nullptr;
@@ -80,9 +97,9 @@ private:
 
 class HeapTaskState final : public TaskState {
 public:
-    std::unique_ptr<CountState> countState(CountStateId) override
+    std::unique_ptr<CountState> countState(CountStateId id) override
     {
-        auto state = std::make_unique<HeapCountState>();
+        auto state = std::make_unique<HeapCountState>(id.structure);
         m_states.push_back(state.get());
         return state;
     }
@@ -93,6 +110,19 @@ public:
         for (const HeapCountState *s : m_states)
             n += s->entries();
         return n;
+    }
+
+    // The task goes on changing its maps, so the counts are copied now.
+    CountExport exportCounts() override
+    {
+        auto copy = std::make_shared<std::vector<ExportedCount>>();
+        copy->reserve(entries());
+        for (const HeapCountState *s : m_states)
+            s->copyTo(*copy);
+        return [copy](const CountVisit &visit) {
+            for (const ExportedCount &c : *copy)
+                visit(c.structure, c.ns, c.key, c.value);
+        };
     }
 
 private:

@@ -100,15 +100,39 @@ public:
         auto operator<=>(const Namespace &) const = default;
     };
 
-    RocksDbTaskState(std::unique_ptr<rocksdb::DB> db, std::vector<int> keyGroups, size_t cacheEntries)
+    RocksDbTaskState(std::shared_ptr<rocksdb::DB> db, std::vector<int> keyGroups, size_t cacheEntries)
         : m_db(std::move(db)), m_keyGroups(std::move(keyGroups)), m_cacheLimit(cacheEntries)
     {
         m_write.disableWAL = true;
     }
 
-    ~RocksDbTaskState() override { m_db->Close(); }
-
     std::unique_ptr<CountState> countState(CountStateId id) override;
+
+    // Writes the cache, then pins a database snapshot: the export reads it later, on any thread,
+    // while the task goes on writing. It keeps the database open until it is gone.
+    CountExport exportCounts() override
+    {
+        writeCache();
+        struct Pinned {
+            std::shared_ptr<rocksdb::DB> db;
+            const rocksdb::Snapshot *snapshot;
+            ~Pinned() { db->ReleaseSnapshot(snapshot); }
+        };
+        const std::shared_ptr<Pinned> pinned(new Pinned{m_db, m_db->GetSnapshot()}); // no temporary to release it
+        return [pinned](const CountVisit &visit) {
+            rocksdb::ReadOptions read;
+            read.snapshot = pinned->snapshot;
+            read.fill_cache = false; // one pass over everything: keep the hot blocks cached
+            std::unique_ptr<rocksdb::Iterator> it(pinned->db->NewIterator(read));
+            for (it->SeekToFirst(); it->Valid(); it->Next()) {
+                const rocksdb::Slice k = it->key();
+                if (k.size() != kKeyBytes)
+                    continue;
+                const auto ns = static_cast<int64_t>(getBigEndian(k.data() + 2) ^ (uint64_t(1) << 63));
+                visit(static_cast<uint8_t>(k[1]), ns, getBigEndian(k.data() + kPrefixBytes), decodeCount(it->value()));
+            }
+        };
+    }
 
     size_t entries() const override
     {
@@ -216,6 +240,8 @@ private:
     // Writes the whole cache as one batch of merges, in key order (as the memtable stores them).
     void writeCache()
     {
+        if (m_cache.empty())
+            return;
         std::vector<std::pair<std::array<char, kKeyBytes>, int64_t>> sorted;
         sorted.reserve(m_cachedEntries);
         for (const auto &[id, cachedNs] : m_cache) {
@@ -248,8 +274,8 @@ private:
         }
     }
 
-    std::unique_ptr<rocksdb::DB> m_db;
-    std::vector<int> m_keyGroups; // owned by this task, ascending
+    std::shared_ptr<rocksdb::DB> m_db; // shared with pending exports
+    std::vector<int> m_keyGroups;      // owned by this task, ascending
     size_t m_cacheLimit;
     rocksdb::WriteOptions m_write;
     std::map<Namespace, CachedNamespace> m_cache; // std::map: m_last stays valid on inserts
@@ -320,8 +346,12 @@ Result<std::unique_ptr<TaskState>> openRocksDbTaskState(const StateConfig &confi
     for (int g = 0; g < kMaxParallelism; ++g)
         if (taskForKeyGroup(g, parallelism) == task)
             groups.push_back(g);
-    return std::unique_ptr<TaskState>(std::make_unique<RocksDbTaskState>(
-        std::unique_ptr<rocksdb::DB>(raw), std::move(groups), static_cast<size_t>(config.rocksdbCacheEntries)));
+    std::shared_ptr<rocksdb::DB> db(raw, [](rocksdb::DB *d) {
+        d->Close();
+        delete d;
+    });
+    return std::unique_ptr<TaskState>(
+        std::make_unique<RocksDbTaskState>(std::move(db), std::move(groups), static_cast<size_t>(config.rocksdbCacheEntries)));
 }
 
 } // namespace tally

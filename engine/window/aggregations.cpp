@@ -289,34 +289,51 @@ size_t TaskAggregations::stateEntries() const
     return m_state->entries();
 }
 
-void TaskAggregations::snapshot(KeyedStateSnapshot &out) const
+std::function<void(KeyedStateSnapshot &)> TaskAggregations::snapshot()
 {
-    out.watermark = std::max(out.watermark, m_watermark);
-    out.velocitySliding = out.velocitySliding || m_velocity.sliding();
-    out.spamSliding = out.spamSliding || m_spam.sliding();
-    auto add = [&](StateStructure structure, KeyFamily family, uint64_t key, int64_t ns, int64_t value, bool fired) {
-        out.keyGroups[static_cast<size_t>(keyGroupFor(family, key))].push_back(
-            {static_cast<uint8_t>(structure), fired ? KeyedStateRecord::kWindowFired : uint8_t(0), key, ns, value});
+    // What the counts alone do not say: which tumbling windows fired, whether the sliding
+    // counters slide. Small, so copied now.
+    struct Meta {
+        int64_t watermark;
+        bool velocitySliding;
+        bool spamSliding;
+        std::map<uint8_t, absl::flat_hash_set<int64_t>> fired; // tumbling structure -> fired windows
     };
-    auto tumbling = [&](const TumblingCounter &counter, uint8_t structure, KeyFamily family) {
-        counter.exportState([&](int64_t start, uint64_t key, int64_t value, bool fired) {
-            add(static_cast<StateStructure>(structure), family, key, start, value, fired);
-        });
+    auto meta = std::make_shared<Meta>(Meta{m_watermark, m_velocity.sliding(), m_spam.sliding(), {}});
+    const auto keepFired = [&](const TumblingCounter &counter, StateStructure structure) {
+        for (int64_t start : counter.firedWindows())
+            meta->fired[static_cast<uint8_t>(structure)].insert(start);
     };
-    tumbling(m_likesPerPost, static_cast<uint8_t>(StateStructure::LikesPerPost), KeyFamily::Post);
-    tumbling(m_trending, static_cast<uint8_t>(StateStructure::Trending), KeyFamily::Post);
+    keepFired(m_likesPerPost, StateStructure::LikesPerPost);
+    keepFired(m_trending, StateStructure::Trending);
     for (size_t i = 0; i < m_regions.size(); ++i)
-        tumbling(m_regions[i], static_cast<uint8_t>(static_cast<size_t>(StateStructure::Region) + i), KeyFamily::Region);
-    m_velocity.exportState([&](int64_t pane, uint64_t key, int64_t value) {
-        add(StateStructure::VelocityPane, KeyFamily::Post, key, pane, value, false);
-    });
-    m_spam.exportState([&](int64_t pane, uint64_t key, int64_t value) {
-        add(StateStructure::SpamPane, KeyFamily::User, key, pane, value, false);
-    });
-    for (int64_t bucket : m_baselineBuckets)
-        m_spamBaseline->forEach(bucket, [&](uint64_t user, int64_t likes) {
-            add(StateStructure::SpamBaseline, KeyFamily::User, user, bucket, likes, false);
+        keepFired(m_regions[i], static_cast<StateStructure>(static_cast<size_t>(StateStructure::Region) + i));
+
+    return [meta, counts = m_state->exportCounts()](KeyedStateSnapshot &out) {
+        out.watermark = std::max(out.watermark, meta->watermark);
+        out.velocitySliding = out.velocitySliding || meta->velocitySliding;
+        out.spamSliding = out.spamSliding || meta->spamSliding;
+        counts([&](uint8_t structure, int64_t ns, uint64_t key, int64_t value) {
+            KeyFamily family = KeyFamily::Region;
+            switch (static_cast<StateStructure>(structure)) {
+            case StateStructure::LikesPerPost:
+            case StateStructure::Trending:
+            case StateStructure::VelocityPane:
+                family = KeyFamily::Post;
+                break;
+            case StateStructure::SpamPane:
+            case StateStructure::SpamBaseline:
+                family = KeyFamily::User;
+                break;
+            default:
+                break;
+            }
+            auto f = meta->fired.find(structure);
+            const bool fired = f != meta->fired.end() && f->second.contains(ns);
+            out.keyGroups[static_cast<size_t>(keyGroupFor(family, key))].push_back(
+                {structure, fired ? KeyedStateRecord::kWindowFired : uint8_t(0), key, ns, value});
         });
+    };
 }
 
 void TaskAggregations::restore(const KeyedStateSnapshot &in, int task, int parallelism, std::vector<TopKUpdate> &topK)
@@ -360,11 +377,10 @@ void TaskAggregations::restore(const KeyedStateSnapshot &in, int task, int paral
     m_trendingLastTopK.clear();
     const auto k = static_cast<size_t>(m_config.trendingHourly.topK);
     const WindowSpec &spec = m_trending.spec();
-    m_trending.exportState([&](int64_t start, uint64_t, int64_t, bool fired) {
-        if (fired && !m_trendingLastTopK.contains(start) && !spec.expired(start, m_watermark, m_latenessMs))
+    for (int64_t start : m_trending.firedWindows())
+        if (!spec.expired(start, m_watermark, m_latenessMs))
             m_trendingLastTopK[start] =
                 selectTopK([&](const CountState::Visit &visit) { m_trending.forEach(start, visit); }, k);
-    });
     for (const auto &[start, entries] : m_trendingLastTopK)
         topK.push_back({start, start + spec.sizeMs, entries});
 }

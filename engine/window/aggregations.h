@@ -15,6 +15,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -85,8 +86,10 @@ public:
 
     size_t stateEntries() const;
 
-    // Appends this task's state to `out` (between batches: after finishBatch()).
-    void snapshot(KeyedStateSnapshot &out) const;
+    // Takes this task's state at the barrier (between batches: after finishBatch()) and returns
+    // the function that appends it to a snapshot. The function may run on another thread while
+    // the task goes on (see TaskState::exportCounts: the heap copies now, RocksDB reads later).
+    std::function<void(KeyedStateSnapshot &)> snapshot();
     // Restores the key groups that task `task` of `parallelism` owns from a snapshot (of any
     // parallelism) into this fresh task. `topK` receives the local top-K of every trending window
     // that has fired and can still change, so the output stage can rebuild its merge.

@@ -118,12 +118,6 @@ void SlidingCounter::advance(int64_t watermark,
     }
 }
 
-void SlidingCounter::exportState(const std::function<void(int64_t, uint64_t, int64_t)> &emit) const
-{
-    for (int64_t start : m_panes)
-        m_counts->forEach(start, [&](uint64_t key, int64_t value) { emit(start, key, value); });
-}
-
 void SlidingCounter::importEntry(int64_t paneStart, uint64_t key, int64_t value)
 {
     m_panes.insert(paneStart);

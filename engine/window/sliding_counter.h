@@ -53,9 +53,7 @@ public:
     int64_t windowValue(uint64_t key, int64_t windowStart) const;
     const WindowSpec &spec() const { return m_spec; }
 
-    // Every (pane start, key, count), for snapshots (between batches), and whether the counter
-    // has started sliding (its sums describe a fired window).
-    void exportState(const std::function<void(int64_t, uint64_t, int64_t)> &emit) const;
+    // Whether the counter has started sliding (its sums describe a fired window), for snapshots.
     bool sliding() const { return m_sumWindow != kNoWindow; }
     // Restores panes entry by entry, then derives the sums and candidates of the newest fired
     // window at `watermark` (between batches, a sliding counter's sums are exactly that window).

@@ -62,10 +62,13 @@ void TumblingCounter::advance(int64_t watermark, const std::function<void(int64_
     }
 }
 
-void TumblingCounter::exportState(const std::function<void(int64_t, uint64_t, int64_t, bool)> &emit) const
+std::vector<int64_t> TumblingCounter::firedWindows() const
 {
+    std::vector<int64_t> starts;
     for (const auto &[start, w] : m_windows)
-        m_counts->forEach(start, [&](uint64_t key, int64_t value) { emit(start, key, value, w.fired); });
+        if (w.fired)
+            starts.push_back(start);
+    return starts;
 }
 
 void TumblingCounter::importEntry(int64_t windowStart, uint64_t key, int64_t value, bool fired)

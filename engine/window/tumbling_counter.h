@@ -13,6 +13,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <vector>
 
 namespace tally {
 
@@ -42,8 +43,8 @@ public:
     // Every (key, count) of a window.
     void forEach(int64_t windowStart, const CountState::Visit &visit) const { m_counts->forEach(windowStart, visit); }
 
-    // Every (window start, key, count, window fired) entry, for snapshots (between batches).
-    void exportState(const std::function<void(int64_t, uint64_t, int64_t, bool)> &emit) const;
+    // Start of every window that has fired and is still kept (for snapshots, between batches).
+    std::vector<int64_t> firedWindows() const;
     // Restores one entry. A window is fired only if every entry restored into it says so (tasks
     // merged by a rescale may disagree: an unfired window fires, and so emits, at the next advance).
     void importEntry(int64_t windowStart, uint64_t key, int64_t value, bool fired);
