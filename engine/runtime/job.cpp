@@ -770,14 +770,41 @@ struct Job::Impl {
         absl::flat_hash_set<std::tuple<Aggregation, int64_t, int64_t>> firedWindows;
         int64_t prunedAt = kMinWatermark;
         int ended = 0;
+        // Barrier alignment: the trending merge combines the tasks, so a task's messages of
+        // epoch e wait until every task has reached e, as a multi-input operator aligns barriers.
+        // No row of an epoch then carries a later epoch's data, and a restore rebuilds exactly
+        // the merge that the committed rows show.
+        std::vector<std::deque<OutputMessage>> waiting(static_cast<size_t>(parallelism));
+        std::vector<uint64_t> reached(static_cast<size_t>(parallelism), 0); // newest epoch per task
+        auto nextAligned = [&]() -> std::optional<OutputMessage> {
+            const uint64_t all = *std::min_element(reached.begin(), reached.end());
+            std::deque<OutputMessage> *oldest = nullptr;
+            for (auto &q : waiting)
+                if (!q.empty() && q.front().epoch <= all && (!oldest || q.front().epoch < oldest->front().epoch))
+                    oldest = &q;
+            if (!oldest)
+                return std::nullopt;
+            OutputMessage m = std::move(oldest->front());
+            oldest->pop_front();
+            return m;
+        };
         while (ended < parallelism) {
             auto t0 = SteadyTime::now();
-            std::optional<OutputMessage> msg = outputQueue.pop(std::chrono::milliseconds(100));
-            times.idleNs->add(nanosSince(t0));
+            std::optional<OutputMessage> msg = nextAligned();
             if (!msg) {
-                if (sink)
-                    commitEpochs(committedEpoch);
-                continue;
+                msg = outputQueue.pop(std::chrono::milliseconds(100));
+                times.idleNs->add(nanosSince(t0));
+                if (!msg) {
+                    if (sink)
+                        commitEpochs(committedEpoch);
+                    continue;
+                }
+                if (msg->task >= 0) {
+                    uint64_t &r = reached[static_cast<size_t>(msg->task)];
+                    r = msg->endOfInput ? UINT64_MAX : std::max(r, msg->epoch);
+                    waiting[static_cast<size_t>(msg->task)].push_back(std::move(*msg));
+                    continue;
+                }
             }
             t0 = SteadyTime::now();
             uint64_t blocked = 0; // time the sink held the output stage back
