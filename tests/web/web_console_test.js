@@ -1,0 +1,294 @@
+// Browser test of the web console: a real `tally --headless` serving the console, Debian's
+// chromium driven by playwright-core. Checks that every page shows live data (figures change,
+// charts are drawn), that an operator's savepoint shows up in the audit log under their name,
+// and that a viewer's actions are disabled and a forced POST is refused (403) and shown.
+// Writes a screenshot of every page into TALLY_WEB_SCREENSHOT_DIR.
+//
+// Environment: TALLY_BINARY (the tally executable), TALLY_WEB_NPM_PREFIX (the folder holding
+// node_modules with playwright-core), TALLY_CHROMIUM (chromium executable, default
+// /usr/bin/chromium), TALLY_WEB_SCREENSHOT_DIR (default ./screenshots).
+'use strict';
+
+const assert = require('node:assert/strict');
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { spawn } = require('node:child_process');
+const { createRequire } = require('node:module');
+
+const prefix = process.env.TALLY_WEB_NPM_PREFIX || __dirname;
+const { chromium } = createRequire(path.join(prefix, 'package.json'))('playwright-core');
+
+const TALLY = process.env.TALLY_BINARY;
+const CHROMIUM = process.env.TALLY_CHROMIUM || '/usr/bin/chromium';
+const SHOTS = process.env.TALLY_WEB_SCREENSHOT_DIR || path.resolve('screenshots');
+const PAGES = ['overview', 'lag', 'watermarks', 'checkpoints', 'backpressure', 'sinks', 'windows', 'alerts', 'audit'];
+const VIEWPORT = { width: 1400, height: 900 };
+
+const started = Date.now();
+function log(...args) {
+  console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s]`, ...args);
+}
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const sha256 = (s) => crypto.createHash('sha256').update(s).digest('hex');
+
+// Polls `fn` until it returns a truthy value; fails with `what` after `timeoutMs`.
+async function until(what, fn, timeoutMs = 20000, everyMs = 250) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    try {
+      last = await fn();
+      if (last) return last;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
+    await sleep(everyMs);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The real tally
+
+function startTally(dir) {
+  const operatorToken = crypto.randomBytes(24).toString('base64url');
+  const viewerToken = crypto.randomBytes(24).toString('base64url');
+  const tokens = path.join(dir, 'web-tokens');
+  fs.writeFileSync(tokens, `# role user sha256(token)\noperator alice ${sha256(operatorToken)}\nviewer victor ${sha256(viewerToken)}\n`, { mode: 0o600 });
+  // Checkpoints on (the Checkpoints page has a history), a divert buffer (divert is available),
+  // event time at 4x the wall clock so that one-minute windows fire every 15 s.
+  const config = path.join(dir, 'tally.toml');
+  fs.writeFileSync(
+    config,
+    [
+      '[source.generator]',
+      'event_time_rate = 5000.0',
+      '[checkpoint]',
+      'enabled = true',
+      'interval_ms = 1000',
+      `dir = "${path.join(dir, 'checkpoints')}"`,
+      `savepoint_dir = "${path.join(dir, 'savepoints')}"`,
+      '[output]',
+      `divert_path = "${path.join(dir, 'divert.bin')}"`,
+      '',
+    ].join('\n')
+  );
+  const args = ['--headless', '--web-port', '0', '--web-tokens', tokens, '--config', config, '--db', path.join(dir, 'tally.db'), '--audit-log', path.join(dir, 'audit.db'), '--rate', '20000'];
+  log('starting', TALLY, args.join(' '));
+  const child = spawn(TALLY, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const output = [];
+  let url = null;
+  const urlReady = new Promise((resolve, reject) => {
+    let buffer = '';
+    child.stdout.on('data', (chunk) => {
+      buffer += chunk;
+      let nl;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        output.push(line);
+        const m = /web console: (http:\/\/\S+)/.exec(line);
+        if (m && !url) {
+          url = m[1];
+          resolve(url);
+        }
+      }
+    });
+    child.stderr.on('data', (chunk) => output.push(String(chunk).trimEnd()));
+    child.on('exit', (code, signal) => reject(new Error(`tally exited (${code ?? signal}) before printing the console's address:\n${output.slice(-30).join('\n')}`)));
+    setTimeout(() => reject(new Error(`no "web console:" line within 30 s:\n${output.slice(-30).join('\n')}`)), 30000);
+  });
+  return { child, urlReady, operatorToken, viewerToken, output };
+}
+
+async function stopTally(t) {
+  if (t.child.exitCode !== null || t.child.signalCode !== null) return;
+  const exited = new Promise((r) => t.child.once('exit', r));
+  t.child.kill('SIGTERM');
+  const timer = setTimeout(() => t.child.kill('SIGKILL'), 15000);
+  await exited;
+  clearTimeout(timer);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Page helpers
+
+function watchPage(page, problems, who) {
+  page.on('pageerror', (e) => problems.push(`${who}: page error: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() !== 'error') return;
+    const text = m.text();
+    // The refused actions of this test are expected HTTP errors; the browser logs them.
+    if (/status of (401|403|409)/.test(text)) return;
+    problems.push(`${who}: console error: ${text}`);
+  });
+}
+
+async function showPage(page, name) {
+  await page.click(`#nav a[data-page="${name}"]`);
+  await page.waitForSelector(`#page-${name}:not([hidden])`);
+}
+
+// The text a person reads on the page (tables, summaries), without the charts.
+async function pageText(page, name) {
+  return page.$eval(`#page-${name}`, (el) => el.innerText);
+}
+
+// Every chart of the page: its title and how many points it drew, and whether its canvas has
+// more than background (lines, not only axes).
+async function chartState(page, name) {
+  return page.$$eval(`#page-${name} .chart-box canvas`, (canvases) =>
+    canvases.map((c) => {
+      const g = c.getContext('2d');
+      const { data } = g.getImageData(0, 0, c.width, c.height);
+      const colours = new Set();
+      for (let i = 0; i < data.length; i += 4 * 7) if (data[i + 3] > 0) colours.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
+      return { label: c.getAttribute('aria-label'), points: Number(c.dataset.points || 0), colours: colours.size, width: c.width };
+    })
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main() {
+  assert.ok(TALLY && fs.existsSync(TALLY), 'TALLY_BINARY must name the tally executable');
+  fs.mkdirSync(SHOTS, { recursive: true });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tally-web-'));
+  const tally = startTally(dir);
+  const problems = [];
+  let browser;
+  try {
+    const base = await tally.urlReady;
+    log('console at', base);
+    assert.ok(!base.includes('#token='), 'with a token file, tally prints no one-time token');
+
+    const executable = fs.existsSync('/usr/lib/chromium/chromium') && CHROMIUM === '/usr/bin/chromium' ? '/usr/lib/chromium/chromium' : CHROMIUM;
+    browser = await chromium.launch({
+      executablePath: executable,
+      headless: true,
+      args: process.getuid && process.getuid() === 0 ? ['--no-sandbox'] : [],
+    });
+    log('browser', browser.version());
+
+    // --- operator: logs in with the one-time fragment, which leaves the address bar at once ---
+    const operator = await browser.newContext({ viewport: VIEWPORT, colorScheme: 'light' });
+    const page = await operator.newPage();
+    watchPage(page, problems, 'operator');
+    const posts = [];
+    page.on('request', (r) => {
+      if (r.method() === 'POST' && r.url().includes('/api/v1/actions/')) posts.push(r.url());
+    });
+    await page.goto(`${base}#token=${tally.operatorToken}`);
+    await page.waitForSelector('#userName:has-text("alice")', { timeout: 15000 });
+    assert.equal(await page.textContent('#userRole'), 'operator');
+    assert.ok(!page.url().includes('token'), `the token left the address bar: ${page.url()}`);
+    await page.waitForSelector('#connState[data-state="live"]', { timeout: 15000 });
+    log('operator alice logged in; live connection up');
+    await until('the first snapshot', async () => (await page.textContent('#jobState')) === 'running');
+
+    // --- every page: live figures change, charts are drawn, a screenshot ---
+    for (const name of PAGES) {
+      await showPage(page, name);
+      await page.waitForTimeout(300);
+      const before = await pageText(page, name);
+      if (name !== 'audit') {
+        // Windows change when a window fires (every 15 s of wall time here).
+        await until(`live figures on the ${name} page`, async () => (await pageText(page, name)) !== before, name === 'windows' ? 45000 : 20000);
+      }
+      const charts = await until(
+        `charts drawn on the ${name} page`,
+        async () => {
+          const state = await chartState(page, name);
+          // The generator has no consumer lag: that chart says so instead of drawing.
+          const expected = state.filter((c) => !(name === 'lag' && /lag/i.test(c.label)));
+          return expected.every((c) => c.points > 1 && c.colours > 3 && c.width > 0) ? state : null;
+        },
+        name === 'windows' ? 45000 : 20000
+      );
+      if (name === 'alerts') {
+        await page.waitForSelector('#runbook h2', { timeout: 10000 });
+        const actions = await page.$$eval('#runbook button.runbook-action', (b) => b.map((x) => x.dataset.action));
+        log(`  runbook ${await page.getAttribute('#runbook', 'data-runbook')} rendered with actions: ${actions.join(', ') || 'none'}`);
+      }
+      await sleep(name === 'overview' ? 1500 : 500);
+      await page.screenshot({ path: path.join(SHOTS, `web-${name}.png`) });
+      log(`page ${name}: live; charts ${charts.map((c) => `${c.label}=${c.points}pt`).join(', ') || 'none'}`);
+    }
+
+    // --- a destructive action asks first; cancelling sends nothing ---
+    await showPage(page, 'overview');
+    await until('drain_sink enabled', () => page.isEnabled('#toolbar [data-action="drain_sink"]'));
+    await page.click('#toolbar [data-action="drain_sink"]');
+    await page.waitForSelector('#confirmDialog[open]');
+    await page.click('#confirmCancel');
+    await page.waitForSelector('#confirmDialog:not([open])');
+    await sleep(300);
+    assert.equal(posts.length, 0, 'a cancelled confirmation sent no request');
+    log('drain_sink: confirmation dialog shown, cancel sent nothing');
+
+    // --- the operator triggers a savepoint and finds it in the audit log under their name ---
+    await until('trigger_savepoint enabled', () => page.isEnabled('#toolbar [data-action="trigger_savepoint"]'));
+    const [response] = await Promise.all([page.waitForResponse((r) => r.url().endsWith('/api/v1/actions/trigger_savepoint')), page.click('#toolbar [data-action="trigger_savepoint"]')]);
+    assert.equal(response.status(), 202, 'the savepoint was accepted');
+    const outcome = await until('the savepoint outcome', async () => {
+      const t = await page.textContent('#lastOutcome');
+      return /trigger_savepoint: done|trigger_savepoint failed/.test(t) ? t : null;
+    }, 60000);
+    assert.match(outcome, /trigger_savepoint: done/, 'the savepoint succeeded');
+    log('savepoint:', outcome);
+    await showPage(page, 'audit');
+    const row = await until('the savepoint in the audit log', async () =>
+      page.$$eval('#auditTable tbody tr', (rows) =>
+        rows.map((r) => [...r.cells].map((c) => c.textContent)).find((c) => c[1] === 'alice' && c[3] === 'trigger_savepoint' && /^(ok|done|succeeded)$/.test(c[5]))
+      ), 15000);
+    assert.equal(row[2], 'web', 'audited as coming from the web console');
+    log('audit row:', row.join(' | '));
+    await page.screenshot({ path: path.join(SHOTS, 'web-audit.png') });
+
+    // --- a viewer logs in with the form: every action disabled, a forced POST refused ---
+    const viewerContext = await browser.newContext({ viewport: VIEWPORT, colorScheme: 'dark' });
+    const viewer = await viewerContext.newPage();
+    watchPage(viewer, problems, 'viewer');
+    await viewer.goto(base);
+    await viewer.waitForSelector('#loginForm', { state: 'visible' });
+    await viewer.fill('#tokenInput', 'not-a-token');
+    await viewer.click('#loginButton');
+    await viewer.waitForSelector('#loginError:has-text("not accepted")');
+    await viewer.fill('#tokenInput', tally.viewerToken);
+    await viewer.click('#loginButton');
+    await viewer.waitForSelector('#userName:has-text("victor")', { timeout: 15000 });
+    assert.equal(await viewer.textContent('#userRole'), 'viewer');
+    await until('the viewer\'s snapshot', async () => (await viewer.textContent('#jobState')) === 'running');
+    const buttons = await viewer.$$eval('#toolbar button[data-action]', (bs) => bs.map((b) => ({ action: b.dataset.action, disabled: b.disabled, title: b.title })));
+    assert.equal(buttons.length, 9);
+    for (const b of buttons) {
+      assert.ok(b.disabled, `${b.action} is disabled for a viewer`);
+      assert.match(b.title, /viewer/, `${b.action} says why`);
+    }
+    log('viewer victor: all 9 action buttons disabled:', buttons[0].title);
+    await viewer.screenshot({ path: path.join(SHOTS, 'web-viewer-dark.png') });
+    await viewer.$eval('#toolbar [data-action="trigger_savepoint"]', (b) => b.removeAttribute('disabled'));
+    const [refused] = await Promise.all([viewer.waitForResponse((r) => r.url().endsWith('/api/v1/actions/trigger_savepoint')), viewer.click('#toolbar [data-action="trigger_savepoint"]')]);
+    assert.equal(refused.status(), 403, 'the server refuses a viewer');
+    await viewer.waitForSelector('#lastOutcome:has-text("refused (403)")');
+    log('viewer forced POST:', refused.status(), await viewer.textContent('#lastOutcome'));
+
+    assert.deepEqual(problems, [], 'no page errors, console errors or CSP violations');
+    log('PASS');
+  } catch (e) {
+    if (problems.length) log('page problems:\n' + problems.join('\n'));
+    log('tally output (last lines):\n' + tally.output.slice(-20).join('\n'));
+    throw e;
+  } finally {
+    if (browser) await browser.close().catch(() => {});
+    await stopTally(tally);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => {
+  console.error('FAIL:', e && e.stack ? e.stack : e);
+  process.exitCode = 1;
+});
