@@ -302,7 +302,7 @@
     const m = /[#&]token=([^&]*)/.exec(hash);
     if (!m) return null;
     // Out of the address bar and the history before anything else happens.
-    history.replaceState(null, '', window.location.pathname + window.location.search + '#overview');
+    window.history.replaceState(null, '', window.location.pathname + window.location.search + '#overview');
     try {
       return decodeURIComponent(m[1]);
     } catch (e) {
@@ -530,7 +530,7 @@
     }
   }
 
-  function history(key) {
+  function own(key) {
     return state.history.get(key) || [];
   }
 
@@ -563,7 +563,8 @@
     const out = [];
     for (const [key, points] of state.history)
       if (key.startsWith(prefix)) out.push({ label: label.replace('%1', key.slice(prefix.length)), points, order: num(key.slice(prefix.length)) });
-    return out.sort((a, b) => a.order - b.order || (a.label < b.label ? -1 : 1));
+    // Partitions by number; operators stay in pipeline order (the order they first came in).
+    return out.every((s) => isFinite(s.order)) ? out.sort((a, b) => a.order - b.order) : out;
   }
 
   const CHARTS = {
@@ -572,8 +573,8 @@
         either(
           [...fromServer('tally_events_total:rate', 1, 'events in'), ...fromServer('tally_output_rows_total:rate', 1, 'rows out')],
           [
-            { label: 'events in', points: history('events') },
-            { label: 'rows out', points: history('rows') },
+            { label: 'events in', points: own('events') },
+            { label: 'rows out', points: own('rows') },
           ]
         )
       );
@@ -597,15 +598,15 @@
         either(
           [...fromServer('tally_watermark_skew_ms', 0.001, 'skew (max - min)'), ...fromServer('tally_watermark_bound_ms', 0.001, 'out-of-orderness bound')],
           [
-            { label: 'skew (max - min)', points: history('skew') },
-            { label: 'out-of-orderness bound', points: history('bound') },
+            { label: 'skew (max - min)', points: own('skew') },
+            { label: 'out-of-orderness bound', points: own('bound') },
           ]
         )
       );
       chart('late', { title: 'Late and dropped events', unit: 'events/s', height: 180 }).setSeries(
         either(
           [...fromServer('tally_late_events_total:rate', 1, 'late (window re-fired)'), ...fromServer('tally_dropped_events_total:rate', 1, 'dropped (past allowed lateness)')],
-          [{ label: 'dropped (past allowed lateness)', points: history('dropped') }]
+          [{ label: 'dropped (past allowed lateness)', points: own('dropped') }]
         )
       );
     },
@@ -614,7 +615,7 @@
       const interval = state.vm && state.vm.checkpointIntervalMs;
       c.setReference('80% of the interval', interval ? num(interval) * 0.8 : null);
       c.setPlaceholder(state.vm && state.vm.checkpointsEnabled === false ? 'checkpoints are off' : '');
-      c.setSeries(either(fromServer('tally_checkpoint_duration_ms:max', 1, 'duration (max per second)'), [{ label: 'duration', points: history('checkpoint') }]));
+      c.setSeries(either(fromServer('tally_checkpoint_duration_ms:max', 1, 'duration (max per second)'), [{ label: 'duration', points: own('checkpoint') }]));
     },
     backpressure: () => {
       chart('backpressure', { title: 'Backpressured time per operator', unit: '%', height: 260 }).setSeries(
@@ -632,15 +633,15 @@
           serverSeries(name).map((s) => ({ label, sinkLabel: s.labels.sink, points: s.points.map((p) => [p[0], p[1] * scale]) }))
         );
       chart('sinkLatency', { title: 'Write latency', unit: 'ms' }).setSeries(
-        either([...server('tally_sink_write_latency_us:p50', 0.001, 'p50'), ...server('tally_sink_write_latency_us:p99', 0.001, 'p99')], [{ label: 'p99 (last interval)', points: history('sinkP99') }])
+        either([...server('tally_sink_write_latency_us:p50', 0.001, 'p50'), ...server('tally_sink_write_latency_us:p99', 0.001, 'p99')], [{ label: 'p99 (last interval)', points: own('sinkP99') }])
       );
       chart('sinkRows', { title: 'Rows written and pending', unit: 'rows' }).setSeries(
         either(
           [...server('tally_sink_rows_total:rate', 1, 'rows/s'), ...server('tally_sink_pending_rows', 1, 'pending'), ...server('tally_sink_diverted_rows', 1, 'diverted')],
           [
-            { label: 'rows/s', points: history('sinkRows') },
-            { label: 'pending', points: history('sinkPending') },
-            { label: 'diverted', points: history('sinkDiverted') },
+            { label: 'rows/s', points: own('sinkRows') },
+            { label: 'pending', points: own('sinkPending') },
+            { label: 'diverted', points: own('sinkDiverted') },
           ]
         )
       );

@@ -123,7 +123,9 @@
       // Data range over the visible window.
       let tMax = -Infinity;
       for (const s of this.series) for (const p of s.points) if (p[0] > tMax) tMax = p[0];
-      const tMin = tMax - this.options.windowMs;
+      // The last windowMs, or less while there is less history (the line then fills the plot).
+      let tMin = tMax;
+      for (const s of this.series) for (const p of s.points) if (p[0] >= tMax - this.options.windowMs && p[0] < tMin) tMin = p[0];
       let yLo = this.options.yMin == null ? Infinity : this.options.yMin;
       let yHi = -Infinity;
       let count = 0;
@@ -192,7 +194,8 @@
         g.fillText(formatTick(t, y.step), left - 4, py);
       }
       // Time labels, one a minute (or every 15 s on short windows).
-      const stepMs = this.options.windowMs <= 2 * 60 * 1000 ? 15000 : 60000;
+      const span = tMax - tMin;
+      const stepMs = span <= 45000 ? 5000 : span <= 150000 ? 15000 : span <= 600000 ? 60000 : 300000;
       g.textAlign = 'center';
       for (let t = Math.ceil(tMin / stepMs) * stepMs; t <= tMax; t += stepMs) {
         const px = Math.round(xOf(t)) + 0.5;
