@@ -232,7 +232,7 @@
       actions: {},
       lastSavepoint: pick(s, 'lastSavepoint', 'last_savepoint') || '',
       watchedPost: pick(s, 'watchedPost', 'watched_post'),
-      watchedHistory: (pick(s, 'watchedHistory', 'watched_history') || []).map((w) => [num(pick(w, 'windowStartMs', 'window_start_ms', 0)), num(pick(w, 'value', 1))]),
+      watchedHistory: (pick(s, 'watchedHistory') || []).map((w) => [num(pick(w, 'windowStartMs')), num(pick(w, 'value'))]),
     };
     for (const a of vm.alerts) a.active = a.resolvedAtMs == null;
     if (vm.activeAlerts == null) vm.activeAlerts = vm.alerts.filter((a) => a.active).length;
@@ -461,12 +461,25 @@
     return out;
   }
 
+  // The server series each page charts (names of the job's TimeSeriesStore).
+  const PAGE_SERIES = {
+    overview: ['tally_events_total:rate', 'tally_output_rows_total:rate'],
+    lag: ['tally_kafka_consumer_lag_seconds', 'tally_partition_records_total:rate'],
+    watermarks: ['tally_partition_watermark_ms', 'tally_watermark_skew_ms', 'tally_watermark_bound_ms', 'tally_late_events_total:rate', 'tally_dropped_events_total:rate'],
+    checkpoints: ['tally_checkpoint_duration_ms:max'],
+    backpressure: ['tally_operator_backpressured_nanoseconds_total:rate'],
+    sinks: ['tally_sink_write_latency_us:p50', 'tally_sink_write_latency_us:p99', 'tally_sink_rows_total:rate', 'tally_sink_pending_rows', 'tally_sink_diverted_rows'],
+  };
+
   async function refreshSeries(force) {
     if (!state.session) return;
+    const names = PAGE_SERIES[state.page];
+    if (!names) return;
     if (!force && Date.now() - state.seriesFetchedAt < 1800) return;
     state.seriesFetchedAt = Date.now();
-    const r = await api('GET', '/api/v1/series');
-    if (r.ok && r.data) {
+    const page = state.page;
+    const r = await api('GET', '/api/v1/series?name=' + names.map(encodeURIComponent).join(','));
+    if (r.ok && r.data && state.page === page) {
       state.series = normaliseSeries(r.data);
       drawCharts();
     }
@@ -647,17 +660,22 @@
       );
     },
     windows: () => {
-      // Per-window counts of the current leaders of likes_per_post, over the windows seen.
-      const c = chart('windowCounts', { title: 'Leading posts, net likes per 1-minute window', unit: 'likes', height: 220, windowMs: 30 * 60 * 1000 });
-      const current = state.vm ? newestWindow(state.vm, 'likes_per_post') : null;
+      // Per-window counts of the current leaders of likes_per_post, by window start: the followed
+      // post (the leader) from the server's history of it, the others from the windows this page
+      // has seen since it was opened.
+      const c = chart('windowCounts', { title: 'Leading posts, net likes per window', unit: 'likes (window start, event time)', height: 240, windowMs: 60 * 60 * 1000, xUtc: true });
+      const vm = state.vm;
+      const current = vm ? newestWindow(vm, 'likes_per_post') : null;
       const keys = current ? current.leaders.slice(0, 6).map((e) => String(e.key)) : [];
       const starts = [...state.windowCounts.keys()].sort((a, b) => a - b);
-      const server = serverSeries('tally_window_leader_count');
-      if (server.length) {
-        c.setSeries(server.map((s) => ({ label: 'post ' + (s.labels.key || s.labels.post || '?'), points: s.points })));
-        return;
+      const series = [];
+      const watched = vm && vm.watchedPost != null ? String(vm.watchedPost) : null;
+      if (watched && vm.watchedHistory.length) series.push({ label: 'post ' + watched + ' (followed)', points: vm.watchedHistory });
+      for (const k of keys) {
+        if (k === watched && series.length) continue;
+        series.push({ label: 'post ' + k, points: starts.filter((t) => state.windowCounts.get(t).has(k)).map((t) => [t, state.windowCounts.get(t).get(k)]) });
       }
-      c.setSeries(keys.map((k) => ({ label: 'post ' + k, points: starts.filter((t) => state.windowCounts.get(t).has(k)).map((t) => [t, state.windowCounts.get(t).get(k)]) })));
+      c.setSeries(series);
     },
   };
 
@@ -1055,7 +1073,7 @@
     document.title = $('page-' + page).dataset.title.replace('&amp;', '&') + ' · Tally';
     if (page === 'audit') refreshAudit();
     if (state.vm && RENDER[page]) RENDER[page](state.vm);
-    refreshSeries(false);
+    refreshSeries(true);
     requestAnimationFrame(drawCharts);
   }
 

@@ -44,14 +44,16 @@
     return v.toFixed(digits);
   }
 
-  function clock(tMs, withSeconds) {
+  function clock(tMs, withSeconds, utc) {
     const d = new Date(tMs);
     const p = (n) => String(n).padStart(2, '0');
+    if (utc) return p(d.getUTCHours()) + ':' + p(d.getUTCMinutes()) + (withSeconds ? ':' + p(d.getUTCSeconds()) : '');
     return p(d.getHours()) + ':' + p(d.getMinutes()) + (withSeconds ? ':' + p(d.getSeconds()) : '');
   }
 
   class LineChart {
-    // container: an element to fill; options: { title, unit, height, windowMs, yMin, xLabels }.
+    // container: an element to fill; options: { title, unit, height (px), windowMs (the newest
+    // span shown), yMin (null: from the data; default 0), xUtc (clock labels in UTC) }.
     constructor(container, options) {
       this.container = container;
       this.options = Object.assign({ height: 220, windowMs: 5 * 60 * 1000, yMin: 0 }, options || {});
@@ -203,7 +205,7 @@
         g.moveTo(px, bottom);
         g.lineTo(px, bottom + 3);
         g.stroke();
-        g.fillText(clock(t, stepMs < 60000), px, bottom + 10);
+        g.fillText(clock(t, stepMs < 60000, this.options.xUtc), px, bottom + 10);
       }
 
       // Reference line.
