@@ -170,6 +170,16 @@ const std::vector<Field> &fields()
         TALLY_FIELD("output", "breaker_open_ms", output.breakerOpenMs),
         TALLY_FIELD("output", "divert_path", output.divertPath),
         TALLY_FIELD("output", "job_id", output.jobId),
+        TALLY_FIELD("web", "enabled", web.enabled),
+        TALLY_FIELD("web", "address", web.address),
+        TALLY_FIELD("web", "port", web.port),
+        TALLY_FIELD("web", "tokens_file", web.tokensFile),
+        TALLY_FIELD("web", "tls_cert", web.tlsCert),
+        TALLY_FIELD("web", "tls_key", web.tlsKey),
+        TALLY_FIELD("web", "public_origin", web.publicOrigin),
+        TALLY_FIELD("web", "max_request_bytes", web.maxRequestBytes),
+        TALLY_FIELD("web", "rate_limit_per_second", web.rateLimitPerSecond),
+        TALLY_FIELD("web", "rate_limit_burst", web.rateLimitBurst),
     };
     return all;
 }
@@ -350,6 +360,16 @@ void TestJobConfig::roundTripOfEveryKey()
     c.output.breakerOpenMs = 1000;
     c.output.divertPath = "/var/lib/tally/divert.db";
     c.output.jobId = "likes-eu";
+    c.web.enabled = false;
+    c.web.address = "0.0.0.0";
+    c.web.port = 9443;
+    c.web.tokensFile = "/etc/tally/web-tokens";
+    c.web.tlsCert = "/etc/tally/cert.pem";
+    c.web.tlsKey = "/etc/tally/key.pem";
+    c.web.publicOrigin = "https://tally.example.com";
+    c.web.maxRequestBytes = 4096;
+    c.web.rateLimitPerSecond = 5.5;
+    c.web.rateLimitBurst = 20;
 
     // Every key is off its default except source.type, which has a single value so far.
     QCOMPARE(differences(c, JobConfig{}).size(), qsizetype(fields().size() - 1));
