@@ -17,6 +17,8 @@
 #include <QTcpSocket>
 #include <QUrlQuery>
 #include <QWebSocket>
+#include <QWebSocketCorsAuthenticator>
+#include <QWebSocketServer>
 
 #if QT_CONFIG(ssl)
 #include <QSslCertificate>
@@ -199,12 +201,16 @@ private:
         const bool upgrade = !head.header("upgrade").isEmpty();
         disconnect(socket, nullptr, this, nullptr);
         disconnect(socket, &QTcpSocket::disconnected, socket, nullptr);
-        if (!upgrade) {
-            QTimer::singleShot(kRequestTimeoutMs, socket, [socket] { socket->abort(); });
-        }
         socket->setParent(nullptr);
-        addPendingConnection(socket);
-        emit newConnection();
+        if (upgrade) {
+            // Qt 6.4's HTTP server has no hook to refuse an upgrade before its handshake, so the
+            // gate, having checked it, gives screened upgrades to a WebSocket server of its own.
+            m_console->m_webSockets->handleConnection(socket);
+        } else {
+            QTimer::singleShot(kRequestTimeoutMs, socket, [socket] { socket->abort(); });
+            addPendingConnection(socket);
+            emit newConnection();
+        }
         // The head is still buffered: let the server read it now.
         QMetaObject::invokeMethod(socket, [socket] { emit socket->readyRead(); }, Qt::QueuedConnection);
     }
@@ -250,7 +256,14 @@ WebConsole::WebConsole(EngineHost &host, AlertModel &alerts, WebConsoleOptions o
     : QAbstractHttpServer(parent), m_host(host), m_alerts(alerts), m_options(std::move(options)),
       m_rate(m_options.rateLimitPerSecond, m_options.rateLimitBurst)
 {
-    connect(this, &QAbstractHttpServer::newWebSocketConnection, this, &WebConsole::onNewWebSocket);
+    m_webSockets = new QWebSocketServer(QStringLiteral("tally"), QWebSocketServer::NonSecureMode, this);
+    connect(m_webSockets, &QWebSocketServer::newConnection, this, &WebConsole::onNewWebSocket);
+    // The gate refuses a foreign Origin before this server sees the upgrade; should one get here
+    // anyway, the handshake itself is refused (403).
+    connect(m_webSockets, &QWebSocketServer::originAuthenticationRequired, this,
+            [this](QWebSocketCorsAuthenticator *auth) {
+                auth->setAllowed(auth->origin().isEmpty() || originAllowed(auth->origin().toLatin1()));
+            });
     connect(&m_host, &EngineHost::snapshotUpdated, this, [this] { m_snapshotDirty = true; });
     connect(&m_host, &EngineHost::actionFinished, this,
             [this](qint64 id, EngineHost::Action action, bool ok, const QString &message) {
@@ -832,8 +845,8 @@ WebConsole::Reply WebConsole::login(const QHttpServerRequest &request, const QSt
 
 void WebConsole::onNewWebSocket()
 {
-    while (hasPendingWebSocketConnections()) {
-        QWebSocket *ws = nextPendingWebSocketConnection().release();
+    while (m_webSockets->hasPendingConnections()) {
+        QWebSocket *ws = m_webSockets->nextPendingConnection();
         if (!ws)
             break;
         ws->setParent(this);

@@ -33,6 +33,7 @@
 #include <optional>
 
 class QWebSocket;
+class QWebSocketServer;
 
 namespace tally {
 
@@ -121,6 +122,7 @@ private:
     WebConsoleOptions m_options;
     QHostAddress m_address;
     WebGate *m_gate = nullptr;
+    QWebSocketServer *m_webSockets = nullptr; // takes over screened upgrade requests
     bool m_tls = false;
 #if QT_CONFIG(ssl)
     QSslConfiguration m_ssl;
