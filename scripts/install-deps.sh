@@ -62,6 +62,10 @@ packages=(
   nodejs
   npm                   # counted as present when an npm command exists (NodeSource's nodejs bundles it)
   chromium
+
+  # promtool, which tst_web_security runs on the web console's /metrics to check the Prometheus
+  # text format and naming conventions (Debian ships it only in the prometheus package)
+  prometheus
 )
 
 missing_packages() {

@@ -624,7 +624,26 @@ WebConsole::Reply WebConsole::route(const QHttpServerRequest &request, const QBy
             if (authenticate(head, &p) != Auth::Ok)
                 return error(401, QStringLiteral("/metrics needs a token here (Authorization: Bearer)"));
         }
-        const MetricsSnapshot snapshot = m_host.snapshot().metrics;
+        const ConsoleSnapshot &console = m_host.snapshot();
+        MetricsSnapshot snapshot = console.metrics;
+        // Two console figures that exist for every source and every alert rule, so dashboards
+        // and alert rules need not special-case the generator.
+        MetricSample lag;
+        lag.name = "tally_lag_seconds";
+        lag.kind = MetricKind::Gauge;
+        lag.help = "Consumer lag: the largest partition lag in seconds (Kafka); 0 for the generator, which has no backlog";
+        lag.value = console.lagSeconds;
+        snapshot.samples.push_back(lag);
+        for (const AlertRule &rule : m_alerts.rules()) {
+            MetricSample active;
+            active.name = "tally_alerts_active";
+            active.kind = MetricKind::Gauge;
+            active.help = "1 while the console's alert rule is firing, else 0";
+            active.labels = {{"rule", rule.id.toStdString()}};
+            active.value = std::any_of(m_alerts.alerts().begin(), m_alerts.alerts().end(),
+                                       [&](const Alert &a) { return a.ruleId == rule.id && a.active(); });
+            snapshot.samples.push_back(active);
+        }
         Reply r;
         r.contentType = "text/plain; version=0.0.4; charset=utf-8";
         r.body = QByteArray::fromStdString(prometheusText(snapshot));
