@@ -34,6 +34,7 @@
     ws: null,
     wsAttempt: 0,
     wsTimer: null,
+    pollTimer: null, // snapshot polling while the live feed is down
     series: null, // the last /api/v1/series answer, normalised: key -> points
     seriesFetchedAt: 0,
     history: new Map(), // client-side series from snapshots: key -> [[t, v], ...]
@@ -379,6 +380,8 @@
     ws.addEventListener('open', () => {
       state.wsAttempt = 0;
       setConnection('live', 'live');
+      clearInterval(state.pollTimer);
+      state.pollTimer = null;
     });
     ws.addEventListener('message', (event) => {
       let msg;
@@ -399,6 +402,8 @@
 
   function closeLive() {
     clearTimeout(state.wsTimer);
+    clearInterval(state.pollTimer);
+    state.pollTimer = null;
     if (state.ws) {
       const ws = state.ws;
       state.ws = null;
@@ -414,16 +419,18 @@
       showLogin('The session has ended; log in again.');
       return;
     }
+    // While the live feed is down, the figures still move: poll the snapshot every 2 s.
+    if (!state.pollTimer) state.pollTimer = setInterval(refreshSnapshot, 2000);
     const delay = Math.min(30000, 1000 * Math.pow(2, state.wsAttempt));
     state.wsAttempt++;
     let left = Math.round(delay / 1000);
-    setConnection('offline', 'offline, retrying in ' + left + ' s');
+    setConnection('offline', 'live feed down, polling; retry in ' + left + ' s');
     clearTimeout(state.wsTimer);
     const tick = () => {
       left--;
       if (left <= 0) connectLive();
       else {
-        setConnection('offline', 'offline, retrying in ' + left + ' s');
+        setConnection('offline', 'live feed down, polling; retry in ' + left + ' s');
         state.wsTimer = setTimeout(tick, 1000);
       }
     };
@@ -431,6 +438,7 @@
   }
 
   async function refreshSnapshot() {
+    if (!state.session) return;
     const r = await api('GET', '/api/v1/snapshot');
     if (r.ok && r.data && typeof r.data === 'object') applySnapshot(r.data);
   }
@@ -463,7 +471,7 @@
 
   // The server series each page charts (names of the job's TimeSeriesStore).
   const PAGE_SERIES = {
-    overview: ['tally_events_total:rate', 'tally_output_rows_total:rate'],
+    overview: ['tally_events_total:rate', 'tally_output_rows_total:rate', 'tally_watermark_skew_ms', 'tally_sink_write_latency_us:p99', 'tally_checkpoint_duration_ms:max'],
     lag: ['tally_kafka_consumer_lag_seconds', 'tally_partition_records_total:rate'],
     watermarks: ['tally_partition_watermark_ms', 'tally_watermark_skew_ms', 'tally_watermark_bound_ms', 'tally_late_events_total:rate', 'tally_dropped_events_total:rate'],
     checkpoints: ['tally_checkpoint_duration_ms:max'],
@@ -582,6 +590,15 @@
 
   const CHARTS = {
     overview: () => {
+      chart('overviewSkew', { title: 'Watermark skew', unit: 'seconds', height: 150 }).setSeries(
+        either(fromServer('tally_watermark_skew_ms', 0.001, 'skew (max - min)'), [{ label: 'skew (max - min)', points: own('skew') }])
+      );
+      chart('overviewSink', { title: 'Sink write latency', unit: 'ms', height: 150 }).setSeries(
+        either(fromServer('tally_sink_write_latency_us:p99', 0.001, 'p99'), [{ label: 'p99', points: own('sinkP99') }])
+      );
+      const cp = chart('overviewCheckpoint', { title: 'Checkpoint duration', unit: 'ms', height: 150 });
+      cp.setPlaceholder(state.vm && state.vm.checkpointsEnabled === false ? 'checkpoints are off' : '');
+      cp.setSeries(either(fromServer('tally_checkpoint_duration_ms:max', 1, 'duration'), [{ label: 'duration', points: own('checkpoint') }]));
       chart('throughput', { title: 'Throughput', unit: 'per second', height: 300 }).setSeries(
         either(
           [...fromServer('tally_events_total:rate', 1, 'events in'), ...fromServer('tally_output_rows_total:rate', 1, 'rows out')],
@@ -880,8 +897,8 @@
         box.querySelector('.window-range').textContent = w ? 'Window ' + formatUtcClock(w.windowStartMs) + ' - ' + formatUtcClock(w.windowEndMs) + ' UTC' : 'no window has fired yet';
         fillTable(
           box.querySelector('table'),
-          (w ? w.leaders : []).map((e, i) => {
-            const cells = [i + 1, e.key, formatCount(e.value)];
+          (w ? w.leaders.slice(0, LEADER_ROWS) : []).map((e, i) => {
+            const cells = [i + 1, b.aggregation === 'likes_by_region' ? regionText(e.key) : e.key, formatCount(e.value)];
             if (b.aggregation === 'like_velocity') cells.push(e.flag ? 'viral' : '');
             return { cells, highlight: e.flag };
           }),
@@ -951,6 +968,20 @@
       default:
         return '-';
     }
+  }
+
+  const LEADER_ROWS = 10;
+  const DEVICE_NAMES = ['', 'ios', 'android', 'web', 'other'];
+
+  // A likes_by_region key as the engine's keyText() writes it ("US", "DE/android"), for a server
+  // that sends the numeric key: two ASCII letters in the low 16 bits, the device type above.
+  function regionText(key) {
+    if (!/^\d+$/.test(key)) return key;
+    const k = Number(key);
+    const code = k & 0xffff;
+    const device = DEVICE_NAMES[(k >> 16) & 0xff] || '';
+    const region = code ? String.fromCharCode(code >> 8, code & 0xff) : '';
+    return device ? region + '/' + device : region;
   }
 
   function paramsText(p) {
@@ -1156,7 +1187,10 @@
     const r = await api('POST', '/api/v1/actions/' + encodeURIComponent(name), params || {});
     if (r.status === 202 || r.ok) {
       const id = r.data && r.data.id;
-      if (id != null) state.pending.set(String(id), name);
+      if (id != null) {
+        state.pending.set(String(id), name);
+        watchOutcome(String(id), name);
+      }
       showOutcome(name + ': accepted' + (id != null ? ' (#' + id + '), running…' : ''), 'info');
     } else if (r.status === 403) {
       showOutcome(name + ' refused (403): ' + errorText(r), 'error');
@@ -1169,6 +1203,22 @@
       showOutcome(name + ' failed (' + (r.status || 'no answer') + '): ' + errorText(r), 'error');
     }
     refreshAudit();
+  }
+
+  // The outcome normally arrives on the live feed; while the feed is down, the audit log tells:
+  // the action's id is its "started" row, and its outcome is the next row of the same action.
+  async function watchOutcome(id, name) {
+    const deadline = Date.now() + 120000;
+    while (state.pending.has(id) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 1000));
+      if (!state.pending.has(id) || (state.ws && state.ws.readyState === WebSocket.OPEN)) continue;
+      const r = await api('GET', '/api/v1/audit?limit=50');
+      const rows = r.ok && r.data ? r.data.entries || [] : [];
+      const done = rows
+        .filter((e) => Number(e.id) > Number(id) && e.action === name && e.user === state.session.user && (e.outcome === 'ok' || e.outcome === 'failed'))
+        .sort((a, b) => Number(a.id) - Number(b.id))[0];
+      if (done && state.pending.has(id)) onActionFinished({ id, action: name, ok: done.outcome === 'ok', message: done.detail || '' });
+    }
   }
 
   function onActionFinished(msg) {

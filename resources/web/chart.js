@@ -195,9 +195,10 @@
         g.stroke();
         g.fillText(formatTick(t, y.step), left - 4, py);
       }
-      // Time labels, one a minute (or every 15 s on short windows).
+      // Time labels at round clock times, at most about one per 110 px.
       const span = tMax - tMin;
-      const stepMs = span <= 45000 ? 5000 : span <= 150000 ? 15000 : span <= 600000 ? 60000 : 300000;
+      const maxLabels = Math.max(2, Math.floor((right - left) / 110));
+      const stepMs = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600].map((s) => s * 1000).find((s) => span / s <= maxLabels) || 3600000;
       g.textAlign = 'center';
       for (let t = Math.ceil(tMin / stepMs) * stepMs; t <= tMax; t += stepMs) {
         const px = Math.round(xOf(t)) + 0.5;

@@ -6,7 +6,8 @@
 //
 // Environment: TALLY_BINARY (the tally executable), TALLY_WEB_NPM_PREFIX (the folder holding
 // node_modules with playwright-core), TALLY_CHROMIUM (chromium executable, default
-// /usr/bin/chromium), TALLY_WEB_SCREENSHOT_DIR (default ./screenshots).
+// /usr/bin/chromium), TALLY_WEB_SCREENSHOT_DIR (default ./screenshots), TALLY_WEB_SCREENSHOT_WARMUP
+// (seconds the job runs before the page tour, for screenshots with a longer history; default 0).
 'use strict';
 
 const assert = require('node:assert/strict');
@@ -58,13 +59,16 @@ function startTally(dir) {
   const tokens = path.join(dir, 'web-tokens');
   fs.writeFileSync(tokens, `# role user sha256(token)\noperator alice ${sha256(operatorToken)}\nviewer victor ${sha256(viewerToken)}\n`, { mode: 0o600 });
   // Checkpoints on (the Checkpoints page has a history), a divert buffer (divert is available),
-  // event time at 4x the wall clock so that one-minute windows fire every 15 s.
+  // event time from 10 minutes ago at 4x the wall clock, so that one-minute windows fire every
+  // 15 s and the watermark catches up with the clock as the test runs.
   const config = path.join(dir, 'tally.toml');
   fs.writeFileSync(
     config,
     [
       '[source.generator]',
+      'events_per_second = 20000.0',
       'event_time_rate = 5000.0',
+      `start_time_ms = ${Date.now() - 10 * 60 * 1000}`,
       '[checkpoint]',
       'enabled = true',
       'interval_ms = 1000',
@@ -75,7 +79,7 @@ function startTally(dir) {
       '',
     ].join('\n')
   );
-  const args = ['--headless', '--web-port', '0', '--web-tokens', tokens, '--config', config, '--db', path.join(dir, 'tally.db'), '--audit-log', path.join(dir, 'audit.db'), '--rate', '20000'];
+  const args = ['--headless', '--web-port', '0', '--web-tokens', tokens, '--config', config, '--db', path.join(dir, 'tally.db'), '--audit-log', path.join(dir, 'audit.db')];
   log('starting', TALLY, args.join(' '));
   const child = spawn(TALLY, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   const output = [];
@@ -187,6 +191,12 @@ async function main() {
     await page.waitForSelector('#connState[data-state="live"]', { timeout: 15000 });
     log('operator alice logged in; live connection up');
     await until('the first snapshot', async () => (await page.textContent('#jobState')) === 'running');
+    // Longer chart history for screenshots meant for the docs (default: none).
+    const warmup = Number(process.env.TALLY_WEB_SCREENSHOT_WARMUP || 0);
+    if (warmup > 0) {
+      log(`letting the job run ${warmup} s before the page tour`);
+      await sleep(warmup * 1000);
+    }
 
     // --- every page: live figures change, charts are drawn, a screenshot ---
     for (const name of PAGES) {
@@ -223,7 +233,7 @@ async function main() {
     await page.click('#toolbar [data-action="drain_sink"]');
     await page.waitForSelector('#confirmDialog[open]');
     await page.click('#confirmCancel');
-    await page.waitForSelector('#confirmDialog:not([open])');
+    await page.waitForSelector('#confirmDialog', { state: 'hidden' });
     await sleep(300);
     assert.equal(posts.length, 0, 'a cancelled confirmation sent no request');
     log('drain_sink: confirmation dialog shown, cancel sent nothing');
