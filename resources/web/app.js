@@ -777,7 +777,7 @@
       } else {
         rows.push(['Last checkpoint', vm.checkpointsEnabled === false ? 'off (checkpoint.enabled)' : 'none yet']);
       }
-      rows.push(['Last savepoint', vm.lastSavepoint || 'none yet']);
+      rows.push(['Last savepoint', vm.lastSavepoint ? vm.lastSavepoint.split('/').pop() : 'none yet', false, vm.lastSavepoint]);
       if (vm.sink.present) {
         let text = circuitName(vm.sink.circuit);
         if (vm.sink.held) text += ', holding writes (drained)';
@@ -1132,15 +1132,19 @@
     }
   }
 
-  function showOutcome(text, kind) {
+  // The newest outcome beside the toolbar (full text as its tooltip), and the last few that
+  // ended (not "sending…") in the list under the page names.
+  function showOutcome(text, kind, transient) {
     const last = $('lastOutcome');
     last.textContent = text;
+    last.title = text;
     last.dataset.kind = kind;
+    if (transient) return;
     const li = el('li', formatClock(Date.now()) + ' ' + text);
     li.dataset.kind = kind;
     const list = $('outcomes');
     list.prepend(li);
-    while (list.children.length > 6) list.lastElementChild.remove();
+    while (list.children.length > 5) list.lastElementChild.remove();
   }
 
   // Asks for confirmation (and the parallelism) where the action changes how the job writes.
@@ -1183,7 +1187,7 @@
   }
 
   async function postAction(name, params) {
-    showOutcome(name + ': sending…', 'info');
+    showOutcome(name + ': sending…', 'info', true);
     const r = await api('POST', '/api/v1/actions/' + encodeURIComponent(name), params || {});
     if (r.status === 202 || r.ok) {
       const id = r.data && r.data.id;

@@ -284,6 +284,11 @@ async function main() {
     assert.equal(refused.status(), 403, 'the server refuses a viewer');
     await viewer.waitForSelector('#lastOutcome:has-text("refused (403)")');
     log('viewer forced POST:', refused.status(), await viewer.textContent('#lastOutcome'));
+    // Viewers read the audit log, where the server wrote the refusal under their name.
+    await showPage(viewer, 'audit');
+    const refusal = await until('the refusal in the audit log', async () =>
+      viewer.$$eval('#auditTable tbody tr', (rows) => rows.map((r) => [...r.cells].map((c) => c.textContent)).find((c) => c[1] === 'victor' && c[3] === 'trigger_savepoint' && c[5] === 'refused')), 15000);
+    log('audit row:', refusal.join(' | '));
 
     assert.deepEqual(problems, [], 'no page errors, console errors or CSP violations');
     log('PASS');
