@@ -66,6 +66,7 @@ packages=(
   # promtool, which tst_web_security runs on the web console's /metrics to check the Prometheus
   # text format and naming conventions (Debian ships it only in the prometheus package)
   prometheus
+  openssl               # makes the self-signed certificate of tst_web_security's TLS check
 )
 
 missing_packages() {

@@ -12,6 +12,7 @@
 #include <QProcess>
 #include <QRandomGenerator>
 #include <QRegularExpression>
+#include <QSslSocket>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTcpSocket>
@@ -190,6 +191,7 @@ private slots:
     void unauthenticatedAction();
     void viewerAction();
     void operatorActionIsAudited();
+    void unavailableAction();
     void getOnAnAction();
     void foreignOriginPost();
     void foreignHost_data();
@@ -206,6 +208,7 @@ private slots:
     void badTokenFileLine();
     void nonLoopbackWithoutTokens();
     void metricsPassPromtool();
+    void tls();
 
 private:
     QByteArray bearer(const QByteArray &token) const { return "Authorization: Bearer " + token; }
@@ -373,6 +376,30 @@ void TestWebSecurity::operatorActionIsAudited()
         refused = refused || (v[QStringLiteral("user")].toString() == QLatin1String("bob") &&
                               v[QStringLiteral("outcome")].toString() == QLatin1String("refused"));
     QVERIFY(refused);
+}
+
+void TestWebSecurity::unavailableAction()
+{
+    // The generator is running, not paused: resuming it is refused with the reason.
+    const Response r =
+        m_tally->send("POST", "/api/v1/actions/resume_source", {bearer(kOperatorToken), "Content-Type: application/json"}, "{}");
+    QCOMPARE(r.status, 409);
+    QCOMPARE(r.json().value(QStringLiteral("error")).toString(), QStringLiteral("The source is not paused."));
+    // Unknown actions and parameters.
+    QCOMPARE(m_tally->send("POST", "/api/v1/actions/format_disk", {bearer(kOperatorToken), "Content-Type: application/json"}, "{}")
+                 .status,
+             404);
+    QCOMPARE(m_tally->send("POST", "/api/v1/actions/rescale", {bearer(kOperatorToken), "Content-Type: application/json"},
+                           "{\"parallelism\":\"4; rm -rf /\"}")
+                 .status,
+             400);
+    QCOMPARE(m_tally->send("POST", "/api/v1/actions/pause_source", {bearer(kOperatorToken), "Content-Type: application/json"},
+                           "{\"script\":\"1+1\"}")
+                 .status,
+             400);
+    QCOMPARE(m_tally->send("POST", "/api/v1/actions/pause_source", {bearer(kOperatorToken), "Content-Type: application/json"}, "[")
+                 .status,
+             400);
 }
 
 void TestWebSecurity::getOnAnAction()
@@ -764,6 +791,57 @@ void TestWebSecurity::metricsPassPromtool()
     const QRegularExpressionMatch countMatch = total.match(text);
     QVERIFY2(countMatch.hasMatch(), qPrintable(labels));
     QCOMPARE(countMatch.captured(1).toDouble(), lastCount);
+}
+
+void TestWebSecurity::tls()
+{
+    QVERIFY2(QSslSocket::supportsSsl(), "Qt has no TLS backend here");
+    QTemporaryDir dir;
+    QProcess openssl;
+    openssl.setWorkingDirectory(dir.path());
+    openssl.start(QStringLiteral("openssl"), {QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-newkey"),
+                                               QStringLiteral("rsa:2048"), QStringLiteral("-nodes"), QStringLiteral("-keyout"),
+                                               QStringLiteral("key.pem"), QStringLiteral("-out"), QStringLiteral("cert.pem"),
+                                               QStringLiteral("-days"), QStringLiteral("2"), QStringLiteral("-subj"),
+                                               QStringLiteral("/CN=127.0.0.1")});
+    QVERIFY2(openssl.waitForFinished(60000) && openssl.exitCode() == 0,
+             "openssl (scripts/install-deps.sh installs it) could not make a test certificate");
+    QFile config(dir.filePath(QStringLiteral("job.toml")));
+    QVERIFY(config.open(QIODevice::WriteOnly));
+    config.write("[output]\ntype = \"none\"\n[web]\ntls_cert = \"cert.pem\"\ntls_key = \"key.pem\"\n");
+    config.close();
+    Tally tally;
+    QString error;
+    QVERIFY2(tally.start(dir.path(), {QStringLiteral("--config"), QStringLiteral("job.toml"), QStringLiteral("--audit-log"),
+                                      QStringLiteral("audit.db")},
+                         &error),
+             qPrintable(error));
+
+    const auto https = [&](const QByteArray &raw) {
+        Response r;
+        QSslSocket socket;
+        socket.setPeerVerifyMode(QSslSocket::VerifyNone); // the certificate is self-signed
+        socket.connectToHostEncrypted(QStringLiteral("127.0.0.1"), tally.port);
+        if (!socket.waitForEncrypted(10000))
+            return r;
+        socket.write(raw);
+        while (socket.waitForReadyRead(5000))
+            r.raw += socket.readAll();
+        r.raw += socket.readAll();
+        const QList<QByteArray> status = r.raw.left(r.raw.indexOf("\r\n")).split(' ');
+        r.status = status.value(1).toInt();
+        return r;
+    };
+    QCOMPARE(https(tally.request("GET", "/healthz")).status, 200);
+    const Response login = https(tally.request("POST", "/api/v1/login", {"Content-Type: application/json"},
+                                               "{\"token\":\"" + tally.oneTimeToken + "\"}"));
+    QCOMPARE(login.status, 200);
+    QVERIFY(login.raw.contains("; Secure"));
+    QVERIFY(login.raw.contains("Strict-Transport-Security: max-age="));
+    // Plain HTTP on the TLS port gets no HTTP answer.
+    const Response plain = exchange(tally.port, tally.request("GET", "/healthz"), false, 3000);
+    QCOMPARE(plain.status, 0);
+    QVERIFY(!plain.raw.contains("\"ok\""));
 }
 
 QTEST_GUILESS_MAIN(TestWebSecurity)
