@@ -610,10 +610,10 @@
       );
     },
     lag: () => {
-      const lag = chart('lag', { title: 'Consumer lag per partition', unit: 'seconds' });
+      const lag = chart('lag', { title: 'Consumer lag per partition', unit: 'seconds', height: 280 });
       lag.setPlaceholder(state.vm && !state.vm.kafka ? 'no consumer lag: the source is the built-in generator' : '');
       lag.setSeries(either(fromServer('tally_kafka_consumer_lag_seconds', 1, 'partition %1', 'partition'), perKey('lag:', 'partition %1')));
-      chart('partitionRecords', { title: 'Records per partition', unit: 'records/s' }).setSeries(
+      chart('partitionRecords', { title: 'Records per partition', unit: 'records/s', height: 280 }).setSeries(
         either(fromServer('tally_partition_records_total:rate', 1, 'partition %1', 'partition'), perKey('records:', 'partition %1'))
       );
     },

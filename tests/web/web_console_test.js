@@ -257,6 +257,20 @@ async function main() {
     log('audit row:', row.join(' | '));
     await page.screenshot({ path: path.join(SHOTS, 'web-audit.png') });
 
+    // --- rescale: the dialog takes the parallelism, and the job continues at it ---
+    await showPage(page, 'overview');
+    await until('rescale enabled', () => page.isEnabled('#toolbar [data-action="rescale"]'));
+    await page.click('#toolbar [data-action="rescale"]');
+    await page.waitForSelector('#confirmDialog[open] #parallelismInput');
+    await page.fill('#parallelismInput', '3');
+    const [rescale] = await Promise.all([page.waitForResponse((r) => r.url().endsWith('/api/v1/actions/rescale')), page.click('#confirmOk')]);
+    assert.equal(rescale.status(), 202, 'the rescale was accepted');
+    assert.deepEqual(JSON.parse(rescale.request().postData()), { parallelism: 3 });
+    assert.ok(rescale.request().headers()['x-tally-csrf'], 'the POST carries the CSRF header');
+    await until('the rescale outcome', async () => /rescale: done/.test(await page.textContent('#lastOutcome')), 60000);
+    await until('parallelism 3 in the header', async () => (await page.textContent('#sbParallelism')) === '3', 15000);
+    log('rescale to 3:', await page.textContent('#lastOutcome'));
+
     // --- a viewer logs in with the form: every action disabled, a forced POST refused ---
     const viewerContext = await browser.newContext({ viewport: VIEWPORT, colorScheme: 'dark' });
     const viewer = await viewerContext.newPage();
