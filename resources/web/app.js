@@ -680,7 +680,7 @@
       // Per-window counts of the current leaders of likes_per_post, by window start: the followed
       // post (the leader) from the server's history of it, the others from the windows this page
       // has seen since it was opened.
-      const c = chart('windowCounts', { title: 'Leading posts, net likes per window', unit: 'likes (window start, event time)', height: 240, windowMs: 60 * 60 * 1000, xUtc: true });
+      const c = chart('windowCounts', { title: 'Leading posts, net likes per window', unit: 'likes (window start, event time)', height: 210, windowMs: 60 * 60 * 1000, xUtc: true });
       const vm = state.vm;
       const current = vm ? newestWindow(vm, 'likes_per_post') : null;
       const keys = current ? current.leaders.slice(0, 6).map((e) => String(e.key)) : [];
@@ -970,7 +970,7 @@
     }
   }
 
-  const LEADER_ROWS = 10;
+  const LEADER_ROWS = 8;
   const DEVICE_NAMES = ['', 'ios', 'android', 'web', 'other'];
 
   // A likes_by_region key as the engine's keyText() writes it ("US", "DE/android"), for a server

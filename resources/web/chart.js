@@ -56,7 +56,7 @@
     // span shown), yMin (null: from the data; default 0), xUtc (clock labels in UTC) }.
     constructor(container, options) {
       this.container = container;
-      this.options = Object.assign({ height: 220, windowMs: 5 * 60 * 1000, yMin: 0 }, options || {});
+      this.options = Object.assign({ height: 220, windowMs: 15 * 60 * 1000, yMin: 0 }, options || {});
       this.series = []; // { label, points: [[t, v], ...] }
       this.reference = null; // { label, value }
       this.placeholder = '';

@@ -60,7 +60,8 @@ function startTally(dir) {
   fs.writeFileSync(tokens, `# role user sha256(token)\noperator alice ${sha256(operatorToken)}\nviewer victor ${sha256(viewerToken)}\n`, { mode: 0o600 });
   // Checkpoints on (the Checkpoints page has a history), a divert buffer (divert is available),
   // event time from 10 minutes ago at 4x the wall clock, so that one-minute windows fire every
-  // 15 s and the watermark catches up with the clock as the test runs.
+  // 15 s and the watermark catches up with the clock as the test runs; fewer posts and users than
+  // the demo keep the state, and so the synchronous checkpoint copies, small on a busy machine.
   const config = path.join(dir, 'tally.toml');
   fs.writeFileSync(
     config,
@@ -69,6 +70,8 @@ function startTally(dir) {
       'events_per_second = 20000.0',
       'event_time_rate = 5000.0',
       `start_time_ms = ${Date.now() - 10 * 60 * 1000}`,
+      'posts = 20000',
+      'users = 100000',
       '[checkpoint]',
       'enabled = true',
       'interval_ms = 1000',
