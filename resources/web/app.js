@@ -650,7 +650,11 @@
     backpressure: () => {
       chart('backpressure', { title: 'Backpressured time per operator', unit: '%', height: 260 }).setSeries(
         either(
-          fromServer('tally_operator_backpressured_nanoseconds_total:rate', 1e-7, '%1', 'operator').map((s) => Object.assign(s, { order: 0 })),
+          // Blocked nanoseconds per second as a share of time. A long block is counted when it
+          // ends, so one sampling interval can exceed 100 %: a share of time cannot, clamp it.
+          fromServer('tally_operator_backpressured_nanoseconds_total:rate', 1, '%1', 'operator', (p) => Math.min(100, Math.max(0, p[1] * 1e-7)))
+            .map((s) => Object.assign(s, { order: operatorOrder(s.label) }))
+            .sort((a, b) => a.order - b.order || (a.label < b.label ? -1 : 1)),
           perKey('bp:', '%1')
         )
       );
@@ -992,12 +996,16 @@
       .join(', ');
   }
 
+  // Pipeline position of an operator: source, decode-N, ingest, window-N, output.
+  function operatorOrder(name) {
+    return name === 'source' ? 0 : name.startsWith('decode') ? 1 : name === 'ingest' ? 2 : name.startsWith('window') ? 3 : 4;
+  }
+
   function renderOperatorGraph(vm) {
     const graph = $('operatorGraph');
     const columns = [[], [], [], [], []];
     for (const o of vm.operators) {
-      const c = o.name === 'source' ? 0 : o.name.startsWith('decode') ? 1 : o.name === 'ingest' ? 2 : o.name.startsWith('window') ? 3 : 4;
-      columns[c].push(o);
+      columns[operatorOrder(o.name)].push(o);
     }
     const fragment = document.createDocumentFragment();
     const addColumn = (items) => {

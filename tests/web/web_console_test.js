@@ -296,8 +296,14 @@ async function main() {
     }
     log('viewer victor: all 9 action buttons disabled:', buttons[0].title);
     await viewer.screenshot({ path: path.join(SHOTS, 'web-viewer-dark.png') });
-    await viewer.$eval('#toolbar [data-action="trigger_savepoint"]', (b) => b.removeAttribute('disabled'));
-    const [refused] = await Promise.all([viewer.waitForResponse((r) => r.url().endsWith('/api/v1/actions/trigger_savepoint')), viewer.click('#toolbar [data-action="trigger_savepoint"]')]);
+    // Force the button: enable and click it in one task, before the next snapshot disables it again.
+    const [refused] = await Promise.all([
+      viewer.waitForResponse((r) => r.url().endsWith('/api/v1/actions/trigger_savepoint')),
+      viewer.$eval('#toolbar [data-action="trigger_savepoint"]', (b) => {
+        b.disabled = false;
+        b.click();
+      }),
+    ]);
     assert.equal(refused.status(), 403, 'the server refuses a viewer');
     await viewer.waitForSelector('#lastOutcome:has-text("refused (403)")');
     log('viewer forced POST:', refused.status(), await viewer.textContent('#lastOutcome'));
