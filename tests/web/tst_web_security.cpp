@@ -187,6 +187,7 @@ private slots:
 
     void securityHeaders();
     void healthAndReadiness();
+    void manyConnections();
     void loginWithABadToken();
     void unauthenticatedAction();
     void viewerAction();
@@ -308,6 +309,16 @@ void TestWebSecurity::healthAndReadiness()
     QCOMPARE(m_tally->send("GET", "/healthz").status, 200);
     QCOMPARE(m_tally->send("GET", "/readyz").status, 200);
     QCOMPARE(m_tally->send("POST", "/healthz").status, 405);
+}
+
+void TestWebSecurity::manyConnections()
+{
+    // Each request has its own connection; closed ones must not count against the limit of
+    // connections open at once (256).
+    for (int i = 0; i < 400; ++i) {
+        const Response r = m_tally->send("GET", "/healthz");
+        QVERIFY2(r.status == 200, qPrintable(QStringLiteral("request %1: status %2").arg(i).arg(r.status)));
+    }
 }
 
 void TestWebSecurity::loginWithABadToken()

@@ -199,7 +199,8 @@ private:
         socket->setProperty("tally_passed", true);
         socket->setProperty("tally_target", head.target);
         const bool upgrade = !head.header("upgrade").isEmpty();
-        disconnect(socket, nullptr, this, nullptr);
+        // Only the gate's reading stops; the connection count still follows the socket.
+        disconnect(socket, &QTcpSocket::readyRead, this, nullptr);
         disconnect(socket, &QTcpSocket::disconnected, socket, nullptr);
         socket->setParent(nullptr);
         if (upgrade) {
@@ -909,6 +910,7 @@ void WebConsole::pushSnapshot()
                 break;
             }
     }
+    std::erase_if(m_live, [](const LiveClient &c) { return c.socket.isNull(); });
     if (m_live.empty() || !m_snapshotDirty)
         return;
     m_snapshotDirty = false;
