@@ -325,6 +325,11 @@
 
   function showLogin(message) {
     state.session = null;
+    state.snapshot = null;
+    state.vm = null;
+    state.snapshotAt = 0;
+    document.body.dataset.auth = 'out';
+    setConnection('offline', 'offline');
     closeLive();
     $('consoleView').hidden = true;
     $('loginView').hidden = false;
@@ -344,6 +349,7 @@
     $('userRole').textContent = state.session.role;
     $('userRole').dataset.role = state.session.role;
     document.body.dataset.role = state.session.role;
+    document.body.dataset.auth = 'in';
     route();
     connectLive();
     refreshSnapshot();
@@ -352,6 +358,7 @@
   }
 
   async function logout() {
+    closeLive(); // the server ends the feed with the session: that is no reason to reconnect
     await api('POST', '/api/v1/logout', {});
     showLogin('Logged out.');
   }

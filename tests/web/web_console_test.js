@@ -74,7 +74,7 @@ function startTally(dir) {
       'users = 100000',
       '[checkpoint]',
       'enabled = true',
-      'interval_ms = 1000',
+      'interval_ms = 2000',
       `dir = "${path.join(dir, 'checkpoints')}"`,
       `savepoint_dir = "${path.join(dir, 'savepoints')}"`,
       '[output]',
