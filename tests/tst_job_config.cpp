@@ -450,6 +450,13 @@ void TestJobConfig::badConfigs_data()
                          << "must be a finite number";
 
     // Ranges (JobConfig::validate()).
+    QTest::newRow("web port") << "[web]\nport = 70000\n" << 2 << "web.port" << "must be between 0 and 65535 (got 70000)";
+    QTest::newRow("web tls key alone") << "[web]\ntls_key = \"key.pem\"\n" << 2 << "web.tls_cert"
+                                       << "web.tls_cert and web.tls_key go together";
+    QTest::newRow("web origin") << "[web]\npublic_origin = \"tally.example.com\"\n" << 2 << "web.public_origin"
+                                << "must start with http:// or https:// (got \"tally.example.com\")";
+    QTest::newRow("web body limit") << "[web]\nmax_request_bytes = 0\n" << 2 << "web.max_request_bytes"
+                                    << "must be between 1 and 16777216 (got 0)";
     QTest::newRow("parallelism 0") << "[runtime]\nparallelism = 0\n" << 2 << "runtime.parallelism"
                                    << "must be between 1 and 128 (got 0)";
     QTest::newRow("parallelism 129") << "[runtime]\nparallelism = 129\n" << 2 << "runtime.parallelism"
