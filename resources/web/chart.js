@@ -202,11 +202,13 @@
       g.textAlign = 'center';
       for (let t = Math.ceil(tMin / stepMs) * stepMs; t <= tMax; t += stepMs) {
         const px = Math.round(xOf(t)) + 0.5;
+        const label = clock(t, stepMs < 60000, this.options.xUtc);
+        const half = g.measureText(label).width / 2;
         g.beginPath();
         g.moveTo(px, bottom);
         g.lineTo(px, bottom + 3);
         g.stroke();
-        g.fillText(clock(t, stepMs < 60000, this.options.xUtc), px, bottom + 10);
+        if (px - half >= 0 && px + half <= width) g.fillText(label, px, bottom + 10); // never clipped
       }
 
       // Reference line.
