@@ -273,7 +273,7 @@ int main(int argc, char **argv)
         if (!alerts) {
             headlessAlerts = std::make_unique<AlertModel>();
             alerts = headlessAlerts.get();
-            QObject::connect(host.get(), &EngineHost::snapshotUpdated, app.get(),
+            QObject::connect(host.get(), &EngineHost::snapshotUpdated, headlessAlerts.get(),
                              [&] { headlessAlerts->evaluate(host->snapshot()); });
         }
         web = std::make_unique<WebConsole>(*host, *alerts, webOptions);
