@@ -348,7 +348,8 @@ Status WebConsole::start()
     m_gate = new WebGate(this);
     if (!m_gate->listen(m_address, static_cast<quint16>(m_options.port)))
         return Status::unavailable("web console: cannot listen on " + address.toStdString() + ":" +
-                                   std::to_string(m_options.port) + ": " + m_gate->errorString().toStdString());
+                                   std::to_string(m_options.port) + ": " + m_gate->errorString().toStdString() +
+                                   " (choose another port with --web-port or web.port, or turn the console off with --no-web)");
     bind(m_gate);
 
     // The names a browser may use for this console: loopback names, the bound address, every
