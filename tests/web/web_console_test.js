@@ -53,7 +53,8 @@ async function until(what, fn, timeoutMs = 20000, everyMs = 250) {
 // ---------------------------------------------------------------------------------------------
 // The real tally
 
-function startTally(dir) {
+// withTokens: a token file with an operator and a viewer; without, tally makes a one-time token.
+function startTally(dir, withTokens = true) {
   const operatorToken = crypto.randomBytes(24).toString('base64url');
   const viewerToken = crypto.randomBytes(24).toString('base64url');
   const tokens = path.join(dir, 'web-tokens');
@@ -82,7 +83,7 @@ function startTally(dir) {
       '',
     ].join('\n')
   );
-  const args = ['--headless', '--web-port', '0', '--web-tokens', tokens, '--config', config, '--db', path.join(dir, 'tally.db'), '--audit-log', path.join(dir, 'audit.db')];
+  const args = ['--headless', '--web-port', '0', ...(withTokens ? ['--web-tokens', tokens] : []), '--config', config, '--db', path.join(dir, 'tally.db'), '--audit-log', path.join(dir, 'audit.db')];
   log('starting', TALLY, args.join(' '));
   const child = spawn(TALLY, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   const output = [];
@@ -105,18 +106,20 @@ function startTally(dir) {
     });
     child.stderr.on('data', (chunk) => output.push(String(chunk).trimEnd()));
     child.on('exit', (code, signal) => reject(new Error(`tally exited (${code ?? signal}) before printing the console's address:\n${output.slice(-30).join('\n')}`)));
-    setTimeout(() => reject(new Error(`no "web console:" line within 30 s:\n${output.slice(-30).join('\n')}`)), 30000);
+    setTimeout(() => reject(new Error(`no "web console:" line within 30 s:\n${output.slice(-30).join('\n')}`)), 30000).unref();
   });
   return { child, urlReady, operatorToken, viewerToken, output };
 }
 
 async function stopTally(t) {
   if (t.child.exitCode !== null || t.child.signalCode !== null) return;
+  const begin = Date.now();
   const exited = new Promise((r) => t.child.once('exit', r));
   t.child.kill('SIGTERM');
   const timer = setTimeout(() => t.child.kill('SIGKILL'), 15000);
   await exited;
   clearTimeout(timer);
+  log(`tally stopped in ${Date.now() - begin} ms (${t.child.exitCode ?? t.child.signalCode})`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -312,6 +315,32 @@ async function main() {
     const refusal = await until('the refusal in the audit log', async () =>
       viewer.$$eval('#auditTable tbody tr', (rows) => rows.map((r) => [...r.cells].map((c) => c.textContent)).find((c) => c[1] === 'victor' && c[3] === 'trigger_savepoint' && c[5] === 'refused')), 15000);
     log('audit row:', refusal.join(' | '));
+    await viewerContext.close();
+    await operator.close();
+
+    // --- no token file: tally prints a one-time token in the fragment; opening it logs in ---
+    const oneTimeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tally-web-'));
+    const oneTime = startTally(oneTimeDir, false);
+    try {
+      const address = await oneTime.urlReady;
+      assert.match(address, /^http:\/\/127\.0\.0\.1:\d+\/#token=[^&\s]+$/, 'the one-time address carries its token in the fragment');
+      const context = await browser.newContext({ viewport: VIEWPORT });
+      const local = await context.newPage();
+      watchPage(local, problems, 'one-time');
+      const requests = [];
+      local.on('request', (r) => requests.push(r.url()));
+      await local.goto(address);
+      await local.waitForSelector('#userName:has-text("local")', { timeout: 15000 });
+      assert.equal(await local.textContent('#userRole'), 'operator');
+      assert.ok(!local.url().includes('token'), `the token left the address bar: ${local.url()}`);
+      assert.ok(!requests.some((u) => u.includes('token=')), 'the token never went into a request URL');
+      await local.waitForSelector('#connState[data-state="live"]', { timeout: 15000 });
+      log('one-time token: logged in as local (operator), address bar now', local.url());
+      await context.close();
+    } finally {
+      await stopTally(oneTime);
+      fs.rmSync(oneTimeDir, { recursive: true, force: true });
+    }
 
     assert.deepEqual(problems, [], 'no page errors, console errors or CSP violations');
     log('PASS');
