@@ -548,7 +548,7 @@
       record('sinkPending', t, vm.sink.pendingRows);
       record('sinkDiverted', t, vm.sink.divertedRows);
     }
-    for (const c of vm.checkpoints) record('checkpoint', c.triggeredAtMs, c.durationMs);
+    for (const c of [...vm.checkpoints].reverse()) record('checkpoint', c.triggeredAtMs, c.durationMs); // oldest first
     const perPost = newestWindow(vm, 'likes_per_post');
     if (perPost) {
       const counts = new Map();
@@ -1096,9 +1096,12 @@
   }
 
   setInterval(() => {
-    if (!state.snapshotAt) return;
+    if (!state.snapshotAt) {
+      document.body.classList.remove('stale');
+      return;
+    }
     const age = (Date.now() - state.snapshotAt) / 1000;
-    $('snapshotAge').textContent = age > 5 ? 'data is ' + Math.round(age) + ' s old' : '';
+    $('snapshotAge').textContent = age > 5 && state.session ? 'data is ' + Math.round(age) + ' s old' : '';
     document.body.classList.toggle('stale', age > 5);
   }, 1000);
 

@@ -226,6 +226,8 @@ async function main() {
       if (name === 'alerts') {
         await page.waitForSelector('#runbook h2', { timeout: 10000 });
         const actions = await page.$$eval('#runbook button.runbook-action', (b) => b.map((x) => x.dataset.action));
+        assert.ok(actions.length > 0, 'the runbook\'s action links became buttons');
+        assert.equal(await page.$$eval('#runbook script, #runbook [onclick], #runbook a[href^="action:"]', (x) => x.length), 0, 'the runbook is plain DOM, no markup from the server');
         log(`  runbook ${await page.getAttribute('#runbook', 'data-runbook')} rendered with actions: ${actions.join(', ') || 'none'}`);
       }
       await sleep(name === 'overview' ? 1500 : 500);
