@@ -229,6 +229,16 @@ async function main() {
         assert.ok(actions.length > 0, 'the runbook\'s action links became buttons');
         assert.equal(await page.$$eval('#runbook script, #runbook [onclick], #runbook a[href^="action:"]', (x) => x.length), 0, 'the runbook is plain DOM, no markup from the server');
         log(`  runbook ${await page.getAttribute('#runbook', 'data-runbook')} rendered with actions: ${actions.join(', ') || 'none'}`);
+        // Hostile markdown stays text: no elements from markup, no script links.
+        const hostile = await page.evaluate(() => {
+          const box = document.createElement('div');
+          box.appendChild(window.TallyMarkdown.render('# <img src=x onerror="window.pwned=1">\n\n[click](javascript:window.pwned=1) **<script>window.pwned=1</script>** `<b>`\n\n| a | <svg onload=1> |\n|---|---|\n| [x](data:text/html,hi) | 2 |'));
+          return { elements: [...box.querySelectorAll('*')].map((e) => e.tagName.toLowerCase()).sort(), links: box.querySelectorAll('a').length, text: box.textContent, pwned: !!window.pwned };
+        });
+        for (const tag of hostile.elements) assert.ok(['h2', 'p', 'span', 'strong', 'code', 'table', 'thead', 'tbody', 'tr', 'th', 'td'].includes(tag), `hostile markdown made a <${tag}>`);
+        assert.equal(hostile.links, 0, 'javascript: and data: links are not links');
+        assert.ok(hostile.text.includes('<img src=x') && hostile.text.includes('<script>'), 'markup stays visible text');
+        assert.ok(!hostile.pwned);
       }
       await sleep(name === 'overview' ? 1500 : 500);
       await page.screenshot({ path: path.join(SHOTS, `web-${name}.png`) });
