@@ -431,13 +431,14 @@
     const delay = Math.min(30000, 1000 * Math.pow(2, state.wsAttempt));
     state.wsAttempt++;
     let left = Math.round(delay / 1000);
-    setConnection('offline', 'live feed down, polling; retry in ' + left + ' s');
+    const what = r.status === 0 ? 'server unreachable' : 'live feed down, polling';
+    setConnection('offline', what + '; retry in ' + left + ' s');
     clearTimeout(state.wsTimer);
     const tick = () => {
       left--;
       if (left <= 0) connectLive();
       else {
-        setConnection('offline', 'live feed down, polling; retry in ' + left + ' s');
+        setConnection('offline', what + '; retry in ' + left + ' s');
         state.wsTimer = setTimeout(tick, 1000);
       }
     };

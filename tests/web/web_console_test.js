@@ -125,10 +125,12 @@ async function stopTally(t) {
 // ---------------------------------------------------------------------------------------------
 // Page helpers
 
+let serverStopped = false; // failed requests after tally was stopped on purpose are expected
+
 function watchPage(page, problems, who) {
   page.on('pageerror', (e) => problems.push(`${who}: page error: ${e.message}`));
   page.on('console', (m) => {
-    if (m.type() !== 'error') return;
+    if (m.type() !== 'error' || serverStopped) return;
     const text = m.text();
     // The refused actions of this test are expected HTTP errors; the browser logs them.
     if (/status of (401|403|409)/.test(text)) return;
@@ -211,7 +213,7 @@ async function main() {
       const before = await pageText(page, name);
       if (name !== 'audit') {
         // Windows change when a window fires (every 15 s of wall time here).
-        await until(`live figures on the ${name} page`, async () => (await pageText(page, name)) !== before, name === 'windows' ? 45000 : 20000);
+        await until(`live figures on the ${name} page`, async () => (await pageText(page, name)) !== before, name === 'windows' ? 45000 : 30000);
       }
       const charts = await until(
         `charts drawn on the ${name} page`,
@@ -221,7 +223,7 @@ async function main() {
           const expected = state.filter((c) => !(name === 'lag' && /lag/i.test(c.label)));
           return expected.every((c) => c.points > 1 && c.colours > 3 && c.width > 0) ? state : null;
         },
-        name === 'windows' ? 45000 : 20000
+        name === 'windows' ? 45000 : 30000
       );
       if (name === 'alerts') {
         await page.waitForSelector('#runbook h2', { timeout: 10000 });
@@ -327,6 +329,13 @@ async function main() {
     const refusal = await until('the refusal in the audit log', async () =>
       viewer.$$eval('#auditTable tbody tr', (rows) => rows.map((r) => [...r.cells].map((c) => c.textContent)).find((c) => c[1] === 'victor' && c[3] === 'trigger_savepoint' && c[5] === 'refused')), 15000);
     log('audit row:', refusal.join(' | '));
+
+    // --- the server goes away: the page says so instead of showing old figures as live ---
+    serverStopped = true;
+    await stopTally(tally);
+    await viewer.waitForSelector('#connState[data-state="offline"]', { timeout: 15000 });
+    log('after tally stopped, the page shows:', await viewer.textContent('#connState'));
+    serverStopped = false;
     await viewerContext.close();
     await operator.close();
 
