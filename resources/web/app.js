@@ -117,149 +117,113 @@
     return isNaN(d.getTime()) ? String(value) : formatTimestamp(d.getTime());
   }
   function circuitName(c) {
-    return c === 1 || c === 'open' ? 'open' : c === 2 || c === 'half_open' || c === 'half-open' ? 'half-open' : 'closed';
+    return c === 'open' || c === 'half-open' ? c : 'closed';
   }
 
   // ------------------------------------------------------------------------------------------
-  // The snapshot, normalised. The server's field names are read here and nowhere else.
-
-  function pick(obj, ...names) {
-    if (!obj) return undefined;
-    for (const n of names) if (obj[n] !== undefined && obj[n] !== null) return obj[n];
-    return undefined;
-  }
+  // The snapshot (resources/web/openapi.yaml, schema Snapshot) as the pages use it. The server's
+  // field names are read here and nowhere else.
 
   function normalise(s) {
-    const job = pick(s, 'job') || {};
-    const sink = pick(s, 'sink') || {};
-    const alerts = pick(s, 'alerts') || {};
-    const rates = pick(s, 'rates') || s;
+    const job = s.job || {};
+    const sink = s.sink || {};
+    const alerts = s.alerts || {};
+    const rates = s.rates || {};
+    const watermark = (o) => (o.watermarkFinal ? MAX_WATERMARK : o.watermarkMs); // null: none yet
     const vm = {
-      t: num(pick(s, 'takenAtMs', 'taken_at_ms', 't')) || Date.now(),
-      kafka: !!pick(s, 'kafka'),
-      source: pick(job, 'source') || pick(s, 'source') || '',
-      sinkDescription: pick(job, 'sinkDescription') || pick(s, 'sinkDescription') || '',
-      state: pick(job, 'state') || pick(s, 'state') || 'unknown',
-      parallelism: pick(job, 'parallelism') ?? pick(s, 'parallelism'),
-      watermarkMs: pick(job, 'watermarkFinal') ? MAX_WATERMARK : pick(job, 'watermarkMs', 'watermark_ms'),
-      skewMs: num(pick(job, 'watermarkSkewMs', 'watermark_skew_ms')),
-      boundMs: pick(job, 'watermarkBoundMs', 'watermark_bound_ms', 'boundMs'),
-      lateEvents: num(pick(job, 'lateEvents', 'late_events')),
-      droppedEvents: num(pick(job, 'droppedEvents', 'dropped_events')),
-      deadLetters: num(pick(job, 'deadLetters', 'dead_letters')),
-      eventsPerSecond: num(pick(rates, 'eventsPerSecond')),
-      rowsPerSecond: num(pick(rates, 'rowsPerSecond')),
-      recordsPerSecond: num(pick(rates, 'recordsPerSecond')),
-      deadLettersPerSecond: num(pick(rates, 'deadLettersPerSecond')),
-      droppedPerSecond: num(pick(rates, 'droppedPerSecond')),
-      eventsIn: num(pick(job, 'eventsIn')),
-      rowsOut: num(pick(job, 'rowsOut')),
-      windowsFired: num(pick(job, 'windowsFired')),
-      epoch: num(pick(job, 'epoch')),
-      lagSeconds: num(pick(s, 'lagSeconds', 'lag_seconds')),
-      timeToCatchUpSeconds: num(pick(s, 'timeToCatchUpSeconds', 'time_to_catch_up_seconds')),
-      partitions: (pick(s, 'partitions') || []).map((p) => ({
-        partition: num(pick(p, 'partition', 'id')),
-        records: num(pick(p, 'records')),
-        recordsPerSecond: num(pick(p, 'recordsPerSecond', 'records_per_second')),
-        watermarkMs: pick(p, 'watermarkFinal') ? MAX_WATERMARK : pick(p, 'watermarkMs', 'watermark_ms'),
-        idle: !!pick(p, 'idle'),
-        lagRecords: pick(p, 'lagRecords', 'lag_records'),
-        lagSeconds: pick(p, 'lagSeconds', 'lag_seconds'),
+      t: num(s.takenAtMs) || Date.now(),
+      kafka: !!s.kafka,
+      source: job.source || '',
+      sinkDescription: job.sinkDescription || '',
+      state: job.state || 'unknown',
+      parallelism: job.parallelism,
+      watermarkMs: watermark(job),
+      skewMs: num(job.watermarkSkewMs),
+      boundMs: job.watermarkBoundMs,
+      lateEvents: num(job.lateEvents),
+      droppedEvents: num(job.droppedEvents),
+      eventsPerSecond: num(rates.eventsPerSecond),
+      rowsPerSecond: num(rates.rowsPerSecond),
+      recordsPerSecond: num(rates.recordsPerSecond),
+      deadLettersPerSecond: num(rates.deadLettersPerSecond),
+      droppedPerSecond: num(rates.droppedPerSecond),
+      lagSeconds: num(s.lagSeconds),
+      timeToCatchUpSeconds: num(s.timeToCatchUpSeconds),
+      laggingPartition: s.laggingPartition ?? null,
+      hottestPartition: s.hottestPartition || null, // { partition, share }
+      partitions: (s.partitions || []).map((p) => ({
+        partition: num(p.partition),
+        records: num(p.records),
+        recordsPerSecond: num(p.recordsPerSecond),
+        watermarkMs: watermark(p),
+        idle: !!p.idle,
+        lagRecords: p.lagRecords, // null without Kafka
+        lagSeconds: p.lagSeconds,
       })),
-      operators: (pick(s, 'operators') || []).map((o) => ({
-        name: String(pick(o, 'name') || ''),
-        busy: num(pick(o, 'busy')),
-        idle: num(pick(o, 'idle')),
-        backpressured: num(pick(o, 'backpressured', 'backpressure')),
-      })),
+      operators: (s.operators || []).map((o) => ({ name: String(o.name || ''), busy: num(o.busy), idle: num(o.idle), backpressured: num(o.backpressured) })),
       sink: {
-        present: pick(sink, 'present') !== false && !!pick(sink, 'name'),
-        name: pick(sink, 'name') || '',
-        circuit: pick(sink, 'circuit'),
-        held: !!pick(sink, 'held'),
-        pendingRows: num(pick(sink, 'pendingRows', 'pending_rows')),
-        divertedRows: num(pick(sink, 'divertedRows', 'diverted_rows')),
-        rowsPerSecond: num(pick(sink, 'rowsPerSecond', 'rows_per_second')),
-        retries: num(pick(sink, 'retries')),
-        transientErrors: num(pick(sink, 'transientErrors', 'transient_errors')),
-        rejectedRows: num(pick(sink, 'rejectedRows', 'rejected_rows')),
-        committedEpoch: num(pick(sink, 'committedEpoch', 'committed_epoch')),
-        lastWindowEndMs: pick(sink, 'lastWindowEndMs', 'last_window_end_ms'),
-        p50Ms: num(pick(sink, 'p50Ms', 'p50_ms')),
-        p99Ms: num(pick(sink, 'p99Ms', 'p99_ms')),
-        maxMs: num(pick(sink, 'maxMs', 'max_ms')),
-        recentP99Ms: pick(sink, 'recentP99Ms', 'recent_p99_ms'),
+        present: !!sink.present,
+        name: sink.name || '',
+        circuit: sink.circuit, // "closed", "open", "half-open"
+        held: !!sink.held,
+        pendingRows: num(sink.pendingRows),
+        divertedRows: num(sink.divertedRows),
+        rowsPerSecond: num(sink.rowsPerSecond),
+        retries: num(sink.retries),
+        transientErrors: num(sink.transientErrors),
+        rejectedRows: num(sink.rejectedRows),
+        committedEpoch: num(sink.committedEpoch),
+        lastWindowEndMs: sink.lastWindowEndMs,
+        p50Ms: num(sink.p50Ms),
+        p99Ms: num(sink.p99Ms),
+        maxMs: num(sink.maxMs),
+        recentP99Ms: sink.recentP99Ms, // null when nothing was written in the last interval
       },
-      windows: (pick(s, 'windows') || []).map((w) => ({
-        aggregation: String(pick(w, 'aggregation') || ''),
-        windowStartMs: num(pick(w, 'windowStartMs', 'window_start_ms', 'start_ms')),
-        windowEndMs: num(pick(w, 'windowEndMs', 'window_end_ms', 'end_ms')),
-        leaders: (pick(w, 'leaders') || []).map((e) => ({
-          key: String(pick(e, 'keyText', 'label', 'key') ?? ''),
-          value: num(pick(e, 'value', 'count')),
-          flag: !!pick(e, 'flag', 'flagged', 'viral'),
-        })),
+      windows: (s.windows || []).map((w) => ({
+        aggregation: String(w.aggregation || ''),
+        windowStartMs: num(w.windowStartMs),
+        windowEndMs: num(w.windowEndMs),
+        // keyText if the server names the key itself; else the decimal key (regions: see regionText)
+        leaders: (w.leaders || []).map((e) => ({ key: String(e.keyText ?? e.key ?? ''), value: num(e.value), flag: !!e.flag })),
       })),
-      checkpointsEnabled: pick(job, 'checkpointsEnabled', 'checkpoints_enabled') ?? pick(s, 'checkpointsEnabled', 'checkpoints_enabled'),
-      checkpointIntervalMs: pick(job, 'checkpointIntervalMs', 'checkpoint_interval_ms') ?? pick(s, 'checkpointIntervalMs', 'checkpoint_interval_ms'),
-      checkpoints: (pick(job, 'checkpoints') || pick(s, 'checkpoints') || []).map((c) => ({
-        epoch: num(pick(c, 'epoch', 'id')),
-        triggeredAtMs: num(pick(c, 'triggeredAtMs', 'triggered_at_ms')),
-        durationMs: num(pick(c, 'durationMs', 'duration_ms')),
-        sizeBytes: num(pick(c, 'sizeBytes', 'size_bytes')),
-        completed: pick(c, 'completed') !== false,
-        failure: pick(c, 'failure') || '',
-      })),
-      rules: (pick(alerts, 'rules') || []).map((r) => ({
-        id: String(pick(r, 'id') || ''),
-        title: String(pick(r, 'title') || pick(r, 'id') || ''),
-        threshold: pick(r, 'threshold'),
-        unit: pick(r, 'thresholdUnit', 'threshold_unit', 'unit') || '',
-        value: pick(r, 'value', 'observed'),
-        active: !!pick(r, 'active', 'firing'),
-        runbook: pick(r, 'runbook', 'runbookId', 'runbook_id') || pick(r, 'id'),
-      })),
-      alerts: (Array.isArray(alerts) ? alerts : pick(alerts, 'history', 'alerts') || []).map((a) => ({
-        ruleId: String(pick(a, 'ruleId', 'rule_id', 'rule', 'id') || ''),
-        title: String(pick(a, 'title') || pick(a, 'ruleId', 'rule_id', 'rule') || ''),
-        firedAtMs: pick(a, 'firedAtMs', 'fired_at_ms'),
-        resolvedAtMs: pick(a, 'resolvedAtMs', 'resolved_at_ms'),
-        value: pick(a, 'value'),
-        threshold: pick(a, 'threshold'),
-        runbook: pick(a, 'runbook', 'runbookId', 'runbook_id') || pick(a, 'ruleId', 'rule_id', 'rule'),
-      })),
-      activeAlerts: pick(alerts, 'active', 'activeCount', 'active_count'),
+      checkpointsEnabled: job.checkpointsEnabled,
+      checkpointIntervalMs: job.checkpointIntervalMs,
+      checkpoints: (job.checkpoints || []).map((c) => ({
+        epoch: num(c.epoch),
+        triggeredAtMs: num(c.triggeredAtMs),
+        durationMs: num(c.durationMs),
+        sizeBytes: num(c.sizeBytes),
+        completed: c.completed !== false,
+        failure: c.failure || '',
+      })), // newest first
+      rules: (alerts.rules || []).map((r) => ({ id: String(r.id || ''), title: String(r.title || r.id || ''), threshold: r.threshold, unit: r.unit || '', runbook: r.runbook || r.id })),
+      alerts: (alerts.history || []).map((a) => ({
+        ruleId: String(a.ruleId || ''),
+        title: String(a.title || a.ruleId || ''),
+        active: a.resolvedAtMs == null,
+        firedAtMs: a.firedAtMs,
+        resolvedAtMs: a.resolvedAtMs,
+        value: a.value,
+        threshold: a.threshold,
+        runbook: a.runbook || a.ruleId,
+      })), // newest first
+      activeAlerts: num(alerts.activeCount),
       actions: {},
-      lastSavepoint: pick(s, 'lastSavepoint', 'last_savepoint') || '',
-      watchedPost: pick(s, 'watchedPost', 'watched_post'),
-      watchedHistory: (pick(s, 'watchedHistory') || []).map((w) => [num(pick(w, 'windowStartMs')), num(pick(w, 'value'))]),
+      lastSavepoint: s.lastSavepoint || '',
+      watchedPost: s.watchedPost,
+      watchedHistory: (s.watchedHistory || []).map((w) => [num(w.windowStartMs), num(w.value)]),
     };
-    for (const a of vm.alerts) a.active = a.resolvedAtMs == null;
-    if (vm.activeAlerts == null) vm.activeAlerts = vm.alerts.filter((a) => a.active).length;
-    const actions = pick(s, 'actions') || {};
-    if (Array.isArray(actions)) {
-      for (const a of actions) vm.actions[pick(a, 'name', 'action')] = { enabled: !!pick(a, 'enabled', 'available'), reason: pick(a, 'reason') || '' };
-    } else {
-      for (const [name, a] of Object.entries(actions)) vm.actions[name] = typeof a === 'boolean' ? { enabled: a, reason: '' } : { enabled: !!pick(a, 'enabled', 'available'), reason: pick(a, 'reason') || '' };
-    }
+    for (const [name, a] of Object.entries(s.actions || {})) vm.actions[name] = { enabled: !!a.enabled, reason: a.reason || '' };
     return vm;
   }
 
-  // The partition holding the job watermark back (lowest non-idle watermark) and the hottest one.
+  // The partition holding the job watermark back and the one with the largest share of recent
+  // records, as the server computes them for the desktop console too.
   function laggingPartition(vm) {
-    let best = null;
-    for (const p of vm.partitions) if (!p.idle && p.watermarkMs != null && num(p.watermarkMs) > MIN_WATERMARK && (best === null || num(p.watermarkMs) < num(best.watermarkMs))) best = p;
-    return best ? best.partition : null;
+    return vm.laggingPartition;
   }
   function hottestPartition(vm) {
-    let total = 0;
-    let best = null;
-    for (const p of vm.partitions) {
-      total += p.recordsPerSecond;
-      if (!best || p.recordsPerSecond > best.recordsPerSecond) best = p;
-    }
-    return best && total > 0 ? { partition: best.partition, share: best.recordsPerSecond / total } : null;
+    return vm.hottestPartition;
   }
 
   // ------------------------------------------------------------------------------------------
@@ -461,19 +425,10 @@
     return parts.length ? name + '{' + parts.join(',') + '}' : name;
   }
 
-  // Accepts {series:[{name, labels, points}]}, [{name, labels, points}] or {key: points}.
+  // {series:[{name, labels, points:[[t_ms, value], ...]}]} -> Map(key -> points)
   function normaliseSeries(data) {
     const out = new Map();
-    const list = Array.isArray(data) ? data : data && Array.isArray(data.series) ? data.series : null;
-    if (list) {
-      for (const s of list) {
-        const points = (s.points || s.values || s.data || []).map((p) => (Array.isArray(p) ? [num(p[0]), Number(p[1])] : [num(p.t ?? p.tMs), Number(p.v ?? p.value)]));
-        out.set(seriesKey(s.name, s.labels), points);
-      }
-    } else if (data && typeof data === 'object') {
-      const obj = data.series && typeof data.series === 'object' ? data.series : data;
-      for (const [k, v] of Object.entries(obj)) if (Array.isArray(v)) out.set(k, v.map((p) => [num(p[0]), Number(p[1])]));
-    }
+    for (const s of data.series || []) out.set(seriesKey(s.name, s.labels), (s.points || []).map((p) => [num(p[0]), Number(p[1])]));
     return out;
   }
 
@@ -946,8 +901,8 @@
       fillTable(
         $('auditTable'),
         state.audit.map((a) => ({
-          cells: [formatTimestamp(pick(a, 'atMs', 'time', 'timeMs')), pick(a, 'user') || '', pick(a, 'source') || '', pick(a, 'action') || '', paramsText(pick(a, 'parameters', 'params')), pick(a, 'outcome') || '', pick(a, 'detail') || ''],
-          highlight: /refused|failed/.test(String(pick(a, 'outcome') || '')),
+          cells: [formatTimestamp(a.atMs), a.user || '', a.source || '', a.action || '', paramsText(a.parameters), a.outcome || '', a.detail || ''],
+          highlight: a.outcome === 'refused' || a.outcome === 'failed',
         })),
         'No action yet.'
       );
@@ -1255,7 +1210,7 @@
     if (!state.session) return;
     const r = await api('GET', '/api/v1/audit?limit=200');
     if (!r.ok || !r.data) return;
-    state.audit = Array.isArray(r.data) ? r.data : r.data.rows || r.data.entries || r.data.audit || [];
+    state.audit = r.data.entries || []; // newest first: id, atMs, user, source, action, parameters, outcome, detail
     if (state.page === 'audit') RENDER.audit();
   }
   setInterval(() => {
