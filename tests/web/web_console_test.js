@@ -85,7 +85,9 @@ function startTally(dir, withTokens = true) {
   );
   const args = ['--headless', '--web-port', '0', ...(withTokens ? ['--web-tokens', tokens] : []), '--config', config, '--db', path.join(dir, 'tally.db'), '--audit-log', path.join(dir, 'audit.db')];
   log('starting', TALLY, args.join(' '));
-  const child = spawn(TALLY, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  // English messages (the test reads reasons the server sends) whatever the machine's locale.
+  const env = { ...process.env, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', LANGUAGE: '' };
+  const child = spawn(TALLY, args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const output = [];
   let url = null;
   const urlReady = new Promise((resolve, reject) => {
@@ -257,6 +259,17 @@ async function main() {
     await sleep(300);
     assert.equal(posts.length, 0, 'a cancelled confirmation sent no request');
     log('drain_sink: confirmation dialog shown, cancel sent nothing');
+
+    // --- an action the job cannot take now is disabled with the job's reason; pause and resume ---
+    assert.ok(await page.isDisabled('#toolbar [data-action="resume_source"]'), 'resume_source is disabled while running');
+    assert.equal(await page.getAttribute('#toolbar [data-action="resume_source"]', 'title'), 'The source is not paused.');
+    await page.click('#toolbar [data-action="pause_source"]');
+    await until('the job paused', async () => (await page.textContent('#jobState')) === 'paused', 15000);
+    await until('resume_source enabled', () => page.isEnabled('#toolbar [data-action="resume_source"]'));
+    assert.equal(await page.getAttribute('#toolbar [data-action="pause_source"]', 'title'), 'The source is already paused.');
+    await page.click('#toolbar [data-action="resume_source"]');
+    await until('the job running again', async () => (await page.textContent('#jobState')) === 'running', 15000);
+    log('pause_source / resume_source: state paused, then running; the unavailable one said why');
 
     // --- the operator triggers a savepoint and finds it in the audit log under their name ---
     await until('trigger_savepoint enabled', () => page.isEnabled('#toolbar [data-action="trigger_savepoint"]'));
