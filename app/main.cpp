@@ -5,6 +5,7 @@
 #include "models/engine_host.h"
 #include "models/snapshot_models.h"
 #include "views/main_window.h"
+#include "views/web/web_console.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -123,7 +124,8 @@ int main(int argc, char **argv)
     // The application object decides whether windows can exist, so choose before parsing.
     const bool gui = !argumentGiven(argc, argv, "--headless") && !argumentGiven(argc, argv, "--help") &&
                      !argumentGiven(argc, argv, "-h") && !argumentGiven(argc, argv, "--version") &&
-                     !argumentGiven(argc, argv, "-v") && hasDisplay();
+                     !argumentGiven(argc, argv, "-v") &&
+                     !argumentGiven(argc, argv, "--hash-web-token") && hasDisplay();
     std::unique_ptr<QCoreApplication> app =
         gui ? std::make_unique<QApplication>(argc, argv) : std::make_unique<QCoreApplication>(argc, argv);
     QCoreApplication::setOrganizationName(QStringLiteral("tally"));
@@ -154,8 +156,22 @@ int main(int argc, char **argv)
         {QStringLiteral("dead-letter-topic"), QStringLiteral("Kafka topic for undecodable records (default <topic>.dlq)."),
          QStringLiteral("name")},
         {QStringLiteral("quiet"), QStringLiteral("Headless: print only the final summary.")},
+        {QStringLiteral("web-address"),
+         QStringLiteral("Web console listen address (default 127.0.0.1; others need --web-tokens)."), QStringLiteral("addr")},
+        {QStringLiteral("web-port"), QStringLiteral("Web console port (default 8080; 0 = any free port)."), QStringLiteral("n")},
+        {QStringLiteral("web-tokens"),
+         QStringLiteral("Web console token file, lines \"ROLE USER SHA256HEX\" (default: a one-time operator token)."),
+         QStringLiteral("file")},
+        {QStringLiteral("no-web"), QStringLiteral("Do not serve the web console.")},
+        {QStringLiteral("hash-web-token"), QStringLiteral("Print the SHA-256 hex of a token for the token file, and exit."),
+         QStringLiteral("token")},
     });
     parser.process(*app);
+
+    if (parser.isSet(QStringLiteral("hash-web-token"))) {
+        std::printf("%s\n", WebTokens::hashHex(parser.value(QStringLiteral("hash-web-token")).toUtf8()).constData());
+        return 0;
+    }
 
     Result<JobConfig> config = buildConfig(parser);
     if (!config.isOk()) {
@@ -177,6 +193,21 @@ int main(int argc, char **argv)
         options.auditPath = parser.value(QStringLiteral("audit-log"));
     if (parser.isSet(QStringLiteral("restore")))
         options.restoreFrom = parser.value(QStringLiteral("restore")).toStdString();
+
+    WebConsoleOptions webOptions = WebConsoleOptions::fromConfig(options.config.web);
+    const bool serveWeb = options.config.web.enabled && !parser.isSet(QStringLiteral("no-web"));
+    if (parser.isSet(QStringLiteral("web-address")))
+        webOptions.address = parser.value(QStringLiteral("web-address"));
+    if (parser.isSet(QStringLiteral("web-port"))) {
+        bool ok = false;
+        webOptions.port = parser.value(QStringLiteral("web-port")).toInt(&ok);
+        if (!ok || webOptions.port < 0 || webOptions.port > 65535) {
+            std::fprintf(stderr, "tally: --web-port: expected 0..65535\n");
+            return 2;
+        }
+    }
+    if (parser.isSet(QStringLiteral("web-tokens")))
+        webOptions.tokensFile = parser.value(QStringLiteral("web-tokens"));
 
     QString error;
     std::unique_ptr<EngineHost> host = EngineHost::create(std::move(options), &error);
@@ -234,7 +265,31 @@ int main(int argc, char **argv)
         });
         ticker.start(1000);
     }
+    // The web console shows the desktop's alerts; headless, it evaluates them itself.
+    std::unique_ptr<AlertModel> headlessAlerts;
+    std::unique_ptr<WebConsole> web;
+    if (serveWeb) {
+        AlertModel *alerts = window ? &window->alerts() : nullptr;
+        if (!alerts) {
+            headlessAlerts = std::make_unique<AlertModel>();
+            alerts = headlessAlerts.get();
+            QObject::connect(host.get(), &EngineHost::snapshotUpdated, headlessAlerts.get(),
+                             [&] { headlessAlerts->evaluate(host->snapshot()); });
+        }
+        web = std::make_unique<WebConsole>(*host, *alerts, webOptions);
+        if (Status s = web->start(); !s.isOk()) {
+            std::fprintf(stderr, "tally: %s\n", s.message().c_str());
+            window.reset();
+            host->requestStop();
+            (void)host->job().waitFinished();
+            return 2;
+        }
+        std::printf("%s\n", qPrintable(web->startupLine()));
+        std::fflush(stdout);
+    }
+
     app->exec();
+    web.reset();
     window.reset();
     host->requestStop();
     const Status result = host->job().waitFinished();

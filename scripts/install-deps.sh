@@ -56,11 +56,26 @@ packages=(
   # Headless display for the desktop console's tests
   xvfb
   xauth                 # used by xvfb-run
+
+  # Web console browser tests (tests/web): node runs playwright-core (from npm, pinned by
+  # tests/web/package-lock.json) against Debian's chromium; playwright's own browsers are never used
+  nodejs
+  npm                   # counted as present when an npm command exists (NodeSource's nodejs bundles it)
+  chromium
+
+  # promtool, which tst_web_security runs on the web console's /metrics to check the Prometheus
+  # text format and naming conventions (Debian ships it only in the prometheus package)
+  prometheus
+  openssl               # makes the self-signed certificate of tst_web_security's TLS check
 )
 
 missing_packages() {
   local pkg
   for pkg in "${packages[@]}"; do
+    # NodeSource's nodejs package provides npm and conflicts with Debian's npm package.
+    if [[ $pkg == npm ]] && command -v npm >/dev/null 2>&1; then
+      continue
+    fi
     # One line per installed architecture (grep without -q: it reads them all, so dpkg-query never
     # dies of SIGPIPE under pipefail); an unknown package makes dpkg-query fail.
     if ! dpkg-query -W -f='${db:Status-Status}\n' "$pkg" 2>/dev/null | grep -x installed >/dev/null; then

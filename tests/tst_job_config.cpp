@@ -182,6 +182,16 @@ const std::vector<Field> &fields()
         TALLY_FIELD("output", "breaker_open_ms", output.breakerOpenMs),
         TALLY_FIELD("output", "divert_path", output.divertPath),
         TALLY_FIELD("output", "job_id", output.jobId),
+        TALLY_FIELD("web", "enabled", web.enabled),
+        TALLY_FIELD("web", "address", web.address),
+        TALLY_FIELD("web", "port", web.port),
+        TALLY_FIELD("web", "tokens_file", web.tokensFile),
+        TALLY_FIELD("web", "tls_cert", web.tlsCert),
+        TALLY_FIELD("web", "tls_key", web.tlsKey),
+        TALLY_FIELD("web", "public_origin", web.publicOrigin),
+        TALLY_FIELD("web", "max_request_bytes", web.maxRequestBytes),
+        TALLY_FIELD("web", "rate_limit_per_second", web.rateLimitPerSecond),
+        TALLY_FIELD("web", "rate_limit_burst", web.rateLimitBurst),
     };
     return all;
 }
@@ -370,6 +380,16 @@ void TestJobConfig::roundTripOfEveryKey()
     c.output.breakerOpenMs = 1000;
     c.output.divertPath = "/var/lib/tally/divert.db";
     c.output.jobId = "likes-eu";
+    c.web.enabled = false;
+    c.web.address = "0.0.0.0";
+    c.web.port = 9443;
+    c.web.tokensFile = "/etc/tally/web-tokens";
+    c.web.tlsCert = "/etc/tally/cert.pem";
+    c.web.tlsKey = "/etc/tally/key.pem";
+    c.web.publicOrigin = "https://tally.example.com";
+    c.web.maxRequestBytes = 4096;
+    c.web.rateLimitPerSecond = 5.5;
+    c.web.rateLimitBurst = 20;
 
     // Every key is off its default except source.type, which has a single value so far.
     QCOMPARE(differences(c, JobConfig{}).size(), qsizetype(fields().size() - 1));
@@ -450,6 +470,13 @@ void TestJobConfig::badConfigs_data()
                          << "must be a finite number";
 
     // Ranges (JobConfig::validate()).
+    QTest::newRow("web port") << "[web]\nport = 70000\n" << 2 << "web.port" << "must be between 0 and 65535 (got 70000)";
+    QTest::newRow("web tls key alone") << "[web]\ntls_key = \"key.pem\"\n" << 2 << "web.tls_cert"
+                                       << "web.tls_cert and web.tls_key go together";
+    QTest::newRow("web origin") << "[web]\npublic_origin = \"tally.example.com\"\n" << 2 << "web.public_origin"
+                                << "must start with http:// or https:// (got \"tally.example.com\")";
+    QTest::newRow("web body limit") << "[web]\nmax_request_bytes = 0\n" << 2 << "web.max_request_bytes"
+                                    << "must be between 1 and 16777216 (got 0)";
     QTest::newRow("parallelism 0") << "[runtime]\nparallelism = 0\n" << 2 << "runtime.parallelism"
                                    << "must be between 1 and 128 (got 0)";
     QTest::newRow("parallelism 129") << "[runtime]\nparallelism = 129\n" << 2 << "runtime.parallelism"

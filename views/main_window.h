@@ -26,6 +26,8 @@ public:
     ~MainWindow() override;
 
     const std::vector<Page *> &pages() const { return m_pages; }
+    // The console's alerts, evaluated on every snapshot; the web console shows the same ones.
+    AlertModel &alerts() { return m_models->alerts; }
     void showPage(int index);
     QAction *action(EngineHost::Action a) const { return m_actions.value(a); }
     // Runs an action as the operator would: asks for confirmation when it is destructive (unless

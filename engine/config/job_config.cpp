@@ -226,6 +226,19 @@ std::vector<Violation> collectViolations(const JobConfig &c)
     if (o.jobId.empty())
         r.fail("output.job_id", "must not be empty");
 
+    const WebConfig &web = c.web;
+    if (web.address.empty())
+        r.fail("web.address", "must not be empty");
+    r.between("web.port", web.port, 0, 65535);
+    if (web.tlsCert.empty() != web.tlsKey.empty())
+        r.fail(web.tlsCert.empty() ? "web.tls_cert" : "web.tls_key", "web.tls_cert and web.tls_key go together",
+               {web.tlsCert.empty() ? "web.tls_key" : "web.tls_cert"});
+    if (!web.publicOrigin.empty() && !web.publicOrigin.starts_with("http://") && !web.publicOrigin.starts_with("https://"))
+        r.fail("web.public_origin", "must start with http:// or https://" + got("\"" + web.publicOrigin + "\""));
+    r.between("web.max_request_bytes", web.maxRequestBytes, int64_t(1), int64_t(16777216));
+    r.positiveReal("web.rate_limit_per_second", web.rateLimitPerSecond);
+    r.atLeast("web.rate_limit_burst", int64_t(web.rateLimitBurst), int64_t(1));
+
     return std::move(r.violations);
 }
 
@@ -639,6 +652,18 @@ void bindAll(Binder &b, JobConfig &c)
     b.integer("output.breaker_open_ms", o.breakerOpenMs);
     b.string("output.divert_path", o.divertPath);
     b.string("output.job_id", o.jobId);
+
+    WebConfig &web = c.web;
+    b.boolean("web.enabled", web.enabled);
+    b.string("web.address", web.address);
+    b.integer("web.port", web.port);
+    b.string("web.tokens_file", web.tokensFile);
+    b.string("web.tls_cert", web.tlsCert);
+    b.string("web.tls_key", web.tlsKey);
+    b.string("web.public_origin", web.publicOrigin);
+    b.integer("web.max_request_bytes", web.maxRequestBytes);
+    b.real("web.rate_limit_per_second", web.rateLimitPerSecond);
+    b.integer("web.rate_limit_burst", web.rateLimitBurst);
 }
 
 std::string formatIssues(std::vector<Issue> issues, std::string_view source)

@@ -112,6 +112,23 @@ struct OutputConfig {
     std::string jobId = "tally";        // committed epochs are recorded under this name
 };
 
+// The web console ([web]): where it listens, who may use it, and its limits. See README "Web console".
+struct WebConfig {
+    bool enabled = true;                // serve the console (the --no-web option also turns it off)
+    std::string address = "127.0.0.1";  // listen address; a non-loopback one requires tokens_file
+    int port = 8080;                    // TCP port, 0..65535; 0 = any free port
+    std::string tokensFile;             // lines "ROLE USER SHA256HEX"; "" = a one-time operator
+                                        // token for this run only (loopback only). Default "".
+    std::string tlsCert;                // PEM certificate chain; with tls_key the console speaks
+    std::string tlsKey;                 // HTTPS only. Default "" for both (plain HTTP).
+    std::string publicOrigin;           // the origin browsers use behind a reverse proxy, e.g.
+                                        // "https://tally.example.com"; also accepted as Host and
+                                        // Origin. Default "" (only the bound address and localhost).
+    int64_t maxRequestBytes = 65536;    // request body limit (bytes, 1..16777216); larger -> 413
+    double rateLimitPerSecond = 50;     // per client address: sustained requests per second (> 0) ...
+    int rateLimitBurst = 200;           // ... and the burst allowed above it (requests, >= 1); -> 429
+};
+
 struct JobConfig {
     SourceConfig source;
     WatermarkConfig watermark;
@@ -124,6 +141,7 @@ struct JobConfig {
     StateConfig state;
     CheckpointConfig checkpoint;
     OutputConfig output;
+    WebConfig web;
 
     // Checks cross-field rules (positive sizes, slide divides size, ...). The message names the key.
     Status validate() const;

@@ -1,0 +1,1260 @@
+// The web console's page logic: logs in (a one-time #token= fragment or the form), follows the
+// live snapshot over the WebSocket /api/v1/live (reconnecting with backoff), draws the nine pages
+// from it and from /api/v1/series, and runs operator actions with the CSRF header. Server data
+// only ever reaches the page as textContent or attribute values, never as markup.
+'use strict';
+
+(function () {
+  const PAGES = ['overview', 'lag', 'watermarks', 'checkpoints', 'backpressure', 'sinks', 'windows', 'alerts', 'audit'];
+  const ACTION_LABELS = {
+    pause_source: 'Pause source',
+    resume_source: 'Resume source',
+    drain_sink: 'Drain sink',
+    resume_sink: 'Resume sink writes',
+    divert_sink: 'Divert sink to local buffer',
+    undivert_sink: 'Stop diverting',
+    trigger_savepoint: 'Trigger savepoint',
+    stop_with_savepoint: 'Stop with savepoint',
+    rescale: 'Rescale',
+  };
+  const CONFIRM_TEXT = {
+    drain_sink: 'Drain the sink now? Everything pending is written, then new results are held until you resume writes.',
+    divert_sink: 'Divert the sink to the local buffer now? Results are spilled to disk while the database is down and replayed later.',
+    stop_with_savepoint: 'Stop the job with a savepoint now? Counting stops until Tally is started again from the savepoint.',
+    rescale: 'Rescale now? The job stops with a savepoint and continues from it at the new parallelism.',
+  };
+  const HISTORY_MS = 15 * 60 * 1000;
+
+  const state = {
+    session: null, // { user, role, csrf }
+    snapshot: null, // the raw snapshot
+    vm: null, // the normalised view of it
+    snapshotAt: 0,
+    page: 'overview',
+    ws: null,
+    wsAttempt: 0,
+    wsTimer: null,
+    pollTimer: null, // snapshot polling while the live feed is down
+    series: null, // the last /api/v1/series answer, normalised: key -> points
+    seriesFetchedAt: 0,
+    history: new Map(), // client-side series from snapshots: key -> [[t, v], ...]
+    windowCounts: new Map(), // window start -> Map(key -> value), newest likes_per_post windows
+    charts: {},
+    runbookId: null,
+    audit: [],
+    pending: new Map(), // action id -> action name
+  };
+
+  const $ = (id) => document.getElementById(id);
+
+  // ------------------------------------------------------------------------------------------
+  // Formatting (as the desktop console formats)
+
+  const numberFormat = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 });
+  const oneDecimal = new Intl.NumberFormat(undefined, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+  const MIN_WATERMARK = -9e15;
+  const MAX_WATERMARK = 9e15;
+
+  function num(v) {
+    const n = Number(v);
+    return isFinite(n) ? n : 0;
+  }
+  function formatCount(n) {
+    return numberFormat.format(Math.round(num(n)));
+  }
+  function formatRate(n) {
+    return formatCount(n) + '/s';
+  }
+  function formatPercent(share) {
+    return Math.round(num(share) * 100) + ' %';
+  }
+  function pad(n, w) {
+    return String(n).padStart(w || 2, '0');
+  }
+  function formatEventTime(ms) {
+    if (ms == null) return '-';
+    const n = Number(ms);
+    if (n >= MAX_WATERMARK) return 'end of input';
+    if (!(n > 0) || n <= MIN_WATERMARK) return '-';
+    const d = new Date(n);
+    return d.getUTCFullYear() + '-' + pad(d.getUTCMonth() + 1) + '-' + pad(d.getUTCDate()) + ' ' + pad(d.getUTCHours()) + ':' + pad(d.getUTCMinutes()) + ':' + pad(d.getUTCSeconds()) + ' UTC';
+  }
+  function formatClock(ms, millis) {
+    if (!(Number(ms) > 0)) return '-';
+    const d = new Date(Number(ms));
+    return pad(d.getHours()) + ':' + pad(d.getMinutes()) + ':' + pad(d.getSeconds()) + (millis ? '.' + pad(d.getMilliseconds(), 3) : '');
+  }
+  function formatUtcClock(ms) {
+    const d = new Date(Number(ms));
+    return pad(d.getUTCHours()) + ':' + pad(d.getUTCMinutes()) + ':' + pad(d.getUTCSeconds());
+  }
+  function formatDuration(seconds) {
+    const s = num(seconds);
+    if (s < 1) return Math.round(s * 1000) + ' ms';
+    if (s < 60) return oneDecimal.format(s) + ' s';
+    return Math.floor(s / 60) + ' min ' + (Math.floor(s) % 60) + ' s';
+  }
+  function formatBytes(n) {
+    const b = num(n);
+    if (b < 1024) return b + ' bytes';
+    const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+    let v = b / 1024;
+    let u = 0;
+    while (v >= 1024 && u < units.length - 1) {
+      v /= 1024;
+      u++;
+    }
+    return v.toFixed(2) + ' ' + units[u];
+  }
+  function formatTimestamp(value) {
+    // Audit and alert times come as ms or as ISO text.
+    if (value == null || value === '') return '';
+    if (typeof value === 'number') {
+      const d = new Date(value);
+      return d.getFullYear() + '-' + pad(d.getMonth() + 1) + '-' + pad(d.getDate()) + ' ' + formatClock(value);
+    }
+    const d = new Date(value);
+    return isNaN(d.getTime()) ? String(value) : formatTimestamp(d.getTime());
+  }
+  function circuitName(c) {
+    return c === 'open' || c === 'half-open' ? c : 'closed';
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // The snapshot (resources/web/openapi.yaml, schema Snapshot) as the pages use it. The server's
+  // field names are read here and nowhere else.
+
+  function normalise(s) {
+    const job = s.job || {};
+    const sink = s.sink || {};
+    const alerts = s.alerts || {};
+    const rates = s.rates || {};
+    const watermark = (o) => (o.watermarkFinal ? MAX_WATERMARK : o.watermarkMs); // null: none yet
+    const vm = {
+      t: num(s.takenAtMs) || Date.now(),
+      kafka: !!s.kafka,
+      source: job.source || '',
+      sinkDescription: job.sinkDescription || '',
+      state: job.state || 'unknown',
+      parallelism: job.parallelism,
+      watermarkMs: watermark(job),
+      skewMs: num(job.watermarkSkewMs),
+      boundMs: job.watermarkBoundMs,
+      lateEvents: num(job.lateEvents),
+      droppedEvents: num(job.droppedEvents),
+      eventsPerSecond: num(rates.eventsPerSecond),
+      rowsPerSecond: num(rates.rowsPerSecond),
+      recordsPerSecond: num(rates.recordsPerSecond),
+      deadLettersPerSecond: num(rates.deadLettersPerSecond),
+      droppedPerSecond: num(rates.droppedPerSecond),
+      lagSeconds: num(s.lagSeconds),
+      timeToCatchUpSeconds: num(s.timeToCatchUpSeconds),
+      laggingPartition: s.laggingPartition ?? null,
+      hottestPartition: s.hottestPartition || null, // { partition, share }
+      partitions: (s.partitions || []).map((p) => ({
+        partition: num(p.partition),
+        records: num(p.records),
+        recordsPerSecond: num(p.recordsPerSecond),
+        watermarkMs: watermark(p),
+        idle: !!p.idle,
+        lagRecords: p.lagRecords, // null without Kafka
+        lagSeconds: p.lagSeconds,
+      })),
+      operators: (s.operators || []).map((o) => ({ name: String(o.name || ''), busy: num(o.busy), idle: num(o.idle), backpressured: num(o.backpressured) })),
+      sink: {
+        present: !!sink.present,
+        name: sink.name || '',
+        circuit: sink.circuit, // "closed", "open", "half-open"
+        held: !!sink.held,
+        pendingRows: num(sink.pendingRows),
+        divertedRows: num(sink.divertedRows),
+        rowsPerSecond: num(sink.rowsPerSecond),
+        retries: num(sink.retries),
+        transientErrors: num(sink.transientErrors),
+        rejectedRows: num(sink.rejectedRows),
+        committedEpoch: num(sink.committedEpoch),
+        lastWindowEndMs: sink.lastWindowEndMs,
+        p50Ms: num(sink.p50Ms),
+        p99Ms: num(sink.p99Ms),
+        maxMs: num(sink.maxMs),
+        recentP99Ms: sink.recentP99Ms, // null when nothing was written in the last interval
+      },
+      windows: (s.windows || []).map((w) => ({
+        aggregation: String(w.aggregation || ''),
+        windowStartMs: num(w.windowStartMs),
+        windowEndMs: num(w.windowEndMs),
+        // keyText if the server names the key itself; else the decimal key (regions: see regionText)
+        leaders: (w.leaders || []).map((e) => ({ key: String(e.keyText ?? e.key ?? ''), value: num(e.value), flag: !!e.flag })),
+      })),
+      checkpointsEnabled: job.checkpointsEnabled,
+      checkpointIntervalMs: job.checkpointIntervalMs,
+      checkpoints: (job.checkpoints || []).map((c) => ({
+        epoch: num(c.epoch),
+        triggeredAtMs: num(c.triggeredAtMs),
+        durationMs: num(c.durationMs),
+        sizeBytes: num(c.sizeBytes),
+        completed: c.completed !== false,
+        failure: c.failure || '',
+      })), // newest first
+      rules: (alerts.rules || []).map((r) => ({ id: String(r.id || ''), title: String(r.title || r.id || ''), threshold: r.threshold, unit: r.unit || '', runbook: r.runbook || r.id })),
+      alerts: (alerts.history || []).map((a) => ({
+        ruleId: String(a.ruleId || ''),
+        title: String(a.title || a.ruleId || ''),
+        active: a.resolvedAtMs == null,
+        firedAtMs: a.firedAtMs,
+        resolvedAtMs: a.resolvedAtMs,
+        value: a.value,
+        threshold: a.threshold,
+        runbook: a.runbook || a.ruleId,
+      })), // newest first
+      activeAlerts: num(alerts.activeCount),
+      actions: {},
+      lastSavepoint: s.lastSavepoint || '',
+      watchedPost: s.watchedPost,
+      watchedHistory: (s.watchedHistory || []).map((w) => [num(w.windowStartMs), num(w.value)]),
+    };
+    for (const [name, a] of Object.entries(s.actions || {})) vm.actions[name] = { enabled: !!a.enabled, reason: a.reason || '' };
+    return vm;
+  }
+
+  // The partition holding the job watermark back and the one with the largest share of recent
+  // records, as the server computes them for the desktop console too.
+  function laggingPartition(vm) {
+    return vm.laggingPartition;
+  }
+  function hottestPartition(vm) {
+    return vm.hottestPartition;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // HTTP
+
+  async function api(method, path, body) {
+    const headers = { Accept: 'application/json' };
+    const init = { method, headers, credentials: 'same-origin', cache: 'no-store' };
+    if (body !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(body);
+    }
+    if (method !== 'GET' && state.session && state.session.csrf) headers['X-Tally-CSRF'] = state.session.csrf;
+    let response;
+    try {
+      response = await fetch(path, init);
+    } catch (e) {
+      return { status: 0, ok: false, data: { error: 'the server is not reachable' } };
+    }
+    const type = response.headers.get('Content-Type') || '';
+    let data = null;
+    try {
+      data = type.includes('json') ? await response.json() : await response.text();
+    } catch (e) {
+      data = null;
+    }
+    return { status: response.status, ok: response.ok, data };
+  }
+
+  function errorText(result) {
+    if (result.data && typeof result.data === 'object' && result.data.error) return String(result.data.error);
+    if (typeof result.data === 'string' && result.data) return result.data.slice(0, 200);
+    return result.status ? 'HTTP ' + result.status : 'no answer';
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Session
+
+  function takeFragmentToken() {
+    const hash = window.location.hash || '';
+    const m = /[#&]token=([^&]*)/.exec(hash);
+    if (!m) return null;
+    // Out of the address bar and the history before anything else happens.
+    window.history.replaceState(null, '', window.location.pathname + window.location.search + '#overview');
+    try {
+      return decodeURIComponent(m[1]);
+    } catch (e) {
+      return m[1];
+    }
+  }
+
+  async function login(token) {
+    const r = await api('POST', '/api/v1/login', { token });
+    if (r.ok && r.data && typeof r.data === 'object') return startSession(r.data);
+    showLogin(r.status === 401 ? 'That token was not accepted.' : 'Login failed: ' + errorText(r));
+  }
+
+  async function resumeSession() {
+    const r = await api('GET', '/api/v1/session');
+    if (r.ok && r.data && typeof r.data === 'object') return startSession(r.data);
+    showLogin(r.status === 401 || r.status === 403 ? '' : 'The console is not reachable: ' + errorText(r));
+  }
+
+  function showLogin(message) {
+    state.session = null;
+    state.snapshot = null;
+    state.vm = null;
+    state.snapshotAt = 0;
+    document.body.dataset.auth = 'out';
+    setConnection('offline', 'offline');
+    closeLive();
+    $('consoleView').hidden = true;
+    $('loginView').hidden = false;
+    $('logoutButton').hidden = true;
+    $('userName').textContent = '';
+    $('userRole').textContent = '';
+    $('loginError').textContent = message || '';
+    $('tokenInput').focus();
+  }
+
+  function startSession(data) {
+    state.session = { user: String(data.user || ''), role: String(data.role || 'viewer'), csrf: String(data.csrf || '') };
+    $('loginView').hidden = true;
+    $('consoleView').hidden = false;
+    $('logoutButton').hidden = false;
+    $('userName').textContent = state.session.user;
+    $('userRole').textContent = state.session.role;
+    $('userRole').dataset.role = state.session.role;
+    document.body.dataset.role = state.session.role;
+    document.body.dataset.auth = 'in';
+    route();
+    connectLive();
+    refreshSnapshot();
+    refreshSeries(true);
+    refreshAudit();
+  }
+
+  async function logout() {
+    closeLive(); // the server ends the feed with the session: that is no reason to reconnect
+    await api('POST', '/api/v1/logout', {});
+    showLogin('Logged out.');
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Live connection
+
+  function setConnection(stateName, text) {
+    const el = $('connState');
+    el.dataset.state = stateName;
+    el.textContent = text;
+  }
+
+  function connectLive() {
+    closeLive();
+    const url = (window.location.protocol === 'https:' ? 'wss://' : 'ws://') + window.location.host + '/api/v1/live';
+    setConnection('connecting', state.wsAttempt ? 'reconnecting…' : 'connecting…');
+    let ws;
+    try {
+      ws = new WebSocket(url);
+    } catch (e) {
+      scheduleReconnect();
+      return;
+    }
+    state.ws = ws;
+    ws.addEventListener('open', () => {
+      state.wsAttempt = 0;
+      setConnection('live', 'live');
+      clearInterval(state.pollTimer);
+      state.pollTimer = null;
+    });
+    ws.addEventListener('message', (event) => {
+      let msg;
+      try {
+        msg = JSON.parse(event.data);
+      } catch (e) {
+        return;
+      }
+      if (msg.type === 'snapshot' && msg.data) applySnapshot(msg.data);
+      else if (msg.type === 'action') onActionFinished(msg);
+    });
+    ws.addEventListener('close', () => {
+      if (state.ws !== ws) return; // replaced on purpose
+      state.ws = null;
+      scheduleReconnect();
+    });
+  }
+
+  function closeLive() {
+    clearTimeout(state.wsTimer);
+    clearInterval(state.pollTimer);
+    state.pollTimer = null;
+    if (state.ws) {
+      const ws = state.ws;
+      state.ws = null;
+      ws.close();
+    }
+  }
+
+  async function scheduleReconnect() {
+    if (!state.session) return;
+    // A refused upgrade looks like any other close: ask whether the session still stands.
+    const r = await api('GET', '/api/v1/session');
+    if (r.status === 401) {
+      showLogin('The session has ended; log in again.');
+      return;
+    }
+    // While the live feed is down, the figures still move: poll the snapshot every 2 s.
+    if (!state.pollTimer) state.pollTimer = setInterval(refreshSnapshot, 2000);
+    const delay = Math.min(30000, 1000 * Math.pow(2, state.wsAttempt));
+    state.wsAttempt++;
+    let left = Math.round(delay / 1000);
+    const what = r.status === 0 ? 'server unreachable' : 'live feed down, polling';
+    setConnection('offline', what + '; retry in ' + left + ' s');
+    clearTimeout(state.wsTimer);
+    const tick = () => {
+      left--;
+      if (left <= 0) connectLive();
+      else {
+        setConnection('offline', what + '; retry in ' + left + ' s');
+        state.wsTimer = setTimeout(tick, 1000);
+      }
+    };
+    state.wsTimer = setTimeout(tick, 1000);
+  }
+
+  async function refreshSnapshot() {
+    if (!state.session) return;
+    const r = await api('GET', '/api/v1/snapshot');
+    if (r.ok && r.data && typeof r.data === 'object') applySnapshot(r.data);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Series: the server's history for the charts, topped up from live snapshots.
+
+  function seriesKey(name, labels) {
+    const parts = Object.keys(labels || {})
+      .sort()
+      .map((k) => k + '=' + labels[k]);
+    return parts.length ? name + '{' + parts.join(',') + '}' : name;
+  }
+
+  // {series:[{name, labels, points:[[t_ms, value], ...]}]} -> Map(key -> points)
+  function normaliseSeries(data) {
+    const out = new Map();
+    for (const s of data.series || []) out.set(seriesKey(s.name, s.labels), (s.points || []).map((p) => [num(p[0]), Number(p[1])]));
+    return out;
+  }
+
+  // The server series each page charts (names of the job's TimeSeriesStore).
+  const PAGE_SERIES = {
+    overview: ['tally_events_total:rate', 'tally_output_rows_total:rate', 'tally_watermark_skew_ms', 'tally_sink_write_latency_us:p99', 'tally_checkpoint_duration_ms:max'],
+    lag: ['tally_kafka_consumer_lag_seconds', 'tally_partition_records_total:rate'],
+    watermarks: ['tally_partition_watermark_ms', 'tally_watermark_skew_ms', 'tally_watermark_bound_ms', 'tally_late_events_total:rate', 'tally_dropped_events_total:rate'],
+    checkpoints: ['tally_checkpoint_duration_ms:max'],
+    backpressure: ['tally_operator_backpressured_nanoseconds_total:rate'],
+    sinks: ['tally_sink_write_latency_us:p50', 'tally_sink_write_latency_us:p99', 'tally_sink_rows_total:rate', 'tally_sink_pending_rows', 'tally_sink_diverted_rows'],
+  };
+
+  async function refreshSeries(force) {
+    if (!state.session) return;
+    const names = PAGE_SERIES[state.page];
+    if (!names) return;
+    if (!force && Date.now() - state.seriesFetchedAt < 1800) return;
+    state.seriesFetchedAt = Date.now();
+    const page = state.page;
+    const r = await api('GET', '/api/v1/series?name=' + names.map(encodeURIComponent).join(','));
+    if (r.ok && r.data && state.page === page) {
+      state.series = normaliseSeries(r.data);
+      drawCharts();
+    }
+  }
+
+  // Every server series whose name matches, with its labels: [{labels, points}].
+  function serverSeries(name) {
+    const out = [];
+    if (!state.series) return out;
+    for (const [key, points] of state.series) {
+      const brace = key.indexOf('{');
+      const base = brace < 0 ? key : key.slice(0, brace);
+      if (base !== name) continue;
+      const labels = {};
+      if (brace >= 0)
+        for (const part of key.slice(brace + 1, -1).split(',')) {
+          const eq = part.indexOf('=');
+          if (eq > 0) labels[part.slice(0, eq)] = part.slice(eq + 1).replace(/^"|"$/g, '');
+        }
+      out.push({ labels, points });
+    }
+    return out;
+  }
+
+  function record(key, t, v) {
+    if (v == null || !isFinite(v)) return;
+    let points = state.history.get(key);
+    if (!points) state.history.set(key, (points = []));
+    if (points.length && points[points.length - 1][0] >= t) return;
+    points.push([t, v]);
+    while (points.length && points[0][0] < t - HISTORY_MS) points.shift();
+  }
+
+  function recordHistory(vm) {
+    const t = vm.t;
+    record('events', t, vm.eventsPerSecond);
+    record('rows', t, vm.rowsPerSecond);
+    record('skew', t, vm.skewMs / 1000);
+    if (vm.boundMs != null) record('bound', t, num(vm.boundMs) / 1000);
+    record('dropped', t, vm.droppedPerSecond);
+    record('deadLetters', t, vm.deadLettersPerSecond);
+    for (const p of vm.partitions) {
+      if (p.lagSeconds != null) record('lag:' + p.partition, t, num(p.lagSeconds));
+      record('records:' + p.partition, t, p.recordsPerSecond);
+      if (p.watermarkMs != null && num(p.watermarkMs) > 0 && num(p.watermarkMs) < MAX_WATERMARK) record('wmdelay:' + p.partition, t, Math.max(0, (t - num(p.watermarkMs)) / 1000));
+    }
+    for (const o of vm.operators) record('bp:' + o.name, t, o.backpressured * 100);
+    if (vm.sink.present) {
+      record('sinkP99', t, vm.sink.recentP99Ms != null ? num(vm.sink.recentP99Ms) : null);
+      record('sinkRows', t, vm.sink.rowsPerSecond);
+      record('sinkPending', t, vm.sink.pendingRows);
+      record('sinkDiverted', t, vm.sink.divertedRows);
+    }
+    for (const c of [...vm.checkpoints].reverse()) record('checkpoint', c.triggeredAtMs, c.durationMs); // oldest first
+    const perPost = newestWindow(vm, 'likes_per_post');
+    if (perPost) {
+      const counts = new Map();
+      for (const e of perPost.leaders) counts.set(String(e.key), e.value);
+      state.windowCounts.set(perPost.windowStartMs, counts);
+      for (const start of [...state.windowCounts.keys()].sort((a, b) => a - b).slice(0, -30)) state.windowCounts.delete(start);
+    }
+  }
+
+  function own(key) {
+    return state.history.get(key) || [];
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Charts
+
+  function chart(name, options) {
+    if (state.charts[name]) return state.charts[name];
+    const box = document.querySelector('[data-chart="' + name + '"]');
+    const c = new window.TallyChart.LineChart(box, options);
+    state.charts[name] = c;
+    return c;
+  }
+
+  // A chart's series: the server's when it has them (they reach back before the page was opened),
+  // else the console's own history from snapshots.
+  function fromServer(name, scale, label, labelKey, map) {
+    return serverSeries(name)
+      .map((s) => ({
+        label: labelKey ? label.replace('%1', s.labels[labelKey] ?? '?') : label,
+        points: s.points.map((p) => [p[0], map ? map(p) : p[1] * (scale || 1)]),
+        order: labelKey ? num(s.labels[labelKey]) : 0,
+      }))
+      .sort((a, b) => a.order - b.order);
+  }
+  function either(server, local) {
+    return server.length && server.some((s) => s.points.length) ? server : local;
+  }
+  function perKey(prefix, label) {
+    const out = [];
+    for (const [key, points] of state.history)
+      if (key.startsWith(prefix)) out.push({ label: label.replace('%1', key.slice(prefix.length)), points, order: num(key.slice(prefix.length)) });
+    // Partitions by number; operators stay in pipeline order (the order they first came in).
+    return out.every((s) => isFinite(s.order)) ? out.sort((a, b) => a.order - b.order) : out;
+  }
+
+  const CHARTS = {
+    overview: () => {
+      chart('overviewSkew', { title: 'Watermark skew', unit: 'seconds', height: 150 }).setSeries(
+        either(fromServer('tally_watermark_skew_ms', 0.001, 'skew (max - min)'), [{ label: 'skew (max - min)', points: own('skew') }])
+      );
+      chart('overviewSink', { title: 'Sink write latency', unit: 'ms', height: 150 }).setSeries(
+        either(fromServer('tally_sink_write_latency_us:p99', 0.001, 'p99'), [{ label: 'p99', points: own('sinkP99') }])
+      );
+      const cp = chart('overviewCheckpoint', { title: 'Checkpoint duration', unit: 'ms', height: 150 });
+      cp.setPlaceholder(state.vm && state.vm.checkpointsEnabled === false ? 'checkpoints are off' : '');
+      cp.setSeries(either(fromServer('tally_checkpoint_duration_ms:max', 1, 'duration'), [{ label: 'duration', points: own('checkpoint') }]));
+      chart('throughput', { title: 'Throughput', unit: 'per second', height: 300 }).setSeries(
+        either(
+          [...fromServer('tally_events_total:rate', 1, 'events in'), ...fromServer('tally_output_rows_total:rate', 1, 'rows out')],
+          [
+            { label: 'events in', points: own('events') },
+            { label: 'rows out', points: own('rows') },
+          ]
+        )
+      );
+    },
+    lag: () => {
+      const lag = chart('lag', { title: 'Consumer lag per partition', unit: 'seconds', height: 280 });
+      lag.setPlaceholder(state.vm && !state.vm.kafka ? 'no consumer lag: the source is the built-in generator' : '');
+      lag.setSeries(either(fromServer('tally_kafka_consumer_lag_seconds', 1, 'partition %1', 'partition'), perKey('lag:', 'partition %1')));
+      chart('partitionRecords', { title: 'Records per partition', unit: 'records/s', height: 280 }).setSeries(
+        either(fromServer('tally_partition_records_total:rate', 1, 'partition %1', 'partition'), perKey('records:', 'partition %1'))
+      );
+    },
+    watermarks: () => {
+      chart('watermarkDelay', { title: 'Partition watermarks behind the wall clock', unit: 'seconds' }).setSeries(
+        either(
+          fromServer('tally_partition_watermark_ms', 1, 'partition %1', 'partition', (p) => (p[1] > 0 && p[1] < MAX_WATERMARK ? Math.max(0, (p[0] - p[1]) / 1000) : NaN)),
+          perKey('wmdelay:', 'partition %1')
+        )
+      );
+      chart('watermarkSkew', { title: 'Watermark skew', unit: 'seconds' }).setSeries(
+        either(
+          [...fromServer('tally_watermark_skew_ms', 0.001, 'skew (max - min)'), ...fromServer('tally_watermark_bound_ms', 0.001, 'out-of-orderness bound')],
+          [
+            { label: 'skew (max - min)', points: own('skew') },
+            { label: 'out-of-orderness bound', points: own('bound') },
+          ]
+        )
+      );
+      chart('late', { title: 'Late and dropped events', unit: 'events/s', height: 180 }).setSeries(
+        either(
+          [...fromServer('tally_late_events_total:rate', 1, 'late (window re-fired)'), ...fromServer('tally_dropped_events_total:rate', 1, 'dropped (past allowed lateness)')],
+          [{ label: 'dropped (past allowed lateness)', points: own('dropped') }]
+        )
+      );
+    },
+    checkpoints: () => {
+      const c = chart('checkpointDuration', { title: 'Checkpoint duration', unit: 'ms', height: 260 });
+      const interval = state.vm && state.vm.checkpointIntervalMs;
+      c.setReference('80% of the interval', interval ? num(interval) * 0.8 : null);
+      c.setPlaceholder(state.vm && state.vm.checkpointsEnabled === false ? 'checkpoints are off' : '');
+      c.setSeries(either(fromServer('tally_checkpoint_duration_ms:max', 1, 'duration (max per second)'), [{ label: 'duration', points: own('checkpoint') }]));
+    },
+    backpressure: () => {
+      chart('backpressure', { title: 'Backpressured time per operator', unit: '%', height: 260 }).setSeries(
+        either(
+          // Blocked nanoseconds per second as a share of time. A long block is counted when it
+          // ends, so one sampling interval can exceed 100 %: a share of time cannot, clamp it.
+          fromServer('tally_operator_backpressured_nanoseconds_total:rate', 1, '%1', 'operator', (p) => Math.min(100, Math.max(0, p[1] * 1e-7)))
+            .map((s) => Object.assign(s, { order: operatorOrder(s.label) }))
+            .sort((a, b) => a.order - b.order || (a.label < b.label ? -1 : 1)),
+          perKey('bp:', '%1')
+        )
+      );
+    },
+    sinks: () => {
+      const sink = state.vm && state.vm.sink.name;
+      const forSink = (list) => list.filter((s) => !sink || !s.sinkLabel || s.sinkLabel === sink);
+      const server = (name, scale, label) =>
+        forSink(
+          serverSeries(name).map((s) => ({ label, sinkLabel: s.labels.sink, points: s.points.map((p) => [p[0], p[1] * scale]) }))
+        );
+      chart('sinkLatency', { title: 'Write latency', unit: 'ms' }).setSeries(
+        either([...server('tally_sink_write_latency_us:p50', 0.001, 'p50'), ...server('tally_sink_write_latency_us:p99', 0.001, 'p99')], [{ label: 'p99 (last interval)', points: own('sinkP99') }])
+      );
+      chart('sinkRows', { title: 'Rows written and pending', unit: 'rows' }).setSeries(
+        either(
+          [...server('tally_sink_rows_total:rate', 1, 'rows/s'), ...server('tally_sink_pending_rows', 1, 'pending'), ...server('tally_sink_diverted_rows', 1, 'diverted')],
+          [
+            { label: 'rows/s', points: own('sinkRows') },
+            { label: 'pending', points: own('sinkPending') },
+            { label: 'diverted', points: own('sinkDiverted') },
+          ]
+        )
+      );
+    },
+    windows: () => {
+      // Per-window counts of the current leaders of likes_per_post, by window start: the followed
+      // post (the leader) from the server's history of it, the others from the windows this page
+      // has seen since it was opened.
+      const c = chart('windowCounts', { title: 'Leading posts, net likes per window', unit: 'likes (window start, event time)', height: 210, windowMs: 60 * 60 * 1000, xUtc: true });
+      const vm = state.vm;
+      const current = vm ? newestWindow(vm, 'likes_per_post') : null;
+      const keys = current ? current.leaders.slice(0, 6).map((e) => String(e.key)) : [];
+      const starts = [...state.windowCounts.keys()].sort((a, b) => a - b);
+      const series = [];
+      const watched = vm && vm.watchedPost != null ? String(vm.watchedPost) : null;
+      if (watched && vm.watchedHistory.length) series.push({ label: 'post ' + watched + ' (followed)', points: vm.watchedHistory });
+      for (const k of keys) {
+        if (k === watched && series.length) continue;
+        series.push({ label: 'post ' + k, points: starts.filter((t) => state.windowCounts.get(t).has(k)).map((t) => [t, state.windowCounts.get(t).get(k)]) });
+      }
+      c.setSeries(series);
+    },
+  };
+
+  function drawCharts() {
+    const draw = CHARTS[state.page];
+    if (draw && state.session) draw();
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Pages
+
+  function el(tag, text, cls) {
+    const e = document.createElement(tag);
+    if (text != null) e.textContent = String(text);
+    if (cls) e.className = cls;
+    return e;
+  }
+
+  // rows: [{ cells: [...], highlight, title, num: [column indices right-aligned] }]
+  function fillTable(table, rows, emptyText) {
+    const body = table.tBodies[0];
+    const columns = table.tHead ? table.tHead.rows[0].cells : [];
+    const fragment = document.createDocumentFragment();
+    for (const row of rows) {
+      const tr = document.createElement('tr');
+      if (row.highlight) tr.classList.add('warn');
+      if (row.title) tr.title = row.title;
+      if (row.id) tr.dataset.id = row.id;
+      row.cells.forEach((cell, i) => {
+        const td = document.createElement('td');
+        if (cell instanceof Node) td.appendChild(cell);
+        else td.textContent = cell == null ? '' : String(cell);
+        if (columns[i] && columns[i].classList.contains('num')) td.classList.add('num');
+        tr.appendChild(td);
+      });
+      fragment.appendChild(tr);
+    }
+    if (!rows.length && emptyText) {
+      const tr = document.createElement('tr');
+      const td = el('td', emptyText, 'empty');
+      td.colSpan = Math.max(1, columns.length);
+      tr.appendChild(td);
+      fragment.appendChild(tr);
+    }
+    body.replaceChildren(fragment);
+  }
+
+  function kvRows(pairs) {
+    return pairs.map(([k, v, highlight, title]) => ({ cells: [k, v], highlight, title }));
+  }
+
+  function newestWindow(vm, aggregation, lengthMs) {
+    let chosen = null;
+    for (const w of vm.windows) {
+      if (w.aggregation !== aggregation) continue;
+      const length = w.windowEndMs - w.windowStartMs;
+      if (lengthMs ? length === lengthMs : !chosen || length < chosen.windowEndMs - chosen.windowStartMs) chosen = w;
+    }
+    return chosen;
+  }
+
+  function alertRows(vm) {
+    return vm.alerts.map((a) => ({
+      cells: [a.title, a.active ? 'active' : 'resolved', formatTimestamp(a.firedAtMs), a.resolvedAtMs != null ? formatTimestamp(a.resolvedAtMs) : '', a.value != null ? oneDecimal.format(num(a.value)) : '', a.threshold != null ? oneDecimal.format(num(a.threshold)) : ''],
+      highlight: a.active,
+      id: a.runbook,
+    }));
+  }
+
+  const RENDER = {
+    overview(vm) {
+      const rows = [
+        ['Throughput in', formatRate(vm.eventsPerSecond), false, 'Like events decoded per second'],
+        ['Throughput out', formatRate(vm.rowsPerSecond), false, 'Window results per second'],
+        ['Likes counted up to', formatEventTime(vm.watermarkMs), false, 'The job watermark: windows ending before it have fired'],
+        vm.kafka ? ['Consumer lag', formatDuration(vm.lagSeconds), vm.lagSeconds > 10] : ['Consumer lag', 'none (built-in generator)'],
+        ['Watermark skew', formatDuration(vm.skewMs / 1000)],
+      ];
+      if (vm.checkpoints.length) {
+        const c = vm.checkpoints[0];
+        rows.push(['Last checkpoint', 'epoch ' + c.epoch + ', ' + Math.max(0, vm.t - c.triggeredAtMs) + ' ms ago, took ' + c.durationMs + ' ms', !c.completed]);
+      } else {
+        rows.push(['Last checkpoint', vm.checkpointsEnabled === false ? 'off (checkpoint.enabled)' : 'none yet']);
+      }
+      rows.push(['Last savepoint', vm.lastSavepoint ? vm.lastSavepoint.split('/').pop() : 'none yet', false, vm.lastSavepoint]);
+      if (vm.sink.present) {
+        let text = circuitName(vm.sink.circuit);
+        if (vm.sink.held) text += ', holding writes (drained)';
+        if (vm.sink.divertedRows > 0) text += ', ' + formatCount(vm.sink.divertedRows) + ' rows diverted';
+        rows.push(['Sink', vm.sink.name + ': ' + text, circuitName(vm.sink.circuit) !== 'closed']);
+      } else rows.push(['Sink', 'none']);
+      rows.push(['Active alerts', String(vm.activeAlerts), vm.activeAlerts > 0]);
+      rows.push(['Job state', vm.state]);
+      if (vm.parallelism != null) rows.push(['Parallelism', String(vm.parallelism)]);
+      fillTable($('overviewTable'), kvRows(rows));
+      fillTable($('overviewAlerts'), alertRows(vm), 'No alert has fired.');
+    },
+    lag(vm) {
+      $('lagSummary').textContent = vm.kafka
+        ? 'Largest lag ' + formatDuration(vm.lagSeconds) + '; time to catch up at the current rates: ' + formatDuration(vm.timeToCatchUpSeconds)
+        : 'The built-in generator has no consumer lag: records are produced on demand. Records per partition show where the traffic goes.';
+      const hot = hottestPartition(vm);
+      const lagging = laggingPartition(vm);
+      fillTable(
+        $('partitionTable'),
+        vm.partitions.map((p) => {
+          const isHot = hot && hot.partition === p.partition && hot.share > 0.5 && vm.partitions.length > 1;
+          const holdsBack = lagging === p.partition && vm.skewMs > 0;
+          return {
+            cells: [p.partition, formatCount(p.records), formatCount(p.recordsPerSecond), formatEventTime(p.watermarkMs), p.idle ? 'idle' : '', p.lagRecords != null ? formatCount(p.lagRecords) : '-', p.lagSeconds != null ? oneDecimal.format(num(p.lagSeconds)) : '-'],
+            highlight: isHot || holdsBack,
+            title: isHot ? 'Hot partition: ' + formatPercent(hot.share) + ' of recent records' : holdsBack ? 'Holds the job watermark back' : '',
+          };
+        }),
+        'No partition yet.'
+      );
+    },
+    watermarks(vm) {
+      const lagging = laggingPartition(vm);
+      $('watermarkSummary').textContent =
+        'Job watermark ' + formatEventTime(vm.watermarkMs) + ', skew ' + formatDuration(vm.skewMs / 1000) + '. ' + (lagging != null && vm.skewMs > 0 ? 'Partition ' + lagging + ' holds the watermark back. ' : '') + 'Late so far: ' + formatCount(vm.lateEvents) + ', dropped: ' + formatCount(vm.droppedEvents) + '.';
+    },
+    checkpoints(vm) {
+      const note = $('checkpointNote');
+      note.hidden = vm.checkpointsEnabled !== false;
+      note.textContent = 'This job takes no checkpoints (checkpoint.enabled is false): after a crash it starts again from the source. Savepoints work without them: take one from the toolbar, stop with one, or rescale; tally --restore FILE continues from one.';
+      const done = vm.checkpoints.filter((c) => c.completed);
+      $('checkpointSummary').textContent = vm.checkpoints.length
+        ? vm.checkpoints.length + ' recent checkpoints, ' + (vm.checkpoints.length - done.length) + ' failed; newest epoch ' + vm.checkpoints[0].epoch + (vm.checkpointIntervalMs ? '; interval ' + formatDuration(num(vm.checkpointIntervalMs) / 1000) : '') + '.'
+        : '';
+      fillTable(
+        $('checkpointTable'),
+        vm.checkpoints.map((c) => ({
+          cells: [c.epoch, formatClock(c.triggeredAtMs, true), c.durationMs + ' ms', 'aligned at the barrier', formatBytes(c.sizeBytes), c.completed ? 'completed' : 'failed: ' + c.failure],
+          highlight: !c.completed,
+        })),
+        vm.checkpointsEnabled === false ? 'Checkpoints are off.' : 'No checkpoint yet.'
+      );
+    },
+    backpressure(vm) {
+      renderOperatorGraph(vm);
+      fillTable(
+        $('operatorTable'),
+        vm.operators.map((o) => ({
+          cells: [o.name, formatPercent(o.busy), formatPercent(o.idle), formatPercent(o.backpressured)],
+          highlight: o.backpressured > 0.5 || o.busy > 0.9,
+          title: o.backpressured > 0.5 ? 'Blocked by a full downstream queue most of the time' : o.busy > 0.9 ? 'Busy most of the time: a likely bottleneck' : '',
+        }))
+      );
+    },
+    sinks(vm) {
+      const k = vm.sink;
+      if (!k.present) {
+        fillTable($('sinkTable'), kvRows([['Sink', 'none (output.type is "none")']]));
+        return;
+      }
+      fillTable(
+        $('sinkTable'),
+        kvRows([
+          ['Sink', k.name],
+          ['Circuit', circuitName(k.circuit), circuitName(k.circuit) !== 'closed'],
+          ['Writes', k.held ? 'held (drained)' : 'flowing', k.held],
+          ['Rows/s', formatCount(k.rowsPerSecond)],
+          ['Pending rows', formatCount(k.pendingRows)],
+          ['Diverted rows', formatCount(k.divertedRows), k.divertedRows > 0],
+          ['Write latency p50', formatDuration(k.p50Ms / 1000)],
+          ['Write latency p99', formatDuration(k.p99Ms / 1000)],
+          ['Write latency max', formatDuration(k.maxMs / 1000)],
+          ['Retries', formatCount(k.retries)],
+          ['Transient errors', formatCount(k.transientErrors)],
+          ['Rejected rows', formatCount(k.rejectedRows), k.rejectedRows > 0],
+          ['Last committed epoch', formatCount(k.committedEpoch)],
+          ['Last window written', formatEventTime(k.lastWindowEndMs)],
+        ])
+      );
+    },
+    windows(vm) {
+      const boxes = [
+        { title: 'Top posts now (likes_per_post)', aggregation: 'likes_per_post', head: ['Rank', 'Post', 'Likes'] },
+        { title: 'Likes by region', aggregation: 'likes_by_region', head: ['Rank', 'Region', 'Likes'] },
+        { title: 'Velocity leaders (like_velocity)', aggregation: 'like_velocity', head: ['Rank', 'Post', 'Likes in window', 'Viral'] },
+        { title: 'Spam suspects', aggregation: 'spam_suspects', head: ['Rank', 'User', 'Likes in window'] },
+      ];
+      const container = $('leaderBoxes');
+      if (!container.children.length) {
+        for (const b of boxes) {
+          const box = el('div', null, 'col leader-box');
+          box.dataset.aggregation = b.aggregation;
+          box.appendChild(el('h2', b.title));
+          box.appendChild(el('div', '', 'window-range muted'));
+          const table = el('table', null, 'grid');
+          const tr = table.createTHead().insertRow();
+          b.head.forEach((h, i) => tr.appendChild(el('th', h, i === 0 || i === 2 ? 'num' : '')));
+          table.createTBody();
+          box.appendChild(table);
+          container.appendChild(box);
+        }
+      }
+      for (const b of boxes) {
+        const box = container.querySelector('[data-aggregation="' + b.aggregation + '"]');
+        const w = newestWindow(vm, b.aggregation);
+        box.querySelector('.window-range').textContent = w ? 'Window ' + formatUtcClock(w.windowStartMs) + ' - ' + formatUtcClock(w.windowEndMs) + ' UTC' : 'no window has fired yet';
+        fillTable(
+          box.querySelector('table'),
+          (w ? w.leaders.slice(0, LEADER_ROWS) : []).map((e, i) => {
+            const cells = [i + 1, b.aggregation === 'likes_by_region' ? regionText(e.key) : e.key, formatCount(e.value)];
+            if (b.aggregation === 'like_velocity') cells.push(e.flag ? 'viral' : '');
+            return { cells, highlight: e.flag };
+          }),
+          'no window has fired yet'
+        );
+      }
+    },
+    alerts(vm) {
+      const rules = vm.rules.length ? vm.rules : [...new Map(vm.alerts.map((a) => [a.ruleId, { id: a.ruleId, title: a.title, runbook: a.runbook }])).values()];
+      const firing = new Set(vm.alerts.filter((a) => a.active).map((a) => a.ruleId));
+      fillTable(
+        $('ruleTable'),
+        rules.map((r) => {
+          const button = el('button', 'runbook', 'link');
+          button.type = 'button';
+          button.addEventListener('click', () => showRunbook(r.runbook || r.id));
+          return {
+            cells: [r.title, firing.has(r.id) ? 'firing' : 'ok', ruleNow(vm, r.id), r.threshold != null ? oneDecimal.format(num(r.threshold)) + (r.unit ? ' ' + r.unit : '') : '', button],
+            highlight: firing.has(r.id),
+            id: r.id,
+          };
+        }),
+        'No rules.'
+      );
+      fillTable($('alertTable'), alertRows(vm), 'No alert has fired.');
+      for (const tr of $('alertTable').tBodies[0].rows) if (tr.dataset.id) tr.addEventListener('click', () => showRunbook(tr.dataset.id));
+      if (!state.runbookId) {
+        const active = vm.alerts.find((a) => a.active);
+        showRunbook(active ? active.runbook : rules.length ? rules[0].runbook || rules[0].id : 'backpressure');
+      }
+    },
+    audit() {
+      fillTable(
+        $('auditTable'),
+        state.audit.map((a) => ({
+          cells: [formatTimestamp(a.atMs), a.user || '', a.source || '', a.action || '', paramsText(a.parameters), a.outcome || '', a.detail || ''],
+          highlight: a.outcome === 'refused' || a.outcome === 'failed',
+        })),
+        'No action yet.'
+      );
+    },
+  };
+
+  // What a rule's condition measures now, by the rule's own formula (models/alerts.cpp), so the
+  // page shows how far each rule is from firing; '-' where the rule has nothing to measure.
+  function ruleNow(vm, id) {
+    const f = (v) => (v == null || !isFinite(v) ? '-' : oneDecimal.format(v));
+    switch (id) {
+      case 'checkpoint_slow': {
+        const c = vm.checkpoints;
+        return c.length >= 2 && c[0].triggeredAtMs > c[1].triggeredAtMs ? f((c[0].durationMs * 100) / (c[0].triggeredAtMs - c[1].triggeredAtMs)) : '-';
+      }
+      case 'consumer_lag':
+        return vm.kafka && num(vm.boundMs) > 0 ? f(vm.lagSeconds / (num(vm.boundMs) / 1000)) : '-';
+      case 'sink_latency':
+        return vm.sink.recentP99Ms != null ? 'p99 ' + formatDuration(num(vm.sink.recentP99Ms) / 1000) : '-';
+      case 'backpressure':
+        return f(Math.max(0, ...vm.operators.map((o) => o.backpressured * 100)));
+      case 'hot_partition': {
+        const hot = hottestPartition(vm);
+        return hot && vm.partitions.length >= 2 ? f(hot.share * 100) : '-';
+      }
+      case 'dead_letters':
+        return vm.recordsPerSecond >= 10 ? f((vm.deadLettersPerSecond * 100) / vm.recordsPerSecond) : '-';
+      case 'late_drops':
+        return vm.eventsPerSecond >= 10 ? f((vm.droppedPerSecond * 100) / vm.eventsPerSecond) : '-';
+      default:
+        return '-';
+    }
+  }
+
+  const LEADER_ROWS = 8;
+  const DEVICE_NAMES = ['', 'ios', 'android', 'web', 'other'];
+
+  // A likes_by_region key as the engine's keyText() writes it ("US", "DE/android"), for a server
+  // that sends the numeric key: two ASCII letters in the low 16 bits, the device type above.
+  function regionText(key) {
+    if (!/^\d+$/.test(key)) return key;
+    const k = Number(key);
+    const code = k & 0xffff;
+    const device = DEVICE_NAMES[(k >> 16) & 0xff] || '';
+    const region = code ? String.fromCharCode(code >> 8, code & 0xff) : '';
+    return device ? region + '/' + device : region;
+  }
+
+  function paramsText(p) {
+    if (p == null || p === '') return '';
+    if (typeof p === 'string') return p;
+    return Object.entries(p)
+      .map(([k, v]) => k + '=' + v)
+      .join(', ');
+  }
+
+  // Pipeline position of an operator: source, decode-N, ingest, window-N, output.
+  function operatorOrder(name) {
+    return name === 'source' ? 0 : name.startsWith('decode') ? 1 : name === 'ingest' ? 2 : name.startsWith('window') ? 3 : 4;
+  }
+
+  function renderOperatorGraph(vm) {
+    const graph = $('operatorGraph');
+    const columns = [[], [], [], [], []];
+    for (const o of vm.operators) {
+      columns[operatorOrder(o.name)].push(o);
+    }
+    const fragment = document.createDocumentFragment();
+    const addColumn = (items) => {
+      const col = el('div', null, 'op-col');
+      for (const it of items) col.appendChild(it);
+      fragment.appendChild(col);
+    };
+    columns.forEach((ops, i) => {
+      if (!ops.length) return;
+      if (fragment.childNodes.length) fragment.appendChild(el('div', '→', 'op-arrow'));
+      addColumn(
+        ops.map((o) => {
+          const box = el('div', null, 'op');
+          box.dataset.level = o.backpressured > 0.5 ? 'backpressured' : o.busy > 0.9 ? 'busy' : 'ok';
+          box.style.setProperty('--busy', String(Math.min(1, Math.max(0, o.busy))));
+          box.appendChild(el('div', o.name, 'op-name'));
+          box.appendChild(el('div', formatPercent(o.busy) + ' busy, ' + formatPercent(o.backpressured) + ' bp', 'op-figures'));
+          const bar = el('div', null, 'op-bar');
+          const busy = el('span', null, 'busy');
+          busy.style.width = Math.round(o.busy * 100) + '%';
+          const bp = el('span', null, 'bp');
+          bp.style.width = Math.round(o.backpressured * 100) + '%';
+          bar.append(busy, bp);
+          box.appendChild(bar);
+          return box;
+        })
+      );
+    });
+    if (vm.sink.present) {
+      fragment.appendChild(el('div', '→', 'op-arrow'));
+      const box = el('div', null, 'op sink');
+      box.appendChild(el('div', 'sink: ' + vm.sink.name, 'op-name'));
+      box.appendChild(el('div', circuitName(vm.sink.circuit) + (vm.sink.held ? ', held' : ''), 'op-figures'));
+      addColumn([box]);
+    }
+    graph.replaceChildren(fragment);
+  }
+
+  async function showRunbook(id) {
+    if (!id || !/^[a-z0-9_]+$/.test(id)) return;
+    state.runbookId = id;
+    const target = $('runbook');
+    const r = await fetch('/api/v1/runbooks/' + id, { credentials: 'same-origin', headers: { Accept: 'text/markdown' } }).catch(() => null);
+    if (state.runbookId !== id) return;
+    const text = r && r.ok ? await r.text() : 'No runbook for ' + id + '.';
+    target.dataset.runbook = id;
+    target.replaceChildren(window.TallyMarkdown.render(text, (name) => requestAction(name)));
+    updateActions();
+    for (const tr of document.querySelectorAll('#ruleTable tbody tr')) tr.classList.toggle('selected', tr.dataset.id === id);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Snapshot -> everything
+
+  function applySnapshot(data) {
+    state.snapshot = data;
+    state.vm = normalise(data);
+    state.snapshotAt = Date.now();
+    recordHistory(state.vm);
+    renderStatus(state.vm);
+    updateActions();
+    const render = RENDER[state.page];
+    if (render) render(state.vm);
+    if (!state.series || Date.now() - state.seriesFetchedAt > 2000) refreshSeries(false);
+    drawCharts();
+  }
+
+  function renderStatus(vm) {
+    const job = $('jobState');
+    job.textContent = vm.state;
+    job.dataset.state = vm.state;
+    $('sbRate').textContent = formatRate(vm.eventsPerSecond);
+    $('sbWatermark').textContent = formatEventTime(vm.watermarkMs);
+    $('sbParallelism').textContent = vm.parallelism != null ? String(vm.parallelism) : '-';
+    $('sbAlerts').textContent = String(vm.activeAlerts);
+    $('sbAlerts').classList.toggle('hot', vm.activeAlerts > 0);
+    const badge = $('navAlerts');
+    badge.hidden = !(vm.activeAlerts > 0);
+    badge.textContent = String(vm.activeAlerts);
+    $('sourceSink').textContent = vm.source || vm.sinkDescription ? 'Source: ' + (vm.source || '?') + ' → Sink: ' + (vm.sinkDescription || vm.sink.name || 'none') : '';
+  }
+
+  setInterval(() => {
+    if (!state.snapshotAt) {
+      document.body.classList.remove('stale');
+      return;
+    }
+    const age = (Date.now() - state.snapshotAt) / 1000;
+    $('snapshotAge').textContent = age > 5 && state.session ? 'data is ' + Math.round(age) + ' s old' : '';
+    document.body.classList.toggle('stale', age > 5);
+  }, 1000);
+
+  // ------------------------------------------------------------------------------------------
+  // Routing
+
+  function route() {
+    let page = (window.location.hash || '').replace(/^#\/?/, '');
+    if (!PAGES.includes(page)) page = 'overview';
+    state.page = page;
+    for (const a of document.querySelectorAll('#nav a[data-page]')) {
+      const current = a.dataset.page === page;
+      a.classList.toggle('current', current);
+      if (current) a.setAttribute('aria-current', 'page');
+      else a.removeAttribute('aria-current');
+    }
+    for (const p of PAGES) $('page-' + p).hidden = p !== page;
+    document.title = $('page-' + page).dataset.title.replace('&amp;', '&') + ' · Tally';
+    if (page === 'audit') refreshAudit();
+    if (state.vm && RENDER[page]) RENDER[page](state.vm);
+    refreshSeries(true);
+    requestAnimationFrame(drawCharts);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Actions
+
+  function isOperator() {
+    return state.session && state.session.role === 'operator';
+  }
+
+  function availability(name) {
+    if (!isOperator()) return { enabled: false, reason: 'Your role (' + (state.session ? state.session.role : 'none') + ') can view but not run actions.' };
+    const a = state.vm && state.vm.actions[name];
+    if (!a) return { enabled: !!state.vm, reason: state.vm ? '' : 'Waiting for the job.' };
+    return a;
+  }
+
+  function updateActions() {
+    for (const button of document.querySelectorAll('button[data-action]')) {
+      const a = availability(button.dataset.action);
+      button.disabled = !a.enabled;
+      const label = ACTION_LABELS[button.dataset.action] || button.dataset.action;
+      button.title = a.enabled ? label : a.reason || 'Not available now.';
+      button.dataset.reason = a.enabled ? '' : a.reason || '';
+    }
+  }
+
+  // The newest outcome beside the toolbar (full text as its tooltip), and the last few that
+  // ended (not "sending…") in the list under the page names.
+  function showOutcome(text, kind, transient) {
+    const last = $('lastOutcome');
+    last.textContent = text;
+    last.title = text;
+    last.dataset.kind = kind;
+    if (transient) return;
+    const li = el('li', formatClock(Date.now()) + ' ' + text);
+    li.dataset.kind = kind;
+    const list = $('outcomes');
+    list.prepend(li);
+    while (list.children.length > 5) list.lastElementChild.remove();
+  }
+
+  // Asks for confirmation (and the parallelism) where the action changes how the job writes.
+  function confirmAction(name) {
+    return new Promise((resolve) => {
+      const dialog = $('confirmDialog');
+      $('confirmTitle').textContent = ACTION_LABELS[name] || name;
+      $('confirmText').textContent = CONFIRM_TEXT[name] || 'Run ' + name + ' now?';
+      $('rescaleField').hidden = name !== 'rescale';
+      if (name === 'rescale') {
+        const input = $('parallelismInput');
+        input.value = String(state.vm && state.vm.parallelism ? state.vm.parallelism : 2);
+      }
+      $('confirmOk').textContent = ACTION_LABELS[name] || 'Run';
+      const done = () => {
+        dialog.removeEventListener('close', done);
+        if (dialog.returnValue !== 'ok') return resolve(null);
+        if (name !== 'rescale') return resolve({});
+        const p = parseInt($('parallelismInput').value, 10);
+        resolve(p >= 1 && p <= 128 ? { parallelism: p } : null);
+      };
+      dialog.returnValue = '';
+      dialog.addEventListener('close', done);
+      dialog.showModal();
+      (name === 'rescale' ? $('parallelismInput') : $('confirmCancel')).focus();
+    });
+  }
+
+  async function requestAction(name) {
+    const destructive = Object.prototype.hasOwnProperty.call(CONFIRM_TEXT, name);
+    let params = {};
+    if (destructive) {
+      params = await confirmAction(name);
+      if (params === null) {
+        showOutcome(name + ': cancelled', 'info');
+        return;
+      }
+    }
+    await postAction(name, params);
+  }
+
+  async function postAction(name, params) {
+    showOutcome(name + ': sending…', 'info', true);
+    const r = await api('POST', '/api/v1/actions/' + encodeURIComponent(name), params || {});
+    if (r.status === 202 || r.ok) {
+      const id = r.data && r.data.id;
+      if (id != null) {
+        state.pending.set(String(id), name);
+        watchOutcome(String(id), name);
+      }
+      showOutcome(name + ': accepted' + (id != null ? ' (#' + id + '), running…' : ''), 'info');
+    } else if (r.status === 403) {
+      showOutcome(name + ' refused (403): ' + errorText(r), 'error');
+    } else if (r.status === 401) {
+      showOutcome(name + ' refused (401): log in again', 'error');
+      showLogin('The session has ended; log in again.');
+    } else if (r.status === 409) {
+      showOutcome(name + ' not run: ' + errorText(r), 'error');
+    } else {
+      showOutcome(name + ' failed (' + (r.status || 'no answer') + '): ' + errorText(r), 'error');
+    }
+    refreshAudit();
+  }
+
+  // The outcome normally arrives on the live feed; while the feed is down, the audit log tells:
+  // the action's id is its "started" row, and its outcome is the next row of the same action.
+  async function watchOutcome(id, name) {
+    const deadline = Date.now() + 120000;
+    while (state.pending.has(id) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 1000));
+      if (!state.pending.has(id) || (state.ws && state.ws.readyState === WebSocket.OPEN)) continue;
+      const r = await api('GET', '/api/v1/audit?limit=50');
+      const rows = r.ok && r.data ? r.data.entries || [] : [];
+      const done = rows
+        .filter((e) => Number(e.id) > Number(id) && e.action === name && e.user === state.session.user && (e.outcome === 'ok' || e.outcome === 'failed'))
+        .sort((a, b) => Number(a.id) - Number(b.id))[0];
+      if (done && state.pending.has(id)) onActionFinished({ id, action: name, ok: done.outcome === 'ok', message: done.detail || '' });
+    }
+  }
+
+  function onActionFinished(msg) {
+    const name = msg.action || state.pending.get(String(msg.id)) || 'action';
+    state.pending.delete(String(msg.id));
+    showOutcome(name + (msg.ok ? ': done' : ' failed') + (msg.message ? ': ' + msg.message : ''), msg.ok ? 'ok' : 'error');
+    refreshAudit();
+  }
+
+  async function refreshAudit() {
+    if (!state.session) return;
+    const r = await api('GET', '/api/v1/audit?limit=200');
+    if (!r.ok || !r.data) return;
+    state.audit = r.data.entries || []; // newest first: id, atMs, user, source, action, parameters, outcome, detail
+    if (state.page === 'audit') RENDER.audit();
+  }
+  setInterval(() => {
+    if (state.session && state.page === 'audit') refreshAudit();
+  }, 5000);
+
+  // ------------------------------------------------------------------------------------------
+  // Start
+
+  function init() {
+    for (const button of document.querySelectorAll('#toolbar button[data-action]')) button.addEventListener('click', () => requestAction(button.dataset.action));
+    $('loginForm').addEventListener('submit', (event) => {
+      event.preventDefault();
+      const token = $('tokenInput').value.trim();
+      $('tokenInput').value = '';
+      if (token) login(token);
+    });
+    $('logoutButton').addEventListener('click', logout);
+    window.addEventListener('hashchange', () => {
+      const token = takeFragmentToken();
+      if (token) login(token);
+      else route();
+    });
+    window.addEventListener('keydown', (event) => {
+      if (event.altKey && !event.ctrlKey && !event.metaKey && event.key >= '1' && event.key <= '9') {
+        window.location.hash = '#' + PAGES[Number(event.key) - 1];
+        event.preventDefault();
+      }
+    });
+    if (window.matchMedia) window.matchMedia('(prefers-color-scheme: dark)').addEventListener('change', drawCharts);
+    const token = takeFragmentToken();
+    if (token) login(token);
+    else resumeSession();
+  }
+
+  // For the browser tests and the curious: read-only views and the same action path the buttons use.
+  window.tally = {
+    state,
+    postAction,
+    requestAction,
+    normalise,
+    pages: PAGES,
+  };
+
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);
+  else init();
+})();

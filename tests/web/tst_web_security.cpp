@@ -1,0 +1,864 @@
+// The web console's security, end to end: the real `tally --headless` serves the console with a
+// token file (operator alice, viewer bob), and the test talks to it over raw TCP so that nothing
+// between the test and the server normalizes a request. Roles, CSRF, Origin and Host checks, a
+// path traversal corpus against files planted outside the web root, the request size and rate
+// limits, WebSocket upgrades, refused startups, and /metrics checked by promtool.
+#include <QCryptographicHash>
+#include <QDir>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QRandomGenerator>
+#include <QRegularExpression>
+#include <QSslSocket>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTcpSocket>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QWebSocket>
+
+#include <csignal>
+#include <memory>
+
+namespace {
+
+const QByteArray kOperatorToken = "op-7c1e0f5b2a9d4e36b8f0a1c2d3e4f506";
+const QByteArray kViewerToken = "view-2b8d9e0f1a2b3c4d5e6f708192a3b4c5";
+
+QByteArray hashHex(const QByteArray &token) { return QCryptographicHash::hash(token, QCryptographicHash::Sha256).toHex(); }
+
+struct Response {
+    int status = 0;
+    QList<QPair<QByteArray, QByteArray>> headers; // names lowercased
+    QByteArray body;
+    QByteArray raw;
+    QByteArray header(const QByteArray &name) const
+    {
+        for (const auto &[k, v] : headers)
+            if (k == name)
+                return v;
+        return {};
+    }
+    QJsonObject json() const { return QJsonDocument::fromJson(body).object(); }
+};
+
+// Sends `raw` as is and reads until the server closes the connection (it always does: one
+// request per connection) or `stopAfterHead` and the head is complete (WebSocket handshakes).
+Response exchange(quint16 port, const QByteArray &raw, bool stopAfterHead = false, int timeoutMs = 10000)
+{
+    Response r;
+    QTcpSocket socket;
+    socket.connectToHost(QStringLiteral("127.0.0.1"), port);
+    if (!socket.waitForConnected(timeoutMs))
+        return r;
+    socket.write(raw);
+    socket.waitForBytesWritten(timeoutMs);
+    QElapsedTimer timer;
+    timer.start();
+    while (timer.elapsed() < timeoutMs) {
+        if (socket.bytesAvailable() == 0 && !socket.waitForReadyRead(200)) {
+            if (socket.state() != QAbstractSocket::ConnectedState)
+                break;
+            continue;
+        }
+        r.raw += socket.readAll();
+        if (stopAfterHead && r.raw.contains("\r\n\r\n"))
+            break;
+    }
+    r.raw += socket.readAll();
+    const qsizetype end = r.raw.indexOf("\r\n\r\n");
+    if (end < 0)
+        return r;
+    const QList<QByteArray> lines = r.raw.left(end).split('\n');
+    const QList<QByteArray> status = lines.value(0).split(' ');
+    r.status = status.value(1).toInt();
+    for (qsizetype i = 1; i < lines.size(); ++i) {
+        const QByteArray line = lines[i].trimmed();
+        const qsizetype colon = line.indexOf(':');
+        if (colon > 0)
+            r.headers.append({line.left(colon).trimmed().toLower(), line.mid(colon + 1).trimmed()});
+    }
+    r.body = r.raw.mid(end + 4);
+    return r;
+}
+
+// A running `tally --headless` with its web console.
+class Tally {
+public:
+    ~Tally() { stop(); }
+
+    // Starts tally and waits for the startup line; false (with the output in `error`) when it
+    // exits or prints no such line within 30 s.
+    bool start(const QString &dir, const QStringList &extraArgs, QString *error)
+    {
+        m_process.setWorkingDirectory(dir);
+        QStringList args{QStringLiteral("--headless"), QStringLiteral("--quiet"), QStringLiteral("--web-port"),
+                         QStringLiteral("0")};
+        args << extraArgs;
+        m_process.start(QStringLiteral(TALLY_BINARY), args);
+        if (!m_process.waitForStarted()) {
+            *error = QStringLiteral("cannot start ") + QStringLiteral(TALLY_BINARY);
+            return false;
+        }
+        QElapsedTimer timer;
+        timer.start();
+        static const QRegularExpression line(QStringLiteral("^web console: (https?)://127\\.0\\.0\\.1:(\\d+)/(#token=(\\S+))?$"),
+                                             QRegularExpression::MultilineOption);
+        while (timer.elapsed() < 30000) {
+            m_stdout += m_process.readAllStandardOutput();
+            const QRegularExpressionMatch m = line.match(QString::fromUtf8(m_stdout));
+            if (m.hasMatch()) {
+                port = static_cast<quint16>(m.captured(2).toUInt());
+                oneTimeToken = m.captured(4).toUtf8();
+                return true;
+            }
+            if (m_process.state() == QProcess::NotRunning)
+                break;
+            m_process.waitForReadyRead(200);
+        }
+        *error = QStringLiteral("no startup line; stdout:\n%1\nstderr:\n%2")
+                     .arg(QString::fromUtf8(m_stdout), QString::fromUtf8(m_process.readAllStandardError()));
+        return false;
+    }
+
+    void stop()
+    {
+        if (m_process.state() == QProcess::NotRunning)
+            return;
+        ::kill(static_cast<pid_t>(m_process.processId()), SIGTERM);
+        if (!m_process.waitForFinished(30000)) {
+            m_process.kill();
+            m_process.waitForFinished(5000);
+        }
+    }
+
+    QByteArray request(const QByteArray &method, const QByteArray &target, const QList<QByteArray> &headers = {},
+                       const QByteArray &body = {}, bool withHost = true) const
+    {
+        QByteArray raw = method + ' ' + target + " HTTP/1.1\r\n";
+        if (withHost)
+            raw += "Host: 127.0.0.1:" + QByteArray::number(port) + "\r\n";
+        for (const QByteArray &h : headers)
+            raw += h + "\r\n";
+        if (!body.isEmpty() || method == "POST")
+            raw += "Content-Length: " + QByteArray::number(body.size()) + "\r\n";
+        return raw + "\r\n" + body;
+    }
+    Response send(const QByteArray &method, const QByteArray &target, const QList<QByteArray> &headers = {},
+                  const QByteArray &body = {}) const
+    {
+        return exchange(port, request(method, target, headers, body));
+    }
+    QByteArray origin() const { return "http://127.0.0.1:" + QByteArray::number(port); }
+
+    quint16 port = 0;
+    QByteArray oneTimeToken;
+
+private:
+    QProcess m_process;
+    QByteArray m_stdout;
+};
+
+// Runs tally with arguments that must make it refuse to start; returns its exit code and stderr.
+std::pair<int, QString> refusedStart(const QString &dir, const QStringList &args)
+{
+    QProcess p;
+    p.setWorkingDirectory(dir);
+    p.start(QStringLiteral(TALLY_BINARY), QStringList{QStringLiteral("--headless"), QStringLiteral("--quiet")} + args);
+    if (!p.waitForFinished(30000)) {
+        p.kill();
+        p.waitForFinished();
+        return {-1, QStringLiteral("still running after 30 s; stdout: ") + QString::fromUtf8(p.readAllStandardOutput())};
+    }
+    return {p.exitCode(), QString::fromUtf8(p.readAllStandardError())};
+}
+
+} // namespace
+
+class TestWebSecurity : public QObject {
+    Q_OBJECT
+
+private slots:
+    void initTestCase();
+    void cleanupTestCase();
+
+    void securityHeaders();
+    void healthAndReadiness();
+    void manyConnections();
+    void loginWithABadToken();
+    void unauthenticatedAction();
+    void viewerAction();
+    void operatorActionIsAudited();
+    void unavailableAction();
+    void getOnAnAction();
+    void foreignOriginPost();
+    void foreignHost_data();
+    void foreignHost();
+    void cookieSessionNeedsCsrf();
+    void traversal_data();
+    void traversal();
+    void oversizeBody();
+    void chunkedBody();
+    void rateLimit();
+    void webSocketForeignOrigin();
+    void webSocketWithoutLogin();
+    void webSocketSameOrigin();
+    void badTokenFileLine();
+    void nonLoopbackWithoutTokens();
+    void metricsPassPromtool();
+    void tls();
+
+private:
+    QByteArray bearer(const QByteArray &token) const { return "Authorization: Bearer " + token; }
+    // Logs in and returns the cookie header and the CSRF token.
+    std::pair<QByteArray, QByteArray> login(const QByteArray &token);
+
+    QTemporaryDir m_dir;
+    QString m_tmpMarkerPath;
+    QByteArray m_marker;
+    std::unique_ptr<Tally> m_tally;
+};
+
+void TestWebSecurity::initTestCase()
+{
+    QVERIFY(m_dir.isValid());
+    // Secrets planted outside the web root: in tally's working directory, next to the binary and
+    // in /tmp. No response may ever contain them.
+    m_marker = "tally-marker-" + QByteArray::number(QRandomGenerator::global()->generate64());
+    m_tmpMarkerPath = QStringLiteral("/tmp/tally-web-marker.txt");
+    for (const QString &path : {m_dir.filePath(QStringLiteral("marker.txt")), m_tmpMarkerPath,
+                                QFileInfo(QStringLiteral(TALLY_BINARY)).dir().filePath(QStringLiteral("marker.txt"))}) {
+        QFile f(path);
+        QVERIFY2(f.open(QIODevice::WriteOnly | QIODevice::Truncate), qPrintable(path));
+        f.write(m_marker);
+    }
+
+    QFile tokens(m_dir.filePath(QStringLiteral("tokens")));
+    QVERIFY(tokens.open(QIODevice::WriteOnly));
+    tokens.write("# role user sha256(token)\noperator alice " + hashHex(kOperatorToken) + "\nviewer bob " +
+                 hashHex(kViewerToken) + "  # read-only\n");
+    tokens.close();
+
+    QFile config(m_dir.filePath(QStringLiteral("job.toml")));
+    QVERIFY(config.open(QIODevice::WriteOnly));
+    config.write("[source.generator]\nevents_per_second = 20000\n"
+                 "[checkpoint]\nenabled = true\ninterval_ms = 300\n"
+                 "[output]\nsqlite_path = \"out.db\"\n"
+                 "[web]\nmax_request_bytes = 4096\nrate_limit_per_second = 1000\nrate_limit_burst = 1000\n");
+    config.close();
+
+    m_tally = std::make_unique<Tally>();
+    QString error;
+    QVERIFY2(m_tally->start(m_dir.path(),
+                            {QStringLiteral("--config"), QStringLiteral("job.toml"), QStringLiteral("--web-tokens"),
+                             QStringLiteral("tokens"), QStringLiteral("--audit-log"), QStringLiteral("audit.db")},
+                            &error),
+             qPrintable(error));
+    QVERIFY2(m_tally->oneTimeToken.isEmpty(), "a token file is configured: no one-time token");
+}
+
+void TestWebSecurity::cleanupTestCase()
+{
+    m_tally.reset();
+    QFile::remove(m_tmpMarkerPath);
+    QFile::remove(QFileInfo(QStringLiteral(TALLY_BINARY)).dir().filePath(QStringLiteral("marker.txt")));
+}
+
+std::pair<QByteArray, QByteArray> TestWebSecurity::login(const QByteArray &token)
+{
+    const Response r = m_tally->send("POST", "/api/v1/login",
+                                     {"Content-Type: application/json", "Origin: " + m_tally->origin()},
+                                     "{\"token\":\"" + token + "\"}");
+    if (r.status != 200)
+        return {};
+    const QByteArray cookie = r.header("set-cookie");
+    if (!cookie.contains("HttpOnly") || !cookie.contains("SameSite=Strict"))
+        return {};
+    return {"Cookie: " + cookie.left(cookie.indexOf(';')), r.json().value(QStringLiteral("csrf")).toString().toUtf8()};
+}
+
+void TestWebSecurity::securityHeaders()
+{
+    const Response page = m_tally->send("GET", "/");
+    QCOMPARE(page.status, 200);
+    QVERIFY(page.header("content-type").startsWith("text/html"));
+    QVERIFY(page.header("content-security-policy").contains("default-src 'self'"));
+    QCOMPARE(page.header("x-content-type-options"), QByteArray("nosniff"));
+    QCOMPARE(page.header("x-frame-options"), QByteArray("DENY"));
+    QCOMPARE(page.header("referrer-policy"), QByteArray("no-referrer"));
+    QVERIFY(page.header("access-control-allow-origin").isEmpty());
+
+    const Response api = m_tally->send("GET", "/api/v1/snapshot", {bearer(kViewerToken)});
+    QCOMPARE(api.status, 200);
+    QCOMPARE(api.header("cache-control"), QByteArray("no-store"));
+    QVERIFY(api.header("content-security-policy").contains("default-src 'self'"));
+    const QJsonObject snapshot = api.json();
+    QVERIFY(snapshot.value(QStringLiteral("job")).isObject());
+    QVERIFY(snapshot.value(QStringLiteral("actions")).toObject().contains(QStringLiteral("trigger_savepoint")));
+
+    const Response openapi = m_tally->send("GET", "/openapi.yaml");
+    QCOMPARE(openapi.status, 200);
+    QVERIFY(openapi.body.startsWith("openapi: 3.0"));
+}
+
+void TestWebSecurity::healthAndReadiness()
+{
+    QCOMPARE(m_tally->send("GET", "/healthz").status, 200);
+    QCOMPARE(m_tally->send("GET", "/readyz").status, 200);
+    QCOMPARE(m_tally->send("POST", "/healthz").status, 405);
+}
+
+void TestWebSecurity::manyConnections()
+{
+    // Each request has its own connection; closed ones must not count against the limit of
+    // connections open at once (256).
+    for (int i = 0; i < 400; ++i) {
+        const Response r = m_tally->send("GET", "/healthz");
+        QVERIFY2(r.status == 200, qPrintable(QStringLiteral("request %1: status %2").arg(i).arg(r.status)));
+    }
+}
+
+void TestWebSecurity::loginWithABadToken()
+{
+    const Response r = m_tally->send("POST", "/api/v1/login", {"Content-Type: application/json"}, "{\"token\":\"guess\"}");
+    QCOMPARE(r.status, 401);
+    QVERIFY(r.header("set-cookie").isEmpty());
+    QCOMPARE(m_tally->send("GET", "/api/v1/snapshot", {bearer("guess")}).status, 401);
+    QCOMPARE(m_tally->send("GET", "/api/v1/snapshot").status, 401);
+}
+
+void TestWebSecurity::unauthenticatedAction()
+{
+    const Response r = m_tally->send("POST", "/api/v1/actions/pause_source", {"Content-Type: application/json"}, "{}");
+    QCOMPARE(r.status, 401);
+    QVERIFY(r.json().contains(QStringLiteral("error")));
+}
+
+void TestWebSecurity::viewerAction()
+{
+    const Response r =
+        m_tally->send("POST", "/api/v1/actions/trigger_savepoint", {bearer(kViewerToken), "Content-Type: application/json"}, "{}");
+    QCOMPARE(r.status, 403);
+    // The viewer's session works for reading.
+    const auto [cookie, csrf] = login(kViewerToken);
+    QVERIFY(!cookie.isEmpty());
+    const Response session = m_tally->send("GET", "/api/v1/session", {cookie});
+    QCOMPARE(session.status, 200);
+    QCOMPARE(session.json().value(QStringLiteral("role")).toString(), QStringLiteral("viewer"));
+    QCOMPARE(m_tally->send("POST", "/api/v1/actions/trigger_savepoint",
+                           {cookie, "X-Tally-CSRF: " + csrf, "Origin: " + m_tally->origin(), "Content-Type: application/json"}, "{}")
+                 .status,
+             403);
+}
+
+void TestWebSecurity::operatorActionIsAudited()
+{
+    const Response r =
+        m_tally->send("POST", "/api/v1/actions/trigger_savepoint", {bearer(kOperatorToken), "Content-Type: application/json"}, "{}");
+    QCOMPARE(r.status, 202);
+    const qint64 id = r.json().value(QStringLiteral("id")).toInteger();
+    QVERIFY(id > 0);
+    bool started = false, finished = false;
+    QElapsedTimer timer;
+    timer.start();
+    while (timer.elapsed() < 20000 && !(started && finished)) {
+        const Response audit = m_tally->send("GET", "/api/v1/audit?limit=50", {bearer(kViewerToken)});
+        QCOMPARE(audit.status, 200);
+        for (const QJsonValue &v : audit.json().value(QStringLiteral("entries")).toArray()) {
+            const QJsonObject e = v.toObject();
+            if (e.value(QStringLiteral("action")).toString() != QLatin1String("trigger_savepoint") ||
+                e.value(QStringLiteral("user")).toString() != QLatin1String("alice"))
+                continue;
+            QCOMPARE(e.value(QStringLiteral("source")).toString(), QStringLiteral("web"));
+            started = started || e.value(QStringLiteral("outcome")).toString() == QLatin1String("started");
+            finished = finished || e.value(QStringLiteral("outcome")).toString() == QLatin1String("ok");
+        }
+        QTest::qWait(200);
+    }
+    QVERIFY2(started, "the operator's action is not in the audit log");
+    QVERIFY2(finished, "the operator's savepoint did not finish as ok in the audit log");
+    // The viewer's refused attempt is audited too.
+    const Response audit = m_tally->send("GET", "/api/v1/audit?limit=200", {bearer(kOperatorToken)});
+    bool refused = false;
+    for (const QJsonValue &v : audit.json().value(QStringLiteral("entries")).toArray())
+        refused = refused || (v[QStringLiteral("user")].toString() == QLatin1String("bob") &&
+                              v[QStringLiteral("outcome")].toString() == QLatin1String("refused"));
+    QVERIFY(refused);
+}
+
+void TestWebSecurity::unavailableAction()
+{
+    // The generator is running, not paused: resuming it is refused with the reason.
+    const Response r =
+        m_tally->send("POST", "/api/v1/actions/resume_source", {bearer(kOperatorToken), "Content-Type: application/json"}, "{}");
+    QCOMPARE(r.status, 409);
+    QCOMPARE(r.json().value(QStringLiteral("error")).toString(), QStringLiteral("The source is not paused."));
+    // Unknown actions and parameters.
+    QCOMPARE(m_tally->send("POST", "/api/v1/actions/format_disk", {bearer(kOperatorToken), "Content-Type: application/json"}, "{}")
+                 .status,
+             404);
+    QCOMPARE(m_tally->send("POST", "/api/v1/actions/rescale", {bearer(kOperatorToken), "Content-Type: application/json"},
+                           "{\"parallelism\":\"4; rm -rf /\"}")
+                 .status,
+             400);
+    QCOMPARE(m_tally->send("POST", "/api/v1/actions/pause_source", {bearer(kOperatorToken), "Content-Type: application/json"},
+                           "{\"script\":\"1+1\"}")
+                 .status,
+             400);
+    QCOMPARE(m_tally->send("POST", "/api/v1/actions/pause_source", {bearer(kOperatorToken), "Content-Type: application/json"}, "[")
+                 .status,
+             400);
+}
+
+void TestWebSecurity::getOnAnAction()
+{
+    QCOMPARE(m_tally->send("GET", "/api/v1/actions/trigger_savepoint", {bearer(kOperatorToken)}).status, 405);
+    const Response r = m_tally->send("GET", "/api/v1/actions/pause_source");
+    QCOMPARE(r.status, 405);
+    QCOMPARE(r.header("allow"), QByteArray("POST"));
+    QCOMPARE(m_tally->send("GET", "/api/v1/logout", {bearer(kOperatorToken)}).status, 405);
+    QCOMPARE(m_tally->send("POST", "/api/v1/snapshot", {bearer(kOperatorToken)}).status, 405);
+}
+
+void TestWebSecurity::foreignOriginPost()
+{
+    for (const QByteArray &origin : {QByteArray("http://evil.example"), QByteArray("null"),
+                                     "http://127.0.0.1:" + QByteArray::number(m_tally->port + 1),
+                                     "https://127.0.0.1:" + QByteArray::number(m_tally->port)}) {
+        const Response r = m_tally->send("POST", "/api/v1/actions/trigger_savepoint",
+                                         {bearer(kOperatorToken), "Origin: " + origin, "Content-Type: application/json"}, "{}");
+        QVERIFY2(r.status == 403, origin.constData());
+    }
+    QCOMPARE(m_tally->send("POST", "/api/v1/login", {"Origin: http://evil.example", "Content-Type: application/json"},
+                           "{\"token\":\"" + kOperatorToken + "\"}")
+                 .status,
+             403);
+    QCOMPARE(m_tally->send("POST", "/api/v1/actions/trigger_savepoint",
+                           {bearer(kOperatorToken), "Sec-Fetch-Site: cross-site", "Content-Type: application/json"}, "{}")
+                 .status,
+             403);
+}
+
+void TestWebSecurity::foreignHost_data()
+{
+    QTest::addColumn<QByteArray>("host");
+    QTest::newRow("rebinding name") << QByteArray("attacker.example:%1");
+    QTest::newRow("no port") << QByteArray("127.0.0.1");
+    QTest::newRow("other port") << QByteArray("127.0.0.1:1");
+    QTest::newRow("lookalike") << QByteArray("localhost.attacker.example:%1");
+    QTest::newRow("empty") << QByteArray("");
+}
+
+void TestWebSecurity::foreignHost()
+{
+    QFETCH(QByteArray, host);
+    host.replace("%1", QByteArray::number(m_tally->port));
+    for (const QByteArray &target : {QByteArray("/"), QByteArray("/api/v1/snapshot"), QByteArray("/metrics")}) {
+        const QByteArray raw = m_tally->request("GET", target, {"Host: " + host, bearer(kOperatorToken)}, {}, false);
+        const Response r = exchange(m_tally->port, raw);
+        QVERIFY2(r.status == 403 || (host.isEmpty() && r.status == 400), qPrintable(QString::number(r.status)));
+    }
+    // Missing Host, and two of them.
+    QCOMPARE(exchange(m_tally->port, m_tally->request("GET", "/", {}, {}, false)).status, 400);
+    QCOMPARE(exchange(m_tally->port, m_tally->request("GET", "/", {"Host: attacker.example"})).status, 400);
+    // localhost is this console.
+    QCOMPARE(exchange(m_tally->port,
+                      m_tally->request("GET", "/healthz", {"Host: localhost:" + QByteArray::number(m_tally->port)}, {}, false))
+                 .status,
+             200);
+}
+
+void TestWebSecurity::cookieSessionNeedsCsrf()
+{
+    const auto [cookie, csrf] = login(kOperatorToken);
+    QVERIFY(!cookie.isEmpty() && !csrf.isEmpty());
+    const QByteArray json = "Content-Type: application/json";
+    const QByteArray origin = "Origin: " + m_tally->origin();
+    QCOMPARE(m_tally->send("POST", "/api/v1/actions/trigger_savepoint", {cookie, origin, json}, "{}").status, 403);
+    QCOMPARE(m_tally->send("POST", "/api/v1/actions/trigger_savepoint", {cookie, origin, json, "X-Tally-CSRF: wrong"}, "{}").status,
+             403);
+    QCOMPARE(m_tally->send("POST", "/api/v1/actions/trigger_savepoint", {cookie, origin, json, "X-Tally-CSRF: " + csrf}, "{}")
+                 .status,
+             202);
+    // A form post (no JSON) is refused even with the header.
+    QCOMPARE(m_tally->send("POST", "/api/v1/actions/trigger_savepoint",
+                           {cookie, origin, "Content-Type: application/x-www-form-urlencoded", "X-Tally-CSRF: " + csrf}, "a=b")
+                 .status,
+             415);
+    // After logout the cookie is worthless.
+    QCOMPARE(m_tally->send("POST", "/api/v1/logout", {cookie, origin, "X-Tally-CSRF: " + csrf}).status, 200);
+    QCOMPARE(m_tally->send("GET", "/api/v1/session", {cookie}).status, 401);
+}
+
+void TestWebSecurity::traversal_data()
+{
+    QTest::addColumn<QByteArray>("target");
+    const QList<QByteArray> corpus{
+        "/../marker.txt",
+        "/../../marker.txt",
+        "/..%2fmarker.txt",
+        "/..%2Fmarker.txt",
+        "/%2e%2e/marker.txt",
+        "/%2E%2E/%2E%2E/marker.txt",
+        "/%2e%2e%2fmarker.txt",
+        "/%252e%252e/marker.txt",
+        "/%252e%252e%252fmarker.txt",
+        "/..%252fmarker.txt",
+        "/..\\marker.txt",
+        "/..%5cmarker.txt",
+        "/..%5Cmarker.txt",
+        "/%5c..%5cmarker.txt",
+        "/etc/passwd",
+        "//etc/passwd",
+        "///etc/passwd",
+        "/%2fetc%2fpasswd",
+        "/%2Fetc/passwd",
+        "/index.html%00",
+        "/marker.txt%00.js",
+        "/%00/../marker.txt",
+        "/%c0%ae%c0%ae/marker.txt",
+        "/%c0%ae%c0%ae%c0%afmarker.txt",
+        "/%e0%80%ae%e0%80%ae/marker.txt",
+        "/..%c0%afmarker.txt",
+        "/..%c1%9cmarker.txt",
+        "/.%2e/marker.txt",
+        "/%2e./marker.txt",
+        "/./../marker.txt",
+        "/static/../../marker.txt",
+        "/....//marker.txt",
+        "/..;/marker.txt",
+        "/%2e%2e/%2e%2e/%2e%2e/%2e%2e/%2e%2e/%2e%2e/%2e%2e/%2e%2e/tmp/tally-web-marker.txt",
+        "/../../../../../../../../tmp/tally-web-marker.txt",
+        "/..%2f..%2f..%2f..%2f..%2f..%2f..%2f..%2ftmp%2ftally-web-marker.txt",
+        "/%252e%252e%252f%252e%252e%252f%252e%252e%252ftmp%252ftally-web-marker.txt",
+        "/..%u2216marker.txt",
+        "/%uff0e%uff0e/marker.txt",
+        "/%%32%65%%32%65/marker.txt",
+        "/.%00./marker.txt",
+        "/tmp/tally-web-marker.txt",
+        "/proc/self/environ",
+        "/proc/self/cmdline",
+        "/api/v1/runbooks/..%2f..%2fmarker",
+        "/api/v1/runbooks/../../marker",
+        "/api/v1/runbooks/%2e%2e",
+        "/api/v1/runbooks/backpressure%00",
+        "/api/../../marker.txt",
+        "/openapi.yaml/../../marker.txt",
+        "/.hidden",
+        "/index.html/",
+        "http://127.0.0.1/../marker.txt",
+        "*",
+        "../marker.txt",
+        "/app.js?x=/../../marker.txt", // a query is not a path: may serve app.js, never the marker
+    };
+    for (const QByteArray &t : corpus)
+        QTest::newRow(t.constData()) << t;
+}
+
+void TestWebSecurity::traversal()
+{
+    QFETCH(QByteArray, target);
+    const Response r = exchange(m_tally->port, m_tally->request("GET", target, {bearer(kOperatorToken)}));
+    QVERIFY2(r.status != 0, "no response");
+    QVERIFY2(!r.raw.contains(m_marker), "a file outside the web root was served");
+    QVERIFY2(!r.raw.contains("root:x:0:0") && !r.raw.contains("PATH="), "a system file was served");
+    if (target.startsWith("/app.js?")) {
+        QCOMPARE(r.status, 200);
+        QCOMPARE(r.header("content-type"), QByteArray("text/javascript; charset=utf-8"));
+        return;
+    }
+    QVERIFY2(r.status == 400 || r.status == 404, qPrintable(QStringLiteral("status %1").arg(r.status)));
+    QVERIFY(r.header("content-type").startsWith("application/json"));
+}
+
+void TestWebSecurity::oversizeBody()
+{
+    // Over the limit (4096 here): refused from the Content-Length alone, before the body is sent.
+    QByteArray head = "POST /api/v1/login HTTP/1.1\r\nHost: 127.0.0.1:" + QByteArray::number(m_tally->port) +
+                      "\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n";
+    QCOMPARE(exchange(m_tally->port, head).status, 413);
+    head.replace("5000", "1000000000000");
+    QCOMPARE(exchange(m_tally->port, head).status, 413);
+    const QByteArray big(5000, 'x');
+    QCOMPARE(m_tally->send("POST", "/api/v1/actions/pause_source", {bearer(kOperatorToken), "Content-Type: application/json"}, big)
+                 .status,
+             413);
+    // A huge head is refused too.
+    QCOMPARE(m_tally->send("GET", "/healthz", {"X-Padding: " + QByteArray(40000, 'a')}).status, 431);
+}
+
+void TestWebSecurity::chunkedBody()
+{
+    const QByteArray raw = "POST /api/v1/login HTTP/1.1\r\nHost: 127.0.0.1:" + QByteArray::number(m_tally->port) +
+                           "\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n";
+    QCOMPARE(exchange(m_tally->port, raw).status, 411);
+}
+
+void TestWebSecurity::rateLimit()
+{
+    // A second console with a small bucket: 5 at once, then one a second.
+    QTemporaryDir dir;
+    QFile config(dir.filePath(QStringLiteral("job.toml")));
+    QVERIFY(config.open(QIODevice::WriteOnly));
+    config.write("[output]\ntype = \"none\"\n[web]\nrate_limit_per_second = 1\nrate_limit_burst = 5\n");
+    config.close();
+    Tally tally;
+    QString error;
+    QVERIFY2(tally.start(dir.path(), {QStringLiteral("--config"), QStringLiteral("job.toml"), QStringLiteral("--audit-log"),
+                                      QStringLiteral("audit.db")},
+                         &error),
+             qPrintable(error));
+    QVERIFY2(!tally.oneTimeToken.isEmpty(), "without a token file the startup line carries a one-time token");
+    int ok = 0, limited = 0;
+    QByteArray retryAfter;
+    QElapsedTimer timer;
+    timer.start();
+    for (int i = 0; i < 20; ++i) {
+        const Response r = tally.send("GET", "/healthz");
+        ok += r.status == 200;
+        if (r.status == 429) {
+            ++limited;
+            retryAfter = r.header("retry-after");
+        }
+    }
+    // The burst, plus what refilled while the requests ran (one a second).
+    const int allowed = 5 + static_cast<int>(timer.elapsed() / 1000) + 1;
+    QVERIFY2(ok >= 5 && ok <= allowed, qPrintable(QStringLiteral("%1 passed, at most %2 expected").arg(ok).arg(allowed)));
+    QCOMPARE(ok + limited, 20);
+    QVERIFY(limited >= 1);
+    QVERIFY(retryAfter.toInt() >= 1);
+    // The one-time token logs in as the operator "local".
+    QTest::qWait(2100);
+    const Response session = tally.send("GET", "/api/v1/session", {bearer(tally.oneTimeToken)});
+    QCOMPARE(session.status, 200);
+    QCOMPARE(session.json().value(QStringLiteral("user")).toString(), QStringLiteral("local"));
+    QCOMPARE(session.json().value(QStringLiteral("role")).toString(), QStringLiteral("operator"));
+}
+
+void TestWebSecurity::webSocketForeignOrigin()
+{
+    const auto [cookie, csrf] = login(kOperatorToken);
+    QVERIFY(!cookie.isEmpty());
+    const QList<QByteArray> upgrade{"Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Version: 13",
+                                    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", cookie};
+    for (const QByteArray &origin : {QByteArray("http://evil.example"), QByteArray("null"),
+                                     QByteArray("http://localhost.evil.example:") + QByteArray::number(m_tally->port)}) {
+        const Response r = exchange(m_tally->port, m_tally->request("GET", "/api/v1/live", upgrade + QList{"Origin: " + origin}), true);
+        QVERIFY2(r.status == 403, qPrintable(QStringLiteral("%1: status %2").arg(QString::fromLatin1(origin)).arg(r.status)));
+        QVERIFY(!r.raw.contains("101 Switching"));
+        QVERIFY(!r.raw.contains("snapshot"));
+    }
+    // A cookie without any Origin is not a browser of this console either.
+    const Response r = exchange(m_tally->port, m_tally->request("GET", "/api/v1/live", upgrade), true);
+    QCOMPARE(r.status, 403);
+}
+
+void TestWebSecurity::webSocketWithoutLogin()
+{
+    const Response r = exchange(m_tally->port,
+                                m_tally->request("GET", "/api/v1/live",
+                                                 {"Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Version: 13",
+                                                  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Origin: " + m_tally->origin()}),
+                                true);
+    QCOMPARE(r.status, 401);
+    QCOMPARE(m_tally->send("GET", "/api/v1/live", {bearer(kOperatorToken)}).status, 426);
+}
+
+void TestWebSecurity::webSocketSameOrigin()
+{
+    const auto [cookie, csrf] = login(kViewerToken);
+    QVERIFY(!cookie.isEmpty());
+    QWebSocket ws(QString::fromLatin1(m_tally->origin()));
+    QNetworkRequest request(QUrl(QStringLiteral("ws://127.0.0.1:%1/api/v1/live").arg(m_tally->port)));
+    request.setRawHeader("Cookie", cookie.mid(int(qstrlen("Cookie: "))));
+    QSignalSpy messages(&ws, &QWebSocket::textMessageReceived);
+    ws.open(request);
+    QTRY_VERIFY_WITH_TIMEOUT(messages.size() >= 2, 10000); // one on connect, then live ones
+    const QJsonObject first = QJsonDocument::fromJson(messages.at(0).at(0).toString().toUtf8()).object();
+    QCOMPARE(first.value(QStringLiteral("type")).toString(), QStringLiteral("snapshot"));
+    const QJsonObject data = first.value(QStringLiteral("data")).toObject();
+    QVERIFY(data.value(QStringLiteral("job")).toObject().contains(QStringLiteral("state")));
+    QVERIFY(data.value(QStringLiteral("takenAtMs")).toDouble() > 0);
+
+    // An action's outcome reaches the feed.
+    QVERIFY(m_tally
+                ->send("POST", "/api/v1/actions/trigger_savepoint", {bearer(kOperatorToken), "Content-Type: application/json"}, "{}")
+                .status == 202);
+    QTRY_VERIFY_WITH_TIMEOUT(std::any_of(messages.begin(), messages.end(),
+                                         [](const QList<QVariant> &m) {
+                                             const QJsonObject o = QJsonDocument::fromJson(m.at(0).toString().toUtf8()).object();
+                                             return o.value(QStringLiteral("type")).toString() == QLatin1String("action") &&
+                                                    o.value(QStringLiteral("action")).toString() == QLatin1String("trigger_savepoint");
+                                         }),
+                             20000);
+    ws.close();
+}
+
+void TestWebSecurity::badTokenFileLine()
+{
+    QTemporaryDir dir;
+    QFile tokens(dir.filePath(QStringLiteral("tokens")));
+    QVERIFY(tokens.open(QIODevice::WriteOnly));
+    tokens.write("operator alice " + hashHex("a") + "\n\n# next: the plain token instead of its hash\nviewer bob secret\n");
+    tokens.close();
+    const auto [code, errors] = refusedStart(dir.path(), {QStringLiteral("--web-port"), QStringLiteral("0"), QStringLiteral("--web-tokens"),
+                                                          QStringLiteral("tokens"), QStringLiteral("--db"), QStringLiteral("out.db"),
+                                                          QStringLiteral("--audit-log"), QStringLiteral("audit.db")});
+    QVERIFY2(code != 0, qPrintable(errors));
+    QVERIFY2(errors.contains(QStringLiteral("tokens:4:")), qPrintable(errors));
+    QVERIFY2(errors.contains(QStringLiteral("--hash-web-token")), qPrintable(errors));
+
+    tokens.open(QIODevice::WriteOnly | QIODevice::Truncate);
+    tokens.write("admin carol " + hashHex("c") + "\n");
+    tokens.close();
+    const auto [code2, errors2] = refusedStart(dir.path(), {QStringLiteral("--web-port"), QStringLiteral("0"), QStringLiteral("--web-tokens"),
+                                                            QStringLiteral("tokens"), QStringLiteral("--db"), QStringLiteral("out.db"),
+                                                            QStringLiteral("--audit-log"), QStringLiteral("audit.db")});
+    QVERIFY(code2 != 0);
+    QVERIFY2(errors2.contains(QStringLiteral("tokens:1:")) && errors2.contains(QStringLiteral("role")), qPrintable(errors2));
+
+    // --hash-web-token prints what the file wants.
+    QProcess hash;
+    hash.start(QStringLiteral(TALLY_BINARY), {QStringLiteral("--hash-web-token"), QString::fromLatin1(kOperatorToken)});
+    QVERIFY(hash.waitForFinished(10000));
+    QCOMPARE(hash.readAllStandardOutput().trimmed(), hashHex(kOperatorToken));
+}
+
+void TestWebSecurity::nonLoopbackWithoutTokens()
+{
+    QTemporaryDir dir;
+    const auto [code, errors] = refusedStart(dir.path(), {QStringLiteral("--web-address"), QStringLiteral("0.0.0.0"),
+                                                          QStringLiteral("--web-port"), QStringLiteral("0"), QStringLiteral("--db"),
+                                                          QStringLiteral("out.db"), QStringLiteral("--audit-log"), QStringLiteral("audit.db")});
+    QVERIFY2(code != 0, qPrintable(errors));
+    QVERIFY2(errors.contains(QStringLiteral("not a loopback address")), qPrintable(errors));
+}
+
+void TestWebSecurity::metricsPassPromtool()
+{
+    const QString promtool = QStandardPaths::findExecutable(QStringLiteral("promtool"));
+    QVERIFY2(!promtool.isEmpty(), "promtool is missing: scripts/install-deps.sh installs it (Debian package prometheus)");
+
+    // Wait until a checkpoint and a sink write have happened, so every family has samples.
+    Response r;
+    QElapsedTimer timer;
+    timer.start();
+    static const QRegularExpression checkpoints(QStringLiteral("^tally_checkpoints_total\\{[^}]*\\} ([1-9][0-9]*)"),
+                                                QRegularExpression::MultilineOption);
+    static const QRegularExpression sinkWrites(QStringLiteral("^tally_sink_write_latency_seconds_count\\{[^}]*\\} ([1-9][0-9]*)"),
+                                               QRegularExpression::MultilineOption);
+    while (timer.elapsed() < 30000) {
+        r = m_tally->send("GET", "/metrics"); // loopback: no token needed
+        QCOMPARE(r.status, 200);
+        if (checkpoints.match(QString::fromUtf8(r.body)).hasMatch() && sinkWrites.match(QString::fromUtf8(r.body)).hasMatch())
+            break;
+        QTest::qWait(300);
+    }
+    QVERIFY(r.header("content-type").startsWith("text/plain; version=0.0.4"));
+    const QString text = QString::fromUtf8(r.body);
+    QVERIFY2(checkpoints.match(text).hasMatch(), "no checkpoint completed");
+
+    QProcess check;
+    check.start(promtool, {QStringLiteral("check"), QStringLiteral("metrics")});
+    QVERIFY(check.waitForStarted());
+    check.write(r.body);
+    check.closeWriteChannel();
+    QVERIFY(check.waitForFinished(30000));
+    QVERIFY2(check.exitCode() == 0, (check.readAllStandardOutput() + check.readAllStandardError()).constData());
+
+    // Lag, watermark, checkpoint and sink series are there.
+    for (const char *family :
+         {"tally_lag_seconds", "tally_watermark_seconds", "tally_watermark_skew_seconds", "tally_partition_watermark_seconds",
+          "tally_checkpoints_total", "tally_checkpoint_duration_seconds_bucket", "tally_checkpoint_size_bytes",
+          "tally_sink_rows_total", "tally_sink_pending_rows", "tally_sink_write_latency_seconds_bucket",
+          "tally_sink_circuit_state", "tally_alerts_active"}) {
+        const QRegularExpression sample(QStringLiteral("^%1(\\{[^}]*\\})? \\S+$").arg(QLatin1String(family)),
+                                        QRegularExpression::MultilineOption);
+        QVERIFY2(sample.match(text).hasMatch(), family);
+    }
+
+    // Histogram buckets are cumulative and end at +Inf == _count.
+    static const QRegularExpression bucket(
+        QStringLiteral("^tally_sink_write_latency_seconds_bucket\\{(.*)le=\"([^\"]+)\"\\} (\\S+)$"), QRegularExpression::MultilineOption);
+    double previous = -1, lastCount = -1;
+    int buckets = 0;
+    QString labels;
+    for (auto it = bucket.globalMatch(text); it.hasNext();) {
+        const QRegularExpressionMatch m = it.next();
+        if (labels.isEmpty())
+            labels = m.captured(1);
+        if (m.captured(1) != labels)
+            break;
+        const double count = m.captured(3).toDouble();
+        QVERIFY(count >= previous);
+        previous = count;
+        lastCount = count;
+        ++buckets;
+        if (m.captured(2) == QLatin1String("+Inf"))
+            break;
+    }
+    QVERIFY(buckets > 10);
+    const QRegularExpression total(QStringLiteral("^tally_sink_write_latency_seconds_count\\{%1?\\} (\\S+)$")
+                                       .arg(QRegularExpression::escape(labels.chopped(labels.endsWith(QLatin1Char(',')) ? 1 : 0))),
+                                   QRegularExpression::MultilineOption);
+    const QRegularExpressionMatch countMatch = total.match(text);
+    QVERIFY2(countMatch.hasMatch(), qPrintable(labels));
+    QCOMPARE(countMatch.captured(1).toDouble(), lastCount);
+}
+
+void TestWebSecurity::tls()
+{
+    QVERIFY2(QSslSocket::supportsSsl(), "Qt has no TLS backend here");
+    QTemporaryDir dir;
+    QProcess openssl;
+    openssl.setWorkingDirectory(dir.path());
+    openssl.start(QStringLiteral("openssl"), {QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-newkey"),
+                                               QStringLiteral("rsa:2048"), QStringLiteral("-nodes"), QStringLiteral("-keyout"),
+                                               QStringLiteral("key.pem"), QStringLiteral("-out"), QStringLiteral("cert.pem"),
+                                               QStringLiteral("-days"), QStringLiteral("2"), QStringLiteral("-subj"),
+                                               QStringLiteral("/CN=127.0.0.1")});
+    QVERIFY2(openssl.waitForFinished(60000) && openssl.exitCode() == 0,
+             "openssl (scripts/install-deps.sh installs it) could not make a test certificate");
+    QFile config(dir.filePath(QStringLiteral("job.toml")));
+    QVERIFY(config.open(QIODevice::WriteOnly));
+    config.write("[output]\ntype = \"none\"\n[web]\ntls_cert = \"cert.pem\"\ntls_key = \"key.pem\"\n");
+    config.close();
+    Tally tally;
+    QString error;
+    QVERIFY2(tally.start(dir.path(), {QStringLiteral("--config"), QStringLiteral("job.toml"), QStringLiteral("--audit-log"),
+                                      QStringLiteral("audit.db")},
+                         &error),
+             qPrintable(error));
+
+    const auto https = [&](const QByteArray &raw) {
+        Response r;
+        QSslSocket socket;
+        socket.setPeerVerifyMode(QSslSocket::VerifyNone); // the certificate is self-signed
+        socket.connectToHostEncrypted(QStringLiteral("127.0.0.1"), tally.port);
+        if (!socket.waitForEncrypted(10000))
+            return r;
+        socket.write(raw);
+        while (socket.waitForReadyRead(5000))
+            r.raw += socket.readAll();
+        r.raw += socket.readAll();
+        const QList<QByteArray> status = r.raw.left(r.raw.indexOf("\r\n")).split(' ');
+        r.status = status.value(1).toInt();
+        return r;
+    };
+    QCOMPARE(https(tally.request("GET", "/healthz")).status, 200);
+    const Response login = https(tally.request("POST", "/api/v1/login", {"Content-Type: application/json"},
+                                               "{\"token\":\"" + tally.oneTimeToken + "\"}"));
+    QCOMPARE(login.status, 200);
+    QVERIFY(login.raw.contains("; Secure"));
+    QVERIFY(login.raw.contains("Strict-Transport-Security: max-age="));
+    // Plain HTTP on the TLS port gets no HTTP answer.
+    const Response plain = exchange(tally.port, tally.request("GET", "/healthz"), false, 3000);
+    QCOMPARE(plain.status, 0);
+    QVERIFY(!plain.raw.contains("\"ok\""));
+}
+
+QTEST_GUILESS_MAIN(TestWebSecurity)
+#include "tst_web_security.moc"

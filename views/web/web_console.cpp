@@ -1,0 +1,936 @@
+#include "views/web/web_console.h"
+
+#include "metrics/prometheus_text.h"
+#include "models/alerts.h"
+#include "views/web/web_json.h"
+
+#include <QDateTime>
+#include <QFile>
+#include <QHostInfo>
+#include <QHttpServerRequest>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QNetworkInterface>
+#include <QRegularExpression>
+#include <QTcpServer>
+#include <QTcpSocket>
+#include <QUrlQuery>
+#include <QWebSocket>
+#include <QWebSocketCorsAuthenticator>
+#include <QWebSocketServer>
+
+#if QT_CONFIG(ssl)
+#include <QSslCertificate>
+#include <QSslKey>
+#include <QSslSocket>
+#endif
+
+namespace tally {
+
+namespace {
+
+constexpr qint64 kMaxHeadBytes = 16 * 1024;    // request line and headers
+constexpr int kHeadTimeoutMs = 10'000;         // to send them (slow clients are dropped)
+constexpr int kRequestTimeoutMs = 30'000;      // to send the body and be answered
+constexpr int kMaxConnections = 256;           // open at once, WebSockets included
+constexpr int kPushIntervalMs = 500;           // live snapshots at most twice a second
+constexpr int kUpgradeValidMs = 10'000;        // a screened upgrade must complete within this
+const QByteArray kSessionCookie = "tally_session";
+
+int64_t nowMs() { return QDateTime::currentMSecsSinceEpoch(); }
+
+QByteArray reasonPhrase(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 411: return "Length Required";
+    case 413: return "Payload Too Large";
+    case 415: return "Unsupported Media Type";
+    case 426: return "Upgrade Required";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    default: return "Status";
+    }
+}
+
+QByteArray contentTypeFor(const QString &path)
+{
+    static const QHash<QString, QByteArray> types{
+        {QStringLiteral("html"), "text/html; charset=utf-8"},
+        {QStringLiteral("js"), "text/javascript; charset=utf-8"},
+        {QStringLiteral("mjs"), "text/javascript; charset=utf-8"},
+        {QStringLiteral("css"), "text/css; charset=utf-8"},
+        {QStringLiteral("svg"), "image/svg+xml"},
+        {QStringLiteral("png"), "image/png"},
+        {QStringLiteral("ico"), "image/x-icon"},
+        {QStringLiteral("json"), "application/json"},
+        {QStringLiteral("yaml"), "application/yaml; charset=utf-8"},
+        {QStringLiteral("md"), "text/markdown; charset=utf-8"},
+        {QStringLiteral("txt"), "text/plain; charset=utf-8"},
+        {QStringLiteral("woff2"), "font/woff2"},
+    };
+    const QString ext = path.section(QLatin1Char('.'), -1).toLower();
+    return types.value(ext, "application/octet-stream");
+}
+
+QByteArray pathOf(const QByteArray &target)
+{
+    const qsizetype q = target.indexOf('?');
+    return q < 0 ? target : target.left(q);
+}
+
+QPair<QByteArray, QByteArray> headerPair(const QByteArray &name, const QByteArray &value) { return {name, value}; }
+
+QString peerKey(const QHostAddress &address, quint16 port) { return address.toString() + QLatin1Char('|') + QString::number(port); }
+
+QByteArray hostPort(const QByteArray &host, int port)
+{
+    return (host.contains(':') ? "[" + host + "]" : host).toLower() + ':' + QByteArray::number(port);
+}
+
+} // namespace
+
+// ---------------------------------------------------------------------------------------------
+// The gate: accepts connections, reads the request head without consuming it, and either
+// answers it (refusals) or hands the connection, bytes intact, to the HTTP server.
+
+class WebGate final : public QTcpServer {
+public:
+    explicit WebGate(WebConsole *console) : QTcpServer(console), m_console(console) {}
+
+protected:
+    void incomingConnection(qintptr handle) override
+    {
+        QTcpSocket *socket = nullptr;
+#if QT_CONFIG(ssl)
+        if (m_console->m_tls) {
+            auto *ssl = new QSslSocket(this);
+            ssl->setSslConfiguration(m_console->m_ssl);
+            socket = ssl;
+        }
+#endif
+        if (!socket)
+            socket = new QTcpSocket(this);
+        if (!socket->setSocketDescriptor(handle)) {
+            delete socket;
+            return;
+        }
+        if (m_open >= kMaxConnections) {
+            socket->abort();
+            socket->deleteLater();
+            return;
+        }
+        ++m_open;
+        connect(socket, &QObject::destroyed, this, [this] { --m_open; });
+        connect(socket, &QTcpSocket::disconnected, socket, [socket] {
+            if (!socket->property("tally_passed").toBool())
+                socket->deleteLater();
+        });
+        connect(socket, &QTcpSocket::readyRead, this, [this, socket] { inspect(socket); });
+        QTimer::singleShot(kHeadTimeoutMs, socket, [socket] {
+            if (!socket->property("tally_passed").toBool())
+                socket->abort();
+        });
+#if QT_CONFIG(ssl)
+        if (auto *ssl = qobject_cast<QSslSocket *>(socket)) {
+            connect(ssl, &QSslSocket::sslErrors, ssl, [ssl](const QList<QSslError> &) { ssl->abort(); });
+            ssl->startServerEncryption();
+        }
+#endif
+    }
+
+private:
+    void inspect(QTcpSocket *socket)
+    {
+        if (socket->property("tally_passed").toBool() || socket->property("tally_answered").toBool())
+            return;
+        const QByteArray buffered = socket->peek(kMaxHeadBytes + 4);
+        const qsizetype end = buffered.indexOf("\r\n\r\n");
+        if (end < 0) {
+            if (buffered.size() > kMaxHeadBytes)
+                refuse(socket, WebConsole::error(431, QStringLiteral("request head too large")));
+            return; // wait for the rest of the head
+        }
+        WebConsole::Head head;
+        const QList<QByteArray> lines = buffered.left(end).split('\n');
+        const QList<QByteArray> requestLine = lines.value(0).trimmed().split(' ');
+        if (requestLine.size() != 3 || !requestLine[2].startsWith("HTTP/1.")) {
+            refuse(socket, WebConsole::error(400, QStringLiteral("malformed request line")));
+            return;
+        }
+        head.method = requestLine[0];
+        head.target = requestLine[1];
+        for (qsizetype i = 1; i < lines.size(); ++i) {
+            const QByteArray line = lines[i].endsWith('\r') ? lines[i].chopped(1) : lines[i];
+            const qsizetype colon = line.indexOf(':');
+            if (colon <= 0 || line.startsWith(' ') || line.startsWith('\t')) {
+                refuse(socket, WebConsole::error(400, QStringLiteral("malformed header line")));
+                return;
+            }
+            head.headers.append(headerPair(line.left(colon).trimmed().toLower(), line.mid(colon + 1).trimmed()));
+        }
+        if (auto reply = m_console->screen(head, socket, socket->bytesAvailable(), end + 4)) {
+            refuse(socket, *reply);
+            return;
+        }
+        pass(socket, head);
+    }
+
+    void refuse(QTcpSocket *socket, const WebConsole::Reply &reply)
+    {
+        socket->setProperty("tally_answered", true);
+        disconnect(socket, &QTcpSocket::readyRead, this, nullptr);
+        m_console->writeReply(socket, reply, false);
+    }
+
+    void pass(QTcpSocket *socket, const WebConsole::Head &head)
+    {
+        socket->setProperty("tally_passed", true);
+        socket->setProperty("tally_target", head.target);
+        const bool upgrade = !head.header("upgrade").isEmpty();
+        // Only the gate's reading stops; the connection count still follows the socket.
+        disconnect(socket, &QTcpSocket::readyRead, this, nullptr);
+        disconnect(socket, &QTcpSocket::disconnected, socket, nullptr);
+        socket->setParent(nullptr);
+        if (upgrade) {
+            // Qt 6.4's HTTP server has no hook to refuse an upgrade before its handshake, so the
+            // gate, having checked it, gives screened upgrades to a WebSocket server of its own.
+            m_console->m_webSockets->handleConnection(socket);
+        } else {
+            QTimer::singleShot(kRequestTimeoutMs, socket, [socket] { socket->abort(); });
+            addPendingConnection(socket);
+            emit newConnection();
+        }
+        // The head is still buffered: let the server read it now.
+        QMetaObject::invokeMethod(socket, [socket] { emit socket->readyRead(); }, Qt::QueuedConnection);
+    }
+
+    WebConsole *m_console;
+    int m_open = 0;
+};
+
+// ---------------------------------------------------------------------------------------------
+
+WebConsoleOptions WebConsoleOptions::fromConfig(const WebConfig &c)
+{
+    WebConsoleOptions o;
+    o.address = QString::fromStdString(c.address);
+    o.port = c.port;
+    o.tokensFile = QString::fromStdString(c.tokensFile);
+    o.tlsCert = QString::fromStdString(c.tlsCert);
+    o.tlsKey = QString::fromStdString(c.tlsKey);
+    o.publicOrigin = QString::fromStdString(c.publicOrigin);
+    o.maxRequestBytes = c.maxRequestBytes;
+    o.rateLimitPerSecond = c.rateLimitPerSecond;
+    o.rateLimitBurst = c.rateLimitBurst;
+    return o;
+}
+
+QByteArray WebConsole::Head::header(const QByteArray &name) const
+{
+    for (const auto &[k, v] : headers)
+        if (k == name)
+            return v;
+    return {};
+}
+
+int WebConsole::Head::count(const QByteArray &name) const
+{
+    int n = 0;
+    for (const auto &h : headers)
+        n += h.first == name;
+    return n;
+}
+
+WebConsole::WebConsole(EngineHost &host, AlertModel &alerts, WebConsoleOptions options, QObject *parent)
+    : QAbstractHttpServer(parent), m_host(host), m_alerts(alerts), m_options(std::move(options)),
+      m_rate(m_options.rateLimitPerSecond, m_options.rateLimitBurst)
+{
+    m_webSockets = new QWebSocketServer(QStringLiteral("tally"), QWebSocketServer::NonSecureMode, this);
+    connect(m_webSockets, &QWebSocketServer::newConnection, this, &WebConsole::onNewWebSocket);
+    // The gate refuses a foreign Origin before this server sees the upgrade; should one get here
+    // anyway, the handshake itself is refused (403).
+    connect(m_webSockets, &QWebSocketServer::originAuthenticationRequired, this,
+            [this](QWebSocketCorsAuthenticator *auth) {
+                auth->setAllowed(auth->origin().isEmpty() || originAllowed(auth->origin().toLatin1()));
+            });
+    connect(&m_host, &EngineHost::snapshotUpdated, this, [this] { m_snapshotDirty = true; });
+    connect(&m_host, &EngineHost::actionFinished, this,
+            [this](qint64 id, EngineHost::Action action, bool ok, const QString &message) {
+                broadcast(QJsonDocument(QJsonObject{{QStringLiteral("type"), QStringLiteral("action")},
+                                                    {QStringLiteral("id"), static_cast<double>(id)},
+                                                    {QStringLiteral("action"), EngineHost::actionName(action)},
+                                                    {QStringLiteral("ok"), ok},
+                                                    {QStringLiteral("message"), message}})
+                              .toJson(QJsonDocument::Compact));
+            });
+    connect(&m_pushTimer, &QTimer::timeout, this, &WebConsole::pushSnapshot);
+}
+
+WebConsole::~WebConsole()
+{
+    for (LiveClient &c : m_live)
+        if (c.socket)
+            c.socket->abort();
+}
+
+Status WebConsole::start()
+{
+    const QString address = m_options.address.trimmed();
+    if (address.compare(QLatin1String("localhost"), Qt::CaseInsensitive) == 0)
+        m_address = QHostAddress(QHostAddress::LocalHost);
+    else if (!m_address.setAddress(address))
+        return Status::invalidArgument("web console: \"" + address.toStdString() +
+                                       "\" is not an IP address (use e.g. 127.0.0.1, ::1 or 0.0.0.0)");
+    if (m_options.port < 0 || m_options.port > 65535)
+        return Status::invalidArgument("web console: port must be 0..65535");
+
+    if (!m_options.tokensFile.isEmpty()) {
+        Result<WebTokens> tokens = WebTokens::load(m_options.tokensFile);
+        if (!tokens)
+            return Status::invalidArgument("web console: " + tokens.status().message());
+        m_tokens = std::move(tokens).value();
+    } else if (!m_address.isLoopback()) {
+        return Status::invalidArgument(
+            "web console: refusing to listen on " + address.toStdString() +
+            ", which is not a loopback address, without a token file: configure tokens (--web-tokens FILE or "
+            "web.tokens_file) or listen on 127.0.0.1");
+    } else {
+        m_tokens = WebTokens::oneTimeToken(QStringLiteral("local"), WebRole::Operator, &m_oneTimeToken);
+    }
+
+    if (!m_options.tlsCert.isEmpty() || !m_options.tlsKey.isEmpty()) {
+#if QT_CONFIG(ssl)
+        if (m_options.tlsCert.isEmpty() || m_options.tlsKey.isEmpty())
+            return Status::invalidArgument("web console: TLS needs both a certificate and a key");
+        if (!QSslSocket::supportsSsl())
+            return Status::unavailable("web console: TLS was asked for, but Qt has no TLS backend here (OpenSSL "
+                                       "missing?)");
+        const QList<QSslCertificate> chain = QSslCertificate::fromPath(m_options.tlsCert, QSsl::Pem);
+        if (chain.isEmpty())
+            return Status::invalidArgument("web console: no PEM certificate in " + m_options.tlsCert.toStdString());
+        QFile keyFile(m_options.tlsKey);
+        if (!keyFile.open(QIODevice::ReadOnly))
+            return Status::ioError("web console: cannot read " + m_options.tlsKey.toStdString() + ": " +
+                                   keyFile.errorString().toStdString());
+        const QByteArray keyPem = keyFile.readAll();
+        QSslKey key;
+        for (QSsl::KeyAlgorithm algorithm : {QSsl::Rsa, QSsl::Ec, QSsl::Dsa}) {
+            key = QSslKey(keyPem, algorithm, QSsl::Pem);
+            if (!key.isNull())
+                break;
+        }
+        if (key.isNull())
+            return Status::invalidArgument("web console: no usable PEM private key in " + m_options.tlsKey.toStdString() +
+                                           " (an encrypted key is not supported)");
+        m_ssl = QSslConfiguration::defaultConfiguration();
+        m_ssl.setLocalCertificateChain(chain);
+        m_ssl.setPrivateKey(key);
+        m_ssl.setPeerVerifyMode(QSslSocket::VerifyNone);
+        m_ssl.setProtocol(QSsl::TlsV1_2OrLater);
+        m_tls = true;
+#else
+        return Status::unimplemented("web console: TLS was asked for, but this Qt was built without SSL support");
+#endif
+    }
+
+    m_gate = new WebGate(this);
+    if (!m_gate->listen(m_address, static_cast<quint16>(m_options.port)))
+        return Status::unavailable("web console: cannot listen on " + address.toStdString() + ":" +
+                                   std::to_string(m_options.port) + ": " + m_gate->errorString().toStdString() +
+                                   " (choose another port with --web-port or web.port, or turn the console off with --no-web)");
+    bind(m_gate);
+
+    // The names a browser may use for this console: loopback names, the bound address, every
+    // local address when bound to all of them, and the configured public origin.
+    const int port = m_gate->serverPort();
+    QList<QByteArray> hosts{"127.0.0.1", "localhost", "::1"};
+    if (m_address == QHostAddress::Any || m_address == QHostAddress::AnyIPv4 || m_address == QHostAddress::AnyIPv6) {
+        for (const QHostAddress &a : QNetworkInterface::allAddresses())
+            hosts << a.toString().section(QLatin1Char('%'), 0, 0).toLatin1();
+        hosts << QHostInfo::localHostName().toLatin1();
+    } else {
+        hosts << m_address.toString().toLatin1();
+    }
+    const QByteArray scheme = m_tls ? "https" : "http";
+    for (const QByteArray &h : hosts) {
+        m_allowedHosts.insert(hostPort(h, port));
+        m_allowedOrigins.insert(scheme + "://" + hostPort(h, port));
+        if (port == (m_tls ? 443 : 80)) {
+            const QByteArray bare = (h.contains(':') ? "[" + h + "]" : h).toLower();
+            m_allowedHosts.insert(bare);
+            m_allowedOrigins.insert(scheme + "://" + bare);
+        }
+    }
+    if (!m_options.publicOrigin.isEmpty()) {
+        const QUrl origin(m_options.publicOrigin);
+        const QByteArray authority = origin.authority().toLower().toLatin1();
+        m_allowedHosts.insert(authority);
+        m_allowedOrigins.insert(origin.scheme().toLatin1() + "://" + authority);
+    }
+    m_pushTimer.start(kPushIntervalMs);
+    return Status::ok();
+}
+
+quint16 WebConsole::port() const { return m_gate ? m_gate->serverPort() : 0; }
+
+QUrl WebConsole::url() const
+{
+    QUrl u;
+    u.setScheme(m_tls ? QStringLiteral("https") : QStringLiteral("http"));
+    const bool any = m_address == QHostAddress::Any || m_address == QHostAddress::AnyIPv4;
+    u.setHost(any ? QStringLiteral("127.0.0.1") : m_address == QHostAddress::AnyIPv6 ? QStringLiteral("::1") : m_address.toString());
+    u.setPort(port());
+    u.setPath(QStringLiteral("/"));
+    return u;
+}
+
+QString WebConsole::startupLine() const
+{
+    QString line = QStringLiteral("web console: ") + url().toString();
+    if (!m_oneTimeToken.isEmpty())
+        line += QStringLiteral("#token=") + m_oneTimeToken;
+    return line;
+}
+
+bool WebConsole::hostAllowed(const QByteArray &host) const { return m_allowedHosts.contains(host.toLower()); }
+
+bool WebConsole::originAllowed(const QByteArray &origin) const { return m_allowedOrigins.contains(origin.toLower()); }
+
+bool WebConsole::metricsNeedAuth() const { return !m_address.isLoopback(); }
+
+WebConsole::Reply WebConsole::error(int status, const QString &message)
+{
+    return json(status, QJsonObject{{QStringLiteral("error"), message}});
+}
+
+WebConsole::Reply WebConsole::json(int status, const QJsonObject &object)
+{
+    Reply r;
+    r.status = status;
+    r.body = QJsonDocument(object).toJson(QJsonDocument::Compact);
+    return r;
+}
+
+void WebConsole::writeReply(QTcpSocket *socket, const Reply &reply, bool headOnly)
+{
+    QByteArray out = "HTTP/1.1 " + QByteArray::number(reply.status) + ' ' + reasonPhrase(reply.status) + "\r\n";
+    out += "Content-Type: " + reply.contentType + "\r\n";
+    out += "Content-Length: " + QByteArray::number(reply.body.size()) + "\r\n";
+    out += "Content-Security-Policy: default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+           "frame-ancestors 'none'; form-action 'self'\r\n";
+    out += "X-Content-Type-Options: nosniff\r\n";
+    out += "X-Frame-Options: DENY\r\n";
+    out += "Referrer-Policy: no-referrer\r\n";
+    out += "Cross-Origin-Opener-Policy: same-origin\r\n";
+    out += "Cross-Origin-Resource-Policy: same-origin\r\n";
+    if (m_tls)
+        out += "Strict-Transport-Security: max-age=31536000\r\n";
+    bool cacheSet = false;
+    for (const auto &[k, v] : reply.headers) {
+        out += k + ": " + v + "\r\n";
+        cacheSet = cacheSet || k.compare("Cache-Control", Qt::CaseInsensitive) == 0;
+    }
+    if (!cacheSet)
+        out += "Cache-Control: no-store\r\n";
+    out += "Connection: close\r\n\r\n";
+    if (!headOnly)
+        out += reply.body;
+    socket->write(out);
+    socket->disconnectFromHost();
+}
+
+// ---------------------------------------------------------------------------------------------
+// The gate's checks
+
+std::optional<WebConsole::Reply> WebConsole::screen(const Head &head, QTcpSocket *socket, qint64 bufferedBytes,
+                                                    qint64 headBytes)
+{
+    const QString client = socket->peerAddress().toString();
+    if (!m_rate.allow(client, nowMs())) {
+        Reply r = error(429, QStringLiteral("too many requests"));
+        r.headers.append(headerPair("Retry-After", QByteArray::number(m_rate.retryAfterSeconds(client))));
+        return r;
+    }
+    if (head.count("host") != 1)
+        return error(400, QStringLiteral("exactly one Host header is required"));
+    if (!hostAllowed(head.header("host")))
+        return error(403, QStringLiteral("this Host is not served here"));
+    if (!head.target.startsWith('/'))
+        return error(400, QStringLiteral("bad request target"));
+    const QByteArray rawPath = pathOf(head.target);
+    // Every path served has the shape of an asset path (API ids included), so anything else,
+    // however encoded, stops here.
+    static const QRegularExpression safePath(QStringLiteral("^(/[A-Za-z0-9_-][A-Za-z0-9._-]*)*/?$"));
+    const std::optional<QByteArray> decoded = percentDecodeOnce(rawPath);
+    if (!decoded || !safePath.match(QString::fromLatin1(*decoded)).hasMatch() || decoded->contains("//"))
+        return error(400, QStringLiteral("bad path"));
+    if (!head.header("transfer-encoding").isEmpty())
+        return error(411, QStringLiteral("send a Content-Length, not a chunked body"));
+    qint64 contentLength = 0;
+    if (head.count("content-length") > 1)
+        return error(400, QStringLiteral("more than one Content-Length"));
+    if (const QByteArray cl = head.header("content-length"); !cl.isEmpty()) {
+        bool ok = false;
+        contentLength = cl.toLongLong(&ok);
+        if (!ok || contentLength < 0 || !std::all_of(cl.begin(), cl.end(), [](char c) { return c >= '0' && c <= '9'; }))
+            return error(400, QStringLiteral("bad Content-Length"));
+        if (contentLength > m_options.maxRequestBytes)
+            return error(413, QStringLiteral("request body over %1 bytes").arg(m_options.maxRequestBytes));
+    }
+    if (bufferedBytes > headBytes + contentLength)
+        return error(400, QStringLiteral("one request per connection (no pipelining)"));
+
+    const QByteArray upgrade = head.header("upgrade");
+    if (!upgrade.isEmpty()) {
+        if (upgrade.compare("websocket", Qt::CaseInsensitive) != 0)
+            return error(400, QStringLiteral("only WebSocket upgrades are served"));
+        if (rawPath != "/api/v1/live")
+            return error(404, QStringLiteral("no WebSocket here; the live feed is /api/v1/live"));
+        if (head.method != "GET")
+            return error(405, QStringLiteral("use GET"));
+        const QByteArray origin = head.header("origin");
+        if (!origin.isEmpty() && !originAllowed(origin))
+            return error(403, QStringLiteral("cross-origin WebSocket refused"));
+        Principal principal;
+        if (authenticate(head, &principal) != Auth::Ok)
+            return error(401, QStringLiteral("log in first"));
+        // A browser always sends Origin; only a script with its own token may leave it out.
+        if (origin.isEmpty() && !principal.sessionId.isEmpty())
+            return error(403, QStringLiteral("WebSocket upgrade without Origin"));
+        const int64_t now = nowMs();
+        for (auto it = m_pendingUpgrades.begin(); it != m_pendingUpgrades.end();)
+            it = now - it->atMs > kUpgradeValidMs ? m_pendingUpgrades.erase(it) : std::next(it);
+        m_pendingUpgrades.insert(peerKey(socket->peerAddress(), socket->peerPort()),
+                                 {principal.sessionId, principal.user, now});
+    }
+    return std::nullopt;
+}
+
+WebConsole::Auth WebConsole::authenticate(const Head &head, Principal *principal)
+{
+    const QByteArray authorization = head.header("authorization");
+    if (!authorization.isEmpty()) {
+        // A token given explicitly decides alone: a wrong one never falls back to a cookie.
+        if (!authorization.startsWith("Bearer "))
+            return Auth::Invalid;
+        const std::optional<WebUser> user = m_tokens.authenticate(authorization.mid(7).trimmed());
+        if (!user)
+            return Auth::Invalid;
+        *principal = {*user, {}, {}};
+        return Auth::Ok;
+    }
+    for (const auto &[name, value] : head.headers) {
+        if (name != "cookie")
+            continue;
+        for (const QByteArray &part : value.split(';')) {
+            const QByteArray p = part.trimmed();
+            if (!p.startsWith(kSessionCookie + '='))
+                continue;
+            if (const WebSessions::Session *s = m_sessions.find(p.mid(kSessionCookie.size() + 1), nowMs())) {
+                *principal = {s->user, s->id, s->csrf};
+                return Auth::Ok;
+            }
+            return Auth::Invalid;
+        }
+    }
+    return Auth::None;
+}
+
+std::optional<WebConsole::Reply> WebConsole::checkStateChange(const Head &head, const Principal *principal, bool hasBody)
+{
+    const QByteArray origin = head.header("origin");
+    if (!origin.isEmpty() && !originAllowed(origin))
+        return error(403, QStringLiteral("cross-origin request refused"));
+    const QByteArray site = head.header("sec-fetch-site");
+    if (site == "cross-site" || site == "same-site")
+        return error(403, QStringLiteral("cross-site request refused"));
+    if (hasBody && !head.header("content-type").startsWith("application/json"))
+        return error(415, QStringLiteral("send JSON (Content-Type: application/json)"));
+    if (principal && !principal->sessionId.isEmpty() &&
+        !constantTimeEquals(head.header("x-tally-csrf"), principal->csrf))
+        return error(403, QStringLiteral("missing or wrong X-Tally-CSRF header"));
+    return std::nullopt;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Requests that passed the gate
+
+void WebConsole::missingHandler(const QHttpServerRequest &, QTcpSocket *socket)
+{
+    writeReply(socket, error(404, QStringLiteral("not found")), false);
+}
+
+bool WebConsole::handleRequest(const QHttpServerRequest &request, QTcpSocket *socket)
+{
+    const QByteArray rawTarget = socket->property("tally_target").toByteArray();
+    Reply reply;
+    if (rawTarget.isEmpty())
+        reply = error(400, QStringLiteral("bad request")); // cannot happen: every socket passes the gate
+    else if (request.body().size() > m_options.maxRequestBytes)
+        reply = error(413, QStringLiteral("request body over %1 bytes").arg(m_options.maxRequestBytes));
+    else
+        reply = route(request, rawTarget);
+    writeReply(socket, reply, request.method() == QHttpServerRequest::Method::Head);
+    return true;
+}
+
+WebConsole::Reply WebConsole::route(const QHttpServerRequest &request, const QByteArray &rawTarget)
+{
+    Head head;
+    for (const auto &[k, v] : request.headers())
+        head.headers.append(headerPair(k.toLower(), v));
+    // The Host was checked by the gate; checking it again costs nothing.
+    if (!hostAllowed(head.header("host")))
+        return error(403, QStringLiteral("this Host is not served here"));
+    head.method = request.method() == QHttpServerRequest::Method::Post ? "POST" : "GET";
+    const QByteArray rawPath = pathOf(rawTarget);
+    const QByteArray path = percentDecodeOnce(rawPath).value_or(QByteArray());
+    const auto method = request.method();
+    const bool read = method == QHttpServerRequest::Method::Get || method == QHttpServerRequest::Method::Head;
+
+    if (path == "/healthz" || path == "/readyz" || path == "/metrics") {
+        if (!read) {
+            Reply r = error(405, QStringLiteral("use GET"));
+            r.headers.append(headerPair("Allow", "GET, HEAD"));
+            return r;
+        }
+        if (path == "/healthz")
+            return json(200, QJsonObject{{QStringLiteral("status"), QStringLiteral("ok")}});
+        if (path == "/readyz") {
+            const ConsoleSnapshot &s = m_host.snapshot();
+            QJsonArray problems;
+            if (m_host.finished() || s.job.state == JobStatus::State::Finished || s.job.state == JobStatus::State::Created)
+                problems.append(QStringLiteral("the job is not running"));
+            if (s.sink.present && s.sink.circuit == 1)
+                problems.append(QStringLiteral("the sink's circuit breaker is open"));
+            return json(problems.isEmpty() ? 200 : 503,
+                        QJsonObject{{QStringLiteral("status"), problems.isEmpty() ? QStringLiteral("ready")
+                                                                                  : QStringLiteral("not ready")},
+                                    {QStringLiteral("state"), QString::fromUtf8(jobStateName(s.job.state).data())},
+                                    {QStringLiteral("problems"), problems}});
+        }
+        if (metricsNeedAuth()) {
+            Principal p;
+            if (authenticate(head, &p) != Auth::Ok)
+                return error(401, QStringLiteral("/metrics needs a token here (Authorization: Bearer)"));
+        }
+        const ConsoleSnapshot &console = m_host.snapshot();
+        MetricsSnapshot snapshot = console.metrics;
+        // Two console figures that exist for every source and every alert rule, so dashboards
+        // and alert rules need not special-case the generator.
+        MetricSample lag;
+        lag.name = "tally_lag_seconds";
+        lag.kind = MetricKind::Gauge;
+        lag.help = "Consumer lag: the largest partition lag in seconds (Kafka); 0 for the generator, which has no backlog";
+        lag.value = console.lagSeconds;
+        snapshot.samples.push_back(lag);
+        for (const AlertRule &rule : m_alerts.rules()) {
+            MetricSample active;
+            active.name = "tally_alerts_active";
+            active.kind = MetricKind::Gauge;
+            active.help = "1 while the console's alert rule is firing, else 0";
+            active.labels = {{"rule", rule.id.toStdString()}};
+            active.value = std::any_of(m_alerts.alerts().begin(), m_alerts.alerts().end(),
+                                       [&](const Alert &a) { return a.ruleId == rule.id && a.active(); });
+            snapshot.samples.push_back(active);
+        }
+        Reply r;
+        r.contentType = "text/plain; version=0.0.4; charset=utf-8";
+        r.body = QByteArray::fromStdString(prometheusText(snapshot));
+        return r;
+    }
+    if (path.startsWith("/api/"))
+        return routeApi(request, path, head);
+
+    if (!read) {
+        Reply r = error(405, QStringLiteral("use GET"));
+        r.headers.append(headerPair("Allow", "GET, HEAD"));
+        return r;
+    }
+    const std::optional<QString> asset = webAssetPath(rawPath);
+    if (!asset)
+        return error(404, QStringLiteral("not found"));
+    QFile file(*asset);
+    if (!file.open(QIODevice::ReadOnly))
+        return error(404, QStringLiteral("not found"));
+    Reply r;
+    r.contentType = contentTypeFor(*asset);
+    r.body = file.readAll();
+    r.headers.append(headerPair("Cache-Control", "no-cache"));
+    return r;
+}
+
+WebConsole::Reply WebConsole::routeApi(const QHttpServerRequest &request, const QByteArray &path, const Head &head)
+{
+    const auto method = request.method();
+    const bool read = method == QHttpServerRequest::Method::Get || method == QHttpServerRequest::Method::Head;
+    const bool post = method == QHttpServerRequest::Method::Post;
+    const auto onlyGet = [&]() -> std::optional<Reply> {
+        if (read)
+            return std::nullopt;
+        Reply r = error(405, QStringLiteral("use GET"));
+        r.headers.append(headerPair("Allow", "GET, HEAD"));
+        return r;
+    };
+    const auto onlyPost = [&]() -> std::optional<Reply> {
+        if (post)
+            return std::nullopt;
+        Reply r = error(405, QStringLiteral("use POST"));
+        r.headers.append(headerPair("Allow", "POST"));
+        return r;
+    };
+    const QString client = request.remoteAddress().toString();
+
+    if (path == "/api/v1/login") {
+        if (auto r = onlyPost())
+            return *r;
+        if (auto r = checkStateChange(head, nullptr, true))
+            return *r;
+        return login(request, client);
+    }
+
+    static const QRegularExpression actionPath(QStringLiteral("^/api/v1/actions/([a-z_]+)$"));
+    static const QRegularExpression runbookPath(QStringLiteral("^/api/v1/runbooks/([a-z0-9_]+)$"));
+    const QRegularExpressionMatch action = actionPath.match(QString::fromLatin1(path));
+    const QRegularExpressionMatch runbook = runbookPath.match(QString::fromLatin1(path));
+    const bool known = path == "/api/v1/logout" || path == "/api/v1/session" || path == "/api/v1/snapshot" ||
+                       path == "/api/v1/series" || path == "/api/v1/audit" || path == "/api/v1/actions" ||
+                       path == "/api/v1/live" || action.hasMatch() || runbook.hasMatch();
+    if (!known)
+        return error(404, QStringLiteral("no such endpoint"));
+    if (action.hasMatch() && !EngineHost::actionFromName(action.captured(1)))
+        return error(404, QStringLiteral("no such action"));
+    // The method is checked before authentication: it is a property of the endpoint, not of
+    // the caller, and says nothing about the console's state.
+    if (action.hasMatch() || path == "/api/v1/logout") {
+        if (auto r = onlyPost())
+            return *r;
+    } else if (auto r = onlyGet()) {
+        return *r;
+    }
+    if (post) { // a foreign origin is refused whoever it claims to be
+        const QByteArray origin = head.header("origin");
+        if (!origin.isEmpty() && !originAllowed(origin))
+            return error(403, QStringLiteral("cross-origin request refused"));
+    }
+
+    Principal principal;
+    switch (authenticate(head, &principal)) {
+    case Auth::None:
+        return error(401, QStringLiteral("log in first (POST /api/v1/login, or Authorization: Bearer TOKEN)"));
+    case Auth::Invalid:
+        return error(401, QStringLiteral("invalid token or expired session"));
+    case Auth::Ok:
+        break;
+    }
+    const auto sessionBody = [&] {
+        return QJsonObject{{QStringLiteral("user"), principal.user.name},
+                           {QStringLiteral("role"), webRoleName(principal.user.role)},
+                           {QStringLiteral("csrf"), principal.sessionId.isEmpty() ? QJsonValue(QJsonValue::Null)
+                                                                                  : QJsonValue(QString::fromLatin1(principal.csrf))}};
+    };
+
+    if (path == "/api/v1/session")
+        return json(200, sessionBody());
+    if (path == "/api/v1/logout") {
+        if (auto r = checkStateChange(head, &principal, !request.body().isEmpty()))
+            return *r;
+        if (!principal.sessionId.isEmpty()) {
+            m_sessions.remove(principal.sessionId);
+            for (LiveClient &c : m_live)
+                if (c.sessionId == principal.sessionId && c.socket)
+                    c.socket->close(QWebSocketProtocol::CloseCodeNormal, QStringLiteral("logged out"));
+        }
+        Reply r = json(200, QJsonObject{});
+        r.headers.append({"Set-Cookie", kSessionCookie + "=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0" +
+                                            (m_tls ? "; Secure" : "")});
+        return r;
+    }
+    if (path == "/api/v1/live")
+        return error(426, QStringLiteral("the live feed is a WebSocket"));
+    if (path == "/api/v1/snapshot")
+        return json(200, snapshotJson(m_host, m_alerts));
+    if (path == "/api/v1/series") {
+        const QUrlQuery query = request.query();
+        QStringList names;
+        for (const QString &n : query.allQueryItemValues(QStringLiteral("name"), QUrl::FullyDecoded))
+            names << n.split(QLatin1Char(','), Qt::SkipEmptyParts);
+        bool ok = true;
+        const qint64 since = query.hasQueryItem(QStringLiteral("since"))
+                                 ? query.queryItemValue(QStringLiteral("since")).toLongLong(&ok)
+                                 : std::numeric_limits<qint64>::min();
+        if (!ok)
+            return error(400, QStringLiteral("since: expected milliseconds since the epoch"));
+        return json(200, seriesJson(m_host, names, since));
+    }
+    if (path == "/api/v1/audit") {
+        bool ok = true;
+        const QUrlQuery query = request.query();
+        const int limit = query.hasQueryItem(QStringLiteral("limit"))
+                              ? query.queryItemValue(QStringLiteral("limit")).toInt(&ok)
+                              : 100;
+        if (!ok || limit < 1 || limit > 1000)
+            return error(400, QStringLiteral("limit: expected 1..1000"));
+        return json(200, auditJson(m_host.auditLog(), limit));
+    }
+    if (path == "/api/v1/actions") {
+        const QJsonObject snapshot = snapshotJson(m_host, m_alerts);
+        return json(200, snapshot.value(QStringLiteral("actions")).toObject());
+    }
+    if (runbook.hasMatch()) {
+        QFile file(AlertModel::runbookPath(runbook.captured(1)));
+        if (!file.open(QIODevice::ReadOnly))
+            return error(404, QStringLiteral("no such runbook"));
+        Reply r;
+        r.contentType = "text/markdown; charset=utf-8";
+        r.body = file.readAll();
+        return r;
+    }
+    // An action.
+    if (auto r = checkStateChange(head, &principal, !request.body().isEmpty()))
+        return *r;
+    const QString name = action.captured(1);
+    const EngineHost::Action which = *EngineHost::actionFromName(name);
+    QJsonObject parameters;
+    if (!request.body().trimmed().isEmpty()) {
+        QJsonParseError parseError;
+        const QJsonDocument doc = QJsonDocument::fromJson(request.body(), &parseError);
+        if (parseError.error != QJsonParseError::NoError || !doc.isObject())
+            return error(400, QStringLiteral("expected a JSON object"));
+        parameters = doc.object();
+    }
+    QVariantMap params;
+    for (auto it = parameters.begin(); it != parameters.end(); ++it) {
+        if (which == EngineHost::Action::Rescale && it.key() == QLatin1String("parallelism")) {
+            const double p = it.value().toDouble(-1);
+            if (!it.value().isDouble() || p != std::floor(p) || p < 1 || p > 128)
+                return error(400, QStringLiteral("parallelism: expected an integer 1..128"));
+            params.insert(it.key(), static_cast<int>(p));
+        } else {
+            return error(400, QStringLiteral("unknown parameter \"%1\"").arg(it.key().left(64)));
+        }
+    }
+    if (which == EngineHost::Action::Rescale && !params.contains(QStringLiteral("parallelism")))
+        return error(400, QStringLiteral("rescale needs {\"parallelism\": N}"));
+    if (principal.user.role != WebRole::Operator) {
+        m_host.auditLog().append(principal.user.name, QStringLiteral("web"), name,
+                                 QString::fromUtf8(QJsonDocument(parameters).toJson(QJsonDocument::Compact)),
+                                 QStringLiteral("refused"), QStringLiteral("the viewer role cannot run actions"));
+        return error(403, QStringLiteral("the viewer role cannot run actions"));
+    }
+    const EngineHost::Availability available = m_host.availability(which);
+    const qint64 id = m_host.run(which, principal.user.name, QStringLiteral("web"), params);
+    if (id == 0)
+        return error(409, available.reason.isEmpty() ? QStringLiteral("not available now") : available.reason);
+    return json(202, QJsonObject{{QStringLiteral("id"), static_cast<double>(id)}});
+}
+
+WebConsole::Reply WebConsole::login(const QHttpServerRequest &request, const QString &client)
+{
+    QJsonParseError parseError;
+    const QJsonDocument doc = QJsonDocument::fromJson(request.body(), &parseError);
+    if (parseError.error != QJsonParseError::NoError || !doc.isObject() ||
+        !doc.object().value(QStringLiteral("token")).isString())
+        return error(400, QStringLiteral("expected {\"token\": \"...\"}"));
+    const QByteArray token = doc.object().value(QStringLiteral("token")).toString().toUtf8();
+    const std::optional<WebUser> user = m_tokens.authenticate(token);
+    if (!user) {
+        // A wrong guess costs the client ten requests' worth of its rate.
+        for (int i = 0; i < 10; ++i)
+            (void)m_rate.allow(client, nowMs());
+        return error(401, QStringLiteral("invalid token"));
+    }
+    const WebSessions::Session &session = m_sessions.create(*user, nowMs());
+    Reply r = json(200, QJsonObject{{QStringLiteral("user"), user->name},
+                                    {QStringLiteral("role"), webRoleName(user->role)},
+                                    {QStringLiteral("csrf"), QString::fromLatin1(session.csrf)}});
+    r.headers.append({"Set-Cookie", kSessionCookie + '=' + session.id + "; HttpOnly; SameSite=Strict; Path=/" +
+                                        (m_tls ? "; Secure" : "")});
+    return r;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The live feed
+
+void WebConsole::onNewWebSocket()
+{
+    while (m_webSockets->hasPendingConnections()) {
+        QWebSocket *ws = m_webSockets->nextPendingConnection();
+        if (!ws)
+            break;
+        ws->setParent(this);
+        connect(ws, &QWebSocket::disconnected, ws, &QObject::deleteLater);
+        ws->setMaxAllowedIncomingMessageSize(4096);
+        ws->setMaxAllowedIncomingFrameSize(4096);
+        // Incoming messages are never interpreted; the feed only speaks.
+        const QString key = peerKey(ws->peerAddress(), ws->peerPort());
+        const auto pending = m_pendingUpgrades.find(key);
+        const QByteArray origin = ws->origin().toLatin1();
+        // The gate has checked this upgrade; a connection it did not see, or whose Origin is
+        // foreign, is closed with "policy violation" before anything is sent.
+        if (pending == m_pendingUpgrades.end() || (!origin.isEmpty() && !originAllowed(origin))) {
+            if (pending != m_pendingUpgrades.end())
+                m_pendingUpgrades.erase(pending);
+            ws->close(QWebSocketProtocol::CloseCodePolicyViolated, QStringLiteral("not allowed"));
+            continue;
+        }
+        const QByteArray sessionId = pending->sessionId;
+        m_pendingUpgrades.erase(pending);
+        m_live.push_back({ws, sessionId});
+        connect(ws, &QObject::destroyed, this, [this] {
+            std::erase_if(m_live, [](const LiveClient &c) { return c.socket.isNull(); });
+        });
+        const QByteArray message = QJsonDocument(QJsonObject{{QStringLiteral("type"), QStringLiteral("snapshot")},
+                                                             {QStringLiteral("data"), snapshotJson(m_host, m_alerts)}})
+                                       .toJson(QJsonDocument::Compact);
+        ws->sendTextMessage(QString::fromUtf8(message));
+    }
+}
+
+void WebConsole::pushSnapshot()
+{
+    // Headless, nobody picks a post to follow on the Windows page: follow the leading one, as
+    // the desktop page does until the operator chooses.
+    const ConsoleSnapshot &s = m_host.snapshot();
+    if (!s.watchedPost && !m_host.finished()) {
+        for (const LiveWindow &w : s.windows)
+            if (w.aggregation == Aggregation::LikesPerPost && !w.leaders.empty()) {
+                m_host.job().liveResults().watchPost(w.leaders.front().key);
+                break;
+            }
+    }
+    std::erase_if(m_live, [](const LiveClient &c) { return c.socket.isNull(); });
+    if (m_live.empty() || !m_snapshotDirty)
+        return;
+    m_snapshotDirty = false;
+    // A session that ended (logout, idle) ends its feed.
+    const int64_t now = nowMs();
+    for (LiveClient &c : m_live)
+        if (c.socket && !c.sessionId.isEmpty() && !m_sessions.find(c.sessionId, now))
+            c.socket->close(QWebSocketProtocol::CloseCodePolicyViolated, QStringLiteral("session ended"));
+    broadcast(QJsonDocument(QJsonObject{{QStringLiteral("type"), QStringLiteral("snapshot")},
+                                        {QStringLiteral("data"), snapshotJson(m_host, m_alerts)}})
+                  .toJson(QJsonDocument::Compact));
+}
+
+void WebConsole::broadcast(const QByteArray &message)
+{
+    const QString text = QString::fromUtf8(message);
+    for (LiveClient &c : m_live)
+        if (c.socket && c.socket->state() == QAbstractSocket::ConnectedState)
+            c.socket->sendTextMessage(text);
+}
+
+} // namespace tally

@@ -1,0 +1,152 @@
+// The web console: the desktop console's pages, data and actions served over HTTP and a
+// WebSocket by the Tally process itself, plus /metrics, /healthz and /readyz. It sits on the same
+// EngineHost and AlertModel as the desktop window, and it is secure by default: loopback only
+// unless tokens are configured, token login with viewer and operator roles, CSRF and Origin checks
+// on every state change, Host checks against DNS rebinding, a static root that cannot be left,
+// request size and rate limits, security headers and optional TLS. README "Web console" and
+// resources/web/openapi.yaml describe the API.
+//
+// Every connection first passes a gate that reads the request head as sent (nothing normalized)
+// and refuses what must never reach a handler: a foreign Host, a body over the limit (before it
+// is read), chunked bodies, pipelined requests, a client over its rate, a malformed path, and a
+// WebSocket upgrade with a foreign Origin or without a login. Each connection carries one request
+// (responses say "Connection: close"), so the gate sees every request.
+#pragma once
+
+#include "config/job_config.h"
+#include "models/engine_host.h"
+#include "views/web/web_security.h"
+
+#include <QAbstractHttpServer>
+#include <QHash>
+#include <QHostAddress>
+#include <QPointer>
+#include <QSet>
+#include <QTimer>
+#include <QUrl>
+
+#if QT_CONFIG(ssl)
+#include <QSslConfiguration>
+#endif
+
+#include <memory>
+#include <optional>
+
+class QWebSocket;
+class QWebSocketServer;
+
+namespace tally {
+
+class AlertModel;
+class WebGate;
+
+struct WebConsoleOptions {
+    QString address = QStringLiteral("127.0.0.1"); // listen address ("localhost" = 127.0.0.1)
+    int port = 8080;                               // 0 = any free port
+    QString tokensFile;                            // empty: a one-time operator token (loopback only)
+    QString tlsCert;                               // PEM; both set: HTTPS only
+    QString tlsKey;
+    QString publicOrigin;                          // also accepted as Host/Origin (reverse proxy)
+    qint64 maxRequestBytes = 65536;                // body limit (bytes)
+    double rateLimitPerSecond = 50;                // per client address
+    int rateLimitBurst = 200;
+
+    static WebConsoleOptions fromConfig(const WebConfig &config);
+};
+
+class WebConsole final : public QAbstractHttpServer {
+    Q_OBJECT
+public:
+    // `alerts` is the console's alert model, evaluated by its owner on every snapshot.
+    WebConsole(EngineHost &host, AlertModel &alerts, WebConsoleOptions options, QObject *parent = nullptr);
+    ~WebConsole() override;
+
+    // Loads the tokens (or makes the one-time token), sets up TLS and starts listening.
+    Status start();
+    quint16 port() const;
+    QUrl url() const; // e.g. http://127.0.0.1:8080/
+    // The line printed at startup: "web console: URL", with "#token=..." when the token is a
+    // one-time one (the fragment never reaches the server; the page logs in with it).
+    QString startupLine() const;
+
+protected:
+    bool handleRequest(const QHttpServerRequest &request, QTcpSocket *socket) override;
+    void missingHandler(const QHttpServerRequest &request, QTcpSocket *socket) override;
+
+private:
+    friend class WebGate;
+
+    struct Reply {
+        int status = 200;
+        QByteArray contentType = "application/json";
+        QByteArray body;
+        QList<QPair<QByteArray, QByteArray>> headers;
+    };
+    struct Principal {
+        WebUser user;
+        QByteArray sessionId; // empty: authenticated by a Bearer token
+        QByteArray csrf;
+    };
+    struct Head { // a request head as the gate read it
+        QByteArray method;
+        QByteArray target;
+        QList<QPair<QByteArray, QByteArray>> headers; // names lowercased
+        QByteArray header(const QByteArray &name) const;
+        int count(const QByteArray &name) const;
+    };
+    enum class Auth { None, Ok, Invalid };
+
+    // The gate's verdict on a request head: a reply to send instead, or nothing to let it pass.
+    std::optional<Reply> screen(const Head &head, QTcpSocket *socket, qint64 bufferedBytes, qint64 headBytes);
+    Reply route(const QHttpServerRequest &request, const QByteArray &rawTarget);
+    Reply routeApi(const QHttpServerRequest &request, const QByteArray &path, const Head &head);
+    Reply handleAction(const QHttpServerRequest &request, const QString &name, const Head &head);
+    Reply login(const QHttpServerRequest &request, const QString &client);
+    Auth authenticate(const Head &head, Principal *principal);
+    // POST checks shared by every state change: Origin, Sec-Fetch-Site, content type, and the
+    // CSRF header for cookie sessions. Returns the refusal, if any.
+    std::optional<Reply> checkStateChange(const Head &head, const Principal *principal, bool hasBody);
+    bool hostAllowed(const QByteArray &host) const;
+    bool originAllowed(const QByteArray &origin) const;
+    bool metricsNeedAuth() const;
+    void writeReply(QTcpSocket *socket, const Reply &reply, bool headOnly);
+    static Reply error(int status, const QString &message);
+    static Reply json(int status, const QJsonObject &object);
+
+    void onNewWebSocket();
+    void pushSnapshot();
+    void broadcast(const QByteArray &message);
+
+    EngineHost &m_host;
+    AlertModel &m_alerts;
+    WebConsoleOptions m_options;
+    QHostAddress m_address;
+    WebGate *m_gate = nullptr;
+    QWebSocketServer *m_webSockets = nullptr; // takes over screened upgrade requests
+    bool m_tls = false;
+#if QT_CONFIG(ssl)
+    QSslConfiguration m_ssl;
+#endif
+    WebTokens m_tokens;
+    QString m_oneTimeToken;
+    WebSessions m_sessions;
+    RateLimiter m_rate;
+    QSet<QByteArray> m_allowedHosts;   // "host:port", lowercase
+    QSet<QByteArray> m_allowedOrigins; // "scheme://host:port"
+
+    struct PendingUpgrade {
+        QByteArray sessionId;
+        WebUser user;
+        qint64 atMs = 0;
+    };
+    QHash<QString, PendingUpgrade> m_pendingUpgrades; // by "address|port" of the peer
+    struct LiveClient {
+        QPointer<QWebSocket> socket;
+        QByteArray sessionId; // empty: Bearer
+    };
+    std::vector<LiveClient> m_live;
+    QTimer m_pushTimer;
+    bool m_snapshotDirty = true;
+};
+
+} // namespace tally

@@ -1,0 +1,257 @@
+#include "views/web/web_json.h"
+
+#include "metrics/time_series.h"
+#include "models/alerts.h"
+#include "time/watermark.h"
+
+#include <QJsonArray>
+#include <QMetaEnum>
+
+namespace tally {
+
+namespace {
+
+QJsonValue watermarkValue(int64_t ms)
+{
+    if (ms <= kMinWatermark || ms >= kMaxWatermark)
+        return QJsonValue::Null; // none yet, or past the end of input (see "...Final")
+    return static_cast<double>(ms);
+}
+
+QJsonValue optionalNumber(const std::optional<double> &v) { return v ? QJsonValue(*v) : QJsonValue(QJsonValue::Null); }
+
+QJsonObject labelsJson(const Labels &labels)
+{
+    QJsonObject o;
+    for (const auto &[k, v] : labels)
+        o.insert(QString::fromStdString(k), QString::fromStdString(v));
+    return o;
+}
+
+QString str(std::string_view s) { return QString::fromUtf8(s.data(), static_cast<qsizetype>(s.size())); }
+
+QJsonObject jobJson(const EngineHost &host, const ConsoleSnapshot &s)
+{
+    const JobStatus &j = s.job;
+    QJsonArray checkpoints;
+    for (const CheckpointRecord &c : j.checkpoints)
+        checkpoints.append(QJsonObject{{QStringLiteral("epoch"), static_cast<double>(c.epoch)},
+                                       {QStringLiteral("triggeredAtMs"), static_cast<double>(c.triggeredAtMs)},
+                                       {QStringLiteral("durationMs"), static_cast<double>(c.durationMs)},
+                                       {QStringLiteral("sizeBytes"), static_cast<double>(c.sizeBytes)},
+                                       {QStringLiteral("stateRecords"), static_cast<double>(c.stateRecords)},
+                                       {QStringLiteral("completed"), c.completed},
+                                       {QStringLiteral("failure"), QString::fromStdString(c.failure)}});
+    return {
+        {QStringLiteral("state"), str(jobStateName(j.state))},
+        {QStringLiteral("finished"), host.finished()},
+        {QStringLiteral("parallelism"), host.options().config.runtime.parallelism},
+        {QStringLiteral("source"), host.sourceDescription()},
+        {QStringLiteral("sinkDescription"), host.sinkDescription()},
+        {QStringLiteral("recordsIn"), static_cast<double>(j.recordsIn)},
+        {QStringLiteral("eventsIn"), static_cast<double>(j.eventsIn)},
+        {QStringLiteral("deadLetters"), static_cast<double>(j.deadLetters)},
+        {QStringLiteral("lateEvents"), static_cast<double>(j.lateEvents)},
+        {QStringLiteral("droppedEvents"), static_cast<double>(j.droppedEvents)},
+        {QStringLiteral("rowsOut"), static_cast<double>(j.rowsOut)},
+        {QStringLiteral("windowsFired"), static_cast<double>(j.windowsFired)},
+        {QStringLiteral("watermarkMs"), watermarkValue(j.watermarkMs)},
+        {QStringLiteral("watermarkFinal"), j.watermarkMs >= kMaxWatermark},
+        {QStringLiteral("watermarkSkewMs"), static_cast<double>(j.watermarkSkewMs)},
+        {QStringLiteral("watermarkBoundMs"), s.metrics.value("tally_watermark_bound_ms")},
+        {QStringLiteral("epoch"), static_cast<double>(j.epoch)},
+        {QStringLiteral("committedEpoch"), static_cast<double>(j.committedEpoch)},
+        {QStringLiteral("checkpointsEnabled"), j.checkpointsEnabled},
+        {QStringLiteral("checkpointIntervalMs"), static_cast<double>(host.options().config.checkpoint.intervalMs)},
+        {QStringLiteral("checkpoints"), checkpoints},
+    };
+}
+
+QJsonObject sinkJson(const SinkFigures &k)
+{
+    static const char *kCircuit[] = {"closed", "open", "half-open"};
+    return {
+        {QStringLiteral("present"), k.present},
+        {QStringLiteral("name"), QString::fromStdString(k.name)},
+        {QStringLiteral("circuit"), QString::fromLatin1(kCircuit[std::clamp(k.circuit, 0, 2)])},
+        {QStringLiteral("held"), k.held},
+        {QStringLiteral("pendingRows"), k.pendingRows},
+        {QStringLiteral("divertedRows"), k.divertedRows},
+        {QStringLiteral("rowsPerSecond"), k.rowsPerSecond},
+        {QStringLiteral("retries"), k.retries},
+        {QStringLiteral("transientErrors"), k.transientErrors},
+        {QStringLiteral("rejectedRows"), k.rejectedRows},
+        {QStringLiteral("committedEpoch"), k.committedEpoch},
+        {QStringLiteral("lastWindowEndMs"), k.lastWindowEndMs ? QJsonValue(static_cast<double>(k.lastWindowEndMs))
+                                                              : QJsonValue(QJsonValue::Null)},
+        {QStringLiteral("p50Ms"), k.p50Ms},
+        {QStringLiteral("p99Ms"), k.p99Ms},
+        {QStringLiteral("maxMs"), k.maxMs},
+        {QStringLiteral("recentP99Ms"), optionalNumber(k.recentP99Ms)},
+    };
+}
+
+QJsonArray metricsJson(const MetricsSnapshot &m)
+{
+    QJsonArray out;
+    for (const MetricSample &s : m.samples) {
+        QJsonObject o{{QStringLiteral("name"), QString::fromStdString(s.name)},
+                      {QStringLiteral("labels"), labelsJson(s.labels)},
+                      {QStringLiteral("kind"), str(metricKindName(s.kind))},
+                      {QStringLiteral("value"), s.value}};
+        if (s.kind == MetricKind::Histogram) {
+            o.insert(QStringLiteral("sum"), s.histogram.sum);
+            o.insert(QStringLiteral("max"), static_cast<double>(s.histogram.max));
+            o.insert(QStringLiteral("p50"), s.histogram.quantile(0.5));
+            o.insert(QStringLiteral("p99"), s.histogram.quantile(0.99));
+        }
+        out.append(o);
+    }
+    return out;
+}
+
+QJsonObject alertsJson(const AlertModel &alerts)
+{
+    QJsonArray rules;
+    for (const AlertRule &r : alerts.rules())
+        rules.append(QJsonObject{{QStringLiteral("id"), r.id},
+                                 {QStringLiteral("title"), r.title},
+                                 {QStringLiteral("unit"), r.thresholdUnit},
+                                 {QStringLiteral("threshold"), r.threshold},
+                                 {QStringLiteral("forSeconds"), r.forSeconds},
+                                 {QStringLiteral("runbook"), r.id}});
+    QJsonArray history;
+    for (const Alert &a : alerts.alerts())
+        history.append(QJsonObject{
+            {QStringLiteral("ruleId"), a.ruleId},
+            {QStringLiteral("title"), a.title},
+            {QStringLiteral("active"), a.active()},
+            {QStringLiteral("firedAtMs"), static_cast<double>(a.firedAtMs)},
+            {QStringLiteral("resolvedAtMs"),
+             a.resolvedAtMs ? QJsonValue(static_cast<double>(*a.resolvedAtMs)) : QJsonValue(QJsonValue::Null)},
+            {QStringLiteral("value"), a.value},
+            {QStringLiteral("threshold"), a.threshold},
+            {QStringLiteral("runbook"), a.ruleId}});
+    return {{QStringLiteral("activeCount"), alerts.activeCount()},
+            {QStringLiteral("rules"), rules},
+            {QStringLiteral("history"), history}};
+}
+
+} // namespace
+
+QJsonObject snapshotJson(const EngineHost &host, const AlertModel &alerts)
+{
+    const ConsoleSnapshot &s = host.snapshot();
+
+    QJsonArray partitions;
+    for (const PartitionFigures &p : s.partitions)
+        partitions.append(QJsonObject{{QStringLiteral("partition"), p.partition},
+                                      {QStringLiteral("records"), static_cast<double>(p.records)},
+                                      {QStringLiteral("recordsPerSecond"), p.recordsPerSecond},
+                                      {QStringLiteral("watermarkMs"), watermarkValue(p.watermarkMs)},
+                                      {QStringLiteral("watermarkFinal"), p.watermarkMs >= kMaxWatermark},
+                                      {QStringLiteral("idle"), p.idle},
+                                      {QStringLiteral("lagRecords"), optionalNumber(p.lagRecords)},
+                                      {QStringLiteral("lagSeconds"), optionalNumber(p.lagSeconds)}});
+    QJsonArray operators;
+    for (const OperatorFigures &o : s.operators)
+        operators.append(QJsonObject{{QStringLiteral("name"), QString::fromStdString(o.name)},
+                                     {QStringLiteral("busy"), o.busy},
+                                     {QStringLiteral("idle"), o.idle},
+                                     {QStringLiteral("backpressured"), o.backpressured}});
+    QJsonArray windows;
+    for (const LiveWindow &w : s.windows) {
+        QJsonArray leaders;
+        for (const LiveEntry &e : w.leaders)
+            leaders.append(QJsonObject{{QStringLiteral("key"), QString::number(e.key)},
+                                       {QStringLiteral("value"), static_cast<double>(e.value)},
+                                       {QStringLiteral("flag"), e.flag}});
+        windows.append(QJsonObject{{QStringLiteral("aggregation"), str(aggregationName(w.aggregation))},
+                                   {QStringLiteral("windowStartMs"), static_cast<double>(w.windowStartMs)},
+                                   {QStringLiteral("windowEndMs"), static_cast<double>(w.windowEndMs)},
+                                   {QStringLiteral("lengthMs"), static_cast<double>(w.windowEndMs - w.windowStartMs)},
+                                   {QStringLiteral("leaders"), leaders}});
+    }
+    QJsonArray watched;
+    for (const WindowValue &v : s.watchedHistory)
+        watched.append(QJsonObject{{QStringLiteral("windowStartMs"), static_cast<double>(v.windowStartMs)},
+                                   {QStringLiteral("windowEndMs"), static_cast<double>(v.windowEndMs)},
+                                   {QStringLiteral("value"), static_cast<double>(v.value)}});
+    QJsonObject actions;
+    const QMetaEnum actionEnum = QMetaEnum::fromType<EngineHost::Action>();
+    for (int i = 0; i < actionEnum.keyCount(); ++i) {
+        const auto action = static_cast<EngineHost::Action>(actionEnum.value(i));
+        const EngineHost::Availability a = host.availability(action);
+        actions.insert(EngineHost::actionName(action),
+                       QJsonObject{{QStringLiteral("enabled"), a.enabled}, {QStringLiteral("reason"), a.reason}});
+    }
+    QJsonValue lagging = QJsonValue::Null;
+    if (const auto p = s.laggingPartition())
+        lagging = *p;
+    QJsonValue hottest = QJsonValue::Null;
+    if (const auto h = s.hottestPartition())
+        hottest = QJsonObject{{QStringLiteral("partition"), h->first}, {QStringLiteral("share"), h->second}};
+
+    return {
+        {QStringLiteral("takenAtMs"), static_cast<double>(s.takenAtMs)},
+        {QStringLiteral("kafka"), s.kafka},
+        {QStringLiteral("job"), jobJson(host, s)},
+        {QStringLiteral("rates"),
+         QJsonObject{{QStringLiteral("eventsPerSecond"), s.eventsPerSecond},
+                     {QStringLiteral("rowsPerSecond"), s.rowsPerSecond},
+                     {QStringLiteral("recordsPerSecond"), s.recordsPerSecond},
+                     {QStringLiteral("deadLettersPerSecond"), s.deadLettersPerSecond},
+                     {QStringLiteral("droppedPerSecond"), s.droppedPerSecond}}},
+        {QStringLiteral("lagSeconds"), s.lagSeconds},
+        {QStringLiteral("timeToCatchUpSeconds"), s.timeToCatchUpSeconds},
+        {QStringLiteral("partitions"), partitions},
+        {QStringLiteral("laggingPartition"), lagging},
+        {QStringLiteral("hottestPartition"), hottest},
+        {QStringLiteral("operators"), operators},
+        {QStringLiteral("sink"), sinkJson(s.sink)},
+        {QStringLiteral("windows"), windows},
+        {QStringLiteral("watchedPost"), s.watchedPost ? QJsonValue(QString::number(*s.watchedPost)) : QJsonValue(QJsonValue::Null)},
+        {QStringLiteral("watchedHistory"), watched},
+        {QStringLiteral("alerts"), alertsJson(alerts)},
+        {QStringLiteral("actions"), actions},
+        {QStringLiteral("lastSavepoint"), s.lastSavepoint.empty() ? QJsonValue(QJsonValue::Null)
+                                                                  : QJsonValue(QString::fromStdString(s.lastSavepoint))},
+        {QStringLiteral("metrics"), metricsJson(s.metrics)},
+    };
+}
+
+QJsonObject seriesJson(const EngineHost &host, const QStringList &names, int64_t sinceMs)
+{
+    const TimeSeriesStore &store = host.job().timeSeries();
+    QJsonArray out;
+    for (const auto &[name, labels] : store.seriesNames()) {
+        const QString qname = QString::fromStdString(name);
+        if (!names.isEmpty() && !names.contains(qname))
+            continue;
+        QJsonArray points;
+        for (const TimeSeriesPoint &p : store.series(name, labels))
+            if (p.tMs > sinceMs)
+                points.append(QJsonArray{static_cast<double>(p.tMs), p.value});
+        out.append(QJsonObject{{QStringLiteral("name"), qname},
+                               {QStringLiteral("labels"), labelsJson(labels)},
+                               {QStringLiteral("points"), points}});
+    }
+    return {{QStringLiteral("series"), out}};
+}
+
+QJsonObject auditJson(AuditLog &log, int limit)
+{
+    QJsonArray rows;
+    for (const AuditEntry &e : log.recent(limit))
+        rows.append(QJsonObject{{QStringLiteral("id"), static_cast<double>(e.id)},
+                                {QStringLiteral("atMs"), static_cast<double>(e.atMs)},
+                                {QStringLiteral("user"), e.user},
+                                {QStringLiteral("source"), e.source},
+                                {QStringLiteral("action"), e.action},
+                                {QStringLiteral("parameters"), e.parameters},
+                                {QStringLiteral("outcome"), e.outcome},
+                                {QStringLiteral("detail"), e.detail}});
+    return {{QStringLiteral("entries"), rows}};
+}
+
+} // namespace tally

@@ -1,0 +1,27 @@
+// The web console's JSON: the console snapshot, the chart series and the audit log as the REST
+// API and the live feed send them. The shapes are documented in resources/web/openapi.yaml.
+#pragma once
+
+#include "models/engine_host.h"
+
+#include <QJsonObject>
+#include <QStringList>
+
+namespace tally {
+
+class AlertModel;
+class TimeSeriesStore;
+
+// Everything the pages show at one instant: job, rates, partitions, operators, sink, windows,
+// checkpoints, alerts (with runbook ids), action availability, last savepoint and every metric.
+QJsonObject snapshotJson(const EngineHost &host, const AlertModel &alerts);
+
+// Retained points of the series named in `names` (all series when empty) newer than `sinceMs`,
+// as {"series":[{"name","labels",{...},"points":[[t_ms,value],...]}]}. Series names are those of
+// TimeSeriesStore ("tally_events_total:rate", "tally_sink_write_latency_us:p99", ...).
+QJsonObject seriesJson(const EngineHost &host, const QStringList &names, int64_t sinceMs);
+
+// The newest `limit` rows of the audit log.
+QJsonObject auditJson(AuditLog &log, int limit);
+
+} // namespace tally

@@ -1,0 +1,233 @@
+#include "views/web/web_security.h"
+
+#include <QCryptographicHash>
+#include <QFile>
+#include <QFileInfo>
+#include <QRandomGenerator>
+#include <QRegularExpression>
+
+#include <algorithm>
+#include <cmath>
+
+namespace tally {
+
+namespace {
+
+int hexValue(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+bool isSegmentChar(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+           c == '-';
+}
+
+} // namespace
+
+QString webRoleName(WebRole role) { return role == WebRole::Operator ? QStringLiteral("operator") : QStringLiteral("viewer"); }
+
+QByteArray WebTokens::hashHex(const QByteArray &token)
+{
+    return QCryptographicHash::hash(token, QCryptographicHash::Sha256).toHex();
+}
+
+Result<WebTokens> WebTokens::load(const QString &path)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return Status::ioError(path.toStdString() + ": cannot read the token file: " + file.errorString().toStdString());
+    static const QRegularExpression userPattern(QStringLiteral("^[A-Za-z0-9._@-]{1,64}$"));
+    static const QRegularExpression hexPattern(QStringLiteral("^[0-9a-fA-F]{64}$"));
+    WebTokens tokens;
+    int lineNumber = 0;
+    const auto fail = [&](const std::string &reason) {
+        return Status::invalidArgument(path.toStdString() + ":" + std::to_string(lineNumber) + ": " + reason);
+    };
+    while (!file.atEnd()) {
+        ++lineNumber;
+        QByteArray line = file.readLine(4096);
+        if (line.size() >= 4095 && !line.endsWith('\n'))
+            return fail("line too long");
+        if (const qsizetype hash = line.indexOf('#'); hash >= 0)
+            line.truncate(hash);
+        const QByteArray trimmed = line.simplified();
+        if (trimmed.isEmpty())
+            continue;
+        const QList<QByteArray> fields = trimmed.split(' ');
+        if (fields.size() != 3)
+            return fail("expected \"ROLE USER SHA256HEX\" (3 fields), got " + std::to_string(fields.size()) +
+                        " fields (tokens are stored hashed: `tally --hash-web-token TOKEN` prints the hex)");
+        WebRole role;
+        if (fields[0] == "operator")
+            role = WebRole::Operator;
+        else if (fields[0] == "viewer")
+            role = WebRole::Viewer;
+        else
+            return fail("role must be \"viewer\" or \"operator\" (got \"" + fields[0].left(32).toStdString() + "\")");
+        const QString user = QString::fromUtf8(fields[1]);
+        if (!userPattern.match(user).hasMatch())
+            return fail("user must be 1-64 characters of A-Z a-z 0-9 . _ @ -");
+        if (!hexPattern.match(QString::fromLatin1(fields[2])).hasMatch())
+            return fail("expected the token's SHA-256 as 64 hex digits, not the token itself "
+                        "(`tally --hash-web-token TOKEN` prints it)");
+        const QByteArray digest = QByteArray::fromHex(fields[2]);
+        for (const Entry &e : tokens.m_entries)
+            if (e.digest == digest)
+                return fail("this token is already listed for user " + e.user.name.toStdString());
+        tokens.m_entries.push_back({{user, role}, digest});
+    }
+    if (tokens.m_entries.empty())
+        return Status::invalidArgument(path.toStdString() + ": the token file lists no token");
+    return tokens;
+}
+
+WebTokens WebTokens::oneTimeToken(const QString &user, WebRole role, QString *token)
+{
+    const QByteArray plain = randomId(32);
+    *token = QString::fromLatin1(plain);
+    WebTokens tokens;
+    tokens.m_entries.push_back({{user, role}, QCryptographicHash::hash(plain, QCryptographicHash::Sha256)});
+    return tokens;
+}
+
+std::optional<WebUser> WebTokens::authenticate(const QByteArray &token) const
+{
+    if (token.isEmpty() || token.size() > 1024)
+        return std::nullopt;
+    const QByteArray digest = QCryptographicHash::hash(token, QCryptographicHash::Sha256);
+    const Entry *found = nullptr;
+    for (const Entry &e : m_entries) {
+        // Every entry is compared, whatever matched before.
+        const bool same = constantTimeEquals(digest, e.digest);
+        found = same ? &e : found;
+    }
+    if (!found)
+        return std::nullopt;
+    return found->user;
+}
+
+bool constantTimeEquals(const QByteArray &a, const QByteArray &b)
+{
+    if (a.size() != b.size())
+        return false;
+    unsigned char diff = 0;
+    for (qsizetype i = 0; i < a.size(); ++i)
+        diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+    return diff == 0;
+}
+
+QByteArray randomId(int bytes)
+{
+    QByteArray raw(bytes, Qt::Uninitialized);
+    QRandomGenerator *system = QRandomGenerator::system();
+    for (int i = 0; i < bytes; ++i)
+        raw[i] = static_cast<char>(system->bounded(256));
+    return raw.toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals);
+}
+
+const WebSessions::Session &WebSessions::create(const WebUser &user, int64_t nowMs)
+{
+    // Sessions past their idle time are dropped here, so the table cannot grow without bound.
+    for (auto it = m_sessions.begin(); it != m_sessions.end();)
+        it = nowMs - it->lastUsedMs > m_idleMs ? m_sessions.erase(it) : std::next(it);
+    Session s{randomId(32), randomId(32), user, nowMs};
+    return *m_sessions.insert(s.id, s);
+}
+
+const WebSessions::Session *WebSessions::find(const QByteArray &id, int64_t nowMs)
+{
+    auto it = m_sessions.find(id);
+    if (it == m_sessions.end())
+        return nullptr;
+    if (nowMs - it->lastUsedMs > m_idleMs) {
+        m_sessions.erase(it);
+        return nullptr;
+    }
+    it->lastUsedMs = nowMs;
+    return &*it;
+}
+
+void WebSessions::remove(const QByteArray &id) { m_sessions.remove(id); }
+
+bool RateLimiter::allow(const QString &client, int64_t nowMs)
+{
+    if (m_buckets.size() > 10000) { // forget clients whose bucket has refilled
+        for (auto it = m_buckets.begin(); it != m_buckets.end();)
+            it = (nowMs - it->updatedMs) * m_perSecond / 1000 + it->tokens >= m_burst ? m_buckets.erase(it) : std::next(it);
+    }
+    auto it = m_buckets.find(client);
+    if (it == m_buckets.end())
+        it = m_buckets.insert(client, Bucket{double(m_burst), nowMs});
+    Bucket &b = *it;
+    b.tokens = std::min<double>(m_burst, b.tokens + double(nowMs - b.updatedMs) * m_perSecond / 1000.0);
+    b.updatedMs = nowMs;
+    if (b.tokens < 1)
+        return false;
+    b.tokens -= 1;
+    return true;
+}
+
+int RateLimiter::retryAfterSeconds(const QString &client) const
+{
+    const auto it = m_buckets.find(client);
+    const double missing = it == m_buckets.end() ? 0 : 1 - it->tokens;
+    return std::max(1, static_cast<int>(std::ceil(missing / m_perSecond)));
+}
+
+std::optional<QByteArray> percentDecodeOnce(const QByteArray &raw)
+{
+    QByteArray out;
+    out.reserve(raw.size());
+    for (qsizetype i = 0; i < raw.size(); ++i) {
+        if (raw[i] != '%') {
+            out += raw[i];
+            continue;
+        }
+        if (i + 2 >= raw.size())
+            return std::nullopt;
+        const int hi = hexValue(raw[i + 1]), lo = hexValue(raw[i + 2]);
+        if (hi < 0 || lo < 0)
+            return std::nullopt;
+        out += static_cast<char>(hi * 16 + lo);
+        i += 2;
+    }
+    return out;
+}
+
+std::optional<QString> webAssetPath(const QByteArray &rawPath, const QString &root)
+{
+    if (rawPath.size() > 512 || !rawPath.startsWith('/'))
+        return std::nullopt;
+    const std::optional<QByteArray> decoded = percentDecodeOnce(rawPath);
+    if (!decoded)
+        return std::nullopt;
+    QByteArray path = *decoded;
+    if (path == "/")
+        path = "/index.html";
+    // Segment by segment: every byte from the safe set (this alone rules out '%' left over
+    // from double encoding, '\\', NUL, controls and any non-ASCII byte), no empty segment
+    // ("//", a trailing '/'), and no segment starting with '.' (".", "..", hidden files).
+    const QList<QByteArray> segments = path.mid(1).split('/');
+    for (const QByteArray &segment : segments) {
+        if (segment.isEmpty() || segment.startsWith('.') || segment.size() > 128)
+            return std::nullopt;
+        if (!std::all_of(segment.begin(), segment.end(), isSegmentChar))
+            return std::nullopt;
+    }
+    const QString resource = root + QString::fromLatin1(path);
+    // Only resource paths are ever built (root is ":/..."), so nothing outside the compiled-in
+    // assets can be named, whatever the segments say.
+    if (!resource.startsWith(QLatin1String(":/")) || !QFileInfo(resource).isFile())
+        return std::nullopt;
+    return resource;
+}
+
+} // namespace tally
