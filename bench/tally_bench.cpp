@@ -4,17 +4,21 @@
 #include "event/codec.h"
 #include "metrics/metrics.h"
 #include "runtime/job.h"
+#include "runtime/savepoint.h"
 #include "sink/postgres_store.h"
 #include "sink/sink_writer.h"
 #include "sink/sqlite_store.h"
 #include "source/generator.h"
 #include "source/kafka_source.h"
+#include "state/count_state.h"
+#include "window/aggregations.h"
 
 #include <absl/container/flat_hash_map.h>
 #include <librdkafka/rdkafka.h>
 #include <pqxx/pqxx>
 #include <sqlite3.h>
 #include "time/clock.h"
+#include "time/watermark.h"
 
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -237,6 +241,157 @@ std::vector<BenchResult> engineSuite(uint64_t events)
     r.push_back({"engine.p2.json.task_busy_ratio", p2json.taskBusy, "ratio"});
     r.push_back({"engine.peak_rss_bytes", static_cast<double>(engineRss), "bytes"});
     r.push_back({"bench.peak_rss_bytes", static_cast<double>(peakRssBytes()), "bytes"}); // with prepared input
+    return r;
+}
+
+// ---- suite checkpoint ---------------------------------------------------------------------
+// Checkpoint cost by state size and backend: one window task holds `entries` counts (posts in a
+// window that never fires), and a checkpoint is taken as the job takes one: the task's part
+// (sync), building the snapshot and writing the file (async). Then the file is restored into a
+// fresh task. And the overhead: the whole job's throughput with a checkpoint every second over
+// its throughput without, per backend, in one run.
+
+const char *backendName(StateConfig::Backend b) { return b == StateConfig::Backend::Heap ? "heap" : "rocksdb"; }
+
+JobConfig checkpointBenchConfig(StateConfig::Backend backend, const std::string &dir)
+{
+    JobConfig c;
+    c.runtime.parallelism = 1;
+    c.output.type = OutputConfig::Type::None;
+    c.state.backend = backend;
+    c.state.dir = dir + "/state";
+    c.checkpoint.dir = dir + "/checkpoints";
+    return c;
+}
+
+struct CheckpointCost {
+    double syncMs = 0, asyncMs = 0, totalMs = 0, restoreMs = 0;
+    double sizeBytes = 0;
+    size_t records = 0;
+};
+
+std::unique_ptr<TaskAggregations> openTask(const JobConfig &c, const StateWorkDir &workDir)
+{
+    Result<std::unique_ptr<TaskState>> state = openTaskState(c.state, workDir.path(), 0, 1);
+    if (!state) {
+        std::fprintf(stderr, "tally-bench: %s\n", state.status().toString().c_str());
+        std::exit(1);
+    }
+    return std::make_unique<TaskAggregations>(c, std::move(state).value());
+}
+
+CheckpointCost measureCheckpoint(StateConfig::Backend backend, size_t entries)
+{
+    const std::string dir = (std::filesystem::temp_directory_path() / ("tally-bench-ckpt-" + std::to_string(getpid()))).string();
+    std::filesystem::remove_all(dir);
+    JobConfig c = checkpointBenchConfig(backend, dir);
+    c.likesPerPost.windowMs = c.trendingHourly.windowMs = 3'600'000;
+    CheckpointCost cost;
+    {
+        StateWorkDir workDir(c.state);
+        std::unique_ptr<TaskAggregations> task = openTask(c, workDir);
+        // Every post record lands in likes_per_post, trending_hourly and a like_velocity pane.
+        const size_t posts = entries / 3;
+        for (size_t k = 0; k < posts; ++k)
+            task->apply(KeyFamily::Post, {k + 1, 0, 1, 1}, kMinWatermark);
+        std::vector<OutputRow> rows;
+        std::vector<TopKUpdate> topK;
+        task->finishBatch(1000, rows, topK);
+
+        const auto t0 = std::chrono::steady_clock::now();
+        auto takeState = task->snapshot();
+        cost.syncMs = secondsSince(t0) * 1e3;
+        const auto t1 = std::chrono::steady_clock::now();
+        Savepoint sp;
+        sp.epoch = 1;
+        sp.fingerprint = configFingerprint(c);
+        takeState(sp.state);
+        sp.state.canonicalize();
+        Result<std::string> file = writeSavepointFile(c.checkpoint.dir, "checkpoint", sp);
+        cost.asyncMs = secondsSince(t1) * 1e3;
+        cost.totalMs = secondsSince(t0) * 1e3;
+        cost.records = sp.state.recordCount();
+        if (!file) {
+            std::fprintf(stderr, "tally-bench: %s\n", file.status().toString().c_str());
+            std::exit(1);
+        }
+        cost.sizeBytes = static_cast<double>(std::filesystem::file_size(*file));
+
+        takeState = {};
+        task.reset();
+        const auto t2 = std::chrono::steady_clock::now();
+        Result<Savepoint> read = readSavepointFile(*file);
+        StateWorkDir restoreDir(c.state);
+        std::unique_ptr<TaskAggregations> restored = openTask(c, restoreDir);
+        std::vector<TopKUpdate> restoredTopK;
+        restored->restore(read->state, 0, 1, restoredTopK);
+        cost.restoreMs = secondsSince(t2) * 1e3;
+    }
+    std::filesystem::remove_all(dir);
+    return cost;
+}
+
+double checkpointedThroughput(const std::vector<SourceBatch> &batches, int partitions, StateConfig::Backend backend,
+                              bool checkpoints)
+{
+    const std::string dir = (std::filesystem::temp_directory_path() / ("tally-bench-job-" + std::to_string(getpid()))).string();
+    std::filesystem::remove_all(dir);
+    JobConfig config = checkpointBenchConfig(backend, dir);
+    config.runtime.parallelism = 2;
+    config.checkpoint.enabled = checkpoints;
+    config.checkpoint.intervalMs = 1000;
+    MetricsRegistry metrics;
+    SteadyClock clock;
+    double eventsPerSecond = 0;
+    {
+        Job job(config, std::make_unique<ReplaySource>(batches, partitions), nullptr, metrics, clock);
+        const auto t0 = std::chrono::steady_clock::now();
+        if (Status s = job.start(); !s.isOk()) {
+            std::fprintf(stderr, "tally-bench: %s\n", s.toString().c_str());
+            std::exit(1);
+        }
+        (void)job.waitFinished();
+        eventsPerSecond = static_cast<double>(countRecords(batches)) / secondsSince(t0);
+    }
+    std::filesystem::remove_all(dir);
+    return eventsPerSecond;
+}
+
+std::vector<BenchResult> checkpointSuite(uint64_t events)
+{
+    std::vector<BenchResult> r;
+    using Backend = StateConfig::Backend;
+    for (Backend backend : {Backend::Heap, Backend::RocksDb}) {
+        for (auto [label, entries] : {std::pair{"1m", size_t(1'000'000)}, std::pair{"10m", size_t(10'000'000)}}) {
+            const CheckpointCost c = measureCheckpoint(backend, entries);
+            const std::string p = std::string("checkpoint.") + backendName(backend) + "." + label + ".";
+            r.push_back({p + "duration_ms", c.totalMs, "ms"});
+            r.push_back({p + "sync_ms", c.syncMs, "ms", "on the task"});
+            r.push_back({p + "async_ms", c.asyncMs, "ms", "off the task"});
+            r.push_back({p + "size_bytes", c.sizeBytes, "bytes", "full: every checkpoint"});
+            r.push_back({p + "state_records", static_cast<double>(c.records), "records"});
+            if (std::string(label) == "10m") {
+                r.push_back({std::string("restore.") + backendName(backend) + ".10m.ms", c.restoreMs, "ms"});
+                if (backend == Backend::Heap)
+                    r.push_back({"restore.10m.ms", c.restoreMs, "ms", "heap"});
+            }
+        }
+    }
+    const GeneratorConfig g = benchGenerator(events);
+    const std::vector<SourceBatch> batches = prepare(g, 4096);
+    for (Backend backend : {Backend::Heap, Backend::RocksDb}) {
+        // Alternating, best of two each: the machine is shared.
+        double without = 0, with = 0;
+        for (int round = 0; round < 2; ++round) {
+            without = std::max(without, checkpointedThroughput(batches, g.partitions, backend, false));
+            with = std::max(with, checkpointedThroughput(batches, g.partitions, backend, true));
+        }
+        const std::string p = std::string("checkpoint.") + backendName(backend) + ".";
+        r.push_back({p + "no_checkpoints.events_per_s", without, "events/s", "baseline"});
+        r.push_back({p + "every_1s.events_per_s", with, "events/s"});
+        r.push_back({p + "overhead_ratio", with / without, "ratio",
+                     backend == Backend::Heap ? "target >= 0.90" : "target >= 0.80"});
+    }
     return r;
 }
 
@@ -810,7 +965,8 @@ int usage()
 {
     std::fprintf(stderr, "usage: tally-bench --suite engine [--json FILE] [--events N]\n"
                          "       tally-bench --suite kafka --bootstrap HOST:PORT [--json FILE] [--events N]\n"
-                         "       tally-bench --suite sink [--postgres URL] [--json FILE] [--rows N]\n");
+                         "       tally-bench --suite sink [--postgres URL] [--json FILE] [--rows N]\n"
+                         "       tally-bench --suite checkpoint [--json FILE] [--events N]\n");
     return 2;
 }
 
@@ -841,6 +997,8 @@ int main(int argc, char **argv)
     std::vector<BenchResult> results;
     if (suite == "engine")
         results = engineSuite(events);
+    else if (suite == "checkpoint")
+        results = checkpointSuite(events);
     else if (suite == "kafka" && !bootstrap.empty())
         results = kafkaSuite(bootstrap, events == 8'000'000 ? 10'000'000 : events);
     else if (suite == "sink" && rows > 0) {

@@ -318,7 +318,7 @@ QString CheckpointModel::unavailableReason() const
 
 QStringList CheckpointModel::headers() const
 {
-    return {tr("Id"), tr("Triggered"), tr("Duration"), tr("Alignment"), tr("Size"), tr("Status")};
+    return {tr("Id"), tr("Triggered"), tr("Duration"), tr("Alignment"), tr("Sync"), tr("Async"), tr("Size"), tr("Status")};
 }
 
 QVector<ModelRow> CheckpointModel::build(const ConsoleSnapshot &s) const
@@ -330,11 +330,14 @@ QVector<ModelRow> CheckpointModel::build(const ConsoleSnapshot &s) const
         r.cells = {static_cast<qulonglong>(c.epoch),
                    QDateTime::fromMSecsSinceEpoch(c.triggeredAtMs).toString(QStringLiteral("HH:mm:ss.zzz")),
                    tr("%1 ms").arg(c.durationMs),
-                   tr("aligned at the barrier"),
+                   tr("%1 ms").arg(c.alignmentMs, 0, 'f', 1),
+                   tr("%1 ms").arg(c.syncMs, 0, 'f', 1),
+                   tr("%1 ms").arg(c.asyncMs, 0, 'f', 1),
                    QLocale().formattedDataSize(static_cast<qint64>(c.sizeBytes)),
                    c.completed ? tr("completed") : tr("failed: %1").arg(QString::fromStdString(c.failure))};
         r.sortValues = {static_cast<qulonglong>(c.epoch), static_cast<qlonglong>(c.triggeredAtMs),
-                        static_cast<qlonglong>(c.durationMs), 0, static_cast<qulonglong>(c.sizeBytes), c.completed ? 1 : 0};
+                        static_cast<qlonglong>(c.durationMs), c.alignmentMs, c.syncMs, c.asyncMs,
+                        static_cast<qulonglong>(c.sizeBytes), c.completed ? 1 : 0};
         r.highlight = !c.completed;
         rows.push_back(std::move(r));
     }

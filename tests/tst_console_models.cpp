@@ -214,8 +214,8 @@ private slots:
         for (int i = 0; i < 40; ++i) {
             s.takenAtMs = 1'000'000 + i * 1000;
             // Checkpoints every second taking 900 ms: 90% of the interval.
-            s.job.checkpoints = {{uint64_t(i + 2), s.takenAtMs, 900, 0, 0, true, {}},
-                                 {uint64_t(i + 1), s.takenAtMs - 1000, 900, 0, 0, true, {}}};
+            s.job.checkpoints = {{.epoch = uint64_t(i + 2), .triggeredAtMs = s.takenAtMs, .durationMs = 900, .completed = true},
+                                 {.epoch = uint64_t(i + 1), .triggeredAtMs = s.takenAtMs - 1000, .durationMs = 900, .completed = true}};
             alerts.evaluate(s);
         }
         QCOMPARE(alerts.activeCount(), 1);

@@ -230,16 +230,20 @@
         <translation>%1 ms</translation>
     </message>
     <message>
-        <source>aligned at the barrier</source>
-        <translation>an der Barriere ausgerichtet</translation>
-    </message>
-    <message>
         <source>completed</source>
         <translation>abgeschlossen</translation>
     </message>
     <message>
         <source>failed: %1</source>
         <translation>fehlgeschlagen: %1</translation>
+    </message>
+    <message>
+        <source>Sync</source>
+        <translation>Synchron</translation>
+    </message>
+    <message>
+        <source>Async</source>
+        <translation>Asynchron</translation>
     </message>
 </context>
 <context>

@@ -230,16 +230,20 @@
         <translation>%1 ms</translation>
     </message>
     <message>
-        <source>aligned at the barrier</source>
-        <translation>バリアで整列</translation>
-    </message>
-    <message>
         <source>completed</source>
         <translation>完了</translation>
     </message>
     <message>
         <source>failed: %1</source>
         <translation>失敗：%1</translation>
+    </message>
+    <message>
+        <source>Sync</source>
+        <translation>同期</translation>
+    </message>
+    <message>
+        <source>Async</source>
+        <translation>非同期</translation>
     </message>
 </context>
 <context>

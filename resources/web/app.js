@@ -192,6 +192,9 @@
         epoch: num(c.epoch),
         triggeredAtMs: num(c.triggeredAtMs),
         durationMs: num(c.durationMs),
+        alignmentMs: num(c.alignmentMs),
+        syncMs: num(c.syncMs),
+        asyncMs: num(c.asyncMs),
         sizeBytes: num(c.sizeBytes),
         completed: c.completed !== false,
         failure: c.failure || '',
@@ -793,7 +796,7 @@
       fillTable(
         $('checkpointTable'),
         vm.checkpoints.map((c) => ({
-          cells: [c.epoch, formatClock(c.triggeredAtMs, true), c.durationMs + ' ms', 'aligned at the barrier', formatBytes(c.sizeBytes), c.completed ? 'completed' : 'failed: ' + c.failure],
+          cells: [c.epoch, formatClock(c.triggeredAtMs, true), c.durationMs + ' ms', c.alignmentMs.toFixed(1) + ' ms', c.syncMs.toFixed(1) + ' ms', c.asyncMs.toFixed(1) + ' ms', formatBytes(c.sizeBytes), c.completed ? 'completed' : 'failed: ' + c.failure],
           highlight: !c.completed,
         })),
         vm.checkpointsEnabled === false ? 'Checkpoints are off.' : 'No checkpoint yet.'
