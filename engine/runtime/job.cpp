@@ -63,6 +63,17 @@ struct OutputMessage {
     int64_t syncUs = 0;      // the task's synchronous part of the snapshot
 };
 
+// A savepoint or checkpoint whose parts every task has handed over, for the snapshot writer.
+struct SnapshotWork {
+    std::shared_ptr<Savepoint> savepoint; // null: the end marker
+    std::vector<std::function<void(KeyedStateSnapshot &)>> parts;
+    bool forSavepoint = false;
+    bool forCheckpoint = false;
+    int64_t alignmentUs = 0; // the slowest task's
+    int64_t syncUs = 0;      // the slowest task's
+    int64_t buildUs = 0;     // the writer building the snapshot from the parts
+};
+
 // Busy, idle and backpressured time of one operator, as Flink reports them.
 struct OperatorTimes {
     Counter *busyNs = nullptr;
@@ -141,20 +152,16 @@ struct Job::Impl {
     // Output thread only: rows handed to the sink whose epoch is not committed yet, and the
     // savepoint being collected.
     std::map<uint64_t, std::vector<OutputRow>> uncommittedRows;
-    std::shared_ptr<Savepoint> collecting;
-    bool collectingSavepoint = false;
-    bool collectingCheckpoint = false;
-    int collectedParts = 0;
-    int64_t collectingAlignmentUs = 0; // the slowest task's, of the snapshot being collected
-    int64_t collectingSyncUs = 0;
-    int64_t collectingAsyncUs = 0;
+    std::unique_ptr<SnapshotWork> collecting;
+    // Collected snapshots on their way to the snapshot writer thread; an empty one ends it.
+    BlockingQueue<SnapshotWork> snapshotQueue{4};
     // Checkpoint coordination (ingest thread triggers, output thread completes): one checkpoint
     // at a time, and checkpoint.min_pause_ms between the end of one and the next.
     std::atomic<bool> checkpointInFlight{false};
     std::atomic<int64_t> lastCheckpointEndedNs{0}; // steady clock; 0: none yet
     int consecutiveCheckpointFailures = 0;         // output thread
     std::string failure;                           // guarded by mutex: why the job stopped, if it failed
-    uint64_t lastCheckpointEpoch = 0;
+    std::atomic<uint64_t> lastCheckpointEpoch{0}; // written by the snapshot writer
     std::deque<CheckpointRecord> checkpointHistory; // guarded by mutex, newest first
     std::vector<DrainRequest> drainRequests; // guarded by mutex
     std::atomic<uint64_t> currentEpoch{0};   // written by the ingest thread
@@ -636,49 +643,71 @@ struct Job::Impl {
         }
     }
 
-    // Adds a task's part to the savepoint being collected; once every task's part is in, writes
-    // the file and answers the oldest savepoint request.
+    // Output thread: adds a task's part to the savepoint being collected; once every task's part
+    // is in, hands it to the snapshot writer, so building and writing the file hold up neither the
+    // tasks nor the output stage.
     void collectSavepoint(OutputMessage &msg)
     {
         if (msg.barrier) {
-            collecting = std::move(msg.barrier);
-            collectingSavepoint = msg.forSavepoint;
-            collectingCheckpoint = msg.forCheckpoint;
-            collectedParts = 0;
-            collectingAlignmentUs = collectingSyncUs = collectingAsyncUs = 0;
+            collecting = std::make_unique<SnapshotWork>();
+            collecting->savepoint = std::move(msg.barrier);
+            collecting->forSavepoint = msg.forSavepoint;
+            collecting->forCheckpoint = msg.forCheckpoint;
             return;
         }
-        if (!msg.takeState || !collecting || msg.epoch != collecting->epoch)
+        if (!msg.takeState || !collecting || msg.epoch != collecting->savepoint->epoch)
             return;
-        const int64_t t0 = steadyNowNs();
-        KeyedStateSnapshot part;
-        msg.takeState(part);
-        collecting->state.merge(std::move(part));
-        collectingAlignmentUs = std::max(collectingAlignmentUs, msg.alignmentUs);
-        collectingSyncUs = std::max(collectingSyncUs, msg.syncUs);
-        collectingAsyncUs += (steadyNowNs() - t0) / 1000;
-        if (++collectedParts < parallelism)
+        collecting->parts.push_back(std::move(msg.takeState));
+        collecting->alignmentUs = std::max(collecting->alignmentUs, msg.alignmentUs);
+        collecting->syncUs = std::max(collecting->syncUs, msg.syncUs);
+        if (collecting->parts.size() < static_cast<size_t>(parallelism))
             return;
-        collecting->state.canonicalize();
         // Rows of earlier epochs the sink has not committed: a restore commits them.
-        for (auto it = uncommittedRows.begin(); it != uncommittedRows.end() && it->first < collecting->epoch; ++it)
-            collecting->pendingRows.insert(collecting->pendingRows.end(), it->second.begin(), it->second.end());
-        if (collectingCheckpoint)
-            writeCheckpoint(*collecting);
-        if (!collectingSavepoint) {
-            collecting.reset();
-            return;
-        }
-        Result<std::string> written = writeSavepointFile(config.checkpoint.savepointDir, "savepoint", *collecting);
-        if (written)
-            fprintf(stderr, "tally: savepoint %s (epoch %llu, %zu state records)\n", written->c_str(),
-                    static_cast<unsigned long long>(collecting->epoch), collecting->state.recordCount());
+        Savepoint &sp = *collecting->savepoint;
+        for (auto it = uncommittedRows.begin(); it != uncommittedRows.end() && it->first < sp.epoch; ++it)
+            sp.pendingRows.insert(sp.pendingRows.end(), it->second.begin(), it->second.end());
+        snapshotQueue.push(std::move(*collecting));
         collecting.reset();
-        std::lock_guard lock(mutex);
-        if (!savepointRequests.empty()) {
-            savepointRequests.front().done.set_value(std::move(written));
-            savepointRequests.pop_front();
+    }
+
+    // Snapshot writer thread: builds each collected snapshot from the tasks' parts and writes it
+    // as a checkpoint and/or savepoint. Ends at the output stage's end marker.
+    void runSnapshotWriter()
+    {
+        for (;;) {
+            std::optional<SnapshotWork> work = snapshotQueue.pop(std::chrono::milliseconds(100));
+            if (!work)
+                continue;
+            if (!work->savepoint)
+                break; // the output stage ended
+            const int64_t t0 = steadyNowNs();
+            Savepoint &sp = *work->savepoint;
+            for (auto &part : work->parts) {
+                KeyedStateSnapshot taken;
+                part(taken);
+                sp.state.merge(std::move(taken));
+            }
+            work->parts.clear(); // lets go of the tasks' copies and database snapshots
+            sp.state.canonicalize();
+            work->buildUs = (steadyNowNs() - t0) / 1000;
+            if (work->forCheckpoint)
+                writeCheckpoint(*work);
+            if (!work->forSavepoint)
+                continue;
+            Result<std::string> written = writeSavepointFile(config.checkpoint.savepointDir, "savepoint", sp);
+            if (written)
+                fprintf(stderr, "tally: savepoint %s (epoch %llu, %zu state records)\n", written->c_str(),
+                        static_cast<unsigned long long>(sp.epoch), sp.state.recordCount());
+            std::lock_guard lock(mutex);
+            if (!savepointRequests.empty()) {
+                savepointRequests.front().done.set_value(std::move(written));
+                savepointRequests.pop_front();
+            }
         }
+        std::lock_guard lock(mutex);
+        for (auto &r : savepointRequests)
+            r.done.set_value(Status::aborted("the job ended before the savepoint's barrier went through"));
+        savepointRequests.clear();
     }
 
     // Ingest thread: may a periodic checkpoint start now? Not while one is in flight, and not
@@ -692,8 +721,9 @@ struct Job::Impl {
         return ended == 0 || steadyNowNs() - ended >= config.checkpoint.minPauseMs * 1'000'000;
     }
 
-    void writeCheckpoint(const Savepoint &checkpoint)
+    void writeCheckpoint(const SnapshotWork &work)
     {
+        const Savepoint &checkpoint = *work.savepoint;
         const auto wallMs = [] {
             return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
         };
@@ -709,9 +739,9 @@ struct Job::Impl {
         record.epoch = checkpoint.epoch;
         record.triggeredAtMs = checkpoint.takenAtMs;
         record.durationMs = std::max<int64_t>(0, now - checkpoint.takenAtMs);
-        record.alignmentMs = collectingAlignmentUs / 1000.0;
-        record.syncMs = collectingSyncUs / 1000.0;
-        record.asyncMs = (collectingAsyncUs + (steadyNowNs() - asyncStartedNs) / 1000) / 1000.0;
+        record.alignmentMs = work.alignmentUs / 1000.0;
+        record.syncMs = work.syncUs / 1000.0;
+        record.asyncMs = (work.buildUs + (steadyNowNs() - asyncStartedNs) / 1000) / 1000.0;
         record.stateRecords = checkpoint.state.recordCount();
         record.completed = written.isOk();
         record.failure = written ? std::string() : written.status().message();
@@ -862,13 +892,11 @@ struct Job::Impl {
             times.busyNs->add(nanosSince(t0) - std::min(blocked, nanosSince(t0)));
         }
         writeWithRetry([&] { return sink->flush(); });
+        snapshotQueue.push(SnapshotWork{}); // the writer finishes what it has, then ends
         std::lock_guard lock(mutex);
         for (auto &r : drainRequests) // the job ended: everything is written
             r.done.set_value(Status::ok());
         drainRequests.clear();
-        for (auto &r : savepointRequests)
-            r.done.set_value(Status::aborted("the job ended before the savepoint's barrier went through"));
-        savepointRequests.clear();
     }
 };
 
@@ -925,6 +953,7 @@ Status Job::start()
     d->committedEpoch = d->restored ? std::max(sinkEpoch, d->restored->epoch - 1) : sinkEpoch;
     d->currentEpoch = d->committedEpoch + 1;
     d->threads.emplace_back([this] { d->runOutput(); });
+    d->threads.emplace_back([this] { d->runSnapshotWriter(); });
     for (int t = 0; t < d->parallelism; ++t)
         d->threads.emplace_back([this, t] { d->runTask(t); });
     d->threads.emplace_back([this] { d->runIngest(); });
