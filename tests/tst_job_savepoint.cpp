@@ -148,6 +148,74 @@ private slots:
         QCOMPARE(job.status().eventsIn, config.source.generator.totalEvents);
     }
 
+    // The coordinator: one checkpoint at a time and checkpoint.min_pause_ms between them, however
+    // often the epoch barriers come.
+    void minPauseSpacesCheckpoints()
+    {
+        QTemporaryDir dir;
+        JobConfig config = streamConfig(dir.path());
+        config.source.generator.eventsPerSecond = 100000;
+        config.checkpoint.enabled = true;
+        config.checkpoint.dir = dir.filePath(QStringLiteral("checkpoints")).toStdString();
+        config.checkpoint.intervalMs = 20;
+        config.checkpoint.minPauseMs = 400;
+        config.source.generator.totalEvents = 10'000'000; // stopped long before
+        MemorySink table;
+        MetricsRegistry metrics;
+        SteadyClock clock;
+        Job job(config, std::make_unique<GeneratorSource>(config.source.generator),
+                std::make_unique<SharedTableSink>(table), metrics, clock);
+        QVERIFY(job.start().isOk());
+        QTRY_VERIFY_WITH_TIMEOUT(job.status().checkpoints.size() >= 4, 20000);
+        job.requestStop();
+        QVERIFY(job.waitFinished().isOk());
+        const std::vector<CheckpointRecord> history = job.status().checkpoints; // newest first
+        for (size_t i = 0; i + 1 < history.size(); ++i) {
+            const CheckpointRecord &newer = history[i], &older = history[i + 1];
+            QVERIFY(newer.completed);
+            // The newer one's barrier came at least min_pause after the older one was on disk.
+            QVERIFY2(newer.triggeredAtMs >= older.triggeredAtMs + older.durationMs + config.checkpoint.minPauseMs - 5,
+                     qPrintable(QStringLiteral("checkpoint %1 at %2, previous ended at %3")
+                                    .arg(newer.epoch)
+                                    .arg(newer.triggeredAtMs)
+                                    .arg(older.triggeredAtMs + older.durationMs)));
+            QVERIFY(newer.alignmentMs >= 0 && newer.syncMs >= 0 && newer.asyncMs > 0);
+        }
+    }
+
+    // Checkpoints that keep failing (the folder cannot be created) stop the job after
+    // checkpoint.tolerable_failures, and waitFinished() says why.
+    void failingCheckpointsStopTheJob()
+    {
+        QTemporaryDir dir;
+        QFile blocker(dir.filePath(QStringLiteral("not-a-folder")));
+        QVERIFY(blocker.open(QIODevice::WriteOnly));
+        blocker.close();
+        JobConfig config = streamConfig(dir.path());
+        config.source.generator.eventsPerSecond = 100000;
+        config.checkpoint.enabled = true;
+        config.checkpoint.dir = dir.filePath(QStringLiteral("not-a-folder/checkpoints")).toStdString();
+        config.checkpoint.intervalMs = 50;
+        config.checkpoint.tolerableFailures = 2;
+        config.source.generator.totalEvents = 10'000'000;
+        MemorySink table;
+        MetricsRegistry metrics;
+        SteadyClock clock;
+        Job job(config, std::make_unique<GeneratorSource>(config.source.generator),
+                std::make_unique<SharedTableSink>(table), metrics, clock);
+        QVERIFY(job.start().isOk());
+        QTRY_VERIFY_WITH_TIMEOUT(job.finished(), 20000);
+        const Status result = job.waitFinished();
+        QCOMPARE(result.code(), Status::Code::Aborted);
+        QVERIFY2(result.message().find("3 checkpoints failed in a row (checkpoint.tolerable_failures 2)") != std::string::npos,
+                 result.message().c_str());
+        const JobStatus status = job.status();
+        QCOMPARE(status.checkpoints.size(), size_t(3));
+        for (const CheckpointRecord &c : status.checkpoints)
+            QVERIFY(!c.completed && !c.failure.empty());
+        QVERIFY(status.eventsIn < config.source.generator.totalEvents); // it stopped early
+    }
+
     void incompatibleConfigurationIsRefused()
     {
         QTemporaryDir dir;

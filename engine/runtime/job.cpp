@@ -989,7 +989,7 @@ Status Job::waitFinished()
         if (t.joinable())
             t.join();
     std::lock_guard lock(d->mutex);
-    return Status::ok();
+    return d->failure.empty() ? Status::ok() : Status::aborted(d->failure);
 }
 
 bool Job::finished() const
