@@ -41,6 +41,19 @@ JobConfig streamConfig(const QString &savepointDir)
     return c;
 }
 
+// A generator job into an in-memory table, for tests that drive it while it runs.
+struct LiveJob {
+    explicit LiveJob(const JobConfig &config)
+        : job(config, std::make_unique<GeneratorSource>(config.source.generator), std::make_unique<SharedTableSink>(table),
+              metrics, clock)
+    {
+    }
+    MemorySink table;
+    MetricsRegistry metrics;
+    SteadyClock clock;
+    Job job;
+};
+
 struct RunResult {
     std::vector<Arrival> arrivals;
     Result<std::string> savepoint = Status::notFound("no savepoint taken");
@@ -134,11 +147,8 @@ private slots:
         QTemporaryDir dir;
         JobConfig config = streamConfig(dir.path());
         config.source.generator.eventsPerSecond = 100000;
-        MemorySink table;
-        MetricsRegistry metrics;
-        SteadyClock clock;
-        Job job(config, std::make_unique<GeneratorSource>(config.source.generator),
-                std::make_unique<SharedTableSink>(table), metrics, clock);
+        LiveJob live(config);
+        Job &job = live.job;
         QVERIFY(job.start().isOk());
         QTRY_VERIFY_WITH_TIMEOUT(job.status().eventsIn > 10000, 10000);
         const Result<std::string> path = job.savepoint(false).get();
@@ -160,11 +170,8 @@ private slots:
         config.checkpoint.intervalMs = 20;
         config.checkpoint.minPauseMs = 400;
         config.source.generator.totalEvents = 10'000'000; // stopped long before
-        MemorySink table;
-        MetricsRegistry metrics;
-        SteadyClock clock;
-        Job job(config, std::make_unique<GeneratorSource>(config.source.generator),
-                std::make_unique<SharedTableSink>(table), metrics, clock);
+        LiveJob live(config);
+        Job &job = live.job;
         QVERIFY(job.start().isOk());
         QTRY_VERIFY_WITH_TIMEOUT(job.status().checkpoints.size() >= 4, 20000);
         job.requestStop();
@@ -198,11 +205,8 @@ private slots:
         config.checkpoint.intervalMs = 50;
         config.checkpoint.tolerableFailures = 2;
         config.source.generator.totalEvents = 10'000'000;
-        MemorySink table;
-        MetricsRegistry metrics;
-        SteadyClock clock;
-        Job job(config, std::make_unique<GeneratorSource>(config.source.generator),
-                std::make_unique<SharedTableSink>(table), metrics, clock);
+        LiveJob live(config);
+        Job &job = live.job;
         QVERIFY(job.start().isOk());
         QTRY_VERIFY_WITH_TIMEOUT(job.finished(), 20000);
         const Status result = job.waitFinished();
