@@ -1,12 +1,12 @@
-// Restoring a Kafka job from a savepoint, against the real local broker of the kafka_broker
-// CTest fixture: a job at P=2 reads a seeded stream from a topic with 4 partitions and stops with
-// a savepoint part-way; a new job with a new consumer in the same group restores it (at P=1, 2 or
-// 3) and runs to the end of the topic. Every event is counted exactly once (the second job starts
-// at the savepoint's positions, not at the group's committed offsets, which the first consumer
-// moved past the barrier when it left the group), and the SQLite results both jobs wrote equal the
-// oracle of the counted arrivals (each event with the watermark it arrived at, as in
-// tst_job_savepoint: the restored job's batches interleave partitions differently from an
-// uninterrupted run, so which events are late can differ).
+// Restoring a Kafka job, against the real local broker of the kafka_broker CTest fixture: a job
+// at P=2 reads a seeded stream from a topic with 4 partitions and stops with a savepoint part-way;
+// a new job with a new consumer in the same group restores it (at P=1, 2 or 3) and runs to the end
+// of the topic; with checkpoints on, the second job starts from the newest checkpoint by itself.
+// Every event is counted exactly once (the second job starts at the savepoint's positions, not at
+// the group's committed offsets, which the first consumer moved past the barrier when it left the
+// group), and the SQLite results both jobs wrote equal the oracle of the counted arrivals (each
+// event with the watermark it arrived at, as in tst_job_savepoint: the restored job's batches
+// interleave partitions differently from an uninterrupted run, so which events are late can differ).
 #include "metrics/metrics.h"
 #include "runtime/job.h"
 #include "runtime/savepoint.h"
@@ -152,22 +152,33 @@ void TestKafkaRestore::initTestCase()
 void TestKafkaRestore::stopRestoreRescale_data()
 {
     QTest::addColumn<int>("restoreAt");
-    QTest::newRow("P=2 -> P=1") << 1;
-    QTest::newRow("P=2 -> P=2") << 2;
-    QTest::newRow("P=2 -> P=3") << 3;
+    QTest::addColumn<bool>("viaCheckpoint");
+    QTest::newRow("P=2 -> P=1") << 1 << false;
+    QTest::newRow("P=2 -> P=2") << 2 << false;
+    QTest::newRow("P=2 -> P=3") << 3 << false;
+    QTest::newRow("checkpoint, P=2 -> P=3") << 3 << true;
 }
 
 void TestKafkaRestore::stopRestoreRescale()
 {
     QFETCH(int, restoreAt);
+    QFETCH(bool, viaCheckpoint);
     QTemporaryDir dir;
     JobConfig config = kafkaJobConfig();
     config.output.type = OutputConfig::Type::Sqlite;
     config.output.sqlitePath = dir.filePath(QStringLiteral("tally.db")).toStdString();
     config.checkpoint.savepointDir = dir.filePath(QStringLiteral("savepoints")).toStdString();
+    if (viaCheckpoint) {
+        // Checkpoints every 100 ms and an exactly-once sink that commits only what one covers; the
+        // stop's barrier is a checkpoint too, and the second job starts from the newest checkpoint
+        // by itself (Job::start), not from an explicit restore.
+        config.checkpoint.enabled = true;
+        config.checkpoint.intervalMs = 100;
+        config.checkpoint.dir = dir.filePath(QStringLiteral("checkpoints")).toStdString();
+    }
     // Each row is its own group, so its first job starts at the beginning of the topic.
-    const KafkaSourceConfig kafka = kafkaConfig(
-        m_topic, "tst-restore-" + std::to_string(QCoreApplication::applicationPid()) + "-" + std::to_string(restoreAt));
+    const KafkaSourceConfig kafka = kafkaConfig(m_topic, "tst-restore-" + std::to_string(QCoreApplication::applicationPid()) +
+                                                             "-" + QTest::currentDataTag());
 
     const RunResult first = runJob(config, kafka, uint64_t(kEvents / 4), 0);
     QVERIFY2(first.savepoint, first.savepoint.status().toString().c_str());
@@ -193,9 +204,20 @@ void TestKafkaRestore::stopRestoreRescale()
     }
     qInfo("group offsets ahead of the savepoint in %d of %d partitions", ahead, kPartitions);
 
+    if (viaCheckpoint) {
+        std::vector<std::string> skipped;
+        const std::optional<std::string> newest = latestCheckpoint(config.checkpoint.dir, skipped);
+        QVERIFY(newest);
+        auto checkpoint = readSavepointFile(*newest);
+        QVERIFY(checkpoint);
+        QCOMPARE(checkpoint->epoch, savepoint->epoch);
+        QCOMPARE(checkpoint->sourcePositions, savepoint->sourcePositions);
+    }
+
     JobConfig second = config;
     second.runtime.parallelism = restoreAt;
-    const RunResult rest = runJob(second, kafka, std::nullopt, size_t(kEvents - before), *first.savepoint);
+    const RunResult rest =
+        runJob(second, kafka, std::nullopt, size_t(kEvents - before), viaCheckpoint ? std::string() : *first.savepoint);
     QCOMPARE(first.arrivals.size() + rest.arrivals.size(), size_t(kEvents));
 
     // Exactly once: the load generator numbers the events 1..kEvents.
