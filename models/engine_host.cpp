@@ -172,8 +172,6 @@ EngineHost::Availability EngineHost::availability(Action action) const
     case Action::StopWithSavepoint:
         return {true, {}};
     case Action::Rescale:
-        if (m_kafka)
-            return {false, tr("A Kafka source cannot continue from a savepoint yet, so it cannot be rescaled in place.")};
         return m_rescaling ? Availability{false, tr("A rescale is already running.")} : Availability{true, {}};
     }
     return {false, {}};

@@ -296,10 +296,6 @@
         <translation>Kein Umleitungspuffer konfiguriert (output.divert_path setzen).</translation>
     </message>
     <message>
-        <source>A Kafka source cannot continue from a savepoint yet, so it cannot be rescaled in place.</source>
-        <translation>Eine Kafka-Quelle kann noch nicht bei einem Savepoint fortsetzen und daher nicht im laufenden Betrieb neu skaliert werden.</translation>
-    </message>
-    <message>
         <source>A rescale is already running.</source>
         <translation>Eine Neuskalierung läuft bereits.</translation>
     </message>

@@ -296,10 +296,6 @@
         <translation>迂回用のバッファが設定されていません（output.divert_path を設定してください）。</translation>
     </message>
     <message>
-        <source>A Kafka source cannot continue from a savepoint yet, so it cannot be rescaled in place.</source>
-        <translation>Kafka ソースはまだセーブポイントから再開できないため、実行中に再スケールできません。</translation>
-    </message>
-    <message>
         <source>A rescale is already running.</source>
         <translation>再スケールはすでに実行中です。</translation>
     </message>

@@ -480,7 +480,8 @@ struct Job::Impl {
                 if (in->hasData && !stopNow) {
                     ingest.add(in->batch.partition, in->batch.events, side.lateEvents);
                     positions[static_cast<size_t>(in->batch.partition)] =
-                        in->batch.firstOffset + static_cast<int64_t>(in->recordCount);
+                        in->batch.nextOffset >= 0 ? in->batch.nextOffset
+                                                  : in->batch.firstOffset + static_cast<int64_t>(in->recordCount);
                     if (observer)
                         observer(in->batch.partition, in->batch.events, ingest.watermark());
                 }

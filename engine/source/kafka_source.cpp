@@ -177,8 +177,9 @@ struct KafkaSource::Impl {
                 if (p < 0 || p >= partitions)
                     continue;
                 assigned[static_cast<size_t>(p)] = true;
-                // Resume where this consumer left off if it read the partition before; otherwise
-                // the group's committed offset, else auto.offset.reset.
+                // Resume where this consumer left off if it read the partition before, or where
+                // seek() put it (a restored checkpoint or savepoint); otherwise the group's
+                // committed offset, else auto.offset.reset.
                 if (position[static_cast<size_t>(p)] >= 0)
                     parts->elems[i].offset = position[static_cast<size_t>(p)];
             }
@@ -419,6 +420,7 @@ Source::PollStatus KafkaSource::poll(SourceBatch &batch, size_t maxRecords)
                 d->lastTimestampMs[p] = ts;
             queue.pop_front();
         }
+        batch.nextOffset = d->position[p];
         return PollStatus::Data;
     }
     return PollStatus::Idle;
@@ -455,7 +457,57 @@ Status KafkaSource::commit(const std::vector<PartitionOffset> &offsets)
     return Status::ok();
 }
 
-Status KafkaSource::commitPositions() { return commit(positions()); }
+Status KafkaSource::commitPositions()
+{
+    // Only what this consumer owns now: positions of other partitions (a restored savepoint's, or
+    // kept from a lost assignment) would overwrite the progress of the member that reads them.
+    std::vector<PartitionOffset> owned;
+    for (const PartitionOffset &o : positions())
+        if (d->assigned[static_cast<size_t>(o.partition)])
+            owned.push_back(o);
+    return commit(owned);
+}
+
+// Offsets and restores: the group's committed offsets are never what a restore reads from. They
+// are committed by Tally only (no auto-commit) when partitions are revoked and on the operator's
+// CommitSourceOffsets, at the positions handed to the engine, which may be past the newest
+// checkpoint (a job stopped with a savepoint commits on leaving the group what it read after the
+// barrier and discarded). They serve lag tools and a job started without a checkpoint or savepoint.
+// A restored job instead seeks: the savepoint's positions become this consumer's positions, and
+// every assignment of a partition starts there (the assign callback sets them on the partition
+// list) until the partition is revoked, when they are committed, so a later assignment after a
+// clean handover starts from the same place, and a lost assignment keeps them.
+Status KafkaSource::seek(const std::vector<int64_t> &nextOffsets)
+{
+    if (static_cast<int>(nextOffsets.size()) != d->partitions)
+        return Status::invalidArgument("kafka: the savepoint has " + std::to_string(nextOffsets.size()) +
+                                       " partitions, topic '" + d->config.topic + "' has " +
+                                       std::to_string(d->partitions));
+    for (int64_t offset : nextOffsets)
+        if (offset < 0)
+            return Status::invalidArgument("kafka: the savepoint has a negative position");
+    PartitionList reposition(rd_kafka_topic_partition_list_new(d->partitions));
+    for (int p = 0; p < d->partitions; ++p) {
+        const auto i = static_cast<size_t>(p);
+        d->position[i] = nextOffsets[i];
+        d->buffered[i].clear(); // fetched before the seek: from the wrong place
+        if (d->assigned[i])
+            rd_kafka_topic_partition_list_add(reposition.get(), d->config.topic.c_str(), p)->offset = nextOffsets[i];
+    }
+    // Normally nothing is assigned yet (seek() comes before the first poll, and the assignment
+    // arrives in a poll); a partition that already is must be moved where it fetches.
+    if (reposition->cnt > 0) {
+        if (rd_kafka_error_t *e = rd_kafka_seek_partitions(d->rk, reposition.get(), 10000)) {
+            const std::string message = rd_kafka_error_string(e);
+            rd_kafka_error_destroy(e);
+            return Status::unavailable("kafka: seek failed: " + message);
+        }
+        for (int i = 0; i < reposition->cnt; ++i)
+            if (reposition->elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR)
+                return Status::unavailable(std::string("kafka: seek failed: ") + rd_kafka_err2str(reposition->elems[i].err));
+    }
+    return Status::ok();
+}
 
 std::vector<int> KafkaSource::assignment() const
 {

@@ -1,8 +1,9 @@
 // The Kafka source consumes like records from a topic as a member of a consumer group
-// (cooperative-sticky assignment, offsets managed by Tally, never auto-committed), delivers them
-// one partition at a time, reports consumer lag per partition, and survives a slow downstream
-// without a rebalance: while the engine is backpressured it pauses its partitions and keeps
-// polling, so the group never sees it miss a poll.
+// (cooperative-sticky assignment, offsets managed by Tally, never auto-committed; a restored job
+// reads from its savepoint's positions, not the group's offsets), delivers them one partition at
+// a time, reports consumer lag per partition, and survives a slow downstream without a rebalance:
+// while the engine is backpressured it pauses its partitions and keeps polling, so the group
+// never sees it miss a poll.
 #pragma once
 
 #include "metrics/metrics.h"
@@ -45,7 +46,11 @@ public:
     int partitionCount() const override;
     PollStatus poll(SourceBatch &batch, size_t maxRecords) override;
     void keepAlive() override;
-    Status commitPositions() override; // commit(positions())
+    Status commitPositions() override; // commit(positions()) of the partitions assigned now
+    // Reads each partition from nextOffsets[partition] (a checkpoint's or savepoint's positions),
+    // whenever the group assigns it, instead of from the group's committed offset. Call before
+    // the first poll(). Fails if the topic's partition count differs from the savepoint's.
+    Status seek(const std::vector<int64_t> &nextOffsets) override;
 
     // Positions delivered so far (the offset after the last record handed to the engine), per
     // partition this consumer has read from.

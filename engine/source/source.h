@@ -36,8 +36,12 @@ struct SourceBatch {
     int64_t firstOffset = 0;       // position of the batch's first record in its partition
     std::vector<LikeEvent> events; // decoded records (if the source decodes itself)
     RawRecords records;            // serialized records, decoded by the engine
+    // Position after the batch's last record, when it is not firstOffset + size(): a Kafka
+    // partition's offsets have gaps (transaction markers, aborted or compacted records), and a
+    // savepoint must not point back into a batch it has counted. -1: firstOffset + size().
+    int64_t nextOffset = -1;
     size_t size() const { return events.size() + records.size(); }
-    void clear() { events.clear(); records.clear(); }
+    void clear() { events.clear(); records.clear(); nextOffset = -1; }
 };
 
 class Source {
