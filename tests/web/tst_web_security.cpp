@@ -124,6 +124,19 @@ public:
         return false;
     }
 
+    // Starts tally in `dir` with job.toml holding `config`.
+    bool startWithConfig(const QString &dir, const QByteArray &config, QString *error)
+    {
+        QFile file(QDir(dir).filePath(QStringLiteral("job.toml")));
+        if (!file.open(QIODevice::WriteOnly) || file.write(config) != config.size()) {
+            *error = QStringLiteral("cannot write ") + file.fileName();
+            return false;
+        }
+        file.close();
+        return start(dir, {QStringLiteral("--config"), QStringLiteral("job.toml"), QStringLiteral("--audit-log"), QStringLiteral("audit.db")},
+                     error);
+    }
+
     void stop()
     {
         if (m_process.state() == QProcess::NotRunning)
@@ -601,15 +614,10 @@ void TestWebSecurity::rateLimit()
 {
     // A second console with a small bucket: 5 at once, then one a second.
     QTemporaryDir dir;
-    QFile config(dir.filePath(QStringLiteral("job.toml")));
-    QVERIFY(config.open(QIODevice::WriteOnly));
-    config.write("[output]\ntype = \"none\"\n[web]\nrate_limit_per_second = 1\nrate_limit_burst = 5\n");
-    config.close();
     Tally tally;
     QString error;
-    QVERIFY2(tally.start(dir.path(), {QStringLiteral("--config"), QStringLiteral("job.toml"), QStringLiteral("--audit-log"),
-                                      QStringLiteral("audit.db")},
-                         &error),
+    QVERIFY2(tally.startWithConfig(dir.path(), "[output]\ntype = \"none\"\n[web]\nrate_limit_per_second = 1\nrate_limit_burst = 5\n",
+                                   &error),
              qPrintable(error));
     QVERIFY2(!tally.oneTimeToken.isEmpty(), "without a token file the startup line carries a one-time token");
     int ok = 0, limited = 0;
@@ -822,15 +830,10 @@ void TestWebSecurity::tls()
                                                QStringLiteral("/CN=127.0.0.1")});
     QVERIFY2(openssl.waitForFinished(60000) && openssl.exitCode() == 0,
              "openssl (scripts/install-deps.sh installs it) could not make a test certificate");
-    QFile config(dir.filePath(QStringLiteral("job.toml")));
-    QVERIFY(config.open(QIODevice::WriteOnly));
-    config.write("[output]\ntype = \"none\"\n[web]\ntls_cert = \"cert.pem\"\ntls_key = \"key.pem\"\n");
-    config.close();
     Tally tally;
     QString error;
-    QVERIFY2(tally.start(dir.path(), {QStringLiteral("--config"), QStringLiteral("job.toml"), QStringLiteral("--audit-log"),
-                                      QStringLiteral("audit.db")},
-                         &error),
+    QVERIFY2(tally.startWithConfig(dir.path(), "[output]\ntype = \"none\"\n[web]\ntls_cert = \"cert.pem\"\ntls_key = \"key.pem\"\n",
+                                   &error),
              qPrintable(error));
 
     const auto https = [&](const QByteArray &raw) {
