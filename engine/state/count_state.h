@@ -31,8 +31,6 @@ public:
     virtual int64_t get(int64_t ns, uint64_t key) const = 0; // 0 when absent
     // Every (key, count) of a namespace, in no particular order.
     virtual void forEach(int64_t ns, const Visit &visit) const = 0;
-    // Number of keys in a namespace (a sizing hint; exact for heap).
-    virtual size_t size(int64_t ns) const = 0;
     virtual void drop(int64_t ns) = 0;
     // Hints that add(ns, key, ...) comes soon, so its cache miss overlaps other work.
     virtual void prefetch(int64_t /*ns*/, uint64_t /*key*/) const {}

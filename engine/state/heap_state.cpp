@@ -39,12 +39,6 @@ public:
             visit(key, value);
     }
 
-    size_t size(int64_t ns) const override
-    {
-        auto t = m_tables.find(ns);
-        return t == m_tables.end() ? 0 : t->second.size();
-    }
-
     void drop(int64_t ns) override
     {
         if (ns == m_lastNs) {

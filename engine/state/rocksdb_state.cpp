@@ -87,6 +87,21 @@ public:
     const char *Name() const override { return "tally.AddInt64"; }
 };
 
+// The working copy failed under the engine (disk or corruption): its state is no longer
+// trustworthy, and the process stops so the restart restores from the last checkpoint.
+[[noreturn]] void stateFailed(const char *what, const rocksdb::Status &s)
+{
+    fprintf(stderr, "tally: RocksDB state %s failed: %s\n", what, s.ToString().c_str());
+    std::abort();
+}
+
+// A scan that ended early must not pass for a complete one.
+void checkScan(const rocksdb::Iterator &it)
+{
+    if (!it.status().ok())
+        stateFailed("read", it.status());
+}
+
 // One task's database, with a bounded write-back cache in front: updates are combined per
 // (structure, namespace, key) in memory and reach RocksDB as one merge per key when the cache is
 // full. A hot post's thousands of updates become one write, and a short window that fires and
@@ -131,6 +146,7 @@ public:
                 const auto ns = static_cast<int64_t>(getBigEndian(k.data() + 2) ^ (uint64_t(1) << 63));
                 visit(static_cast<uint8_t>(k[1]), ns, getBigEndian(k.data() + kPrefixBytes), decodeCount(it->value()));
             }
+            checkScan(*it);
         };
     }
 
@@ -160,8 +176,11 @@ public:
         if (m_stored.contains({id.structure, ns})) {
             std::string bytes;
             const StateKey k(keyGroupOf(key, id.keyGroupSalt), id.structure, ns, key);
-            if (m_db->Get(rocksdb::ReadOptions(), k.slice(), &bytes).ok())
+            const rocksdb::Status s = m_db->Get(rocksdb::ReadOptions(), k.slice(), &bytes);
+            if (s.ok())
                 value += decodeCount(bytes);
+            else if (!s.IsNotFound())
+                stateFailed("read", s);
         }
         return value;
     }
@@ -192,6 +211,7 @@ public:
                 visit(key, value);
             }
         }
+        checkScan(*it);
         if (cachedCounts != nullptr)
             for (const auto &[key, value] : *cachedCounts)
                 if (!seen.contains(key))
@@ -217,6 +237,7 @@ public:
             for (it->Seek(first.slice()); it->Valid() && it->key().starts_with(first.prefix()); it->Next())
                 batch.Delete(it->key());
         }
+        checkScan(*it);
         write(batch);
     }
 
@@ -265,13 +286,8 @@ private:
 
     void write(rocksdb::WriteBatch &batch)
     {
-        const rocksdb::Status s = m_db->Write(m_write, &batch);
-        if (!s.ok()) {
-            // The disk under the working copy failed: the state is no longer trustworthy, and the
-            // job restarts from its last checkpoint.
-            fprintf(stderr, "tally: RocksDB state write failed: %s\n", s.ToString().c_str());
-            std::abort();
-        }
+        if (const rocksdb::Status s = m_db->Write(m_write, &batch); !s.ok())
+            stateFailed("write", s);
     }
 
     std::shared_ptr<rocksdb::DB> m_db; // shared with pending exports
@@ -292,12 +308,6 @@ public:
     void add(int64_t ns, uint64_t key, int64_t delta) override { m_owner.add(m_id, ns, key, delta); }
     int64_t get(int64_t ns, uint64_t key) const override { return m_owner.get(m_id, ns, key); }
     void forEach(int64_t ns, const Visit &visit) const override { m_owner.forEach(m_id, ns, visit); }
-    size_t size(int64_t ns) const override
-    {
-        size_t n = 0;
-        forEach(ns, [&](uint64_t, int64_t) { ++n; });
-        return n;
-    }
     void drop(int64_t ns) override { m_owner.drop(m_id, ns); }
 
 private:
