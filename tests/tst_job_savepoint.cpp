@@ -69,12 +69,7 @@ RunResult runJob(JobConfig config, MemorySink &table, std::optional<uint64_t> st
     SteadyClock clock;
     Job job(config, std::make_unique<GeneratorSource>(config.source.generator), std::make_unique<SharedTableSink>(table),
             metrics, clock);
-    std::mutex mutex;
-    job.setArrivalObserver([&](int, const std::vector<LikeEvent> &events, int64_t watermark) {
-        std::lock_guard lock(mutex);
-        for (const LikeEvent &e : events)
-            result.arrivals.push_back({e, watermark});
-    });
+    ArrivalRecorder recorder(job);
     if (!restoreFrom.empty()) {
         const Status s = job.restoreFrom(restoreFrom);
         if (!s.isOk())
@@ -88,6 +83,7 @@ RunResult runJob(JobConfig config, MemorySink &table, std::optional<uint64_t> st
         result.savepoint = job.savepoint(true).get();
     }
     (void)job.waitFinished();
+    result.arrivals = std::move(recorder.arrivals);
     return result;
 }
 

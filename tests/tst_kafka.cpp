@@ -64,12 +64,7 @@ KafkaRun consume(const QString &topic, size_t expectedRecords, JobConfig config,
         qFatal("kafka source: %s", source.status().toString().c_str());
     KafkaSource *kafkaSource = source->get();
     Job job(config, std::move(source).value(), std::move(sink), metrics, clock);
-    std::mutex mutex;
-    job.setArrivalObserver([&](int, const std::vector<LikeEvent> &events, int64_t watermark) {
-        std::lock_guard lock(mutex);
-        for (const LikeEvent &e : events)
-            run.arrivals.push_back({e, watermark});
-    });
+    ArrivalRecorder recorder(job);
     if (!job.start().isOk())
         qFatal("job did not start");
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
@@ -87,6 +82,7 @@ KafkaRun consume(const QString &topic, size_t expectedRecords, JobConfig config,
     job.requestStop();
     if (!job.waitFinished().isOk())
         qFatal("job failed");
+    run.arrivals = std::move(recorder.arrivals);
     run.deadLetters = static_cast<size_t>(metrics.snapshot(0).value("tally_dead_letters_total"));
     run.table = table();
     return run;

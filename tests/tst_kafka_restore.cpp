@@ -62,12 +62,7 @@ RunResult runJob(const JobConfig &config, const KafkaSourceConfig &kafka, std::o
     if (!sink)
         qFatal("sink: %s", sink.status().toString().c_str());
     Job job(config, std::move(source).value(), std::move(sink).value(), metrics, clock);
-    std::mutex mutex;
-    job.setArrivalObserver([&](int, const std::vector<LikeEvent> &events, int64_t watermark) {
-        std::lock_guard lock(mutex);
-        for (const LikeEvent &e : events)
-            result.arrivals.push_back({e, watermark});
-    });
+    ArrivalRecorder recorder(job);
     if (!restoreFrom.empty()) {
         if (const Status s = job.restoreFrom(restoreFrom); !s.isOk())
             qFatal("restore: %s", s.toString().c_str());
@@ -97,6 +92,7 @@ RunResult runJob(const JobConfig &config, const KafkaSourceConfig &kafka, std::o
         job.requestStop();
     }
     (void)job.waitFinished();
+    result.arrivals = std::move(recorder.arrivals);
     return result;
 }
 

@@ -1,6 +1,7 @@
 #include "state/rocksdb_state.h"
 
 #include "runtime/key_groups.h"
+#include "window/key_counts.h"
 
 #include <rocksdb/cache.h>
 #include <rocksdb/convenience.h>
@@ -9,8 +10,6 @@
 #include <rocksdb/merge_operator.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
-
-#include "window/key_counts.h"
 
 #include <algorithm>
 #include <array>

@@ -269,4 +269,13 @@ std::string describeDifference(const ResultTable &expected, const ResultTable &a
     return out.str();
 }
 
+ArrivalRecorder::ArrivalRecorder(Job &job)
+{
+    job.setArrivalObserver([this](int, const std::vector<LikeEvent> &events, int64_t watermark) {
+        std::lock_guard lock(m_mutex);
+        for (const LikeEvent &e : events)
+            arrivals.push_back({e, watermark});
+    });
+}
+
 } // namespace tally::test

@@ -5,6 +5,7 @@
 
 #include "config/job_config.h"
 #include "event/like_event.h"
+#include "runtime/job.h"
 #include "sink/output.h"
 
 #include <cstdint>
@@ -38,6 +39,17 @@ struct OracleResult {
 };
 
 OracleResult computeOracle(const JobConfig &config, const std::vector<Arrival> &arrivals);
+
+// Records every event a job accepts with the watermark it arrived at: computeOracle's input.
+// Construct before job.start(); read `arrivals` once the job has finished.
+class ArrivalRecorder {
+public:
+    explicit ArrivalRecorder(Job &job);
+    std::vector<Arrival> arrivals;
+
+private:
+    std::mutex m_mutex;
+};
 
 // Test-sized windows for streams of a minute or two of event time: every aggregation fires many
 // times (likes_per_post 5 s, trending 20 s top 5, regions 5 s and 20 s, velocity 15 s every 5 s,
