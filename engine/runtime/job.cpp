@@ -629,8 +629,14 @@ struct Job::Impl {
         if (passed > committedEpoch) {
             committedEpoch = passed;
             writeWithRetry([&] { return sink->commitEpoch(passed); });
-            uncommittedRows.erase(uncommittedRows.begin(), uncommittedRows.upper_bound(passed));
         }
+        // An exactly-once sink commits asynchronously: rows stay here, and so in every later
+        // checkpoint, until their commit is stored. A crash in between restores them from the
+        // newest checkpoint instead of losing them.
+        const uint64_t stored = config.output.delivery == Delivery::ExactlyOnce
+                                    ? std::min<uint64_t>(sink->committedEpoch(), committedEpoch)
+                                    : committedEpoch.load();
+        uncommittedRows.erase(uncommittedRows.begin(), uncommittedRows.upper_bound(stored));
         std::lock_guard lock(mutex);
         for (auto it = drainRequests.begin(); it != drainRequests.end();) {
             if (!it->sinkDrained && it->afterEpoch <= committedEpoch)
@@ -794,6 +800,8 @@ struct Job::Impl {
             // Rows the savepoint's job had produced but its sink had not committed.
             writeWithRetry([&] { return sink->writeRows(restored->pendingRows); });
             writeWithRetry([&] { return sink->commitEpoch(restored->epoch - 1); });
+            for (const OutputRow &r : restored->pendingRows) // kept until that commit is stored
+                uncommittedRows[r.epoch].push_back(r);
         }
         TrendingMerger merger(parallelism, static_cast<size_t>(config.trendingHourly.topK), config.runtime.allowedLatenessMs);
         std::vector<int64_t> taskWatermarks(static_cast<size_t>(parallelism), kMinWatermark);
