@@ -16,6 +16,7 @@
 
 #include <QProcess>
 #include <QRandomGenerator>
+#include <QThread>
 
 #include <csignal>
 
@@ -125,12 +126,26 @@ private slots:
         for (int run = 0;; ++run) {
             QProcess tally;
             tally.setWorkingDirectory(dir.path());
+            const QDateTime started = QDateTime::currentDateTime();
             tally.start(QStringLiteral(TALLY_BINARY),
                         {QStringLiteral("--headless"), QStringLiteral("--quiet"), QStringLiteral("--config"), QStringLiteral("job.toml"),
                          QStringLiteral("--db"), QStringLiteral("tally.db"), QStringLiteral("--audit-log"), QStringLiteral("audit.db")});
             QVERIFY(tally.waitForStarted());
             if (killed < kills) {
-                const int delay = 300 + static_cast<int>(QRandomGenerator::global()->bounded(900));
+                // A random moment after this run's first checkpoint: killed before it, a run (slow to
+                // start on a loaded machine) would only repeat the one before.
+                const QDir checkpoints(dir.filePath(QStringLiteral("checkpoints")));
+                const auto wroteOne = [&] {
+                    for (const QFileInfo &f : checkpoints.entryInfoList({QStringLiteral("checkpoint-*.tsp")}, QDir::Files))
+                        if (f.lastModified() > started)
+                            return true;
+                    return false;
+                };
+                QElapsedTimer waited;
+                waited.start();
+                while (!wroteOne() && waited.elapsed() < 30000 && tally.state() == QProcess::Running)
+                    QThread::msleep(10);
+                const int delay = static_cast<int>(QRandomGenerator::global()->bounded(700));
                 if (!tally.waitForFinished(delay)) {
                     ::kill(static_cast<pid_t>(tally.processId()), SIGKILL);
                     QVERIFY(tally.waitForFinished(10000));
