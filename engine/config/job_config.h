@@ -5,6 +5,7 @@
 #include "event/codec.h"
 #include "sink/output.h"
 #include "source/generator.h"
+#include "source/kafka_source.h"
 #include "util/status.h"
 
 #include <cstdint>
@@ -63,9 +64,10 @@ struct RuntimeConfig {
 };
 
 struct SourceConfig {
-    enum class Type { Generator };
+    enum class Type { Generator, Kafka };
     Type type = Type::Generator;
     GeneratorConfig generator;
+    KafkaSourceConfig kafka; // [source.kafka], used when type = "kafka"
     DecodeLimits limits;
 };
 

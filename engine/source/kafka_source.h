@@ -22,6 +22,7 @@ struct KafkaSourceConfig {
     std::string bootstrapServers;          // host:port[,host:port...], required
     std::string topic = "likes";           // default "likes"
     std::string groupId = "tally";         // consumer group, default "tally"
+    std::string deadLetterTopic;           // malformed records go here; default "" = <topic>.dlq
     std::string autoOffsetReset = "earliest"; // without a committed offset: earliest | latest
     int sessionTimeoutMs = 10000;          // group session timeout, default 10 s
     int maxPollIntervalMs = 300000;        // max time between polls before the group evicts, default 5 min
