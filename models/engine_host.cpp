@@ -187,25 +187,25 @@ qint64 EngineHost::run(Action action, const QString &user, const QString &source
         return 0;
     }
     const qint64 id = m_audit->append(user, source, name, params, QStringLiteral("started"));
-    ControlCommand command = ControlCommand::PauseSource;
+    std::future<Status> outcome;
     switch (action) {
     case Action::PauseSource:
-        command = ControlCommand::PauseSource;
+        outcome = m_job->submit(SourceCommand::Pause);
         break;
     case Action::ResumeSource:
-        command = ControlCommand::ResumeSource;
+        outcome = m_job->submit(SourceCommand::Resume);
         break;
     case Action::DrainSink:
-        command = ControlCommand::DrainSink;
+        outcome = m_job->submit(SinkCommand::Drain);
         break;
     case Action::ResumeSink:
-        command = ControlCommand::ResumeSink;
+        outcome = m_job->submit(SinkCommand::ResumeWrites);
         break;
     case Action::DivertSink:
-        command = ControlCommand::DivertSink;
+        outcome = m_job->submit(SinkCommand::Divert);
         break;
     case Action::UndivertSink:
-        command = ControlCommand::UndivertSink;
+        outcome = m_job->submit(SinkCommand::Undivert);
         break;
     case Action::TriggerSavepoint:
     case Action::StopWithSavepoint:
@@ -223,7 +223,6 @@ qint64 EngineHost::run(Action action, const QString &user, const QString &source
         return runSavepoint(id, action, user, source, params, true, p);
     }
     }
-    std::future<Status> outcome = m_job->submit(command);
     std::lock_guard lock(m_workersMutex);
     m_workers.emplace_back([this, id, action, user, source, name, params, outcome = std::move(outcome)]() mutable {
         const Status s = outcome.get();

@@ -49,21 +49,21 @@ void TestJob::pauseAndResume()
     QVERIFY(job.start().isOk());
     QTRY_VERIFY_WITH_TIMEOUT(job.status().eventsIn > 1000, 5000);
 
-    QVERIFY(job.submit(ControlCommand::PauseSource).get().isOk());
+    QVERIFY(job.submit(SourceCommand::Pause).get().isOk());
     QCOMPARE(job.status().state, JobStatus::State::Paused);
     std::this_thread::sleep_for(std::chrono::milliseconds(100)); // let in-flight batches settle
     const uint64_t paused = job.status().recordsIn;
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     QCOMPARE(job.status().recordsIn, paused); // nothing polled while paused
 
-    QVERIFY(job.submit(ControlCommand::ResumeSource).get().isOk());
+    QVERIFY(job.submit(SourceCommand::Resume).get().isOk());
     QCOMPARE(job.status().state, JobStatus::State::Running);
     QTRY_VERIFY_WITH_TIMEOUT(job.status().recordsIn > paused + 1000, 5000);
     job.requestStop();
     QVERIFY(job.waitFinished().isOk());
     QCOMPARE(job.status().state, JobStatus::State::Finished);
     // A command after the end is answered, not left hanging.
-    QCOMPARE(job.submit(ControlCommand::PauseSource).get().code(), Status::Code::Aborted);
+    QCOMPARE(job.submit(SourceCommand::Pause).get().code(), Status::Code::Aborted);
 }
 
 void TestJob::stopDrainsEveryWindow()

@@ -68,7 +68,7 @@ public:
         publish();
     }
 
-    Status commitPositions() override { return m_kafka->commitPositions(); }
+    Status commitPositions(const std::vector<int64_t> &nextOffsets) override { return m_kafka->commitPositions(nextOffsets); }
 
     // Thread-safe.
     void setBudget(uint64_t budget) { m_budget = budget; }

@@ -215,7 +215,7 @@ private slots:
         const SinkRun run = runIntoSink(config, std::move(sink), metrics, [&](Job &job) {
             StopJobOnExit stopIfFailed{job};
             if (divert)
-                QCOMPARE(job.submit(ControlCommand::DivertSink).get().code(), Status::Code::Ok);
+                QCOMPARE(job.submit(SinkCommand::Divert).get().code(), Status::Code::Ok);
             QTRY_VERIFY_WITH_TIMEOUT(writer->status().rowsWritten > 0, 10000);
             QVERIFY(serverScript(QStringLiteral("stop")));
             QTRY_VERIFY_WITH_TIMEOUT(writer->status().circuit != CircuitBreaker::State::Closed, 10000);
@@ -250,7 +250,7 @@ private slots:
         runIntoSink(config, std::move(sink), metrics, [&](Job &job) {
             StopJobOnExit stop{job};
             QTRY_VERIFY_WITH_TIMEOUT(job.status().rowsOut > 500, 10000);
-            QCOMPARE(job.submit(ControlCommand::PauseSource).get().code(), Status::Code::Ok);
+            QCOMPARE(job.submit(SourceCommand::Pause).get().code(), Status::Code::Ok);
             uint64_t rows = 0;
             for (int stable = 0; stable < 5;) {
                 QTest::qWait(100);
@@ -258,11 +258,11 @@ private slots:
                 stable = now == rows ? stable + 1 : 0;
                 rows = now;
             }
-            auto drained = job.submit(ControlCommand::DrainSink);
+            auto drained = job.submit(SinkCommand::Drain);
             QCOMPARE(drained.wait_for(std::chrono::seconds(20)), std::future_status::ready);
             QVERIFY(drained.get().isOk());
             QCOMPARE(readPostgresResults(url), recorded.table());
-            QCOMPARE(job.submit(ControlCommand::ResumeSink).get().code(), Status::Code::Ok);
+            QCOMPARE(job.submit(SinkCommand::ResumeWrites).get().code(), Status::Code::Ok);
         });
         QCOMPARE(readPostgresResults(url), recorded.table());
     }

@@ -377,7 +377,7 @@ private slots:
         runIntoSink(config, std::move(recording), metrics, [&](Job &job) {
             StopJobOnExit stop{job};
             QTRY_VERIFY_WITH_TIMEOUT(job.status().rowsOut > 500, 10000);
-            QCOMPARE(job.submit(ControlCommand::PauseSource).get().code(), Status::Code::Ok);
+            QCOMPARE(job.submit(SourceCommand::Pause).get().code(), Status::Code::Ok);
             // Let in-flight batches reach the output stage: the row count stops moving.
             uint64_t rows = 0;
             for (int stable = 0; stable < 5;) {
@@ -386,7 +386,7 @@ private slots:
                 stable = now == rows ? stable + 1 : 0;
                 rows = now;
             }
-            auto drained = job.submit(ControlCommand::DrainSink);
+            auto drained = job.submit(SinkCommand::Drain);
             QCOMPARE(drained.wait_for(std::chrono::seconds(10)), std::future_status::ready);
             const Status s = drained.get();
             QVERIFY2(s.isOk(), s.toString().c_str());
@@ -394,11 +394,11 @@ private slots:
             QCOMPARE(readSqliteResults(m_path), recorded.table());
 
             // Held: new results stay out of the database until resumed.
-            QCOMPARE(job.submit(ControlCommand::ResumeSource).get().code(), Status::Code::Ok);
+            QCOMPARE(job.submit(SourceCommand::Resume).get().code(), Status::Code::Ok);
             QTRY_VERIFY_WITH_TIMEOUT(recorded.table() != readSqliteResults(m_path), 10000);
             QTest::qWait(300);
             QVERIFY(writer->status().held);
-            QCOMPARE(job.submit(ControlCommand::ResumeSink).get().code(), Status::Code::Ok);
+            QCOMPARE(job.submit(SinkCommand::ResumeWrites).get().code(), Status::Code::Ok);
             QTRY_VERIFY_WITH_TIMEOUT(!writer->status().held, 5000);
         });
         // Stopped and drained to the end: the database holds everything the job produced.

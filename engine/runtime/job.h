@@ -1,11 +1,13 @@
-// A Job is one running Tally pipeline: a source thread (poll), decoder threads, an ingest thread
-// (watermarks, late-event classification, pre-aggregation), P window tasks that own key-group
-// ranges, and an output thread that merges trending top-K and writes to the sink, connected by
-// bounded queues.
+// A Job is one running Tally pipeline: its stages (runtime/stages/: source, decoders, ingest, P
+// window tasks that own key-group ranges, output with the trending merge), each on its own
+// thread and connected by bounded queues, its checkpoint coordinator, and the control channel
+// into it. The Job owns their lifecycle; what each stage does is in its own file.
 #pragma once
 
+#include "checkpoint/checkpoint_coordinator.h"
 #include "config/job_config.h"
 #include "metrics/metrics.h"
+#include "runtime/control_channel.h"
 #include "runtime/live_results.h"
 #include "sink/output.h"
 #include "source/source.h"
@@ -13,6 +15,7 @@
 #include "util/status.h"
 #include "window/top_k.h"
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <future>
@@ -24,34 +27,14 @@ namespace tally {
 
 class TimeSeriesStore;
 
-// Commands an operator sends to a running job. Source commands are executed by the source thread
-// between batches, in order; sink commands go to the sink (see OutputSink).
-enum class ControlCommand {
-    PauseSource,
-    ResumeSource,
-    CommitSourceOffsets, // publish the positions read so far (Kafka: the group's committed offsets)
-    DrainSink,           // close the current epoch, write every result so far, then hold writes
-    ResumeSink,          // end a drain's hold
-    DivertSink,          // while the database is unreachable, spill results to the local buffer
-    UndivertSink         // stop spilling new results (the buffer still replays)
-};
+enum class JobState { Created, Running, Paused, Finished };
 
-// One checkpoint, for the console's history.
-struct CheckpointRecord {
-    uint64_t epoch = 0;
-    int64_t triggeredAtMs = 0; // wall clock at the barrier
-    int64_t durationMs = 0;    // barrier to file on disk
-    double alignmentMs = 0;    // barrier sent -> reached by the slowest task (queued batches ahead of it)
-    double syncMs = 0;         // the slowest task's synchronous part (heap: copying its counts)
-    double asyncMs = 0;        // off the tasks: building the snapshot (RocksDB: reading it) and writing the file
-    uint64_t sizeBytes = 0;
-    uint64_t stateRecords = 0;
-    bool completed = false;
-    std::string failure;       // why, when not completed
-};
+// Sees each polled batch after decoding, with the watermark its events are judged against.
+// Called on the ingest thread; for tests and tools.
+using ArrivalObserver = std::function<void(int partition, const std::vector<LikeEvent> &, int64_t watermark)>;
 
 struct JobStatus {
-    enum class State { Created, Running, Paused, Finished };
+    using State = JobState;
     State state = State::Created;
     uint64_t recordsIn = 0;     // records polled from the source
     uint64_t eventsIn = 0;      // records that decoded into events
@@ -74,9 +57,7 @@ std::string_view jobStateName(JobStatus::State s);
 
 class Job {
 public:
-    // Sees each polled batch after decoding, with the watermark its events are judged against.
-    // Called on the source thread; for tests and tools.
-    using ArrivalObserver = std::function<void(int partition, const std::vector<LikeEvent> &, int64_t watermark)>;
+    using ArrivalObserver = tally::ArrivalObserver;
 
     // `sink` may be null (results are counted, not stored). `metrics` and `clock` must outlive the job.
     Job(JobConfig config, std::unique_ptr<Source> source, std::unique_ptr<OutputSink> sink,
@@ -95,7 +76,9 @@ public:
     Status waitFinished();
     bool finished() const;
 
-    std::future<Status> submit(ControlCommand command); // thread-safe
+    // Operator commands; the future holds the outcome (a drain's once the sink holds). Thread-safe.
+    std::future<Status> submit(SourceCommand command);
+    std::future<Status> submit(SinkCommand command);
 
     // Takes a savepoint at the next barrier into checkpoint.savepoint_dir; the future holds the
     // file's path. With `stop`, the job then ends without firing its open windows (they stay in
@@ -112,6 +95,11 @@ public:
     // The newest window of every aggregation with its leading keys, and a watched post's history.
     LiveResults &liveResults();
     const LiveResults &liveResults() const;
+
+    // Sync points for tests and tools: block until `count` checkpoints have completed (failed)
+    // since start(), or `timeout` passed; true if they did. Thread-safe.
+    bool awaitCompletedCheckpoints(uint64_t count, std::chrono::milliseconds timeout) const;
+    bool awaitFailedCheckpoints(uint64_t count, std::chrono::milliseconds timeout) const;
 
 private:
     struct Impl;

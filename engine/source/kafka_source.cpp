@@ -457,22 +457,23 @@ Status KafkaSource::commit(const std::vector<PartitionOffset> &offsets)
     return Status::ok();
 }
 
-Status KafkaSource::commitPositions()
+Status KafkaSource::commitPositions(const std::vector<int64_t> &nextOffsets)
 {
     // Only what this consumer owns now: positions of other partitions (a restored savepoint's, or
     // kept from a lost assignment) would overwrite the progress of the member that reads them.
     std::vector<PartitionOffset> owned;
-    for (const PartitionOffset &o : positions())
-        if (d->assigned[static_cast<size_t>(o.partition)])
-            owned.push_back(o);
+    for (int p = 0; p < std::min<int>(d->partitions, static_cast<int>(nextOffsets.size())); ++p)
+        if (nextOffsets[static_cast<size_t>(p)] >= 0 && d->assigned[static_cast<size_t>(p)])
+            owned.push_back({p, nextOffsets[static_cast<size_t>(p)]});
     return commit(owned);
 }
 
 // Offsets and restores: the group's committed offsets are never what a restore reads from. They
-// are committed by Tally only (no auto-commit) when partitions are revoked and on the operator's
-// CommitSourceOffsets, at the positions handed to the engine, which may be past the newest
-// checkpoint (a job stopped with a savepoint commits on leaving the group what it read after the
-// barrier and discarded). They serve lag tools and a job started without a checkpoint or savepoint.
+// are committed by Tally only (no auto-commit): by the job once the sink has stored the results
+// of an epoch (commitPositions: the positions that epoch ended at, so with checkpoints they
+// trail the newest checkpoint), and when partitions are revoked, at the positions handed to the
+// engine, which may be past the newest checkpoint (a job stopped with a savepoint commits on
+// leaving the group what it read after the barrier and discarded). They serve lag tools and a job started without a checkpoint or savepoint.
 // A restored job instead seeks: the savepoint's positions become this consumer's positions, and
 // every assignment of a partition starts there (the assign callback sets them on the partition
 // list) until the partition is revoked, when they are committed, so a later assignment after a

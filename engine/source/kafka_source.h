@@ -47,7 +47,8 @@ public:
     int partitionCount() const override;
     PollStatus poll(SourceBatch &batch, size_t maxRecords) override;
     void keepAlive() override;
-    Status commitPositions() override; // commit(positions()) of the partitions assigned now
+    // Commits the given positions of the partitions assigned now (other members own the rest).
+    Status commitPositions(const std::vector<int64_t> &nextOffsets) override;
     // Reads each partition from nextOffsets[partition] (a checkpoint's or savepoint's positions),
     // whenever the group assigns it, instead of from the group's committed offset. Call before
     // the first poll(). Fails if the topic's partition count differs from the savepoint's.

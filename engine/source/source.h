@@ -70,9 +70,14 @@ public:
     virtual std::vector<int> ownedPartitions() const { return {}; }
     virtual uint64_t ownershipVersion() const { return 0; }
 
-    // Publishes how far the engine has read (a Kafka consumer group's committed offsets), so
-    // external lag tools see it. Default: nothing to publish.
-    virtual Status commitPositions() { return Status::ok(); }
+    // Publishes how far the job's stored results reach (a Kafka consumer group's committed
+    // offsets), so external lag tools see it: per partition the next offset to read, -1 for a
+    // partition not read yet. Default: nothing to publish.
+    virtual Status commitPositions(const std::vector<int64_t> &nextOffsets)
+    {
+        (void)nextOffsets;
+        return Status::ok();
+    }
 
     // Continues from these positions (per partition, the offset of the next record to deliver),
     // as recorded in a savepoint. Call before the first poll(). Default: Unimplemented.

@@ -1,0 +1,151 @@
+// The checkpoint coordinator owns the checkpoint protocol of one job, as Flink's
+// CheckpointCoordinator does: at each epoch barrier it decides whether the barrier takes a
+// checkpoint and/or a savepoint, collects every task's acknowledgement (its part of the state),
+// hands a complete snapshot to the snapshot writer, fails a checkpoint that is not on disk
+// checkpoint.timeout_ms after its barrier wherever it is stuck (alignment, a task, the writer),
+// and applies the minimum pause, the tolerable consecutive failures and the retention.
+#pragma once
+
+#include "checkpoint/snapshot_writer.h"
+#include "config/job_config.h"
+#include "metrics/metrics.h"
+#include "runtime/savepoint.h"
+#include "time/clock.h"
+#include "util/status.h"
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace tally {
+
+// One checkpoint, for the console's history.
+struct CheckpointRecord {
+    uint64_t epoch = 0;
+    int64_t triggeredAtMs = 0; // wall clock at the barrier
+    int64_t durationMs = 0;    // barrier to file on disk (or to the failure)
+    double alignmentMs = 0;    // barrier sent -> reached by the slowest task (queued batches ahead of it)
+    double syncMs = 0;         // the slowest task's synchronous part (heap: copying its counts)
+    double asyncMs = 0;        // off the tasks: building the snapshot (RocksDB: reading it) and writing the file
+    uint64_t sizeBytes = 0;
+    uint64_t stateRecords = 0;
+    bool completed = false;
+    std::string failure;       // why, when not completed
+};
+
+// What one epoch barrier takes.
+struct BarrierPlan {
+    bool checkpoint = false; // a periodic checkpoint into checkpoint.dir
+    bool savepoint = false;  // answers the oldest savepoint request
+    bool stop = false;       // that request stops the job at the barrier (open windows stay unfired)
+    bool snapshot() const { return checkpoint || savepoint; }
+};
+
+// Thread-safe. The ingest stage triggers barriers, the output stage acknowledges the tasks'
+// parts, the writer thread completes; a timer thread of its own enforces the timeout.
+class CheckpointCoordinator {
+public:
+    // Called once, on the coordinator's threads, when more than checkpoint.tolerable_failures
+    // checkpoints failed in a row: the job must stop (it would lose more with every epoch on its
+    // next crash). `why` names the failures.
+    using FatalHandler = std::function<void(std::string why)>;
+
+    CheckpointCoordinator(const JobConfig &config, int tasks, MetricsRegistry &metrics, const Clock &clock,
+                          FatalHandler onFatal);
+    ~CheckpointCoordinator(); // finish()es
+    CheckpointCoordinator(const CheckpointCoordinator &) = delete;
+    CheckpointCoordinator &operator=(const CheckpointCoordinator &) = delete;
+
+    // The newest checkpoint in checkpoint.dir that reads back whole; newer damaged ones are
+    // skipped with a log line each and counted (tally_checkpoint_restore_fallbacks_total).
+    std::optional<std::string> latestCheckpoint();
+
+    void start();  // the timer and writer threads
+    // The output stage ended: the writer finishes what it was handed, savepoint requests still
+    // waiting fail, the threads are joined.
+    void finish();
+
+    // Any thread. The future holds the savepoint file's path once it is on disk.
+    std::future<Result<std::string>> requestSavepoint(bool stop);
+
+    // Ingest thread, before each batch: what a barrier opening `epoch` would take now.
+    // `intervalDue`: the epoch interval has passed. When the plan takes a snapshot, the
+    // coordinator starts tracking it with `ingestPart()` (the ingest stage's state and positions).
+    BarrierPlan trigger(uint64_t epoch, bool intervalDue, const std::function<Savepoint()> &ingestPart);
+
+    // Output thread: task `task` reached the barrier of `epoch`; `part` builds its state into the
+    // snapshot (it may run on the writer thread). Once every task acknowledged, `pendingRows()`
+    // gives the rows of earlier epochs the sink has not committed, and the snapshot goes to the
+    // writer. A part of a checkpoint that already failed is dropped.
+    void acknowledge(uint64_t epoch, int task, std::function<void(KeyedStateSnapshot &)> part, int64_t alignmentUs,
+                     int64_t syncUs, const std::function<std::vector<OutputRow>()> &pendingRows);
+
+    uint64_t lastCompletedEpoch() const;          // 0: none yet
+    std::vector<CheckpointRecord> history() const; // newest first, the last 50
+    uint64_t completedCount() const;
+    uint64_t failedCount() const;
+
+    // Sync points for tests and tools: block until `count` checkpoints have completed (failed)
+    // since the job started, or `timeout` passed; true if they did.
+    bool awaitCompleted(uint64_t count, std::chrono::milliseconds timeout) const;
+    bool awaitFailed(uint64_t count, std::chrono::milliseconds timeout) const;
+
+private:
+    struct Pending {
+        BarrierPlan plan;
+        std::shared_ptr<Savepoint> savepoint;
+        std::vector<std::function<void(KeyedStateSnapshot &)>> parts;
+        int acknowledged = 0;
+        int64_t triggeredMs = 0; // this->m_clock
+        int64_t alignmentUs = 0;  // the slowest task's
+        int64_t syncUs = 0;       // the slowest task's
+    };
+
+    void runTimer();
+    void written(const SnapshotResult &result); // writer thread
+    // mutex held: a checkpoint ended without a file; applies the failure policy.
+    void failLocked(uint64_t epoch, const Savepoint &checkpoint, std::string why, std::vector<std::string> &fatal);
+    void recordLocked(CheckpointRecord record);
+
+    const CheckpointConfig m_config;
+    const int m_tasks;
+    const Clock &m_clock;
+    FatalHandler m_onFatal;
+    SnapshotWriter m_writer;
+
+    mutable std::mutex m_mutex;
+    mutable std::condition_variable m_changed; // a checkpoint ended; the timer's wake-up
+    std::map<uint64_t, Pending> m_pending;     // barriers whose parts are being collected
+    std::optional<uint64_t> m_inFlight;        // the checkpoint's epoch, from barrier to file
+    int64_t m_inFlightSinceMs = 0;
+    std::optional<int64_t> m_lastEndedMs;      // when the last checkpoint completed or failed
+    std::deque<std::pair<bool, std::promise<Result<std::string>>>> m_savepointRequests; // stop?, oldest first
+    size_t m_savepointsToTrigger = 0;          // requests no barrier has taken yet
+    std::deque<CheckpointRecord> m_history;
+    uint64_t m_lastCompletedEpoch = 0;
+    uint64_t m_completed = 0, m_failed = 0;
+    int m_consecutiveFailures = 0;
+    bool m_fatalReported = false;
+    bool m_stopping = false;
+    std::thread m_timer;
+
+    Counter &m_completedTotal;
+    Counter &m_failedTotal;
+    Counter &m_restoreFallbacks;
+    Histogram &m_durationMs;
+    Gauge &m_sizeBytes;
+    Gauge &m_stateRecords;
+    Gauge &m_lastEpoch;
+};
+
+} // namespace tally

@@ -1,0 +1,67 @@
+// The snapshot writer builds a collected snapshot from the tasks' parts and writes it as a
+// checkpoint and/or a savepoint file, on a thread of its own, so neither the tasks nor the output
+// stage wait for the state to be read (RocksDB: a pinned database snapshot) or the file written.
+#pragma once
+
+#include "runtime/blocking_queue.h"
+#include "runtime/savepoint.h"
+#include "util/status.h"
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace tally {
+
+// A snapshot every task has acknowledged.
+struct SnapshotWork {
+    uint64_t epoch = 0;
+    bool checkpoint = false;
+    bool savepoint = false;
+    std::shared_ptr<Savepoint> state; // the ingest part, pending rows; the tasks' parts go in
+    std::vector<std::function<void(KeyedStateSnapshot &)>> parts;
+    int64_t alignmentUs = 0; // the slowest task's
+    int64_t syncUs = 0;      // the slowest task's
+};
+
+struct SnapshotResult {
+    uint64_t epoch = 0;
+    bool checkpoint = false; // a checkpoint was asked for (checkpointFile says how it went)
+    bool savepoint = false;
+    std::shared_ptr<const Savepoint> state;
+    Result<std::string> checkpointFile = Status::aborted("not written");
+    Result<std::string> savepointFile = Status::aborted("not written");
+    int64_t alignmentUs = 0;
+    int64_t syncUs = 0;
+    int64_t asyncUs = 0; // building the snapshot and writing the file(s)
+};
+
+// Thread-safe submit(); the callbacks run on the writer's thread.
+class SnapshotWriter {
+public:
+    // `checkpointWanted(epoch)`: false once that checkpoint failed (timed out), so its file is
+    // not written. `done` receives every result, in submission order.
+    SnapshotWriter(std::string checkpointDir, std::string savepointDir, std::function<bool(uint64_t)> checkpointWanted,
+                   std::function<void(const SnapshotResult &)> done);
+    ~SnapshotWriter(); // finish()es
+
+    void start();
+    void submit(SnapshotWork work);
+    // Writes what was submitted, then joins the thread.
+    void finish();
+
+private:
+    void run();
+
+    const std::string m_checkpointDir;
+    const std::string m_savepointDir;
+    std::function<bool(uint64_t)> m_checkpointWanted;
+    std::function<void(const SnapshotResult &)> m_done;
+    BlockingQueue<SnapshotWork> m_queue{4}; // an empty work item (no state) ends the thread
+    std::thread m_thread;
+};
+
+} // namespace tally

@@ -1,0 +1,67 @@
+#include "runtime/control_channel.h"
+
+namespace tally {
+
+std::string_view sourceCommandName(SourceCommand c)
+{
+    switch (c) {
+    case SourceCommand::Pause:
+        return "pause";
+    case SourceCommand::Resume:
+        return "resume";
+    }
+    return "?";
+}
+
+std::string_view sinkCommandName(SinkCommand c)
+{
+    switch (c) {
+    case SinkCommand::Drain:
+        return "drain";
+    case SinkCommand::ResumeWrites:
+        return "resume_writes";
+    case SinkCommand::Divert:
+        return "divert";
+    case SinkCommand::Undivert:
+        return "undivert";
+    }
+    return "?";
+}
+
+std::future<Status> SourceControl::submit(SourceCommand command)
+{
+    std::lock_guard lock(m_mutex);
+    std::promise<Status> p;
+    auto f = p.get_future();
+    if (m_closed)
+        p.set_value(Status::aborted(*m_closed));
+    else
+        m_mail.commands.push_back({command, std::move(p)});
+    return f;
+}
+
+void SourceControl::commitPositions(std::vector<int64_t> nextOffsets)
+{
+    std::lock_guard lock(m_mutex);
+    if (!m_closed)
+        m_mail.commit = std::move(nextOffsets);
+}
+
+SourceControl::Mail SourceControl::take()
+{
+    std::lock_guard lock(m_mutex);
+    Mail out;
+    std::swap(out, m_mail);
+    return out;
+}
+
+void SourceControl::close(const std::string &why)
+{
+    std::lock_guard lock(m_mutex);
+    m_closed = why;
+    for (auto &r : m_mail.commands)
+        r.done.set_value(Status::aborted(why));
+    m_mail = {};
+}
+
+} // namespace tally

@@ -1,0 +1,83 @@
+#include "runtime/stages/stage_context.h"
+
+namespace tally {
+
+OperatorTimes::OperatorTimes(MetricsRegistry &m, const std::string &name)
+{
+    const Labels l{{"operator", name}};
+    busyNs = &m.counter("tally_operator_busy_nanoseconds_total", l, "Time the operator spent working");
+    idleNs = &m.counter("tally_operator_idle_nanoseconds_total", l, "Time the operator waited for input");
+    backpressuredNs = &m.counter("tally_operator_backpressured_nanoseconds_total", l,
+                                 "Time the operator was blocked by a full downstream queue");
+}
+
+JobMetrics::JobMetrics(MetricsRegistry &m, const JobConfig &config, int partitions)
+    : recordsIn(m.counter("tally_source_records_total", {}, "Records polled from the source")),
+      eventsIn(m.counter("tally_events_total", {}, "Records decoded into like events")),
+      rowsOut(m.counter("tally_output_rows_total", {}, "Window result rows written")),
+      windowsFired(m.counter("tally_windows_fired_total", {}, "Distinct windows that produced results")),
+      deadLetters(m.counter("tally_dead_letters_total", {}, "Records sent to the dead-letter output")),
+      late(m.counter("tally_late_events_total", {}, "Events that re-fired a window (within allowed lateness)")),
+      dropped(m.counter("tally_dropped_events_total", {}, "Events later than the allowed lateness")),
+      watermark(m.gauge("tally_watermark_ms", {}, "Job watermark (event time, ms since epoch)")),
+      skew(m.gauge("tally_watermark_skew_ms", {}, "Max minus min partition watermark")),
+      bound(m.gauge("tally_watermark_bound_ms", {}, "Current out-of-orderness bound")),
+      sinkErrors(m.counter("tally_output_write_errors_total", {}, "Failed sink calls (retried by the output stage)"))
+{
+    for (size_t r = 0; r < kRejectReasonCount; ++r)
+        rejectedByReason.push_back(&m.counter("tally_rejected_records_total",
+                                              {{"reason", std::string(rejectReasonName(static_cast<RejectReason>(r)))}},
+                                              "Records rejected by decoding, by reason"));
+    for (const auto &w : aggregationWindows(config)) {
+        const Labels l{{"aggregation", std::string(aggregationName(w.aggregation))}, {"window_ms", std::to_string(w.spec.sizeMs)}};
+        lateByWindow.push_back(&m.counter("tally_window_late_events_total", l, "Late events per window"));
+        droppedByWindow.push_back(&m.counter("tally_window_dropped_events_total", l, "Dropped late events per window"));
+    }
+    for (int p = 0; p < partitions; ++p) {
+        const Labels l{{"partition", std::to_string(p)}};
+        partitionRecords.push_back(&m.counter("tally_partition_records_total", l, "Records polled per partition"));
+        partitionWatermark.push_back(&m.gauge("tally_partition_watermark_ms", l, "Watermark per partition"));
+        partitionIdle.push_back(&m.gauge("tally_partition_idle", l, "1 if the partition is idle"));
+    }
+    for (size_t a = 0; a < kAggregationCount; ++a)
+        rowsByAggregation.push_back(&m.counter("tally_aggregation_rows_total",
+                                               {{"aggregation", std::string(aggregationName(static_cast<Aggregation>(a)))}},
+                                               "Result rows per aggregation"));
+    for (int t = 0; t < config.runtime.parallelism; ++t)
+        stateEntries.push_back(&m.gauge("tally_state_entries", {{"task", std::to_string(t)}}, "Keyed state entries per task"));
+}
+
+StageContext::StageContext(JobConfig cfg, std::unique_ptr<Source> src, std::unique_ptr<OutputSink> snk,
+                           MetricsRegistry &m, const Clock &c)
+    : config(std::move(cfg)), parallelism(config.runtime.parallelism), source(std::move(src)), sink(std::move(snk)),
+      registry(m), clock(c), metrics(m, config, source->partitionCount()),
+      outputQueue(static_cast<size_t>(config.runtime.queueCapacity) * static_cast<size_t>(parallelism + 1)),
+      coordinator(config, parallelism, m, c, [this](std::string why) {
+          fprintf(stderr, "tally: stopping the job: %s\n", why.c_str());
+          fail(std::move(why));
+          stopRequested = true;
+      })
+{
+    const auto queueCapacity = static_cast<size_t>(config.runtime.queueCapacity);
+    for (int i = 0; i < std::max(1, config.runtime.decodeThreads); ++i) {
+        decodeQueues.push_back(std::make_unique<BlockingQueue<IngestInput>>(queueCapacity));
+        decodedQueues.push_back(std::make_unique<BlockingQueue<IngestInput>>(queueCapacity));
+    }
+    for (int t = 0; t < parallelism; ++t)
+        taskQueues.push_back(std::make_unique<BlockingQueue<TaskBatch>>(queueCapacity));
+}
+
+void StageContext::fail(std::string why)
+{
+    std::lock_guard lock(m_mutex);
+    if (m_failure.empty())
+        m_failure = std::move(why);
+}
+
+std::string StageContext::failure() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_failure;
+}
+
+} // namespace tally

@@ -1,0 +1,175 @@
+// What the stages of one job share: the settings, the clock, the bounded queues between them,
+// the control channel, the checkpoint coordinator and the job-wide flags and metrics. The Job owns
+// one StageContext; each stage holds a reference and runs on its own thread.
+#pragma once
+
+#include "checkpoint/checkpoint_coordinator.h"
+#include "config/job_config.h"
+#include "metrics/metrics.h"
+#include "runtime/blocking_queue.h"
+#include "runtime/control_channel.h"
+#include "runtime/ingest.h"
+#include "runtime/job.h"
+#include "runtime/live_results.h"
+#include "runtime/savepoint.h"
+#include "sink/output.h"
+#include "source/source.h"
+#include "state/count_state.h"
+#include "time/clock.h"
+#include "window/aggregations.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace tally {
+
+// A polled (and decoded) batch on its way from the source thread to the ingest thread.
+struct IngestInput {
+    SourceBatch batch;
+    size_t recordCount = 0;  // records polled (the batch's events and dead letters, once decoded)
+    bool hasData = false;    // false: a tick that lets the ingest thread re-evaluate idleness
+    std::optional<std::vector<int>> owned; // the source's partitions, when they changed
+    bool endOfInput = false; // the source ended or the job is stopping: drain
+};
+
+// What a window task, a decoder or the ingest stage sends the output stage.
+struct OutputMessage {
+    int task = -1; // -1: not a task (side records, epoch positions)
+    std::vector<OutputRow> rows;
+    std::vector<TopKUpdate> topK;
+    std::vector<DeadLetter> deadLetters;
+    std::vector<LateEvent> lateEvents;
+    int64_t watermark = kMinWatermark;
+    uint64_t epoch = 0; // tasks: the epoch of the batch that produced the rows
+    bool endOfInput = false;
+    // A task's acknowledgement of a snapshot barrier: builds its state into the snapshot (run by
+    // the snapshot writer, so RocksDB's read of its database snapshot does not hold the task up),
+    // and what the barrier cost it.
+    std::function<void(KeyedStateSnapshot &)> takeState;
+    int64_t alignmentUs = 0; // barrier sent by the ingest stage -> reached by the task
+    int64_t syncUs = 0;      // the task's synchronous part of the snapshot
+    // The ingest stage at an epoch barrier: per partition the next offset to read once every
+    // record of the epochs before `epoch` is counted (-1: not read yet).
+    std::optional<std::vector<int64_t>> epochPositions;
+};
+
+inline int64_t steadyNowNs()
+{
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+inline uint64_t nanosSince(std::chrono::steady_clock::time_point t0)
+{
+    return static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
+}
+
+// Busy, idle and backpressured time of one operator, as Flink reports them.
+struct OperatorTimes {
+    Counter *busyNs = nullptr;
+    Counter *idleNs = nullptr;
+    Counter *backpressuredNs = nullptr;
+
+    OperatorTimes(MetricsRegistry &m, const std::string &name);
+    // Adds one step: `busy` of which `blocked` was spent waiting on a full downstream queue.
+    void addStep(uint64_t busy, uint64_t blocked)
+    {
+        backpressuredNs->add(blocked);
+        busyNs->add(busy - std::min(blocked, busy));
+    }
+};
+
+// Job-wide counters and gauges the stages update and the job's status reads.
+struct JobMetrics {
+    explicit JobMetrics(MetricsRegistry &m, const JobConfig &config, int partitions);
+
+    Counter &recordsIn;
+    Counter &eventsIn;
+    Counter &rowsOut;
+    Counter &windowsFired;
+    Counter &deadLetters;
+    Counter &late;
+    Counter &dropped;
+    Gauge &watermark;
+    Gauge &skew;
+    Gauge &bound;
+    Counter &sinkErrors;
+    std::vector<Counter *> rejectedByReason;
+    std::vector<Counter *> lateByWindow, droppedByWindow;
+    std::vector<Counter *> partitionRecords;
+    std::vector<Gauge *> partitionWatermark, partitionIdle;
+    std::vector<Counter *> rowsByAggregation;
+    std::vector<Gauge *> stateEntries; // per task
+};
+
+struct StageContext {
+    StageContext(JobConfig config, std::unique_ptr<Source> source, std::unique_ptr<OutputSink> sink,
+                 MetricsRegistry &metrics, const Clock &clock);
+
+    const JobConfig config;
+    const int parallelism;
+    std::unique_ptr<Source> source;
+    std::unique_ptr<OutputSink> sink; // may be null: results are counted, not stored
+    MetricsRegistry &registry;
+    const Clock &clock;
+    JobMetrics metrics;
+    ArrivalObserver observer;
+    std::optional<Savepoint> restored; // set before start()
+
+    std::vector<std::unique_ptr<BlockingQueue<IngestInput>>> decodeQueues;  // source -> decoder i
+    std::vector<std::unique_ptr<BlockingQueue<IngestInput>>> decodedQueues; // decoder i -> ingest
+    std::vector<std::unique_ptr<BlockingQueue<TaskBatch>>> taskQueues;      // ingest -> task t
+    BlockingQueue<OutputMessage> outputQueue;                                // everyone -> output
+    std::vector<std::unique_ptr<TaskState>> taskStates; // opened by Job::start(), each task takes its own
+
+    SourceControl sourceControl;
+    CheckpointCoordinator coordinator;
+    LiveResults live;
+
+    std::atomic<bool> stopRequested{false};
+    std::atomic<bool> paused{false};
+    std::atomic<JobState> state{JobState::Created};
+    std::atomic<uint64_t> currentEpoch{0};   // written by the ingest stage
+    std::atomic<uint64_t> committedEpoch{0}; // written by the output stage
+    std::atomic<bool> closeEpochNow{false};  // a drain asks the ingest stage for a barrier
+
+    // Why the job stopped on its own (a failed checkpoint policy); first reason wins.
+    void fail(std::string why);
+    std::string failure() const;
+
+    // Writes with retries: a sink error must never lose results or stop the job.
+    template <typename Write>
+    void writeWithRetry(Write &&write);
+
+private:
+    mutable std::mutex m_mutex;
+    std::string m_failure;
+};
+
+template <typename Write>
+void StageContext::writeWithRetry(Write &&write)
+{
+    if (!sink)
+        return;
+    for (int attempt = 0;; ++attempt) {
+        Status s = write();
+        if (s.isOk())
+            return;
+        metrics.sinkErrors.add();
+        if (attempt == 0 || attempt % 10 == 0)
+            fprintf(stderr, "tally: sink write failed (attempt %d), retrying: %s\n", attempt + 1, s.toString().c_str());
+        std::this_thread::sleep_for(std::chrono::milliseconds(std::min(1000, 10 << std::min(attempt, 6))));
+    }
+}
+
+} // namespace tally
