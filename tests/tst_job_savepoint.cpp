@@ -13,6 +13,7 @@
 #include "support/oracle.h"
 #include "support/sink_results.h"
 #include "time/clock.h"
+#include "util/sync_point.h"
 
 #include <QtTest>
 
@@ -214,6 +215,71 @@ private slots:
         for (const CheckpointRecord &c : status.checkpoints)
             QVERIFY(!c.completed && !c.failure.empty());
         QVERIFY(status.eventsIn < config.source.generator.totalEvents); // it stopped early
+    }
+
+    // A checkpoint stuck in alignment (one task held at the barrier) fails at
+    // checkpoint.timeout_ms, and the failure counts toward checkpoint.tolerable_failures: with
+    // none tolerated the job stops and says why; otherwise, once the task goes on, later
+    // checkpoints complete.
+    void stuckCheckpointTimesOut_data()
+    {
+        QTest::addColumn<int>("tolerable");
+        QTest::newRow("tolerated") << 3;
+        QTest::newRow("none tolerated") << 0;
+    }
+    void stuckCheckpointTimesOut()
+    {
+        QFETCH(int, tolerable);
+        QTemporaryDir dir;
+        JobConfig config = streamConfig(dir.path());
+        config.source.generator.eventsPerSecond = 100000;
+        config.source.generator.totalEvents = 10'000'000; // stopped long before
+        config.checkpoint.enabled = true;
+        config.checkpoint.dir = dir.filePath(QStringLiteral("checkpoints")).toStdString();
+        config.checkpoint.intervalMs = 50;
+        config.checkpoint.timeoutMs = 300;
+        config.checkpoint.tolerableFailures = tolerable;
+        std::promise<void> release;
+        std::shared_future<void> released = release.get_future().share();
+        std::atomic<bool> held{false};
+        SyncPoints::set("WindowTask::barrier", [&] {
+            if (!held.exchange(true))
+                released.wait(); // the first task at the first barrier stays there
+        });
+        LiveJob live(config);
+        // Declared after the job, so a failed check releases the task before the job is joined.
+        bool releasedYet = false;
+        const auto releaseTask = [&] {
+            if (!std::exchange(releasedYet, true))
+                release.set_value();
+        };
+        const std::shared_ptr<void> guard(nullptr, [&](void *) {
+            releaseTask();
+            SyncPoints::clear();
+        });
+        Job &job = live.job;
+        QVERIFY(job.start().isOk());
+        QVERIFY2(job.awaitFailedCheckpoints(1, std::chrono::seconds(20)), "the held checkpoint never failed");
+        const CheckpointRecord failed = job.status().checkpoints.front();
+        QVERIFY(!failed.completed);
+        QVERIFY2(failed.failure.find("expired") != std::string::npos &&
+                     failed.failure.find("(checkpoint.timeout_ms 300)") != std::string::npos,
+                 failed.failure.c_str());
+        QVERIFY(failed.durationMs >= 300);
+        QCOMPARE(live.metrics.snapshot(0).value("tally_checkpoints_total", {{"status", "failed"}}), 1.0);
+        releaseTask();
+        if (tolerable == 0) {
+            const Status result = job.waitFinished();
+            QCOMPARE(result.code(), Status::Code::Aborted);
+            QVERIFY2(result.message().find("1 checkpoints failed in a row (checkpoint.tolerable_failures 0)") !=
+                         std::string::npos,
+                     result.message().c_str());
+        } else {
+            QVERIFY2(job.awaitCompletedCheckpoints(2, std::chrono::seconds(20)), "no checkpoint completed after the release");
+            job.requestStop();
+            QVERIFY(job.waitFinished().isOk());
+            QCOMPARE(job.status().checkpoints.front().completed, true);
+        }
     }
 
     void incompatibleConfigurationIsRefused()
