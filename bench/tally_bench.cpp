@@ -4,6 +4,7 @@
 #include "event/codec.h"
 #include "metrics/metrics.h"
 #include "runtime/job.h"
+#include "runtime/job_builder.h"
 #include "runtime/savepoint.h"
 #include "sink/postgres_store.h"
 #include "sink/sink_writer.h"
@@ -128,6 +129,21 @@ struct EngineRun {
     double taskBusy = 0;           // mean share of the run the window tasks were working
 };
 
+// Builds the job a suite measures (from the configuration, or on `source`); a job that cannot be
+// built ends the benchmark.
+std::unique_ptr<Job> benchJob(const JobConfig &config, MetricsRegistry &metrics, const Clock &clock,
+                              std::unique_ptr<Source> source = nullptr)
+{
+    JobParts parts;
+    parts.source = std::move(source);
+    Result<BuiltJob> built = buildJob(config, metrics, clock, std::move(parts));
+    if (!built) {
+        std::fprintf(stderr, "tally-bench: %s\n", built.status().toString().c_str());
+        std::exit(1);
+    }
+    return std::move(built->job);
+}
+
 // Runs the whole job (all five aggregations, no sink I/O) over the batches.
 EngineRun runEngine(const std::vector<SourceBatch> &batches, int partitions, int parallelism)
 {
@@ -136,7 +152,8 @@ EngineRun runEngine(const std::vector<SourceBatch> &batches, int partitions, int
     config.output.type = OutputConfig::Type::None;
     MetricsRegistry metrics;
     SteadyClock clock;
-    Job job(config, std::make_unique<ReplaySource>(batches, partitions), nullptr, metrics, clock);
+    const std::unique_ptr<Job> built = benchJob(config, metrics, clock, std::make_unique<ReplaySource>(batches, partitions));
+    Job &job = *built;
     const auto t0 = std::chrono::steady_clock::now();
     const double cpu0 = processCpuNs();
     if (Status s = job.start(); !s.isOk()) {
@@ -194,9 +211,9 @@ int64_t enginePeakRssBytes(uint64_t events)
         config.output.type = OutputConfig::Type::None;
         MetricsRegistry metrics;
         SteadyClock clock;
-        Job job(config, std::make_unique<GeneratorSource>(config.source.generator), nullptr, metrics, clock);
+        const std::unique_ptr<Job> job = benchJob(config, metrics, clock);
         int64_t rss = -1;
-        if (job.start().isOk() && job.waitFinished().isOk())
+        if (job->start().isOk() && job->waitFinished().isOk())
             rss = peakRssBytes();
         [[maybe_unused]] auto n = write(fds[1], &rss, sizeof rss);
         _exit(0);
@@ -344,7 +361,8 @@ double checkpointedThroughput(const std::vector<SourceBatch> &batches, int parti
     SteadyClock clock;
     double eventsPerSecond = 0;
     {
-        Job job(config, std::make_unique<ReplaySource>(batches, partitions), nullptr, metrics, clock);
+        const std::unique_ptr<Job> built = benchJob(config, metrics, clock, std::make_unique<ReplaySource>(batches, partitions));
+        Job &job = *built;
         const auto t0 = std::chrono::steady_clock::now();
         if (Status s = job.start(); !s.isOk()) {
             std::fprintf(stderr, "tally-bench: %s\n", s.toString().c_str());
@@ -463,14 +481,14 @@ double tallyConsume(const std::string &bootstrap, const std::string &topic, uint
     config.output.type = OutputConfig::Type::None;
     MetricsRegistry metrics;
     SteadyClock clock;
-    KafkaSourceConfig kafka;
-    kafka.bootstrapServers = bootstrap;
-    kafka.topic = topic;
-    kafka.groupId = "bench-tally-" + topic;
-    auto source = KafkaSource::open(kafka, metrics);
-    if (!source.isOk())
+    config.source.type = SourceConfig::Type::Kafka;
+    config.source.kafka.bootstrapServers = bootstrap;
+    config.source.kafka.topic = topic;
+    config.source.kafka.groupId = "bench-tally-" + topic;
+    Result<BuiltJob> built = buildJob(config, metrics, clock);
+    if (!built)
         return -1;
-    Job job(config, std::move(source).value(), nullptr, metrics, clock);
+    Job &job = *built->job;
     const auto start = std::chrono::steady_clock::now();
     if (!job.start().isOk())
         return -1;

@@ -162,6 +162,15 @@ Status Job::waitFinished()
     return failure.empty() ? Status::ok() : Status::aborted(failure);
 }
 
+void Job::releaseConnections()
+{
+    std::lock_guard lock(d->mutex); // submit(SinkCommand) reads the sink under it
+    if (!d->done)
+        return;
+    d->context.source.reset();
+    d->context.sink.reset();
+}
+
 bool Job::finished() const
 {
     std::lock_guard lock(d->mutex);
@@ -206,10 +215,11 @@ std::future<Status> Job::submit(SinkCommand command)
         p.set_value(std::move(s));
         return p.get_future();
     };
+    std::lock_guard lock(d->mutex);
+    if (c.stopRequested || d->done)
+        return answer(Status::aborted("the job has stopped"));
     if (!c.sink)
         return answer(Status::unimplemented("the job has no sink"));
-    if (c.stopRequested || finished())
-        return answer(Status::aborted("the job has stopped"));
     switch (command) {
     case SinkCommand::Drain:
         return d->outputStage.requestDrain();

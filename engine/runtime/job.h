@@ -75,6 +75,10 @@ public:
     // Blocks until the job finished (bounded input ended, or after requestStop()).
     Status waitFinished();
     bool finished() const;
+    // Closes a finished job's source and sink now rather than with the job: a Kafka consumer
+    // leaves its group and the database connections close, so the job that replaces this one
+    // (a rescale) gets the partitions and the database at once. A no-op until the job finished.
+    void releaseConnections();
 
     // Operator commands; the future holds the outcome (a drain's once the sink holds). Thread-safe.
     std::future<Status> submit(SourceCommand command);

@@ -1,0 +1,71 @@
+#include "runtime/job_builder.h"
+
+#include "sink/kafka_dead_letters.h"
+#include "sink/sink_factory.h"
+#include "source/generator.h"
+#include "source/kafka_source.h"
+#include "util/folders.h"
+
+namespace tally {
+
+Status checkJobCanStart(const JobConfig &config)
+{
+    if (Status s = config.validate(); !s.isOk())
+        return s;
+    if (config.state.backend == StateConfig::Backend::RocksDb)
+        if (Status s = checkWritableFolder(config.state.dir, "state.dir"); !s.isOk())
+            return s;
+    if (config.checkpoint.enabled)
+        if (Status s = checkWritableFolder(config.checkpoint.dir, "checkpoint.dir"); !s.isOk())
+            return s;
+    return Status::ok();
+}
+
+Result<BuiltJob> buildJob(const JobConfig &config, MetricsRegistry &metrics, const Clock &clock, JobParts parts)
+{
+    if (Status s = checkJobCanStart(config); !s.isOk())
+        return s;
+    BuiltJob built;
+    std::unique_ptr<OutputSink> sink = std::move(parts.sink);
+    if (sink) {
+        built.sinkDescription = "custom";
+    } else {
+        auto writer = openSink(config.output, metrics);
+        if (!writer)
+            return writer.status();
+        if (*writer) {
+            built.sinkDescription = (*writer)->describe() + " (" + std::string(deliveryName(config.output.delivery)) + ")";
+            built.divertConfigured = !config.output.divertPath.empty();
+        } else {
+            built.sinkDescription = "no output";
+        }
+        sink = std::move(writer).value();
+    }
+    std::unique_ptr<Source> source = std::move(parts.source);
+    if (source) {
+        built.sourceDescription = "custom";
+    } else if (config.source.type == SourceConfig::Type::Kafka) {
+        const KafkaSourceConfig &kafka = config.source.kafka;
+        auto consumer = KafkaSource::open(kafka, metrics);
+        if (!consumer)
+            return consumer.status();
+        source = std::move(consumer).value();
+        const std::string deadLetterTopic = kafka.deadLetterTopic.empty() ? kafka.topic + ".dlq" : kafka.deadLetterTopic;
+        auto deadLetters = KafkaDeadLetterWriter::open(kafka.bootstrapServers, deadLetterTopic, kafka.topic, metrics);
+        if (!deadLetters)
+            return deadLetters.status();
+        sink = std::make_unique<DeadLetterTopicSink>(std::move(sink), std::move(deadLetters).value());
+        built.kafka = true;
+        built.sourceDescription = "kafka " + kafka.bootstrapServers + "/" + kafka.topic;
+    } else {
+        source = std::make_unique<GeneratorSource>(config.source.generator);
+        built.sourceDescription = "generator";
+    }
+    built.job = std::make_unique<Job>(config, std::move(source), std::move(sink), metrics, clock);
+    if (!parts.restoreFrom.empty())
+        if (Status s = built.job->restoreFrom(parts.restoreFrom); !s.isOk())
+            return s;
+    return built;
+}
+
+} // namespace tally

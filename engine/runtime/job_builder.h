@@ -1,0 +1,41 @@
+// The job builder makes a Job from its configuration alone: the source config.source names (the
+// generator, or a Kafka consumer whose malformed records also go to its dead-letter topic), the
+// sink config.output names, and an optional savepoint or checkpoint to continue from. The app,
+// the benchmarks and the tests all build jobs here; a test or benchmark may hand in its own
+// source or sink instead.
+#pragma once
+
+#include "config/job_config.h"
+#include "metrics/metrics.h"
+#include "runtime/job.h"
+#include "time/clock.h"
+#include "util/status.h"
+
+#include <memory>
+#include <string>
+
+namespace tally {
+
+struct JobParts {
+    std::unique_ptr<Source> source;   // null: the one config.source describes
+    std::unique_ptr<OutputSink> sink; // null: the one config.output describes (type none: no sink)
+    std::string restoreFrom;          // a savepoint or checkpoint file to continue from; "" = none
+};
+
+struct BuiltJob {
+    std::unique_ptr<Job> job;
+    std::string sourceDescription; // "generator", "kafka 127.0.0.1:9092/likes", "replay", ...
+    std::string sinkDescription;   // "sqlite tally.db (exactly_once)", "no output", ...
+    bool kafka = false;            // the source is a Kafka consumer
+    bool divertConfigured = false; // the sink can divert to output.divert_path
+};
+
+// What must hold before a job with `config` is built: the configuration is valid and the folders
+// it will write (state.dir for RocksDB, checkpoint.dir with checkpoints) take files. A rescale
+// checks this before it stops the running job.
+Status checkJobCanStart(const JobConfig &config);
+
+// Builds (does not start) the job. `metrics` and `clock` must outlive it.
+Result<BuiltJob> buildJob(const JobConfig &config, MetricsRegistry &metrics, const Clock &clock, JobParts parts = {});
+
+} // namespace tally
