@@ -22,6 +22,12 @@ std::string_view jobStateName(JobStatus::State s)
     return kNames[static_cast<size_t>(s)];
 }
 
+std::string_view operatorKindName(OperatorKind kind)
+{
+    static constexpr std::string_view kNames[] = {"source", "decode", "ingest", "window", "output"};
+    return kNames[static_cast<size_t>(kind)];
+}
+
 struct Job::Impl {
     StageContext context;
     TimeSeriesStore timeSeries;
@@ -251,6 +257,30 @@ JobStatus Job::status() const
     s.checkpointsEnabled = c.config.checkpoint.enabled;
     s.checkpoints = c.coordinator.history();
     s.failure = c.failure();
+    for (const auto &o : c.operators)
+        s.operators.push_back({o->name, o->kind, o->index, o->busyNs->value(), o->idleNs->value(), o->backpressuredNs->value()});
+    for (size_t p = 0; p < c.metrics.partitionRecords.size(); ++p) {
+        PartitionStatus ps;
+        ps.partition = static_cast<int>(p);
+        ps.records = c.metrics.partitionRecords[p]->value();
+        ps.watermarkMs = static_cast<int64_t>(c.metrics.partitionWatermark[p]->value());
+        ps.idle = c.metrics.partitionIdle[p]->value() != 0;
+        s.partitions.push_back(ps);
+    }
+    std::lock_guard lock(d->mutex); // releaseConnections() may reset the source and sink
+    if (c.source) {
+        if (const std::optional<SourceLag> lag = c.source->lag()) {
+            for (const SourceLag::Partition &p : lag->partitions) {
+                if (p.partition < 0 || static_cast<size_t>(p.partition) >= s.partitions.size())
+                    continue;
+                s.partitions[static_cast<size_t>(p.partition)].lagRecords = p.records;
+                s.partitions[static_cast<size_t>(p.partition)].lagSeconds = p.seconds;
+            }
+            s.timeToCatchUpSeconds = lag->timeToCatchUpSeconds;
+        }
+    }
+    if (c.sink)
+        s.sink = c.sink->sinkStatus();
     return s;
 }
 

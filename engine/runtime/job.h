@@ -20,6 +20,7 @@
 #include <functional>
 #include <future>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,28 @@ enum class JobState { Created, Running, Paused, Finished };
 // Sees each polled batch after decoding, with the watermark its events are judged against.
 // Called on the ingest thread; for tests and tools.
 using ArrivalObserver = std::function<void(int partition, const std::vector<LikeEvent> &, int64_t watermark)>;
+
+// The kinds of operator a job has, in pipeline order.
+enum class OperatorKind { Source, Decode, Ingest, Window, Output };
+std::string_view operatorKindName(OperatorKind kind); // "source", "decode", "ingest", "window", "output"
+
+struct OperatorStatus {
+    std::string name; // "source", "decode-0", "ingest", "window-0", "output"
+    OperatorKind kind = OperatorKind::Source;
+    int index = 0;    // among the operators of its kind
+    uint64_t busyNs = 0;          // since the job started; the console takes shares of intervals
+    uint64_t idleNs = 0;
+    uint64_t backpressuredNs = 0; // blocked by a full downstream queue
+};
+
+struct PartitionStatus {
+    int partition = 0;
+    uint64_t records = 0;             // polled so far
+    int64_t watermarkMs = 0;          // kMinWatermark while the partition has none
+    bool idle = false;
+    std::optional<double> lagRecords; // sources with a lag (Kafka) only
+    std::optional<double> lagSeconds;
+};
 
 struct JobStatus {
     using State = JobState;
@@ -51,6 +74,10 @@ struct JobStatus {
     // waitFinished() also returns it, as an Aborted status.
     std::string failure; // why the job stopped on its own, if it failed (empty otherwise)
     std::vector<CheckpointRecord> checkpoints; // newest first, the last 50
+    std::vector<PartitionStatus> partitions;   // every partition of the source
+    std::vector<OperatorStatus> operators;     // in pipeline order
+    std::optional<SinkStatus> sink;            // absent: no sink, or one without a writer
+    std::optional<double> timeToCatchUpSeconds; // sources with a lag only; -1: the lag grows
 };
 
 std::string_view jobStateName(JobStatus::State s);

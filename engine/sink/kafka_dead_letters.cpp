@@ -145,4 +145,9 @@ Status DeadLetterTopicSink::resumeWrites() { return m_inner ? m_inner->resumeWri
 
 Status DeadLetterTopicSink::setDivert(bool on) { return m_inner ? m_inner->setDivert(on) : OutputSink::setDivert(on); }
 
+std::optional<SinkStatus> DeadLetterTopicSink::sinkStatus() const
+{
+    return m_inner ? m_inner->sinkStatus() : std::nullopt;
+}
+
 } // namespace tally

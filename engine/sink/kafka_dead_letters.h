@@ -53,6 +53,7 @@ public:
     std::future<Status> drain() override;
     Status resumeWrites() override;
     Status setDivert(bool on) override;
+    std::optional<SinkStatus> sinkStatus() const override;
 
 private:
     std::unique_ptr<OutputSink> m_inner;

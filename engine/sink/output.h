@@ -5,10 +5,13 @@
 
 #include "event/codec.h"
 #include "event/like_event.h"
+#include "metrics/metrics.h"
+#include "sink/circuit_breaker.h"
 #include "util/status.h"
 
 #include <cstdint>
 #include <future>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -69,6 +72,24 @@ struct LateEvent {
     int64_t watermarkMs = 0;  // job watermark when it arrived
 };
 
+// A value snapshot for the console and tests.
+struct SinkStatus {
+    std::string name;           // "sqlite", "postgres" (the metrics' sink label)
+    CircuitBreaker::State circuit = CircuitBreaker::State::Closed;
+    bool held = false;          // drained and holding writes until resumeWrites()
+    bool divertEnabled = false; // divert on: an outage spills to the buffer
+    uint64_t pendingRows = 0;   // in memory: staged, waiting and being written
+    uint64_t divertedRows = 0;  // in the local buffer, waiting for replay
+    uint64_t committedEpoch = 0;
+    int64_t lastWindowEndMs = 0; // newest window end among the rows written
+    uint64_t rowsWritten = 0;
+    uint64_t rejectedRows = 0;
+    uint64_t retries = 0;        // write attempts retried after an error
+    uint64_t transientErrors = 0;
+    HistogramSnapshot writeLatencyUs; // per batch attempt, over the run
+    std::string lastError;       // the newest write error (empty after a success)
+};
+
 class OutputSink {
 public:
     virtual ~OutputSink() = default;
@@ -93,6 +114,10 @@ public:
     virtual std::future<Status> drain();
     virtual Status resumeWrites();
     virtual Status setDivert(bool on);
+
+    // Where the sink stands, for the console; nullopt for a sink without a writer (tests').
+    // Thread-safe.
+    virtual std::optional<SinkStatus> sinkStatus() const { return std::nullopt; }
 };
 
 } // namespace tally

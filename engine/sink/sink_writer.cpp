@@ -631,6 +631,10 @@ SinkStatus SinkWriter::status() const
 {
     std::lock_guard lock(d->mutex);
     SinkStatus s = d->shown;
+    s.name = d->opt.name;
+    s.retries = d->retries.value();
+    s.transientErrors = d->transientErrors.value();
+    s.writeLatencyUs = d->latencyUs.snapshot();
     s.held = d->held;
     s.divertEnabled = d->divertEnabled;
     s.pendingRows = d->pendingRowsLocked();

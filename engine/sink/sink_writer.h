@@ -39,19 +39,6 @@ struct SinkWriterOptions {
     std::string name = "sqlite";                         // the metrics' sink label
 };
 
-// A value snapshot for the console and tests.
-struct SinkStatus {
-    CircuitBreaker::State circuit = CircuitBreaker::State::Closed;
-    bool held = false;          // drained and holding writes until resumeWrites()
-    bool divertEnabled = false; // divert on: an outage spills to the buffer
-    uint64_t pendingRows = 0;   // in memory: staged, waiting and being written
-    uint64_t divertedRows = 0;  // in the local buffer, waiting for replay
-    uint64_t committedEpoch = 0;
-    int64_t lastWindowEndMs = 0; // newest window end among the rows written
-    uint64_t rowsWritten = 0;
-    uint64_t rejectedRows = 0;
-    std::string lastError;       // the newest write error (empty after a success)
-};
 
 class SinkWriter final : public OutputSink {
 public:
@@ -81,6 +68,7 @@ public:
 
     uint64_t committedEpoch() const override;
     SinkStatus status() const; // thread-safe
+    std::optional<SinkStatus> sinkStatus() const override { return status(); }
     const SinkWriterOptions &options() const;
     std::string describe() const;
 

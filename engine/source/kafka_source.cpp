@@ -521,4 +521,13 @@ std::vector<int> KafkaSource::assignment() const
 
 uint64_t KafkaSource::rebalanceCount() const { return d->rebalances; }
 
+std::optional<SourceLag> KafkaSource::lag() const
+{
+    SourceLag lag;
+    for (int p = 0; p < d->partitions; ++p)
+        lag.partitions.push_back({p, d->lagRecords[static_cast<size_t>(p)]->value(), d->lagSeconds[static_cast<size_t>(p)]->value()});
+    lag.timeToCatchUpSeconds = d->catchUpSeconds->value();
+    return lag;
+}
+
 } // namespace tally

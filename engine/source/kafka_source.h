@@ -64,6 +64,7 @@ public:
     std::vector<int> ownedPartitions() const override { return assignment(); }
     uint64_t ownershipVersion() const override { return rebalanceCount(); }
     uint64_t rebalanceCount() const; // assign + revoke callbacks so far
+    std::optional<SourceLag> lag() const override; // from the gauges the poll thread sets
 
 private:
     struct Impl;

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,6 +43,18 @@ struct SourceBatch {
     int64_t nextOffset = -1;
     size_t size() const { return events.size() + records.size(); }
     void clear() { events.clear(); records.clear(); nextOffset = -1; }
+};
+
+// How far a source is behind its input, for the console (a Kafka consumer: per partition the
+// high watermark minus the position, and the age of the last record read while behind).
+struct SourceLag {
+    struct Partition {
+        int partition = 0;
+        double records = 0;
+        double seconds = 0;
+    };
+    std::vector<Partition> partitions;
+    double timeToCatchUpSeconds = 0; // -1: the lag grows
 };
 
 class Source {
@@ -82,6 +95,9 @@ public:
     // Continues from these positions (per partition, the offset of the next record to deliver),
     // as recorded in a savepoint. Call before the first poll(). Default: Unimplemented.
     virtual Status seek(const std::vector<int64_t> &nextOffsets);
+
+    // The source's lag, when it has one (the generator has none). Thread-safe, unlike the rest.
+    virtual std::optional<SourceLag> lag() const { return std::nullopt; }
 };
 
 } // namespace tally

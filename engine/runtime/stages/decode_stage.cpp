@@ -5,7 +5,7 @@ namespace tally {
 void DecodeStage::run()
 {
     StageContext &c = m_context;
-    OperatorTimes times(c.registry, "decode-" + std::to_string(m_index));
+    OperatorTimes &times = c.operatorTimes(OperatorKind::Decode, static_cast<int>(m_index));
     RecordDecoder decoder(c.config.source.limits);
     for (;;) {
         auto t0 = std::chrono::steady_clock::now();

@@ -38,7 +38,7 @@ void IngestStage::publishMetrics(Ingest &ingest)
 void IngestStage::run()
 {
     StageContext &c = m_context;
-    OperatorTimes times(c.registry, "ingest");
+    OperatorTimes &times = c.operatorTimes(OperatorKind::Ingest);
     const int partitions = c.source->partitionCount();
     Ingest ingest(c.config, partitions, c.clock);
     std::vector<int64_t> positions(static_cast<size_t>(partitions), 0); // next offset per partition

@@ -46,7 +46,7 @@ std::vector<OutputRow> OutputStage::rowsBefore(uint64_t epoch) const
 void OutputStage::run()
 {
     StageContext &c = m_context;
-    OperatorTimes times(c.registry, "output");
+    OperatorTimes &times = c.operatorTimes(OperatorKind::Output);
     writeRestoredRows();
     TrendingMerge merge(c.parallelism, static_cast<size_t>(c.config.trendingHourly.topK), c.config.runtime.allowedLatenessMs);
     std::vector<uint64_t> taskEpochs(static_cast<size_t>(c.parallelism), c.committedEpoch.load());

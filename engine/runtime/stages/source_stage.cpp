@@ -32,7 +32,7 @@ void SourceStage::serveControl()
 void SourceStage::run()
 {
     StageContext &c = m_context;
-    OperatorTimes times(c.registry, "source");
+    OperatorTimes &times = c.operatorTimes(OperatorKind::Source);
     const auto maxRecords = static_cast<size_t>(c.config.runtime.batchSize);
     const size_t decoders = c.decodeQueues.size();
     size_t next = 0; // decoder of the next batch

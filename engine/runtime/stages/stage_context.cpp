@@ -1,8 +1,11 @@
 #include "runtime/stages/stage_context.h"
 
+#include <cassert>
+
 namespace tally {
 
-OperatorTimes::OperatorTimes(MetricsRegistry &m, const std::string &name)
+OperatorTimes::OperatorTimes(MetricsRegistry &m, OperatorKind k, int i, bool numbered)
+    : name(std::string(operatorKindName(k)) + (numbered ? "-" + std::to_string(i) : std::string())), kind(k), index(i)
 {
     const Labels l{{"operator", name}};
     busyNs = &m.counter("tally_operator_busy_nanoseconds_total", l, "Time the operator spent working");
@@ -65,6 +68,22 @@ StageContext::StageContext(JobConfig cfg, std::unique_ptr<Source> src, std::uniq
     }
     for (int t = 0; t < parallelism; ++t)
         taskQueues.push_back(std::make_unique<BlockingQueue<TaskBatch>>(queueCapacity));
+    operators.push_back(std::make_unique<OperatorTimes>(m, OperatorKind::Source, 0, false));
+    for (size_t i = 0; i < decodeQueues.size(); ++i)
+        operators.push_back(std::make_unique<OperatorTimes>(m, OperatorKind::Decode, static_cast<int>(i), true));
+    operators.push_back(std::make_unique<OperatorTimes>(m, OperatorKind::Ingest, 0, false));
+    for (int t = 0; t < parallelism; ++t)
+        operators.push_back(std::make_unique<OperatorTimes>(m, OperatorKind::Window, t, true));
+    operators.push_back(std::make_unique<OperatorTimes>(m, OperatorKind::Output, 0, false));
+}
+
+OperatorTimes &StageContext::operatorTimes(OperatorKind kind, int index)
+{
+    for (auto &o : operators)
+        if (o->kind == kind && o->index == index)
+            return *o;
+    assert(false && "no such operator");
+    return *operators.front();
 }
 
 void StageContext::fail(std::string why)

@@ -76,11 +76,14 @@ inline uint64_t nanosSince(std::chrono::steady_clock::time_point t0)
 
 // Busy, idle and backpressured time of one operator, as Flink reports them.
 struct OperatorTimes {
+    std::string name;
+    OperatorKind kind;
+    int index;
     Counter *busyNs = nullptr;
     Counter *idleNs = nullptr;
     Counter *backpressuredNs = nullptr;
 
-    OperatorTimes(MetricsRegistry &m, const std::string &name);
+    OperatorTimes(MetricsRegistry &m, OperatorKind kind, int index, bool numbered);
     // Adds one step: `busy` of which `blocked` was spent waiting on a full downstream queue.
     void addStep(uint64_t busy, uint64_t blocked)
     {
@@ -131,6 +134,10 @@ struct StageContext {
     std::vector<std::unique_ptr<BlockingQueue<TaskBatch>>> taskQueues;      // ingest -> task t
     BlockingQueue<OutputMessage> outputQueue;                                // everyone -> output
     std::vector<std::unique_ptr<TaskState>> taskStates; // opened by Job::start(), each task takes its own
+
+    // Every operator's times, in pipeline order: source, decoders, ingest, window tasks, output.
+    std::vector<std::unique_ptr<OperatorTimes>> operators;
+    OperatorTimes &operatorTimes(OperatorKind kind, int index = 0);
 
     SourceControl sourceControl;
     CheckpointCoordinator coordinator;

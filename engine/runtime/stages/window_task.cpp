@@ -8,7 +8,7 @@ void WindowTask::run()
 {
     StageContext &c = m_context;
     const auto index = static_cast<size_t>(m_index);
-    OperatorTimes times(c.registry, "window-" + std::to_string(m_index));
+    OperatorTimes &times = c.operatorTimes(OperatorKind::Window, m_index);
     TaskAggregations aggregations(c.config, std::move(c.taskStates[index]));
     BlockingQueue<TaskBatch> &in = *c.taskQueues[index];
     if (c.restored) {
