@@ -5,23 +5,15 @@
 #   scripts/test.sh -L oracle       arguments go to ctest (here: only the tests labelled oracle)
 #
 # The build folder is build/ at the repository root (TALLY_BUILD_DIR overrides it), configured
-# once as a Ninja Release build and shared with scripts/run.sh, so CI compiles everything once.
-# An existing build folder keeps its own settings (build type, TALLY_SANITIZE, ...).
-# CTEST_PARALLEL_LEVEL overrides how many tests run at once (default: one per core).
+# once as a Ninja Release build and shared with scripts/run.sh, so CI compiles everything once
+# (scripts/lib/build.sh). An existing build folder keeps its own settings (build type,
+# TALLY_SANITIZE, ...). CTEST_PARALLEL_LEVEL overrides how many tests run at once (default: one
+# per core).
 set -euo pipefail
 
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-build_dir=${TALLY_BUILD_DIR:-$root/build}
-jobs=$(nproc)
-
-bash "$root/scripts/install-deps.sh"
-
-if [[ -f "$build_dir/CMakeCache.txt" ]]; then
-  cmake -S "$root" -B "$build_dir"
-else
-  cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release
-fi
-cmake --build "$build_dir" --parallel "$jobs"
+# shellcheck source=lib/build.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/build.sh"
+tally_build
 
 # --- Services for the integration tests -------------------------------------------------------
 # The tests labelled kafka and postgres start their local servers themselves: ctest runs
@@ -30,4 +22,4 @@ cmake --build "$build_dir" --parallel "$jobs"
 # postgres_server_stop (tests/postgres_fixture.cmake), so `ctest -L kafka` and `ctest -L postgres`
 # work on their own too. The unit and oracle tests need none.
 
-ctest --test-dir "$build_dir" --output-on-failure --parallel "${CTEST_PARALLEL_LEVEL:-$jobs}" "$@"
+ctest --test-dir "$tally_build_dir" --output-on-failure --parallel "${CTEST_PARALLEL_LEVEL:-$(nproc)}" "$@"
