@@ -3,6 +3,8 @@
 // between the test and the server normalizes a request. Roles, CSRF, Origin and Host checks, a
 // path traversal corpus against files planted outside the web root, the request size and rate
 // limits, WebSocket upgrades, refused startups, and /metrics checked by promtool.
+#include "support/seed.h"
+
 #include <QCryptographicHash>
 #include <QDir>
 #include <QFile>
@@ -10,7 +12,6 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
-#include <QRandomGenerator>
 #include <QRegularExpression>
 #include <QSslSocket>
 #include <QSignalSpy>
@@ -237,10 +238,11 @@ private:
 
 void TestWebSecurity::initTestCase()
 {
+    tally::test::testSeed(); // prints it
     QVERIFY(m_dir.isValid());
     // Secrets planted outside the web root: in tally's working directory, next to the binary and
     // in /tmp. No response may ever contain them.
-    m_marker = "tally-marker-" + QByteArray::number(QRandomGenerator::global()->generate64());
+    m_marker = "tally-marker-" + QByteArray::number(tally::test::seededGenerator("marker")());
     m_tmpMarkerPath = QStringLiteral("/tmp/tally-web-marker.txt");
     for (const QString &path : {m_dir.filePath(QStringLiteral("marker.txt")), m_tmpMarkerPath,
                                 QFileInfo(QStringLiteral(TALLY_BINARY)).dir().filePath(QStringLiteral("marker.txt"))}) {
