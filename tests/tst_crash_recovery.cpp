@@ -12,12 +12,12 @@
 #include "support/oracle.h"
 #include "support/seed.h"
 #include "support/sink_results.h"
+#include "support/wait.h"
 #include "time/watermark.h"
 
 #include <QtTest>
 
 #include <QProcess>
-#include <QThread>
 
 #include <csignal>
 #include <random>
@@ -146,10 +146,11 @@ private slots:
                             return true;
                     return false;
                 };
-                QElapsedTimer waited;
-                waited.start();
-                while (!wroteOne() && waited.elapsed() < 30000 && tally.state() == QProcess::Running)
-                    QThread::msleep(10);
+                // Without one in 30 s the kill comes all the same; the restore count below tells.
+                if (const Wait w = waitUntil([&] { return wroteOne() || tally.state() != QProcess::Running; },
+                                             std::chrono::seconds(30), "the run's first checkpoint");
+                    !w)
+                    qWarning("%s", w.message().c_str());
                 const int delay = killDelayMs(rng);
                 if (!tally.waitForFinished(delay)) {
                     ::kill(static_cast<pid_t>(tally.processId()), SIGKILL);
