@@ -7,21 +7,18 @@
 #   DEMO_RATE=200000 scripts/demo-kafka.sh
 #
 # The broker keeps its data in ${TALLY_DEMO_KAFKA_DIR:-/tmp/tally-demo-kafka}, fresh each run.
+# Same build folder as scripts/run.sh: build/, or TALLY_BUILD_DIR (scripts/lib/build.sh).
 set -euo pipefail
 
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-build_dir=${TALLY_BUILD_DIR:-$root/build}
+# shellcheck source=lib/build.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/build.sh"
+root=$tally_root
+build_dir=$tally_build_dir
 kafka_dir=${TALLY_DEMO_KAFKA_DIR:-/tmp/tally-demo-kafka}
 rate=${DEMO_RATE:-50000}
 topic=likes
 
-bash "$root/scripts/install-deps.sh" >&2
-if [[ -f "$build_dir/CMakeCache.txt" ]]; then
-  cmake -S "$root" -B "$build_dir" >&2
-else
-  cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release >&2
-fi
-cmake --build "$build_dir" --parallel "$(nproc)" --target tally tally-loadgen >&2
+tally_build tally tally-loadgen
 
 loadgen_pid=
 cleanup() {

@@ -7,7 +7,8 @@
 #   scripts/install-deps.sh --check    list what is missing; exit 1 if anything is
 set -euo pipefail
 
-# The one package list. Keep it grouped; say why a package is here when its name does not.
+# The one package list. Keep it grouped; say why a package is here when its name does not, and
+# list only what the build, the tests or the scripts use (bench/ needs no benchmark library).
 packages=(
   # Build tools
   cmake
@@ -22,8 +23,7 @@ packages=(
   qt6-charts-dev
   qt6-httpserver-dev
   qt6-websockets-dev    # Qt6HttpServer's CMake package requires it; qt6-httpserver-dev does not pull it in
-  qt6-tools-dev
-  qt6-tools-dev-tools
+  qt6-tools-dev         # Qt6LinguistTools' CMake package (it pulls in Designer and the like, which nothing runs)
   qt6-l10n-tools        # lupdate and lrelease for translations/
 
   # Engine libraries
@@ -36,7 +36,6 @@ packages=(
   librdkafka-dev        # Kafka source
   librocksdb-dev        # RocksDB state backend
   libpqxx-dev           # PostgreSQL output
-  libbenchmark-dev      # bench/
 
   # Local Kafka broker for the kafka tests and demos (scripts/kafka/kafka.sh): Kafka 4 runs on
   # Java 17 or newer, and Maven fetches its jars once into ~/.cache/tally

@@ -3,19 +3,12 @@
 # tally, e.g. `scripts/run.sh --config resources/tally.toml`. Without a configuration Tally reads
 # the built-in generator and writes tally.db (SQLite) in the current folder.
 #
-# Same build folder as scripts/test.sh: build/ at the repository root, or TALLY_BUILD_DIR.
+# Same build folder as scripts/test.sh: build/ at the repository root, or TALLY_BUILD_DIR
+# (scripts/lib/build.sh).
 set -euo pipefail
 
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-build_dir=${TALLY_BUILD_DIR:-$root/build}
+# shellcheck source=lib/build.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/build.sh"
+tally_build tally
 
-bash "$root/scripts/install-deps.sh" >&2
-
-if [[ -f "$build_dir/CMakeCache.txt" ]]; then
-  cmake -S "$root" -B "$build_dir" >&2
-else
-  cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release >&2
-fi
-cmake --build "$build_dir" --parallel "$(nproc)" --target tally >&2
-
-exec "$build_dir/app/tally" "$@"
+exec "$tally_build_dir/app/tally" "$@"

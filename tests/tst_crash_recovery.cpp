@@ -6,19 +6,21 @@
 // oracle of the whole stream. Allowed lateness exceeds the stream's largest delay, so no event is
 // dropped and the final results do not depend on when, across restarts, each event arrived.
 // Also: a damaged newest checkpoint is skipped for the previous one, and the log says so.
+// The kill moments come from the run's seed, printed first (TALLY_TEST_SEED replays them).
 #include "config/job_config.h"
 #include "source/generator.h"
 #include "support/oracle.h"
+#include "support/seed.h"
 #include "support/sink_results.h"
+#include "support/wait.h"
 #include "time/watermark.h"
 
 #include <QtTest>
 
 #include <QProcess>
-#include <QRandomGenerator>
-#include <QThread>
 
 #include <csignal>
+#include <random>
 
 using namespace tally;
 using namespace tally::test;
@@ -84,6 +86,7 @@ class TestCrashRecovery : public QObject {
 private slots:
     void initTestCase()
     {
+        testSeed(); // prints it
         QVERIFY(m_dir.isValid());
         QFile f(m_dir.filePath(QStringLiteral("job.toml")));
         QVERIFY(f.open(QIODevice::WriteOnly));
@@ -122,6 +125,8 @@ private slots:
         f.write(QStringLiteral("\n[state]\nbackend = \"%1\"\nrocksdb_cache_entries = 4096\n").arg(backend).toUtf8());
         f.close();
         const int kills = qEnvironmentVariableIsSet("TALLY_RECOVERY_KILLS") ? qEnvironmentVariableIntValue("TALLY_RECOVERY_KILLS") : 10;
+        std::mt19937_64 rng = seededGenerator(backend.toStdString());
+        std::uniform_int_distribution<int> killDelayMs(0, 699);
         int killed = 0, restored = 0;
         for (int run = 0;; ++run) {
             QProcess tally;
@@ -141,11 +146,12 @@ private slots:
                             return true;
                     return false;
                 };
-                QElapsedTimer waited;
-                waited.start();
-                while (!wroteOne() && waited.elapsed() < 30000 && tally.state() == QProcess::Running)
-                    QThread::msleep(10);
-                const int delay = static_cast<int>(QRandomGenerator::global()->bounded(700));
+                // Without one in 30 s the kill comes all the same; the restore count below tells.
+                if (const Wait w = waitUntil([&] { return wroteOne() || tally.state() != QProcess::Running; },
+                                             std::chrono::seconds(30), "the run's first checkpoint");
+                    !w)
+                    qWarning("%s", w.message().c_str());
+                const int delay = killDelayMs(rng);
                 if (!tally.waitForFinished(delay)) {
                     ::kill(static_cast<pid_t>(tally.processId()), SIGKILL);
                     QVERIFY(tally.waitForFinished(10000));

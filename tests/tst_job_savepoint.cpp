@@ -12,6 +12,7 @@
 #include "source/generator.h"
 #include "support/oracle.h"
 #include "support/sink_results.h"
+#include "support/wait.h"
 #include "time/clock.h"
 #include "util/sync_point.h"
 
@@ -79,8 +80,12 @@ RunResult runJob(JobConfig config, MemorySink &table, std::optional<uint64_t> st
     if (Status s = job.start(); !s.isOk())
         qFatal("start: %s", s.toString().c_str());
     if (stopAfterEvents) {
-        while (job.status().eventsIn < *stopAfterEvents && !job.finished())
-            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        // Past the deadline the savepoint comes all the same; the test then fails on the counts.
+        if (const Wait w = waitUntil([&] { return job.status().eventsIn >= *stopAfterEvents || job.finished(); },
+                                     std::chrono::seconds(120), std::to_string(*stopAfterEvents) + " events in",
+                                     std::chrono::milliseconds(2)); // the stream is short: stop close to it
+            !w)
+            qWarning("%s", w.message().c_str());
         result.savepoint = job.savepoint(true).get();
     }
     (void)job.waitFinished();

@@ -7,6 +7,7 @@
 #include "source/kafka_source.h"
 #include "support/kafka_test_support.h"
 #include "support/oracle.h"
+#include "support/wait.h"
 #include "time/clock.h"
 
 #include <QtTest>
@@ -67,16 +68,22 @@ KafkaRun consume(const QString &topic, size_t expectedRecords, JobConfig config,
     ArrivalRecorder recorder(job);
     if (!job.start().isOk())
         qFatal("job did not start");
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-    for (;;) {
-        const MetricsSnapshot m = metrics.snapshot(0);
-        run.maxLag = std::max(run.maxLag, m.value("tally_kafka_consumer_lag_records_sum"));
-        const auto polled = static_cast<size_t>(m.value("tally_source_records_total"));
-        if (polled >= expectedRecords || std::chrono::steady_clock::now() > deadline)
-            break;
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(1200)); // one more lag reading at the end
+    // A timeout is no failure here: the test then fails on what was read.
+    if (const Wait polled = waitUntil(
+            [&] {
+                const MetricsSnapshot m = metrics.snapshot(0);
+                run.maxLag = std::max(run.maxLag, m.value("tally_kafka_consumer_lag_records_sum"));
+                return static_cast<size_t>(m.value("tally_source_records_total")) >= expectedRecords;
+            },
+            std::chrono::seconds(120), "every record polled");
+        !polled)
+        qWarning("%s", polled.message().c_str());
+    // The lag reading (about once a second) that follows the last poll says the group caught up.
+    if (const Wait caughtUp =
+            waitUntil([&] { return metrics.snapshot(0).value("tally_kafka_consumer_lag_records_sum") == 0; },
+                      std::chrono::seconds(30), "a lag reading of 0");
+        !caughtUp)
+        qWarning("%s", caughtUp.message().c_str());
     run.finalLag = metrics.snapshot(0).value("tally_kafka_consumer_lag_records_sum");
     run.rebalances = kafkaSource->rebalanceCount();
     job.requestStop();

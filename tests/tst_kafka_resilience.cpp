@@ -7,6 +7,7 @@
 #include "source/kafka_source.h"
 #include "support/kafka_test_support.h"
 #include "support/oracle.h"
+#include "support/wait.h"
 #include "time/clock.h"
 
 #include <QElapsedTimer>
@@ -151,15 +152,13 @@ struct Consumer {
     }
 };
 
-// Calls `done` every 50 ms until it returns true (then true) or `timeout` has passed (false).
-bool waitUntil(std::chrono::milliseconds timeout, const std::function<bool()> &done)
+// Calls `watch` about every 50 ms for `duration`: a time window the test chooses (an outage's
+// length), not a wait for a condition.
+void watchFor(std::chrono::milliseconds duration, const std::function<void()> &watch)
 {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    for (;;) {
-        if (done())
-            return true;
-        if (std::chrono::steady_clock::now() >= deadline)
-            return false;
+    const auto end = std::chrono::steady_clock::now() + duration;
+    while (std::chrono::steady_clock::now() < end) {
+        watch();
         std::this_thread::sleep_for(50ms);
     }
 }
@@ -282,14 +281,16 @@ void TestKafkaResilience::twoConsumersOneLeaves()
     QElapsedTimer timer;
     timer.start();
     // Both in the group with a share of the partitions, and both at their budget.
-    const bool shared = waitUntil(60s, [&] {
-        const std::vector<int> pa = a.gate->assignment(), pb = b.gate->assignment();
-        std::vector<int> all = pa;
-        all.insert(all.end(), pb.begin(), pb.end());
-        std::sort(all.begin(), all.end());
-        return !pa.empty() && !pb.empty() && all == std::vector<int>{0, 1, 2, 3} &&
-               a.gate->delivered() == kBeforeHandover && b.gate->delivered() == kBeforeHandover;
-    });
+    const Wait shared = waitUntil(
+        [&] {
+            const std::vector<int> pa = a.gate->assignment(), pb = b.gate->assignment();
+            std::vector<int> all = pa;
+            all.insert(all.end(), pb.begin(), pb.end());
+            std::sort(all.begin(), all.end());
+            return !pa.empty() && !pb.empty() && all == std::vector<int>{0, 1, 2, 3} &&
+                   a.gate->delivered() == kBeforeHandover && b.gate->delivered() == kBeforeHandover;
+        },
+        60s, "the two consumers to share the partitions and reach their budgets");
     QVERIFY2(shared, qPrintable(QStringLiteral("within 60 s the two consumers did not share the partitions and reach "
                                                "their budgets: A has %1 and delivered %2, B has %3 and delivered %4")
                                     .arg(QString::fromStdString(describe(a.gate->assignment())))
@@ -318,11 +319,13 @@ void TestKafkaResilience::twoConsumersOneLeaves()
 
     // B takes over A's partitions and reads the rest.
     b.gate->setBudget(GatedSource::kUnlimited);
-    const bool drained = waitUntil(60s, [&] {
-        return b.gate->assignment().size() == size_t(kPartitions) &&
-               deliveredA + b.gate->delivered() >= uint64_t(kCount) &&
-               b.metric("tally_kafka_consumer_lag_records_sum") == 0;
-    });
+    const Wait drained = waitUntil(
+        [&] {
+            return b.gate->assignment().size() == size_t(kPartitions) &&
+                   deliveredA + b.gate->delivered() >= uint64_t(kCount) &&
+                   b.metric("tally_kafka_consumer_lag_records_sum") == 0;
+        },
+        60s, "B to read the rest");
     QVERIFY2(drained, qPrintable(QStringLiteral("within 60 s of A leaving, B did not read the rest: B has %1, "
                                                "A delivered %2 and B %3 of %4 records, B's lag is %5")
                                     .arg(QString::fromStdString(describe(b.gate->assignment())))
@@ -396,7 +399,7 @@ void TestKafkaResilience::brokerRestartMidRun()
             qWarning("could not start the broker again: %s", qPrintable(why));
     });
     QVERIFY(c.job->start().isOk());
-    QVERIFY2(waitUntil(60s, [&] { return c.gate->delivered() == kBeforeOutage; }),
+    QVERIFY2(waitUntil([&] { return c.gate->delivered() == kBeforeOutage; }, 60s, "the records before the outage"),
              qPrintable(QStringLiteral("the job delivered %1 records within 60 s, not %2").arg(c.gate->delivered()).arg(kBeforeOutage)));
 
     double minBrokerUp = c.metric("tally_kafka_broker_up");
@@ -408,10 +411,7 @@ void TestKafkaResilience::brokerRestartMidRun()
     QVERIFY2(stopBroker(), "kafka.sh stop failed");
     const qint64 stopMs = timer.restart();
     c.gate->setBudget(GatedSource::kUnlimited); // no operator action from here on
-    waitUntil(3s, [&] {
-        watchBrokerUp();
-        return false;
-    });
+    watchFor(3s, watchBrokerUp); // the outage lasts 3 s at least
     const uint64_t deliveredInOutage = c.gate->delivered();
 
     // Same folder, same port: the job's consumer only knows that address.
@@ -419,10 +419,12 @@ void TestKafkaResilience::brokerRestartMidRun()
     QVERIFY2(startError.isEmpty(), qPrintable(startError));
     const qint64 outageMs = stopMs + timer.restart();
 
-    const bool complete = waitUntil(90s, [&] {
-        watchBrokerUp();
-        return c.distinctIds() == size_t(kCount) && c.metric("tally_kafka_consumer_lag_records_sum") == 0;
-    });
+    const Wait complete = waitUntil(
+        [&] {
+            watchBrokerUp();
+            return c.distinctIds() == size_t(kCount) && c.metric("tally_kafka_consumer_lag_records_sum") == 0;
+        },
+        90s, "every record after the restart");
     QVERIFY2(complete, qPrintable(QStringLiteral("within 90 s of the restart the job did not read every record: %1 distinct "
                                                 "of %2, %3 arrivals, lag %4, broker_up %5")
                                      .arg(c.distinctIds())

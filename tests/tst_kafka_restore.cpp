@@ -15,6 +15,7 @@
 #include "support/kafka_test_support.h"
 #include "support/oracle.h"
 #include "support/sink_results.h"
+#include "support/wait.h"
 #include "time/clock.h"
 
 #include <QtTest>
@@ -22,7 +23,6 @@
 #include <librdkafka/rdkafka.h>
 
 #include <set>
-#include <thread>
 
 using namespace tally;
 using namespace tally::test;
@@ -69,26 +69,33 @@ RunResult runJob(const JobConfig &config, const KafkaSourceConfig &kafka, std::o
     }
     if (const Status s = job.start(); !s.isOk())
         qFatal("start: %s", s.toString().c_str());
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    // A timeout is no failure here: the test then fails on the counts.
+    constexpr auto kTimeout = std::chrono::seconds(120);
     if (stopAfterEvents) {
-        while (job.status().eventsIn < *stopAfterEvents && std::chrono::steady_clock::now() < deadline)
-            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        if (const Wait w = waitUntil([&] { return job.status().eventsIn >= *stopAfterEvents; }, kTimeout,
+                                     std::to_string(*stopAfterEvents) + " events in",
+                                     std::chrono::milliseconds(2)); // the topic is short: stop close to it
+            !w)
+            qWarning("%s", w.message().c_str());
         result.savepoint = job.savepoint(true).get();
     } else {
         // Until the source has polled what is expected, or nothing for 3 s (a source that started
         // in the wrong place never gets there; the test then fails on the counts, not a timeout).
         size_t polled = 0;
         auto lastProgress = std::chrono::steady_clock::now();
-        while (polled < expectedRecords && std::chrono::steady_clock::now() < deadline) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
-            const auto now = static_cast<size_t>(metrics.snapshot(0).value("tally_source_records_total"));
-            if (now != polled) {
-                polled = now;
-                lastProgress = std::chrono::steady_clock::now();
-            } else if (polled > 0 && std::chrono::steady_clock::now() - lastProgress > std::chrono::seconds(3)) {
-                break;
-            }
-        }
+        if (const Wait w = waitUntil(
+                [&] {
+                    const auto now = static_cast<size_t>(metrics.snapshot(0).value("tally_source_records_total"));
+                    if (now != polled) {
+                        polled = now;
+                        lastProgress = std::chrono::steady_clock::now();
+                    }
+                    return polled >= expectedRecords ||
+                           (polled > 0 && std::chrono::steady_clock::now() - lastProgress > std::chrono::seconds(3));
+                },
+                kTimeout, std::to_string(expectedRecords) + " records polled");
+            !w)
+            qWarning("%s", w.message().c_str());
         job.requestStop();
     }
     (void)job.waitFinished();

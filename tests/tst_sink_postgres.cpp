@@ -10,6 +10,7 @@
 #include "sink/sink_writer.h"
 #include "support/oracle.h"
 #include "support/sink_results.h"
+#include "support/wait.h"
 
 #include <QtTest>
 
@@ -185,7 +186,7 @@ private slots:
         QCOMPARE(postgresInteger(url, "SELECT epoch FROM sink_commits"), int64_t(1));
     }
 
-    // The server is stopped mid-run for much longer than the retry intervals: the circuit opens,
+    // The server is stopped mid-run until the writer has retried several times: the circuit opens,
     // results wait (in memory, or in the divert buffer), and after the server is back the run
     // completes with the oracle's totals.
     void serverOutageLosesNothing_data()
@@ -220,7 +221,11 @@ private slots:
             QVERIFY(serverScript(QStringLiteral("stop")));
             QTRY_VERIFY_WITH_TIMEOUT(writer->status().circuit != CircuitBreaker::State::Closed, 10000);
             sawOpen = true;
-            QTest::qWait(2000); // ten times the longest retry delay
+            // The outage lasts until the writer has failed and retried a few times and, with
+            // divert, results went to the buffer.
+            TALLY_WAIT_UNTIL(metrics.snapshot(0).value("tally_sink_errors_total", {{"sink", "postgres"}, {"kind", "transient"}}) >= 3 &&
+                                 (!divert || writer->status().divertedRows > 0),
+                             std::chrono::seconds(30), "three failed writes (and diverted rows) during the outage");
             divertedDuringOutage = writer->status().divertedRows;
             QVERIFY(serverScript(QStringLiteral("start")));
             QTRY_VERIFY_WITH_TIMEOUT(job.finished(), 60000); // the bounded input ends by itself

@@ -20,8 +20,9 @@
 #   --set KEY=VALUE  a broker setting for this start, over the defaults below (repeatable).
 #   A broker that already runs from DATA_DIR is left as it is; its address is printed.
 #
-# Files in DATA_DIR: bootstrap (host:port, while the broker runs), broker.log (the broker's log,
-# appended to), broker.pid, data/ (topics and the KRaft metadata log, formatted once per folder),
+# Files in DATA_DIR: bootstrap (host:port, while the broker runs), port (the client port, kept
+# while the broker is stopped), broker.log (the broker's log, appended to), broker.pid, data/
+# (topics and the KRaft metadata log, formatted once per folder),
 # and what each start rewrites: server.properties, log4j2.properties, the admin tools' settings
 # (tools-log4j2.properties, ready-check.properties) and the output of the last format and
 # readiness check (format.log, ready-check.log).
@@ -42,12 +43,14 @@
 set -euo pipefail
 
 script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=../lib/service.sh
+source "$script_dir/../lib/service.sh"
+service_init kafka broker .tally-kafka-broker
+
 pom=$script_dir/pom.xml
 cache_root=${TALLY_CACHE_DIR:-${HOME:?set HOME or TALLY_CACHE_DIR}/.cache/tally}
-start_timeout=${TALLY_KAFKA_START_TIMEOUT:-90}
-stop_timeout=${TALLY_KAFKA_STOP_TIMEOUT:-30}
-[[ $start_timeout =~ ^[0-9]+$ && $stop_timeout =~ ^[0-9]+$ ]] ||
-  { echo "kafka: TALLY_KAFKA_START_TIMEOUT and TALLY_KAFKA_STOP_TIMEOUT are whole seconds" >&2; exit 2; }
+service_seconds start_timeout TALLY_KAFKA_START_TIMEOUT 90
+service_seconds stop_timeout TALLY_KAFKA_STOP_TIMEOUT 30
 
 # The broker's JVM, sized for a 2-core machine that also runs the tests.
 broker_jvm=(-Xms128m -Xmx512m -XX:ActiveProcessorCount=2 -XX:+UseG1GC -XX:MaxGCPauseMillis=20
@@ -55,22 +58,6 @@ broker_jvm=(-Xms128m -Xmx512m -XX:ActiveProcessorCount=2 -XX:+UseG1GC -XX:MaxGCP
 # Short-lived admin tools: small heap, quick start-up.
 tool_jvm=(-Xmx256m -XX:ActiveProcessorCount=2 -XX:TieredStopAtLevel=1 -XX:+UseSerialGC
   -Djava.awt.headless=true)
-
-marker=.tally-kafka-broker
-
-die() {
-  printf 'kafka: %s\n' "$*" >&2
-  exit 1
-}
-
-note() {
-  printf 'kafka: %s\n' "$*" >&2
-}
-
-usage() {
-  sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}" >&2
-  exit 2
-}
 
 kafka_version() {
   local v
@@ -136,49 +123,10 @@ run_tool() {
   java "${tool_jvm[@]}" -Dlog4j2.configurationFile="$dir/tools-log4j2.properties" -cp "$lib/*" "$@"
 }
 
-# True if something on this machine uses the TCP port (bound or listening, IPv4 or IPv6).
-# A socket in TIME_WAIT (state 06, e.g. the broker's side of connections it closed when it
-# stopped) does not count: the broker binds with SO_REUSEADDR, so it can restart on its port.
-port_in_use() {
-  local port=$1 files=() f
-  for f in /proc/net/tcp /proc/net/tcp6; do
-    [[ -r $f ]] && files+=("$f")
-  done
-  if [[ ${#files[@]} -gt 0 ]] &&
-    awk -v p="$(printf '%04X' "$port")" 'FNR > 1 && $4 != "06" { split($2, a, ":"); if (a[2] == p) found = 1 } END { exit !found }' \
-      "${files[@]}"; then
-    return 0
-  fi
-  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null
-}
-
-# Prints a port that is free now, below the kernel's usual range for outgoing connections.
-free_port() {
-  local port tries=0 avoid=${1:-0}
-  while ((tries++ < 200)); do
-    port=$((20000 + RANDOM % 12000))
-    if [[ $port -ne $avoid ]] && ! port_in_use "$port"; then
-      printf '%s\n' "$port"
-      return 0
-    fi
-  done
-  die "found no free TCP port on 127.0.0.1"
-}
-
-port_open() {
-  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
 # Prints the pid of the broker running from DIR, if there is one; fails otherwise. A pid whose
 # process is gone, or is no longer this folder's broker (pid reuse), does not count.
 broker_pid() {
-  local dir=$1 pid cmdline
-  [[ -f $dir/broker.pid ]] || return 1
-  pid=$(<"$dir/broker.pid")
-  [[ $pid =~ ^[0-9]+$ ]] || return 1
-  cmdline=$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline") || return 1
-  [[ $cmdline == *kafka.Kafka*"$dir/server.properties"* ]] || return 1
-  printf '%s\n' "$pid"
+  pid_from_file "$1/broker.pid" kafka.Kafka "$1/server.properties"
 }
 
 # The setting KEY of DIR's last server.properties, if any.
@@ -186,17 +134,6 @@ saved_setting() {
   local dir=$1 key=$2
   [[ -f $dir/server.properties ]] || return 0
   sed -n "s/^${key//./\\.}=//p" "$dir/server.properties" | tail -n 1
-}
-
-# Resolves DIR to an absolute path (creating it with create=1); fails if it does not exist.
-abs_dir() {
-  local dir=$1 create=${2:-0}
-  [[ -n $dir ]] || usage
-  if [[ $create -eq 1 ]]; then
-    mkdir -p "$dir"
-  fi
-  [[ -d $dir ]] || return 1
-  (cd "$dir" && pwd -P)
 }
 
 write_configs() {
@@ -288,36 +225,12 @@ new_cluster_id() {
 }
 
 # Stops the broker of DIR: SIGTERM (a clean, controlled shutdown), SIGKILL after stop_timeout.
+# Fails if none ran.
 stop_broker() {
-  local dir=$1 pid waited=0
-  if ! pid=$(broker_pid "$dir"); then
-    rm -f "$dir/broker.pid" "$dir/bootstrap"
-    return 1
-  fi
-  kill -TERM "$pid" 2>/dev/null || true
-  while broker_pid "$dir" >/dev/null; do
-    if ((waited >= stop_timeout * 10)); then
-      note "the broker (pid $pid) did not stop within ${stop_timeout}s of SIGTERM; killing it"
-      kill -KILL "$pid" 2>/dev/null || true
-      waited=0
-      while broker_pid "$dir" >/dev/null && ((waited++ < 100)); do
-        sleep 0.1
-      done
-      break
-    fi
-    sleep 0.1
-    waited=$((waited + 1))
-  done
-  broker_pid "$dir" >/dev/null && die "the broker (pid $pid) is still running after SIGKILL"
-  rm -f "$dir/broker.pid" "$dir/bootstrap"
-  return 0
-}
-
-log_tail() {
-  local dir=$1 offset=$2
-  printf 'kafka: --- last lines of %s ---\n' "$dir/broker.log" >&2
-  tail -c +"$((offset + 1))" "$dir/broker.log" 2>/dev/null | tail -n 40 >&2 || true
-  printf 'kafka: ---\n' >&2
+  local dir=$1 status=0
+  stop_process "$stop_timeout" "$dir/broker.pid" kafka.Kafka "$dir/server.properties" || status=$?
+  rm -f "$dir/bootstrap"
+  return "$status"
 }
 
 cmd_fetch() {
@@ -327,59 +240,42 @@ cmd_fetch() {
 }
 
 cmd_start() {
-  local dir='' requested_port='' fresh=0 sets=()
-  while [[ $# -gt 0 ]]; do
-    case $1 in
-      --port)
-        [[ $# -ge 2 && $2 =~ ^[0-9]+$ && $2 -ge 1 && $2 -le 65535 ]] || die "--port needs a port number"
-        requested_port=$2
-        shift 2
-        ;;
-      --fresh)
-        fresh=1
-        shift
-        ;;
-      --set)
-        [[ $# -ge 2 && $2 == ?*=* ]] || die "--set needs KEY=VALUE"
-        sets+=("$2")
-        shift 2
-        ;;
-      -*) usage ;;
-      *)
-        [[ -z $dir ]] || usage
-        dir=$1
-        shift
-        ;;
-    esac
+  parse_start_args --set "$@"
+  local sets=() i
+  for ((i = 0; i < ${#start_options[@]}; i += 2)); do
+    [[ ${start_options[i + 1]} == ?*=* ]] || die "--set needs KEY=VALUE"
+    sets+=("${start_options[i + 1]}")
   done
-  [[ -n $dir ]] || usage
   need_java
   ensure_jars
-  dir=$(abs_dir "$dir" 1)
+  local dir running_pid
+  dir=$(abs_dir "$start_dir" 1)
 
-  local running_pid
-  if [[ $fresh -eq 1 ]]; then
-    if [[ -n $(ls -A "$dir") && ! -f $dir/$marker ]]; then
-      die "refusing to wipe $dir: it is not a data folder made by kafka.sh"
-    fi
-    stop_broker "$dir" || true
-    find "$dir" -mindepth 1 -delete
+  if [[ $start_fresh -eq 1 ]]; then
+    wipe_dir "$dir" stop_broker "$dir"
   elif running_pid=$(broker_pid "$dir"); then
     local running
     running=$(<"$dir/bootstrap")
-    if [[ -n $requested_port && $running != "127.0.0.1:$requested_port" ]]; then
-      die "a broker already runs from $dir on $running (pid $running_pid); stop it first"
-    fi
-    note "a broker already runs from $dir (pid $running_pid)"
-    printf '%s\n' "$running"
+    report_running "$dir" "$running_pid" "${running##*:}" "$running"
     return 0
   fi
-  if [[ -n $(ls -A "$dir") && ! -f $dir/$marker ]]; then
-    die "$dir is not empty and is not a data folder made by kafka.sh"
-  fi
-  : >"$dir/$marker"
+  claim_dir "$dir"
 
-  local attempt port cport formatted_now offset pid
+  # While the broker starts: it runs until its JVM exits, and serves once a metadata request (a
+  # topic listing) to the client port succeeds.
+  local deadline
+  broker_alive() {
+    [[ ! -s $dir/broker.pid ]] || [[ -e /proc/$(<"$dir/broker.pid") ]]
+  }
+  broker_serves() {
+    broker_pid "$dir" >/dev/null && port_open "$port" &&
+      timeout $((deadline - SECONDS > 5 ? deadline - SECONDS : 5)) java "${tool_jvm[@]}" \
+        -Dlog4j2.configurationFile="$dir/tools-log4j2.properties" -cp "$lib/*" org.apache.kafka.tools.TopicCommand \
+        --bootstrap-server "127.0.0.1:$port" --command-config "$dir/ready-check.properties" --list \
+        >"$dir/ready-check.log" 2>&1
+  }
+
+  local attempt cport formatted_now offset waited
   for attempt in 1 2 3; do
     # The controller's address is part of the metadata written by the format step, so a
     # formatted folder keeps its controller port; the client port may change between starts.
@@ -394,17 +290,8 @@ cmd_start() {
     else
       cport=$(free_port)
     fi
-    if [[ -n $requested_port ]]; then
-      port=$requested_port
-      port_in_use "$port" && die "port $port on 127.0.0.1 is already in use"
-    else
-      port=$(saved_setting "$dir" advertised.listeners)
-      port=${port##*:}
-      if ! [[ $port =~ ^[0-9]+$ ]] || port_in_use "$port"; then
-        port=$(free_port "$cport")
-      fi
-    fi
-    [[ $port -ne $cport ]] || die "the client port and the controller port are both $port"
+    # Clients read the address from DIR/bootstrap at each start: a taken port moves.
+    choose_port "$dir" move "$cport"
 
     write_configs "$dir" "$port" "$cport" "${sets[@]+"${sets[@]}"}"
     if [[ ! -f $dir/data/meta.properties ]]; then
@@ -417,63 +304,38 @@ cmd_start() {
       formatted_now=1
     fi
 
-    offset=$(stat -c %s "$dir/broker.log" 2>/dev/null || echo 0)
-    rm -f "$dir/broker.pid" "$dir/bootstrap"
-    # Detached with setsid, so that signals meant for the caller's terminal or process group do not
-    # reach it; the wrapper writes its pid, which exec keeps for the JVM.
-    # shellcheck disable=SC2016 # expanded by the wrapper's shell
-    setsid bash -c 'echo "$$" >"$1"; shift; exec "$@"' kafka-broker "$dir/broker.pid" \
+    offset=$(log_size "$dir/broker.log")
+    rm -f "$dir/bootstrap"
+    start_detached "$dir/broker.pid" "$dir/broker.log" \
       java "${broker_jvm[@]}" -Dlog4j2.configurationFile="$dir/log4j2.properties" \
-      -cp "$lib/*" kafka.Kafka "$dir/server.properties" \
-      </dev/null >>"$dir/broker.log" 2>&1 &
+      -cp "$lib/*" kafka.Kafka "$dir/server.properties"
     note "starting Kafka $(kafka_version) from $dir on 127.0.0.1:$port (controller 127.0.0.1:$cport)"
 
-    # Ready when a metadata request (a topic listing) to the client port succeeds.
-    local deadline=$((SECONDS + start_timeout)) started=0 ready=0
-    pid=
-    while ((SECONDS < deadline)); do
-      if [[ -z $pid ]]; then
-        if [[ -s $dir/broker.pid ]]; then
-          pid=$(<"$dir/broker.pid")
-        fi
-      fi
-      if [[ -n $pid ]] && broker_pid "$dir" >/dev/null; then
-        started=1
-        if port_open "$port" &&
-          timeout $((deadline - SECONDS > 5 ? deadline - SECONDS : 5)) java "${tool_jvm[@]}" -Dlog4j2.configurationFile="$dir/tools-log4j2.properties" \
-            -cp "$lib/*" org.apache.kafka.tools.TopicCommand --bootstrap-server "127.0.0.1:$port" \
-            --command-config "$dir/ready-check.properties" --list >"$dir/ready-check.log" 2>&1; then
-          ready=1
-          break
-        fi
-      elif [[ -n $pid || $started -eq 1 ]]; then
-        break # the JVM exited
-      fi
-      sleep 0.5
-    done
-
-    if [[ $ready -eq 1 ]]; then
+    deadline=$((SECONDS + start_timeout))
+    waited=0
+    wait_ready "$deadline" 0.5 broker_alive broker_serves || waited=$?
+    if [[ $waited -eq 0 ]]; then
+      remember_port "$dir" "$port"
       printf '127.0.0.1:%s\n' "$port" >"$dir/bootstrap"
       printf '127.0.0.1:%s\n' "$port"
       return 0
     fi
 
     if broker_pid "$dir" >/dev/null; then
-      log_tail "$dir" "$offset"
+      log_tail "$dir/broker.log" "$offset"
       stop_broker "$dir" || true
       die "the broker in $dir did not serve within ${start_timeout}s (log: $dir/broker.log)"
     fi
     rm -f "$dir/broker.pid"
     # Another process took a port between the check and the bind: retry with new ports.
-    if [[ $attempt -lt 3 ]] &&
-      tail -c +"$((offset + 1))" "$dir/broker.log" | grep 'Address already in use' >/dev/null; then
+    if [[ $attempt -lt 3 ]] && log_since "$dir/broker.log" "$offset" | grep 'Address already in use' >/dev/null; then
       note "a port was taken during start-up; retrying with other ports"
       if [[ $formatted_now -eq 1 ]]; then
         rm -rf "$dir/data"
       fi
       continue
     fi
-    log_tail "$dir" "$offset"
+    log_tail "$dir/broker.log" "$offset"
     die "the broker in $dir exited during start-up (log: $dir/broker.log)"
   done
 }
@@ -490,7 +352,7 @@ cmd_stop() {
     note "no broker runs from $dir"
     return 0
   fi
-  stop_broker "$dir"
+  stop_broker "$dir" || true
   note "stopped the broker of $dir (pid $pid)"
 }
 

@@ -49,30 +49,18 @@
 # TALLY_POSTGRES_STOP_TIMEOUT (seconds for a fast shutdown before an immediate one, default 60).
 set -euo pipefail
 
-start_timeout=${TALLY_POSTGRES_START_TIMEOUT:-60}
-stop_timeout=${TALLY_POSTGRES_STOP_TIMEOUT:-60}
-[[ $start_timeout =~ ^[0-9]+$ && $stop_timeout =~ ^[0-9]+$ ]] ||
-  { echo "postgres: TALLY_POSTGRES_START_TIMEOUT and TALLY_POSTGRES_STOP_TIMEOUT are whole seconds" >&2; exit 2; }
+script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=../lib/service.sh
+source "$script_dir/../lib/service.sh"
+service_init postgres server .tally-postgres-server
+
+service_seconds start_timeout TALLY_POSTGRES_START_TIMEOUT 60
+service_seconds stop_timeout TALLY_POSTGRES_STOP_TIMEOUT 60
 
 role=tally
 database=tally
-marker=.tally-postgres-server
 # The OS user that runs the server when this script runs as root.
 root_server_user=postgres
-
-die() {
-  printf 'postgres: %s\n' "$*" >&2
-  exit 1
-}
-
-note() {
-  printf 'postgres: %s\n' "$*" >&2
-}
-
-usage() {
-  sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}" >&2
-  exit 2
-}
 
 # Sets bindir to the folder of PostgreSQL's server programs.
 bindir=
@@ -116,130 +104,19 @@ client() {
   fi
 }
 
-# Sets run_as to the command prefix that runs a program as the server's OS user.
-run_as=()
-server_user=
+# PostgreSQL refuses to run as root: as root, initdb, pg_ctl and the server run as postgres.
 setup_user() {
-  if [[ $(id -u) -ne 0 ]]; then
-    server_user=$(id -un)
-    run_as=()
-    return 0
-  fi
-  getent passwd "$root_server_user" >/dev/null ||
-    die "PostgreSQL refuses to run as root, and there is no system user $root_server_user to run it as (Debian's postgresql package makes it; scripts/install-deps.sh installs it)"
-  command -v runuser >/dev/null 2>&1 || die "running as root needs runuser (util-linux) to start PostgreSQL as $root_server_user"
-  server_user=$root_server_user
-  run_as=(runuser -u "$server_user" --)
-}
-
-# Runs a command as the server's OS user, from / (PostgreSQL's programs fail in a working folder
-# that this user cannot enter).
-as_server() {
-  (cd / && "${run_as[@]+"${run_as[@]}"}" "$@")
+  run_as_service_user "$root_server_user" \
+    "PostgreSQL refuses to run as root, and there is no system user $root_server_user to run it as (Debian's postgresql package makes it; scripts/install-deps.sh installs it)"
 }
 
 # Sets srv (the folder of the cluster, its socket and its log), data and log for DIR.
 srv='' data='' log=''
 locate() {
-  local dir=$1
-  if [[ -f $dir/server-dir ]]; then
-    srv=$(<"$dir/server-dir")
-  else
-    srv=$dir
-  fi
+  locate_home "$1"
+  srv=$service_home
   data=$srv/data
   log=$srv/postgres.log
-}
-
-# Chooses where DIR's new cluster lives: in DIR, or, when the server's user (root's stand-in)
-# cannot enter DIR, in a private folder under /tmp that DIR/server-dir names. Then calls locate.
-place_cluster() {
-  local dir=$1
-  rm -f "$dir/server-dir"
-  if [[ $server_user == "$(id -un)" ]]; then
-    locate "$dir"
-    return 0
-  fi
-  if as_server test -x "$(dirname "$dir")"; then
-    chown "$server_user:" "$dir"
-    as_server test -x "$dir" -a -w "$dir" || die "the user $server_user cannot write into $dir"
-    if [[ -L $dir/postgres.log ]]; then
-      rm -f "$dir/postgres.log"
-    fi
-    locate "$dir"
-    return 0
-  fi
-  local private
-  private=$(mktemp -d /tmp/tally-postgres.XXXXXXXX)
-  : >"$private/$marker"
-  chown -R "$server_user:" "$private"
-  as_server test -x "$private" -a -w "$private" || die "the user $server_user cannot write into $private"
-  printf '%s\n' "$private" >"$dir/server-dir"
-  ln -sfn "$private/postgres.log" "$dir/postgres.log"
-  note "the user $server_user, which runs the server, cannot enter $dir; the cluster lives in $private"
-  locate "$dir"
-}
-
-# Removes the private folder of DIR's cluster, if it has one (only a folder that pg.sh made).
-remove_private() {
-  local dir=$1 private
-  [[ -f $dir/server-dir ]] || return 0
-  private=$(<"$dir/server-dir")
-  if [[ $private == /tmp/tally-postgres.* && -f $private/$marker ]]; then
-    rm -rf "$private"
-  fi
-  rm -f "$dir/server-dir"
-}
-
-# The lines of /proc/net/tcp{,6} for local port PORT: their state codes (0A: listening,
-# 06: TIME_WAIT), one a line.
-port_states() {
-  local port=$1 files=() f
-  for f in /proc/net/tcp /proc/net/tcp6; do
-    [[ -r $f ]] && files+=("$f")
-  done
-  [[ ${#files[@]} -gt 0 ]] || return 0
-  awk -v p="$(printf '%04X' "$port")" 'FNR > 1 { split($2, a, ":"); if (a[2] == p) print $4 }' "${files[@]}"
-}
-
-port_open() {
-  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
-# True if something on this machine uses the TCP port (bound or listening, IPv4 or IPv6).
-# A socket in TIME_WAIT does not count: the server binds with SO_REUSEADDR.
-port_in_use() {
-  port_states "$1" | grep -vx 06 >/dev/null || port_open "$1"
-}
-
-# True if a process listens on the TCP port. For the port of a stopped server: its closed
-# connections may linger (FIN_WAIT2 while a client still holds its end) without blocking a restart.
-port_listened() {
-  port_states "$1" | grep -x 0A >/dev/null || port_open "$1"
-}
-
-# Prints a port that is free now, below the kernel's usual range for outgoing connections.
-free_port() {
-  local port tries=0
-  while ((tries++ < 200)); do
-    port=$((20000 + RANDOM % 12000))
-    if ! port_in_use "$port"; then
-      printf '%s\n' "$port"
-      return 0
-    fi
-  done
-  die "found no free TCP port on 127.0.0.1"
-}
-
-# Resolves DIR to an absolute path (creating it with create=1); fails if it does not exist.
-abs_dir() {
-  local dir=$1 create=${2:-0}
-  [[ -n $dir ]] || usage
-  if [[ $create -eq 1 ]]; then
-    mkdir -p "$dir"
-  fi
-  [[ -d $dir ]] || return 1
-  (cd "$dir" && pwd -P)
 }
 
 url_of() {
@@ -248,11 +125,11 @@ url_of() {
 
 # True if the server of the located cluster runs.
 server_running() {
-  [[ -f $data/PG_VERSION ]] && as_server "$bindir/pg_ctl" -D "$data" status >/dev/null 2>&1
+  [[ -f $data/PG_VERSION ]] && as_service_user "$bindir/pg_ctl" -D "$data" status >/dev/null 2>&1
 }
 
 server_pid() {
-  head -n 1 "$data/postmaster.pid" 2>/dev/null || true
+  pid_from_file "$data/postmaster.pid" || true
 }
 
 # A quoted string for postgresql.conf.
@@ -264,13 +141,13 @@ conf_string() {
 init_cluster() {
   local dir=$1
   rm -rf "$data"
-  if ! as_server "$bindir/initdb" -D "$data" -U "$role" -A trust -E UTF8 --no-locale \
+  if ! as_service_user "$bindir/initdb" -D "$data" -U "$role" -A trust -E UTF8 --no-locale \
     >"$dir/initdb.log" 2>&1; then
     cat "$dir/initdb.log" >&2
     die "initdb into $data failed"
   fi
   printf "\n# Written by scripts/postgres/pg.sh at each start.\ninclude = 'tally.conf'\n" |
-    as_server tee -a "$data/postgresql.conf" >/dev/null
+    as_service_user tee -a "$data/postgresql.conf" >/dev/null
 }
 
 # Writes the located cluster's settings and client authentication for a start on PORT.
@@ -281,7 +158,7 @@ write_config() {
     note "the path $srv is too long for a Unix socket; the server listens on TCP only"
     sockets=
   fi
-  as_server tee "$data/tally.conf" >/dev/null <<EOF
+  as_service_user tee "$data/tally.conf" >/dev/null <<EOF
 # Written by scripts/postgres/pg.sh at each start; edit the script, not this file.
 listen_addresses = '127.0.0.1'
 port = $port
@@ -304,7 +181,7 @@ log_line_prefix = '%m [%p] %q%u@%d '
 log_timezone = 'UTC'
 timezone = 'UTC'
 EOF
-  as_server tee "$data/pg_hba.conf" >/dev/null <<'EOF'
+  as_service_user tee "$data/pg_hba.conf" >/dev/null <<'EOF'
 # Written by scripts/postgres/pg.sh at each start; edit the script, not this file.
 # Trust: a server for tests, reachable from this machine only.
 # TYPE  DATABASE     USER  ADDRESS       METHOD
@@ -315,24 +192,17 @@ host    replication  all   127.0.0.1/32  trust
 EOF
 }
 
-log_tail() {
-  local offset=$1
-  printf 'postgres: --- last lines of %s ---\n' "$log" >&2
-  tail -c +"$((offset + 1))" "$log" 2>/dev/null | tail -n 40 >&2 || true
-  printf 'postgres: ---\n' >&2
-}
-
 # Stops the located cluster's server with pg_ctl's MODE (fast or immediate); a fast shutdown that
 # takes longer than stop_timeout becomes an immediate one.
 stop_server() {
   local mode=$1
-  if as_server "$bindir/pg_ctl" -D "$data" -m "$mode" -w -t "$stop_timeout" -s stop >&2; then
+  if as_service_user "$bindir/pg_ctl" -D "$data" -m "$mode" -w -t "$stop_timeout" -s stop >&2; then
     return 0
   fi
   server_running || return 0
   [[ $mode == fast ]] || die "the server of $data did not stop"
   note "the server did not stop within ${stop_timeout}s; stopping it immediately"
-  as_server "$bindir/pg_ctl" -D "$data" -m immediate -w -t "$stop_timeout" -s stop >&2 ||
+  as_service_user "$bindir/pg_ctl" -D "$data" -m immediate -w -t "$stop_timeout" -s stop >&2 ||
     die "the server of $data did not stop"
 }
 
@@ -348,122 +218,85 @@ ensure_database() {
   fi
 }
 
+# Stops the server of DIR's cluster, if it runs, and removes the cluster's private folder.
+discard_cluster() {
+  if server_running; then
+    stop_server immediate
+  fi
+  remove_home "$1"
+}
+
 cmd_start() {
-  local dir='' requested_port='' fresh=0
-  while [[ $# -gt 0 ]]; do
-    case $1 in
-      --port)
-        [[ $# -ge 2 && $2 =~ ^[0-9]+$ && $2 -ge 1 && $2 -le 65535 ]] || die "--port needs a port number"
-        requested_port=$2
-        shift 2
-        ;;
-      --fresh)
-        fresh=1
-        shift
-        ;;
-      -*) usage ;;
-      *)
-        [[ -z $dir ]] || usage
-        dir=$1
-        shift
-        ;;
-    esac
-  done
-  [[ -n $dir ]] || usage
+  parse_start_args "" "$@"
   find_bindir
   setup_user
-  dir=$(abs_dir "$dir" 1)
+  local dir
+  dir=$(abs_dir "$start_dir" 1)
   locate "$dir"
 
-  if [[ $fresh -eq 1 ]]; then
-    if [[ -n $(ls -A "$dir") && ! -f $dir/$marker ]]; then
-      die "refusing to wipe $dir: it is not a data folder made by pg.sh"
-    fi
-    if server_running; then
-      stop_server immediate
-    fi
-    remove_private "$dir"
-    find "$dir" -mindepth 1 -delete
+  if [[ $start_fresh -eq 1 ]]; then
+    wipe_dir "$dir" discard_cluster "$dir"
     locate "$dir"
   elif server_running; then
-    local running
+    local running url
     running=$(sed -n 's/^port = //p' "$data/tally.conf")
-    if [[ -n $requested_port && $running != "$requested_port" ]]; then
-      die "a server already runs from $dir on port $running (pid $(server_pid)); stop it first"
-    fi
-    note "a server already runs from $dir (pid $(server_pid))"
-    url_of "$running" | tee "$dir/url"
+    url=$(report_running "$dir" "$(server_pid)" "$running" "$(url_of "$running")")
+    printf '%s\n' "$url" | tee "$dir/url"
     return 0
   fi
-  if [[ -n $(ls -A "$dir") && ! -f $dir/$marker ]]; then
-    die "$dir is not empty and is not a data folder made by pg.sh"
-  fi
-  : >"$dir/$marker"
+  claim_dir "$dir"
 
   if [[ ! -f $data/PG_VERSION ]]; then
     if [[ -f $dir/server-dir ]]; then
       note "the cluster of $dir in $srv is gone (was /tmp cleared?); making a new one"
-      remove_private "$dir"
+      remove_home "$dir"
     fi
-    place_cluster "$dir"
+    place_home "$dir" postgres.log
+    locate "$dir"
     note "making a new cluster in $data ($("$bindir/postgres" --version))"
     init_cluster "$dir"
   fi
 
-  # The port: --port, else the one this folder had, else a free one (which may be taken by another
-  # process before the server binds it: then start again with another).
-  local port picked=0 attempt offset
-  if [[ -n $requested_port ]]; then
-    port=$requested_port
-    port_in_use "$port" && die "port $port on 127.0.0.1 is already in use"
-  elif [[ -f $dir/port && $(<"$dir/port") =~ ^[0-9]+$ ]]; then
-    port=$(<"$dir/port")
-    port_listened "$port" &&
-      die "the port $port of $dir is taken by another process; start with --port N for another one, or with --fresh"
-  else
-    port=$(free_port)
-    picked=1
-  fi
-
-  local pg_ctl pg_isready deadline
+  local pg_ctl pg_isready deadline attempt offset
   pg_ctl=$bindir/pg_ctl
   pg_isready=$(client pg_isready)
   deadline=$((SECONDS + start_timeout))
   for attempt in 1 2 3; do
+    # Clients keep the URL across an outage: the server comes back on the port it had.
+    choose_port "$dir" fail
     write_config "$port"
-    offset=$(stat -c %s "$log" 2>/dev/null || echo 0)
+    offset=$(log_size "$log")
     note "starting PostgreSQL from $data on 127.0.0.1:$port"
     # pg_ctl detaches the server (new session, standard streams to the log) and waits until it
     # accepts connections, crash recovery included.
-    if as_server "$pg_ctl" -D "$data" -l "$log" -w -t "$((deadline - SECONDS > 1 ? deadline - SECONDS : 1))" \
+    if as_service_user "$pg_ctl" -D "$data" -l "$log" -w -t "$((deadline - SECONDS > 1 ? deadline - SECONDS : 1))" \
       -s start >&2; then
       break
     fi
     if server_running; then
-      log_tail "$offset"
+      log_tail "$log" "$offset"
       stop_server immediate
       die "the server in $data did not start within ${start_timeout}s (log: $log)"
     fi
-    if [[ $picked -eq 1 && $attempt -lt 3 ]] &&
-      tail -c +"$((offset + 1))" "$log" 2>/dev/null | grep 'could not bind' >/dev/null; then
+    # A free port that another process bound before the server did: start again with another.
+    if [[ $port_picked -eq 1 && $attempt -lt 3 ]] && log_since "$log" "$offset" | grep 'could not bind' >/dev/null; then
       note "port $port was taken during start-up; retrying with another"
-      port=$(free_port)
       continue
     fi
-    log_tail "$offset"
+    log_tail "$log" "$offset"
     die "the server in $data did not start (log: $log)"
   done
 
-  until "$pg_isready" -q -h 127.0.0.1 -p "$port" -U "$role" -d postgres -t 2; do
-    if ((SECONDS >= deadline)) || ! server_running; then
-      log_tail "$offset"
-      server_running && stop_server immediate
-      die "the server in $data does not answer on 127.0.0.1:$port (log: $log)"
-    fi
-    sleep 0.2
-  done
+  pg_answers() {
+    "$pg_isready" -q -h 127.0.0.1 -p "$port" -U "$role" -d postgres -t 2
+  }
+  if ! wait_ready "$deadline" 0.2 server_running pg_answers; then
+    log_tail "$log" "$offset"
+    server_running && stop_server immediate
+    die "the server in $data does not answer on 127.0.0.1:$port (log: $log)"
+  fi
   ensure_database "$port"
-  printf '%s\n' "$port" >"$dir/port"
+  remember_port "$dir" "$port"
   url_of "$port" | tee "$dir/url"
 }
 

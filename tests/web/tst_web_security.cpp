@@ -3,6 +3,9 @@
 // between the test and the server normalizes a request. Roles, CSRF, Origin and Host checks, a
 // path traversal corpus against files planted outside the web root, the request size and rate
 // limits, WebSocket upgrades, refused startups, and /metrics checked by promtool.
+#include "support/seed.h"
+#include "support/wait.h"
+
 #include <QCryptographicHash>
 #include <QDir>
 #include <QFile>
@@ -10,7 +13,6 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
-#include <QRandomGenerator>
 #include <QRegularExpression>
 #include <QSslSocket>
 #include <QSignalSpy>
@@ -22,6 +24,11 @@
 
 #include <csignal>
 #include <memory>
+
+using namespace std::chrono_literals;
+using tally::test::seededGenerator;
+using tally::test::Wait;
+using tally::test::waitUntil;
 
 namespace {
 
@@ -237,10 +244,11 @@ private:
 
 void TestWebSecurity::initTestCase()
 {
+    tally::test::testSeed(); // prints it
     QVERIFY(m_dir.isValid());
     // Secrets planted outside the web root: in tally's working directory, next to the binary and
     // in /tmp. No response may ever contain them.
-    m_marker = "tally-marker-" + QByteArray::number(QRandomGenerator::global()->generate64());
+    m_marker = "tally-marker-" + QByteArray::number(seededGenerator("marker")());
     m_tmpMarkerPath = QStringLiteral("/tmp/tally-web-marker.txt");
     for (const QString &path : {m_dir.filePath(QStringLiteral("marker.txt")), m_tmpMarkerPath,
                                 QFileInfo(QStringLiteral(TALLY_BINARY)).dir().filePath(QStringLiteral("marker.txt"))}) {
@@ -375,22 +383,29 @@ void TestWebSecurity::operatorActionIsAudited()
     const qint64 id = r.json().value(QStringLiteral("id")).toInteger();
     QVERIFY(id > 0);
     bool started = false, finished = false;
-    QElapsedTimer timer;
-    timer.start();
-    while (timer.elapsed() < 20000 && !(started && finished)) {
-        const Response audit = m_tally->send("GET", "/api/v1/audit?limit=50", {bearer(kViewerToken)});
-        QCOMPARE(audit.status, 200);
-        for (const QJsonValue &v : audit.json().value(QStringLiteral("entries")).toArray()) {
-            const QJsonObject e = v.toObject();
-            if (e.value(QStringLiteral("action")).toString() != QLatin1String("trigger_savepoint") ||
-                e.value(QStringLiteral("user")).toString() != QLatin1String("alice"))
-                continue;
-            QCOMPARE(e.value(QStringLiteral("source")).toString(), QStringLiteral("web"));
-            started = started || e.value(QStringLiteral("outcome")).toString() == QLatin1String("started");
-            finished = finished || e.value(QStringLiteral("outcome")).toString() == QLatin1String("ok");
-        }
-        QTest::qWait(200);
-    }
+    int auditStatus = 200;
+    QString source = QStringLiteral("web"); // of alice's entries: the first that is not web, if any
+    const Wait audited = waitUntil(
+        [&] {
+            const Response audit = m_tally->send("GET", "/api/v1/audit?limit=50", {bearer(kViewerToken)});
+            auditStatus = audit.status;
+            for (const QJsonValue &v : audit.json().value(QStringLiteral("entries")).toArray()) {
+                const QJsonObject e = v.toObject();
+                if (e.value(QStringLiteral("action")).toString() != QLatin1String("trigger_savepoint") ||
+                    e.value(QStringLiteral("user")).toString() != QLatin1String("alice"))
+                    continue;
+                if (source == QLatin1String("web"))
+                    source = e.value(QStringLiteral("source")).toString();
+                started = started || e.value(QStringLiteral("outcome")).toString() == QLatin1String("started");
+                finished = finished || e.value(QStringLiteral("outcome")).toString() == QLatin1String("ok");
+            }
+            return auditStatus != 200 || source != QLatin1String("web") || (started && finished);
+        },
+        20s, "the operator's savepoint in the audit log");
+    QCOMPARE(auditStatus, 200);
+    QCOMPARE(source, QStringLiteral("web"));
+    if (!audited)
+        qWarning("%s", audited.message().c_str());
     QVERIFY2(started, "the operator's action is not in the audit log");
     QVERIFY2(finished, "the operator's savepoint did not finish as ok in the audit log");
     // The viewer's refused attempt is audited too.
@@ -638,9 +653,11 @@ void TestWebSecurity::rateLimit()
     QCOMPARE(ok + limited, 20);
     QVERIFY(limited >= 1);
     QVERIFY(retryAfter.toInt() >= 1);
-    // The one-time token logs in as the operator "local".
-    QTest::qWait(2100);
-    const Response session = tally.send("GET", "/api/v1/session", {bearer(tally.oneTimeToken)});
+    // The one-time token logs in as the operator "local", once the bucket has a token again (a
+    // refused request takes none).
+    Response session;
+    TALLY_WAIT_UNTIL((session = tally.send("GET", "/api/v1/session", {bearer(tally.oneTimeToken)})).status != 429, 10s,
+                     "a request past the rate limit");
     QCOMPARE(session.status, 200);
     QCOMPARE(session.json().value(QStringLiteral("user")).toString(), QStringLiteral("local"));
     QCOMPARE(session.json().value(QStringLiteral("role")).toString(), QStringLiteral("operator"));
@@ -752,19 +769,20 @@ void TestWebSecurity::metricsPassPromtool()
 
     // Wait until a checkpoint and a sink write have happened, so every family has samples.
     Response r;
-    QElapsedTimer timer;
-    timer.start();
     static const QRegularExpression checkpoints(QStringLiteral("^tally_checkpoints_total\\{[^}]*\\} ([1-9][0-9]*)"),
                                                 QRegularExpression::MultilineOption);
     static const QRegularExpression sinkWrites(QStringLiteral("^tally_sink_write_latency_seconds_count\\{[^}]*\\} ([1-9][0-9]*)"),
                                                QRegularExpression::MultilineOption);
-    while (timer.elapsed() < 30000) {
-        r = m_tally->send("GET", "/metrics"); // loopback: no token needed
-        QCOMPARE(r.status, 200);
-        if (checkpoints.match(QString::fromUtf8(r.body)).hasMatch() && sinkWrites.match(QString::fromUtf8(r.body)).hasMatch())
-            break;
-        QTest::qWait(300);
-    }
+    const Wait sampled = waitUntil(
+        [&] {
+            r = m_tally->send("GET", "/metrics"); // loopback: no token needed
+            return r.status != 200 || (checkpoints.match(QString::fromUtf8(r.body)).hasMatch() &&
+                                       sinkWrites.match(QString::fromUtf8(r.body)).hasMatch());
+        },
+        30s, "a checkpoint and a sink write in /metrics");
+    QCOMPARE(r.status, 200);
+    if (!sampled)
+        qWarning("%s", sampled.message().c_str());
     QVERIFY(r.header("content-type").startsWith("text/plain; version=0.0.4"));
     const QString text = QString::fromUtf8(r.body);
     QVERIFY2(checkpoints.match(text).hasMatch(), "no checkpoint completed");
