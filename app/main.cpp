@@ -2,6 +2,7 @@
 // headless (--headless, or no display) it prints a live summary once a second: throughput,
 // watermark, windows fired, top posts.
 #include "config/job_config.h"
+#include "config/options.h"
 #include "models/engine_host.h"
 #include "models/snapshot_models.h"
 #include "views/main_window.h"
@@ -10,7 +11,6 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QCoreApplication>
-#include <QDateTime>
 #include <QSocketNotifier>
 #include <QTimer>
 
@@ -35,8 +35,43 @@ void onSignal(int)
 
 QString thousands(double v) { return QLocale::c().toString(static_cast<qlonglong>(v)); }
 
-// Builds the job configuration: the file if given, else the built-in demo defaults (a paced
-// generator whose event time follows the wall clock).
+// Command-line options that set one configuration option each (through the option table, so a
+// value is read and checked as in a file). `value` null: the option's own argument.
+struct ConfigFlag {
+    const char *flag;
+    const char *key;
+    const char *value = nullptr;
+};
+constexpr ConfigFlag kConfigFlags[] = {
+    {"rate", "source.generator.events_per_second"},
+    {"events", "source.generator.total_events"},
+    {"parallelism", "runtime.parallelism"},
+    {"db", "output.sqlite_path"},
+    {"postgres", "output.type", "postgres"},
+    {"postgres", "output.postgres_url"},
+    {"kafka", "source.type", "kafka"},
+    {"kafka", "source.kafka.bootstrap"},
+    {"topic", "source.kafka.topic"},
+    {"group", "source.kafka.group"},
+    {"dead-letter-topic", "source.kafka.dead_letter_topic"},
+    {"web-address", "web.address"},
+    {"web-port", "web.port"},
+    {"web-tokens", "web.tokens_file"},
+    {"no-web", "web.enabled", "false"},
+};
+
+// "(output.sqlite_path, default tally.db)": where a flag's value goes and its default.
+QString configFlagNote(const char *key)
+{
+    const ConfigOption *option = findConfigOption(key);
+    QString value = QString::fromStdString(option->toml(JobConfig{}));
+    if (value.startsWith(QLatin1Char('"')) && value.endsWith(QLatin1Char('"')))
+        value = value.mid(1, value.size() - 2);
+    return QStringLiteral(" (%1, default %2)").arg(QLatin1String(key), value.isEmpty() ? QStringLiteral("none") : value);
+}
+
+// Builds the job configuration: the file if given, else the defaults (JobConfig{}, as printed by
+// --print-default-config); then the specific flags; then every --set, in order.
 Result<JobConfig> buildConfig(const QCommandLineParser &args)
 {
     JobConfig config;
@@ -45,32 +80,18 @@ Result<JobConfig> buildConfig(const QCommandLineParser &args)
         if (!loaded.isOk())
             return loaded.status();
         config = std::move(loaded).value();
-    } else {
-        config.source.generator.eventsPerSecond = 20000;
-        config.source.generator.eventTimeRate = 20000;
-        config.source.generator.startTimeMs = QDateTime::currentMSecsSinceEpoch();
     }
-    bool ok = true;
-    if (args.isSet(QStringLiteral("rate"))) {
-        config.source.generator.eventsPerSecond = args.value(QStringLiteral("rate")).toDouble(&ok);
-        if (!ok || config.source.generator.eventsPerSecond < 0)
-            return Status::invalidArgument("--rate: expected events per second >= 0");
+    for (const ConfigFlag &f : kConfigFlags) {
+        const QString flag = QString::fromLatin1(f.flag);
+        if (!args.isSet(flag))
+            continue;
+        const std::string value = f.value ? std::string(f.value) : args.value(flag).toStdString();
+        if (Status s = setConfigOption(config, f.key, value); !s.isOk())
+            return Status::invalidArgument("--" + std::string(f.flag) + ": " + s.message());
     }
-    if (args.isSet(QStringLiteral("events"))) {
-        config.source.generator.totalEvents = args.value(QStringLiteral("events")).toULongLong(&ok);
-        if (!ok)
-            return Status::invalidArgument("--events: expected a count");
-    }
-    if (args.isSet(QStringLiteral("parallelism"))) {
-        config.runtime.parallelism = args.value(QStringLiteral("parallelism")).toInt(&ok);
-        if (!ok)
-            return Status::invalidArgument("--parallelism: expected an integer");
-    }
-    if (args.isSet(QStringLiteral("db")))
-        config.output.sqlitePath = args.value(QStringLiteral("db")).toStdString();
-    if (args.isSet(QStringLiteral("postgres"))) {
-        config.output.type = OutputConfig::Type::Postgres;
-        config.output.postgresUrl = args.value(QStringLiteral("postgres")).toStdString();
+    for (const QString &assignment : args.values(QStringLiteral("set"))) {
+        if (Status s = applyConfigOverride(config, assignment.toStdString()); !s.isOk())
+            return Status::invalidArgument("--set: " + s.message());
     }
     if (Status s = config.validate(); !s.isOk())
         return s;
@@ -125,7 +146,8 @@ int main(int argc, char **argv)
     const bool gui = !argumentGiven(argc, argv, "--headless") && !argumentGiven(argc, argv, "--help") &&
                      !argumentGiven(argc, argv, "-h") && !argumentGiven(argc, argv, "--version") &&
                      !argumentGiven(argc, argv, "-v") &&
-                     !argumentGiven(argc, argv, "--hash-web-token") && hasDisplay();
+                     !argumentGiven(argc, argv, "--hash-web-token") &&
+                     !argumentGiven(argc, argv, "--print-default-config") && hasDisplay();
     std::unique_ptr<QCoreApplication> app =
         gui ? std::make_unique<QApplication>(argc, argv) : std::make_unique<QCoreApplication>(argc, argv);
     QCoreApplication::setOrganizationName(QStringLiteral("tally"));
@@ -139,35 +161,67 @@ int main(int argc, char **argv)
     parser.addVersionOption();
     parser.addOptions({
         {QStringLiteral("headless"), QStringLiteral("Run without a window, printing a live summary.")},
-        {QStringLiteral("config"), QStringLiteral("Job configuration (TOML)."), QStringLiteral("file")},
-        {QStringLiteral("db"), QStringLiteral("SQLite output file (default tally.db)."), QStringLiteral("file")},
+        {QStringLiteral("config"), QStringLiteral("Job configuration (TOML; default: the built-in defaults)."),
+         QStringLiteral("file")},
+        {QStringLiteral("set"),
+         QStringLiteral("Set one configuration option over the file, e.g. --set runtime.parallelism=4 (repeatable)."),
+         QStringLiteral("key=value")},
+        {QStringLiteral("print-default-config"),
+         QStringLiteral("Print the default configuration, every option documented (resources/tally.toml), and exit.")},
+        {QStringLiteral("db"), QStringLiteral("SQLite output file") + configFlagNote("output.sqlite_path") + QLatin1Char('.'),
+         QStringLiteral("file")},
         {QStringLiteral("audit-log"), QStringLiteral("Audit log of operator actions (default tally-audit.db)."),
          QStringLiteral("file")},
-        {QStringLiteral("rate"), QStringLiteral("Generator events per second (0 = as fast as possible)."), QStringLiteral("n")},
-        {QStringLiteral("events"), QStringLiteral("Stop after this many generated events."), QStringLiteral("n")},
+        {QStringLiteral("rate"),
+         QStringLiteral("Generator events per second, 0 = as fast as possible") +
+             configFlagNote("source.generator.events_per_second") + QLatin1Char('.'),
+         QStringLiteral("n")},
+        {QStringLiteral("events"),
+         QStringLiteral("Stop after this many generated events") + configFlagNote("source.generator.total_events") +
+             QLatin1Char('.'),
+         QStringLiteral("n")},
         {QStringLiteral("duration"), QStringLiteral("Stop after this many seconds."), QStringLiteral("s")},
-        {QStringLiteral("parallelism"), QStringLiteral("Window tasks (1..128)."), QStringLiteral("p")},
-        {QStringLiteral("postgres"), QStringLiteral("Write results to PostgreSQL instead of SQLite."), QStringLiteral("url")},
+        {QStringLiteral("parallelism"),
+         QStringLiteral("Window tasks, 1..128") + configFlagNote("runtime.parallelism") + QLatin1Char('.'),
+         QStringLiteral("p")},
+        {QStringLiteral("postgres"),
+         QStringLiteral("Write results to PostgreSQL instead of SQLite (output.type = \"postgres\", output.postgres_url)."),
+         QStringLiteral("url")},
         {QStringLiteral("restore"), QStringLiteral("Continue from a savepoint (at the configured parallelism)."),
          QStringLiteral("file")},
-        {QStringLiteral("kafka"), QStringLiteral("Consume from Kafka instead of the generator."), QStringLiteral("bootstrap")},
-        {QStringLiteral("topic"), QStringLiteral("Kafka topic (default likes)."), QStringLiteral("name")},
-        {QStringLiteral("group"), QStringLiteral("Kafka consumer group (default tally)."), QStringLiteral("id")},
-        {QStringLiteral("dead-letter-topic"), QStringLiteral("Kafka topic for undecodable records (default <topic>.dlq)."),
+        {QStringLiteral("kafka"),
+         QStringLiteral("Consume from Kafka instead of the generator (source.type = \"kafka\", source.kafka.bootstrap)."),
+         QStringLiteral("bootstrap")},
+        {QStringLiteral("topic"), QStringLiteral("Kafka topic") + configFlagNote("source.kafka.topic") + QLatin1Char('.'),
+         QStringLiteral("name")},
+        {QStringLiteral("group"),
+         QStringLiteral("Kafka consumer group") + configFlagNote("source.kafka.group") + QLatin1Char('.'),
+         QStringLiteral("id")},
+        {QStringLiteral("dead-letter-topic"),
+         QStringLiteral("Kafka topic for undecodable records (source.kafka.dead_letter_topic, default <topic>.dlq)."),
          QStringLiteral("name")},
         {QStringLiteral("quiet"), QStringLiteral("Headless: print only the final summary.")},
         {QStringLiteral("web-address"),
-         QStringLiteral("Web console listen address (default 127.0.0.1; others need --web-tokens)."), QStringLiteral("addr")},
-        {QStringLiteral("web-port"), QStringLiteral("Web console port (default 8080; 0 = any free port)."), QStringLiteral("n")},
+         QStringLiteral("Web console listen address; a non-loopback one needs --web-tokens") +
+             configFlagNote("web.address") + QLatin1Char('.'),
+         QStringLiteral("addr")},
+        {QStringLiteral("web-port"),
+         QStringLiteral("Web console port, 0 = any free port") + configFlagNote("web.port") + QLatin1Char('.'),
+         QStringLiteral("n")},
         {QStringLiteral("web-tokens"),
-         QStringLiteral("Web console token file, lines \"ROLE USER SHA256HEX\" (default: a one-time operator token)."),
+         QStringLiteral("Web console token file, lines \"ROLE USER SHA256HEX\" (web.tokens_file, default: a one-time "
+                        "operator token)."),
          QStringLiteral("file")},
-        {QStringLiteral("no-web"), QStringLiteral("Do not serve the web console.")},
+        {QStringLiteral("no-web"), QStringLiteral("Do not serve the web console (web.enabled = false).")},
         {QStringLiteral("hash-web-token"), QStringLiteral("Print the SHA-256 hex of a token for the token file, and exit."),
          QStringLiteral("token")},
     });
     parser.process(*app);
 
+    if (parser.isSet(QStringLiteral("print-default-config"))) {
+        std::fputs(writeConfigToml().c_str(), stdout);
+        return 0;
+    }
     if (parser.isSet(QStringLiteral("hash-web-token"))) {
         std::printf("%s\n", WebTokens::hashHex(parser.value(QStringLiteral("hash-web-token")).toUtf8()).constData());
         return 0;
@@ -180,34 +234,13 @@ int main(int argc, char **argv)
     }
     EngineOptions options;
     options.config = std::move(config).value();
-    if (parser.isSet(QStringLiteral("kafka"))) {
-        options.kafkaBootstrap = parser.value(QStringLiteral("kafka")).toStdString();
-        if (parser.isSet(QStringLiteral("topic")))
-            options.kafkaTopic = parser.value(QStringLiteral("topic")).toStdString();
-        if (parser.isSet(QStringLiteral("group")))
-            options.kafkaGroup = parser.value(QStringLiteral("group")).toStdString();
-        if (parser.isSet(QStringLiteral("dead-letter-topic")))
-            options.deadLetterTopic = parser.value(QStringLiteral("dead-letter-topic")).toStdString();
-    }
     if (parser.isSet(QStringLiteral("audit-log")))
         options.auditPath = parser.value(QStringLiteral("audit-log"));
     if (parser.isSet(QStringLiteral("restore")))
         options.restoreFrom = parser.value(QStringLiteral("restore")).toStdString();
 
-    WebConsoleOptions webOptions = WebConsoleOptions::fromConfig(options.config.web);
-    const bool serveWeb = options.config.web.enabled && !parser.isSet(QStringLiteral("no-web"));
-    if (parser.isSet(QStringLiteral("web-address")))
-        webOptions.address = parser.value(QStringLiteral("web-address"));
-    if (parser.isSet(QStringLiteral("web-port"))) {
-        bool ok = false;
-        webOptions.port = parser.value(QStringLiteral("web-port")).toInt(&ok);
-        if (!ok || webOptions.port < 0 || webOptions.port > 65535) {
-            std::fprintf(stderr, "tally: --web-port: expected 0..65535\n");
-            return 2;
-        }
-    }
-    if (parser.isSet(QStringLiteral("web-tokens")))
-        webOptions.tokensFile = parser.value(QStringLiteral("web-tokens"));
+    const WebConsoleOptions webOptions = WebConsoleOptions::fromConfig(options.config.web);
+    const bool serveWeb = options.config.web.enabled;
 
     QString error;
     std::unique_ptr<EngineHost> host = EngineHost::create(std::move(options), &error);

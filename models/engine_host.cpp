@@ -26,6 +26,10 @@ std::unique_ptr<EngineHost> EngineHost::create(EngineOptions options, QString *e
         *error = QString::fromStdString(audit.status().message());
         return nullptr;
     }
+    // A live generator (start_time_ms = 0) starts at the wall clock once per host, so that the
+    // source of a rescaled job regenerates the same stream.
+    if (options.config.source.generator.startTimeMs == 0)
+        options.config.source.generator.startTimeMs = QDateTime::currentMSecsSinceEpoch();
     std::unique_ptr<EngineHost> host(new EngineHost(std::move(options), std::move(audit).value()));
     if (Status s = host->m_options.config.validate(); !s.isOk()) {
         *error = QString::fromStdString(s.message());
@@ -51,19 +55,17 @@ std::unique_ptr<Job> EngineHost::buildJob(const JobConfig &config, const std::st
     std::unique_ptr<OutputSink> sink = std::move(sinkWriter).value();
 
     std::unique_ptr<Source> source;
-    if (m_options.kafkaBootstrap) {
-        KafkaSourceConfig kafka;
-        kafka.bootstrapServers = *m_options.kafkaBootstrap;
-        kafka.topic = m_options.kafkaTopic;
-        kafka.groupId = m_options.kafkaGroup;
+    if (config.source.type == SourceConfig::Type::Kafka) {
+        const KafkaSourceConfig &kafka = config.source.kafka;
         auto opened = KafkaSource::open(kafka, m_metrics);
         if (!opened) {
             *error = QString::fromStdString(opened.status().message());
             return nullptr;
         }
         source = std::move(opened).value();
-        const std::string deadLetterTopic = m_options.deadLetterTopic.empty() ? kafka.topic + ".dlq" : m_options.deadLetterTopic;
-        auto writer = KafkaDeadLetterWriter::open(kafka.bootstrapServers, deadLetterTopic, kafka.topic, m_metrics);
+        const std::string deadLetterTopic = kafka.deadLetterTopic.empty() ? kafka.topic + ".dlq" : kafka.deadLetterTopic;
+        auto writer = KafkaDeadLetterWriter::open(kafka.bootstrapServers, deadLetterTopic, kafka.topic, m_metrics,
+                                                  kafka.properties);
         if (!writer) {
             *error = QString::fromStdString(writer.status().message());
             return nullptr;

@@ -26,12 +26,7 @@
 namespace tally {
 
 struct EngineOptions {
-    JobConfig config;
-    // Consume from Kafka instead of the generator.
-    std::optional<std::string> kafkaBootstrap;
-    std::string kafkaTopic = "likes";
-    std::string kafkaGroup = "tally";
-    std::string deadLetterTopic; // default <topic>.dlq
+    JobConfig config; // the source (generator or Kafka) is config.source
     QString auditPath = QStringLiteral("tally-audit.db");
     std::string restoreFrom; // a savepoint to continue from
     int sampleIntervalMs = 250;

@@ -32,6 +32,7 @@ constexpr const char *kConfig = R"toml(
 seed = 77
 total_events = 2000000
 events_per_second = 400000
+start_time_ms = 1767225600000
 partitions = 4
 event_time_rate = 2000
 posts = 2000

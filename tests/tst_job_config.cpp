@@ -1,10 +1,14 @@
-// Tests for the job configuration loader: the shipped default file, every rejection with its line
-// and key, and a round trip of a configuration with every key changed.
+// Tests for the job configuration: the option table against the struct and the savepoint
+// fingerprint, the shipped default file (generated from the table), every rejection with its line
+// and key, `--set` overrides, and a round trip of a configuration with every key changed.
 #include "config/job_config.h"
+#include "config/options.h"
+#include "runtime/savepoint.h"
 
 #include <QtTest>
 
 #include <charconv>
+#include <cmath>
 #include <functional>
 #include <set>
 #include <sstream>
@@ -13,7 +17,9 @@ using namespace tally;
 
 namespace {
 
-// Every key of JobConfig once: its TOML table, its key, how to compare it and how to write it.
+// Every key of JobConfig once, written independently of the option table so that a table entry
+// bound to the wrong field is caught: its TOML table, its key, how to compare it and how to write it.
+// A key of "" is a table of string settings, written as its own lines.
 struct Field {
     const char *table;
     const char *key;
@@ -66,9 +72,16 @@ std::string tomlValue(WireFormat f)
 {
     return f == WireFormat::Json ? "\"json\"" : "\"protobuf\"";
 }
-std::string tomlValue(SourceConfig::Type)
+std::string tomlValue(SourceConfig::Type t)
 {
-    return "\"generator\"";
+    return t == SourceConfig::Type::Generator ? "\"generator\"" : "\"kafka\"";
+}
+std::string tomlValue(const std::map<std::string, std::string> &m)
+{
+    std::string lines;
+    for (const auto &[k, v] : m)
+        lines += "\"" + k + "\" = \"" + v + "\"\n";
+    return lines;
 }
 std::string tomlValue(OutputConfig::Type t)
 {
@@ -126,6 +139,14 @@ const std::vector<Field> &fields()
         TALLY_FIELD("source.generator", "serialized", source.generator.serialized),
         TALLY_FIELD("source.generator", "format", source.generator.format),
         TALLY_FIELD("source.generator", "malformed_fraction", source.generator.malformedFraction),
+        TALLY_FIELD("source.kafka", "bootstrap", source.kafka.bootstrapServers),
+        TALLY_FIELD("source.kafka", "topic", source.kafka.topic),
+        TALLY_FIELD("source.kafka", "group", source.kafka.groupId),
+        TALLY_FIELD("source.kafka", "dead_letter_topic", source.kafka.deadLetterTopic),
+        TALLY_FIELD("source.kafka", "auto_offset_reset", source.kafka.autoOffsetReset),
+        TALLY_FIELD("source.kafka", "session_timeout_ms", source.kafka.sessionTimeoutMs),
+        TALLY_FIELD("source.kafka", "max_poll_interval_ms", source.kafka.maxPollIntervalMs),
+        TALLY_FIELD("source.kafka.properties", "", source.kafka.properties),
         TALLY_FIELD("source.limits", "max_record_bytes", source.limits.maxRecordBytes),
         TALLY_FIELD("source.limits", "min_event_time_ms", source.limits.minEventTimeMs),
         TALLY_FIELD("source.limits", "max_event_time_ms", source.limits.maxEventTimeMs),
@@ -197,12 +218,17 @@ const std::vector<Field> &fields()
 }
 
 // Dotted keys whose values differ, so a failure names the field instead of "not equal".
+std::string dottedKey(const Field &f)
+{
+    return *f.key ? std::string(f.table) + "." + f.key : std::string(f.table);
+}
+
 QStringList differences(const JobConfig &a, const JobConfig &b)
 {
     QStringList out;
     for (const Field &f : fields()) {
         if (!f.equal(a, b))
-            out << QStringLiteral("%1.%2").arg(QLatin1String(f.table), QLatin1String(f.key));
+            out << QString::fromStdString(dottedKey(f));
     }
     return out;
 }
@@ -216,7 +242,7 @@ std::string toToml(const JobConfig &c)
             table = f.table;
             out += "\n[" + table + "]\n";
         }
-        out += std::string(f.key) + " = " + f.toml(c) + "\n";
+        out += *f.key ? std::string(f.key) + " = " + f.toml(c) + "\n" : f.toml(c);
     }
     return out;
 }
@@ -247,6 +273,11 @@ QString shippedConfigPath()
 class TestJobConfig : public QObject {
     Q_OBJECT
 private slots:
+    void optionTableMatchesTheStruct();
+    void everyOptionIsDocumented();
+    void shippedConfigIsGenerated();
+    void generatedConfigIsTheDefaults();
+    void fingerprintFollowsTheTable();
     void shippedConfigIsTheDefaults();
     void shippedConfigSetsEveryKey();
     void emptyConfigIsTheDefaults();
@@ -260,7 +291,150 @@ private slots:
     void validateNamesTheKey();
     void integersAcceptedForReals();
     void missingFile();
+    void kafkaSource();
+    void setOverrides_data();
+    void setOverrides();
+    void setRefusals_data();
+    void setRefusals();
+    void setLeavesCrossFieldRulesToValidate();
 };
+
+// The table and the independent field list above name the same keys.
+void TestJobConfig::optionTableMatchesTheStruct()
+{
+    std::set<std::string> table, listed;
+    for (const ConfigOption *o : configOptions())
+        QVERIFY2(table.insert(std::string(o->key())).second, std::string(o->key()).c_str());
+    for (const Field &f : fields())
+        listed.insert(dottedKey(f));
+    QCOMPARE(table, listed);
+    for (const ConfigOption *o : configOptions())
+        QCOMPARE(findConfigOption(o->key()), o);
+    QCOMPARE(findConfigOption("source.kafka.properties.security.protocol"), findConfigOption("source.kafka.properties"));
+    QCOMPARE(findConfigOption("runtime.parallelism.x"), nullptr);
+    QCOMPARE(findConfigOption("runtime"), nullptr);
+}
+
+void TestJobConfig::everyOptionIsDocumented()
+{
+    for (const ConfigOption *o : configOptions()) {
+        const std::string key(o->key());
+        QVERIFY2(!o->doc().empty(), key.c_str());
+        if (key.ends_with("_ms"))
+            QVERIFY2(o->unit().starts_with("ms"), key.c_str());
+        if (o->type() == ConfigOption::Type::Choice)
+            QVERIFY2(o->choices().size() >= 2, key.c_str());
+    }
+}
+
+void TestJobConfig::shippedConfigIsGenerated()
+{
+    QFile file(shippedConfigPath());
+    QVERIFY2(file.open(QIODevice::ReadOnly), "resources/tally.toml not found");
+    const QString shipped = QString::fromUtf8(file.readAll());
+    const QString generated = QString::fromStdString(writeConfigToml());
+    if (shipped == generated)
+        return;
+    const QStringList a = shipped.split(QLatin1Char('\n')), b = generated.split(QLatin1Char('\n'));
+    qsizetype line = 0;
+    while (line < a.size() && line < b.size() && a[line] == b[line])
+        ++line;
+    QFAIL(qPrintable(QStringLiteral("resources/tally.toml is not what the option table generates (first difference at "
+                                    "line %1:\n  file:      %2\n  generated: %3\n). Regenerate it with `cmake --build build "
+                                    "--target update_default_config` (or `build/app/tally --print-default-config > "
+                                    "resources/tally.toml`).")
+                         .arg(line + 1)
+                         .arg(line < a.size() ? a[line] : QStringLiteral("(end of file)"),
+                              line < b.size() ? b[line] : QStringLiteral("(end of file)"))));
+}
+
+void TestJobConfig::generatedConfigIsTheDefaults()
+{
+    const std::string text = writeConfigToml();
+    const Result<JobConfig> parsed = parseJobConfig(text, "generated.toml");
+    QVERIFY2(parsed.isOk(), parsed.status().toString().c_str());
+    const QStringList diff = differences(*parsed, JobConfig{});
+    QVERIFY2(diff.isEmpty(), qPrintable(diff.join(QLatin1String(", "))));
+    for (const ConfigOption *o : configOptions())
+        QCOMPARE(o->toml(*parsed), o->toml(JobConfig{}));
+}
+
+namespace {
+
+// Other valid values of an option (from its value in `base`), set through setConfigOption().
+std::vector<JobConfig> variations(const ConfigOption &o, const JobConfig &base)
+{
+    std::vector<std::string> candidates;
+    const std::string now = o.toml(base);
+    switch (o.type()) {
+    case ConfigOption::Type::Integer: {
+        const int64_t v = std::stoll(now);
+        candidates = {std::to_string(v + 1), std::to_string(v - 1)};
+        break;
+    }
+    case ConfigOption::Type::Real: {
+        // The smallest change there is, and a large one: both must reach the fingerprint.
+        const double v = std::stod(now);
+        for (const double x : {std::nextafter(v, INFINITY), std::nextafter(v, -INFINITY), v * 2 + 1, v / 2}) {
+            char buf[64];
+            auto [end, ec] = std::to_chars(buf, buf + sizeof buf, x);
+            candidates.emplace_back(buf, end);
+        }
+        break;
+    }
+    case ConfigOption::Type::Boolean:
+        candidates = {now == "true" ? "false" : "true"};
+        break;
+    case ConfigOption::Type::String:
+        candidates = {now.substr(1, now.size() - 2) + "x"};
+        break;
+    case ConfigOption::Type::Choice:
+        for (const std::string &c : o.choices())
+            if ("\"" + c + "\"" != now)
+                candidates.push_back(c);
+        break;
+    case ConfigOption::Type::IntegerList:
+        candidates = {now.substr(1, now.size() - 2) + ", 86400000", "7200000"};
+        break;
+    case ConfigOption::Type::StringMap:
+        candidates = {"client.rack=eu-west-1a"};
+        break;
+    }
+    std::vector<JobConfig> out;
+    for (const std::string &value : candidates) {
+        JobConfig c = base;
+        const std::string key = o.type() == ConfigOption::Type::StringMap
+                                    ? std::string(o.key()) + "." + value.substr(0, value.find('='))
+                                    : std::string(o.key());
+        const std::string text = o.type() == ConfigOption::Type::StringMap ? value.substr(value.find('=') + 1) : value;
+        if (setConfigOption(c, key, text).isOk() && o.toml(c) != now)
+            out.push_back(c);
+    }
+    return out;
+}
+
+} // namespace
+
+// The table's "shapes state" flag is the one truth about the savepoint fingerprint, which is
+// computed below the configuration layer: a change of any flagged option must change it, a
+// change of any other must not.
+void TestJobConfig::fingerprintFollowsTheTable()
+{
+    const JobConfig base;
+    const std::string fingerprint = configFingerprint(base);
+    for (const ConfigOption *o : configOptions()) {
+        const std::vector<JobConfig> changed = variations(*o, base);
+        QVERIFY2(!changed.empty(), std::string(o->key()).c_str());
+        for (const JobConfig &c : changed) {
+            const bool differs = configFingerprint(c) != fingerprint;
+            if (differs != o->shapesState())
+                QFAIL(qPrintable(QStringLiteral("%1 = %2: %3").arg(QString::fromUtf8(o->key()), QString::fromStdString(o->toml(c)),
+                                                                 o->shapesState()
+                                                                     ? QStringLiteral("shapes the state, but configFingerprint() does not change")
+                                                                     : QStringLiteral("changes configFingerprint(), but the table does not say it shapes the state"))));
+        }
+    }
+}
 
 void TestJobConfig::shippedConfigIsTheDefaults()
 {
@@ -278,7 +452,7 @@ void TestJobConfig::shippedConfigSetsEveryKey()
     QVERIFY(file.open(QIODevice::ReadOnly));
     const std::set<std::string> shipped = assignedKeys(QString::fromUtf8(file.readAll()));
     const std::set<std::string> all = assignedKeys(QString::fromStdString(toToml(JobConfig{})));
-    QCOMPARE(all.size(), fields().size());
+    QCOMPARE(all.size(), fields().size() - 1); // source.kafka.properties is empty
     QCOMPARE(shipped, all);
 }
 
@@ -391,8 +565,18 @@ void TestJobConfig::roundTripOfEveryKey()
     c.web.rateLimitPerSecond = 5.5;
     c.web.rateLimitBurst = 20;
 
-    // Every key is off its default except source.type, which has a single value so far.
-    QCOMPARE(differences(c, JobConfig{}).size(), qsizetype(fields().size() - 1));
+    c.source.type = SourceConfig::Type::Kafka;
+    c.source.kafka.bootstrapServers = "broker-1:9092,broker-2:9092";
+    c.source.kafka.topic = "likes-eu";
+    c.source.kafka.groupId = "tally-eu";
+    c.source.kafka.deadLetterTopic = "likes-eu.rejected";
+    c.source.kafka.autoOffsetReset = "latest";
+    c.source.kafka.sessionTimeoutMs = 45000;
+    c.source.kafka.maxPollIntervalMs = 600000;
+    c.source.kafka.properties = {{"security.protocol", "SASL_SSL"}, {"sasl.mechanism", "SCRAM-SHA-512"}};
+
+    // Every key is off its default.
+    QCOMPARE(differences(c, JobConfig{}).size(), qsizetype(fields().size()));
     const Status valid = c.validate();
     QVERIFY2(valid.isOk(), valid.toString().c_str());
 
@@ -401,6 +585,13 @@ void TestJobConfig::roundTripOfEveryKey()
     QVERIFY2(parsed.isOk(), (parsed.status().toString() + "\n" + text).c_str());
     const QStringList diff = differences(*parsed, c);
     QVERIFY2(diff.isEmpty(), qPrintable(diff.join(QLatin1String(", "))));
+
+    // The table's own writer round-trips too.
+    const std::string written = writeConfigToml(c);
+    const Result<JobConfig> reread = parseJobConfig(written, "written.toml");
+    QVERIFY2(reread.isOk(), (reread.status().toString() + "\n" + written).c_str());
+    const QStringList diff2 = differences(*reread, c);
+    QVERIFY2(diff2.isEmpty(), qPrintable(diff2.join(QLatin1String(", "))));
 }
 
 void TestJobConfig::badConfigs_data()
@@ -456,8 +647,11 @@ void TestJobConfig::badConfigs_data()
                                  << "expected one of \"sqlite\", \"postgres\", \"none\" (got \"postgresql\")";
     QTest::newRow("delivery") << "[output]\ndelivery = \"exactly-once\"\n" << 2 << "output.delivery"
                               << "expected one of \"exactly_once\", \"at_least_once\" (got \"exactly-once\")";
-    QTest::newRow("source type") << "[source]\ntype = \"kafka\"\n" << 2 << "source.type"
-                                 << "expected one of \"generator\" (got \"kafka\")";
+    QTest::newRow("source type") << "[source]\ntype = \"pulsar\"\n" << 2 << "source.type"
+                                 << "expected one of \"generator\", \"kafka\" (got \"pulsar\")";
+    QTest::newRow("offset reset") << "[source.kafka]\nauto_offset_reset = \"smallest\"\n" << 2
+                                  << "source.kafka.auto_offset_reset"
+                                  << "expected one of \"earliest\", \"latest\" (got \"smallest\")";
 
     // Values that do not fit the field.
     QTest::newRow("negative unsigned") << "[source.generator]\nseed = -1\n" << 2 << "source.generator.seed"
@@ -563,6 +757,26 @@ void TestJobConfig::badConfigs_data()
                                  << "must not be empty";
     QTest::newRow("inline table") << "[source]\ngenerator = { partitions = 0 }\n" << 2 << "source.generator.partitions"
                                   << "must be >= 1 (got 0)";
+
+    // Kafka.
+    QTest::newRow("kafka without bootstrap") << "# no brokers\n[source]\ntype = \"kafka\"\n" << 3 << "source.kafka.bootstrap"
+                                             << "must not be empty when source.type is \"kafka\"";
+    QTest::newRow("kafka session timeout") << "[source.kafka]\nsession_timeout_ms = 0\n" << 2
+                                           << "source.kafka.session_timeout_ms" << "must be between 1 and 3600000 (got 0)";
+    QTest::newRow("kafka poll interval") << "[source.kafka]\nmax_poll_interval_ms = 5000\n" << 2
+                                         << "source.kafka.max_poll_interval_ms"
+                                         << "must be >= source.kafka.session_timeout_ms (10000) (got 5000)";
+    QTest::newRow("kafka topic") << "[source.kafka]\ntopic = \"\"\n" << 2 << "source.kafka.topic" << "must not be empty";
+    QTest::newRow("kafka property type") << "[source.kafka.properties]\n\"fetch.max.bytes\" = 1048576\n" << 2
+                                         << "source.kafka.properties.fetch.max.bytes" << "expected string, got integer";
+    QTest::newRow("kafka property of its own option")
+        << "[source.kafka.properties]\n\"group.id\" = \"other\"\n" << 2 << "source.kafka.properties.group.id"
+        << "set source.kafka.group instead";
+    QTest::newRow("kafka offsets are Tally's") << "[source.kafka.properties]\nenable.auto.commit = \"true\"\n" << 2
+                                               << "source.kafka.properties.enable.auto.commit"
+                                               << "is managed by Tally (offsets are never auto-committed)";
+    QTest::newRow("kafka properties not a table") << "[source.kafka]\nproperties = \"x\"\n" << 2
+                                                  << "source.kafka.properties" << "expected table, got string";
 }
 
 void TestJobConfig::badConfigs()
@@ -662,6 +876,154 @@ void TestJobConfig::missingFile()
     QVERIFY(!loaded.isOk());
     QCOMPARE(loaded.status().code(), Status::Code::NotFound);
     QVERIFY(QString::fromStdString(loaded.status().message()).contains(QLatin1String("/nonexistent/tally.toml")));
+}
+
+void TestJobConfig::kafkaSource()
+{
+    const Result<JobConfig> parsed = parseJobConfig(R"toml(
+[source]
+type = "kafka"
+
+[source.kafka]
+bootstrap = "broker-1:9092,broker-2:9092"
+topic = "likes-eu"
+group = "tally-eu"
+dead_letter_topic = "likes-eu.rejected"
+auto_offset_reset = "latest"
+session_timeout_ms = 45000
+max_poll_interval_ms = 600000
+
+[source.kafka.properties]
+"security.protocol" = "SASL_SSL"
+sasl.mechanism = "SCRAM-SHA-512"
+"sasl.username" = "tally"
+)toml");
+    QVERIFY2(parsed.isOk(), parsed.status().toString().c_str());
+    const SourceConfig &s = parsed->source;
+    QCOMPARE(s.type, SourceConfig::Type::Kafka);
+    QCOMPARE(s.kafka.bootstrapServers, std::string("broker-1:9092,broker-2:9092"));
+    QCOMPARE(s.kafka.topic, std::string("likes-eu"));
+    QCOMPARE(s.kafka.groupId, std::string("tally-eu"));
+    QCOMPARE(s.kafka.deadLetterTopic, std::string("likes-eu.rejected"));
+    QCOMPARE(s.kafka.autoOffsetReset, std::string("latest"));
+    QCOMPARE(s.kafka.sessionTimeoutMs, 45000);
+    QCOMPARE(s.kafka.maxPollIntervalMs, 600000);
+    // A bare dotted name is a nested table to TOML, and one setting all the same.
+    const std::map<std::string, std::string> properties = {
+        {"security.protocol", "SASL_SSL"}, {"sasl.mechanism", "SCRAM-SHA-512"}, {"sasl.username", "tally"}};
+    QCOMPARE(s.kafka.properties, properties);
+}
+
+void TestJobConfig::setOverrides_data()
+{
+    QTest::addColumn<QString>("assignment");
+    QTest::addColumn<QString>("key");
+    QTest::addColumn<QString>("toml"); // the option's value afterwards
+
+    QTest::newRow("integer") << "runtime.parallelism=4" << "runtime.parallelism" << "4";
+    QTest::newRow("spaces around the key") << " web.port = 0" << "web.port" << "0";
+    QTest::newRow("real") << "watermark.adaptive_quantile=0.5" << "watermark.adaptive_quantile" << "0.5";
+    QTest::newRow("integer for real") << "source.generator.events_per_second=0" << "source.generator.events_per_second"
+                                      << "0.0";
+    QTest::newRow("boolean") << "checkpoint.enabled=true" << "checkpoint.enabled" << "true";
+    QTest::newRow("bare string") << "output.sqlite_path=/var/lib/tally/out.db" << "output.sqlite_path"
+                                 << "\"/var/lib/tally/out.db\"";
+    QTest::newRow("quoted string") << "output.job_id=\"likes eu\"" << "output.job_id" << "\"likes eu\"";
+    QTest::newRow("empty string") << "output.divert_path=" << "output.divert_path" << "\"\"";
+    QTest::newRow("choice") << "state.backend=rocksdb" << "state.backend" << "\"rocksdb\"";
+    QTest::newRow("source type") << "source.type=kafka" << "source.type" << "\"kafka\"";
+    QTest::newRow("list") << "aggregations.likes_by_region.windows_ms=60000,300000" << "aggregations.likes_by_region.windows_ms"
+                          << "[60000, 300000]";
+    QTest::newRow("list in brackets") << "aggregations.likes_by_region.windows_ms=[1000]"
+                                      << "aggregations.likes_by_region.windows_ms" << "[1000]";
+    QTest::newRow("kafka property") << "source.kafka.properties.security.protocol=SASL_SSL" << "source.kafka.properties"
+                                    << "\"security.protocol\" = \"SASL_SSL\"\n";
+}
+
+void TestJobConfig::setOverrides()
+{
+    QFETCH(QString, assignment);
+    QFETCH(QString, key);
+    QFETCH(QString, toml);
+    JobConfig c;
+    const Status s = applyConfigOverride(c, assignment.toStdString());
+    QVERIFY2(s.isOk(), s.toString().c_str());
+    const ConfigOption *o = findConfigOption(key.toStdString());
+    QVERIFY(o);
+    QCOMPARE(QString::fromStdString(o->toml(c)), toml);
+    // Nothing else moved.
+    QStringList diff = differences(c, JobConfig{});
+    diff.removeAll(key);
+    QVERIFY2(diff.isEmpty(), qPrintable(diff.join(QLatin1String(", "))));
+}
+
+void TestJobConfig::setRefusals_data()
+{
+    QTest::addColumn<QString>("assignment");
+    QTest::addColumn<QString>("message");
+
+    QTest::newRow("out of range") << "runtime.parallelism=0" << "runtime.parallelism: must be between 1 and 128 (got 0)";
+    QTest::newRow("not a number") << "runtime.parallelism=four" << "runtime.parallelism: expected integer (got \"four\")";
+    QTest::newRow("float for integer") << "runtime.parallelism=1.5" << "runtime.parallelism: expected integer, got float";
+    QTest::newRow("does not fit") << "runtime.parallelism=3000000000"
+                                  << "runtime.parallelism: must be between -2147483648 and 2147483647 (got 3000000000)";
+    QTest::newRow("negative unsigned") << "source.generator.seed=-1" << "source.generator.seed: must be >= 0 (got -1)";
+    QTest::newRow("fraction") << "source.generator.unlike_fraction=2"
+                              << "source.generator.unlike_fraction: must be between 0 and 1 (got 2)";
+    QTest::newRow("infinite") << "source.generator.events_per_second=inf"
+                              << "source.generator.events_per_second: must be a finite number (got inf)";
+    QTest::newRow("boolean") << "checkpoint.enabled=yes" << "checkpoint.enabled: expected boolean (got \"yes\")";
+    QTest::newRow("choice") << "state.backend=lmdb" << "state.backend: expected one of \"heap\", \"rocksdb\" (got \"lmdb\")";
+    QTest::newRow("not empty") << "state.dir=" << "state.dir: must not be empty";
+    QTest::newRow("list element") << "aggregations.likes_by_region.windows_ms=60000,0"
+                                  << "aggregations.likes_by_region.windows_ms[1]: must be > 0 (got 0)";
+    QTest::newRow("list syntax") << "aggregations.likes_by_region.windows_ms=60000,1h"
+                                 << "aggregations.likes_by_region.windows_ms: expected array of integers (got \"60000,1h\")";
+    QTest::newRow("unknown key") << "runtime.paralelism=4" << "runtime.paralelism: unknown key (did you mean 'parallelism'?)";
+    QTest::newRow("key in the wrong table") << "runtime.bound_ms=4"
+                                            << "runtime.bound_ms: unknown key (did you mean 'watermark.bound_ms'?)";
+    QTest::newRow("table") << "runtime=4" << "runtime: expected table, got integer";
+    QTest::newRow("no value") << "runtime.parallelism" << "expected KEY=VALUE (got \"runtime.parallelism\")";
+    QTest::newRow("no key") << "=4" << "expected KEY=VALUE, the key is missing";
+    QTest::newRow("second line") << "runtime.parallelism=4\nweb.port=1" << "runtime.parallelism: expected integer (got";
+    QTest::newRow("whole property table") << "source.kafka.properties=x" << "source.kafka.properties: name one setting";
+}
+
+void TestJobConfig::setRefusals()
+{
+    QFETCH(QString, assignment);
+    QFETCH(QString, message);
+    JobConfig c;
+    c.runtime.parallelism = 3;
+    const JobConfig before = c;
+    const Status s = applyConfigOverride(c, assignment.toStdString());
+    QVERIFY2(!s.isOk(), "accepted");
+    QCOMPARE(s.code(), Status::Code::InvalidArgument);
+    QVERIFY2(QString::fromStdString(s.message()).startsWith(message),
+             qPrintable(QStringLiteral("got: %1\nwant: %2").arg(QString::fromStdString(s.message()), message)));
+    const QStringList diff = differences(c, before);
+    QVERIFY2(diff.isEmpty(), qPrintable(QStringLiteral("a refused override changed ") + diff.join(QLatin1String(", "))));
+}
+
+void TestJobConfig::setLeavesCrossFieldRulesToValidate()
+{
+    // One override may break a rule the next one restores.
+    JobConfig c;
+    QVERIFY(applyConfigOverride(c, "aggregations.like_velocity.slide_ms=70000").isOk());
+    QCOMPARE(c.validate().message(), std::string("aggregations.like_velocity.slide_ms: must divide "
+                                                 "aggregations.like_velocity.size_ms (900000) (got 70000)"));
+    QVERIFY(applyConfigOverride(c, "aggregations.like_velocity.size_ms=700000").isOk());
+    QVERIFY(c.validate().isOk());
+
+    QVERIFY(applyConfigOverride(c, "source.type=kafka").isOk());
+    QCOMPARE(c.validate().message(), std::string("source.kafka.bootstrap: must not be empty when source.type is \"kafka\""));
+    QVERIFY(applyConfigOverride(c, "source.kafka.bootstrap=127.0.0.1:9092").isOk());
+    QVERIFY(c.validate().isOk());
+
+    // Properties accumulate.
+    QVERIFY(applyConfigOverride(c, "source.kafka.properties.security.protocol=SASL_SSL").isOk());
+    QVERIFY(applyConfigOverride(c, "source.kafka.properties.sasl.mechanism=PLAIN").isOk());
+    QCOMPARE(c.source.kafka.properties.size(), size_t(2));
 }
 
 QTEST_GUILESS_MAIN(TestJobConfig)

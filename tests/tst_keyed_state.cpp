@@ -26,6 +26,7 @@ JobConfig streamConfig(uint64_t seed)
 {
     JobConfig c;
     GeneratorConfig &g = c.source.generator;
+    g = GeneratorConfig{}; // a reproducible replay, as fast as the job consumes (the job default is live)
     g.seed = seed;
     g.totalEvents = 60000;
     g.partitions = 4;

@@ -29,6 +29,7 @@ JobConfig baseConfig(uint64_t seed)
 {
     JobConfig c;
     GeneratorConfig &g = c.source.generator;
+    g = GeneratorConfig{}; // a reproducible replay, as fast as the job consumes (the job default is live)
     g.seed = seed;
     g.totalEvents = 30000;
     g.partitions = 4;

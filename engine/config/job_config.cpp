@@ -1,18 +1,19 @@
-// Loading a job configuration: TOML text is bound key by key onto JobConfig (types and
-// representability checked here), then JobConfig::validate() checks value ranges and cross-field
-// rules; every problem is reported as "<source>:<line>: <dotted.key>: <reason>".
+// Loading a job configuration: TOML text is bound key by key onto JobConfig through the option
+// table (types and representability checked here), then the table's ranges and the cross-field
+// rules below are checked; every problem is reported as "<source>:<line>: <dotted.key>: <reason>".
+// `--set KEY=VALUE` goes through the same binding, as a one-line document.
 #include "config/job_config.h"
+
+#include "config/config_text.h"
+#include "config/options.h"
 
 #include <toml++/toml.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <charconv>
 #include <cmath>
-#include <concepts>
 #include <cstdio>
 #include <cstring>
-#include <limits>
 #include <map>
 #include <set>
 #include <utility>
@@ -21,225 +22,123 @@ namespace tally {
 
 namespace {
 
-// ---------------------------------------------------------------------------------------------
-// Formatting
-
-std::string num(std::integral auto v)
-{
-    return std::to_string(v);
-}
-
-std::string num(double v)
-{
-    // Shortest round-trip form, so "0.0005" is reported as written rather than as 0.000500000.
-    char buf[64];
-    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-    return ec == std::errc() ? std::string(buf, end) : std::to_string(v);
-}
-
-std::string got(const std::string &value)
-{
-    return " (got " + value + ")";
-}
+using config_text::got;
+using config_text::num;
 
 // ---------------------------------------------------------------------------------------------
-// Validation rules, shared by JobConfig::validate() and the loader (which adds line numbers)
+// Validation: each option's own range (the table), then the rules that involve several keys
 
-struct Violation {
-    std::string key;                  // dotted key, possibly with an [index]
-    std::string reason;
-    std::vector<std::string> related; // other keys involved, for locating the line
+// Settings of [source.kafka.properties] that Tally owns: the option that sets it instead, or ""
+// for the offset handling Tally manages itself.
+constexpr std::pair<std::string_view, std::string_view> kOwnedKafkaProperties[] = {
+    {"bootstrap.servers", "source.kafka.bootstrap"},
+    {"metadata.broker.list", "source.kafka.bootstrap"},
+    {"group.id", "source.kafka.group"},
+    {"auto.offset.reset", "source.kafka.auto_offset_reset"},
+    {"session.timeout.ms", "source.kafka.session_timeout_ms"},
+    {"max.poll.interval.ms", "source.kafka.max_poll_interval_ms"},
+    {"enable.auto.commit", ""},
+    {"enable.auto.offset.store", ""},
 };
 
-class Rules {
-public:
-    std::vector<Violation> violations;
-
-    void fail(std::string key, std::string reason, std::vector<std::string> related = {})
-    {
-        violations.push_back({std::move(key), std::move(reason), std::move(related)});
-    }
-
-    void positive(const std::string &key, int64_t v)
-    {
-        if (v <= 0)
-            fail(key, "must be > 0" + got(num(v)));
-    }
-    void atLeast(const std::string &key, int64_t v, int64_t min)
-    {
-        if (v < min)
-            fail(key, "must be >= " + num(min) + got(num(v)));
-    }
-    void atLeast(const std::string &key, uint64_t v, uint64_t min)
-    {
-        if (v < min)
-            fail(key, "must be >= " + num(min) + got(num(v)));
-    }
-    void between(const std::string &key, int64_t v, int64_t lo, int64_t hi)
-    {
-        if (v < lo || v > hi)
-            fail(key, "must be between " + num(lo) + " and " + num(hi) + got(num(v)));
-    }
-    // NaN fails every comparison, so each check is written to reject it.
-    void fraction(const std::string &key, double v)
-    {
-        if (!(v >= 0 && v <= 1))
-            fail(key, "must be between 0 and 1" + got(num(v)));
-    }
-    void positiveReal(const std::string &key, double v)
-    {
-        if (!(v > 0) || !std::isfinite(v))
-            fail(key, "must be a finite number > 0" + got(num(v)));
-    }
-    void nonNegativeReal(const std::string &key, double v)
-    {
-        if (!(v >= 0) || !std::isfinite(v))
-            fail(key, "must be a finite number >= 0" + got(num(v)));
-    }
-    void slidingWindow(const std::string &table, int64_t size, int64_t slide)
-    {
-        positive(table + ".size_ms", size);
-        positive(table + ".slide_ms", slide);
-        // Panes are slide-long slices and a window is a whole number of panes.
-        if (size > 0 && slide > 0 && size % slide != 0)
-            fail(table + ".slide_ms", "must divide " + table + ".size_ms (" + num(size) + ")" + got(num(slide)),
-                 {table + ".size_ms"});
-    }
-};
-
-std::vector<Violation> collectViolations(const JobConfig &c)
+void crossFieldRules(const JobConfig &c, std::vector<ConfigViolation> &out)
 {
-    Rules r;
+    auto fail = [&out](std::string key, std::string reason, std::vector<std::string> related = {}) {
+        out.push_back({std::move(key), std::move(reason), std::move(related)});
+    };
 
     const GeneratorConfig &g = c.source.generator;
-    const std::string gen = "source.generator.";
-    r.nonNegativeReal(gen + "events_per_second", g.eventsPerSecond);
-    r.atLeast(gen + "partitions", int64_t(g.partitions), int64_t(1));
-    r.positiveReal(gen + "event_time_rate", g.eventTimeRate);
-    r.atLeast(gen + "posts", g.posts, uint64_t(1));
-    r.positiveReal(gen + "post_skew", g.postSkew);
-    r.atLeast(gen + "users", g.users, uint64_t(1));
-    r.fraction(gen + "spam_user_fraction", g.spamUserFraction);
-    r.fraction(gen + "spam_share", g.spamShare);
-    r.fraction(gen + "unlike_fraction", g.unlikeFraction);
-    r.positiveReal(gen + "region_skew", g.regionSkew);
-    r.fraction(gen + "v2_fraction", g.v2Fraction);
-    r.atLeast(gen + "burst_every_ms", g.burstEveryMs, int64_t(0));
-    r.atLeast(gen + "burst_duration_ms", g.burstDurationMs, int64_t(0));
-    r.fraction(gen + "burst_share", g.burstShare);
-    r.nonNegativeReal(gen + "mean_delay_ms", g.meanDelayMs);
-    r.fraction(gen + "late_fraction", g.lateFraction);
-    r.atLeast(gen + "late_delay_ms", g.lateDelayMs, int64_t(0));
-    if (g.silentPartitions < 0)
-        r.fail(gen + "silent_partitions", "must be >= 0" + got(num(g.silentPartitions)));
-    else if (g.partitions >= 1 && g.silentPartitions >= g.partitions)
-        r.fail(gen + "silent_partitions",
-               "must be less than source.generator.partitions (" + num(g.partitions) + ")" +
-                   got(num(g.silentPartitions)),
-               {gen + "partitions"});
-    r.fraction(gen + "malformed_fraction", g.malformedFraction);
+    if (g.silentPartitions >= 0 && g.partitions >= 1 && g.silentPartitions >= g.partitions)
+        fail("source.generator.silent_partitions",
+             "must be less than source.generator.partitions (" + num(g.partitions) + ")" + got(num(g.silentPartitions)),
+             {"source.generator.partitions"});
+
+    const KafkaSourceConfig &k = c.source.kafka;
+    if (c.source.type == SourceConfig::Type::Kafka && k.bootstrapServers.empty())
+        fail("source.kafka.bootstrap", "must not be empty when source.type is \"kafka\"", {"source.type"});
+    if (k.maxPollIntervalMs < k.sessionTimeoutMs)
+        fail("source.kafka.max_poll_interval_ms",
+             "must be >= source.kafka.session_timeout_ms (" + num(k.sessionTimeoutMs) + ")" + got(num(k.maxPollIntervalMs)),
+             {"source.kafka.session_timeout_ms"});
+    for (const auto &[name, value] : k.properties) {
+        for (const auto &[owned, option] : kOwnedKafkaProperties) {
+            if (name == owned)
+                fail("source.kafka.properties." + name,
+                     option.empty() ? std::string("is managed by Tally (offsets are never auto-committed)")
+                                    : "set " + std::string(option) + " instead");
+        }
+    }
 
     const DecodeLimits &l = c.source.limits;
-    r.atLeast("source.limits.max_record_bytes", uint64_t(l.maxRecordBytes), uint64_t(1));
     if (l.minEventTimeMs >= l.maxEventTimeMs)
-        r.fail("source.limits.min_event_time_ms",
-               "must be less than source.limits.max_event_time_ms (" + num(l.maxEventTimeMs) + ")" +
-                   got(num(l.minEventTimeMs)),
-               {"source.limits.max_event_time_ms"});
+        fail("source.limits.min_event_time_ms",
+             "must be less than source.limits.max_event_time_ms (" + num(l.maxEventTimeMs) + ")" +
+                 got(num(l.minEventTimeMs)),
+             {"source.limits.max_event_time_ms"});
 
     const WatermarkConfig &w = c.watermark;
-    r.atLeast("watermark.bound_ms", w.boundMs, int64_t(0));
-    if (!(w.adaptiveQuantile > 0 && w.adaptiveQuantile < 1))
-        r.fail("watermark.adaptive_quantile", "must be > 0 and < 1" + got(num(w.adaptiveQuantile)));
-    r.atLeast("watermark.adaptive_min_ms", w.adaptiveMinMs, int64_t(0));
     if (w.adaptiveMinMs > w.adaptiveMaxMs)
-        r.fail("watermark.adaptive_min_ms",
-               "must not exceed watermark.adaptive_max_ms (" + num(w.adaptiveMaxMs) + ")" + got(num(w.adaptiveMinMs)),
-               {"watermark.adaptive_max_ms"});
-    r.atLeast("watermark.idle_timeout_ms", w.idleTimeoutMs, int64_t(0));
-
-    const RuntimeConfig &rt = c.runtime;
-    r.between("runtime.parallelism", rt.parallelism, 1, 128);
-    r.between("runtime.batch_size", rt.batchSize, 1, 1'000'000);
-    r.atLeast("runtime.queue_capacity", int64_t(rt.queueCapacity), int64_t(1));
-    r.between("runtime.decode_threads", rt.decodeThreads, 1, 16);
-    r.atLeast("runtime.allowed_lateness_ms", rt.allowedLatenessMs, int64_t(0));
-
-    r.positive("aggregations.likes_per_post.window_ms", c.likesPerPost.windowMs);
-    r.positive("aggregations.trending_hourly.window_ms", c.trendingHourly.windowMs);
-    r.atLeast("aggregations.trending_hourly.top_k", int64_t(c.trendingHourly.topK), int64_t(1));
+        fail("watermark.adaptive_min_ms",
+             "must not exceed watermark.adaptive_max_ms (" + num(w.adaptiveMaxMs) + ")" + got(num(w.adaptiveMinMs)),
+             {"watermark.adaptive_max_ms"});
 
     const std::string region = "aggregations.likes_by_region.windows_ms";
     const auto &windows = c.likesByRegion.windowsMs;
     if (windows.empty())
-        r.fail(region, "must list at least one window");
+        fail(region, "must list at least one window");
     for (size_t i = 0; i < windows.size(); ++i) {
-        const std::string key = region + "[" + num(i) + "]";
-        r.positive(key, windows[i]);
         // Two equal windows would produce two results under one aggregation name and window.
         if (std::find(windows.begin(), windows.begin() + ptrdiff_t(i), windows[i]) != windows.begin() + ptrdiff_t(i))
-            r.fail(key, "duplicate window" + got(num(windows[i])));
+            fail(region + "[" + num(i) + "]", "duplicate window" + got(num(windows[i])));
     }
 
-    const LikeVelocityConfig &v = c.likeVelocity;
-    r.slidingWindow("aggregations.like_velocity", v.sizeMs, v.slideMs);
-    r.positiveReal("aggregations.like_velocity.min_per_minute", v.minPerMinute);
-    r.positiveReal("aggregations.like_velocity.viral_per_minute", v.viralPerMinute);
-
-    const SpamSuspectsConfig &s = c.spamSuspects;
-    r.slidingWindow("aggregations.spam_suspects", s.sizeMs, s.slideMs);
-    r.atLeast("aggregations.spam_suspects.threshold", s.threshold, int64_t(1));
-    r.atLeast("aggregations.spam_suspects.min_likes", s.minLikes, int64_t(0));
-    r.positiveReal("aggregations.spam_suspects.baseline_factor", s.baselineFactor);
-    r.positive("aggregations.spam_suspects.baseline_bucket_ms", s.baselineBucketMs);
-    r.atLeast("aggregations.spam_suspects.baseline_buckets", int64_t(s.baselineBuckets), int64_t(1));
-
-    if (c.state.dir.empty())
-        r.fail("state.dir", "must not be empty");
-    r.between("state.rocksdb_block_cache_mb", c.state.rocksdbBlockCacheMb, 1, 65536);
-    r.between("state.rocksdb_write_buffer_mb", c.state.rocksdbWriteBufferMb, 1, 4096);
-    r.between("state.rocksdb_cache_entries", c.state.rocksdbCacheEntries, 1, 100'000'000);
-
-    r.atLeast("checkpoint.interval_ms", c.checkpoint.intervalMs, int64_t(10));
-    if (c.checkpoint.savepointDir.empty())
-        r.fail("checkpoint.savepoint_dir", "must not be empty");
-    if (c.checkpoint.dir.empty())
-        r.fail("checkpoint.dir", "must not be empty");
-    r.between("checkpoint.retained", c.checkpoint.retained, 1, 1000);
-    r.atLeast("checkpoint.min_pause_ms", c.checkpoint.minPauseMs, int64_t(0));
-    r.positive("checkpoint.timeout_ms", c.checkpoint.timeoutMs);
-    r.between("checkpoint.tolerable_failures", c.checkpoint.tolerableFailures, 0, 1000000);
+    // Panes are slide-long slices and a window is a whole number of panes.
+    auto slidingWindow = [&](const std::string &table, int64_t size, int64_t slide) {
+        if (size > 0 && slide > 0 && size % slide != 0)
+            fail(table + ".slide_ms", "must divide " + table + ".size_ms (" + num(size) + ")" + got(num(slide)),
+                 {table + ".size_ms"});
+    };
+    slidingWindow("aggregations.like_velocity", c.likeVelocity.sizeMs, c.likeVelocity.slideMs);
+    slidingWindow("aggregations.spam_suspects", c.spamSuspects.sizeMs, c.spamSuspects.slideMs);
 
     const OutputConfig &o = c.output;
     if (o.type == OutputConfig::Type::Sqlite && o.sqlitePath.empty())
-        r.fail("output.sqlite_path", "must not be empty when output.type is \"sqlite\"", {"output.type"});
+        fail("output.sqlite_path", "must not be empty when output.type is \"sqlite\"", {"output.type"});
     if (o.type == OutputConfig::Type::Postgres && o.postgresUrl.empty())
-        r.fail("output.postgres_url", "must not be empty when output.type is \"postgres\"", {"output.type"});
-    r.between("output.postgres_pool_size", o.postgresPoolSize, 1, 64);
-    r.between("output.batch_rows", o.batchRows, 1, 1000000);
-    r.positive("output.batch_ms", o.batchMs);
-    r.atLeast("output.max_pending_rows", int64_t(o.maxPendingRows), int64_t(o.batchRows));
-    r.positive("output.retry_initial_ms", o.retryInitialMs);
-    r.atLeast("output.retry_max_ms", o.retryMaxMs, o.retryInitialMs);
-    r.between("output.breaker_failures", o.breakerFailures, 1, 1000);
-    r.positive("output.breaker_open_ms", o.breakerOpenMs);
-    if (o.jobId.empty())
-        r.fail("output.job_id", "must not be empty");
+        fail("output.postgres_url", "must not be empty when output.type is \"postgres\"", {"output.type"});
+    if (o.maxPendingRows < o.batchRows)
+        fail("output.max_pending_rows", "must be >= " + num(o.batchRows) + got(num(o.maxPendingRows)));
+    if (o.retryMaxMs < o.retryInitialMs)
+        fail("output.retry_max_ms", "must be >= " + num(o.retryInitialMs) + got(num(o.retryMaxMs)));
 
     const WebConfig &web = c.web;
-    if (web.address.empty())
-        r.fail("web.address", "must not be empty");
-    r.between("web.port", web.port, 0, 65535);
     if (web.tlsCert.empty() != web.tlsKey.empty())
-        r.fail(web.tlsCert.empty() ? "web.tls_cert" : "web.tls_key", "web.tls_cert and web.tls_key go together",
-               {web.tlsCert.empty() ? "web.tls_key" : "web.tls_cert"});
+        fail(web.tlsCert.empty() ? "web.tls_cert" : "web.tls_key", "web.tls_cert and web.tls_key go together",
+             {web.tlsCert.empty() ? "web.tls_key" : "web.tls_cert"});
     if (!web.publicOrigin.empty() && !web.publicOrigin.starts_with("http://") && !web.publicOrigin.starts_with("https://"))
-        r.fail("web.public_origin", "must start with http:// or https://" + got("\"" + web.publicOrigin + "\""));
-    r.between("web.max_request_bytes", web.maxRequestBytes, int64_t(1), int64_t(16777216));
-    r.positiveReal("web.rate_limit_per_second", web.rateLimitPerSecond);
-    r.atLeast("web.rate_limit_burst", int64_t(web.rateLimitBurst), int64_t(1));
+        fail("web.public_origin", "must start with http:// or https://" + got("\"" + web.publicOrigin + "\""));
+}
 
-    return std::move(r.violations);
+// Where an option (or an element or entry of one) comes in the table, so that problems are listed
+// in the order of the file whether or not the configuration came from one.
+size_t tablePosition(const std::string &key)
+{
+    const std::string option = key.substr(0, key.find('['));
+    const auto &all = configOptions();
+    const ConfigOption *o = findConfigOption(option);
+    return o ? size_t(std::find(all.begin(), all.end(), o) - all.begin()) : all.size();
+}
+
+std::vector<ConfigViolation> collectViolations(const JobConfig &c)
+{
+    std::vector<ConfigViolation> violations;
+    for (const ConfigOption *o : configOptions())
+        o->checkRange(c, violations);
+    crossFieldRules(c, violations);
+    std::stable_sort(violations.begin(), violations.end(), [](const ConfigViolation &a, const ConfigViolation &b) {
+        return tablePosition(a.key) < tablePosition(b.key);
+    });
+    return violations;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -272,6 +171,27 @@ std::string_view typeName(const toml::node &n)
     return "nothing";
 }
 
+// What a value of the option's type is called in "expected ..." messages.
+std::string_view expectedName(ConfigOption::Type type)
+{
+    switch (type) {
+    case ConfigOption::Type::Integer:
+        return "integer";
+    case ConfigOption::Type::Real:
+        return "number";
+    case ConfigOption::Type::Boolean:
+        return "boolean";
+    case ConfigOption::Type::String:
+    case ConfigOption::Type::Choice:
+        return "string";
+    case ConfigOption::Type::IntegerList:
+        return "array of integers";
+    case ConfigOption::Type::StringMap:
+        return "table";
+    }
+    return "value";
+}
+
 size_t editDistance(std::string_view a, std::string_view b)
 {
     std::vector<size_t> row(b.size() + 1);
@@ -295,129 +215,27 @@ struct Issue {
     std::string reason;
 };
 
-template <typename E>
-using Choices = std::initializer_list<std::pair<std::string_view, E>>;
-
-// Binds known keys onto a JobConfig and remembers each key's line, then reports every key of the
-// document it did not bind. Issues are collected rather than returned on the first one, so an
-// operator fixes a file in one pass.
+// Binds the options present in a document onto a JobConfig and remembers each key's line, then
+// reports every key of the document it did not bind. Issues are collected rather than returned on
+// the first one, so an operator fixes a file in one pass.
 class Binder {
 public:
     explicit Binder(const toml::table &root) : m_root(root) {}
 
     std::vector<Issue> issues;
 
-    template <std::integral T>
-    void integer(const std::string &path, T &out)
+    void bindAll(JobConfig &c)
     {
-        const toml::node *n = bind(path);
-        if (!n)
-            return;
-        const auto *v = n->as_integer();
-        if (!v)
-            return wrongType(path, *n, "integer");
-        const int64_t x = v->get();
-        if (!std::in_range<T>(x)) {
-            const std::string reason = std::is_unsigned_v<T>
-                                           ? "must be >= 0"
-                                           : "must be between " + num(std::numeric_limits<T>::min()) + " and " +
-                                                 num(std::numeric_limits<T>::max());
-            return report(path, *n, reason + got(num(x)));
-        }
-        out = T(x);
+        for (const ConfigOption *o : configOptions())
+            bindOption(*o, c);
     }
 
-    void real(const std::string &path, double &out)
-    {
-        const toml::node *n = bind(path);
-        if (!n)
-            return;
-        // An integer is a fine way to write a real number ("viral_per_minute = 100").
-        double x = 0;
-        if (const auto *i = n->as_integer())
-            x = double(i->get());
-        else if (const auto *f = n->as_floating_point())
-            x = f->get();
-        else
-            return wrongType(path, *n, "number");
-        if (!std::isfinite(x))
-            return report(path, *n, "must be a finite number" + got(num(x)));
-        out = x;
-    }
-
-    void boolean(const std::string &path, bool &out)
-    {
-        const toml::node *n = bind(path);
-        if (!n)
-            return;
-        const auto *v = n->as_boolean();
-        if (!v)
-            return wrongType(path, *n, "boolean");
-        out = v->get();
-    }
-
-    void string(const std::string &path, std::string &out)
-    {
-        const toml::node *n = bind(path);
-        if (!n)
-            return;
-        const auto *v = n->as_string();
-        if (!v)
-            return wrongType(path, *n, "string");
-        out = v->get();
-    }
-
-    template <typename E>
-    void choice(const std::string &path, E &out, Choices<E> choices)
-    {
-        const toml::node *n = bind(path);
-        if (!n)
-            return;
-        const auto *v = n->as_string();
-        if (!v)
-            return wrongType(path, *n, "string");
-        std::string allowed;
-        for (const auto &[name, value] : choices) {
-            if (name == v->get()) {
-                out = value;
-                return;
-            }
-            allowed += (allowed.empty() ? "\"" : ", \"") + std::string(name) + "\"";
-        }
-        report(path, *n, "expected one of " + allowed + got("\"" + v->get() + "\""));
-    }
-
-    void integerArray(const std::string &path, std::vector<int64_t> &out)
-    {
-        const toml::node *n = bind(path);
-        if (!n)
-            return;
-        const auto *a = n->as_array();
-        if (!a)
-            return wrongType(path, *n, "array of integers");
-        std::vector<int64_t> values;
-        bool ok = true;
-        for (size_t i = 0; i < a->size(); ++i) {
-            const toml::node &element = *a->get(i);
-            const std::string key = path + "[" + num(i) + "]";
-            m_lines[key] = element.source().begin.line;
-            if (const auto *v = element.as_integer())
-                values.push_back(v->get());
-            else {
-                wrongType(key, element, "integer");
-                ok = false;
-            }
-        }
-        if (ok)
-            out = std::move(values);
-    }
-
-    // Reports every key in the document that no bind call asked for, and tables given as values.
+    // Reports every key in the document that no option asked for, and tables given as values.
     void checkUnknownKeys() { checkTable(m_root, {}); }
 
     // The line to blame for a violation: its own key, then the related keys, then the nearest
     // enclosing table that appears in the file.
-    uint32_t lineFor(const Violation &v) const
+    uint32_t lineFor(const ConfigViolation &v) const
     {
         std::vector<std::string> candidates{v.key};
         if (auto bracket = v.key.find('['); bracket != std::string::npos)
@@ -437,6 +255,106 @@ public:
     }
 
 private:
+    void bindOption(const ConfigOption &o, JobConfig &c)
+    {
+        const std::string key(o.key());
+        const toml::node *n = bind(key);
+        if (!n)
+            return;
+        ConfigValue value;
+        switch (o.type()) {
+        case ConfigOption::Type::Integer:
+            if (const auto *v = n->as_integer())
+                value = v->get();
+            else
+                return wrongType(key, *n, expectedName(o.type()));
+            break;
+        case ConfigOption::Type::Real: {
+            // An integer is a fine way to write a real number ("viral_per_minute = 100").
+            double x = 0;
+            if (const auto *i = n->as_integer())
+                x = double(i->get());
+            else if (const auto *f = n->as_floating_point())
+                x = f->get();
+            else
+                return wrongType(key, *n, expectedName(o.type()));
+            if (!std::isfinite(x))
+                return report(key, *n, "must be a finite number" + got(num(x)));
+            value = x;
+            break;
+        }
+        case ConfigOption::Type::Boolean:
+            if (const auto *v = n->as_boolean())
+                value = v->get();
+            else
+                return wrongType(key, *n, expectedName(o.type()));
+            break;
+        case ConfigOption::Type::String:
+        case ConfigOption::Type::Choice:
+            if (const auto *v = n->as_string())
+                value = v->get();
+            else
+                return wrongType(key, *n, expectedName(o.type()));
+            break;
+        case ConfigOption::Type::IntegerList: {
+            const auto *a = n->as_array();
+            if (!a)
+                return wrongType(key, *n, expectedName(o.type()));
+            std::vector<int64_t> values;
+            bool ok = true;
+            for (size_t i = 0; i < a->size(); ++i) {
+                const toml::node &element = *a->get(i);
+                const std::string elementKey = key + "[" + num(i) + "]";
+                m_lines[elementKey] = element.source().begin.line;
+                if (const auto *v = element.as_integer()) {
+                    values.push_back(v->get());
+                } else {
+                    wrongType(elementKey, element, "integer");
+                    ok = false;
+                }
+            }
+            if (!ok)
+                return;
+            value = std::move(values);
+            break;
+        }
+        case ConfigOption::Type::StringMap: {
+            const auto *t = n->as_table();
+            if (!t)
+                return wrongType(key, *n, expectedName(o.type()));
+            std::map<std::string, std::string> entries;
+            if (!flatten(*t, key, "", entries))
+                return;
+            value = std::move(entries);
+            break;
+        }
+        }
+        if (std::optional<std::string> reason = o.assign(c, value))
+            report(key, *n, std::move(*reason));
+    }
+
+    // The entries of a table of string settings. A bare dotted name (security.protocol = "...")
+    // is a nested table to TOML; it names one setting all the same.
+    bool flatten(const toml::table &t, const std::string &key, const std::string &prefix,
+                 std::map<std::string, std::string> &entries)
+    {
+        bool ok = true;
+        for (auto &&[k, node] : t) {
+            const std::string name = prefix + std::string(k.str());
+            const std::string entryKey = key + "." + name;
+            m_lines[entryKey] = k.source().begin.line ? k.source().begin.line : node.source().begin.line;
+            if (const auto *sub = node.as_table()) {
+                ok = flatten(*sub, key, name + ".", entries) && ok;
+            } else if (const auto *v = node.as_string()) {
+                entries[name] = v->get();
+            } else {
+                wrongType(entryKey, node, "string");
+                ok = false;
+            }
+        }
+        return ok;
+    }
+
     const toml::node *bind(const std::string &path)
     {
         m_known.insert(path);
@@ -492,7 +410,7 @@ private:
             const std::string path = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
             const uint32_t line = k.source().begin.line ? k.source().begin.line : firstLine(node);
             if (m_known.count(path))
-                continue; // typed by its bind call
+                continue; // typed by its option
             if (m_knownTables.count(path)) {
                 if (const auto *sub = node.as_table()) {
                     m_tableLines[path] = firstLine(node);
@@ -538,133 +456,11 @@ private:
     }
 
     const toml::table &m_root;
-    std::set<std::string> m_known;       // leaf keys bound so far
-    std::set<std::string> m_knownTables; // every proper prefix of a leaf key
+    std::set<std::string> m_known;       // option keys bound so far
+    std::set<std::string> m_knownTables; // every proper prefix of an option key
     std::map<std::string, uint32_t> m_lines;
     std::map<std::string, uint32_t> m_tableLines;
 };
-
-void bindAll(Binder &b, JobConfig &c)
-{
-    b.choice("source.type", c.source.type, Choices<SourceConfig::Type>{{"generator", SourceConfig::Type::Generator}});
-
-    GeneratorConfig &g = c.source.generator;
-    const std::string gen = "source.generator.";
-    b.integer(gen + "seed", g.seed);
-    b.integer(gen + "total_events", g.totalEvents);
-    b.real(gen + "events_per_second", g.eventsPerSecond);
-    b.integer(gen + "partitions", g.partitions);
-    b.integer(gen + "start_time_ms", g.startTimeMs);
-    b.real(gen + "event_time_rate", g.eventTimeRate);
-    b.integer(gen + "posts", g.posts);
-    b.real(gen + "post_skew", g.postSkew);
-    b.integer(gen + "users", g.users);
-    b.real(gen + "spam_user_fraction", g.spamUserFraction);
-    b.real(gen + "spam_share", g.spamShare);
-    b.real(gen + "unlike_fraction", g.unlikeFraction);
-    b.real(gen + "region_skew", g.regionSkew);
-    b.real(gen + "v2_fraction", g.v2Fraction);
-    b.integer(gen + "burst_every_ms", g.burstEveryMs);
-    b.integer(gen + "burst_duration_ms", g.burstDurationMs);
-    b.real(gen + "burst_share", g.burstShare);
-    b.real(gen + "mean_delay_ms", g.meanDelayMs);
-    b.real(gen + "late_fraction", g.lateFraction);
-    b.integer(gen + "late_delay_ms", g.lateDelayMs);
-    b.integer(gen + "silent_partitions", g.silentPartitions);
-    b.boolean(gen + "serialized", g.serialized);
-    b.choice(gen + "format", g.format,
-             Choices<WireFormat>{{"json", WireFormat::Json}, {"protobuf", WireFormat::Protobuf}});
-    b.real(gen + "malformed_fraction", g.malformedFraction);
-
-    b.integer("source.limits.max_record_bytes", c.source.limits.maxRecordBytes);
-    b.integer("source.limits.min_event_time_ms", c.source.limits.minEventTimeMs);
-    b.integer("source.limits.max_event_time_ms", c.source.limits.maxEventTimeMs);
-
-    WatermarkConfig &w = c.watermark;
-    b.choice("watermark.strategy", w.strategy,
-             Choices<WatermarkConfig::Strategy>{{"fixed", WatermarkConfig::Strategy::Fixed},
-                                                {"adaptive", WatermarkConfig::Strategy::Adaptive}});
-    b.integer("watermark.bound_ms", w.boundMs);
-    b.real("watermark.adaptive_quantile", w.adaptiveQuantile);
-    b.integer("watermark.adaptive_min_ms", w.adaptiveMinMs);
-    b.integer("watermark.adaptive_max_ms", w.adaptiveMaxMs);
-    b.integer("watermark.idle_timeout_ms", w.idleTimeoutMs);
-
-    b.integer("runtime.parallelism", c.runtime.parallelism);
-    b.integer("runtime.batch_size", c.runtime.batchSize);
-    b.integer("runtime.queue_capacity", c.runtime.queueCapacity);
-    b.integer("runtime.decode_threads", c.runtime.decodeThreads);
-    b.integer("runtime.allowed_lateness_ms", c.runtime.allowedLatenessMs);
-
-    b.integer("aggregations.likes_per_post.window_ms", c.likesPerPost.windowMs);
-    b.integer("aggregations.trending_hourly.window_ms", c.trendingHourly.windowMs);
-    b.integer("aggregations.trending_hourly.top_k", c.trendingHourly.topK);
-    b.integerArray("aggregations.likes_by_region.windows_ms", c.likesByRegion.windowsMs);
-
-    const std::string velocity = "aggregations.like_velocity.";
-    b.integer(velocity + "size_ms", c.likeVelocity.sizeMs);
-    b.integer(velocity + "slide_ms", c.likeVelocity.slideMs);
-    b.real(velocity + "min_per_minute", c.likeVelocity.minPerMinute);
-    b.real(velocity + "viral_per_minute", c.likeVelocity.viralPerMinute);
-
-    const std::string spam = "aggregations.spam_suspects.";
-    b.integer(spam + "size_ms", c.spamSuspects.sizeMs);
-    b.integer(spam + "slide_ms", c.spamSuspects.slideMs);
-    b.integer(spam + "threshold", c.spamSuspects.threshold);
-    b.integer(spam + "min_likes", c.spamSuspects.minLikes);
-    b.real(spam + "baseline_factor", c.spamSuspects.baselineFactor);
-    b.integer(spam + "baseline_bucket_ms", c.spamSuspects.baselineBucketMs);
-    b.integer(spam + "baseline_buckets", c.spamSuspects.baselineBuckets);
-
-    b.choice("state.backend", c.state.backend,
-             Choices<StateConfig::Backend>{{"heap", StateConfig::Backend::Heap},
-                                           {"rocksdb", StateConfig::Backend::RocksDb}});
-    b.string("state.dir", c.state.dir);
-    b.integer("state.rocksdb_block_cache_mb", c.state.rocksdbBlockCacheMb);
-    b.integer("state.rocksdb_write_buffer_mb", c.state.rocksdbWriteBufferMb);
-    b.integer("state.rocksdb_cache_entries", c.state.rocksdbCacheEntries);
-
-    b.integer("checkpoint.interval_ms", c.checkpoint.intervalMs);
-    b.string("checkpoint.savepoint_dir", c.checkpoint.savepointDir);
-    b.boolean("checkpoint.enabled", c.checkpoint.enabled);
-    b.string("checkpoint.dir", c.checkpoint.dir);
-    b.integer("checkpoint.retained", c.checkpoint.retained);
-    b.integer("checkpoint.min_pause_ms", c.checkpoint.minPauseMs);
-    b.integer("checkpoint.timeout_ms", c.checkpoint.timeoutMs);
-    b.integer("checkpoint.tolerable_failures", c.checkpoint.tolerableFailures);
-
-    OutputConfig &o = c.output;
-    b.choice("output.type", o.type,
-             Choices<OutputConfig::Type>{{"sqlite", OutputConfig::Type::Sqlite},
-                                         {"postgres", OutputConfig::Type::Postgres},
-                                         {"none", OutputConfig::Type::None}});
-    b.string("output.sqlite_path", o.sqlitePath);
-    b.string("output.postgres_url", o.postgresUrl);
-    b.integer("output.postgres_pool_size", o.postgresPoolSize);
-    b.choice("output.delivery", o.delivery,
-             Choices<Delivery>{{"exactly_once", Delivery::ExactlyOnce}, {"at_least_once", Delivery::AtLeastOnce}});
-    b.integer("output.batch_rows", o.batchRows);
-    b.integer("output.batch_ms", o.batchMs);
-    b.integer("output.max_pending_rows", o.maxPendingRows);
-    b.integer("output.retry_initial_ms", o.retryInitialMs);
-    b.integer("output.retry_max_ms", o.retryMaxMs);
-    b.integer("output.breaker_failures", o.breakerFailures);
-    b.integer("output.breaker_open_ms", o.breakerOpenMs);
-    b.string("output.divert_path", o.divertPath);
-    b.string("output.job_id", o.jobId);
-
-    WebConfig &web = c.web;
-    b.boolean("web.enabled", web.enabled);
-    b.string("web.address", web.address);
-    b.integer("web.port", web.port);
-    b.string("web.tokens_file", web.tokensFile);
-    b.string("web.tls_cert", web.tlsCert);
-    b.string("web.tls_key", web.tlsKey);
-    b.string("web.public_origin", web.publicOrigin);
-    b.integer("web.max_request_bytes", web.maxRequestBytes);
-    b.real("web.rate_limit_per_second", web.rateLimitPerSecond);
-    b.integer("web.rate_limit_burst", web.rateLimitBurst);
-}
 
 std::string formatIssues(std::vector<Issue> issues, std::string_view source)
 {
@@ -682,13 +478,55 @@ std::string formatIssues(std::vector<Issue> issues, std::string_view source)
     return message;
 }
 
+// A command-line value as TOML: strings need no quotes there, and a list no brackets.
+std::string tomlValueFor(const ConfigOption &o, std::string_view value)
+{
+    switch (o.type()) {
+    case ConfigOption::Type::String:
+    case ConfigOption::Type::Choice:
+    case ConfigOption::Type::StringMap:
+        if (value.starts_with('"') || value.starts_with('\''))
+            return std::string(value);
+        return config_text::tomlString(value);
+    case ConfigOption::Type::IntegerList:
+        if (value.starts_with('['))
+            return std::string(value);
+        return "[" + std::string(value) + "]";
+    case ConfigOption::Type::Integer:
+    case ConfigOption::Type::Real:
+    case ConfigOption::Type::Boolean:
+        break;
+    }
+    return std::string(value);
+}
+
+// The dotted key as TOML, each part a key of its own (a StringMap entry's name may hold dots).
+std::string tomlPath(std::string_view key, const ConfigOption *o)
+{
+    std::string path;
+    if (o && o->type() == ConfigOption::Type::StringMap) {
+        path = o->key();
+        path += '.';
+        path += config_text::tomlString(key.substr(o->key().size() + 1));
+        return path;
+    }
+    for (std::string_view rest = key; !rest.empty();) {
+        const size_t dot = rest.find('.');
+        if (!path.empty())
+            path += '.';
+        path += config_text::tomlKey(rest.substr(0, dot));
+        rest = dot == std::string_view::npos ? std::string_view() : rest.substr(dot + 1);
+    }
+    return path;
+}
+
 } // namespace
 
 Status JobConfig::validate() const
 {
-    const std::vector<Violation> violations = collectViolations(*this);
+    const std::vector<ConfigViolation> violations = collectViolations(*this);
     std::string message;
-    for (const Violation &v : violations) {
+    for (const ConfigViolation &v : violations) {
         if (!message.empty())
             message += '\n';
         message += v.key + ": " + v.reason;
@@ -709,13 +547,13 @@ Result<JobConfig> parseJobConfig(std::string_view tomlText, std::string_view sou
 
     JobConfig config;
     Binder binder(root);
-    bindAll(binder, config);
+    binder.bindAll(config);
     binder.checkUnknownKeys();
     if (!binder.issues.empty())
         return Status::invalidArgument(formatIssues(std::move(binder.issues), sourceName));
 
     std::vector<Issue> issues;
-    for (const Violation &v : collectViolations(config))
+    for (const ConfigViolation &v : collectViolations(config))
         issues.push_back({binder.lineFor(v), v.key, v.reason});
     if (!issues.empty())
         return Status::invalidArgument(formatIssues(std::move(issues), sourceName));
@@ -741,6 +579,67 @@ Result<JobConfig> loadJobConfig(const std::string &path)
     if (failed)
         return Status::ioError(path + ": cannot read: " + std::strerror(err));
     return parseJobConfig(text, path);
+}
+
+Status setConfigOption(JobConfig &config, std::string_view key, std::string_view value)
+{
+    if (key.empty())
+        return Status::invalidArgument("expected KEY=VALUE, the key is missing");
+    const ConfigOption *option = findConfigOption(key);
+    if (option && option->type() == ConfigOption::Type::StringMap && key == option->key())
+        return Status::invalidArgument(std::string(key) + ": name one setting, e.g. " + std::string(key) +
+                                       ".security.protocol=SASL_SSL");
+    // A line break would let the value assign other keys.
+    if (value.find_first_of("\r\n") != std::string_view::npos && option &&
+        (option->type() == ConfigOption::Type::Integer || option->type() == ConfigOption::Type::Real ||
+         option->type() == ConfigOption::Type::Boolean || option->type() == ConfigOption::Type::IntegerList))
+        return Status::invalidArgument(std::string(key) + ": expected " + std::string(expectedName(option->type())) +
+                                       got("\"" + std::string(value) + "\""));
+
+    // The same binding as a file's, over a one-line document; an unknown key gets a placeholder
+    // value so that the unknown-key check names it (with a near miss).
+    const std::string document = tomlPath(key, option) + " = " + (option ? tomlValueFor(*option, value) : "0");
+    toml::table root;
+    try {
+        root = toml::parse(std::string_view(document), std::string_view("--set"));
+    } catch (const toml::parse_error &) {
+        if (!option)
+            return Status::invalidArgument(std::string(key) + ": unknown key");
+        return Status::invalidArgument(std::string(key) + ": expected " + std::string(expectedName(option->type())) +
+                                       got("\"" + std::string(value) + "\""));
+    }
+    JobConfig updated = config;
+    Binder binder(root);
+    binder.bindAll(updated);
+    binder.checkUnknownKeys();
+    std::string message;
+    for (const Issue &i : binder.issues)
+        message += (message.empty() ? "" : "\n") + i.key + ": " + i.reason;
+    if (message.empty() && option) {
+        // The option's own range now; rules that involve other keys wait for validate(), since
+        // the next override may be the one that fixes them.
+        std::vector<ConfigViolation> violations;
+        option->checkRange(updated, violations);
+        for (const ConfigViolation &v : violations)
+            message += (message.empty() ? "" : "\n") + v.key + ": " + v.reason;
+    }
+    if (!message.empty())
+        return Status::invalidArgument(std::move(message));
+    config = std::move(updated);
+    return Status::ok();
+}
+
+Status applyConfigOverride(JobConfig &config, std::string_view assignment)
+{
+    const size_t eq = assignment.find('=');
+    if (eq == std::string_view::npos)
+        return Status::invalidArgument("expected KEY=VALUE" + got("\"" + std::string(assignment) + "\""));
+    std::string_view key = assignment.substr(0, eq);
+    while (!key.empty() && key.back() == ' ')
+        key.remove_suffix(1);
+    while (!key.empty() && key.front() == ' ')
+        key.remove_prefix(1);
+    return setConfigOption(config, key, assignment.substr(eq + 1));
 }
 
 } // namespace tally

@@ -1,5 +1,7 @@
 // The job configuration: every parameter of the one Tally job (source, watermarks, the five
-// aggregations, runtime, output), loaded from a TOML file. Defaults are the documented ones.
+// aggregations, runtime, output), loaded from a TOML file. JobConfig{} is the default
+// configuration; each field's TOML key, unit, valid values and description are in the option
+// table (config/options.h), which also generates resources/tally.toml.
 #pragma once
 
 #include "event/codec.h"
@@ -66,7 +68,10 @@ struct RuntimeConfig {
 struct SourceConfig {
     enum class Type { Generator, Kafka };
     Type type = Type::Generator;
-    GeneratorConfig generator;
+    // The job's default stream is live: 20000 likes per second whose event time starts at the wall
+    // clock and follows it. (GeneratorConfig{} alone is a reproducible replay, as fast as the job
+    // consumes, from a fixed start: what tests and benchmarks want.)
+    GeneratorConfig generator{.eventsPerSecond = 20000, .startTimeMs = 0, .eventTimeRate = 20000};
     KafkaSourceConfig kafka; // [source.kafka], used when type = "kafka"
     DecodeLimits limits;
 };
@@ -145,7 +150,9 @@ struct JobConfig {
     OutputConfig output;
     WebConfig web;
 
-    // Checks cross-field rules (positive sizes, slide divides size, ...). The message names the key.
+    // Checks every option's range (from the option table) and the rules that involve several keys
+    // (slide divides size, a kafka source needs a bootstrap, ...). The message names the key, one
+    // problem per line, in the order of the file.
     Status validate() const;
 };
 
@@ -153,5 +160,14 @@ struct JobConfig {
 // line and the reason, e.g. "line 12: runtime.parallelism: must be between 1 and 128 (got 0)".
 Result<JobConfig> parseJobConfig(std::string_view tomlText, std::string_view sourceName = "config");
 Result<JobConfig> loadJobConfig(const std::string &path);
+
+// Sets one option, as `tally --set KEY=VALUE` does: the value is read with the option's type as in
+// a file (strings need no quotes, a list may be written 60000,3600000) and checked against the
+// option's own range; rules involving other keys are left to validate(). A key inside
+// [source.kafka.properties] sets one setting: "source.kafka.properties.security.protocol".
+// The error names the key: "runtime.parallelism: must be between 1 and 128 (got 0)".
+Status setConfigOption(JobConfig &config, std::string_view key, std::string_view value);
+// setConfigOption() for "KEY=VALUE".
+Status applyConfigOverride(JobConfig &config, std::string_view assignment);
 
 } // namespace tally

@@ -41,7 +41,8 @@ struct KafkaDeadLetterWriter::Impl {
 Result<std::unique_ptr<KafkaDeadLetterWriter>> KafkaDeadLetterWriter::open(const std::string &bootstrapServers,
                                                                            const std::string &deadLetterTopic,
                                                                            const std::string &sourceTopic,
-                                                                           MetricsRegistry &metrics)
+                                                                           MetricsRegistry &metrics,
+                                                                           const std::map<std::string, std::string> &properties)
 {
     auto d = std::make_unique<Impl>();
     d->topic = deadLetterTopic;
@@ -53,10 +54,12 @@ Result<std::unique_ptr<KafkaDeadLetterWriter>> KafkaDeadLetterWriter::open(const
     const std::map<std::string, std::string> settings = {
         {"bootstrap.servers", bootstrapServers}, {"acks", "all"}, {"enable.idempotence", "true"},
         {"linger.ms", "5"}, {"client.id", "tally-dead-letters"}};
-    for (const auto &[k, v] : settings) {
-        if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
-            rd_kafka_conf_destroy(conf);
-            return Status::invalidArgument("kafka dead letters: " + k + ": " + err);
+    for (const std::map<std::string, std::string> *group : {&settings, &properties}) {
+        for (const auto &[k, v] : *group) {
+            if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
+                rd_kafka_conf_destroy(conf);
+                return Status::invalidArgument("kafka dead letters: " + k + ": " + err);
+            }
         }
     }
     rd_kafka_conf_set_opaque(conf, d.get());

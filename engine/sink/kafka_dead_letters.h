@@ -7,6 +7,7 @@
 #include "sink/output.h"
 #include "util/status.h"
 
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
@@ -24,9 +25,11 @@ inline constexpr const char *kDeadLetterOffsetHeader = "tally.source.offset";   
 class KafkaDeadLetterWriter {
 public:
     // An idempotent producer with acks=all, so a dead letter is never lost or doubled by retries.
+    // `properties` are further librdkafka settings (security, client.rack, ...), applied last.
     static Result<std::unique_ptr<KafkaDeadLetterWriter>> open(const std::string &bootstrapServers,
                                                                const std::string &deadLetterTopic,
-                                                               const std::string &sourceTopic, MetricsRegistry &metrics);
+                                                               const std::string &sourceTopic, MetricsRegistry &metrics,
+                                                               const std::map<std::string, std::string> &properties = {});
     ~KafkaDeadLetterWriter();
 
     // Publishes the records and waits until the broker has acknowledged all of them (or the

@@ -524,6 +524,10 @@ GeneratorConfig validated(GeneratorConfig c)
         fail("delays and burst lengths must be >= 0");
     if (!(c.eventsPerSecond >= 0))
         fail("eventsPerSecond must be >= 0");
+    if (c.startTimeMs == 0) // a live stream: its event time starts now
+        c.startTimeMs = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
     return c;
 }
 

@@ -16,7 +16,8 @@ struct GeneratorConfig {
     uint64_t totalEvents = 0;        // 0 = unbounded
     double eventsPerSecond = 0;      // wall-clock pacing; 0 = as fast as possible
     int partitions = 4;              // source partitions (>= 1)
-    int64_t startTimeMs = 1767225600000LL; // event time of the first event (2026-01-01T00:00:00Z)
+    int64_t startTimeMs = 1767225600000LL; // event time of the first event (2026-01-01T00:00:00Z);
+                                           // 0 = the wall clock when the source is created
     double eventTimeRate = 10000;    // events per second of event time (density of the stream)
 
     uint64_t posts = 100000;         // distinct posts, ids 1..posts

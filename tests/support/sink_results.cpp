@@ -106,6 +106,7 @@ JobConfig sinkTestConfig(uint64_t seed, uint64_t events)
 {
     JobConfig c;
     GeneratorConfig &g = c.source.generator;
+    g = GeneratorConfig{}; // a reproducible replay, as fast as the job consumes (the job default is live)
     g.seed = seed;
     g.totalEvents = events;
     g.partitions = 4;
