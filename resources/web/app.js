@@ -116,8 +116,9 @@
     const d = new Date(value);
     return isNaN(d.getTime()) ? String(value) : formatTimestamp(d.getTime());
   }
+  // The sink's circuit state as the engine names it ("closed", "open", ...), as the server sends it.
   function circuitName(c) {
-    return c === 'open' || c === 'half-open' ? c : 'closed';
+    return c ? String(c) : 'closed';
   }
 
   // ------------------------------------------------------------------------------------------
@@ -164,7 +165,7 @@
       sink: {
         present: !!sink.present,
         name: sink.name || '',
-        circuit: sink.circuit, // "closed", "open", "half-open"
+        circuit: sink.circuit, // the engine's name of the state
         held: !!sink.held,
         pendingRows: num(sink.pendingRows),
         divertedRows: num(sink.divertedRows),
