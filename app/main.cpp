@@ -5,6 +5,7 @@
 #include "config/options.h"
 #include "models/engine_host.h"
 #include "models/snapshot_models.h"
+#include "runtime/key_groups.h"
 #include "views/main_window.h"
 #include "views/web/web_console.h"
 
@@ -120,7 +121,8 @@ void printSummary(const EngineHost &host, bool final)
     const JobStatus &j = s.job;
     QString line = QStringLiteral("%1 %2 ev/s | events %3 | watermark %4 | skew %5 ms | windows %6 | rows %7 | late %8 | dropped %9 | dead letters %10")
                        .arg(final ? QStringLiteral("[final]") : QStringLiteral("[live] "))
-                       .arg(thousands(s.eventsPerSecond), thousands(static_cast<double>(j.eventsIn)), formatEventTime(j.watermarkMs))
+                       .arg(thousands(s.eventsPerSecond), thousands(static_cast<double>(j.eventsIn)),
+                            formatEventTime(j.watermarkMs).english())
                        .arg(j.watermarkSkewMs)
                        .arg(thousands(static_cast<double>(j.windowsFired)), thousands(static_cast<double>(j.rowsOut)))
                        .arg(j.lateEvents)
@@ -130,7 +132,7 @@ void printSummary(const EngineHost &host, bool final)
     for (const LiveWindow &w : s.windows) {
         if (w.aggregation != Aggregation::LikesPerPost || w.leaders.empty())
             continue;
-        QString top = QStringLiteral("        top posts, window from %1:").arg(formatEventTime(w.windowStartMs));
+        QString top = QStringLiteral("        top posts, window from %1:").arg(formatEventTime(w.windowStartMs).english());
         for (size_t i = 0; i < std::min<size_t>(5, w.leaders.size()); ++i)
             top += QStringLiteral("  post %1 = %2").arg(w.leaders[i].key).arg(w.leaders[i].value);
         std::printf("%s\n", qPrintable(top));
@@ -182,7 +184,7 @@ int main(int argc, char **argv)
          QStringLiteral("n")},
         {QStringLiteral("duration"), QStringLiteral("Stop after this many seconds."), QStringLiteral("s")},
         {QStringLiteral("parallelism"),
-         QStringLiteral("Window tasks, 1..128") + configFlagNote("runtime.parallelism") + QLatin1Char('.'),
+         QStringLiteral("Window tasks, 1..%1").arg(kMaxParallelism) + configFlagNote("runtime.parallelism") + QLatin1Char('.'),
          QStringLiteral("p")},
         {QStringLiteral("postgres"),
          QStringLiteral("Write results to PostgreSQL instead of SQLite (output.type = \"postgres\", output.postgres_url)."),
@@ -298,18 +300,10 @@ int main(int argc, char **argv)
         });
         ticker.start(1000);
     }
-    // The web console shows the desktop's alerts; headless, it evaluates them itself.
-    std::unique_ptr<AlertModel> headlessAlerts;
+    // The web console shows the host's alerts, as the desktop window does, with or without it.
     std::unique_ptr<WebConsole> web;
     if (serveWeb) {
-        AlertModel *alerts = window ? &window->alerts() : nullptr;
-        if (!alerts) {
-            headlessAlerts = std::make_unique<AlertModel>();
-            alerts = headlessAlerts.get();
-            QObject::connect(host.get(), &EngineHost::snapshotUpdated, headlessAlerts.get(),
-                             [&] { headlessAlerts->evaluate(host->snapshot()); });
-        }
-        web = std::make_unique<WebConsole>(*host, *alerts, webOptions);
+        web = std::make_unique<WebConsole>(*host, webOptions);
         if (Status s = web->start(); !s.isOk()) {
             std::fprintf(stderr, "tally: %s\n", s.message().c_str());
             window.reset();

@@ -26,9 +26,10 @@ std::optional<double> over(double value, double threshold)
 
 AlertModel::AlertModel(QObject *parent) : QAbstractTableModel(parent)
 {
+    const auto text = [](const char *source) { return UiText(staticMetaObject.className(), source); };
     m_rules = {
-        {QStringLiteral("checkpoint_slow"), tr("Checkpoint duration above 80% of the interval"), tr("% of interval"),
-         80, 30,
+        {QStringLiteral("checkpoint_slow"), text(QT_TR_NOOP("Checkpoint duration above 80% of the interval")),
+         text(QT_TR_NOOP("% of interval")), 80, 30,
          [](const ConsoleSnapshot &s, double t) -> std::optional<double> {
              // Checkpoints are taken every interval: the gap between the last two is the interval.
              const auto &c = s.job.checkpoints;
@@ -37,7 +38,8 @@ AlertModel::AlertModel(QObject *parent) : QAbstractTableModel(parent)
              return over(static_cast<double>(c[0].durationMs) * 100 / static_cast<double>(c[0].triggeredAtMs - c[1].triggeredAtMs), t);
          },
          {}},
-        {QStringLiteral("consumer_lag"), tr("Consumer lag above twice the watermark bound"), tr("x bound"), 2, 30,
+        {QStringLiteral("consumer_lag"), text(QT_TR_NOOP("Consumer lag above twice the watermark bound")),
+         text(QT_TR_NOOP("x bound")), 2, 30,
          [](const ConsoleSnapshot &s, double t) -> std::optional<double> {
              const double bound = s.metrics.value("tally_watermark_bound_ms") / 1000.0;
              if (!s.kafka || bound <= 0)
@@ -45,7 +47,8 @@ AlertModel::AlertModel(QObject *parent) : QAbstractTableModel(parent)
              return over(s.lagSeconds / bound, t);
          },
          {}},
-        {QStringLiteral("sink_latency"), tr("Sink write latency p99 above 5x its baseline"), tr("x baseline"), 5, 30,
+        {QStringLiteral("sink_latency"), text(QT_TR_NOOP("Sink write latency p99 above 5x its baseline")),
+         text(QT_TR_NOOP("x baseline")), 5, 30,
          [baseline = std::make_shared<std::optional<double>>()](const ConsoleSnapshot &s,
                                                                 double t) -> std::optional<double> {
              if (!s.sink.recentP99Ms)
@@ -61,7 +64,8 @@ AlertModel::AlertModel(QObject *parent) : QAbstractTableModel(parent)
              return over(ratio, t);
          },
          {}},
-        {QStringLiteral("backpressure"), tr("Sustained backpressure"), tr("% of time"), 50, 30,
+        {QStringLiteral("backpressure"), text(QT_TR_NOOP("Sustained backpressure")),
+         text(QT_TR_NOOP("% of time")), 50, 30,
          [](const ConsoleSnapshot &s, double t) -> std::optional<double> {
              double worst = 0;
              for (const OperatorFigures &o : s.operators)
@@ -69,7 +73,8 @@ AlertModel::AlertModel(QObject *parent) : QAbstractTableModel(parent)
              return over(worst, t);
          },
          {}},
-        {QStringLiteral("hot_partition"), tr("One partition takes most of the traffic"), tr("% of records"), 60, 30,
+        {QStringLiteral("hot_partition"), text(QT_TR_NOOP("One partition takes most of the traffic")),
+         text(QT_TR_NOOP("% of records")), 60, 30,
          [](const ConsoleSnapshot &s, double t) -> std::optional<double> {
              const auto hot = s.hottestPartition();
              if (!hot || s.partitions.size() < 2)
@@ -77,14 +82,16 @@ AlertModel::AlertModel(QObject *parent) : QAbstractTableModel(parent)
              return over(hot->second * 100, t);
          },
          {}},
-        {QStringLiteral("dead_letters"), tr("Dead-letter rate over the threshold"), tr("% of records"), 1, 10,
+        {QStringLiteral("dead_letters"), text(QT_TR_NOOP("Dead-letter rate over the threshold")),
+         text(QT_TR_NOOP("% of records")), 1, 10,
          [](const ConsoleSnapshot &s, double t) -> std::optional<double> {
              if (s.recordsPerSecond < 10)
                  return std::nullopt;
              return over(s.deadLettersPerSecond * 100 / s.recordsPerSecond, t);
          },
          {}},
-        {QStringLiteral("late_drops"), tr("Late-drop rate over the threshold"), tr("% of events"), 1, 10,
+        {QStringLiteral("late_drops"), text(QT_TR_NOOP("Late-drop rate over the threshold")),
+         text(QT_TR_NOOP("% of events")), 1, 10,
          [](const ConsoleSnapshot &s, double t) -> std::optional<double> {
              if (s.eventsPerSecond < 10)
                  return std::nullopt;
@@ -152,13 +159,20 @@ QVariant AlertModel::data(const QModelIndex &index, int role) const
         return a.active();
     if (role == Qt::UserRole)
         return a.ruleId;
+    if (role == kTextRole) {
+        if (index.column() == 0)
+            return QVariant::fromValue(a.title);
+        if (index.column() == 1)
+            return QVariant::fromValue(a.active() ? UiText(staticMetaObject.className(), QT_TR_NOOP("active"))
+                                                  : UiText(staticMetaObject.className(), QT_TR_NOOP("resolved")));
+        return {};
+    }
     if (role != Qt::DisplayRole)
         return {};
     switch (index.column()) {
     case 0:
-        return a.title;
     case 1:
-        return a.active() ? tr("active") : tr("resolved");
+        return textData(data(index, kTextRole).value<UiText>(), Qt::DisplayRole);
     case 2:
         return clockTime(a.firedAtMs);
     case 3:
@@ -173,10 +187,12 @@ QVariant AlertModel::data(const QModelIndex &index, int role) const
 
 QVariant AlertModel::headerData(int section, Qt::Orientation orientation, int role) const
 {
-    if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
-        return QAbstractTableModel::headerData(section, orientation, role);
-    const QStringList h = {tr("Alert"), tr("State"), tr("Fired"), tr("Resolved"), tr("Value"), tr("Threshold")};
-    return section >= 0 && section < h.size() ? QVariant(h[section]) : QVariant();
+    static const char *const h[] = {QT_TR_NOOP("Alert"),    QT_TR_NOOP("State"), QT_TR_NOOP("Fired"),
+                                    QT_TR_NOOP("Resolved"), QT_TR_NOOP("Value"), QT_TR_NOOP("Threshold")};
+    if (orientation == Qt::Horizontal && section >= 0 && section < static_cast<int>(std::size(h)))
+        if (QVariant v = textData(UiText(staticMetaObject.className(), h[section]), role); v.isValid())
+            return v;
+    return QAbstractTableModel::headerData(section, orientation, role);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -229,10 +245,13 @@ QVariant AuditModel::data(const QModelIndex &index, int role) const
 
 QVariant AuditModel::headerData(int section, Qt::Orientation orientation, int role) const
 {
-    if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
-        return QAbstractTableModel::headerData(section, orientation, role);
-    const QStringList h = {tr("Time"), tr("User"), tr("From"), tr("Action"), tr("Parameters"), tr("Outcome"), tr("Detail")};
-    return section >= 0 && section < h.size() ? QVariant(h[section]) : QVariant();
+    static const char *const h[] = {QT_TR_NOOP("Time"),       QT_TR_NOOP("User"),    QT_TR_NOOP("From"),
+                                    QT_TR_NOOP("Action"),     QT_TR_NOOP("Parameters"), QT_TR_NOOP("Outcome"),
+                                    QT_TR_NOOP("Detail")};
+    if (orientation == Qt::Horizontal && section >= 0 && section < static_cast<int>(std::size(h)))
+        if (QVariant v = textData(UiText(staticMetaObject.className(), h[section]), role); v.isValid())
+            return v;
+    return QAbstractTableModel::headerData(section, orientation, role);
 }
 
 } // namespace tally

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "models/console_snapshot.h"
+#include "models/ui_text.h"
 
 #include <QAbstractTableModel>
 #include <QString>
@@ -16,8 +17,8 @@ namespace tally {
 
 struct AlertRule {
     QString id;          // also the runbook's file name
-    QString title;
-    QString thresholdUnit;
+    UiText title;        // English; views translate
+    UiText thresholdUnit;
     double threshold = 0;
     double forSeconds = 10;
     // The observed value when the condition holds, nullopt otherwise (or when there is no data).
@@ -28,7 +29,7 @@ struct AlertRule {
 
 struct Alert {
     QString ruleId;
-    QString title;
+    UiText title;
     int64_t firedAtMs = 0;
     std::optional<int64_t> resolvedAtMs;
     double value = 0;     // the newest observed value while active
@@ -37,6 +38,8 @@ struct Alert {
 };
 
 // The rules and the alert history as a table (newest first): rule, state, since, value, threshold.
+// Text cells and headers are English; their UiText is under kTextRole (snapshot_models.h) for the
+// views to translate.
 class AlertModel final : public QAbstractTableModel {
     Q_OBJECT
 public:
@@ -67,6 +70,7 @@ private:
 };
 
 // Rows of the audit log (newest first): time, user, source, action, parameters, outcome, detail.
+// The rows are as recorded (English); the headers' UiText is under kTextRole.
 class AuditLog;
 class AuditModel final : public QAbstractTableModel {
     Q_OBJECT

@@ -27,6 +27,21 @@ double ratePerSecond(const MetricsSnapshot &now, const MetricsSnapshot *before, 
     return std::max(0.0, delta) * 1000.0 / static_cast<double>(now.takenAtMs - before->takenAtMs);
 }
 
+// The gauge tally_sink_circuit_state holds the state's position in CircuitBreaker::State (the
+// sink writer sets 0 closed, 1 open, 2 half-open). Until the job reports its sink's status as a
+// value, this is the one place that reads the state from the gauge.
+CircuitBreaker::State circuitState(double gauge)
+{
+    switch (static_cast<int>(gauge)) {
+    case 1:
+        return CircuitBreaker::State::Open;
+    case 2:
+        return CircuitBreaker::State::HalfOpen;
+    default:
+        return CircuitBreaker::State::Closed;
+    }
+}
+
 } // namespace
 
 std::optional<int> ConsoleSnapshot::laggingPartition() const
@@ -138,7 +153,7 @@ ConsoleSnapshot takeConsoleSnapshot(const Job &job, const MetricsRegistry &metri
         k.name = label(m, "sink");
         const Labels l{{"sink", k.name}};
         k.rowsPerSecond = ratePerSecond(s.metrics, before, "tally_sink_rows_total", l);
-        k.circuit = static_cast<int>(s.metrics.value("tally_sink_circuit_state", l));
+        k.circuit = circuitState(s.metrics.value("tally_sink_circuit_state", l));
         k.held = s.metrics.value("tally_sink_held", l) != 0;
         k.pendingRows = s.metrics.value("tally_sink_pending_rows", l);
         k.divertedRows = s.metrics.value("tally_sink_diverted_rows", l);

@@ -7,6 +7,7 @@
 #include "metrics/metrics.h"
 #include "runtime/job.h"
 #include "runtime/live_results.h"
+#include "sink/circuit_breaker.h"
 
 #include <cstdint>
 #include <optional>
@@ -35,7 +36,7 @@ struct OperatorFigures {
 struct SinkFigures {
     bool present = false;
     std::string name;            // "sqlite", "postgres"
-    int circuit = 0;             // 0 closed, 1 open, 2 half-open
+    CircuitBreaker::State circuit = CircuitBreaker::State::Closed; // named by circuitStateName()
     bool held = false;
     double pendingRows = 0;
     double divertedRows = 0;

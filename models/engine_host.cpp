@@ -1,5 +1,6 @@
 #include "models/engine_host.h"
 
+#include "metrics/time_series.h"
 #include "sink/kafka_dead_letters.h"
 #include "sink/sink_factory.h"
 #include "source/generator.h"
@@ -11,13 +12,6 @@
 #include <QMetaObject>
 
 namespace tally {
-
-namespace {
-
-constexpr const char *kActionNames[] = {"pause_source", "resume_source",      "drain_sink", "resume_sink", "divert_sink",
-                                        "undivert_sink", "trigger_savepoint", "stop_with_savepoint", "rescale"};
-
-} // namespace
 
 std::unique_ptr<EngineHost> EngineHost::create(EngineOptions options, QString *error)
 {
@@ -127,6 +121,7 @@ void EngineHost::sample()
     m_snapshot = takeConsoleSnapshot(*m_job, m_metrics, m_kafka, previous.takenAtMs ? &previous : nullptr,
                                      QDateTime::currentMSecsSinceEpoch());
     m_snapshot.lastSavepoint = m_lastSavepoint;
+    m_alerts.evaluate(m_snapshot);
     emit snapshotUpdated();
     if (m_job->finished() && !m_finishedSignalled && !m_rescaling) {
         m_finishedSignalled = true;
@@ -135,46 +130,53 @@ void EngineHost::sample()
     }
 }
 
-QString EngineHost::actionName(Action action) { return QString::fromLatin1(kActionNames[static_cast<int>(action)]); }
+const TimeSeriesStore &EngineHost::timeSeries() const { return m_job->timeSeries(); }
+
+void EngineHost::watchPost(uint64_t post) { m_job->liveResults().watchPost(post); }
 
 std::optional<EngineHost::Action> EngineHost::actionFromName(const QString &name)
 {
-    for (int i = 0; i < static_cast<int>(std::size(kActionNames)); ++i)
-        if (name == QLatin1String(kActionNames[i]))
-            return static_cast<Action>(i);
-    return std::nullopt;
+    const ActionSpec *spec = ActionCatalogue::find(name);
+    return spec ? std::optional(spec->action) : std::nullopt;
+}
+
+QVariantMap EngineHost::currentParameters(Action action) const
+{
+    if (action == Action::Rescale)
+        return {{QString::fromLatin1(kParallelismParameter), m_options.config.runtime.parallelism}};
+    return {};
 }
 
 EngineHost::Availability EngineHost::availability(Action action) const
 {
+    // English source text in this class's context: the views translate it, REST sends it as is.
+    const auto no = [](const char *reason) { return Availability{false, UiText(staticMetaObject.className(), reason)}; };
+    const Availability yes{true, {}};
     if (m_job->finished())
-        return {false, tr("The job has stopped.")};
+        return no(QT_TR_NOOP("The job has stopped."));
     const JobStatus::State state = m_snapshot.job.state;
     const bool hasSink = m_snapshot.sink.present;
     switch (action) {
     case Action::PauseSource:
-        return state == JobStatus::State::Paused ? Availability{false, tr("The source is already paused.")}
-                                                 : Availability{true, {}};
+        return state == JobStatus::State::Paused ? no(QT_TR_NOOP("The source is already paused.")) : yes;
     case Action::ResumeSource:
-        return state == JobStatus::State::Paused ? Availability{true, {}}
-                                                 : Availability{false, tr("The source is not paused.")};
+        return state == JobStatus::State::Paused ? yes : no(QT_TR_NOOP("The source is not paused."));
     case Action::DrainSink:
-        return hasSink ? Availability{true, {}} : Availability{false, tr("The job has no sink (output.type is \"none\").")};
+        return hasSink ? yes : no(QT_TR_NOOP("The job has no sink (output.type is \"none\")."));
     case Action::ResumeSink:
         if (!hasSink)
-            return {false, tr("The job has no sink (output.type is \"none\").")};
-        return m_snapshot.sink.held ? Availability{true, {}} : Availability{false, tr("The sink is not holding writes.")};
+            return no(QT_TR_NOOP("The job has no sink (output.type is \"none\")."));
+        return m_snapshot.sink.held ? yes : no(QT_TR_NOOP("The sink is not holding writes."));
     case Action::DivertSink:
     case Action::UndivertSink:
         if (!hasSink)
-            return {false, tr("The job has no sink (output.type is \"none\").")};
-        return m_divertConfigured ? Availability{true, {}}
-                                  : Availability{false, tr("No divert buffer is configured (set output.divert_path).")};
+            return no(QT_TR_NOOP("The job has no sink (output.type is \"none\")."));
+        return m_divertConfigured ? yes : no(QT_TR_NOOP("No divert buffer is configured (set output.divert_path)."));
     case Action::TriggerSavepoint:
     case Action::StopWithSavepoint:
-        return {true, {}};
+        return yes;
     case Action::Rescale:
-        return m_rescaling ? Availability{false, tr("A rescale is already running.")} : Availability{true, {}};
+        return m_rescaling ? no(QT_TR_NOOP("A rescale is already running.")) : yes;
     }
     return {false, {}};
 }
@@ -185,7 +187,11 @@ qint64 EngineHost::run(Action action, const QString &user, const QString &source
     const QString params = QString::fromUtf8(QJsonDocument(QJsonObject::fromVariantMap(parameters)).toJson(QJsonDocument::Compact));
     const Availability available = availability(action);
     if (!available.enabled) {
-        m_audit->append(user, source, name, params, QStringLiteral("refused"), available.reason);
+        m_audit->append(user, source, name, params, QStringLiteral("refused"), available.reason.english());
+        return 0;
+    }
+    if (const std::optional<UiText> wrong = ActionCatalogue::checkParameters(action, parameters)) {
+        m_audit->append(user, source, name, params, QStringLiteral("refused"), wrong->english());
         return 0;
     }
     const qint64 id = m_audit->append(user, source, name, params, QStringLiteral("started"));
@@ -213,14 +219,8 @@ qint64 EngineHost::run(Action action, const QString &user, const QString &source
     case Action::StopWithSavepoint:
         return runSavepoint(id, action, user, source, params, action == Action::StopWithSavepoint, 0);
     case Action::Rescale: {
-        const int p = parameters.value(QStringLiteral("parallelism")).toInt();
-        if (p < 1 || p > 128) {
-            m_audit->append(user, source, name, params, QStringLiteral("failed"), tr("parallelism must be 1..128"));
-            QMetaObject::invokeMethod(
-                this, [this, id, action] { emit actionFinished(id, action, false, tr("parallelism must be 1..128")); },
-                Qt::QueuedConnection);
-            return id;
-        }
+        // In the catalogue's range: checked above.
+        const int p = parameters.value(QString::fromLatin1(kParallelismParameter)).toInt();
         m_rescaling = true;
         return runSavepoint(id, action, user, source, params, true, p);
     }

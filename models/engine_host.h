@@ -1,13 +1,17 @@
 // The EngineHost runs the job inside the console process: it builds the source and the sink from
-// the options, samples a ConsoleSnapshot at a fixed rate on its own (GUI) thread, and carries out
-// operator actions off that thread, writing each to the audit log. The desktop window, the web
-// console and the headless runner all sit on one EngineHost.
+// the options, samples a ConsoleSnapshot at a fixed rate on its own (GUI) thread and evaluates the
+// alert rules on every sample, and carries out operator actions off that thread, writing each to
+// the audit log. The desktop window, the web console and the headless runner all sit on one
+// EngineHost and read its snapshot and alerts.
 #pragma once
 
 #include "config/job_config.h"
 #include "metrics/metrics.h"
+#include "models/action_catalogue.h"
+#include "models/alerts.h"
 #include "models/audit_log.h"
 #include "models/console_snapshot.h"
+#include "models/ui_text.h"
 #include "runtime/job.h"
 #include "time/clock.h"
 
@@ -35,22 +39,11 @@ struct EngineOptions {
 class EngineHost : public QObject {
     Q_OBJECT
 public:
-    enum class Action {
-        PauseSource,
-        ResumeSource,
-        DrainSink,
-        ResumeSink,
-        DivertSink,
-        UndivertSink,
-        TriggerSavepoint,
-        StopWithSavepoint,
-        Rescale // parameter "parallelism"
-    };
-    Q_ENUM(Action)
+    using Action = OperatorAction; // described by the ActionCatalogue
 
     struct Availability {
         bool enabled = false;
-        QString reason; // why not, when disabled
+        UiText reason; // why not, when disabled (English; views translate)
     };
 
     // Opens the sink, the source and the audit log; `error` says what failed.
@@ -68,15 +61,26 @@ public:
     QString sourceDescription() const { return m_sourceDescription; }
     QString sinkDescription() const { return m_sinkDescription; }
     AuditLog &auditLog() { return *m_audit; }
+    // The console's alerts, evaluated on every snapshot before snapshotUpdated(); the views and
+    // the web console read them (and may change thresholds).
+    AlertModel &alerts() { return m_alerts; }
+    const AlertModel &alerts() const { return m_alerts; }
+    // The running job's time series (the charts) and the post whose history the snapshot follows.
+    const TimeSeriesStore &timeSeries() const;
+    void watchPost(uint64_t post);
 
     Availability availability(Action action) const;
-    static QString actionName(Action action); // "pause_source", ... (audit log, REST API)
+    static QString actionName(Action action) { return ActionCatalogue::spec(action).name; }
     static std::optional<Action> actionFromName(const QString &name);
+    // The values the action's parameters have now, to start a dialog from (rescale: the job's
+    // parallelism).
+    QVariantMap currentParameters(Action action) const;
 
     // Starts an action; its outcome arrives as actionFinished(id, ...) and in the audit log
     // (a "started" row, then "ok" or "failed"; a savepoint's detail is its file). Refused actions
-    // return 0 and log "refused". Rescale takes "parallelism": stop with a savepoint, then a job
-    // at the new parallelism continues from it in this process.
+    // (not available now, or parameters the catalogue does not accept) return 0 and log "refused"
+    // with the reason. Rescale takes "parallelism": stop with a savepoint, then a job at
+    // the new parallelism continues from it in this process.
     qint64 run(Action action, const QString &user, const QString &source, const QVariantMap &parameters = {});
 
     // Takes a snapshot now (also done by the timer).
@@ -105,6 +109,7 @@ private:
     QString m_sinkDescription;
     bool m_divertConfigured = false;
     ConsoleSnapshot m_snapshot;
+    AlertModel m_alerts;
     QTimer m_timer;
     bool m_finishedSignalled = false;
     bool m_rescaling = false;

@@ -1,5 +1,6 @@
 #include "models/snapshot_models.h"
 
+#include "sink/circuit_breaker.h"
 #include "time/watermark.h"
 
 #include <QDateTime>
@@ -8,6 +9,26 @@
 #include <cmath>
 
 namespace tally {
+
+namespace {
+
+// The free functions' text, in the context lupdate gives them.
+UiText qobjectText(const char *source) { return UiText("QObject", source); }
+
+bool isText(const QVariant &v) { return v.metaType() == QMetaType::fromType<UiText>(); }
+
+QVariant english(const QVariant &v) { return isText(v) ? QVariant(v.value<UiText>().english()) : v; }
+
+} // namespace
+
+QVariant textData(const UiText &text, int role)
+{
+    if (role == Qt::DisplayRole)
+        return text.english();
+    if (role == kTextRole)
+        return QVariant::fromValue(text);
+    return {};
+}
 
 // ---------------------------------------------------------------------------------------------
 // SnapshotTableModel
@@ -42,15 +63,20 @@ QVariant SnapshotTableModel::data(const QModelIndex &index, int role) const
     if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
         return {};
     const ModelRow &row = m_rows[index.row()];
+    const QVariant cell = index.column() < row.cells.size() ? row.cells[index.column()] : QVariant();
     switch (role) {
     case Qt::DisplayRole:
-        return index.column() < row.cells.size() ? row.cells[index.column()] : QVariant();
+        return english(cell);
+    case kTextRole:
+        return isText(cell) ? cell : QVariant();
     case kSortRole:
         if (index.column() < row.sortValues.size())
-            return row.sortValues[index.column()];
-        return index.column() < row.cells.size() ? row.cells[index.column()] : QVariant();
+            return english(row.sortValues[index.column()]);
+        return english(cell);
     case Qt::ToolTipRole:
-        return row.toolTip.isEmpty() ? QVariant() : QVariant(row.toolTip);
+        return row.toolTip.isEmpty() ? QVariant() : QVariant(row.toolTip.english());
+    case kToolTipTextRole:
+        return row.toolTip.isEmpty() ? QVariant() : QVariant::fromValue(row.toolTip);
     case kHighlightRole:
         return row.highlight;
     case Qt::TextAlignmentRole:
@@ -62,110 +88,114 @@ QVariant SnapshotTableModel::data(const QModelIndex &index, int role) const
 
 QVariant SnapshotTableModel::headerData(int section, Qt::Orientation orientation, int role) const
 {
-    if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
-        return QAbstractTableModel::headerData(section, orientation, role);
-    const QStringList h = headers();
-    return section >= 0 && section < h.size() ? QVariant(h[section]) : QVariant();
+    const QVector<UiText> h = headers();
+    if (orientation == Qt::Horizontal && section >= 0 && section < h.size())
+        if (QVariant v = textData(h[section], role); v.isValid())
+            return v;
+    return QAbstractTableModel::headerData(section, orientation, role);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Formatting
 
-QString formatRate(double perSecond) { return QObject::tr("%1/s").arg(formatCount(perSecond)); }
+UiText formatRate(double perSecond)
+{
+    return qobjectText(QT_TRANSLATE_NOOP("QObject", "%1/s")).arg(formatCount(perSecond));
+}
 
 QString formatCount(double n) { return QLocale().toString(static_cast<qlonglong>(std::llround(n))); }
 
-QString formatEventTime(int64_t ms)
+UiText formatEventTime(int64_t ms)
 {
     if (ms >= kMaxWatermark)
-        return QObject::tr("end of input");
+        return qobjectText(QT_TRANSLATE_NOOP("QObject", "end of input"));
     if (ms <= 0 || ms <= kMinWatermark)
-        return QStringLiteral("-");
-    return QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC).toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")) +
-           QStringLiteral(" UTC");
+        return UiText::verbatim(QStringLiteral("-"));
+    const QDateTime t = QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC);
+    return UiText::verbatim(t.toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")) + QStringLiteral(" UTC"));
 }
 
-QString formatDuration(double seconds)
+UiText formatDuration(double seconds)
 {
     if (seconds < 1)
-        return QObject::tr("%1 ms").arg(std::llround(seconds * 1000));
+        return qobjectText(QT_TRANSLATE_NOOP("QObject", "%1 ms")).arg(std::llround(seconds * 1000));
     if (seconds < 60)
-        return QObject::tr("%1 s").arg(QLocale().toString(seconds, 'f', 1));
+        return qobjectText(QT_TRANSLATE_NOOP("QObject", "%1 s")).arg(QLocale().toString(seconds, 'f', 1));
     const auto s = static_cast<long long>(seconds);
-    return QObject::tr("%1 min %2 s").arg(s / 60).arg(s % 60);
+    return qobjectText(QT_TRANSLATE_NOOP("QObject", "%1 min %2 s")).arg(s / 60).arg(s % 60);
 }
 
-QString formatPercent(double share) { return QObject::tr("%1 %").arg(std::llround(share * 100)); }
-
-QString circuitName(int state)
+UiText formatPercent(double share)
 {
-    switch (state) {
-    case 1:
-        return QObject::tr("open");
-    case 2:
-        return QObject::tr("half-open");
-    default:
-        return QObject::tr("closed");
-    }
+    return qobjectText(QT_TRANSLATE_NOOP("QObject", "%1 %")).arg(std::llround(share * 100));
 }
 
 // ---------------------------------------------------------------------------------------------
 // OverviewModel
 
-QStringList OverviewModel::headers() const { return {tr("Figure"), tr("Value")}; }
+QVector<UiText> OverviewModel::headers() const { return {text(QT_TR_NOOP("Figure")), text(QT_TR_NOOP("Value"))}; }
 
 QVector<ModelRow> OverviewModel::build(const ConsoleSnapshot &s) const
 {
     QVector<ModelRow> rows;
-    auto add = [&](const QString &name, const QString &value, double sortValue, bool highlight = false,
-                   const QString &tip = {}) {
-        rows.push_back({{name, value}, {name, sortValue}, highlight, tip});
+    auto add = [&](const UiText &name, const UiText &value, double sortValue, bool highlight = false,
+                   const UiText &tip = {}) {
+        rows.push_back(
+            {{QVariant::fromValue(name), QVariant::fromValue(value)}, {name.english(), sortValue}, highlight, tip});
     };
-    add(tr("Throughput in"), formatRate(s.eventsPerSecond), s.eventsPerSecond, false,
-        tr("Like events decoded per second"));
-    add(tr("Throughput out"), formatRate(s.rowsPerSecond), s.rowsPerSecond, false, tr("Window results per second"));
-    add(tr("Likes counted up to"), formatEventTime(s.job.watermarkMs), static_cast<double>(s.job.watermarkMs), false,
-        tr("The job watermark: windows ending before it have fired"));
+    add(text(QT_TR_NOOP("Throughput in")), formatRate(s.eventsPerSecond), s.eventsPerSecond, false,
+        text(QT_TR_NOOP("Like events decoded per second")));
+    add(text(QT_TR_NOOP("Throughput out")), formatRate(s.rowsPerSecond), s.rowsPerSecond, false,
+        text(QT_TR_NOOP("Window results per second")));
+    add(text(QT_TR_NOOP("Likes counted up to")), formatEventTime(s.job.watermarkMs),
+        static_cast<double>(s.job.watermarkMs), false,
+        text(QT_TR_NOOP("The job watermark: windows ending before it have fired")));
     if (s.kafka)
-        add(tr("Consumer lag"), formatDuration(s.lagSeconds), s.lagSeconds, s.lagSeconds > 10);
+        add(text(QT_TR_NOOP("Consumer lag")), formatDuration(s.lagSeconds), s.lagSeconds, s.lagSeconds > 10);
     else
-        add(tr("Consumer lag"), tr("none (built-in generator)"), 0);
-    add(tr("Watermark skew"), formatDuration(static_cast<double>(s.job.watermarkSkewMs) / 1000.0),
+        add(text(QT_TR_NOOP("Consumer lag")), text(QT_TR_NOOP("none (built-in generator)")), 0);
+    add(text(QT_TR_NOOP("Watermark skew")), formatDuration(static_cast<double>(s.job.watermarkSkewMs) / 1000.0),
         static_cast<double>(s.job.watermarkSkewMs));
     if (!s.job.checkpoints.empty()) {
         const CheckpointRecord &c = s.job.checkpoints.front();
-        add(tr("Last checkpoint"), tr("epoch %1, %2 ms ago, took %3 ms")
-                                       .arg(c.epoch)
-                                       .arg(std::max<int64_t>(0, s.takenAtMs - c.triggeredAtMs))
-                                       .arg(c.durationMs),
+        add(text(QT_TR_NOOP("Last checkpoint")),
+            text(QT_TR_NOOP("epoch %1, %2 ms ago, took %3 ms"))
+                .arg(static_cast<qint64>(c.epoch))
+                .arg(std::max<int64_t>(0, s.takenAtMs - c.triggeredAtMs))
+                .arg(c.durationMs),
             static_cast<double>(c.epoch), !c.completed);
     } else {
-        add(tr("Last checkpoint"), s.job.checkpointsEnabled ? tr("none yet") : tr("off (checkpoint.enabled)"), 0);
+        add(text(QT_TR_NOOP("Last checkpoint")),
+            s.job.checkpointsEnabled ? text(QT_TR_NOOP("none yet")) : text(QT_TR_NOOP("off (checkpoint.enabled)")), 0);
     }
-    add(tr("Last savepoint"), s.lastSavepoint.empty() ? tr("none yet") : QString::fromStdString(s.lastSavepoint), 0);
+    add(text(QT_TR_NOOP("Last savepoint")),
+        s.lastSavepoint.empty() ? text(QT_TR_NOOP("none yet")) : UiText::verbatim(s.lastSavepoint), 0);
     if (s.sink.present) {
-        QString state = circuitName(s.sink.circuit);
+        // The circuit state as the engine names it, in every language (like the job state).
+        UiText state = UiText::verbatim(s.sink.name + ": ") + UiText::verbatim(circuitStateName(s.sink.circuit));
         if (s.sink.held)
-            state += tr(", holding writes (drained)");
+            state = state + text(QT_TR_NOOP(", holding writes (drained)"));
         if (s.sink.divertedRows > 0)
-            state += tr(", %1 rows diverted").arg(formatCount(s.sink.divertedRows));
-        add(tr("Sink"), QStringLiteral("%1: %2").arg(QString::fromStdString(s.sink.name), state), s.sink.circuit,
-            s.sink.circuit != 0);
+            state = state + text(QT_TR_NOOP(", %1 rows diverted")).arg(formatCount(s.sink.divertedRows));
+        add(text(QT_TR_NOOP("Sink")), state, static_cast<double>(s.sink.circuit),
+            s.sink.circuit != CircuitBreaker::State::Closed);
     } else {
-        add(tr("Sink"), tr("none"), 0);
+        add(text(QT_TR_NOOP("Sink")), text(QT_TR_NOOP("none")), 0);
     }
-    add(tr("Active alerts"), QString::number(m_activeAlerts), m_activeAlerts, m_activeAlerts > 0);
-    add(tr("Job state"), QString::fromUtf8(jobStateName(s.job.state)), static_cast<double>(s.job.state));
+    add(text(QT_TR_NOOP("Active alerts")), UiText::verbatim(QString::number(m_activeAlerts)), m_activeAlerts,
+        m_activeAlerts > 0);
+    add(text(QT_TR_NOOP("Job state")), UiText::verbatim(jobStateName(s.job.state)), static_cast<double>(s.job.state));
     return rows;
 }
 
 // ---------------------------------------------------------------------------------------------
 // PartitionModel
 
-QStringList PartitionModel::headers() const
+QVector<UiText> PartitionModel::headers() const
 {
-    return {tr("Partition"), tr("Records"), tr("Records/s"), tr("Watermark"), tr("Idle"), tr("Lag (records)"),
-            tr("Lag (s)")};
+    return {text(QT_TR_NOOP("Partition")),     text(QT_TR_NOOP("Records")), text(QT_TR_NOOP("Records/s")),
+            text(QT_TR_NOOP("Watermark")),     text(QT_TR_NOOP("Idle")),    text(QT_TR_NOOP("Lag (records)")),
+            text(QT_TR_NOOP("Lag (s)"))};
 }
 
 QVector<ModelRow> PartitionModel::build(const ConsoleSnapshot &s) const
@@ -178,8 +208,8 @@ QVector<ModelRow> PartitionModel::build(const ConsoleSnapshot &s) const
         r.cells = {p.partition,
                    formatCount(static_cast<double>(p.records)),
                    formatCount(p.recordsPerSecond),
-                   formatEventTime(p.watermarkMs),
-                   p.idle ? tr("idle") : QString(),
+                   QVariant::fromValue(formatEventTime(p.watermarkMs)),
+                   p.idle ? QVariant::fromValue(text(QT_TR_NOOP("idle"))) : QVariant(QString()),
                    p.lagRecords ? formatCount(*p.lagRecords) : QStringLiteral("-"),
                    p.lagSeconds ? QLocale().toString(*p.lagSeconds, 'f', 1) : QStringLiteral("-")};
         r.sortValues = {p.partition,         static_cast<double>(p.records), p.recordsPerSecond,
@@ -189,9 +219,9 @@ QVector<ModelRow> PartitionModel::build(const ConsoleSnapshot &s) const
         const bool holdsBack = lagging && *lagging == p.partition && s.job.watermarkSkewMs > 0;
         r.highlight = isHot || holdsBack;
         if (isHot)
-            r.toolTip = tr("Hot partition: %1 of recent records").arg(formatPercent(hot->second));
+            r.toolTip = text(QT_TR_NOOP("Hot partition: %1 of recent records")).arg(formatPercent(hot->second));
         else if (holdsBack)
-            r.toolTip = tr("Holds the job watermark back");
+            r.toolTip = text(QT_TR_NOOP("Holds the job watermark back"));
         rows.push_back(std::move(r));
     }
     return rows;
@@ -200,21 +230,25 @@ QVector<ModelRow> PartitionModel::build(const ConsoleSnapshot &s) const
 // ---------------------------------------------------------------------------------------------
 // OperatorModel
 
-QStringList OperatorModel::headers() const { return {tr("Operator"), tr("Busy"), tr("Idle"), tr("Backpressured")}; }
+QVector<UiText> OperatorModel::headers() const
+{
+    return {text(QT_TR_NOOP("Operator")), text(QT_TR_NOOP("Busy")), text(QT_TR_NOOP("Idle")),
+            text(QT_TR_NOOP("Backpressured"))};
+}
 
 QVector<ModelRow> OperatorModel::build(const ConsoleSnapshot &s) const
 {
     QVector<ModelRow> rows;
     for (const OperatorFigures &o : s.operators) {
         ModelRow r;
-        r.cells = {QString::fromStdString(o.name), formatPercent(o.busy), formatPercent(o.idle),
-                   formatPercent(o.backpressured)};
+        r.cells = {QString::fromStdString(o.name), QVariant::fromValue(formatPercent(o.busy)),
+                   QVariant::fromValue(formatPercent(o.idle)), QVariant::fromValue(formatPercent(o.backpressured))};
         r.sortValues = {QString::fromStdString(o.name), o.busy, o.idle, o.backpressured};
         r.highlight = o.backpressured > 0.5 || o.busy > 0.9;
         if (o.backpressured > 0.5)
-            r.toolTip = tr("Blocked by a full downstream queue most of the time");
+            r.toolTip = text(QT_TR_NOOP("Blocked by a full downstream queue most of the time"));
         else if (o.busy > 0.9)
-            r.toolTip = tr("Busy most of the time: a likely bottleneck");
+            r.toolTip = text(QT_TR_NOOP("Busy most of the time: a likely bottleneck"));
         rows.push_back(std::move(r));
     }
     return rows;
@@ -223,50 +257,57 @@ QVector<ModelRow> OperatorModel::build(const ConsoleSnapshot &s) const
 // ---------------------------------------------------------------------------------------------
 // SinkModel
 
-QStringList SinkModel::headers() const { return {tr("Figure"), tr("Value")}; }
+QVector<UiText> SinkModel::headers() const { return {text(QT_TR_NOOP("Figure")), text(QT_TR_NOOP("Value"))}; }
 
 QVector<ModelRow> SinkModel::build(const ConsoleSnapshot &s) const
 {
     QVector<ModelRow> rows;
-    auto add = [&](const QString &name, const QString &value, double sortValue, bool highlight = false) {
-        rows.push_back({{name, value}, {name, sortValue}, highlight, {}});
+    auto add = [&](const UiText &name, const UiText &value, double sortValue, bool highlight = false) {
+        rows.push_back(
+            {{QVariant::fromValue(name), QVariant::fromValue(value)}, {name.english(), sortValue}, highlight, {}});
     };
+    const auto count = [](double n) { return UiText::verbatim(formatCount(n)); };
     const SinkFigures &k = s.sink;
     if (!k.present) {
-        add(tr("Sink"), tr("none (output.type is \"none\")"), 0);
+        add(text(QT_TR_NOOP("Sink")), text(QT_TR_NOOP("none (output.type is \"none\")")), 0);
         return rows;
     }
-    add(tr("Sink"), QString::fromStdString(k.name), 0);
-    add(tr("Circuit"), circuitName(k.circuit), k.circuit, k.circuit != 0);
-    add(tr("Writes"), k.held ? tr("held (drained)") : tr("flowing"), k.held ? 1 : 0, k.held);
-    add(tr("Rows/s"), formatCount(k.rowsPerSecond), k.rowsPerSecond);
-    add(tr("Pending rows"), formatCount(k.pendingRows), k.pendingRows);
-    add(tr("Diverted rows"), formatCount(k.divertedRows), k.divertedRows, k.divertedRows > 0);
-    add(tr("Write latency p50"), formatDuration(k.p50Ms / 1000), k.p50Ms);
-    add(tr("Write latency p99"), formatDuration(k.p99Ms / 1000), k.p99Ms);
-    add(tr("Write latency max"), formatDuration(k.maxMs / 1000), k.maxMs);
-    add(tr("Retries"), formatCount(k.retries), k.retries);
-    add(tr("Transient errors"), formatCount(k.transientErrors), k.transientErrors);
-    add(tr("Rejected rows"), formatCount(k.rejectedRows), k.rejectedRows, k.rejectedRows > 0);
-    add(tr("Last committed epoch"), formatCount(k.committedEpoch), k.committedEpoch);
-    add(tr("Last window written"), formatEventTime(k.lastWindowEndMs), static_cast<double>(k.lastWindowEndMs));
+    add(text(QT_TR_NOOP("Sink")), UiText::verbatim(k.name), 0);
+    // As the engine names the state, in every language (like the job state).
+    add(text(QT_TR_NOOP("Circuit")), UiText::verbatim(circuitStateName(k.circuit)), static_cast<double>(k.circuit),
+        k.circuit != CircuitBreaker::State::Closed);
+    add(text(QT_TR_NOOP("Writes")), k.held ? text(QT_TR_NOOP("held (drained)")) : text(QT_TR_NOOP("flowing")),
+        k.held ? 1 : 0, k.held);
+    add(text(QT_TR_NOOP("Rows/s")), count(k.rowsPerSecond), k.rowsPerSecond);
+    add(text(QT_TR_NOOP("Pending rows")), count(k.pendingRows), k.pendingRows);
+    add(text(QT_TR_NOOP("Diverted rows")), count(k.divertedRows), k.divertedRows, k.divertedRows > 0);
+    add(text(QT_TR_NOOP("Write latency p50")), formatDuration(k.p50Ms / 1000), k.p50Ms);
+    add(text(QT_TR_NOOP("Write latency p99")), formatDuration(k.p99Ms / 1000), k.p99Ms);
+    add(text(QT_TR_NOOP("Write latency max")), formatDuration(k.maxMs / 1000), k.maxMs);
+    add(text(QT_TR_NOOP("Retries")), count(k.retries), k.retries);
+    add(text(QT_TR_NOOP("Transient errors")), count(k.transientErrors), k.transientErrors);
+    add(text(QT_TR_NOOP("Rejected rows")), count(k.rejectedRows), k.rejectedRows, k.rejectedRows > 0);
+    add(text(QT_TR_NOOP("Last committed epoch")), count(k.committedEpoch), k.committedEpoch);
+    add(text(QT_TR_NOOP("Last window written")), formatEventTime(k.lastWindowEndMs),
+        static_cast<double>(k.lastWindowEndMs));
     return rows;
 }
 
 // ---------------------------------------------------------------------------------------------
 // WindowLeadersModel
 
-QStringList WindowLeadersModel::headers() const
+QVector<UiText> WindowLeadersModel::headers() const
 {
     switch (m_aggregation) {
     case Aggregation::LikesByRegion:
-        return {tr("Rank"), tr("Region"), tr("Likes")};
+        return {text(QT_TR_NOOP("Rank")), text(QT_TR_NOOP("Region")), text(QT_TR_NOOP("Likes"))};
     case Aggregation::LikeVelocity:
-        return {tr("Rank"), tr("Post"), tr("Likes in window"), tr("Viral")};
+        return {text(QT_TR_NOOP("Rank")), text(QT_TR_NOOP("Post")), text(QT_TR_NOOP("Likes in window")),
+                text(QT_TR_NOOP("Viral"))};
     case Aggregation::SpamSuspects:
-        return {tr("Rank"), tr("User"), tr("Likes in window")};
+        return {text(QT_TR_NOOP("Rank")), text(QT_TR_NOOP("User")), text(QT_TR_NOOP("Likes in window"))};
     default:
-        return {tr("Rank"), tr("Post"), tr("Likes")};
+        return {text(QT_TR_NOOP("Rank")), text(QT_TR_NOOP("Post")), text(QT_TR_NOOP("Likes"))};
     }
 }
 
@@ -282,13 +323,14 @@ QVector<ModelRow> WindowLeadersModel::build(const ConsoleSnapshot &s) const
     }
     QVector<ModelRow> rows;
     if (!chosen) {
-        m_windowText = tr("no window has fired yet");
+        m_windowText = text(QT_TR_NOOP("no window has fired yet"));
         return rows;
     }
     auto clock = [](int64_t ms) {
         return QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC).toString(QStringLiteral("HH:mm:ss"));
     };
-    m_windowText = QStringLiteral("%1 - %2 UTC").arg(clock(chosen->windowStartMs), clock(chosen->windowEndMs));
+    m_windowText =
+        UiText::verbatim(QStringLiteral("%1 - %2 UTC").arg(clock(chosen->windowStartMs), clock(chosen->windowEndMs)));
     int rank = 1;
     for (const LiveEntry &e : chosen->leaders) {
         ModelRow r;
@@ -296,7 +338,7 @@ QVector<ModelRow> WindowLeadersModel::build(const ConsoleSnapshot &s) const
         r.cells = {rank, key, formatCount(static_cast<double>(e.value))};
         r.sortValues = {rank, static_cast<qulonglong>(e.key), static_cast<qlonglong>(e.value)};
         if (m_aggregation == Aggregation::LikeVelocity) {
-            r.cells.push_back(e.flag ? tr("viral") : QString());
+            r.cells.push_back(e.flag ? QVariant::fromValue(text(QT_TR_NOOP("viral"))) : QVariant(QString()));
             r.sortValues.push_back(e.flag ? 1 : 0);
         }
         r.highlight = e.flag;
@@ -309,16 +351,18 @@ QVector<ModelRow> WindowLeadersModel::build(const ConsoleSnapshot &s) const
 // ---------------------------------------------------------------------------------------------
 // CheckpointModel
 
-QString CheckpointModel::unavailableReason() const
+UiText CheckpointModel::unavailableReason() const
 {
-    return tr("This job takes no checkpoints (checkpoint.enabled is false): after a crash it starts again from the "
-              "source. Savepoints work without them: take one from the toolbar, stop with one, or rescale; "
-              "tally --restore FILE continues from one.");
+    return text(QT_TR_NOOP("This job takes no checkpoints (checkpoint.enabled is false): after a crash it starts "
+                           "again from the source. Savepoints work without them: take one from the toolbar, stop "
+                           "with one, or rescale; tally --restore FILE continues from one."));
 }
 
-QStringList CheckpointModel::headers() const
+QVector<UiText> CheckpointModel::headers() const
 {
-    return {tr("Id"), tr("Triggered"), tr("Duration"), tr("Alignment"), tr("Sync"), tr("Async"), tr("Size"), tr("Status")};
+    return {text(QT_TR_NOOP("Id")),   text(QT_TR_NOOP("Triggered")), text(QT_TR_NOOP("Duration")),
+            text(QT_TR_NOOP("Alignment")), text(QT_TR_NOOP("Sync")), text(QT_TR_NOOP("Async")),
+            text(QT_TR_NOOP("Size")), text(QT_TR_NOOP("Status"))};
 }
 
 QVector<ModelRow> CheckpointModel::build(const ConsoleSnapshot &s) const
@@ -329,12 +373,14 @@ QVector<ModelRow> CheckpointModel::build(const ConsoleSnapshot &s) const
         ModelRow r;
         r.cells = {static_cast<qulonglong>(c.epoch),
                    QDateTime::fromMSecsSinceEpoch(c.triggeredAtMs).toString(QStringLiteral("HH:mm:ss.zzz")),
-                   tr("%1 ms").arg(c.durationMs),
-                   tr("%1 ms").arg(c.alignmentMs, 0, 'f', 1),
-                   tr("%1 ms").arg(c.syncMs, 0, 'f', 1),
-                   tr("%1 ms").arg(c.asyncMs, 0, 'f', 1),
+                   QVariant::fromValue(text(QT_TR_NOOP("%1 ms")).arg(c.durationMs)),
+                   QVariant::fromValue(text(QT_TR_NOOP("%1 ms")).arg(QString::number(c.alignmentMs, 'f', 1))),
+                   QVariant::fromValue(text(QT_TR_NOOP("%1 ms")).arg(QString::number(c.syncMs, 'f', 1))),
+                   QVariant::fromValue(text(QT_TR_NOOP("%1 ms")).arg(QString::number(c.asyncMs, 'f', 1))),
                    QLocale().formattedDataSize(static_cast<qint64>(c.sizeBytes)),
-                   c.completed ? tr("completed") : tr("failed: %1").arg(QString::fromStdString(c.failure))};
+                   QVariant::fromValue(c.completed
+                                           ? text(QT_TR_NOOP("completed"))
+                                           : text(QT_TR_NOOP("failed: %1")).arg(QString::fromStdString(c.failure)))};
         r.sortValues = {static_cast<qulonglong>(c.epoch), static_cast<qlonglong>(c.triggeredAtMs),
                         static_cast<qlonglong>(c.durationMs), c.alignmentMs, c.syncMs, c.asyncMs,
                         static_cast<qulonglong>(c.sizeBytes), c.completed ? 1 : 0};

@@ -1,11 +1,13 @@
 // Qt item models over ConsoleSnapshots: each maps one snapshot onto rows and is refreshed with the
 // next. Same row count: dataChanged over the table (views keep selection and scroll position);
-// another row count: a model reset. Item data is plain: DisplayRole text or numbers, ToolTipRole,
-// and kHighlightRole (bool) for the row the page should draw attention to (the hot partition, a
-// backpressured operator, an active alert).
+// another row count: a model reset. Item data is plain: DisplayRole text (English) or numbers,
+// ToolTipRole, and kHighlightRole (bool) for the row the page should draw attention to (the hot
+// partition, a backpressured operator, an active alert). Text cells, headers and tooltips also
+// carry their UiText (kTextRole, kToolTipTextRole), which the views translate for display.
 #pragma once
 
 #include "models/console_snapshot.h"
+#include "models/ui_text.h"
 
 #include <QAbstractTableModel>
 #include <QString>
@@ -18,13 +20,18 @@
 namespace tally {
 
 inline constexpr int kHighlightRole = Qt::UserRole + 1;
-inline constexpr int kSortRole = Qt::UserRole + 2; // raw number behind a formatted cell
+inline constexpr int kSortRole = Qt::UserRole + 2;        // raw number behind a formatted cell
+inline constexpr int kTextRole = Qt::UserRole + 3;        // UiText behind a text cell or header
+inline constexpr int kToolTipTextRole = Qt::UserRole + 4; // UiText behind the tooltip
+
+// Item data for `text` in `role`: English for DisplayRole, the UiText for kTextRole, else nothing.
+QVariant textData(const UiText &text, int role);
 
 struct ModelRow {
-    QVector<QVariant> cells;      // DisplayRole per column
+    QVector<QVariant> cells;      // per column: a number, verbatim text (QString) or a UiText
     QVector<QVariant> sortValues; // kSortRole per column (empty: same as cells)
     bool highlight = false;
-    QString toolTip;
+    UiText toolTip;
 };
 
 class SnapshotTableModel : public QAbstractTableModel {
@@ -40,21 +47,22 @@ public:
     QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
 
 protected:
-    virtual QStringList headers() const = 0;
+    virtual QVector<UiText> headers() const = 0;
     virtual QVector<ModelRow> build(const ConsoleSnapshot &snapshot) const = 0;
     void setRows(QVector<ModelRow> rows);
+    // English source text in the model's translation context: text(QT_TR_NOOP("...")).
+    UiText text(const char *source) const { return UiText(metaObject()->className(), source); }
 
 private:
     QVector<ModelRow> m_rows;
 };
 
-// Formatting shared by models and pages.
-QString formatRate(double perSecond);             // "12,345/s"
+// Formatting shared by models and pages (numbers in the current locale; units as UiTexts).
+UiText formatRate(double perSecond);              // "12,345/s"
 QString formatCount(double n);                    // "1,234,567"
-QString formatEventTime(int64_t ms);              // "2026-11-25 04:11:00 UTC", "-" or "end of input"
-QString formatDuration(double seconds);           // "850 ms", "12.5 s", "3 min 20 s"
-QString formatPercent(double share);              // "42 %"
-QString circuitName(int state);                   // "closed", "open", "half-open" (translated)
+UiText formatEventTime(int64_t ms);               // "2026-11-25 04:11:00 UTC", "-" or "end of input"
+UiText formatDuration(double seconds);            // "850 ms", "12.5 s", "3 min 20 s"
+UiText formatPercent(double share);               // "42 %"
 
 // The headline figures: throughput, freshness, lag, watermark, checkpoint, sink, alerts.
 class OverviewModel final : public SnapshotTableModel {
@@ -64,7 +72,7 @@ public:
     void setActiveAlerts(int count) { m_activeAlerts = count; }
 
 protected:
-    QStringList headers() const override;
+    QVector<UiText> headers() const override;
     QVector<ModelRow> build(const ConsoleSnapshot &s) const override;
 
 private:
@@ -79,7 +87,7 @@ public:
     using SnapshotTableModel::SnapshotTableModel;
 
 protected:
-    QStringList headers() const override;
+    QVector<UiText> headers() const override;
     QVector<ModelRow> build(const ConsoleSnapshot &s) const override;
 };
 
@@ -90,7 +98,7 @@ public:
     using SnapshotTableModel::SnapshotTableModel;
 
 protected:
-    QStringList headers() const override;
+    QVector<UiText> headers() const override;
     QVector<ModelRow> build(const ConsoleSnapshot &s) const override;
 };
 
@@ -101,7 +109,7 @@ public:
     using SnapshotTableModel::SnapshotTableModel;
 
 protected:
-    QStringList headers() const override;
+    QVector<UiText> headers() const override;
     QVector<ModelRow> build(const ConsoleSnapshot &s) const override;
 };
 
@@ -114,16 +122,16 @@ public:
     {
     }
     Aggregation aggregation() const { return m_aggregation; }
-    QString windowText() const { return m_windowText; } // "04:11:00 - 04:12:00 UTC"
+    UiText windowText() const { return m_windowText; } // "04:11:00 - 04:12:00 UTC"
 
 protected:
-    QStringList headers() const override;
+    QVector<UiText> headers() const override;
     QVector<ModelRow> build(const ConsoleSnapshot &s) const override;
 
 private:
     Aggregation m_aggregation;
     int64_t m_lengthMs;
-    mutable QString m_windowText;
+    mutable UiText m_windowText;
 };
 
 // Checkpoint history. Empty until the engine has checkpoints; available() says so.
@@ -133,10 +141,10 @@ public:
     using SnapshotTableModel::SnapshotTableModel;
     // Whether the job takes checkpoints (checkpoint.enabled), as of the newest snapshot.
     bool available() const { return m_available; }
-    QString unavailableReason() const;
+    UiText unavailableReason() const;
 
 protected:
-    QStringList headers() const override;
+    QVector<UiText> headers() const override;
     QVector<ModelRow> build(const ConsoleSnapshot &s) const override;
 
 private:

@@ -1,11 +1,15 @@
 // The console's models: each passes QAbstractItemModelTester while it is fed snapshots, and maps a
-// known snapshot to known rows. Alerts fire after their hold time and resolve; the audit log
-// keeps what it is given.
+// known snapshot to known rows in English, with the UiText behind each text for the views to
+// translate. Alerts fire after their hold time and resolve, evaluated by the host on every sample;
+// the audit log keeps what it is given. The action catalogue describes every action once and the
+// host refuses parameters it does not accept, with the catalogue's message.
+#include "models/action_catalogue.h"
 #include "models/alerts.h"
 #include "models/audit_log.h"
 #include "models/console_snapshot.h"
 #include "models/engine_host.h"
 #include "models/snapshot_models.h"
+#include "runtime/key_groups.h"
 
 #include <QAbstractItemModelTester>
 #include <QtTest>
@@ -28,6 +32,21 @@ int rowNamed(const QAbstractItemModel &m, const QString &name)
     return -1;
 }
 
+// A host on the generator writing into `dir`, started.
+std::unique_ptr<EngineHost> startHost(const QTemporaryDir &dir, uint64_t events = 200000)
+{
+    EngineOptions options;
+    options.config.source.generator.totalEvents = events;
+    options.config.source.generator.eventsPerSecond = 100000;
+    options.config.output.sqlitePath = dir.filePath(QStringLiteral("tally.db")).toStdString();
+    options.auditPath = dir.filePath(QStringLiteral("audit.db"));
+    QString error;
+    auto host = EngineHost::create(options, &error);
+    if (!host || !host->start().isOk())
+        qWarning("cannot start the host: %s", qPrintable(error));
+    return host;
+}
+
 ConsoleSnapshot knownSnapshot(int64_t atMs = 1'000'000)
 {
     ConsoleSnapshot s;
@@ -45,7 +64,7 @@ ConsoleSnapshot knownSnapshot(int64_t atMs = 1'000'000)
     s.operators = {{"source", 0.2, 0.1, 0.7}, {"ingest", 0.95, 0.05, 0}, {"output", 0.1, 0.9, 0}};
     s.sink.present = true;
     s.sink.name = "postgres";
-    s.sink.circuit = 1;
+    s.sink.circuit = CircuitBreaker::State::Open;
     s.sink.pendingRows = 2500;
     s.sink.p99Ms = 12;
     s.sink.committedEpoch = 42;
@@ -151,7 +170,7 @@ private slots:
         QCOMPARE(posts.rowCount(), 2);
         QCOMPARE(cell(posts, 0, 1), QStringLiteral("7"));
         QCOMPARE(cell(posts, 0, 2), QStringLiteral("500"));
-        QCOMPARE(posts.windowText(), QStringLiteral("23:59:00 - 00:00:00 UTC"));
+        QCOMPARE(posts.windowText().english(), QStringLiteral("23:59:00 - 00:00:00 UTC"));
         // The shortest region window unless a length is chosen.
         WindowLeadersModel regions(Aggregation::LikesByRegion);
         regions.setSnapshot(knownSnapshot());
@@ -167,7 +186,7 @@ private slots:
         WindowLeadersModel spam(Aggregation::SpamSuspects);
         spam.setSnapshot(knownSnapshot());
         QCOMPARE(spam.rowCount(), 0);
-        QCOMPARE(spam.windowText(), QStringLiteral("no window has fired yet"));
+        QCOMPARE(spam.windowText().english(), QStringLiteral("no window has fired yet"));
     }
 
     // A rule fires once its condition held for its hold time, and resolves when it stops.
@@ -244,18 +263,11 @@ private slots:
     void snapshotOfARunningJob()
     {
         QTemporaryDir dir;
-        EngineOptions options;
-        options.config.source.generator.totalEvents = 200000;
-        options.config.source.generator.eventsPerSecond = 100000;
-        options.config.output.sqlitePath = dir.filePath(QStringLiteral("tally.db")).toStdString();
-        options.auditPath = dir.filePath(QStringLiteral("audit.db"));
-        QString error;
-        auto host = EngineHost::create(options, &error);
-        QVERIFY2(host, qPrintable(error));
-        QVERIFY(host->start().isOk());
+        auto host = startHost(dir);
+        QVERIFY(host);
         QTRY_VERIFY_WITH_TIMEOUT(host->snapshot().eventsPerSecond > 0, 10000);
         const ConsoleSnapshot &s = host->snapshot();
-        QCOMPARE(static_cast<int>(s.partitions.size()), options.config.source.generator.partitions);
+        QCOMPARE(static_cast<int>(s.partitions.size()), host->options().config.source.generator.partitions);
         QVERIFY(!s.operators.empty());
         QCOMPARE(s.operators.front().name, std::string("source"));
         QVERIFY(s.sink.present);
@@ -264,6 +276,176 @@ private slots:
         QVERIFY(host->availability(EngineHost::Action::Rescale).enabled);
         QVERIFY(host->availability(EngineHost::Action::DrainSink).enabled);
         QVERIFY(!host->availability(EngineHost::Action::DivertSink).enabled); // no divert_path
+        QTRY_VERIFY_WITH_TIMEOUT(host->finished(), 30000);
+    }
+
+    // Text cells and headers are English under DisplayRole and carry their UiText for the views.
+    void modelsSpeakEnglishAndCarryTheirText()
+    {
+        OverviewModel m;
+        m.setSnapshot(knownSnapshot());
+        QCOMPARE(m.headerData(0, Qt::Horizontal).toString(), QStringLiteral("Figure"));
+        const UiText header = m.headerData(0, Qt::Horizontal, kTextRole).value<UiText>();
+        QCOMPARE(QString::fromUtf8(header.context()), QStringLiteral("tally::OverviewModel"));
+        QCOMPARE(QString::fromUtf8(header.source()), QStringLiteral("Figure"));
+        const int lag = rowNamed(m, QStringLiteral("Consumer lag"));
+        const UiText value = m.data(m.index(lag, 1), kTextRole).value<UiText>();
+        QCOMPARE(QString::fromUtf8(value.source()), QStringLiteral("%1 s")); // formatDuration's unit
+        QCOMPARE(value.english(), QStringLiteral("4.5 s"));
+        QVERIFY(!m.data(m.index(lag, 1), kSortRole).isNull());
+        // A number cell has no text to translate.
+        PartitionModel partitions;
+        partitions.setSnapshot(knownSnapshot());
+        QVERIFY(!partitions.data(partitions.index(0, 0), kTextRole).isValid());
+        QCOMPARE(QString::fromUtf8(partitions.data(partitions.index(1, 0), kToolTipTextRole).value<UiText>().context()),
+                 QStringLiteral("tally::PartitionModel"));
+    }
+
+    // The circuit state reads as the engine names it, in the overview and on the sink's table.
+    void circuitStateAsTheEngineNamesIt_data()
+    {
+        QTest::addColumn<CircuitBreaker::State>("state");
+        QTest::newRow("closed") << CircuitBreaker::State::Closed;
+        QTest::newRow("open") << CircuitBreaker::State::Open;
+        QTest::newRow("half open") << CircuitBreaker::State::HalfOpen;
+    }
+    void circuitStateAsTheEngineNamesIt()
+    {
+        QFETCH(CircuitBreaker::State, state);
+        ConsoleSnapshot s = knownSnapshot();
+        s.sink.circuit = state;
+        const QString name = QString::fromUtf8(circuitStateName(state).data());
+        SinkModel sink;
+        sink.setSnapshot(s);
+        QCOMPARE(cell(sink, rowNamed(sink, QStringLiteral("Circuit")), 1), name);
+        OverviewModel overview;
+        overview.setSnapshot(s);
+        QCOMPARE(cell(overview, rowNamed(overview, QStringLiteral("Sink")), 1), QStringLiteral("postgres: ") + name);
+        QCOMPARE(overview.data(overview.index(rowNamed(overview, QStringLiteral("Sink")), 0), kHighlightRole).toBool(),
+                 state != CircuitBreaker::State::Closed);
+    }
+
+    void fillPlaceholdersOnce()
+    {
+        QCOMPARE(fillPlaceholders(QStringLiteral("%2 after %1"), {QStringLiteral("a%2"), QStringLiteral("b")}),
+                 QStringLiteral("b after a%2"));
+        QCOMPARE(fillPlaceholders(QStringLiteral("%1 %"), {QStringLiteral("42")}), QStringLiteral("42 %"));
+        QCOMPARE(fillPlaceholders(QStringLiteral("%3 stays"), {QStringLiteral("x")}), QStringLiteral("%3 stays"));
+        const UiText joined = UiText::verbatim(QStringLiteral("sqlite: ")) + UiText::verbatim(QStringLiteral("open")) +
+                              UiText("tally::OverviewModel", ", holding writes (drained)");
+        QCOMPARE(joined.english(), QStringLiteral("sqlite: open, holding writes (drained)"));
+    }
+
+    // Every action once: a unique name that maps back, a label, a description; the ones that ask
+    // before they run have their question; rescale's parallelism spans the engine's range.
+    void catalogueDescribesEveryAction()
+    {
+        const std::vector<ActionSpec> &all = ActionCatalogue::all();
+        QCOMPARE(static_cast<int>(all.size()), static_cast<int>(OperatorAction::Rescale) + 1);
+        QSet<QString> names;
+        for (const ActionSpec &spec : all) {
+            QVERIFY2(!names.contains(spec.name), qPrintable(spec.name));
+            names.insert(spec.name);
+            QCOMPARE(&ActionCatalogue::spec(spec.action), &spec);
+            QCOMPARE(EngineHost::actionFromName(spec.name), std::optional(spec.action));
+            QCOMPARE(EngineHost::actionName(spec.action), spec.name);
+            QVERIFY(!spec.label.isEmpty());
+            QVERIFY(!spec.description.isEmpty());
+            QCOMPARE(QString::fromUtf8(spec.label.context()), QStringLiteral("tally::ActionCatalogue"));
+        }
+        QVERIFY(!EngineHost::actionFromName(QStringLiteral("format_disk")));
+        for (OperatorAction a : {OperatorAction::DrainSink, OperatorAction::DivertSink, OperatorAction::StopWithSavepoint,
+                                 OperatorAction::Rescale})
+            QVERIFY2(ActionCatalogue::spec(a).confirms(), qPrintable(ActionCatalogue::spec(a).name));
+        QVERIFY(!ActionCatalogue::spec(OperatorAction::PauseSource).asks());
+        QCOMPARE(ActionCatalogue::spec(OperatorAction::PauseSource).shortcut, QStringLiteral("Ctrl+Shift+P"));
+        const ActionSpec &rescale = ActionCatalogue::spec(OperatorAction::Rescale);
+        QCOMPARE(rescale.parameters.size(), size_t(1));
+        QCOMPARE(rescale.parameters[0].name, QStringLiteral("parallelism"));
+        QCOMPARE(rescale.parameters[0].minimum, 1);
+        QCOMPARE(rescale.parameters[0].maximum, kMaxParallelism);
+        QCOMPARE(ActionCatalogue::withoutMnemonic(rescale.label.english()), QStringLiteral("Rescale"));
+        QCOMPARE(ActionCatalogue::withoutMnemonic(QStringLiteral("ソースを一時停止(&P)…")), QStringLiteral("ソースを一時停止…"));
+        QCOMPARE(ActionCatalogue::withoutMnemonic(QStringLiteral("Salt && &Pepper")), QStringLiteral("Salt & Pepper"));
+    }
+
+    void catalogueChecksParameters_data()
+    {
+        QTest::addColumn<OperatorAction>("action");
+        QTest::addColumn<QVariantMap>("parameters");
+        QTest::addColumn<QString>("problem"); // empty: accepted
+        const QString range = QStringLiteral("parallelism must be an integer from 1 to %1").arg(kMaxParallelism);
+        const auto rescale = [](QVariant v) { return QVariantMap{{QStringLiteral("parallelism"), v}}; };
+        QTest::newRow("rescale 4") << OperatorAction::Rescale << rescale(4) << QString();
+        QTest::newRow("rescale 4.0 (JSON)") << OperatorAction::Rescale << rescale(4.0) << QString();
+        QTest::newRow("rescale 1") << OperatorAction::Rescale << rescale(1) << QString();
+        QTest::newRow("rescale max") << OperatorAction::Rescale << rescale(kMaxParallelism) << QString();
+        QTest::newRow("rescale 0") << OperatorAction::Rescale << rescale(0) << range;
+        QTest::newRow("rescale max+1") << OperatorAction::Rescale << rescale(kMaxParallelism + 1) << range;
+        QTest::newRow("rescale -3") << OperatorAction::Rescale << rescale(-3) << range;
+        QTest::newRow("rescale 2.5") << OperatorAction::Rescale << rescale(2.5) << range;
+        QTest::newRow("rescale text") << OperatorAction::Rescale << rescale(QStringLiteral("4; rm -rf /")) << range;
+        QTest::newRow("rescale true") << OperatorAction::Rescale << rescale(true) << range;
+        QTest::newRow("rescale none") << OperatorAction::Rescale << QVariantMap{}
+                                      << QStringLiteral("rescale needs the parameter \"parallelism\"");
+        QTest::newRow("pause none") << OperatorAction::PauseSource << QVariantMap{} << QString();
+        QTest::newRow("pause script") << OperatorAction::PauseSource << QVariantMap{{QStringLiteral("script"), 1}}
+                                      << QStringLiteral("pause_source takes no parameter \"script\"");
+    }
+    void catalogueChecksParameters()
+    {
+        QFETCH(OperatorAction, action);
+        QFETCH(QVariantMap, parameters);
+        QFETCH(QString, problem);
+        const std::optional<UiText> wrong = ActionCatalogue::checkParameters(action, parameters);
+        QCOMPARE(wrong ? wrong->english() : QString(), problem);
+    }
+
+    // The host refuses a rescale the catalogue does not accept, audits it with the catalogue's
+    // message and keeps running at its parallelism.
+    void hostRefusesParametersWithTheCataloguesMessage()
+    {
+        QTemporaryDir dir;
+        auto host = startHost(dir, 0); // runs until stopped
+        QVERIFY(host);
+        QTRY_VERIFY_WITH_TIMEOUT(host->snapshot().job.state == JobStatus::State::Running, 10000);
+        QCOMPARE(host->currentParameters(OperatorAction::Rescale).value(QStringLiteral("parallelism")).toInt(),
+                 host->options().config.runtime.parallelism);
+        QSignalSpy finished(host.get(), &EngineHost::actionFinished);
+        for (const int p : {0, kMaxParallelism + 1}) {
+            const QVariantMap parameters{{QStringLiteral("parallelism"), p}};
+            const QString message = ActionCatalogue::checkParameters(OperatorAction::Rescale, parameters)->english();
+            QCOMPARE(host->run(OperatorAction::Rescale, QStringLiteral("ana"), QStringLiteral("test"), parameters), qint64(0));
+            const AuditEntry newest = host->auditLog().recent(1).value(0);
+            QCOMPARE(newest.action, QStringLiteral("rescale"));
+            QCOMPARE(newest.outcome, QStringLiteral("refused"));
+            QCOMPARE(newest.detail, message);
+            QCOMPARE(newest.parameters, QStringLiteral("{\"parallelism\":%1}").arg(p));
+        }
+        QTest::qWait(100);
+        QCOMPARE(finished.size(), 0); // nothing started
+        QVERIFY(!host->finished());
+        host->requestStop();
+        QTRY_VERIFY_WITH_TIMEOUT(host->finished(), 30000);
+    }
+
+    // The host evaluates the alerts on every sample: no view needs to exist (headless).
+    void hostEvaluatesAlerts()
+    {
+        QTemporaryDir dir;
+        auto host = startHost(dir, 0);
+        QVERIFY(host);
+        for (AlertRule &rule : host->alerts().rules()) {
+            if (rule.id == QLatin1String("backpressure")) {
+                rule.threshold = -1; // holds whatever the job does
+                rule.forSeconds = 0;
+            }
+        }
+        QSignalSpy fired(&host->alerts(), &AlertModel::alertFired);
+        QTRY_VERIFY_WITH_TIMEOUT(host->alerts().activeCount() == 1, 10000);
+        QCOMPARE(fired.size(), 1);
+        QCOMPARE(host->alerts().alerts().front().title.english(), QStringLiteral("Sustained backpressure"));
+        host->requestStop();
         QTRY_VERIFY_WITH_TIMEOUT(host->finished(), 30000);
     }
 };

@@ -1,20 +1,33 @@
 // Drives the real main window with the engine running on the generator: every page fills with
-// data, operator actions run from the toolbar (with their confirmation dialog) and land in the
-// audit log, actions the engine cannot perform are disabled with the reason, and the window's
-// theme and page survive a restart.
+// data, the toolbar and the Actions menu hold the catalogue's actions, operator actions run from
+// the toolbar (with their confirmation dialog) and land in the audit log, parameters out of the
+// catalogue's range are refused with its message, actions the engine cannot perform are disabled
+// with the reason, and the window's theme and page survive a restart. In German, the window speaks
+// German while the web console on the same host answers in English.
+#include "models/action_catalogue.h"
 #include "models/engine_host.h"
+#include "runtime/key_groups.h"
 #include "views/main_window.h"
+#include "views/translation.h"
+#include "views/web/web_console.h"
 
 #include <QtTest>
 
 #include <QAction>
 #include <QApplication>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QLabel>
 #include <QInputDialog>
 #include <QMessageBox>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
 #include <QPushButton>
+#include <QStatusBar>
 #include <QTableView>
 #include <QTextBrowser>
+#include <QToolBar>
 
 using namespace tally;
 
@@ -43,6 +56,31 @@ bool pageHasData(const Page *page)
         if (c->pointCount() > 0)
             return true;
     return false;
+}
+
+// The JSON answer of the web console to `method` `path` (Bearer `token`), and its status.
+std::pair<int, QJsonObject> askWeb(QNetworkAccessManager &net, const QUrl &base, const QByteArray &token,
+                                   const QByteArray &method, const QString &path, const QByteArray &body = {})
+{
+    QNetworkRequest request(base.resolved(QUrl(path)));
+    request.setRawHeader("Authorization", "Bearer " + token);
+    request.setHeader(QNetworkRequest::ContentTypeHeader, QStringLiteral("application/json"));
+    QNetworkReply *reply = net.sendCustomRequest(request, method, body);
+    QSignalSpy done(reply, &QNetworkReply::finished);
+    if (!reply->isFinished() && !done.wait(10000))
+        return {0, {}};
+    const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    const QJsonObject json = QJsonDocument::fromJson(reply->readAll()).object();
+    reply->deleteLater();
+    return {status, json};
+}
+
+QJsonObject actionNamed(const QJsonObject &catalogue, const QString &name)
+{
+    for (const QJsonValue &v : catalogue.value(QStringLiteral("actions")).toArray())
+        if (v[QStringLiteral("name")].toString() == name)
+            return v.toObject();
+    return {};
 }
 
 int auditRows(const QAbstractItemModel &audit, const QString &action, const QString &outcome)
@@ -219,6 +257,107 @@ private slots:
         QCOMPARE(m_window->runAction(EngineHost::Action::ResumeSource, true), qint64(0));
         AuditModel audit(m_host->auditLog());
         QTRY_VERIFY_WITH_TIMEOUT(auditRows(audit, QStringLiteral("resume_source"), QStringLiteral("refused")) >= 1, 5000);
+    }
+
+    // The toolbar and the Actions menu hold every action of the catalogue, with its label (and
+    // "…" where it asks first), its shortcut and its name.
+    void actionsComeFromTheCatalogue()
+    {
+        const auto *toolbar = m_window->findChild<QToolBar *>(QStringLiteral("actionsToolbar"));
+        QVERIFY(toolbar);
+        for (const ActionSpec &spec : ActionCatalogue::all()) {
+            QAction *a = m_window->action(spec.action);
+            QVERIFY2(a, qPrintable(spec.name));
+            QCOMPARE(a->objectName(), spec.name);
+            QCOMPARE(a->text(), spec.label.english() + (spec.asks() ? QStringLiteral("…") : QString()));
+            QCOMPARE(a->shortcut(), QKeySequence(spec.shortcut, QKeySequence::PortableText));
+            QVERIFY2(toolbar->actions().contains(a), qPrintable(spec.name));
+            if (a->isEnabled())
+                QCOMPARE(a->toolTip(), spec.description.english());
+        }
+        QCOMPARE(m_window->action(EngineHost::Action::Rescale)->text(), QStringLiteral("Resc&ale…"));
+    }
+
+    // Parameters out of the catalogue's range: refused before anything runs, with the catalogue's
+    // message in the status bar and in the audit log.
+    void rescaleOutOfRangeIsRefused_data()
+    {
+        QTest::addColumn<int>("parallelism");
+        QTest::newRow("0") << 0;
+        QTest::newRow("max + 1") << kMaxParallelism + 1;
+    }
+    void rescaleOutOfRangeIsRefused()
+    {
+        QFETCH(int, parallelism);
+        const QVariantMap parameters{{QStringLiteral("parallelism"), parallelism}};
+        const QString message = ActionCatalogue::checkParameters(EngineHost::Action::Rescale, parameters)->english();
+        QCOMPARE(message, QStringLiteral("parallelism must be an integer from 1 to %1").arg(kMaxParallelism));
+        QSignalSpy finished(m_host.get(), &EngineHost::actionFinished);
+        QCOMPARE(m_window->runAction(EngineHost::Action::Rescale, false, parameters), qint64(0));
+        QCOMPARE(m_window->statusBar()->currentMessage(), message);
+        const AuditEntry newest = m_host->auditLog().recent(1).value(0);
+        QCOMPARE(newest.action, QStringLiteral("rescale"));
+        QCOMPARE(newest.outcome, QStringLiteral("refused"));
+        QCOMPARE(newest.detail, message);
+        QTest::qWait(200);
+        QCOMPARE(finished.size(), 0);
+        QCOMPARE(m_host->options().config.runtime.parallelism, 2);
+    }
+
+    // The desktop in German, the web console on the same host in English: the REST API's labels,
+    // reasons, alert titles and refusals do not follow the desktop's language.
+    void germanDesktopEnglishApi()
+    {
+        tally::installTranslations(QStringLiteral("de_DE"));
+        const auto english = qScopeGuard([] { tally::installTranslations(QStringLiteral("en_US")); });
+        m_window = std::make_unique<MainWindow>(*m_host);
+        m_window->show();
+        QCOMPARE(m_window->action(EngineHost::Action::PauseSource)->text(), QStringLiteral("Quelle &pausieren"));
+        QCOMPARE(m_window->action(EngineHost::Action::Rescale)->text(), QStringLiteral("Neu s&kalieren…"));
+        QTRY_COMPARE_WITH_TIMEOUT(m_window->action(EngineHost::Action::ResumeSource)->toolTip(),
+                                  QStringLiteral("Die Quelle ist nicht pausiert."), 5000);
+        const QVariantMap zero{{QStringLiteral("parallelism"), 0}};
+        QCOMPARE(m_window->runAction(EngineHost::Action::Rescale, false, zero), qint64(0));
+        QCOMPARE(m_window->statusBar()->currentMessage(),
+                 QStringLiteral("parallelism muss eine ganze Zahl von 1 bis %1 sein").arg(kMaxParallelism));
+        const QString message = QStringLiteral("parallelism must be an integer from 1 to %1").arg(kMaxParallelism);
+        QCOMPARE(m_host->auditLog().recent(1).value(0).detail, message); // the audit log is English too
+
+        const QByteArray token = "catalogue-test-token";
+        QFile tokens(m_dir.filePath(QStringLiteral("web-tokens")));
+        QVERIFY(tokens.open(QIODevice::WriteOnly));
+        tokens.write("operator ana " + WebTokens::hashHex(token) + "\n");
+        tokens.close();
+        WebConsoleOptions options;
+        options.port = 0;
+        options.tokensFile = tokens.fileName();
+        WebConsole web(*m_host, options);
+        const Status started = web.start();
+        QVERIFY2(started.isOk(), started.message().c_str());
+        QNetworkAccessManager net;
+        const auto [status, catalogue] = askWeb(net, web.url(), token, "GET", QStringLiteral("api/v1/actions"));
+        QCOMPARE(status, 200);
+        QCOMPARE(catalogue.value(QStringLiteral("actions")).toArray().size(),
+                 static_cast<qsizetype>(ActionCatalogue::all().size()));
+        QCOMPARE(actionNamed(catalogue, QStringLiteral("pause_source"))[QStringLiteral("label")].toString(),
+                 QStringLiteral("Pause source"));
+        QCOMPARE(actionNamed(catalogue, QStringLiteral("resume_source"))[QStringLiteral("reason")].toString(),
+                 QStringLiteral("The source is not paused."));
+        const QJsonObject rescale = actionNamed(catalogue, QStringLiteral("rescale"));
+        QCOMPARE(rescale[QStringLiteral("confirmation")].toString(),
+                 ActionCatalogue::spec(EngineHost::Action::Rescale).confirmation.english());
+        const QJsonObject parallelism = rescale[QStringLiteral("parameters")][0].toObject();
+        QCOMPARE(parallelism[QStringLiteral("label")].toString(), QStringLiteral("Window tasks (parallelism)"));
+        QCOMPARE(parallelism[QStringLiteral("maximum")].toInt(), kMaxParallelism);
+        QCOMPARE(parallelism[QStringLiteral("value")].toInt(), 2);
+        const auto [snapshotStatus, snapshot] = askWeb(net, web.url(), token, "GET", QStringLiteral("api/v1/snapshot"));
+        QCOMPARE(snapshotStatus, 200);
+        QCOMPARE(snapshot[QStringLiteral("alerts")][QStringLiteral("rules")][0][QStringLiteral("title")].toString(),
+                 m_host->alerts().rules().front().title.english());
+        const auto [refusedStatus, refused] =
+            askWeb(net, web.url(), token, "POST", QStringLiteral("api/v1/actions/rescale"), "{\"parallelism\":0}");
+        QCOMPARE(refusedStatus, 400);
+        QCOMPARE(refused[QStringLiteral("error")].toString(), message);
     }
 
     void themeAndPageSurviveARestart()

@@ -1,10 +1,14 @@
 // The console's German and Japanese translations: the .qm files compiled in under :/i18n translate
-// known strings in their right contexts (and installTranslations() picks them by language), every
+// known strings in their right contexts (and installTranslations() picks them by language; the
+// models keep speaking English and the views translate what they say), every
 // message of translations/*.ts is finished and keeps the source's placeholders, accelerators,
 // line breaks and trailing ellipsis, and lupdate over the sources finds no message that the .ts
 // files lack or no longer need.
+#include "models/action_catalogue.h"
 #include "models/snapshot_models.h"
+#include "runtime/key_groups.h"
 #include "views/main_window.h"
+#include "views/translation.h"
 
 #include <QDir>
 #include <QFile>
@@ -148,8 +152,10 @@ void TranslationsTest::compiledIn_data()
     };
     row("de overview", de, "tally::OverviewModel", "Throughput in", QStringLiteral("Durchsatz eingehend"));
     row("de page title", de, "tally::OverviewPage", "Overview", QStringLiteral("Übersicht"));
-    row("de action", de, "tally::MainWindow", "&Pause source", QStringLiteral("Quelle &pausieren"));
-    row("de ellipsis", de, "tally::MainWindow", "&Drain sink…", QStringLiteral("Sink &entleeren…"));
+    row("de action", de, "tally::ActionCatalogue", "&Pause source", QStringLiteral("Quelle &pausieren"));
+    row("de ellipsis", de, "tally::MainWindow", "&Language…", QStringLiteral("&Sprache…"));
+    row("de catalogue message", de, "tally::ActionCatalogue", "%1 must be an integer from %2 to %3",
+        QStringLiteral("%1 muss eine ganze Zahl von %2 bis %3 sein"));
     row("de reason", de, "tally::EngineHost", "The source is already paused.",
         QStringLiteral("Die Quelle ist bereits pausiert."));
     row("de alert", de, "tally::AlertModel", "Sustained backpressure", QStringLiteral("Anhaltende Backpressure"));
@@ -158,8 +164,8 @@ void TranslationsTest::compiledIn_data()
         QStringLiteral("Partition %1 hält das Watermark zurück."));
     row("ja overview", ja, "tally::OverviewModel", "Throughput in", QStringLiteral("スループット（入力）"));
     row("ja page title", ja, "tally::OverviewPage", "Overview", QStringLiteral("概要"));
-    row("ja action", ja, "tally::MainWindow", "&Pause source", QStringLiteral("ソースを一時停止(&P)"));
-    row("ja ellipsis", ja, "tally::MainWindow", "&Drain sink…", QStringLiteral("シンクをドレイン(&D)…"));
+    row("ja action", ja, "tally::ActionCatalogue", "&Pause source", QStringLiteral("ソースを一時停止(&P)"));
+    row("ja ellipsis", ja, "tally::MainWindow", "&Language…", QStringLiteral("言語(&L)…"));
     row("ja reason", ja, "tally::EngineHost", "The source is already paused.",
         QStringLiteral("ソースはすでに一時停止しています。"));
     row("ja alert", ja, "tally::AlertModel", "Sustained backpressure", QStringLiteral("持続的なバックプレッシャー"));
@@ -184,14 +190,26 @@ void TranslationsTest::compiledIn()
 void TranslationsTest::installedByLanguage()
 {
     // installTranslations() loads tally_<language>.qm from :/i18n the way the application does.
+    // The model speaks English whatever the language; the views translate its text.
     tally::OverviewModel model;
-    const auto header = [&] { return model.headerData(0, Qt::Horizontal).toString(); };
+    tally::TranslatedModel shown(&model);
+    const auto header = [&] { return shown.headerData(0, Qt::Horizontal).toString(); };
+    const auto english = [&] { return model.headerData(0, Qt::Horizontal).toString(); };
+    const tally::ActionSpec &rescale = tally::ActionCatalogue::spec(tally::OperatorAction::Rescale);
+    const tally::UiText outOfRange =
+        *tally::ActionCatalogue::checkParameters(tally::OperatorAction::Rescale, {{QStringLiteral("parallelism"), 0}});
     tally::installTranslations(QStringLiteral("de_DE"));
     QCOMPARE(header(), QStringLiteral("Kennzahl"));
-    QCOMPARE(tally::formatDuration(200), QStringLiteral("3 min 20 s"));
+    QCOMPARE(english(), QStringLiteral("Figure"));
+    QCOMPARE(tally::translated(tally::formatDuration(200)), QStringLiteral("3 min 20 s"));
+    QCOMPARE(tally::translated(rescale.label), QStringLiteral("Neu s&kalieren"));
+    QCOMPARE(rescale.label.english(), QStringLiteral("Resc&ale"));
+    QCOMPARE(tally::translated(outOfRange),
+             QStringLiteral("parallelism muss eine ganze Zahl von 1 bis %1 sein").arg(tally::kMaxParallelism));
+    QCOMPARE(outOfRange.english(), QStringLiteral("parallelism must be an integer from 1 to %1").arg(tally::kMaxParallelism));
     tally::installTranslations(QStringLiteral("ja_JP"));
     QCOMPARE(header(), QStringLiteral("指標"));
-    QCOMPARE(tally::formatDuration(200), QStringLiteral("3分20秒"));
+    QCOMPARE(tally::translated(tally::formatDuration(200)), QStringLiteral("3分20秒"));
     tally::installTranslations(QStringLiteral("en_US")); // no tally_en.qm: the source texts
     QCOMPARE(header(), QStringLiteral("Figure"));
 }

@@ -27,17 +27,112 @@
         <source>%1 %</source>
         <translation>%1 %</translation>
     </message>
+</context>
+<context>
+    <name>tally::ActionCatalogue</name>
     <message>
-        <source>open</source>
-        <translation>offen</translation>
+        <source>&amp;Pause source</source>
+        <translation>Quelle &amp;pausieren</translation>
     </message>
     <message>
-        <source>half-open</source>
-        <translation>halboffen</translation>
+        <source>Stops reading input until the source is resumed; what was read is still counted and written.</source>
+        <translation>Liest keine Eingaben mehr, bis die Quelle fortgesetzt wird; was schon gelesen wurde, wird weiter gezählt und geschrieben.</translation>
     </message>
     <message>
-        <source>closed</source>
-        <translation>geschlossen</translation>
+        <source>&amp;Resume source</source>
+        <translation>Quelle &amp;fortsetzen</translation>
+    </message>
+    <message>
+        <source>Reads input again after a pause.</source>
+        <translation>Liest nach einer Pause wieder Eingaben.</translation>
+    </message>
+    <message>
+        <source>&amp;Drain sink</source>
+        <translation>Sink &amp;entleeren</translation>
+    </message>
+    <message>
+        <source>Writes every pending result, then holds new ones until sink writes are resumed.</source>
+        <translation>Schreibt alle ausstehenden Ergebnisse und hält dann neue zurück, bis das Sink-Schreiben wieder aufgenommen wird.</translation>
+    </message>
+    <message>
+        <source>Drain the sink now? Everything pending is written, then new results are held until you resume writes.</source>
+        <translation>Den Sink jetzt entleeren? Alles Ausstehende wird geschrieben, danach werden neue Ergebnisse zurückgehalten, bis Sie das Schreiben wieder aufnehmen.</translation>
+    </message>
+    <message>
+        <source>Resume sink &amp;writes</source>
+        <translation>Sink-Schreiben &amp;wieder aufnehmen</translation>
+    </message>
+    <message>
+        <source>Writes the held results and every new one again after a drain.</source>
+        <translation>Schreibt nach dem Entleeren die zurückgehaltenen und alle neuen Ergebnisse wieder.</translation>
+    </message>
+    <message>
+        <source>Di&amp;vert sink to local buffer</source>
+        <translation>Sink in lokalen Puffer &amp;umleiten</translation>
+    </message>
+    <message>
+        <source>While the database is unreachable, spills results to the local buffer (output.divert_path) instead of holding them in memory.</source>
+        <translation>Lagert Ergebnisse in den lokalen Puffer (output.divert_path) aus, solange die Datenbank nicht erreichbar ist, statt sie im Speicher zu halten.</translation>
+    </message>
+    <message>
+        <source>Divert the sink to the local buffer now? Results are spilled to disk while the database is down and replayed later.</source>
+        <translation>Den Sink jetzt in den lokalen Puffer umleiten? Solange die Datenbank ausgefallen ist, werden Ergebnisse auf die Festplatte ausgelagert und später nachgespielt.</translation>
+    </message>
+    <message>
+        <source>Stop diverting</source>
+        <translation>Umleitung beenden</translation>
+    </message>
+    <message>
+        <source>Holds results in memory again during an outage; the local buffer still replays.</source>
+        <translation>Hält Ergebnisse bei einem Ausfall wieder im Speicher; der lokale Puffer wird weiterhin nachgespielt.</translation>
+    </message>
+    <message>
+        <source>Trigger &amp;savepoint</source>
+        <translation>&amp;Savepoint auslösen</translation>
+    </message>
+    <message>
+        <source>Writes a savepoint into checkpoint.savepoint_dir; the job keeps running.</source>
+        <translation>Schreibt einen Savepoint nach checkpoint.savepoint_dir; der Job läuft weiter.</translation>
+    </message>
+    <message>
+        <source>S&amp;top with savepoint</source>
+        <translation>Mi&amp;t Savepoint stoppen</translation>
+    </message>
+    <message>
+        <source>Writes a savepoint, then stops the job; Tally can continue from it (--restore).</source>
+        <translation>Schreibt einen Savepoint und stoppt dann den Job; Tally kann daraus weitermachen (--restore).</translation>
+    </message>
+    <message>
+        <source>Stop the job with a savepoint now? Counting stops until Tally is started again from the savepoint.</source>
+        <translation>Den Job jetzt mit einem Savepoint stoppen? Das Zählen ruht, bis Tally aus dem Savepoint neu gestartet wird.</translation>
+    </message>
+    <message>
+        <source>Resc&amp;ale</source>
+        <translation>Neu s&amp;kalieren</translation>
+    </message>
+    <message>
+        <source>Stops the job with a savepoint and continues from it in this process with another number of window tasks.</source>
+        <translation>Stoppt den Job mit einem Savepoint und setzt ihn in diesem Prozess mit einer anderen Anzahl von Fenster-Tasks daraus fort.</translation>
+    </message>
+    <message>
+        <source>Rescale now? The job stops with a savepoint and continues from it at the new parallelism.</source>
+        <translation>Jetzt neu skalieren? Der Job stoppt mit einem Savepoint und läuft daraus mit der neuen Parallelität weiter.</translation>
+    </message>
+    <message>
+        <source>Window tasks (parallelism)</source>
+        <translation>Fenster-Tasks (Parallelität)</translation>
+    </message>
+    <message>
+        <source>%1 takes no parameter &quot;%2&quot;</source>
+        <translation>%1 hat keinen Parameter „%2“</translation>
+    </message>
+    <message>
+        <source>%1 needs the parameter &quot;%2&quot;</source>
+        <translation>%1 braucht den Parameter „%2“</translation>
+    </message>
+    <message>
+        <source>%1 must be an integer from %2 to %3</source>
+        <translation>%1 muss eine ganze Zahl von %2 bis %3 sein</translation>
     </message>
 </context>
 <context>
@@ -300,10 +395,6 @@
         <translation>Eine Neuskalierung läuft bereits.</translation>
     </message>
     <message>
-        <source>parallelism must be 1..128</source>
-        <translation>Die Parallelität muss zwischen 1 und 128 liegen</translation>
-    </message>
-    <message>
         <source>%1 window tasks, from %2</source>
         <translation>%1 Fenster-Tasks, aus %2</translation>
     </message>
@@ -358,42 +449,6 @@
         <translation>Der Job ist beendet.</translation>
     </message>
     <message>
-        <source>&amp;Pause source</source>
-        <translation>Quelle &amp;pausieren</translation>
-    </message>
-    <message>
-        <source>&amp;Resume source</source>
-        <translation>Quelle &amp;fortsetzen</translation>
-    </message>
-    <message>
-        <source>&amp;Drain sink…</source>
-        <translation>Sink &amp;entleeren…</translation>
-    </message>
-    <message>
-        <source>Resume sink &amp;writes</source>
-        <translation>Sink-Schreiben &amp;wieder aufnehmen</translation>
-    </message>
-    <message>
-        <source>Di&amp;vert sink to local buffer…</source>
-        <translation>Sink in lokalen Puffer &amp;umleiten…</translation>
-    </message>
-    <message>
-        <source>Stop diverting</source>
-        <translation>Umleitung beenden</translation>
-    </message>
-    <message>
-        <source>Trigger &amp;savepoint</source>
-        <translation>&amp;Savepoint auslösen</translation>
-    </message>
-    <message>
-        <source>S&amp;top with savepoint…</source>
-        <translation>Mi&amp;t Savepoint stoppen…</translation>
-    </message>
-    <message>
-        <source>Resc&amp;ale…</source>
-        <translation>Neu s&amp;kalieren…</translation>
-    </message>
-    <message>
         <source>&amp;Actions</source>
         <translation>A&amp;ktionen</translation>
     </message>
@@ -434,18 +489,6 @@
         <translation>&lt;b&gt;Tally&lt;/b&gt; %1&lt;br&gt;Zählt Likes in Echtzeit: Event-Time-Fenster mit Watermarks, aus Kafka oder dem eingebauten Generator nach SQLite oder PostgreSQL.</translation>
     </message>
     <message>
-        <source>Rescale</source>
-        <translation>Neu skalieren</translation>
-    </message>
-    <message>
-        <source>Window tasks (parallelism):</source>
-        <translation>Fenster-Tasks (Parallelität):</translation>
-    </message>
-    <message>
-        <source>%1 now? This changes how the running job writes its results.</source>
-        <translation>„%1“ jetzt ausführen? Das ändert, wie der laufende Job seine Ergebnisse schreibt.</translation>
-    </message>
-    <message>
         <source>%1: running…</source>
         <translation>%1: läuft…</translation>
     </message>
@@ -476,6 +519,10 @@
     <message>
         <source>The language changes when Tally starts next.</source>
         <translation>Die Sprache wechselt beim nächsten Start von Tally.</translation>
+    </message>
+    <message>
+        <source>%1:</source>
+        <translation>%1:</translation>
     </message>
 </context>
 <context>

@@ -27,17 +27,112 @@
         <source>%1 %</source>
         <translation>%1%</translation>
     </message>
+</context>
+<context>
+    <name>tally::ActionCatalogue</name>
     <message>
-        <source>open</source>
-        <translation>オープン</translation>
+        <source>&amp;Pause source</source>
+        <translation>ソースを一時停止(&amp;P)</translation>
     </message>
     <message>
-        <source>half-open</source>
-        <translation>ハーフオープン</translation>
+        <source>Stops reading input until the source is resumed; what was read is still counted and written.</source>
+        <translation>ソースを再開するまで入力の読み取りを止めます。読み取り済みの分は引き続き集計され、書き込まれます。</translation>
     </message>
     <message>
-        <source>closed</source>
-        <translation>クローズ</translation>
+        <source>&amp;Resume source</source>
+        <translation>ソースを再開(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Reads input again after a pause.</source>
+        <translation>一時停止の後、入力の読み取りを再開します。</translation>
+    </message>
+    <message>
+        <source>&amp;Drain sink</source>
+        <translation>シンクをドレイン(&amp;D)</translation>
+    </message>
+    <message>
+        <source>Writes every pending result, then holds new ones until sink writes are resumed.</source>
+        <translation>保留中の結果をすべて書き込み、その後はシンクへの書き込みを再開するまで新しい結果を保留します。</translation>
+    </message>
+    <message>
+        <source>Drain the sink now? Everything pending is written, then new results are held until you resume writes.</source>
+        <translation>今すぐシンクをドレインしますか？保留中の結果はすべて書き込まれ、その後は書き込みを再開するまで新しい結果が保留されます。</translation>
+    </message>
+    <message>
+        <source>Resume sink &amp;writes</source>
+        <translation>シンクへの書き込みを再開(&amp;W)</translation>
+    </message>
+    <message>
+        <source>Writes the held results and every new one again after a drain.</source>
+        <translation>ドレインの後、保留していた結果と新しい結果を再び書き込みます。</translation>
+    </message>
+    <message>
+        <source>Di&amp;vert sink to local buffer</source>
+        <translation>シンクをローカルバッファへ迂回(&amp;V)</translation>
+    </message>
+    <message>
+        <source>While the database is unreachable, spills results to the local buffer (output.divert_path) instead of holding them in memory.</source>
+        <translation>データベースに接続できない間、結果をメモリに保持せずローカルバッファ（output.divert_path）へ書き出します。</translation>
+    </message>
+    <message>
+        <source>Divert the sink to the local buffer now? Results are spilled to disk while the database is down and replayed later.</source>
+        <translation>今すぐシンクをローカルバッファへ迂回しますか？データベースの停止中は結果がディスクへ書き出され、後で再送されます。</translation>
+    </message>
+    <message>
+        <source>Stop diverting</source>
+        <translation>迂回を終了</translation>
+    </message>
+    <message>
+        <source>Holds results in memory again during an outage; the local buffer still replays.</source>
+        <translation>障害中は再び結果をメモリに保持します。ローカルバッファの再送は続きます。</translation>
+    </message>
+    <message>
+        <source>Trigger &amp;savepoint</source>
+        <translation>セーブポイントを取得(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Writes a savepoint into checkpoint.savepoint_dir; the job keeps running.</source>
+        <translation>checkpoint.savepoint_dir にセーブポイントを書き込みます。ジョブは実行を続けます。</translation>
+    </message>
+    <message>
+        <source>S&amp;top with savepoint</source>
+        <translation>セーブポイントを取得して停止(&amp;T)</translation>
+    </message>
+    <message>
+        <source>Writes a savepoint, then stops the job; Tally can continue from it (--restore).</source>
+        <translation>セーブポイントを書き込んでからジョブを停止します。Tally はそこから再開できます（--restore）。</translation>
+    </message>
+    <message>
+        <source>Stop the job with a savepoint now? Counting stops until Tally is started again from the savepoint.</source>
+        <translation>今すぐセーブポイントを取得してジョブを停止しますか？Tally をセーブポイントから再起動するまで集計は止まります。</translation>
+    </message>
+    <message>
+        <source>Resc&amp;ale</source>
+        <translation>再スケール(&amp;A)</translation>
+    </message>
+    <message>
+        <source>Stops the job with a savepoint and continues from it in this process with another number of window tasks.</source>
+        <translation>セーブポイントを取得してジョブを停止し、このプロセス内で別のウィンドウタスク数でそこから再開します。</translation>
+    </message>
+    <message>
+        <source>Rescale now? The job stops with a savepoint and continues from it at the new parallelism.</source>
+        <translation>今すぐ再スケールしますか？ジョブはセーブポイントを取得して停止し、新しい並列度でそこから再開します。</translation>
+    </message>
+    <message>
+        <source>Window tasks (parallelism)</source>
+        <translation>ウィンドウタスク数（並列度）</translation>
+    </message>
+    <message>
+        <source>%1 takes no parameter &quot;%2&quot;</source>
+        <translation>%1 にパラメーター「%2」はありません</translation>
+    </message>
+    <message>
+        <source>%1 needs the parameter &quot;%2&quot;</source>
+        <translation>%1 にはパラメーター「%2」が必要です</translation>
+    </message>
+    <message>
+        <source>%1 must be an integer from %2 to %3</source>
+        <translation>%1 は %2 から %3 までの整数で指定してください</translation>
     </message>
 </context>
 <context>
@@ -300,10 +395,6 @@
         <translation>再スケールはすでに実行中です。</translation>
     </message>
     <message>
-        <source>parallelism must be 1..128</source>
-        <translation>並列度は 1～128 で指定してください</translation>
-    </message>
-    <message>
         <source>%1 window tasks, from %2</source>
         <translation>ウィンドウタスク %1 個、%2 から</translation>
     </message>
@@ -358,42 +449,6 @@
         <translation>ジョブが終了しました。</translation>
     </message>
     <message>
-        <source>&amp;Pause source</source>
-        <translation>ソースを一時停止(&amp;P)</translation>
-    </message>
-    <message>
-        <source>&amp;Resume source</source>
-        <translation>ソースを再開(&amp;R)</translation>
-    </message>
-    <message>
-        <source>&amp;Drain sink…</source>
-        <translation>シンクをドレイン(&amp;D)…</translation>
-    </message>
-    <message>
-        <source>Resume sink &amp;writes</source>
-        <translation>シンクへの書き込みを再開(&amp;W)</translation>
-    </message>
-    <message>
-        <source>Di&amp;vert sink to local buffer…</source>
-        <translation>シンクをローカルバッファへ迂回(&amp;V)…</translation>
-    </message>
-    <message>
-        <source>Stop diverting</source>
-        <translation>迂回を終了</translation>
-    </message>
-    <message>
-        <source>Trigger &amp;savepoint</source>
-        <translation>セーブポイントを取得(&amp;S)</translation>
-    </message>
-    <message>
-        <source>S&amp;top with savepoint…</source>
-        <translation>セーブポイントを取得して停止(&amp;T)…</translation>
-    </message>
-    <message>
-        <source>Resc&amp;ale…</source>
-        <translation>再スケール(&amp;A)…</translation>
-    </message>
-    <message>
         <source>&amp;Actions</source>
         <translation>操作(&amp;A)</translation>
     </message>
@@ -434,18 +489,6 @@
         <translation>&lt;b&gt;Tally&lt;/b&gt; %1&lt;br&gt;いいねをリアルタイムで集計します。ウォーターマーク付きのイベント時刻ウィンドウで、Kafka または内蔵ジェネレーターから SQLite または PostgreSQL へ書き込みます。</translation>
     </message>
     <message>
-        <source>Rescale</source>
-        <translation>再スケール</translation>
-    </message>
-    <message>
-        <source>Window tasks (parallelism):</source>
-        <translation>ウィンドウタスク数（並列度）：</translation>
-    </message>
-    <message>
-        <source>%1 now? This changes how the running job writes its results.</source>
-        <translation>今すぐ「%1」を実行しますか？実行中のジョブの結果の書き込み方が変わります。</translation>
-    </message>
-    <message>
         <source>%1: running…</source>
         <translation>%1：実行中…</translation>
     </message>
@@ -476,6 +519,10 @@
     <message>
         <source>The language changes when Tally starts next.</source>
         <translation>言語は次回 Tally を起動したときに切り替わります。</translation>
+    </message>
+    <message>
+        <source>%1:</source>
+        <translation>%1：</translation>
     </message>
 </context>
 <context>

@@ -1,5 +1,8 @@
 #include "views/main_window.h"
 
+#include "models/action_catalogue.h"
+#include "views/translation.h"
+
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
@@ -71,7 +74,7 @@ void installTranslations(const QString &language)
 }
 
 MainWindow::MainWindow(EngineHost &host, QWidget *parent)
-    : QMainWindow(parent), m_host(host), m_models(std::make_unique<ConsoleModels>(host.auditLog()))
+    : QMainWindow(parent), m_host(host), m_models(std::make_unique<ConsoleModels>(host))
 {
     setWindowTitle(tr("Tally — like-counting pipeline"));
     setWindowIcon(QIcon(QStringLiteral(":/icons/tally.svg")));
@@ -134,35 +137,24 @@ void MainWindow::showPage(int index)
 
 void MainWindow::createActions()
 {
-    struct Spec {
-        EngineHost::Action action;
-        QString text;
-        QString shortcut;
-        bool toolbar;
-    };
-    const Spec specs[] = {
-        {EngineHost::Action::PauseSource, tr("&Pause source"), QStringLiteral("Ctrl+Shift+P"), true},
-        {EngineHost::Action::ResumeSource, tr("&Resume source"), QStringLiteral("Ctrl+Shift+R"), true},
-        {EngineHost::Action::DrainSink, tr("&Drain sink…"), QStringLiteral("Ctrl+Shift+D"), true},
-        {EngineHost::Action::ResumeSink, tr("Resume sink &writes"), QString(), true},
-        {EngineHost::Action::DivertSink, tr("Di&vert sink to local buffer…"), QString(), true},
-        {EngineHost::Action::UndivertSink, tr("Stop diverting"), QString(), false},
-        {EngineHost::Action::TriggerSavepoint, tr("Trigger &savepoint"), QStringLiteral("Ctrl+Shift+S"), true},
-        {EngineHost::Action::StopWithSavepoint, tr("S&top with savepoint…"), QString(), true},
-        {EngineHost::Action::Rescale, tr("Resc&ale…"), QString(), true},
-    };
     QMenu *actions = menuBar()->addMenu(tr("&Actions"));
     QToolBar *toolbar = addToolBar(tr("Actions"));
     toolbar->setObjectName(QStringLiteral("actionsToolbar"));
-    for (const Spec &spec : specs) {
-        auto *a = new QAction(spec.text, this);
-        a->setObjectName(EngineHost::actionName(spec.action));
+    std::optional<ActionSpec::Subject> subject;
+    for (const ActionSpec &spec : ActionCatalogue::all()) {
+        if (subject && *subject != spec.subject) {
+            actions->addSeparator();
+            toolbar->addSeparator();
+        }
+        subject = spec.subject;
+        // "…": the action asks something before it runs.
+        auto *a = new QAction(translated(spec.label) + (spec.asks() ? QStringLiteral("…") : QString()), this);
+        a->setObjectName(spec.name);
         if (!spec.shortcut.isEmpty())
-            a->setShortcut(QKeySequence(spec.shortcut));
+            a->setShortcut(QKeySequence(spec.shortcut, QKeySequence::PortableText));
         connect(a, &QAction::triggered, this, [this, action = spec.action] { runAction(action); });
         actions->addAction(a);
-        if (spec.toolbar)
-            toolbar->addAction(a);
+        toolbar->addAction(a);
         m_actions.insert(spec.action, a);
     }
     actions->addSeparator();
@@ -196,36 +188,45 @@ void MainWindow::updateActions()
     for (auto it = m_actions.begin(); it != m_actions.end(); ++it) {
         const EngineHost::Availability a = m_host.availability(it.key());
         it.value()->setEnabled(a.enabled);
-        it.value()->setToolTip(a.enabled ? it.value()->text().remove(QLatin1Char('&')) : a.reason);
+        it.value()->setToolTip(translated(a.enabled ? ActionCatalogue::spec(it.key()).description : a.reason));
         it.value()->setStatusTip(it.value()->toolTip());
     }
 }
 
-qint64 MainWindow::runAction(EngineHost::Action a, bool confirmed)
+qint64 MainWindow::runAction(EngineHost::Action a, bool confirmed, QVariantMap parameters)
 {
+    const ActionSpec &spec = ActionCatalogue::spec(a);
+    const QString title = ActionCatalogue::withoutMnemonic(translated(spec.label));
+    const auto refused = [&](const UiText &reason) {
+        statusBar()->showMessage(translated(reason), 8000);
+        return m_host.run(a, currentUser(), QStringLiteral("desktop"), parameters); // recorded as refused
+    };
     const EngineHost::Availability available = m_host.availability(a);
-    if (!available.enabled) {
-        statusBar()->showMessage(available.reason, 8000);
-        return m_host.run(a, currentUser(), QStringLiteral("desktop")); // recorded as refused
+    if (!available.enabled)
+        return refused(available.reason);
+    if (!confirmed) {
+        const QVariantMap current = m_host.currentParameters(a);
+        for (const ActionParameter &p : spec.parameters) {
+            if (parameters.contains(p.name))
+                continue;
+            bool ok = false;
+            switch (p.type) {
+            case ActionParameter::Type::Integer:
+                parameters.insert(p.name, QInputDialog::getInt(this, title, tr("%1:").arg(translated(p.label)),
+                                                               current.value(p.name, p.minimum).toInt(), p.minimum,
+                                                               p.maximum, 1, &ok));
+                break;
+            }
+            if (!ok)
+                return 0;
+        }
     }
-    QVariantMap parameters;
-    const bool destructive = a == EngineHost::Action::DrainSink || a == EngineHost::Action::DivertSink ||
-                             a == EngineHost::Action::StopWithSavepoint || a == EngineHost::Action::Rescale;
-    if (a == EngineHost::Action::Rescale && !confirmed) {
-        bool ok = false;
-        const int p = QInputDialog::getInt(this, tr("Rescale"), tr("Window tasks (parallelism):"),
-                                           m_host.options().config.runtime.parallelism, 1, 128, 1, &ok);
-        if (!ok)
-            return 0;
-        parameters.insert(QStringLiteral("parallelism"), p);
-    }
-    if (destructive && !confirmed) {
-        const QString text = m_actions.value(a)->text().remove(QLatin1Char('&')).remove(QStringLiteral("…"));
-        if (QMessageBox::question(this, text, tr("%1 now? This changes how the running job writes its results.").arg(text))
-            != QMessageBox::Yes)
-            return 0;
-    }
-    statusBar()->showMessage(tr("%1: running…").arg(EngineHost::actionName(a)));
+    if (const std::optional<UiText> wrong = ActionCatalogue::checkParameters(a, parameters))
+        return refused(*wrong);
+    if (spec.confirms() && !confirmed &&
+        QMessageBox::question(this, title, translated(spec.confirmation)) != QMessageBox::Yes)
+        return 0;
+    statusBar()->showMessage(tr("%1: running…").arg(spec.name));
     return m_host.run(a, currentUser(), QStringLiteral("desktop"), parameters);
 }
 
@@ -245,8 +246,8 @@ void MainWindow::refresh()
     if (Page *page = qobject_cast<Page *>(m_stack->currentWidget()))
         page->refresh();
     m_status->setText(tr("%1 | %2 | likes counted up to %3 | %4 active alerts")
-                          .arg(QString::fromUtf8(jobStateName(s.job.state)), formatRate(s.eventsPerSecond),
-                               formatEventTime(s.job.watermarkMs))
+                          .arg(QString::fromUtf8(jobStateName(s.job.state)), translated(formatRate(s.eventsPerSecond)),
+                               translated(formatEventTime(s.job.watermarkMs)))
                           .arg(m_models->alerts.activeCount()));
 }
 

@@ -1,7 +1,7 @@
 // The desktop console's main window: navigation on the left, one page per concern, operator
-// actions in the toolbar and the Actions menu (destructive ones confirm first; unavailable ones
-// are disabled with the reason as tooltip), light and dark themes, language choice, and the
-// window layout kept in QSettings.
+// actions in the toolbar and the Actions menu as the ActionCatalogue describes them (those that
+// ask confirm first and prompt for their parameters; unavailable ones are disabled with the reason
+// as tooltip), light and dark themes, language choice, and the window layout kept in QSettings.
 #pragma once
 
 #include "models/engine_host.h"
@@ -26,13 +26,13 @@ public:
     ~MainWindow() override;
 
     const std::vector<Page *> &pages() const { return m_pages; }
-    // The console's alerts, evaluated on every snapshot; the web console shows the same ones.
-    AlertModel &alerts() { return m_models->alerts; }
     void showPage(int index);
     QAction *action(EngineHost::Action a) const { return m_actions.value(a); }
-    // Runs an action as the operator would: asks for confirmation when it is destructive (unless
-    // `confirmed`), then runs it as the current user. Returns the audit id (0: not run).
-    qint64 runAction(EngineHost::Action a, bool confirmed = false);
+    // Runs an action as the operator would: asks for the parameters `parameters` lacks and for
+    // confirmation where the catalogue says so (unless `confirmed`), then runs it as the current
+    // user. A refusal (unavailable, or parameters out of range) shows its reason in the status bar
+    // and is audited. Returns the audit id (0: not run).
+    qint64 runAction(EngineHost::Action a, bool confirmed = false, QVariantMap parameters = {});
 
     enum class Theme { Light, Dark };
     void setTheme(Theme theme);

@@ -48,8 +48,7 @@ QLabel *note(const QString &text, QWidget *parent)
 
 void ConsoleModels::update(const ConsoleSnapshot &snapshot)
 {
-    alerts.evaluate(snapshot);
-    overview.setActiveAlerts(alerts.activeCount());
+    overview.setActiveAlerts(alerts.activeCount()); // evaluated by the host with this snapshot
     for (SnapshotTableModel *m : std::initializer_list<SnapshotTableModel *>{
              &overview, &partitions, &operators, &sink, &checkpoints, &topPosts, &regions, &velocity, &spam})
         m->setSnapshot(snapshot);
@@ -58,7 +57,7 @@ void ConsoleModels::update(const ConsoleSnapshot &snapshot)
 QTableView *Page::addTable(QAbstractItemModel *model)
 {
     auto *view = new QTableView(this);
-    view->setModel(model);
+    view->setModel(new TranslatedModel(model, view));
     view->setItemDelegate(new HighlightDelegate(view));
     view->setSelectionBehavior(QAbstractItemView::SelectRows);
     view->setSelectionMode(QAbstractItemView::SingleSelection);
@@ -82,7 +81,7 @@ void Page::refreshCharts()
     if (!isVisible())
         return; // charts redraw when their page is shown
     for (TimeSeriesChart *c : m_charts)
-        c->refresh(m_host.job().timeSeries());
+        c->refresh(m_host.timeSeries());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -142,7 +141,8 @@ public:
             m_charts[0]->setPlaceholder(tr("no consumer lag: the source is the built-in generator"));
         } else {
             m_estimate->setText(tr("Largest lag %1; time to catch up at the current rates: %2")
-                                    .arg(formatDuration(s.lagSeconds), formatDuration(s.timeToCatchUpSeconds)));
+                                    .arg(translated(formatDuration(s.lagSeconds)),
+                                         translated(formatDuration(s.timeToCatchUpSeconds))));
         }
         refreshCharts();
     }
@@ -179,8 +179,8 @@ public:
         const ConsoleSnapshot &s = m_host.snapshot();
         const auto lagging = s.laggingPartition();
         m_summary->setText(tr("Job watermark %1, skew %2. %3 Late so far: %4, dropped: %5.")
-                               .arg(formatEventTime(s.job.watermarkMs),
-                                    formatDuration(static_cast<double>(s.job.watermarkSkewMs) / 1000.0),
+                               .arg(translated(formatEventTime(s.job.watermarkMs)),
+                                    translated(formatDuration(static_cast<double>(s.job.watermarkSkewMs) / 1000.0)),
                                     lagging ? tr("Partition %1 holds the watermark back.").arg(*lagging) : QString(),
                                     formatCount(static_cast<double>(s.job.lateEvents)),
                                     formatCount(static_cast<double>(s.job.droppedEvents))));
@@ -197,7 +197,7 @@ public:
     CheckpointsPage(EngineHost &host, ConsoleModels &models, QWidget *parent) : Page(host, models, parent)
     {
         auto *layout = new QVBoxLayout(this);
-        m_note = note(models.checkpoints.unavailableReason(), this);
+        m_note = note(translated(models.checkpoints.unavailableReason()), this);
         layout->addWidget(m_note);
         layout->addWidget(addTable(&models.checkpoints));
         auto *duration = addChart(tr("Checkpoint duration"), tr("ms"));
@@ -294,14 +294,14 @@ public:
             if (!current.isValid())
                 return;
             const QModelIndex key = current.siblingAtColumn(1);
-            m_host.job().liveResults().watchPost(key.data(kSortRole).toULongLong());
+            m_host.watchPost(key.data(kSortRole).toULongLong());
         });
     }
     QString title() const override { return tr("Windows"); }
     void refresh() override
     {
         for (auto &[label, model] : m_windowLabels)
-            label->setText(tr("Window %1").arg(model->windowText()));
+            label->setText(tr("Window %1").arg(translated(model->windowText())));
         const ConsoleSnapshot &s = m_host.snapshot();
         if (!s.watchedPost) { // follow the leading post until the operator picks one
             const LiveWindow *first = nullptr;
@@ -309,7 +309,7 @@ public:
                 if (w.aggregation == Aggregation::LikesPerPost && !w.leaders.empty())
                     first = &w;
             if (first)
-                m_host.job().liveResults().watchPost(first->leaders.front().key);
+                m_host.watchPost(first->leaders.front().key);
         }
         auto *chart = new QChart;
         chart->setTitle(s.watchedPost ? tr("Post %1, likes per window").arg(*s.watchedPost) : tr("Select a post"));
@@ -349,11 +349,12 @@ public:
             spin->setRange(0, 1e9);
             spin->setDecimals(1);
             spin->setValue(rule.threshold);
-            spin->setSuffix(QLatin1Char(' ') + rule.thresholdUnit);
+            spin->setSuffix(QLatin1Char(' ') + translated(rule.thresholdUnit));
             spin->setObjectName(QStringLiteral("threshold_") + rule.id);
             const QString id = rule.id;
             connect(spin, &QDoubleSpinBox::valueChanged, this, [this, id](double v) { m_models.alerts.setThreshold(id, v); });
-            auto *runbook = new QLabel(QStringLiteral("<a href=\"%1\">%2</a>").arg(id, rule.title), rules);
+            auto *runbook =
+                new QLabel(QStringLiteral("<a href=\"%1\">%2</a>").arg(id, translated(rule.title).toHtmlEscaped()), rules);
             connect(runbook, &QLabel::linkActivated, this, [this](const QString &ruleId) { showRunbook(ruleId); });
             form->addRow(runbook, spin);
         }
@@ -463,7 +464,8 @@ void OperatorGraph::paintEvent(QPaintEvent *)
                 const OperatorFigures &o = *columns[static_cast<size_t>(c)][i];
                 p.setBrush(colour(o));
                 label = tr("%1\n%2 busy, %3 bp")
-                            .arg(QString::fromStdString(o.name), formatPercent(o.busy), formatPercent(o.backpressured));
+                            .arg(QString::fromStdString(o.name), translated(formatPercent(o.busy)),
+                                 translated(formatPercent(o.backpressured)));
             }
             p.setPen(text);
             for (const QPointF &from : previous)

@@ -6,6 +6,7 @@
 #include "models/engine_host.h"
 #include "models/snapshot_models.h"
 #include "views/time_series_chart.h"
+#include "views/translation.h"
 
 #include <QLabel>
 #include <QTableView>
@@ -16,7 +17,8 @@
 
 namespace tally {
 
-// The models every page reads; owned by the main window.
+// The models every page reads; owned by the main window, except the alerts, which the host owns
+// and evaluates (the web console shows the same ones).
 struct ConsoleModels {
     OverviewModel overview;
     PartitionModel partitions;
@@ -27,10 +29,13 @@ struct ConsoleModels {
     WindowLeadersModel regions{Aggregation::LikesByRegion};
     WindowLeadersModel velocity{Aggregation::LikeVelocity};
     WindowLeadersModel spam{Aggregation::SpamSuspects};
-    AlertModel alerts;
+    AlertModel &alerts;
     std::unique_ptr<AuditModel> audit;
 
-    explicit ConsoleModels(AuditLog &log) : audit(std::make_unique<AuditModel>(log)) {}
+    explicit ConsoleModels(EngineHost &host)
+        : alerts(host.alerts()), audit(std::make_unique<AuditModel>(host.auditLog()))
+    {
+    }
     void update(const ConsoleSnapshot &snapshot);
 };
 
@@ -52,6 +57,7 @@ signals:
     void actionRequested(tally::EngineHost::Action action);
 
 protected:
+    // A table showing `model` translated (TranslatedModel).
     QTableView *addTable(QAbstractItemModel *model);
     TimeSeriesChart *addChart(const QString &title, const QString &unit);
     void refreshCharts();

@@ -1,28 +1,13 @@
 // The web console's page logic: logs in (a one-time #token= fragment or the form), follows the
 // live snapshot over the WebSocket /api/v1/live (reconnecting with backoff), draws the nine pages
-// from it and from /api/v1/series, and runs operator actions with the CSRF header. Server data
-// only ever reaches the page as textContent or attribute values, never as markup.
+// from it and from /api/v1/series, and runs operator actions with the CSRF header: the toolbar,
+// the confirmations and the parameter prompts come from the server's action catalogue
+// (/api/v1/actions). Server data only ever reaches the page as textContent or attribute values,
+// never as markup.
 'use strict';
 
 (function () {
   const PAGES = ['overview', 'lag', 'watermarks', 'checkpoints', 'backpressure', 'sinks', 'windows', 'alerts', 'audit'];
-  const ACTION_LABELS = {
-    pause_source: 'Pause source',
-    resume_source: 'Resume source',
-    drain_sink: 'Drain sink',
-    resume_sink: 'Resume sink writes',
-    divert_sink: 'Divert sink to local buffer',
-    undivert_sink: 'Stop diverting',
-    trigger_savepoint: 'Trigger savepoint',
-    stop_with_savepoint: 'Stop with savepoint',
-    rescale: 'Rescale',
-  };
-  const CONFIRM_TEXT = {
-    drain_sink: 'Drain the sink now? Everything pending is written, then new results are held until you resume writes.',
-    divert_sink: 'Divert the sink to the local buffer now? Results are spilled to disk while the database is down and replayed later.',
-    stop_with_savepoint: 'Stop the job with a savepoint now? Counting stops until Tally is started again from the savepoint.',
-    rescale: 'Rescale now? The job stops with a savepoint and continues from it at the new parallelism.',
-  };
   const HISTORY_MS = 15 * 60 * 1000;
 
   const state = {
@@ -43,6 +28,7 @@
     runbookId: null,
     audit: [],
     pending: new Map(), // action id -> action name
+    catalogue: [], // GET /api/v1/actions: every action in menu order (label, confirmation, parameters, ...)
   };
 
   const $ = (id) => document.getElementById(id);
@@ -116,8 +102,9 @@
     const d = new Date(value);
     return isNaN(d.getTime()) ? String(value) : formatTimestamp(d.getTime());
   }
+  // The sink's circuit state as the engine names it ("closed", "open", ...), as the server sends it.
   function circuitName(c) {
-    return c === 'open' || c === 'half-open' ? c : 'closed';
+    return c ? String(c) : 'closed';
   }
 
   // ------------------------------------------------------------------------------------------
@@ -164,7 +151,7 @@
       sink: {
         present: !!sink.present,
         name: sink.name || '',
-        circuit: sink.circuit, // "closed", "open", "half-open"
+        circuit: sink.circuit, // the engine's name of the state
         held: !!sink.held,
         pendingRows: num(sink.pendingRows),
         divertedRows: num(sink.divertedRows),
@@ -318,6 +305,7 @@
     document.body.dataset.role = state.session.role;
     document.body.dataset.auth = 'in';
     route();
+    loadCatalogue();
     connectLive();
     refreshSnapshot();
     refreshSeries(true);
@@ -1099,12 +1087,49 @@
     return a;
   }
 
+  function spec(name) {
+    return state.catalogue.find((a) => a.name === name) || null;
+  }
+  function actionLabel(name) {
+    const a = spec(name);
+    return a ? a.label : name;
+  }
+  // Whether the action asks something before it runs (a confirmation or its parameters).
+  function asks(a) {
+    return !!a && (!!a.confirmation || (a.parameters || []).length > 0);
+  }
+
+  // The catalogue: one button per action in the toolbar, grouped by what the action acts on.
+  async function loadCatalogue() {
+    const r = await api('GET', '/api/v1/actions');
+    if (!r.ok || !r.data || !Array.isArray(r.data.actions)) {
+      if (state.session && r.status !== 401) setTimeout(loadCatalogue, 2000);
+      return;
+    }
+    state.catalogue = r.data.actions;
+    const toolbar = $('toolbar');
+    for (const old of toolbar.querySelectorAll('button[data-action], .sep')) old.remove();
+    const last = $('lastOutcome');
+    let subject = null;
+    for (const a of state.catalogue) {
+      if (subject !== null && a.subject !== subject) toolbar.insertBefore(el('span', null, 'sep'), last);
+      subject = a.subject;
+      const button = el('button', a.label + (asks(a) ? '…' : ''), 'action');
+      button.type = 'button';
+      button.dataset.action = a.name;
+      if (asks(a)) button.dataset.confirm = '1';
+      button.addEventListener('click', () => requestAction(a.name));
+      toolbar.insertBefore(button, last);
+    }
+    updateActions();
+  }
+
   function updateActions() {
     for (const button of document.querySelectorAll('button[data-action]')) {
       const a = availability(button.dataset.action);
       button.disabled = !a.enabled;
-      const label = ACTION_LABELS[button.dataset.action] || button.dataset.action;
-      button.title = a.enabled ? label : a.reason || 'Not available now.';
+      const s = spec(button.dataset.action);
+      button.title = a.enabled ? (s ? s.description : button.dataset.action) : a.reason || 'Not available now.';
       button.dataset.reason = a.enabled ? '' : a.reason || '';
     }
   }
@@ -1124,37 +1149,61 @@
     while (list.children.length > 5) list.lastElementChild.remove();
   }
 
-  // Asks for confirmation (and the parallelism) where the action changes how the job writes.
-  function confirmAction(name) {
+  // Asks what the catalogue says the action asks: its confirmation and its parameters (starting
+  // from their current values). Resolves to the parameters, or null when cancelled. The values go
+  // to the server as typed: it checks them against the catalogue and says what is wrong.
+  async function confirmAction(a) {
+    const fresh = (a.parameters || []).length ? await api('GET', '/api/v1/actions') : null;
+    const now = fresh && fresh.ok && fresh.data && Array.isArray(fresh.data.actions) ? fresh.data.actions.find((x) => x.name === a.name) : null;
     return new Promise((resolve) => {
       const dialog = $('confirmDialog');
-      $('confirmTitle').textContent = ACTION_LABELS[name] || name;
-      $('confirmText').textContent = CONFIRM_TEXT[name] || 'Run ' + name + ' now?';
-      $('rescaleField').hidden = name !== 'rescale';
-      if (name === 'rescale') {
-        const input = $('parallelismInput');
-        input.value = String(state.vm && state.vm.parallelism ? state.vm.parallelism : 2);
+      $('confirmTitle').textContent = a.label;
+      $('confirmText').textContent = a.confirmation || a.description || '';
+      const fields = $('parameterFields');
+      fields.replaceChildren();
+      const inputs = [];
+      for (const p of a.parameters || []) {
+        const current = now ? (now.parameters || []).find((x) => x.name === p.name) : null;
+        const row = el('div', null, 'field');
+        const input = document.createElement('input');
+        input.id = p.name + 'Input';
+        input.name = p.name;
+        input.type = 'number';
+        input.step = '1';
+        if (p.minimum != null) input.min = String(p.minimum);
+        if (p.maximum != null) input.max = String(p.maximum);
+        const value = current && current.value != null ? current.value : p.value != null ? p.value : p.minimum;
+        input.value = value != null ? String(value) : '';
+        const label = el('label', p.label || p.name);
+        label.htmlFor = input.id;
+        row.append(label, input);
+        fields.appendChild(row);
+        inputs.push({ p, input });
       }
-      $('confirmOk').textContent = ACTION_LABELS[name] || 'Run';
+      fields.hidden = inputs.length === 0;
+      $('confirmOk').textContent = a.label;
       const done = () => {
         dialog.removeEventListener('close', done);
         if (dialog.returnValue !== 'ok') return resolve(null);
-        if (name !== 'rescale') return resolve({});
-        const p = parseInt($('parallelismInput').value, 10);
-        resolve(p >= 1 && p <= 128 ? { parallelism: p } : null);
+        const params = {};
+        for (const { p, input } of inputs) {
+          const text = input.value.trim();
+          params[p.name] = p.type === 'integer' && /^-?\d+$/.test(text) ? Number(text) : text;
+        }
+        resolve(params);
       };
       dialog.returnValue = '';
       dialog.addEventListener('close', done);
       dialog.showModal();
-      (name === 'rescale' ? $('parallelismInput') : $('confirmCancel')).focus();
+      (inputs.length ? inputs[0].input : $('confirmCancel')).focus();
     });
   }
 
   async function requestAction(name) {
-    const destructive = Object.prototype.hasOwnProperty.call(CONFIRM_TEXT, name);
+    const a = spec(name);
     let params = {};
-    if (destructive) {
-      params = await confirmAction(name);
+    if (asks(a)) {
+      params = await confirmAction(a);
       if (params === null) {
         showOutcome(name + ': cancelled', 'info');
         return;
@@ -1224,7 +1273,6 @@
   // Start
 
   function init() {
-    for (const button of document.querySelectorAll('#toolbar button[data-action]')) button.addEventListener('click', () => requestAction(button.dataset.action));
     $('loginForm').addEventListener('submit', (event) => {
       event.preventDefault();
       const token = $('tokenInput').value.trim();

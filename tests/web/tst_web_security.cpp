@@ -2,7 +2,9 @@
 // token file (operator alice, viewer bob), and the test talks to it over raw TCP so that nothing
 // between the test and the server normalizes a request. Roles, CSRF, Origin and Host checks, a
 // path traversal corpus against files planted outside the web root, the request size and rate
-// limits, WebSocket upgrades, refused startups, and /metrics checked by promtool.
+// limits, WebSocket upgrades, refused startups, and /metrics checked by promtool. Actions take only
+// the parameters the action catalogue (GET /api/v1/actions) lists, within its ranges.
+#include "runtime/key_groups.h"
 #include "support/seed.h"
 #include "support/wait.h"
 
@@ -213,6 +215,9 @@ private slots:
     void viewerAction();
     void operatorActionIsAudited();
     void unavailableAction();
+    void actionCatalogue();
+    void parametersOutsideTheCatalogue_data();
+    void parametersOutsideTheCatalogue();
     void getOnAnAction();
     void foreignOriginPost();
     void foreignHost_data();
@@ -439,6 +444,79 @@ void TestWebSecurity::unavailableAction()
     QCOMPARE(m_tally->send("POST", "/api/v1/actions/pause_source", {bearer(kOperatorToken), "Content-Type: application/json"}, "[")
                  .status,
              400);
+}
+
+void TestWebSecurity::actionCatalogue()
+{
+    const Response r = m_tally->send("GET", "/api/v1/actions", {bearer(kViewerToken)});
+    QCOMPARE(r.status, 200);
+    const QJsonArray actions = r.json().value(QStringLiteral("actions")).toArray();
+    // The same actions as the snapshot's availability, each with its text and parameters.
+    const QJsonObject available =
+        m_tally->send("GET", "/api/v1/snapshot", {bearer(kViewerToken)}).json().value(QStringLiteral("actions")).toObject();
+    QCOMPARE(actions.size(), available.size());
+    QJsonObject rescale;
+    for (const QJsonValue &v : actions) {
+        const QJsonObject a = v.toObject();
+        const QString name = a.value(QStringLiteral("name")).toString();
+        QVERIFY2(available.contains(name), qPrintable(name));
+        for (const char *field : {"label", "description", "subject"})
+            QVERIFY2(!a.value(QLatin1String(field)).toString().isEmpty(), qPrintable(name + QLatin1Char(' ') + field));
+        QVERIFY(a.value(QStringLiteral("confirmation")).isString() || a.value(QStringLiteral("confirmation")).isNull());
+        QVERIFY(a.value(QStringLiteral("parameters")).isArray());
+        QCOMPARE(a.value(QStringLiteral("enabled")).toBool(), available[name][QStringLiteral("enabled")].toBool());
+        QVERIFY2(!a.value(QStringLiteral("label")).toString().contains(QLatin1Char('&')), "no mnemonic markers in the API");
+        if (name == QLatin1String("rescale"))
+            rescale = a;
+    }
+    QCOMPARE(rescale.value(QStringLiteral("label")).toString(), QStringLiteral("Rescale"));
+    QVERIFY(rescale.value(QStringLiteral("confirmation")).isString());
+    const QJsonArray parameters = rescale.value(QStringLiteral("parameters")).toArray();
+    QCOMPARE(parameters.size(), 1);
+    const QJsonObject parallelism = parameters[0].toObject();
+    QCOMPARE(parallelism.value(QStringLiteral("name")).toString(), QStringLiteral("parallelism"));
+    QCOMPARE(parallelism.value(QStringLiteral("type")).toString(), QStringLiteral("integer"));
+    QCOMPARE(parallelism.value(QStringLiteral("minimum")).toInt(), 1);
+    QCOMPARE(parallelism.value(QStringLiteral("maximum")).toInt(), tally::kMaxParallelism);
+    QCOMPARE(parallelism.value(QStringLiteral("value")).toInt(), 2); // the job's parallelism
+}
+
+void TestWebSecurity::parametersOutsideTheCatalogue_data()
+{
+    QTest::addColumn<QByteArray>("body");
+    QTest::addColumn<QString>("error");
+    const QString range = QStringLiteral("parallelism must be an integer from 1 to %1").arg(tally::kMaxParallelism);
+    QTest::newRow("0") << QByteArray("{\"parallelism\":0}") << range;
+    QTest::newRow("max + 1") << "{\"parallelism\":" + QByteArray::number(tally::kMaxParallelism + 1) + "}" << range;
+    QTest::newRow("fraction") << QByteArray("{\"parallelism\":2.5}") << range;
+    QTest::newRow("text") << QByteArray("{\"parallelism\":\"4\"}") << range;
+    QTest::newRow("missing") << QByteArray("{}") << QStringLiteral("rescale needs the parameter \"parallelism\"");
+    QTest::newRow("unknown") << QByteArray("{\"parallelism\":2,\"force\":true}")
+                             << QStringLiteral("rescale takes no parameter \"force\"");
+}
+
+// Refused with the catalogue's message (400), and audited as refused with the same message.
+void TestWebSecurity::parametersOutsideTheCatalogue()
+{
+    QFETCH(QByteArray, body);
+    QFETCH(QString, error);
+    const Response r =
+        m_tally->send("POST", "/api/v1/actions/rescale", {bearer(kOperatorToken), "Content-Type: application/json"}, body);
+    QCOMPARE(r.status, 400);
+    QCOMPARE(r.json().value(QStringLiteral("error")).toString(), error);
+    const QJsonObject newest = m_tally->send("GET", "/api/v1/audit?limit=1", {bearer(kOperatorToken)})
+                                   .json()
+                                   .value(QStringLiteral("entries"))
+                                   .toArray()
+                                   .at(0)
+                                   .toObject();
+    QCOMPARE(newest.value(QStringLiteral("action")).toString(), QStringLiteral("rescale"));
+    QCOMPARE(newest.value(QStringLiteral("user")).toString(), QStringLiteral("alice"));
+    QCOMPARE(newest.value(QStringLiteral("outcome")).toString(), QStringLiteral("refused"));
+    QCOMPARE(newest.value(QStringLiteral("detail")).toString(), error);
+    // Nothing ran: the job keeps its parallelism.
+    const QJsonObject snapshot = m_tally->send("GET", "/api/v1/snapshot", {bearer(kViewerToken)}).json();
+    QCOMPARE(snapshot[QStringLiteral("job")][QStringLiteral("parallelism")].toInt(), 2);
 }
 
 void TestWebSecurity::getOnAnAction()

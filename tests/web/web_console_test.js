@@ -1,7 +1,9 @@
 // Browser test of the web console: a real `tally --headless` serving the console, Debian's
 // chromium driven by playwright-core. Checks that every page shows live data (figures change,
-// charts are drawn), that an operator's savepoint shows up in the audit log under their name,
-// and that a viewer's actions are disabled and a forced POST is refused (403) and shown.
+// charts are drawn), that the toolbar is the server's action catalogue, that an operator's savepoint
+// shows up in the audit log under their name, that a rescale outside the catalogue's range is
+// refused with its message, and that a viewer's actions are disabled and a forced POST is refused
+// (403) and shown.
 // Writes a screenshot of every page into TALLY_WEB_SCREENSHOT_DIR.
 //
 // Environment: TALLY_BINARY (the tally executable), TALLY_WEB_NPM_PREFIX (the folder holding
@@ -135,7 +137,7 @@ function watchPage(page, problems, who) {
     if (m.type() !== 'error' || serverStopped) return;
     const text = m.text();
     // The refused actions of this test are expected HTTP errors; the browser logs them.
-    if (/status of (401|403|409)/.test(text)) return;
+    if (/status of (400|401|403|409)/.test(text)) return;
     problems.push(`${who}: console error: ${text}`);
   });
 }
@@ -201,6 +203,20 @@ async function main() {
     await page.waitForSelector('#connState[data-state="live"]', { timeout: 15000 });
     log('operator alice logged in; live connection up');
     await until('the first snapshot', async () => (await page.textContent('#jobState')) === 'running');
+
+    // --- the toolbar is the action catalogue: one button per action, in its order, its labels ---
+    const catalogue = await page.evaluate(async () => (await (await fetch('/api/v1/actions', { cache: 'no-store' })).json()).actions);
+    assert.ok(catalogue.length >= 9, 'the catalogue lists every action');
+    await until('the toolbar built from the catalogue', async () => (await page.$$('#toolbar button[data-action]')).length === catalogue.length);
+    const toolbar = await page.$$eval('#toolbar button[data-action]', (bs) => bs.map((b) => ({ action: b.dataset.action, text: b.textContent })));
+    assert.deepEqual(toolbar.map((b) => b.action), catalogue.map((a) => a.name), 'the toolbar follows the catalogue\'s order');
+    for (const [i, a] of catalogue.entries()) {
+      const asks = !!a.confirmation || a.parameters.length > 0;
+      assert.equal(toolbar[i].text, a.label + (asks ? '…' : ''), `${a.name}: the catalogue's label`);
+    }
+    const rescaleSpec = catalogue.find((a) => a.name === 'rescale');
+    assert.equal(rescaleSpec.parameters[0].name, 'parallelism');
+    log('toolbar from the catalogue:', toolbar.map((b) => b.text).join(' | '));
     // Longer chart history for screenshots meant for the docs (default: none).
     const warmup = Number(process.env.TALLY_WEB_SCREENSHOT_WARMUP || 0);
     if (warmup > 0) {
@@ -303,6 +319,26 @@ async function main() {
     await until('the rescale outcome', async () => /rescale: done/.test(await page.textContent('#lastOutcome')), 60000);
     await until('parallelism 3 in the header', async () => (await page.textContent('#sbParallelism')) === '3', 15000);
     log('rescale to 3:', await page.textContent('#lastOutcome'));
+
+    // --- outside the catalogue's range: the dialog's bounds are the catalogue's, the server
+    // refuses with the catalogue's message, and the audit log keeps the refusal ---
+    await until('rescale enabled again', () => page.isEnabled('#toolbar [data-action="rescale"]'), 30000);
+    await page.click('#toolbar [data-action="rescale"]');
+    await page.waitForSelector('#confirmDialog[open] #parallelismInput');
+    const p = rescaleSpec.parameters[0];
+    assert.equal(await page.getAttribute('#parallelismInput', 'min'), String(p.minimum));
+    assert.equal(await page.getAttribute('#parallelismInput', 'max'), String(p.maximum));
+    assert.equal(await page.inputValue('#parallelismInput'), '3', 'the dialog starts at the job\'s parallelism');
+    await page.fill('#parallelismInput', String(p.maximum + 1));
+    const [tooMany] = await Promise.all([page.waitForResponse((r) => r.url().endsWith('/api/v1/actions/rescale')), page.click('#confirmOk')]);
+    assert.equal(tooMany.status(), 400, 'a parallelism over the maximum is refused');
+    const rangeMessage = `parallelism must be an integer from ${p.minimum} to ${p.maximum}`;
+    assert.equal((await tooMany.json()).error, rangeMessage);
+    await page.waitForSelector(`#lastOutcome:has-text("${rangeMessage}")`);
+    const refusedRescale = await page.evaluate(async () => (await (await fetch('/api/v1/audit?limit=1', { cache: 'no-store' })).json()).entries[0]);
+    assert.deepEqual([refusedRescale.action, refusedRescale.outcome, refusedRescale.detail], ['rescale', 'refused', rangeMessage]);
+    assert.equal(await page.textContent('#sbParallelism'), '3', 'nothing ran');
+    log('rescale to', p.maximum + 1, 'refused:', await page.textContent('#lastOutcome'));
 
     // --- a viewer logs in with the form: every action disabled, a forced POST refused ---
     const viewerContext = await browser.newContext({ viewport: VIEWPORT, colorScheme: 'dark' });

@@ -253,8 +253,8 @@ int WebConsole::Head::count(const QByteArray &name) const
     return n;
 }
 
-WebConsole::WebConsole(EngineHost &host, AlertModel &alerts, WebConsoleOptions options, QObject *parent)
-    : QAbstractHttpServer(parent), m_host(host), m_alerts(alerts), m_options(std::move(options)),
+WebConsole::WebConsole(EngineHost &host, WebConsoleOptions options, QObject *parent)
+    : QAbstractHttpServer(parent), m_host(host), m_options(std::move(options)),
       m_rate(m_options.rateLimitPerSecond, m_options.rateLimitBurst)
 {
     m_webSockets = new QWebSocketServer(QStringLiteral("tally"), QWebSocketServer::NonSecureMode, this);
@@ -613,7 +613,7 @@ WebConsole::Reply WebConsole::route(const QHttpServerRequest &request, const QBy
             QJsonArray problems;
             if (m_host.finished() || s.job.state == JobStatus::State::Finished || s.job.state == JobStatus::State::Created)
                 problems.append(QStringLiteral("the job is not running"));
-            if (s.sink.present && s.sink.circuit == 1)
+            if (s.sink.present && s.sink.circuit == CircuitBreaker::State::Open)
                 problems.append(QStringLiteral("the sink's circuit breaker is open"));
             return json(problems.isEmpty() ? 200 : 503,
                         QJsonObject{{QStringLiteral("status"), problems.isEmpty() ? QStringLiteral("ready")
@@ -636,13 +636,14 @@ WebConsole::Reply WebConsole::route(const QHttpServerRequest &request, const QBy
         lag.help = "Consumer lag: the largest partition lag in seconds (Kafka); 0 for the generator, which has no backlog";
         lag.value = console.lagSeconds;
         snapshot.samples.push_back(lag);
-        for (const AlertRule &rule : m_alerts.rules()) {
+        const AlertModel &alerts = m_host.alerts();
+        for (const AlertRule &rule : alerts.rules()) {
             MetricSample active;
             active.name = "tally_alerts_active";
             active.kind = MetricKind::Gauge;
             active.help = "1 while the console's alert rule is firing, else 0";
             active.labels = {{"rule", rule.id.toStdString()}};
-            active.value = std::any_of(m_alerts.alerts().begin(), m_alerts.alerts().end(),
+            active.value = std::any_of(alerts.alerts().begin(), alerts.alerts().end(),
                                        [&](const Alert &a) { return a.ruleId == rule.id && a.active(); });
             snapshot.samples.push_back(active);
         }
@@ -761,7 +762,7 @@ WebConsole::Reply WebConsole::routeApi(const QHttpServerRequest &request, const 
     if (path == "/api/v1/live")
         return error(426, QStringLiteral("the live feed is a WebSocket"));
     if (path == "/api/v1/snapshot")
-        return json(200, snapshotJson(m_host, m_alerts));
+        return json(200, snapshotJson(m_host));
     if (path == "/api/v1/series") {
         const QUrlQuery query = request.query();
         QStringList names;
@@ -785,10 +786,8 @@ WebConsole::Reply WebConsole::routeApi(const QHttpServerRequest &request, const 
             return error(400, QStringLiteral("limit: expected 1..1000"));
         return json(200, auditJson(m_host.auditLog(), limit));
     }
-    if (path == "/api/v1/actions") {
-        const QJsonObject snapshot = snapshotJson(m_host, m_alerts);
-        return json(200, snapshot.value(QStringLiteral("actions")).toObject());
-    }
+    if (path == "/api/v1/actions")
+        return json(200, actionCatalogueJson(m_host));
     if (runbook.hasMatch()) {
         QFile file(AlertModel::runbookPath(runbook.captured(1)));
         if (!file.open(QIODevice::ReadOnly))
@@ -811,20 +810,11 @@ WebConsole::Reply WebConsole::routeApi(const QHttpServerRequest &request, const 
             return error(400, QStringLiteral("expected a JSON object"));
         parameters = doc.object();
     }
-    QVariantMap params;
-    for (auto it = parameters.begin(); it != parameters.end(); ++it) {
-        if (which == EngineHost::Action::Rescale && it.key() == QLatin1String("parallelism")) {
-            const double p = it.value().toDouble(-1);
-            if (!it.value().isDouble() || p != std::floor(p) || p < 1 || p > 128)
-                return error(400, QStringLiteral("parallelism: expected an integer 1..128"));
-            params.insert(it.key(), static_cast<int>(p));
-        } else {
-            return error(400, QStringLiteral("unknown parameter \"%1\"").arg(it.key().left(64)));
-        }
-    }
-    if (which == EngineHost::Action::Rescale && !params.contains(QStringLiteral("parallelism")))
-        return error(400, QStringLiteral("rescale needs {\"parallelism\": N}"));
-    if (principal.user.role != WebRole::Operator) {
+    // The catalogue checks the parameters, here and again when the host runs the action; wrong
+    // ones are refused (400) and, like every refusal, audited by the host.
+    const QVariantMap params = parameters.toVariantMap();
+    const std::optional<UiText> wrong = ActionCatalogue::checkParameters(which, params);
+    if (!wrong && principal.user.role != WebRole::Operator) {
         m_host.auditLog().append(principal.user.name, QStringLiteral("web"), name,
                                  QString::fromUtf8(QJsonDocument(parameters).toJson(QJsonDocument::Compact)),
                                  QStringLiteral("refused"), QStringLiteral("the viewer role cannot run actions"));
@@ -832,8 +822,11 @@ WebConsole::Reply WebConsole::routeApi(const QHttpServerRequest &request, const 
     }
     const EngineHost::Availability available = m_host.availability(which);
     const qint64 id = m_host.run(which, principal.user.name, QStringLiteral("web"), params);
-    if (id == 0)
-        return error(409, available.reason.isEmpty() ? QStringLiteral("not available now") : available.reason);
+    if (id == 0) {
+        if (available.enabled && wrong)
+            return error(400, wrong->english());
+        return error(409, available.reason.isEmpty() ? QStringLiteral("not available now") : available.reason.english());
+    }
     return json(202, QJsonObject{{QStringLiteral("id"), static_cast<double>(id)}});
 }
 
@@ -893,7 +886,7 @@ void WebConsole::onNewWebSocket()
             std::erase_if(m_live, [](const LiveClient &c) { return c.socket.isNull(); });
         });
         const QByteArray message = QJsonDocument(QJsonObject{{QStringLiteral("type"), QStringLiteral("snapshot")},
-                                                             {QStringLiteral("data"), snapshotJson(m_host, m_alerts)}})
+                                                             {QStringLiteral("data"), snapshotJson(m_host)}})
                                        .toJson(QJsonDocument::Compact);
         ws->sendTextMessage(QString::fromUtf8(message));
     }
@@ -907,7 +900,7 @@ void WebConsole::pushSnapshot()
     if (!s.watchedPost && !m_host.finished()) {
         for (const LiveWindow &w : s.windows)
             if (w.aggregation == Aggregation::LikesPerPost && !w.leaders.empty()) {
-                m_host.job().liveResults().watchPost(w.leaders.front().key);
+                m_host.watchPost(w.leaders.front().key);
                 break;
             }
     }
@@ -921,7 +914,7 @@ void WebConsole::pushSnapshot()
         if (c.socket && !c.sessionId.isEmpty() && !m_sessions.find(c.sessionId, now))
             c.socket->close(QWebSocketProtocol::CloseCodePolicyViolated, QStringLiteral("session ended"));
     broadcast(QJsonDocument(QJsonObject{{QStringLiteral("type"), QStringLiteral("snapshot")},
-                                        {QStringLiteral("data"), snapshotJson(m_host, m_alerts)}})
+                                        {QStringLiteral("data"), snapshotJson(m_host)}})
                   .toJson(QJsonDocument::Compact));
 }
 

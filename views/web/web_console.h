@@ -1,6 +1,7 @@
 // The web console: the desktop console's pages, data and actions served over HTTP and a
 // WebSocket by the Tally process itself, plus /metrics, /healthz and /readyz. It sits on the same
-// EngineHost and AlertModel as the desktop window, and it is secure by default: loopback only
+// EngineHost (and so the same alerts) as the desktop window, speaks English whatever language the
+// desktop shows, and it is secure by default: loopback only
 // unless tokens are configured, token login with viewer and operator roles, CSRF and Origin checks
 // on every state change, Host checks against DNS rebinding, a static root that cannot be left,
 // request size and rate limits, security headers and optional TLS. README "Web console" and
@@ -37,7 +38,6 @@ class QWebSocketServer;
 
 namespace tally {
 
-class AlertModel;
 class WebGate;
 
 struct WebConsoleOptions {
@@ -57,8 +57,8 @@ struct WebConsoleOptions {
 class WebConsole final : public QAbstractHttpServer {
     Q_OBJECT
 public:
-    // `alerts` is the console's alert model, evaluated by its owner on every snapshot.
-    WebConsole(EngineHost &host, AlertModel &alerts, WebConsoleOptions options, QObject *parent = nullptr);
+    // Shows the host's snapshots and alerts and runs actions on it; reads, never evaluates.
+    WebConsole(EngineHost &host, WebConsoleOptions options, QObject *parent = nullptr);
     ~WebConsole() override;
 
     // Loads the tokens (or makes the one-time token), sets up TLS and starts listening.
@@ -118,7 +118,6 @@ private:
     void broadcast(const QByteArray &message);
 
     EngineHost &m_host;
-    AlertModel &m_alerts;
     WebConsoleOptions m_options;
     QHostAddress m_address;
     WebGate *m_gate = nullptr;

@@ -1,11 +1,11 @@
 #include "views/web/web_json.h"
 
 #include "metrics/time_series.h"
+#include "models/action_catalogue.h"
 #include "models/alerts.h"
 #include "time/watermark.h"
 
 #include <QJsonArray>
-#include <QMetaEnum>
 
 namespace tally {
 
@@ -72,11 +72,10 @@ QJsonObject jobJson(const EngineHost &host, const ConsoleSnapshot &s)
 
 QJsonObject sinkJson(const SinkFigures &k)
 {
-    static const char *kCircuit[] = {"closed", "open", "half-open"};
     return {
         {QStringLiteral("present"), k.present},
         {QStringLiteral("name"), QString::fromStdString(k.name)},
-        {QStringLiteral("circuit"), QString::fromLatin1(kCircuit[std::clamp(k.circuit, 0, 2)])},
+        {QStringLiteral("circuit"), str(circuitStateName(k.circuit))},
         {QStringLiteral("held"), k.held},
         {QStringLiteral("pendingRows"), k.pendingRows},
         {QStringLiteral("divertedRows"), k.divertedRows},
@@ -118,8 +117,8 @@ QJsonObject alertsJson(const AlertModel &alerts)
     QJsonArray rules;
     for (const AlertRule &r : alerts.rules())
         rules.append(QJsonObject{{QStringLiteral("id"), r.id},
-                                 {QStringLiteral("title"), r.title},
-                                 {QStringLiteral("unit"), r.thresholdUnit},
+                                 {QStringLiteral("title"), r.title.english()},
+                                 {QStringLiteral("unit"), r.thresholdUnit.english()},
                                  {QStringLiteral("threshold"), r.threshold},
                                  {QStringLiteral("forSeconds"), r.forSeconds},
                                  {QStringLiteral("runbook"), r.id}});
@@ -127,7 +126,7 @@ QJsonObject alertsJson(const AlertModel &alerts)
     for (const Alert &a : alerts.alerts())
         history.append(QJsonObject{
             {QStringLiteral("ruleId"), a.ruleId},
-            {QStringLiteral("title"), a.title},
+            {QStringLiteral("title"), a.title.english()},
             {QStringLiteral("active"), a.active()},
             {QStringLiteral("firedAtMs"), static_cast<double>(a.firedAtMs)},
             {QStringLiteral("resolvedAtMs"),
@@ -140,10 +139,44 @@ QJsonObject alertsJson(const AlertModel &alerts)
             {QStringLiteral("history"), history}};
 }
 
+QJsonObject availabilityJson(const EngineHost::Availability &a)
+{
+    return {{QStringLiteral("enabled"), a.enabled}, {QStringLiteral("reason"), a.reason.english()}};
+}
+
+QJsonValue textOrNull(const UiText &text) { return text.isEmpty() ? QJsonValue(QJsonValue::Null) : text.english(); }
+
 } // namespace
 
-QJsonObject snapshotJson(const EngineHost &host, const AlertModel &alerts)
+QJsonObject actionCatalogueJson(const EngineHost &host)
 {
+    QJsonArray actions;
+    for (const ActionSpec &spec : ActionCatalogue::all()) {
+        const QVariantMap current = host.currentParameters(spec.action);
+        QJsonArray parameters;
+        for (const ActionParameter &p : spec.parameters)
+            parameters.append(QJsonObject{{QStringLiteral("name"), p.name},
+                                          {QStringLiteral("type"), ActionCatalogue::typeName(p.type)},
+                                          {QStringLiteral("label"), p.label.english()},
+                                          {QStringLiteral("minimum"), p.minimum},
+                                          {QStringLiteral("maximum"), p.maximum},
+                                          {QStringLiteral("value"), QJsonValue::fromVariant(current.value(p.name))}});
+        QJsonObject o = availabilityJson(host.availability(spec.action));
+        o.insert(QStringLiteral("name"), spec.name);
+        o.insert(QStringLiteral("label"), ActionCatalogue::withoutMnemonic(spec.label.english()));
+        o.insert(QStringLiteral("description"), spec.description.english());
+        o.insert(QStringLiteral("subject"), ActionCatalogue::subjectName(spec.subject));
+        o.insert(QStringLiteral("confirmation"), textOrNull(spec.confirmation));
+        o.insert(QStringLiteral("shortcut"), spec.shortcut.isEmpty() ? QJsonValue(QJsonValue::Null) : spec.shortcut);
+        o.insert(QStringLiteral("parameters"), parameters);
+        actions.append(o);
+    }
+    return {{QStringLiteral("actions"), actions}};
+}
+
+QJsonObject snapshotJson(const EngineHost &host)
+{
+    const AlertModel &alerts = host.alerts();
     const ConsoleSnapshot &s = host.snapshot();
 
     QJsonArray partitions;
@@ -181,13 +214,8 @@ QJsonObject snapshotJson(const EngineHost &host, const AlertModel &alerts)
                                    {QStringLiteral("windowEndMs"), static_cast<double>(v.windowEndMs)},
                                    {QStringLiteral("value"), static_cast<double>(v.value)}});
     QJsonObject actions;
-    const QMetaEnum actionEnum = QMetaEnum::fromType<EngineHost::Action>();
-    for (int i = 0; i < actionEnum.keyCount(); ++i) {
-        const auto action = static_cast<EngineHost::Action>(actionEnum.value(i));
-        const EngineHost::Availability a = host.availability(action);
-        actions.insert(EngineHost::actionName(action),
-                       QJsonObject{{QStringLiteral("enabled"), a.enabled}, {QStringLiteral("reason"), a.reason}});
-    }
+    for (const ActionSpec &spec : ActionCatalogue::all())
+        actions.insert(spec.name, availabilityJson(host.availability(spec.action)));
     QJsonValue lagging = QJsonValue::Null;
     if (const auto p = s.laggingPartition())
         lagging = *p;
@@ -225,7 +253,7 @@ QJsonObject snapshotJson(const EngineHost &host, const AlertModel &alerts)
 
 QJsonObject seriesJson(const EngineHost &host, const QStringList &names, int64_t sinceMs)
 {
-    const TimeSeriesStore &store = host.job().timeSeries();
+    const TimeSeriesStore &store = host.timeSeries();
     QJsonArray out;
     for (const auto &[name, labels] : store.seriesNames()) {
         const QString qname = QString::fromStdString(name);

@@ -1,5 +1,6 @@
-// The web console's JSON: the console snapshot, the chart series and the audit log as the REST
-// API and the live feed send them. The shapes are documented in resources/web/openapi.yaml.
+// The web console's JSON: the console snapshot, the action catalogue, the chart series and the
+// audit log as the REST API and the live feed send them, in English. The shapes are documented in
+// resources/web/openapi.yaml.
 #pragma once
 
 #include "models/engine_host.h"
@@ -9,12 +10,15 @@
 
 namespace tally {
 
-class AlertModel;
-class TimeSeriesStore;
-
 // Everything the pages show at one instant: job, rates, partitions, operators, sink, windows,
-// checkpoints, alerts (with runbook ids), action availability, last savepoint and every metric.
-QJsonObject snapshotJson(const EngineHost &host, const AlertModel &alerts);
+// checkpoints, the host's alerts (with runbook ids), action availability, last savepoint and
+// every metric.
+QJsonObject snapshotJson(const EngineHost &host);
+
+// The action catalogue, in menu order, with each action's availability now and its parameters'
+// current values: {"actions":[{"name","label","description","subject","confirmation","shortcut",
+// "parameters":[{"name","type","label","minimum","maximum","value"}],"enabled","reason"}]}.
+QJsonObject actionCatalogueJson(const EngineHost &host);
 
 // Retained points of the series named in `names` (all series when empty) newer than `sinceMs`,
 // as {"series":[{"name","labels",{...},"points":[[t_ms,value],...]}]}. Series names are those of
