@@ -255,7 +255,7 @@ int main(int argc, char **argv)
         return 1;
     }
     std::fprintf(stderr, "tally %s: %s -> %d window tasks -> %s (%s)\n", TALLY_VERSION, qPrintable(host->sourceDescription()),
-                 host->options().config.runtime.parallelism, qPrintable(host->sinkDescription()),
+                 host->config().runtime.parallelism, qPrintable(host->sinkDescription()),
                  gui ? "desktop console" : "headless; Ctrl-C stops and drains");
 
     // Ctrl-C and SIGTERM stop the source and drain: every window fires and reaches the database.
@@ -308,7 +308,7 @@ int main(int argc, char **argv)
             std::fprintf(stderr, "tally: %s\n", s.message().c_str());
             window.reset();
             host->requestStop();
-            (void)host->job().waitFinished();
+            (void)host->waitFinished();
             return 2;
         }
         std::printf("%s\n", qPrintable(web->startupLine()));
@@ -319,7 +319,7 @@ int main(int argc, char **argv)
     web.reset();
     window.reset();
     host->requestStop();
-    const Status result = host->job().waitFinished();
+    const Status result = host->waitFinished();
     if (!result.isOk()) {
         std::fprintf(stderr, "tally: %s\n", result.toString().c_str());
         return 1;

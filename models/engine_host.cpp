@@ -1,15 +1,14 @@
 #include "models/engine_host.h"
 
 #include "metrics/time_series.h"
-#include "sink/kafka_dead_letters.h"
-#include "sink/sink_factory.h"
-#include "source/generator.h"
-#include "source/kafka_source.h"
 
 #include <QDateTime>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QMetaObject>
+#include <QThread>
+
+#include <chrono>
 
 namespace tally {
 
@@ -25,65 +24,16 @@ std::unique_ptr<EngineHost> EngineHost::create(EngineOptions options, QString *e
     if (options.config.source.generator.startTimeMs == 0)
         options.config.source.generator.startTimeMs = QDateTime::currentMSecsSinceEpoch();
     std::unique_ptr<EngineHost> host(new EngineHost(std::move(options), std::move(audit).value()));
-    if (Status s = host->m_options.config.validate(); !s.isOk()) {
+    if (Status s = host->m_runner.open(host->m_options.restoreFrom); !s.isOk()) {
         *error = QString::fromStdString(s.message());
         return nullptr;
     }
-    host->m_job = host->buildJob(host->m_options.config, host->m_options.restoreFrom, error);
-    if (!host->m_job)
-        return nullptr;
+    host->m_job = host->m_runner.job();
     return host;
 }
 
-std::unique_ptr<Job> EngineHost::buildJob(const JobConfig &config, const std::string &restoreFrom, QString *error)
-{
-    auto sinkWriter = openSink(config.output, m_metrics);
-    if (!sinkWriter) {
-        *error = QStringLiteral("cannot open the output: %1").arg(QString::fromStdString(sinkWriter.status().toString()));
-        return nullptr;
-    }
-    m_sinkDescription = *sinkWriter ? QString::fromStdString((*sinkWriter)->describe()) + QStringLiteral(" (") +
-                                          QString::fromUtf8(deliveryName(config.output.delivery)) + QLatin1Char(')')
-                                    : QStringLiteral("no output");
-    m_divertConfigured = *sinkWriter && !config.output.divertPath.empty();
-    std::unique_ptr<OutputSink> sink = std::move(sinkWriter).value();
-
-    std::unique_ptr<Source> source;
-    if (config.source.type == SourceConfig::Type::Kafka) {
-        const KafkaSourceConfig &kafka = config.source.kafka;
-        auto opened = KafkaSource::open(kafka, m_metrics);
-        if (!opened) {
-            *error = QString::fromStdString(opened.status().message());
-            return nullptr;
-        }
-        source = std::move(opened).value();
-        const std::string deadLetterTopic = kafka.deadLetterTopic.empty() ? kafka.topic + ".dlq" : kafka.deadLetterTopic;
-        auto writer = KafkaDeadLetterWriter::open(kafka.bootstrapServers, deadLetterTopic, kafka.topic, m_metrics,
-                                                  kafka.properties);
-        if (!writer) {
-            *error = QString::fromStdString(writer.status().message());
-            return nullptr;
-        }
-        sink = std::make_unique<DeadLetterTopicSink>(std::move(sink), std::move(writer).value());
-        m_kafka = true;
-        m_sourceDescription =
-            QStringLiteral("kafka %1/%2").arg(QString::fromStdString(kafka.bootstrapServers), QString::fromStdString(kafka.topic));
-    } else {
-        source = std::make_unique<GeneratorSource>(config.source.generator);
-        m_sourceDescription = QStringLiteral("generator");
-    }
-    auto job = std::make_unique<Job>(config, std::move(source), std::move(sink), m_metrics, m_clock);
-    if (!restoreFrom.empty()) {
-        if (Status s = job->restoreFrom(restoreFrom); !s.isOk()) {
-            *error = QString::fromStdString(s.message());
-            return nullptr;
-        }
-    }
-    return job;
-}
-
 EngineHost::EngineHost(EngineOptions options, std::unique_ptr<AuditLog> audit)
-    : m_options(std::move(options)), m_audit(std::move(audit))
+    : m_options(std::move(options)), m_audit(std::move(audit)), m_runner(m_options.config, m_metrics, m_clock)
 {
     m_audit->setParent(nullptr);
     connect(&m_timer, &QTimer::timeout, this, &EngineHost::sample);
@@ -92,18 +42,14 @@ EngineHost::EngineHost(EngineOptions options, std::unique_ptr<AuditLog> audit)
 EngineHost::~EngineHost()
 {
     m_timer.stop();
-    if (m_job) {
-        m_job->requestStop();
-        (void)m_job->waitFinished();
-    }
-    std::lock_guard lock(m_workersMutex);
-    for (auto &t : m_workers)
-        t.join();
+    m_runner.requestStop();
+    if (std::shared_ptr<Job> job = m_runner.job())
+        (void)job->waitFinished();
 }
 
 Status EngineHost::start()
 {
-    Status s = m_job->start();
+    Status s = m_runner.start();
     if (s.isOk()) {
         sample();
         m_timer.start(m_options.sampleIntervalMs);
@@ -111,17 +57,36 @@ Status EngineHost::start()
     return s;
 }
 
-void EngineHost::requestStop() { m_job->requestStop(); }
+void EngineHost::requestStop() { m_runner.requestStop(); }
 
 bool EngineHost::finished() const { return m_job->finished() && !m_rescaling; }
 
+Status EngineHost::waitFinished()
+{
+    for (;;) {
+        std::shared_ptr<Job> job = m_runner.job();
+        Status s = job->waitFinished();
+        // A rescale stops the job on purpose and puts another in its place.
+        if (!m_rescaling && m_runner.job() == job)
+            return s;
+        QThread::msleep(10);
+    }
+}
+
 void EngineHost::sample()
 {
+    std::shared_ptr<Job> current = m_runner.job();
+    const bool replaced = current != m_job;
+    m_job = std::move(current);
     const ConsoleSnapshot previous = std::move(m_snapshot);
-    m_snapshot = takeConsoleSnapshot(*m_job, m_metrics, m_kafka, previous.takenAtMs ? &previous : nullptr,
+    // Rates need two samples of the same job: a replaced job's counters start again.
+    m_snapshot = takeConsoleSnapshot(*m_job, m_metrics, m_runner.description().kafka,
+                                     previous.takenAtMs && !replaced ? &previous : nullptr,
                                      QDateTime::currentMSecsSinceEpoch());
     m_snapshot.lastSavepoint = m_lastSavepoint;
     m_alerts.evaluate(m_snapshot);
+    if (replaced)
+        m_finishedSignalled = false;
     emit snapshotUpdated();
     if (m_job->finished() && !m_finishedSignalled && !m_rescaling) {
         m_finishedSignalled = true;
@@ -143,7 +108,7 @@ std::optional<EngineHost::Action> EngineHost::actionFromName(const QString &name
 QVariantMap EngineHost::currentParameters(Action action) const
 {
     if (action == Action::Rescale)
-        return {{QString::fromLatin1(kParallelismParameter), m_options.config.runtime.parallelism}};
+        return {{QString::fromLatin1(kParallelismParameter), m_runner.config().runtime.parallelism}};
     return {};
 }
 
@@ -171,7 +136,7 @@ EngineHost::Availability EngineHost::availability(Action action) const
     case Action::UndivertSink:
         if (!hasSink)
             return no(QT_TR_NOOP("The job has no sink (output.type is \"none\")."));
-        return m_divertConfigured ? yes : no(QT_TR_NOOP("No divert buffer is configured (set output.divert_path)."));
+        return m_runner.description().divertConfigured ? yes : no(QT_TR_NOOP("No divert buffer is configured (set output.divert_path)."));
     case Action::TriggerSavepoint:
     case Action::StopWithSavepoint:
         return yes;
@@ -195,100 +160,88 @@ qint64 EngineHost::run(Action action, const QString &user, const QString &source
         return 0;
     }
     const qint64 id = m_audit->append(user, source, name, params, QStringLiteral("started"));
-    std::future<Status> outcome;
+    const std::shared_ptr<Job> job = m_job;
+    // Waits for an engine future without blocking the worker.
+    const auto watch = [](auto future, auto toOutcome) -> ActionWorker::Poll {
+        auto shared = std::make_shared<decltype(future)>(std::move(future));
+        return [shared, toOutcome]() -> std::optional<ActionOutcome> {
+            if (shared->wait_for(std::chrono::seconds(0)) != std::future_status::ready)
+                return std::nullopt;
+            return toOutcome(shared->get());
+        };
+    };
+    const auto fromStatus = [](const Status &s) { return ActionOutcome{s.isOk(), s.isOk() ? std::string() : s.toString()}; };
+    const auto fromSavepoint = [this](const Result<std::string> &path) {
+        if (!path)
+            return ActionOutcome{false, path.status().toString()};
+        QMetaObject::invokeMethod(this, [this, file = *path] { m_lastSavepoint = file; }, Qt::QueuedConnection);
+        return ActionOutcome{true, *path};
+    };
+    auto command = [&](auto c) {
+        runOnWorker(id, action, user, source, params, [job, c, watch, fromStatus] { return watch(job->submit(c), fromStatus); });
+    };
     switch (action) {
     case Action::PauseSource:
-        outcome = m_job->submit(SourceCommand::Pause);
+        command(SourceCommand::Pause);
         break;
     case Action::ResumeSource:
-        outcome = m_job->submit(SourceCommand::Resume);
+        command(SourceCommand::Resume);
         break;
     case Action::DrainSink:
-        outcome = m_job->submit(SinkCommand::Drain);
+        command(SinkCommand::Drain);
         break;
     case Action::ResumeSink:
-        outcome = m_job->submit(SinkCommand::ResumeWrites);
+        command(SinkCommand::ResumeWrites);
         break;
     case Action::DivertSink:
-        outcome = m_job->submit(SinkCommand::Divert);
+        command(SinkCommand::Divert);
         break;
     case Action::UndivertSink:
-        outcome = m_job->submit(SinkCommand::Undivert);
+        command(SinkCommand::Undivert);
         break;
     case Action::TriggerSavepoint:
-    case Action::StopWithSavepoint:
-        return runSavepoint(id, action, user, source, params, action == Action::StopWithSavepoint, 0);
+    case Action::StopWithSavepoint: {
+        const bool stop = action == Action::StopWithSavepoint;
+        runOnWorker(id, action, user, source, params,
+                    [job, stop, watch, fromSavepoint] { return watch(job->savepoint(stop), fromSavepoint); });
+        break;
+    }
     case Action::Rescale: {
-        // In the catalogue's range: checked above.
-        const int p = parameters.value(QString::fromLatin1(kParallelismParameter)).toInt();
+        // In the catalogue's range: checked above. The runner checks what it can before it stops
+        // the job, and never leaves the host without one.
+        const int parallelism = parameters.value(QString::fromLatin1(kParallelismParameter)).toInt();
         m_rescaling = true;
-        return runSavepoint(id, action, user, source, params, true, p);
+        runOnWorker(id, action, user, source, params, [this, parallelism]() -> ActionWorker::Poll {
+            const RescaleOutcome r = m_runner.rescale(parallelism);
+            if (!r.savepoint.empty())
+                QMetaObject::invokeMethod(this, [this, file = r.savepoint] { m_lastSavepoint = file; }, Qt::QueuedConnection);
+            ActionOutcome outcome{r.status.isOk(), r.status.isOk() ? std::to_string(parallelism) + " window tasks, from " + r.savepoint
+                                                                  : r.status.message()};
+            QMetaObject::invokeMethod(this, [this] {
+                m_rescaling = false;
+                sample(); // shows the new job (or why there is none) at once
+                if (!m_timer.isActive() && !finished())
+                    m_timer.start(m_options.sampleIntervalMs);
+            }, Qt::QueuedConnection);
+            return [outcome] { return std::optional(outcome); };
+        });
+        break;
     }
     }
-    std::lock_guard lock(m_workersMutex);
-    m_workers.emplace_back([this, id, action, user, source, name, params, outcome = std::move(outcome)]() mutable {
-        const Status s = outcome.get();
-        const QString message = s.isOk() ? QString() : QString::fromStdString(s.toString());
-        m_audit->append(user, source, name, params, s.isOk() ? QStringLiteral("ok") : QStringLiteral("failed"), message);
-        QMetaObject::invokeMethod(
-            this, [this, id, action, ok = s.isOk(), message] { emit actionFinished(id, action, ok, message); },
-            Qt::QueuedConnection);
-    });
     return id;
 }
 
-qint64 EngineHost::runSavepoint(qint64 id, Action action, const QString &user, const QString &source,
-                                const QString &params, bool stop, int rescaleTo)
+void EngineHost::runOnWorker(qint64 id, Action action, const QString &user, const QString &source, const QString &params,
+                             ActionWorker::Start start)
 {
-    std::future<Result<std::string>> outcome = m_job->savepoint(stop);
-    std::lock_guard lock(m_workersMutex);
-    m_workers.emplace_back([this, id, action, user, source, params, rescaleTo, outcome = std::move(outcome)]() mutable {
-        Result<std::string> path = outcome.get();
-        // The rest happens on the host's thread: a rescale replaces the job there.
+    m_worker.post(std::move(start), [this, id, action, user, source, params](const ActionOutcome &outcome) {
+        const QString message = QString::fromStdString(outcome.message);
+        m_audit->append(user, source, actionName(action), params, outcome.ok ? QStringLiteral("ok") : QStringLiteral("failed"),
+                        message);
         QMetaObject::invokeMethod(
-            this,
-            [this, id, action, user, source, params, rescaleTo, path = std::move(path)] {
-                QString message = path ? QString::fromStdString(*path) : QString::fromStdString(path.status().toString());
-                bool ok = path.isOk();
-                if (ok)
-                    m_lastSavepoint = *path;
-                if (ok && rescaleTo > 0) {
-                    QString error;
-                    ok = replaceJob(rescaleTo, *path, &error);
-                    message = ok ? tr("%1 window tasks, from %2").arg(rescaleTo).arg(message) : error;
-                }
-                if (rescaleTo > 0)
-                    m_rescaling = false;
-                m_audit->append(user, source, actionName(action), params, ok ? QStringLiteral("ok") : QStringLiteral("failed"),
-                                message);
-                emit actionFinished(id, action, ok, message);
-            },
+            this, [this, id, action, ok = outcome.ok, message] { emit actionFinished(id, action, ok, message); },
             Qt::QueuedConnection);
     });
-    return id;
-}
-
-bool EngineHost::replaceJob(int parallelism, const std::string &savepointPath, QString *error)
-{
-    (void)m_job->waitFinished(); // stopped by its savepoint: its sink has written everything
-    m_job.reset();
-    JobConfig config = m_options.config;
-    config.runtime.parallelism = parallelism;
-    std::unique_ptr<Job> job = buildJob(config, savepointPath, error);
-    if (!job)
-        return false;
-    if (Status s = job->start(); !s.isOk()) {
-        *error = QString::fromStdString(s.toString());
-        return false;
-    }
-    m_options.config = config;
-    m_job = std::move(job);
-    m_finishedSignalled = false;
-    m_snapshot = {};
-    sample();
-    if (!m_timer.isActive())
-        m_timer.start(m_options.sampleIntervalMs);
-    return true;
 }
 
 } // namespace tally

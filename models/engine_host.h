@@ -1,18 +1,20 @@
-// The EngineHost runs the job inside the console process: it builds the source and the sink from
-// the options, samples a ConsoleSnapshot at a fixed rate on its own (GUI) thread and evaluates the
-// alert rules on every sample, and carries out operator actions off that thread, writing each to
-// the audit log. The desktop window, the web console and the headless runner all sit on one
+// The EngineHost runs the job inside the console process: its JobRunner builds the job from the
+// configuration (and replaces it on a rescale), the host samples a ConsoleSnapshot at a fixed rate
+// on its own (GUI) thread and evaluates the alert rules on every sample, and its ActionWorker
+// carries out operator actions off that thread, each written to the audit log. The desktop window, the web console and the headless runner all sit on one
 // EngineHost and read its snapshot and alerts.
 #pragma once
 
 #include "config/job_config.h"
 #include "metrics/metrics.h"
 #include "models/action_catalogue.h"
+#include "models/action_worker.h"
 #include "models/alerts.h"
 #include "models/audit_log.h"
 #include "models/console_snapshot.h"
 #include "models/ui_text.h"
 #include "runtime/job.h"
+#include "runtime/job_runner.h"
 #include "time/clock.h"
 
 #include <QObject>
@@ -20,11 +22,10 @@
 #include <QTimer>
 #include <QVariantMap>
 
+#include <atomic>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 namespace tally {
@@ -46,26 +47,29 @@ public:
         UiText reason; // why not, when disabled (English; views translate)
     };
 
-    // Opens the sink, the source and the audit log; `error` says what failed.
+    // Opens the sink, the source and the audit log; `error` says what failed (English).
     static std::unique_ptr<EngineHost> create(EngineOptions options, QString *error);
     ~EngineHost() override; // stops the job and waits for it
 
     Status start();
     void requestStop();
-    bool finished() const;
+    bool finished() const; // the job has finished, and no rescale is replacing it
+    // Blocks until the current job has finished; returns why it failed, if it did.
+    Status waitFinished();
 
     const ConsoleSnapshot &snapshot() const { return m_snapshot; }
-    const Job &job() const { return *m_job; }
-    Job &job() { return *m_job; }
+    // The running job's configuration (a rescale changes its parallelism).
+    JobConfig config() const { return m_runner.config(); }
     const EngineOptions &options() const { return m_options; }
-    QString sourceDescription() const { return m_sourceDescription; }
-    QString sinkDescription() const { return m_sinkDescription; }
+    QString sourceDescription() const { return QString::fromStdString(m_runner.description().sourceDescription); }
+    QString sinkDescription() const { return QString::fromStdString(m_runner.description().sinkDescription); }
     AuditLog &auditLog() { return *m_audit; }
     // The console's alerts, evaluated on every snapshot before snapshotUpdated(); the views and
     // the web console read them (and may change thresholds).
     AlertModel &alerts() { return m_alerts; }
     const AlertModel &alerts() const { return m_alerts; }
-    // The running job's time series (the charts) and the post whose history the snapshot follows.
+    // The running job's time series (the charts), valid until the job is replaced (a rescale;
+    // GUI thread only), and the post whose history the snapshot follows.
     const TimeSeriesStore &timeSeries() const;
     void watchPost(uint64_t post);
 
@@ -93,29 +97,23 @@ signals:
 
 private:
     EngineHost(EngineOptions options, std::unique_ptr<AuditLog> audit);
-    std::unique_ptr<Job> buildJob(const JobConfig &config, const std::string &restoreFrom, QString *error);
-    qint64 runSavepoint(qint64 id, Action action, const QString &user, const QString &source, const QString &params,
-                        bool stop, int rescaleTo);
-    // Rescale: the stopped job gives way to one at `parallelism` restored from the savepoint.
-    bool replaceJob(int parallelism, const std::string &savepointPath, QString *error);
+    // Hands `start` to the worker; its outcome goes to the audit log and actionFinished().
+    void runOnWorker(qint64 id, Action action, const QString &user, const QString &source, const QString &params,
+                     ActionWorker::Start start);
 
     EngineOptions m_options;
     MetricsRegistry m_metrics;
     SteadyClock m_clock;
     std::unique_ptr<AuditLog> m_audit;
-    std::unique_ptr<Job> m_job;
-    bool m_kafka = false;
-    QString m_sourceDescription;
-    QString m_sinkDescription;
-    bool m_divertConfigured = false;
+    JobRunner m_runner;
+    std::shared_ptr<Job> m_job; // the runner's current job as of the last sample (GUI thread)
     ConsoleSnapshot m_snapshot;
     AlertModel m_alerts;
     QTimer m_timer;
     bool m_finishedSignalled = false;
-    bool m_rescaling = false;
+    std::atomic<bool> m_rescaling{false}; // a rescale was accepted and has not finished
     std::string m_lastSavepoint;
-    std::mutex m_workersMutex;
-    std::vector<std::thread> m_workers; // waiting for action outcomes
+    ActionWorker m_worker; // last: joined first, while everything it uses still exists
 };
 
 } // namespace tally

@@ -267,7 +267,7 @@ private slots:
         QVERIFY(host);
         QTRY_VERIFY_WITH_TIMEOUT(host->snapshot().eventsPerSecond > 0, 10000);
         const ConsoleSnapshot &s = host->snapshot();
-        QCOMPARE(static_cast<int>(s.partitions.size()), host->options().config.source.generator.partitions);
+        QCOMPARE(static_cast<int>(s.partitions.size()), host->config().source.generator.partitions);
         QVERIFY(!s.operators.empty());
         QCOMPARE(s.operators.front().name, std::string("source"));
         QVERIFY(s.sink.present);
@@ -410,7 +410,7 @@ private slots:
         QVERIFY(host);
         QTRY_VERIFY_WITH_TIMEOUT(host->snapshot().job.state == JobStatus::State::Running, 10000);
         QCOMPARE(host->currentParameters(OperatorAction::Rescale).value(QStringLiteral("parallelism")).toInt(),
-                 host->options().config.runtime.parallelism);
+                 host->config().runtime.parallelism);
         QSignalSpy finished(host.get(), &EngineHost::actionFinished);
         for (const int p : {0, kMaxParallelism + 1}) {
             const QVariantMap parameters{{QStringLiteral("parallelism"), p}};

@@ -220,7 +220,7 @@ private slots:
     void rescaleDialogChangesParallelism()
     {
         QTRY_VERIFY_WITH_TIMEOUT(m_host->snapshot().job.windowsFired > 0, 15000);
-        QCOMPARE(m_host->options().config.runtime.parallelism, 2);
+        QCOMPARE(m_host->config().runtime.parallelism, 2);
         QSignalSpy finished(m_host.get(), &EngineHost::actionFinished);
         QTimer::singleShot(300, [] {
             for (QWidget *w : QApplication::topLevelWidgets()) {
@@ -235,7 +235,7 @@ private slots:
         m_window->action(EngineHost::Action::Rescale)->trigger();
         QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 30000);
         QVERIFY2(finished.front().at(2).toBool(), qPrintable(finished.front().at(3).toString()));
-        QCOMPARE(m_host->job().config().runtime.parallelism, 4);
+        QCOMPARE(m_host->config().runtime.parallelism, 4);
         QVERIFY(!m_host->finished());
         // The new job runs: its four window tasks show up and events keep coming.
         const uint64_t before = m_host->snapshot().job.eventsIn;
@@ -301,7 +301,40 @@ private slots:
         QCOMPARE(newest.detail, message);
         QTest::qWait(200);
         QCOMPARE(finished.size(), 0);
-        QCOMPARE(m_host->options().config.runtime.parallelism, 2);
+        QCOMPARE(m_host->config().runtime.parallelism, 2);
+    }
+
+    // A rescale that cannot succeed (here the savepoint folder is a file, so neither the savepoint
+    // nor the new job could be written) is refused before the running job is touched: the job
+    // runs on at its parallelism, the console says why and the audit log has the failure.
+    void rescaleThatCannotStartLeavesTheJobRunning()
+    {
+        const QString savepoints = QString::fromStdString(m_host->config().checkpoint.savepointDir);
+        QDir(savepoints).removeRecursively();
+        QFile blocker(savepoints);
+        QVERIFY(blocker.open(QIODevice::WriteOnly));
+        blocker.close();
+        QSignalSpy finished(m_host.get(), &EngineHost::actionFinished);
+        const QVariantMap parameters{{QStringLiteral("parallelism"), 4}};
+        QVERIFY(m_window->runAction(EngineHost::Action::Rescale, true, parameters) > 0);
+        QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 30000);
+        QVERIFY(!finished.front().at(2).toBool());
+        const QString message = finished.front().at(3).toString();
+        QVERIFY2(message.contains(QStringLiteral("checkpoint.savepoint_dir")) &&
+                     message.contains(QStringLiteral("the job runs on at parallelism 2")),
+                 qPrintable(message));
+        QTRY_VERIFY_WITH_TIMEOUT(m_window->statusBar()->currentMessage().contains(QStringLiteral("checkpoint.savepoint_dir")),
+                                 5000);
+        const AuditEntry newest = m_host->auditLog().recent(1).value(0);
+        QCOMPARE(newest.action, QStringLiteral("rescale"));
+        QCOMPARE(newest.outcome, QStringLiteral("failed"));
+        QCOMPARE(newest.detail, message);
+        // The job was never stopped: it keeps counting at parallelism 2.
+        QVERIFY(!m_host->finished());
+        QCOMPARE(m_host->config().runtime.parallelism, 2);
+        const uint64_t before = m_host->snapshot().job.eventsIn;
+        QTRY_VERIFY_WITH_TIMEOUT(m_host->snapshot().job.eventsIn > before + 1000, 15000);
+        QVERIFY(m_window->action(EngineHost::Action::Rescale)->isEnabled());
     }
 
     // The desktop in German, the web console on the same host in English: the REST API's labels,

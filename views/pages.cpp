@@ -202,7 +202,7 @@ public:
         layout->addWidget(addTable(&models.checkpoints));
         auto *duration = addChart(tr("Checkpoint duration"), tr("ms"));
         duration->addSeries({QStringLiteral("tally_checkpoint_duration_ms:max"), {}, tr("duration (max per second)"), {}, 1});
-        const double intervalMs = static_cast<double>(host.options().config.checkpoint.intervalMs);
+        const double intervalMs = static_cast<double>(host.config().checkpoint.intervalMs);
         duration->setReferenceLine(tr("80% of the interval"), intervalMs * 0.8);
         layout->addWidget(duration, 1);
     }

@@ -48,7 +48,7 @@ QJsonObject jobJson(const EngineHost &host, const ConsoleSnapshot &s)
     return {
         {QStringLiteral("state"), str(jobStateName(j.state))},
         {QStringLiteral("finished"), host.finished()},
-        {QStringLiteral("parallelism"), host.options().config.runtime.parallelism},
+        {QStringLiteral("parallelism"), host.config().runtime.parallelism},
         {QStringLiteral("source"), host.sourceDescription()},
         {QStringLiteral("sinkDescription"), host.sinkDescription()},
         {QStringLiteral("recordsIn"), static_cast<double>(j.recordsIn)},
@@ -65,7 +65,7 @@ QJsonObject jobJson(const EngineHost &host, const ConsoleSnapshot &s)
         {QStringLiteral("epoch"), static_cast<double>(j.epoch)},
         {QStringLiteral("committedEpoch"), static_cast<double>(j.committedEpoch)},
         {QStringLiteral("checkpointsEnabled"), j.checkpointsEnabled},
-        {QStringLiteral("checkpointIntervalMs"), static_cast<double>(host.options().config.checkpoint.intervalMs)},
+        {QStringLiteral("checkpointIntervalMs"), static_cast<double>(host.config().checkpoint.intervalMs)},
         {QStringLiteral("checkpoints"), checkpoints},
     };
 }
