@@ -192,6 +192,7 @@ QJsonObject snapshotJson(const EngineHost &host)
     QJsonArray operators;
     for (const OperatorFigures &o : s.operators)
         operators.append(QJsonObject{{QStringLiteral("name"), QString::fromStdString(o.name)},
+                                     {QStringLiteral("kind"), str(operatorKindName(o.kind))},
                                      {QStringLiteral("busy"), o.busy},
                                      {QStringLiteral("idle"), o.idle},
                                      {QStringLiteral("backpressured"), o.backpressured}});
