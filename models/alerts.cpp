@@ -41,7 +41,7 @@ AlertModel::AlertModel(QObject *parent) : QAbstractTableModel(parent)
         {QStringLiteral("consumer_lag"), text(QT_TR_NOOP("Consumer lag above twice the watermark bound")),
          text(QT_TR_NOOP("x bound")), 2, 30,
          [](const ConsoleSnapshot &s, double t) -> std::optional<double> {
-             const double bound = s.metrics.value("tally_watermark_bound_ms") / 1000.0;
+             const double bound = static_cast<double>(s.watermarkBoundMs) / 1000.0;
              if (!s.kafka || bound <= 0)
                  return std::nullopt;
              return over(s.lagSeconds / bound, t);

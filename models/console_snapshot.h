@@ -1,6 +1,6 @@
 // A ConsoleSnapshot is everything the console shows at one instant, as plain values: the job's
-// status, every metric, the live windows, and figures derived from two successive samples (rates,
-// operator ratios, consumer lag). The EngineHost takes one at a fixed rate on the GUI thread; models
+// typed status, the live windows, and figures derived from two successive statuses (rates,
+// operator shares, consumer lag). The EngineHost takes one at a fixed rate on the GUI thread; models
 // map it onto rows. Engine threads never see it.
 #pragma once
 
@@ -28,23 +28,26 @@ struct PartitionFigures {
 
 struct OperatorFigures {
     std::string name;        // "source", "decode-0", "ingest", "window-0", "output"
+    OperatorKind kind = OperatorKind::Source;
     double busy = 0;         // shares of the last sampling interval, 0..1
     double idle = 0;
     double backpressured = 0;
 };
 
+// The sink's status (SinkStatus) with its rate and latency quantiles; the full status, with its
+// divert setting and last error, is in ConsoleSnapshot::job.sink.
 struct SinkFigures {
     bool present = false;
     std::string name;            // "sqlite", "postgres"
     CircuitBreaker::State circuit = CircuitBreaker::State::Closed; // named by circuitStateName()
     bool held = false;
-    double pendingRows = 0;
-    double divertedRows = 0;
-    double rowsPerSecond = 0;
-    double retries = 0;
-    double transientErrors = 0;
-    double rejectedRows = 0;
-    double committedEpoch = 0;
+    uint64_t pendingRows = 0;
+    uint64_t divertedRows = 0;
+    double rowsPerSecond = 0;    // rows written, last interval
+    uint64_t retries = 0;
+    uint64_t transientErrors = 0;
+    uint64_t rejectedRows = 0;
+    uint64_t committedEpoch = 0;
     int64_t lastWindowEndMs = 0;
     double p50Ms = 0, p99Ms = 0, maxMs = 0; // write latency over the run
     std::optional<double> recentP99Ms;      // over the last interval, when there were writes
@@ -53,8 +56,13 @@ struct SinkFigures {
 struct ConsoleSnapshot {
     int64_t takenAtMs = 0;
     bool kafka = false;          // the source is Kafka (lag figures exist)
-    JobStatus job;
+    JobStatus job;               // as the job reported it; the next snapshot takes its rates from it
+    // Every metric at takenAtMs, for /metrics and the API's list of metrics. No figure of the
+    // console is read from it, except the watermark bound below.
     MetricsSnapshot metrics;
+    // The current out-of-orderness bound. JobStatus does not carry it, so it is the one figure
+    // read from the metrics (tally_watermark_bound_ms); 0 in a snapshot made from a status alone.
+    int64_t watermarkBoundMs = 0;
     double eventsPerSecond = 0;  // decoded events, last interval
     double rowsPerSecond = 0;    // result rows, last interval
     double recordsPerSecond = 0; // records polled, last interval
@@ -76,7 +84,14 @@ struct ConsoleSnapshot {
     std::optional<std::pair<int, double>> hottestPartition() const;
 };
 
-// Builds a snapshot from the job; `previous` (may be null) supplies the last sample for rates.
+// The figures of a job's status taken at `nowMs`: counts as the status has them, rates and
+// operator shares over the interval since `previous` (may be null: rates and shares are 0). A
+// figure whose counter went down (a new job after a rescale) reads 0 for that interval.
+ConsoleSnapshot consoleSnapshotFromStatus(JobStatus status, bool kafka, const ConsoleSnapshot *previous,
+                                          int64_t nowMs);
+
+// Builds a snapshot from the job: consoleSnapshotFromStatus(job.status(), ...) with the live
+// windows, the metrics and the watermark bound; `previous` (may be null) is the last snapshot.
 ConsoleSnapshot takeConsoleSnapshot(const Job &job, const MetricsRegistry &metrics, bool kafka,
                                     const ConsoleSnapshot *previous, int64_t nowMs);
 

@@ -58,6 +58,7 @@ public:
     Status waitFinished();
 
     const ConsoleSnapshot &snapshot() const { return m_snapshot; }
+    JobStatus jobStatus() const { return m_runner.job()->status(); } // now, not as of the last sample
     // The running job's configuration (a rescale changes its parallelism).
     JobConfig config() const { return m_runner.config(); }
     const EngineOptions &options() const { return m_options; }

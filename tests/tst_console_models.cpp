@@ -1,6 +1,7 @@
 // The console's models: each passes QAbstractItemModelTester while it is fed snapshots, and maps a
 // known snapshot to known rows in English, with the UiText behind each text for the views to
-// translate. Alerts fire after their hold time and resolve, evaluated by the host on every sample;
+// translate. Snapshots are made from known job statuses (rates and shares over the interval
+// between two), and a real job's snapshot shows what the job's status says. Alerts fire after their hold time and resolve, evaluated by the host on every sample;
 // the audit log keeps what it is given. The action catalogue describes every action once and the
 // host refuses parameters it does not accept, with the catalogue's message.
 #include "models/action_catalogue.h"
@@ -47,32 +48,112 @@ std::unique_ptr<EngineHost> startHost(const QTemporaryDir &dir, uint64_t events 
     return host;
 }
 
+// `count` sink writes of `us` microseconds each, added to `h`.
+void record(Histogram &h, int count, uint64_t us)
+{
+    for (int i = 0; i < count; ++i)
+        h.record(us);
+}
+
+// What a Kafka job reports after `seconds` of steady work: 12,345 events/s, 678 rows/s; three
+// partitions, of which partition 1 takes 90% of the records and partition 2 is idle; the source
+// backpressured 70% of the time and ingest busy 95%; a PostgreSQL sink with its circuit open whose
+// writes all take 12 ms.
+JobStatus knownStatus(uint64_t seconds)
+{
+    JobStatus j;
+    j.state = JobStatus::State::Running;
+    j.recordsIn = 12400 * seconds;
+    j.eventsIn = 12345 * seconds;
+    j.deadLetters = 55 * seconds;
+    j.droppedEvents = 3 * seconds;
+    j.rowsOut = 678 * seconds;
+    j.watermarkMs = 1767225600000; // 2026-01-01 00:00:00 UTC
+    j.watermarkSkewMs = 1500;
+    j.partitions = {{0, 100 * seconds, 1767225600000, false, 10.0, 0.5},
+                    {1, 900 * seconds, 1767225599000, false, 4000.0, 4.5},
+                    {2, 0, 0, true, std::nullopt, std::nullopt}};
+    constexpr uint64_t ms = 1'000'000; // ns
+    j.operators = {{"source", OperatorKind::Source, 0, 200 * ms * seconds, 100 * ms * seconds, 700 * ms * seconds},
+                   {"ingest", OperatorKind::Ingest, 0, 950 * ms * seconds, 50 * ms * seconds, 0},
+                   {"output", OperatorKind::Output, 0, 100 * ms * seconds, 900 * ms * seconds, 0}};
+    SinkStatus k;
+    k.name = "postgres";
+    k.circuit = CircuitBreaker::State::Open;
+    k.pendingRows = 2500;
+    k.committedEpoch = 42;
+    k.lastWindowEndMs = 1767225600000;
+    k.rowsWritten = 678 * seconds;
+    k.retries = 2 * seconds;
+    k.transientErrors = seconds;
+    Histogram latency;
+    record(latency, static_cast<int>(10 * seconds), 12000);
+    k.writeLatencyUs = latency.snapshot();
+    j.sink = k;
+    j.timeToCatchUpSeconds = 30;
+    return j;
+}
+
+// The console's snapshot of knownStatus(10), one second after that of knownStatus(9), with some
+// live windows.
 ConsoleSnapshot knownSnapshot(int64_t atMs = 1'000'000)
 {
-    ConsoleSnapshot s;
-    s.takenAtMs = atMs;
-    s.kafka = true;
-    s.job.state = JobStatus::State::Running;
-    s.job.watermarkMs = 1767225600000; // 2026-01-01 00:00:00 UTC
-    s.job.watermarkSkewMs = 1500;
-    s.eventsPerSecond = 12345;
-    s.rowsPerSecond = 678;
-    s.lagSeconds = 4.5;
-    s.partitions = {{0, 1000, 100, 1767225600000, false, 10.0, 0.5},
-                    {1, 9000, 900, 1767225599000, false, 4000.0, 4.5},
-                    {2, 0, 0, 0, true, std::nullopt, std::nullopt}};
-    s.operators = {{"source", 0.2, 0.1, 0.7}, {"ingest", 0.95, 0.05, 0}, {"output", 0.1, 0.9, 0}};
-    s.sink.present = true;
-    s.sink.name = "postgres";
-    s.sink.circuit = CircuitBreaker::State::Open;
-    s.sink.pendingRows = 2500;
-    s.sink.p99Ms = 12;
-    s.sink.committedEpoch = 42;
+    const ConsoleSnapshot before = consoleSnapshotFromStatus(knownStatus(9), true, nullptr, atMs - 1000);
+    ConsoleSnapshot s = consoleSnapshotFromStatus(knownStatus(10), true, &before, atMs);
     s.windows = {{Aggregation::LikesPerPost, 1767225540000, 1767225600000, {{7, 500, false}, {3, 200, false}}},
                  {Aggregation::LikesByRegion, 1767225540000, 1767225600000, {{regionKey(*parseRegion("US")), 900, false}}},
                  {Aggregation::LikesByRegion, 1767222000000, 1767225600000, {{regionKey(*parseRegion("DE")), 50, false}}},
                  {Aggregation::LikeVelocity, 1767224700000, 1767225600000, {{7, 150, true}, {9, 20, false}}}};
     return s;
+}
+
+// The figures of `s` say what `j` says: every count as the job reports it, nothing read elsewhere.
+void compareWithStatus(const ConsoleSnapshot &s, const JobStatus &j)
+{
+    QCOMPARE(s.job.recordsIn, j.recordsIn);
+    QCOMPARE(s.job.eventsIn, j.eventsIn);
+    QCOMPARE(s.job.rowsOut, j.rowsOut);
+    QCOMPARE(s.job.deadLetters, j.deadLetters);
+    QCOMPARE(s.job.droppedEvents, j.droppedEvents);
+    QCOMPARE(s.job.watermarkMs, j.watermarkMs);
+    QCOMPARE(s.job.checkpoints.size(), j.checkpoints.size());
+    QCOMPARE(s.partitions.size(), j.partitions.size());
+    double lag = 0;
+    for (size_t i = 0; i < j.partitions.size(); ++i) {
+        const PartitionStatus &p = j.partitions[i];
+        const PartitionFigures &f = s.partitions[i];
+        QCOMPARE(f.partition, p.partition);
+        QCOMPARE(f.records, p.records);
+        QCOMPARE(f.watermarkMs, p.watermarkMs);
+        QCOMPARE(f.idle, p.idle);
+        QCOMPARE(f.lagRecords, p.lagRecords);
+        QCOMPARE(f.lagSeconds, p.lagSeconds);
+        lag = std::max(lag, p.lagSeconds.value_or(0));
+    }
+    QCOMPARE(s.lagSeconds, lag);
+    QCOMPARE(s.timeToCatchUpSeconds, j.timeToCatchUpSeconds.value_or(0));
+    QCOMPARE(s.operators.size(), j.operators.size());
+    for (size_t i = 0; i < j.operators.size(); ++i) {
+        QCOMPARE(s.operators[i].name, j.operators[i].name);
+        QCOMPARE(s.operators[i].kind, j.operators[i].kind);
+    }
+    QCOMPARE(s.sink.present, j.sink.has_value());
+    if (!j.sink)
+        return;
+    const SinkStatus &k = *j.sink;
+    QCOMPARE(s.sink.name, k.name);
+    QCOMPARE(s.sink.circuit, k.circuit);
+    QCOMPARE(s.sink.held, k.held);
+    QCOMPARE(s.sink.pendingRows, k.pendingRows);
+    QCOMPARE(s.sink.divertedRows, k.divertedRows);
+    QCOMPARE(s.sink.retries, k.retries);
+    QCOMPARE(s.sink.transientErrors, k.transientErrors);
+    QCOMPARE(s.sink.rejectedRows, k.rejectedRows);
+    QCOMPARE(s.sink.committedEpoch, k.committedEpoch);
+    QCOMPARE(s.sink.lastWindowEndMs, k.lastWindowEndMs);
+    QCOMPARE(s.sink.p50Ms, k.writeLatencyUs.quantile(0.5) / 1000);
+    QCOMPARE(s.sink.p99Ms, k.writeLatencyUs.quantile(0.99) / 1000);
+    QCOMPARE(s.sink.maxMs, static_cast<double>(k.writeLatencyUs.max) / 1000);
 }
 
 template <typename Model>
@@ -161,6 +242,79 @@ private slots:
         QCOMPARE(cell(sink, rowNamed(sink, QStringLiteral("Circuit")), 1), QStringLiteral("open"));
         QCOMPARE(cell(sink, rowNamed(sink, QStringLiteral("Pending rows")), 1), QStringLiteral("2,500"));
         QCOMPARE(cell(sink, rowNamed(sink, QStringLiteral("Last committed epoch")), 1), QStringLiteral("42"));
+        QCOMPARE(cell(sink, rowNamed(sink, QStringLiteral("Rows/s")), 1), QStringLiteral("678"));
+        QCOMPARE(cell(sink, rowNamed(sink, QStringLiteral("Retries")), 1), QStringLiteral("20"));
+        QCOMPARE(sink.data(sink.index(rowNamed(sink, QStringLiteral("Write latency p99")), 1), kSortRole).toDouble(), 12.0);
+    }
+
+    // Rates and shares come from two successive statuses: over the interval between them, none
+    // without an earlier one, and none for a counter that went down (the job was replaced).
+    void figuresFromTheTypedStatus_data()
+    {
+        QTest::addColumn<int>("before");  // seconds of work in the earlier status; -1: none
+        QTest::addColumn<int>("seconds"); // ... in the status of the snapshot, taken 1 s later
+        QTest::addColumn<double>("rate"); // what each per-second figure reads, as a share of the steady one
+        QTest::newRow("steady") << 9 << 10 << 1.0;
+        QTest::newRow("two seconds of work in one") << 8 << 10 << 1.0;
+        QTest::newRow("first sample") << -1 << 10 << 0.0;
+        QTest::newRow("counters went down") << 10 << 2 << 0.0;
+    }
+    void figuresFromTheTypedStatus()
+    {
+        QFETCH(int, before);
+        QFETCH(int, seconds);
+        QFETCH(double, rate);
+        const double factor = before >= 0 && seconds > before ? rate * (seconds - before) : 0;
+        std::optional<ConsoleSnapshot> earlier;
+        if (before >= 0)
+            earlier = consoleSnapshotFromStatus(knownStatus(static_cast<uint64_t>(before)), true, nullptr, 9000);
+        const JobStatus status = knownStatus(static_cast<uint64_t>(seconds));
+        const ConsoleSnapshot s = consoleSnapshotFromStatus(status, true, earlier ? &*earlier : nullptr, 10000);
+        compareWithStatus(s, status);
+        QCOMPARE(s.takenAtMs, int64_t(10000));
+        QCOMPARE(s.eventsPerSecond, 12345 * factor);
+        QCOMPARE(s.recordsPerSecond, 12400 * factor);
+        QCOMPARE(s.rowsPerSecond, 678 * factor);
+        QCOMPARE(s.deadLettersPerSecond, 55 * factor);
+        QCOMPARE(s.droppedPerSecond, 3 * factor);
+        QCOMPARE(s.partitions[0].recordsPerSecond, 100 * factor);
+        QCOMPARE(s.partitions[1].recordsPerSecond, 900 * factor);
+        QCOMPARE(s.partitions[2].recordsPerSecond, 0.0);
+        QCOMPARE(s.lagSeconds, 4.5);
+        QCOMPARE(s.timeToCatchUpSeconds, 30.0);
+        QCOMPARE(s.operators[0].kind, OperatorKind::Source);
+        QCOMPARE(s.operators[1].kind, OperatorKind::Ingest);
+        QCOMPARE(s.operators[2].kind, OperatorKind::Output);
+        // Shares of time cannot exceed the interval.
+        QCOMPARE(s.operators[0].busy, std::min(1.0, 0.2 * factor));
+        QCOMPARE(s.operators[0].idle, std::min(1.0, 0.1 * factor));
+        QCOMPARE(s.operators[0].backpressured, std::min(1.0, 0.7 * factor));
+        QCOMPARE(s.operators[1].busy, std::min(1.0, 0.95 * factor));
+        QCOMPARE(s.sink.rowsPerSecond, 678 * factor);
+        QCOMPARE(s.sink.p50Ms, 12.0);
+        QCOMPARE(s.sink.p99Ms, 12.0);
+        QCOMPARE(s.sink.maxMs, 12.0);
+        QCOMPARE(s.sink.recentP99Ms, std::optional(12.0));
+        QCOMPARE(s.sink.circuit, CircuitBreaker::State::Open);
+    }
+
+    // The recent p99 is that of the writes since the previous snapshot; none when there were none.
+    void recentSinkLatency()
+    {
+        JobStatus j = knownStatus(1);
+        Histogram latency;
+        record(latency, 1000, 1000);
+        j.sink->writeLatencyUs = latency.snapshot();
+        const ConsoleSnapshot quiet = consoleSnapshotFromStatus(j, true, nullptr, 1000);
+        QCOMPARE(quiet.sink.recentP99Ms.has_value(), true); // no earlier sample: the whole run
+        const ConsoleSnapshot still = consoleSnapshotFromStatus(j, true, &quiet, 2000);
+        QVERIFY(!still.sink.recentP99Ms); // no write in the interval
+        record(latency, 5, 50000);
+        j.sink->writeLatencyUs = latency.snapshot();
+        const ConsoleSnapshot slow = consoleSnapshotFromStatus(j, true, &still, 3000);
+        QVERIFY(slow.sink.p99Ms < 1.1);                         // over the run: the fast writes
+        QCOMPARE(slow.sink.recentP99Ms, std::optional(50.0)); // over the interval: the slow ones
+        QCOMPARE(slow.sink.maxMs, 50.0);
     }
 
     void windowLeaders()
@@ -195,7 +349,7 @@ private slots:
         AlertModel alerts;
         QSignalSpy fired(&alerts, &AlertModel::alertFired);
         ConsoleSnapshot s = knownSnapshot();
-        s.operators = {{"source", 0.1, 0.2, 0.7}}; // backpressured 70% > 50%
+        s.operators = {{"source", OperatorKind::Source, 0.1, 0.2, 0.7}}; // backpressured 70% > 50%
         for (PartitionFigures &p : s.partitions)
             p.recordsPerSecond = 100; // balanced: only the backpressure rule holds
         const double hold = [&] {
@@ -266,17 +420,34 @@ private slots:
         auto host = startHost(dir);
         QVERIFY(host);
         QTRY_VERIFY_WITH_TIMEOUT(host->snapshot().eventsPerSecond > 0, 10000);
-        const ConsoleSnapshot &s = host->snapshot();
-        QCOMPARE(static_cast<int>(s.partitions.size()), host->config().source.generator.partitions);
-        QVERIFY(!s.operators.empty());
-        QCOMPARE(s.operators.front().name, std::string("source"));
-        QVERIFY(s.sink.present);
-        QCOMPARE(s.sink.name, std::string("sqlite"));
-        QVERIFY(host->availability(EngineHost::Action::TriggerSavepoint).enabled);
-        QVERIFY(host->availability(EngineHost::Action::Rescale).enabled);
-        QVERIFY(host->availability(EngineHost::Action::DrainSink).enabled);
-        QVERIFY(!host->availability(EngineHost::Action::DivertSink).enabled); // no divert_path
+        {
+            const ConsoleSnapshot &s = host->snapshot();
+            QCOMPARE(static_cast<int>(s.partitions.size()), host->config().source.generator.partitions);
+            QVERIFY(!s.operators.empty());
+            QCOMPARE(s.operators.front().name, std::string("source"));
+            QCOMPARE(s.operators.front().kind, OperatorKind::Source);
+            QCOMPARE(s.operators.back().kind, OperatorKind::Output);
+            for (size_t i = 1; i < s.operators.size(); ++i) // in pipeline order
+                QVERIFY(s.operators[i - 1].kind <= s.operators[i].kind);
+            for (const OperatorFigures &o : s.operators)
+                QVERIFY(o.busy >= 0 && o.busy <= 1 && o.idle >= 0 && o.idle <= 1);
+            QVERIFY(s.sink.present);
+            QCOMPARE(s.sink.name, std::string("sqlite"));
+            QVERIFY(s.watermarkBoundMs > 0);
+            QVERIFY(!s.kafka);
+            QCOMPARE(s.lagSeconds, 0.0);
+            QVERIFY(host->availability(EngineHost::Action::TriggerSavepoint).enabled);
+            QVERIFY(host->availability(EngineHost::Action::Rescale).enabled);
+            QVERIFY(host->availability(EngineHost::Action::DrainSink).enabled);
+            QVERIFY(!host->availability(EngineHost::Action::DivertSink).enabled); // no divert_path
+        }
         QTRY_VERIFY_WITH_TIMEOUT(host->finished(), 30000);
+        // Once the job stands still, a snapshot shows what the job's status says.
+        host->sample();
+        const JobStatus status = host->jobStatus();
+        compareWithStatus(host->snapshot(), status);
+        QCOMPARE(status.recordsIn, host->options().config.source.generator.totalEvents);
+        QVERIFY(status.sink && status.sink->rowsWritten > 0);
     }
 
     // Text cells and headers are English under DisplayRole and carry their UiText for the views.

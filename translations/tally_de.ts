@@ -394,10 +394,6 @@
         <source>A rescale is already running.</source>
         <translation>Eine Neuskalierung läuft bereits.</translation>
     </message>
-    <message>
-        <source>%1 window tasks, from %2</source>
-        <translation>%1 Fenster-Tasks, aus %2</translation>
-    </message>
 </context>
 <context>
     <name>tally::LagPage</name>

@@ -394,10 +394,6 @@
         <source>A rescale is already running.</source>
         <translation>再スケールはすでに実行中です。</translation>
     </message>
-    <message>
-        <source>%1 window tasks, from %2</source>
-        <translation>ウィンドウタスク %1 個、%2 から</translation>
-    </message>
 </context>
 <context>
     <name>tally::LagPage</name>

@@ -429,14 +429,8 @@ void OperatorGraph::paintEvent(QPaintEvent *)
     p.setRenderHint(QPainter::Antialiasing);
     // Columns: source, decoders, ingest, window tasks, output, sink.
     std::vector<std::vector<const OperatorFigures *>> columns(5);
-    for (const OperatorFigures &o : m_operators) {
-        const int c = o.name == "source"              ? 0
-                      : o.name.starts_with("decode")  ? 1
-                      : o.name == "ingest"            ? 2
-                      : o.name.starts_with("window")  ? 3
-                                                      : 4;
-        columns[static_cast<size_t>(c)].push_back(&o);
-    }
+    for (const OperatorFigures &o : m_operators) // OperatorKind is in pipeline order
+        columns[static_cast<size_t>(o.kind)].push_back(&o);
     const int count = static_cast<int>(columns.size()) + (m_sinkName.isEmpty() ? 0 : 1);
     const double colWidth = width() / double(count);
     const QColor text = palette().color(QPalette::WindowText);

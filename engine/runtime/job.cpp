@@ -252,6 +252,7 @@ JobStatus Job::status() const
     s.windowsFired = c.metrics.windowsFired.value();
     s.watermarkMs = static_cast<int64_t>(c.metrics.watermark.value());
     s.watermarkSkewMs = static_cast<int64_t>(c.metrics.skew.value());
+    s.watermarkBoundMs = static_cast<int64_t>(c.metrics.bound.value());
     s.epoch = c.currentEpoch;
     s.committedEpoch = c.committedEpoch;
     s.checkpointsEnabled = c.config.checkpoint.enabled;

@@ -68,6 +68,7 @@ struct JobStatus {
     uint64_t windowsFired = 0;  // distinct (aggregation, window) results emitted
     int64_t watermarkMs = 0;
     int64_t watermarkSkewMs = 0;
+    int64_t watermarkBoundMs = 0; // the out-of-orderness bound in force (adaptive: as it is now)
     uint64_t epoch = 0;          // the epoch the ingest stage is in
     uint64_t committedEpoch = 0; // the newest epoch every task has passed (handed to the sink)
     bool checkpointsEnabled = false;

@@ -147,7 +147,7 @@
         lagRecords: p.lagRecords, // null without Kafka
         lagSeconds: p.lagSeconds,
       })),
-      operators: (s.operators || []).map((o) => ({ name: String(o.name || ''), busy: num(o.busy), idle: num(o.idle), backpressured: num(o.backpressured) })),
+      operators: (s.operators || []).map((o) => ({ name: String(o.name || ''), kind: String(o.kind || ''), busy: num(o.busy), idle: num(o.idle), backpressured: num(o.backpressured) })),
       sink: {
         present: !!sink.present,
         name: sink.name || '',
@@ -607,7 +607,7 @@
           // Blocked nanoseconds per second as a share of time. A long block is counted when it
           // ends, so one sampling interval can exceed 100 %: a share of time cannot, clamp it.
           fromServer('tally_operator_backpressured_nanoseconds_total:rate', 1, '%1', 'operator', (p) => Math.min(100, Math.max(0, p[1] * 1e-7)))
-            .map((s) => Object.assign(s, { order: operatorOrder(s.label) }))
+            .map((s) => Object.assign(s, { order: operatorPosition(s.label) }))
             .sort((a, b) => a.order - b.order || (a.label < b.label ? -1 : 1)),
           perKey('bp:', '%1')
         )
@@ -950,16 +950,25 @@
       .join(', ');
   }
 
-  // Pipeline position of an operator: source, decode-N, ingest, window-N, output.
-  function operatorOrder(name) {
-    return name === 'source' ? 0 : name.startsWith('decode') ? 1 : name === 'ingest' ? 2 : name.startsWith('window') ? 3 : 4;
+  // Pipeline position of an operator, by the kind the server reports.
+  const OPERATOR_KINDS = ['source', 'decode', 'ingest', 'window', 'output'];
+  function operatorOrder(kind) {
+    const i = OPERATOR_KINDS.indexOf(kind);
+    return i < 0 ? OPERATOR_KINDS.length - 1 : i;
+  }
+
+  // Where the operator a series is labelled with stands in the snapshot's list (pipeline order).
+  function operatorPosition(name) {
+    const operators = (state.vm && state.vm.operators) || [];
+    const i = operators.findIndex((o) => o.name === name);
+    return i < 0 ? operators.length : i;
   }
 
   function renderOperatorGraph(vm) {
     const graph = $('operatorGraph');
     const columns = [[], [], [], [], []];
     for (const o of vm.operators) {
-      columns[operatorOrder(o.name)].push(o);
+      columns[operatorOrder(o.kind)].push(o);
     }
     const fragment = document.createDocumentFragment();
     const addColumn = (items) => {

@@ -243,6 +243,16 @@ async function main() {
         },
         name === 'windows' ? 45000 : 30000
       );
+      if (name === 'backpressure') {
+        // The operator graph has one column per kind the server reports, in pipeline order, then the sink.
+        const operators = await page.evaluate(async () => (await (await fetch('/api/v1/snapshot', { cache: 'no-store' })).json()).operators);
+        const columns = await page.$$eval('#operatorGraph .op-col', (cols) => cols.map((c) => [...c.querySelectorAll('.op-name')].map((n) => n.textContent)));
+        const kinds = [...new Set(operators.map((o) => o.kind))];
+        assert.deepEqual(kinds, ['source', 'decode', 'ingest', 'window', 'output'], 'every kind, in pipeline order');
+        assert.deepEqual(columns.slice(0, kinds.length), kinds.map((k) => operators.filter((o) => o.kind === k).map((o) => o.name)), 'the graph groups operators by kind');
+        assert.equal(columns[kinds.length][0], 'sink: sqlite');
+        log(`  operator graph: ${columns.map((c) => c.join(' ')).join(' → ')}`);
+      }
       if (name === 'alerts') {
         await page.waitForSelector('#runbook h2', { timeout: 10000 });
         const actions = await page.$$eval('#runbook button.runbook-action', (b) => b.map((x) => x.dataset.action));

@@ -61,7 +61,7 @@ QJsonObject jobJson(const EngineHost &host, const ConsoleSnapshot &s)
         {QStringLiteral("watermarkMs"), watermarkValue(j.watermarkMs)},
         {QStringLiteral("watermarkFinal"), j.watermarkMs >= kMaxWatermark},
         {QStringLiteral("watermarkSkewMs"), static_cast<double>(j.watermarkSkewMs)},
-        {QStringLiteral("watermarkBoundMs"), s.metrics.value("tally_watermark_bound_ms")},
+        {QStringLiteral("watermarkBoundMs"), static_cast<double>(s.watermarkBoundMs)},
         {QStringLiteral("epoch"), static_cast<double>(j.epoch)},
         {QStringLiteral("committedEpoch"), static_cast<double>(j.committedEpoch)},
         {QStringLiteral("checkpointsEnabled"), j.checkpointsEnabled},
@@ -77,13 +77,13 @@ QJsonObject sinkJson(const SinkFigures &k)
         {QStringLiteral("name"), QString::fromStdString(k.name)},
         {QStringLiteral("circuit"), str(circuitStateName(k.circuit))},
         {QStringLiteral("held"), k.held},
-        {QStringLiteral("pendingRows"), k.pendingRows},
-        {QStringLiteral("divertedRows"), k.divertedRows},
+        {QStringLiteral("pendingRows"), static_cast<double>(k.pendingRows)},
+        {QStringLiteral("divertedRows"), static_cast<double>(k.divertedRows)},
         {QStringLiteral("rowsPerSecond"), k.rowsPerSecond},
-        {QStringLiteral("retries"), k.retries},
-        {QStringLiteral("transientErrors"), k.transientErrors},
-        {QStringLiteral("rejectedRows"), k.rejectedRows},
-        {QStringLiteral("committedEpoch"), k.committedEpoch},
+        {QStringLiteral("retries"), static_cast<double>(k.retries)},
+        {QStringLiteral("transientErrors"), static_cast<double>(k.transientErrors)},
+        {QStringLiteral("rejectedRows"), static_cast<double>(k.rejectedRows)},
+        {QStringLiteral("committedEpoch"), static_cast<double>(k.committedEpoch)},
         {QStringLiteral("lastWindowEndMs"), k.lastWindowEndMs ? QJsonValue(static_cast<double>(k.lastWindowEndMs))
                                                               : QJsonValue(QJsonValue::Null)},
         {QStringLiteral("p50Ms"), k.p50Ms},
@@ -192,6 +192,7 @@ QJsonObject snapshotJson(const EngineHost &host)
     QJsonArray operators;
     for (const OperatorFigures &o : s.operators)
         operators.append(QJsonObject{{QStringLiteral("name"), QString::fromStdString(o.name)},
+                                     {QStringLiteral("kind"), str(operatorKindName(o.kind))},
                                      {QStringLiteral("busy"), o.busy},
                                      {QStringLiteral("idle"), o.idle},
                                      {QStringLiteral("backpressured"), o.backpressured}});
