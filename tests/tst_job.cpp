@@ -7,6 +7,7 @@
 #include "source/generator.h"
 #include "support/oracle.h"
 #include "time/clock.h"
+#include "util/sync_point.h"
 
 #include <QtTest>
 
@@ -49,11 +50,14 @@ void TestJob::pauseAndResume()
     QVERIFY(job.start().isOk());
     QTRY_VERIFY_WITH_TIMEOUT(job.status().eventsIn > 1000, 5000);
 
+    // The pause is answered by the source thread between two polls: what it counted is final.
     QVERIFY(job.submit(SourceCommand::Pause).get().isOk());
     QCOMPARE(job.status().state, JobStatus::State::Paused);
-    std::this_thread::sleep_for(std::chrono::milliseconds(100)); // let in-flight batches settle
     const uint64_t paused = job.status().recordsIn;
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    std::atomic<int> idleTurns{0};
+    SyncPoints::set("SourceStage::paused", [&] { ++idleTurns; });
+    QTRY_VERIFY_WITH_TIMEOUT(idleTurns.load() >= 20, 5000); // the source thread went round paused
+    SyncPoints::clear();
     QCOMPARE(job.status().recordsIn, paused); // nothing polled while paused
 
     QVERIFY(job.submit(SourceCommand::Resume).get().isOk());

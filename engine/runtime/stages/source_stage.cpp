@@ -1,5 +1,7 @@
 #include "runtime/stages/source_stage.h"
 
+#include "util/sync_point.h"
+
 #include <thread>
 
 namespace tally {
@@ -51,6 +53,7 @@ void SourceStage::run()
         serveControl();
         if (c.paused && !c.stopRequested) {
             c.source->keepAlive(); // a paused Kafka consumer keeps polling: no rebalance
+            SyncPoints::process("SourceStage::paused");
             std::this_thread::sleep_for(std::chrono::milliseconds(5));
             times.idleNs->add(5'000'000);
             continue;
