@@ -5,8 +5,10 @@
 namespace tally {
 
 OperatorTimes::OperatorTimes(MetricsRegistry &m, OperatorKind k, int i, bool numbered)
-    : name(std::string(operatorKindName(k)) + (numbered ? "-" + std::to_string(i) : std::string())), kind(k), index(i)
+    : name(operatorKindName(k)), kind(k), index(i)
 {
+    if (numbered) // appended, not `"-" + to_string(i)`: GCC 12 warns (-Wrestrict) on that falsely
+        name.append(1, '-').append(std::to_string(i));
     const Labels l{{"operator", name}};
     busyNs = &m.counter("tally_operator_busy_nanoseconds_total", l, "Time the operator spent working");
     idleNs = &m.counter("tally_operator_idle_nanoseconds_total", l, "Time the operator waited for input");
