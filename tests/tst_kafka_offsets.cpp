@@ -231,12 +231,21 @@ void TestKafkaOffsets::committedOffsetsFollowCheckpointsAcrossAKill()
     const auto bound = static_cast<int64_t>(kRate * boundSeconds);
     int64_t longestTrail[3] = {0, 0, 0};
     int bounded[3] = {0, 0, 0};
-    bool caughtUp = false; // the second process has taken over the partitions and caught up
+    // The second process has caught up once it has committed every partition past where the first
+    // left it (until then the offsets are the killed process's) and is within the bound.
+    std::map<int, int64_t> killedAt;
+    for (const Sample &s : samples)
+        if (s.run == 1)
+            for (const auto &[partition, p] : s.partitions)
+                killedAt[partition] = std::max(killedAt[partition], p.current.value_or(-1));
+    bool caughtUp = false;
     for (const Sample &s : samples) {
         if (s.run == 1 && s.runSeconds < std::chrono::duration<double>(kWarmUp).count())
             continue;
         if (s.run == 2 && !caughtUp) {
-            caughtUp = s.everyCommitted() && s.trail() <= bound;
+            caughtUp = s.everyCommitted() && s.trail() <= bound &&
+                       std::all_of(s.partitions.begin(), s.partitions.end(),
+                                   [&](const auto &p) { return *p.second.current > killedAt[p.first]; });
             if (!caughtUp)
                 continue;
         }
