@@ -3,8 +3,7 @@
 // the window results equal the oracle; malformed records become dead letters and every valid
 // record is counted; a downstream slower than max.poll.interval.ms causes no rebalance.
 #include "metrics/metrics.h"
-#include "runtime/job.h"
-#include "source/kafka_source.h"
+#include "runtime/job_builder.h"
 #include "support/kafka_test_support.h"
 #include "support/oracle.h"
 #include "support/wait.h"
@@ -60,11 +59,12 @@ KafkaRun consume(const QString &topic, size_t expectedRecords, JobConfig config,
     kafka.bootstrapServers = bootstrap().toStdString();
     kafka.topic = topic.toStdString();
     kafka.groupId = "tst-" + topic.toStdString();
-    auto source = KafkaSource::open(kafka, metrics);
-    if (!source.isOk())
-        qFatal("kafka source: %s", source.status().toString().c_str());
-    KafkaSource *kafkaSource = source->get();
-    Job job(config, std::move(source).value(), std::move(sink), metrics, clock);
+    config.source.type = SourceConfig::Type::Kafka;
+    config.source.kafka = kafka;
+    auto built = buildJob(config, metrics, clock, JobParts{.sink = std::move(sink)});
+    if (!built)
+        qFatal("job: %s", built.status().toString().c_str());
+    Job &job = *built->job;
     ArrivalRecorder recorder(job);
     if (!job.start().isOk())
         qFatal("job did not start");
@@ -85,7 +85,10 @@ KafkaRun consume(const QString &topic, size_t expectedRecords, JobConfig config,
         !caughtUp)
         qWarning("%s", caughtUp.message().c_str());
     run.finalLag = metrics.snapshot(0).value("tally_kafka_consumer_lag_records_sum");
-    run.rebalances = kafkaSource->rebalanceCount();
+    // Assign and revoke callbacks, as KafkaSource::rebalanceCount() counts them.
+    const MetricsSnapshot m = metrics.snapshot(0);
+    run.rebalances = static_cast<uint64_t>(m.value("tally_kafka_rebalances_total", {{"kind", "assign"}}) +
+                                           m.value("tally_kafka_rebalances_total", {{"kind", "revoke"}}));
     job.requestStop();
     if (!job.waitFinished().isOk())
         qFatal("job failed");

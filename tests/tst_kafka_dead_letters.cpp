@@ -3,9 +3,8 @@
 // their reason and source headers, the counts per reason match the engine's, and every valid
 // record is counted.
 #include "metrics/metrics.h"
-#include "runtime/job.h"
+#include "runtime/job_builder.h"
 #include "sink/kafka_dead_letters.h"
-#include "source/kafka_source.h"
 #include "support/kafka_test_support.h"
 #include "support/oracle.h"
 #include "time/clock.h"
@@ -91,18 +90,19 @@ void TestKafkaDeadLetters::malformedRecordsReachTheDeadLetterTopic()
 
     MetricsRegistry metrics;
     SteadyClock clock;
-    KafkaSourceConfig kafka;
+    JobConfig config = kafkaJobConfig();
+    config.source.type = SourceConfig::Type::Kafka;
+    KafkaSourceConfig &kafka = config.source.kafka;
     kafka.bootstrapServers = bootstrap().toStdString();
     kafka.topic = topic.toStdString();
     kafka.groupId = "tst-" + topic.toStdString();
-    auto source = KafkaSource::open(kafka, metrics);
-    QVERIFY2(source.isOk(), source.status().toString().c_str());
-    auto writer = KafkaDeadLetterWriter::open(kafka.bootstrapServers, dlqTopic.toStdString(), kafka.topic, metrics);
-    QVERIFY2(writer.isOk(), writer.status().toString().c_str());
+    kafka.deadLetterTopic = dlqTopic.toStdString();
+    // The builder publishes the dead letters to the topic and hands them on to this sink too.
     auto memory = std::make_unique<MemorySink>();
     MemorySink *inner = memory.get();
-    Job job(kafkaJobConfig(), std::move(source).value(),
-            std::make_unique<DeadLetterTopicSink>(std::move(memory), std::move(writer).value()), metrics, clock);
+    auto built = buildJob(config, metrics, clock, JobParts{.sink = std::move(memory)});
+    QVERIFY2(built, built.status().toString().c_str());
+    Job &job = *built->job;
     std::atomic<size_t> events{0};
     job.setArrivalObserver([&](int, const std::vector<LikeEvent> &batch, int64_t) { events += batch.size(); });
     QVERIFY(job.start().isOk());

@@ -3,7 +3,7 @@
 // committed positions, so no record is lost or counted twice; and a job rides out a broker stop
 // and restart with no operator action, its results equal to the oracle's.
 #include "metrics/metrics.h"
-#include "runtime/job.h"
+#include "runtime/job_builder.h"
 #include "source/kafka_source.h"
 #include "support/kafka_test_support.h"
 #include "support/oracle.h"
@@ -128,7 +128,13 @@ struct Consumer {
         gate = gated.get();
         auto memory = std::make_unique<MemorySink>();
         sink = memory.get();
-        job = std::make_unique<Job>(config, std::move(gated), std::move(memory), metrics, clock);
+        auto built = buildJob(config, metrics, clock, JobParts{.source = std::move(gated), .sink = std::move(memory)});
+        if (!built) {
+            gate = nullptr;
+            sink = nullptr;
+            return QString::fromStdString(built.status().toString());
+        }
+        job = std::move(built->job);
         job->setArrivalObserver([this](int, const std::vector<LikeEvent> &events, int64_t watermark) {
             std::lock_guard lock(mutex);
             for (const LikeEvent &e : events) {

@@ -8,10 +8,8 @@
 // event with the watermark it arrived at, as in tst_job_savepoint: the restored job's batches
 // interleave partitions differently from an uninterrupted run, so which events are late can differ).
 #include "metrics/metrics.h"
-#include "runtime/job.h"
+#include "runtime/job_builder.h"
 #include "runtime/savepoint.h"
-#include "sink/sink_factory.h"
-#include "source/kafka_source.h"
 #include "support/kafka_test_support.h"
 #include "support/oracle.h"
 #include "support/sink_results.h"
@@ -49,24 +47,19 @@ KafkaSourceConfig kafkaConfig(const QString &topic, const std::string &group)
 // Runs a job on the topic into the SQLite file of `config`. With `stopAfterEvents`, stops with a
 // savepoint once that many events went in; otherwise (after `restoreFrom`, if given) runs until
 // the source has polled `expectedRecords` (or stalls), then stops and drains.
-RunResult runJob(const JobConfig &config, const KafkaSourceConfig &kafka, std::optional<uint64_t> stopAfterEvents,
+RunResult runJob(JobConfig config, const KafkaSourceConfig &kafka, std::optional<uint64_t> stopAfterEvents,
                  size_t expectedRecords, const std::string &restoreFrom = {})
 {
     RunResult result;
     MetricsRegistry metrics;
     SteadyClock clock;
-    auto source = KafkaSource::open(kafka, metrics);
-    if (!source)
-        qFatal("kafka source: %s", source.status().toString().c_str());
-    auto sink = openSink(config.output, metrics);
-    if (!sink)
-        qFatal("sink: %s", sink.status().toString().c_str());
-    Job job(config, std::move(source).value(), std::move(sink).value(), metrics, clock);
+    config.source.type = SourceConfig::Type::Kafka;
+    config.source.kafka = kafka;
+    auto built = buildJob(config, metrics, clock, JobParts{.restoreFrom = restoreFrom});
+    if (!built)
+        qFatal("job: %s", built.status().toString().c_str());
+    Job &job = *built->job;
     ArrivalRecorder recorder(job);
-    if (!restoreFrom.empty()) {
-        if (const Status s = job.restoreFrom(restoreFrom); !s.isOk())
-            qFatal("restore: %s", s.toString().c_str());
-    }
     if (const Status s = job.start(); !s.isOk())
         qFatal("start: %s", s.toString().c_str());
     // A timeout is no failure here: the test then fails on the counts.
@@ -240,10 +233,23 @@ void TestKafkaRestore::stopRestoreRescale()
 
 void TestKafkaRestore::partitionCountMismatchIsRefused()
 {
+    // A savepoint of a stream with 2 partitions, restored into a job on the 4-partition topic.
+    QTemporaryDir dir;
+    JobConfig config = kafkaJobConfig();
+    config.source.type = SourceConfig::Type::Kafka;
+    config.source.kafka = kafkaConfig(m_topic, "tst-restore-mismatch");
+    Savepoint savepoint;
+    savepoint.epoch = 2;
+    savepoint.fingerprint = configFingerprint(config);
+    savepoint.sourcePositions = {0, 0};
+    const Result<std::string> path = writeSavepointFile(dir.path().toStdString(), "savepoint", savepoint);
+    QVERIFY2(path, path.status().toString().c_str());
+
     MetricsRegistry metrics;
-    auto source = KafkaSource::open(kafkaConfig(m_topic, "tst-restore-mismatch"), metrics);
-    QVERIFY(source);
-    const Status s = (*source)->seek({0, 0});
+    SteadyClock clock;
+    const auto built = buildJob(config, metrics, clock, JobParts{.restoreFrom = *path});
+    QVERIFY(!built);
+    const Status s = built.status();
     QCOMPARE(s.code(), Status::Code::InvalidArgument);
     QVERIFY2(s.message().find("partitions") != std::string::npos, s.message().c_str());
 }

@@ -11,6 +11,10 @@
 #   kafka.sh topics DATA_DIR delete NAME            (nothing to do if there is no such topic)
 #   kafka.sh topics DATA_DIR list
 #   kafka.sh topics DATA_DIR describe [NAME]
+#   kafka.sh groups DATA_DIR list
+#   kafka.sh groups DATA_DIR describe GROUP         Kafka's consumer-group tool (the class behind
+#                                                   kafka-consumer-groups.sh): per partition the
+#                                                   group's CURRENT-OFFSET, LOG-END-OFFSET and LAG
 #
 # start
 #   --port N         the client (PLAINTEXT) port; default: a free one, or the one this folder had.
@@ -368,17 +372,23 @@ cmd_status() {
   return 3
 }
 
-cmd_topics() {
-  [[ $# -ge 2 ]] || usage
-  local dir bootstrap action=$2
+# For the admin tools: sets dir to the data folder $1 and bootstrap to the address of the broker
+# running from it (dies if none runs), with Java and the jars at hand.
+admin_target() {
   dir=$(abs_dir "$1") || die "no data folder $1"
-  shift 2
   if ! broker_pid "$dir" >/dev/null || [[ ! -s $dir/bootstrap ]]; then
     die "no broker runs from $dir"
   fi
   bootstrap=$(<"$dir/bootstrap")
   need_java
   ensure_jars
+}
+
+cmd_topics() {
+  [[ $# -ge 2 ]] || usage
+  local dir bootstrap action=$2
+  admin_target "$1"
+  shift 2
   local topic=(org.apache.kafka.tools.TopicCommand --bootstrap-server "$bootstrap")
   case $action in
     create)
@@ -407,6 +417,25 @@ cmd_topics() {
   esac
 }
 
+cmd_groups() {
+  [[ $# -ge 2 ]] || usage
+  local dir bootstrap action=$2
+  admin_target "$1"
+  shift 2
+  local groups=(org.apache.kafka.tools.consumer.group.ConsumerGroupCommand --bootstrap-server "$bootstrap")
+  case $action in
+    list)
+      [[ $# -eq 0 ]] || usage
+      run_tool "$dir" "${groups[@]}" --list
+      ;;
+    describe)
+      [[ $# -eq 1 ]] || usage
+      run_tool "$dir" "${groups[@]}" --describe --group "$1"
+      ;;
+    *) usage ;;
+  esac
+}
+
 [[ $# -ge 1 ]] || usage
 command=$1
 shift
@@ -416,6 +445,7 @@ case $command in
   stop) cmd_stop "$@" ;;
   status) cmd_status "$@" ;;
   topics) cmd_topics "$@" ;;
+  groups) cmd_groups "$@" ;;
   -h | --help | help) usage ;;
   *) usage ;;
 esac
