@@ -51,7 +51,8 @@ Result<BuiltJob> buildJob(const JobConfig &config, MetricsRegistry &metrics, con
             return consumer.status();
         source = std::move(consumer).value();
         const std::string deadLetterTopic = kafka.deadLetterTopic.empty() ? kafka.topic + ".dlq" : kafka.deadLetterTopic;
-        auto deadLetters = KafkaDeadLetterWriter::open(kafka.bootstrapServers, deadLetterTopic, kafka.topic, metrics);
+        auto deadLetters =
+            KafkaDeadLetterWriter::open(kafka.bootstrapServers, deadLetterTopic, kafka.topic, metrics, kafka.properties);
         if (!deadLetters)
             return deadLetters.status();
         sink = std::make_unique<DeadLetterTopicSink>(std::move(sink), std::move(deadLetters).value());
