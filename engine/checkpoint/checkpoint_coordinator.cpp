@@ -124,11 +124,10 @@ BarrierPlan CheckpointCoordinator::trigger(uint64_t epoch, bool intervalDue, con
     return plan;
 }
 
-void CheckpointCoordinator::acknowledge(uint64_t epoch, int task, std::function<void(KeyedStateSnapshot &)> part,
+void CheckpointCoordinator::acknowledge(uint64_t epoch, std::function<void(KeyedStateSnapshot &)> part,
                                         int64_t alignmentUs, int64_t syncUs,
                                         const std::function<std::vector<OutputRow>()> &pendingRows)
 {
-    (void)task;
     SnapshotWork work;
     {
         std::lock_guard lock(m_mutex);
@@ -282,18 +281,6 @@ std::vector<CheckpointRecord> CheckpointCoordinator::history() const
 {
     std::lock_guard lock(m_mutex);
     return {m_history.begin(), m_history.end()};
-}
-
-uint64_t CheckpointCoordinator::completedCount() const
-{
-    std::lock_guard lock(m_mutex);
-    return m_completed;
-}
-
-uint64_t CheckpointCoordinator::failedCount() const
-{
-    std::lock_guard lock(m_mutex);
-    return m_failed;
 }
 
 bool CheckpointCoordinator::awaitCompleted(uint64_t count, std::chrono::milliseconds timeout) const

@@ -83,17 +83,15 @@ public:
     // coordinator starts tracking it with `ingestPart()` (the ingest stage's state and positions).
     BarrierPlan trigger(uint64_t epoch, bool intervalDue, const std::function<Savepoint()> &ingestPart);
 
-    // Output thread: task `task` reached the barrier of `epoch`; `part` builds its state into the
+    // Output thread: a task reached the barrier of `epoch`; `part` builds its state into the
     // snapshot (it may run on the writer thread). Once every task acknowledged, `pendingRows()`
     // gives the rows of earlier epochs the sink has not committed, and the snapshot goes to the
     // writer. A part of a checkpoint that already failed is dropped.
-    void acknowledge(uint64_t epoch, int task, std::function<void(KeyedStateSnapshot &)> part, int64_t alignmentUs,
+    void acknowledge(uint64_t epoch, std::function<void(KeyedStateSnapshot &)> part, int64_t alignmentUs,
                      int64_t syncUs, const std::function<std::vector<OutputRow>()> &pendingRows);
 
     uint64_t lastCompletedEpoch() const;          // 0: none yet
     std::vector<CheckpointRecord> history() const; // newest first, the last 50
-    uint64_t completedCount() const;
-    uint64_t failedCount() const;
 
     // Sync points for tests and tools: block until `count` checkpoints have completed (failed)
     // since the job started, or `timeout` passed; true if they did.

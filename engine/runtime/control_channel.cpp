@@ -2,32 +2,6 @@
 
 namespace tally {
 
-std::string_view sourceCommandName(SourceCommand c)
-{
-    switch (c) {
-    case SourceCommand::Pause:
-        return "pause";
-    case SourceCommand::Resume:
-        return "resume";
-    }
-    return "?";
-}
-
-std::string_view sinkCommandName(SinkCommand c)
-{
-    switch (c) {
-    case SinkCommand::Drain:
-        return "drain";
-    case SinkCommand::ResumeWrites:
-        return "resume_writes";
-    case SinkCommand::Divert:
-        return "divert";
-    case SinkCommand::Undivert:
-        return "undivert";
-    }
-    return "?";
-}
-
 std::future<Status> SourceControl::submit(SourceCommand command)
 {
     std::lock_guard lock(m_mutex);

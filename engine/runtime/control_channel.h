@@ -29,9 +29,6 @@ enum class SinkCommand {
     Undivert      // stop spilling new results (the buffer still replays)
 };
 
-std::string_view sourceCommandName(SourceCommand c); // "pause", "resume"
-std::string_view sinkCommandName(SinkCommand c);     // "drain", "resume_writes", "divert", "undivert"
-
 // Thread-safe; one consumer (the source thread) calls take().
 class SourceControl {
 public:

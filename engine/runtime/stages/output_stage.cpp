@@ -83,7 +83,7 @@ void OutputStage::run()
         if (msg->epochPositions)
             m_epochPositions[msg->epoch] = std::move(*msg->epochPositions);
         if (msg->takeState) {
-            c.coordinator.acknowledge(msg->epoch, msg->task, std::move(msg->takeState), msg->alignmentUs, msg->syncUs,
+            c.coordinator.acknowledge(msg->epoch, std::move(msg->takeState), msg->alignmentUs, msg->syncUs,
                                       [&, epoch = msg->epoch] { return rowsBefore(epoch); });
         } else if (msg->task >= 0) {
             std::vector<OutputRow> &rows = msg->rows;
