@@ -28,22 +28,22 @@ Result<BuiltJob> buildJob(const JobConfig &config, MetricsRegistry &metrics, con
     BuiltJob built;
     std::unique_ptr<OutputSink> sink = std::move(parts.sink);
     if (sink) {
-        built.sinkDescription = "custom";
+        built.description.sinkDescription = "custom";
     } else {
         auto writer = openSink(config.output, metrics);
         if (!writer)
             return writer.status();
         if (*writer) {
-            built.sinkDescription = (*writer)->describe() + " (" + std::string(deliveryName(config.output.delivery)) + ")";
-            built.divertConfigured = !config.output.divertPath.empty();
+            built.description.sinkDescription = (*writer)->describe() + " (" + std::string(deliveryName(config.output.delivery)) + ")";
+            built.description.divertConfigured = !config.output.divertPath.empty();
         } else {
-            built.sinkDescription = "no output";
+            built.description.sinkDescription = "no output";
         }
         sink = std::move(writer).value();
     }
     std::unique_ptr<Source> source = std::move(parts.source);
     if (source) {
-        built.sourceDescription = "custom";
+        built.description.sourceDescription = "custom";
     } else if (config.source.type == SourceConfig::Type::Kafka) {
         const KafkaSourceConfig &kafka = config.source.kafka;
         auto consumer = KafkaSource::open(kafka, metrics);
@@ -56,11 +56,11 @@ Result<BuiltJob> buildJob(const JobConfig &config, MetricsRegistry &metrics, con
         if (!deadLetters)
             return deadLetters.status();
         sink = std::make_unique<DeadLetterTopicSink>(std::move(sink), std::move(deadLetters).value());
-        built.kafka = true;
-        built.sourceDescription = "kafka " + kafka.bootstrapServers + "/" + kafka.topic;
+        built.description.kafka = true;
+        built.description.sourceDescription = "kafka " + kafka.bootstrapServers + "/" + kafka.topic;
     } else {
         source = std::make_unique<GeneratorSource>(config.source.generator);
-        built.sourceDescription = "generator";
+        built.description.sourceDescription = "generator";
     }
     built.job = std::make_unique<Job>(config, std::move(source), std::move(sink), metrics, clock);
     if (!parts.restoreFrom.empty())

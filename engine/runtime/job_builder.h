@@ -22,12 +22,17 @@ struct JobParts {
     std::string restoreFrom;          // a savepoint or checkpoint file to continue from; "" = none
 };
 
-struct BuiltJob {
-    std::unique_ptr<Job> job;
-    std::string sourceDescription; // "generator", "kafka 127.0.0.1:9092/likes", "replay", ...
-    std::string sinkDescription;   // "sqlite tally.db (exactly_once)", "no output", ...
+// What a built job reads from and writes to, for the console.
+struct JobDescription {
+    std::string sourceDescription; // "generator", "kafka 127.0.0.1:9092/likes", "custom"
+    std::string sinkDescription;   // "sqlite tally.db (exactly_once)", "no output", "custom"
     bool kafka = false;            // the source is a Kafka consumer
     bool divertConfigured = false; // the sink can divert to output.divert_path
+};
+
+struct BuiltJob {
+    std::unique_ptr<Job> job;
+    JobDescription description;
 };
 
 // What must hold before a job with `config` is built: the configuration is valid and the folders

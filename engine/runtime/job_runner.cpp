@@ -20,7 +20,7 @@ Status JobRunner::open(const std::string &restoreFrom)
         return built.status();
     std::lock_guard lock(m_mutex);
     m_job = std::move(built->job);
-    m_description = std::move(built).value();
+    m_description = std::move(built->description);
     return Status::ok();
 }
 
@@ -44,15 +44,10 @@ JobConfig JobRunner::config() const
     return m_config;
 }
 
-BuiltJob JobRunner::description() const
+JobDescription JobRunner::description() const
 {
     std::lock_guard lock(m_mutex);
-    BuiltJob d;
-    d.sourceDescription = m_description.sourceDescription;
-    d.sinkDescription = m_description.sinkDescription;
-    d.kafka = m_description.kafka;
-    d.divertConfigured = m_description.divertConfigured;
-    return d;
+    return m_description;
 }
 
 bool JobRunner::rescaling() const
@@ -73,7 +68,7 @@ Status JobRunner::replace(const JobConfig &config, const std::string &savepoint)
     std::lock_guard lock(m_mutex);
     m_job = std::move(built->job);
     m_config = config;
-    m_description = std::move(built).value();
+    m_description = std::move(built->description);
     return Status::ok();
 }
 

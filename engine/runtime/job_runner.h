@@ -39,7 +39,7 @@ public:
     // rescale replaces it. Null only before open() succeeded.
     std::shared_ptr<Job> job() const;
     JobConfig config() const;
-    BuiltJob description() const; // the current job's descriptions (its `job` member is empty)
+    JobDescription description() const; // the current job's
     // True while rescale() runs (the current job may be stopped in between).
     bool rescaling() const;
 
@@ -55,7 +55,7 @@ private:
     mutable std::mutex m_mutex; // guards the members below
     JobConfig m_config;
     std::shared_ptr<Job> m_job;
-    BuiltJob m_description;
+    JobDescription m_description;
     bool m_rescaling = false;
 };
 
