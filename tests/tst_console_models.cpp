@@ -593,8 +593,12 @@ private slots:
             QCOMPARE(newest.detail, message);
             QCOMPARE(newest.parameters, QStringLiteral("{\"parallelism\":%1}").arg(p));
         }
-        QTest::qWait(100);
-        QCOMPARE(finished.size(), 0); // nothing started
+        // Nothing started: the worker answers actions in order, so once a later accepted action has
+        // finished, a refused one would already have reported.
+        const qint64 later = host->run(OperatorAction::PauseSource, QStringLiteral("ana"), QStringLiteral("test"));
+        QVERIFY(later > 0);
+        QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 10000);
+        QCOMPARE(finished.front().at(0).toLongLong(), later);
         QVERIFY(!host->finished());
         host->requestStop();
         QTRY_VERIFY_WITH_TIMEOUT(host->finished(), 30000);
