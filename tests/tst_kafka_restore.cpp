@@ -9,7 +9,7 @@
 // interleave partitions differently from an uninterrupted run, so which events are late can differ).
 #include "metrics/metrics.h"
 #include "runtime/job.h"
-#include "runtime/savepoint.h"
+#include "checkpoint/savepoint.h"
 #include "sink/sink_factory.h"
 #include "source/kafka_source.h"
 #include "support/kafka_test_support.h"
