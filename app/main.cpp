@@ -2,10 +2,10 @@
 // headless (--headless, or no display) it prints a live summary once a second: throughput,
 // watermark, windows fired, top posts.
 #include "config/job_config.h"
-#include "config/options.h"
+#include "runtime/job_options.h"
 #include "models/engine_host.h"
 #include "models/snapshot_models.h"
-#include "runtime/key_groups.h"
+#include "state/key_groups.h"
 #include "views/main_window.h"
 #include "views/web/web_console.h"
 

@@ -3,9 +3,10 @@
 // as ratios against the baseline measured in the same run, because the machine is shared.
 #include "event/codec.h"
 #include "metrics/metrics.h"
+#include "runtime/config_fingerprint.h"
 #include "runtime/job.h"
 #include "runtime/job_builder.h"
-#include "runtime/savepoint.h"
+#include "checkpoint/savepoint.h"
 #include "sink/postgres_store.h"
 #include "sink/sink_writer.h"
 #include "sink/sqlite_store.h"
@@ -294,7 +295,7 @@ std::unique_ptr<TaskAggregations> openTask(const JobConfig &c, const StateWorkDi
         std::fprintf(stderr, "tally-bench: %s\n", state.status().toString().c_str());
         std::exit(1);
     }
-    return std::make_unique<TaskAggregations>(c, std::move(state).value());
+    return std::make_unique<TaskAggregations>(c, c.runtime.allowedLatenessMs, std::move(state).value());
 }
 
 CheckpointCost measureCheckpoint(StateConfig::Backend backend, size_t entries)

@@ -1,6 +1,6 @@
 #include "models/action_catalogue.h"
 
-#include "runtime/key_groups.h"
+#include "state/key_groups.h"
 
 #include <QtGlobal>
 

@@ -10,7 +10,7 @@
 #include "models/console_snapshot.h"
 #include "models/engine_host.h"
 #include "models/snapshot_models.h"
-#include "runtime/key_groups.h"
+#include "state/key_groups.h"
 
 #include <QAbstractItemModelTester>
 #include <QtTest>

@@ -2,8 +2,9 @@
 // fingerprint, the shipped default file (generated from the table), every rejection with its line
 // and key, `--set` overrides, and a round trip of a configuration with every key changed.
 #include "config/job_config.h"
-#include "config/options.h"
-#include "runtime/savepoint.h"
+#include "runtime/job_options.h"
+#include "checkpoint/savepoint.h"
+#include "runtime/config_fingerprint.h"
 
 #include <QtTest>
 

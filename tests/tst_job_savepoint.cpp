@@ -8,7 +8,7 @@
 // its own oracle in the same test). Also: a trigger-only
 // savepoint lets the job run on; a changed aggregation definition is refused by name.
 #include "runtime/job.h"
-#include "runtime/savepoint.h"
+#include "checkpoint/savepoint.h"
 #include "source/generator.h"
 #include "support/oracle.h"
 #include "support/sink_results.h"

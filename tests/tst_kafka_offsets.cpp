@@ -6,8 +6,8 @@
 // partition the offsets never go backwards across the kill and the restart; once the production
 // ends they reach the log end, and the SQLite results equal the oracle of the produced stream.
 #include "config/job_config.h"
-#include "config/options.h"
-#include "runtime/savepoint.h"
+#include "runtime/job_options.h"
+#include "checkpoint/savepoint.h"
 #include "support/kafka_test_support.h"
 #include "support/oracle.h"
 #include "support/sink_results.h"

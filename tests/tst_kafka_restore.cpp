@@ -8,8 +8,9 @@
 // event with the watermark it arrived at, as in tst_job_savepoint: the restored job's batches
 // interleave partitions differently from an uninterrupted run, so which events are late can differ).
 #include "metrics/metrics.h"
+#include "checkpoint/savepoint.h"
+#include "runtime/config_fingerprint.h"
 #include "runtime/job_builder.h"
-#include "runtime/savepoint.h"
 #include "support/kafka_test_support.h"
 #include "support/oracle.h"
 #include "support/sink_results.h"

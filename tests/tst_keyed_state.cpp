@@ -125,7 +125,7 @@ private:
         for (int t = 0; t < parallelism; ++t) {
             Result<std::unique_ptr<TaskState>> state = openTaskState(m_config.state, m_workDir->path(), t, parallelism);
             QVERIFY2(state, state.status().toString().c_str());
-            m_tasks.push_back(std::make_unique<TaskAggregations>(m_config, std::move(state).value()));
+            m_tasks.push_back(std::make_unique<TaskAggregations>(m_config, m_config.runtime.allowedLatenessMs, std::move(state).value()));
         }
         m_merger = std::make_unique<TrendingMerger>(parallelism, static_cast<size_t>(m_config.trendingHourly.topK),
                                                     m_config.runtime.allowedLatenessMs);

@@ -6,7 +6,7 @@
 // German while the web console on the same host answers in English.
 #include "models/action_catalogue.h"
 #include "models/engine_host.h"
-#include "runtime/key_groups.h"
+#include "state/key_groups.h"
 #include "views/main_window.h"
 #include "views/translation.h"
 #include "views/web/web_console.h"

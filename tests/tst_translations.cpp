@@ -6,7 +6,7 @@
 // files lack or no longer need.
 #include "models/action_catalogue.h"
 #include "models/snapshot_models.h"
-#include "runtime/key_groups.h"
+#include "state/key_groups.h"
 #include "views/main_window.h"
 #include "views/translation.h"
 

@@ -20,11 +20,11 @@ constexpr size_t kHistoryLength = 50;
 
 } // namespace
 
-CheckpointCoordinator::CheckpointCoordinator(const JobConfig &config, int tasks, MetricsRegistry &m, const Clock &clock,
+CheckpointCoordinator::CheckpointCoordinator(const CheckpointConfig &config, int tasks, MetricsRegistry &m, const Clock &clock,
                                              FatalHandler onFatal)
-    : m_config(config.checkpoint), m_tasks(tasks), m_clock(clock), m_onFatal(std::move(onFatal)),
+    : m_config(config), m_tasks(tasks), m_clock(clock), m_onFatal(std::move(onFatal)),
       m_writer(
-          config.checkpoint.dir, config.checkpoint.savepointDir,
+          config.dir, config.savepointDir,
           [this](uint64_t epoch) {
               std::lock_guard lock(m_mutex);
               return m_inFlight == epoch;

@@ -6,10 +6,10 @@
 // and applies the minimum pause, the tolerable consecutive failures and the retention.
 #pragma once
 
+#include "checkpoint/checkpoint_config.h"
+#include "checkpoint/savepoint.h"
 #include "checkpoint/snapshot_writer.h"
-#include "config/job_config.h"
 #include "metrics/metrics.h"
-#include "runtime/savepoint.h"
 #include "time/clock.h"
 #include "util/status.h"
 
@@ -60,7 +60,7 @@ public:
     // next crash). `why` names the failures.
     using FatalHandler = std::function<void(std::string why)>;
 
-    CheckpointCoordinator(const JobConfig &config, int tasks, MetricsRegistry &metrics, const Clock &clock,
+    CheckpointCoordinator(const CheckpointConfig &config, int tasks, MetricsRegistry &metrics, const Clock &clock,
                           FatalHandler onFatal);
     ~CheckpointCoordinator(); // finish()es
     CheckpointCoordinator(const CheckpointCoordinator &) = delete;

@@ -3,8 +3,8 @@
 // stage wait for the state to be read (RocksDB: a pinned database snapshot) or the file written.
 #pragma once
 
-#include "runtime/blocking_queue.h"
-#include "runtime/savepoint.h"
+#include "util/blocking_queue.h"
+#include "checkpoint/savepoint.h"
 #include "util/status.h"
 
 #include <cstdint>

@@ -1,6 +1,6 @@
 #include "runtime/ingest.h"
 
-#include "runtime/key_groups.h"
+#include "state/key_groups.h"
 
 #include <algorithm>
 

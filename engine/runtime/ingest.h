@@ -4,7 +4,7 @@
 // records per batch instead of 500K.
 #pragma once
 
-#include "config/job_config.h"
+#include "runtime/job_config.h"
 #include "event/codec.h"
 #include "sink/output.h"
 #include "source/source.h"
@@ -63,10 +63,7 @@ public:
     int64_t watermark() const { return m_watermark; }
 
     // What a savepoint keeps of the ingest stage (taken between batches, when nothing is combined).
-    struct State {
-        int64_t watermark = kMinWatermark;
-        std::vector<int64_t> maxEventTimesMs; // per partition
-    };
+    using State = WatermarkState;
     State state() const;
     void restore(const State &state);
     const WatermarkTracker &watermarks() const { return m_tracker; }

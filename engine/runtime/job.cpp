@@ -1,7 +1,8 @@
 #include "runtime/job.h"
 
 #include "metrics/time_series.h"
-#include "runtime/savepoint.h"
+#include "checkpoint/savepoint.h"
+#include "runtime/config_fingerprint.h"
 #include "runtime/stages/decode_stage.h"
 #include "runtime/stages/ingest_stage.h"
 #include "runtime/stages/output_stage.h"

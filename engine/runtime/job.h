@@ -5,7 +5,7 @@
 #pragma once
 
 #include "checkpoint/checkpoint_coordinator.h"
-#include "config/job_config.h"
+#include "runtime/job_config.h"
 #include "metrics/metrics.h"
 #include "runtime/control_channel.h"
 #include "runtime/live_results.h"

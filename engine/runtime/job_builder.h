@@ -5,7 +5,7 @@
 // source or sink instead.
 #pragma once
 
-#include "config/job_config.h"
+#include "runtime/job_config.h"
 #include "metrics/metrics.h"
 #include "runtime/job.h"
 #include "time/clock.h"

@@ -1,6 +1,6 @@
 #include "runtime/job_runner.h"
 
-#include "runtime/key_groups.h"
+#include "state/key_groups.h"
 #include "util/folders.h"
 
 namespace tally {

@@ -6,7 +6,7 @@
 // in the savepoint. The current job is never missing.
 #pragma once
 
-#include "config/job_config.h"
+#include "runtime/job_config.h"
 #include "metrics/metrics.h"
 #include "runtime/job.h"
 #include "runtime/job_builder.h"

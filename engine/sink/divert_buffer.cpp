@@ -11,17 +11,6 @@ namespace tally {
 
 namespace {
 
-constexpr size_t kPackedRowSize = 1 + 1 + 1 + 8 + 8 + 8 + 8 + 8; // agg, kind, flag, start, end, key, value, epoch
-
-template <typename T>
-T get(const char *&p)
-{
-    T v;
-    std::memcpy(&v, p, sizeof(T));
-    p += sizeof(T);
-    return v;
-}
-
 // Runs one statement with its bindings and steps it to the end; returns the last step's code.
 class Statement {
 public:
@@ -38,47 +27,6 @@ private:
 };
 
 } // namespace
-
-std::string packRows(std::span<const OutputRow> rows)
-{
-    std::string out;
-    out.reserve(rows.size() * kPackedRowSize);
-    for (const OutputRow &r : rows) {
-        putBytes<uint8_t>(out, static_cast<uint8_t>(r.aggregation));
-        putBytes<uint8_t>(out, static_cast<uint8_t>(r.kind));
-        putBytes<uint8_t>(out, r.flag ? 1 : 0);
-        putBytes<int64_t>(out, r.windowStartMs);
-        putBytes<int64_t>(out, r.windowEndMs);
-        putBytes<uint64_t>(out, r.key);
-        putBytes<int64_t>(out, r.value);
-        putBytes<uint64_t>(out, r.epoch);
-    }
-    return out;
-}
-
-Result<std::vector<OutputRow>> unpackRows(std::string_view packed)
-{
-    if (packed.size() % kPackedRowSize != 0)
-        return Status::corruption("divert buffer: a batch of " + std::to_string(packed.size()) +
-                                  " bytes is not a whole number of rows");
-    std::vector<OutputRow> rows(packed.size() / kPackedRowSize);
-    const char *p = packed.data();
-    for (OutputRow &r : rows) {
-        const auto aggregation = get<uint8_t>(p);
-        const auto kind = get<uint8_t>(p);
-        if (aggregation >= kAggregationCount || kind > static_cast<uint8_t>(OutputRow::Kind::Delete))
-            return Status::corruption("divert buffer: a row names an unknown aggregation or kind");
-        r.aggregation = static_cast<Aggregation>(aggregation);
-        r.kind = static_cast<OutputRow::Kind>(kind);
-        r.flag = get<uint8_t>(p) != 0;
-        r.windowStartMs = get<int64_t>(p);
-        r.windowEndMs = get<int64_t>(p);
-        r.key = get<uint64_t>(p);
-        r.value = get<int64_t>(p);
-        r.epoch = get<uint64_t>(p);
-    }
-    return rows;
-}
 
 Result<std::unique_ptr<DivertBuffer>> DivertBuffer::open(const std::string &path)
 {

@@ -3,7 +3,7 @@
 // belongs to, so the replay is in order and idempotent (upserts; an epoch commits once).
 //
 // Schema: divert_batches(seq INTEGER PRIMARY KEY AUTOINCREMENT, epoch INTEGER NULL,
-//                        row_count INTEGER, rows BLOB) with rows packed by packRows().
+//                        row_count INTEGER, rows BLOB) with rows packed by packRows() (core/results.h).
 #pragma once
 
 #include "sink/output.h"
@@ -20,10 +20,6 @@
 struct sqlite3;
 
 namespace tally {
-
-// Fixed-size little-endian records, one per row (the buffer's on-disk format).
-std::string packRows(std::span<const OutputRow> rows);
-Result<std::vector<OutputRow>> unpackRows(std::string_view packed);
 
 struct DivertedBatch {
     int64_t seq = 0;

@@ -1,9 +1,9 @@
-// Builds the sink JobConfig::output describes: a SinkWriter in front of a SqliteStore or a
-// PostgresStore (null for type "none").
+// Builds the sink an OutputConfig (JobConfig::output) describes: a SinkWriter in front of a
+// SqliteStore or a PostgresStore (null for type "none").
 #pragma once
 
-#include "config/job_config.h"
 #include "metrics/metrics.h"
+#include "sink/output_config.h"
 #include "sink/sink_writer.h"
 
 #include <memory>

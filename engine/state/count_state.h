@@ -8,7 +8,6 @@
 // (for RocksDB, the task's database instance). Not thread-safe: owned by one task thread.
 #pragma once
 
-#include "config/job_config.h"
 #include "util/status.h"
 
 #include <cstddef>
@@ -18,6 +17,18 @@
 #include <string>
 
 namespace tally {
+
+// Where the window state lives: "heap" (hash maps, fastest, bounded by memory) or "rocksdb" (one
+// embedded RocksDB per task under `dir`, bounded by disk; its defaults are explained in
+// resources/tally.toml). Checkpoints and savepoints have the same format for both.
+struct StateConfig {
+    enum class Backend { Heap, RocksDb };
+    Backend backend = Backend::Heap;
+    std::string dir = "tally-state"; // RocksDB working copies, one folder per task
+    int rocksdbBlockCacheMb = 64;     // per task, 1..65536
+    int rocksdbWriteBufferMb = 32;    // per task memtable, 1..4096
+    int rocksdbCacheEntries = 262144; // counts combined in memory per task before they are written
+};
 
 class CountState {
 public:

@@ -1,6 +1,6 @@
 #include "state/heap_state.h"
 
-#include "window/key_counts.h"
+#include "state/key_counts.h"
 
 #include <map>
 #include <vector>

@@ -1,7 +1,7 @@
 #include "state/rocksdb_state.h"
 
-#include "runtime/key_groups.h"
-#include "window/key_counts.h"
+#include "state/key_groups.h"
+#include "state/key_counts.h"
 
 #include <rocksdb/cache.h>
 #include <rocksdb/convenience.h>

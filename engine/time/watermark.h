@@ -3,7 +3,6 @@
 // bound) and derives the job watermark: the minimum over partitions that are not idle.
 #pragma once
 
-#include "config/job_config.h"
 #include "time/clock.h"
 
 #include <array>
@@ -13,9 +12,28 @@
 
 namespace tally {
 
+struct WatermarkConfig {
+    enum class Strategy { Fixed, Adaptive };
+    Strategy strategy = Strategy::Fixed;
+    int64_t boundMs = 5000;          // fixed out-of-orderness bound (also the adaptive start value)
+    double adaptiveQuantile = 0.99;  // adaptive: bound follows this quantile of observed lateness
+    int64_t adaptiveMinMs = 1000;    // adaptive clamp, lower end
+    int64_t adaptiveMaxMs = 60000;   // adaptive clamp, upper end
+    int64_t idleTimeoutMs = 10000;   // a partition silent this long (processing time) stops
+                                     // holding the job watermark back; 0 = never idle
+};
+
 // Sentinels far from the int64 limits so that "end - 1 + lateness" arithmetic cannot overflow.
 constexpr int64_t kMinWatermark = std::numeric_limits<int64_t>::min() / 4;
+
 constexpr int64_t kMaxWatermark = std::numeric_limits<int64_t>::max() / 4;
+
+// What a savepoint keeps of the watermarks: the job watermark and every partition's newest event
+// time (the ingest stage's state, taken between batches).
+struct WatermarkState {
+    int64_t watermark = kMinWatermark;
+    std::vector<int64_t> maxEventTimesMs; // per partition
+};
 
 struct PartitionWatermark {
     int partition = 0;

@@ -1,6 +1,6 @@
 #include "window/aggregations.h"
 
-#include "runtime/key_groups.h"
+#include "state/key_groups.h"
 #include "time/watermark.h"
 
 #include <absl/container/flat_hash_set.h>
@@ -21,7 +21,7 @@ int keyGroupFor(KeyFamily family, uint64_t key)
     return keyGroupOf(key, keyGroupSalt(family));
 }
 
-std::vector<AggregationWindow> aggregationWindows(const JobConfig &c)
+std::vector<AggregationWindow> aggregationWindows(const AggregationConfig &c)
 {
     std::vector<AggregationWindow> w;
     w.push_back({Aggregation::LikesPerPost, KeyFamily::Post, {c.likesPerPost.windowMs, c.likesPerPost.windowMs}});
@@ -33,7 +33,7 @@ std::vector<AggregationWindow> aggregationWindows(const JobConfig &c)
     return w;
 }
 
-std::array<int64_t, kKeyFamilyCount> familySlotsMs(const JobConfig &c)
+std::array<int64_t, kKeyFamilyCount> familySlotsMs(const AggregationConfig &c)
 {
     std::array<int64_t, kKeyFamilyCount> slots{};
     for (const auto &w : aggregationWindows(c)) {
@@ -76,8 +76,9 @@ CountStateId TaskAggregations::stateId(StateStructure structure, KeyFamily famil
     return {static_cast<uint8_t>(structure), keyGroupSalt(family)};
 }
 
-TaskAggregations::TaskAggregations(const JobConfig &config, std::unique_ptr<TaskState> state)
-    : m_config(config), m_latenessMs(config.runtime.allowedLatenessMs), m_watermark(kMinWatermark),
+TaskAggregations::TaskAggregations(const AggregationConfig &config, int64_t allowedLatenessMs,
+                                   std::unique_ptr<TaskState> state)
+    : m_config(config), m_latenessMs(allowedLatenessMs), m_watermark(kMinWatermark),
       m_state(std::move(state)),
       m_likesPerPost(config.likesPerPost.windowMs, m_latenessMs,
                      m_state->countState(stateId(StateStructure::LikesPerPost, KeyFamily::Post))),

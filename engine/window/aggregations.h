@@ -4,10 +4,10 @@
 // and slot (see runtime/records.h); each aggregation maps a slot to its own windows.
 #pragma once
 
-#include "config/job_config.h"
-#include "sink/output.h"
+#include "core/results.h"
 #include "state/count_state.h"
-#include "window/key_counts.h"
+#include "state/key_counts.h"
+#include "window/aggregation_config.h"
 #include "window/keyed_state.h"
 #include "window/sliding_counter.h"
 #include "window/top_k.h"
@@ -42,7 +42,7 @@ struct TopKUpdate {
     std::vector<KeyValue> entries;
 };
 
-// Key group of a key of a family (see runtime/key_groups.h). A salt per family keeps e.g. post 7
+// Key group of a key of a family (see state/key_groups.h). A salt per family keeps e.g. post 7
 // and user 7 from always landing in the same group.
 int keyGroupFor(KeyFamily family, uint64_t key);
 uint64_t keyGroupSalt(KeyFamily family);
@@ -54,9 +54,9 @@ struct AggregationWindow {
     KeyFamily family;
     WindowSpec spec;
 };
-std::vector<AggregationWindow> aggregationWindows(const JobConfig &config);
+std::vector<AggregationWindow> aggregationWindows(const AggregationConfig &config);
 // Slot length per family: the gcd of the window sizes and slides of the family's aggregations.
-std::array<int64_t, kKeyFamilyCount> familySlotsMs(const JobConfig &config);
+std::array<int64_t, kKeyFamilyCount> familySlotsMs(const AggregationConfig &config);
 
 // spam_suspects: does `likes` in one window stand out, given the user's baseline likes?
 bool isSpamSuspect(const SpamSuspectsConfig &config, int64_t likes, int64_t baselineLikes);
@@ -71,7 +71,8 @@ int64_t velocityViralMin(const LikeVelocityConfig &config);
 // Not thread-safe: owned by one task thread. Every count lives in `state` (heap or RocksDB).
 class TaskAggregations {
 public:
-    TaskAggregations(const JobConfig &config, std::unique_ptr<TaskState> state);
+    // `allowedLatenessMs`: windows accept late updates this long after firing.
+    TaskAggregations(const AggregationConfig &config, int64_t allowedLatenessMs, std::unique_ptr<TaskState> state);
 
     // Applies one pre-aggregated record at the task's current watermark.
     void apply(KeyFamily family, const PaneDelta &d, int64_t watermark);
@@ -102,7 +103,7 @@ private:
 
     CountStateId stateId(StateStructure structure, KeyFamily family) const;
 
-    JobConfig m_config;
+    AggregationConfig m_config;
     int64_t m_latenessMs;
     int64_t m_watermark;
     std::unique_ptr<TaskState> m_state; // outlives the counters' CountStates

@@ -6,7 +6,8 @@
 // (fired windows' local top-K, sliding sums and candidates) is derived again on restore.
 #pragma once
 
-#include "runtime/key_groups.h"
+#include "state/key_groups.h"
+#include "util/crc32c.h"
 #include "util/status.h"
 
 #include <array>
@@ -61,8 +62,5 @@ struct KeyedStateSnapshot {
 std::string encodeKeyedState(const KeyedStateSnapshot &snapshot);
 // Fails with Corruption (wrong magic, version, length or checksum) naming what is wrong.
 Result<KeyedStateSnapshot> decodeKeyedState(std::string_view bytes);
-
-// CRC-32C (Castagnoli) of bytes, continuing from `crc` (0 to start).
-uint32_t crc32c(std::string_view bytes, uint32_t crc = 0);
 
 } // namespace tally

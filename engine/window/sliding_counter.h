@@ -7,7 +7,7 @@
 #pragma once
 
 #include "state/count_state.h"
-#include "window/key_counts.h"
+#include "state/key_counts.h"
 #include "window/window_spec.h"
 
 #include <absl/container/flat_hash_map.h>

@@ -4,7 +4,7 @@
 // path traversal corpus against files planted outside the web root, the request size and rate
 // limits, WebSocket upgrades, refused startups, and /metrics checked by promtool. Actions take only
 // the parameters the action catalogue (GET /api/v1/actions) lists, within its ranges.
-#include "runtime/key_groups.h"
+#include "state/key_groups.h"
 #include "support/seed.h"
 #include "support/wait.h"
 

@@ -1,5 +1,6 @@
 #include "runtime/stages/ingest_stage.h"
 
+#include "runtime/config_fingerprint.h"
 #include "util/sync_point.h"
 
 namespace tally {

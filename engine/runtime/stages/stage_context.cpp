@@ -57,7 +57,7 @@ StageContext::StageContext(JobConfig cfg, std::unique_ptr<Source> src, std::uniq
     : config(std::move(cfg)), parallelism(config.runtime.parallelism), source(std::move(src)), sink(std::move(snk)),
       registry(m), clock(c), metrics(m, config, source->partitionCount()),
       outputQueue(static_cast<size_t>(config.runtime.queueCapacity) * static_cast<size_t>(parallelism + 1)),
-      coordinator(config, parallelism, m, c, [this](std::string why) {
+      coordinator(config.checkpoint, parallelism, m, c, [this](std::string why) {
           fprintf(stderr, "tally: stopping the job: %s\n", why.c_str());
           fail(std::move(why));
           stopRequested = true;

@@ -4,14 +4,14 @@
 #pragma once
 
 #include "checkpoint/checkpoint_coordinator.h"
-#include "config/job_config.h"
+#include "runtime/job_config.h"
 #include "metrics/metrics.h"
-#include "runtime/blocking_queue.h"
+#include "util/blocking_queue.h"
 #include "runtime/control_channel.h"
 #include "runtime/ingest.h"
 #include "runtime/job.h"
 #include "runtime/live_results.h"
-#include "runtime/savepoint.h"
+#include "checkpoint/savepoint.h"
 #include "sink/output.h"
 #include "source/source.h"
 #include "state/count_state.h"

@@ -9,7 +9,7 @@ void WindowTask::run()
     StageContext &c = m_context;
     const auto index = static_cast<size_t>(m_index);
     OperatorTimes &times = c.operatorTimes(OperatorKind::Window, m_index);
-    TaskAggregations aggregations(c.config, std::move(c.taskStates[index]));
+    TaskAggregations aggregations(c.config, c.config.runtime.allowedLatenessMs, std::move(c.taskStates[index]));
     BlockingQueue<TaskBatch> &in = *c.taskQueues[index];
     if (c.restored) {
         // This task's key groups of the savepoint, at this job's parallelism; the output stage

@@ -9,9 +9,8 @@
 //   keyed state; and a u32 CRC-32C of everything before it.
 #pragma once
 
-#include "config/job_config.h"
-#include "runtime/ingest.h"
-#include "sink/output.h"
+#include "core/results.h"
+#include "time/watermark.h"
 #include "util/status.h"
 #include "window/keyed_state.h"
 
@@ -25,16 +24,13 @@ namespace tally {
 struct Savepoint {
     uint64_t epoch = 0;       // the barrier: the restored job continues with this epoch
     int64_t takenAtMs = 0;
-    std::string fingerprint;  // configFingerprint() of the job that took it
-    Ingest::State ingest;
+    std::string fingerprint;  // configFingerprint() (runtime/config_fingerprint.h) of the job that took it
+    WatermarkState ingest;   // the ingest stage's watermarks
     std::vector<int64_t> sourcePositions; // per partition: next offset to read
     std::vector<OutputRow> pendingRows;   // rows of epochs < epoch the sink had not committed
     KeyedStateSnapshot state;
 };
 
-// The settings that decide what the state means: windows, lateness, thresholds, top K. Text, one
-// "key=value" per line, so a mismatch can be named.
-std::string configFingerprint(const JobConfig &config);
 // Empty if a job with `current` may restore a savepoint taken with `saved`; else the first
 // difference, e.g. "aggregations.likes_per_post.window_ms: savepoint 60000, job 30000".
 std::string fingerprintDifference(const std::string &saved, const std::string &current);

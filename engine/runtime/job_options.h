@@ -8,7 +8,7 @@
 // from any thread.
 #pragma once
 
-#include "config/job_config.h"
+#include "runtime/job_config.h"
 
 #include <cstdint>
 #include <map>
@@ -93,6 +93,11 @@ private:
     Type m_type;
     Spec m_spec;
 };
+
+// What is wrong with `config`: each option's range (the table), then the rules that involve several
+// keys, in the order of the table. JobConfig::validate() reports these; the TOML loader names
+// their lines.
+std::vector<ConfigViolation> collectViolations(const JobConfig &config);
 
 // Every option, in the order of the configuration file.
 const std::vector<const ConfigOption *> &configOptions();

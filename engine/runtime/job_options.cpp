@@ -2,9 +2,9 @@
 // here (and its field in job_config.h); the parser, `--set`, the range checks and the shipped
 // resources/tally.toml follow from it. Rules that involve several keys live in
 // JobConfig::validate() (job_config.cpp); an entry's `rules` describes them for the file.
-#include "config/options.h"
+#include "runtime/job_options.h"
 
-#include "config/config_text.h"
+#include "runtime/config_text.h"
 
 #include <cmath>
 #include <concepts>
@@ -885,7 +885,7 @@ std::string writeConfigToml(const JobConfig &config)
                 "Tally at startup with the line, the key and the reason. `tally --set KEY=VALUE` overrides one key "
                 "on the command line, e.g. --set runtime.parallelism=4.") +
         "#\n" +
-        comment("This file is generated from the option table (engine/config/options.cpp): `tally "
+        comment("This file is generated from the option table (engine/runtime/job_options.cpp): `tally "
                 "--print-default-config` prints it, `cmake --build build --target update_default_config` rewrites "
                 "resources/tally.toml.");
     std::string_view table;
