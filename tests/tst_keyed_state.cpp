@@ -10,6 +10,7 @@
 #include "state/count_state.h"
 #include "support/oracle.h"
 #include "time/clock.h"
+#include "util/checksummed.h"
 #include "window/aggregations.h"
 #include "window/keyed_state.h"
 
@@ -271,6 +272,32 @@ private slots:
         QVERIFY(decodeKeyedState(flipped).status().message().find("checksum") != std::string::npos);
         QCOMPARE(decodeKeyedState(bytes.substr(0, bytes.size() - 7)).status().code(), Status::Code::Corruption);
         QCOMPARE(decodeKeyedState("not a snapshot").status().code(), Status::Code::Corruption);
+    }
+
+    // The framing shared by savepoints and keyed-state snapshots: the body comes back only from
+    // the same format; a later version with a valid checksum is refused by version, not as damage.
+    void checksummedFramingNamesWhatIsWrong()
+    {
+        const ChecksummedFormat v1{"test file", "TALLYTF1", 1};
+        const ChecksummedFormat v2{"test file", "TALLYTF1", 2};
+        const ChecksummedFormat other{"other file", "TALLYOF1", 1};
+        std::string framed;
+        beginChecksummed(framed, v2);
+        framed += "body bytes";
+        sealChecksummed(framed);
+
+        auto body = openChecksummed(framed, v2);
+        QVERIFY(body.isOk());
+        QCOMPARE(std::string(body.value()), std::string("body bytes"));
+
+        const auto version = openChecksummed(framed, v1);
+        QVERIFY(version.status().message().find("format version 2 is not supported (this build reads 1)") != std::string::npos);
+        const auto foreign = openChecksummed(framed, other);
+        QVERIFY(foreign.status().message().find("not a Tally other file") != std::string::npos);
+        std::string damaged = framed;
+        damaged[14] ^= 0x01;
+        QVERIFY(openChecksummed(damaged, v2).status().message().find("test file: checksum mismatch") != std::string::npos);
+        QVERIFY(!openChecksummed(framed.substr(0, 15), v2).isOk());
     }
 };
 

@@ -1,7 +1,7 @@
 #include "checkpoint/savepoint.h"
 
 #include "util/byte_io.h"
-#include "util/crc32c.h"
+#include "util/checksummed.h"
 
 #include <algorithm>
 #include <chrono>
@@ -17,8 +17,7 @@ namespace tally {
 
 namespace {
 
-constexpr char kMagic[8] = {'T', 'A', 'L', 'L', 'Y', 'S', 'P', '1'};
-constexpr uint32_t kVersion = 1;
+constexpr ChecksummedFormat kSavepointFormat{"savepoint", "TALLYSP1", 1};
 
 void putSection(std::string &out, std::string_view bytes)
 {
@@ -94,8 +93,8 @@ std::string fingerprintDifference(const std::string &saved, const std::string &c
 
 std::string encodeSavepoint(const Savepoint &s)
 {
-    std::string out(kMagic, sizeof kMagic);
-    putBytes<uint32_t>(out, kVersion);
+    std::string out;
+    beginChecksummed(out, kSavepointFormat);
     putBytes<uint64_t>(out, s.epoch);
     putBytes<int64_t>(out, s.takenAtMs);
     putSection(out, s.fingerprint);
@@ -106,25 +105,18 @@ std::string encodeSavepoint(const Savepoint &s)
     putSection(out, encodeInt64s(s.sourcePositions));
     putSection(out, packRows(s.pendingRows));
     putSection(out, encodeKeyedState(s.state));
-    putBytes<uint32_t>(out, crc32c(out));
+    sealChecksummed(out);
     return out;
 }
 
 Result<Savepoint> decodeSavepoint(std::string_view bytes)
 {
-    if (bytes.size() < sizeof kMagic + 4 + 8 + 8 + 4 || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0)
-        return Status::corruption("not a Tally savepoint (bad magic or too short)");
-    const std::string_view body = bytes.substr(0, bytes.size() - 4);
-    uint32_t stored = 0;
-    std::memcpy(&stored, bytes.data() + body.size(), 4);
-    if (crc32c(body) != stored)
-        return Status::corruption("savepoint checksum mismatch: the file is damaged or incomplete");
-    ByteReader in(body.substr(sizeof kMagic));
-    uint32_t version = 0;
+    auto body = openChecksummed(bytes, kSavepointFormat);
+    if (!body)
+        return body.status();
+    ByteReader in(body.value());
     Savepoint s;
     std::string_view fingerprint, ingest, positions, rows, state;
-    if (!in.get(version) || version != kVersion)
-        return Status::corruption("savepoint format version " + std::to_string(version) + " is not supported");
     if (!in.get(s.epoch) || !in.get(s.takenAtMs) || !in.section(fingerprint) || !in.section(ingest) ||
         !in.section(positions) || !in.section(rows) || !in.section(state) || in.remaining() != 0)
         return Status::corruption("savepoint: truncated or malformed sections");

@@ -81,15 +81,15 @@ std::string packRows(std::span<const OutputRow> rows)
 Result<std::vector<OutputRow>> unpackRows(std::string_view packed)
 {
     if (packed.size() % kPackedRowSize != 0)
-        return Status::corruption("divert buffer: a batch of " + std::to_string(packed.size()) +
-                                  " bytes is not a whole number of rows");
+        return Status::corruption("packed rows: " + std::to_string(packed.size()) +
+                                  " bytes are not a whole number of rows");
     std::vector<OutputRow> rows(packed.size() / kPackedRowSize);
     const char *p = packed.data();
     for (OutputRow &r : rows) {
         const auto aggregation = get<uint8_t>(p);
         const auto kind = get<uint8_t>(p);
         if (aggregation >= kAggregationCount || kind > static_cast<uint8_t>(OutputRow::Kind::Delete))
-            return Status::corruption("divert buffer: a row names an unknown aggregation or kind");
+            return Status::corruption("packed rows: a row names an unknown aggregation or kind");
         r.aggregation = static_cast<Aggregation>(aggregation);
         r.kind = static_cast<OutputRow::Kind>(kind);
         r.flag = get<uint8_t>(p) != 0;

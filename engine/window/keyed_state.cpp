@@ -1,6 +1,7 @@
 #include "window/keyed_state.h"
 
 #include "util/byte_io.h"
+#include "util/checksummed.h"
 
 #include <algorithm>
 #include <cstring>
@@ -41,8 +42,7 @@ void KeyedStateSnapshot::merge(KeyedStateSnapshot &&other)
 
 namespace {
 
-constexpr char kMagic[8] = {'T', 'A', 'L', 'L', 'Y', 'K', 'S', '1'};
-constexpr uint32_t kFormatVersion = 1;
+constexpr ChecksummedFormat kKeyedStateFormat{"keyed-state snapshot", "TALLYKS1", 1};
 constexpr size_t kRecordBytes = 1 + 1 + 8 + 8 + 8;
 
 } // namespace
@@ -51,8 +51,7 @@ std::string encodeKeyedState(const KeyedStateSnapshot &s)
 {
     std::string out;
     out.reserve(64 + s.recordCount() * kRecordBytes + kMaxParallelism * 4);
-    out.append(kMagic, sizeof kMagic);
-    putBytes<uint32_t>(out, kFormatVersion);
+    beginChecksummed(out, kKeyedStateFormat);
     putBytes<int64_t>(out, s.watermark);
     putBytes<uint8_t>(out, static_cast<uint8_t>((s.velocitySliding ? 1 : 0) | (s.spamSliding ? 2 : 0)));
     for (const auto &group : s.keyGroups) {
@@ -65,28 +64,20 @@ std::string encodeKeyedState(const KeyedStateSnapshot &s)
             putBytes<int64_t>(out, r.value);
         }
     }
-    putBytes<uint32_t>(out, crc32c(out));
+    sealChecksummed(out);
     return out;
 }
 
 Result<KeyedStateSnapshot> decodeKeyedState(std::string_view bytes)
 {
-    if (bytes.size() < sizeof kMagic + 4 + 8 + 1 + 4 || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0)
-        return Status::corruption("keyed state: not a Tally keyed-state snapshot (bad magic or too short)");
-    const std::string_view body = bytes.substr(0, bytes.size() - 4);
-    uint32_t stored = 0;
-    std::memcpy(&stored, bytes.data() + body.size(), 4);
-    if (crc32c(body) != stored)
-        return Status::corruption("keyed state: checksum mismatch (the snapshot is damaged)");
-    ByteReader in(body.substr(sizeof kMagic));
-    uint32_t version = 0;
+    auto body = openChecksummed(bytes, kKeyedStateFormat);
+    if (!body)
+        return body.status();
+    ByteReader in(body.value());
     uint8_t flags = 0;
     KeyedStateSnapshot s;
-    if (!in.get(version) || !in.get(s.watermark) || !in.get(flags))
+    if (!in.get(s.watermark) || !in.get(flags))
         return Status::corruption("keyed state: truncated header");
-    if (version != kFormatVersion)
-        return Status::corruption("keyed state: format version " + std::to_string(version) + " is not supported (this build reads " +
-                                  std::to_string(kFormatVersion) + ")");
     s.velocitySliding = flags & 1;
     s.spamSliding = flags & 2;
     for (auto &group : s.keyGroups) {

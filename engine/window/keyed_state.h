@@ -7,7 +7,6 @@
 #pragma once
 
 #include "state/key_groups.h"
-#include "util/crc32c.h"
 #include "util/status.h"
 
 #include <array>
