@@ -1,10 +1,13 @@
-// Crash recovery, end to end: the real `tally --headless` runs a 2M-event generator stream into
-// SQLite (exactly-once) with checkpoints every 200 ms, on the heap and on the RocksDB state
-// backend; the test kills it with SIGKILL at random moments and starts it again, which continues
-// from the newest checkpoint, at least 10 times per backend (TALLY_RECOVERY_KILLS sets more, e.g.
-// 50 for the long mode). The final table must equal the
-// oracle of the whole stream. Allowed lateness exceeds the stream's largest delay, so no event is
-// dropped and the final results do not depend on when, across restarts, each event arrived.
+// Crash recovery, end to end: the real `tally --headless` runs a generator stream into SQLite
+// (exactly-once) with checkpoints every 200 ms, on the heap and on the RocksDB state backend; the
+// test kills it with SIGKILL at random moments and starts it again, which continues from the
+// newest checkpoint, at least 10 times per backend (TALLY_RECOVERY_KILLS sets more, e.g. 50 or
+// 200 for the long modes). The final table must equal the oracle of the whole stream. Allowed
+// lateness exceeds the stream's largest delay, so no event is dropped and the final results do
+// not depend on when, across restarts, each event arrived.
+// The stream cannot run out before the kills do: the generator is paced, so a run advances at
+// most kEventsPerSecond times (time to its first checkpoint + the largest kill delay), and the
+// stream holds kEventsPerKill events per kill, several runs' worth.
 // Also: a damaged newest checkpoint is skipped for the previous one, and the log says so.
 // The kill moments come from the run's seed, printed first (TALLY_TEST_SEED replays them).
 #include "config/job_config.h"
@@ -27,11 +30,13 @@ using namespace tally::test;
 
 namespace {
 
-constexpr const char *kConfig = R"toml(
-[source.generator]
-seed = 77
-total_events = 2000000
-events_per_second = 400000
+constexpr int kDefaultKills = 10;
+constexpr int kEventsPerSecond = 100000;
+constexpr int kEventsPerKill = 200000;
+constexpr int kKillDelayMaxMs = 699;
+
+// Everything but the stream's size and pace, which jobConfig() adds.
+constexpr const char *kConfigRest = R"toml(seed = 77
 start_time_ms = 1767225600000
 partitions = 4
 event_time_rate = 2000
@@ -79,6 +84,23 @@ interval_ms = 200
 enabled = true
 )toml";
 
+int requestedKills()
+{
+    return qEnvironmentVariableIsSet("TALLY_RECOVERY_KILLS") ? qEnvironmentVariableIntValue("TALLY_RECOVERY_KILLS") : kDefaultKills;
+}
+
+// The job's configuration for `kills` kills: kConfigRest, with the stream's
+// size and pace from the constants above.
+QByteArray jobConfig(int kills)
+{
+    const qint64 totalEvents = qint64(std::max(kills, kDefaultKills)) * kEventsPerKill;
+    return QStringLiteral("[source.generator]\ntotal_events = %1\nevents_per_second = %2\n")
+               .arg(totalEvents)
+               .arg(kEventsPerSecond)
+               .toUtf8() +
+           kConfigRest;
+}
+
 } // namespace
 
 class TestCrashRecovery : public QObject {
@@ -91,7 +113,7 @@ private slots:
         QVERIFY(m_dir.isValid());
         QFile f(m_dir.filePath(QStringLiteral("job.toml")));
         QVERIFY(f.open(QIODevice::WriteOnly));
-        f.write(kConfig);
+        f.write(jobConfig(requestedKills()));
         f.close();
         auto config = loadJobConfig(f.fileName().toStdString());
         QVERIFY2(config, config.status().toString().c_str());
@@ -121,13 +143,13 @@ private slots:
         QTemporaryDir dir;
         QFile f(dir.filePath(QStringLiteral("job.toml")));
         QVERIFY(f.open(QIODevice::WriteOnly));
-        f.write(kConfig);
+        f.write(jobConfig(requestedKills()));
         // A cache far below the state, so counts live in RocksDB, not in its write-back cache.
         f.write(QStringLiteral("\n[state]\nbackend = \"%1\"\nrocksdb_cache_entries = 4096\n").arg(backend).toUtf8());
         f.close();
-        const int kills = qEnvironmentVariableIsSet("TALLY_RECOVERY_KILLS") ? qEnvironmentVariableIntValue("TALLY_RECOVERY_KILLS") : 10;
+        const int kills = requestedKills();
         std::mt19937_64 rng = seededGenerator(backend.toStdString());
-        std::uniform_int_distribution<int> killDelayMs(0, 699);
+        std::uniform_int_distribution<int> killDelayMs(0, kKillDelayMaxMs);
         int killed = 0, restored = 0;
         for (int run = 0;; ++run) {
             QProcess tally;
@@ -168,6 +190,7 @@ private slots:
             QVERIFY2(tally.exitStatus() == QProcess::NormalExit && tally.exitCode() == 0, errors.constData());
             break;
         }
+        qInfo("%s: %d kills, %d restarts restored a checkpoint", qPrintable(backend), killed, restored);
         QVERIFY2(killed >= kills, qPrintable(QStringLiteral("only %1 kills: the runs end too fast").arg(killed)));
         QVERIFY2(restored >= kills / 2, qPrintable(QStringLiteral("only %1 restarts restored a checkpoint").arg(restored)));
 
