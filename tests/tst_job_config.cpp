@@ -727,6 +727,9 @@ void TestJobConfig::badConfigs_data()
                                              << "duplicate window (got 60000)";
     QTest::newRow("no region window") << "[aggregations.likes_by_region]\nwindows_ms = []\n" << 2
                                       << "aggregations.likes_by_region.windows_ms" << "must list at least one window";
+    QTest::newRow("too many region windows")
+        << "[aggregations.likes_by_region]\nwindows_ms = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17]\n" << 2
+        << "aggregations.likes_by_region.windows_ms" << "must list at most 16 windows (got 17)";
     QTest::newRow("slide does not divide") << "[aggregations.like_velocity]\nslide_ms = 70000\n" << 2
                                            << "aggregations.like_velocity.slide_ms"
                                            << "must divide aggregations.like_velocity.size_ms (900000) (got 70000)";

@@ -56,6 +56,9 @@ std::optional<std::string> CheckpointCoordinator::latestCheckpoint()
 
 void CheckpointCoordinator::start()
 {
+    if (m_config.enabled)
+        if (const size_t removed = removeUnfinishedCheckpoints(m_config.dir))
+            fprintf(stderr, "tally: removed %zu unfinished checkpoint file(s) from %s\n", removed, m_config.dir.c_str());
     m_writer.start();
     m_timer = std::thread([this] { runTimer(); });
 }

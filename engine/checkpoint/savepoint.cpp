@@ -2,6 +2,7 @@
 
 #include "util/byte_io.h"
 #include "util/checksummed.h"
+#include "window/aggregations.h"
 
 #include <algorithm>
 #include <chrono>
@@ -11,6 +12,7 @@
 #include <filesystem>
 #include <fcntl.h>
 #include <sstream>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace tally {
@@ -18,6 +20,37 @@ namespace tally {
 namespace {
 
 constexpr ChecksummedFormat kSavepointFormat{"savepoint", "TALLYSP1", 1};
+
+// Epochs count barriers from 1; far below 2^64 so that "epoch + 1" and the end-of-input marker
+// (UINT64_MAX) stay apart.
+constexpr uint64_t kMaxEpoch = uint64_t(1) << 62;
+
+// What a decoded savepoint must hold before a job may continue from it: a crafted file with a
+// valid checksum must not make the job drop every result (epoch 0 wraps "epoch - 1") or compute
+// windows with overflowing times.
+Status checkContents(const Savepoint &s)
+{
+    if (s.epoch == 0 || s.epoch > kMaxEpoch)
+        return Status::corruption("savepoint: epoch " + std::to_string(s.epoch) + " is outside 1.." +
+                                  std::to_string(kMaxEpoch));
+    const auto inRange = [](int64_t t) { return t >= kMinWatermark && t <= kMaxWatermark; };
+    if (!inRange(s.ingest.watermark))
+        return Status::corruption("savepoint: watermark " + std::to_string(s.ingest.watermark) +
+                                  " is outside the event-time range the windows compute with");
+    for (size_t p = 0; p < s.ingest.maxEventTimesMs.size(); ++p)
+        if (!inRange(s.ingest.maxEventTimesMs[p]))
+            return Status::corruption("savepoint: partition " + std::to_string(p) + "'s newest event time " +
+                                      std::to_string(s.ingest.maxEventTimesMs[p]) + " is outside the event-time range");
+    for (size_t p = 0; p < s.sourcePositions.size(); ++p)
+        if (s.sourcePositions[p] < -1)
+            return Status::corruption("savepoint: partition " + std::to_string(p) + "'s position " +
+                                      std::to_string(s.sourcePositions[p]) + " is negative");
+    for (const OutputRow &r : s.pendingRows)
+        if (r.epoch >= s.epoch)
+            return Status::corruption("savepoint: a pending row of epoch " + std::to_string(r.epoch) +
+                                      " is not before the savepoint's epoch " + std::to_string(s.epoch));
+    return checkRestorable(s.state);
+}
 
 void putSection(std::string &out, std::string_view bytes)
 {
@@ -133,6 +166,8 @@ Result<Savepoint> decodeSavepoint(std::string_view bytes)
     if (!keyed)
         return keyed.status();
     s.state = std::move(keyed).value();
+    if (Status valid = checkContents(s); !valid.isOk())
+        return valid;
     return s;
 }
 
@@ -195,19 +230,56 @@ void pruneCheckpoints(const std::string &directory, size_t retained)
     std::error_code ec;
     for (size_t i = retained; i < files.size(); ++i)
         std::filesystem::remove(files[i].second, ec);
+    removeUnfinishedCheckpoints(directory);
+}
+
+size_t removeUnfinishedCheckpoints(const std::string &directory)
+{
+    size_t removed = 0;
+    std::error_code ec;
+    for (const auto &entry : std::filesystem::directory_iterator(directory, ec)) {
+        const std::string name = entry.path().filename().string();
+        std::error_code removeError;
+        if (name.starts_with("checkpoint-") && name.ends_with(".tsp.tmp") && std::filesystem::remove(entry.path(), removeError))
+            ++removed;
+    }
+    return removed;
 }
 
 Result<Savepoint> readSavepointFile(const std::string &path)
 {
-    FILE *f = std::fopen(path.c_str(), "rb");
-    if (!f)
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
         return Status::notFound("savepoint " + path + ": " + std::strerror(errno));
-    std::string bytes;
-    char buf[1 << 16];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0)
-        bytes.append(buf, n);
-    std::fclose(f);
+    struct FdCloser {
+        int fd;
+        ~FdCloser() { ::close(fd); }
+    } closer{fd};
+    // Only a regular file has a size to check against: a device or a pipe (--restore /dev/zero)
+    // would be read forever, a directory not at all.
+    struct stat info {};
+    if (::fstat(fd, &info) != 0)
+        return Status::ioError("savepoint " + path + ": " + std::strerror(errno));
+    if (!S_ISREG(info.st_mode))
+        return Status::invalidArgument("savepoint " + path + ": not a regular file");
+    // The magic first, so a large file of something else is refused before it is read in.
+    char magic[8] = {};
+    if (::pread(fd, magic, sizeof magic, 0) != sizeof magic || std::string_view(magic, sizeof magic) != kSavepointFormat.magic)
+        return Status::corruption("savepoint " + path + ": not a Tally savepoint (bad magic or too short)");
+    const auto size = static_cast<size_t>(info.st_size);
+    std::string bytes(size, '\0');
+    size_t done = 0;
+    while (done < size) {
+        const ssize_t n = ::read(fd, bytes.data() + done, size - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return Status::ioError("savepoint " + path + ": read: " + std::strerror(errno));
+        if (n == 0)
+            break; // shrank while being read: the checksum refuses what is left
+        done += static_cast<size_t>(n);
+    }
+    bytes.resize(done);
     auto s = decodeSavepoint(bytes);
     if (!s)
         return Status::corruption("savepoint " + path + ": " + s.status().message());

@@ -36,6 +36,9 @@ struct Savepoint {
 std::string fingerprintDifference(const std::string &saved, const std::string &current);
 
 std::string encodeSavepoint(const Savepoint &savepoint);
+// Refuses (Corruption, naming what is wrong) damaged bytes and also well-formed contents no job
+// may continue from: epoch 0 or beyond 2^62, negative positions, times outside the range the
+// window arithmetic is safe for, records filed under the wrong key group (window/aggregations.h).
 Result<Savepoint> decodeSavepoint(std::string_view bytes);
 
 // Writes `savepoint` into `directory` (created if missing) as <prefix>-<epoch>-<time>.tsp;
@@ -46,8 +49,13 @@ Result<std::string> writeSavepointFile(const std::string &directory, const std::
 // that reads back whole (magic, checksum, sections); each newer damaged one is skipped and
 // described in `skipped`. nullopt when there is none.
 std::optional<std::string> latestCheckpoint(const std::string &directory, std::vector<std::string> &skipped);
-// Deletes all but the newest `retained` checkpoints (and leftover temporary files).
+// Deletes all but the newest `retained` checkpoints, and the unfinished ones.
 void pruneCheckpoints(const std::string &directory, size_t retained);
+// Deletes checkpoint-*.tsp.tmp files: writes a killed process left behind (one in flight at a
+// time, so none is being written when a job starts or has just finished one). Returns how many.
+size_t removeUnfinishedCheckpoints(const std::string &directory);
+// Reads a regular file only (a device or a directory is refused), checking the magic before
+// reading the rest.
 Result<Savepoint> readSavepointFile(const std::string &path);
 
 } // namespace tally

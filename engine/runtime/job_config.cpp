@@ -4,6 +4,7 @@
 
 #include "runtime/config_text.h"
 #include "runtime/job_options.h"
+#include "window/keyed_state.h"
 
 #include <algorithm>
 #include <cmath>
@@ -80,6 +81,8 @@ void crossFieldRules(const JobConfig &c, std::vector<ConfigViolation> &out)
     const auto &windows = c.likesByRegion.windowsMs;
     if (windows.empty())
         fail(region, "must list at least one window");
+    if (windows.size() > kMaxRegionWindows)
+        fail(region, "must list at most " + num(kMaxRegionWindows) + " windows" + got(num(windows.size())));
     for (size_t i = 0; i < windows.size(); ++i) {
         // Two equal windows would produce two results under one aggregation name and window.
         if (std::find(windows.begin(), windows.begin() + ptrdiff_t(i), windows[i]) != windows.begin() + ptrdiff_t(i))

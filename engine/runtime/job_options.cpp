@@ -617,7 +617,7 @@ std::vector<OptionPtr> buildTable()
                     {.unit = "ms",
                      .doc = "Tumbling windows of the like count per region (and device type), one result stream each.",
                      .shapesState = true,
-                     .rules = "at least one, no duplicates"}));
+                     .rules = "1 to 16, no duplicates"}));
     add(integer("aggregations.like_velocity.size_ms", TALLY_FIELD(likeVelocity.sizeMs), above(0),
                 {.unit = "ms", .doc = "Sliding window size of the like rate per post.", .shapesState = true}));
     add(integer("aggregations.like_velocity.slide_ms", TALLY_FIELD(likeVelocity.slideMs), above(0),

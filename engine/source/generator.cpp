@@ -928,6 +928,9 @@ int GeneratorSource::partitionCount() const { return d->cfg.partitions; }
 
 Source::PollStatus GeneratorSource::poll(SourceBatch &batch, size_t maxRecords)
 {
+    // Skipping regenerates records one by one, which for far positions takes long: hand back
+    // Idle now and then so the caller can still stop (a --duration, SIGTERM, a stop action).
+    const auto skipUntil = std::chrono::steady_clock::now() + std::chrono::milliseconds(20);
     for (;;) {
         const PollStatus status = d->poll(batch, maxRecords);
         if (status != PollStatus::Data || m_skipTo.empty())
@@ -938,8 +941,13 @@ Source::PollStatus GeneratorSource::poll(SourceBatch &batch, size_t maxRecords)
         if (skip <= 0)
             return status;
         d->seekSkipped += static_cast<uint64_t>(skip);
-        if (skip == static_cast<int64_t>(batch.size()))
+        if (skip == static_cast<int64_t>(batch.size())) {
+            if (std::chrono::steady_clock::now() >= skipUntil) {
+                batch.clear();
+                return PollStatus::Idle;
+            }
             continue;
+        }
         batch.events.erase(batch.events.begin(), batch.events.begin() + skip);
         if (!batch.records.empty()) {
             RawRecords kept;
@@ -957,6 +965,17 @@ Status GeneratorSource::seek(const std::vector<int64_t> &nextOffsets)
     if (static_cast<int>(nextOffsets.size()) != d->cfg.partitions)
         return Status::invalidArgument("generator: the savepoint has " + std::to_string(nextOffsets.size()) +
                                        " partitions, the generator " + std::to_string(d->cfg.partitions));
+    int64_t total = 0;
+    for (size_t p = 0; p < nextOffsets.size(); ++p) {
+        if (nextOffsets[p] < -1)
+            return Status::invalidArgument("generator: partition " + std::to_string(p) + "'s position " +
+                                           std::to_string(nextOffsets[p]) + " is negative");
+        if (nextOffsets[p] > 0 && __builtin_add_overflow(total, nextOffsets[p], &total))
+            total = INT64_MAX;
+    }
+    if (d->cfg.totalEvents > 0 && static_cast<uint64_t>(total) > d->cfg.totalEvents)
+        return Status::invalidArgument("generator: the positions add up to " + std::to_string(total) +
+                                       " events, but the generator makes only " + std::to_string(d->cfg.totalEvents));
     m_skipTo = nextOffsets;
     return Status::ok();
 }

@@ -21,6 +21,56 @@ int keyGroupFor(KeyFamily family, uint64_t key)
     return keyGroupOf(key, keyGroupSalt(family));
 }
 
+namespace {
+
+// The key family a state structure is keyed by, which decides its key group.
+KeyFamily familyOf(uint8_t structure)
+{
+    switch (static_cast<StateStructure>(structure)) {
+    case StateStructure::LikesPerPost:
+    case StateStructure::Trending:
+    case StateStructure::VelocityPane:
+        return KeyFamily::Post;
+    case StateStructure::SpamPane:
+    case StateStructure::SpamBaseline:
+        return KeyFamily::User;
+    default:
+        return KeyFamily::Region;
+    }
+}
+
+bool isKnownStructure(uint8_t structure)
+{
+    const auto region = static_cast<size_t>(StateStructure::Region);
+    return structure <= static_cast<uint8_t>(StateStructure::SpamBaseline) ||
+           (structure >= region && structure < region + kMaxRegionWindows);
+}
+
+} // namespace
+
+Status checkRestorable(const KeyedStateSnapshot &snapshot)
+{
+    const auto inRange = [](int64_t t) { return t >= kMinWatermark && t <= kMaxWatermark; };
+    if (!inRange(snapshot.watermark))
+        return Status::corruption("keyed state: watermark " + std::to_string(snapshot.watermark) +
+                                  " is outside the event-time range the windows compute with");
+    for (size_t group = 0; group < snapshot.keyGroups.size(); ++group) {
+        for (const KeyedStateRecord &r : snapshot.keyGroups[group]) {
+            const std::string where = "keyed state: key group " + std::to_string(group) + ", structure " +
+                                      std::to_string(r.structure) + ", key " + std::to_string(r.key);
+            if (!isKnownStructure(r.structure))
+                return Status::corruption(where + ": unknown state structure");
+            if (!inRange(r.ns))
+                return Status::corruption(where + ": window start " + std::to_string(r.ns) +
+                                          " is outside the event-time range the windows compute with");
+            if (keyGroupFor(familyOf(r.structure), r.key) != static_cast<int>(group))
+                return Status::corruption(where + ": the key belongs to key group " +
+                                          std::to_string(keyGroupFor(familyOf(r.structure), r.key)));
+        }
+    }
+    return Status::ok();
+}
+
 std::vector<AggregationWindow> aggregationWindows(const AggregationConfig &c)
 {
     std::vector<AggregationWindow> w;
@@ -315,20 +365,7 @@ std::function<void(KeyedStateSnapshot &)> TaskAggregations::snapshot()
         out.velocitySliding = out.velocitySliding || meta->velocitySliding;
         out.spamSliding = out.spamSliding || meta->spamSliding;
         counts([&](uint8_t structure, int64_t ns, uint64_t key, int64_t value) {
-            KeyFamily family = KeyFamily::Region;
-            switch (static_cast<StateStructure>(structure)) {
-            case StateStructure::LikesPerPost:
-            case StateStructure::Trending:
-            case StateStructure::VelocityPane:
-                family = KeyFamily::Post;
-                break;
-            case StateStructure::SpamPane:
-            case StateStructure::SpamBaseline:
-                family = KeyFamily::User;
-                break;
-            default:
-                break;
-            }
+            const KeyFamily family = familyOf(structure);
             auto f = meta->fired.find(structure);
             const bool fired = f != meta->fired.end() && f->second.contains(ns);
             out.keyGroups[static_cast<size_t>(keyGroupFor(family, key))].push_back(

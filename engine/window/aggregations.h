@@ -47,6 +47,12 @@ struct TopKUpdate {
 int keyGroupFor(KeyFamily family, uint64_t key);
 uint64_t keyGroupSalt(KeyFamily family);
 
+// Ok when every record of a decoded snapshot is one the windows can restore: a known structure,
+// its key in the key group it is filed under, window starts and the watermark within the range
+// the window arithmetic is safe for (time/watermark.h). Counts may be negative (net likes). A crafted or damaged
+// file with a valid checksum is refused here, naming the first bad record.
+Status checkRestorable(const KeyedStateSnapshot &snapshot);
+
 // One window definition per aggregation (likes_by_region has one per configured size), used by
 // the source to classify lateness and by metrics labels.
 struct AggregationWindow {

@@ -27,6 +27,8 @@ enum class StateStructure : uint8_t {
     SpamBaseline = 4, // baseline buckets: namespace = bucket start
     Region = 16       // Region + i: tumbling counts of likes_by_region window i
 };
+// How many likes_by_region windows a job may have: the structure byte of their state is Region + i.
+constexpr size_t kMaxRegionWindows = 16;
 
 struct KeyedStateRecord {
     uint8_t structure = 0;
