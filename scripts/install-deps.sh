@@ -15,6 +15,8 @@ packages=(
   ninja-build
   g++
   pkg-config            # finds librdkafka and libpqxx (no CMake package files)
+  clang-14              # the fuzz targets (scripts/fuzz.sh): libFuzzer needs clang ...
+  libclang-rt-14-dev    # ... and its runtime (libclang_rt.fuzzer, ASan, UBSan)
 
   # Qt 6: Core, Gui, Widgets, Test, Charts, HttpServer, WebSockets, Linguist tools
   qt6-base-dev

@@ -19,9 +19,11 @@ set -euo pipefail
 # shellcheck source=lib/build.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/build.sh"
 tally_build
+# The fuzz targets build with clang in a folder of their own; the fuzz smoke tests run them.
+"$tally_root/scripts/fuzz.sh" --build
 
 # The labels of tests/CMakeLists.txt, each with at least one test.
-expected_labels=(unit oracle kafka postgres recovery gui installer security web)
+expected_labels=(unit oracle kafka postgres recovery gui installer security web fuzz)
 empty=()
 for label in "${expected_labels[@]}"; do
   count=$(ctest --test-dir "$tally_build_dir" --show-only -L "^${label}\$" | sed -n 's/^Total Tests: //p')

@@ -243,7 +243,8 @@ void TaskAggregations::emitTrendingRefires(std::vector<TopKUpdate> &topK)
         std::vector<KeyValue> &last = m_trendingLastTopK[start];
         std::vector<KeyValue> next;
         if (needsRescan.contains(start)) {
-            next = selectTopK([&](const CountState::Visit &visit) { m_trending.forEach(start, visit); }, k);
+            const int64_t window = start; // a structured binding is not captured before clang 16
+            next = selectTopK([&](const CountState::Visit &visit) { m_trending.forEach(window, visit); }, k);
         } else {
             next = changes;
             absl::flat_hash_set<uint64_t> changed;

@@ -65,7 +65,9 @@ void SessionCounter::advance(int64_t watermark, const Emit &emit)
         m_fired.insert({end, key});
     }
     while (!m_fired.empty() && m_fired.begin()->first - 1 + m_latenessMs <= watermark) {
-        const auto [end, key] = *m_fired.begin();
+        // Not a structured binding: the lambda below captures `end`, which clang before 16 refuses.
+        const int64_t end = m_fired.begin()->first;
+        const uint64_t key = m_fired.begin()->second;
         m_fired.erase(m_fired.begin());
         auto it = m_sessions.find(key);
         if (it == m_sessions.end())

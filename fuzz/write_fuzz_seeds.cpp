@@ -1,0 +1,121 @@
+// Writes the fuzz targets' seed corpora, one folder per target under the folder it is given:
+// well-formed inputs of each format made by the encoders the tests use, so the fuzzers start
+// from the inputs the engine really reads (and the seeds follow the formats when they change).
+//
+//   write_fuzz_seeds DIR      writes DIR/<target>/seed-<n>
+#include "checkpoint/savepoint.h"
+#include "core/results.h"
+#include "event/codec.h"
+#include "runtime/job_options.h"
+#include "window/aggregations.h"
+#include "window/keyed_state.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+using namespace tally;
+
+namespace {
+
+void writeSeeds(const std::filesystem::path &dir, const std::string &target, const std::vector<std::string> &seeds)
+{
+    const auto folder = dir / target;
+    std::filesystem::create_directories(folder);
+    for (size_t i = 0; i < seeds.size(); ++i)
+        std::ofstream(folder / ("seed-" + std::to_string(i)), std::ios::binary) << seeds[i];
+}
+
+std::vector<LikeEvent> sampleEvents()
+{
+    std::vector<LikeEvent> events;
+    for (uint8_t schema : {1, 2}) {
+        LikeEvent e;
+        e.eventId = 42 + schema;
+        e.postId = 7;
+        e.userId = 1001;
+        e.eventTimeMs = 1767225600000;
+        e.region = 3;
+        e.action = schema == 1 ? Action::Like : Action::Unlike;
+        e.deviceType = schema == 2 ? DeviceType::Android : DeviceType::None;
+        e.schemaVersion = schema;
+        events.push_back(e);
+    }
+    return events;
+}
+
+std::vector<OutputRow> sampleRows()
+{
+    std::vector<OutputRow> rows;
+    for (size_t a = 0; a < kAggregationCount; ++a) {
+        OutputRow r;
+        r.aggregation = static_cast<Aggregation>(a);
+        r.kind = a % 2 ? OutputRow::Kind::Delete : OutputRow::Kind::Upsert;
+        r.flag = a == 3;
+        r.windowStartMs = 1767225600000;
+        r.windowEndMs = r.windowStartMs + 60000;
+        r.key = 7 + a;
+        r.value = 12 - static_cast<int64_t>(a);
+        r.epoch = 3;
+        rows.push_back(r);
+    }
+    return rows;
+}
+
+KeyedStateSnapshot sampleState()
+{
+    KeyedStateSnapshot s;
+    s.watermark = 1767225660000;
+    s.velocitySliding = true;
+    const auto add = [&](StateStructure structure, KeyFamily family, uint64_t key, int64_t ns, int64_t value) {
+        s.keyGroups[static_cast<size_t>(keyGroupFor(family, key))].push_back(
+            {static_cast<uint8_t>(structure), KeyedStateRecord::kWindowFired, key, ns, value});
+    };
+    add(StateStructure::LikesPerPost, KeyFamily::Post, 7, 1767225600000, 5);
+    add(StateStructure::Trending, KeyFamily::Post, 8, 1767225600000, -2);
+    add(StateStructure::VelocityPane, KeyFamily::Post, 9, 1767225600000, 3);
+    add(StateStructure::SpamPane, KeyFamily::User, 1001, 1767225600000, 40);
+    add(StateStructure::SpamBaseline, KeyFamily::User, 1001, 1767225600000, 2);
+    add(StateStructure::Region, KeyFamily::Region, regionKey(3), 1767225600000, 11);
+    s.canonicalize();
+    return s;
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        std::fprintf(stderr, "usage: write_fuzz_seeds DIR\n");
+        return 2;
+    }
+    const std::filesystem::path dir = argv[1];
+
+    std::vector<std::string> records;
+    for (const LikeEvent &e : sampleEvents())
+        for (const auto format : {WireFormat::Json, WireFormat::Protobuf})
+            records.push_back(encodeRecord(e, format));
+    writeSeeds(dir, "record_decoder", records);
+
+    writeSeeds(dir, "packed_rows", {packRows(sampleRows())});
+    writeSeeds(dir, "keyed_state", {encodeKeyedState(sampleState()), encodeKeyedState(KeyedStateSnapshot{})});
+
+    Savepoint savepoint;
+    savepoint.epoch = 4;
+    savepoint.takenAtMs = 1767225700000;
+    savepoint.fingerprint = "aggregations.likes_per_post.window_ms=60000\n";
+    savepoint.ingest.watermark = 1767225660000;
+    savepoint.ingest.maxEventTimesMs = {1767225661000, 1767225662000};
+    savepoint.sourcePositions = {100, 250};
+    savepoint.pendingRows = sampleRows();
+    savepoint.state = sampleState();
+    writeSeeds(dir, "savepoint", {encodeSavepoint(savepoint)});
+
+    writeSeeds(dir, "config",
+               {writeConfigToml(),
+                "[source]\ntype = \"kafka\"\n[source.kafka]\nbootstrap = \"127.0.0.1:9092\"\ntopic = \"likes\"\n"
+                "[runtime]\nparallelism = 4\n[aggregations.likes_by_region]\nwindows_ms = [60000, 3600000]\n"});
+    return 0;
+}
