@@ -130,6 +130,7 @@ private slots:
     void stopRestoreRescale_data();
     void stopRestoreRescale();
     void partitionCountMismatchIsRefused();
+    void topicGainedPartitions();
 
 private:
     QString m_topic;
@@ -234,7 +235,8 @@ void TestKafkaRestore::stopRestoreRescale()
 
 void TestKafkaRestore::partitionCountMismatchIsRefused()
 {
-    // A savepoint of a stream with 2 partitions, restored into a job on the 4-partition topic.
+    // A savepoint of a topic with 6 partitions, restored into a job on the 4-partition topic:
+    // Kafka never removes partitions, so it is another topic's.
     QTemporaryDir dir;
     JobConfig config = kafkaJobConfig();
     config.source.type = SourceConfig::Type::Kafka;
@@ -242,7 +244,7 @@ void TestKafkaRestore::partitionCountMismatchIsRefused()
     Savepoint savepoint;
     savepoint.epoch = 2;
     savepoint.fingerprint = configFingerprint(config);
-    savepoint.sourcePositions = {0, 0};
+    savepoint.sourcePositions.assign(kPartitions + 2, 0);
     const Result<std::string> path = writeSavepointFile(dir.path().toStdString(), "savepoint", savepoint);
     QVERIFY2(path, path.status().toString().c_str());
 
@@ -252,7 +254,34 @@ void TestKafkaRestore::partitionCountMismatchIsRefused()
     QVERIFY(!built);
     const Status s = built.status();
     QCOMPARE(s.code(), Status::Code::InvalidArgument);
-    QVERIFY2(s.message().find("partitions") != std::string::npos, s.message().c_str());
+    QVERIFY2(s.message().find("the savepoint has 6 partitions, topic") != std::string::npos, s.message().c_str());
+}
+
+void TestKafkaRestore::topicGainedPartitions()
+{
+    // A savepoint taken when the topic had 2 partitions, restored after it gained 2 more: the
+    // first two continue at the savepoint's positions, the new ones start at the group's
+    // committed offsets, here (a new group) at the earliest offset. So exactly the events before
+    // the saved positions of partitions 0 and 1 are not read again.
+    QTemporaryDir dir;
+    JobConfig config = kafkaJobConfig();
+    config.output.type = OutputConfig::Type::Sqlite;
+    config.output.sqlitePath = dir.filePath(QStringLiteral("tally.db")).toStdString();
+    const KafkaSourceConfig kafka = kafkaConfig(m_topic, "tst-restore-gained-" + std::to_string(QCoreApplication::applicationPid()));
+    const std::vector<int64_t> saved = {100, 250};
+    Savepoint savepoint;
+    savepoint.epoch = 2;
+    savepoint.fingerprint = configFingerprint(config);
+    savepoint.sourcePositions = saved;
+    const Result<std::string> path = writeSavepointFile(dir.path().toStdString(), "savepoint", savepoint);
+    QVERIFY2(path, path.status().toString().c_str());
+
+    const size_t expected = size_t(kEvents) - size_t(saved[0] + saved[1]);
+    const RunResult run = runJob(config, kafka, std::nullopt, expected, *path);
+    std::set<uint64_t> ids;
+    for (const Arrival &a : run.arrivals)
+        QVERIFY2(ids.insert(a.event.eventId).second, qPrintable(QStringLiteral("event %1 counted twice").arg(a.event.eventId)));
+    QCOMPARE(run.arrivals.size(), expected);
 }
 
 QTEST_GUILESS_MAIN(TestKafkaRestore)

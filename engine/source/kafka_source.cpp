@@ -49,6 +49,8 @@ struct KafkaSource::Impl {
     std::vector<int64_t> lastTimestampMs;
     std::vector<bool> assigned;
     uint64_t rebalances = 0;
+    bool subscribed = false;   // the group is joined on the first fetch, after any seek()
+    bool everAssigned = false; // the group assigned partitions to this consumer at least once
 
     Counter *assignedTotal = nullptr;
     Counter *revokedTotal = nullptr;
@@ -65,6 +67,8 @@ struct KafkaSource::Impl {
 
     ~Impl()
     {
+        if (rk && queue)
+            awaitFirstAssignment();
         // Messages must go before the client; the per-partition queues stay, because closing the
         // consumer runs the revoke callback, which indexes them.
         for (auto &queue : buffered)
@@ -75,6 +79,35 @@ struct KafkaSource::Impl {
             rd_kafka_consumer_close(rk);
             rd_kafka_destroy(rk);
         }
+    }
+
+    // librdkafka before 2.3 aborts in rd_kafka_destroy when a cooperative-sticky consumer leaves
+    // after joining its group but before its first assignment (an assertion on the assignor's
+    // state, confluentinc/librdkafka#4312; Debian 12 has 2.0). A consumer that subscribed and was
+    // never assigned anything therefore serves the group protocol a little longer, until the
+    // assignment arrives; bounded, and not at all while no broker answers (then it never joined).
+    void awaitFirstAssignment()
+    {
+        constexpr int kLongestWaitMs = 5000;
+        if (!subscribed || everAssigned || brokersUp->value() == 0)
+            return;
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kLongestWaitMs);
+        while (!everAssigned && std::chrono::steady_clock::now() < deadline)
+            fetch(100, 1024);
+    }
+
+    // Joins the consumer group: on the first fetch, so that a job refused before it starts (a
+    // savepoint that does not fit) never joins, and a restored job's positions are in place
+    // before its first assignment.
+    void subscribe()
+    {
+        PartitionList topics(rd_kafka_topic_partition_list_new(1));
+        rd_kafka_topic_partition_list_add(topics.get(), config.topic.c_str(), RD_KAFKA_PARTITION_UA);
+        if (const rd_kafka_resp_err_t e = rd_kafka_subscribe(rk, topics.get()); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            countError(e, "subscribe failed (retried on the next poll)");
+            return;
+        }
+        subscribed = true;
     }
 
     void countError(rd_kafka_resp_err_t err, const char *reason)
@@ -172,6 +205,7 @@ struct KafkaSource::Impl {
         const bool cooperative = std::string_view(rd_kafka_rebalance_protocol(client)) == "COOPERATIVE";
         if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
             assignedTotal->add();
+            everAssigned = true;
             for (int i = 0; i < parts->cnt; ++i) {
                 const int p = parts->elems[i].partition;
                 if (p < 0 || p >= partitions)
@@ -217,6 +251,8 @@ struct KafkaSource::Impl {
     // Moves what librdkafka has fetched into the per-partition buffers.
     void fetch(int timeoutMs, size_t max)
     {
+        if (!subscribed)
+            subscribe();
         std::vector<rd_kafka_message_t *> messages(max);
         const ssize_t n = rd_kafka_consume_batch_queue(queue, timeoutMs, messages.data(), messages.size());
         for (ssize_t i = 0; i < n; ++i) {
@@ -376,10 +412,6 @@ Result<std::unique_ptr<KafkaSource>> KafkaSource::open(const KafkaSourceConfig &
         d->fetchQueue.push_back(&metrics.gauge("tally_kafka_fetch_queue_messages", l, "Fetched, not yet consumed"));
     }
 
-    PartitionList topics(rd_kafka_topic_partition_list_new(1));
-    rd_kafka_topic_partition_list_add(topics.get(), config.topic.c_str(), RD_KAFKA_PARTITION_UA);
-    if (const rd_kafka_resp_err_t e = rd_kafka_subscribe(d->rk, topics.get()); e != RD_KAFKA_RESP_ERR_NO_ERROR)
-        return Status::unavailable(std::string("kafka: subscribe failed: ") + rd_kafka_err2str(e));
     d->brokersUp->set(1);
     return std::unique_ptr<KafkaSource>(new KafkaSource(std::move(d)));
 }
@@ -478,18 +510,30 @@ Status KafkaSource::commitPositions(const std::vector<int64_t> &nextOffsets)
 // every assignment of a partition starts there (the assign callback sets them on the partition
 // list) until the partition is revoked, when they are committed, so a later assignment after a
 // clean handover starts from the same place, and a lost assignment keeps them.
+// A partition the savepoint has no position for starts as it would without a savepoint: at the
+// group's committed offset, else auto.offset.reset. That is a partition the saved job never read
+// (position -1), and each partition a topic gained since (Kafka never removes any). A savepoint
+// of more partitions than the topic has is of another topic and is refused.
 Status KafkaSource::seek(const std::vector<int64_t> &nextOffsets)
 {
-    if (static_cast<int>(nextOffsets.size()) != d->partitions)
-        return Status::invalidArgument("kafka: the savepoint has " + std::to_string(nextOffsets.size()) +
-                                       " partitions, topic '" + d->config.topic + "' has " +
-                                       std::to_string(d->partitions));
+    const int saved = static_cast<int>(nextOffsets.size());
+    if (saved > d->partitions)
+        return Status::invalidArgument("kafka: the savepoint has " + std::to_string(saved) + " partitions, topic '" +
+                                       d->config.topic + "' has " + std::to_string(d->partitions));
     for (int64_t offset : nextOffsets)
-        if (offset < 0)
-            return Status::invalidArgument("kafka: the savepoint has a negative position");
+        if (offset < -1)
+            return Status::invalidArgument("kafka: the savepoint has a negative position " + std::to_string(offset));
+    if (saved < d->partitions)
+        std::fprintf(stderr,
+                     "tally: kafka: topic '%s' has %d partitions, the savepoint %d: partitions %d..%d start at the "
+                     "group's committed offsets, else at the %s offset\n",
+                     d->config.topic.c_str(), d->partitions, saved, saved, d->partitions - 1,
+                     d->config.autoOffsetReset.c_str());
     PartitionList reposition(rd_kafka_topic_partition_list_new(d->partitions));
-    for (int p = 0; p < d->partitions; ++p) {
+    for (int p = 0; p < saved; ++p) {
         const auto i = static_cast<size_t>(p);
+        if (nextOffsets[i] < 0)
+            continue;
         d->position[i] = nextOffsets[i];
         d->buffered[i].clear(); // fetched before the seek: from the wrong place
         if (d->assigned[i])

@@ -46,8 +46,14 @@ void IngestStage::run()
     std::vector<bool> read(static_cast<size_t>(partitions), false);     // positions[p] is known
     if (c.restored) {
         ingest.restore(c.restored->ingest);
-        positions = c.restored->sourcePositions;
-        read.assign(read.size(), true);
+        // A savepoint may know fewer partitions than the source has (a Kafka topic that gained
+        // some), and -1 for one the saved job never read: those start where the source puts them.
+        const std::vector<int64_t> &saved = c.restored->sourcePositions;
+        for (size_t p = 0; p < saved.size() && p < positions.size(); ++p)
+            if (saved[p] >= 0) {
+                positions[p] = saved[p];
+                read[p] = true;
+            }
     }
     auto knownPositions = [&] {
         std::vector<int64_t> out(positions.size(), -1);
