@@ -1,8 +1,10 @@
 // The web console's security primitives on their own: the token file, token checks, sessions,
-// the rate limiter and the mapping of request paths onto compiled-in assets.
+// the rate limiter, the mapping of request paths onto compiled-in assets, the JSON media type and
+// duplicate-key checks on request bodies, and the gate's head timeout.
 #include "views/web/web_security.h"
 
 #include <QCryptographicHash>
+#include <QJsonDocument>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -28,6 +30,11 @@ private slots:
     void assetPaths_data();
     void assetPaths();
     void percentDecoding();
+    void jsonMediaType_data();
+    void jsonMediaType();
+    void duplicateKeys_data();
+    void duplicateKeys();
+    void headTimeout();
 
 private:
     QString writeFile(const QByteArray &content)
@@ -177,6 +184,81 @@ void TestWebPrimitives::percentDecoding()
     QVERIFY(!percentDecodeOnce("%2"));
     QVERIFY(!percentDecodeOnce("%g0"));
     QCOMPARE(percentDecodeOnce("%00").value_or("?"), QByteArray(1, '\0'));
+}
+
+void TestWebPrimitives::jsonMediaType_data()
+{
+    QTest::addColumn<QByteArray>("contentType");
+    QTest::addColumn<bool>("json");
+    for (const char *yes : {"application/json", "Application/JSON", "application/json; charset=utf-8",
+                            "application/json;charset=UTF-8", "  application/json  ", "application/json ; charset=utf8",
+                            "application/json; charset=\"utf-8\"", "application/json; x=1; y=\"a;b\""})
+        QTest::newRow(yes) << QByteArray(yes) << true;
+    for (const char *no : {"", "application/jsonx", "application/json-patch+json", "application/json5", "application/jso",
+                           "text/json", "application/x-www-form-urlencoded", "text/plain; application/json",
+                           "application/json;", "application/json; charset", "application/json; charset=",
+                           "application/json; charset=latin1", "application/json x", "application/json, text/plain",
+                           "application/json; x=\"unterminated", "application/json; =1", "application/json\x01"})
+        QTest::newRow(no) << QByteArray(no) << false;
+}
+
+void TestWebPrimitives::jsonMediaType()
+{
+    QFETCH(QByteArray, contentType);
+    QFETCH(bool, json);
+    QCOMPARE(isJsonMediaType(contentType), json);
+}
+
+void TestWebPrimitives::duplicateKeys_data()
+{
+    QTest::addColumn<QByteArray>("json");
+    QTest::addColumn<QString>("duplicate"); // empty: none
+    QTest::newRow("none") << QByteArray(R"({"a":1,"b":2})") << QString();
+    QTest::newRow("empty") << QByteArray("{}") << QString();
+    QTest::newRow("top level") << QByteArray(R"({"parallelism":2,"parallelism":99})") << QStringLiteral("parallelism");
+    QTest::newRow("spaces") << QByteArray("{ \"a\" : 1 ,\n \"a\" : 1 }") << QStringLiteral("a");
+    QTest::newRow("same key in sibling objects") << QByteArray(R"({"a":{"x":1},"b":{"x":2}})") << QString();
+    QTest::newRow("same key at two depths") << QByteArray(R"({"x":{"x":{"x":1}}})") << QString();
+    QTest::newRow("nested") << QByteArray(R"({"a":{"x":1,"y":[{"z":1,"z":2}]}})") << QStringLiteral("z");
+    QTest::newRow("after a nested object") << QByteArray(R"({"a":{"b":1},"a":2})") << QStringLiteral("a");
+    QTest::newRow("objects in an array") << QByteArray(R"([{"k":1},{"k":2}])") << QString();
+    QTest::newRow("string values are not keys") << QByteArray(R"({"a":"b","c":"b","d":["a","a"]})") << QString();
+    QTest::newRow("escaped quote in a value") << QByteArray(R"({"a":"x\",\"a\":1","b":1})") << QString();
+    QTest::newRow("escaped key") << QByteArray(R"({"a":1,"\u0061":2})") << QStringLiteral("a");
+    QTest::newRow("escaped quote in a key") << QByteArray(R"({"a\"":1,"a\"":2})") << QStringLiteral("a\"");
+    QTest::newRow("backslash at a key's end") << QByteArray(R"({"a\\":1,"a":2})") << QString();
+    QTest::newRow("braces in strings") << QByteArray(R"({"a":"}{,","b":"[","a":0})") << QStringLiteral("a");
+    QTest::newRow("unicode") << QByteArray("{\"\xc3\xa9\":1,\"\\u00e9\":2}") << QStringLiteral("\u00e9");
+}
+
+void TestWebPrimitives::duplicateKeys()
+{
+    QFETCH(QByteArray, json);
+    QFETCH(QString, duplicate);
+    QJsonParseError error;
+    QJsonDocument::fromJson(json, &error);
+    QVERIFY2(error.error == QJsonParseError::NoError, "the case must be valid JSON");
+    const std::optional<QString> found = duplicateJsonKey(json);
+    if (duplicate.isEmpty())
+        QVERIFY2(!found, qPrintable(found.value_or(QString())));
+    else
+        QCOMPARE(found.value_or(QStringLiteral("(none)")), duplicate);
+}
+
+void TestWebPrimitives::headTimeout()
+{
+    // 10 s up to half the cap, then falling to 1 s at the cap, never below or above.
+    QCOMPARE(headTimeoutMs(0, 256, 10000, 1000), 10000);
+    QCOMPARE(headTimeoutMs(128, 256, 10000, 1000), 10000);
+    QCOMPARE(headTimeoutMs(192, 256, 10000, 1000), 5500);
+    QCOMPARE(headTimeoutMs(256, 256, 10000, 1000), 1000);
+    QCOMPARE(headTimeoutMs(300, 256, 10000, 1000), 1000);
+    int previous = 10000;
+    for (int open = 129; open <= 256; ++open) {
+        const int t = headTimeoutMs(open, 256, 10000, 1000);
+        QVERIFY(t <= previous && t >= 1000);
+        previous = t;
+    }
 }
 
 QTEST_GUILESS_MAIN(TestWebPrimitives)

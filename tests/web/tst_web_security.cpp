@@ -24,6 +24,14 @@
 #include <QTest>
 #include <QWebSocket>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <csignal>
 #include <memory>
 
@@ -56,10 +64,15 @@ struct Response {
 
 // Sends `raw` as is and reads until the server closes the connection (it always does: one
 // request per connection) or `stopAfterHead` and the head is complete (WebSocket handshakes).
-Response exchange(quint16 port, const QByteArray &raw, bool stopAfterHead = false, int timeoutMs = 10000)
+// `from` binds the client's end to a source address (any of 127/8 is loopback on Linux), so a
+// test can be several clients.
+Response exchange(quint16 port, const QByteArray &raw, bool stopAfterHead = false, int timeoutMs = 10000,
+                  const QHostAddress &from = {})
 {
     Response r;
     QTcpSocket socket;
+    if (!from.isNull() && !socket.bind(from))
+        return r;
     socket.connectToHost(QStringLiteral("127.0.0.1"), port);
     if (!socket.waitForConnected(timeoutMs))
         return r;
@@ -175,6 +188,34 @@ public:
         return exchange(port, request(method, target, headers, body));
     }
     QByteArray origin() const { return "http://127.0.0.1:" + QByteArray::number(port); }
+    qint64 pid() const { return m_process.processId(); }
+    // Bytes tally has sent on its connections that the clients have not acknowledged, i.e. held
+    // in the kernel's send buffers on its behalf (the tx_queue of its sockets in /proc/net/tcp).
+    qint64 kernelSendQueueBytes() const
+    {
+        QFile tcp(QStringLiteral("/proc/net/tcp"));
+        if (!tcp.open(QIODevice::ReadOnly))
+            return 0;
+        qint64 total = 0;
+        const QByteArray localPort = ':' + QByteArray::number(port, 16).toUpper().rightJustified(4, '0');
+        for (const QByteArray &line : tcp.readAll().split('\n')) {
+            const QList<QByteArray> fields = line.simplified().split(' ');
+            if (fields.size() > 4 && fields[1].endsWith(localPort)) // local address 0100007F:PORT
+                total += fields[4].split(':').value(0).toLongLong(nullptr, 16);
+        }
+        return total;
+    }
+    // Resident memory (VmRSS in /proc/PID/status), bytes; 0 when unreadable.
+    qint64 residentBytes() const
+    {
+        QFile status(QStringLiteral("/proc/%1/status").arg(pid()));
+        if (!status.open(QIODevice::ReadOnly))
+            return 0;
+        for (const QByteArray &line : status.readAll().split('\n'))
+            if (line.startsWith("VmRSS:"))
+                return line.mid(6).trimmed().split(' ').value(0).toLongLong() * 1024;
+        return 0;
+    }
 
     quint16 port = 0;
     QByteArray oneTimeToken;
@@ -227,6 +268,12 @@ private slots:
     void traversal();
     void oversizeBody();
     void chunkedBody();
+    void tooManyHeaders();
+    void jsonMediaTypeIsStrict();
+    void duplicateJsonKeys();
+    void slowClients_data();
+    void slowClients();
+    void liveFeedsNotRead();
     void rateLimit();
     void webSocketForeignOrigin();
     void webSocketWithoutLogin();
@@ -701,6 +748,223 @@ void TestWebSecurity::chunkedBody()
     const QByteArray raw = "POST /api/v1/login HTTP/1.1\r\nHost: 127.0.0.1:" + QByteArray::number(m_tally->port) +
                            "\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n";
     QCOMPARE(exchange(m_tally->port, raw).status, 411);
+}
+
+void TestWebSecurity::tooManyHeaders()
+{
+    const auto fillers = [](int n) {
+        QList<QByteArray> headers;
+        for (int i = 0; i < n; ++i)
+            headers << "X" + QByteArray::number(i, 36) + ":1";
+        return headers;
+    };
+    // 1,500 short header fields fit the 16 KiB head: the count alone refuses them.
+    for (const int n : {1500, 100}) { // with Host, 1,501 and 101
+        const Response r = m_tally->send("GET", "/healthz", fillers(n));
+        QVERIFY2(r.status == 431, qPrintable(QStringLiteral("%1 fields: status %2").arg(n + 1).arg(r.status)));
+        QVERIFY2(r.json().value(QStringLiteral("error")).toString().contains(QStringLiteral("too many header fields")),
+                 r.body.constData());
+    }
+    QCOMPARE(m_tally->send("GET", "/healthz", fillers(99)).status, 200); // 100 with Host
+}
+
+void TestWebSecurity::jsonMediaTypeIsStrict()
+{
+    const QByteArray body = "{\"token\":\"" + kOperatorToken + "\"}";
+    for (const QByteArray &type : {QByteArray("application/jsonx"), QByteArray("application/json-patch+json"),
+                                   QByteArray("application/json5"), QByteArray("application/json; charset=latin1"),
+                                   QByteArray("application/json junk"), QByteArray("text/plain; application/json")}) {
+        const Response r = m_tally->send("POST", "/api/v1/login", {"Content-Type: " + type}, body);
+        QVERIFY2(r.status == 415, qPrintable(QStringLiteral("%1: status %2").arg(QString::fromLatin1(type)).arg(r.status)));
+        QVERIFY(r.header("set-cookie").isEmpty());
+    }
+    QCOMPARE(m_tally->send("POST", "/api/v1/actions/trigger_savepoint", {bearer(kOperatorToken), "Content-Type: application/jsonx"}, "{}")
+                 .status,
+             415);
+    // The type in any case, with parameters.
+    for (const QByteArray &type : {QByteArray("Application/JSON"), QByteArray("application/json; charset=UTF-8")})
+        QCOMPARE(m_tally->send("POST", "/api/v1/login", {"Content-Type: " + type}, body).status, 200);
+}
+
+void TestWebSecurity::duplicateJsonKeys()
+{
+    const QByteArray json = "Content-Type: application/json";
+    // Qt's parser would take the last: 99999 is out of range, 2 is the current parallelism.
+    Response r = m_tally->send("POST", "/api/v1/actions/rescale", {bearer(kOperatorToken), json},
+                               "{\"parallelism\":99999,\"parallelism\":2}");
+    QCOMPARE(r.status, 400);
+    QVERIFY2(r.json().value(QStringLiteral("error")).toString().contains(QStringLiteral("\"parallelism\" more than once")),
+             r.body.constData());
+    // Nested, and escaped.
+    r = m_tally->send("POST", "/api/v1/actions/pause_source", {bearer(kOperatorToken), json}, "{\"a\":{\"b\":1,\"\\u0062\":2}}");
+    QCOMPARE(r.status, 400);
+    QVERIFY2(r.json().value(QStringLiteral("error")).toString().contains(QStringLiteral("\"b\" more than once")), r.body.constData());
+    // The login: a wrong token first, the right one last, is no login.
+    r = m_tally->send("POST", "/api/v1/login", {json}, "{\"token\":\"guess\",\"token\":\"" + kOperatorToken + "\"}");
+    QCOMPARE(r.status, 400);
+    QVERIFY(r.header("set-cookie").isEmpty());
+    QVERIFY2(r.json().value(QStringLiteral("error")).toString().contains(QStringLiteral("\"token\" more than once")), r.body.constData());
+    // The same key in two objects is no duplicate: the catalogue judges the parameters.
+    r = m_tally->send("POST", "/api/v1/actions/pause_source", {bearer(kOperatorToken), json}, "{\"a\":{\"x\":1},\"b\":{\"x\":1}}");
+    QCOMPARE(r.status, 400);
+    QCOMPARE(r.json().value(QStringLiteral("error")).toString(), QStringLiteral("pause_source takes no parameter \"a\""));
+}
+
+void TestWebSecurity::slowClients_data()
+{
+    QTest::addColumn<int>("addresses");     // the slow clients' source addresses: 127.0.0.10, .11, ...
+    QTest::addColumn<int>("perAddress");    // connections from each
+    QTest::addColumn<bool>("headsComplete"); // false: heads never finished; true: heads of bodies that never come
+    QTest::newRow("unfinished heads from one address") << 1 << 300 << false;
+    QTest::newRow("unfinished heads from 10 addresses") << 10 << 30 << false;
+    QTest::newRow("unsent bodies from 10 addresses") << 10 << 30 << true;
+}
+
+// Slow clients hold more connections than the console has (256) while another address asks for
+// /healthz 100 times: the per-address cap, the oldest unfinished head given up for a new
+// connection, and the connections kept for the probes get (nearly) every probe through.
+void TestWebSecurity::slowClients()
+{
+    QFETCH(int, addresses);
+    QFETCH(int, perAddress);
+    QFETCH(bool, headsComplete);
+    QTemporaryDir dir;
+    Tally tally;
+    QString error;
+    QVERIFY2(tally.startWithConfig(dir.path(), "[output]\ntype = \"none\"\n", &error), qPrintable(error));
+
+    const QByteArray host = "Host: 127.0.0.1:" + QByteArray::number(tally.port) + "\r\n";
+    const QByteArray slow = headsComplete ? "POST /api/v1/login HTTP/1.1\r\n" + host +
+                                                "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"tok"
+                                          : "GET / HTTP/1.1\r\n" + host + "X-Slow: ";
+    std::vector<std::unique_ptr<QTcpSocket>> held;
+    for (int a = 0; a < addresses; ++a) {
+        for (int i = 0; i < perAddress; ++i) {
+            auto socket = std::make_unique<QTcpSocket>();
+            QVERIFY(socket->bind(QHostAddress(QHostAddress(QStringLiteral("127.0.0.10")).toIPv4Address() + a)));
+            QTcpSocket *s = socket.get();
+            QObject::connect(s, &QTcpSocket::connected, s, [s, slow] { s->write(slow); });
+            s->connectToHost(QStringLiteral("127.0.0.1"), tally.port);
+            held.push_back(std::move(socket));
+        }
+    }
+    // Every connection made (or refused), and what the connected ones had to send, sent.
+    TALLY_WAIT_UNTIL(std::all_of(held.begin(), held.end(),
+                                 [](const auto &s) {
+                                     return s->state() == QAbstractSocket::UnconnectedState ||
+                                            (s->state() == QAbstractSocket::ConnectedState && s->bytesToWrite() == 0);
+                                 }),
+                     20s, "the slow clients' connections");
+
+    const QHostAddress probeAddress(QStringLiteral("127.0.0.3"));
+    int ok = 0;
+    QStringList failures;
+    for (int i = 0; i < 100; ++i) {
+        const Response r = exchange(tally.port, tally.request("GET", "/healthz"), false, 10000, probeAddress);
+        if (r.status == 200)
+            ++ok;
+        else
+            failures << QString::number(r.status);
+    }
+    qInfo("%d of 100 /healthz answered 200 while %d slow connections were tried", ok, addresses * perAddress);
+    QVERIFY2(ok >= 99, qPrintable(QStringLiteral("only %1 of 100 /healthz succeeded; statuses of the others: %2")
+                                      .arg(ok)
+                                      .arg(failures.join(QLatin1Char(' ')))));
+}
+
+// How long the live feeds below stay unread. The report measured 60 s; 40 s shows the same (an
+// unbounded backlog grew about 2 MB/s, so it would pass the 20 MB limit within 10 s) and is longer
+// than the console's 30 s for closing a feed whose snapshots are all skipped, plus its 5 s grace.
+constexpr auto kUnreadFeedHold = 40s;
+
+// 50 live feeds whose clients stop reading after the handshake: tally keeps a bounded backlog
+// for each (skipping snapshots, then closing the feed), so its memory stays flat.
+void TestWebSecurity::liveFeedsNotRead()
+{
+    QTemporaryDir dir;
+    Tally tally;
+    QString error;
+    // A slow stream, so tally's own memory stays nearly flat (at the generator's default rate its
+    // windows alone add about 30 MB in the first 30 s); the snapshots are as large as ever.
+    QVERIFY2(tally.startWithConfig(dir.path(), "[source.generator]\nevents_per_second = 1000\n[output]\ntype = \"none\"\n", &error),
+             qPrintable(error));
+
+    struct Feed {
+        int fd = -1;
+        ~Feed()
+        {
+            if (fd >= 0)
+                ::close(fd);
+        }
+    };
+    const QByteArray handshake = tally.request("GET", "/api/v1/live",
+                                               {"Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Version: 13",
+                                                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", bearer(tally.oneTimeToken)});
+    std::vector<Feed> feeds(50);
+    for (Feed &feed : feeds) {
+        feed.fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        QVERIFY(feed.fd >= 0);
+        // A small receive buffer, so the kernel's buffers fill at once and tally's backlog grows.
+        const int receiveBuffer = 4096;
+        QVERIFY(::setsockopt(feed.fd, SOL_SOCKET, SO_RCVBUF, &receiveBuffer, sizeof receiveBuffer) == 0);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_port = htons(tally.port);
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        QVERIFY(::connect(feed.fd, reinterpret_cast<const sockaddr *>(&address), sizeof address) == 0);
+        QVERIFY(::send(feed.fd, handshake.constData(), handshake.size(), MSG_NOSIGNAL) == handshake.size());
+        QByteArray reply;
+        char buffer[4096];
+        while (!reply.contains("\r\n\r\n")) {
+            pollfd p{feed.fd, POLLIN, 0};
+            QVERIFY2(::poll(&p, 1, 10000) == 1, "no handshake reply within 10 s");
+            const ssize_t n = ::recv(feed.fd, buffer, sizeof buffer, 0);
+            QVERIFY2(n > 0, qPrintable(QStringLiteral("feed %1: connection closed during the handshake (%2) after: %3")
+                                           .arg(&feed - feeds.data())
+                                           .arg(QString::fromLocal8Bit(strerror(errno)), QString::fromLatin1(reply))));
+            reply.append(buffer, n);
+        }
+        QVERIFY2(reply.startsWith("HTTP/1.1 101"), reply.left(200).constData());
+        // From here on, nothing is read.
+    }
+
+    // What tally holds for the feeds: its own memory (RSS), and what the kernel holds in its send
+    // buffers (left to autotuning, those take megabytes per feed before tally's grow at all).
+    const qint64 before = tally.residentBytes();
+    QVERIFY(before > 0);
+    constexpr qint64 kLimit = 20 * 1024 * 1024;
+    qint64 peakRss = before, peakHeld = 0;
+    const Wait grew = waitUntil(
+        [&] {
+            const qint64 rss = tally.residentBytes();
+            peakRss = std::max(peakRss, rss);
+            peakHeld = std::max(peakHeld, rss - before + tally.kernelSendQueueBytes());
+            return peakRss - before >= kLimit || peakHeld >= kLimit;
+        },
+        kUnreadFeedHold, "tally's memory to grow by 20 MB", 500ms);
+    qInfo("50 unread live feeds over %lld s: RSS %.1f MB at the start, at most %.1f MB (+%.1f MB); RSS growth plus "
+          "kernel send queues at most %.1f MB",
+          static_cast<long long>(std::chrono::seconds(kUnreadFeedHold).count()), before / 1048576.0, peakRss / 1048576.0,
+          (peakRss - before) / 1048576.0, peakHeld / 1048576.0);
+    QVERIFY2(!grew, qPrintable(QStringLiteral("tally's RSS grew from %1 to %2 bytes; with the kernel's send queues, by %3 bytes")
+                                   .arg(before)
+                                   .arg(peakRss)
+                                   .arg(peakHeld)));
+
+    // Tally has closed the feeds: reading what is left ends in end-of-file or a reset.
+    const auto closedByTally = [](int fd) {
+        char buffer[65536];
+        for (;;) {
+            const ssize_t n = ::recv(fd, buffer, sizeof buffer, MSG_DONTWAIT);
+            if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+                return true;
+            if (n < 0 && errno != EINTR)
+                return false;
+        }
+    };
+    TALLY_WAIT_UNTIL(std::all_of(feeds.begin(), feeds.end(), [&](const Feed &f) { return closedByTally(f.fd); }), 20s,
+                     "tally to close the live feeds nobody reads");
+    QCOMPARE(tally.send("GET", "/healthz").status, 200);
 }
 
 void TestWebSecurity::rateLimit()

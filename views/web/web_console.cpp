@@ -31,11 +31,36 @@ namespace tally {
 namespace {
 
 constexpr qint64 kMaxHeadBytes = 16 * 1024;    // request line and headers
-constexpr int kHeadTimeoutMs = 10'000;         // to send them (slow clients are dropped)
+constexpr int kMaxHeaderFields = 100;          // header lines in a head (browsers send about 20)
+constexpr int kHeadTimeoutMs = 10'000;         // to send them while fewer than half the connections are open,
+constexpr int kHeadTimeoutFloorMs = 1'000;     // falling to this at kMaxConnections (see headTimeoutMs)
+constexpr int kSweepIntervalMs = 250;          // how often heads over their time are looked for
 constexpr int kRequestTimeoutMs = 30'000;      // to send the body and be answered
 constexpr int kMaxConnections = 256;           // open at once, WebSockets included
+// Open at once from one client address. A browser opens at most 6 connections per host over
+// HTTP/1.1, plus one live feed per tab; 64 leaves room for a few people behind one NAT or proxy
+// address with several tabs each, while one address holds at most a quarter of kMaxConnections,
+// so a single host holding connections open (slowloris) cannot lock the others out.
+constexpr int kMaxConnectionsPerAddress = 64;
+// Of kMaxConnections, the last ones are for /healthz, /readyz and /metrics: other requests and
+// live feeds that passed the gate hold at most kMaxConnections - kProbeConnections, so monitoring
+// is answered when everything else is busy. 8 covers a few probes at once; each takes milliseconds.
+constexpr int kProbeConnections = 8;
 constexpr int kPushIntervalMs = 500;           // live snapshots at most twice a second
 constexpr int kUpgradeValidMs = 10'000;        // a screened upgrade must complete within this
+// A live feed's unsent bytes (QWebSocket::bytesToWrite): above kLiveSkipBytes, about three
+// snapshots, snapshots are skipped for that client until it catches up; a message that would take
+// it past kLiveCloseBytes closes it, and so does kLiveStalledMs of skipped snapshots. A client
+// that stops reading thus holds a bounded amount of memory, and not its connection for ever.
+constexpr qint64 kLiveSkipBytes = 64 * 1024;
+constexpr qint64 kLiveCloseBytes = 1024 * 1024;
+constexpr int kLiveStalledMs = 30'000;
+constexpr int kLiveCloseGraceMs = 5'000;        // for the closing handshake, then the connection is cut
+// The kernel's send buffer of a live feed. Left to autotuning it grows to megabytes for a client
+// that does not read (over loopback, at least), which hides the backlog from bytesToWrite and
+// holds kernel memory instead; fixed, the backlog shows up in tally's buffer, where the bounds
+// above apply. (Linux doubles the value for its bookkeeping.)
+constexpr int kLiveSendBufferBytes = 64 * 1024;
 const QByteArray kSessionCookie = "tally_session";
 
 int64_t nowMs() { return QDateTime::currentMSecsSinceEpoch(); }
@@ -90,6 +115,12 @@ QByteArray pathOf(const QByteArray &target)
     return q < 0 ? target : target.left(q);
 }
 
+// Qt's parser would keep the last of the duplicates; which one the client meant is not ours to guess.
+QString duplicateKeyMessage(const QString &key)
+{
+    return QStringLiteral("the JSON body has the key \"%1\" more than once in one object").arg(key.left(80));
+}
+
 QPair<QByteArray, QByteArray> headerPair(const QByteArray &name, const QByteArray &value) { return {name, value}; }
 
 QString peerKey(const QHostAddress &address, quint16 port) { return address.toString() + QLatin1Char('|') + QString::number(port); }
@@ -107,7 +138,11 @@ QByteArray hostPort(const QByteArray &host, int port)
 
 class WebGate final : public QTcpServer {
 public:
-    explicit WebGate(WebConsole *console) : QTcpServer(console), m_console(console) {}
+    explicit WebGate(WebConsole *console) : QTcpServer(console), m_console(console)
+    {
+        m_sweep.setInterval(kSweepIntervalMs);
+        connect(&m_sweep, &QTimer::timeout, this, [this] { sweep(nowMs()); });
+    }
 
 protected:
     void incomingConnection(qintptr handle) override
@@ -126,22 +161,29 @@ protected:
             delete socket;
             return;
         }
-        if (m_open >= kMaxConnections) {
+        const QString address = socket->peerAddress().toString();
+        const int64_t now = nowMs();
+        sweep(now);
+        // Room for one more: within the address's share, then within the whole. A full share or a
+        // full server first gives up its oldest connection still sending its head (heads cost the
+        // gate nothing to drop and a slow one is the likeliest attacker), and refuses the new one
+        // only when every connection has passed the gate.
+        if ((m_perAddress.value(address) >= kMaxConnectionsPerAddress && !dropOldestHead(address, now)) ||
+            (m_connections.size() >= kMaxConnections && !dropOldestHead({}, now))) {
             socket->abort();
             socket->deleteLater();
             return;
         }
-        ++m_open;
-        connect(socket, &QObject::destroyed, this, [this] { --m_open; });
+        m_connections.insert(socket, {address, ++m_accepted, now});
+        ++m_perAddress[address];
+        connect(socket, &QObject::destroyed, this, [this, socket] { forget(socket); });
         connect(socket, &QTcpSocket::disconnected, socket, [socket] {
             if (!socket->property("tally_passed").toBool())
                 socket->deleteLater();
         });
         connect(socket, &QTcpSocket::readyRead, this, [this, socket] { inspect(socket); });
-        QTimer::singleShot(kHeadTimeoutMs, socket, [socket] {
-            if (!socket->property("tally_passed").toBool())
-                socket->abort();
-        });
+        if (!m_sweep.isActive())
+            m_sweep.start();
 #if QT_CONFIG(ssl)
         if (auto *ssl = qobject_cast<QSslSocket *>(socket)) {
             connect(ssl, &QSslSocket::sslErrors, ssl, [ssl](const QList<QSslError> &) { ssl->abort(); });
@@ -151,6 +193,89 @@ protected:
     }
 
 private:
+    enum class Stage {
+        Head,     // the gate is reading its request head
+        Answered, // refused; the gate's reply is on its way
+        Passed,   // handed to the HTTP or WebSocket server
+    };
+    struct Connection {
+        QString address;
+        quint64 order = 0; // accept order
+        int64_t acceptedMs = 0;
+        Stage stage = Stage::Head;
+        bool general = false; // passed, and not a probe (/healthz, /readyz, /metrics)
+    };
+
+    void forget(QTcpSocket *socket)
+    {
+        const auto it = m_connections.find(socket);
+        if (it == m_connections.end())
+            return;
+        if (it->general)
+            --m_general;
+        if (--m_perAddress[it->address] <= 0)
+            m_perAddress.remove(it->address);
+        m_connections.erase(it);
+    }
+
+    // Closes a connection the gate still holds. A head that never came costs its address one
+    // request of its rate, as the request would have.
+    void drop(QTcpSocket *socket, int64_t now)
+    {
+        const auto it = m_connections.find(socket);
+        if (it == m_connections.end())
+            return;
+        if (it->stage == Stage::Head)
+            (void)m_console->m_rate.allow(it->address, now);
+        forget(socket);
+        socket->abort();
+        socket->deleteLater();
+    }
+
+    // Drops the oldest connection the gate holds (from `address`, or from anyone when empty),
+    // preferring one still sending its head over one being refused; false when there is none.
+    bool dropOldestHead(const QString &address, int64_t now)
+    {
+        const auto rank = [](const Connection &c) { return std::pair(c.stage == Stage::Head ? 0 : 1, c.order); };
+        QTcpSocket *oldest = nullptr;
+        std::pair<int, quint64> oldestRank;
+        for (auto it = m_connections.cbegin(); it != m_connections.cend(); ++it) {
+            const Connection &c = it.value();
+            if (c.stage == Stage::Passed || (!address.isEmpty() && c.address != address))
+                continue;
+            if (!oldest || rank(c) < oldestRank) {
+                oldest = it.key();
+                oldestRank = rank(c);
+            }
+        }
+        if (!oldest)
+            return false;
+        drop(oldest, now);
+        return true;
+    }
+
+    // Drops the connections that have had longer than headTimeoutMs() allows at the current
+    // number of open connections; stops the sweep when the gate holds none.
+    void sweep(int64_t now)
+    {
+        const int limit = headTimeoutMs(static_cast<int>(m_connections.size()), kMaxConnections, kHeadTimeoutMs,
+                                         kHeadTimeoutFloorMs);
+        QList<QTcpSocket *> late;
+        bool held = false;
+        for (auto it = m_connections.begin(); it != m_connections.end(); ++it) {
+            if (it->stage == Stage::Passed)
+                continue;
+            if (now - it->acceptedMs > limit)
+                late.append(it.key());
+            else
+                held = true;
+        }
+        for (QTcpSocket *socket : late)
+            drop(socket, now);
+        if (!held)
+            m_sweep.stop();
+    }
+
     void inspect(QTcpSocket *socket)
     {
         if (socket->property("tally_passed").toBool() || socket->property("tally_answered").toBool())
@@ -164,6 +289,12 @@ private:
         }
         WebConsole::Head head;
         const QList<QByteArray> lines = buffered.left(end).split('\n');
+        if (lines.size() - 1 > kMaxHeaderFields) {
+            refuse(socket, WebConsole::error(431, QStringLiteral("too many header fields: %1, at most %2")
+                                                      .arg(lines.size() - 1)
+                                                      .arg(kMaxHeaderFields)));
+            return;
+        }
         const QList<QByteArray> requestLine = lines.value(0).trimmed().split(' ');
         if (requestLine.size() != 3 || !requestLine[2].startsWith("HTTP/1.")) {
             refuse(socket, WebConsole::error(400, QStringLiteral("malformed request line")));
@@ -180,32 +311,50 @@ private:
             }
             head.headers.append(headerPair(line.left(colon).trimmed().toLower(), line.mid(colon + 1).trimmed()));
         }
+        // The last kProbeConnections connections are kept for the probes, so a console whose
+        // other connections are all busy (slow bodies, live feeds) still answers its monitoring.
+        const QByteArray path = pathOf(head.target);
+        const bool probe = path == "/healthz" || path == "/readyz" || path == "/metrics";
+        if (!probe && m_general >= kMaxConnections - kProbeConnections) {
+            WebConsole::Reply busy = WebConsole::error(503, QStringLiteral("too many open connections; try again shortly"));
+            busy.headers.append(headerPair("Retry-After", "1"));
+            refuse(socket, busy);
+            return;
+        }
         if (auto reply = m_console->screen(head, socket, socket->bytesAvailable(), end + 4)) {
             refuse(socket, *reply);
             return;
         }
-        pass(socket, head);
+        pass(socket, head, !probe);
     }
 
     void refuse(QTcpSocket *socket, const WebConsole::Reply &reply)
     {
         socket->setProperty("tally_answered", true);
+        if (const auto it = m_connections.find(socket); it != m_connections.end())
+            it->stage = Stage::Answered;
         disconnect(socket, &QTcpSocket::readyRead, this, nullptr);
         m_console->writeReply(socket, reply, false);
     }
 
-    void pass(QTcpSocket *socket, const WebConsole::Head &head)
+    void pass(QTcpSocket *socket, const WebConsole::Head &head, bool general)
     {
         socket->setProperty("tally_passed", true);
         socket->setProperty("tally_target", head.target);
+        if (const auto it = m_connections.find(socket); it != m_connections.end()) {
+            it->stage = Stage::Passed;
+            it->general = general;
+            m_general += general;
+        }
         const bool upgrade = !head.header("upgrade").isEmpty();
-        // Only the gate's reading stops; the connection count still follows the socket.
+        // Only the gate's reading stops; the connection counts still follow the socket.
         disconnect(socket, &QTcpSocket::readyRead, this, nullptr);
         disconnect(socket, &QTcpSocket::disconnected, socket, nullptr);
         socket->setParent(nullptr);
         if (upgrade) {
             // Qt 6.4's HTTP server has no hook to refuse an upgrade before its handshake, so the
             // gate, having checked it, gives screened upgrades to a WebSocket server of its own.
+            socket->setSocketOption(QAbstractSocket::SendBufferSizeSocketOption, kLiveSendBufferBytes);
             m_console->m_webSockets->handleConnection(socket);
         } else {
             QTimer::singleShot(kRequestTimeoutMs, socket, [socket] { socket->abort(); });
@@ -217,7 +366,11 @@ private:
     }
 
     WebConsole *m_console;
-    int m_open = 0;
+    QHash<QTcpSocket *, Connection> m_connections; // every open connection, WebSockets included
+    QHash<QString, int> m_perAddress;              // open connections by client address
+    int m_general = 0;                             // passed connections that are not probes
+    quint64 m_accepted = 0;
+    QTimer m_sweep;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -273,7 +426,8 @@ WebConsole::WebConsole(EngineHost &host, WebConsoleOptions options, QObject *par
                                                     {QStringLiteral("action"), EngineHost::actionName(action)},
                                                     {QStringLiteral("ok"), ok},
                                                     {QStringLiteral("message"), message}})
-                              .toJson(QJsonDocument::Compact));
+                              .toJson(QJsonDocument::Compact),
+                          false);
             });
     connect(&m_pushTimer, &QTimer::timeout, this, &WebConsole::pushSnapshot);
 }
@@ -556,7 +710,7 @@ std::optional<WebConsole::Reply> WebConsole::checkStateChange(const Head &head, 
     const QByteArray site = head.header("sec-fetch-site");
     if (site == "cross-site" || site == "same-site")
         return error(403, QStringLiteral("cross-site request refused"));
-    if (hasBody && !head.header("content-type").startsWith("application/json"))
+    if (hasBody && !isJsonMediaType(head.header("content-type")))
         return error(415, QStringLiteral("send JSON (Content-Type: application/json)"));
     if (principal && !principal->sessionId.isEmpty() &&
         !constantTimeEquals(head.header("x-tally-csrf"), principal->csrf))
@@ -808,6 +962,8 @@ WebConsole::Reply WebConsole::routeApi(const QHttpServerRequest &request, const 
         const QJsonDocument doc = QJsonDocument::fromJson(request.body(), &parseError);
         if (parseError.error != QJsonParseError::NoError || !doc.isObject())
             return error(400, QStringLiteral("expected a JSON object"));
+        if (const std::optional<QString> key = duplicateJsonKey(request.body()))
+            return error(400, duplicateKeyMessage(*key));
         parameters = doc.object();
     }
     // The catalogue checks the parameters, here and again when the host runs the action; wrong
@@ -837,6 +993,8 @@ WebConsole::Reply WebConsole::login(const QHttpServerRequest &request, const QSt
     if (parseError.error != QJsonParseError::NoError || !doc.isObject() ||
         !doc.object().value(QStringLiteral("token")).isString())
         return error(400, QStringLiteral("expected {\"token\": \"...\"}"));
+    if (const std::optional<QString> key = duplicateJsonKey(request.body()))
+        return error(400, duplicateKeyMessage(*key));
     const QByteArray token = doc.object().value(QStringLiteral("token")).toString().toUtf8();
     const std::optional<WebUser> user = m_tokens.authenticate(token);
     if (!user) {
@@ -915,15 +1073,38 @@ void WebConsole::pushSnapshot()
             c.socket->close(QWebSocketProtocol::CloseCodePolicyViolated, QStringLiteral("session ended"));
     broadcast(QJsonDocument(QJsonObject{{QStringLiteral("type"), QStringLiteral("snapshot")},
                                         {QStringLiteral("data"), snapshotJson(m_host)}})
-                  .toJson(QJsonDocument::Compact));
+                  .toJson(QJsonDocument::Compact),
+              true);
 }
 
-void WebConsole::broadcast(const QByteArray &message)
+void WebConsole::broadcast(const QByteArray &message, bool skippable)
 {
     const QString text = QString::fromUtf8(message);
-    for (LiveClient &c : m_live)
-        if (c.socket && c.socket->state() == QAbstractSocket::ConnectedState)
-            c.socket->sendTextMessage(text);
+    const int64_t now = nowMs();
+    const auto closeSlow = [](LiveClient &c, const QString &reason) {
+        c.closing = true;
+        c.socket->close(QWebSocketProtocol::CloseCodePolicyViolated, reason);
+        // The close frame waits behind what the client has not read; do not wait for it long.
+        QTimer::singleShot(kLiveCloseGraceMs, c.socket.data(), [socket = c.socket.data()] { socket->abort(); });
+    };
+    for (LiveClient &c : m_live) {
+        if (!c.socket || c.closing || c.socket->state() != QAbstractSocket::ConnectedState)
+            continue;
+        const qint64 backlog = c.socket->bytesToWrite();
+        if (backlog + message.size() > kLiveCloseBytes) {
+            closeSlow(c, QStringLiteral("too slow: over %1 bytes unread").arg(kLiveCloseBytes));
+            continue;
+        }
+        if (skippable && backlog > kLiveSkipBytes) {
+            if (c.stalledSinceMs == 0)
+                c.stalledSinceMs = now;
+            else if (now - c.stalledSinceMs >= kLiveStalledMs)
+                closeSlow(c, QStringLiteral("too slow: no snapshot read for %1 s").arg(kLiveStalledMs / 1000));
+            continue;
+        }
+        c.stalledSinceMs = 0;
+        c.socket->sendTextMessage(text);
+    }
 }
 
 } // namespace tally

@@ -11,7 +11,10 @@
 // and refuses what must never reach a handler: a foreign Host, a body over the limit (before it
 // is read), chunked bodies, pipelined requests, a client over its rate, a malformed path, and a
 // WebSocket upgrade with a foreign Origin or without a login. Each connection carries one request
-// (responses say "Connection: close"), so the gate sees every request.
+// (responses say "Connection: close"), so the gate sees every request. The gate also rations
+// connections: a cap per client address, a head timeout that shrinks as the server fills up,
+// the oldest unfinished head given up for a new connection when full, and a few connections kept
+// for /healthz, /readyz and /metrics. Live feeds that stop reading are skipped, then closed.
 #pragma once
 
 #include "config/job_config.h"
@@ -115,7 +118,9 @@ private:
 
     void onNewWebSocket();
     void pushSnapshot();
-    void broadcast(const QByteArray &message);
+    // Sends to every live client; a skippable message (a snapshot, superseded by the next) is not
+    // sent to a client that is behind in reading, and a client too far behind is closed.
+    void broadcast(const QByteArray &message, bool skippable);
 
     EngineHost &m_host;
     WebConsoleOptions m_options;
@@ -142,6 +147,8 @@ private:
     struct LiveClient {
         QPointer<QWebSocket> socket;
         QByteArray sessionId; // empty: Bearer
+        int64_t stalledSinceMs = 0; // since when its snapshots are skipped (0: they are not)
+        bool closing = false;       // closed for being too slow
     };
     std::vector<LiveClient> m_live;
     QTimer m_pushTimer;

@@ -3,8 +3,11 @@
 #include <QCryptographicHash>
 #include <QFile>
 #include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
 #include <QRandomGenerator>
 #include <QRegularExpression>
+#include <QSet>
 
 #include <algorithm>
 #include <cmath>
@@ -22,6 +25,13 @@ int hexValue(char c)
     if (c >= 'A' && c <= 'F')
         return c - 'A' + 10;
     return -1;
+}
+
+// RFC 9110 "tchar": the characters of a token (media types, parameter names and plain values).
+bool isTokenChar(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c != 0 && QByteArrayView("!#$%&'*+-.^_`|~").contains(c));
 }
 
 bool isSegmentChar(char c)
@@ -228,6 +238,128 @@ std::optional<QString> webAssetPath(const QByteArray &rawPath, const QString &ro
     if (!resource.startsWith(QLatin1String(":/")) || !QFileInfo(resource).isFile())
         return std::nullopt;
     return resource;
+}
+
+bool isJsonMediaType(const QByteArray &contentType)
+{
+    const QByteArray value = contentType.trimmed();
+    const qsizetype semicolon = value.indexOf(';');
+    const QByteArray type = (semicolon < 0 ? value : value.left(semicolon)).trimmed();
+    if (type.compare("application/json", Qt::CaseInsensitive) != 0)
+        return false;
+    const qsizetype n = value.size();
+    const auto skipSpace = [&](qsizetype i) {
+        while (i < n && (value[i] == ' ' || value[i] == '\t'))
+            ++i;
+        return i;
+    };
+    // Parameters: *( OWS ";" OWS name "=" ( token / quoted-string ) )
+    for (qsizetype i = semicolon; i >= 0 && i < n;) {
+        i = skipSpace(i + 1); // past ';'
+        const qsizetype nameStart = i;
+        while (i < n && isTokenChar(value[i]))
+            ++i;
+        const QByteArray name = value.mid(nameStart, i - nameStart);
+        if (name.isEmpty() || i >= n || value[i] != '=')
+            return false;
+        ++i;
+        QByteArray parameter;
+        if (i < n && value[i] == '"') {
+            for (++i; i < n && value[i] != '"'; ++i) {
+                if (value[i] == '\\' && ++i >= n)
+                    return false;
+                parameter += value[i];
+            }
+            if (i >= n)
+                return false; // unterminated
+            ++i;
+        } else {
+            const qsizetype valueStart = i;
+            while (i < n && isTokenChar(value[i]))
+                ++i;
+            parameter = value.mid(valueStart, i - valueStart);
+            if (parameter.isEmpty())
+                return false;
+        }
+        if (name.compare("charset", Qt::CaseInsensitive) == 0 && parameter.compare("utf-8", Qt::CaseInsensitive) != 0 &&
+            parameter.compare("utf8", Qt::CaseInsensitive) != 0)
+            return false; // JSON is UTF-8 (RFC 8259); a body said to be in another charset is not ours to guess
+        i = skipSpace(i);
+        if (i < n && value[i] != ';')
+            return false;
+    }
+    return true;
+}
+
+std::optional<QString> duplicateJsonKey(const QByteArray &json)
+{
+    // A scan of the text, not a parse: it follows nesting and strings (escapes included) and
+    // treats a string as a key when it opens an object's member, i.e. comes right after '{' or
+    // after a ',' inside an object.
+    struct Frame {
+        bool object = false;
+        bool expectKey = false;
+        QSet<QString> keys;
+    };
+    std::vector<Frame> stack;
+    const qsizetype n = json.size();
+    for (qsizetype i = 0; i < n; ++i) {
+        switch (json[i]) {
+        case '{':
+            stack.push_back({true, true, {}});
+            break;
+        case '[':
+            stack.push_back({false, false, {}});
+            break;
+        case '}':
+        case ']':
+            if (!stack.empty())
+                stack.pop_back();
+            break;
+        case ',':
+            if (!stack.empty() && stack.back().object)
+                stack.back().expectKey = true;
+            break;
+        case '"': {
+            const qsizetype start = i;
+            bool escaped = false;
+            for (++i; i < n && json[i] != '"'; ++i) {
+                if (json[i] == '\\') {
+                    escaped = true;
+                    ++i; // the escaped character, '"' and a backslash included
+                }
+            }
+            if (i >= n)
+                return std::nullopt; // unterminated: not JSON
+            if (stack.empty() || !stack.back().object || !stack.back().expectKey)
+                break; // a value
+            Frame &frame = stack.back();
+            frame.expectKey = false;
+            // Escaped keys are decoded by Qt's own parser, so "\u0061" and "a" compare equal.
+            const QString key = escaped ? QJsonDocument::fromJson("[" + json.mid(start, i - start + 1) + "]").array().at(0).toString()
+                                        : QString::fromUtf8(json.mid(start + 1, i - start - 1));
+            if (frame.keys.contains(key))
+                return key;
+            frame.keys.insert(key);
+            break;
+        }
+        default:
+            break;
+        }
+    }
+    return std::nullopt;
+}
+
+int headTimeoutMs(int open, int cap, int fullMs, int floorMs)
+{
+    const int half = cap / 2;
+    if (cap <= 0 || open <= half)
+        return fullMs;
+    if (open >= cap)
+        return floorMs;
+    // Linear from fullMs at half the cap down to floorMs at the cap.
+    const double used = static_cast<double>(open - half) / static_cast<double>(cap - half);
+    return static_cast<int>(std::lround(fullMs - used * (fullMs - floorMs)));
 }
 
 } // namespace tally

@@ -108,4 +108,23 @@ std::optional<QString> webAssetPath(const QByteArray &rawPath, const QString &ro
 // Decodes %XX escapes once; nullopt on a malformed escape.
 std::optional<QByteArray> percentDecodeOnce(const QByteArray &raw);
 
+// True when a Content-Type names JSON: "application/json", in any case, optionally followed by
+// parameters ("; name=value", the value a token or a quoted string), a charset among them being
+// utf-8. Anything else is false: "application/jsonx", "application/json-patch+json", a charset the
+// body is not in, "application/json;" with nothing after it, junk after the type.
+bool isJsonMediaType(const QByteArray &contentType);
+
+// The first key that appears twice in one object of a JSON text, at any depth ("a" and "\u0061"
+// are the same key), decoded; nullopt when there is none. Qt's JSON parser keeps the last of
+// duplicates silently, so a body can mean one thing to a proxy or log reader and another to us.
+// Meant for text QJsonDocument has already accepted: on malformed text it returns what it found
+// so far.
+std::optional<QString> duplicateJsonKey(const QByteArray &json);
+
+// How long a connection may take to send its request head, given how many connections are open
+// and the most there may be: `fullMs` while fewer than half are in use, then less the nearer
+// the server is to its cap, down to `floorMs` at the cap. Slow clients are tolerated while there
+// is room and dropped fast when they would crowd others out.
+int headTimeoutMs(int open, int cap, int fullMs, int floorMs);
+
 } // namespace tally
