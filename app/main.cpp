@@ -15,6 +15,7 @@
 #include <QSocketNotifier>
 #include <QTimer>
 
+#include <atomic>
 #include <csignal>
 #include <cstring>
 #include <cstdio>
@@ -26,9 +27,17 @@ using namespace tally;
 namespace {
 
 int g_signalPipe[2] = {-1, -1};
+std::atomic<int> g_signals{0}; // lock-free, so safe in a signal handler
 
+// The first Ctrl-C or SIGTERM stops and drains (bounded by runtime.stop_timeout_ms); a second one
+// ends the process at once, for an operator who will not wait.
 void onSignal(int)
 {
+    if (g_signals.fetch_add(1) > 0) {
+        static const char message[] = "tally: second signal: exiting without draining\n";
+        [[maybe_unused]] auto n = ::write(STDERR_FILENO, message, sizeof message - 1);
+        ::_exit(1);
+    }
     const char c = 1;
     [[maybe_unused]] auto n = ::write(g_signalPipe[1], &c, 1);
 }
@@ -258,14 +267,17 @@ int main(int argc, char **argv)
                  host->config().runtime.parallelism, qPrintable(host->sinkDescription()),
                  gui ? "desktop console" : "headless; Ctrl-C stops and drains");
 
-    // Ctrl-C and SIGTERM stop the source and drain: every window fires and reaches the database.
+    // Ctrl-C and SIGTERM stop the source and drain: every window fires and reaches the database,
+    // for at most runtime.stop_timeout_ms; the desktop console closes too.
     if (::socketpair(AF_UNIX, SOCK_STREAM, 0, g_signalPipe) == 0) {
         auto *notifier = new QSocketNotifier(g_signalPipe[0], QSocketNotifier::Read, app.get());
         QObject::connect(notifier, &QSocketNotifier::activated, app.get(), [&] {
             char c;
             [[maybe_unused]] auto n = ::read(g_signalPipe[0], &c, 1);
-            std::fprintf(stderr, "tally: stopping, draining in-flight results...\n");
+            std::fprintf(stderr, "tally: stopping, draining in-flight results (a second Ctrl-C exits at once)...\n");
             host->requestStop();
+            if (gui)
+                QCoreApplication::quit();
         });
         std::signal(SIGINT, onSignal);
         std::signal(SIGTERM, onSignal);

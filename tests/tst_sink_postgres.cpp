@@ -2,8 +2,8 @@
 // (tests/postgres_fixture.cmake): what a job writes equals the oracle in both delivery modes;
 // replayed commits change nothing; refused rows are kept aside; the server stopped mid-run opens
 // the circuit and loses nothing (held in memory, or diverted and replayed); drain; and the pool
-// never opens more connections than it may (pg_stat_activity). Each test case gets its own
-// database.
+// never opens more connections than it may (pg_stat_activity); SIGTERM to the real tally with
+// the server down ends within runtime.stop_timeout_ms. Each test case gets its own database.
 #include "runtime/job.h"
 #include "sink/postgres_store.h"
 #include "sink/sink_factory.h"
@@ -16,7 +16,11 @@
 
 #include <pqxx/pqxx>
 
+#include <QElapsedTimer>
+#include <QProcess>
+
 #include <atomic>
+#include <csignal>
 #include <thread>
 
 using namespace tally;
@@ -324,6 +328,69 @@ private slots:
         QVERIFY2(maxSeen >= 1, "the monitor never saw a Tally connection");
         QVERIFY(store.openConnections() <= 2);
         QCOMPARE(readPostgresResults(url), tableOf(all));
+    }
+
+    // SIGTERM to the real tally while the server is down: the stop drains for
+    // runtime.stop_timeout_ms, then gives up on the sink. Without a divert buffer the rows are
+    // lost, so tally says how many and exits 1; with one they are kept there and it exits 0.
+    // Either way it ends in time (it waited forever before).
+    void stopWithTheServerDownEndsInTime_data()
+    {
+        QTest::addColumn<bool>("divert");
+        QTest::newRow("no divert buffer: lost, exit 1") << false;
+        QTest::newRow("divert buffer: kept, exit 0") << true;
+    }
+    void stopWithTheServerDownEndsInTime()
+    {
+        QFETCH(bool, divert);
+        constexpr int kStopTimeoutMs = 2000;
+        const std::string url = freshDatabase(divert ? "stopdivert" : "stoplost");
+        QTemporaryDir dir;
+        QStringList args{QStringLiteral("--headless"), QStringLiteral("--quiet"), QStringLiteral("--no-web"),
+                         QStringLiteral("--postgres"), QString::fromStdString(url), QStringLiteral("--rate"),
+                         QStringLiteral("20000"), QStringLiteral("--audit-log"), QStringLiteral("audit.db"),
+                         QStringLiteral("--set"), QStringLiteral("runtime.stop_timeout_ms=%1").arg(kStopTimeoutMs)};
+        if (divert)
+            args << QStringLiteral("--set") << QStringLiteral("output.divert_path=divert.db");
+        QProcess tally;
+        tally.setWorkingDirectory(dir.path());
+        tally.start(QStringLiteral(TALLY_BINARY), args);
+        QVERIFY(tally.waitForStarted());
+        const auto rowsInDatabase = [&] {
+            try {
+                pqxx::connection c(url);
+                pqxx::nontransaction tx(c);
+                return tx.exec1("SELECT count(*) FROM window_results")[0].as<int64_t>();
+            } catch (const std::exception &) {
+                return int64_t(0);
+            }
+        };
+        TALLY_WAIT_UNTIL(rowsInDatabase() > 0, std::chrono::seconds(30), "the first rows in the database");
+        QVERIFY(serverScript(QStringLiteral("stop")));
+        QByteArray errors;
+        TALLY_WAIT_UNTIL((errors += tally.readAllStandardError()).contains("write failed"), std::chrono::seconds(30),
+                         "a failed write after the server stopped");
+
+        QElapsedTimer stopping;
+        stopping.start();
+        ::kill(static_cast<pid_t>(tally.processId()), SIGTERM);
+        const bool ended = tally.waitForFinished(kStopTimeoutMs + 20000);
+        const qint64 tookMs = stopping.elapsed();
+        errors += tally.readAllStandardError();
+        QVERIFY(serverScript(QStringLiteral("start")));
+        if (!ended)
+            tally.kill();
+        QVERIFY2(ended, qPrintable(QStringLiteral("still running %1 ms after SIGTERM: %2").arg(tookMs).arg(QString::fromUtf8(errors))));
+        qInfo("ended %lld ms after SIGTERM", tookMs);
+        QVERIFY2(errors.contains("giving up on what the sink has not written"), errors.constData());
+        if (divert) {
+            QVERIFY2(tally.exitCode() == 0, errors.constData());
+            QVERIFY(sqliteInteger(dir.filePath(QStringLiteral("divert.db")).toStdString(),
+                                  "SELECT coalesce(sum(row_count), 0) FROM divert_batches") > 0);
+        } else {
+            QCOMPARE(tally.exitCode(), 1);
+            QVERIFY2(errors.contains("result rows were not written to postgresql"), errors.constData());
+        }
     }
 
     void unreachableServerIsAClearError()

@@ -54,8 +54,25 @@ struct Job::Impl {
             tasks.push_back(std::make_unique<WindowTask>(context, t));
     }
 
+    // A stop drains for at most runtime.stop_timeout_ms of the job's clock; then the sink is
+    // abandoned (what it has not written is diverted or counted as lost, and the job fails saying
+    // how much), so a dead database never keeps a stopping process alive.
+    void enforceStopTimeout(std::optional<int64_t> &stopSeenAtMs, int64_t nowMs)
+    {
+        if (!context.stopRequested || context.sinkAbandoned || !context.sink)
+            return;
+        if (!stopSeenAtMs)
+            stopSeenAtMs = nowMs;
+        if (nowMs - *stopSeenAtMs < context.config.runtime.stopTimeoutMs)
+            return;
+        fprintf(stderr, "tally: still draining after %lld ms (runtime.stop_timeout_ms): giving up on what the sink has "
+                        "not written\n", static_cast<long long>(nowMs - *stopSeenAtMs));
+        context.sinkAbandoned = true;
+        context.sink->abandon();
+    }
+
     // Samples every metric into the fixed-memory time series once a second of the job's clock,
-    // until the job ends.
+    // until the job ends; and watches a stop's deadline.
     void runSampler()
     {
         const auto wallMs = [] {
@@ -63,9 +80,11 @@ struct Job::Impl {
             return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
         };
         std::optional<int64_t> sampledAt;
+        std::optional<int64_t> stopSeenAt;
         std::unique_lock lock(mutex);
         while (!done) {
             const int64_t now = context.clock.nowMs();
+            enforceStopTimeout(stopSeenAt, now);
             if (!sampledAt || now - *sampledAt >= 1000) {
                 sampledAt = now;
                 lock.unlock();

@@ -24,6 +24,7 @@ struct RuntimeConfig {
     int queueCapacity = 64;          // batches per bounded queue between stages
     int decodeThreads = 2;           // threads decoding serialized records, 1..16 (order is kept)
     int64_t allowedLatenessMs = 60000; // windows accept late updates this long after firing
+    int64_t stopTimeoutMs = 30000;     // a stop drains at most this long, then gives up on the sink
 };
 
 // The web console ([web]): where it listens, who may use it, and its limits. See README "Web console".

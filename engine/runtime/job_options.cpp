@@ -606,6 +606,11 @@ std::vector<OptionPtr> buildTable()
                  .doc = "Windows accept late updates this long after they fire (re-emitted as upserts); later events "
                         "go to the late output.",
                  .shapesState = true}));
+    add(integer("runtime.stop_timeout_ms", TALLY_FIELD(runtime.stopTimeoutMs), above(0),
+                {.unit = "ms",
+                 .doc = "How long a stop (SIGTERM, Ctrl-C, the window closed) may drain: past it, the job gives up on "
+                        "the rows the sink has not written (a divert buffer takes them if configured), says how many, "
+                        "and tally exits with status 1, so a supervisor is never kept waiting by a dead database."}));
 
     add(integer("aggregations.likes_per_post.window_ms", TALLY_FIELD(likesPerPost.windowMs), above(0),
                 {.unit = "ms", .doc = "Tumbling window of the net like counter per post.", .shapesState = true}));

@@ -138,6 +138,12 @@ Status DeadLetterTopicSink::writeLateEvents(std::span<const LateEvent> events)
 
 Status DeadLetterTopicSink::flush() { return m_inner ? m_inner->flush() : Status::ok(); }
 
+void DeadLetterTopicSink::abandon()
+{
+    if (m_inner)
+        m_inner->abandon();
+}
+
 Status DeadLetterTopicSink::commitEpoch(uint64_t epoch) { return m_inner ? m_inner->commitEpoch(epoch) : Status::ok(); }
 
 uint64_t DeadLetterTopicSink::committedEpoch() const { return m_inner ? m_inner->committedEpoch() : 0; }

@@ -51,6 +51,7 @@ public:
     Status writeDeadLetters(std::span<const DeadLetter> records) override;
     Status writeLateEvents(std::span<const LateEvent> events) override;
     Status flush() override;
+    void abandon() override;
     Status commitEpoch(uint64_t epoch) override;
     uint64_t committedEpoch() const override;
     std::future<Status> drain() override;

@@ -42,6 +42,10 @@ public:
     // Returns once everything written so far is stored (rows of epochs not yet committed stay
     // staged in an exactly-once sink).
     virtual Status flush() = 0;
+    // Gives up on what is not written yet (a stop that ran out of time): no more retries, rows go
+    // to a divert buffer if there is one, and flush() then returns at once, failing with how many
+    // rows were not written. Thread-safe. Default: nothing to give up.
+    virtual void abandon() {}
 
     // Every row of epochs <= `epoch` has been written and the checkpoint that closes `epoch` is
     // complete: an exactly-once sink commits them now. Other sinks ignore it.

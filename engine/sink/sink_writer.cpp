@@ -102,6 +102,9 @@ struct SinkWriter::Impl {
     bool held = false;
     bool divertEnabled = false;
     bool stopping = false;
+    bool abandoned = false;  // abandon(): give up on what the database has not taken
+    bool writerDone = false; // the writer thread has left its loop
+    size_t notWrittenRows = 0; // rows given up on (stopping with the database down, no divert buffer)
     std::vector<std::promise<Status>> drainWaiters;
     SinkStatus shown; // circuit, committed epoch, counts, last error: refreshed by the writer
     std::thread thread;
@@ -449,6 +452,7 @@ struct SinkWriter::Impl {
                 lock.lock();
                 if (!written && !b.rows.empty()) {
                     // Only when stopping with the database down and nowhere to divert to.
+                    notWrittenRows += b.rows.size();
                     fprintf(stderr, "tally: %s: giving up on %zu rows: the database is unreachable and no divert "
                                     "buffer is configured\n", store->describe().c_str(), b.rows.size());
                 }
@@ -472,6 +476,7 @@ struct SinkWriter::Impl {
         if (stagedRows > 0)
             fprintf(stderr, "tally: %s: %zu rows of uncommitted epochs not written\n", store->describe().c_str(),
                     stagedRows);
+        writerDone = true;
         progress.notify_all();
     }
 };
@@ -583,9 +588,30 @@ Status SinkWriter::flush()
     std::unique_lock lock(d->mutex);
     ++d->flushRequests;
     d->wake.notify_one();
+    if (d->abandoned) {
+        // Until the writer has diverted or given up on everything, so the count below is final.
+        d->progress.wait(lock, [&] { return d->writerDone; });
+        const size_t lost = d->notWrittenRows + d->ready.size() + d->stagedRows;
+        if (lost == 0)
+            return Status::ok();
+        return Status::aborted(std::to_string(lost) + " result rows were not written to " + d->store->describe() +
+                               (d->shown.lastError.empty() ? std::string() : " (last error: " + d->shown.lastError + ")"));
+    }
     d->progress.wait(lock, [&] { return d->idleLocked() || d->held || d->stopping; });
     lock.unlock();
     return d->store->flush();
+}
+
+void SinkWriter::abandon()
+{
+    {
+        std::lock_guard lock(d->mutex);
+        d->abandoned = true;
+        d->stopping = true;
+        d->held = false;
+    }
+    d->wake.notify_all();
+    d->progress.notify_all();
 }
 
 std::future<Status> SinkWriter::drain()

@@ -60,6 +60,7 @@ public:
     Status commitEpoch(uint64_t epoch) override;
     // Blocks until every writable row and side record is in the database (not while held).
     Status flush() override;
+    void abandon() override;
 
     // Thread-safe operator commands.
     std::future<Status> drain() override;

@@ -123,7 +123,10 @@ void OutputStage::run()
         times.addStep(nanosSince(t0), blocked);
     }
     c.writeWithRetry([&] { return c.sink->flush(); });
-    commitEpochs(c.committedEpoch, true); // publishes the positions of what flush() stored
+    commitEpochs(c.committedEpoch, true); // commits the last epoch and publishes what flush() stored
+    // The last epoch's rows too are stored (or counted as not) before the job says it finished.
+    c.writeWithRetry([&] { return c.sink->flush(); });
+    commitEpochs(c.committedEpoch, true);
     std::lock_guard lock(m_drainMutex);
     m_ended = true;
     for (auto &r : m_drains) // the job ended: everything is written

@@ -149,12 +149,14 @@ struct StageContext {
     std::atomic<uint64_t> currentEpoch{0};   // written by the ingest stage
     std::atomic<uint64_t> committedEpoch{0}; // written by the output stage
     std::atomic<bool> closeEpochNow{false};  // a drain asks the ingest stage for a barrier
+    std::atomic<bool> sinkAbandoned{false};  // a stop ran past runtime.stop_timeout_ms (Job)
 
     // Why the job stopped on its own (a failed checkpoint policy); first reason wins.
     void fail(std::string why);
     std::string failure() const;
 
-    // Writes with retries: a sink error must never lose results or stop the job.
+    // Writes with retries: a sink error must never lose results or stop the job, except once the
+    // sink was abandoned (a stop out of time), when the first error ends the job as failed.
     template <typename Write>
     void writeWithRetry(Write &&write);
 
@@ -173,6 +175,11 @@ void StageContext::writeWithRetry(Write &&write)
         if (s.isOk())
             return;
         metrics.sinkErrors.add();
+        if (sinkAbandoned) {
+            fail("the stop ran out of time (runtime.stop_timeout_ms = " + std::to_string(config.runtime.stopTimeoutMs) +
+                 " ms): " + s.message());
+            return;
+        }
         if (attempt == 0 || attempt % 10 == 0)
             fprintf(stderr, "tally: sink write failed (attempt %d), retrying: %s\n", attempt + 1, s.toString().c_str());
         std::this_thread::sleep_for(std::chrono::milliseconds(std::min(1000, 10 << std::min(attempt, 6))));
