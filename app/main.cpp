@@ -301,7 +301,8 @@ int main(int argc, char **argv)
         QObject::connect(host.get(), &EngineHost::jobFinished, app.get(), [&] { printSummary(*host, true); });
     } else {
         const bool quiet = parser.isSet(QStringLiteral("quiet"));
-        QObject::connect(&ticker, &QTimer::timeout, app.get(), [&] {
+        // `quiet` by value: the lambda outlives this block.
+        QObject::connect(&ticker, &QTimer::timeout, app.get(), [&, quiet] {
             if (host->finished()) {
                 host->sample();
                 printSummary(*host, true);

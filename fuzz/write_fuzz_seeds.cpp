@@ -117,5 +117,12 @@ int main(int argc, char **argv)
                {writeConfigToml(),
                 "[source]\ntype = \"kafka\"\n[source.kafka]\nbootstrap = \"127.0.0.1:9092\"\ntopic = \"likes\"\n"
                 "[runtime]\nparallelism = 4\n[aggregations.likes_by_region]\nwindows_ms = [60000, 3600000]\n"});
+    // Request paths (traversal attempts among them), Content-Types and JSON bodies as the web
+    // console's tests send them.
+    writeSeeds(dir, "web_request",
+               {"/", "/app.js", "/style.css", "/..%2f..%2fetc/passwd", "/%252e%252e/x", "//etc/passwd",
+                "application/json; charset=utf-8", "application/jsonx",
+                R"({"parallelism": 3, "confirm": true})", R"({"a": 1, "\u0061": 2})",
+                R"({"post": {"id": 7, "id": 8}, "list": [1, {"k": "v"}]})"});
     return 0;
 }

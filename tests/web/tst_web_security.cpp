@@ -933,15 +933,23 @@ void TestWebSecurity::liveFeedsNotRead()
     const qint64 before = tally.residentBytes();
     QVERIFY(before > 0);
     constexpr qint64 kLimit = 20 * 1024 * 1024;
+#if defined(__SANITIZE_ADDRESS__)
+    // Under AddressSanitizer the RSS is the sanitizer's (shadow memory, redzones, quarantine, fake
+    // stacks: measured +37 MB in 5 s where the plain build grows 9 MB in 40 s), so only the plain
+    // build holds tally to the bound; this build still checks that the feeds are closed.
+    constexpr bool kRssIsTallys = false;
+#else
+    constexpr bool kRssIsTallys = true;
+#endif
     qint64 peakRss = before, peakHeld = 0;
     const Wait grew = waitUntil(
         [&] {
             const qint64 rss = tally.residentBytes();
             peakRss = std::max(peakRss, rss);
             peakHeld = std::max(peakHeld, rss - before + tally.kernelSendQueueBytes());
-            return peakRss - before >= kLimit || peakHeld >= kLimit;
+            return kRssIsTallys && (peakRss - before >= kLimit || peakHeld >= kLimit);
         },
-        kUnreadFeedHold, "tally's memory to grow by 20 MB", 500ms);
+        kUnreadFeedHold, "tally's memory to grow by " + std::to_string(kLimit >> 20) + " MB", 500ms);
     qInfo("50 unread live feeds over %lld s: RSS %.1f MB at the start, at most %.1f MB (+%.1f MB); RSS growth plus "
           "kernel send queues at most %.1f MB",
           static_cast<long long>(std::chrono::seconds(kUnreadFeedHold).count()), before / 1048576.0, peakRss / 1048576.0,
