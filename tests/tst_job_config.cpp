@@ -162,6 +162,7 @@ const std::vector<Field> &fields()
         TALLY_FIELD("runtime", "queue_capacity", runtime.queueCapacity),
         TALLY_FIELD("runtime", "decode_threads", runtime.decodeThreads),
         TALLY_FIELD("runtime", "allowed_lateness_ms", runtime.allowedLatenessMs),
+        TALLY_FIELD("runtime", "stop_timeout_ms", runtime.stopTimeoutMs),
         TALLY_FIELD("aggregations.likes_per_post", "window_ms", likesPerPost.windowMs),
         TALLY_FIELD("aggregations.trending_hourly", "window_ms", trendingHourly.windowMs),
         TALLY_FIELD("aggregations.trending_hourly", "top_k", trendingHourly.topK),
@@ -513,6 +514,7 @@ void TestJobConfig::roundTripOfEveryKey()
     c.runtime.queueCapacity = 1;
     c.runtime.decodeThreads = 16;
     c.runtime.allowedLatenessMs = 0;
+    c.runtime.stopTimeoutMs = 5000;
     c.likesPerPost.windowMs = 30000;
     c.trendingHourly.windowMs = 7200000;
     c.trendingHourly.topK = 1;
