@@ -33,12 +33,11 @@ Status checkContents(const Savepoint &s)
     if (s.epoch == 0 || s.epoch > kMaxEpoch)
         return Status::corruption("savepoint: epoch " + std::to_string(s.epoch) + " is outside 1.." +
                                   std::to_string(kMaxEpoch));
-    const auto inRange = [](int64_t t) { return t >= kMinWatermark && t <= kMaxWatermark; };
-    if (!inRange(s.ingest.watermark))
+    if (!inEventTimeRange(s.ingest.watermark))
         return Status::corruption("savepoint: watermark " + std::to_string(s.ingest.watermark) +
                                   " is outside the event-time range the windows compute with");
     for (size_t p = 0; p < s.ingest.maxEventTimesMs.size(); ++p)
-        if (!inRange(s.ingest.maxEventTimesMs[p]))
+        if (!inEventTimeRange(s.ingest.maxEventTimesMs[p]))
             return Status::corruption("savepoint: partition " + std::to_string(p) + "'s newest event time " +
                                       std::to_string(s.ingest.maxEventTimesMs[p]) + " is outside the event-time range");
     for (size_t p = 0; p < s.sourcePositions.size(); ++p)

@@ -28,6 +28,9 @@ constexpr int64_t kMinWatermark = std::numeric_limits<int64_t>::min() / 4;
 
 constexpr int64_t kMaxWatermark = std::numeric_limits<int64_t>::max() / 4;
 
+// Whether an event time read from outside (a savepoint) is one the window arithmetic is safe for.
+constexpr bool inEventTimeRange(int64_t t) { return t >= kMinWatermark && t <= kMaxWatermark; }
+
 // What a savepoint keeps of the watermarks: the job watermark and every partition's newest event
 // time (the ingest stage's state, taken between batches).
 struct WatermarkState {

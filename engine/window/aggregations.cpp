@@ -50,8 +50,7 @@ bool isKnownStructure(uint8_t structure)
 
 Status checkRestorable(const KeyedStateSnapshot &snapshot)
 {
-    const auto inRange = [](int64_t t) { return t >= kMinWatermark && t <= kMaxWatermark; };
-    if (!inRange(snapshot.watermark))
+    if (!inEventTimeRange(snapshot.watermark))
         return Status::corruption("keyed state: watermark " + std::to_string(snapshot.watermark) +
                                   " is outside the event-time range the windows compute with");
     for (size_t group = 0; group < snapshot.keyGroups.size(); ++group) {
@@ -60,7 +59,7 @@ Status checkRestorable(const KeyedStateSnapshot &snapshot)
                                       std::to_string(r.structure) + ", key " + std::to_string(r.key);
             if (!isKnownStructure(r.structure))
                 return Status::corruption(where + ": unknown state structure");
-            if (!inRange(r.ns))
+            if (!inEventTimeRange(r.ns))
                 return Status::corruption(where + ": window start " + std::to_string(r.ns) +
                                           " is outside the event-time range the windows compute with");
             if (keyGroupFor(familyOf(r.structure), r.key) != static_cast<int>(group))
