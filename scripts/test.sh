@@ -13,7 +13,8 @@
 # Before running anything it checks that the build has tests for every label below, and fails
 # naming the labels that have none: a group of tests that vanished (say, because configure did
 # not find what they need) is an error, not a pass. A run that selects no test at all fails too
-# (ctest --no-tests=error).
+# (ctest --no-tests=error). The soak runs (label soak) take hours and are left out: scripts/soak.sh
+# runs them.
 set -euo pipefail
 
 # shellcheck source=lib/build.sh
@@ -41,5 +42,5 @@ fi
 # postgres_server_stop (tests/postgres_fixture.cmake), so `ctest -L kafka` and `ctest -L postgres`
 # work on their own too. The unit and oracle tests need none.
 
-ctest --test-dir "$tally_build_dir" --output-on-failure --no-tests=error \
+ctest --test-dir "$tally_build_dir" --output-on-failure --no-tests=error --label-exclude '^soak$' \
   --parallel "${CTEST_PARALLEL_LEVEL:-$(nproc)}" "$@"

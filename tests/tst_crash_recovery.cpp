@@ -1,8 +1,8 @@
-// Crash recovery, end to end: the real `tally --headless` runs a generator stream into SQLite
-// (exactly-once) with checkpoints every 200 ms, on the heap and on the RocksDB state backend; the
-// test kills it with SIGKILL at random moments and starts it again, which continues from the
-// newest checkpoint, at least 10 times per backend (TALLY_RECOVERY_KILLS sets more, e.g. 50 or
-// 200 for the long modes). The final table must equal the oracle of the whole stream. Allowed
+// Crash recovery, end to end: the real `tally --headless` runs a generator stream into SQLite and
+// into PostgreSQL (the postgres_server fixture's; exactly-once) with checkpoints every 200 ms, on
+// the heap and on the RocksDB state backend; the test kills it with SIGKILL at random moments and starts it again, which continues from the
+// newest checkpoint, at least 10 times per backend and sink (TALLY_RECOVERY_KILLS sets more: the
+// soak test soak_kills of `scripts/soak.sh kills` runs it with 200). The final table must equal the oracle of the whole stream. Allowed
 // lateness exceeds the stream's largest delay, so no event is dropped and the final results do
 // not depend on when, across restarts, each event arrived.
 // The stream cannot run out before the kills do: the generator is paced, so a run advances at
@@ -13,6 +13,7 @@
 #include "config/job_config.h"
 #include "source/generator.h"
 #include "support/oracle.h"
+#include "support/postgres_server.h"
 #include "support/seed.h"
 #include "support/sink_results.h"
 #include "support/wait.h"
@@ -91,11 +92,12 @@ int requestedKills()
 
 // The job's configuration for `kills` kills: kConfigRest, with the stream's
 // size and pace from the constants above.
+qint64 totalEvents(int kills) { return qint64(std::max(kills, kDefaultKills)) * kEventsPerKill; }
+
 QByteArray jobConfig(int kills)
 {
-    const qint64 totalEvents = qint64(std::max(kills, kDefaultKills)) * kEventsPerKill;
     return QStringLiteral("[source.generator]\ntotal_events = %1\nevents_per_second = %2\n")
-               .arg(totalEvents)
+               .arg(totalEvents(kills))
                .arg(kEventsPerSecond)
                .toUtf8() +
            kConfigRest;
@@ -110,6 +112,7 @@ private slots:
     void initTestCase()
     {
         testSeed(); // prints it
+        QVERIFY2(!postgresServerDir().isEmpty(), "TALLY_POSTGRES_DIR is not set: run through ctest (fixture postgres_server)");
         QVERIFY(m_dir.isValid());
         QFile f(m_dir.filePath(QStringLiteral("job.toml")));
         QVERIFY(f.open(QIODevice::WriteOnly));
@@ -134,12 +137,18 @@ private slots:
     void killAndRestartUntilDone_data()
     {
         QTest::addColumn<QString>("backend");
-        QTest::newRow("heap") << QStringLiteral("heap");
-        QTest::newRow("rocksdb") << QStringLiteral("rocksdb");
+        QTest::addColumn<QString>("sink");
+        for (const char *backend : {"heap", "rocksdb"})
+            for (const char *sink : {"sqlite", "postgres"})
+                QTest::addRow("%s, %s", backend, sink) << QString::fromLatin1(backend) << QString::fromLatin1(sink);
     }
     void killAndRestartUntilDone()
     {
         QFETCH(QString, backend);
+        QFETCH(QString, sink);
+        const QString name = backend + QLatin1Char('_') + sink;
+        const bool postgres = sink == QLatin1String("postgres");
+        const std::string postgresUrl = postgres ? freshPostgresDatabase("crash_" + backend.toStdString()) : std::string();
         QTemporaryDir dir;
         QFile f(dir.filePath(QStringLiteral("job.toml")));
         QVERIFY(f.open(QIODevice::WriteOnly));
@@ -148,16 +157,20 @@ private slots:
         f.write(QStringLiteral("\n[state]\nbackend = \"%1\"\nrocksdb_cache_entries = 4096\n").arg(backend).toUtf8());
         f.close();
         const int kills = requestedKills();
-        std::mt19937_64 rng = seededGenerator(backend.toStdString());
+        std::mt19937_64 rng = seededGenerator(name.toStdString());
+        QStringList args{QStringLiteral("--headless"), QStringLiteral("--quiet"), QStringLiteral("--config"), QStringLiteral("job.toml"),
+                         QStringLiteral("--audit-log"), QStringLiteral("audit.db")};
+        args << (postgres ? QStringList{QStringLiteral("--postgres"), QString::fromStdString(postgresUrl)}
+                          : QStringList{QStringLiteral("--db"), QStringLiteral("tally.db")});
+        // The last run may have most of the stream left, at the generator's pace.
+        const int lastRunTimeoutMs = int(totalEvents(kills) * 1000 / kEventsPerSecond) + 60000;
         std::uniform_int_distribution<int> killDelayMs(0, kKillDelayMaxMs);
         int killed = 0, restored = 0;
         for (int run = 0;; ++run) {
             QProcess tally;
             tally.setWorkingDirectory(dir.path());
             const QDateTime started = QDateTime::currentDateTime();
-            tally.start(QStringLiteral(TALLY_BINARY),
-                        {QStringLiteral("--headless"), QStringLiteral("--quiet"), QStringLiteral("--config"), QStringLiteral("job.toml"),
-                         QStringLiteral("--db"), QStringLiteral("tally.db"), QStringLiteral("--audit-log"), QStringLiteral("audit.db")});
+            tally.start(QStringLiteral(TALLY_BINARY), args);
             QVERIFY(tally.waitForStarted());
             if (killed < kills) {
                 // A random moment after this run's first checkpoint: killed before it, a run (slow to
@@ -183,21 +196,25 @@ private slots:
                     continue;
                 }
             } else {
-                QVERIFY2(tally.waitForFinished(240000), "the last run did not finish");
+                QVERIFY2(tally.waitForFinished(lastRunTimeoutMs), "the last run did not finish");
             }
             const QByteArray errors = tally.readAllStandardError();
             restored += errors.contains("restored from checkpoint") ? 1 : 0;
             QVERIFY2(tally.exitStatus() == QProcess::NormalExit && tally.exitCode() == 0, errors.constData());
             break;
         }
-        qInfo("%s: %d kills, %d restarts restored a checkpoint", qPrintable(backend), killed, restored);
+        qInfo("%s into %s: %d kills, %d restarts restored a checkpoint", qPrintable(backend), qPrintable(sink), killed,
+              restored);
         QVERIFY2(killed >= kills, qPrintable(QStringLiteral("only %1 kills: the runs end too fast").arg(killed)));
         QVERIFY2(restored >= kills / 2, qPrintable(QStringLiteral("only %1 restarts restored a checkpoint").arg(restored)));
 
         const std::string db = dir.filePath(QStringLiteral("tally.db")).toStdString();
-        QCOMPARE(sqliteInteger(db, "SELECT count(*) FROM late_events"), int64_t(0));
-        const std::string diff = describeDifference(m_expected, readSqliteResults(db));
+        const char *lateEvents = "SELECT count(*) FROM late_events";
+        QCOMPARE(postgres ? postgresInteger(postgresUrl, lateEvents) : sqliteInteger(db, lateEvents), int64_t(0));
+        const ResultTable results = postgres ? readPostgresResults(postgresUrl) : readSqliteResults(db);
+        const std::string diff = describeDifference(m_expected, results);
         QVERIFY2(diff.empty(), diff.c_str());
+        qInfo("%s into %s: %zu result rows equal the oracle's", qPrintable(backend), qPrintable(sink), results.size());
         // The RocksDB working copies are scratch: the finished job removed its own, and each
         // restart removed those of the killed runs.
         if (backend == QLatin1String("rocksdb"))

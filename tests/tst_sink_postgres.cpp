@@ -9,6 +9,7 @@
 #include "sink/sink_factory.h"
 #include "sink/sink_writer.h"
 #include "support/oracle.h"
+#include "support/postgres_server.h"
 #include "support/sink_results.h"
 #include "support/wait.h"
 
@@ -29,36 +30,6 @@ using namespace tally::test;
 namespace {
 
 constexpr int64_t kMinute = 60'000;
-
-QString serverDir() { return qEnvironmentVariable("TALLY_POSTGRES_DIR"); }
-
-std::string readUrl()
-{
-    QFile f(serverDir() + QStringLiteral("/url"));
-    if (!f.open(QIODevice::ReadOnly))
-        qFatal("no PostgreSQL URL in %s/url: run through ctest (fixture postgres_server)", qPrintable(serverDir()));
-    return f.readAll().trimmed().toStdString();
-}
-
-// Runs scripts/postgres/pg.sh with the fixture's server folder, e.g. "stop" or "start".
-bool serverScript(const QString &command)
-{
-    QProcess p;
-    p.setProcessChannelMode(QProcess::ForwardedErrorChannel);
-    p.start(QStringLiteral("bash"), {qEnvironmentVariable("TALLY_POSTGRES_SCRIPT"), command, serverDir()});
-    return p.waitForFinished(120000) && p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0;
-}
-
-// A fresh database on the fixture's server; returns its URL.
-std::string freshDatabase(const std::string &name)
-{
-    const std::string base = readUrl();
-    pqxx::connection c(base);
-    pqxx::nontransaction tx(c);
-    tx.exec("DROP DATABASE IF EXISTS " + tx.quote_name(name) + " WITH (FORCE)");
-    tx.exec("CREATE DATABASE " + tx.quote_name(name));
-    return base.substr(0, base.rfind('/') + 1) + name;
-}
 
 OutputConfig postgresOutput(const std::string &url, Delivery delivery)
 {
@@ -88,8 +59,8 @@ class TestSinkPostgres : public QObject {
 private slots:
     void initTestCase()
     {
-        QVERIFY2(!serverDir().isEmpty(), "TALLY_POSTGRES_DIR is not set: run through ctest (fixture postgres_server)");
-        QVERIFY(!readUrl().empty());
+        QVERIFY2(!postgresServerDir().isEmpty(), "TALLY_POSTGRES_DIR is not set: run through ctest (fixture postgres_server)");
+        QVERIFY(!postgresBaseUrl().empty());
     }
 
     // A seeded job (serialized records, some malformed, so dead letters and late events are
@@ -103,7 +74,7 @@ private slots:
     void jobResultsEqualOracle()
     {
         QFETCH(bool, exactlyOnce);
-        const std::string url = freshDatabase(exactlyOnce ? "oracle_eo" : "oracle_alo");
+        const std::string url = freshPostgresDatabase(exactlyOnce ? "oracle_eo" : "oracle_alo");
         JobConfig config = sinkTestConfig(21, 40000);
         config.source.generator.eventsPerSecond = 80000; // half a second: several epochs
         config.source.generator.serialized = true;
@@ -130,7 +101,7 @@ private slots:
     // commit and the checkpoint's completion): the tables are unchanged.
     void replayedCommitIsNoOp()
     {
-        const std::string url = freshDatabase("replay");
+        const std::string url = freshPostgresDatabase("replay");
         const OutputConfig output = postgresOutput(url, Delivery::ExactlyOnce);
         std::vector<OutputRow> epoch4;
         for (uint64_t k = 1; k <= 500; ++k)
@@ -166,7 +137,7 @@ private slots:
     // error, the rest of the epoch commits.
     void refusedRowsAreKeptAside()
     {
-        const std::string url = freshDatabase("refused");
+        const std::string url = freshPostgresDatabase("refused");
         MetricsRegistry metrics;
         auto writer = openPostgresSink(postgresOutput(url, Delivery::ExactlyOnce), metrics);
         {
@@ -205,7 +176,7 @@ private slots:
     {
         QFETCH(bool, divert);
         QFETCH(bool, exactlyOnce);
-        const std::string url = freshDatabase("outage");
+        const std::string url = freshPostgresDatabase("outage");
         QTemporaryDir dir;
         JobConfig config = sinkTestConfig(33, 90000);
         config.source.generator.eventsPerSecond = 30000; // three seconds of input
@@ -222,7 +193,7 @@ private slots:
             if (divert)
                 QCOMPARE(job.submit(SinkCommand::Divert).get().code(), Status::Code::Ok);
             QTRY_VERIFY_WITH_TIMEOUT(writer->status().rowsWritten > 0, 10000);
-            QVERIFY(serverScript(QStringLiteral("stop")));
+            QVERIFY(postgresServerScript(QStringLiteral("stop")));
             QTRY_VERIFY_WITH_TIMEOUT(writer->status().circuit != CircuitBreaker::State::Closed, 10000);
             sawOpen = true;
             // The outage lasts until the writer has failed and retried a few times and, with
@@ -231,7 +202,7 @@ private slots:
                                  (!divert || writer->status().divertedRows > 0),
                              std::chrono::seconds(30), "three failed writes (and diverted rows) during the outage");
             divertedDuringOutage = writer->status().divertedRows;
-            QVERIFY(serverScript(QStringLiteral("start")));
+            QVERIFY(postgresServerScript(QStringLiteral("start")));
             QTRY_VERIFY_WITH_TIMEOUT(job.finished(), 60000); // the bounded input ends by itself
         });
         QVERIFY(sawOpen);
@@ -249,7 +220,7 @@ private slots:
     // database.
     void drainWritesEverything()
     {
-        const std::string url = freshDatabase("drain");
+        const std::string url = freshPostgresDatabase("drain");
         JobConfig config = sinkTestConfig(8, 0);
         config.source.generator.eventsPerSecond = 20000;
         config.output = postgresOutput(url, Delivery::AtLeastOnce);
@@ -280,7 +251,7 @@ private slots:
     // than two Tally connections, and every write lands.
     void connectionBudget()
     {
-        const std::string url = freshDatabase("budget");
+        const std::string url = freshPostgresDatabase("budget");
         PostgresStoreOptions options;
         options.url = url;
         options.poolSize = 2;
@@ -291,7 +262,7 @@ private slots:
         std::atomic<bool> writing{true};
         std::atomic<int64_t> maxSeen{0};
         std::thread monitor([&] {
-            pqxx::connection c(readUrl()); // the monitor's own connection is not a Tally one
+            pqxx::connection c(postgresBaseUrl()); // the monitor's own connection is not a Tally one
             while (writing) {
                 pqxx::nontransaction tx(c);
                 const int64_t n = tx.exec1("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'tally' "
@@ -344,7 +315,7 @@ private slots:
     {
         QFETCH(bool, divert);
         constexpr int kStopTimeoutMs = 2000;
-        const std::string url = freshDatabase(divert ? "stopdivert" : "stoplost");
+        const std::string url = freshPostgresDatabase(divert ? "stopdivert" : "stoplost");
         QTemporaryDir dir;
         QStringList args{QStringLiteral("--headless"), QStringLiteral("--quiet"), QStringLiteral("--no-web"),
                          QStringLiteral("--postgres"), QString::fromStdString(url), QStringLiteral("--rate"),
@@ -366,7 +337,7 @@ private slots:
             }
         };
         TALLY_WAIT_UNTIL(rowsInDatabase() > 0, std::chrono::seconds(30), "the first rows in the database");
-        QVERIFY(serverScript(QStringLiteral("stop")));
+        QVERIFY(postgresServerScript(QStringLiteral("stop")));
         QByteArray errors;
         TALLY_WAIT_UNTIL((errors += tally.readAllStandardError()).contains("write failed"), std::chrono::seconds(30),
                          "a failed write after the server stopped");
@@ -377,7 +348,7 @@ private slots:
         const bool ended = tally.waitForFinished(kStopTimeoutMs + 20000);
         const qint64 tookMs = stopping.elapsed();
         errors += tally.readAllStandardError();
-        QVERIFY(serverScript(QStringLiteral("start")));
+        QVERIFY(postgresServerScript(QStringLiteral("start")));
         if (!ended)
             tally.kill();
         QVERIFY2(ended, qPrintable(QStringLiteral("still running %1 ms after SIGTERM: %2").arg(tookMs).arg(QString::fromUtf8(errors))));
@@ -406,7 +377,7 @@ private slots:
     void cleanupTestCase()
     {
         // Leave the server running for other tests even if an outage case failed half-way.
-        serverScript(QStringLiteral("start"));
+        postgresServerScript(QStringLiteral("start"));
     }
 };
 
