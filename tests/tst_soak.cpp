@@ -453,6 +453,7 @@ private slots:
         const Steady::time_point throttled = Steady::now();
         double rssPeak = rssBefore, rssAtHalf = 0, rssAtEnd = 0;
         int64_t lagPeak = 0;
+        double pendingPeak = 0;
         while (secondsSince(throttled) < throttleSeconds) {
             QVERIFY2(job.running(), qPrintable(QStringLiteral("tally ended by itself: ") + job.errors()));
             const double rss = rssMiB(job.pid());
@@ -462,8 +463,10 @@ private slots:
             rssAtEnd = rss;
             const GroupTotals t = soak.totals();
             lagPeak = std::max(lagPeak, t.lag());
-            qInfo("throttled %.0f s: lag %lld records, RSS %.0f MiB", secondsSince(throttled),
-                  static_cast<long long>(t.lag()), rss);
+            const double pending = job.metric(R"(tally_sink_pending_rows{sink="postgres"})");
+            pendingPeak = std::max(pendingPeak, pending);
+            qInfo("throttled %.0f s: lag %lld records, %.0f rows pending, RSS %.0f MiB", secondsSince(throttled),
+                  static_cast<long long>(t.lag()), pending, rss);
             std::this_thread::sleep_for(10s);
         }
         const double assignsAfter = job.metric(R"(tally_kafka_rebalances_total{kind="assign"})");
@@ -479,13 +482,17 @@ private slots:
         const QString failure = soak.finish(job, &drainSeconds);
         QVERIFY2(failure.isEmpty(), qPrintable(failure));
         qInfo("throttle soak: %d s at 10%% of the sink's rate: lag peaked at %lld records (%.0f s of input), "
-              "rebalances %.0f -> %.0f assignments and %.0f revocations, RSS %.0f MiB before, %.0f at half time, %.0f at "
+              "%.0f rows pending at most (bound %d), rebalances %.0f -> %.0f assignments and %.0f revocations, RSS %.0f MiB before, %.0f at half time, %.0f at "
               "the end, %.0f at most; drained %.0f s after the production ended; %d events, %zu result rows equal the "
               "oracle",
-              throttleSeconds, static_cast<long long>(lagPeak), lagPeak / kRate, assignsBefore, assignsAfter, revokes,
+              throttleSeconds, static_cast<long long>(lagPeak), lagPeak / kRate, pendingPeak, kMaxPendingRows, assignsBefore, assignsAfter, revokes,
               rssBefore, rssAtHalf, rssAtEnd, rssPeak, drainSeconds, soak.events(), soak.resultRows());
-        // The throttle held the job back (the lag grew past a minute of input)...
-        QVERIFY2(lagPeak > kRate * 60, "the throttle never held the job back");
+        // The throttle held the job back: the sink's rows in memory reached their bound and stayed
+        // within it, and the lag grew past a minute of input...
+        QVERIFY2(pendingPeak >= kMaxPendingRows / 2, "the sink's pending rows never neared their bound");
+        // (A write waits below the bound, then adds its whole batch of rows.)
+        QVERIFY2(pendingPeak <= 2 * kMaxPendingRows, "the sink held far more rows than its bound");
+        QVERIFY2(lagPeak > kRate * 60, "the lag never grew past a minute of input");
         // ...without a rebalance...
         QCOMPARE(assignsAfter, assignsBefore);
         QCOMPARE(revokes, 0.0);
