@@ -119,6 +119,12 @@ int main(int argc, char **argv)
                 "[runtime]\nparallelism = 4\n[aggregations.likes_by_region]\nwindows_ms = [60000, 3600000]\n"});
     // Request paths (traversal attempts among them), Content-Types and JSON bodies as the web
     // console's tests send them.
+    writeSeeds(dir, "web_head",
+               {"GET / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n",
+                "POST /api/v1/actions/rescale HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\n"
+                "Content-Length: 17\r\nX-CSRF-Token: abc\r\n\r\n{\"parallelism\":3}",
+                "GET /live HTTP/1.1\nHost: a\nUpgrade: websocket\nConnection: Upgrade\n\r\n\r\n",
+                "GET / HTTP/1.1\r\nHost: a\r\n folded: x\r\n\r\n", "GET /\r\n\r\n", "GET / HTTP/1.1\r\nHost: a"});
     writeSeeds(dir, "web_request",
                {"/", "/app.js", "/style.css", "/..%2f..%2fetc/passwd", "/%252e%252e/x", "//etc/passwd",
                 "application/json; charset=utf-8", "application/jsonx",

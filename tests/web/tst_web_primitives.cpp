@@ -1,6 +1,6 @@
 // The web console's security primitives on their own: the token file, token checks, sessions,
 // the rate limiter, the mapping of request paths onto compiled-in assets, the JSON media type and
-// duplicate-key checks on request bodies, and the gate's head timeout.
+// duplicate-key checks on request bodies, and the gate's request-head parser and head timeout.
 #include "views/web/web_security.h"
 
 #include <QCryptographicHash>
@@ -34,6 +34,8 @@ private slots:
     void jsonMediaType();
     void duplicateKeys_data();
     void duplicateKeys();
+    void requestHeads_data();
+    void requestHeads();
     void headTimeout();
 
 private:
@@ -243,6 +245,53 @@ void TestWebPrimitives::duplicateKeys()
         QVERIFY2(!found, qPrintable(found.value_or(QString())));
     else
         QCOMPARE(found.value_or(QStringLiteral("(none)")), duplicate);
+}
+
+void TestWebPrimitives::requestHeads_data()
+{
+    QTest::addColumn<QByteArray>("bytes");
+    QTest::addColumn<int>("status"); // 0: parsed, -1: incomplete
+    QTest::newRow("CRLF") << QByteArray("GET /x HTTP/1.1\r\nHost: a\r\nX-A:  b \r\n\r\nbody") << 0;
+    QTest::newRow("bare LF lines") << QByteArray("GET / HTTP/1.1\nX-A: b\nHost: a\r\n\r\n") << 0;
+    QTest::newRow("empty line before the end") << QByteArray("GET / HTTP/1.1\nHost: a\n\r\n\r\n") << 400;
+    QTest::newRow("no blank line yet") << QByteArray("GET / HTTP/1.1\r\nHost: a\r\n") << -1;
+    QTest::newRow("too large") << QByteArray("GET / HTTP/1.1\r\nX: ") + QByteArray(300, 'a') << 431;
+    QTest::newRow("too many fields") << QByteArray("GET / HTTP/1.1\r\n") + QByteArray("A: b\r\n").repeated(7) + "\r\n" << 431;
+    QTest::newRow("HTTP/2 line") << QByteArray("GET / HTTP/2\r\n\r\n") << 400;
+    QTest::newRow("no target") << QByteArray("GET  HTTP/1.1\r\n\r\n") << 400;
+    QTest::newRow("method not a token") << QByteArray("G(T / HTTP/1.1\r\n\r\n") << 400;
+    QTest::newRow("no colon") << QByteArray("GET / HTTP/1.1\r\nHost\r\n\r\n") << 400;
+    QTest::newRow("folded line") << QByteArray("GET / HTTP/1.1\r\nA: b\r\n c\r\n\r\n") << 400;
+    QTest::newRow("space before colon") << QByteArray("GET / HTTP/1.1\r\nHost : a\r\n\r\n") << 400;
+    QTest::newRow("space in name") << QByteArray("GET / HTTP/1.1\r\nX Y: a\r\n\r\n") << 400;
+    QTest::newRow("CR in value") << QByteArray("GET / HTTP/1.1\r\nA: b\rc\r\n\r\n") << 400;
+    QTest::newRow("NUL in name") << QByteArray("GET / HTTP/1.1\r\nA") + '\0' + "B: c\r\n\r\n" << 400;
+    // Found by fuzz_web_head: a line "\r: ..." gave a header with an empty (whitespace) name.
+    QTest::newRow("fuzz: CR as the name")
+        << QByteArray::fromBase64("R0VUIC9saXZlIEhUVFAvMS4KSG9zdDogYQpVcGdkZXIgc3Q6IEdFVCAvbGl2ZSBIVFRhDQoNOiB3ZWJlIMBUVFAvMS4wCkhvc3Q6"
+                                  "dGEKVXBnciBzdDogR0VUIC9saXZlIEhUVGENCg0KIA==")
+        << 400;
+    QTest::newRow("fuzz: CR as the name, alone") << QByteArray("GET / HTTP/1.1\n\r: x\r\n\r\n") << 400;
+}
+
+void TestWebPrimitives::requestHeads()
+{
+    QFETCH(QByteArray, bytes);
+    QFETCH(int, status);
+    const HeadParse p = parseRequestHead(bytes, 200, 6);
+    if (status == -1) {
+        QCOMPARE(p.outcome, HeadParse::Outcome::Incomplete);
+    } else if (status == 0) {
+        QCOMPARE(p.outcome, HeadParse::Outcome::Parsed);
+        QCOMPARE(p.head.method, QByteArray("GET"));
+        QCOMPARE(p.head.header("host"), QByteArray("a"));
+        QCOMPARE(bytes.mid(p.headBytes), bytes.endsWith("body") ? QByteArray("body") : QByteArray());
+        if (bytes.contains("X-A"))
+            QCOMPARE(p.head.header("x-a"), QByteArray("b"));
+    } else {
+        QCOMPARE(p.outcome, HeadParse::Outcome::Refused);
+        QVERIFY2(p.status == status, qPrintable(QStringLiteral("%1: %2").arg(p.status).arg(p.reason)));
+    }
 }
 
 void TestWebPrimitives::headTimeout()

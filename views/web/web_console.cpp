@@ -280,37 +280,14 @@ private:
     {
         if (socket->property("tally_passed").toBool() || socket->property("tally_answered").toBool())
             return;
-        const QByteArray buffered = socket->peek(kMaxHeadBytes + 4);
-        const qsizetype end = buffered.indexOf("\r\n\r\n");
-        if (end < 0) {
-            if (buffered.size() > kMaxHeadBytes)
-                refuse(socket, WebConsole::error(431, QStringLiteral("request head too large")));
+        const HeadParse parsed = parseRequestHead(socket->peek(kMaxHeadBytes + 4), kMaxHeadBytes, kMaxHeaderFields);
+        if (parsed.outcome == HeadParse::Outcome::Incomplete)
             return; // wait for the rest of the head
-        }
-        WebConsole::Head head;
-        const QList<QByteArray> lines = buffered.left(end).split('\n');
-        if (lines.size() - 1 > kMaxHeaderFields) {
-            refuse(socket, WebConsole::error(431, QStringLiteral("too many header fields: %1, at most %2")
-                                                      .arg(lines.size() - 1)
-                                                      .arg(kMaxHeaderFields)));
+        if (parsed.outcome == HeadParse::Outcome::Refused) {
+            refuse(socket, WebConsole::error(parsed.status, parsed.reason));
             return;
         }
-        const QList<QByteArray> requestLine = lines.value(0).trimmed().split(' ');
-        if (requestLine.size() != 3 || !requestLine[2].startsWith("HTTP/1.")) {
-            refuse(socket, WebConsole::error(400, QStringLiteral("malformed request line")));
-            return;
-        }
-        head.method = requestLine[0];
-        head.target = requestLine[1];
-        for (qsizetype i = 1; i < lines.size(); ++i) {
-            const QByteArray line = lines[i].endsWith('\r') ? lines[i].chopped(1) : lines[i];
-            const qsizetype colon = line.indexOf(':');
-            if (colon <= 0 || line.startsWith(' ') || line.startsWith('\t')) {
-                refuse(socket, WebConsole::error(400, QStringLiteral("malformed header line")));
-                return;
-            }
-            head.headers.append(headerPair(line.left(colon).trimmed().toLower(), line.mid(colon + 1).trimmed()));
-        }
+        const WebConsole::Head &head = parsed.head;
         // The last kProbeConnections connections are kept for the probes, so a console whose
         // other connections are all busy (slow bodies, live feeds) still answers its monitoring.
         const QByteArray path = pathOf(head.target);
@@ -321,7 +298,7 @@ private:
             refuse(socket, busy);
             return;
         }
-        if (auto reply = m_console->screen(head, socket, socket->bytesAvailable(), end + 4)) {
+        if (auto reply = m_console->screen(head, socket, socket->bytesAvailable(), parsed.headBytes)) {
             refuse(socket, *reply);
             return;
         }
@@ -388,22 +365,6 @@ WebConsoleOptions WebConsoleOptions::fromConfig(const WebConfig &c)
     o.rateLimitPerSecond = c.rateLimitPerSecond;
     o.rateLimitBurst = c.rateLimitBurst;
     return o;
-}
-
-QByteArray WebConsole::Head::header(const QByteArray &name) const
-{
-    for (const auto &[k, v] : headers)
-        if (k == name)
-            return v;
-    return {};
-}
-
-int WebConsole::Head::count(const QByteArray &name) const
-{
-    int n = 0;
-    for (const auto &h : headers)
-        n += h.first == name;
-    return n;
 }
 
 WebConsole::WebConsole(EngineHost &host, WebConsoleOptions options, QObject *parent)

@@ -90,13 +90,7 @@ private:
         QByteArray sessionId; // empty: authenticated by a Bearer token
         QByteArray csrf;
     };
-    struct Head { // a request head as the gate read it
-        QByteArray method;
-        QByteArray target;
-        QList<QPair<QByteArray, QByteArray>> headers; // names lowercased
-        QByteArray header(const QByteArray &name) const;
-        int count(const QByteArray &name) const;
-    };
+    using Head = RequestHead; // a request head as the gate read it (parseRequestHead)
     enum class Auth { None, Ok, Invalid };
 
     // The gate's verdict on a request head: a reply to send instead, or nothing to let it pass.

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 namespace tally {
 
@@ -360,6 +361,88 @@ int headTimeoutMs(int open, int cap, int fullMs, int floorMs)
     // Linear from fullMs at half the cap down to floorMs at the cap.
     const double used = static_cast<double>(open - half) / static_cast<double>(cap - half);
     return static_cast<int>(std::lround(fullMs - used * (fullMs - floorMs)));
+}
+
+QByteArray RequestHead::header(const QByteArray &name) const
+{
+    for (const auto &[k, v] : headers)
+        if (k == name)
+            return v;
+    return {};
+}
+
+int RequestHead::count(const QByteArray &name) const
+{
+    int n = 0;
+    for (const auto &h : headers)
+        n += h.first == name;
+    return n;
+}
+
+namespace {
+
+// RFC 9110's token: what a method and a header field name are made of.
+bool isToken(const QByteArray &s)
+{
+    if (s.isEmpty())
+        return false;
+    for (const char c : s) {
+        const bool alnum = (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+        if (!alnum && (c == '\0' || !std::strchr("!#$%&'*+-.^_`|~", c)))
+            return false;
+    }
+    return true;
+}
+
+// A field value holds no control bytes but horizontal tabs (a CR or NUL inside a value is how
+// requests are smuggled past one parser and read differently by the next).
+bool isFieldValue(const QByteArray &s)
+{
+    for (const char c : s)
+        if ((static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f)
+            return false;
+    return true;
+}
+
+} // namespace
+
+HeadParse parseRequestHead(const QByteArray &buffered, qsizetype maxHeadBytes, int maxHeaderFields)
+{
+    HeadParse p;
+    const auto refuse = [&p](int status, QString reason) {
+        p.outcome = HeadParse::Outcome::Refused;
+        p.status = status;
+        p.reason = std::move(reason);
+        return p;
+    };
+    const qsizetype end = buffered.indexOf("\r\n\r\n");
+    if (end < 0 || end > maxHeadBytes) {
+        if (buffered.size() > maxHeadBytes)
+            return refuse(431, QStringLiteral("request head too large"));
+        return p; // wait for the rest of the head
+    }
+    const QList<QByteArray> lines = buffered.left(end).split('\n');
+    if (lines.size() - 1 > maxHeaderFields)
+        return refuse(431, QStringLiteral("too many header fields: %1, at most %2").arg(lines.size() - 1).arg(maxHeaderFields));
+    const QList<QByteArray> requestLine = lines.value(0).trimmed().split(' ');
+    if (requestLine.size() != 3 || !isToken(requestLine[0]) || requestLine[1].isEmpty() ||
+        !isFieldValue(requestLine[1]) || !requestLine[2].startsWith("HTTP/1."))
+        return refuse(400, QStringLiteral("malformed request line"));
+    p.head.method = requestLine[0];
+    p.head.target = requestLine[1];
+    for (qsizetype i = 1; i < lines.size(); ++i) {
+        const QByteArray line = lines[i].endsWith('\r') ? lines[i].chopped(1) : lines[i];
+        const qsizetype colon = line.indexOf(':');
+        const QByteArray name = line.left(colon);
+        const QByteArray value = line.mid(colon + 1).trimmed();
+        // No whitespace around the name (RFC 9112 5.1), which also refuses folded lines.
+        if (colon <= 0 || !isToken(name) || !isFieldValue(value))
+            return refuse(400, QStringLiteral("malformed header line"));
+        p.head.headers.append({name.toLower(), value});
+    }
+    p.outcome = HeadParse::Outcome::Parsed;
+    p.headBytes = end + 4;
+    return p;
 }
 
 } // namespace tally

@@ -7,6 +7,8 @@
 
 #include <QByteArray>
 #include <QHash>
+#include <QList>
+#include <QPair>
 #include <QString>
 
 #include <cstdint>
@@ -120,6 +122,37 @@ bool isJsonMediaType(const QByteArray &contentType);
 // Meant for text QJsonDocument has already accepted: on malformed text it returns what it found
 // so far.
 std::optional<QString> duplicateJsonKey(const QByteArray &json);
+
+// An HTTP/1.x request head: the request line and the header fields.
+struct RequestHead {
+    QByteArray method;
+    QByteArray target;
+    QList<QPair<QByteArray, QByteArray>> headers; // names lowercased, values trimmed, in order
+    QByteArray header(const QByteArray &name) const; // the first value, or empty
+    int count(const QByteArray &name) const;         // how many fields have this name
+};
+
+// What parseRequestHead made of the bytes a client has sent so far.
+struct HeadParse {
+    enum class Outcome {
+        Incomplete, // no blank line yet, and still within the size limit: wait for more
+        Parsed,     // `head` holds the request; the body starts at `headBytes`
+        Refused,    // answer `status` with `reason` and close
+    };
+    Outcome outcome = Outcome::Incomplete;
+    RequestHead head;
+    qsizetype headBytes = 0; // the head's length with its blank line (Parsed)
+    int status = 0;          // 400 or 431 (Refused)
+    QString reason;
+};
+
+// Reads a request head from the start of `buffered`. Refused: a head longer than `maxHeadBytes`
+// (431), more than `maxHeaderFields` header lines (431), a request line that is not
+// "METHOD TARGET HTTP/1.x" (the method a token), a header line that is not "NAME: VALUE" with the
+// name a token right before the colon (so also an obsolete folded continuation line), or a control
+// byte other than a tab in the target or a value (400). The head ends at the first CRLF CRLF; the
+// lines before it may end in a bare LF.
+HeadParse parseRequestHead(const QByteArray &buffered, qsizetype maxHeadBytes, int maxHeaderFields);
 
 // How long a connection may take to send its request head, given how many connections are open
 // and the most there may be: `fullMs` while fewer than half are in use, then less the nearer
