@@ -16,9 +16,12 @@
 #include <QTimer>
 
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstring>
 #include <cstdio>
+#include <mutex>
+#include <thread>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -42,6 +45,26 @@ void onSignal(int)
     [[maybe_unused]] auto n = ::write(g_signalPipe[1], &c, 1);
 }
 
+// A stop drains for runtime.stop_timeout_ms and then abandons the sink; whatever still holds the
+// job after that (a large checkpoint being written to a slow disk, a client library's close that
+// waits for a server) gets as long again. Past that the process ends without it: what is on disk
+// stays consistent (a checkpoint becomes visible only by its rename when whole, and unfinished
+// ones are removed at the next start), and exactly-once sinks commit only whole epochs.
+void armStopDeadline(int64_t stopTimeoutMs)
+{
+    static std::once_flag armed;
+    std::call_once(armed, [stopTimeoutMs] {
+        std::thread([stopTimeoutMs] {
+            std::this_thread::sleep_for(std::chrono::milliseconds(2 * stopTimeoutMs));
+            std::fprintf(stderr,
+                         "tally: the job has not ended %lld ms after the stop (twice runtime.stop_timeout_ms): exiting "
+                         "without it; a checkpoint it was writing is left unfinished\n",
+                         static_cast<long long>(2 * stopTimeoutMs));
+            std::fflush(stderr);
+            ::_exit(1);
+        }).detach();
+    });
+}
 
 QString thousands(double v) { return QLocale::c().toString(static_cast<qlonglong>(v)); }
 
@@ -268,14 +291,20 @@ int main(int argc, char **argv)
                  gui ? "desktop console" : "headless; Ctrl-C stops and drains");
 
     // Ctrl-C and SIGTERM stop the source and drain: every window fires and reaches the database,
-    // for at most runtime.stop_timeout_ms; the desktop console closes too.
+    // for at most runtime.stop_timeout_ms; the desktop console closes too. Every stop is bounded
+    // (armStopDeadline).
+    const int64_t stopTimeoutMs = host->config().runtime.stopTimeoutMs;
+    const auto requestStop = [&] {
+        armStopDeadline(stopTimeoutMs);
+        host->requestStop();
+    };
     if (::socketpair(AF_UNIX, SOCK_STREAM, 0, g_signalPipe) == 0) {
         auto *notifier = new QSocketNotifier(g_signalPipe[0], QSocketNotifier::Read, app.get());
         QObject::connect(notifier, &QSocketNotifier::activated, app.get(), [&] {
             char c;
             [[maybe_unused]] auto n = ::read(g_signalPipe[0], &c, 1);
             std::fprintf(stderr, "tally: stopping, draining in-flight results (a second Ctrl-C exits at once)...\n");
-            host->requestStop();
+            requestStop();
             if (gui)
                 QCoreApplication::quit();
         });
@@ -284,7 +313,7 @@ int main(int argc, char **argv)
     }
     if (parser.isSet(QStringLiteral("duration"))) {
         const int ms = static_cast<int>(parser.value(QStringLiteral("duration")).toDouble() * 1000);
-        QTimer::singleShot(ms, app.get(), [&] { host->requestStop(); });
+        QTimer::singleShot(ms, app.get(), [&] { requestStop(); });
     }
 
     std::unique_ptr<MainWindow> window;
@@ -295,7 +324,7 @@ int main(int argc, char **argv)
         window->show();
         // Closing the window stops the job (draining it) and ends the program.
         QObject::connect(qApp, &QGuiApplication::lastWindowClosed, app.get(), [&] {
-            host->requestStop();
+            requestStop();
             QCoreApplication::quit();
         });
         QObject::connect(host.get(), &EngineHost::jobFinished, app.get(), [&] { printSummary(*host, true); });
@@ -320,7 +349,7 @@ int main(int argc, char **argv)
         if (Status s = web->start(); !s.isOk()) {
             std::fprintf(stderr, "tally: %s\n", s.message().c_str());
             window.reset();
-            host->requestStop();
+            requestStop();
             (void)host->waitFinished();
             return 2;
         }
@@ -331,7 +360,7 @@ int main(int argc, char **argv)
     app->exec();
     web.reset();
     window.reset();
-    host->requestStop();
+    requestStop();
     const Status result = host->waitFinished();
     if (!result.isOk()) {
         std::fprintf(stderr, "tally: %s\n", result.toString().c_str());

@@ -8,6 +8,7 @@
 #include "checkpoint/savepoint.h"
 #include "util/checksummed.h"
 #include "support/wait.h"
+#include "support/process_signal.h"
 
 #include <QtTest>
 
@@ -88,7 +89,7 @@ class TestCraftedSavepoints : public QObject {
         o.finished = tally.waitForFinished(boundMs);
         o.elapsedMs = clock.elapsed();
         if (!o.finished) {
-            ::kill(static_cast<pid_t>(tally.processId()), SIGKILL);
+            signalProcess(tally, SIGKILL);
             tally.waitForFinished(10000);
         }
         o.exitCode = tally.exitStatus() == QProcess::NormalExit ? tally.exitCode() : -1;

@@ -8,7 +8,9 @@
 // The stream cannot run out before the kills do: the generator is paced, so a run advances at
 // most kEventsPerSecond times (time to its first checkpoint + the largest kill delay), and the
 // stream holds kEventsPerKill events per kill, several runs' worth.
-// Also: a damaged newest checkpoint is skipped for the previous one, and the log says so.
+// Also: a damaged newest checkpoint is skipped for the previous one, and the log says so; and a
+// stop while a large checkpoint is being written ends the process within twice
+// runtime.stop_timeout_ms, not when the write is done.
 // The kill moments come from the run's seed, printed first (TALLY_TEST_SEED replays them).
 #include "config/job_config.h"
 #include "source/generator.h"
@@ -17,10 +19,12 @@
 #include "support/seed.h"
 #include "support/sink_results.h"
 #include "support/wait.h"
+#include "support/process_signal.h"
 #include "time/watermark.h"
 
 #include <QtTest>
 
+#include <QElapsedTimer>
 #include <QProcess>
 
 #include <csignal>
@@ -188,8 +192,8 @@ private slots:
                     !w)
                     qWarning("%s", w.message().c_str());
                 const int delay = killDelayMs(rng);
-                if (!tally.waitForFinished(delay)) {
-                    ::kill(static_cast<pid_t>(tally.processId()), SIGKILL);
+                // (A run that ended by itself is not killed: its exit is checked below.)
+                if (!tally.waitForFinished(delay) && signalProcess(tally, SIGKILL)) {
                     QVERIFY(tally.waitForFinished(10000));
                     ++killed;
                     restored += tally.readAllStandardError().contains("restored from checkpoint") ? 1 : 0;
@@ -243,7 +247,7 @@ private slots:
         QVERIFY(tally.waitForStarted());
         QDir checkpoints(dir.filePath(QStringLiteral("checkpoints")));
         QTRY_VERIFY_WITH_TIMEOUT(checkpoints.entryList({QStringLiteral("checkpoint-*.tsp")}).size() >= 2, 20000);
-        ::kill(static_cast<pid_t>(tally.processId()), SIGKILL);
+        signalProcess(tally, SIGKILL);
         QVERIFY(tally.waitForFinished(10000));
         QStringList files = checkpoints.entryList({QStringLiteral("checkpoint-*.tsp")}, QDir::Files, QDir::Name);
         std::sort(files.begin(), files.end(), [](const QString &a, const QString &b) {
@@ -272,6 +276,50 @@ private slots:
         QVERIFY2(errors.contains(QStringLiteral("restored from checkpoint checkpoints/%1").arg(files[1])),
                  qPrintable(errors));
         QCOMPARE(tally.exitCode(), 0);
+    }
+
+    void stopDuringALargeCheckpointEndsInTime()
+    {
+        QTemporaryDir dir;
+        QFile f(dir.filePath(QStringLiteral("job.toml")));
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        // As fast as the generator goes over millions of posts: each checkpoint holds more counts
+        // than the last, and from the second on takes seconds to write.
+        f.write("[source.generator]\nevents_per_second = 0.0\nposts = 3000000\nusers = 3000000\n"
+                "[runtime]\nstop_timeout_ms = 300\n[checkpoint]\nenabled = true\ninterval_ms = 1000\n"
+                "[output]\ntype = \"none\"\n");
+        f.close();
+        QProcess tally;
+        tally.setWorkingDirectory(dir.path());
+        tally.start(QStringLiteral(TALLY_BINARY), {QStringLiteral("--headless"), QStringLiteral("--quiet"), QStringLiteral("--no-web"),
+                                                   QStringLiteral("--config"), QStringLiteral("job.toml"),
+                                                   QStringLiteral("--audit-log"), QStringLiteral("audit.db")});
+        QVERIFY(tally.waitForStarted());
+        const auto guard = qScopeGuard([&] {
+            signalProcess(tally, SIGKILL);
+            tally.waitForFinished(10000);
+        });
+        const QDir checkpoints(dir.filePath(QStringLiteral("checkpoints")));
+        const Wait writing = waitUntil(
+            [&] {
+                return !checkpoints.entryList({QStringLiteral("checkpoint-*.tsp")}, QDir::Files).isEmpty() &&
+                       !checkpoints.entryList({QStringLiteral("checkpoint-*.tsp.tmp")}, QDir::Files).isEmpty();
+            },
+            std::chrono::seconds(60), "a second checkpoint being written", std::chrono::milliseconds(5));
+        QVERIFY2(writing, writing.message().c_str());
+        QElapsedTimer stopped;
+        stopped.start();
+        QVERIFY(signalProcess(tally, SIGTERM));
+        QVERIFY2(tally.waitForFinished(30000), "tally did not end 30 s after SIGTERM");
+        const qint64 tookMs = stopped.elapsed();
+        const QString errors = QString::fromUtf8(tally.readAllStandardError());
+        qInfo("ended %lld ms after SIGTERM", static_cast<long long>(tookMs));
+        // Twice the stop timeout, and 1.4 s for a loaded machine to start and end the process.
+        QVERIFY2(tookMs < 2 * 300 + 1400, qPrintable(errors));
+        QCOMPARE(tally.exitCode(), 1);
+        QVERIFY2(errors.contains(QStringLiteral("the job has not ended 600 ms after the stop")), qPrintable(errors));
+        // The unfinished checkpoint is not one: a restart removes it.
+        QVERIFY(!checkpoints.entryList({QStringLiteral("checkpoint-*.tsp.tmp")}, QDir::Files).isEmpty());
     }
 
 private:

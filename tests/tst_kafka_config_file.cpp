@@ -9,6 +9,7 @@
 #include "support/oracle.h"
 #include "support/sink_results.h"
 #include "support/wait.h"
+#include "support/process_signal.h"
 
 #include <QtTest>
 
@@ -172,7 +173,7 @@ void TestKafkaConfigFile::kafkaJobFromTheConfigFileAlone()
     QVERIFY2(tally.state() == QProcess::Running, qPrintable(loggedErrors(dir.path(), QStringLiteral("tally"))));
     QVERIFY2(consumed, qPrintable(QString::fromStdString(consumed.message()) + QLatin1Char('\n') + groupTable));
     // SIGTERM stops the source and drains: every window fires and reaches the database.
-    ::kill(static_cast<pid_t>(tally.processId()), SIGTERM);
+    signalProcess(tally, SIGTERM);
     QVERIFY(tally.waitForFinished(30000));
     const QString log = loggedErrors(dir.path(), QStringLiteral("tally"));
     QVERIFY2(tally.exitStatus() == QProcess::NormalExit && tally.exitCode() == 0, qPrintable(log));

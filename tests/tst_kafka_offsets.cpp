@@ -11,6 +11,7 @@
 #include "support/kafka_test_support.h"
 #include "support/oracle.h"
 #include "support/sink_results.h"
+#include "support/process_signal.h"
 
 #include <QtTest>
 
@@ -190,7 +191,7 @@ void TestKafkaOffsets::committedOffsetsFollowCheckpointsAcrossAKill()
         samples.push_back(s);
         const bool produced = loadgen.state() == QProcess::NotRunning || loadgen.waitForFinished(0);
         if (run == 1 && Steady::now() - runStarted >= kKillAfter) {
-            ::kill(static_cast<pid_t>(tally.processId()), SIGKILL);
+            signalProcess(tally, SIGKILL);
             QVERIFY(tally.waitForFinished(10000));
             run = 2;
             runStarted = Steady::now();
@@ -207,7 +208,7 @@ void TestKafkaOffsets::committedOffsetsFollowCheckpointsAcrossAKill()
     QVERIFY2(drained, "the group's committed offsets did not reach the log end after the production ended");
 
     // SIGTERM stops the source and drains: every window fires and reaches the database.
-    ::kill(static_cast<pid_t>(tally.processId()), SIGTERM);
+    signalProcess(tally, SIGTERM);
     QVERIFY(tally.waitForFinished(60000));
     QVERIFY2(tally.exitStatus() == QProcess::NormalExit && tally.exitCode() == 0, qPrintable(log(2)));
     QVERIFY2(log(2).contains(QStringLiteral("restored from checkpoint")), qPrintable(log(2)));

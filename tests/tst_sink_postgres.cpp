@@ -12,6 +12,7 @@
 #include "support/postgres_server.h"
 #include "support/sink_results.h"
 #include "support/wait.h"
+#include "support/process_signal.h"
 
 #include <QtTest>
 
@@ -344,7 +345,7 @@ private slots:
 
         QElapsedTimer stopping;
         stopping.start();
-        ::kill(static_cast<pid_t>(tally.processId()), SIGTERM);
+        signalProcess(tally, SIGTERM);
         const bool ended = tally.waitForFinished(kStopTimeoutMs + 20000);
         const qint64 tookMs = stopping.elapsed();
         errors += tally.readAllStandardError();

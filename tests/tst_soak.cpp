@@ -27,6 +27,7 @@
 #include "support/seed.h"
 #include "support/sink_results.h"
 #include "support/wait.h"
+#include "support/process_signal.h"
 
 #include <QtTest>
 
@@ -124,17 +125,19 @@ public:
         return w && m_port != 0;
     }
 
-    void kill()
+    // SIGKILL; false if the process had already ended by itself.
+    [[nodiscard]] bool kill()
     {
-        ::kill(static_cast<pid_t>(m_process.processId()), SIGKILL);
+        const bool sent = signalProcess(m_process, SIGKILL);
         m_process.waitForFinished(10000);
-        ++m_kills;
+        m_kills += sent;
+        return sent;
     }
 
     // SIGTERM: the job drains (every window fires) and ends; true if it exited with 0 in time.
     bool stop()
     {
-        ::kill(static_cast<pid_t>(m_process.processId()), SIGTERM);
+        signalProcess(m_process, SIGTERM);
         return m_process.waitForFinished(120000) && m_process.exitStatus() == QProcess::NormalExit &&
                m_process.exitCode() == 0;
     }
@@ -352,7 +355,7 @@ private slots:
             bool killed = false;
             while (Steady::now() - stopped < kDatabaseOutage) {
                 if (killInOutage && !killed && Steady::now() - stopped >= killAt) {
-                    job.kill();
+                    QVERIFY2(job.kill(), qPrintable(QStringLiteral("tally had ended by itself: ") + job.errors()));
                     killed = true;
                     ++killsInOutages;
                 }
@@ -379,7 +382,7 @@ private slots:
             QVERIFY(stopBroker());
             const bool killInBrokerOutage = round % 2 == 0;
             if (killInBrokerOutage) {
-                job.kill();
+                QVERIFY2(job.kill(), qPrintable(QStringLiteral("tally had ended by itself: ") + job.errors()));
                 ++killsInOutages;
             }
             const QString startError = startBroker(m_brokerPort);
@@ -396,7 +399,7 @@ private slots:
 
             // One more kill, at a random moment of the next few seconds.
             std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 3000));
-            job.kill();
+            QVERIFY2(job.kill(), qPrintable(QStringLiteral("tally had ended by itself: ") + job.errors()));
             QVERIFY2(job.start(), qPrintable(job.errors()));
             qInfo("round %d of %d done after %.0f s: %d kills so far, group at %lld of %d records", round + 1, rounds,
                   secondsSince(started), job.kills(), static_cast<long long>(soak.totals().committed), soak.events());

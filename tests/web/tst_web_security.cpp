@@ -7,6 +7,7 @@
 #include "state/key_groups.h"
 #include "support/seed.h"
 #include "support/wait.h"
+#include "support/process_signal.h"
 
 #include <QCryptographicHash>
 #include <QDir>
@@ -163,7 +164,7 @@ public:
     {
         if (m_process.state() == QProcess::NotRunning)
             return;
-        ::kill(static_cast<pid_t>(m_process.processId()), SIGTERM);
+        tally::test::signalProcess(m_process, SIGTERM);
         if (!m_process.waitForFinished(30000)) {
             m_process.kill();
             m_process.waitForFinished(5000);
