@@ -87,6 +87,10 @@ baseline_buckets = 3
 [checkpoint]
 interval_ms = 200
 enabled = true
+
+# No web console: its port would be one more thing the runs (and other tests) compete for.
+[web]
+enabled = false
 )toml";
 
 int requestedKills()
@@ -166,8 +170,9 @@ private slots:
                          QStringLiteral("--audit-log"), QStringLiteral("audit.db")};
         args << (postgres ? QStringList{QStringLiteral("--postgres"), QString::fromStdString(postgresUrl)}
                           : QStringList{QStringLiteral("--db"), QStringLiteral("tally.db")});
-        // The last run may have most of the stream left, at the generator's pace.
-        const int lastRunTimeoutMs = int(totalEvents(kills) * 1000 / kEventsPerSecond) + 60000;
+        // The last run may have most of the stream left: at a quarter of the generator's pace (the
+        // RocksDB backend on a busy machine), and never less than 4 minutes.
+        const int lastRunTimeoutMs = int(std::max<qint64>(240000, totalEvents(kills) * 4000 / kEventsPerSecond + 60000));
         std::uniform_int_distribution<int> killDelayMs(0, kKillDelayMaxMs);
         int killed = 0, restored = 0;
         for (int run = 0;; ++run) {
@@ -314,9 +319,21 @@ private slots:
         const qint64 tookMs = stopped.elapsed();
         const QString errors = QString::fromUtf8(tally.readAllStandardError());
         qInfo("ended %lld ms after SIGTERM", static_cast<long long>(tookMs));
-        // Twice the stop timeout, and 1.4 s for a loaded machine to start and end the process.
-        QVERIFY2(tookMs < 2 * 300 + 1400, qPrintable(errors));
-        QCOMPARE(tally.exitCode(), 1);
+        // Twice the stop timeout, and 1.4 s for a loaded machine to start and end the process (a
+        // sanitizer's checks at the exit take seconds more). Under ThreadSanitizer the exit code is
+        // its own: it reports the job threads the deliberate exit leaves running as a leak.
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+        constexpr qint64 kSlackMs = 8000;
+#else
+        constexpr qint64 kSlackMs = 1400;
+#endif
+#if defined(__SANITIZE_THREAD__)
+        constexpr int kExitCode = 66;
+#else
+        constexpr int kExitCode = 1;
+#endif
+        QVERIFY2(tookMs < 2 * 300 + kSlackMs, qPrintable(errors));
+        QCOMPARE(tally.exitCode(), kExitCode);
         QVERIFY2(errors.contains(QStringLiteral("the job has not ended 600 ms after the stop")), qPrintable(errors));
         // The unfinished checkpoint is not one: a restart removes it.
         QVERIFY(!checkpoints.entryList({QStringLiteral("checkpoint-*.tsp.tmp")}, QDir::Files).isEmpty());
