@@ -335,8 +335,11 @@ private slots:
         QVERIFY2(tookMs < 2 * 300 + kSlackMs, qPrintable(errors));
         QCOMPARE(tally.exitCode(), kExitCode);
         QVERIFY2(errors.contains(QStringLiteral("the job has not ended 600 ms after the stop")), qPrintable(errors));
-        // The unfinished checkpoint is not one: a restart removes it.
+#if !defined(__SANITIZE_THREAD__) && !defined(__SANITIZE_ADDRESS__)
+        // It ended before the checkpoint was written (a sanitizer's exit checks give the writer
+        // time to finish): the unfinished file is not a checkpoint, and a restart removes it.
         QVERIFY(!checkpoints.entryList({QStringLiteral("checkpoint-*.tsp.tmp")}, QDir::Files).isEmpty());
+#endif
     }
 
 private:
