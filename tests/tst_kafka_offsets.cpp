@@ -43,7 +43,7 @@ constexpr auto kWarmUp = 7s;
 // to its positions committed besides the checkpoint's duration, trails up to 1.3 s of production
 // when the machine is otherwise idle, and 1.9 s while other CPU-bound processes ran. A job that
 // committed one epoch late would trail up to about 2.5 s: many of its samples would fail.
-constexpr double kSlackSeconds = 1.0;
+constexpr double kSlackSeconds = 1.5; // 1.0 was exceeded by 5% with the crash test running beside it
 
 struct Sample {
     double atSeconds = 0; // since the first process started
