@@ -1,10 +1,11 @@
 // Crash recovery, end to end: the real `tally --headless` runs a generator stream into SQLite and
 // into PostgreSQL (the postgres_server fixture's; exactly-once) with checkpoints every 200 ms, on
-// the heap and on the RocksDB state backend; the test kills it with SIGKILL at random moments and starts it again, which continues from the
-// newest checkpoint, at least 10 times per backend and sink (TALLY_RECOVERY_KILLS sets more: the
-// soak test soak_kills of `scripts/soak.sh kills` runs it with 200). The final table must equal the oracle of the whole stream. Allowed
-// lateness exceeds the stream's largest delay, so no event is dropped and the final results do
-// not depend on when, across restarts, each event arrived.
+// the heap and on the RocksDB state backend; the test kills it with SIGKILL at random moments and
+// starts it again, which continues from the newest checkpoint, at least 10 times per backend and
+// sink (TALLY_RECOVERY_KILLS sets more: `scripts/soak.sh kills` runs it with 200). The final table
+// must equal the oracle of the whole stream. Allowed lateness exceeds the stream's largest delay,
+// so no event is dropped and the final results do not depend on when, across restarts, each event
+// arrived.
 // The stream cannot run out before the kills do: the generator is paced, so a run advances at
 // most kEventsPerSecond times (time to its first checkpoint + the largest kill delay), and the
 // stream holds kEventsPerKill events per kill, several runs' worth.
