@@ -240,6 +240,14 @@ std::pair<int, QString> refusedStart(const QString &dir, const QStringList &args
     return {p.exitCode(), QString::fromUtf8(p.readAllStandardError())};
 }
 
+
+// The value of a sample without labels in a /metrics text, or -1 when it has none.
+double metricValue(const QByteArray &text, const char *name)
+{
+    const QRegularExpression sample(QStringLiteral("^%1 (\\S+)$").arg(QLatin1String(name)), QRegularExpression::MultilineOption);
+    const QRegularExpressionMatch m = sample.match(QString::fromUtf8(text));
+    return m.hasMatch() ? m.captured(1).toDouble() : -1;
+}
 } // namespace
 
 class TestWebSecurity : public QObject {
@@ -871,6 +879,18 @@ void TestWebSecurity::slowClients()
     QVERIFY2(ok >= 99, qPrintable(QStringLiteral("only %1 of 100 /healthz succeeded; statuses of the others: %2")
                                       .arg(ok)
                                       .arg(failures.join(QLatin1Char(' ')))));
+
+    // /metrics says what the console turned away: at least the connections it had no room for.
+    const Response metrics = exchange(tally.port, tally.request("GET", "/metrics"), false, 10000, probeAddress);
+    QCOMPARE(metrics.status, 200);
+    const double open = metricValue(metrics.body, "tally_web_connections");
+    const double turnedAway = metricValue(metrics.body, "tally_web_connections_refused_total") +
+                              metricValue(metrics.body, "tally_web_busy_replies_total") +
+                              metricValue(metrics.body, "tally_web_unfinished_heads_dropped_total");
+    qInfo("/metrics: %.0f connections open, %.0f turned away", open, turnedAway);
+    QVERIFY2(open >= 1 && open <= 256, qPrintable(QStringLiteral("tally_web_connections %1").arg(open)));
+    QVERIFY2(turnedAway >= addresses * perAddress - 256,
+             qPrintable(QStringLiteral("%1 connections turned away of %2 tried").arg(turnedAway).arg(addresses * perAddress)));
 }
 
 // How long the live feeds below stay unread. The report measured 60 s; 40 s shows the same (an
@@ -974,6 +994,7 @@ void TestWebSecurity::liveFeedsNotRead()
     TALLY_WAIT_UNTIL(std::all_of(feeds.begin(), feeds.end(), [&](const Feed &f) { return closedByTally(f.fd); }), 20s,
                      "tally to close the live feeds nobody reads");
     QCOMPARE(tally.send("GET", "/healthz").status, 200);
+    QCOMPARE(metricValue(tally.send("GET", "/metrics").body, "tally_web_live_feeds_closed_slow_total"), 50.0);
 }
 
 void TestWebSecurity::rateLimit()
@@ -1151,7 +1172,9 @@ void TestWebSecurity::metricsPassPromtool()
          {"tally_lag_seconds", "tally_watermark_seconds", "tally_watermark_skew_seconds", "tally_partition_watermark_seconds",
           "tally_checkpoints_total", "tally_checkpoint_duration_seconds_bucket", "tally_checkpoint_size_bytes",
           "tally_sink_rows_total", "tally_sink_pending_rows", "tally_sink_write_latency_seconds_bucket",
-          "tally_sink_circuit_state", "tally_alerts_active"}) {
+          "tally_sink_circuit_state", "tally_alerts_active", "tally_web_connections",
+          "tally_web_connections_refused_total", "tally_web_busy_replies_total",
+          "tally_web_unfinished_heads_dropped_total", "tally_web_live_feeds_closed_slow_total"}) {
         const QRegularExpression sample(QStringLiteral("^%1(\\{[^}]*\\})? \\S+$").arg(QLatin1String(family)),
                                         QRegularExpression::MultilineOption);
         QVERIFY2(sample.match(text).hasMatch(), family);

@@ -144,6 +144,15 @@ public:
         connect(&m_sweep, &QTimer::timeout, this, [this] { sweep(nowMs()); });
     }
 
+    // What the gate holds and has turned away, for /metrics.
+    struct Counts {
+        int open = 0;               // connections, WebSockets included
+        quint64 refused = 0;        // closed at once: the address's share or the server was full
+        quint64 busy = 0;           // answered 503: every connection outside the probes' was in use
+        quint64 headsDropped = 0;   // closed with their head unfinished: too slow, or the oldest when full
+    };
+    Counts counts() const { return {static_cast<int>(m_connections.size()), m_refused, m_busy, m_headsDropped}; }
+
 protected:
     void incomingConnection(qintptr handle) override
     {
@@ -170,6 +179,7 @@ protected:
         // only when every connection has passed the gate.
         if ((m_perAddress.value(address) >= kMaxConnectionsPerAddress && !dropOldestHead(address, now)) ||
             (m_connections.size() >= kMaxConnections && !dropOldestHead({}, now))) {
+            ++m_refused;
             socket->abort();
             socket->deleteLater();
             return;
@@ -225,8 +235,10 @@ private:
         const auto it = m_connections.find(socket);
         if (it == m_connections.end())
             return;
-        if (it->stage == Stage::Head)
+        if (it->stage == Stage::Head) {
             (void)m_console->m_rate.allow(it->address, now);
+            ++m_headsDropped;
+        }
         forget(socket);
         socket->abort();
         socket->deleteLater();
@@ -295,6 +307,7 @@ private:
         if (!probe && m_general >= kMaxConnections - kProbeConnections) {
             WebConsole::Reply busy = WebConsole::error(503, QStringLiteral("too many open connections; try again shortly"));
             busy.headers.append(headerPair("Retry-After", "1"));
+            ++m_busy;
             refuse(socket, busy);
             return;
         }
@@ -347,6 +360,7 @@ private:
     QHash<QString, int> m_perAddress;              // open connections by client address
     int m_general = 0;                             // passed connections that are not probes
     quint64 m_accepted = 0;
+    quint64 m_refused = 0, m_busy = 0, m_headsDropped = 0; // see Counts
     QTimer m_sweep;
 };
 
@@ -524,6 +538,30 @@ bool WebConsole::hostAllowed(const QByteArray &host) const { return m_allowedHos
 bool WebConsole::originAllowed(const QByteArray &origin) const { return m_allowedOrigins.contains(origin.toLower()); }
 
 bool WebConsole::metricsNeedAuth() const { return !m_address.isLoopback(); }
+
+void WebConsole::appendWebMetrics(MetricsSnapshot &snapshot) const
+{
+    const WebGate::Counts gate = m_gate->counts();
+    const auto add = [&](const char *name, MetricKind kind, const char *help, double value) {
+        MetricSample sample;
+        sample.name = name;
+        sample.kind = kind;
+        sample.help = help;
+        sample.value = value;
+        snapshot.samples.push_back(std::move(sample));
+    };
+    add("tally_web_connections", MetricKind::Gauge,
+        "Connections the web console holds open, live feeds included", gate.open);
+    add("tally_web_connections_refused_total", MetricKind::Counter,
+        "Connections the web console closed at once: the client address's share or the server was full", gate.refused);
+    add("tally_web_busy_replies_total", MetricKind::Counter,
+        "Requests answered 503: every connection outside those kept for /healthz, /readyz and /metrics was in use", gate.busy);
+    add("tally_web_unfinished_heads_dropped_total", MetricKind::Counter,
+        "Connections closed before their request head was complete: too slow, or the oldest when the console was full",
+        gate.headsDropped);
+    add("tally_web_live_feeds_closed_slow_total", MetricKind::Counter,
+        "Live feeds the web console closed because their client did not read its snapshots", m_liveFeedsClosedSlow);
+}
 
 WebConsole::Reply WebConsole::error(int status, const QString &message)
 {
@@ -762,6 +800,7 @@ WebConsole::Reply WebConsole::route(const QHttpServerRequest &request, const QBy
                                        [&](const Alert &a) { return a.ruleId == rule.id && a.active(); });
             snapshot.samples.push_back(active);
         }
+        appendWebMetrics(snapshot);
         Reply r;
         r.contentType = "text/plain; version=0.0.4; charset=utf-8";
         r.body = QByteArray::fromStdString(prometheusText(snapshot));
@@ -1042,7 +1081,8 @@ void WebConsole::broadcast(const QByteArray &message, bool skippable)
 {
     const QString text = QString::fromUtf8(message);
     const int64_t now = nowMs();
-    const auto closeSlow = [](LiveClient &c, const QString &reason) {
+    const auto closeSlow = [this](LiveClient &c, const QString &reason) {
+        ++m_liveFeedsClosedSlow;
         c.closing = true;
         c.socket->close(QWebSocketProtocol::CloseCodePolicyViolated, reason);
         // The close frame waits behind what the client has not read; do not wait for it long.

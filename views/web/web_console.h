@@ -18,6 +18,7 @@
 #pragma once
 
 #include "config/job_config.h"
+#include "metrics/metrics.h"
 #include "models/engine_host.h"
 #include "views/web/web_security.h"
 
@@ -106,6 +107,8 @@ private:
     bool hostAllowed(const QByteArray &host) const;
     bool originAllowed(const QByteArray &origin) const;
     bool metricsNeedAuth() const;
+    // The web console's own figures: open connections, refusals, dropped heads, closed feeds.
+    void appendWebMetrics(MetricsSnapshot &snapshot) const;
     void writeReply(QTcpSocket *socket, const Reply &reply, bool headOnly);
     static Reply error(int status, const QString &message);
     static Reply json(int status, const QJsonObject &object);
@@ -145,6 +148,7 @@ private:
         bool closing = false;       // closed for being too slow
     };
     std::vector<LiveClient> m_live;
+    quint64 m_liveFeedsClosedSlow = 0; // closed by broadcast() for not reading
     QTimer m_pushTimer;
     bool m_snapshotDirty = true;
 };
