@@ -41,9 +41,10 @@ constexpr auto kWarmUp = 7s;
 // Then the broker's commit round trip, and the tool (a cold JVM) reads the committed offsets and
 // the log end one after the other. Measured on the shared 2-core machine: 0.1-0.4 s from a barrier
 // to its positions committed besides the checkpoint's duration, trails up to 1.3 s of production
-// when the machine is otherwise idle, and 1.9 s while other CPU-bound processes ran. A job that
-// committed one epoch late would trail up to about 2.5 s: many of its samples would fail.
-constexpr double kSlackSeconds = 1.5; // 1.0 was exceeded by 5% with the crash test running beside it
+// when the machine is otherwise idle; with the crash test beside it one sample passed the bound
+// below by 5% (ctest now runs this test alone). A job that committed one epoch late would trail up to about 2.5 s: many
+// of its samples would fail.
+constexpr double kSlackSeconds = 1.0;
 
 struct Sample {
     double atSeconds = 0; // since the first process started
