@@ -3,6 +3,7 @@
 // watermark, windows fired, top posts.
 #include "config/job_config.h"
 #include "runtime/job_options.h"
+#include "models/alert_notifier.h"
 #include "models/engine_host.h"
 #include "models/snapshot_models.h"
 #include "state/key_groups.h"
@@ -356,8 +357,35 @@ int main(int argc, char **argv)
         std::printf("%s\n", qPrintable(web->startupLine()));
         std::fflush(stdout);
     }
+    // Alerts go to the log, and to the webhook receiver when there is one.
+    const AlertsConfig &alertsConfig = host->options().config.alerts;
+    const QString runbookUrl = !alertsConfig.runbookUrl.empty() ? QString::fromStdString(alertsConfig.runbookUrl)
+                               : web ? web->url().toString() + QStringLiteral("#alerts/{rule}")
+                                     : QString();
+    const auto logAlert = [&](const Alert &alert, const char *what) {
+        QString runbook = runbookUrl;
+        runbook.replace(QStringLiteral("{rule}"), alert.ruleId);
+        std::fprintf(stderr, "tally: alert %s: %s (%s): %.1f, threshold %.1f%s%s\n", what, qPrintable(alert.ruleId),
+                     qPrintable(alert.title.english()), alert.value, alert.threshold, runbook.isEmpty() ? "" : "; runbook ",
+                     qPrintable(runbook));
+    };
+    QObject::connect(&host->alerts(), &AlertModel::alertFired, app.get(), [&](const Alert &a) { logAlert(a, "firing"); });
+    QObject::connect(&host->alerts(), &AlertModel::alertResolved, app.get(), [&](const Alert &a) { logAlert(a, "resolved"); });
+    std::unique_ptr<AlertNotifier> notifier;
+    if (!alertsConfig.webhookUrl.empty())
+        notifier = std::make_unique<AlertNotifier>(
+            host->alerts(),
+            AlertNotifierOptions{.webhook = QUrl(QString::fromStdString(alertsConfig.webhookUrl)),
+                                 .runbookUrl = runbookUrl,
+                                 .jobName = QString::fromStdString(host->options().config.output.jobId),
+                                 .externalUrl = web ? web->url().toString() : QString()},
+            host->metrics());
 
     app->exec();
+    // The alerts of the end (a failed job's) still go out, within a bound.
+    if (notifier && !notifier->flush(5000))
+        std::fprintf(stderr, "tally: %zu alert notifications were not delivered\n", notifier->pending());
+    notifier.reset();
     web.reset();
     window.reset();
     requestStop();

@@ -22,12 +22,101 @@ std::optional<double> over(double value, double threshold)
     return value > threshold ? std::optional(value) : std::nullopt;
 }
 
+std::optional<double> atLeast(double value, double threshold)
+{
+    return value >= threshold ? std::optional(value) : std::nullopt;
+}
+
+// How long a condition has held, across the snapshots a rule sees: seconds since the first
+// snapshot in which it held, or nullopt while it does not hold.
+class Holding {
+public:
+    std::optional<double> seconds(bool holds, int64_t nowMs)
+    {
+        if (!holds) {
+            m_sinceMs.reset();
+            return std::nullopt;
+        }
+        if (!m_sinceMs)
+            m_sinceMs = nowMs;
+        return static_cast<double>(nowMs - *m_sinceMs) / 1000.0;
+    }
+
+private:
+    std::optional<int64_t> m_sinceMs;
+};
+
 } // namespace
 
 AlertModel::AlertModel(QObject *parent) : QAbstractTableModel(parent)
 {
     const auto text = [](const char *source) { return UiText(staticMetaObject.className(), source); };
     m_rules = {
+        // Incidents: something is down or stopped. Each holds from the first snapshot that shows
+        // it; the threshold is how long (0: at once).
+        {QStringLiteral("sink_down"), text(QT_TR_NOOP("Sink down: writes to the database fail")),
+         text(QT_TR_NOOP("s failing")), 5, 0,
+         [holding = std::make_shared<Holding>()](const ConsoleSnapshot &s, double t) -> std::optional<double> {
+             // The circuit is open (or trying one write), or the newest write failed: results
+             // wait in memory (or in the divert buffer) instead of reaching the database.
+             const bool failing = s.job.sink && (s.job.sink->circuit != CircuitBreaker::State::Closed ||
+                                                 !s.job.sink->lastError.empty());
+             const std::optional<double> seconds = holding->seconds(failing, s.takenAtMs);
+             return seconds ? atLeast(*seconds, t) : std::nullopt;
+         },
+         {}},
+        {QStringLiteral("job_failed"), text(QT_TR_NOOP("The job failed and stopped")), text(QT_TR_NOOP("s stopped")), 0, 0,
+         [holding = std::make_shared<Holding>()](const ConsoleSnapshot &s, double t) -> std::optional<double> {
+             const std::optional<double> seconds = holding->seconds(!s.job.failure.empty(), s.takenAtMs);
+             return seconds ? atLeast(*seconds, t) : std::nullopt;
+         },
+         {}},
+        {QStringLiteral("checkpoint_failing"), text(QT_TR_NOOP("No completed checkpoint for several intervals")),
+         text(QT_TR_NOOP("intervals")), 3, 0,
+         [](const ConsoleSnapshot &s, double t) -> std::optional<double> {
+             // Counted from the newest completed checkpoint's barrier (from the oldest attempt
+             // when none completed); normally under 1 + the checkpoint's duration in intervals.
+             const auto &c = s.job.checkpoints; // newest first
+             if (!s.job.checkpointsEnabled || s.job.checkpointIntervalMs <= 0 || c.empty())
+                 return std::nullopt;
+             const auto completed = std::find_if(c.begin(), c.end(), [](const CheckpointRecord &r) { return r.completed; });
+             const int64_t sinceMs = completed != c.end() ? completed->triggeredAtMs : c.back().triggeredAtMs;
+             return atLeast(static_cast<double>(s.takenAtMs - sinceMs) / static_cast<double>(s.job.checkpointIntervalMs), t);
+         },
+         {}},
+        {QStringLiteral("output_stalled"), text(QT_TR_NOOP("Output stalled while input flows")),
+         text(QT_TR_NOOP("s without a commit")), 30, 0,
+         [progress = std::make_shared<std::pair<std::pair<uint64_t, uint64_t>, int64_t>>()](
+             const ConsoleSnapshot &s, double t) -> std::optional<double> {
+             // While input comes in (events decoded, or a backlog in Kafka) and the sink has
+             // something to store (rows pending, or epochs the tasks passed that an exactly-once
+             // sink has not committed), it must make progress: commit an epoch or write rows.
+             // Without a sink, the tasks must pass epochs.
+             const bool input = s.eventsPerSecond > 0 || s.lagSeconds > 0;
+             std::pair<uint64_t, uint64_t> now{s.job.committedEpoch, 0};
+             bool waiting = true;
+             if (const std::optional<SinkStatus> &k = s.job.sink) {
+                 now = {k->committedEpoch, k->rowsWritten};
+                 waiting = k->pendingRows > 0 || (k->committedEpoch > 0 && s.job.committedEpoch > k->committedEpoch);
+             }
+             auto &[last, movedAtMs] = *progress;
+             if (now != last || movedAtMs == 0 || !input || !waiting) {
+                 last = now;
+                 movedAtMs = s.takenAtMs;
+                 return std::nullopt;
+             }
+             return atLeast(static_cast<double>(s.takenAtMs - movedAtMs) / 1000.0, t);
+         },
+         {}},
+        {QStringLiteral("broker_unreachable"), text(QT_TR_NOOP("Kafka broker unreachable")), text(QT_TR_NOOP("s unreachable")),
+         10, 0,
+         [holding = std::make_shared<Holding>()](const ConsoleSnapshot &s, double t) -> std::optional<double> {
+             const bool down = s.kafka && s.metrics.value("tally_kafka_broker_up", {}, 1) == 0;
+             const std::optional<double> seconds = holding->seconds(down, s.takenAtMs);
+             return seconds ? atLeast(*seconds, t) : std::nullopt;
+         },
+         {}},
+        // Degradation: the pipeline runs, worse than it should.
         {QStringLiteral("checkpoint_slow"), text(QT_TR_NOOP("Checkpoint duration above 80% of the interval")),
          text(QT_TR_NOOP("% of interval")), 80, 30,
          [](const ConsoleSnapshot &s, double t) -> std::optional<double> {
@@ -127,6 +216,7 @@ void AlertModel::evaluate(const ConsoleSnapshot &s)
             if (active != m_alerts.end()) {
                 active->resolvedAtMs = s.takenAtMs;
                 changed = true;
+                emit alertResolved(*active);
             }
             continue;
         }

@@ -63,6 +63,7 @@ public:
 
 signals:
     void alertFired(const tally::Alert &alert);
+    void alertResolved(const tally::Alert &alert);
 
 private:
     QVector<AlertRule> m_rules;
@@ -89,3 +90,5 @@ private:
 };
 
 } // namespace tally
+
+Q_DECLARE_METATYPE(tally::Alert)

@@ -65,6 +65,8 @@ public:
     QString sourceDescription() const { return QString::fromStdString(m_runner.description().sourceDescription); }
     QString sinkDescription() const { return QString::fromStdString(m_runner.description().sinkDescription); }
     AuditLog &auditLog() { return *m_audit; }
+    // The engine's metrics registry (/metrics); the console's own parts register theirs here too.
+    MetricsRegistry &metrics() { return m_metrics; }
     // The console's alerts, evaluated on every snapshot before snapshotUpdated(); the views and
     // the web console read them (and may change thresholds).
     AlertModel &alerts() { return m_alerts; }

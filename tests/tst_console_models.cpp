@@ -107,6 +107,13 @@ ConsoleSnapshot knownSnapshot(int64_t atMs = 1'000'000)
     return s;
 }
 
+// The known snapshot's sink with its circuit closed and nothing pending, for tests of other rules.
+void makeSinkHealthy(ConsoleSnapshot &s)
+{
+    s.job.sink->circuit = CircuitBreaker::State::Closed;
+    s.job.sink->pendingRows = 0;
+}
+
 // The figures of `s` say what `j` says: every count as the job reports it, nothing read elsewhere.
 void compareWithStatus(const ConsoleSnapshot &s, const JobStatus &j)
 {
@@ -352,6 +359,7 @@ private slots:
         s.operators = {{"source", OperatorKind::Source, 0.1, 0.2, 0.7}}; // backpressured 70% > 50%
         for (PartitionFigures &p : s.partitions)
             p.recordsPerSecond = 100; // balanced: only the backpressure rule holds
+        makeSinkHealthy(s);
         const double hold = [&] {
             for (const AlertRule &r : alerts.rules())
                 if (r.id == QLatin1String("backpressure"))
@@ -384,6 +392,7 @@ private slots:
         ConsoleSnapshot s = knownSnapshot();
         s.partitions.clear();
         s.operators.clear();
+        makeSinkHealthy(s);
         for (int i = 0; i < 40; ++i) {
             s.takenAtMs = 1'000'000 + i * 1000;
             // Checkpoints every second taking 900 ms: 90% of the interval.
@@ -394,6 +403,114 @@ private slots:
         QCOMPARE(alerts.activeCount(), 1);
         QCOMPARE(alerts.alerts().front().ruleId, QStringLiteral("checkpoint_slow"));
         QCOMPARE(alerts.alerts().front().value, 90.0);
+    }
+
+    // The incident rules, each alone in a snapshot where everything else is healthy.
+    void incidentRules_data()
+    {
+        QTest::addColumn<QString>("rule");
+        QTest::addColumn<double>("secondsToFire"); // from the first snapshot that shows the incident
+        QTest::addColumn<double>("valueAtFire");
+        QTest::newRow("sink down") << "sink_down" << 5.0 << 5.0;
+        QTest::newRow("job failed") << "job_failed" << 0.0 << 0.0;
+        QTest::newRow("checkpoints failing") << "checkpoint_failing" << 2.0 << 3.0;
+        // (counted from the last snapshot in which the sink had caught up, 250 ms before)
+        QTest::newRow("output stalled") << "output_stalled" << 29.75 << 30.0;
+        QTest::newRow("broker unreachable") << "broker_unreachable" << 10.0 << 10.0;
+    }
+    void incidentRules()
+    {
+        QFETCH(QString, rule);
+        QFETCH(double, secondsToFire);
+        QFETCH(double, valueAtFire);
+        AlertModel alerts;
+        QSignalSpy fired(&alerts, &AlertModel::alertFired);
+        QSignalSpy resolved(&alerts, &AlertModel::alertResolved);
+        constexpr int64_t kStart = 1'000'000'000;
+        // Healthy: input flows, the sink (closed circuit, nothing pending) commits an epoch a
+        // second, a checkpoint completes every second, the broker is up.
+        const auto snapshotAt = [&](int64_t ms, bool incident) {
+            ConsoleSnapshot s = knownSnapshot(ms);
+            s.operators.clear();
+            for (PartitionFigures &p : s.partitions)
+                p.recordsPerSecond = 100;
+            s.lagSeconds = 0;
+            makeSinkHealthy(s);
+            SinkStatus &k = *s.job.sink;
+            const uint64_t epoch = static_cast<uint64_t>(ms / 1000);
+            k.committedEpoch = epoch;
+            s.job.committedEpoch = epoch;
+            s.job.checkpointsEnabled = true;
+            s.job.checkpointIntervalMs = 1000;
+            s.job.checkpoints = {{.epoch = epoch, .triggeredAtMs = ms - 500, .durationMs = 100, .completed = true}};
+            MetricSample brokerUp{.name = "tally_kafka_broker_up", .kind = MetricKind::Gauge, .value = 1};
+            if (incident) {
+                if (rule == QLatin1String("sink_down")) {
+                    k.lastError = "connection refused";
+                    k.pendingRows = 5000;
+                    k.committedEpoch = kStart / 1000;
+                } else if (rule == QLatin1String("job_failed")) {
+                    s.job.failure = "checkpoints failed 4 times in a row";
+                } else if (rule == QLatin1String("checkpoint_failing")) {
+                    // The last completed one was triggered at kStart - 1000 ms; failures since.
+                    s.job.checkpoints = {{.epoch = epoch, .triggeredAtMs = ms, .durationMs = 1, .completed = false,
+                                          .failure = "cannot write"},
+                                         {.epoch = kStart / 1000 - 1, .triggeredAtMs = kStart - 1000, .completed = true}};
+                } else if (rule == QLatin1String("output_stalled")) {
+                    k.committedEpoch = kStart / 1000 - 1; // stuck, while the tasks move on
+                    k.rowsWritten = 678 * 10;
+                } else if (rule == QLatin1String("broker_unreachable")) {
+                    brokerUp.value = 0;
+                }
+            }
+            s.metrics.samples = {brokerUp};
+            return s;
+        };
+        // Healthy for a minute: nothing fires.
+        for (int64_t ms = kStart - 60000; ms < kStart; ms += 250)
+            alerts.evaluate(snapshotAt(ms, false));
+        QCOMPARE(alerts.activeCount(), 0);
+        // The incident, sampled four times a second: the rule fires once, after its time.
+        int64_t firedAt = -1;
+        for (int64_t ms = kStart; ms <= kStart + 60000 && firedAt < 0; ms += 250) {
+            alerts.evaluate(snapshotAt(ms, true));
+            if (!fired.isEmpty())
+                firedAt = ms;
+        }
+        QCOMPARE(fired.size(), 1);
+        const Alert alert = fired.front().front().value<Alert>();
+        QCOMPARE(alert.ruleId, rule);
+        QCOMPARE(static_cast<double>(firedAt - kStart) / 1000.0, secondsToFire);
+        QCOMPARE(alert.value, valueAtFire);
+        QCOMPARE(alerts.activeCount(), 1);
+        // Healthy again: it resolves at the next snapshot, and says so.
+        alerts.evaluate(snapshotAt(firedAt + 250, false));
+        QCOMPARE(alerts.activeCount(), 0);
+        QCOMPARE(resolved.size(), 1);
+        QCOMPARE(resolved.front().front().value<Alert>().ruleId, rule);
+    }
+
+    // Every rule has its runbook, titled as the rule, and the runbooks' action links name actions
+    // of the catalogue.
+    void runbooks()
+    {
+        AlertModel alerts;
+        const QDir dir(QStringLiteral(TALLY_RUNBOOKS_DIR));
+        QStringList ids;
+        for (const AlertRule &rule : alerts.rules()) {
+            ids << rule.id + QStringLiteral(".md");
+            QFile file(dir.filePath(rule.id + QStringLiteral(".md")));
+            QVERIFY2(file.open(QIODevice::ReadOnly), qPrintable(file.fileName()));
+            const QString text = QString::fromUtf8(file.readAll());
+            QCOMPARE(text.section(QLatin1Char('\n'), 0, 0), QStringLiteral("# ") + rule.title.english());
+            static const QRegularExpression action(QStringLiteral("\\(action:([a-z_]+)\\)"));
+            for (auto it = action.globalMatch(text); it.hasNext();) {
+                const QString name = it.next().captured(1);
+                QVERIFY2(ActionCatalogue::find(name), qPrintable(rule.id + QStringLiteral(": no action ") + name));
+            }
+        }
+        ids.sort();
+        QCOMPARE(dir.entryList({QStringLiteral("*.md")}, QDir::Files, QDir::Name), ids); // no runbook without a rule
     }
 
     void auditLogKeepsEntries()

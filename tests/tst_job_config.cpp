@@ -215,6 +215,8 @@ const std::vector<Field> &fields()
         TALLY_FIELD("web", "max_request_bytes", web.maxRequestBytes),
         TALLY_FIELD("web", "rate_limit_per_second", web.rateLimitPerSecond),
         TALLY_FIELD("web", "rate_limit_burst", web.rateLimitBurst),
+        TALLY_FIELD("alerts", "webhook_url", alerts.webhookUrl),
+        TALLY_FIELD("alerts", "runbook_url", alerts.runbookUrl),
     };
     return all;
 }
@@ -567,6 +569,8 @@ void TestJobConfig::roundTripOfEveryKey()
     c.web.maxRequestBytes = 4096;
     c.web.rateLimitPerSecond = 5.5;
     c.web.rateLimitBurst = 20;
+    c.alerts.webhookUrl = "https://alerts.example.com/hook";
+    c.alerts.runbookUrl = "https://wiki.example.com/tally/{rule}";
 
     c.source.type = SourceConfig::Type::Kafka;
     c.source.kafka.bootstrapServers = "broker-1:9092,broker-2:9092";
@@ -672,6 +676,8 @@ void TestJobConfig::badConfigs_data()
                                        << "web.tls_cert and web.tls_key go together";
     QTest::newRow("web origin") << "[web]\npublic_origin = \"tally.example.com\"\n" << 2 << "web.public_origin"
                                 << "must start with http:// or https:// (got \"tally.example.com\")";
+    QTest::newRow("webhook url") << "[alerts]\nwebhook_url = \"alerts.example.com\"\n" << 2 << "alerts.webhook_url"
+                                 << "must start with http:// or https:// (got \"alerts.example.com\")";
     QTest::newRow("web body limit") << "[web]\nmax_request_bytes = 0\n" << 2 << "web.max_request_bytes"
                                     << "must be between 1 and 16777216 (got 0)";
     QTest::newRow("parallelism 0") << "[runtime]\nparallelism = 0\n" << 2 << "runtime.parallelism"

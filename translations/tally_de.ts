@@ -221,6 +221,46 @@
         <source>Threshold</source>
         <translation>Schwellenwert</translation>
     </message>
+    <message>
+        <source>Sink down: writes to the database fail</source>
+        <translation>Senke ausgefallen: Schreiben in die Datenbank schlägt fehl</translation>
+    </message>
+    <message>
+        <source>s failing</source>
+        <translation>s fehlerhaft</translation>
+    </message>
+    <message>
+        <source>The job failed and stopped</source>
+        <translation>Der Job ist fehlgeschlagen und angehalten</translation>
+    </message>
+    <message>
+        <source>s stopped</source>
+        <translation>s angehalten</translation>
+    </message>
+    <message>
+        <source>No completed checkpoint for several intervals</source>
+        <translation>Seit mehreren Intervallen kein abgeschlossener Checkpoint</translation>
+    </message>
+    <message>
+        <source>intervals</source>
+        <translation>Intervalle</translation>
+    </message>
+    <message>
+        <source>Output stalled while input flows</source>
+        <translation>Ausgabe steht, während Eingaben fließen</translation>
+    </message>
+    <message>
+        <source>s without a commit</source>
+        <translation>s ohne Commit</translation>
+    </message>
+    <message>
+        <source>Kafka broker unreachable</source>
+        <translation>Kafka-Broker nicht erreichbar</translation>
+    </message>
+    <message>
+        <source>s unreachable</source>
+        <translation>s nicht erreichbar</translation>
+    </message>
 </context>
 <context>
     <name>tally::AlertsPage</name>

@@ -221,6 +221,46 @@
         <source>Threshold</source>
         <translation>しきい値</translation>
     </message>
+    <message>
+        <source>Sink down: writes to the database fail</source>
+        <translation>シンク停止: データベースへの書き込みが失敗</translation>
+    </message>
+    <message>
+        <source>s failing</source>
+        <translation>秒間失敗</translation>
+    </message>
+    <message>
+        <source>The job failed and stopped</source>
+        <translation>ジョブが失敗して停止</translation>
+    </message>
+    <message>
+        <source>s stopped</source>
+        <translation>秒間停止</translation>
+    </message>
+    <message>
+        <source>No completed checkpoint for several intervals</source>
+        <translation>複数の間隔にわたり完了したチェックポイントなし</translation>
+    </message>
+    <message>
+        <source>intervals</source>
+        <translation>間隔</translation>
+    </message>
+    <message>
+        <source>Output stalled while input flows</source>
+        <translation>入力があるのに出力が停止</translation>
+    </message>
+    <message>
+        <source>s without a commit</source>
+        <translation>秒間コミットなし</translation>
+    </message>
+    <message>
+        <source>Kafka broker unreachable</source>
+        <translation>Kafka ブローカーに到達不能</translation>
+    </message>
+    <message>
+        <source>s unreachable</source>
+        <translation>秒間到達不能</translation>
+    </message>
 </context>
 <context>
     <name>tally::AlertsPage</name>

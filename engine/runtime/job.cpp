@@ -276,6 +276,7 @@ JobStatus Job::status() const
     s.epoch = c.currentEpoch;
     s.committedEpoch = c.committedEpoch;
     s.checkpointsEnabled = c.config.checkpoint.enabled;
+    s.checkpointIntervalMs = c.config.checkpoint.intervalMs;
     s.checkpoints = c.coordinator.history();
     s.failure = c.failure();
     for (const auto &o : c.operators)

@@ -72,6 +72,7 @@ struct JobStatus {
     uint64_t epoch = 0;          // the epoch the ingest stage is in
     uint64_t committedEpoch = 0; // the newest epoch every task has passed (handed to the sink)
     bool checkpointsEnabled = false;
+    int64_t checkpointIntervalMs = 0; // the epoch (and checkpoint) interval
     // waitFinished() also returns it, as an Aborted status.
     std::string failure; // why the job stopped on its own, if it failed (empty otherwise)
     std::vector<CheckpointRecord> checkpoints; // newest first, the last 50

@@ -114,6 +114,10 @@ void crossFieldRules(const JobConfig &c, std::vector<ConfigViolation> &out)
              {web.tlsCert.empty() ? "web.tls_key" : "web.tls_cert"});
     if (!web.publicOrigin.empty() && !web.publicOrigin.starts_with("http://") && !web.publicOrigin.starts_with("https://"))
         fail("web.public_origin", "must start with http:// or https://" + got("\"" + web.publicOrigin + "\""));
+
+    const AlertsConfig &alerts = c.alerts;
+    if (!alerts.webhookUrl.empty() && !alerts.webhookUrl.starts_with("http://") && !alerts.webhookUrl.starts_with("https://"))
+        fail("alerts.webhook_url", "must start with http:// or https://" + got("\"" + alerts.webhookUrl + "\""));
 }
 
 // Where an option (or an element or entry of one) comes in the table, so that problems are listed

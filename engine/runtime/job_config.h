@@ -44,6 +44,14 @@ struct WebConfig {
     int rateLimitBurst = 200;           // ... and the burst allowed above it (requests, >= 1); -> 429
 };
 
+// Where the console's alerts go besides its pages ([alerts]). See README "Alerts".
+struct AlertsConfig {
+    std::string webhookUrl;  // receiver of Alertmanager-style webhook posts (firing and resolved),
+                             // http:// or https://; "" = none. Default "".
+    std::string runbookUrl;  // each alert's runbook link, "{rule}" replaced by the rule's id; "" =
+                             // the web console's Alerts page (URL#alerts/RULE). Default "".
+};
+
 // The aggregations' settings (likesPerPost, trendingHourly, likesByRegion, likeVelocity,
 // spamSuspects) come from AggregationConfig.
 struct JobConfig : AggregationConfig {
@@ -54,6 +62,7 @@ struct JobConfig : AggregationConfig {
     CheckpointConfig checkpoint;
     OutputConfig output;
     WebConfig web;
+    AlertsConfig alerts;
 
     // Checks every option's range (from the option table) and the rules that involve several keys
     // (slide divides size, a kafka source needs a bootstrap, ...). The message names the key, one

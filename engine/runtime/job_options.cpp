@@ -777,6 +777,16 @@ std::vector<OptionPtr> buildTable()
               .doc = "Requests a client address may make per second on average (token bucket)..."}));
     add(integer("web.rate_limit_burst", TALLY_FIELD(web.rateLimitBurst), atLeast(1),
                 {.unit = "requests", .doc = "...and the burst allowed above that; more are answered 429."}));
+
+    add(string("alerts.webhook_url", TALLY_FIELD(alerts.webhookUrl),
+               {.doc = "Each alert that fires or resolves is posted here as an Alertmanager webhook message (JSON "
+                       "with status, labels, annotations.runbook_url), retried with backoff until delivered. \"\" "
+                       "= alerts show only on the consoles and in the log.",
+                .rules = "starts with http:// or https://"}));
+    add(string("alerts.runbook_url", TALLY_FIELD(alerts.runbookUrl),
+               {.doc = "Runbook link of each alert, {rule} replaced by the rule's id (e.g. "
+                       "\"https://wiki.example.com/tally/{rule}\"). \"\" = the web console's Alerts page with "
+                       "the rule's runbook open."}));
     return t;
 }
 

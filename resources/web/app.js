@@ -1066,6 +1066,12 @@
 
   function route() {
     let page = (window.location.hash || '').replace(/^#\/?/, '');
+    // #alerts/RULE: the Alerts page with that rule's runbook open (the alerts' runbook links).
+    const runbook = /^alerts\/([a-z0-9_]+)$/.exec(page);
+    if (runbook) {
+      page = 'alerts';
+      showRunbook(runbook[1]);
+    }
     if (!PAGES.includes(page)) page = 'overview';
     state.page = page;
     for (const a of document.querySelectorAll('#nav a[data-page]')) {

@@ -1,0 +1,137 @@
+// Alerts during a real incident: the real `tally --headless` writes a generator stream into the
+// postgres_server fixture's PostgreSQL, and the test stops the server for 30 s. The sink_down
+// alert must fire within 10 s of the stop and resolve within 10 s of the restart, and a webhook
+// receiver (a local HTTP server in the test) must get both messages, with the runbook link.
+#include "support/postgres_server.h"
+#include "support/process_signal.h"
+#include "support/sink_results.h"
+#include "support/wait.h"
+#include "support/webhook_receiver.h"
+
+#include <QtTest>
+
+#include <QDateTime>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+
+#include <csignal>
+
+using namespace std::chrono_literals;
+using namespace tally::test;
+
+namespace {
+
+constexpr auto kOutage = 30s;
+constexpr int64_t kFireWithinMs = 10000;
+constexpr int64_t kResolveWithinMs = 10000;
+
+// The sink_down messages the receiver got with this status ("firing", "resolved").
+QList<QJsonObject> sinkDown(const WebhookReceiver &receiver, const QString &status)
+{
+    QList<QJsonObject> found;
+    for (const QByteArray &body : receiver.delivered()) {
+        const QJsonObject message = QJsonDocument::fromJson(body).object();
+        for (const QJsonValue &a : message[QStringLiteral("alerts")].toArray()) {
+            const QJsonObject alert = a.toObject();
+            if (alert[QStringLiteral("labels")].toObject()[QStringLiteral("alertname")] == QLatin1String("sink_down") &&
+                alert[QStringLiteral("status")] == status)
+                found.append(alert);
+        }
+    }
+    return found;
+}
+
+int64_t msOf(const QJsonValue &rfc3339) { return QDateTime::fromString(rfc3339.toString(), Qt::ISODateWithMs).toMSecsSinceEpoch(); }
+
+} // namespace
+
+class TestIncidentAlerts : public QObject {
+    Q_OBJECT
+
+private slots:
+    void databaseOutage()
+    {
+        QVERIFY2(!postgresServerDir().isEmpty(), "TALLY_POSTGRES_DIR is not set: run through ctest (fixture postgres_server)");
+        const std::string url = freshPostgresDatabase("incident_alerts");
+        WebhookReceiver receiver;
+        QVERIFY(receiver.isListening());
+        QTemporaryDir dir;
+        QFile config(dir.filePath(QStringLiteral("job.toml")));
+        QVERIFY(config.open(QIODevice::WriteOnly));
+        // A paced stream that outlasts the test; exactly-once into PostgreSQL with checkpoints.
+        config.write(QStringLiteral("[source.generator]\nevents_per_second = 5000\n"
+                                    "[checkpoint]\nenabled = true\ninterval_ms = 1000\n"
+                                    "[web]\nport = 0\n"
+                                    "[alerts]\nwebhook_url = \"%1\"\n")
+                         .arg(receiver.url().toString())
+                         .toUtf8());
+        config.close();
+        QProcess tally;
+        tally.setWorkingDirectory(dir.path());
+        tally.setProcessChannelMode(QProcess::MergedChannels);
+        tally.start(QStringLiteral(TALLY_BINARY),
+                    {QStringLiteral("--headless"), QStringLiteral("--quiet"), QStringLiteral("--config"), config.fileName(),
+                     QStringLiteral("--postgres"), QString::fromStdString(url), QStringLiteral("--audit-log"),
+                     QStringLiteral("audit.db")});
+        QVERIFY(tally.waitForStarted());
+        QByteArray log;
+        const auto running = [&] {
+            log += tally.readAll();
+            return tally.state() == QProcess::Running;
+        };
+
+        // Running and committing before the outage.
+        TALLY_WAIT_UNTIL(!running() || log.contains("web console: "), 30s, "the web console's startup line");
+        QVERIFY2(running(), log.constData());
+        TALLY_WAIT_UNTIL(!running() || postgresInteger(url, "SELECT count(*) FROM sink_commits") > 0, 30s,
+                         "the first committed epoch");
+        QVERIFY2(running(), log.constData());
+
+        const int64_t stoppedAt = QDateTime::currentMSecsSinceEpoch();
+        QVERIFY(postgresServerScript(QStringLiteral("stop")));
+        TALLY_WAIT_UNTIL(!running() || !sinkDown(receiver, QStringLiteral("firing")).isEmpty(), 30s,
+                         "the sink_down alert's firing message");
+        QVERIFY2(running(), log.constData());
+        const QJsonObject firing = sinkDown(receiver, QStringLiteral("firing")).front();
+        const int64_t firedAt = msOf(firing[QStringLiteral("startsAt")]);
+        qInfo("sink_down fired %.1f s after the server stopped", (firedAt - stoppedAt) / 1000.0);
+        QVERIFY2(firedAt - stoppedAt <= kFireWithinMs, qPrintable(QString::fromUtf8(QJsonDocument(firing).toJson())));
+        // The runbook link opens the rule's runbook on the web console.
+        const QString runbook = firing[QStringLiteral("annotations")].toObject()[QStringLiteral("runbook_url")].toString();
+        QVERIFY2(runbook.startsWith(QLatin1String("http://127.0.0.1:")) && runbook.endsWith(QLatin1String("/#alerts/sink_down")),
+                 qPrintable(runbook));
+        QVERIFY(sinkDown(receiver, QStringLiteral("resolved")).isEmpty());
+
+        // The rest of the outage: the alert stays firing, the process keeps running.
+        const Wait outage = waitUntil([&] { return !running(); }, kOutage - std::chrono::milliseconds(QDateTime::currentMSecsSinceEpoch() - stoppedAt),
+                                      "the end of the outage");
+        QVERIFY2(!outage, log.constData()); // tally must not end during the outage
+        QVERIFY(sinkDown(receiver, QStringLiteral("resolved")).isEmpty());
+
+        const int64_t restartedAt = QDateTime::currentMSecsSinceEpoch();
+        QVERIFY(postgresServerScript(QStringLiteral("start")));
+        TALLY_WAIT_UNTIL(!running() || !sinkDown(receiver, QStringLiteral("resolved")).isEmpty(), 30s,
+                         "the sink_down alert's resolved message");
+        QVERIFY2(running(), log.constData());
+        const QJsonObject resolved = sinkDown(receiver, QStringLiteral("resolved")).front();
+        const int64_t resolvedAt = msOf(resolved[QStringLiteral("endsAt")]);
+        qInfo("sink_down resolved %.1f s after the server started again", (resolvedAt - restartedAt) / 1000.0);
+        QVERIFY2(resolvedAt - restartedAt <= kResolveWithinMs, qPrintable(QString::fromUtf8(QJsonDocument(resolved).toJson())));
+        QCOMPARE(resolved[QStringLiteral("fingerprint")], firing[QStringLiteral("fingerprint")]);
+        QCOMPARE(sinkDown(receiver, QStringLiteral("firing")).size(), 1); // no flapping
+
+        // The log says the same.
+        QVERIFY(signalProcess(tally, SIGTERM));
+        QVERIFY(tally.waitForFinished(60000));
+        log += tally.readAll();
+        QVERIFY2(tally.exitStatus() == QProcess::NormalExit && tally.exitCode() == 0, log.constData());
+        QVERIFY2(log.contains("tally: alert firing: sink_down") && log.contains("tally: alert resolved: sink_down"),
+                 log.constData());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestIncidentAlerts)
+#include "tst_incident_alerts.moc"
