@@ -68,6 +68,12 @@ packages=(
   # text format and naming conventions (Debian ships it only in the prometheus package)
   prometheus
   openssl               # makes the self-signed certificate of tst_web_security's TLS check
+
+  # scripts/sanitize.sh thread builds Debian's RocksDB source with ThreadSanitizer
+  # (scripts/sanitizers/rocksdb.sh): it fetches the source package and applies Debian's patches
+  curl
+  patch
+  liblz4-dev            # the one compression Tally's RocksDB options use
 )
 
 missing_packages() {

@@ -4,7 +4,8 @@
 #   scripts/sanitize.sh address     AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/):
 #                                   the unit, oracle, recovery and security tests
 #   scripts/sanitize.sh thread      ThreadSanitizer (build-tsan/): the unit, oracle and recovery
-#                                   tests, where the engine's threads meet
+#                                   tests, where the engine's threads meet, against a RocksDB built
+#                                   with ThreadSanitizer too (scripts/sanitizers/rocksdb.sh, once)
 #   scripts/sanitize.sh KIND ARGS   more arguments go to ctest, e.g. -R tst_job
 #
 # Any report fails the test that caused it (halt_on_error). Suppressions, only for third-party
@@ -19,6 +20,7 @@ case $kind in
     sanitize=address,undefined
     build=${TALLY_SANITIZE_BUILD_DIR:-$root/build-asan}
     labels='^(unit|oracle|recovery|security)$'
+    cmake_args=()
     export ASAN_OPTIONS=${ASAN_OPTIONS:-halt_on_error=1:abort_on_error=1:detect_leaks=1:detect_stack_use_after_return=1}
     export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$root/scripts/sanitizers/lsan.supp:print_suppressions=0}
     export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
@@ -27,6 +29,8 @@ case $kind in
     sanitize=thread
     build=${TALLY_SANITIZE_BUILD_DIR:-$root/build-tsan}
     labels='^(unit|oracle|recovery)$'
+    rocksdb=$build/rocksdb-tsan
+    cmake_args=(-DRocksDB_DIR="$rocksdb/lib/cmake/rocksdb")
     export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:suppressions=$root/scripts/sanitizers/tsan.supp}
     ;;
   *)
@@ -37,10 +41,12 @@ esac
 shift
 
 bash "$root/scripts/install-deps.sh" >&2
-if [[ ! -f $build/CMakeCache.txt ]]; then
-  # RelWithDebInfo: the sanitized tests run several times slower than Release already.
-  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTALLY_SANITIZE="$sanitize" >&2
+if [[ $kind == thread ]]; then
+  bash "$root/scripts/sanitizers/rocksdb.sh" "$rocksdb" >&2
 fi
+# RelWithDebInfo: the sanitized tests run several times slower than Release already.
+cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTALLY_SANITIZE="$sanitize" \
+  "${cmake_args[@]}" >&2
 cmake --build "$build" --parallel "$(nproc)" >&2
 # Sanitized code runs slower: a sanitizer build gives its tests three times their timeouts
 # (tests/CMakeLists.txt).

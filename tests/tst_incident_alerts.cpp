@@ -1,7 +1,9 @@
-// Alerts during a real incident: the real `tally --headless` writes a generator stream into the
-// postgres_server fixture's PostgreSQL, and the test stops the server for 30 s. The sink_down
-// alert must fire within 10 s of the stop and resolve within 10 s of the restart, and a webhook
-// receiver (a local HTTP server in the test) must get both messages, with the runbook link.
+// Alerts during real incidents, sent by the real `tally --headless` to a webhook receiver (a local
+// HTTP server in the test):
+// - the postgres_server fixture's PostgreSQL stopped for 30 s: sink_down fires within 10 s of the
+//   stop and resolves within 10 s of the restart, each message once, with the runbook link;
+// - the checkpoint folder replaced by a file: checkpoint_failing fires while the job still runs,
+//   then the job gives up, and its job_failed alert still goes out before the process ends.
 #include "support/postgres_server.h"
 #include "support/process_signal.h"
 #include "support/sink_results.h"
@@ -28,20 +30,25 @@ constexpr auto kOutage = 30s;
 constexpr int64_t kFireWithinMs = 10000;
 constexpr int64_t kResolveWithinMs = 10000;
 
-// The sink_down messages the receiver got with this status ("firing", "resolved").
-QList<QJsonObject> sinkDown(const WebhookReceiver &receiver, const QString &status)
+// The messages of the rule the receiver got with this status ("firing", "resolved").
+QList<QJsonObject> received(const WebhookReceiver &receiver, const char *rule, const QString &status)
 {
     QList<QJsonObject> found;
     for (const QByteArray &body : receiver.delivered()) {
         const QJsonObject message = QJsonDocument::fromJson(body).object();
         for (const QJsonValue &a : message[QStringLiteral("alerts")].toArray()) {
             const QJsonObject alert = a.toObject();
-            if (alert[QStringLiteral("labels")].toObject()[QStringLiteral("alertname")] == QLatin1String("sink_down") &&
+            if (alert[QStringLiteral("labels")].toObject()[QStringLiteral("alertname")] == QLatin1String(rule) &&
                 alert[QStringLiteral("status")] == status)
                 found.append(alert);
         }
     }
     return found;
+}
+
+QList<QJsonObject> sinkDown(const WebhookReceiver &receiver, const QString &status)
+{
+    return received(receiver, "sink_down", status);
 }
 
 int64_t msOf(const QJsonValue &rfc3339) { return QDateTime::fromString(rfc3339.toString(), Qt::ISODateWithMs).toMSecsSinceEpoch(); }
@@ -130,6 +137,53 @@ private slots:
         QVERIFY2(tally.exitStatus() == QProcess::NormalExit && tally.exitCode() == 0, log.constData());
         QVERIFY2(log.contains("tally: alert firing: sink_down") && log.contains("tally: alert resolved: sink_down"),
                  log.constData());
+    }
+
+    void checkpointFolderGone()
+    {
+        WebhookReceiver receiver;
+        QVERIFY(receiver.isListening());
+        QTemporaryDir dir;
+        QFile config(dir.filePath(QStringLiteral("job.toml")));
+        QVERIFY(config.open(QIODevice::WriteOnly));
+        // The job gives up after 10 failed checkpoints in a row, the alert comes after 3 intervals.
+        config.write(QStringLiteral("[source.generator]\nevents_per_second = 5000\n"
+                                    "[checkpoint]\nenabled = true\ninterval_ms = 500\ntolerable_failures = 10\n"
+                                    "[web]\nenabled = false\n"
+                                    "[alerts]\nwebhook_url = \"%1\"\n")
+                         .arg(receiver.url().toString())
+                         .toUtf8());
+        config.close();
+        QProcess tally;
+        tally.setWorkingDirectory(dir.path());
+        tally.setProcessChannelMode(QProcess::MergedChannels);
+        tally.start(QStringLiteral(TALLY_BINARY), {QStringLiteral("--headless"), QStringLiteral("--quiet"), QStringLiteral("--config"),
+                                                  config.fileName(), QStringLiteral("--db"), QStringLiteral("tally.db"),
+                                                  QStringLiteral("--audit-log"), QStringLiteral("audit.db")});
+        QVERIFY(tally.waitForStarted());
+        QByteArray log;
+        const auto running = [&] {
+            log += tally.readAll();
+            return tally.state() == QProcess::Running;
+        };
+        const QDir checkpoints(dir.filePath(QStringLiteral("checkpoints")));
+        TALLY_WAIT_UNTIL(!running() || !checkpoints.entryList({QStringLiteral("checkpoint-*.tsp")}, QDir::Files).isEmpty(), 30s,
+                         "the first checkpoint");
+        QVERIFY2(running(), log.constData());
+
+        // As root no permission stops a write: a file where the folder was does.
+        QVERIFY(QDir(dir.path()).rename(QStringLiteral("checkpoints"), QStringLiteral("checkpoints.moved")));
+        QFile blocker(dir.filePath(QStringLiteral("checkpoints")));
+        QVERIFY(blocker.open(QIODevice::WriteOnly));
+        blocker.close();
+
+        TALLY_WAIT_UNTIL(!running() || !received(receiver, "checkpoint_failing", QStringLiteral("firing")).isEmpty(), 30s,
+                         "the checkpoint_failing alert's firing message");
+        QVERIFY2(running(), log.constData()); // before the job gave up
+        TALLY_WAIT_UNTIL(!running(), 60s, "the job to give up after 10 failed checkpoints");
+        QVERIFY2(tally.exitCode() == 1, log.constData());
+        QVERIFY2(log.contains("tally: alert firing: job_failed"), log.constData());
+        QVERIFY2(!received(receiver, "job_failed", QStringLiteral("firing")).isEmpty(), log.constData());
     }
 };
 
