@@ -1,9 +1,11 @@
 // Alerts during real incidents, sent by the real `tally --headless` to a webhook receiver (a local
 // HTTP server in the test):
 // - the postgres_server fixture's PostgreSQL stopped for 30 s: sink_down fires within 10 s of the
-//   stop and resolves within 10 s of the restart, each message once, with the runbook link;
+//   stop and resolves within 10 s of the restart, each message once, with the runbook link, and
+//   /metrics (PostgreSQL mode, the database down) passes promtool;
 // - the checkpoint folder replaced by a file: checkpoint_failing fires while the job still runs,
 //   then the job gives up, and its job_failed alert still goes out before the process ends.
+#include "support/metrics_check.h"
 #include "support/postgres_server.h"
 #include "support/process_signal.h"
 #include "support/sink_results.h"
@@ -111,6 +113,11 @@ private slots:
         QVERIFY2(runbook.startsWith(QLatin1String("http://127.0.0.1:")) && runbook.endsWith(QLatin1String("/#alerts/sink_down")),
                  qPrintable(runbook));
         QVERIFY(sinkDown(receiver, QStringLiteral("resolved")).isEmpty());
+        // /metrics in PostgreSQL mode, with the database down, passes promtool.
+        const QByteArray metrics = httpGet(webConsoleUrl(log).resolved(QUrl(QStringLiteral("/metrics"))));
+        QVERIFY2(metrics.contains("tally_sink_circuit_state{"), metrics.constData());
+        const QString problems = promtoolProblems(metrics);
+        QVERIFY2(problems.isEmpty(), qPrintable(problems));
 
         // The rest of the outage: the alert stays firing, the process keeps running.
         const Wait outage = waitUntil([&] { return !running(); }, kOutage - std::chrono::milliseconds(QDateTime::currentMSecsSinceEpoch() - stoppedAt),

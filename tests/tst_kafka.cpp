@@ -72,7 +72,7 @@ KafkaRun consume(const QString &topic, size_t expectedRecords, JobConfig config,
     if (const Wait polled = waitUntil(
             [&] {
                 const MetricsSnapshot m = metrics.snapshot(0);
-                run.maxLag = std::max(run.maxLag, m.value("tally_kafka_consumer_lag_records_sum"));
+                run.maxLag = std::max(run.maxLag, m.value("tally_kafka_consumer_group_lag_records"));
                 return static_cast<size_t>(m.value("tally_source_records_total")) >= expectedRecords;
             },
             std::chrono::seconds(120), "every record polled");
@@ -80,11 +80,11 @@ KafkaRun consume(const QString &topic, size_t expectedRecords, JobConfig config,
         qWarning("%s", polled.message().c_str());
     // The lag reading (about once a second) that follows the last poll says the group caught up.
     if (const Wait caughtUp =
-            waitUntil([&] { return metrics.snapshot(0).value("tally_kafka_consumer_lag_records_sum") == 0; },
+            waitUntil([&] { return metrics.snapshot(0).value("tally_kafka_consumer_group_lag_records") == 0; },
                       std::chrono::seconds(30), "a lag reading of 0");
         !caughtUp)
         qWarning("%s", caughtUp.message().c_str());
-    run.finalLag = metrics.snapshot(0).value("tally_kafka_consumer_lag_records_sum");
+    run.finalLag = metrics.snapshot(0).value("tally_kafka_consumer_group_lag_records");
     // Assign and revoke callbacks, as KafkaSource::rebalanceCount() counts them.
     const MetricsSnapshot m = metrics.snapshot(0);
     run.rebalances = static_cast<uint64_t>(m.value("tally_kafka_rebalances_total", {{"kind", "assign"}}) +

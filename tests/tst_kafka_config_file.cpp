@@ -3,9 +3,11 @@
 // topic, group and dead-letter topic in [source.kafka] (no Kafka command-line flags) consumes a
 // topic tally-loadgen filled with valid and malformed records, writes every aggregation to the
 // SQLite file the configuration names, and publishes the malformed records to the dead-letter
-// topic; the results equal the oracle of the produced stream.
+// topic; the results equal the oracle of the produced stream. Its /metrics, in Kafka mode, passes
+// promtool.
 #include "config/job_config.h"
 #include "support/kafka_test_support.h"
+#include "support/metrics_check.h"
 #include "support/oracle.h"
 #include "support/sink_results.h"
 #include "support/wait.h"
@@ -74,7 +76,7 @@ type = "sqlite"
 sqlite_path = "results.db"
 
 [web]
-enabled = false
+port = 0
 )toml";
 
 // Messages in a topic: the sum of its partitions' high watermarks (nothing is ever deleted here),
@@ -172,6 +174,15 @@ void TestKafkaConfigFile::kafkaJobFromTheConfigFileAlone()
         30s, "the group's offsets at the log end");
     QVERIFY2(tally.state() == QProcess::Running, qPrintable(loggedErrors(dir.path(), QStringLiteral("tally"))));
     QVERIFY2(consumed, qPrintable(QString::fromStdString(consumed.message()) + QLatin1Char('\n') + groupTable));
+    // The Kafka source's metrics (lag per partition, rebalances, broker round trips) pass promtool.
+    QFile startup(dir.filePath(QStringLiteral("tally.out")));
+    QVERIFY(startup.open(QIODevice::ReadOnly));
+    const QUrl web = webConsoleUrl(startup.readAll());
+    QVERIFY2(web.isValid(), "no web console line on standard output");
+    const QByteArray metrics = httpGet(web.resolved(QUrl(QStringLiteral("/metrics"))));
+    QVERIFY2(metrics.contains("tally_kafka_consumer_lag_records{"), metrics.constData());
+    const QString problems = promtoolProblems(metrics);
+    QVERIFY2(problems.isEmpty(), qPrintable(problems));
     // SIGTERM stops the source and drains: every window fires and reaches the database.
     signalProcess(tally, SIGTERM);
     QVERIFY(tally.waitForFinished(30000));

@@ -329,7 +329,7 @@ void TestKafkaResilience::twoConsumersOneLeaves()
         [&] {
             return b.gate->assignment().size() == size_t(kPartitions) &&
                    deliveredA + b.gate->delivered() >= uint64_t(kCount) &&
-                   b.metric("tally_kafka_consumer_lag_records_sum") == 0;
+                   b.metric("tally_kafka_consumer_group_lag_records") == 0;
         },
         60s, "B to read the rest");
     QVERIFY2(drained, qPrintable(QStringLiteral("within 60 s of A leaving, B did not read the rest: B has %1, "
@@ -338,7 +338,7 @@ void TestKafkaResilience::twoConsumersOneLeaves()
                                     .arg(deliveredA)
                                     .arg(b.gate->delivered())
                                     .arg(kCount)
-                                    .arg(b.metric("tally_kafka_consumer_lag_records_sum"))));
+                                    .arg(b.metric("tally_kafka_consumer_group_lag_records"))));
     const qint64 takeoverMs = timer.elapsed();
     const uint64_t rebalancesBAfter = b.gate->rebalances();
     b.job->requestStop();
@@ -428,7 +428,7 @@ void TestKafkaResilience::brokerRestartMidRun()
     const Wait complete = waitUntil(
         [&] {
             watchBrokerUp();
-            return c.distinctIds() == size_t(kCount) && c.metric("tally_kafka_consumer_lag_records_sum") == 0;
+            return c.distinctIds() == size_t(kCount) && c.metric("tally_kafka_consumer_group_lag_records") == 0;
         },
         90s, "every record after the restart");
     QVERIFY2(complete, qPrintable(QStringLiteral("within 90 s of the restart the job did not read every record: %1 distinct "
@@ -436,7 +436,7 @@ void TestKafkaResilience::brokerRestartMidRun()
                                      .arg(c.distinctIds())
                                      .arg(kCount)
                                      .arg(c.arrivalCount())
-                                     .arg(c.metric("tally_kafka_consumer_lag_records_sum"))
+                                     .arg(c.metric("tally_kafka_consumer_group_lag_records"))
                                      .arg(c.metric("tally_kafka_broker_up"))));
     const qint64 resumeMs = timer.elapsed();
     const double brokerUpAtEnd = c.metric("tally_kafka_broker_up");

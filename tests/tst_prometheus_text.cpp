@@ -99,6 +99,10 @@ void TestPrometheusText::histogramBucketsAreExact()
         QVERIFY(line.find("sink=\"sqlite\",le=") != std::string::npos);
     }
     QCOMPARE(buckets, int(HistogramSnapshot::kMaxValueBits) + 2);
+    // Bounds read as written: 15 us is 1.5e-05 s, not the product's 1.4999999999999999e-05.
+    QVERIFY2(text.find("le=\"1.5e-05\"") != std::string::npos, text.c_str());
+    QVERIFY2(text.find("le=\"0.000511\"") != std::string::npos, text.c_str());
+    QVERIFY2(text.find("99999") == std::string::npos, text.c_str());
     double sum = 0;
     for (uint64_t v : values)
         sum += double(v);

@@ -37,7 +37,8 @@ CheckpointCoordinator::CheckpointCoordinator(const CheckpointConfig &config, int
       m_durationMs(m.histogram("tally_checkpoint_duration_ms", {}, "Barrier to checkpoint file on disk")),
       m_sizeBytes(m.gauge("tally_checkpoint_size_bytes", {}, "Size of the newest checkpoint")),
       m_stateRecords(m.gauge("tally_checkpoint_state_records", {}, "Keyed state records in the newest checkpoint")),
-      m_lastEpoch(m.gauge("tally_checkpoint_last_epoch", {}, "Epoch of the newest completed checkpoint"))
+      m_lastEpoch(m.gauge("tally_checkpoint_last_epoch", {}, "Epoch of the newest completed checkpoint")),
+      m_metrics(m)
 {
 }
 
@@ -188,6 +189,11 @@ void CheckpointCoordinator::written(const SnapshotResult &r)
                 m_stateRecords.set(static_cast<double>(record.stateRecords));
                 m_sizeBytes.set(static_cast<double>(record.sizeBytes));
                 m_lastEpoch.set(static_cast<double>(r.epoch));
+                // Registered at the first success: before it there is no such time (no 0 = 1970).
+                if (!m_lastSuccessAtMs)
+                    m_lastSuccessAtMs = &m_metrics.gauge("tally_last_checkpoint_success_timestamp_ms", {},
+                                                         "When the newest checkpoint completed, since the Unix epoch");
+                m_lastSuccessAtMs->set(static_cast<double>(record.triggeredAtMs + record.durationMs));
                 m_lastCompletedEpoch = r.epoch;
                 m_inFlight.reset();
                 m_lastEndedMs = m_clock.nowMs();

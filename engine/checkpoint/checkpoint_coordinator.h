@@ -144,6 +144,8 @@ private:
     Gauge &m_sizeBytes;
     Gauge &m_stateRecords;
     Gauge &m_lastEpoch;
+    MetricsRegistry &m_metrics;
+    Gauge *m_lastSuccessAtMs = nullptr; // registered at the first completed checkpoint
 };
 
 } // namespace tally

@@ -33,6 +33,19 @@ void appendNumber(std::string &out, double v)
     out.append(buf, r.ptr);
 }
 
+// A value registered in ms or us, in seconds: 15 significant digits, so that 15 us is 1.5e-05
+// and not the 1.4999999999999999e-05 of the product's shortest exact form.
+void appendScaled(std::string &out, double v, double scale)
+{
+    if (scale == 1 || !std::isfinite(v)) {
+        appendNumber(out, v * scale);
+        return;
+    }
+    char buf[64];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v * scale, std::chars_format::general, 15);
+    out.append(buf, r.ptr);
+}
+
 void appendEscaped(std::string &out, std::string_view s, bool quotes)
 {
     for (char c : s) {
@@ -138,7 +151,7 @@ std::string prometheusText(const MetricsSnapshot &snapshot)
             out += exported.name;
             appendLabels(out, s.labels);
             out += ' ';
-            appendNumber(out, s.value * exported.scale);
+            appendScaled(out, s.value, exported.scale);
             out += '\n';
             continue;
         }
@@ -152,7 +165,7 @@ std::string prometheusText(const MetricsSnapshot &snapshot)
             while (next < h.bucketCounts.size() && HistogramSnapshot::bucketUpperBound(next) <= bound)
                 cumulative += h.bucketCounts[next++];
             std::string leText;
-            appendNumber(leText, double(bound) * exported.scale);
+            appendScaled(leText, double(bound), exported.scale);
             out += exported.name;
             out += "_bucket";
             appendLabels(out, s.labels, "le", leText);
@@ -170,7 +183,7 @@ std::string prometheusText(const MetricsSnapshot &snapshot)
         out += "_sum";
         appendLabels(out, s.labels);
         out += ' ';
-        appendNumber(out, h.sum * exported.scale);
+        appendScaled(out, h.sum, exported.scale);
         out += '\n';
         out += exported.name;
         out += "_count";

@@ -132,7 +132,7 @@ struct SinkWriter::Impl {
           divertedGauge(m.gauge("tally_sink_diverted_rows", {{"sink", opt.name}}, "Rows in the divert buffer")),
           committedEpochGauge(m.gauge("tally_sink_committed_epoch", {{"sink", opt.name}}, "Newest committed epoch")),
           lastWindowEndGauge(m.gauge("tally_sink_last_window_end_ms", {{"sink", opt.name}},
-                                     "Newest window end written (ms since epoch)")),
+                                     "Newest window end written, since the Unix epoch")),
           heldGauge(m.gauge("tally_sink_held", {{"sink", opt.name}}, "1 while drained and holding writes"))
     {
     }

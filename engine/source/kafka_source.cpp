@@ -56,7 +56,7 @@ struct KafkaSource::Impl {
     Counter *revokedTotal = nullptr;
     Gauge *brokersUp = nullptr;
     std::vector<Gauge *> lagRecords, lagSeconds, logEndOffset, fetchQueue;
-    Gauge *lagRecordsSum = nullptr;
+    Gauge *groupLagRecords = nullptr;
     Gauge *ingestRate = nullptr;     // records/s appended to the topic (assigned partitions)
     Gauge *processingRate = nullptr; // records/s handed to the engine
     Gauge *catchUpSeconds = nullptr; // -1: not catching up
@@ -291,7 +291,7 @@ struct KafkaSource::Impl {
             logEndOffset[i]->set(static_cast<double>(high));
             sum += static_cast<double>(lag);
         }
-        lagRecordsSum->set(sum);
+        groupLagRecords->set(sum);
 
         // Ingest rate (log end offsets growing) against processing rate (positions growing): if
         // processing is faster, the lag is gone in lag / (processing - ingest) seconds.
@@ -372,7 +372,7 @@ Result<std::unique_ptr<KafkaSource>> KafkaSource::open(const KafkaSourceConfig &
     d->assignedTotal = &metrics.counter("tally_kafka_rebalances_total", {{"kind", "assign"}}, "Rebalance callbacks");
     d->revokedTotal = &metrics.counter("tally_kafka_rebalances_total", {{"kind", "revoke"}}, "Rebalance callbacks");
     d->brokersUp = &metrics.gauge("tally_kafka_broker_up", {}, "1 while the broker serves fetches");
-    d->lagRecordsSum = &metrics.gauge("tally_kafka_consumer_lag_records_sum", {}, "Consumer lag over all partitions");
+    d->groupLagRecords = &metrics.gauge("tally_kafka_consumer_group_lag_records", {}, "Consumer lag over all assigned partitions, in records");
     d->ingestRate = &metrics.gauge("tally_kafka_ingest_rate_records_per_second", {}, "Records appended to the assigned partitions per second");
     d->processingRate = &metrics.gauge("tally_kafka_processing_rate_records_per_second", {}, "Records consumed per second");
     d->catchUpSeconds = &metrics.gauge("tally_kafka_time_to_catch_up_seconds", {}, "Estimated time until the lag is gone; -1 if it grows");

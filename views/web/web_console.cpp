@@ -1,9 +1,11 @@
 #include "views/web/web_console.h"
 
+#include "metrics/process_metrics.h"
 #include "metrics/prometheus_text.h"
 #include "models/alerts.h"
 #include "views/web/web_json.h"
 
+#include <QCoreApplication>
 #include <QDateTime>
 #include <QFile>
 #include <QHostInfo>
@@ -539,6 +541,28 @@ bool WebConsole::originAllowed(const QByteArray &origin) const { return m_allowe
 
 bool WebConsole::metricsNeedAuth() const { return !m_address.isLoopback(); }
 
+void WebConsole::appendJobMetrics(MetricsSnapshot &snapshot, const ConsoleSnapshot &console) const
+{
+    MetricSample build;
+    build.name = "tally_build_info";
+    build.kind = MetricKind::Gauge;
+    build.help = "Always 1; the labels say which Tally this is";
+    build.labels = {{"qt", qVersion()}, {"version", QCoreApplication::applicationVersion().toStdString()}};
+    build.value = 1;
+    snapshot.samples.push_back(build);
+    // One series per state, 1 for the current one (a job that stopped on an error is "failed").
+    const std::string current = !console.job.failure.empty() ? "failed" : std::string(jobStateName(console.job.state));
+    for (const char *state : {"created", "running", "paused", "finished", "failed"}) {
+        MetricSample s;
+        s.name = "tally_job_state";
+        s.kind = MetricKind::Gauge;
+        s.help = "1 for the job's current state (created, running, paused, finished, failed), 0 for the others";
+        s.labels = {{"state", state}};
+        s.value = current == state;
+        snapshot.samples.push_back(std::move(s));
+    }
+}
+
 void WebConsole::appendWebMetrics(MetricsSnapshot &snapshot) const
 {
     const WebGate::Counts gate = m_gate->counts();
@@ -801,6 +825,8 @@ WebConsole::Reply WebConsole::route(const QHttpServerRequest &request, const QBy
             snapshot.samples.push_back(active);
         }
         appendWebMetrics(snapshot);
+        appendJobMetrics(snapshot, console);
+        appendProcessMetrics(snapshot);
         Reply r;
         r.contentType = "text/plain; version=0.0.4; charset=utf-8";
         r.body = QByteArray::fromStdString(prometheusText(snapshot));

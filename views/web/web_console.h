@@ -109,6 +109,8 @@ private:
     bool metricsNeedAuth() const;
     // The web console's own figures: open connections, refusals, dropped heads, closed feeds.
     void appendWebMetrics(MetricsSnapshot &snapshot) const;
+    // Which Tally this is (tally_build_info) and the job's state, one series per state.
+    void appendJobMetrics(MetricsSnapshot &snapshot, const ConsoleSnapshot &console) const;
     void writeReply(QTcpSocket *socket, const Reply &reply, bool headOnly);
     static Reply error(int status, const QString &message);
     static Reply json(int status, const QJsonObject &object);

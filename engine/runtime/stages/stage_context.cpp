@@ -24,8 +24,8 @@ JobMetrics::JobMetrics(MetricsRegistry &m, const JobConfig &config, int partitio
       deadLetters(m.counter("tally_dead_letters_total", {}, "Records sent to the dead-letter output")),
       late(m.counter("tally_late_events_total", {}, "Events that re-fired a window (within allowed lateness)")),
       dropped(m.counter("tally_dropped_events_total", {}, "Events later than the allowed lateness")),
-      watermark(m.gauge("tally_watermark_ms", {}, "Job watermark (event time, ms since epoch)")),
-      skew(m.gauge("tally_watermark_skew_ms", {}, "Max minus min partition watermark")),
+      watermark(m.gauge("tally_watermark_ms", {}, "Job watermark: the event time up to which results are complete, since the Unix epoch")),
+      skew(m.gauge("tally_watermark_skew_ms", {}, "Largest minus smallest partition watermark")),
       bound(m.gauge("tally_watermark_bound_ms", {}, "Current out-of-orderness bound")),
       sinkErrors(m.counter("tally_output_write_errors_total", {}, "Failed sink calls (retried by the output stage)"))
 {
@@ -41,7 +41,7 @@ JobMetrics::JobMetrics(MetricsRegistry &m, const JobConfig &config, int partitio
     for (int p = 0; p < partitions; ++p) {
         const Labels l{{"partition", std::to_string(p)}};
         partitionRecords.push_back(&m.counter("tally_partition_records_total", l, "Records polled per partition"));
-        partitionWatermark.push_back(&m.gauge("tally_partition_watermark_ms", l, "Watermark per partition"));
+        partitionWatermark.push_back(&m.gauge("tally_partition_watermark_ms", l, "Watermark per partition, since the Unix epoch"));
         partitionIdle.push_back(&m.gauge("tally_partition_idle", l, "1 if the partition is idle"));
     }
     for (size_t a = 0; a < kAggregationCount; ++a)
