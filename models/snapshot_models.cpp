@@ -125,6 +125,15 @@ UiText formatDuration(double seconds)
     return qobjectText(QT_TRANSLATE_NOOP("QObject", "%1 min %2 s")).arg(s / 60).arg(s % 60);
 }
 
+UiText formatTimeToCatchUp(double seconds)
+{
+    if (std::isinf(seconds))
+        return qobjectText(QT_TRANSLATE_NOOP("QObject", "not catching up"));
+    if (seconds <= 0)
+        return qobjectText(QT_TRANSLATE_NOOP("QObject", "keeping up"));
+    return formatDuration(seconds);
+}
+
 UiText formatPercent(double share)
 {
     return qobjectText(QT_TRANSLATE_NOOP("QObject", "%1 %")).arg(std::llround(share * 100));

@@ -62,6 +62,7 @@ UiText formatRate(double perSecond);              // "12,345/s"
 QString formatCount(double n);                    // "1,234,567"
 UiText formatEventTime(int64_t ms);               // "2026-11-25 04:11:00 UTC", "-" or "end of input"
 UiText formatDuration(double seconds);            // "850 ms", "12.5 s", "3 min 20 s"
+UiText formatTimeToCatchUp(double seconds);       // a duration, "keeping up" (0) or "not catching up" (+inf)
 UiText formatPercent(double share);               // "42 %"
 
 // The headline figures: throughput, freshness, lag, watermark, checkpoint, sink, alerts.

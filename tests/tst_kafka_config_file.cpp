@@ -7,7 +7,7 @@
 // promtool.
 #include "config/job_config.h"
 #include "support/kafka_test_support.h"
-#include "support/metrics_check.h"
+#include "support/web_client.h"
 #include "support/oracle.h"
 #include "support/sink_results.h"
 #include "support/wait.h"

@@ -27,6 +27,14 @@
         <source>%1 %</source>
         <translation>%1 %</translation>
     </message>
+    <message>
+        <source>not catching up</source>
+        <translation>holt nicht auf</translation>
+    </message>
+    <message>
+        <source>keeping up</source>
+        <translation>hält Schritt</translation>
+    </message>
 </context>
 <context>
     <name>tally::ActionCatalogue</name>

@@ -27,6 +27,14 @@
         <source>%1 %</source>
         <translation>%1%</translation>
     </message>
+    <message>
+        <source>not catching up</source>
+        <translation>追いついていない</translation>
+    </message>
+    <message>
+        <source>keeping up</source>
+        <translation>追従中</translation>
+    </message>
 </context>
 <context>
     <name>tally::ActionCatalogue</name>

@@ -142,7 +142,7 @@ public:
         } else {
             m_estimate->setText(tr("Largest lag %1; time to catch up at the current rates: %2")
                                     .arg(translated(formatDuration(s.lagSeconds)),
-                                         translated(formatDuration(s.timeToCatchUpSeconds))));
+                                         translated(formatTimeToCatchUp(s.timeToCatchUpSeconds))));
         }
         refreshCharts();
     }

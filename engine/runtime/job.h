@@ -79,7 +79,7 @@ struct JobStatus {
     std::vector<PartitionStatus> partitions;   // every partition of the source
     std::vector<OperatorStatus> operators;     // in pipeline order
     std::optional<SinkStatus> sink;            // absent: no sink, or one without a writer
-    std::optional<double> timeToCatchUpSeconds; // sources with a lag only; -1: the lag grows
+    std::optional<double> timeToCatchUpSeconds; // sources with a lag only; 0: keeping up; +inf: not catching up
 };
 
 std::string_view jobStateName(JobStatus::State s);

@@ -4,10 +4,16 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <cmath>
+#include <condition_variable>
 #include <cstdio>
 #include <deque>
+#include <limits>
+#include <memory>
 #include <mutex>
+#include <thread>
 
 namespace tally {
 
@@ -59,14 +65,25 @@ struct KafkaSource::Impl {
     Gauge *groupLagRecords = nullptr;
     Gauge *ingestRate = nullptr;     // records/s appended to the topic (assigned partitions)
     Gauge *processingRate = nullptr; // records/s handed to the engine
-    Gauge *catchUpSeconds = nullptr; // -1: not catching up
+    Gauge *catchUpSeconds = nullptr; // +inf: not catching up
     int64_t lastRateSampleMs = 0;
     double lastEndSum = 0, lastPositionSum = 0;
+    double smoothedIngest = -1, smoothedProcessing = -1; // records/s, moving averages; -1: none yet
+
+    // The log end of every partition, asked of the broker once a second by a thread of its own
+    // (a ListOffsets request), not taken from fetch responses: a paused or backpressured consumer
+    // fetches nothing, and its cached high watermarks stand still while the topic grows.
+    std::unique_ptr<std::atomic<int64_t>[]> probedLogEnd; // -1 until the broker answered
+    std::thread logEndProbe;
+    std::mutex probeMutex;
+    std::condition_variable probeWake;
+    bool probeStopping = false;
     std::mutex errorMutex; // guards errorCounters: the error callback runs on librdkafka's threads
     std::map<std::string, Counter *> errorCounters;
 
     ~Impl()
     {
+        stopLogEndProbe();
         if (rk && queue)
             awaitFirstAssignment();
         // Messages must go before the client; the per-partition queues stay, because closing the
@@ -270,6 +287,46 @@ struct KafkaSource::Impl {
         }
     }
 
+    void startLogEndProbe()
+    {
+        probedLogEnd = std::make_unique<std::atomic<int64_t>[]>(static_cast<size_t>(partitions));
+        for (int p = 0; p < partitions; ++p)
+            probedLogEnd[static_cast<size_t>(p)].store(-1);
+        logEndProbe = std::thread([this] {
+            constexpr int kQueryTimeoutMs = 1000; // a dead broker delays a stop by at most this
+            std::unique_lock lock(probeMutex);
+            while (!probeStopping) {
+                lock.unlock();
+                for (int p = 0; p < partitions && !stopRequested(); ++p) {
+                    int64_t low = 0, high = 0;
+                    if (rd_kafka_query_watermark_offsets(rk, config.topic.c_str(), p, &low, &high, kQueryTimeoutMs) ==
+                        RD_KAFKA_RESP_ERR_NO_ERROR)
+                        probedLogEnd[static_cast<size_t>(p)].store(high);
+                }
+                lock.lock();
+                probeWake.wait_for(lock, std::chrono::seconds(1), [this] { return probeStopping; });
+            }
+        });
+    }
+
+    bool stopRequested()
+    {
+        std::lock_guard lock(probeMutex);
+        return probeStopping;
+    }
+
+    void stopLogEndProbe()
+    {
+        if (!logEndProbe.joinable())
+            return;
+        {
+            std::lock_guard lock(probeMutex);
+            probeStopping = true;
+        }
+        probeWake.notify_all();
+        logEndProbe.join();
+    }
+
     void updateLag()
     {
         const int64_t now = wallMs();
@@ -281,9 +338,14 @@ struct KafkaSource::Impl {
             const auto i = static_cast<size_t>(p);
             if (!assigned[i])
                 continue;
+            // The newer of the broker's answer and the high watermark the last fetch brought.
             int64_t low = 0, high = 0;
-            if (rd_kafka_get_watermark_offsets(rk, config.topic.c_str(), p, &low, &high) != RD_KAFKA_RESP_ERR_NO_ERROR)
+            const bool cached =
+                rd_kafka_get_watermark_offsets(rk, config.topic.c_str(), p, &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR;
+            const int64_t probed = probedLogEnd ? probedLogEnd[i].load() : -1;
+            if (!cached && (probed < 0 || position[i] < 0))
                 continue;
+            high = std::max(cached ? high : -1, probed);
             const int64_t next = position[i] >= 0 ? position[i] : low;
             const int64_t lag = std::max<int64_t>(0, high - next);
             lagRecords[i]->set(static_cast<double>(lag));
@@ -306,7 +368,19 @@ struct KafkaSource::Impl {
             const double processing = std::max(0.0, (positionSum - lastPositionSum) / seconds);
             ingestRate->set(ingest);
             processingRate->set(processing);
-            catchUpSeconds->set(sum == 0 ? 0 : processing > ingest ? sum / (processing - ingest) : -1);
+            // The estimate divides by the net drain rate, so it uses rates smoothed over several
+            // samples (one second each, the newest weighing 30%): one uneven fetch must not swing
+            // it from a minute to half an hour.
+            constexpr double kWeight = 0.3;
+            smoothedIngest = smoothedIngest < 0 ? ingest : kWeight * ingest + (1 - kWeight) * smoothedIngest;
+            smoothedProcessing =
+                smoothedProcessing < 0 ? processing : kWeight * processing + (1 - kWeight) * smoothedProcessing;
+            // Less than a second of input behind is keeping up (a consumer always trails by the
+            // records in flight); otherwise the lag over the net drain rate, or +inf while the
+            // lag is not shrinking.
+            const bool keepingUp = sum <= std::max(1.0, smoothedIngest);
+            const double drain = smoothedProcessing - smoothedIngest;
+            catchUpSeconds->set(keepingUp ? 0 : drain > 0 ? sum / drain : std::numeric_limits<double>::infinity());
         }
         lastRateSampleMs = now;
         lastEndSum = endSum;
@@ -375,7 +449,7 @@ Result<std::unique_ptr<KafkaSource>> KafkaSource::open(const KafkaSourceConfig &
     d->groupLagRecords = &metrics.gauge("tally_kafka_consumer_group_lag_records", {}, "Consumer lag over all assigned partitions, in records");
     d->ingestRate = &metrics.gauge("tally_kafka_ingest_rate_records_per_second", {}, "Records appended to the assigned partitions per second");
     d->processingRate = &metrics.gauge("tally_kafka_processing_rate_records_per_second", {}, "Records consumed per second");
-    d->catchUpSeconds = &metrics.gauge("tally_kafka_time_to_catch_up_seconds", {}, "Estimated time until the lag is gone; -1 if it grows");
+    d->catchUpSeconds = &metrics.gauge("tally_kafka_time_to_catch_up_seconds", {}, "Estimated time until the lag is gone at the smoothed net drain rate: 0 while less than a second of input behind, +Inf while the lag is not shrinking");
 
     d->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err); // takes conf on success
     if (!d->rk) {
@@ -405,14 +479,16 @@ Result<std::unique_ptr<KafkaSource>> KafkaSource::open(const KafkaSourceConfig &
     d->assigned.assign(n, false);
     for (int p = 0; p < d->partitions; ++p) {
         const Labels l{{"partition", std::to_string(p)}};
-        d->lagRecords.push_back(&metrics.gauge("tally_kafka_consumer_lag_records", l, "High watermark minus position"));
+        d->lagRecords.push_back(&metrics.gauge("tally_kafka_consumer_lag_records", l,
+                                               "Log end offset (asked of the broker) minus the consumer's position"));
         d->lagSeconds.push_back(&metrics.gauge("tally_kafka_consumer_lag_seconds", l,
                                                "Age of the last consumed record while lag > 0"));
-        d->logEndOffset.push_back(&metrics.gauge("tally_kafka_log_end_offset", l, "High watermark offset"));
+        d->logEndOffset.push_back(&metrics.gauge("tally_kafka_log_end_offset", l, "Log end offset (high watermark)"));
         d->fetchQueue.push_back(&metrics.gauge("tally_kafka_fetch_queue_messages", l, "Fetched, not yet consumed"));
     }
 
     d->brokersUp->set(1);
+    d->startLogEndProbe();
     return std::unique_ptr<KafkaSource>(new KafkaSource(std::move(d)));
 }
 

@@ -54,7 +54,7 @@ struct SourceLag {
         double seconds = 0;
     };
     std::vector<Partition> partitions;
-    double timeToCatchUpSeconds = 0; // -1: the lag grows
+    double timeToCatchUpSeconds = 0; // 0: keeping up; +inf: the lag is not shrinking
 };
 
 class Source {

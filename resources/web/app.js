@@ -80,6 +80,10 @@
     if (s < 60) return oneDecimal.format(s) + ' s';
     return Math.floor(s / 60) + ' min ' + (Math.floor(s) % 60) + ' s';
   }
+  function formatTimeToCatchUp(seconds) {
+    if (seconds == null) return 'not catching up';
+    return seconds <= 0 ? 'keeping up' : formatDuration(seconds);
+  }
   function formatBytes(n) {
     const b = num(n);
     if (b < 1024) return b + ' bytes';
@@ -135,7 +139,7 @@
       deadLettersPerSecond: num(rates.deadLettersPerSecond),
       droppedPerSecond: num(rates.droppedPerSecond),
       lagSeconds: num(s.lagSeconds),
-      timeToCatchUpSeconds: num(s.timeToCatchUpSeconds),
+      timeToCatchUpSeconds: s.timeToCatchUpSeconds == null ? null : num(s.timeToCatchUpSeconds), // null: not catching up
       laggingPartition: s.laggingPartition ?? null,
       hottestPartition: s.hottestPartition || null, // { partition, share }
       partitions: (s.partitions || []).map((p) => ({
@@ -750,7 +754,7 @@
     },
     lag(vm) {
       $('lagSummary').textContent = vm.kafka
-        ? 'Largest lag ' + formatDuration(vm.lagSeconds) + '; time to catch up at the current rates: ' + formatDuration(vm.timeToCatchUpSeconds)
+        ? 'Largest lag ' + formatDuration(vm.lagSeconds) + '; time to catch up at the current rates: ' + formatTimeToCatchUp(vm.timeToCatchUpSeconds)
         : 'The built-in generator has no consumer lag: records are produced on demand. Records per partition show where the traffic goes.';
       const hot = hottestPartition(vm);
       const lagging = laggingPartition(vm);

@@ -5,7 +5,7 @@
 // limits, WebSocket upgrades, refused startups, and /metrics checked by promtool. Actions take only
 // the parameters the action catalogue (GET /api/v1/actions) lists, within its ranges.
 #include "state/key_groups.h"
-#include "support/metrics_check.h"
+#include "support/web_client.h"
 #include "support/seed.h"
 #include "support/wait.h"
 #include "support/process_signal.h"

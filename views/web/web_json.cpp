@@ -7,6 +7,8 @@
 
 #include <QJsonArray>
 
+#include <cmath>
+
 namespace tally {
 
 namespace {
@@ -235,7 +237,9 @@ QJsonObject snapshotJson(const EngineHost &host)
                      {QStringLiteral("deadLettersPerSecond"), s.deadLettersPerSecond},
                      {QStringLiteral("droppedPerSecond"), s.droppedPerSecond}}},
         {QStringLiteral("lagSeconds"), s.lagSeconds},
-        {QStringLiteral("timeToCatchUpSeconds"), s.timeToCatchUpSeconds},
+        // null: not catching up (JSON has no infinity)
+        {QStringLiteral("timeToCatchUpSeconds"),
+         std::isinf(s.timeToCatchUpSeconds) ? QJsonValue() : QJsonValue(s.timeToCatchUpSeconds)},
         {QStringLiteral("partitions"), partitions},
         {QStringLiteral("laggingPartition"), lagging},
         {QStringLiteral("hottestPartition"), hottest},

@@ -1,4 +1,4 @@
-#include "support/metrics_check.h"
+#include "support/web_client.h"
 
 #include <QEventLoop>
 #include <QNetworkAccessManager>
@@ -50,6 +50,29 @@ QUrl webConsoleUrl(const QByteArray &log)
     static const QRegularExpression line(QStringLiteral("web console: (https?://[^/\\s]+/)"));
     const QRegularExpressionMatch m = line.match(QString::fromUtf8(log));
     return m.hasMatch() ? QUrl(m.captured(1)) : QUrl();
+}
+
+QByteArray webConsoleToken(const QByteArray &log)
+{
+    static const QRegularExpression line(QStringLiteral("web console: https?://\\S*#token=([A-Za-z0-9_-]+)"));
+    const QRegularExpressionMatch m = line.match(QString::fromUtf8(log));
+    return m.hasMatch() ? m.captured(1).toLatin1() : QByteArray();
+}
+
+int postAction(const QUrl &web, const QByteArray &token, const QString &action, int timeoutMs)
+{
+    QNetworkAccessManager network;
+    QNetworkRequest request(web.resolved(QUrl(QStringLiteral("/api/v1/actions/") + action)));
+    request.setTransferTimeout(timeoutMs);
+    request.setRawHeader("Authorization", "Bearer " + token);
+    request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
+    QNetworkReply *reply = network.post(request, QByteArrayLiteral("{}"));
+    QEventLoop loop;
+    QObject::connect(reply, &QNetworkReply::finished, &loop, &QEventLoop::quit);
+    loop.exec();
+    const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    reply->deleteLater();
+    return status;
 }
 
 } // namespace tally::test

@@ -1,5 +1,6 @@
-// /metrics as Prometheus sees it, for the tests that run the real tally with its web console:
-// fetching it over HTTP, and checking it with Prometheus' own promtool.
+// The real tally's web console as a client sees it, for the tests that run the program: its URL
+// and one-time token from the startup line, GET (/metrics as Prometheus fetches it, checked with
+// Prometheus' own promtool), and operator actions.
 #pragma once
 
 #include <QByteArray>
@@ -17,7 +18,11 @@ QByteArray httpGet(const QUrl &url, int timeoutMs = 10000);
 QString promtoolProblems(const QByteArray &text);
 
 // The web console's URL in a startup log ("web console: http://127.0.0.1:PORT/#token=..."), or
-// an empty URL.
+// an empty URL; and the one-time operator token of that line, or empty.
 QUrl webConsoleUrl(const QByteArray &log);
+QByteArray webConsoleToken(const QByteArray &log);
+
+// POST /api/v1/actions/ACTION with the token; the HTTP status (202: accepted), 0 without an answer.
+int postAction(const QUrl &web, const QByteArray &token, const QString &action, int timeoutMs = 10000);
 
 } // namespace tally::test
