@@ -223,9 +223,14 @@ default.api.timeout.ms=10000
 EOF
 }
 
-# A random KRaft cluster id: 16 random bytes, URL-safe base64 without padding.
+# A random KRaft cluster id: 16 random bytes, URL-safe base64 without padding. Not one that
+# starts with "-" (one in 64): the storage tool's argument parser would take it for an option.
 new_cluster_id() {
-  head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n'
+  local id=-
+  while [[ $id == -* ]]; do
+    id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
+  done
+  printf '%s' "$id"
 }
 
 # Stops the broker of DIR: SIGTERM (a clean, controlled shutdown), SIGKILL after stop_timeout.
