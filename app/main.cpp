@@ -5,6 +5,7 @@
 #include "runtime/job_options.h"
 #include "models/alert_notifier.h"
 #include "models/engine_host.h"
+#include "models/prometheus_rules.h"
 #include "models/snapshot_models.h"
 #include "state/key_groups.h"
 #include "views/main_window.h"
@@ -182,7 +183,8 @@ int main(int argc, char **argv)
                      !argumentGiven(argc, argv, "-h") && !argumentGiven(argc, argv, "--version") &&
                      !argumentGiven(argc, argv, "-v") &&
                      !argumentGiven(argc, argv, "--hash-web-token") &&
-                     !argumentGiven(argc, argv, "--print-default-config") && hasDisplay();
+                     !argumentGiven(argc, argv, "--print-default-config") &&
+                     !argumentGiven(argc, argv, "--print-prometheus-rules") && hasDisplay();
     std::unique_ptr<QCoreApplication> app =
         gui ? std::make_unique<QApplication>(argc, argv) : std::make_unique<QCoreApplication>(argc, argv);
     QCoreApplication::setOrganizationName(QStringLiteral("tally"));
@@ -250,6 +252,9 @@ int main(int argc, char **argv)
         {QStringLiteral("no-web"), QStringLiteral("Do not serve the web console (web.enabled = false).")},
         {QStringLiteral("hash-web-token"), QStringLiteral("Print the SHA-256 hex of a token for the token file, and exit."),
          QStringLiteral("token")},
+        {QStringLiteral("print-prometheus-rules"),
+         QStringLiteral("Print the alert rules as Prometheus alerting rules (installer/prometheus/tally-rules.yml), "
+                        "runbook links from alerts.runbook_url or the web console's address, and exit.")},
     });
     parser.process(*app);
 
@@ -266,6 +271,16 @@ int main(int argc, char **argv)
     if (!config.isOk()) {
         std::fprintf(stderr, "tally: %s\n", config.status().message().c_str());
         return 2;
+    }
+    if (parser.isSet(QStringLiteral("print-prometheus-rules"))) {
+        const AlertsConfig &alerts = config->alerts;
+        const QString runbooks = !alerts.runbookUrl.empty()
+                                     ? QString::fromStdString(alerts.runbookUrl)
+                                     : QStringLiteral("http://%1:%2/#alerts/{rule}")
+                                           .arg(QString::fromStdString(config->web.address))
+                                           .arg(config->web.port);
+        std::fputs(prometheusAlertRules(AlertModel(), runbooks).constData(), stdout);
+        return 0;
     }
     EngineOptions options;
     options.config = std::move(config).value();

@@ -49,6 +49,7 @@ binaries=(tally tally-loadgen tally-bench)
 files=(
   usr/share/applications/tally.desktop
   usr/share/icons/hicolor/scalable/apps/tally.svg
+  usr/share/tally/prometheus/tally-rules.yml
   usr/lib/systemd/system/tally.service
   etc/tally/tally.toml
 )

@@ -40,6 +40,8 @@ CheckpointCoordinator::CheckpointCoordinator(const CheckpointConfig &config, int
       m_lastEpoch(m.gauge("tally_checkpoint_last_epoch", {}, "Epoch of the newest completed checkpoint")),
       m_metrics(m)
 {
+    m.gauge("tally_checkpoint_interval_ms", {}, "The epoch (and checkpoint) interval")
+        .set(static_cast<double>(config.intervalMs));
 }
 
 CheckpointCoordinator::~CheckpointCoordinator() { finish(); }

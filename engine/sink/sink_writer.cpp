@@ -84,6 +84,7 @@ struct SinkWriter::Impl {
     Gauge &committedEpochGauge;
     Gauge &lastWindowEndGauge;
     Gauge &heldGauge;
+    Gauge &lastWriteFailedGauge;
 
     mutable std::mutex mutex;
     std::condition_variable wake;     // the writer thread waits on it
@@ -133,7 +134,9 @@ struct SinkWriter::Impl {
           committedEpochGauge(m.gauge("tally_sink_committed_epoch", {{"sink", opt.name}}, "Newest committed epoch")),
           lastWindowEndGauge(m.gauge("tally_sink_last_window_end_ms", {{"sink", opt.name}},
                                      "Newest window end written, since the Unix epoch")),
-          heldGauge(m.gauge("tally_sink_held", {{"sink", opt.name}}, "1 while drained and holding writes"))
+          heldGauge(m.gauge("tally_sink_held", {{"sink", opt.name}}, "1 while drained and holding writes")),
+          lastWriteFailedGauge(m.gauge("tally_sink_last_write_failed", {{"sink", opt.name}},
+                                       "1 while the newest write to the database failed (until one succeeds)"))
     {
     }
 
@@ -217,6 +220,7 @@ struct SinkWriter::Impl {
         {
             std::lock_guard lock(mutex);
             shown.lastError = s.toString();
+            lastWriteFailedGauge.set(1);
         }
         if (attempt == 0 || attempt % 10 == 0)
             fprintf(stderr, "tally: %s: write failed (attempt %d), will retry: %s\n", store->describe().c_str(),
@@ -293,6 +297,7 @@ struct SinkWriter::Impl {
             newestEnd = std::max(newestEnd, row.windowEndMs);
         std::lock_guard lock(mutex);
         shown.lastError.clear();
+        lastWriteFailedGauge.set(0);
         shown.rowsWritten += b.rows.size();
         shown.rejectedRows += b.rejected.size();
         if (b.epoch && *b.epoch > shown.committedEpoch) {

@@ -1169,7 +1169,8 @@ void TestWebSecurity::metricsPassPromtool()
           "tally_web_connections_refused_total", "tally_web_busy_replies_total",
           "tally_web_unfinished_heads_dropped_total", "tally_web_live_feeds_closed_slow_total", "tally_build_info",
           "tally_last_checkpoint_success_timestamp_seconds", "process_cpu_seconds_total", "process_resident_memory_bytes",
-          "process_open_fds", "process_start_time_seconds"}) {
+          "process_open_fds", "process_start_time_seconds", "tally_sink_last_write_failed",
+          "tally_checkpoint_interval_seconds"}) {
         const QRegularExpression sample(QStringLiteral("^%1(\\{[^}]*\\})? \\S+$").arg(QLatin1String(family)),
                                         QRegularExpression::MultilineOption);
         QVERIFY2(sample.match(text).hasMatch(), family);
