@@ -386,6 +386,9 @@ int main(int argc, char **argv)
     };
     QObject::connect(&host->alerts(), &AlertModel::alertFired, app.get(), [&](const Alert &a) { logAlert(a, "firing"); });
     QObject::connect(&host->alerts(), &AlertModel::alertResolved, app.get(), [&](const Alert &a) { logAlert(a, "resolved"); });
+    for (const Alert &a : host->alerts().alerts()) // fired at the host's first sample, before these connections
+        if (a.active())
+            logAlert(a, "firing");
     std::unique_ptr<AlertNotifier> notifier;
     if (!alertsConfig.webhookUrl.empty())
         notifier = std::make_unique<AlertNotifier>(
@@ -397,7 +400,9 @@ int main(int argc, char **argv)
             host->metrics());
 
     app->exec();
-    // The alerts of the end (a failed job's) still go out, within a bound.
+    // The alerts of the end (a failed job's) still go out, within a bound; the summary ticker
+    // must not end that event loop (its quit() would end every loop flush() runs).
+    ticker.stop();
     if (notifier && !notifier->flush(5000))
         std::fprintf(stderr, "tally: %zu alert notifications were not delivered\n", notifier->pending());
     notifier.reset();

@@ -46,6 +46,10 @@ AlertNotifier::AlertNotifier(AlertModel &alerts, AlertNotifierOptions options, M
     connect(&m_retry, &QTimer::timeout, this, &AlertNotifier::postNext);
     connect(&alerts, &AlertModel::alertFired, this, &AlertNotifier::enqueue);
     connect(&alerts, &AlertModel::alertResolved, this, &AlertNotifier::enqueue);
+    // Alerts that fired before the notifier existed (the host's first sample) go out too.
+    for (auto it = alerts.alerts().crbegin(); it != alerts.alerts().crend(); ++it)
+        if (it->active())
+            enqueue(*it);
 }
 
 AlertNotifier::~AlertNotifier()

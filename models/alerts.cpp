@@ -74,13 +74,16 @@ AlertModel::AlertModel(QObject *parent) : QAbstractTableModel(parent)
         {QStringLiteral("checkpoint_failing"), text(QT_TR_NOOP("No completed checkpoint for several intervals")),
          text(QT_TR_NOOP("intervals")), 3, 0,
          [](const ConsoleSnapshot &s, double t) -> std::optional<double> {
-             // Counted from the newest completed checkpoint's barrier (from the oldest attempt
-             // when none completed); normally under 1 + the checkpoint's duration in intervals.
+             // While the newest attempt failed: the intervals since the newest completed
+             // checkpoint was on disk (since the oldest attempt when none completed). A slow
+             // checkpoint still in flight, or barriers skipped for checkpoint.min_pause_ms, are
+             // not failures (checkpoint_slow covers the first).
              const auto &c = s.job.checkpoints; // newest first
-             if (!s.job.checkpointsEnabled || s.job.checkpointIntervalMs <= 0 || c.empty())
+             if (!s.job.checkpointsEnabled || s.job.checkpointIntervalMs <= 0 || c.empty() || c.front().completed)
                  return std::nullopt;
              const auto completed = std::find_if(c.begin(), c.end(), [](const CheckpointRecord &r) { return r.completed; });
-             const int64_t sinceMs = completed != c.end() ? completed->triggeredAtMs : c.back().triggeredAtMs;
+             const int64_t sinceMs = completed != c.end() ? completed->triggeredAtMs + completed->durationMs
+                                                          : c.back().triggeredAtMs;
              return atLeast(static_cast<double>(s.takenAtMs - sinceMs) / static_cast<double>(s.job.checkpointIntervalMs), t);
          },
          {}},
@@ -91,14 +94,18 @@ AlertModel::AlertModel(QObject *parent) : QAbstractTableModel(parent)
              // While input comes in (events decoded, or a backlog in Kafka) and the sink has
              // something to store (rows pending, or epochs the tasks passed that an exactly-once
              // sink has not committed), it must make progress: commit an epoch or write rows.
-             // Without a sink, the tasks must pass epochs.
+             // Without a sink, the tasks must pass epochs. An exactly-once sink commits once per
+             // checkpoint interval, so the allowance is at least three of them; a sink an
+             // operator drained (held) is not stalled.
              const bool input = s.eventsPerSecond > 0 || s.lagSeconds > 0;
              std::pair<uint64_t, uint64_t> now{s.job.committedEpoch, 0};
              bool waiting = true;
              if (const std::optional<SinkStatus> &k = s.job.sink) {
                  now = {k->committedEpoch, k->rowsWritten};
-                 waiting = k->pendingRows > 0 || (k->committedEpoch > 0 && s.job.committedEpoch > k->committedEpoch);
+                 waiting = !k->held &&
+                           (k->pendingRows > 0 || (k->committedEpoch > 0 && s.job.committedEpoch > k->committedEpoch));
              }
+             t = std::max(t, 3 * static_cast<double>(s.job.checkpointIntervalMs) / 1000.0);
              auto &[last, movedAtMs] = *progress;
              if (now != last || movedAtMs == 0 || !input || !waiting) {
                  last = now;

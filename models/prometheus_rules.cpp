@@ -16,19 +16,25 @@ struct PrometheusRule {
 
 // Each console rule in PromQL over the metrics /metrics exports. Where the console keeps state
 // that Prometheus has as ranges (a write failing since when, the sink's last progress), the
-// expression uses the range; the sink-latency baseline is the p99 of the six hours before.
+// expression uses a range; ages are taken at the scrape (timestamp()), not at the evaluation,
+// so any scrape interval works; output_stalled looks at two minutes, several scrapes at the usual
+// 15-30 s; the sink-latency baseline is the p99 of the six hours before.
 const std::map<QString, PrometheusRule> &rulesById()
 {
     static const std::map<QString, PrometheusRule> rules = {
         {QStringLiteral("sink_down"),
-         {"max by (instance, sink) (tally_sink_circuit_state) > 0 or max by (instance, sink) (tally_sink_last_write_failed) > 0",
+         {"max by (instance, job, sink) (tally_sink_circuit_state) > 0 or max by (instance, job, sink) "
+          "(tally_sink_last_write_failed) > 0",
           "{t}s", "page"}},
         {QStringLiteral("job_failed"), {"tally_job_state{state=\"failed\"} == 1", "{t}s", "page"}},
         {QStringLiteral("checkpoint_failing"),
-         {"time() - tally_last_checkpoint_success_timestamp_seconds > {t} * tally_checkpoint_interval_seconds", "0s",
-          "page"}},
+         {"timestamp(tally_last_checkpoint_success_timestamp_seconds) - tally_last_checkpoint_success_timestamp_seconds > "
+          "{t} * tally_checkpoint_interval_seconds and on (instance, job) tally_job_state{state=\"running\"} == 1",
+          "0s", "page"}},
         {QStringLiteral("output_stalled"),
-         {"changes(tally_sink_committed_epoch[{t}s]) == 0 and tally_sink_pending_rows > 0", "0s", "page"}},
+         {"changes(tally_sink_committed_epoch[2m]) == 0 and on (instance, job, sink) increase(tally_sink_rows_total[2m]) == 0 "
+          "and on (instance, job, sink) tally_sink_pending_rows > 0 and on (instance, job, sink) tally_sink_held == 0",
+          "{t}s", "page"}},
         {QStringLiteral("broker_unreachable"), {"tally_kafka_broker_up == 0", "{t}s", "page"}},
         {QStringLiteral("checkpoint_slow"),
          {"rate(tally_checkpoint_duration_seconds_sum[1m]) / rate(tally_checkpoint_duration_seconds_count[1m]) > {t} / 100 * "
@@ -47,9 +53,12 @@ const std::map<QString, PrometheusRule> &rulesById()
           "(rate(tally_partition_records_total[1m])) > {t} / 100 and count by (instance) (tally_partition_records_total) > 1",
           "30s", "warning"}},
         {QStringLiteral("dead_letters"),
-         {"rate(tally_dead_letters_total[1m]) / rate(tally_source_records_total[1m]) > {t} / 100", "10s", "warning"}},
+         {"rate(tally_dead_letters_total[1m]) / rate(tally_source_records_total[1m]) > {t} / 100 and "
+          "rate(tally_source_records_total[1m]) >= 10",
+          "10s", "warning"}},
         {QStringLiteral("late_drops"),
-         {"rate(tally_dropped_events_total[1m]) / rate(tally_events_total[1m]) > {t} / 100", "10s", "warning"}},
+         {"rate(tally_dropped_events_total[1m]) / rate(tally_events_total[1m]) > {t} / 100 and rate(tally_events_total[1m]) >= 10",
+          "10s", "warning"}},
     };
     return rules;
 }

@@ -490,6 +490,63 @@ private slots:
         QCOMPARE(resolved.front().front().value<Alert>().ruleId, rule);
     }
 
+    // What the incident rules must not take for an incident: checkpoints that complete slowly or
+    // are skipped for the minimum pause, an exactly-once sink that commits once per long
+    // checkpoint interval, a sink an operator drained. Five minutes of each, sampled 4 times a
+    // second: nothing fires.
+    void noFalseAlarms_data()
+    {
+        QTest::addColumn<QString>("scenario");
+        QTest::newRow("slow checkpoints") << "slow checkpoints";
+        QTest::newRow("long checkpoint interval") << "long checkpoint interval";
+        QTest::newRow("drained sink") << "drained sink";
+    }
+    void noFalseAlarms()
+    {
+        QFETCH(QString, scenario);
+        AlertModel alerts;
+        QStringList fired;
+        connect(&alerts, &AlertModel::alertFired, this, [&](const Alert &a) { fired << a.ruleId; });
+        for (int64_t ms = 1'000'000'000; ms < 1'000'000'000 + 300'000; ms += 250) {
+            ConsoleSnapshot s = knownSnapshot(ms);
+            s.operators.clear();
+            for (PartitionFigures &p : s.partitions)
+                p.recordsPerSecond = 100;
+            s.lagSeconds = 0;
+            makeSinkHealthy(s);
+            SinkStatus &k = *s.job.sink;
+            s.job.checkpointsEnabled = true;
+            s.job.checkpointIntervalMs = 1000;
+            if (scenario == QLatin1String("slow checkpoints")) {
+                // Each takes 7 s, and the barriers in between are skipped: one completes every
+                // 8 s (checkpoint_slow's business, not a failure).
+                const int64_t started = ms - ms % 8000;
+                s.job.checkpoints = {{.epoch = uint64_t(started / 1000), .triggeredAtMs = started - 8000, .durationMs = 7000,
+                                      .completed = true}};
+                k.committedEpoch = s.job.committedEpoch = uint64_t(ms / 1000);
+            } else if (scenario == QLatin1String("long checkpoint interval")) {
+                // Exactly-once with checkpoints every 60 s: rows wait, staged, a minute at a time.
+                s.job.checkpointIntervalMs = 60000;
+                const int64_t last = ms - ms % 60000;
+                s.job.checkpoints = {{.epoch = uint64_t(last / 60000), .triggeredAtMs = last, .durationMs = 200, .completed = true}};
+                k.committedEpoch = uint64_t(last / 60000);
+                s.job.committedEpoch = uint64_t(ms / 60000) + 1;
+                k.pendingRows = 4000;
+                k.rowsWritten = uint64_t(last / 60000) * 1000;
+            } else {
+                // Drained: writes held, rows pending, nothing committed for the whole time.
+                k.held = true;
+                k.pendingRows = 20000;
+                k.committedEpoch = 7;
+                s.job.committedEpoch = uint64_t(ms / 1000);
+                s.job.checkpoints = {{.epoch = 1, .triggeredAtMs = ms - 300, .durationMs = 100, .completed = true}};
+            }
+            s.metrics.samples = {MetricSample{.name = "tally_kafka_broker_up", .kind = MetricKind::Gauge, .value = 1}};
+            alerts.evaluate(s);
+        }
+        QVERIFY2(fired.isEmpty(), qPrintable(fired.join(QLatin1Char(' '))));
+    }
+
     // Every rule has its runbook, titled as the rule, and the runbooks' action links name actions
     // of the catalogue.
     void runbooks()

@@ -178,8 +178,9 @@ private slots:
         const double pausedSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - pausedAt).count();
         qInfo("paused %.1f s: tally's lag %.0f records, the consumer-group tool's %lld", pausedSeconds, tallyLag,
               static_cast<long long>(toolLag));
-        // Most of the paused time's production is lag (the old figure, from fetches, was ~1,000).
-        QVERIFY2(toolLag > kRate * 15, qPrintable(table));
+        // At least half the paused time's production is lag (the old figure, from fetches, was
+        // ~1,000 records).
+        QVERIFY2(toolLag > kRate * 10, qPrintable(table));
         QVERIFY2(std::abs(tallyLag - double(toolLag)) <= 0.05 * double(toolLag),
                  qPrintable(QStringLiteral("tally says %1, the tool %2\n%3").arg(tallyLag).arg(toolLag).arg(table)));
 

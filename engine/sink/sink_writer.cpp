@@ -286,6 +286,9 @@ struct SinkWriter::Impl {
             return r.status();
         if (*r == WriteOutcome::AlreadyCommitted) { // a replayed epoch: nothing was written
             skippedEpochs.add();
+            std::lock_guard lock(mutex);
+            shown.lastError.clear(); // the database answered
+            lastWriteFailedGauge.set(0);
             return Status::ok();
         }
         rowsTotal.add(b.rows.size());

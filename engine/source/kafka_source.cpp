@@ -67,7 +67,9 @@ struct KafkaSource::Impl {
     Gauge *processingRate = nullptr; // records/s handed to the engine
     Gauge *catchUpSeconds = nullptr; // +inf: not catching up
     int64_t lastRateSampleMs = 0;
-    double lastEndSum = 0, lastPositionSum = 0;
+    std::vector<int64_t> rateEnd, ratePosition; // per partition at the last rate sample; -1: unknown
+    std::vector<int64_t> lastLogEnd;            // per partition, as of the last updateLag()
+    std::vector<bool> updated;                  // ... which found it
     double smoothedIngest = -1, smoothedProcessing = -1; // records/s, moving averages; -1: none yet
 
     // The log end of every partition, asked of the broker once a second by a thread of its own
@@ -300,8 +302,12 @@ struct KafkaSource::Impl {
                 for (int p = 0; p < partitions && !stopRequested(); ++p) {
                     int64_t low = 0, high = 0;
                     if (rd_kafka_query_watermark_offsets(rk, config.topic.c_str(), p, &low, &high, kQueryTimeoutMs) ==
-                        RD_KAFKA_RESP_ERR_NO_ERROR)
+                        RD_KAFKA_RESP_ERR_NO_ERROR) {
                         probedLogEnd[static_cast<size_t>(p)].store(high);
+                        // The broker answers: up again, also for a source that fetches nothing
+                        // (paused, backpressured, or an idle topic), where no record says so.
+                        brokersUp->set(1);
+                    }
                 }
                 lock.lock();
                 probeWake.wait_for(lock, std::chrono::seconds(1), [this] { return probeStopping; });
@@ -336,16 +342,21 @@ struct KafkaSource::Impl {
         double sum = 0;
         for (int p = 0; p < partitions; ++p) {
             const auto i = static_cast<size_t>(p);
+            updated[i] = false;
             if (!assigned[i])
                 continue;
             // The newer of the broker's answer and the high watermark the last fetch brought.
+            // (Before a partition's first fetch the cache answers with invalid offsets, -1001.)
             int64_t low = 0, high = 0;
             const bool cached =
-                rd_kafka_get_watermark_offsets(rk, config.topic.c_str(), p, &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR;
+                rd_kafka_get_watermark_offsets(rk, config.topic.c_str(), p, &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+                low >= 0 && high >= 0;
             const int64_t probed = probedLogEnd ? probedLogEnd[i].load() : -1;
             if (!cached && (probed < 0 || position[i] < 0))
                 continue;
             high = std::max(cached ? high : -1, probed);
+            lastLogEnd[i] = high;
+            updated[i] = true;
             const int64_t next = position[i] >= 0 ? position[i] : low;
             const int64_t lag = std::max<int64_t>(0, high - next);
             lagRecords[i]->set(static_cast<double>(lag));
@@ -356,16 +367,24 @@ struct KafkaSource::Impl {
         groupLagRecords->set(sum);
 
         // Ingest rate (log end offsets growing) against processing rate (positions growing): if
-        // processing is faster, the lag is gone in lag / (processing - ingest) seconds.
-        double endSum = 0, positionSum = 0;
+        // processing is faster, the lag is gone in lag / (processing - ingest) seconds. Only
+        // partitions known in both samples count (a first fetch or an assignment is not a rate).
+        double endGrowth = 0, positionGrowth = 0;
         for (int p = 0; p < partitions; ++p) {
-            endSum += logEndOffset[static_cast<size_t>(p)]->value();
-            positionSum += static_cast<double>(std::max<int64_t>(0, position[static_cast<size_t>(p)]));
+            const auto i = static_cast<size_t>(p);
+            const int64_t end = assigned[i] && updated[i] ? lastLogEnd[i] : -1;
+            const int64_t pos = assigned[i] ? position[i] : -1;
+            if (end >= 0 && rateEnd[i] >= 0 && pos >= 0 && ratePosition[i] >= 0) {
+                endGrowth += static_cast<double>(std::max<int64_t>(0, end - rateEnd[i]));
+                positionGrowth += static_cast<double>(std::max<int64_t>(0, pos - ratePosition[i]));
+            }
+            rateEnd[i] = end;
+            ratePosition[i] = pos;
         }
         if (lastRateSampleMs > 0) {
             const double seconds = static_cast<double>(now - lastRateSampleMs) / 1000.0;
-            const double ingest = std::max(0.0, (endSum - lastEndSum) / seconds);
-            const double processing = std::max(0.0, (positionSum - lastPositionSum) / seconds);
+            const double ingest = endGrowth / seconds;
+            const double processing = positionGrowth / seconds;
             ingestRate->set(ingest);
             processingRate->set(processing);
             // The estimate divides by the net drain rate, so it uses rates smoothed over several
@@ -383,8 +402,6 @@ struct KafkaSource::Impl {
             catchUpSeconds->set(keepingUp ? 0 : drain > 0 ? sum / drain : std::numeric_limits<double>::infinity());
         }
         lastRateSampleMs = now;
-        lastEndSum = endSum;
-        lastPositionSum = positionSum;
     }
 
     void setPaused(bool pause)
@@ -477,6 +494,10 @@ Result<std::unique_ptr<KafkaSource>> KafkaSource::open(const KafkaSourceConfig &
     d->position.assign(n, -1);
     d->lastTimestampMs.assign(n, 0);
     d->assigned.assign(n, false);
+    d->rateEnd.assign(n, -1);
+    d->ratePosition.assign(n, -1);
+    d->lastLogEnd.assign(n, -1);
+    d->updated.assign(n, false);
     for (int p = 0; p < d->partitions; ++p) {
         const Labels l{{"partition", std::to_string(p)}};
         d->lagRecords.push_back(&metrics.gauge("tally_kafka_consumer_lag_records", l,
