@@ -274,8 +274,9 @@ int main(int argc, char **argv)
     }
     if (parser.isSet(QStringLiteral("print-prometheus-rules"))) {
         const AlertsConfig &alerts = config->alerts;
-        const QString runbooks = !alerts.runbookUrl.empty()
-                                     ? QString::fromStdString(alerts.runbookUrl)
+        const QString runbooks = !alerts.runbookUrl.empty() ? QString::fromStdString(alerts.runbookUrl)
+                                 : !config->web.publicOrigin.empty()
+                                     ? QString::fromStdString(config->web.publicOrigin) + QStringLiteral("/#alerts/{rule}")
                                      : QStringLiteral("http://%1:%2/#alerts/{rule}")
                                            .arg(QString::fromStdString(config->web.address))
                                            .arg(config->web.port);
@@ -374,9 +375,13 @@ int main(int argc, char **argv)
     }
     // Alerts go to the log, and to the webhook receiver when there is one.
     const AlertsConfig &alertsConfig = host->options().config.alerts;
+    // A link others can open: the configured template, else the console's public origin (behind
+    // a reverse proxy), else the address it listens on.
+    const std::string &publicOrigin = host->options().config.web.publicOrigin;
     const QString runbookUrl = !alertsConfig.runbookUrl.empty() ? QString::fromStdString(alertsConfig.runbookUrl)
-                               : web ? web->url().toString() + QStringLiteral("#alerts/{rule}")
-                                     : QString();
+                               : !web                   ? QString()
+                               : !publicOrigin.empty()  ? QString::fromStdString(publicOrigin) + QStringLiteral("/#alerts/{rule}")
+                                                        : web->url().toString() + QStringLiteral("#alerts/{rule}");
     const auto logAlert = [&](const Alert &alert, const char *what) {
         QString runbook = runbookUrl;
         runbook.replace(QStringLiteral("{rule}"), alert.ruleId);

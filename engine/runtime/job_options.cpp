@@ -785,8 +785,8 @@ std::vector<OptionPtr> buildTable()
                 .rules = "starts with http:// or https://"}));
     add(string("alerts.runbook_url", TALLY_FIELD(alerts.runbookUrl),
                {.doc = "Runbook link of each alert, {rule} replaced by the rule's id (e.g. "
-                       "\"https://wiki.example.com/tally/{rule}\"). \"\" = the web console's Alerts page with "
-                       "the rule's runbook open."}));
+                       "\"https://wiki.example.com/tally/{rule}\"). \"\" = the web console's Alerts page (at "
+                       "web.public_origin when set) with the rule's runbook open."}));
     return t;
 }
 
