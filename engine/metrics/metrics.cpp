@@ -163,6 +163,17 @@ std::string_view metricKindName(MetricKind k)
 // ---------------------------------------------------------------------------------------------
 // MetricsSnapshot
 
+void MetricsSnapshot::add(std::string name, MetricKind kind, std::string help, double value, Labels labels)
+{
+    MetricSample s;
+    s.name = std::move(name);
+    s.labels = std::move(labels);
+    s.kind = kind;
+    s.help = std::move(help);
+    s.value = value;
+    samples.push_back(std::move(s));
+}
+
 const MetricSample *MetricsSnapshot::find(std::string_view name, const Labels &labels) const
 {
     // A linear scan keeps find() correct for snapshots assembled by hand (tests, merged snapshots),

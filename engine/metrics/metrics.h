@@ -125,6 +125,9 @@ struct MetricsSnapshot {
     int64_t takenAtMs = 0;
     std::vector<MetricSample> samples;
 
+    // Appends a counter's or gauge's sample that no registry holds (figures computed at the time
+    // of a scrape); a family's samples must be appended together.
+    void add(std::string name, MetricKind kind, std::string help, double value, Labels labels = {});
     // The sample with this name and labels (in any order), or nullptr.
     const MetricSample *find(std::string_view name, const Labels &labels = {}) const;
     // The sample's value (see MetricSample::value), or fallback when there is no such sample.

@@ -12,16 +12,6 @@ namespace tally {
 
 namespace {
 
-void add(MetricsSnapshot &snapshot, const char *name, MetricKind kind, const char *help, double value)
-{
-    MetricSample s;
-    s.name = name;
-    s.kind = kind;
-    s.help = help;
-    s.value = value;
-    snapshot.samples.push_back(std::move(s));
-}
-
 // The system's boot time in seconds since the Unix epoch (/proc/stat "btime"), or 0.
 double bootTimeSeconds()
 {
@@ -53,24 +43,24 @@ void appendProcessMetrics(MetricsSnapshot &snapshot)
     const double pageBytes = static_cast<double>(sysconf(_SC_PAGESIZE));
     const double cpuSeconds = (std::stod(field[14 - 3]) + std::stod(field[15 - 3])) / ticks; // utime + stime
     const double startSeconds = bootTimeSeconds() + std::stod(field[22 - 3]) / ticks;
-    add(snapshot, "process_cpu_seconds_total", MetricKind::Counter, "Total user and system CPU time spent in seconds",
-        cpuSeconds);
-    add(snapshot, "process_resident_memory_bytes", MetricKind::Gauge, "Resident memory size in bytes",
-        std::stod(field[24 - 3]) * pageBytes);
-    add(snapshot, "process_virtual_memory_bytes", MetricKind::Gauge, "Virtual memory size in bytes", std::stod(field[23 - 3]));
-    add(snapshot, "process_start_time_seconds", MetricKind::Gauge,
-        "Start time of the process since the Unix epoch in seconds", startSeconds);
+    snapshot.add("process_cpu_seconds_total", MetricKind::Counter, "Total user and system CPU time spent in seconds",
+                 cpuSeconds);
+    snapshot.add("process_resident_memory_bytes", MetricKind::Gauge, "Resident memory size in bytes",
+                 std::stod(field[24 - 3]) * pageBytes);
+    snapshot.add("process_virtual_memory_bytes", MetricKind::Gauge, "Virtual memory size in bytes", std::stod(field[23 - 3]));
+    snapshot.add("process_start_time_seconds", MetricKind::Gauge,
+                 "Start time of the process since the Unix epoch in seconds", startSeconds);
     std::error_code error;
     double openFds = 0;
     for (auto it = std::filesystem::directory_iterator("/proc/self/fd", error); !error && it != std::filesystem::directory_iterator();
          it.increment(error))
         ++openFds;
     if (!error)
-        add(snapshot, "process_open_fds", MetricKind::Gauge, "Number of open file descriptors", openFds);
+        snapshot.add("process_open_fds", MetricKind::Gauge, "Number of open file descriptors", openFds);
     rlimit limit{};
     if (getrlimit(RLIMIT_NOFILE, &limit) == 0)
-        add(snapshot, "process_max_fds", MetricKind::Gauge, "Maximum number of open file descriptors",
-            static_cast<double>(limit.rlim_cur));
+        snapshot.add("process_max_fds", MetricKind::Gauge, "Maximum number of open file descriptors",
+                     static_cast<double>(limit.rlim_cur));
 }
 
 } // namespace tally

@@ -543,48 +543,33 @@ bool WebConsole::metricsNeedAuth() const { return !m_address.isLoopback(); }
 
 void WebConsole::appendJobMetrics(MetricsSnapshot &snapshot, const ConsoleSnapshot &console) const
 {
-    MetricSample build;
-    build.name = "tally_build_info";
-    build.kind = MetricKind::Gauge;
-    build.help = "Always 1; the labels say which Tally this is";
-    build.labels = {{"qt", qVersion()}, {"version", QCoreApplication::applicationVersion().toStdString()}};
-    build.value = 1;
-    snapshot.samples.push_back(build);
+    snapshot.add("tally_build_info", MetricKind::Gauge, "Always 1; the labels say which Tally this is", 1,
+                 {{"qt", qVersion()}, {"version", QCoreApplication::applicationVersion().toStdString()}});
     // One series per state, 1 for the current one (a job that stopped on an error is "failed").
     const std::string current = !console.job.failure.empty() ? "failed" : std::string(jobStateName(console.job.state));
-    for (const char *state : {"created", "running", "paused", "finished", "failed"}) {
-        MetricSample s;
-        s.name = "tally_job_state";
-        s.kind = MetricKind::Gauge;
-        s.help = "1 for the job's current state (created, running, paused, finished, failed), 0 for the others";
-        s.labels = {{"state", state}};
-        s.value = current == state;
-        snapshot.samples.push_back(std::move(s));
-    }
+    for (const char *state : {"created", "running", "paused", "finished", "failed"})
+        snapshot.add("tally_job_state", MetricKind::Gauge,
+                     "1 for the job's current state (created, running, paused, finished, failed), 0 for the others",
+                     current == state, {{"state", state}});
 }
 
 void WebConsole::appendWebMetrics(MetricsSnapshot &snapshot) const
 {
     const WebGate::Counts gate = m_gate->counts();
-    const auto add = [&](const char *name, MetricKind kind, const char *help, double value) {
-        MetricSample sample;
-        sample.name = name;
-        sample.kind = kind;
-        sample.help = help;
-        sample.value = value;
-        snapshot.samples.push_back(std::move(sample));
-    };
-    add("tally_web_connections", MetricKind::Gauge,
-        "Connections the web console holds open, live feeds included", gate.open);
-    add("tally_web_connections_refused_total", MetricKind::Counter,
-        "Connections the web console closed at once: the client address's share or the server was full", gate.refused);
-    add("tally_web_busy_replies_total", MetricKind::Counter,
-        "Requests answered 503: every connection outside those kept for /healthz, /readyz and /metrics was in use", gate.busy);
-    add("tally_web_unfinished_heads_dropped_total", MetricKind::Counter,
-        "Connections closed before their request head was complete: too slow, or the oldest when the console was full",
-        gate.headsDropped);
-    add("tally_web_live_feeds_closed_slow_total", MetricKind::Counter,
-        "Live feeds the web console closed because their client did not read its snapshots", m_liveFeedsClosedSlow);
+    snapshot.add("tally_web_connections", MetricKind::Gauge,
+                 "Connections the web console holds open, live feeds included", gate.open);
+    snapshot.add("tally_web_connections_refused_total", MetricKind::Counter,
+                 "Connections the web console closed at once: the client address's share or the server was full",
+                 gate.refused);
+    snapshot.add("tally_web_busy_replies_total", MetricKind::Counter,
+                 "Requests answered 503: every connection outside those kept for /healthz, /readyz and /metrics was in use",
+                 gate.busy);
+    snapshot.add("tally_web_unfinished_heads_dropped_total", MetricKind::Counter,
+                 "Connections closed before their request head was complete: too slow, or the oldest when the console was full",
+                 gate.headsDropped);
+    snapshot.add("tally_web_live_feeds_closed_slow_total", MetricKind::Counter,
+                 "Live feeds the web console closed because their client did not read its snapshots",
+                 m_liveFeedsClosedSlow);
 }
 
 WebConsole::Reply WebConsole::error(int status, const QString &message)
@@ -807,23 +792,15 @@ WebConsole::Reply WebConsole::route(const QHttpServerRequest &request, const QBy
         MetricsSnapshot snapshot = console.metrics;
         // Two console figures that exist for every source and every alert rule, so dashboards
         // and alert rules need not special-case the generator.
-        MetricSample lag;
-        lag.name = "tally_lag_seconds";
-        lag.kind = MetricKind::Gauge;
-        lag.help = "Consumer lag: the largest partition lag in seconds (Kafka); 0 for the generator, which has no backlog";
-        lag.value = console.lagSeconds;
-        snapshot.samples.push_back(lag);
+        snapshot.add("tally_lag_seconds", MetricKind::Gauge,
+                     "Consumer lag: the largest partition lag in seconds (Kafka); 0 for the generator, which has no backlog",
+                     console.lagSeconds);
         const AlertModel &alerts = m_host.alerts();
-        for (const AlertRule &rule : alerts.rules()) {
-            MetricSample active;
-            active.name = "tally_alerts_active";
-            active.kind = MetricKind::Gauge;
-            active.help = "1 while the console's alert rule is firing, else 0";
-            active.labels = {{"rule", rule.id.toStdString()}};
-            active.value = std::any_of(alerts.alerts().begin(), alerts.alerts().end(),
-                                       [&](const Alert &a) { return a.ruleId == rule.id && a.active(); });
-            snapshot.samples.push_back(active);
-        }
+        for (const AlertRule &rule : alerts.rules())
+            snapshot.add("tally_alerts_active", MetricKind::Gauge, "1 while the console's alert rule is firing, else 0",
+                         std::any_of(alerts.alerts().begin(), alerts.alerts().end(),
+                                     [&](const Alert &a) { return a.ruleId == rule.id && a.active(); }),
+                         {{"rule", rule.id.toStdString()}});
         appendWebMetrics(snapshot);
         appendJobMetrics(snapshot, console);
         appendProcessMetrics(snapshot);
