@@ -114,6 +114,27 @@ void makeSinkHealthy(ConsoleSnapshot &s)
     s.job.sink->pendingRows = 0;
 }
 
+// A snapshot at `ms` in which no alert rule holds: input flows over balanced partitions, nothing
+// is backpressured, there is no lag, the sink (circuit closed, nothing pending) has committed the
+// epoch of each second, a checkpoint (every second) completed half a second ago, the broker is up.
+ConsoleSnapshot healthySnapshot(int64_t ms)
+{
+    ConsoleSnapshot s = knownSnapshot(ms);
+    s.operators.clear();
+    for (PartitionFigures &p : s.partitions)
+        p.recordsPerSecond = 100;
+    s.lagSeconds = 0;
+    makeSinkHealthy(s);
+    const uint64_t epoch = static_cast<uint64_t>(ms / 1000);
+    s.job.sink->committedEpoch = epoch;
+    s.job.committedEpoch = epoch;
+    s.job.checkpointsEnabled = true;
+    s.job.checkpointIntervalMs = 1000;
+    s.job.checkpoints = {{.epoch = epoch, .triggeredAtMs = ms - 500, .durationMs = 100, .completed = true}};
+    s.metrics.samples = {MetricSample{.name = "tally_kafka_broker_up", .kind = MetricKind::Gauge, .value = 1}};
+    return s;
+}
+
 // The figures of `s` say what `j` says: every count as the job reports it, nothing read elsewhere.
 void compareWithStatus(const ConsoleSnapshot &s, const JobStatus &j)
 {
@@ -427,23 +448,10 @@ private slots:
         QSignalSpy fired(&alerts, &AlertModel::alertFired);
         QSignalSpy resolved(&alerts, &AlertModel::alertResolved);
         constexpr int64_t kStart = 1'000'000'000;
-        // Healthy: input flows, the sink (closed circuit, nothing pending) commits an epoch a
-        // second, a checkpoint completes every second, the broker is up.
         const auto snapshotAt = [&](int64_t ms, bool incident) {
-            ConsoleSnapshot s = knownSnapshot(ms);
-            s.operators.clear();
-            for (PartitionFigures &p : s.partitions)
-                p.recordsPerSecond = 100;
-            s.lagSeconds = 0;
-            makeSinkHealthy(s);
+            ConsoleSnapshot s = healthySnapshot(ms);
             SinkStatus &k = *s.job.sink;
             const uint64_t epoch = static_cast<uint64_t>(ms / 1000);
-            k.committedEpoch = epoch;
-            s.job.committedEpoch = epoch;
-            s.job.checkpointsEnabled = true;
-            s.job.checkpointIntervalMs = 1000;
-            s.job.checkpoints = {{.epoch = epoch, .triggeredAtMs = ms - 500, .durationMs = 100, .completed = true}};
-            MetricSample brokerUp{.name = "tally_kafka_broker_up", .kind = MetricKind::Gauge, .value = 1};
             if (incident) {
                 if (rule == QLatin1String("sink_down")) {
                     k.lastError = "connection refused";
@@ -460,10 +468,9 @@ private slots:
                     k.committedEpoch = kStart / 1000 - 1; // stuck, while the tasks move on
                     k.rowsWritten = 678 * 10;
                 } else if (rule == QLatin1String("broker_unreachable")) {
-                    brokerUp.value = 0;
+                    s.metrics.samples.front().value = 0; // tally_kafka_broker_up
                 }
             }
-            s.metrics.samples = {brokerUp};
             return s;
         };
         // Healthy for a minute: nothing fires.
@@ -508,15 +515,8 @@ private slots:
         QStringList fired;
         connect(&alerts, &AlertModel::alertFired, this, [&](const Alert &a) { fired << a.ruleId; });
         for (int64_t ms = 1'000'000'000; ms < 1'000'000'000 + 300'000; ms += 250) {
-            ConsoleSnapshot s = knownSnapshot(ms);
-            s.operators.clear();
-            for (PartitionFigures &p : s.partitions)
-                p.recordsPerSecond = 100;
-            s.lagSeconds = 0;
-            makeSinkHealthy(s);
+            ConsoleSnapshot s = healthySnapshot(ms);
             SinkStatus &k = *s.job.sink;
-            s.job.checkpointsEnabled = true;
-            s.job.checkpointIntervalMs = 1000;
             if (scenario == QLatin1String("slow checkpoints")) {
                 // Each takes 7 s, and the barriers in between are skipped: one completes every
                 // 8 s (checkpoint_slow's business, not a failure).
@@ -541,7 +541,6 @@ private slots:
                 s.job.committedEpoch = uint64_t(ms / 1000);
                 s.job.checkpoints = {{.epoch = 1, .triggeredAtMs = ms - 300, .durationMs = 100, .completed = true}};
             }
-            s.metrics.samples = {MetricSample{.name = "tally_kafka_broker_up", .kind = MetricKind::Gauge, .value = 1}};
             alerts.evaluate(s);
         }
         QVERIFY2(fired.isEmpty(), qPrintable(fired.join(QLatin1Char(' '))));
