@@ -53,6 +53,30 @@ QList<QJsonObject> sinkDown(const WebhookReceiver &receiver, const QString &stat
     return received(receiver, "sink_down", status);
 }
 
+// Starts the real tally, headless, in `dir` with `config` as its job.toml and `sink` (its output
+// arguments); standard output and error go to one channel.
+bool startTally(QProcess &tally, const QString &dir, const QString &config, const QStringList &sink)
+{
+    QFile file(QDir(dir).filePath(QStringLiteral("job.toml")));
+    if (!file.open(QIODevice::WriteOnly) || file.write(config.toUtf8()) < 0)
+        return false;
+    file.close();
+    tally.setWorkingDirectory(dir);
+    tally.setProcessChannelMode(QProcess::MergedChannels);
+    tally.start(QStringLiteral(TALLY_BINARY), QStringList{QStringLiteral("--headless"), QStringLiteral("--quiet"),
+                                                          QStringLiteral("--config"), file.fileName(),
+                                                          QStringLiteral("--audit-log"), QStringLiteral("audit.db")} +
+                                                  sink);
+    return tally.waitForStarted();
+}
+
+// Appends what `tally` wrote to `log`; whether it still runs.
+bool stillRunning(QProcess &tally, QByteArray &log)
+{
+    log += tally.readAll();
+    return tally.state() == QProcess::Running;
+}
+
 int64_t msOf(const QJsonValue &rfc3339) { return QDateTime::fromString(rfc3339.toString(), Qt::ISODateWithMs).toMSecsSinceEpoch(); }
 
 } // namespace
@@ -68,29 +92,17 @@ private slots:
         WebhookReceiver receiver;
         QVERIFY(receiver.isListening());
         QTemporaryDir dir;
-        QFile config(dir.filePath(QStringLiteral("job.toml")));
-        QVERIFY(config.open(QIODevice::WriteOnly));
-        // A paced stream that outlasts the test; exactly-once into PostgreSQL with checkpoints.
-        config.write(QStringLiteral("[source.generator]\nevents_per_second = 5000\n"
-                                    "[checkpoint]\nenabled = true\ninterval_ms = 1000\n"
-                                    "[web]\nport = 0\n"
-                                    "[alerts]\nwebhook_url = \"%1\"\n")
-                         .arg(receiver.url().toString())
-                         .toUtf8());
-        config.close();
         QProcess tally;
-        tally.setWorkingDirectory(dir.path());
-        tally.setProcessChannelMode(QProcess::MergedChannels);
-        tally.start(QStringLiteral(TALLY_BINARY),
-                    {QStringLiteral("--headless"), QStringLiteral("--quiet"), QStringLiteral("--config"), config.fileName(),
-                     QStringLiteral("--postgres"), QString::fromStdString(url), QStringLiteral("--audit-log"),
-                     QStringLiteral("audit.db")});
-        QVERIFY(tally.waitForStarted());
+        // A paced stream that outlasts the test; exactly-once into PostgreSQL with checkpoints.
+        QVERIFY(startTally(tally, dir.path(),
+                           QStringLiteral("[source.generator]\nevents_per_second = 5000\n"
+                                          "[checkpoint]\nenabled = true\ninterval_ms = 1000\n"
+                                          "[web]\nport = 0\n"
+                                          "[alerts]\nwebhook_url = \"%1\"\n")
+                               .arg(receiver.url().toString()),
+                           {QStringLiteral("--postgres"), QString::fromStdString(url)}));
         QByteArray log;
-        const auto running = [&] {
-            log += tally.readAll();
-            return tally.state() == QProcess::Running;
-        };
+        const auto running = [&] { return stillRunning(tally, log); };
 
         // Running and committing before the outage.
         TALLY_WAIT_UNTIL(!running() || log.contains("web console: "), 30s, "the web console's startup line");
@@ -154,28 +166,17 @@ private slots:
         WebhookReceiver receiver;
         QVERIFY(receiver.isListening());
         QTemporaryDir dir;
-        QFile config(dir.filePath(QStringLiteral("job.toml")));
-        QVERIFY(config.open(QIODevice::WriteOnly));
-        // The job gives up after 10 failed checkpoints in a row, the alert comes after 3 intervals.
-        config.write(QStringLiteral("[source.generator]\nevents_per_second = 5000\n"
-                                    "[checkpoint]\nenabled = true\ninterval_ms = 500\ntolerable_failures = 10\n"
-                                    "[web]\nenabled = false\n"
-                                    "[alerts]\nwebhook_url = \"%1\"\n")
-                         .arg(receiver.url().toString())
-                         .toUtf8());
-        config.close();
         QProcess tally;
-        tally.setWorkingDirectory(dir.path());
-        tally.setProcessChannelMode(QProcess::MergedChannels);
-        tally.start(QStringLiteral(TALLY_BINARY), {QStringLiteral("--headless"), QStringLiteral("--quiet"), QStringLiteral("--config"),
-                                                  config.fileName(), QStringLiteral("--db"), QStringLiteral("tally.db"),
-                                                  QStringLiteral("--audit-log"), QStringLiteral("audit.db")});
-        QVERIFY(tally.waitForStarted());
+        // The job gives up after 10 failed checkpoints in a row, the alert comes after 3 intervals.
+        QVERIFY(startTally(tally, dir.path(),
+                           QStringLiteral("[source.generator]\nevents_per_second = 5000\n"
+                                          "[checkpoint]\nenabled = true\ninterval_ms = 500\ntolerable_failures = 10\n"
+                                          "[web]\nenabled = false\n"
+                                          "[alerts]\nwebhook_url = \"%1\"\n")
+                               .arg(receiver.url().toString()),
+                           {QStringLiteral("--db"), QStringLiteral("tally.db")}));
         QByteArray log;
-        const auto running = [&] {
-            log += tally.readAll();
-            return tally.state() == QProcess::Running;
-        };
+        const auto running = [&] { return stillRunning(tally, log); };
         const QDir checkpoints(dir.filePath(QStringLiteral("checkpoints")));
         TALLY_WAIT_UNTIL(!running() || !checkpoints.entryList({QStringLiteral("checkpoint-*.tsp")}, QDir::Files).isEmpty(), 30s,
                          "the first checkpoint");
