@@ -153,15 +153,32 @@ void printSummary(const EngineHost &host, bool final)
 {
     const ConsoleSnapshot &s = host.snapshot();
     const JobStatus &j = s.job;
-    QString line = QStringLiteral("%1 %2 ev/s | events %3 | watermark %4 | skew %5 ms | windows %6 | rows %7 | late %8 | dropped %9 | dead letters %10")
+    QString line = QStringLiteral("%1 %2 ev/s | events %3 | database up to date to %4 | watermark %5 | skew %6 ms | windows %7 | rows %8 | late %9 | dropped %10 | dead letters %11")
                        .arg(final ? QStringLiteral("[final]") : QStringLiteral("[live] "))
                        .arg(thousands(s.eventsPerSecond), thousands(static_cast<double>(j.eventsIn)),
-                            formatEventTime(j.watermarkMs).english())
+                            formatFreshness(s.freshness).english(), formatEventTime(j.watermarkMs).english())
                        .arg(j.watermarkSkewMs)
                        .arg(thousands(static_cast<double>(j.windowsFired)), thousands(static_cast<double>(j.rowsOut)))
                        .arg(j.lateEvents)
                        .arg(j.droppedEvents)
                        .arg(j.deadLetters);
+    if (s.kafka) {
+        double lagRecords = 0;
+        for (const PartitionFigures &p : s.partitions)
+            lagRecords += p.lagRecords.value_or(0);
+        line += QStringLiteral(" | lag %1 records, %2, %3")
+                    .arg(thousands(lagRecords),
+                         formatDuration(s.lagSeconds).english(), formatTimeToCatchUp(s.timeToCatchUpSeconds).english());
+    }
+    if (s.sink.present) {
+        line += QStringLiteral(" | sink %1 %2, %3 pending")
+                    .arg(QString::fromStdString(s.sink.name), QString::fromUtf8(circuitStateName(s.sink.circuit).data()),
+                         thousands(static_cast<double>(s.sink.pendingRows)));
+        if (s.sink.divertedRows > 0)
+            line += QStringLiteral(", %1 diverted").arg(thousands(static_cast<double>(s.sink.divertedRows)));
+        if (s.sink.held)
+            line += QStringLiteral(", held (drained)");
+    }
     std::printf("%s\n", qPrintable(line));
     for (const LiveWindow &w : s.windows) {
         if (w.aggregation != Aggregation::LikesPerPost || w.leaders.empty())

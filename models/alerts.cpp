@@ -115,6 +115,16 @@ AlertModel::AlertModel(QObject *parent) : QAbstractTableModel(parent)
              return atLeast(static_cast<double>(s.takenAtMs - movedAtMs) / 1000.0, t);
          },
          {}},
+        {QStringLiteral("results_stale"), text(QT_TR_NOOP("Database behind: stored results older than the bound")),
+         text(QT_TR_NOOP("s behind")), 60, 10,
+         [](const ConsoleSnapshot &s, double t) -> std::optional<double> {
+             // The freshness age: now minus the end of the newest window that the database holds
+             // every window before. 0 turns the rule off (alerts.stale_after_ms = 0).
+             if (t <= 0 || !s.freshness.ageSeconds)
+                 return std::nullopt;
+             return over(*s.freshness.ageSeconds, t);
+         },
+         {}},
         {QStringLiteral("broker_unreachable"), text(QT_TR_NOOP("Kafka broker unreachable")), text(QT_TR_NOOP("s unreachable")),
          10, 0,
          [holding = std::make_shared<Holding>()](const ConsoleSnapshot &s, double t) -> std::optional<double> {
@@ -209,6 +219,11 @@ void AlertModel::setThreshold(const QString &ruleId, double threshold)
 int AlertModel::activeCount() const
 {
     return static_cast<int>(std::count_if(m_alerts.begin(), m_alerts.end(), [](const Alert &a) { return a.active(); }));
+}
+
+bool AlertModel::isActive(const QString &ruleId) const
+{
+    return std::any_of(m_alerts.begin(), m_alerts.end(), [&](const Alert &a) { return a.ruleId == ruleId && a.active(); });
 }
 
 void AlertModel::evaluate(const ConsoleSnapshot &s)

@@ -52,6 +52,7 @@ public:
     const QVector<AlertRule> &rules() const { return m_rules; }
     void setThreshold(const QString &ruleId, double threshold);
     int activeCount() const;
+    bool isActive(const QString &ruleId) const;
     const QVector<Alert> &alerts() const { return m_alerts; }
     // Runbook resource path for a rule: ":/runbooks/<id>.md".
     static QString runbookPath(const QString &ruleId);

@@ -66,6 +66,37 @@ SinkFigures sinkFigures(const SinkStatus &k, const SinkStatus *before, double in
 
 } // namespace
 
+Freshness computeFreshness(const ConsoleSnapshot &s, const Freshness *before)
+{
+    const JobStatus &j = s.job;
+    Freshness f;
+    if (j.sink) {
+        f.upToDateMs = j.sink->upToDateMs;
+    } else if (j.windowsHandedOverByMs > kMinWatermark) {
+        f.upToDateMs = j.windowsHandedOverByMs;
+    }
+    if (before && before->upToDateMs && !before->complete)
+        f.upToDateMs = std::max(f.upToDateMs.value_or(kMinWatermark), *before->upToDateMs);
+    if (!f.upToDateMs)
+        return f;
+    const int64_t stored = *f.upToDateMs;
+    f.complete = stored >= kMaxWatermark;
+    if (f.complete)
+        return f;
+    f.ageSeconds = static_cast<double>(std::max<int64_t>(0, s.takenAtMs - stored)) / 1000.0;
+    // From now back to `stored`: the source's backlog, then the watermark, then the windows the
+    // watermark fired that wait for their epoch, then the rows the sink holds.
+    const auto seconds = [](int64_t ms) { return static_cast<double>(std::max<int64_t>(0, ms)) / 1000.0; };
+    const int64_t read = s.takenAtMs - static_cast<int64_t>(s.lagSeconds * 1000);
+    const int64_t watermark = std::clamp(j.watermarkMs, stored, std::max(stored, read));
+    const int64_t handedOver = std::clamp(j.windowsHandedOverByMs, stored, watermark);
+    f.sourceLagSeconds = seconds(s.takenAtMs - std::max(read, watermark));
+    f.watermarkDelaySeconds = seconds(std::max(read, watermark) - watermark);
+    f.firingSeconds = seconds(watermark - handedOver);
+    f.sinkSeconds = seconds(handedOver - stored);
+    return f;
+}
+
 std::optional<int> ConsoleSnapshot::laggingPartition() const
 {
     std::optional<int> lagging;
@@ -149,6 +180,7 @@ ConsoleSnapshot consoleSnapshotFromStatus(JobStatus status, bool kafka, const Co
         const bool same = before && before->sink && before->sink->name == j.sink->name;
         s.sink = sinkFigures(*j.sink, same ? &*before->sink : nullptr, intervalMs);
     }
+    s.freshness = computeFreshness(s, previous ? &previous->freshness : nullptr);
     return s;
 }
 

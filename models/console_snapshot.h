@@ -53,6 +53,19 @@ struct SinkFigures {
     std::optional<double> recentP99Ms;      // over the last interval, when there were writes
 };
 
+// How current the results are: every window ending at or before `upToDateMs` has its rows in
+// the database (committed, with exactly-once; without a sink: handed over), and where the time
+// from there to now goes. The four parts add up to the age; each is >= 0.
+struct Freshness {
+    std::optional<int64_t> upToDateMs; // nullopt: nothing stored yet
+    bool complete = false;             // the input ended and every window is stored
+    std::optional<double> ageSeconds;  // takenAtMs - upToDateMs, while neither is missing nor complete
+    double sourceLagSeconds = 0;       // Kafka: records waiting in the topic (its lag)
+    double watermarkDelaySeconds = 0;  // the out-of-orderness bound, held back by a lagging partition
+    double firingSeconds = 0;          // windows fired whose epoch has not closed yet (checkpoint interval)
+    double sinkSeconds = 0;            // rows handed to the sink and not stored yet
+};
+
 struct ConsoleSnapshot {
     int64_t takenAtMs = 0;
     bool kafka = false;          // the source is Kafka (lag figures exist)
@@ -73,6 +86,7 @@ struct ConsoleSnapshot {
     std::vector<PartitionFigures> partitions;
     std::vector<OperatorFigures> operators;
     SinkFigures sink;
+    Freshness freshness;
     std::vector<LiveWindow> windows;
     std::optional<uint64_t> watchedPost;
     std::vector<WindowValue> watchedHistory;
@@ -89,6 +103,11 @@ struct ConsoleSnapshot {
 // figure whose counter went down (a new job after a rescale) reads 0 for that interval.
 ConsoleSnapshot consoleSnapshotFromStatus(JobStatus status, bool kafka, const ConsoleSnapshot *previous,
                                           int64_t nowMs);
+
+// The freshness of a snapshot's status. `before` (may be null) is an earlier one: where the
+// database stood does not go back, also when a new job (a rescale, a restore) starts with a sink
+// that has stored nothing yet.
+Freshness computeFreshness(const ConsoleSnapshot &s, const Freshness *before);
 
 // Builds a snapshot from the job: consoleSnapshotFromStatus(job.status(), ...) with the live
 // windows, the metrics and the watermark bound; `previous` (may be null) is the last snapshot.

@@ -36,6 +36,7 @@ EngineHost::EngineHost(EngineOptions options, std::unique_ptr<AuditLog> audit)
     : m_options(std::move(options)), m_audit(std::move(audit)), m_runner(m_options.config, m_metrics, m_clock)
 {
     m_audit->setParent(nullptr);
+    m_alerts.setThreshold(QStringLiteral("results_stale"), static_cast<double>(m_options.config.alerts.staleAfterMs) / 1000.0);
     connect(&m_timer, &QTimer::timeout, this, &EngineHost::sample);
 }
 
@@ -84,6 +85,8 @@ void EngineHost::sample()
                                      previous.takenAtMs && !replaced ? &previous : nullptr,
                                      QDateTime::currentMSecsSinceEpoch());
     m_snapshot.lastSavepoint = m_lastSavepoint;
+    if (replaced)
+        m_snapshot.freshness = computeFreshness(m_snapshot, &previous.freshness);
     m_alerts.evaluate(m_snapshot);
     if (replaced)
         m_finishedSignalled = false;

@@ -139,6 +139,28 @@ UiText formatPercent(double share)
     return qobjectText(QT_TRANSLATE_NOOP("QObject", "%1 %")).arg(std::llround(share * 100));
 }
 
+UiText formatFreshness(const Freshness &f)
+{
+    if (f.complete)
+        return qobjectText(QT_TRANSLATE_NOOP("QObject", "every window (input ended)"));
+    if (!f.upToDateMs)
+        return qobjectText(QT_TRANSLATE_NOOP("QObject", "nothing stored yet"));
+    return qobjectText(QT_TRANSLATE_NOOP("QObject", "%1 (%2 behind)"))
+        .arg(formatEventTime(*f.upToDateMs))
+        .arg(formatDuration(f.ageSeconds.value_or(0)));
+}
+
+UiText formatFreshnessParts(const Freshness &f)
+{
+    if (!f.ageSeconds)
+        return UiText::verbatim(QStringLiteral("-"));
+    return qobjectText(QT_TRANSLATE_NOOP("QObject", "Kafka lag %1 + watermark %2 + firing %3 + sink %4"))
+        .arg(formatDuration(f.sourceLagSeconds))
+        .arg(formatDuration(f.watermarkDelaySeconds))
+        .arg(formatDuration(f.firingSeconds))
+        .arg(formatDuration(f.sinkSeconds));
+}
+
 // ---------------------------------------------------------------------------------------------
 // OverviewModel
 
@@ -156,6 +178,12 @@ QVector<ModelRow> OverviewModel::build(const ConsoleSnapshot &s) const
         text(QT_TR_NOOP("Like events decoded per second")));
     add(text(QT_TR_NOOP("Throughput out")), formatRate(s.rowsPerSecond), s.rowsPerSecond, false,
         text(QT_TR_NOOP("Window results per second")));
+    add(text(QT_TR_NOOP("Database up to date to")), formatFreshness(s.freshness),
+        s.freshness.ageSeconds.value_or(0), m_stale,
+        text(QT_TR_NOOP("Every window ending before it has its rows in the database")));
+    add(text(QT_TR_NOOP("Behind by")), formatFreshnessParts(s.freshness), s.freshness.ageSeconds.value_or(0), false,
+        text(QT_TR_NOOP("Where the delay goes: records waiting in Kafka, the watermark's out-of-orderness bound, "
+                        "fired windows waiting for their epoch to close, rows waiting in the sink")));
     add(text(QT_TR_NOOP("Likes counted up to")), formatEventTime(s.job.watermarkMs),
         static_cast<double>(s.job.watermarkMs), false,
         text(QT_TR_NOOP("The job watermark: windows ending before it have fired")));

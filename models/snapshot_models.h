@@ -64,6 +64,10 @@ UiText formatEventTime(int64_t ms);               // "2026-11-25 04:11:00 UTC", 
 UiText formatDuration(double seconds);            // "850 ms", "12.5 s", "3 min 20 s"
 UiText formatTimeToCatchUp(double seconds);       // a duration, "keeping up" (0) or "not catching up" (+inf)
 UiText formatPercent(double share);               // "42 %"
+// "2026-12-06 20:41:03 UTC (6.2 s behind)", "nothing stored yet" or "every window (input ended)"
+UiText formatFreshness(const Freshness &f);
+// Where the age goes: "Kafka lag 0 ms + watermark 5.0 s + firing 1.0 s + sink 200 ms"
+UiText formatFreshnessParts(const Freshness &f);
 
 // The headline figures: throughput, freshness, lag, watermark, checkpoint, sink, alerts.
 class OverviewModel final : public SnapshotTableModel {
@@ -71,6 +75,7 @@ class OverviewModel final : public SnapshotTableModel {
 public:
     using SnapshotTableModel::SnapshotTableModel;
     void setActiveAlerts(int count) { m_activeAlerts = count; }
+    void setStale(bool stale) { m_stale = stale; } // results_stale is active: the freshness row is highlighted
 
 protected:
     QVector<UiText> headers() const override;
@@ -78,6 +83,7 @@ protected:
 
 private:
     int m_activeAlerts = 0;
+    bool m_stale = false;
 };
 
 // Per source partition: records, rate, watermark, idleness and (Kafka) lag. Highlights the hot

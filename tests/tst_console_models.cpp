@@ -241,6 +241,74 @@ private slots:
         QVERIFY(m.data(m.index(rowNamed(m, QStringLiteral("Sink")), 0), kHighlightRole).toBool());
     }
 
+    // Freshness: where the database stands, its age, and parts that add up to the age; it does
+    // not go back when a new job's sink has stored nothing yet.
+    void freshnessAddsUpToItsParts()
+    {
+        JobStatus j = knownStatus(10);          // watermark 2026-01-01 00:00:00, partition lag up to 4.5 s
+        j.windowsHandedOverByMs = 1767225598000; // fired windows wait 2 s for their epoch
+        j.sink->upToDateMs = 1767225597500;     // and 0.5 s in the sink
+        const int64_t now = 1767225610000;      // 00:00:10
+        const ConsoleSnapshot s = consoleSnapshotFromStatus(j, true, nullptr, now);
+        const Freshness &f = s.freshness;
+        QCOMPARE(f.upToDateMs, std::optional<int64_t>(1767225597500));
+        QCOMPARE(f.ageSeconds, std::optional<double>(12.5));
+        QCOMPARE(f.sourceLagSeconds, 4.5);
+        QCOMPARE(f.watermarkDelaySeconds, 5.5);
+        QCOMPARE(f.firingSeconds, 2.0);
+        QCOMPARE(f.sinkSeconds, 0.5);
+        QCOMPARE(f.sourceLagSeconds + f.watermarkDelaySeconds + f.firingSeconds + f.sinkSeconds, *f.ageSeconds);
+
+        OverviewModel m;
+        m.setSnapshot(s);
+        QCOMPARE(cell(m, rowNamed(m, QStringLiteral("Database up to date to")), 1),
+                 QStringLiteral("2025-12-31 23:59:57 UTC (12.5 s behind)"));
+        QCOMPARE(cell(m, rowNamed(m, QStringLiteral("Behind by")), 1),
+                 QStringLiteral("Kafka lag 4.5 s + watermark 5.5 s + firing 2.0 s + sink 500 ms"));
+
+        // A new job whose sink has stored nothing: the database still holds what it held.
+        JobStatus fresh = knownStatus(1);
+        fresh.sink->upToDateMs.reset();
+        ConsoleSnapshot next = consoleSnapshotFromStatus(fresh, true, nullptr, now + 1000);
+        QCOMPARE(next.freshness.upToDateMs, std::nullopt);
+        QCOMPARE(formatFreshness(next.freshness).english(), QStringLiteral("nothing stored yet"));
+        QCOMPARE(computeFreshness(next, &f).upToDateMs, f.upToDateMs);
+        QCOMPARE(computeFreshness(next, &f).ageSeconds, std::optional<double>(13.5));
+
+        // The input ended: every window is stored.
+        j.sink->upToDateMs = kMaxWatermark;
+        const Freshness done = consoleSnapshotFromStatus(j, true, nullptr, now).freshness;
+        QVERIFY(done.complete);
+        QCOMPARE(done.ageSeconds, std::nullopt);
+        QCOMPARE(formatFreshness(done).english(), QStringLiteral("every window (input ended)"));
+    }
+
+    // results_stale fires once the database has been further behind than its threshold for
+    // 10 s; threshold 0 (alerts.stale_after_ms = 0) turns it off.
+    void staleResultsAlert_data()
+    {
+        QTest::addColumn<double>("threshold");
+        QTest::addColumn<bool>("fires");
+        QTest::newRow("60 s bound, 70 s behind") << 60.0 << true;
+        QTest::newRow("80 s bound, 70 s behind") << 80.0 << false;
+        QTest::newRow("off") << 0.0 << false;
+    }
+    void staleResultsAlert()
+    {
+        QFETCH(double, threshold);
+        QFETCH(bool, fires);
+        AlertModel alerts;
+        alerts.setThreshold(QStringLiteral("results_stale"), threshold);
+        for (int i = 0; i <= 12; ++i) {
+            const int64_t now = 1767225600000 + i * 1000;
+            ConsoleSnapshot s = healthySnapshot(now);
+            s.job.sink->upToDateMs = now - 70000;
+            s.freshness = computeFreshness(s, nullptr);
+            alerts.evaluate(s);
+        }
+        QCOMPARE(alerts.isActive(QStringLiteral("results_stale")), fires);
+    }
+
     void partitionsHighlightTheHotOne()
     {
         PartitionModel m;

@@ -217,6 +217,7 @@ const std::vector<Field> &fields()
         TALLY_FIELD("web", "rate_limit_burst", web.rateLimitBurst),
         TALLY_FIELD("alerts", "webhook_url", alerts.webhookUrl),
         TALLY_FIELD("alerts", "runbook_url", alerts.runbookUrl),
+        TALLY_FIELD("alerts", "stale_after_ms", alerts.staleAfterMs),
     };
     return all;
 }
@@ -570,6 +571,7 @@ void TestJobConfig::roundTripOfEveryKey()
     c.web.rateLimitPerSecond = 5.5;
     c.web.rateLimitBurst = 20;
     c.alerts.webhookUrl = "https://alerts.example.com/hook";
+    c.alerts.staleAfterMs = 0;
     c.alerts.runbookUrl = "https://wiki.example.com/tally/{rule}";
 
     c.source.type = SourceConfig::Type::Kafka;
@@ -678,6 +680,8 @@ void TestJobConfig::badConfigs_data()
                                 << "must start with http:// or https:// (got \"tally.example.com\")";
     QTest::newRow("webhook url") << "[alerts]\nwebhook_url = \"alerts.example.com\"\n" << 2 << "alerts.webhook_url"
                                  << "must start with http:// or https:// (got \"alerts.example.com\")";
+    QTest::newRow("stale bound") << "[alerts]\nstale_after_ms = 500\n" << 2 << "alerts.stale_after_ms"
+                                 << "must be 0 (off) or at least 1000 (got 500)";
     QTest::newRow("web body limit") << "[web]\nmax_request_bytes = 0\n" << 2 << "web.max_request_bytes"
                                     << "must be between 1 and 16777216 (got 0)";
     QTest::newRow("parallelism 0") << "[runtime]\nparallelism = 0\n" << 2 << "runtime.parallelism"

@@ -342,6 +342,115 @@ private slots:
         QVERIFY(metrics.snapshot(0).value("tally_sink_replayed_rows_total", {{"sink", "sqlite"}}) > 0);
     }
 
+    // Where the database stands moves only once the rows before a mark are stored: not while the
+    // database is down, not while they wait in the divert buffer, not before their epoch commits.
+    void upToDateFollowsStoredRows_data()
+    {
+        QTest::addColumn<bool>("exactlyOnce");
+        QTest::newRow("exactly-once") << true;
+        QTest::newRow("at-least-once") << false;
+    }
+    void upToDateFollowsStoredRows()
+    {
+        QFETCH(bool, exactlyOnce);
+        auto store = std::make_unique<SwitchableStore>(openStore(m_path));
+        SwitchableStore *sw = store.get();
+        MetricsRegistry metrics;
+        SinkWriterOptions options = fastOptions(exactlyOnce ? Delivery::ExactlyOnce : Delivery::AtLeastOnce);
+        options.divertPath = m_dir->filePath("divert.db").toStdString();
+        auto writer = openWriter(std::move(store), options, metrics);
+        QCOMPARE(writer->status().upToDateMs, std::nullopt);
+
+        sw->m_down = true;
+        QVERIFY(writer->writeRows(refiringRows(150, 1)).isOk());
+        writer->noteEpochCovers(1, 60000);
+        QVERIFY(writer->commitEpoch(1).isOk());
+        QTRY_VERIFY_WITH_TIMEOUT(writer->status().circuit == CircuitBreaker::State::Open, 5000);
+        QCOMPARE(writer->status().upToDateMs, std::nullopt);
+        sw->m_down = false;
+        QVERIFY(writer->flush().isOk());
+        QCOMPARE(writer->status().upToDateMs, std::optional<int64_t>(60000));
+
+        // Diverted: stored locally, not in the database.
+        QVERIFY(writer->setDivert(true).isOk());
+        sw->m_down = true;
+        QVERIFY(writer->writeRows(refiringRows(150, 2)).isOk());
+        writer->noteEpochCovers(2, 120000);
+        QVERIFY(writer->commitEpoch(2).isOk());
+        QTRY_VERIFY_WITH_TIMEOUT(writer->status().divertedRows > 0, 5000);
+        QCOMPARE(writer->status().upToDateMs, std::optional<int64_t>(60000));
+        sw->m_down = false;
+        QVERIFY(writer->flush().isOk());
+        QCOMPARE(writer->status().divertedRows, uint64_t(0));
+        QCOMPARE(writer->status().upToDateMs, std::optional<int64_t>(120000));
+
+        // Exactly-once: an epoch's rows are stored only by its commit.
+        QVERIFY(writer->writeRows(refiringRows(150, 3)).isOk());
+        writer->noteEpochCovers(3, 180000);
+        QVERIFY(writer->flush().isOk());
+        if (exactlyOnce) {
+            QCOMPARE(writer->status().upToDateMs, std::optional<int64_t>(120000));
+            QVERIFY(writer->commitEpoch(3).isOk());
+            QVERIFY(writer->flush().isOk());
+        }
+        QCOMPARE(writer->status().upToDateMs, std::optional<int64_t>(180000));
+    }
+
+    // The freshness the consoles show never runs ahead of the database: whenever the sink says it
+    // is up to date to U, every window of the oracle that ends at or before U is in the database
+    // with its final value (without late events each window fires once).
+    void upToDateNeverRunsAhead_data()
+    {
+        QTest::addColumn<bool>("exactlyOnce");
+        QTest::newRow("exactly-once") << true;
+        QTest::newRow("at-least-once") << false;
+    }
+    void upToDateNeverRunsAhead()
+    {
+        QFETCH(bool, exactlyOnce);
+        JobConfig config = sinkTestConfig(21, 60000);
+        config.source.generator.lateFraction = 0;
+        config.watermark.boundMs = 10000; // delays are exponential with a mean of 300 ms: none is late
+        config.source.generator.eventsPerSecond = 20000; // 3 s of input, about 2 min of event time
+        config.output.delivery = exactlyOnce ? Delivery::ExactlyOnce : Delivery::AtLeastOnce;
+        config.checkpoint.enabled = exactlyOnce;
+        config.checkpoint.dir = m_dir->filePath(QStringLiteral("checkpoints")).toStdString();
+        MetricsRegistry metrics;
+        struct Sample {
+            int64_t upToDateMs;
+            ResultTable stored;
+        };
+        std::vector<Sample> samples;
+        const SinkRun run = runIntoSink(config, openWriter(openStore(m_path), fastOptions(config.output.delivery), metrics),
+                                        metrics, [&](Job &job) {
+                                            while (!job.finished()) {
+                                                // Where the sink stands first, then the database: it only grows.
+                                                const std::optional<SinkStatus> k = job.status().sink;
+                                                if (k && k->upToDateMs && *k->upToDateMs < kMaxWatermark)
+                                                    samples.push_back({*k->upToDateMs, readSqliteResults(m_path)});
+                                                std::this_thread::sleep_for(std::chrono::milliseconds(50));
+                                            }
+                                        });
+        size_t checked = 0;
+        for (const Sample &sample : samples) {
+            for (const auto &[key, value] : run.oracle.table) {
+                if (std::get<2>(key) > sample.upToDateMs)
+                    continue;
+                const auto it = sample.stored.find(key);
+                QVERIFY2(it != sample.stored.end() && it->second == value,
+                         qPrintable(QStringLiteral("up to date to %1, but the %4 row of a window ending at %2 is %3")
+                                        .arg(sample.upToDateMs)
+                                        .arg(std::get<2>(key))
+                                        .arg(it == sample.stored.end() ? QStringLiteral("missing")
+                                                                       : QStringLiteral("not final"))
+                                        .arg(QString::fromUtf8(aggregationName(std::get<0>(key)).data()))));
+                ++checked;
+            }
+        }
+        qInfo("%zu samples, %zu rows checked, %zu arrivals", samples.size(), checked, run.arrivals.size());
+        QVERIFY2(samples.size() >= 5 && checked > 0, "too few samples with windows behind them");
+    }
+
     // Rows left in the divert buffer by a run that ended during an outage are replayed by the
     // next run.
     void divertBufferSurvivesRestart()

@@ -245,10 +245,11 @@ void MainWindow::refresh()
     updateActions();
     if (Page *page = qobject_cast<Page *>(m_stack->currentWidget()))
         page->refresh();
-    m_status->setText(tr("%1 | %2 | likes counted up to %3 | %4 active alerts")
+    m_status->setText(tr("%1 | %2 | database up to date to %3 | %4 active alerts")
                           .arg(QString::fromUtf8(jobStateName(s.job.state)), translated(formatRate(s.eventsPerSecond)),
-                               translated(formatEventTime(s.job.watermarkMs)))
+                               translated(formatFreshness(s.freshness)))
                           .arg(m_models->alerts.activeCount()));
+    m_status->setToolTip(translated(formatFreshnessParts(s.freshness)));
 }
 
 void MainWindow::setTheme(Theme theme)

@@ -49,6 +49,7 @@ QLabel *note(const QString &text, QWidget *parent)
 void ConsoleModels::update(const ConsoleSnapshot &snapshot)
 {
     overview.setActiveAlerts(alerts.activeCount()); // evaluated by the host with this snapshot
+    overview.setStale(alerts.isActive(QStringLiteral("results_stale")));
     for (SnapshotTableModel *m : std::initializer_list<SnapshotTableModel *>{
              &overview, &partitions, &operators, &sink, &checkpoints, &topPosts, &regions, &velocity, &spam})
         m->setSnapshot(snapshot);

@@ -275,6 +275,7 @@ JobStatus Job::status() const
     s.watermarkBoundMs = static_cast<int64_t>(c.metrics.bound.value());
     s.epoch = c.currentEpoch;
     s.committedEpoch = c.committedEpoch;
+    s.windowsHandedOverByMs = c.windowsHandedOverByMs;
     s.checkpointsEnabled = c.config.checkpoint.enabled;
     s.checkpointIntervalMs = c.config.checkpoint.intervalMs;
     s.checkpoints = c.coordinator.history();

@@ -12,6 +12,7 @@
 #include "sink/output.h"
 #include "source/source.h"
 #include "time/clock.h"
+#include "time/watermark.h"
 #include "util/status.h"
 #include "window/top_k.h"
 
@@ -71,6 +72,10 @@ struct JobStatus {
     int64_t watermarkBoundMs = 0; // the out-of-orderness bound in force (adaptive: as it is now)
     uint64_t epoch = 0;          // the epoch the ingest stage is in
     uint64_t committedEpoch = 0; // the newest epoch every task has passed (handed to the sink)
+    // Every window ending at or before it has fired and its rows reached the sink (kMinWatermark:
+    // none yet; kMaxWatermark: the input ended). Where the sink's database stands is
+    // SinkStatus::upToDateMs.
+    int64_t windowsHandedOverByMs = kMinWatermark;
     bool checkpointsEnabled = false;
     int64_t checkpointIntervalMs = 0; // the epoch (and checkpoint) interval
     // waitFinished() also returns it, as an Aborted status.

@@ -116,6 +116,8 @@ void crossFieldRules(const JobConfig &c, std::vector<ConfigViolation> &out)
         fail("web.public_origin", "must start with http:// or https://" + got("\"" + web.publicOrigin + "\""));
 
     const AlertsConfig &alerts = c.alerts;
+    if (alerts.staleAfterMs != 0 && alerts.staleAfterMs < 1000)
+        fail("alerts.stale_after_ms", "must be 0 (off) or at least 1000" + got(num(alerts.staleAfterMs)));
     if (!alerts.webhookUrl.empty() && !alerts.webhookUrl.starts_with("http://") && !alerts.webhookUrl.starts_with("https://"))
         fail("alerts.webhook_url", "must start with http:// or https://" + got("\"" + alerts.webhookUrl + "\""));
 }

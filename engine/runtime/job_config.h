@@ -50,6 +50,8 @@ struct AlertsConfig {
                              // http:// or https://; "" = none. Default "".
     std::string runbookUrl;  // each alert's runbook link, "{rule}" replaced by the rule's id; "" =
                              // the web console's Alerts page (URL#alerts/RULE). Default "".
+    int64_t staleAfterMs = 60000; // the database this far behind (its freshness age) counts as stale:
+                                  // /readyz answers 503, results_stale fires; 0 = off. Default 60000.
 };
 
 // The aggregations' settings (likesPerPost, trendingHourly, likesByRegion, likeVelocity,

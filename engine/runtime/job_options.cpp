@@ -787,6 +787,13 @@ std::vector<OptionPtr> buildTable()
                {.doc = "Runbook link of each alert, {rule} replaced by the rule's id (e.g. "
                        "\"https://wiki.example.com/tally/{rule}\"). \"\" = the web console's Alerts page (at "
                        "web.public_origin when set) with the rule's runbook open."}));
+    add(integer("alerts.stale_after_ms", TALLY_FIELD(alerts.staleAfterMs), atLeast(0),
+                {.unit = "ms",
+                 .doc = "The database counts as stale when it is this far behind the present (its freshness: every "
+                        "window ending before the present minus this is stored): /readyz answers 503 and the "
+                        "results_stale alert fires (its threshold starts here and can be changed on the consoles). "
+                        "0 = off, e.g. for a replay of old event time.",
+                 .rules = "0 or >= 1000"}));
     return t;
 }
 

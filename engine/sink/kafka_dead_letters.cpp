@@ -146,6 +146,12 @@ void DeadLetterTopicSink::abandon()
 
 Status DeadLetterTopicSink::commitEpoch(uint64_t epoch) { return m_inner ? m_inner->commitEpoch(epoch) : Status::ok(); }
 
+void DeadLetterTopicSink::noteEpochCovers(uint64_t epoch, int64_t windowsEndingByMs)
+{
+    if (m_inner)
+        m_inner->noteEpochCovers(epoch, windowsEndingByMs);
+}
+
 uint64_t DeadLetterTopicSink::committedEpoch() const { return m_inner ? m_inner->committedEpoch() : 0; }
 
 std::future<Status> DeadLetterTopicSink::drain() { return m_inner ? m_inner->drain() : OutputSink::drain(); }

@@ -53,6 +53,7 @@ public:
     Status flush() override;
     void abandon() override;
     Status commitEpoch(uint64_t epoch) override;
+    void noteEpochCovers(uint64_t epoch, int64_t windowsEndingByMs) override;
     uint64_t committedEpoch() const override;
     std::future<Status> drain() override;
     Status resumeWrites() override;

@@ -4,6 +4,8 @@ namespace tally {
 
 Status OutputSink::commitEpoch(uint64_t) { return Status::ok(); }
 
+void OutputSink::noteEpochCovers(uint64_t, int64_t) {}
+
 uint64_t OutputSink::committedEpoch() const { return 0; }
 
 std::future<Status> OutputSink::drain()

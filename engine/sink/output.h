@@ -25,6 +25,9 @@ struct SinkStatus {
     uint64_t divertedRows = 0;  // in the local buffer, waiting for replay
     uint64_t committedEpoch = 0;
     int64_t lastWindowEndMs = 0; // newest window end among the rows written
+    // Event time through which the database is complete: every window ending at or before it
+    // has its rows stored (committed, with exactly-once). nullopt: nothing stored yet.
+    std::optional<int64_t> upToDateMs;
     uint64_t rowsWritten = 0;
     uint64_t rejectedRows = 0;
     uint64_t retries = 0;        // write attempts retried after an error
@@ -50,6 +53,10 @@ public:
     // Every row of epochs <= `epoch` has been written and the checkpoint that closes `epoch` is
     // complete: an exactly-once sink commits them now. Other sinks ignore it.
     virtual Status commitEpoch(uint64_t epoch);
+    // Called before commitEpoch(epoch): the rows of every window ending at or before
+    // `windowsEndingByMs` are among the rows of epochs <= `epoch`. A sink that reports where the
+    // database stands (SinkStatus::upToDateMs) moves it there once those rows are stored.
+    virtual void noteEpochCovers(uint64_t epoch, int64_t windowsEndingByMs);
     // The newest epoch this sink has committed (0: none). A job starts numbering its epochs
     // after it, so a new run's commits are not mistaken for replays.
     virtual uint64_t committedEpoch() const;

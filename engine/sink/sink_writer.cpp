@@ -107,6 +107,18 @@ struct SinkWriter::Impl {
     bool writerDone = false; // the writer thread has left its loop
     size_t notWrittenRows = 0; // rows given up on (stopping with the database down, no divert buffer)
     std::vector<std::promise<Status>> drainWaiters;
+    // Where the database stands (SinkStatus::upToDateMs): marks from noteEpochCovers(), applied
+    // once every row before them is stored. Exactly-once: when their epoch is committed.
+    // At-least-once: when the rows handed over before the mark are written and none waits in the
+    // divert buffer (it is replayed in order, ahead of newer rows).
+    struct CoverMark {
+        uint64_t epoch = 0;
+        uint64_t rowsBefore = 0;
+        int64_t windowsEndingByMs = 0;
+    };
+    std::deque<CoverMark> coverMarks;
+    uint64_t rowsAccepted = 0; // at-least-once: rows handed to writeRows()
+    uint64_t rowsSettled = 0;  // at-least-once: of those, rows written or diverted (in order)
     SinkStatus shown; // circuit, committed epoch, counts, last error: refreshed by the writer
     std::thread thread;
 
@@ -156,10 +168,25 @@ struct SinkWriter::Impl {
 
     void publishLocked()
     {
+        applyCoverMarksLocked();
         pendingGauge.set(static_cast<double>(pendingRowsLocked()));
         heldGauge.set(held ? 1 : 0);
         if (divert)
             divertedGauge.set(static_cast<double>(divert->rowCount()));
+    }
+
+    void applyCoverMarksLocked()
+    {
+        const bool exactlyOnce = opt.delivery == Delivery::ExactlyOnce;
+        if (!exactlyOnce && divert && divert->batchCount() > 0)
+            return;
+        while (!coverMarks.empty()) {
+            const CoverMark &m = coverMarks.front();
+            if (exactlyOnce ? m.epoch > shown.committedEpoch : m.rowsBefore > rowsSettled)
+                break;
+            shown.upToDateMs = std::max(shown.upToDateMs.value_or(m.windowsEndingByMs), m.windowsEndingByMs);
+            coverMarks.pop_front();
+        }
     }
 
     // Whether the writer has a batch to write now, and when it will have one otherwise.
@@ -440,7 +467,8 @@ struct SinkWriter::Impl {
                 // (side records wait in memory until the buffer is replayed).
                 if (batchDueLocked(now, deadline) && (!ready.empty() || readyEpoch)) {
                     Batch b = takeBatchLocked();
-                    spool(b, lock);
+                    if (spool(b, lock))
+                        rowsSettled += b.pendingRows;
                     finishBatchLocked();
                     continue;
                 }
@@ -458,6 +486,8 @@ struct SinkWriter::Impl {
                 lock.unlock();
                 const bool written = deliver(b);
                 lock.lock();
+                if (written)
+                    rowsSettled += b.pendingRows;
                 if (!written && !b.rows.empty()) {
                     // Only when stopping with the database down and nowhere to divert to.
                     notWrittenRows += b.rows.size();
@@ -546,6 +576,7 @@ Status SinkWriter::writeRows(std::span<const OutputRow> rows)
         }
     } else {
         d->ready.insert(d->ready.end(), rows.begin(), rows.end());
+        d->rowsAccepted += rows.size();
         d->startWaitingLocked();
     }
     d->publishLocked();
@@ -589,6 +620,20 @@ Status SinkWriter::commitEpoch(uint64_t epoch)
         d->readyEpoch = epoch;
     d->wake.notify_one();
     return Status::ok();
+}
+
+void SinkWriter::noteEpochCovers(uint64_t epoch, int64_t windowsEndingByMs)
+{
+    std::lock_guard lock(d->mutex);
+    const Impl::CoverMark mark{epoch, d->rowsAccepted, windowsEndingByMs};
+    // While the database is down a mark comes every epoch; past a bound the newest replaces the
+    // one before it, which only makes that step wait for more rows.
+    constexpr size_t kMaxMarks = 4096;
+    if (d->coverMarks.size() >= kMaxMarks)
+        d->coverMarks.back() = mark;
+    else
+        d->coverMarks.push_back(mark);
+    d->applyCoverMarksLocked();
 }
 
 Status SinkWriter::flush()

@@ -58,6 +58,7 @@ public:
     Status writeDeadLetters(std::span<const DeadLetter> records) override;
     Status writeLateEvents(std::span<const LateEvent> events) override;
     Status commitEpoch(uint64_t epoch) override;
+    void noteEpochCovers(uint64_t epoch, int64_t windowsEndingByMs) override;
     // Blocks until every writable row and side record is in the database (not while held).
     Status flush() override;
     void abandon() override;

@@ -80,6 +80,17 @@
     if (s < 60) return oneDecimal.format(s) + ' s';
     return Math.floor(s / 60) + ' min ' + (Math.floor(s) % 60) + ' s';
   }
+  // "2026-12-06 20:41:03 UTC (6.2 s behind)"; the server's Freshness (freshnessJson)
+  function formatFreshness(f) {
+    if (f.complete) return 'every window (input ended)';
+    if (f.upToDateMs == null) return 'nothing stored yet';
+    return formatEventTime(f.upToDateMs) + ' (' + formatDuration(f.ageSeconds) + ' behind)';
+  }
+  function formatFreshnessParts(f) {
+    if (f.ageSeconds == null) return '-';
+    return 'Kafka lag ' + formatDuration(f.kafkaLagSeconds) + ' + watermark ' + formatDuration(f.watermarkSeconds) +
+      ' + firing ' + formatDuration(f.firingSeconds) + ' + sink ' + formatDuration(f.sinkSeconds);
+  }
   function formatTimeToCatchUp(seconds) {
     if (seconds == null) return 'not catching up';
     return seconds <= 0 ? 'keeping up' : formatDuration(seconds);
@@ -130,6 +141,7 @@
       parallelism: job.parallelism,
       watermarkMs: watermark(job),
       skewMs: num(job.watermarkSkewMs),
+      freshness: s.freshness || {},
       boundMs: job.watermarkBoundMs,
       lateEvents: num(job.lateEvents),
       droppedEvents: num(job.droppedEvents),
@@ -729,6 +741,8 @@
       const rows = [
         ['Throughput in', formatRate(vm.eventsPerSecond), false, 'Like events decoded per second'],
         ['Throughput out', formatRate(vm.rowsPerSecond), false, 'Window results per second'],
+        ['Database up to date to', formatFreshness(vm.freshness), vm.alerts.some((a) => a.active && a.ruleId === 'results_stale'), 'Every window ending before it has its rows in the database'],
+        ['Behind by', formatFreshnessParts(vm.freshness), false, "Where the delay goes: records waiting in Kafka, the watermark's out-of-orderness bound, fired windows waiting for their epoch to close, rows waiting in the sink"],
         ['Likes counted up to', formatEventTime(vm.watermarkMs), false, 'The job watermark: windows ending before it have fired'],
         vm.kafka ? ['Consumer lag', formatDuration(vm.lagSeconds), vm.lagSeconds > 10] : ['Consumer lag', 'none (built-in generator)'],
         ['Watermark skew', formatDuration(vm.skewMs / 1000)],
@@ -1045,7 +1059,9 @@
     job.textContent = vm.state;
     job.dataset.state = vm.state;
     $('sbRate').textContent = formatRate(vm.eventsPerSecond);
-    $('sbWatermark').textContent = formatEventTime(vm.watermarkMs);
+    $('sbFreshness').textContent = formatFreshness(vm.freshness);
+    $('sbFreshness').title = formatFreshnessParts(vm.freshness);
+    $('sbFreshness').classList.toggle('hot', vm.alerts.some((a) => a.active && a.ruleId === 'results_stale'));
     $('sbParallelism').textContent = vm.parallelism != null ? String(vm.parallelism) : '-';
     $('sbAlerts').textContent = String(vm.activeAlerts);
     $('sbAlerts').classList.toggle('hot', vm.activeAlerts > 0);

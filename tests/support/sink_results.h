@@ -61,6 +61,10 @@ public:
     Status writeLateEvents(std::span<const LateEvent> events) override { return m_inner->writeLateEvents(events); }
     Status flush() override { return m_inner->flush(); }
     Status commitEpoch(uint64_t epoch) override { return m_inner->commitEpoch(epoch); }
+    void noteEpochCovers(uint64_t epoch, int64_t windowsEndingByMs) override
+    {
+        m_inner->noteEpochCovers(epoch, windowsEndingByMs);
+    }
     uint64_t committedEpoch() const override { return m_inner->committedEpoch(); }
     std::future<Status> drain() override { return m_inner->drain(); }
     Status resumeWrites() override { return m_inner->resumeWrites(); }

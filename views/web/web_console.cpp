@@ -551,6 +551,24 @@ void WebConsole::appendJobMetrics(MetricsSnapshot &snapshot, const ConsoleSnapsh
         snapshot.add("tally_job_state", MetricKind::Gauge,
                      "1 for the job's current state (created, running, paused, finished, failed), 0 for the others",
                      current == state, {{"state", state}});
+    // Freshness: absent while nothing is stored; 0 once the input ended and everything is.
+    const Freshness &f = console.freshness;
+    if (f.complete || f.ageSeconds)
+        snapshot.add("tally_freshness_seconds", MetricKind::Gauge,
+                     "How far the database is behind: now minus the end of the newest window it holds every window before",
+                     f.ageSeconds.value_or(0));
+    if (f.ageSeconds) {
+        snapshot.add("tally_up_to_date_timestamp_seconds", MetricKind::Gauge,
+                     "Event time through which the database holds every window, seconds since the Unix epoch",
+                     static_cast<double>(*f.upToDateMs) / 1000.0);
+        for (const auto &[part, seconds] : {std::pair{"kafka_lag", f.sourceLagSeconds},
+                                            std::pair{"watermark", f.watermarkDelaySeconds},
+                                            std::pair{"firing", f.firingSeconds}, std::pair{"sink", f.sinkSeconds}})
+            snapshot.add("tally_freshness_breakdown_seconds", MetricKind::Gauge,
+                         "Parts of tally_freshness_seconds: records waiting in Kafka, the watermark's delay, fired "
+                         "windows waiting for their epoch to close, rows waiting in the sink",
+                         seconds, {{"part", part}});
+    }
 }
 
 void WebConsole::appendWebMetrics(MetricsSnapshot &snapshot) const
@@ -777,10 +795,18 @@ WebConsole::Reply WebConsole::route(const QHttpServerRequest &request, const QBy
                 problems.append(QStringLiteral("the job is not running"));
             if (s.sink.present && s.sink.circuit == CircuitBreaker::State::Open)
                 problems.append(QStringLiteral("the sink's circuit breaker is open"));
+            const int64_t staleAfterMs = m_host.config().alerts.staleAfterMs;
+            if (staleAfterMs > 0 && s.freshness.ageSeconds && *s.freshness.ageSeconds * 1000 > static_cast<double>(staleAfterMs))
+                problems.append(QStringLiteral("the database is %1 s behind (alerts.stale_after_ms = %2)")
+                                    .arg(*s.freshness.ageSeconds, 0, 'f', 1)
+                                    .arg(staleAfterMs));
             return json(problems.isEmpty() ? 200 : 503,
                         QJsonObject{{QStringLiteral("status"), problems.isEmpty() ? QStringLiteral("ready")
                                                                                   : QStringLiteral("not ready")},
                                     {QStringLiteral("state"), QString::fromUtf8(jobStateName(s.job.state).data())},
+                                    {QStringLiteral("freshnessSeconds"), s.freshness.ageSeconds
+                                                                             ? QJsonValue(*s.freshness.ageSeconds)
+                                                                             : QJsonValue(QJsonValue::Null)},
                                     {QStringLiteral("problems"), problems}});
         }
         if (metricsNeedAuth()) {
@@ -798,8 +824,7 @@ WebConsole::Reply WebConsole::route(const QHttpServerRequest &request, const QBy
         const AlertModel &alerts = m_host.alerts();
         for (const AlertRule &rule : alerts.rules())
             snapshot.add("tally_alerts_active", MetricKind::Gauge, "1 while the console's alert rule is firing, else 0",
-                         std::any_of(alerts.alerts().begin(), alerts.alerts().end(),
-                                     [&](const Alert &a) { return a.ruleId == rule.id && a.active(); }),
+                         alerts.isActive(rule.id),
                          {{"rule", rule.id.toStdString()}});
         appendWebMetrics(snapshot);
         appendJobMetrics(snapshot, console);

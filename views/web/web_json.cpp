@@ -95,6 +95,21 @@ QJsonObject sinkJson(const SinkFigures &k)
     };
 }
 
+// upToDateMs and ageSeconds are null while nothing is stored (and once complete).
+QJsonObject freshnessJson(const Freshness &f)
+{
+    return {
+        {QStringLiteral("upToDateMs"), f.upToDateMs && !f.complete ? QJsonValue(static_cast<double>(*f.upToDateMs))
+                                                                   : QJsonValue(QJsonValue::Null)},
+        {QStringLiteral("complete"), f.complete},
+        {QStringLiteral("ageSeconds"), optionalNumber(f.ageSeconds)},
+        {QStringLiteral("kafkaLagSeconds"), f.sourceLagSeconds},
+        {QStringLiteral("watermarkSeconds"), f.watermarkDelaySeconds},
+        {QStringLiteral("firingSeconds"), f.firingSeconds},
+        {QStringLiteral("sinkSeconds"), f.sinkSeconds},
+    };
+}
+
 QJsonArray metricsJson(const MetricsSnapshot &m)
 {
     QJsonArray out;
@@ -245,6 +260,7 @@ QJsonObject snapshotJson(const EngineHost &host)
         {QStringLiteral("hottestPartition"), hottest},
         {QStringLiteral("operators"), operators},
         {QStringLiteral("sink"), sinkJson(s.sink)},
+        {QStringLiteral("freshness"), freshnessJson(s.freshness)},
         {QStringLiteral("windows"), windows},
         {QStringLiteral("watchedPost"), s.watchedPost ? QJsonValue(QString::number(*s.watchedPost)) : QJsonValue(QJsonValue::Null)},
         {QStringLiteral("watchedHistory"), watched},

@@ -35,6 +35,26 @@ void OutputStage::writeRestoredRows()
         m_uncommittedRows[r.epoch].push_back(r);
 }
 
+void OutputStage::noteTaskWatermark(int task, uint64_t epoch, int64_t watermark)
+{
+    auto &q = m_taskWatermarks[static_cast<size_t>(task)];
+    if (!q.empty() && q.back().first >= epoch)
+        q.back().second = std::max(q.back().second, watermark);
+    else
+        q.emplace_back(epoch, watermark);
+}
+
+int64_t OutputStage::windowsCoveredBy(uint64_t epoch)
+{
+    int64_t covered = kMaxWatermark;
+    for (auto &q : m_taskWatermarks) {
+        while (q.size() > 1 && q[1].first <= epoch)
+            q.pop_front();
+        covered = std::min(covered, q.front().first <= epoch ? q.front().second : kMinWatermark);
+    }
+    return covered;
+}
+
 std::vector<OutputRow> OutputStage::rowsBefore(uint64_t epoch) const
 {
     std::vector<OutputRow> out;
@@ -50,6 +70,8 @@ void OutputStage::run()
     writeRestoredRows();
     TrendingMerge merge(c.parallelism, static_cast<size_t>(c.config.trendingHourly.topK), c.config.runtime.allowedLatenessMs);
     std::vector<uint64_t> taskEpochs(static_cast<size_t>(c.parallelism), c.committedEpoch.load());
+    const int64_t restoredWatermark = c.restored ? c.restored->state.watermark : kMinWatermark;
+    m_taskWatermarks.assign(static_cast<size_t>(c.parallelism), {{c.committedEpoch.load(), restoredWatermark}});
     absl::flat_hash_set<std::tuple<Aggregation, int64_t, int64_t>> firedWindows;
     int64_t prunedAt = kMinWatermark;
     int ended = 0;
@@ -113,6 +135,7 @@ void OutputStage::run()
                 kept.insert(kept.end(), rows.begin(), rows.end());
             }
             taskEpochs[static_cast<size_t>(msg->task)] = msg->epoch;
+            noteTaskWatermark(msg->task, msg->epoch, msg->watermark);
             if (msg->endOfInput)
                 ++ended;
             // Epoch e is complete once every task sent a message of a later epoch (or ended).
@@ -144,7 +167,11 @@ void OutputStage::commitEpochs(uint64_t passed, bool final)
         passed = std::min(passed, checkpointed > 0 ? checkpointed - 1 : c.committedEpoch.load());
     }
     if (passed > c.committedEpoch) {
+        const int64_t covered = windowsCoveredBy(passed);
         c.committedEpoch = passed;
+        c.windowsHandedOverByMs = covered;
+        if (c.sink && covered > kMinWatermark)
+            c.sink->noteEpochCovers(passed, covered);
         c.writeWithRetry([&] { return c.sink->commitEpoch(passed); });
     }
     // An exactly-once sink commits asynchronously: rows stay here, and so in every later

@@ -8,6 +8,7 @@
 
 #include "runtime/stages/stage_context.h"
 
+#include <deque>
 #include <future>
 #include <map>
 #include <mutex>
@@ -31,12 +32,19 @@ private:
     // Hands the sink every epoch all tasks have passed; answers drains; publishes positions.
     void commitEpochs(uint64_t passed, bool final = false);
     std::vector<OutputRow> rowsBefore(uint64_t epoch) const;
+    void noteTaskWatermark(int task, uint64_t epoch, int64_t watermark);
+    // Every window ending at or before the result has its rows in epochs <= `epoch`.
+    int64_t windowsCoveredBy(uint64_t epoch);
 
     StageContext &m_context;
     // Output thread only: rows handed to the sink whose epoch's commit is not stored yet, and the
     // positions each epoch started at.
     std::map<uint64_t, std::vector<OutputRow>> m_uncommittedRows;
     std::map<uint64_t, std::vector<int64_t>> m_epochPositions;
+    // Per task, the watermark of its newest message in each epoch not yet handed to the sink
+    // (the front: the newest such epoch that was). A task's rows of windows ending at or before
+    // the watermark of its message in epoch e are in messages of epochs <= e.
+    std::vector<std::deque<std::pair<uint64_t, int64_t>>> m_taskWatermarks;
     uint64_t m_publishedEpoch = 0; // positions of epochs up to it were published
 
     // A drain waits for the epoch that was open when it was asked for, then for the sink.

@@ -148,6 +148,9 @@ struct StageContext {
     std::atomic<JobState> state{JobState::Created};
     std::atomic<uint64_t> currentEpoch{0};   // written by the ingest stage
     std::atomic<uint64_t> committedEpoch{0}; // written by the output stage
+    // Every window ending at or before it has fired and its rows are in epochs <= committedEpoch
+    // (written by the output stage).
+    std::atomic<int64_t> windowsHandedOverByMs{kMinWatermark};
     std::atomic<bool> closeEpochNow{false};  // a drain asks the ingest stage for a barrier
     std::atomic<bool> sinkAbandoned{false};  // a stop ran past runtime.stop_timeout_ms (Job)
 
