@@ -124,6 +124,11 @@ Result<JobConfig> buildConfig(const QCommandLineParser &args)
         if (Status s = setConfigOption(config, f.key, value); !s.isOk())
             return Status::invalidArgument("--" + std::string(f.flag) + ": " + s.message());
     }
+    // Event time keeps pace with the clock at the rate asked for, or the database would fall
+    // further behind the present every second (--set source.generator.event_time_rate=N after it
+    // for a denser or thinner event time).
+    if (args.isSet(QStringLiteral("rate")) && config.source.generator.eventsPerSecond > 0)
+        config.source.generator.eventTimeRate = config.source.generator.eventsPerSecond;
     for (const QString &assignment : args.values(QStringLiteral("set"))) {
         if (Status s = applyConfigOverride(config, assignment.toStdString()); !s.isOk())
             return Status::invalidArgument("--set: " + s.message());
@@ -228,7 +233,8 @@ int main(int argc, char **argv)
          QStringLiteral("file")},
         {QStringLiteral("rate"),
          QStringLiteral("Generator events per second, 0 = as fast as possible") +
-             configFlagNote("source.generator.events_per_second") + QLatin1Char('.'),
+             configFlagNote("source.generator.events_per_second") +
+             QStringLiteral("; event time then keeps pace with the clock (event_time_rate follows)."),
          QStringLiteral("n")},
         {QStringLiteral("events"),
          QStringLiteral("Stop after this many generated events") + configFlagNote("source.generator.total_events") +

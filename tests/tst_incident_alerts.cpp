@@ -3,6 +3,7 @@
 // - the postgres_server fixture's PostgreSQL stopped for 30 s: sink_down fires within 10 s of the
 //   stop and resolves within 10 s of the restart, each message once, with the runbook link, and
 //   /metrics (PostgreSQL mode, the database down) passes promtool;
+//   the database's freshness ages through the outage and comes back after it;
 // - the checkpoint folder replaced by a file: checkpoint_failing fires while the job still runs,
 //   then the job gives up, and its job_failed alert still goes out before the process ends.
 #include "support/postgres_server.h"
@@ -22,6 +23,8 @@
 #include <QTemporaryDir>
 
 #include <csignal>
+#include <cstring>
+#include <optional>
 
 using namespace std::chrono_literals;
 using namespace tally::test;
@@ -77,6 +80,16 @@ bool stillRunning(QProcess &tally, QByteArray &log)
     return tally.state() == QProcess::Running;
 }
 
+// tally_freshness_seconds from the console's /metrics: how far the database is behind.
+std::optional<double> freshnessSeconds(const QByteArray &log)
+{
+    const QByteArray metrics = httpGet(webConsoleUrl(log).resolved(QUrl(QStringLiteral("/metrics"))));
+    for (const QByteArray &line : metrics.split('\n'))
+        if (line.startsWith("tally_freshness_seconds "))
+            return line.mid(static_cast<qsizetype>(std::strlen("tally_freshness_seconds "))).toDouble();
+    return std::nullopt;
+}
+
 int64_t msOf(const QJsonValue &rfc3339) { return QDateTime::fromString(rfc3339.toString(), Qt::ISODateWithMs).toMSecsSinceEpoch(); }
 
 } // namespace
@@ -95,7 +108,7 @@ private slots:
         QProcess tally;
         // A paced stream that outlasts the test; exactly-once into PostgreSQL with checkpoints.
         QVERIFY(startTally(tally, dir.path(),
-                           QStringLiteral("[source.generator]\nevents_per_second = 5000\n"
+                           QStringLiteral("[source.generator]\nevents_per_second = 5000\nevent_time_rate = 5000\n"
                                           "[checkpoint]\nenabled = true\ninterval_ms = 1000\n"
                                           "[web]\nport = 0\n"
                                           "[alerts]\nwebhook_url = \"%1\"\n")
@@ -110,6 +123,9 @@ private slots:
         TALLY_WAIT_UNTIL(!running() || postgresInteger(url, "SELECT count(*) FROM sink_commits") > 0, 30s,
                          "the first committed epoch");
         QVERIFY2(running(), log.constData());
+        std::optional<double> before;
+        TALLY_WAIT_UNTIL((before = freshnessSeconds(log)).has_value(), 30s, "tally_freshness_seconds");
+        qInfo("the database was %.1f s behind before the outage", *before);
 
         const int64_t stoppedAt = QDateTime::currentMSecsSinceEpoch();
         QVERIFY(postgresServerScript(QStringLiteral("stop")));
@@ -136,6 +152,11 @@ private slots:
                                       "the end of the outage");
         QVERIFY2(!outage, log.constData()); // tally must not end during the outage
         QVERIFY(sinkDown(receiver, QStringLiteral("resolved")).isEmpty());
+        // Nothing reached the database during the outage: its freshness aged with the clock.
+        const std::optional<double> during = freshnessSeconds(log);
+        QVERIFY(during);
+        qInfo("%.1f s behind at the end of the outage", *during);
+        QVERIFY2(*during >= *before + std::chrono::duration<double>(kOutage).count() - 5, qPrintable(QString::number(*during)));
 
         // From when the server answers again (pg.sh returns then; a loaded machine takes seconds).
         const int64_t startingAt = QDateTime::currentMSecsSinceEpoch();
@@ -151,6 +172,13 @@ private slots:
         QVERIFY2(resolvedAt - restartedAt <= kResolveWithinMs, qPrintable(QString::fromUtf8(QJsonDocument(resolved).toJson())));
         QCOMPARE(resolved[QStringLiteral("fingerprint")], firing[QStringLiteral("fingerprint")]);
         QCOMPARE(sinkDown(receiver, QStringLiteral("firing")).size(), 1); // no flapping
+        // The backlog is written: the database is as fresh as before the outage.
+        std::optional<double> after;
+        TALLY_WAIT_UNTIL(!running() || ((after = freshnessSeconds(log)) && *after <= *before + 5), 30s,
+                         "the freshness of before the outage");
+        QVERIFY2(running(), log.constData());
+        qInfo("%.1f s behind %.1f s after the server started again", *after,
+              (QDateTime::currentMSecsSinceEpoch() - restartedAt) / 1000.0);
 
         // The log says the same.
         QVERIFY(signalProcess(tally, SIGTERM));
@@ -169,7 +197,7 @@ private slots:
         QProcess tally;
         // The job gives up after 10 failed checkpoints in a row, the alert comes after 3 intervals.
         QVERIFY(startTally(tally, dir.path(),
-                           QStringLiteral("[source.generator]\nevents_per_second = 5000\n"
+                           QStringLiteral("[source.generator]\nevents_per_second = 5000\nevent_time_rate = 5000\n"
                                           "[checkpoint]\nenabled = true\ninterval_ms = 500\ntolerable_failures = 10\n"
                                           "[web]\nenabled = false\n"
                                           "[alerts]\nwebhook_url = \"%1\"\n")
