@@ -4,7 +4,7 @@
 // topic tally-loadgen filled with valid and malformed records, writes every aggregation to the
 // SQLite file the configuration names, and publishes the malformed records to the dead-letter
 // topic; the results equal the oracle of the produced stream. Its /metrics, in Kafka mode, passes
-// promtool.
+// promtool, and has every metric the shipped Grafana dashboard reads.
 #include "config/job_config.h"
 #include "support/kafka_test_support.h"
 #include "support/web_client.h"
@@ -14,6 +14,12 @@
 #include "support/process_signal.h"
 
 #include <QtTest>
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QRegularExpression>
+#include <QSet>
 
 #include <librdkafka/rdkafka.h>
 
@@ -71,6 +77,9 @@ baseline_factor = 3.0
 baseline_bucket_ms = 5000
 baseline_buckets = 3
 
+[checkpoint]
+enabled = true
+
 [output]
 type = "sqlite"
 sqlite_path = "results.db"
@@ -99,6 +108,34 @@ int64_t topicMessages(const std::string &topic, int partitions)
     }
     rd_kafka_destroy(rk);
     return sum;
+}
+
+// The metric names the Grafana dashboard's queries (panels and template variables) read: every
+// tally_* and process_* name in them.
+QSet<QString> dashboardMetrics(const QJsonObject &dashboard)
+{
+    QStringList queries;
+    for (const QJsonValue &v : dashboard[QStringLiteral("templating")][QStringLiteral("list")].toArray())
+        queries.append(v[QStringLiteral("definition")].toString());
+    for (const QJsonValue &p : dashboard[QStringLiteral("panels")].toArray())
+        for (const QJsonValue &t : p[QStringLiteral("targets")].toArray())
+            queries.append(t[QStringLiteral("expr")].toString());
+    QSet<QString> names;
+    static const QRegularExpression name(QStringLiteral(R"(\b(?:tally|process)_[a-z_]+)"));
+    for (const QString &q : queries)
+        for (const QRegularExpressionMatch &m : name.globalMatch(q))
+            names.insert(m.captured());
+    return names;
+}
+
+// The metric names of a Prometheus text exposition (histograms by their series: _bucket, _sum, _count).
+QSet<QString> exportedMetrics(const QByteArray &exposition)
+{
+    QSet<QString> names;
+    for (const QByteArray &line : exposition.split('\n'))
+        if (!line.isEmpty() && !line.startsWith('#'))
+            names.insert(QString::fromLatin1(line.left(line.indexOf(line.contains('{') ? '{' : ' '))));
+    return names;
 }
 
 } // namespace
@@ -183,6 +220,18 @@ void TestKafkaConfigFile::kafkaJobFromTheConfigFileAlone()
     QVERIFY2(metrics.contains("tally_kafka_consumer_lag_records{"), metrics.constData());
     const QString problems = promtoolProblems(metrics);
     QVERIFY2(problems.isEmpty(), qPrintable(problems));
+    // Every metric the shipped Grafana dashboard reads is one Tally exports (Kafka mode with
+    // checkpoints has them all).
+    QFile dashboardFile(QStringLiteral(TALLY_GRAFANA_DASHBOARD));
+    QVERIFY(dashboardFile.open(QIODevice::ReadOnly));
+    QJsonParseError parseError;
+    const QJsonDocument dashboard = QJsonDocument::fromJson(dashboardFile.readAll(), &parseError);
+    QVERIFY2(dashboard.isObject(), qPrintable(parseError.errorString()));
+    const QSet<QString> read = dashboardMetrics(dashboard.object());
+    QVERIFY2(read.size() > 30, qPrintable(QStringList(read.begin(), read.end()).join(QLatin1Char(' '))));
+    const QSet<QString> missing = read - exportedMetrics(metrics);
+    QVERIFY2(missing.isEmpty(), qPrintable(QStringLiteral("the dashboard reads metrics /metrics does not have: ") +
+                                           QStringList(missing.begin(), missing.end()).join(QLatin1Char(' '))));
     // SIGTERM stops the source and drains: every window fires and reaches the database.
     signalProcess(tally, SIGTERM);
     QVERIFY(tally.waitForFinished(30000));
