@@ -35,6 +35,22 @@
         <source>keeping up</source>
         <translation>hält Schritt</translation>
     </message>
+    <message>
+        <source>every window (input ended)</source>
+        <translation>jedes Fenster (Eingabe beendet)</translation>
+    </message>
+    <message>
+        <source>nothing stored yet</source>
+        <translation>noch nichts gespeichert</translation>
+    </message>
+    <message>
+        <source>%1 (%2 behind)</source>
+        <translation>%1 (%2 zurück)</translation>
+    </message>
+    <message>
+        <source>Kafka lag %1 + watermark %2 + firing %3 + sink %4</source>
+        <translation>Kafka-Rückstand %1 + Watermark %2 + Auslösen %3 + Senke %4</translation>
+    </message>
 </context>
 <context>
     <name>tally::ActionCatalogue</name>
@@ -268,6 +284,14 @@
     <message>
         <source>s unreachable</source>
         <translation>s nicht erreichbar</translation>
+    </message>
+    <message>
+        <source>Database behind: stored results older than the bound</source>
+        <translation>Datenbank im Rückstand: gespeicherte Ergebnisse älter als die Grenze</translation>
+    </message>
+    <message>
+        <source>s behind</source>
+        <translation>s zurück</translation>
     </message>
 </context>
 <context>
@@ -545,10 +569,6 @@
         <translation>%1 fehlgeschlagen: %2</translation>
     </message>
     <message>
-        <source>%1 | %2 | likes counted up to %3 | %4 active alerts</source>
-        <translation>%1 | %2 | Likes gezählt bis %3 | aktive Alarme: %4</translation>
-    </message>
-    <message>
         <source>System default</source>
         <translation>Systemstandard</translation>
     </message>
@@ -567,6 +587,10 @@
     <message>
         <source>%1:</source>
         <translation>%1:</translation>
+    </message>
+    <message>
+        <source>%1 | %2 | database up to date to %3 | %4 active alerts</source>
+        <translation>%1 | %2 | Datenbank aktuell bis %3 | %4 aktive Alarme</translation>
     </message>
 </context>
 <context>
@@ -698,6 +722,22 @@
     <message>
         <source>off (checkpoint.enabled)</source>
         <translation>aus (checkpoint.enabled)</translation>
+    </message>
+    <message>
+        <source>Database up to date to</source>
+        <translation>Datenbank aktuell bis</translation>
+    </message>
+    <message>
+        <source>Every window ending before it has its rows in the database</source>
+        <translation>Jedes Fenster, das davor endet, hat seine Zeilen in der Datenbank</translation>
+    </message>
+    <message>
+        <source>Behind by</source>
+        <translation>Rückstand durch</translation>
+    </message>
+    <message>
+        <source>Where the delay goes: records waiting in Kafka, the watermark&apos;s out-of-orderness bound, fired windows waiting for their epoch to close, rows waiting in the sink</source>
+        <translation>Wohin die Verzögerung geht: Datensätze, die in Kafka warten, die Unordnungsgrenze des Watermarks, ausgelöste Fenster, die auf das Ende ihrer Epoche warten, Zeilen, die in der Senke warten</translation>
     </message>
 </context>
 <context>

@@ -35,6 +35,22 @@
         <source>keeping up</source>
         <translation>追従中</translation>
     </message>
+    <message>
+        <source>every window (input ended)</source>
+        <translation>すべてのウィンドウ（入力終了）</translation>
+    </message>
+    <message>
+        <source>nothing stored yet</source>
+        <translation>まだ何も保存されていません</translation>
+    </message>
+    <message>
+        <source>%1 (%2 behind)</source>
+        <translation>%1（%2 遅れ）</translation>
+    </message>
+    <message>
+        <source>Kafka lag %1 + watermark %2 + firing %3 + sink %4</source>
+        <translation>Kafka ラグ %1 + ウォーターマーク %2 + 発火 %3 + シンク %4</translation>
+    </message>
 </context>
 <context>
     <name>tally::ActionCatalogue</name>
@@ -268,6 +284,14 @@
     <message>
         <source>s unreachable</source>
         <translation>秒間到達不能</translation>
+    </message>
+    <message>
+        <source>Database behind: stored results older than the bound</source>
+        <translation>データベースの遅れ: 保存済みの結果が上限より古い</translation>
+    </message>
+    <message>
+        <source>s behind</source>
+        <translation>秒遅れ</translation>
     </message>
 </context>
 <context>
@@ -545,10 +569,6 @@
         <translation>%1 が失敗しました：%2</translation>
     </message>
     <message>
-        <source>%1 | %2 | likes counted up to %3 | %4 active alerts</source>
-        <translation>%1 | %2 | いいね集計済み：%3 まで | 発生中のアラート：%4 件</translation>
-    </message>
-    <message>
         <source>System default</source>
         <translation>システムの既定</translation>
     </message>
@@ -567,6 +587,10 @@
     <message>
         <source>%1:</source>
         <translation>%1：</translation>
+    </message>
+    <message>
+        <source>%1 | %2 | database up to date to %3 | %4 active alerts</source>
+        <translation>%1 | %2 | データベースは %3 まで最新 | アクティブなアラート %4 件</translation>
     </message>
 </context>
 <context>
@@ -698,6 +722,22 @@
     <message>
         <source>off (checkpoint.enabled)</source>
         <translation>オフ（checkpoint.enabled）</translation>
+    </message>
+    <message>
+        <source>Database up to date to</source>
+        <translation>データベースの最新時点</translation>
+    </message>
+    <message>
+        <source>Every window ending before it has its rows in the database</source>
+        <translation>この時点より前に終わるすべてのウィンドウの行がデータベースにあります</translation>
+    </message>
+    <message>
+        <source>Behind by</source>
+        <translation>遅れの内訳</translation>
+    </message>
+    <message>
+        <source>Where the delay goes: records waiting in Kafka, the watermark&apos;s out-of-orderness bound, fired windows waiting for their epoch to close, rows waiting in the sink</source>
+        <translation>遅れの内訳: Kafka で待つレコード、ウォーターマークの順序乱れ上限、エポックの終了を待つ発火済みウィンドウ、シンクで待つ行</translation>
     </message>
 </context>
 <context>
