@@ -103,7 +103,9 @@ public:
         throughput->addSeries({QStringLiteral("tally_events_total:rate"), {}, tr("events in"), {}, 1});
         throughput->addSeries({QStringLiteral("tally_output_rows_total:rate"), {}, tr("rows out"), {}, 1});
         split->addWidget(throughput);
-        split->setStretchFactor(1, 2);
+        // Half each: the figures' values (freshness and its parts) are long.
+        split->setStretchFactor(0, 1);
+        split->setStretchFactor(1, 1);
         layout->addWidget(split, 1);
         auto *alerts = new QGroupBox(tr("Alerts"), this);
         auto *alertsLayout = new QVBoxLayout(alerts);
