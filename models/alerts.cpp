@@ -133,6 +133,19 @@ AlertModel::AlertModel(QObject *parent) : QAbstractTableModel(parent)
              return seconds ? atLeast(*seconds, t) : std::nullopt;
          },
          {}},
+        {QStringLiteral("partition_stalled"), text(QT_TR_NOOP("Consumer stalled: committed offsets stopped while lag grows")),
+         text(QT_TR_NOOP("partitions")), 1, 0,
+         [](const ConsoleSnapshot &s, double t) -> std::optional<double> {
+             // Partitions in Burrow's STALL or STOP (models/lag_status.h: the window already
+             // spans ten commits). An operator's pause stalls them on purpose.
+             if (s.job.state == JobStatus::State::Paused)
+                 return std::nullopt;
+             const auto stalled = std::count_if(s.partitions.begin(), s.partitions.end(), [](const PartitionFigures &p) {
+                 return p.lagStatus == LagStatus::Stall || p.lagStatus == LagStatus::Stop;
+             });
+             return atLeast(static_cast<double>(stalled), t);
+         },
+         {}},
         // Degradation: the pipeline runs, worse than it should.
         {QStringLiteral("checkpoint_slow"), text(QT_TR_NOOP("Checkpoint duration above 80% of the interval")),
          text(QT_TR_NOOP("% of interval")), 80, 30,

@@ -66,6 +66,23 @@ SinkFigures sinkFigures(const SinkStatus &k, const SinkStatus *before, double in
 
 } // namespace
 
+std::string_view lagStatusName(LagStatus s)
+{
+    switch (s) {
+    case LagStatus::Ok:
+        return "OK";
+    case LagStatus::Warn:
+        return "WARN";
+    case LagStatus::Stall:
+        return "STALL";
+    case LagStatus::Stop:
+        return "STOP";
+    case LagStatus::Err:
+        return "ERR";
+    }
+    return "ERR";
+}
+
 Freshness computeFreshness(const ConsoleSnapshot &s, const Freshness *before)
 {
     const JobStatus &j = s.job;
@@ -146,7 +163,8 @@ ConsoleSnapshot consoleSnapshotFromStatus(JobStatus status, bool kafka, const Co
     }
 
     for (const PartitionStatus &p : j.partitions) {
-        PartitionFigures f{p.partition, p.records, 0, p.watermarkMs, p.idle, p.lagRecords, p.lagSeconds};
+        PartitionFigures f{p.partition,   p.records,         0,           p.watermarkMs,     p.idle, p.lagRecords,
+                           p.lagSeconds, p.committedOffset, p.committedAtMs, p.logEndOffset, std::nullopt};
         if (before) {
             const auto old = std::find_if(before->partitions.begin(), before->partitions.end(),
                                           [&](const PartitionStatus &o) { return o.partition == p.partition; });

@@ -16,6 +16,13 @@
 
 namespace tally {
 
+// A partition's consumer status in Burrow's terms, over a window of the group's committed offsets
+// (models/lag_status.h): OK; WARN, the lag grows while offsets move; STALL, offsets committed but
+// not moving while there is lag; STOP, no commit for the whole window while there is lag; ERR, no
+// figures from the broker.
+enum class LagStatus { Ok, Warn, Stall, Stop, Err };
+std::string_view lagStatusName(LagStatus s); // "OK", "WARN", "STALL", "STOP", "ERR"
+
 struct PartitionFigures {
     int partition = 0;
     uint64_t records = 0;          // polled so far
@@ -24,6 +31,10 @@ struct PartitionFigures {
     bool idle = false;
     std::optional<double> lagRecords; // Kafka only
     std::optional<double> lagSeconds; // Kafka only
+    int64_t committedOffset = -1;     // Kafka: as PartitionStatus
+    int64_t committedAtMs = -1;
+    int64_t logEndOffset = -1;
+    std::optional<LagStatus> lagStatus; // Kafka only, set by a LagStatusEvaluator
 };
 
 struct OperatorFigures {

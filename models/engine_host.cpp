@@ -87,6 +87,7 @@ void EngineHost::sample()
     m_snapshot.lastSavepoint = m_lastSavepoint;
     if (replaced)
         m_snapshot.freshness = computeFreshness(m_snapshot, &previous.freshness);
+    m_lagStatus.evaluate(m_snapshot);
     m_alerts.evaluate(m_snapshot);
     if (replaced)
         m_finishedSignalled = false;

@@ -10,6 +10,7 @@
 #include "models/action_catalogue.h"
 #include "models/action_worker.h"
 #include "models/alerts.h"
+#include "models/lag_status.h"
 #include "models/audit_log.h"
 #include "models/console_snapshot.h"
 #include "models/ui_text.h"
@@ -112,6 +113,7 @@ private:
     std::shared_ptr<Job> m_job; // the runner's current job as of the last sample (GUI thread)
     ConsoleSnapshot m_snapshot;
     AlertModel m_alerts;
+    LagStatusEvaluator m_lagStatus;
     QTimer m_timer;
     bool m_finishedSignalled = false;
     std::atomic<bool> m_rescaling{false}; // a rescale was accepted and has not finished

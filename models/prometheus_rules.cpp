@@ -36,6 +36,10 @@ const std::map<QString, PrometheusRule> &rulesById()
           "and on (instance, job, sink) tally_sink_pending_rows > 0 and on (instance, job, sink) tally_sink_held == 0",
           "{t}s", "page"}},
         {QStringLiteral("broker_unreachable"), {"tally_kafka_broker_up == 0", "{t}s", "page"}},
+        {QStringLiteral("partition_stalled"),
+         {"count by (instance) (tally_kafka_partition_status == 2 or tally_kafka_partition_status == 3) >= {t} and on "
+          "(instance) max by (instance) (tally_job_state{state=\"running\"}) == 1",
+          "0s", "page"}},
         {QStringLiteral("results_stale"), {"tally_freshness_seconds > {t}", "10s", "page"}},
         {QStringLiteral("checkpoint_slow"),
          {"rate(tally_checkpoint_duration_seconds_sum[1m]) / rate(tally_checkpoint_duration_seconds_count[1m]) > {t} / 100 * "

@@ -232,7 +232,7 @@ QVector<UiText> PartitionModel::headers() const
 {
     return {text(QT_TR_NOOP("Partition")),     text(QT_TR_NOOP("Records")), text(QT_TR_NOOP("Records/s")),
             text(QT_TR_NOOP("Watermark")),     text(QT_TR_NOOP("Idle")),    text(QT_TR_NOOP("Lag (records)")),
-            text(QT_TR_NOOP("Lag (s)"))};
+            text(QT_TR_NOOP("Lag (s)")),       text(QT_TR_NOOP("Status"))};
 }
 
 QVector<ModelRow> PartitionModel::build(const ConsoleSnapshot &s) const
@@ -248,14 +248,20 @@ QVector<ModelRow> PartitionModel::build(const ConsoleSnapshot &s) const
                    QVariant::fromValue(formatEventTime(p.watermarkMs)),
                    p.idle ? QVariant::fromValue(text(QT_TR_NOOP("idle"))) : QVariant(QString()),
                    p.lagRecords ? formatCount(*p.lagRecords) : QStringLiteral("-"),
-                   p.lagSeconds ? QLocale().toString(*p.lagSeconds, 'f', 1) : QStringLiteral("-")};
+                   p.lagSeconds ? QLocale().toString(*p.lagSeconds, 'f', 1) : QStringLiteral("-"),
+                   // Burrow's names, the same in every language (like the job state).
+                   p.lagStatus ? QString::fromUtf8(lagStatusName(*p.lagStatus).data()) : QStringLiteral("-")};
         r.sortValues = {p.partition,         static_cast<double>(p.records), p.recordsPerSecond,
                         double(p.watermarkMs), p.idle ? 1 : 0,               p.lagRecords.value_or(0),
-                        p.lagSeconds.value_or(0)};
+                        p.lagSeconds.value_or(0), p.lagStatus ? static_cast<double>(*p.lagStatus) : -1};
         const bool isHot = hot && hot->first == p.partition && hot->second > 0.5 && s.partitions.size() > 1;
         const bool holdsBack = lagging && *lagging == p.partition && s.job.watermarkSkewMs > 0;
-        r.highlight = isHot || holdsBack;
-        if (isHot)
+        const bool stuck = p.lagStatus && *p.lagStatus != LagStatus::Ok;
+        r.highlight = isHot || holdsBack || stuck;
+        if (stuck)
+            r.toolTip = text(QT_TR_NOOP("%1: the group's committed offset over the last ten commits"))
+                            .arg(QString::fromUtf8(lagStatusName(*p.lagStatus).data()));
+        else if (isHot)
             r.toolTip = text(QT_TR_NOOP("Hot partition: %1 of recent records")).arg(formatPercent(hot->second));
         else if (holdsBack)
             r.toolTip = text(QT_TR_NOOP("Holds the job watermark back"));

@@ -6,6 +6,7 @@
 // host refuses parameters it does not accept, with the catalogue's message.
 #include "models/action_catalogue.h"
 #include "models/alerts.h"
+#include "models/lag_status.h"
 #include "models/audit_log.h"
 #include "models/console_snapshot.h"
 #include "models/engine_host.h"
@@ -307,6 +308,64 @@ private slots:
             alerts.evaluate(s);
         }
         QCOMPARE(alerts.isActive(QStringLiteral("results_stale")), fires);
+    }
+
+    // Burrow's status per partition over the window of the group's commits, one sample a second.
+    void lagStatusOverTheWindow_data()
+    {
+        QTest::addColumn<QString>("story");
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("offsets move, lag steady") << "steady" << "OK";
+        QTest::newRow("offsets move, lag grows") << "growing" << "WARN";
+        QTest::newRow("commits at the same offset") << "stalled" << "STALL";
+        QTest::newRow("no commits") << "stopped" << "STOP";
+        QTest::newRow("caught up once") << "caughtUp" << "OK";
+        QTest::newRow("no log end yet") << "noLogEnd" << "ERR";
+    }
+    void lagStatusOverTheWindow()
+    {
+        QFETCH(QString, story);
+        QFETCH(QString, expected);
+        LagStatusEvaluator evaluator;
+        AlertModel alerts;
+        ConsoleSnapshot s;
+        const int64_t t0 = 1767225600000;
+        for (int i = 0; i < 12; ++i) {
+            JobStatus j;
+            j.state = JobStatus::State::Running;
+            PartitionStatus p;
+            p.partition = 0;
+            p.logEndOffset = 10000 + 1000 * i;
+            p.committedOffset = 9000 + 1000 * i; // 1,000 behind
+            p.committedAtMs = t0 + 1000 * i;
+            if (story == QLatin1String("growing"))
+                p.committedOffset = 9000 + 900 * i;
+            if (story == QLatin1String("stalled"))
+                p.committedOffset = 9000;
+            if (story == QLatin1String("stopped")) {
+                p.committedOffset = 9000;
+                p.committedAtMs = t0;
+            }
+            if (story == QLatin1String("caughtUp") && i == 4)
+                p.committedOffset = p.logEndOffset;
+            if (story == QLatin1String("noLogEnd"))
+                p.logEndOffset = -1;
+            j.partitions = {p};
+            s = consoleSnapshotFromStatus(j, true, nullptr, t0 + 1000 * i + 10);
+            evaluator.evaluate(s);
+            alerts.evaluate(s);
+        }
+        QVERIFY(s.partitions.front().lagStatus);
+        QCOMPARE(QString::fromUtf8(lagStatusName(*s.partitions.front().lagStatus).data()), expected);
+        const bool stuck = expected == QLatin1String("STALL") || expected == QLatin1String("STOP");
+        QCOMPARE(alerts.isActive(QStringLiteral("partition_stalled")), stuck);
+        PartitionModel m;
+        m.setSnapshot(s);
+        QCOMPARE(cell(m, 0, 7), expected);
+        // An operator's pause stalls the partitions on purpose: no alert.
+        s.job.state = JobStatus::State::Paused;
+        alerts.evaluate(s);
+        QVERIFY(!alerts.isActive(QStringLiteral("partition_stalled")));
     }
 
     void partitionsHighlightTheHotOne()

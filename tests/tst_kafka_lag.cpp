@@ -6,7 +6,8 @@
 // stands still too), tally's lag in /metrics must be within 5% of Kafka's own consumer-group
 // tool's (log end minus the group's offsets, which a paused job has committed up to its
 // position), the time to catch up must never be negative and must say "not catching up" while
-// paused; resumed, the lag goes back to 0.
+// paused; every partition's Burrow status goes to STALL or STOP without an alert (the pause is an
+// operator's); resumed, the lag goes back to 0 and the status to OK.
 #include "support/kafka_test_support.h"
 #include "support/process_signal.h"
 #include "support/wait.h"
@@ -138,21 +139,32 @@ private slots:
         const auto pausedAt = std::chrono::steady_clock::now();
         // While paused (sampled every half second at most): the time to catch up says "not
         // catching up" (+Inf) once the lag has grown past a second of input, and is never negative.
+        // Burrow's status: the group's committed offsets stop moving while the lag grows, so every
+        // partition goes to STALL or STOP, but an operator's pause raises no alert.
         double lastCatchUp = 0;
         int notCatchingUp = 0;
+        int allStalled = 0;
+        bool stalledAlert = false;
         const Wait paused = waitUntil(
             [&] {
-                const double catchUp = sample(metrics(), QStringLiteral("tally_kafka_time_to_catch_up_seconds"));
+                const QByteArray m = metrics();
+                const double catchUp = sample(m, QStringLiteral("tally_kafka_time_to_catch_up_seconds"));
                 lastCatchUp = catchUp;
                 if (!(catchUp >= 0)) // negative, or NaN: no such sample
                     return true;
                 notCatchingUp += std::isinf(catchUp) ? 1 : 0;
+                const auto status = samples(m, QStringLiteral("tally_kafka_partition_status"));
+                allStalled += status.size() == size_t(kPartitions) &&
+                              std::all_of(status.begin(), status.end(), [](const auto &e) { return e.second == 2 || e.second == 3; });
+                stalledAlert |= samples(m, QStringLiteral("tally_alerts_active"))[QStringLiteral("{rule=\"partition_stalled\"}")] != 0;
                 return tally.state() != QProcess::Running;
             },
             std::chrono::duration_cast<std::chrono::milliseconds>(kPaused), "the pause to pass", 500ms);
         QVERIFY2(tally.state() == QProcess::Running, errors());
         QVERIFY2(!paused, qPrintable(QStringLiteral("time to catch up %1 while paused").arg(lastCatchUp)));
         QVERIFY2(notCatchingUp > 0, "the time to catch up never said \"not catching up\" while the source was paused");
+        QVERIFY2(allStalled > 0, "the partitions never showed STALL or STOP while the source was paused");
+        QVERIFY2(!stalledAlert, "partition_stalled fired during an operator's pause");
 
         // The production ends while the source is still paused; then the log end stands still.
         QVERIFY2(loadgen.waitForFinished(60000) && loadgen.exitCode() == 0, "tally-loadgen did not finish");
@@ -190,6 +202,11 @@ private slots:
                               sample(metrics(), QStringLiteral("tally_kafka_time_to_catch_up_seconds")) == 0),
                          60s, "the lag to go back to 0 after the resume");
         QVERIFY2(tally.state() == QProcess::Running, errors());
+        TALLY_WAIT_UNTIL([&] {
+            const auto status = samples(metrics(), QStringLiteral("tally_kafka_partition_status"));
+            return status.size() == size_t(kPartitions) &&
+                   std::all_of(status.begin(), status.end(), [](const auto &e) { return e.second == 0; });
+        }(), 30s, "every partition's status back to OK once caught up");
         signalProcess(tally, SIGTERM);
         QVERIFY(tally.waitForFinished(60000));
         QVERIFY2(tally.exitStatus() == QProcess::NormalExit && tally.exitCode() == 0, errors());

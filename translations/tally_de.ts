@@ -293,6 +293,14 @@
         <source>s behind</source>
         <translation>s zurück</translation>
     </message>
+    <message>
+        <source>Consumer stalled: committed offsets stopped while lag grows</source>
+        <translation>Consumer steht: bestätigte Offsets bewegen sich nicht, während der Rückstand wächst</translation>
+    </message>
+    <message>
+        <source>partitions</source>
+        <translation>Partitionen</translation>
+    </message>
 </context>
 <context>
     <name>tally::AlertsPage</name>
@@ -812,6 +820,14 @@
     <message>
         <source>Holds the job watermark back</source>
         <translation>Hält das Job-Watermark zurück</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>Status</translation>
+    </message>
+    <message>
+        <source>%1: the group&apos;s committed offset over the last ten commits</source>
+        <translation>%1: der bestätigte Offset der Gruppe über die letzten zehn Commits</translation>
     </message>
 </context>
 <context>

@@ -293,6 +293,14 @@
         <source>s behind</source>
         <translation>秒遅れ</translation>
     </message>
+    <message>
+        <source>Consumer stalled: committed offsets stopped while lag grows</source>
+        <translation>コンシューマー停滞: ラグが増える中でコミット済みオフセットが止まっています</translation>
+    </message>
+    <message>
+        <source>partitions</source>
+        <translation>パーティション</translation>
+    </message>
 </context>
 <context>
     <name>tally::AlertsPage</name>
@@ -812,6 +820,14 @@
     <message>
         <source>Holds the job watermark back</source>
         <translation>ジョブのウォーターマークを遅らせています</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation type="unfinished">ステータス</translation>
+    </message>
+    <message>
+        <source>%1: the group&apos;s committed offset over the last ten commits</source>
+        <translation>%1: 直近 10 回のコミットにおけるグループのコミット済みオフセット</translation>
     </message>
 </context>
 <context>

@@ -298,6 +298,9 @@ JobStatus Job::status() const
                     continue;
                 s.partitions[static_cast<size_t>(p.partition)].lagRecords = p.records;
                 s.partitions[static_cast<size_t>(p.partition)].lagSeconds = p.seconds;
+                s.partitions[static_cast<size_t>(p.partition)].committedOffset = p.committedOffset;
+                s.partitions[static_cast<size_t>(p.partition)].committedAtMs = p.committedAtMs;
+                s.partitions[static_cast<size_t>(p.partition)].logEndOffset = p.logEndOffset;
             }
             s.timeToCatchUpSeconds = lag->timeToCatchUpSeconds;
         }

@@ -55,6 +55,9 @@ struct PartitionStatus {
     bool idle = false;
     std::optional<double> lagRecords; // sources with a lag (Kafka) only
     std::optional<double> lagSeconds;
+    int64_t committedOffset = -1; // Kafka: the group's offset committed by this job, and when
+    int64_t committedAtMs = -1;   //        (-1: none yet)
+    int64_t logEndOffset = -1;    // Kafka: -1 until known
 };
 
 struct JobStatus {

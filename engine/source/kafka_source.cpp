@@ -76,6 +76,10 @@ struct KafkaSource::Impl {
     // (a ListOffsets request), not taken from fetch responses: a paused or backpressured consumer
     // fetches nothing, and its cached high watermarks stand still while the topic grows.
     std::unique_ptr<std::atomic<int64_t>[]> probedLogEnd; // -1 until the broker answered
+    // The offsets this consumer committed and when (wall clock ms), -1 before the first commit;
+    // written by whichever thread commits, read by lag().
+    std::unique_ptr<std::atomic<int64_t>[]> committedOffset, committedAtMs;
+    std::unique_ptr<std::atomic<int64_t>[]> knownLogEnd; // as tally_kafka_log_end_offset; -1: not known yet
     std::thread logEndProbe;
     std::mutex probeMutex;
     std::condition_variable probeWake;
@@ -362,6 +366,7 @@ struct KafkaSource::Impl {
             lagRecords[i]->set(static_cast<double>(lag));
             lagSeconds[i]->set(lag > 0 && lastTimestampMs[i] > 0 ? static_cast<double>(now - lastTimestampMs[i]) / 1000.0 : 0.0);
             logEndOffset[i]->set(static_cast<double>(high));
+            knownLogEnd[i].store(high);
             sum += static_cast<double>(lag);
         }
         groupLagRecords->set(sum);
@@ -493,6 +498,14 @@ Result<std::unique_ptr<KafkaSource>> KafkaSource::open(const KafkaSourceConfig &
     d->buffered.resize(n);
     d->position.assign(n, -1);
     d->lastTimestampMs.assign(n, 0);
+    d->committedOffset = std::make_unique<std::atomic<int64_t>[]>(n);
+    d->committedAtMs = std::make_unique<std::atomic<int64_t>[]>(n);
+    d->knownLogEnd = std::make_unique<std::atomic<int64_t>[]>(n);
+    for (size_t i = 0; i < n; ++i) {
+        d->committedOffset[i].store(-1);
+        d->committedAtMs[i].store(-1);
+        d->knownLogEnd[i].store(-1);
+    }
     d->assigned.assign(n, false);
     d->rateEnd.assign(n, -1);
     d->ratePosition.assign(n, -1);
@@ -583,6 +596,11 @@ Status KafkaSource::commit(const std::vector<PartitionOffset> &offsets)
     const rd_kafka_resp_err_t e = rd_kafka_commit(d->rk, list.get(), 0);
     if (e != RD_KAFKA_RESP_ERR_NO_ERROR)
         return Status::unavailable(std::string("kafka: commit failed: ") + rd_kafka_err2str(e));
+    const int64_t now = wallMs();
+    for (const PartitionOffset &o : offsets) {
+        d->committedOffset[static_cast<size_t>(o.partition)].store(o.offset);
+        d->committedAtMs[static_cast<size_t>(o.partition)].store(now);
+    }
     return Status::ok();
 }
 
@@ -665,8 +683,11 @@ uint64_t KafkaSource::rebalanceCount() const { return d->rebalances; }
 std::optional<SourceLag> KafkaSource::lag() const
 {
     SourceLag lag;
-    for (int p = 0; p < d->partitions; ++p)
-        lag.partitions.push_back({p, d->lagRecords[static_cast<size_t>(p)]->value(), d->lagSeconds[static_cast<size_t>(p)]->value()});
+    for (int p = 0; p < d->partitions; ++p) {
+        const auto i = static_cast<size_t>(p);
+        lag.partitions.push_back({p, d->lagRecords[i]->value(), d->lagSeconds[i]->value(), d->committedOffset[i].load(),
+                                  d->committedAtMs[i].load(), d->knownLogEnd[i].load()});
+    }
     lag.timeToCatchUpSeconds = d->catchUpSeconds->value();
     return lag;
 }

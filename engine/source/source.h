@@ -52,6 +52,12 @@ struct SourceLag {
         int partition = 0;
         double records = 0;
         double seconds = 0;
+        // Where the consumer group stands, for lag tools (Burrow's evaluation): the offset last
+        // committed for the partition and when (-1: none by this consumer), and the log end offset
+        // (-1: not known yet).
+        int64_t committedOffset = -1;
+        int64_t committedAtMs = -1;
+        int64_t logEndOffset = -1;
     };
     std::vector<Partition> partitions;
     double timeToCatchUpSeconds = 0; // 0: keeping up; +inf: the lag is not shrinking

@@ -162,6 +162,7 @@
         idle: !!p.idle,
         lagRecords: p.lagRecords, // null without Kafka
         lagSeconds: p.lagSeconds,
+        lagStatus: p.lagStatus, // Burrow's OK, WARN, STALL, STOP, ERR; null without Kafka
       })),
       operators: (s.operators || []).map((o) => ({ name: String(o.name || ''), kind: String(o.kind || ''), busy: num(o.busy), idle: num(o.idle), backpressured: num(o.backpressured) })),
       sink: {
@@ -778,9 +779,9 @@
           const isHot = hot && hot.partition === p.partition && hot.share > 0.5 && vm.partitions.length > 1;
           const holdsBack = lagging === p.partition && vm.skewMs > 0;
           return {
-            cells: [p.partition, formatCount(p.records), formatCount(p.recordsPerSecond), formatEventTime(p.watermarkMs), p.idle ? 'idle' : '', p.lagRecords != null ? formatCount(p.lagRecords) : '-', p.lagSeconds != null ? oneDecimal.format(num(p.lagSeconds)) : '-'],
-            highlight: isHot || holdsBack,
-            title: isHot ? 'Hot partition: ' + formatPercent(hot.share) + ' of recent records' : holdsBack ? 'Holds the job watermark back' : '',
+            cells: [p.partition, formatCount(p.records), formatCount(p.recordsPerSecond), formatEventTime(p.watermarkMs), p.idle ? 'idle' : '', p.lagRecords != null ? formatCount(p.lagRecords) : '-', p.lagSeconds != null ? oneDecimal.format(num(p.lagSeconds)) : '-', p.lagStatus || '-'],
+            highlight: isHot || holdsBack || (p.lagStatus != null && p.lagStatus !== 'OK'),
+            title: p.lagStatus != null && p.lagStatus !== 'OK' ? p.lagStatus + ": the group's committed offset over the last ten commits" : isHot ? 'Hot partition: ' + formatPercent(hot.share) + ' of recent records' : holdsBack ? 'Holds the job watermark back' : '',
           };
         }),
         'No partition yet.'

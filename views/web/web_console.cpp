@@ -551,6 +551,12 @@ void WebConsole::appendJobMetrics(MetricsSnapshot &snapshot, const ConsoleSnapsh
         snapshot.add("tally_job_state", MetricKind::Gauge,
                      "1 for the job's current state (created, running, paused, finished, failed), 0 for the others",
                      current == state, {{"state", state}});
+    for (const PartitionFigures &p : console.partitions)
+        if (p.lagStatus)
+            snapshot.add("tally_kafka_partition_status", MetricKind::Gauge,
+                         "Burrow's status of the partition over the group's last ten commits: 0 OK, 1 WARN (lag "
+                         "growing), 2 STALL (committed offset not moving), 3 STOP (no commits), 4 ERR (no figures)",
+                         static_cast<double>(*p.lagStatus), {{"partition", std::to_string(p.partition)}});
     // Freshness: absent while nothing is stored; 0 once the input ended and everything is.
     const Freshness &f = console.freshness;
     if (f.complete || f.ageSeconds)

@@ -205,7 +205,11 @@ QJsonObject snapshotJson(const EngineHost &host)
                                       {QStringLiteral("watermarkFinal"), p.watermarkMs >= kMaxWatermark},
                                       {QStringLiteral("idle"), p.idle},
                                       {QStringLiteral("lagRecords"), optionalNumber(p.lagRecords)},
-                                      {QStringLiteral("lagSeconds"), optionalNumber(p.lagSeconds)}});
+                                      {QStringLiteral("lagSeconds"), optionalNumber(p.lagSeconds)},
+                                      {QStringLiteral("lagStatus"), p.lagStatus ? QJsonValue(str(lagStatusName(*p.lagStatus)))
+                                                                                : QJsonValue(QJsonValue::Null)},
+                                      {QStringLiteral("committedOffset"), p.committedOffset >= 0 ? QJsonValue(static_cast<double>(p.committedOffset))
+                                                                                                 : QJsonValue(QJsonValue::Null)}});
     QJsonArray operators;
     for (const OperatorFigures &o : s.operators)
         operators.append(QJsonObject{{QStringLiteral("name"), QString::fromStdString(o.name)},
