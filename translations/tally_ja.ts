@@ -823,7 +823,7 @@
     </message>
     <message>
         <source>Status</source>
-        <translation type="unfinished">ステータス</translation>
+        <translation>ステータス</translation>
     </message>
     <message>
         <source>%1: the group&apos;s committed offset over the last ten commits</source>
