@@ -6,6 +6,7 @@
 #include <QDateTime>
 
 #include <algorithm>
+#include <deque>
 #include <memory>
 
 namespace tally {
@@ -20,6 +21,11 @@ QString clockTime(int64_t ms)
 std::optional<double> over(double value, double threshold)
 {
     return value > threshold ? std::optional(value) : std::nullopt;
+}
+
+std::optional<double> under(double value, double threshold)
+{
+    return value < threshold ? std::optional(value) : std::nullopt;
 }
 
 std::optional<double> atLeast(double value, double threshold)
@@ -207,6 +213,43 @@ AlertModel::AlertModel(QObject *parent) : QAbstractTableModel(parent)
              if (s.recordsPerSecond < 10)
                  return std::nullopt;
              return over(s.deadLettersPerSecond * 100 / s.recordsPerSecond, t);
+         },
+         {}},
+        {QStringLiteral("rebalance_storm"), text(QT_TR_NOOP("Rebalance storm: the consumer group keeps rebalancing")),
+         text(QT_TR_NOOP("rebalances in 5 min")), 5, 0,
+         [history = std::make_shared<std::deque<std::pair<int64_t, double>>>()](const ConsoleSnapshot &s,
+                                                                                double t) -> std::optional<double> {
+             // Rebalances (assignments and revocations) over the last five minutes.
+             if (!s.kafka)
+                 return std::nullopt;
+             const double count = s.metrics.value("tally_kafka_rebalances_total", {}, 0);
+             if (!history->empty() && count < history->back().second)
+                 history->clear(); // a new job's counter
+             history->emplace_back(s.takenAtMs, count);
+             while (history->size() > 1 && s.takenAtMs - (*history)[1].first >= 5 * 60 * 1000)
+                 history->pop_front();
+             return atLeast(count - history->front().second, t);
+         },
+         {}},
+        {QStringLiteral("memory_high"), text(QT_TR_NOOP("Memory above its share of the limit")),
+         text(QT_TR_NOOP("% of limit")), 80, 30,
+         [](const ConsoleSnapshot &s, double t) -> std::optional<double> {
+             // Resident memory against the cgroup's limit, else the machine's memory.
+             if (!s.residentBytes || !s.memoryLimitBytes || *s.memoryLimitBytes <= 0)
+                 return std::nullopt;
+             return over(*s.residentBytes * 100 / *s.memoryLimitBytes, t);
+         },
+         {}},
+        {QStringLiteral("disk_low"), text(QT_TR_NOOP("Free disk space low where the job writes")),
+         text(QT_TR_NOOP("% free")), 10, 30,
+         [](const ConsoleSnapshot &s, double t) -> std::optional<double> {
+             // The fullest of the folders the job writes to (checkpoints, savepoints, RocksDB
+             // state, the divert buffer, the SQLite file).
+             std::optional<double> lowest;
+             for (const FolderSpace &f : s.folders)
+                 if (f.sizeBytes > 0)
+                     lowest = std::min(lowest.value_or(100.0), f.freeBytes * 100 / f.sizeBytes);
+             return lowest ? under(*lowest, t) : std::nullopt;
          },
          {}},
         {QStringLiteral("late_drops"), text(QT_TR_NOOP("Late-drop rate over the threshold")),

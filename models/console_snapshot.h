@@ -77,6 +77,14 @@ struct Freshness {
     double sinkSeconds = 0;            // rows handed to the sink and not stored yet
 };
 
+// Free space of a folder the job writes to.
+struct FolderSpace {
+    std::string folder; // "checkpoints", "savepoints", "state", "divert", "sqlite"
+    std::string path;
+    double freeBytes = 0;
+    double sizeBytes = 0;
+};
+
 struct ConsoleSnapshot {
     int64_t takenAtMs = 0;
     bool kafka = false;          // the source is Kafka (lag figures exist)
@@ -98,6 +106,11 @@ struct ConsoleSnapshot {
     std::vector<OperatorFigures> operators;
     SinkFigures sink;
     Freshness freshness;
+    // The machine as the job uses it (the EngineHost samples them; absent in a snapshot made from
+    // a status alone): memory against the most the process may use, and the folders' free space.
+    std::optional<double> residentBytes;
+    std::optional<double> memoryLimitBytes;
+    std::vector<FolderSpace> folders;
     std::vector<LiveWindow> windows;
     std::optional<uint64_t> watchedPost;
     std::vector<WindowValue> watchedHistory;

@@ -1,5 +1,6 @@
 #include "models/engine_host.h"
 
+#include "metrics/process_metrics.h"
 #include "metrics/time_series.h"
 
 #include <QDateTime>
@@ -88,6 +89,7 @@ void EngineHost::sample()
     if (replaced)
         m_snapshot.freshness = computeFreshness(m_snapshot, &previous.freshness);
     m_lagStatus.evaluate(m_snapshot);
+    sampleResources(m_snapshot);
     m_alerts.evaluate(m_snapshot);
     if (replaced)
         m_finishedSignalled = false;
@@ -97,6 +99,26 @@ void EngineHost::sample()
         m_timer.stop();
         emit jobFinished();
     }
+}
+
+void EngineHost::sampleResources(ConsoleSnapshot &s) const
+{
+    const MemoryUse memory = readMemoryUse();
+    s.residentBytes = memory.residentBytes;
+    s.memoryLimitBytes = memory.limitBytes;
+    const JobConfig &c = m_options.config;
+    std::vector<std::pair<const char *, std::string>> folders{{"savepoints", c.checkpoint.savepointDir}};
+    if (c.checkpoint.enabled)
+        folders.emplace_back("checkpoints", c.checkpoint.dir);
+    if (c.state.backend == StateConfig::Backend::RocksDb)
+        folders.emplace_back("state", c.state.dir);
+    if (!c.output.divertPath.empty())
+        folders.emplace_back("divert", c.output.divertPath);
+    if (c.output.type == OutputConfig::Type::Sqlite)
+        folders.emplace_back("sqlite", c.output.sqlitePath);
+    for (const auto &[folder, path] : folders)
+        if (const std::optional<DiskSpace> space = diskSpaceOf(path))
+            s.folders.push_back({folder, path, space->freeBytes, space->sizeBytes});
 }
 
 const TimeSeriesStore &EngineHost::timeSeries() const { return m_job->timeSeries(); }

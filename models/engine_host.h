@@ -100,6 +100,8 @@ signals:
     void jobFinished();
 
 private:
+    // Memory and the free space of the folders the job writes to, into the snapshot.
+    void sampleResources(ConsoleSnapshot &s) const;
     EngineHost(EngineOptions options, std::unique_ptr<AuditLog> audit);
     // Hands `start` to the worker; its outcome goes to the audit log and actionFinished().
     void runOnWorker(qint64 id, Action action, const QString &user, const QString &source, const QString &params,

@@ -61,6 +61,10 @@ const std::map<QString, PrometheusRule> &rulesById()
          {"rate(tally_dead_letters_total[1m]) / rate(tally_source_records_total[1m]) > {t} / 100 and "
           "rate(tally_source_records_total[1m]) >= 10",
           "10s", "warning"}},
+        {QStringLiteral("rebalance_storm"), {"increase(tally_kafka_rebalances_total[5m]) >= {t}", "0s", "warning"}},
+        {QStringLiteral("memory_high"),
+         {"process_resident_memory_bytes / on (instance, job) tally_memory_limit_bytes * 100 > {t}", "30s", "warning"}},
+        {QStringLiteral("disk_low"), {"tally_folder_free_bytes / tally_folder_size_bytes * 100 < {t}", "30s", "warning"}},
         {QStringLiteral("late_drops"),
          {"rate(tally_dropped_events_total[1m]) / rate(tally_events_total[1m]) > {t} / 100 and rate(tally_events_total[1m]) >= 10",
           "10s", "warning"}},

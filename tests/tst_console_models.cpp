@@ -368,6 +368,48 @@ private slots:
         QVERIFY(!alerts.isActive(QStringLiteral("partition_stalled")));
     }
 
+    // The resource rules: memory against its limit, the fullest folder the job writes to, and
+    // rebalances over five minutes (a new job's counter starts again).
+    void resourceAndRebalanceRules()
+    {
+        AlertModel alerts;
+        const int64_t t0 = 1767225600000;
+        for (int i = 0; i <= 40; ++i) {
+            ConsoleSnapshot s = healthySnapshot(t0 + i * 1000);
+            s.residentBytes = 900e6;
+            s.memoryLimitBytes = 1000e6;                                      // 90% of the limit
+            s.folders = {{"checkpoints", "checkpoints", 50e9, 100e9}, {"sqlite", "tally.db", 5e9, 100e9}}; // 5% free
+            s.metrics.add("tally_kafka_rebalances_total", MetricKind::Counter, "", i < 20 ? i / 4 : i / 2);
+            alerts.evaluate(s);
+            if (i == 29) {
+                QVERIFY(!alerts.isActive(QStringLiteral("memory_high"))); // held 30 s first
+                QVERIFY(!alerts.isActive(QStringLiteral("disk_low")));
+            }
+        }
+        QVERIFY(alerts.isActive(QStringLiteral("memory_high")));
+        QVERIFY(alerts.isActive(QStringLiteral("disk_low")));
+        QVERIFY(alerts.isActive(QStringLiteral("rebalance_storm"))); // 20 in 40 s
+        const auto value = [&](const char *rule) {
+            return std::find_if(alerts.alerts().begin(), alerts.alerts().end(),
+                                [&](const Alert &a) { return a.ruleId == QLatin1String(rule) && a.active(); })
+                ->value;
+        };
+        QCOMPARE(value("memory_high"), 90.0);
+        QCOMPARE(value("disk_low"), 5.0);
+
+        // Within the bounds: nothing; a rebalance every 90 s is no storm.
+        AlertModel calm;
+        for (int i = 0; i <= 400; i += 10) {
+            ConsoleSnapshot s = healthySnapshot(t0 + i * 1000);
+            s.residentBytes = 700e6;
+            s.memoryLimitBytes = 1000e6;
+            s.folders = {{"checkpoints", "checkpoints", 50e9, 100e9}};
+            s.metrics.add("tally_kafka_rebalances_total", MetricKind::Counter, "", i / 90);
+            calm.evaluate(s);
+        }
+        QCOMPARE(calm.activeCount(), 0);
+    }
+
     void partitionsHighlightTheHotOne()
     {
         PartitionModel m;

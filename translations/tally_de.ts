@@ -301,6 +301,30 @@
         <source>partitions</source>
         <translation>Partitionen</translation>
     </message>
+    <message>
+        <source>Rebalance storm: the consumer group keeps rebalancing</source>
+        <translation>Rebalance-Sturm: die Consumer-Gruppe verteilt ständig neu</translation>
+    </message>
+    <message>
+        <source>rebalances in 5 min</source>
+        <translation>Rebalances in 5 min</translation>
+    </message>
+    <message>
+        <source>Memory above its share of the limit</source>
+        <translation>Speicher über seinem Anteil am Limit</translation>
+    </message>
+    <message>
+        <source>% of limit</source>
+        <translation>% des Limits</translation>
+    </message>
+    <message>
+        <source>Free disk space low where the job writes</source>
+        <translation>Wenig freier Plattenplatz, wo der Job schreibt</translation>
+    </message>
+    <message>
+        <source>% free</source>
+        <translation>% frei</translation>
+    </message>
 </context>
 <context>
     <name>tally::AlertsPage</name>

@@ -301,6 +301,30 @@
         <source>partitions</source>
         <translation>パーティション</translation>
     </message>
+    <message>
+        <source>Rebalance storm: the consumer group keeps rebalancing</source>
+        <translation>リバランスの嵐: コンシューマーグループがリバランスを繰り返しています</translation>
+    </message>
+    <message>
+        <source>rebalances in 5 min</source>
+        <translation>回のリバランス（5 分間）</translation>
+    </message>
+    <message>
+        <source>Memory above its share of the limit</source>
+        <translation>メモリ使用量が上限に対する割合を超えています</translation>
+    </message>
+    <message>
+        <source>% of limit</source>
+        <translation>%（上限比）</translation>
+    </message>
+    <message>
+        <source>Free disk space low where the job writes</source>
+        <translation>ジョブの書き込み先の空きディスク容量が少なくなっています</translation>
+    </message>
+    <message>
+        <source>% free</source>
+        <translation>% 空き</translation>
+    </message>
 </context>
 <context>
     <name>tally::AlertsPage</name>

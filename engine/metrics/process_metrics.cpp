@@ -6,6 +6,7 @@
 #include <string>
 
 #include <sys/resource.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 namespace tally {
@@ -22,7 +23,48 @@ double bootTimeSeconds()
     return 0;
 }
 
+// The first number in a file ("max" or anything else: nullopt).
+std::optional<double> numberIn(const char *path)
+{
+    std::ifstream in(path);
+    double v = 0;
+    if (in >> v && v > 0)
+        return v;
+    return std::nullopt;
+}
+
 } // namespace
+
+MemoryUse readMemoryUse()
+{
+    MemoryUse use;
+    std::ifstream statm("/proc/self/statm");
+    double pages = 0, resident = 0;
+    if (statm >> pages >> resident)
+        use.residentBytes = resident * static_cast<double>(sysconf(_SC_PAGESIZE));
+    const double physical = static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGESIZE));
+    std::optional<double> limit = numberIn("/sys/fs/cgroup/memory.max");
+    if (!limit)
+        limit = numberIn("/sys/fs/cgroup/memory/memory.limit_in_bytes");
+    // cgroup v1 says "no limit" with a huge number.
+    use.limitBytes = limit && (physical <= 0 || *limit < physical) ? *limit : physical > 0 ? std::optional(physical) : std::nullopt;
+    return use;
+}
+
+std::optional<DiskSpace> diskSpaceOf(const std::string &path)
+{
+    std::error_code error;
+    std::filesystem::path p = std::filesystem::absolute(path.empty() ? "." : path, error);
+    if (error)
+        return std::nullopt;
+    while (!std::filesystem::exists(p, error) && p.has_parent_path() && p != p.parent_path())
+        p = p.parent_path();
+    struct statvfs fs {};
+    if (statvfs(p.c_str(), &fs) != 0)
+        return std::nullopt;
+    const double block = static_cast<double>(fs.f_frsize);
+    return DiskSpace{static_cast<double>(fs.f_bavail) * block, static_cast<double>(fs.f_blocks) * block};
+}
 
 void appendProcessMetrics(MetricsSnapshot &snapshot)
 {

@@ -5,9 +5,29 @@
 
 #include "metrics/metrics.h"
 
+#include <optional>
+#include <string>
+
 namespace tally {
 
 // Appends the process_* samples it can read (Linux: from /proc/self; nothing elsewhere).
 void appendProcessMetrics(MetricsSnapshot &snapshot);
+
+// The process's resident memory and the most it may use: the cgroup's memory.max (v2) or
+// memory.limit_in_bytes (v1) when set, else the machine's physical memory. Absent where they
+// cannot be read.
+struct MemoryUse {
+    std::optional<double> residentBytes;
+    std::optional<double> limitBytes;
+};
+MemoryUse readMemoryUse();
+
+// Free (for an unprivileged writer) and total bytes of the file system holding `path`, or of its
+// nearest existing parent folder (a folder Tally creates later).
+struct DiskSpace {
+    double freeBytes = 0;
+    double sizeBytes = 0;
+};
+std::optional<DiskSpace> diskSpaceOf(const std::string &path);
 
 } // namespace tally

@@ -557,6 +557,17 @@ void WebConsole::appendJobMetrics(MetricsSnapshot &snapshot, const ConsoleSnapsh
                          "Burrow's status of the partition over the group's last ten commits: 0 OK, 1 WARN (lag "
                          "growing), 2 STALL (committed offset not moving), 3 STOP (no commits), 4 ERR (no figures)",
                          static_cast<double>(*p.lagStatus), {{"partition", std::to_string(p.partition)}});
+    if (console.memoryLimitBytes)
+        snapshot.add("tally_memory_limit_bytes", MetricKind::Gauge,
+                     "The most memory the process may use: its cgroup's limit, else the machine's memory",
+                     *console.memoryLimitBytes);
+    for (const FolderSpace &f : console.folders) {
+        snapshot.add("tally_folder_free_bytes", MetricKind::Gauge,
+                     "Free bytes of the file system holding a folder the job writes to", f.freeBytes, {{"folder", f.folder}});
+        snapshot.add("tally_folder_size_bytes", MetricKind::Gauge,
+                     "Size in bytes of the file system holding a folder the job writes to", f.sizeBytes,
+                     {{"folder", f.folder}});
+    }
     // Freshness: absent while nothing is stored; 0 once the input ended and everything is.
     const Freshness &f = console.freshness;
     if (f.complete || f.ageSeconds)
