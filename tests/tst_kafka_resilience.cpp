@@ -1,8 +1,11 @@
 // Kafka resilience tests against the real local broker started by the kafka_broker CTest fixture:
 // when one of two consumers of a group leaves, the other takes over its partitions from the
 // committed positions, so no record is lost or counted twice; and a job rides out a broker stop
-// and restart with no operator action, its results equal to the oracle's.
+// and restart with no operator action, its results equal to the oracle's, while the console's
+// broker_unreachable alert fires during the outage and resolves after it.
 #include "metrics/metrics.h"
+#include "models/alerts.h"
+#include "models/console_snapshot.h"
 #include "runtime/job_builder.h"
 #include "source/kafka_source.h"
 #include "support/kafka_test_support.h"
@@ -10,6 +13,7 @@
 #include "support/wait.h"
 #include "time/clock.h"
 
+#include <QDateTime>
 #include <QElapsedTimer>
 #include <QScopeGuard>
 #include <QtTest>
@@ -408,21 +412,48 @@ void TestKafkaResilience::brokerRestartMidRun()
     QVERIFY2(waitUntil([&] { return c.gate->delivered() == kBeforeOutage; }, 60s, "the records before the outage"),
              qPrintable(QStringLiteral("the job delivered %1 records within 60 s, not %2").arg(c.gate->delivered()).arg(kBeforeOutage)));
 
+    // The console's alert rules over the job, sampled as the console does (four times a second).
+    AlertModel alerts;
+    std::optional<int64_t> firedAtMs, resolvedAtMs;
+    QObject::connect(&alerts, &AlertModel::alertFired, [&](const Alert &a) {
+        if (a.ruleId == QLatin1String("broker_unreachable"))
+            firedAtMs = a.firedAtMs;
+    });
+    QObject::connect(&alerts, &AlertModel::alertResolved, [&](const Alert &a) {
+        if (a.ruleId == QLatin1String("broker_unreachable"))
+            resolvedAtMs = *a.resolvedAtMs;
+    });
+    ConsoleSnapshot console;
+    const auto sampleConsole = [&] {
+        const int64_t now = QDateTime::currentMSecsSinceEpoch();
+        if (console.takenAtMs > 0 && now - console.takenAtMs < 250)
+            return;
+        console = takeConsoleSnapshot(*c.job, c.metrics, true, console.takenAtMs > 0 ? &console : nullptr, now);
+        alerts.evaluate(console);
+    };
+
     double minBrokerUp = c.metric("tally_kafka_broker_up");
     QCOMPARE(minBrokerUp, 1.0);
-    const auto watchBrokerUp = [&] { minBrokerUp = std::min(minBrokerUp, c.metric("tally_kafka_broker_up")); };
+    const auto watchBrokerUp = [&] {
+        minBrokerUp = std::min(minBrokerUp, c.metric("tally_kafka_broker_up"));
+        sampleConsole();
+    };
 
     QElapsedTimer timer;
     timer.start();
+    const int64_t stoppingAtMs = QDateTime::currentMSecsSinceEpoch();
     QVERIFY2(stopBroker(), "kafka.sh stop failed");
     const qint64 stopMs = timer.restart();
     c.gate->setBudget(GatedSource::kUnlimited); // no operator action from here on
-    watchFor(3s, watchBrokerUp); // the outage lasts 3 s at least
+    watchFor(12s, watchBrokerUp); // longer than broker_unreachable's 10 s
     const uint64_t deliveredInOutage = c.gate->delivered();
+    QVERIFY2(firedAtMs, "broker_unreachable did not fire 12 s into the outage");
+    QVERIFY(!resolvedAtMs);
 
     // Same folder, same port: the job's consumer only knows that address.
     const QString startError = startBroker(m_port, 150s, watchBrokerUp);
     QVERIFY2(startError.isEmpty(), qPrintable(startError));
+    const int64_t restartedAtMs = QDateTime::currentMSecsSinceEpoch();
     const qint64 outageMs = stopMs + timer.restart();
 
     const Wait complete = waitUntil(
@@ -439,6 +470,10 @@ void TestKafkaResilience::brokerRestartMidRun()
                                      .arg(c.metric("tally_kafka_consumer_group_lag_records"))
                                      .arg(c.metric("tally_kafka_broker_up"))));
     const qint64 resumeMs = timer.elapsed();
+    TALLY_WAIT_UNTIL((sampleConsole(), resolvedAtMs.has_value()), 30s, "broker_unreachable to resolve");
+    qInfo("broker_unreachable fired %.1f s after the stop began and resolved %.1f s after the broker answered again",
+          (*firedAtMs - stoppingAtMs) / 1000.0, (*resolvedAtMs - restartedAtMs) / 1000.0);
+    QVERIFY(*resolvedAtMs - restartedAtMs <= 15000);
     const double brokerUpAtEnd = c.metric("tally_kafka_broker_up");
     c.job->requestStop();
     const Status stopped = c.job->waitFinished();
