@@ -22,7 +22,8 @@ Result<std::unique_ptr<AuditLog>> AuditLog::open(const QString &path)
     const char *schema = "PRAGMA journal_mode = WAL;"
                          "CREATE TABLE IF NOT EXISTS audit_log (id INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, "
                          "user TEXT NOT NULL, source TEXT NOT NULL, action TEXT NOT NULL, parameters TEXT NOT NULL, "
-                         "outcome TEXT NOT NULL, detail TEXT NOT NULL)";
+                         "outcome TEXT NOT NULL, detail TEXT NOT NULL);"
+                         "CREATE TABLE IF NOT EXISTS alert_thresholds (rule TEXT PRIMARY KEY, threshold REAL NOT NULL)";
     if (sqlite3_exec(db, schema, nullptr, nullptr, nullptr) != SQLITE_OK) {
         Status s = Status::ioError("audit log " + file.toStdString() + ": " + sqlite3_errmsg(db));
         sqlite3_close(db);
@@ -57,6 +58,37 @@ qint64 AuditLog::append(const QString &user, const QString &source, const QStrin
     if (id != 0)
         QMetaObject::invokeMethod(this, [this, id] { emit appended(id); }, Qt::QueuedConnection);
     return id;
+}
+
+QMap<QString, double> AuditLog::thresholds() const
+{
+    QMap<QString, double> out;
+    sqlite3_stmt *stmt = nullptr;
+    if (sqlite3_prepare_v2(m_db, "SELECT rule, threshold FROM alert_thresholds", -1, &stmt, nullptr) != SQLITE_OK)
+        return out;
+    while (sqlite3_step(stmt) == SQLITE_ROW)
+        out.insert(QString::fromUtf8(reinterpret_cast<const char *>(sqlite3_column_text(stmt, 0))),
+                   sqlite3_column_double(stmt, 1));
+    sqlite3_finalize(stmt);
+    return out;
+}
+
+bool AuditLog::saveThreshold(const QString &ruleId, double threshold)
+{
+    sqlite3_stmt *stmt = nullptr;
+    bool saved = false;
+    if (sqlite3_prepare_v2(m_db, "INSERT OR REPLACE INTO alert_thresholds (rule, threshold) VALUES (?1, ?2)", -1, &stmt,
+                           nullptr) == SQLITE_OK) {
+        const QByteArray rule = ruleId.toUtf8();
+        sqlite3_bind_text(stmt, 1, rule.constData(), static_cast<int>(rule.size()), SQLITE_TRANSIENT);
+        sqlite3_bind_double(stmt, 2, threshold);
+        saved = sqlite3_step(stmt) == SQLITE_DONE;
+    }
+    if (!saved)
+        std::fprintf(stderr, "tally: audit log %s: cannot save the threshold of %s: %s\n", qPrintable(m_path),
+                     qPrintable(ruleId), sqlite3_errmsg(m_db));
+    sqlite3_finalize(stmt);
+    return saved;
 }
 
 QVector<AuditEntry> AuditLog::recent(int limit) const

@@ -4,10 +4,13 @@
 // Schema: audit_log(id INTEGER PRIMARY KEY, at_ms INTEGER, user TEXT, source TEXT, action TEXT,
 //                   parameters TEXT, outcome TEXT, detail TEXT)
 // outcome is "started", "ok", "failed" or "refused"; source is "desktop", "web" or "api".
+// The same file keeps the alert thresholds operators set (alert_thresholds(rule TEXT PRIMARY KEY,
+// threshold REAL)), so that they outlast a restart; each change is also an audit entry.
 #pragma once
 
 #include "util/status.h"
 
+#include <QMap>
 #include <QObject>
 #include <QString>
 #include <QVector>
@@ -41,6 +44,10 @@ public:
                   const QString &outcome, const QString &detail = {});
     // Newest first.
     QVector<AuditEntry> recent(int limit = 500) const;
+    // The thresholds operators set, by rule id; saveThreshold() replaces one (false: not written,
+    // the failure is logged).
+    QMap<QString, double> thresholds() const;
+    bool saveThreshold(const QString &ruleId, double threshold);
     QString path() const { return m_path; }
 
 signals:

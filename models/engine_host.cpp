@@ -9,7 +9,9 @@
 #include <QMetaObject>
 #include <QThread>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 
 namespace tally {
 
@@ -38,6 +40,10 @@ EngineHost::EngineHost(EngineOptions options, std::unique_ptr<AuditLog> audit)
 {
     m_audit->setParent(nullptr);
     m_alerts.setThreshold(QStringLiteral("results_stale"), static_cast<double>(m_options.config.alerts.staleAfterMs) / 1000.0);
+    // Thresholds operators set in earlier runs win over the defaults and the configuration.
+    const QMap<QString, double> saved = m_audit->thresholds();
+    for (auto it = saved.begin(); it != saved.end(); ++it)
+        m_alerts.setThreshold(it.key(), it.value());
     connect(&m_timer, &QTimer::timeout, this, &EngineHost::sample);
 }
 
@@ -119,6 +125,29 @@ void EngineHost::sampleResources(ConsoleSnapshot &s) const
     for (const auto &[folder, path] : folders)
         if (const std::optional<DiskSpace> space = diskSpaceOf(path))
             s.folders.push_back({folder, path, space->freeBytes, space->sizeBytes});
+}
+
+Status EngineHost::setAlertThreshold(const QString &ruleId, double threshold, const QString &user, const QString &source)
+{
+    const auto rule = std::find_if(m_alerts.rules().begin(), m_alerts.rules().end(),
+                                   [&](const AlertRule &r) { return r.id == ruleId; });
+    const QString parameters = QStringLiteral("rule=%1 threshold=%2").arg(ruleId).arg(threshold);
+    const auto refuse = [&](const std::string &why) {
+        m_audit->append(user, source, QStringLiteral("set_alert_threshold"), parameters, QStringLiteral("refused"),
+                        QString::fromStdString(why));
+        return Status::invalidArgument(why);
+    };
+    if (rule == m_alerts.rules().end())
+        return refuse("no alert rule " + ruleId.toStdString());
+    if (!std::isfinite(threshold) || threshold < 0)
+        return refuse("the threshold must be a finite number >= 0");
+    const double was = rule->threshold;
+    m_alerts.setThreshold(ruleId, threshold);
+    const bool saved = m_audit->saveThreshold(ruleId, threshold);
+    m_audit->append(user, source, QStringLiteral("set_alert_threshold"), parameters, QStringLiteral("ok"),
+                    QStringLiteral("was %1%2").arg(was).arg(saved ? QString() : QStringLiteral("; not saved for the next run")));
+    emit alertThresholdChanged(ruleId, threshold);
+    return Status::ok();
 }
 
 const TimeSeriesStore &EngineHost::timeSeries() const { return m_job->timeSeries(); }

@@ -69,8 +69,12 @@ public:
     // The engine's metrics registry (/metrics); the console's own parts register theirs here too.
     MetricsRegistry &metrics() { return m_metrics; }
     // The console's alerts, evaluated on every snapshot before snapshotUpdated(); the views and
-    // the web console read them (and may change thresholds).
+    // the web console read them (thresholds change through setAlertThreshold()).
     AlertModel &alerts() { return m_alerts; }
+    // An operator's new threshold for an alert rule: applied at once, kept in the audit log's file
+    // (it outlasts a restart) and audited, refusals too. Refused: an unknown rule, a value that is
+    // not a finite number >= 0.
+    Status setAlertThreshold(const QString &ruleId, double threshold, const QString &user, const QString &source);
     const AlertModel &alerts() const { return m_alerts; }
     // The running job's time series (the charts), valid until the job is replaced (a rescale;
     // GUI thread only), and the post whose history the snapshot follows.
@@ -98,6 +102,7 @@ signals:
     void snapshotUpdated();
     void actionFinished(qint64 id, tally::EngineHost::Action action, bool ok, const QString &message);
     void jobFinished();
+    void alertThresholdChanged(const QString &ruleId, double threshold);
 
 private:
     // Memory and the free space of the folders the job writes to, into the snapshot.

@@ -756,6 +756,44 @@ private slots:
     }
 
     // Snapshots of a real job: partitions, operators and the sink show up with sensible values.
+    // A threshold an operator sets applies at once, is audited (refusals too) and outlasts a
+    // restart (kept in the audit log's file).
+    void thresholdsAreKeptAndAudited()
+    {
+        QTemporaryDir dir;
+        const auto thresholdOf = [](EngineHost &h, const char *rule) {
+            for (const AlertRule &r : h.alerts().rules())
+                if (r.id == QLatin1String(rule))
+                    return r.threshold;
+            return -1.0;
+        };
+        {
+            auto host = startHost(dir, 1000);
+            QVERIFY(host);
+            QSignalSpy changed(host.get(), &EngineHost::alertThresholdChanged);
+            QVERIFY(host->setAlertThreshold(QStringLiteral("backpressure"), 65, QStringLiteral("carol"), QStringLiteral("desktop")).isOk());
+            QCOMPARE(thresholdOf(*host, "backpressure"), 65.0);
+            QCOMPARE(changed.size(), 1);
+            QVERIFY(!host->setAlertThreshold(QStringLiteral("backpressure"), -3, QStringLiteral("carol"), QStringLiteral("desktop")).isOk());
+            QVERIFY(!host->setAlertThreshold(QStringLiteral("nonsense"), 3, QStringLiteral("carol"), QStringLiteral("desktop")).isOk());
+            QVERIFY(!host->setAlertThreshold(QStringLiteral("backpressure"), std::nan(""), QStringLiteral("carol"), QStringLiteral("desktop")).isOk());
+            QCOMPARE(thresholdOf(*host, "backpressure"), 65.0);
+            QStringList outcomes;
+            for (const AuditEntry &e : host->auditLog().recent())
+                if (e.action == QLatin1String("set_alert_threshold"))
+                    outcomes << e.outcome + QLatin1Char(' ') + e.parameters + QLatin1Char(' ') + e.detail;
+            QCOMPARE(outcomes.size(), 4);
+            QVERIFY2(outcomes.back() == QStringLiteral("ok rule=backpressure threshold=65 was 50"), qPrintable(outcomes.join('\n')));
+            QVERIFY(outcomes.front().startsWith(QLatin1String("refused rule=backpressure threshold=nan")));
+            QTRY_VERIFY_WITH_TIMEOUT(host->finished(), 30000);
+        }
+        auto again = startHost(dir, 1000);
+        QVERIFY(again);
+        QCOMPARE(thresholdOf(*again, "backpressure"), 65.0);
+        QCOMPARE(thresholdOf(*again, "sink_latency"), 5.0); // untouched: its default
+        QTRY_VERIFY_WITH_TIMEOUT(again->finished(), 30000);
+    }
+
     void snapshotOfARunningJob()
     {
         QTemporaryDir dir;

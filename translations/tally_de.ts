@@ -329,16 +329,16 @@
 <context>
     <name>tally::AlertsPage</name>
     <message>
-        <source>Rules (thresholds apply at once)</source>
-        <translation>Regeln (Schwellenwerte gelten sofort)</translation>
-    </message>
-    <message>
         <source>Alerts &amp; runbooks</source>
         <translation>Alarme &amp; Runbooks</translation>
     </message>
     <message>
         <source>No runbook for %1.</source>
         <translation>Kein Runbook für %1.</translation>
+    </message>
+    <message>
+        <source>Rules (thresholds apply at once, are kept and audited)</source>
+        <translation>Regeln (Schwellen gelten sofort, bleiben erhalten und werden protokolliert)</translation>
     </message>
 </context>
 <context>

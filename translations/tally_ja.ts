@@ -329,16 +329,16 @@
 <context>
     <name>tally::AlertsPage</name>
     <message>
-        <source>Rules (thresholds apply at once)</source>
-        <translation>ルール（しきい値は即時に反映）</translation>
-    </message>
-    <message>
         <source>Alerts &amp; runbooks</source>
         <translation>アラートとランブック</translation>
     </message>
     <message>
         <source>No runbook for %1.</source>
         <translation>%1 のランブックはありません。</translation>
+    </message>
+    <message>
+        <source>Rules (thresholds apply at once, are kept and audited)</source>
+        <translation>ルール（しきい値はすぐに適用され、保存され、監査ログに記録されます）</translation>
     </message>
 </context>
 <context>

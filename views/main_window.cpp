@@ -25,12 +25,6 @@ namespace tally {
 
 namespace {
 
-QString currentUser()
-{
-    const QString user = qEnvironmentVariable("USER", qEnvironmentVariable("USERNAME"));
-    return user.isEmpty() ? QStringLiteral("desktop") : user;
-}
-
 QPalette darkPalette()
 {
     QPalette p;

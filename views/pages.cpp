@@ -14,11 +14,14 @@
 #include <QHeaderView>
 #include <QLineSeries>
 #include <QPainter>
+#include <QSignalBlocker>
 #include <QSplitter>
 #include <QStyledItemDelegate>
 #include <QUrl>
 #include <QVBoxLayout>
 #include <QValueAxis>
+
+#include <algorithm>
 
 namespace tally {
 
@@ -45,6 +48,12 @@ QLabel *note(const QString &text, QWidget *parent)
 }
 
 } // namespace
+
+QString currentUser()
+{
+    const QString user = qEnvironmentVariable("USER", qEnvironmentVariable("USERNAME"));
+    return user.isEmpty() ? QStringLiteral("desktop") : user;
+}
 
 void ConsoleModels::update(const ConsoleSnapshot &snapshot)
 {
@@ -345,7 +354,7 @@ public:
         auto *left = new QVBoxLayout;
         QTableView *alerts = addTable(&models.alerts);
         left->addWidget(alerts, 1);
-        auto *rules = new QGroupBox(tr("Rules (thresholds apply at once)"), this);
+        auto *rules = new QGroupBox(tr("Rules (thresholds apply at once, are kept and audited)"), this);
         auto *form = new QFormLayout(rules);
         for (const AlertRule &rule : models.alerts.rules()) {
             auto *spin = new QDoubleSpinBox(rules);
@@ -355,7 +364,20 @@ public:
             spin->setSuffix(QLatin1Char(' ') + translated(rule.thresholdUnit));
             spin->setObjectName(QStringLiteral("threshold_") + rule.id);
             const QString id = rule.id;
-            connect(spin, &QDoubleSpinBox::valueChanged, this, [this, id](double v) { m_models.alerts.setThreshold(id, v); });
+            // Once an edit is done (not at every keystroke): one audit entry per change.
+            connect(spin, &QDoubleSpinBox::editingFinished, this, [this, id, spin] {
+                const auto rule = std::find_if(m_models.alerts.rules().begin(), m_models.alerts.rules().end(),
+                                               [&](const AlertRule &r) { return r.id == id; });
+                if (rule != m_models.alerts.rules().end() && rule->threshold != spin->value())
+                    (void)m_host.setAlertThreshold(id, spin->value(), currentUser(), QStringLiteral("desktop"));
+            });
+            // A change from the web console shows here too.
+            connect(&host, &EngineHost::alertThresholdChanged, spin, [spin, id](const QString &ruleId, double threshold) {
+                if (ruleId == id && spin->value() != threshold) {
+                    const QSignalBlocker quiet(spin);
+                    spin->setValue(threshold);
+                }
+            });
             auto *runbook =
                 new QLabel(QStringLiteral("<a href=\"%1\">%2</a>").arg(id, translated(rule.title).toHtmlEscaped()), rules);
             connect(runbook, &QLabel::linkActivated, this, [this](const QString &ruleId) { showRunbook(ruleId); });

@@ -39,6 +39,9 @@ struct ConsoleModels {
     void update(const ConsoleSnapshot &snapshot);
 };
 
+// Who the audit log names for actions taken on the desktop: the login name, else "desktop".
+QString currentUser();
+
 class Page : public QWidget {
     Q_OBJECT
 public:

@@ -737,6 +737,24 @@
     }));
   }
 
+  // A rule's threshold; operators get a button that changes it (kept, and audited, by the server).
+  function thresholdCell(r) {
+    const text = r.threshold != null ? oneDecimal.format(num(r.threshold)) + (r.unit ? ' ' + r.unit : '') : '';
+    if (!isOperator() || r.threshold == null) return text;
+    const cell = el('span', text + ' ');
+    const change = el('button', 'Set…', 'link');
+    change.type = 'button';
+    change.title = 'Change the threshold of ' + r.title;
+    change.addEventListener('click', async () => {
+      const answer = window.prompt('New threshold for "' + r.title + '"' + (r.unit ? ' (' + r.unit + ')' : ''), String(r.threshold));
+      if (answer == null || answer.trim() === '') return;
+      const result = await api('POST', '/api/v1/alerts/' + encodeURIComponent(r.id) + '/threshold', { threshold: Number(answer) });
+      if (!result.ok) window.alert('The threshold was not changed: ' + errorText(result));
+    });
+    cell.appendChild(change);
+    return cell;
+  }
+
   const RENDER = {
     overview(vm) {
       const rows = [
@@ -893,7 +911,7 @@
           button.type = 'button';
           button.addEventListener('click', () => showRunbook(r.runbook || r.id));
           return {
-            cells: [r.title, firing.has(r.id) ? 'firing' : 'ok', ruleNow(vm, r.id), r.threshold != null ? oneDecimal.format(num(r.threshold)) + (r.unit ? ' ' + r.unit : '') : '', button],
+            cells: [r.title, firing.has(r.id) ? 'firing' : 'ok', ruleNow(vm, r.id), thresholdCell(r), button],
             highlight: firing.has(r.id),
             id: r.id,
           };

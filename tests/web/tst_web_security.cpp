@@ -265,6 +265,7 @@ private slots:
     void unauthenticatedAction();
     void viewerAction();
     void operatorActionIsAudited();
+    void alertThresholds();
     void unavailableAction();
     void actionCatalogue();
     void parametersOutsideTheCatalogue_data();
@@ -435,6 +436,38 @@ void TestWebSecurity::viewerAction()
                            {cookie, "X-Tally-CSRF: " + csrf, "Origin: " + m_tally->origin(), "Content-Type: application/json"}, "{}")
                  .status,
              403);
+}
+
+// Thresholds: an operator changes one (the snapshot shows it, the audit log names them), a
+// viewer cannot, an unknown rule or a negative value is refused.
+void TestWebSecurity::alertThresholds()
+{
+    const auto post = [&](const QByteArray &token, const QByteArray &target, const QByteArray &body) {
+        return m_tally->send("POST", target, {bearer(token), "Content-Type: application/json"}, body);
+    };
+    const Response changed = post(kOperatorToken, "/api/v1/alerts/sink_latency/threshold", "{\"threshold\": 7.5}");
+    QCOMPARE(changed.status, 200);
+    const QJsonObject snapshot = m_tally->send("GET", "/api/v1/snapshot", {bearer(kOperatorToken)}).json();
+    double shown = -1;
+    for (const QJsonValue &rule : snapshot[QStringLiteral("alerts")][QStringLiteral("rules")].toArray())
+        if (rule[QStringLiteral("id")] == QLatin1String("sink_latency"))
+            shown = rule[QStringLiteral("threshold")].toDouble();
+    QCOMPARE(shown, 7.5);
+    QCOMPARE(post(kViewerToken, "/api/v1/alerts/sink_latency/threshold", "{\"threshold\": 1}").status, 403);
+    QCOMPARE(post(kOperatorToken, "/api/v1/alerts/no_such_rule/threshold", "{\"threshold\": 1}").status, 400);
+    QCOMPARE(post(kOperatorToken, "/api/v1/alerts/sink_latency/threshold", "{\"threshold\": -1}").status, 400);
+    QCOMPARE(post(kOperatorToken, "/api/v1/alerts/sink_latency/threshold", "{\"threshold\": \"5\"}").status, 400);
+    QCOMPARE(m_tally->send("GET", "/api/v1/alerts/sink_latency/threshold", {bearer(kOperatorToken)}).status, 405);
+    const QJsonArray audit =
+        m_tally->send("GET", "/api/v1/audit?limit=20", {bearer(kOperatorToken)}).json()[QStringLiteral("entries")].toArray();
+    QStringList outcomes;
+    for (const QJsonValue &e : audit)
+        if (e[QStringLiteral("action")] == QLatin1String("set_alert_threshold"))
+            outcomes << e[QStringLiteral("user")].toString() + QLatin1Char(' ') + e[QStringLiteral("outcome")].toString();
+    // Newest first: the negative value, the unknown rule, the viewer, the change.
+    QCOMPARE(outcomes, (QStringList{QStringLiteral("alice refused"), QStringLiteral("alice refused"),
+                                    QStringLiteral("bob refused"), QStringLiteral("alice ok")}));
+    QCOMPARE(post(kOperatorToken, "/api/v1/alerts/sink_latency/threshold", "{\"threshold\": 5}").status, 200);
 }
 
 void TestWebSecurity::operatorActionIsAudited()

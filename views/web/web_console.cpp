@@ -561,13 +561,14 @@ void WebConsole::appendJobMetrics(MetricsSnapshot &snapshot, const ConsoleSnapsh
         snapshot.add("tally_memory_limit_bytes", MetricKind::Gauge,
                      "The most memory the process may use: its cgroup's limit, else the machine's memory",
                      *console.memoryLimitBytes);
-    for (const FolderSpace &f : console.folders) {
+    // Each family's samples together: a family's HELP comes once.
+    for (const FolderSpace &f : console.folders)
         snapshot.add("tally_folder_free_bytes", MetricKind::Gauge,
                      "Free bytes of the file system holding a folder the job writes to", f.freeBytes, {{"folder", f.folder}});
+    for (const FolderSpace &f : console.folders)
         snapshot.add("tally_folder_size_bytes", MetricKind::Gauge,
                      "Size in bytes of the file system holding a folder the job writes to", f.sizeBytes,
                      {{"folder", f.folder}});
-    }
     // Freshness: absent while nothing is stored; 0 once the input ended and everything is.
     const Freshness &f = console.freshness;
     if (f.complete || f.ageSeconds)
@@ -903,18 +904,20 @@ WebConsole::Reply WebConsole::routeApi(const QHttpServerRequest &request, const 
 
     static const QRegularExpression actionPath(QStringLiteral("^/api/v1/actions/([a-z_]+)$"));
     static const QRegularExpression runbookPath(QStringLiteral("^/api/v1/runbooks/([a-z0-9_]+)$"));
+    static const QRegularExpression thresholdPath(QStringLiteral("^/api/v1/alerts/([a-z0-9_]+)/threshold$"));
     const QRegularExpressionMatch action = actionPath.match(QString::fromLatin1(path));
     const QRegularExpressionMatch runbook = runbookPath.match(QString::fromLatin1(path));
+    const QRegularExpressionMatch threshold = thresholdPath.match(QString::fromLatin1(path));
     const bool known = path == "/api/v1/logout" || path == "/api/v1/session" || path == "/api/v1/snapshot" ||
                        path == "/api/v1/series" || path == "/api/v1/audit" || path == "/api/v1/actions" ||
-                       path == "/api/v1/live" || action.hasMatch() || runbook.hasMatch();
+                       path == "/api/v1/live" || action.hasMatch() || runbook.hasMatch() || threshold.hasMatch();
     if (!known)
         return error(404, QStringLiteral("no such endpoint"));
     if (action.hasMatch() && !EngineHost::actionFromName(action.captured(1)))
         return error(404, QStringLiteral("no such action"));
     // The method is checked before authentication: it is a property of the endpoint, not of
     // the caller, and says nothing about the console's state.
-    if (action.hasMatch() || path == "/api/v1/logout") {
+    if (action.hasMatch() || threshold.hasMatch() || path == "/api/v1/logout") {
         if (auto r = onlyPost())
             return *r;
     } else if (auto r = onlyGet()) {
@@ -996,9 +999,11 @@ WebConsole::Reply WebConsole::routeApi(const QHttpServerRequest &request, const 
         r.body = file.readAll();
         return r;
     }
-    // An action.
     if (auto r = checkStateChange(head, &principal, !request.body().isEmpty()))
         return *r;
+    if (threshold.hasMatch())
+        return setThreshold(request, threshold.captured(1), principal);
+    // An action.
     const QString name = action.captured(1);
     const EngineHost::Action which = *EngineHost::actionFromName(name);
     QJsonObject parameters;
@@ -1029,6 +1034,29 @@ WebConsole::Reply WebConsole::routeApi(const QHttpServerRequest &request, const 
         return error(409, available.reason.isEmpty() ? QStringLiteral("not available now") : available.reason.english());
     }
     return json(202, QJsonObject{{QStringLiteral("id"), static_cast<double>(id)}});
+}
+
+// POST /api/v1/alerts/RULE/threshold {"threshold": N}: operators only; the host checks the
+// value, keeps it and audits the change (refusals too).
+WebConsole::Reply WebConsole::setThreshold(const QHttpServerRequest &request, const QString &ruleId, const Principal &principal)
+{
+    QJsonParseError parseError;
+    const QJsonDocument doc = QJsonDocument::fromJson(request.body(), &parseError);
+    if (parseError.error != QJsonParseError::NoError || !doc.isObject() ||
+        !doc.object().value(QStringLiteral("threshold")).isDouble())
+        return error(400, QStringLiteral("expected {\"threshold\": NUMBER}"));
+    if (const std::optional<QString> key = duplicateJsonKey(request.body()))
+        return error(400, duplicateKeyMessage(*key));
+    const double value = doc.object().value(QStringLiteral("threshold")).toDouble();
+    if (principal.user.role != WebRole::Operator) {
+        m_host.auditLog().append(principal.user.name, QStringLiteral("web"), QStringLiteral("set_alert_threshold"),
+                                 QStringLiteral("rule=%1 threshold=%2").arg(ruleId).arg(value), QStringLiteral("refused"),
+                                 QStringLiteral("the viewer role cannot change thresholds"));
+        return error(403, QStringLiteral("the viewer role cannot change thresholds"));
+    }
+    if (Status s = m_host.setAlertThreshold(ruleId, value, principal.user.name, QStringLiteral("web")); !s.isOk())
+        return error(400, QString::fromStdString(s.message()));
+    return json(200, QJsonObject{{QStringLiteral("rule"), ruleId}, {QStringLiteral("threshold"), value}});
 }
 
 WebConsole::Reply WebConsole::login(const QHttpServerRequest &request, const QString &client)

@@ -100,6 +100,7 @@ private:
     Reply routeApi(const QHttpServerRequest &request, const QByteArray &path, const Head &head);
     Reply handleAction(const QHttpServerRequest &request, const QString &name, const Head &head);
     Reply login(const QHttpServerRequest &request, const QString &client);
+    Reply setThreshold(const QHttpServerRequest &request, const QString &ruleId, const Principal &principal);
     Auth authenticate(const Head &head, Principal *principal);
     // POST checks shared by every state change: Origin, Sec-Fetch-Site, content type, and the
     // CSRF header for cookie sessions. Returns the refusal, if any.
