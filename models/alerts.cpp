@@ -215,6 +215,16 @@ AlertModel::AlertModel(QObject *parent) : QAbstractTableModel(parent)
              return over(s.deadLettersPerSecond * 100 / s.recordsPerSecond, t);
          },
          {}},
+        {QStringLiteral("kafka_partitions_unhealthy"),
+         text(QT_TR_NOOP("Kafka partitions without a leader or under-replicated")), text(QT_TR_NOOP("partitions")), 1, 30,
+         [](const ConsoleSnapshot &s, double t) -> std::optional<double> {
+             if (!s.kafka)
+                 return std::nullopt;
+             return atLeast(s.metrics.value("tally_kafka_partitions_without_leader", {}, 0) +
+                                s.metrics.value("tally_kafka_partitions_under_replicated", {}, 0),
+                            t);
+         },
+         {}},
         {QStringLiteral("rebalance_storm"), text(QT_TR_NOOP("Rebalance storm: the consumer group keeps rebalancing")),
          text(QT_TR_NOOP("rebalances in 5 min")), 5, 0,
          [history = std::make_shared<std::deque<std::pair<int64_t, double>>>()](const ConsoleSnapshot &s,

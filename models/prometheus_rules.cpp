@@ -61,6 +61,8 @@ const std::map<QString, PrometheusRule> &rulesById()
          {"rate(tally_dead_letters_total[1m]) / rate(tally_source_records_total[1m]) > {t} / 100 and "
           "rate(tally_source_records_total[1m]) >= 10",
           "10s", "warning"}},
+        {QStringLiteral("kafka_partitions_unhealthy"),
+         {"tally_kafka_partitions_without_leader + tally_kafka_partitions_under_replicated >= {t}", "30s", "warning"}},
         {QStringLiteral("rebalance_storm"), {"increase(tally_kafka_rebalances_total[5m]) >= {t}", "0s", "warning"}},
         {QStringLiteral("memory_high"),
          {"process_resident_memory_bytes / on (instance, job) tally_memory_limit_bytes * 100 > {t}", "30s", "warning"}},

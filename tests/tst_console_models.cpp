@@ -397,6 +397,16 @@ private slots:
         QCOMPARE(value("memory_high"), 90.0);
         QCOMPARE(value("disk_low"), 5.0);
 
+        // The topic's metadata: one partition under-replicated, held 30 s.
+        AlertModel kafka;
+        for (int i = 0; i <= 31; ++i) {
+            ConsoleSnapshot s = healthySnapshot(t0 + i * 1000);
+            s.metrics.add("tally_kafka_partitions_without_leader", MetricKind::Gauge, "", 0);
+            s.metrics.add("tally_kafka_partitions_under_replicated", MetricKind::Gauge, "", 1);
+            kafka.evaluate(s);
+        }
+        QVERIFY(kafka.isActive(QStringLiteral("kafka_partitions_unhealthy")));
+
         // Within the bounds: nothing; a rebalance every 90 s is no storm.
         AlertModel calm;
         for (int i = 0; i <= 400; i += 10) {

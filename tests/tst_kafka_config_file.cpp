@@ -220,6 +220,10 @@ void TestKafkaConfigFile::kafkaJobFromTheConfigFileAlone()
     QVERIFY2(metrics.contains("tally_kafka_consumer_lag_records{"), metrics.constData());
     const QString problems = promtoolProblems(metrics);
     QVERIFY2(problems.isEmpty(), qPrintable(problems));
+    // The topic's metadata, read every 10 s: a healthy single broker leads every partition.
+    QVERIFY2(metrics.contains("\ntally_kafka_partitions_without_leader 0\n") &&
+                 metrics.contains("\ntally_kafka_partitions_under_replicated 0\n"),
+             metrics.constData());
     // Every metric the shipped Grafana dashboard reads is one Tally exports (Kafka mode with
     // checkpoints has them all).
     QFile dashboardFile(QStringLiteral(TALLY_GRAFANA_DASHBOARD));

@@ -325,6 +325,10 @@
         <source>% free</source>
         <translation>% frei</translation>
     </message>
+    <message>
+        <source>Kafka partitions without a leader or under-replicated</source>
+        <translation>Kafka-Partitionen ohne Leader oder unterrepliziert</translation>
+    </message>
 </context>
 <context>
     <name>tally::AlertsPage</name>

@@ -325,6 +325,10 @@
         <source>% free</source>
         <translation>% 空き</translation>
     </message>
+    <message>
+        <source>Kafka partitions without a leader or under-replicated</source>
+        <translation>リーダーのない、またはレプリカ不足の Kafka パーティション</translation>
+    </message>
 </context>
 <context>
     <name>tally::AlertsPage</name>

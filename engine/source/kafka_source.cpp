@@ -61,6 +61,8 @@ struct KafkaSource::Impl {
     Counter *assignedTotal = nullptr;
     Counter *revokedTotal = nullptr;
     Gauge *brokersUp = nullptr;
+    Gauge *partitionsWithoutLeader = nullptr; // from the topic's metadata, every 10 s
+    Gauge *partitionsUnderReplicated = nullptr;
     std::vector<Gauge *> lagRecords, lagSeconds, logEndOffset, fetchQueue;
     Gauge *groupLagRecords = nullptr;
     Gauge *ingestRate = nullptr;     // records/s appended to the topic (assigned partitions)
@@ -301,8 +303,10 @@ struct KafkaSource::Impl {
         logEndProbe = std::thread([this] {
             constexpr int kQueryTimeoutMs = 1000; // a dead broker delays a stop by at most this
             std::unique_lock lock(probeMutex);
-            while (!probeStopping) {
+            for (int round = 0; !probeStopping; ++round) {
                 lock.unlock();
+                if (round % 10 == 0)
+                    probeReplication(kQueryTimeoutMs);
                 for (int p = 0; p < partitions && !stopRequested(); ++p) {
                     int64_t low = 0, high = 0;
                     if (rd_kafka_query_watermark_offsets(rk, config.topic.c_str(), p, &low, &high, kQueryTimeoutMs) ==
@@ -317,6 +321,28 @@ struct KafkaSource::Impl {
                 probeWake.wait_for(lock, std::chrono::seconds(1), [this] { return probeStopping; });
             }
         });
+    }
+
+    // Partitions of the topic without a leader (nobody serves them) or with fewer in-sync replicas
+    // than replicas (one more broker failure loses acknowledged records), from the metadata.
+    void probeReplication(int timeoutMs)
+    {
+        rd_kafka_topic_t *topic = rd_kafka_topic_new(rk, config.topic.c_str(), nullptr);
+        const rd_kafka_metadata_t *md = nullptr;
+        if (rd_kafka_metadata(rk, 0, topic, &md, timeoutMs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            if (md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+                int leaderless = 0, underReplicated = 0;
+                for (int i = 0; i < md->topics[0].partition_cnt; ++i) {
+                    const rd_kafka_metadata_partition_t &p = md->topics[0].partitions[i];
+                    leaderless += p.leader < 0 || p.err == RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE;
+                    underReplicated += p.isr_cnt < p.replica_cnt;
+                }
+                partitionsWithoutLeader->set(leaderless);
+                partitionsUnderReplicated->set(underReplicated);
+            }
+            rd_kafka_metadata_destroy(md);
+        }
+        rd_kafka_topic_destroy(topic);
     }
 
     bool stopRequested()
@@ -468,6 +494,10 @@ Result<std::unique_ptr<KafkaSource>> KafkaSource::open(const KafkaSourceConfig &
     d->assignedTotal = &metrics.counter("tally_kafka_rebalances_total", {{"kind", "assign"}}, "Rebalance callbacks");
     d->revokedTotal = &metrics.counter("tally_kafka_rebalances_total", {{"kind", "revoke"}}, "Rebalance callbacks");
     d->brokersUp = &metrics.gauge("tally_kafka_broker_up", {}, "1 while the broker serves fetches");
+    d->partitionsWithoutLeader = &metrics.gauge("tally_kafka_partitions_without_leader", {},
+                                                "Partitions of the topic that have no leader (from its metadata)");
+    d->partitionsUnderReplicated = &metrics.gauge("tally_kafka_partitions_under_replicated", {},
+                                                  "Partitions of the topic with fewer in-sync replicas than replicas");
     d->groupLagRecords = &metrics.gauge("tally_kafka_consumer_group_lag_records", {}, "Consumer lag over all assigned partitions, in records");
     d->ingestRate = &metrics.gauge("tally_kafka_ingest_rate_records_per_second", {}, "Records appended to the assigned partitions per second");
     d->processingRate = &metrics.gauge("tally_kafka_processing_rate_records_per_second", {}, "Records consumed per second");
