@@ -232,7 +232,8 @@ AlertModel::AlertModel(QObject *parent) : QAbstractTableModel(parent)
              // Rebalances (assignments and revocations) over the last five minutes.
              if (!s.kafka)
                  return std::nullopt;
-             const double count = s.metrics.value("tally_kafka_rebalances_total", {}, 0);
+             const double count = s.metrics.value("tally_kafka_rebalances_total", {{"kind", "assign"}}, 0) +
+                                  s.metrics.value("tally_kafka_rebalances_total", {{"kind", "revoke"}}, 0);
              if (!history->empty() && count < history->back().second)
                  history->clear(); // a new job's counter
              history->emplace_back(s.takenAtMs, count);
@@ -285,6 +286,14 @@ void AlertModel::setThreshold(const QString &ruleId, double threshold)
 int AlertModel::activeCount() const
 {
     return static_cast<int>(std::count_if(m_alerts.begin(), m_alerts.end(), [](const Alert &a) { return a.active(); }));
+}
+
+std::optional<double> AlertModel::threshold(const QString &ruleId) const
+{
+    for (const AlertRule &r : m_rules)
+        if (r.id == ruleId)
+            return r.threshold;
+    return std::nullopt;
 }
 
 bool AlertModel::isActive(const QString &ruleId) const

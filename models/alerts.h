@@ -53,6 +53,7 @@ public:
     void setThreshold(const QString &ruleId, double threshold);
     int activeCount() const;
     bool isActive(const QString &ruleId) const;
+    std::optional<double> threshold(const QString &ruleId) const; // nullopt: no such rule
     const QVector<Alert> &alerts() const { return m_alerts; }
     // Runbook resource path for a rule: ":/runbooks/<id>.md".
     static QString runbookPath(const QString &ruleId);

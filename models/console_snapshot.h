@@ -18,8 +18,8 @@ namespace tally {
 
 // A partition's consumer status in Burrow's terms, over a window of the group's committed offsets
 // (models/lag_status.h): OK; WARN, the lag grows while offsets move; STALL, offsets committed but
-// not moving while there is lag; STOP, no commit for the whole window while there is lag; ERR, no
-// figures from the broker.
+// not moving while there is lag; STOP, no commit for the whole window while there is lag; ERR, the
+// broker is unreachable. A partition this consumer has no figures for has no status.
 enum class LagStatus { Ok, Warn, Stall, Stop, Err };
 std::string_view lagStatusName(LagStatus s); // "OK", "WARN", "STALL", "STOP", "ERR"
 

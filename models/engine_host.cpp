@@ -94,6 +94,8 @@ void EngineHost::sample()
     m_snapshot.lastSavepoint = m_lastSavepoint;
     if (replaced)
         m_snapshot.freshness = computeFreshness(m_snapshot, &previous.freshness);
+    if (replaced)
+        m_lagStatus = LagStatusEvaluator(); // the new job's consumer commits afresh
     m_lagStatus.evaluate(m_snapshot);
     sampleResources(m_snapshot);
     m_alerts.evaluate(m_snapshot);
@@ -129,23 +131,21 @@ void EngineHost::sampleResources(ConsoleSnapshot &s) const
 
 Status EngineHost::setAlertThreshold(const QString &ruleId, double threshold, const QString &user, const QString &source)
 {
-    const auto rule = std::find_if(m_alerts.rules().begin(), m_alerts.rules().end(),
-                                   [&](const AlertRule &r) { return r.id == ruleId; });
+    const std::optional<double> was = m_alerts.threshold(ruleId);
     const QString parameters = QStringLiteral("rule=%1 threshold=%2").arg(ruleId).arg(threshold);
     const auto refuse = [&](const std::string &why) {
         m_audit->append(user, source, QStringLiteral("set_alert_threshold"), parameters, QStringLiteral("refused"),
                         QString::fromStdString(why));
         return Status::invalidArgument(why);
     };
-    if (rule == m_alerts.rules().end())
+    if (!was)
         return refuse("no alert rule " + ruleId.toStdString());
     if (!std::isfinite(threshold) || threshold < 0)
         return refuse("the threshold must be a finite number >= 0");
-    const double was = rule->threshold;
     m_alerts.setThreshold(ruleId, threshold);
     const bool saved = m_audit->saveThreshold(ruleId, threshold);
     m_audit->append(user, source, QStringLiteral("set_alert_threshold"), parameters, QStringLiteral("ok"),
-                    QStringLiteral("was %1%2").arg(was).arg(saved ? QString() : QStringLiteral("; not saved for the next run")));
+                    QStringLiteral("was %1%2").arg(*was).arg(saved ? QString() : QStringLiteral("; not saved for the next run")));
     emit alertThresholdChanged(ruleId, threshold);
     return Status::ok();
 }

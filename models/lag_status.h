@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <optional>
 
 namespace tally {
 
@@ -18,7 +19,9 @@ public:
     // Samples every Kafka partition of `s` (at most one sample per partition a spacing: a
     // checkpoint interval, at least a second, so the window spans ten commits) and sets each
     // partition's lagStatus from its window:
-    //  ERR   the broker is unreachable, or the partition has no log end offset yet;
+    //  ERR   the broker is unreachable;
+    //  none  this consumer has not committed for the partition or does not know its log end (a
+    //        partition of another member, or nothing stored yet): not judged;
     //  OK    fewer than two samples, or the committed lag was 0 in any sample;
     //  STOP  no commit for the window's span (at least ten spacings);
     //  STALL commits, but the committed offset did not move;
@@ -30,11 +33,12 @@ public:
         int64_t atMs = 0;
         int64_t committedOffset = -1;
         int64_t committedAtMs = -1;
-        int64_t lag = 0; // log end - committed offset (log end - 0 before the first commit)
+        int64_t lag = 0; // log end - committed offset
     };
 
 private:
     std::map<int, std::deque<Sample>> m_windows;
+    std::optional<JobState> m_state; // of the last snapshot
 };
 
 } // namespace tally

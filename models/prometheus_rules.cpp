@@ -63,7 +63,7 @@ const std::map<QString, PrometheusRule> &rulesById()
           "10s", "warning"}},
         {QStringLiteral("kafka_partitions_unhealthy"),
          {"tally_kafka_partitions_without_leader + tally_kafka_partitions_under_replicated >= {t}", "30s", "warning"}},
-        {QStringLiteral("rebalance_storm"), {"increase(tally_kafka_rebalances_total[5m]) >= {t}", "0s", "warning"}},
+        {QStringLiteral("rebalance_storm"), {"sum without (kind) (increase(tally_kafka_rebalances_total[5m])) >= {t}", "0s", "warning"}},
         {QStringLiteral("memory_high"),
          {"process_resident_memory_bytes / on (instance, job) tally_memory_limit_bytes * 100 > {t}", "30s", "warning"}},
         {QStringLiteral("disk_low"), {"tally_folder_free_bytes / tally_folder_size_bytes * 100 < {t}", "30s", "warning"}},

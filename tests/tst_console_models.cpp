@@ -320,7 +320,9 @@ private slots:
         QTest::newRow("commits at the same offset") << "stalled" << "STALL";
         QTest::newRow("no commits") << "stopped" << "STOP";
         QTest::newRow("caught up once") << "caughtUp" << "OK";
-        QTest::newRow("no log end yet") << "noLogEnd" << "ERR";
+        QTest::newRow("no log end yet") << "noLogEnd" << "-";
+        QTest::newRow("nothing committed yet") << "noCommit" << "-";
+        QTest::newRow("broker down") << "brokerDown" << "ERR";
     }
     void lagStatusOverTheWindow()
     {
@@ -350,13 +352,17 @@ private slots:
                 p.committedOffset = p.logEndOffset;
             if (story == QLatin1String("noLogEnd"))
                 p.logEndOffset = -1;
+            if (story == QLatin1String("noCommit"))
+                p.committedOffset = p.committedAtMs = -1;
             j.partitions = {p};
             s = consoleSnapshotFromStatus(j, true, nullptr, t0 + 1000 * i + 10);
+            if (story == QLatin1String("brokerDown"))
+                s.metrics.add("tally_kafka_broker_up", MetricKind::Gauge, "", 0);
             evaluator.evaluate(s);
             alerts.evaluate(s);
         }
-        QVERIFY(s.partitions.front().lagStatus);
-        QCOMPARE(QString::fromUtf8(lagStatusName(*s.partitions.front().lagStatus).data()), expected);
+        const std::optional<LagStatus> status = s.partitions.front().lagStatus;
+        QCOMPARE(status ? QString::fromUtf8(lagStatusName(*status).data()) : QStringLiteral("-"), expected);
         const bool stuck = expected == QLatin1String("STALL") || expected == QLatin1String("STOP");
         QCOMPARE(alerts.isActive(QStringLiteral("partition_stalled")), stuck);
         PartitionModel m;
@@ -379,7 +385,9 @@ private slots:
             s.residentBytes = 900e6;
             s.memoryLimitBytes = 1000e6;                                      // 90% of the limit
             s.folders = {{"checkpoints", "checkpoints", 50e9, 100e9}, {"sqlite", "tally.db", 5e9, 100e9}}; // 5% free
-            s.metrics.add("tally_kafka_rebalances_total", MetricKind::Counter, "", i < 20 ? i / 4 : i / 2);
+            // As the source counts them: assignments and revocations.
+            s.metrics.add("tally_kafka_rebalances_total", MetricKind::Counter, "", i < 20 ? i / 8 : i / 4, {{"kind", "assign"}});
+            s.metrics.add("tally_kafka_rebalances_total", MetricKind::Counter, "", i < 20 ? i / 8 : i / 4, {{"kind", "revoke"}});
             alerts.evaluate(s);
             if (i == 29) {
                 QVERIFY(!alerts.isActive(QStringLiteral("memory_high"))); // held 30 s first
@@ -414,7 +422,8 @@ private slots:
             s.residentBytes = 700e6;
             s.memoryLimitBytes = 1000e6;
             s.folders = {{"checkpoints", "checkpoints", 50e9, 100e9}};
-            s.metrics.add("tally_kafka_rebalances_total", MetricKind::Counter, "", i / 90);
+            s.metrics.add("tally_kafka_rebalances_total", MetricKind::Counter, "", i / 180, {{"kind", "assign"}});
+            s.metrics.add("tally_kafka_rebalances_total", MetricKind::Counter, "", i / 180, {{"kind", "revoke"}});
             calm.evaluate(s);
         }
         QCOMPARE(calm.activeCount(), 0);

@@ -364,12 +364,15 @@ public:
             spin->setSuffix(QLatin1Char(' ') + translated(rule.thresholdUnit));
             spin->setObjectName(QStringLiteral("threshold_") + rule.id);
             const QString id = rule.id;
-            // Once an edit is done (not at every keystroke): one audit entry per change.
+            // Once an edit is done (not at every keystroke), and only if the operator changed the
+            // value (a threshold set on the web may have more decimals than the box shows): one
+            // audit entry per change.
+            connect(spin, &QDoubleSpinBox::valueChanged, spin, [spin] { spin->setProperty("edited", true); });
             connect(spin, &QDoubleSpinBox::editingFinished, this, [this, id, spin] {
-                const auto rule = std::find_if(m_models.alerts.rules().begin(), m_models.alerts.rules().end(),
-                                               [&](const AlertRule &r) { return r.id == id; });
-                if (rule != m_models.alerts.rules().end() && rule->threshold != spin->value())
-                    (void)m_host.setAlertThreshold(id, spin->value(), currentUser(), QStringLiteral("desktop"));
+                if (!spin->property("edited").toBool())
+                    return;
+                spin->setProperty("edited", false);
+                (void)m_host.setAlertThreshold(id, spin->value(), currentUser(), QStringLiteral("desktop"));
             });
             // A change from the web console shows here too.
             connect(&host, &EngineHost::alertThresholdChanged, spin, [spin, id](const QString &ruleId, double threshold) {

@@ -26,7 +26,8 @@ struct SinkStatus {
     uint64_t committedEpoch = 0;
     int64_t lastWindowEndMs = 0; // newest window end among the rows written
     // Event time through which the database is complete: every window ending at or before it
-    // has its rows stored (committed, with exactly-once). nullopt: nothing stored yet.
+    // has its rows stored (committed, with exactly-once; rows the database refused for good count,
+    // they are in rejected_rows). nullopt: nothing stored yet.
     std::optional<int64_t> upToDateMs;
     uint64_t rowsWritten = 0;
     uint64_t rejectedRows = 0;

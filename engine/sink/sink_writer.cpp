@@ -119,6 +119,9 @@ struct SinkWriter::Impl {
     std::deque<CoverMark> coverMarks;
     uint64_t rowsAccepted = 0; // at-least-once: rows handed to writeRows()
     uint64_t rowsSettled = 0;  // at-least-once: of those, rows written or diverted (in order)
+    // At-least-once: a batch went back to the queue (coalesced) or was given up, so counted rows
+    // no longer line up with the marks: the claim stays where it is for the rest of the run.
+    bool coverMarksSuspended = false;
     SinkStatus shown; // circuit, committed epoch, counts, last error: refreshed by the writer
     std::thread thread;
 
@@ -178,7 +181,7 @@ struct SinkWriter::Impl {
     void applyCoverMarksLocked()
     {
         const bool exactlyOnce = opt.delivery == Delivery::ExactlyOnce;
-        if (!exactlyOnce && divert && divert->batchCount() > 0)
+        if (!exactlyOnce && (coverMarksSuspended || (divert && divert->batchCount() > 0)))
             return;
         while (!coverMarks.empty()) {
             const CoverMark &m = coverMarks.front();
@@ -229,6 +232,18 @@ struct SinkWriter::Impl {
         if (ready.empty())
             oldestWaiting.reset(); // rows left behind keep the older time: they are due sooner, not later
         return b;
+    }
+
+    // A batch neither written nor diverted goes back to the front of the queue, to be tried again
+    // in order (its side records are back in memory already).
+    void putBackLocked(Batch &b)
+    {
+        ready.insert(ready.begin(), b.rows.begin(), b.rows.end());
+        if (b.epoch && (!readyEpoch || *readyEpoch < *b.epoch))
+            readyEpoch = b.epoch;
+        if (!ready.empty())
+            startWaitingLocked();
+        coverMarksSuspended = true;
     }
 
     // Puts a batch's side records back (its rows went to the divert buffer).
@@ -364,8 +379,15 @@ struct SinkWriter::Impl {
             if (!breaker.allowAttempt(now)) {
                 std::unique_lock lock(mutex);
                 const bool hasRows = !b.rows.empty() || b.epoch; // side records stay in memory
-                if (divert && (divertEnabled || stopping) && hasRows)
-                    return spool(b, lock);
+                if (divert && (divertEnabled || stopping) && hasRows) {
+                    if (spool(b, lock))
+                        return true;
+                    if (stopping)
+                        return false;
+                    // The buffer's disk refused them too: wait, then try the database again.
+                    wake.wait_for(lock, std::chrono::seconds(1), [&] { return stopping; });
+                    continue;
+                }
                 if (stopping)
                     return false;
                 wake.wait_until(lock, breaker.reopenAt(), [&] { return divertEnabled || stopping; });
@@ -399,7 +421,7 @@ struct SinkWriter::Impl {
         Status s = divert->append(b.epoch, b.rows);
         lock.lock();
         if (!s.isOk()) {
-            fprintf(stderr, "tally: %s: cannot divert %zu rows (kept in memory): %s\n", store->describe().c_str(),
+            fprintf(stderr, "tally: %s: cannot divert %zu rows (kept in memory, tried again): %s\n", store->describe().c_str(),
                     b.rows.size(), s.toString().c_str());
             return false;
         }
@@ -467,9 +489,20 @@ struct SinkWriter::Impl {
                 // (side records wait in memory until the buffer is replayed).
                 if (batchDueLocked(now, deadline) && (!ready.empty() || readyEpoch)) {
                     Batch b = takeBatchLocked();
-                    if (spool(b, lock))
+                    const bool spooled = spool(b, lock);
+                    if (spooled) {
                         rowsSettled += b.pendingRows;
+                    } else if (stopping) {
+                        notWrittenRows += b.rows.size();
+                        coverMarksSuspended = true;
+                        fprintf(stderr, "tally: %s: giving up on %zu rows: neither the database nor the divert buffer "
+                                        "takes them\n", store->describe().c_str(), b.rows.size());
+                    } else {
+                        putBackLocked(b);
+                    }
                     finishBatchLocked();
+                    if (!spooled && !stopping)
+                        wake.wait_for(lock, std::chrono::seconds(1), [&] { return stopping; });
                     continue;
                 }
                 lock.unlock();
@@ -491,6 +524,7 @@ struct SinkWriter::Impl {
                 if (!written && !b.rows.empty()) {
                     // Only when stopping with the database down and nowhere to divert to.
                     notWrittenRows += b.rows.size();
+                    coverMarksSuspended = true;
                     fprintf(stderr, "tally: %s: giving up on %zu rows: the database is unreachable and no divert "
                                     "buffer is configured\n", store->describe().c_str(), b.rows.size());
                 }

@@ -260,6 +260,10 @@ struct KafkaSource::Impl {
                     continue;
                 assigned[static_cast<size_t>(p)] = false;
                 buffered[static_cast<size_t>(p)].clear();
+                // Another member's now: no figures of this consumer for it (lag().)
+                committedOffset[static_cast<size_t>(p)].store(-1);
+                committedAtMs[static_cast<size_t>(p)].store(-1);
+                knownLogEnd[static_cast<size_t>(p)].store(-1);
                 if (lost)
                     continue;
                 if (position[static_cast<size_t>(p)] >= 0)
@@ -628,6 +632,8 @@ Status KafkaSource::commit(const std::vector<PartitionOffset> &offsets)
         return Status::unavailable(std::string("kafka: commit failed: ") + rd_kafka_err2str(e));
     const int64_t now = wallMs();
     for (const PartitionOffset &o : offsets) {
+        if (o.partition < 0 || o.partition >= d->partitions)
+            continue;
         d->committedOffset[static_cast<size_t>(o.partition)].store(o.offset);
         d->committedAtMs[static_cast<size_t>(o.partition)].store(now);
     }

@@ -813,11 +813,12 @@ WebConsole::Reply WebConsole::route(const QHttpServerRequest &request, const QBy
                 problems.append(QStringLiteral("the job is not running"));
             if (s.sink.present && s.sink.circuit == CircuitBreaker::State::Open)
                 problems.append(QStringLiteral("the sink's circuit breaker is open"));
-            const int64_t staleAfterMs = m_host.config().alerts.staleAfterMs;
-            if (staleAfterMs > 0 && s.freshness.ageSeconds && *s.freshness.ageSeconds * 1000 > static_cast<double>(staleAfterMs))
-                problems.append(QStringLiteral("the database is %1 s behind (alerts.stale_after_ms = %2)")
+            // The bound is results_stale's threshold (alerts.stale_after_ms, or what an operator set).
+            const double bound = m_host.alerts().threshold(QStringLiteral("results_stale")).value_or(0);
+            if (bound > 0 && s.freshness.ageSeconds && *s.freshness.ageSeconds > bound)
+                problems.append(QStringLiteral("the database is %1 s behind (the results_stale bound is %2 s)")
                                     .arg(*s.freshness.ageSeconds, 0, 'f', 1)
-                                    .arg(staleAfterMs));
+                                    .arg(bound));
             return json(problems.isEmpty() ? 200 : 503,
                         QJsonObject{{QStringLiteral("status"), problems.isEmpty() ? QStringLiteral("ready")
                                                                                   : QStringLiteral("not ready")},
