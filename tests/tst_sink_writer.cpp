@@ -9,6 +9,7 @@
 #include "sink/sqlite_store.h"
 #include "support/oracle.h"
 #include "support/sink_results.h"
+#include "support/wait.h"
 
 #include <QtTest>
 
@@ -423,13 +424,19 @@ private slots:
         std::vector<Sample> samples;
         const SinkRun run = runIntoSink(config, openWriter(openStore(m_path), fastOptions(config.output.delivery), metrics),
                                         metrics, [&](Job &job) {
-                                            while (!job.finished()) {
-                                                // Where the sink stands first, then the database: it only grows.
+                                            // A sample each time the sink's claim moves: where the sink
+                                            // stands first, then the database (which only grows).
+                                            int64_t claimed = kMinWatermark;
+                                            const auto moved = [&] {
                                                 const std::optional<SinkStatus> k = job.status().sink;
-                                                if (k && k->upToDateMs && *k->upToDateMs < kMaxWatermark)
-                                                    samples.push_back({*k->upToDateMs, readSqliteResults(m_path)});
-                                                std::this_thread::sleep_for(std::chrono::milliseconds(50));
-                                            }
+                                                claimed = k && k->upToDateMs ? *k->upToDateMs : kMinWatermark;
+                                                return job.finished() || (claimed > kMinWatermark && claimed < kMaxWatermark &&
+                                                                          (samples.empty() || claimed != samples.back().upToDateMs));
+                                            };
+                                            while (waitUntil(moved, std::chrono::seconds(30), "the sink's claim to move",
+                                                             std::chrono::milliseconds(10)) &&
+                                                   !job.finished())
+                                                samples.push_back({claimed, readSqliteResults(m_path)});
                                         });
         size_t checked = 0;
         for (const Sample &sample : samples) {
