@@ -181,6 +181,9 @@ void TestKafkaOffsets::committedOffsetsFollowCheckpointsAcrossAKill()
     QVERIFY(startTally(1));
     int run = 1;
     std::vector<Sample> samples;
+    // The group's offsets as the killed process left them: it commits until the kill, after the
+    // last sample of its run.
+    std::map<int, int64_t> killedAt;
     bool drained = false;
     const auto deadline = started + 90s;
     while (!drained && Steady::now() < deadline) {
@@ -195,6 +198,8 @@ void TestKafkaOffsets::committedOffsetsFollowCheckpointsAcrossAKill()
         if (run == 1 && Steady::now() - runStarted >= kKillAfter) {
             signalProcess(tally, SIGKILL);
             QVERIFY(tally.waitForFinished(10000));
+            for (const auto &[partition, p] : describeGroup(group, topic))
+                killedAt[partition] = p.current.value_or(-1);
             run = 2;
             runStarted = Steady::now();
             QVERIFY(startTally(2));
@@ -236,7 +241,6 @@ void TestKafkaOffsets::committedOffsetsFollowCheckpointsAcrossAKill()
     int bounded[3] = {0, 0, 0};
     // The second process has caught up once it has committed every partition past where the first
     // left it (until then the offsets are the killed process's) and is within the bound.
-    std::map<int, int64_t> killedAt;
     for (const Sample &s : samples)
         if (s.run == 1)
             for (const auto &[partition, p] : s.partitions)
