@@ -9,7 +9,6 @@
 #include <QMetaObject>
 #include <QThread>
 
-#include <algorithm>
 #include <chrono>
 #include <cmath>
 

@@ -79,6 +79,14 @@ std::unique_ptr<SinkWriter> openWriter(std::unique_ptr<ResultStore> store, SinkW
 
 
 // Rows for keys 1..n; several versions of some keys (re-fires), the last one wins.
+// A test's data: its bool column "exactlyOnce", one row per delivery mode.
+void bothDeliveryModes()
+{
+    QTest::addColumn<bool>("exactlyOnce");
+    QTest::newRow("exactly-once") << true;
+    QTest::newRow("at-least-once") << false;
+}
+
 std::vector<OutputRow> refiringRows(uint64_t n, uint64_t epoch = 0)
 {
     std::vector<OutputRow> rows;
@@ -196,9 +204,7 @@ private slots:
     // batch is written; nothing is retried forever.
     void refusedRowsAreKeptAside_data()
     {
-        QTest::addColumn<bool>("exactlyOnce");
-        QTest::newRow("exactly-once") << true;
-        QTest::newRow("at-least-once") << false;
+        bothDeliveryModes();
     }
     void refusedRowsAreKeptAside()
     {
@@ -300,9 +306,7 @@ private slots:
     // database is back they are replayed, in order, and the buffer empties.
     void divertSpillsAndReplays_data()
     {
-        QTest::addColumn<bool>("exactlyOnce");
-        QTest::newRow("exactly-once") << true;
-        QTest::newRow("at-least-once") << false;
+        bothDeliveryModes();
     }
     void divertSpillsAndReplays()
     {
@@ -347,9 +351,7 @@ private slots:
     // database is down, not while they wait in the divert buffer, not before their epoch commits.
     void upToDateFollowsStoredRows_data()
     {
-        QTest::addColumn<bool>("exactlyOnce");
-        QTest::newRow("exactly-once") << true;
-        QTest::newRow("at-least-once") << false;
+        bothDeliveryModes();
     }
     void upToDateFollowsStoredRows()
     {
@@ -402,9 +404,7 @@ private slots:
     // with its final value (without late events each window fires once).
     void upToDateNeverRunsAhead_data()
     {
-        QTest::addColumn<bool>("exactlyOnce");
-        QTest::newRow("exactly-once") << true;
-        QTest::newRow("at-least-once") << false;
+        bothDeliveryModes();
     }
     void upToDateNeverRunsAhead()
     {
