@@ -6,6 +6,7 @@
 #include "runtime/config_fingerprint.h"
 #include "runtime/job.h"
 #include "runtime/job_builder.h"
+#include "checkpoint/checkpoint_store.h"
 #include "checkpoint/savepoint.h"
 #include "sink/postgres_store.h"
 #include "sink/sink_writer.h"
@@ -288,6 +289,11 @@ struct CheckpointCost {
     size_t records = 0;
 };
 
+struct CheckpointCosts {
+    CheckpointCost full;
+    std::optional<CheckpointCost> incremental; // where the backend tracks changes
+};
+
 std::unique_ptr<TaskAggregations> openTask(const JobConfig &c, const StateWorkDir &workDir)
 {
     Result<std::unique_ptr<TaskState>> state = openTaskState(c.state, workDir.path(), 0, 1);
@@ -298,13 +304,68 @@ std::unique_ptr<TaskAggregations> openTask(const JobConfig &c, const StateWorkDi
     return std::make_unique<TaskAggregations>(c, c.runtime.allowedLatenessMs, std::move(state).value());
 }
 
-CheckpointCost measureCheckpoint(StateConfig::Backend backend, size_t entries)
+template <typename T>
+T orExit(Result<T> r)
+{
+    if (!r) {
+        std::fprintf(stderr, "tally-bench: %s\n", r.status().toString().c_str());
+        std::exit(1);
+    }
+    return std::move(r).value();
+}
+
+// Restores a checkpoint file into a fresh task; returns the milliseconds it took.
+double restoreMs(const JobConfig &c, const std::string &file)
+{
+    const auto t0 = std::chrono::steady_clock::now();
+    CheckpointFile read = orExit(readCheckpoint(file));
+    StateWorkDir restoreDir(c.state);
+    std::unique_ptr<TaskAggregations> restored = openTask(c, restoreDir);
+    std::vector<TopKUpdate> restoredTopK;
+    restored->restore(read.savepoint.state, 0, 1, restoredTopK);
+    return secondsSince(t0) * 1e3;
+}
+
+// A checkpoint as the job takes one: the task's part at the barrier (sync), then building the
+// snapshot and writing the file (async). Returns the file's link.
+CheckpointLink timedCheckpoint(TaskAggregations &task, bool changesOnly, const JobConfig &c, const CheckpointChain &previous,
+                               CheckpointCost &cost)
+{
+    const auto t0 = std::chrono::steady_clock::now();
+    StatePart part = task.snapshot(changesOnly);
+    cost.syncMs = secondsSince(t0) * 1e3;
+    const auto t1 = std::chrono::steady_clock::now();
+    KeyedStateChanges changes;
+    part(changes);
+    part = {};
+    changes.canonicalize();
+    Savepoint sp;
+    sp.epoch = previous.size() + 1;
+    sp.fingerprint = configFingerprint(c);
+    CheckpointLink link;
+    if (changesOnly) {
+        cost.records = changes.records.recordCount();
+        link = orExit(writeIncrementalCheckpoint(c.checkpoint.dir, sp, changes, previous));
+    } else {
+        sp.state = std::move(changes.records);
+        cost.records = sp.state.recordCount();
+        link = orExit(writeFullCheckpoint(c.checkpoint.dir, sp));
+    }
+    cost.asyncMs = secondsSince(t1) * 1e3;
+    cost.totalMs = secondsSince(t0) * 1e3;
+    cost.sizeBytes = static_cast<double>(link.bytes);
+    return link;
+}
+
+// One window task holding `entries` counts: a full checkpoint, then 1% of the keys change and an
+// incremental one follows (where the backend tracks changes); each is restored into a fresh task.
+CheckpointCosts measureCheckpoint(StateConfig::Backend backend, size_t entries)
 {
     const std::string dir = (std::filesystem::temp_directory_path() / ("tally-bench-ckpt-" + std::to_string(getpid()))).string();
     std::filesystem::remove_all(dir);
     JobConfig c = checkpointBenchConfig(backend, dir);
     c.likesPerPost.windowMs = c.trendingHourly.windowMs = 3'600'000;
-    CheckpointCost cost;
+    CheckpointCosts costs;
     {
         StateWorkDir workDir(c.state);
         std::unique_ptr<TaskAggregations> task = openTask(c, workDir);
@@ -316,37 +377,26 @@ CheckpointCost measureCheckpoint(StateConfig::Backend backend, size_t entries)
         std::vector<TopKUpdate> topK;
         task->finishBatch(1000, rows, topK);
 
-        const auto t0 = std::chrono::steady_clock::now();
-        auto takeState = task->snapshot();
-        cost.syncMs = secondsSince(t0) * 1e3;
-        const auto t1 = std::chrono::steady_clock::now();
-        Savepoint sp;
-        sp.epoch = 1;
-        sp.fingerprint = configFingerprint(c);
-        takeState(sp.state);
-        sp.state.canonicalize();
-        Result<std::string> file = writeSavepointFile(c.checkpoint.dir, "checkpoint", sp);
-        cost.asyncMs = secondsSince(t1) * 1e3;
-        cost.totalMs = secondsSince(t0) * 1e3;
-        cost.records = sp.state.recordCount();
-        if (!file) {
-            std::fprintf(stderr, "tally-bench: %s\n", file.status().toString().c_str());
-            std::exit(1);
+        const CheckpointLink full = timedCheckpoint(*task, false, c, {}, costs.full);
+        const bool tracks = task->canTrackChanges();
+        std::string incrementalFile;
+        if (tracks) {
+            task->trackChanges(); // as after a checkpoint that starts a chain
+            std::mt19937_64 random(7);
+            for (size_t n = 0; n < posts / 100; ++n)
+                task->apply(KeyFamily::Post, {random() % posts + 1, 0, 1, 1}, 1000);
+            task->finishBatch(1000, rows, topK);
+            costs.incremental.emplace();
+            const CheckpointLink link = timedCheckpoint(*task, true, c, {full}, *costs.incremental);
+            incrementalFile = (std::filesystem::path(c.checkpoint.dir) / link.file).string();
         }
-        cost.sizeBytes = static_cast<double>(std::filesystem::file_size(*file));
-
-        takeState = {};
         task.reset();
-        const auto t2 = std::chrono::steady_clock::now();
-        Result<Savepoint> read = readSavepointFile(*file);
-        StateWorkDir restoreDir(c.state);
-        std::unique_ptr<TaskAggregations> restored = openTask(c, restoreDir);
-        std::vector<TopKUpdate> restoredTopK;
-        restored->restore(read->state, 0, 1, restoredTopK);
-        cost.restoreMs = secondsSince(t2) * 1e3;
+        costs.full.restoreMs = restoreMs(c, (std::filesystem::path(c.checkpoint.dir) / full.file).string());
+        if (tracks)
+            costs.incremental->restoreMs = restoreMs(c, incrementalFile);
     }
     std::filesystem::remove_all(dir);
-    return cost;
+    return costs;
 }
 
 double checkpointedThroughput(const std::vector<SourceBatch> &batches, int partitions, StateConfig::Backend backend,
@@ -382,17 +432,27 @@ std::vector<BenchResult> checkpointSuite(uint64_t events)
     using Backend = StateConfig::Backend;
     for (Backend backend : {Backend::Heap, Backend::RocksDb}) {
         for (auto [label, entries] : {std::pair{"1m", size_t(1'000'000)}, std::pair{"10m", size_t(10'000'000)}}) {
-            const CheckpointCost c = measureCheckpoint(backend, entries);
+            const CheckpointCosts costs = measureCheckpoint(backend, entries);
+            const CheckpointCost &c = costs.full;
             const std::string p = std::string("checkpoint.") + backendName(backend) + "." + label + ".";
-            r.push_back({p + "duration_ms", c.totalMs, "ms"});
-            r.push_back({p + "sync_ms", c.syncMs, "ms", "on the task"});
-            r.push_back({p + "async_ms", c.asyncMs, "ms", "off the task"});
-            r.push_back({p + "size_bytes", c.sizeBytes, "bytes", "full: every checkpoint"});
+            r.push_back({p + "duration_ms", c.totalMs, "ms", "full"});
+            r.push_back({p + "sync_ms", c.syncMs, "ms", "full: on the task"});
+            r.push_back({p + "async_ms", c.asyncMs, "ms", "full: off the task"});
+            r.push_back({p + "size_bytes", c.sizeBytes, "bytes", "full"});
             r.push_back({p + "state_records", static_cast<double>(c.records), "records"});
+            if (costs.incremental) {
+                const CheckpointCost &i = *costs.incremental;
+                r.push_back({p + "incremental.duration_ms", i.totalMs, "ms", "1% of keys changed; target <= 500"});
+                r.push_back({p + "incremental.sync_ms", i.syncMs, "ms", "on the task; target <= 10"});
+                r.push_back({p + "incremental.async_ms", i.asyncMs, "ms", "off the task"});
+                r.push_back({p + "incremental.bytes_written", i.sizeBytes, "bytes", "target <= 10% of full"});
+                r.push_back({p + "incremental.over_full.ratio", i.sizeBytes / c.sizeBytes, "ratio"});
+            }
             if (std::string(label) == "10m") {
-                r.push_back({std::string("restore.") + backendName(backend) + ".10m.ms", c.restoreMs, "ms"});
-                if (backend == Backend::Heap)
-                    r.push_back({"restore.10m.ms", c.restoreMs, "ms", "heap"});
+                r.push_back({std::string("restore.") + backendName(backend) + ".10m.ms", c.restoreMs, "ms", "full"});
+                if (costs.incremental)
+                    r.push_back({std::string("restore.") + backendName(backend) + ".10m.incremental.ms",
+                                 costs.incremental->restoreMs, "ms", "full + incremental"});
             }
         }
     }

@@ -191,6 +191,8 @@ const std::vector<Field> &fields()
         TALLY_FIELD("checkpoint", "min_pause_ms", checkpoint.minPauseMs),
         TALLY_FIELD("checkpoint", "timeout_ms", checkpoint.timeoutMs),
         TALLY_FIELD("checkpoint", "tolerable_failures", checkpoint.tolerableFailures),
+        TALLY_FIELD("checkpoint", "incremental", checkpoint.incremental),
+        TALLY_FIELD("checkpoint", "full_every", checkpoint.fullEvery),
         TALLY_FIELD("output", "type", output.type),
         TALLY_FIELD("output", "sqlite_path", output.sqlitePath),
         TALLY_FIELD("output", "postgres_url", output.postgresUrl),
@@ -546,6 +548,8 @@ void TestJobConfig::roundTripOfEveryKey()
     c.checkpoint.minPauseMs = 500;
     c.checkpoint.timeoutMs = 30000;
     c.checkpoint.tolerableFailures = 0;
+    c.checkpoint.incremental = false;
+    c.checkpoint.fullEvery = 5;
     c.output.type = OutputConfig::Type::Postgres;
     c.output.sqlitePath = "/var/lib/tally/out.db";
     c.output.postgresUrl = "postgresql://tally@db.internal:5432/likes";

@@ -7,6 +7,7 @@
 // ends they reach the log end, and the SQLite results equal the oracle of the produced stream.
 #include "config/job_config.h"
 #include "runtime/job_options.h"
+#include "checkpoint/checkpoint_store.h"
 #include "checkpoint/savepoint.h"
 #include "support/kafka_test_support.h"
 #include "support/oracle.h"
@@ -94,10 +95,11 @@ QString describe(const Sample &s)
 std::vector<int64_t> checkpointDurationsMs(const QString &dir)
 {
     std::vector<int64_t> out;
-    for (const QFileInfo &f : QDir(dir).entryInfoList({QStringLiteral("checkpoint-*.tsp")}, QDir::Files)) {
-        const auto checkpoint = readSavepointFile(f.filePath().toStdString());
+    for (const std::string &path : checkpointFiles(dir.toStdString())) {
+        const auto checkpoint = readCheckpoint(path);
         if (checkpoint)
-            out.push_back(f.lastModified().toMSecsSinceEpoch() - checkpoint->takenAtMs);
+            out.push_back(QFileInfo(QString::fromStdString(path)).lastModified().toMSecsSinceEpoch() -
+                          checkpoint->savepoint.takenAtMs);
     }
     return out;
 }

@@ -17,6 +17,8 @@ struct CheckpointConfig {
     int64_t minPauseMs = 0;                 // from the end of one checkpoint to the start of the next
     int64_t timeoutMs = 600000;             // a checkpoint taking longer fails
     int tolerableFailures = 3;              // consecutive failed checkpoints before the job stops
+    bool incremental = true;                // checkpoints store what changed, where the state backend can tell
+    int fullEvery = 50;                     // at most this many incremental checkpoints on one full one, 1..10000
 };
 
 } // namespace tally

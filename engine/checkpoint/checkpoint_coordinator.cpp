@@ -24,7 +24,7 @@ CheckpointCoordinator::CheckpointCoordinator(const CheckpointConfig &config, int
                                              FatalHandler onFatal)
     : m_config(config), m_tasks(tasks), m_clock(clock), m_onFatal(std::move(onFatal)),
       m_writer(
-          config.dir, config.savepointDir,
+          config.dir, config.savepointDir, config.fullEvery,
           [this](uint64_t epoch) {
               std::lock_guard lock(m_mutex);
               return m_inFlight == epoch;
@@ -35,7 +35,11 @@ CheckpointCoordinator::CheckpointCoordinator(const CheckpointConfig &config, int
       m_restoreFallbacks(m.counter("tally_checkpoint_restore_fallbacks_total", {},
                                    "Damaged checkpoints skipped at restore for an older one")),
       m_durationMs(m.histogram("tally_checkpoint_duration_ms", {}, "Barrier to checkpoint file on disk")),
-      m_sizeBytes(m.gauge("tally_checkpoint_size_bytes", {}, "Size of the newest checkpoint")),
+      m_sizeBytes(m.gauge("tally_checkpoint_size_bytes", {}, "Bytes the newest checkpoint wrote")),
+      m_fullSizeBytes(m.gauge("tally_checkpoint_full_size_bytes", {},
+                              "Bytes of every file the newest checkpoint's state is built from: the checkpointed state")),
+      m_chainLength(m.gauge("tally_checkpoint_chain_length", {},
+                            "Incremental checkpoints since the full one the newest checkpoint is built from")),
       m_stateRecords(m.gauge("tally_checkpoint_state_records", {}, "Keyed state records in the newest checkpoint")),
       m_lastEpoch(m.gauge("tally_checkpoint_last_epoch", {}, "Epoch of the newest completed checkpoint")),
       m_metrics(m)
@@ -46,15 +50,28 @@ CheckpointCoordinator::CheckpointCoordinator(const CheckpointConfig &config, int
 
 CheckpointCoordinator::~CheckpointCoordinator() { finish(); }
 
-std::optional<std::string> CheckpointCoordinator::latestCheckpoint()
+std::optional<CheckpointFile> CheckpointCoordinator::latestCheckpoint()
 {
     std::vector<std::string> skipped;
-    std::optional<std::string> latest = tally::latestCheckpoint(m_config.dir, skipped);
+    std::optional<CheckpointFile> latest = tally::latestCheckpoint(m_config.dir, skipped);
     for (const std::string &why : skipped) {
         m_restoreFallbacks.add();
         fprintf(stderr, "tally: %s; falling back to an older checkpoint\n", why.c_str());
     }
     return latest;
+}
+
+void CheckpointCoordinator::setTasksTrackChanges(bool track)
+{
+    std::lock_guard lock(m_mutex);
+    m_tasksTrackChanges = track;
+}
+
+void CheckpointCoordinator::restored(std::optional<CheckpointChain> chain)
+{
+    std::lock_guard lock(m_mutex);
+    m_needWhole = !chain;
+    m_chain = chain ? std::move(*chain) : CheckpointChain{};
 }
 
 void CheckpointCoordinator::start()
@@ -116,6 +133,10 @@ BarrierPlan CheckpointCoordinator::trigger(uint64_t epoch, bool intervalDue, con
         plan.checkpoint = m_config.enabled && mayStart && (intervalDue || plan.savepoint);
         if (!plan.snapshot())
             return plan;
+        if (!plan.checkpoint || !m_tasksTrackChanges)
+            plan.tasks = TaskSnapshot::Whole;
+        else
+            plan.tasks = m_needWhole ? TaskSnapshot::WholeNewBase : TaskSnapshot::Changes;
         if (plan.checkpoint) {
             m_inFlight = epoch;
             m_inFlightSinceMs = now;
@@ -130,7 +151,7 @@ BarrierPlan CheckpointCoordinator::trigger(uint64_t epoch, bool intervalDue, con
     return plan;
 }
 
-void CheckpointCoordinator::acknowledge(uint64_t epoch, std::function<void(KeyedStateSnapshot &)> part,
+void CheckpointCoordinator::acknowledge(uint64_t epoch, StatePart part,
                                         int64_t alignmentUs, int64_t syncUs,
                                         const std::function<std::vector<OutputRow>()> &pendingRows)
 {
@@ -151,6 +172,7 @@ void CheckpointCoordinator::acknowledge(uint64_t epoch, std::function<void(Keyed
         work.savepoint = p.plan.savepoint;
         work.state = std::move(p.savepoint);
         work.parts = std::move(p.parts);
+        work.previous = m_chain;
         work.alignmentUs = p.alignmentUs;
         work.syncUs = p.syncUs;
         m_pending.erase(it);
@@ -180,16 +202,23 @@ void CheckpointCoordinator::written(const SnapshotResult &r)
                 record.alignmentMs = r.alignmentUs / 1000.0;
                 record.syncMs = r.syncUs / 1000.0;
                 record.asyncMs = r.asyncUs / 1000.0;
-                record.stateRecords = r.state->state.recordCount();
+                record.stateRecords = r.stateRecords;
                 record.completed = true;
-                std::error_code sizeError;
-                record.sizeBytes = static_cast<uint64_t>(std::filesystem::file_size(*r.checkpointFile, sizeError));
+                record.incremental = r.incremental();
+                record.sharedFiles = static_cast<int>(r.chain.size()) - 1;
+                record.sizeBytes = r.chain.back().bytes;
+                for (const CheckpointLink &link : r.chain)
+                    record.fullSizeBytes += link.bytes;
+                m_chain = r.chain;
+                m_needWhole = false;
                 m_consecutiveFailures = 0;
                 m_completedTotal.add();
                 ++m_completed;
                 m_durationMs.record(static_cast<uint64_t>(record.durationMs));
                 m_stateRecords.set(static_cast<double>(record.stateRecords));
                 m_sizeBytes.set(static_cast<double>(record.sizeBytes));
+                m_fullSizeBytes.set(static_cast<double>(record.fullSizeBytes));
+                m_chainLength.set(static_cast<double>(record.sharedFiles));
                 m_lastEpoch.set(static_cast<double>(r.epoch));
                 // Registered at the first success: before it there is no such time (no 0 = 1970).
                 if (!m_lastSuccessAtMs)
@@ -226,6 +255,7 @@ void CheckpointCoordinator::failLocked(uint64_t epoch, const Savepoint &checkpoi
     record.durationMs = std::max<int64_t>(0, m_clock.nowMs() - m_inFlightSinceMs);
     record.failure = why;
     fprintf(stderr, "tally: checkpoint %llu failed: %s\n", static_cast<unsigned long long>(epoch), why.c_str());
+    m_needWhole = m_tasksTrackChanges; // the changes the tasks handed over for it are not stored
     m_failedTotal.add();
     ++m_failed;
     m_inFlight.reset();

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "checkpoint/checkpoint_config.h"
+#include "checkpoint/checkpoint_store.h"
 #include "checkpoint/savepoint.h"
 #include "checkpoint/snapshot_writer.h"
 #include "metrics/metrics.h"
@@ -37,10 +38,21 @@ struct CheckpointRecord {
     double alignmentMs = 0;    // barrier sent -> reached by the slowest task (queued batches ahead of it)
     double syncMs = 0;         // the slowest task's synchronous part (heap: copying its counts)
     double asyncMs = 0;        // off the tasks: building the snapshot (RocksDB: reading it) and writing the file
-    uint64_t sizeBytes = 0;
-    uint64_t stateRecords = 0;
+    uint64_t sizeBytes = 0;     // what this checkpoint wrote
+    uint64_t fullSizeBytes = 0; // every file its state is built from, its own included
+    uint64_t stateRecords = 0;  // records it wrote: all of them (full), or those changed (incremental)
+    bool incremental = false;
+    int sharedFiles = 0;        // files of earlier checkpoints it is built from (0: full)
     bool completed = false;
     std::string failure;       // why, when not completed
+};
+
+// What a barrier asks of each task's state.
+enum class TaskSnapshot : uint8_t {
+    None,
+    Whole,        // all of it: a savepoint alone, or tasks that do not track changes
+    WholeNewBase, // all of it, and changes are tracked from here: a checkpoint that starts a chain
+    Changes,      // what changed since the previous checkpoint's barrier
 };
 
 // What one epoch barrier takes.
@@ -48,6 +60,7 @@ struct BarrierPlan {
     bool checkpoint = false; // a periodic checkpoint into checkpoint.dir
     bool savepoint = false;  // answers the oldest savepoint request
     bool stop = false;       // that request stops the job at the barrier (open windows stay unfired)
+    TaskSnapshot tasks = TaskSnapshot::None;
     bool snapshot() const { return checkpoint || savepoint; }
 };
 
@@ -66,9 +79,17 @@ public:
     CheckpointCoordinator(const CheckpointCoordinator &) = delete;
     CheckpointCoordinator &operator=(const CheckpointCoordinator &) = delete;
 
-    // The newest checkpoint in checkpoint.dir that reads back whole; newer damaged ones are
-    // skipped with a log line each and counted (tally_checkpoint_restore_fallbacks_total).
-    std::optional<std::string> latestCheckpoint();
+    // The newest checkpoint in checkpoint.dir that restores; newer damaged ones are skipped with
+    // a log line each and counted (tally_checkpoint_restore_fallbacks_total).
+    std::optional<CheckpointFile> latestCheckpoint();
+
+    // Before start(). The tasks track their changes (TaskState::trackChanges), so checkpoints
+    // can be incremental.
+    void setTasksTrackChanges(bool track);
+    // Before start(), when the job restores: from a checkpoint of this folder, whose chain the
+    // next checkpoints continue (`chain`), or from another file (nullopt): the first checkpoint is
+    // then whole.
+    void restored(std::optional<CheckpointChain> chain);
 
     void start();  // the timer and writer threads
     // The output stage ended: the writer finishes what it was handed, savepoint requests still
@@ -87,7 +108,7 @@ public:
     // snapshot (it may run on the writer thread). Once every task acknowledged, `pendingRows()`
     // gives the rows of earlier epochs the sink has not committed, and the snapshot goes to the
     // writer. A part of a checkpoint that already failed is dropped.
-    void acknowledge(uint64_t epoch, std::function<void(KeyedStateSnapshot &)> part, int64_t alignmentUs,
+    void acknowledge(uint64_t epoch, StatePart part, int64_t alignmentUs,
                      int64_t syncUs, const std::function<std::vector<OutputRow>()> &pendingRows);
 
     uint64_t lastCompletedEpoch() const;          // 0: none yet
@@ -102,7 +123,7 @@ private:
     struct Pending {
         BarrierPlan plan;
         std::shared_ptr<Savepoint> savepoint;
-        std::vector<std::function<void(KeyedStateSnapshot &)>> parts;
+        std::vector<StatePart> parts;
         int acknowledged = 0;
         int64_t triggeredMs = 0; // this->m_clock
         int64_t alignmentUs = 0;  // the slowest task's
@@ -127,6 +148,9 @@ private:
     std::optional<uint64_t> m_inFlight;        // the checkpoint's epoch, from barrier to file
     int64_t m_inFlightSinceMs = 0;
     std::optional<int64_t> m_lastEndedMs;      // when the last checkpoint completed or failed
+    bool m_tasksTrackChanges = false;
+    CheckpointChain m_chain;                   // the newest completed checkpoint's (empty: none, or the empty state)
+    bool m_needWhole = false;                  // the tasks' tracked changes do not apply to m_chain
     std::deque<std::pair<bool, std::promise<Result<std::string>>>> m_savepointRequests; // stop?, oldest first
     size_t m_savepointsToTrigger = 0;          // requests no barrier has taken yet
     std::deque<CheckpointRecord> m_history;
@@ -142,6 +166,8 @@ private:
     Counter &m_restoreFallbacks;
     Histogram &m_durationMs;
     Gauge &m_sizeBytes;
+    Gauge &m_fullSizeBytes;
+    Gauge &m_chainLength;
     Gauge &m_stateRecords;
     Gauge &m_lastEpoch;
     MetricsRegistry &m_metrics;

@@ -25,10 +25,9 @@ constexpr ChecksummedFormat kSavepointFormat{"savepoint", "TALLYSP1", 1};
 // (UINT64_MAX) stay apart.
 constexpr uint64_t kMaxEpoch = uint64_t(1) << 62;
 
-// What a decoded savepoint must hold before a job may continue from it: a crafted file with a
-// valid checksum must not make the job drop every result (epoch 0 wraps "epoch - 1") or compute
-// windows with overflowing times.
-Status checkContents(const Savepoint &s)
+} // namespace
+
+Status checkSavepointContents(const Savepoint &s)
 {
     if (s.epoch == 0 || s.epoch > kMaxEpoch)
         return Status::corruption("savepoint: epoch " + std::to_string(s.epoch) + " is outside 1.." +
@@ -50,6 +49,8 @@ Status checkContents(const Savepoint &s)
                                       " is not before the savepoint's epoch " + std::to_string(s.epoch));
     return checkRestorable(s.state);
 }
+
+namespace {
 
 void putSection(std::string &out, std::string_view bytes)
 {
@@ -123,10 +124,8 @@ std::string fingerprintDifference(const std::string &saved, const std::string &c
     }
 }
 
-std::string encodeSavepoint(const Savepoint &s)
+void encodeSavepointHead(std::string &out, const Savepoint &s)
 {
-    std::string out;
-    beginChecksummed(out, kSavepointFormat);
     putBytes<uint64_t>(out, s.epoch);
     putBytes<int64_t>(out, s.takenAtMs);
     putSection(out, s.fingerprint);
@@ -136,6 +135,31 @@ std::string encodeSavepoint(const Savepoint &s)
     putSection(out, ingest);
     putSection(out, encodeInt64s(s.sourcePositions));
     putSection(out, packRows(s.pendingRows));
+}
+
+Status decodeSavepointHead(ByteReader &in, Savepoint &s)
+{
+    std::string_view fingerprint, ingest, positions, rows;
+    if (!in.get(s.epoch) || !in.get(s.takenAtMs) || !in.section(fingerprint) || !in.section(ingest) ||
+        !in.section(positions) || !in.section(rows))
+        return Status::corruption("savepoint: truncated or malformed sections");
+    s.fingerprint = std::string(fingerprint);
+    ByteReader ingestIn(ingest);
+    if (!ingestIn.get(s.ingest.watermark) ||
+        !decodeInt64s(ingest.substr(8), s.ingest.maxEventTimesMs) || !decodeInt64s(positions, s.sourcePositions))
+        return Status::corruption("savepoint: malformed ingest state or positions");
+    auto pending = unpackRows(rows);
+    if (!pending)
+        return pending.status();
+    s.pendingRows = std::move(pending).value();
+    return Status::ok();
+}
+
+std::string encodeSavepoint(const Savepoint &s)
+{
+    std::string out;
+    beginChecksummed(out, kSavepointFormat);
+    encodeSavepointHead(out, s);
     putSection(out, encodeKeyedState(s.state));
     sealChecksummed(out);
     return out;
@@ -148,38 +172,29 @@ Result<Savepoint> decodeSavepoint(std::string_view bytes)
         return body.status();
     ByteReader in(body.value());
     Savepoint s;
-    std::string_view fingerprint, ingest, positions, rows, state;
-    if (!in.get(s.epoch) || !in.get(s.takenAtMs) || !in.section(fingerprint) || !in.section(ingest) ||
-        !in.section(positions) || !in.section(rows) || !in.section(state) || in.remaining() != 0)
+    if (Status head = decodeSavepointHead(in, s); !head.isOk())
+        return head;
+    std::string_view state;
+    if (!in.section(state) || in.remaining() != 0)
         return Status::corruption("savepoint: truncated or malformed sections");
-    s.fingerprint = std::string(fingerprint);
-    ByteReader ingestIn(ingest);
-    if (!ingestIn.get(s.ingest.watermark) ||
-        !decodeInt64s(ingest.substr(8), s.ingest.maxEventTimesMs) || !decodeInt64s(positions, s.sourcePositions))
-        return Status::corruption("savepoint: malformed ingest state or positions");
-    auto pending = unpackRows(rows);
-    if (!pending)
-        return pending.status();
-    s.pendingRows = std::move(pending).value();
     auto keyed = decodeKeyedState(state);
     if (!keyed)
         return keyed.status();
     s.state = std::move(keyed).value();
-    if (Status valid = checkContents(s); !valid.isOk())
+    if (Status valid = checkSavepointContents(s); !valid.isOk())
         return valid;
     return s;
 }
 
-Result<std::string> writeSavepointFile(const std::string &directory, const std::string &prefix, const Savepoint &savepoint)
+Result<std::string> writeFileDurably(const std::string &directory, const std::string &name, std::string_view bytes)
 {
     std::error_code ec;
     std::filesystem::create_directories(directory, ec);
     if (ec)
         return Status::ioError("savepoint directory " + directory + ": " + ec.message());
-    const std::string name = prefix + "-" + std::to_string(savepoint.epoch) + "-" + std::to_string(savepoint.takenAtMs) + ".tsp";
     const std::string path = (std::filesystem::path(directory) / name).string();
     const std::string temp = path + ".tmp";
-    if (Status s = syncedWrite(temp, encodeSavepoint(savepoint)); !s.isOk())
+    if (Status s = syncedWrite(temp, bytes); !s.isOk())
         return s;
     if (std::rename(temp.c_str(), path.c_str()) != 0)
         return Status::ioError("savepoint " + path + ": rename: " + std::strerror(errno));
@@ -192,64 +207,18 @@ Result<std::string> writeSavepointFile(const std::string &directory, const std::
     return path;
 }
 
-namespace {
-
-// Checkpoint files of a folder, newest (highest epoch, then time) first.
-std::vector<std::pair<std::pair<uint64_t, int64_t>, std::string>> checkpointFiles(const std::string &directory)
+Result<std::string> writeSavepointFile(const std::string &directory, const std::string &prefix, const Savepoint &savepoint)
 {
-    std::vector<std::pair<std::pair<uint64_t, int64_t>, std::string>> files;
-    std::error_code ec;
-    for (const auto &entry : std::filesystem::directory_iterator(directory, ec)) {
-        const std::string name = entry.path().filename().string();
-        unsigned long long epoch = 0;
-        long long at = 0;
-        if (name.ends_with(".tsp") && std::sscanf(name.c_str(), "checkpoint-%llu-%lld.tsp", &epoch, &at) == 2)
-            files.push_back({{epoch, at}, entry.path().string()});
-    }
-    std::sort(files.begin(), files.end(), [](const auto &a, const auto &b) { return a.first > b.first; });
-    return files;
+    const std::string name = prefix + "-" + std::to_string(savepoint.epoch) + "-" + std::to_string(savepoint.takenAtMs) + ".tsp";
+    return writeFileDurably(directory, name, encodeSavepoint(savepoint));
 }
 
-} // namespace
-
-std::optional<std::string> latestCheckpoint(const std::string &directory, std::vector<std::string> &skipped)
+Result<std::string> readFramedFile(const std::string &path, std::string_view what, std::string_view magic)
 {
-    for (const auto &[key, path] : checkpointFiles(directory)) {
-        auto read = readSavepointFile(path);
-        if (read)
-            return path;
-        skipped.push_back("checkpoint " + path + " is damaged (" + read.status().message() + ")");
-    }
-    return std::nullopt;
-}
-
-void pruneCheckpoints(const std::string &directory, size_t retained)
-{
-    const auto files = checkpointFiles(directory);
-    std::error_code ec;
-    for (size_t i = retained; i < files.size(); ++i)
-        std::filesystem::remove(files[i].second, ec);
-    removeUnfinishedCheckpoints(directory);
-}
-
-size_t removeUnfinishedCheckpoints(const std::string &directory)
-{
-    size_t removed = 0;
-    std::error_code ec;
-    for (const auto &entry : std::filesystem::directory_iterator(directory, ec)) {
-        const std::string name = entry.path().filename().string();
-        std::error_code removeError;
-        if (name.starts_with("checkpoint-") && name.ends_with(".tsp.tmp") && std::filesystem::remove(entry.path(), removeError))
-            ++removed;
-    }
-    return removed;
-}
-
-Result<Savepoint> readSavepointFile(const std::string &path)
-{
+    const std::string named = std::string(what) + " " + path;
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return Status::notFound("savepoint " + path + ": " + std::strerror(errno));
+        return Status::notFound(named + ": " + std::strerror(errno));
     struct FdCloser {
         int fd;
         ~FdCloser() { ::close(fd); }
@@ -258,13 +227,13 @@ Result<Savepoint> readSavepointFile(const std::string &path)
     // would be read forever, a directory not at all.
     struct stat info {};
     if (::fstat(fd, &info) != 0)
-        return Status::ioError("savepoint " + path + ": " + std::strerror(errno));
+        return Status::ioError(named + ": " + std::strerror(errno));
     if (!S_ISREG(info.st_mode))
-        return Status::invalidArgument("savepoint " + path + ": not a regular file");
+        return Status::invalidArgument(named + ": not a regular file");
     // The magic first, so a large file of something else is refused before it is read in.
-    char magic[8] = {};
-    if (::pread(fd, magic, sizeof magic, 0) != sizeof magic || std::string_view(magic, sizeof magic) != kSavepointFormat.magic)
-        return Status::corruption("savepoint " + path + ": not a Tally savepoint (bad magic or too short)");
+    char head[8] = {};
+    if (::pread(fd, head, sizeof head, 0) != sizeof head || std::string_view(head, sizeof head) != magic)
+        return Status::corruption(named + ": not a Tally " + std::string(what) + " (bad magic or too short)");
     const auto size = static_cast<size_t>(info.st_size);
     std::string bytes(size, '\0');
     size_t done = 0;
@@ -273,13 +242,21 @@ Result<Savepoint> readSavepointFile(const std::string &path)
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
-            return Status::ioError("savepoint " + path + ": read: " + std::strerror(errno));
+            return Status::ioError(named + ": read: " + std::strerror(errno));
         if (n == 0)
             break; // shrank while being read: the checksum refuses what is left
         done += static_cast<size_t>(n);
     }
     bytes.resize(done);
-    auto s = decodeSavepoint(bytes);
+    return bytes;
+}
+
+Result<Savepoint> readSavepointFile(const std::string &path)
+{
+    auto bytes = readFramedFile(path, "savepoint", kSavepointFormat.magic);
+    if (!bytes)
+        return bytes.status();
+    auto s = decodeSavepoint(*bytes);
     if (!s)
         return Status::corruption("savepoint " + path + ": " + s.status().message());
     return s;

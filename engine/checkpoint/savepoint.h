@@ -11,6 +11,7 @@
 
 #include "core/results.h"
 #include "time/watermark.h"
+#include "util/byte_io.h"
 #include "util/status.h"
 #include "window/keyed_state.h"
 
@@ -44,18 +45,20 @@ Result<Savepoint> decodeSavepoint(std::string_view bytes);
 // Writes `savepoint` into `directory` (created if missing) as <prefix>-<epoch>-<time>.tsp;
 // returns the file's path.
 Result<std::string> writeSavepointFile(const std::string &directory, const std::string &prefix, const Savepoint &savepoint);
-
-// Checkpoints are savepoint files named checkpoint-<epoch>-<time>.tsp in one folder. The newest
-// that reads back whole (magic, checksum, sections); each newer damaged one is skipped and
-// described in `skipped`. nullopt when there is none.
-std::optional<std::string> latestCheckpoint(const std::string &directory, std::vector<std::string> &skipped);
-// Deletes all but the newest `retained` checkpoints, and the unfinished ones.
-void pruneCheckpoints(const std::string &directory, size_t retained);
-// Deletes checkpoint-*.tsp.tmp files: writes a killed process left behind (one in flight at a
-// time, so none is being written when a job starts or has just finished one). Returns how many.
-size_t removeUnfinishedCheckpoints(const std::string &directory);
 // Reads a regular file only (a device or a directory is refused), checking the magic before
 // reading the rest.
 Result<Savepoint> readSavepointFile(const std::string &path);
+
+// The building blocks checkpoint files share with savepoints (checkpoint/checkpoint_store.h).
+// The sections from the epoch to the pending rows:
+void encodeSavepointHead(std::string &out, const Savepoint &savepoint);
+Status decodeSavepointHead(ByteReader &in, Savepoint &savepoint);
+// Refuses well-formed contents no job may continue from (see decodeSavepoint).
+Status checkSavepointContents(const Savepoint &savepoint);
+// Writes `bytes` to directory/name through a temporary file, fsynced and renamed, so the file is
+// whole or absent; returns its path.
+Result<std::string> writeFileDurably(const std::string &directory, const std::string &name, std::string_view bytes);
+// The bytes of a regular file that starts with `magic`, else an error naming `what` and `path`.
+Result<std::string> readFramedFile(const std::string &path, std::string_view what, std::string_view magic);
 
 } // namespace tally

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 
 namespace tally {
 
@@ -15,10 +16,10 @@ int64_t steadyNowUs()
 
 } // namespace
 
-SnapshotWriter::SnapshotWriter(std::string checkpointDir, std::string savepointDir,
+SnapshotWriter::SnapshotWriter(std::string checkpointDir, std::string savepointDir, int fullEvery,
                                std::function<bool(uint64_t)> checkpointWanted,
                                std::function<void(const SnapshotResult &)> done)
-    : m_checkpointDir(std::move(checkpointDir)), m_savepointDir(std::move(savepointDir)),
+    : m_checkpointDir(std::move(checkpointDir)), m_savepointDir(std::move(savepointDir)), m_fullEvery(fullEvery),
       m_checkpointWanted(std::move(checkpointWanted)), m_done(std::move(done))
 {
 }
@@ -49,36 +50,94 @@ void SnapshotWriter::run()
         if (!work->state)
             return;
         const int64_t t0 = steadyNowUs();
-        Savepoint &sp = *work->state;
-        for (auto &part : work->parts) {
-            KeyedStateSnapshot taken;
-            part(taken);
-            sp.state.merge(std::move(taken));
-        }
-        work->parts.clear(); // lets go of the tasks' copies and database snapshots
-        sp.state.canonicalize();
-        SnapshotResult result;
-        result.epoch = work->epoch;
-        result.checkpoint = work->checkpoint;
-        result.savepoint = work->savepoint;
-        result.alignmentUs = work->alignmentUs;
-        result.syncUs = work->syncUs;
-        if (work->checkpoint) {
-            if (m_checkpointWanted(work->epoch))
-                result.checkpointFile = writeSavepointFile(m_checkpointDir, "checkpoint", sp);
-            else
-                result.checkpointFile = Status::aborted("the checkpoint failed before it was written");
-        }
-        if (work->savepoint) {
-            result.savepointFile = writeSavepointFile(m_savepointDir, "savepoint", sp);
-            if (result.savepointFile)
-                fprintf(stderr, "tally: savepoint %s (epoch %llu, %zu state records)\n", result.savepointFile->c_str(),
-                        static_cast<unsigned long long>(sp.epoch), sp.state.recordCount());
-        }
+        SnapshotResult result = write(*work);
         result.asyncUs = steadyNowUs() - t0;
-        result.state = std::move(work->state);
         m_done(result);
     }
+}
+
+SnapshotResult SnapshotWriter::write(SnapshotWork &work)
+{
+    SnapshotResult result;
+    result.epoch = work.epoch;
+    result.checkpoint = work.checkpoint;
+    result.savepoint = work.savepoint;
+    result.alignmentUs = work.alignmentUs;
+    result.syncUs = work.syncUs;
+    Savepoint &sp = *work.state;
+    const auto finished = [&] {
+        result.state = std::move(work.state);
+        return std::move(result);
+    };
+    const auto failed = [&](const Status &why) {
+        if (work.checkpoint)
+            result.checkpointFile = why;
+        if (work.savepoint)
+            result.savepointFile = why;
+        return finished();
+    };
+
+    KeyedStateChanges changes;
+    for (size_t i = 0; i < work.parts.size(); ++i) {
+        KeyedStateChanges taken;
+        work.parts[i](taken);
+        if (i == 0)
+            changes = std::move(taken);
+        else
+            changes.merge(std::move(taken));
+    }
+    work.parts.clear(); // lets go of the tasks' copies and database snapshots
+    changes.canonicalize();
+
+    // Changes go on the chain as they are while it is short and they are small next to its full
+    // checkpoint; else they are applied to the chain's state and written whole.
+    bool incremental = false;
+    if (!changes.complete && work.checkpoint && !work.savepoint && !work.previous.empty() &&
+        static_cast<int>(work.previous.size()) <= m_fullEvery) {
+        uint64_t changedBytes = 0;
+        for (size_t i = 1; i < work.previous.size(); ++i)
+            changedBytes += work.previous[i].bytes;
+        incremental = changedBytes < work.previous.front().bytes;
+    }
+    if (changes.complete) {
+        sp.state = std::move(changes.records);
+    } else if (!incremental) {
+        KeyedStateSnapshot state;
+        if (!work.previous.empty()) {
+            auto built = readCheckpoint((std::filesystem::path(m_checkpointDir) / work.previous.back().file).string());
+            if (!built)
+                return failed(Status::ioError("cannot build the whole state from the checkpoints before: " +
+                                              built.status().message()));
+            state = std::move(built->savepoint.state);
+        }
+        applyChanges(state, std::move(changes));
+        sp.state = std::move(state);
+    }
+
+    if (work.checkpoint) {
+        if (!m_checkpointWanted(work.epoch)) {
+            result.checkpointFile = Status::aborted("the checkpoint failed before it was written");
+        } else {
+            Result<CheckpointLink> link = incremental
+                                              ? writeIncrementalCheckpoint(m_checkpointDir, sp, changes, work.previous)
+                                              : writeFullCheckpoint(m_checkpointDir, sp);
+            if (link) {
+                result.checkpointFile = (std::filesystem::path(m_checkpointDir) / link->file).string();
+                result.chain = incremental ? work.previous : CheckpointChain{};
+                result.chain.push_back(*link);
+                result.stateRecords = incremental ? changes.records.recordCount() : sp.state.recordCount();
+            } else {
+                result.checkpointFile = link.status();
+            }
+        }
+    }
+    if (work.savepoint) {
+        result.savepointFile = writeSavepointFile(m_savepointDir, "savepoint", sp);
+        if (result.savepointFile)
+            fprintf(stderr, "tally: savepoint %s (epoch %llu, %zu state records)\n", result.savepointFile->c_str(),
+                    static_cast<unsigned long long>(sp.epoch), sp.state.recordCount());
+    }
+    return finished();
 }
 
 } // namespace tally

@@ -1,10 +1,17 @@
 // The snapshot writer builds a collected snapshot from the tasks' parts and writes it as a
 // checkpoint and/or a savepoint file, on a thread of its own, so neither the tasks nor the output
 // stage wait for the state to be read (RocksDB: a pinned database snapshot) or the file written.
+//
+// Tasks that track changes hand over only what changed since the previous checkpoint; the writer
+// stores that as an incremental checkpoint on the previous one's chain, or, when the chain is
+// long (checkpoint.full_every) or its changes outweigh its full checkpoint, or a savepoint needs
+// the whole state, builds the whole state from the chain and the changes and writes a full one.
+// Either way the tasks never copy all of their state at a checkpoint.
 #pragma once
 
-#include "util/blocking_queue.h"
+#include "checkpoint/checkpoint_store.h"
 #include "checkpoint/savepoint.h"
+#include "util/blocking_queue.h"
 #include "util/status.h"
 
 #include <cstdint>
@@ -16,36 +23,44 @@
 
 namespace tally {
 
+// One task's part of a snapshot: adds the task's state (or its changes) to the barrier's.
+using StatePart = std::function<void(KeyedStateChanges &)>;
+
 // A snapshot every task has acknowledged.
 struct SnapshotWork {
     uint64_t epoch = 0;
     bool checkpoint = false;
     bool savepoint = false;
     std::shared_ptr<Savepoint> state; // the ingest part, pending rows; the tasks' parts go in
-    std::vector<std::function<void(KeyedStateSnapshot &)>> parts;
-    int64_t alignmentUs = 0; // the slowest task's
-    int64_t syncUs = 0;      // the slowest task's
+    std::vector<StatePart> parts;
+    CheckpointChain previous; // the newest completed checkpoint's chain: what changes apply to
+    int64_t alignmentUs = 0;  // the slowest task's
+    int64_t syncUs = 0;       // the slowest task's
 };
 
 struct SnapshotResult {
     uint64_t epoch = 0;
     bool checkpoint = false; // a checkpoint was asked for (checkpointFile says how it went)
     bool savepoint = false;
-    std::shared_ptr<const Savepoint> state;
+    std::shared_ptr<const Savepoint> state; // keyed state empty when the checkpoint is incremental
     Result<std::string> checkpointFile = Status::aborted("not written");
     Result<std::string> savepointFile = Status::aborted("not written");
+    CheckpointChain chain;      // the written checkpoint's, itself last (one file when full)
+    uint64_t stateRecords = 0;  // records the checkpoint file holds: all of them, or those changed
     int64_t alignmentUs = 0;
     int64_t syncUs = 0;
     int64_t asyncUs = 0; // building the snapshot and writing the file(s)
+    bool incremental() const { return chain.size() > 1; }
 };
 
 // Thread-safe submit(); the callbacks run on the writer's thread.
 class SnapshotWriter {
 public:
     // `checkpointWanted(epoch)`: false once that checkpoint failed (timed out), so its file is
-    // not written. `done` receives every result, in submission order.
-    SnapshotWriter(std::string checkpointDir, std::string savepointDir, std::function<bool(uint64_t)> checkpointWanted,
-                   std::function<void(const SnapshotResult &)> done);
+    // not written. `done` receives every result, in submission order. `fullEvery`: at most this
+    // many incremental checkpoints on one full one.
+    SnapshotWriter(std::string checkpointDir, std::string savepointDir, int fullEvery,
+                   std::function<bool(uint64_t)> checkpointWanted, std::function<void(const SnapshotResult &)> done);
     ~SnapshotWriter(); // finish()es
 
     void start();
@@ -55,9 +70,11 @@ public:
 
 private:
     void run();
+    SnapshotResult write(SnapshotWork &work);
 
     const std::string m_checkpointDir;
     const std::string m_savepointDir;
+    const int m_fullEvery;
     std::function<bool(uint64_t)> m_checkpointWanted;
     std::function<void(const SnapshotResult &)> m_done;
     BlockingQueue<SnapshotWork> m_queue{4}; // an empty work item (no state) ends the thread

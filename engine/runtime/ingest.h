@@ -4,6 +4,7 @@
 // records per batch instead of 500K.
 #pragma once
 
+#include "checkpoint/checkpoint_coordinator.h"
 #include "runtime/job_config.h"
 #include "event/codec.h"
 #include "sink/output.h"
@@ -26,7 +27,7 @@ struct TaskBatch {
     int64_t watermarkBefore = 0;
     int64_t watermarkAfter = 0;
     uint64_t epoch = 0; // the epoch these records belong to (see CheckpointConfig)
-    bool snapshot = false; // a savepoint barrier: the task snapshots its state before this batch
+    TaskSnapshot snapshot = TaskSnapshot::None; // a barrier: what the task snapshots before this batch
     int64_t barrierSentNs = 0; // steady clock when the ingest stage sent the barrier (alignment time)
     bool endOfInput = false;
 };

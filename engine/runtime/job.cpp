@@ -125,10 +125,11 @@ Status Job::start()
         return Status::invalidArgument("job already started");
     // With checkpoints and no explicit savepoint, continue from the newest good checkpoint.
     if (c.config.checkpoint.enabled && !c.restored) {
-        if (const std::optional<std::string> latest = c.coordinator.latestCheckpoint()) {
-            if (Status s = restoreFrom(*latest); !s.isOk())
+        if (std::optional<CheckpointFile> latest = c.coordinator.latestCheckpoint()) {
+            if (Status s = adopt(latest->path, std::move(latest->savepoint)); !s.isOk())
                 return s;
-            fprintf(stderr, "tally: restored from checkpoint %s (epoch %llu)\n", latest->c_str(),
+            c.coordinator.restored(std::move(latest->chain)); // the next checkpoints go on from it
+            fprintf(stderr, "tally: restored from checkpoint %s (epoch %llu)\n", latest->path.c_str(),
                     static_cast<unsigned long long>(c.restored->epoch));
         }
     }
@@ -141,6 +142,9 @@ Status Job::start()
             return state.status();
         c.taskStates.push_back(std::move(state).value());
     }
+    c.tasksTrackChanges =
+        c.config.checkpoint.enabled && c.config.checkpoint.incremental && c.taskStates.front()->canTrackChanges();
+    c.coordinator.setTasksTrackChanges(c.tasksTrackChanges);
     c.state = JobState::Running;
     // Epochs continue after the newest one the sink has committed (and after a savepoint's).
     const uint64_t sinkEpoch = c.sink ? c.sink->committedEpoch() : 0;
@@ -208,15 +212,30 @@ Status Job::restoreFrom(const std::string &path)
     StageContext &c = d->context;
     if (c.state != JobState::Created)
         return Status::invalidArgument("restore before start()");
-    auto savepoint = readSavepointFile(path);
+    Result<Savepoint> savepoint = Status::aborted("not read");
+    if (path.ends_with(".tsi")) { // an incremental checkpoint: its state is built from its chain
+        auto checkpoint = readCheckpoint(path);
+        savepoint = checkpoint ? Result<Savepoint>(std::move(checkpoint->savepoint)) : Result<Savepoint>(checkpoint.status());
+    } else {
+        savepoint = readSavepointFile(path);
+    }
     if (!savepoint)
         return savepoint.status();
-    const std::string difference = fingerprintDifference(savepoint->fingerprint, configFingerprint(c.config));
+    if (Status s = adopt(path, std::move(savepoint).value()); !s.isOk())
+        return s;
+    c.coordinator.restored(std::nullopt); // not a chain this job's checkpoints go on from
+    return Status::ok();
+}
+
+Status Job::adopt(const std::string &path, Savepoint savepoint)
+{
+    StageContext &c = d->context;
+    const std::string difference = fingerprintDifference(savepoint.fingerprint, configFingerprint(c.config));
     if (!difference.empty())
         return Status::invalidArgument("savepoint " + path + " does not fit this job: " + difference);
-    if (Status s = c.source->seek(savepoint->sourcePositions); !s.isOk())
+    if (Status s = c.source->seek(savepoint.sourcePositions); !s.isOk())
         return s;
-    c.restored = std::move(savepoint).value();
+    c.restored = std::move(savepoint);
     return Status::ok();
 }
 

@@ -125,7 +125,7 @@ public:
     // file's path. With `stop`, the job then ends without firing its open windows (they stay in
     // the savepoint). Thread-safe.
     std::future<Result<std::string>> savepoint(bool stop);
-    // Continues from a savepoint (at this job's parallelism: a rescale when it differs). Refused
+    // Continues from a savepoint or a checkpoint file (at this job's parallelism: a rescale when it differs). Refused
     // when the aggregation definitions differ (the message names the difference) or the source
     // cannot continue from the savepoint's positions. Call before start().
     Status restoreFrom(const std::string &path);
@@ -143,6 +143,8 @@ public:
     bool awaitFailedCheckpoints(uint64_t count, std::chrono::milliseconds timeout) const;
 
 private:
+    // Takes a read savepoint as the state to restore, refused as restoreFrom() says.
+    Status adopt(const std::string &path, Savepoint savepoint);
     struct Impl;
     std::unique_ptr<Impl> d;
 };

@@ -57,6 +57,10 @@ struct CountStateId {
 // Every count of a task, for snapshots: (structure, namespace, key, count).
 using CountVisit = std::function<void(uint8_t structure, int64_t ns, uint64_t key, int64_t value)>;
 using CountExport = std::function<void(const CountVisit &)>;
+// What changed since the previous export of changes: the namespaces dropped (visited first),
+// then the counts whose value was set, with their value at the barrier.
+using DropVisit = std::function<void(uint8_t structure, int64_t ns)>;
+using ChangesExport = std::function<void(const DropVisit &, const CountVisit &)>;
 
 class TaskState {
 public:
@@ -67,6 +71,14 @@ public:
     // copies the counts here (the synchronous part), RocksDB only takes a database snapshot here
     // and reads it when the function runs (asynchronously).
     virtual CountExport exportCounts() = 0;
+    // Incremental checkpoints: can the backend tell which counts changed? If not, each of its
+    // checkpoints is whole.
+    virtual bool canTrackChanges() const { return false; }
+    // Where it can: starts tracking changes, with the counts as they are now as the base.
+    virtual void trackChanges() {}
+    // After trackChanges(): the changes since the previous call (or trackChanges()), fixed now,
+    // between batches. Costs what changed, not what is held.
+    virtual ChangesExport exportChanges() { return {}; }
     // Entries held over all of the task's CountStates (exact for heap, an estimate for RocksDB).
     virtual size_t entries() const = 0;
 };

@@ -1,8 +1,9 @@
 #include "state/heap_state.h"
 
-#include "state/key_counts.h"
+#include <absl/container/flat_hash_map.h>
 
 #include <map>
+#include <utility>
 #include <vector>
 
 namespace tally {
@@ -15,11 +16,31 @@ struct ExportedCount {
     int64_t value;
 };
 
+struct DroppedNamespace {
+    uint8_t structure;
+    int64_t ns;
+};
+
+struct StampedCount {
+    int64_t value = 0;
+    uint32_t generation = 0; // when it last changed; 0: while changes are not tracked
+};
+
+using StampedCounts = absl::flat_hash_map<uint64_t, StampedCount>;
+
 class HeapCountState final : public CountState {
 public:
     explicit HeapCountState(uint8_t structure) : m_structure(structure) {}
 
-    void add(int64_t ns, uint64_t key, int64_t delta) override { table(ns)[key] += delta; }
+    void add(int64_t ns, uint64_t key, int64_t delta) override
+    {
+        StampedCount &count = table(ns)[key];
+        count.value += delta;
+        if (count.generation != m_generation) { // the first change since the last checkpoint
+            count.generation = m_generation;
+            m_changed.emplace_back(ns, key);
+        }
+    }
 
     int64_t get(int64_t ns, uint64_t key) const override
     {
@@ -27,7 +48,7 @@ public:
         if (t == m_tables.end())
             return 0;
         auto k = t->second.find(key);
-        return k == t->second.end() ? 0 : k->second;
+        return k == t->second.end() ? 0 : k->second.value;
     }
 
     void forEach(int64_t ns, const Visit &visit) const override
@@ -35,8 +56,8 @@ public:
         auto t = m_tables.find(ns);
         if (t == m_tables.end())
             return;
-        for (const auto &[key, value] : t->second)
-            visit(key, value);
+        for (const auto &[key, count] : t->second)
+            visit(key, count.value);
     }
 
     void drop(int64_t ns) override
@@ -45,7 +66,8 @@ public:
             m_lastNs = INT64_MIN;
             m_last = nullptr;
         }
-        m_tables.erase(ns);
+        if (m_tables.erase(ns) != 0 && m_generation != 0)
+            m_dropped.push_back({m_structure, ns});
     }
 
     void prefetch(int64_t ns, uint64_t key) const override
@@ -65,13 +87,44 @@ public:
     void copyTo(std::vector<ExportedCount> &out) const
     {
         for (const auto &[ns, counts] : m_tables)
-            for (const auto &[key, value] : counts)
-                out.push_back({m_structure, ns, key, value});
+            for (const auto &[key, count] : counts)
+                out.push_back({m_structure, ns, key, count.value});
+    }
+
+    // Starts a generation: what is held now is the base, nothing is listed as changed.
+    void trackChanges()
+    {
+        m_changed.clear();
+        m_dropped.clear();
+        nextGeneration();
+    }
+
+    // The counts listed since the last call (those dropped since are gone: their namespace's drop
+    // is listed), then a new generation.
+    void takeChanges(std::vector<ExportedCount> &counts, std::vector<DroppedNamespace> &dropped)
+    {
+        dropped.insert(dropped.end(), m_dropped.begin(), m_dropped.end());
+        const StampedCounts *table = nullptr;
+        int64_t tableNs = INT64_MIN;
+        for (const auto &[ns, key] : m_changed) {
+            if (table == nullptr || ns != tableNs) {
+                auto t = m_tables.find(ns);
+                table = t == m_tables.end() ? nullptr : &t->second;
+                tableNs = ns;
+                if (table == nullptr)
+                    continue;
+            }
+            if (auto k = table->find(key); k != table->end())
+                counts.push_back({m_structure, ns, key, k->second.value});
+        }
+        m_changed.clear();
+        m_dropped.clear();
+        nextGeneration();
     }
 
 private:
     // Consecutive updates mostly hit one namespace: remember it instead of a map lookup each.
-    KeyCounts &table(int64_t ns)
+    StampedCounts &table(int64_t ns)
     {
         if (ns != m_lastNs || m_last == nullptr) {
             auto [it, created] = m_tables.try_emplace(ns);
@@ -83,10 +136,20 @@ private:
         return *m_last;
     }
 
+    void nextGeneration()
+    {
+        if (++m_generation == 0) // wrapped: 0 means "not tracked"
+            m_generation = 1;
+    }
+
     uint8_t m_structure;
-    std::map<int64_t, KeyCounts> m_tables;
+    std::map<int64_t, StampedCounts> m_tables;
     int64_t m_lastNs = INT64_MIN;
-    KeyCounts *m_last = nullptr;
+    StampedCounts *m_last = nullptr;
+    // While changes are not tracked the generation stays 0, every count's too: nothing is listed.
+    uint32_t m_generation = 0;
+    std::vector<std::pair<int64_t, uint64_t>> m_changed; // (namespace, key) first changed in this generation
+    std::vector<DroppedNamespace> m_dropped;
 };
 
 class HeapTaskState final : public TaskState {
@@ -94,6 +157,8 @@ public:
     std::unique_ptr<CountState> countState(CountStateId id) override
     {
         auto state = std::make_unique<HeapCountState>(id.structure);
+        if (m_tracking)
+            state->trackChanges();
         m_states.push_back(state.get());
         return state;
     }
@@ -119,8 +184,35 @@ public:
         };
     }
 
+    bool canTrackChanges() const override { return true; }
+
+    void trackChanges() override
+    {
+        m_tracking = true;
+        for (HeapCountState *s : m_states)
+            s->trackChanges();
+    }
+
+    ChangesExport exportChanges() override
+    {
+        struct Changes {
+            std::vector<ExportedCount> counts;
+            std::vector<DroppedNamespace> dropped;
+        };
+        auto changes = std::make_shared<Changes>();
+        for (HeapCountState *s : m_states)
+            s->takeChanges(changes->counts, changes->dropped);
+        return [changes](const DropVisit &dropped, const CountVisit &set) {
+            for (const DroppedNamespace &d : changes->dropped)
+                dropped(d.structure, d.ns);
+            for (const ExportedCount &c : changes->counts)
+                set(c.structure, c.ns, c.key, c.value);
+        };
+    }
+
 private:
-    std::vector<const HeapCountState *> m_states; // owned by the counters, which outlive no task
+    std::vector<HeapCountState *> m_states; // owned by the counters, which outlive no task
+    bool m_tracking = false;
 };
 
 } // namespace

@@ -5,6 +5,7 @@
 
 #include <absl/container/flat_hash_set.h>
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 
@@ -340,7 +341,7 @@ size_t TaskAggregations::stateEntries() const
     return m_state->entries();
 }
 
-std::function<void(KeyedStateSnapshot &)> TaskAggregations::snapshot()
+std::function<void(KeyedStateChanges &)> TaskAggregations::snapshot(bool changesOnly)
 {
     // What the counts alone do not say: which tumbling windows fired, whether the sliding
     // counters slide. Small, so copied now.
@@ -348,29 +349,41 @@ std::function<void(KeyedStateSnapshot &)> TaskAggregations::snapshot()
         int64_t watermark;
         bool velocitySliding;
         bool spamSliding;
-        std::map<uint8_t, absl::flat_hash_set<int64_t>> fired; // tumbling structure -> fired windows
+        std::vector<NamespaceRef> fired; // sorted
     };
     auto meta = std::make_shared<Meta>(Meta{m_watermark, m_velocity.sliding(), m_spam.sliding(), {}});
     const auto keepFired = [&](const TumblingCounter &counter, StateStructure structure) {
         for (int64_t start : counter.firedWindows())
-            meta->fired[static_cast<uint8_t>(structure)].insert(start);
+            meta->fired.push_back({static_cast<uint8_t>(structure), start});
     };
     keepFired(m_likesPerPost, StateStructure::LikesPerPost);
     keepFired(m_trending, StateStructure::Trending);
     for (size_t i = 0; i < m_regions.size(); ++i)
         keepFired(m_regions[i], static_cast<StateStructure>(static_cast<size_t>(StateStructure::Region) + i));
+    std::sort(meta->fired.begin(), meta->fired.end());
 
-    return [meta, counts = m_state->exportCounts()](KeyedStateSnapshot &out) {
-        out.watermark = std::max(out.watermark, meta->watermark);
-        out.velocitySliding = out.velocitySliding || meta->velocitySliding;
-        out.spamSliding = out.spamSliding || meta->spamSliding;
-        counts([&](uint8_t structure, int64_t ns, uint64_t key, int64_t value) {
-            const KeyFamily family = familyOf(structure);
-            auto f = meta->fired.find(structure);
-            const bool fired = f != meta->fired.end() && f->second.contains(ns);
-            out.keyGroups[static_cast<size_t>(keyGroupFor(family, key))].push_back(
+    const auto addMeta = [meta](KeyedStateChanges &out) {
+        out.records.watermark = std::max(out.records.watermark, meta->watermark);
+        out.records.velocitySliding = out.records.velocitySliding || meta->velocitySliding;
+        out.records.spamSliding = out.records.spamSliding || meta->spamSliding;
+        out.fired.insert(out.fired.end(), meta->fired.begin(), meta->fired.end());
+    };
+    const auto record = [meta](KeyedStateChanges &out) {
+        return [&out, meta](uint8_t structure, int64_t ns, uint64_t key, int64_t value) {
+            const bool fired = std::binary_search(meta->fired.begin(), meta->fired.end(), NamespaceRef{structure, ns});
+            out.records.keyGroups[static_cast<size_t>(keyGroupFor(familyOf(structure), key))].push_back(
                 {structure, fired ? KeyedStateRecord::kWindowFired : uint8_t(0), key, ns, value});
-        });
+        };
+    };
+    if (changesOnly)
+        return [addMeta, record, changes = m_state->exportChanges()](KeyedStateChanges &out) {
+            addMeta(out);
+            changes([&](uint8_t structure, int64_t ns) { out.dropped.push_back({structure, ns}); }, record(out));
+        };
+    return [addMeta, record, counts = m_state->exportCounts()](KeyedStateChanges &out) {
+        out.complete = true;
+        addMeta(out);
+        counts(record(out));
     };
 }
 

@@ -94,9 +94,15 @@ public:
     size_t stateEntries() const;
 
     // Takes this task's state at the barrier (between batches: after finishBatch()) and returns
-    // the function that appends it to a snapshot. The function may run on another thread while
-    // the task goes on (see TaskState::exportCounts: the heap copies now, RocksDB reads later).
-    std::function<void(KeyedStateSnapshot &)> snapshot();
+    // the function that adds it to the barrier's changes. The function may run on another thread
+    // while the task goes on (see TaskState::exportCounts: the heap copies now, RocksDB reads
+    // later). `changesOnly` (after trackChanges() returned true): what changed since the previous
+    // such snapshot; else all of it (`complete`).
+    std::function<void(KeyedStateChanges &)> snapshot(bool changesOnly);
+    // Starts tracking changes for incremental checkpoints (after a restore), where the state
+    // backend can (TaskState::canTrackChanges).
+    void trackChanges() { m_state->trackChanges(); }
+    bool canTrackChanges() const { return m_state->canTrackChanges(); }
     // Restores the key groups that task `task` of `parallelism` owns from a snapshot (of any
     // parallelism) into this fresh task. `topK` receives the local top-K of every trending window
     // that has fired and can still change, so the output stage can rebuild its merge.

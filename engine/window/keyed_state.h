@@ -56,6 +56,40 @@ struct KeyedStateSnapshot {
     void merge(KeyedStateSnapshot &&other);
 };
 
+// A (structure, namespace) pair: one window, pane or bucket of one piece of state.
+struct NamespaceRef {
+    uint8_t structure = 0;
+    int64_t ns = 0;
+    auto operator<=>(const NamespaceRef &) const = default;
+};
+
+// The keyed state of one or more tasks at a barrier, as the tasks hand it over: either all of it
+// (`complete`), or what changed since the previous checkpoint's barrier: the namespaces dropped
+// since, then the records whose count was set (a value replaces the older one). An incremental
+// checkpoint stores the changes and names the checkpoints they apply to (checkpoint_store.h).
+struct KeyedStateChanges {
+    bool complete = false;
+    KeyedStateSnapshot records;        // watermark and sliding flags are always whole
+    std::vector<NamespaceRef> dropped; // sorted, unique (canonicalize)
+    // Every tumbling window that had fired at the barrier: an incremental record's flags are not
+    // kept, a window can fire without its counts changing.
+    std::vector<NamespaceRef> fired;
+
+    // Another task's changes of the same barrier.
+    void merge(KeyedStateChanges &&other);
+    void canonicalize();
+};
+
+// Applies changes to the state of the barrier before them (both canonical), leaving `state`
+// canonical with every record's fired flag taken from `changes.fired`.
+void applyChanges(KeyedStateSnapshot &state, KeyedStateChanges &&changes);
+
+// The byte format of incremental changes: "TALLYKC1", u32 version, i64 watermark, u8 flags,
+// u32 count + (u8 structure, i64 namespace) dropped, the same for fired, then the 128 key groups
+// as in the keyed-state format, and a u32 CRC-32C.
+std::string encodeKeyedStateChanges(const KeyedStateChanges &changes);
+Result<KeyedStateChanges> decodeKeyedStateChanges(std::string_view bytes);
+
 // The portable byte format (little-endian): "TALLYKS1", u32 format version, i64 watermark,
 // u8 flags (1: velocity sliding, 2: spam sliding), then for each of the 128 key groups a u32
 // record count and its records (u8 structure, u8 flags, u64 key, i64 namespace, i64 value), and

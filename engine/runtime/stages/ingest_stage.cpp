@@ -151,7 +151,7 @@ void IngestStage::run()
             for (int t = 0; t < c.parallelism; ++t) {
                 TaskBatch &b = perTask[static_cast<size_t>(t)];
                 b.epoch = epoch;
-                b.snapshot = plan.snapshot();
+                b.snapshot = plan.tasks;
                 b.barrierSentNs = sentNs;
                 c.taskQueues[static_cast<size_t>(t)]->push(std::move(b), &blocked);
             }

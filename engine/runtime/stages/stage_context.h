@@ -55,7 +55,7 @@ struct OutputMessage {
     // A task's acknowledgement of a snapshot barrier: builds its state into the snapshot (run by
     // the snapshot writer, so RocksDB's read of its database snapshot does not hold the task up),
     // and what the barrier cost it.
-    std::function<void(KeyedStateSnapshot &)> takeState;
+    StatePart takeState;
     int64_t alignmentUs = 0; // barrier sent by the ingest stage -> reached by the task
     int64_t syncUs = 0;      // the task's synchronous part of the snapshot
     // The ingest stage at an epoch barrier: per partition the next offset to read once every
@@ -128,6 +128,7 @@ struct StageContext {
     JobMetrics metrics;
     ArrivalObserver observer;
     std::optional<Savepoint> restored; // set before start()
+    bool tasksTrackChanges = false;    // for incremental checkpoints; set by start()
 
     std::vector<std::unique_ptr<BlockingQueue<IngestInput>>> decodeQueues;  // source -> decoder i
     std::vector<std::unique_ptr<BlockingQueue<IngestInput>>> decodedQueues; // decoder i -> ingest

@@ -21,6 +21,9 @@ void WindowTask::run()
         out.watermark = c.restored->state.watermark;
         c.outputQueue.push(std::move(out));
     }
+    // Incremental checkpoints count changes from the state as restored (or empty).
+    if (c.tasksTrackChanges)
+        aggregations.trackChanges();
     for (;;) {
         auto t0 = std::chrono::steady_clock::now();
         std::optional<TaskBatch> batch = in.pop(std::chrono::milliseconds(100));
@@ -28,7 +31,7 @@ void WindowTask::run()
         if (!batch)
             continue;
         t0 = std::chrono::steady_clock::now();
-        if (batch->snapshot) { // the state as it was before this batch: the barrier's cut
+        if (batch->snapshot != TaskSnapshot::None) { // the state as it was before this batch: the barrier's cut
             SyncPoints::process("WindowTask::barrier");
             OutputMessage part;
             part.task = m_index;
@@ -36,7 +39,9 @@ void WindowTask::run()
             part.watermark = batch->watermarkBefore;
             const int64_t reachedNs = steadyNowNs();
             part.alignmentUs = (reachedNs - batch->barrierSentNs) / 1000;
-            part.takeState = aggregations.snapshot();
+            part.takeState = aggregations.snapshot(batch->snapshot == TaskSnapshot::Changes);
+            if (batch->snapshot == TaskSnapshot::WholeNewBase)
+                aggregations.trackChanges();
             part.syncUs = (steadyNowNs() - reachedNs) / 1000;
             c.outputQueue.push(std::move(part));
         }

@@ -1,0 +1,73 @@
+// The checkpoint folder (checkpoint.dir): full and incremental checkpoint files, the newest
+// restorable one, and retention by reference.
+//
+// A full checkpoint is a savepoint file, checkpoint-<epoch>-<time>.tsp: the whole state.
+// An incremental checkpoint, checkpoint-<epoch>-<time>.tsi, holds what changed in the keyed state
+// since the checkpoint before it (window/keyed_state.h KeyedStateChanges) and names the files its
+// state is built from, oldest first: a full checkpoint, then the incremental ones between. Each
+// name comes with the file's size and CRC-32C (its last four bytes), so a replaced or damaged file
+// is found before anything is restored from it. Everything else (epoch, positions, pending rows,
+// watermarks) is whole in every file.
+//
+//   "TALLYCI1", u32 version, the savepoint head (epoch .. pending rows, savepoint.h), the chain
+//   (u32 count, then per file: section name, u32 CRC, u64 size), a section of keyed-state
+//   changes, and a u32 CRC-32C of everything before it.
+//
+// Files are written whole or not at all (temporary name, fsync, rename), and deleted only when no
+// retained checkpoint names them, so a process killed at any point leaves a folder that restores.
+#pragma once
+
+#include "checkpoint/savepoint.h"
+#include "util/status.h"
+#include "window/keyed_state.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tally {
+
+// A file a checkpoint is built from, as the checkpoint names it.
+struct CheckpointLink {
+    std::string file; // name within the checkpoint folder
+    uint32_t crc = 0; // the file's stored CRC-32C (its last four bytes)
+    uint64_t bytes = 0;
+    friend bool operator==(const CheckpointLink &, const CheckpointLink &) = default;
+};
+
+// The files a checkpoint's state is built from, itself last: a full checkpoint, then incremental
+// ones.
+using CheckpointChain = std::vector<CheckpointLink>;
+
+// What the folder answers about one checkpoint file.
+struct CheckpointFile {
+    std::string path;
+    Savepoint savepoint;   // the state built from its chain
+    CheckpointChain chain; // ends with the file itself
+};
+
+// `savepoint` as a full checkpoint; returns its link (a chain of its own).
+Result<CheckpointLink> writeFullCheckpoint(const std::string &directory, const Savepoint &savepoint);
+// The changes since `previous` (the chain of the checkpoint before; not empty) as an incremental
+// checkpoint with `head`'s epoch, positions and pending rows; returns its link.
+Result<CheckpointLink> writeIncrementalCheckpoint(const std::string &directory, const Savepoint &head,
+                                                  const KeyedStateChanges &changes, const CheckpointChain &previous);
+
+// Reads a checkpoint file of either kind and builds its state from its chain (every file checked
+// against the size and CRC its chain names); Corruption names the file that is damaged or missing.
+Result<CheckpointFile> readCheckpoint(const std::string &path);
+// The newest checkpoint of `directory` that restores; each newer one that does not is described
+// in `skipped`. nullopt when there is none.
+std::optional<CheckpointFile> latestCheckpoint(const std::string &directory, std::vector<std::string> &skipped);
+
+// Keeps the newest `retained` checkpoints and every file they are built from; deletes every other
+// checkpoint file, and unfinished ones.
+void pruneCheckpoints(const std::string &directory, size_t retained);
+// Deletes checkpoint-*.tmp files: writes a killed process left behind (one in flight at a time,
+// so none is being written when a job starts or has just finished one). Returns how many.
+size_t removeUnfinishedCheckpoints(const std::string &directory);
+// Checkpoint files (.tsp, .tsi) of `directory`, newest (highest epoch, then time) first.
+std::vector<std::string> checkpointFiles(const std::string &directory);
+
+} // namespace tally
