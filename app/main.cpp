@@ -8,6 +8,7 @@
 #include "models/prometheus_rules.h"
 #include "models/snapshot_models.h"
 #include "state/key_groups.h"
+#include "util/sync_point.h"
 #include "views/main_window.h"
 #include "views/web/web_console.h"
 
@@ -207,6 +208,8 @@ int main(int argc, char **argv)
                      !argumentGiven(argc, argv, "--hash-web-token") &&
                      !argumentGiven(argc, argv, "--print-default-config") &&
                      !argumentGiven(argc, argv, "--print-prometheus-rules") && hasDisplay();
+    if (const std::string armed = SyncPoints::killAtFromEnvironment(); !armed.empty())
+        fprintf(stderr, "tally: TALLY_KILL_AT: this process kills itself at sync point %s\n", armed.c_str());
     std::unique_ptr<QCoreApplication> app =
         gui ? std::make_unique<QApplication>(argc, argv) : std::make_unique<QCoreApplication>(argc, argv);
     QCoreApplication::setOrganizationName(QStringLiteral("tally"));

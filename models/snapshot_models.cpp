@@ -405,7 +405,8 @@ QVector<UiText> CheckpointModel::headers() const
 {
     return {text(QT_TR_NOOP("Id")),   text(QT_TR_NOOP("Triggered")), text(QT_TR_NOOP("Duration")),
             text(QT_TR_NOOP("Alignment")), text(QT_TR_NOOP("Sync")), text(QT_TR_NOOP("Async")),
-            text(QT_TR_NOOP("Size")), text(QT_TR_NOOP("Status"))};
+            text(QT_TR_NOOP("Kind")), text(QT_TR_NOOP("Written")), text(QT_TR_NOOP("State")),
+            text(QT_TR_NOOP("Shared files")), text(QT_TR_NOOP("Status"))};
 }
 
 QVector<ModelRow> CheckpointModel::build(const ConsoleSnapshot &s) const
@@ -420,13 +421,18 @@ QVector<ModelRow> CheckpointModel::build(const ConsoleSnapshot &s) const
                    QVariant::fromValue(text(QT_TR_NOOP("%1 ms")).arg(QString::number(c.alignmentMs, 'f', 1))),
                    QVariant::fromValue(text(QT_TR_NOOP("%1 ms")).arg(QString::number(c.syncMs, 'f', 1))),
                    QVariant::fromValue(text(QT_TR_NOOP("%1 ms")).arg(QString::number(c.asyncMs, 'f', 1))),
-                   QLocale().formattedDataSize(static_cast<qint64>(c.sizeBytes)),
+                   c.completed ? QVariant::fromValue(c.incremental ? text(QT_TR_NOOP("incremental")) : text(QT_TR_NOOP("full")))
+                               : QVariant(),
+                   c.completed ? QVariant(QLocale().formattedDataSize(static_cast<qint64>(c.sizeBytes))) : QVariant(),
+                   c.completed ? QVariant(QLocale().formattedDataSize(static_cast<qint64>(c.fullSizeBytes))) : QVariant(),
+                   c.completed ? QVariant(c.sharedFiles) : QVariant(),
                    QVariant::fromValue(c.completed
                                            ? text(QT_TR_NOOP("completed"))
                                            : text(QT_TR_NOOP("failed: %1")).arg(QString::fromStdString(c.failure)))};
         r.sortValues = {static_cast<qulonglong>(c.epoch), static_cast<qlonglong>(c.triggeredAtMs),
                         static_cast<qlonglong>(c.durationMs), c.alignmentMs, c.syncMs, c.asyncMs,
-                        static_cast<qulonglong>(c.sizeBytes), c.completed ? 1 : 0};
+                        c.incremental ? 1 : 0, static_cast<qulonglong>(c.sizeBytes),
+                        static_cast<qulonglong>(c.fullSizeBytes), c.sharedFiles, c.completed ? 1 : 0};
         r.highlight = !c.completed;
         rows.push_back(std::move(r));
     }

@@ -9,10 +9,16 @@
 // The stream cannot run out before the kills do: the generator is paced, so a run advances at
 // most kEventsPerSecond times (time to its first checkpoint + the largest kill delay), and the
 // stream holds kEventsPerKill events per kill, several runs' worth.
-// Also: a damaged newest checkpoint is skipped for the previous one, and the log says so; and a
+// Checkpoints are incremental on the heap: the heap rows also kill the process at the named points
+// of a checkpoint's life (TALLY_KILL_AT: a file written but not yet renamed; retention half-way
+// through deleting), and at the end every retained checkpoint restores and the folder holds
+// nothing they do not name.
+// Also: a damaged newest checkpoint, or the full checkpoint the newest ones build on, is skipped
+// for one that does not need it, and the log says so (or the start is refused, saying why); and a
 // stop while a large checkpoint is being written ends the process within twice
 // runtime.stop_timeout_ms, not when the write is done.
 // The kill moments come from the run's seed, printed first (TALLY_TEST_SEED replays them).
+#include "checkpoint/checkpoint_store.h"
 #include "config/job_config.h"
 #include "source/generator.h"
 #include "support/oracle.h"
@@ -29,7 +35,9 @@
 #include <QProcess>
 
 #include <csignal>
+#include <filesystem>
 #include <random>
+#include <set>
 
 using namespace tally;
 using namespace tally::test;
@@ -121,6 +129,42 @@ QByteArray jobConfig(int kills)
            kConfigRest;
 }
 
+// Every retained checkpoint restores, and the folder holds no checkpoint file that none of them is
+// built from. Returns how many of them are incremental.
+int checkFolderConsistent(const QString &folder)
+{
+    const std::vector<std::string> files = checkpointFiles(folder.toStdString());
+    std::set<std::string> named;
+    int incremental = 0;
+    for (size_t i = 0; i < files.size() && i < 3; ++i) { // checkpoint.retained = 3
+        auto read = readCheckpoint(files[i]);
+        if (!read) {
+            QTest::qFail(read.status().toString().c_str(), __FILE__, __LINE__);
+            return -1;
+        }
+        incremental += read->chain.size() > 1 ? 1 : 0;
+        for (const CheckpointLink &link : read->chain)
+            named.insert(link.file);
+    }
+    for (const std::string &path : files)
+        if (!named.contains(std::filesystem::path(path).filename().string())) {
+            QTest::qFail(("no retained checkpoint names " + path).c_str(), __FILE__, __LINE__);
+            return -1;
+        }
+    const QStringList leftovers = QDir(folder).entryList({QStringLiteral("*.tmp")}, QDir::Files);
+    if (!leftovers.isEmpty()) {
+        QTest::qFail(qPrintable(QStringLiteral("unfinished files left: ") + leftovers.join(QLatin1Char(' '))), __FILE__, __LINE__);
+        return -1;
+    }
+    return incremental;
+}
+
+bool isCheckpointFile(const QFileInfo &f)
+{
+    return f.fileName().startsWith(QLatin1String("checkpoint-")) &&
+           (f.suffix() == QLatin1String("tsp") || f.suffix() == QLatin1String("tsi"));
+}
+
 } // namespace
 
 class TestCrashRecovery : public QObject {
@@ -156,15 +200,20 @@ private slots:
     {
         QTest::addColumn<QString>("backend");
         QTest::addColumn<QString>("sink");
+        QTest::addColumn<QString>("killAt"); // a sync point the process kills itself at, or random moments
         for (const char *backend : {"heap", "rocksdb"})
             for (const char *sink : {"sqlite", "postgres"})
-                QTest::addRow("%s, %s", backend, sink) << QString::fromLatin1(backend) << QString::fromLatin1(sink);
+                QTest::addRow("%s, %s", backend, sink) << QString::fromLatin1(backend) << QString::fromLatin1(sink) << QString();
+        for (const char *point : {"writeFileDurably::beforeRename", "pruneCheckpoints::removed"})
+            QTest::addRow("heap, sqlite, killed at %s", point) << QStringLiteral("heap") << QStringLiteral("sqlite")
+                                                                << QString::fromLatin1(point);
     }
     void killAndRestartUntilDone()
     {
         QFETCH(QString, backend);
         QFETCH(QString, sink);
-        const QString name = backend + QLatin1Char('_') + sink;
+        QFETCH(QString, killAt);
+        const QString name = backend + QLatin1Char('_') + sink + (killAt.isEmpty() ? QString() : QLatin1Char('_') + killAt);
         const bool postgres = sink == QLatin1String("postgres");
         const std::string postgresUrl = postgres ? freshPostgresDatabase("crash_" + backend.toStdString()) : std::string();
         QTemporaryDir dir;
@@ -186,20 +235,42 @@ private slots:
         const int lastRunTimeoutMs = kSanitizerSlowdown *
                                      int(std::max<qint64>(240000, totalEvents(kills) * 4000 / kEventsPerSecond + 60000));
         std::uniform_int_distribution<int> killDelayMs(0, kKillDelayMaxMs);
-        int killed = 0, restored = 0;
+        std::uniform_int_distribution<int> killAtPass(1, 6);
+        int killed = 0, restored = 0, restoredIncremental = 0;
+        const auto countRestores = [&](const QByteArray &errors) {
+            restored += errors.contains("restored from checkpoint") ? 1 : 0;
+            restoredIncremental += QRegularExpression(QStringLiteral("restored from checkpoint \\S+\\.tsi"))
+                                           .match(QString::fromUtf8(errors))
+                                           .hasMatch()
+                                       ? 1
+                                       : 0;
+        };
         for (int run = 0;; ++run) {
             QProcess tally;
             tally.setWorkingDirectory(dir.path());
+            QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+            env.remove(QStringLiteral("TALLY_KILL_AT"));
+            if (!killAt.isEmpty() && killed < kills)
+                env.insert(QStringLiteral("TALLY_KILL_AT"), killAt + QLatin1Char(':') + QString::number(killAtPass(rng)));
+            tally.setProcessEnvironment(env);
             const QDateTime started = QDateTime::currentDateTime();
             tally.start(QStringLiteral(TALLY_BINARY), args);
             QVERIFY(tally.waitForStarted());
-            if (killed < kills) {
+            if (!killAt.isEmpty() && killed < kills) {
+                // It kills itself at the sync point (or, if a run never gets there, ends by itself).
+                QVERIFY2(tally.waitForFinished(lastRunTimeoutMs), "the run neither reached its kill point nor finished");
+                if (tally.exitStatus() == QProcess::CrashExit) {
+                    ++killed;
+                    countRestores(tally.readAllStandardError());
+                    continue;
+                }
+            } else if (killed < kills) {
                 // A random moment after this run's first checkpoint: killed before it, a run (slow to
                 // start on a loaded machine) would only repeat the one before.
                 const QDir checkpoints(dir.filePath(QStringLiteral("checkpoints")));
                 const auto wroteOne = [&] {
-                    for (const QFileInfo &f : checkpoints.entryInfoList({QStringLiteral("checkpoint-*.tsp")}, QDir::Files))
-                        if (f.lastModified() > started)
+                    for (const QFileInfo &f : checkpoints.entryInfoList({QStringLiteral("checkpoint-*")}, QDir::Files))
+                        if (isCheckpointFile(f) && f.lastModified() > started)
                             return true;
                     return false;
                 };
@@ -213,21 +284,27 @@ private slots:
                 if (!tally.waitForFinished(delay) && signalProcess(tally, SIGKILL)) {
                     QVERIFY(tally.waitForFinished(10000));
                     ++killed;
-                    restored += tally.readAllStandardError().contains("restored from checkpoint") ? 1 : 0;
+                    countRestores(tally.readAllStandardError());
                     continue;
                 }
             } else {
                 QVERIFY2(tally.waitForFinished(lastRunTimeoutMs), "the last run did not finish");
             }
             const QByteArray errors = tally.readAllStandardError();
-            restored += errors.contains("restored from checkpoint") ? 1 : 0;
+            countRestores(errors);
             QVERIFY2(tally.exitStatus() == QProcess::NormalExit && tally.exitCode() == 0, errors.constData());
             break;
         }
-        qInfo("%s into %s: %d kills, %d restarts restored a checkpoint", qPrintable(backend), qPrintable(sink), killed,
-              restored);
+        qInfo("%s into %s%s: %d kills, %d restarts restored a checkpoint, %d of them an incremental one", qPrintable(backend),
+              qPrintable(sink), qPrintable(killAt.isEmpty() ? QString() : QStringLiteral(" (killed at ") + killAt + QLatin1Char(')')),
+              killed, restored, restoredIncremental);
         QVERIFY2(killed >= kills, qPrintable(QStringLiteral("only %1 kills: the runs end too fast").arg(killed)));
         QVERIFY2(restored >= kills / 2, qPrintable(QStringLiteral("only %1 restarts restored a checkpoint").arg(restored)));
+        if (backend == QLatin1String("heap"))
+            QVERIFY2(restoredIncremental > 0, "no restart restored an incremental checkpoint");
+        const int incremental = checkFolderConsistent(dir.filePath(QStringLiteral("checkpoints")));
+        QVERIFY(incremental >= 0);
+        qInfo("the folder holds what its retained checkpoints name, %d of them incremental", incremental);
 
         const std::string db = dir.filePath(QStringLiteral("tally.db")).toStdString();
         const char *lateEvents = "SELECT count(*) FROM late_events";
@@ -242,17 +319,21 @@ private slots:
             QCOMPARE(QDir(dir.filePath(QStringLiteral("tally-state"))).entryList(QDir::Dirs | QDir::NoDotAndDotDot), QStringList());
     }
 
-    // The newest checkpoint damaged (truncated, or a flipped byte): the restart uses the one
-    // before and says so.
-    void damagedNewestCheckpointFallsBack_data()
+    // A checkpoint file damaged (truncated, or a flipped byte): the newest one, or the full one the
+    // newest builds on. The restart uses the newest checkpoint that does not need the damaged file
+    // and says so; when every retained one needs it, the start is refused, naming the file.
+    void damagedCheckpointFallsBack_data()
     {
         QTest::addColumn<bool>("truncate");
-        QTest::newRow("truncated") << true;
-        QTest::newRow("flipped byte") << false;
+        QTest::addColumn<bool>("base");
+        QTest::newRow("newest truncated") << true << false;
+        QTest::newRow("newest, flipped byte") << false << false;
+        QTest::newRow("the full one the newest builds on, flipped byte") << false << true;
     }
-    void damagedNewestCheckpointFallsBack()
+    void damagedCheckpointFallsBack()
     {
         QFETCH(bool, truncate);
+        QFETCH(bool, base);
         QTemporaryDir dir;
         QFile::copy(m_dir.filePath(QStringLiteral("job.toml")), dir.filePath(QStringLiteral("job.toml")));
         QProcess tally;
@@ -262,37 +343,55 @@ private slots:
                                   QStringLiteral("--audit-log"), QStringLiteral("audit.db")};
         tally.start(QStringLiteral(TALLY_BINARY), args);
         QVERIFY(tally.waitForStarted());
-        QDir checkpoints(dir.filePath(QStringLiteral("checkpoints")));
-        QTRY_VERIFY_WITH_TIMEOUT(checkpoints.entryList({QStringLiteral("checkpoint-*.tsp")}).size() >= 2, 20000);
+        const std::string folder = dir.filePath(QStringLiteral("checkpoints")).toStdString();
+        // Two checkpoints at least; for the base row, the newest incremental.
+        QTRY_VERIFY_WITH_TIMEOUT(checkpointFiles(folder).size() >= 2 && (!base || checkpointFiles(folder).front().ends_with(".tsi")),
+                                 30000);
         signalProcess(tally, SIGKILL);
         QVERIFY(tally.waitForFinished(10000));
-        QStringList files = checkpoints.entryList({QStringLiteral("checkpoint-*.tsp")}, QDir::Files, QDir::Name);
-        std::sort(files.begin(), files.end(), [](const QString &a, const QString &b) {
-            return a.section(QLatin1Char('-'), 1, 1).toULongLong() > b.section(QLatin1Char('-'), 1, 1).toULongLong();
-        });
-        QVERIFY(files.size() >= 2);
-        QFile newest(checkpoints.filePath(files.front()));
-        QVERIFY(newest.open(QIODevice::ReadWrite));
-        if (truncate) {
-            QVERIFY(newest.resize(newest.size() / 2));
-        } else {
-            newest.seek(newest.size() / 3);
-            char c = 0;
-            newest.getChar(&c);
-            newest.seek(newest.size() / 3);
-            newest.putChar(static_cast<char>(c ^ 0x40));
+
+        // What each checkpoint is built from, before the damage.
+        const std::vector<std::string> files = checkpointFiles(folder);
+        std::vector<CheckpointChain> chains;
+        for (const std::string &path : files) {
+            auto read = readCheckpoint(path);
+            QVERIFY2(read, read.status().toString().c_str());
+            chains.push_back(read->chain);
         }
-        newest.close();
+        const std::string damaged = base ? chains.front().front().file : std::filesystem::path(files.front()).filename().string();
+        std::optional<std::string> expected; // the newest checkpoint not built from the damaged file
+        for (size_t i = 0; i < files.size() && !expected; ++i)
+            if (std::none_of(chains[i].begin(), chains[i].end(), [&](const CheckpointLink &l) { return l.file == damaged; }))
+                expected = std::filesystem::path(files[i]).filename().string();
+        qInfo("damaging %s of %zu checkpoints; expecting %s", damaged.c_str(), files.size(),
+              expected ? expected->c_str() : "a refusal");
+        QFile file(QString::fromStdString(folder + "/" + damaged));
+        QVERIFY(file.open(QIODevice::ReadWrite));
+        if (truncate) {
+            QVERIFY(file.resize(file.size() / 2));
+        } else {
+            file.seek(file.size() / 3);
+            char c = 0;
+            file.getChar(&c);
+            file.seek(file.size() / 3);
+            file.putChar(static_cast<char>(c ^ 0x40));
+        }
+        file.close();
 
         tally.start(QStringLiteral(TALLY_BINARY), args);
         QVERIFY(tally.waitForStarted());
         QVERIFY(tally.waitForFinished(240000));
         const QString errors = QString::fromUtf8(tally.readAllStandardError());
-        QVERIFY2(errors.contains(QStringLiteral("checkpoint checkpoints/%1 is damaged").arg(files.front())),
+        QVERIFY2(errors.contains(QStringLiteral("does not restore")) && errors.contains(QString::fromStdString(damaged)),
                  qPrintable(errors));
-        QVERIFY2(errors.contains(QStringLiteral("restored from checkpoint checkpoints/%1").arg(files[1])),
-                 qPrintable(errors));
-        QCOMPARE(tally.exitCode(), 0);
+        if (expected) {
+            QVERIFY2(errors.contains(QStringLiteral("restored from checkpoint checkpoints/%1").arg(QString::fromStdString(*expected))),
+                     qPrintable(errors));
+            QCOMPARE(tally.exitCode(), 0);
+        } else {
+            QVERIFY2(errors.contains(QStringLiteral("no checkpoint in checkpoints restores")), qPrintable(errors));
+            QCOMPARE(tally.exitCode(), 1);
+        }
     }
 
     void stopDuringALargeCheckpointEndsInTime()
@@ -319,8 +418,8 @@ private slots:
         const QDir checkpoints(dir.filePath(QStringLiteral("checkpoints")));
         const Wait writing = waitUntil(
             [&] {
-                return !checkpoints.entryList({QStringLiteral("checkpoint-*.tsp")}, QDir::Files).isEmpty() &&
-                       !checkpoints.entryList({QStringLiteral("checkpoint-*.tsp.tmp")}, QDir::Files).isEmpty();
+                return !checkpointFiles(checkpoints.path().toStdString()).empty() &&
+                       !checkpoints.entryList({QStringLiteral("checkpoint-*.tmp")}, QDir::Files).isEmpty();
             },
             std::chrono::seconds(60), "a second checkpoint being written", std::chrono::milliseconds(5));
         QVERIFY2(writing, writing.message().c_str());
@@ -350,7 +449,7 @@ private slots:
 #if !defined(__SANITIZE_THREAD__) && !defined(__SANITIZE_ADDRESS__)
         // It ended before the checkpoint was written (a sanitizer's exit checks give the writer
         // time to finish): the unfinished file is not a checkpoint, and a restart removes it.
-        QVERIFY(!checkpoints.entryList({QStringLiteral("checkpoint-*.tsp.tmp")}, QDir::Files).isEmpty());
+        QVERIFY(!checkpoints.entryList({QStringLiteral("checkpoint-*.tmp")}, QDir::Files).isEmpty());
 #endif
     }
 

@@ -50,7 +50,7 @@ CheckpointCoordinator::CheckpointCoordinator(const CheckpointConfig &config, int
 
 CheckpointCoordinator::~CheckpointCoordinator() { finish(); }
 
-std::optional<CheckpointFile> CheckpointCoordinator::latestCheckpoint()
+Result<std::optional<CheckpointFile>> CheckpointCoordinator::latestCheckpoint()
 {
     std::vector<std::string> skipped;
     std::optional<CheckpointFile> latest = tally::latestCheckpoint(m_config.dir, skipped);
@@ -58,6 +58,12 @@ std::optional<CheckpointFile> CheckpointCoordinator::latestCheckpoint()
         m_restoreFallbacks.add();
         fprintf(stderr, "tally: %s; falling back to an older checkpoint\n", why.c_str());
     }
+    // Starting over would count the stream's start again into a sink that already holds it.
+    if (!latest && !skipped.empty())
+        return Status::corruption("no checkpoint in " + m_config.dir + " restores (" + std::to_string(skipped.size()) +
+                                  " tried, the newest: " + skipped.front() +
+                                  "); restore a savepoint with --restore, or move the folder away to start from the "
+                                  "beginning of the stream");
     return latest;
 }
 

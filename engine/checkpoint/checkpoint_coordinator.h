@@ -36,7 +36,7 @@ struct CheckpointRecord {
     int64_t triggeredAtMs = 0; // wall clock at the barrier
     int64_t durationMs = 0;    // barrier to file on disk (or to the failure)
     double alignmentMs = 0;    // barrier sent -> reached by the slowest task (queued batches ahead of it)
-    double syncMs = 0;         // the slowest task's synchronous part (heap: copying its counts)
+    double syncMs = 0;         // the slowest task's synchronous part (heap: copying the counts changed since the last checkpoint, or all of them)
     double asyncMs = 0;        // off the tasks: building the snapshot (RocksDB: reading it) and writing the file
     uint64_t sizeBytes = 0;     // what this checkpoint wrote
     uint64_t fullSizeBytes = 0; // every file its state is built from, its own included
@@ -80,8 +80,9 @@ public:
     CheckpointCoordinator &operator=(const CheckpointCoordinator &) = delete;
 
     // The newest checkpoint in checkpoint.dir that restores; newer damaged ones are skipped with
-    // a log line each and counted (tally_checkpoint_restore_fallbacks_total).
-    std::optional<CheckpointFile> latestCheckpoint();
+    // a log line each and counted (tally_checkpoint_restore_fallbacks_total). nullopt when the
+    // folder holds none; Corruption when it holds checkpoints and none restores.
+    Result<std::optional<CheckpointFile>> latestCheckpoint();
 
     // Before start(). The tasks track their changes (TaskState::trackChanges), so checkpoints
     // can be incremental.

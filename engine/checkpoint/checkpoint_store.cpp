@@ -2,6 +2,7 @@
 
 #include "util/byte_io.h"
 #include "util/checksummed.h"
+#include "util/sync_point.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -233,8 +234,10 @@ void pruneCheckpoints(const std::string &directory, size_t retained)
     }
     std::error_code ec;
     for (const auto &[key, path] : files)
-        if (!named.contains(std::filesystem::path(path).filename().string()))
+        if (!named.contains(std::filesystem::path(path).filename().string())) {
             std::filesystem::remove(path, ec);
+            SyncPoints::process("pruneCheckpoints::removed");
+        }
     removeUnfinishedCheckpoints(directory);
 }
 

@@ -2,6 +2,7 @@
 
 #include "util/byte_io.h"
 #include "util/checksummed.h"
+#include "util/sync_point.h"
 #include "window/aggregations.h"
 
 #include <algorithm>
@@ -196,6 +197,7 @@ Result<std::string> writeFileDurably(const std::string &directory, const std::st
     const std::string temp = path + ".tmp";
     if (Status s = syncedWrite(temp, bytes); !s.isOk())
         return s;
+    SyncPoints::process("writeFileDurably::beforeRename");
     if (std::rename(temp.c_str(), path.c_str()) != 0)
         return Status::ioError("savepoint " + path + ": rename: " + std::strerror(errno));
     // The rename is durable once the directory is synced.

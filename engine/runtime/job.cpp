@@ -125,7 +125,10 @@ Status Job::start()
         return Status::invalidArgument("job already started");
     // With checkpoints and no explicit savepoint, continue from the newest good checkpoint.
     if (c.config.checkpoint.enabled && !c.restored) {
-        if (std::optional<CheckpointFile> latest = c.coordinator.latestCheckpoint()) {
+        Result<std::optional<CheckpointFile>> found = c.coordinator.latestCheckpoint();
+        if (!found)
+            return found.status();
+        if (std::optional<CheckpointFile> &latest = *found) {
             if (Status s = adopt(latest->path, std::move(latest->savepoint)); !s.isOk())
                 return s;
             c.coordinator.restored(std::move(latest->chain)); // the next checkpoints go on from it

@@ -1,5 +1,7 @@
 #include "util/sync_point.h"
 
+#include <csignal>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -28,6 +30,25 @@ void SyncPoints::clear()
     std::lock_guard lock(g_mutex);
     g_callbacks.clear();
     s_active = false;
+}
+
+std::string SyncPoints::killAtFromEnvironment()
+{
+    const char *value = std::getenv("TALLY_KILL_AT");
+    if (value == nullptr || *value == '\0')
+        return {};
+    std::string name(value);
+    long n = 1;
+    if (const size_t colon = name.rfind(':'); colon != std::string::npos) {
+        n = std::strtol(name.c_str() + colon + 1, nullptr, 10);
+        name.resize(colon);
+    }
+    auto passes = std::make_shared<std::atomic<long>>(0);
+    set(name, [passes, n] {
+        if (++*passes >= n)
+            std::raise(SIGKILL);
+    });
+    return name + ":" + std::to_string(n);
 }
 
 void SyncPoints::processSlow(std::string_view name)

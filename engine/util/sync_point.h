@@ -16,6 +16,10 @@ public:
     // clear(). Thread-safe.
     static void set(std::string name, std::function<void()> callback);
     static void clear();
+    // Crash tests of whole processes: TALLY_KILL_AT=NAME:N makes the process SIGKILL itself the
+    // N-th time a thread reaches sync point NAME (as RocksDB's crash tests kill at named points),
+    // e.g. between writing a checkpoint file and renaming it. Returns what it armed, or "".
+    static std::string killAtFromEnvironment();
 
     static void process(std::string_view name)
     {

@@ -200,6 +200,9 @@
         syncMs: num(c.syncMs),
         asyncMs: num(c.asyncMs),
         sizeBytes: num(c.sizeBytes),
+        fullSizeBytes: num(c.fullSizeBytes),
+        incremental: !!c.incremental,
+        sharedFiles: num(c.sharedFiles),
         completed: c.completed !== false,
         failure: c.failure || '',
       })), // newest first
@@ -821,7 +824,7 @@
       fillTable(
         $('checkpointTable'),
         vm.checkpoints.map((c) => ({
-          cells: [c.epoch, formatClock(c.triggeredAtMs, true), c.durationMs + ' ms', c.alignmentMs.toFixed(1) + ' ms', c.syncMs.toFixed(1) + ' ms', c.asyncMs.toFixed(1) + ' ms', formatBytes(c.sizeBytes), c.completed ? 'completed' : 'failed: ' + c.failure],
+          cells: [c.epoch, formatClock(c.triggeredAtMs, true), c.durationMs + ' ms', c.alignmentMs.toFixed(1) + ' ms', c.syncMs.toFixed(1) + ' ms', c.asyncMs.toFixed(1) + ' ms', c.completed ? (c.incremental ? 'incremental' : 'full') : '', c.completed ? formatBytes(c.sizeBytes) : '', c.completed ? formatBytes(c.fullSizeBytes) : '', c.completed ? c.sharedFiles : '', c.completed ? 'completed' : 'failed: ' + c.failure],
           highlight: !c.completed,
         })),
         vm.checkpointsEnabled === false ? 'Checkpoints are off.' : 'No checkpoint yet.'

@@ -44,7 +44,10 @@ QJsonObject jobJson(const EngineHost &host, const ConsoleSnapshot &s)
                                        {QStringLiteral("syncMs"), c.syncMs},
                                        {QStringLiteral("asyncMs"), c.asyncMs},
                                        {QStringLiteral("sizeBytes"), static_cast<double>(c.sizeBytes)},
+                                       {QStringLiteral("fullSizeBytes"), static_cast<double>(c.fullSizeBytes)},
                                        {QStringLiteral("stateRecords"), static_cast<double>(c.stateRecords)},
+                                       {QStringLiteral("incremental"), c.incremental},
+                                       {QStringLiteral("sharedFiles"), c.sharedFiles},
                                        {QStringLiteral("completed"), c.completed},
                                        {QStringLiteral("failure"), QString::fromStdString(c.failure)}});
     return {
