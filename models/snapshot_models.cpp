@@ -405,7 +405,7 @@ QVector<UiText> CheckpointModel::headers() const
 {
     return {text(QT_TR_NOOP("Id")),   text(QT_TR_NOOP("Triggered")), text(QT_TR_NOOP("Duration")),
             text(QT_TR_NOOP("Alignment")), text(QT_TR_NOOP("Sync")), text(QT_TR_NOOP("Async")),
-            text(QT_TR_NOOP("Kind")), text(QT_TR_NOOP("Written")), text(QT_TR_NOOP("State")),
+            text(QT_TR_NOOP("Kind")), text(QT_TR_NOOP("Written")), text(QT_TR_NOOP("State size")),
             text(QT_TR_NOOP("Shared files")), text(QT_TR_NOOP("Status"))};
 }
 

@@ -417,10 +417,6 @@
         <translation>Alignment</translation>
     </message>
     <message>
-        <source>Size</source>
-        <translation>Größe</translation>
-    </message>
-    <message>
         <source>Status</source>
         <translation>Status</translation>
     </message>
@@ -447,6 +443,30 @@
     <message>
         <source>Async</source>
         <translation>Asynchron</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>Art</translation>
+    </message>
+    <message>
+        <source>Written</source>
+        <translation>Geschrieben</translation>
+    </message>
+    <message>
+        <source>State size</source>
+        <translation>Zustandsgröße</translation>
+    </message>
+    <message>
+        <source>Shared files</source>
+        <translation>Geteilte Dateien</translation>
+    </message>
+    <message>
+        <source>incremental</source>
+        <translation>inkrementell</translation>
+    </message>
+    <message>
+        <source>full</source>
+        <translation>vollständig</translation>
     </message>
 </context>
 <context>

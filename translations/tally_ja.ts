@@ -417,10 +417,6 @@
         <translation>アライメント</translation>
     </message>
     <message>
-        <source>Size</source>
-        <translation>サイズ</translation>
-    </message>
-    <message>
         <source>Status</source>
         <translation>ステータス</translation>
     </message>
@@ -447,6 +443,30 @@
     <message>
         <source>Async</source>
         <translation>非同期</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>種類</translation>
+    </message>
+    <message>
+        <source>Written</source>
+        <translation>書き込み</translation>
+    </message>
+    <message>
+        <source>State size</source>
+        <translation>状態サイズ</translation>
+    </message>
+    <message>
+        <source>Shared files</source>
+        <translation>共有ファイル</translation>
+    </message>
+    <message>
+        <source>incremental</source>
+        <translation>増分</translation>
+    </message>
+    <message>
+        <source>full</source>
+        <translation>フル</translation>
     </message>
 </context>
 <context>
