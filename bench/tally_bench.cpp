@@ -399,8 +399,14 @@ CheckpointCosts measureCheckpoint(StateConfig::Backend backend, size_t entries)
     return costs;
 }
 
-double checkpointedThroughput(const std::vector<SourceBatch> &batches, int partitions, StateConfig::Backend backend,
-                              bool checkpoints)
+struct CheckpointedRun {
+    double eventsPerSecond = 0;
+    int checkpoints = 0; // completed
+    int incremental = 0; // of them
+};
+
+CheckpointedRun checkpointedThroughput(const std::vector<SourceBatch> &batches, int partitions, StateConfig::Backend backend,
+                                       bool checkpoints)
 {
     const std::string dir = (std::filesystem::temp_directory_path() / ("tally-bench-job-" + std::to_string(getpid()))).string();
     std::filesystem::remove_all(dir);
@@ -410,7 +416,7 @@ double checkpointedThroughput(const std::vector<SourceBatch> &batches, int parti
     config.checkpoint.intervalMs = 1000;
     MetricsRegistry metrics;
     SteadyClock clock;
-    double eventsPerSecond = 0;
+    CheckpointedRun run;
     {
         const std::unique_ptr<Job> built = benchJob(config, metrics, clock, std::make_unique<ReplaySource>(batches, partitions));
         Job &job = *built;
@@ -420,10 +426,14 @@ double checkpointedThroughput(const std::vector<SourceBatch> &batches, int parti
             std::exit(1);
         }
         (void)job.waitFinished();
-        eventsPerSecond = static_cast<double>(countRecords(batches)) / secondsSince(t0);
+        run.eventsPerSecond = static_cast<double>(countRecords(batches)) / secondsSince(t0);
+        for (const CheckpointRecord &c : job.status().checkpoints) {
+            run.checkpoints += c.completed ? 1 : 0;
+            run.incremental += c.completed && c.incremental ? 1 : 0;
+        }
     }
     std::filesystem::remove_all(dir);
-    return eventsPerSecond;
+    return run;
 }
 
 std::vector<BenchResult> checkpointSuite(uint64_t events)
@@ -456,20 +466,27 @@ std::vector<BenchResult> checkpointSuite(uint64_t events)
             }
         }
     }
-    const GeneratorConfig g = benchGenerator(events);
-    const std::vector<SourceBatch> batches = prepare(g, 4096);
+    // Long enough for many checkpoints: `events` for the heap, a twentieth for RocksDB (~20 times
+    // slower), alternating with and without, best of two each: the machine is shared.
     for (Backend backend : {Backend::Heap, Backend::RocksDb}) {
-        // Alternating, best of two each: the machine is shared.
+        const GeneratorConfig g = benchGenerator(backend == Backend::Heap ? events : events / 20);
+        const std::vector<SourceBatch> batches = prepare(g, 4096);
         double without = 0, with = 0;
+        CheckpointedRun best;
         for (int round = 0; round < 2; ++round) {
-            without = std::max(without, checkpointedThroughput(batches, g.partitions, backend, false));
-            with = std::max(with, checkpointedThroughput(batches, g.partitions, backend, true));
+            without = std::max(without, checkpointedThroughput(batches, g.partitions, backend, false).eventsPerSecond);
+            const CheckpointedRun run = checkpointedThroughput(batches, g.partitions, backend, true);
+            if (run.eventsPerSecond > with) {
+                with = run.eventsPerSecond;
+                best = run;
+            }
         }
         const std::string p = std::string("checkpoint.") + backendName(backend) + ".";
         r.push_back({p + "no_checkpoints.events_per_s", without, "events/s", "baseline"});
         r.push_back({p + "every_1s.events_per_s", with, "events/s"});
-        r.push_back({p + "overhead_ratio", with / without, "ratio",
-                     backend == Backend::Heap ? "target >= 0.90" : "target >= 0.80"});
+        r.push_back({p + "every_1s.checkpoints", static_cast<double>(best.checkpoints), "checkpoints", "completed in that run"});
+        r.push_back({p + "every_1s.incremental", static_cast<double>(best.incremental), "checkpoints", "of them incremental"});
+        r.push_back({p + "overhead_ratio", with / without, "ratio", "target >= 0.90"});
     }
     return r;
 }

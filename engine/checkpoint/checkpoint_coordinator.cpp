@@ -24,7 +24,7 @@ CheckpointCoordinator::CheckpointCoordinator(const CheckpointConfig &config, int
                                              FatalHandler onFatal)
     : m_config(config), m_tasks(tasks), m_clock(clock), m_onFatal(std::move(onFatal)),
       m_writer(
-          config.dir, config.savepointDir, config.fullEvery,
+          config.dir, config.savepointDir,
           [this](uint64_t epoch) {
               std::lock_guard lock(m_mutex);
               return m_inFlight == epoch;
@@ -142,7 +142,8 @@ BarrierPlan CheckpointCoordinator::trigger(uint64_t epoch, bool intervalDue, con
         if (!plan.checkpoint || !m_tasksTrackChanges)
             plan.tasks = TaskSnapshot::Whole;
         else
-            plan.tasks = m_needWhole ? TaskSnapshot::WholeNewBase : TaskSnapshot::Changes;
+            plan.tasks = m_needWhole || plan.savepoint || chainDueForFullLocked() ? TaskSnapshot::WholeNewBase
+                                                                                 : TaskSnapshot::Changes;
         if (plan.checkpoint) {
             m_inFlight = epoch;
             m_inFlightSinceMs = now;
@@ -191,6 +192,7 @@ void CheckpointCoordinator::written(const SnapshotResult &r)
 {
     std::vector<std::string> fatal;
     std::optional<std::promise<Result<std::string>>> answer;
+    std::optional<CheckpointChain> prune; // after a completed checkpoint: the chain to keep
     {
         std::lock_guard lock(m_mutex);
         if (r.savepoint && !m_savepointRequests.empty()) {
@@ -235,7 +237,7 @@ void CheckpointCoordinator::written(const SnapshotResult &r)
                 m_inFlight.reset();
                 m_lastEndedMs = m_clock.nowMs();
                 recordLocked(std::move(record));
-                pruneCheckpoints(m_config.dir, static_cast<size_t>(m_config.retained));
+                prune = m_chain;
             }
         } else if (r.checkpoint && r.checkpointFile) {
             // Written after its checkpoint had failed: it must not be restored from.
@@ -243,6 +245,10 @@ void CheckpointCoordinator::written(const SnapshotResult &r)
             std::filesystem::remove(*r.checkpointFile, ignored);
         }
     }
+    // Outside the lock: it reads the retained checkpoints' chains. This is the writer's thread, so
+    // no other checkpoint file is written meanwhile.
+    if (prune)
+        pruneCheckpoints(m_config.dir, static_cast<size_t>(m_config.retained), *prune);
     m_changed.notify_all();
     if (answer)
         answer->set_value(r.savepointFile);
@@ -274,6 +280,18 @@ void CheckpointCoordinator::failLocked(uint64_t epoch, const Savepoint &checkpoi
         fatal.push_back(std::to_string(m_consecutiveFailures) + " checkpoints failed in a row (checkpoint.tolerable_failures " +
                         std::to_string(m_config.tolerableFailures) + "), the last: " + why);
     }
+}
+
+bool CheckpointCoordinator::chainDueForFullLocked() const
+{
+    if (m_chain.empty())
+        return false; // the first checkpoint: its changes are the whole state
+    if (static_cast<int>(m_chain.size()) > m_config.fullEvery)
+        return true;
+    uint64_t changedBytes = 0;
+    for (size_t i = 1; i < m_chain.size(); ++i)
+        changedBytes += m_chain[i].bytes;
+    return changedBytes >= m_chain.front().bytes;
 }
 
 void CheckpointCoordinator::recordLocked(CheckpointRecord record)

@@ -136,6 +136,9 @@ private:
     // mutex held: a checkpoint ended without a file; applies the failure policy.
     void failLocked(uint64_t epoch, const Savepoint &checkpoint, std::string why, std::vector<std::string> &fatal);
     void recordLocked(CheckpointRecord record);
+    // mutex held: the chain is long (checkpoint.full_every) or its changes outweigh its full
+    // checkpoint, so the next checkpoint is whole (restores read less).
+    bool chainDueForFullLocked() const;
 
     const CheckpointConfig m_config;
     const int m_tasks;

@@ -39,7 +39,8 @@ std::string fileName(const Savepoint &s, const char *extension)
     return "checkpoint-" + std::to_string(s.epoch) + "-" + std::to_string(s.takenAtMs) + extension;
 }
 
-Result<IncrementalFile> decodeIncremental(std::string_view bytes)
+// `changes`: also decode the keyed-state changes (retention needs only the chain).
+Result<IncrementalFile> decodeIncremental(std::string_view bytes, bool changes = true)
 {
     auto body = openChecksummed(bytes, kIncrementalFormat);
     if (!body)
@@ -59,10 +60,12 @@ Result<IncrementalFile> decodeIncremental(std::string_view bytes)
             return Status::corruption("incremental checkpoint: malformed chain");
         link.file = std::string(name);
     }
-    std::string_view changes;
-    if (!in.section(changes) || in.remaining() != 0)
+    std::string_view changed;
+    if (!in.section(changed) || in.remaining() != 0)
         return Status::corruption("incremental checkpoint: truncated or malformed sections");
-    auto decoded = decodeKeyedStateChanges(changes);
+    if (!changes)
+        return f;
+    auto decoded = decodeKeyedStateChanges(changed);
     if (!decoded)
         return decoded.status();
     f.changes = std::move(decoded).value();
@@ -213,17 +216,19 @@ std::vector<std::string> checkpointFiles(const std::string &directory)
     return paths;
 }
 
-void pruneCheckpoints(const std::string &directory, size_t retained)
+void pruneCheckpoints(const std::string &directory, size_t retained, const CheckpointChain &keep)
 {
     const auto files = listCheckpoints(directory);
     std::set<std::string> named; // file names a retained checkpoint is built from
+    for (const CheckpointLink &link : keep)
+        named.insert(link.file);
     for (size_t i = 0; i < files.size() && i < retained; ++i) {
         const std::string &path = files[i].second;
         named.insert(std::filesystem::path(path).filename().string());
         if (!isIncremental(path))
             continue;
         auto bytes = readFramedFile(path, "checkpoint", kIncrementalFormat.magic);
-        auto decoded = bytes ? decodeIncremental(*bytes) : Result<IncrementalFile>(bytes.status());
+        auto decoded = bytes ? decodeIncremental(*bytes, false) : Result<IncrementalFile>(bytes.status());
         if (!decoded) {
             // Its chain is unknown: keep everything older rather than delete a file it needs.
             removeUnfinishedCheckpoints(directory);
@@ -239,6 +244,16 @@ void pruneCheckpoints(const std::string &directory, size_t retained)
             SyncPoints::process("pruneCheckpoints::removed");
         }
     removeUnfinishedCheckpoints(directory);
+}
+
+bool chainPresent(const std::string &directory, const CheckpointChain &chain)
+{
+    for (const CheckpointLink &link : chain) {
+        std::error_code ec;
+        if (std::filesystem::file_size(std::filesystem::path(directory) / link.file, ec) != link.bytes || ec)
+            return false;
+    }
+    return true;
 }
 
 size_t removeUnfinishedCheckpoints(const std::string &directory)

@@ -61,9 +61,14 @@ Result<CheckpointFile> readCheckpoint(const std::string &path);
 // in `skipped`. nullopt when there is none.
 std::optional<CheckpointFile> latestCheckpoint(const std::string &directory, std::vector<std::string> &skipped);
 
-// Keeps the newest `retained` checkpoints and every file they are built from; deletes every other
-// checkpoint file, and unfinished ones.
-void pruneCheckpoints(const std::string &directory, size_t retained);
+// Keeps the newest `retained` checkpoints and every file they are built from, and every file of
+// `keep` (the chain the next checkpoints build on: after a restore that fell back past damaged
+// newer files, those are the newest by name); deletes every other checkpoint file, and
+// unfinished ones.
+void pruneCheckpoints(const std::string &directory, size_t retained, const CheckpointChain &keep);
+// Are the chain's files there, each of the size the chain names? (A cheap check before building
+// on it; readCheckpoint() checks the contents.)
+bool chainPresent(const std::string &directory, const CheckpointChain &chain);
 // Deletes checkpoint-*.tmp files: writes a killed process left behind (one in flight at a time,
 // so none is being written when a job starts or has just finished one). Returns how many.
 size_t removeUnfinishedCheckpoints(const std::string &directory);

@@ -16,10 +16,10 @@ int64_t steadyNowUs()
 
 } // namespace
 
-SnapshotWriter::SnapshotWriter(std::string checkpointDir, std::string savepointDir, int fullEvery,
+SnapshotWriter::SnapshotWriter(std::string checkpointDir, std::string savepointDir,
                                std::function<bool(uint64_t)> checkpointWanted,
                                std::function<void(const SnapshotResult &)> done)
-    : m_checkpointDir(std::move(checkpointDir)), m_savepointDir(std::move(savepointDir)), m_fullEvery(fullEvery),
+    : m_checkpointDir(std::move(checkpointDir)), m_savepointDir(std::move(savepointDir)),
       m_checkpointWanted(std::move(checkpointWanted)), m_done(std::move(done))
 {
 }
@@ -89,29 +89,20 @@ SnapshotResult SnapshotWriter::write(SnapshotWork &work)
     work.parts.clear(); // lets go of the tasks' copies and database snapshots
     changes.canonicalize();
 
-    // Changes go on the chain as they are while it is short and they are small next to its full
-    // checkpoint; else they are applied to the chain's state and written whole.
-    bool incremental = false;
-    if (!changes.complete && work.checkpoint && !work.savepoint && !work.previous.empty() &&
-        static_cast<int>(work.previous.size()) <= m_fullEvery) {
-        uint64_t changedBytes = 0;
-        for (size_t i = 1; i < work.previous.size(); ++i)
-            changedBytes += work.previous[i].bytes;
-        incremental = changedBytes < work.previous.front().bytes;
-    }
+    // Changes go on the chain of the checkpoint before; the first checkpoint's changes are the
+    // whole state (the tasks started tracking from empty).
+    const bool incremental = !changes.complete && !work.previous.empty();
+    if (incremental && work.savepoint) // the coordinator asks for all of the state at a savepoint
+        return failed(Status::internal("a savepoint cannot be built from changes alone"));
     if (changes.complete) {
         sp.state = std::move(changes.records);
     } else if (!incremental) {
-        KeyedStateSnapshot state;
-        if (!work.previous.empty()) {
-            auto built = readCheckpoint((std::filesystem::path(m_checkpointDir) / work.previous.back().file).string());
-            if (!built)
-                return failed(Status::ioError("cannot build the whole state from the checkpoints before: " +
-                                              built.status().message()));
-            state = std::move(built->savepoint.state);
-        }
-        applyChanges(state, std::move(changes));
-        sp.state = std::move(state);
+        applyChanges(sp.state, std::move(changes));
+    } else if (!chainPresent(m_checkpointDir, work.previous)) {
+        // A file of the chain gone (deleted by hand): nothing can build on it; after the failure
+        // the coordinator asks the tasks for all of their state.
+        return failed(Status::ioError("a file of the checkpoint before (" + work.previous.back().file +
+                                      "'s chain) is missing or changed in " + m_checkpointDir));
     }
 
     if (work.checkpoint) {

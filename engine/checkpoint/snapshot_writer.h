@@ -3,10 +3,9 @@
 // stage wait for the state to be read (RocksDB: a pinned database snapshot) or the file written.
 //
 // Tasks that track changes hand over only what changed since the previous checkpoint; the writer
-// stores that as an incremental checkpoint on the previous one's chain, or, when the chain is
-// long (checkpoint.full_every) or its changes outweigh its full checkpoint, or a savepoint needs
-// the whole state, builds the whole state from the chain and the changes and writes a full one.
-// Either way the tasks never copy all of their state at a checkpoint.
+// stores that as an incremental checkpoint on the previous one's chain. When the coordinator
+// asks the tasks for all of their state (a savepoint; a chain that is long or whose changes
+// outweigh its full checkpoint; no chain the changes apply to), the writer writes it full.
 #pragma once
 
 #include "checkpoint/checkpoint_store.h"
@@ -57,10 +56,9 @@ struct SnapshotResult {
 class SnapshotWriter {
 public:
     // `checkpointWanted(epoch)`: false once that checkpoint failed (timed out), so its file is
-    // not written. `done` receives every result, in submission order. `fullEvery`: at most this
-    // many incremental checkpoints on one full one.
-    SnapshotWriter(std::string checkpointDir, std::string savepointDir, int fullEvery,
-                   std::function<bool(uint64_t)> checkpointWanted, std::function<void(const SnapshotResult &)> done);
+    // not written. `done` receives every result, in submission order.
+    SnapshotWriter(std::string checkpointDir, std::string savepointDir, std::function<bool(uint64_t)> checkpointWanted,
+                   std::function<void(const SnapshotResult &)> done);
     ~SnapshotWriter(); // finish()es
 
     void start();
@@ -74,7 +72,6 @@ private:
 
     const std::string m_checkpointDir;
     const std::string m_savepointDir;
-    const int m_fullEvery;
     std::function<bool(uint64_t)> m_checkpointWanted;
     std::function<void(const SnapshotResult &)> m_done;
     BlockingQueue<SnapshotWork> m_queue{4}; // an empty work item (no state) ends the thread

@@ -707,8 +707,7 @@ std::vector<OptionPtr> buildTable()
     add(integer("checkpoint.full_every", TALLY_FIELD(checkpoint.fullEvery), between(1, 10000),
                 {.unit = "checkpoints",
                  .doc = "At most this many incremental checkpoints build on one full checkpoint; then (or sooner, "
-                        "once their changes outweigh it) the next is written whole, off the window tasks. Bounds "
-                        "the files a restore reads."}));
+                        "once their changes outweigh it) the next is whole. Bounds the files a restore reads."}));
 
     add(choice("output.type", TALLY_FIELD(output.type),
                {{"sqlite", OutputConfig::Type::Sqlite},

@@ -119,6 +119,8 @@ public:
         }
         m_changed.clear();
         m_dropped.clear();
+        if (m_changed.capacity() > (size_t(1) << 16) && m_changed.capacity() > 4 * entries())
+            m_changed.shrink_to_fit(); // after a burst of new windows, or a long wait for a checkpoint
         nextGeneration();
     }
 

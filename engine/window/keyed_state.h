@@ -70,7 +70,9 @@ struct NamespaceRef {
 struct KeyedStateChanges {
     bool complete = false;
     KeyedStateSnapshot records;        // watermark and sliding flags are always whole
-    std::vector<NamespaceRef> dropped; // sorted, unique (canonicalize)
+    // Sorted, unique (canonicalize). Not per key group: every task drops a namespace (and fires a
+    // window) as a function of the watermark, which all tasks share at a barrier.
+    std::vector<NamespaceRef> dropped;
     // Every tumbling window that had fired at the barrier: an incremental record's flags are not
     // kept, a window can fire without its counts changing.
     std::vector<NamespaceRef> fired;
