@@ -100,7 +100,12 @@ int main(int argc, char **argv)
     writeSeeds(dir, "record_decoder", records);
 
     writeSeeds(dir, "packed_rows", {packRows(sampleRows())});
-    writeSeeds(dir, "keyed_state", {encodeKeyedState(sampleState()), encodeKeyedState(KeyedStateSnapshot{})});
+    KeyedStateChanges changes;
+    changes.records = sampleState();
+    changes.dropped = {{static_cast<uint8_t>(StateStructure::SpamPane), 1767225540000}};
+    changes.fired = {{static_cast<uint8_t>(StateStructure::LikesPerPost), 1767225600000}};
+    writeSeeds(dir, "keyed_state",
+               {encodeKeyedState(sampleState()), encodeKeyedState(KeyedStateSnapshot{}), encodeKeyedStateChanges(changes)});
 
     Savepoint savepoint;
     savepoint.epoch = 4;

@@ -316,17 +316,20 @@ private slots:
         QVERIFY2(diff.empty(), diff.c_str());
     }
 
-    // Changes are refused when damaged or out of order (applyChanges merges sorted runs).
+    // Changes come back sorted, and are refused when damaged or when a count is listed twice
+    // (applyChanges merges sorted runs of one value per count).
     void damagedChangesAreRefused()
     {
         KeyedStateChanges changes;
-        changes.records.keyGroups[5] = {{0, 0, 9, 100, 1}, {0, 0, 3, 100, 2}};
+        changes.records.keyGroups[5] = {{0, 0, 9, 100, 1}, {0, 0, 3, 100, 2}, {0, 0, 9, 100, 1}};
         changes.dropped = {{1, 60000}};
-        const std::string unsorted = encodeKeyedStateChanges(changes);
-        QVERIFY(decodeKeyedStateChanges(unsorted).status().message().find("out of order") != std::string::npos);
-        changes.canonicalize();
+        const std::string repeated = encodeKeyedStateChanges(changes);
+        QVERIFY(decodeKeyedStateChanges(repeated).status().message().find("listed twice") != std::string::npos);
+        changes.records.keyGroups[5].pop_back();
         const std::string bytes = encodeKeyedStateChanges(changes);
-        QVERIFY(decodeKeyedStateChanges(bytes).isOk());
+        Result<KeyedStateChanges> decoded = decodeKeyedStateChanges(bytes);
+        QVERIFY(decoded.isOk());
+        QCOMPARE(decoded->records.keyGroups[5].front().key, uint64_t(3));
         std::string flipped = bytes;
         flipped[bytes.size() / 2] ^= 0x10;
         QVERIFY(decodeKeyedStateChanges(flipped).status().message().find("checksum") != std::string::npos);

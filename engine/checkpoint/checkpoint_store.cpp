@@ -177,6 +177,7 @@ Result<CheckpointFile> readCheckpoint(const std::string &path)
     if (!base)
         return fail(Status::corruption("checkpoint file " + self.previous.front().file + ": " + base.status().message()));
     KeyedStateSnapshot state = std::move(base->state);
+    state.canonicalize(); // a checkpoint's records are stored unsorted
     baseBytes = std::string(); // the state is decoded: let the bytes go
     for (size_t i = 1; i < self.previous.size(); ++i) {
         auto linked = readLinked(directory, self.previous[i], "checkpoint", kIncrementalFormat.magic);

@@ -87,7 +87,12 @@ SnapshotResult SnapshotWriter::write(SnapshotWork &work)
             changes.merge(std::move(taken));
     }
     work.parts.clear(); // lets go of the tasks' copies and database snapshots
-    changes.canonicalize();
+    // Savepoints are canonical (equal state, equal bytes); a checkpoint leaves the sort of its
+    // records to the restore, which is rare.
+    if (work.savepoint)
+        changes.canonicalize();
+    else
+        changes.sortNamespaces();
 
     // Changes go on the chain of the checkpoint before; the first checkpoint's changes are the
     // whole state (the tasks started tracking from empty).
@@ -97,6 +102,7 @@ SnapshotResult SnapshotWriter::write(SnapshotWork &work)
     if (changes.complete) {
         sp.state = std::move(changes.records);
     } else if (!incremental) {
+        changes.records.canonicalize();
         applyChanges(sp.state, std::move(changes));
     } else if (!chainPresent(m_checkpointDir, work.previous)) {
         // A file of the chain gone (deleted by hand): nothing can build on it; after the failure

@@ -28,17 +28,27 @@ struct StampedCount {
 
 using StampedCounts = absl::flat_hash_map<uint64_t, StampedCount>;
 
+// One namespace's counts. A namespace created since the last checkpoint (a new window or pane:
+// most of the changes of a stream whose windows roll over) lists none of its counts: it is copied
+// whole, in one pass, at the barrier.
+struct Table {
+    StampedCounts counts;
+    uint32_t createdIn = 0; // generation
+};
+
 class HeapCountState final : public CountState {
 public:
     explicit HeapCountState(uint8_t structure) : m_structure(structure) {}
 
     void add(int64_t ns, uint64_t key, int64_t delta) override
     {
-        StampedCount &count = table(ns)[key];
+        Table &t = table(ns);
+        StampedCount &count = t.counts[key];
         count.value += delta;
         if (count.generation != m_generation) { // the first change since the last checkpoint
             count.generation = m_generation;
-            m_changed.emplace_back(ns, key);
+            if (t.createdIn != m_generation)
+                m_changed.emplace_back(ns, key);
         }
     }
 
@@ -47,8 +57,8 @@ public:
         auto t = m_tables.find(ns);
         if (t == m_tables.end())
             return 0;
-        auto k = t->second.find(key);
-        return k == t->second.end() ? 0 : k->second.value;
+        auto k = t->second.counts.find(key);
+        return k == t->second.counts.end() ? 0 : k->second.value;
     }
 
     void forEach(int64_t ns, const Visit &visit) const override
@@ -56,7 +66,7 @@ public:
         auto t = m_tables.find(ns);
         if (t == m_tables.end())
             return;
-        for (const auto &[key, count] : t->second)
+        for (const auto &[key, count] : t->second.counts)
             visit(key, count.value);
     }
 
@@ -73,21 +83,21 @@ public:
     void prefetch(int64_t ns, uint64_t key) const override
     {
         if (ns == m_lastNs && m_last != nullptr)
-            m_last->prefetch(key);
+            m_last->counts.prefetch(key);
     }
 
     size_t entries() const
     {
         size_t n = 0;
-        for (const auto &[ns, counts] : m_tables)
-            n += counts.size();
+        for (const auto &[ns, t] : m_tables)
+            n += t.counts.size();
         return n;
     }
 
     void copyTo(std::vector<ExportedCount> &out) const
     {
-        for (const auto &[ns, counts] : m_tables)
-            for (const auto &[key, count] : counts)
+        for (const auto &[ns, t] : m_tables)
+            for (const auto &[key, count] : t.counts)
                 out.push_back({m_structure, ns, key, count.value});
     }
 
@@ -99,39 +109,48 @@ public:
         nextGeneration();
     }
 
-    // The counts listed since the last call (those dropped since are gone: their namespace's drop
-    // is listed), then a new generation.
+    // The namespaces dropped since the last call, the counts of namespaces created since, and the
+    // other counts listed since (those dropped since are gone: their namespace's drop is listed);
+    // then a new generation.
     void takeChanges(std::vector<ExportedCount> &counts, std::vector<DroppedNamespace> &dropped)
     {
         dropped.insert(dropped.end(), m_dropped.begin(), m_dropped.end());
-        const StampedCounts *table = nullptr;
+        for (const auto &[ns, t] : m_tables)
+            if (t.createdIn == m_generation)
+                for (const auto &[key, count] : t.counts)
+                    counts.push_back({m_structure, ns, key, count.value});
+        const Table *table = nullptr;
         int64_t tableNs = INT64_MIN;
         for (const auto &[ns, key] : m_changed) {
             if (table == nullptr || ns != tableNs) {
                 auto t = m_tables.find(ns);
-                table = t == m_tables.end() ? nullptr : &t->second;
+                // Dropped since, or dropped and created again (copied whole above).
+                table = t == m_tables.end() || t->second.createdIn == m_generation ? nullptr : &t->second;
                 tableNs = ns;
-                if (table == nullptr)
-                    continue;
             }
-            if (auto k = table->find(key); k != table->end())
+            if (table == nullptr)
+                continue;
+            if (auto k = table->counts.find(key); k != table->counts.end())
                 counts.push_back({m_structure, ns, key, k->second.value});
         }
         m_changed.clear();
         m_dropped.clear();
         if (m_changed.capacity() > (size_t(1) << 16) && m_changed.capacity() > 4 * entries())
-            m_changed.shrink_to_fit(); // after a burst of new windows, or a long wait for a checkpoint
+            m_changed.shrink_to_fit(); // after a long wait for a checkpoint
         nextGeneration();
     }
 
 private:
     // Consecutive updates mostly hit one namespace: remember it instead of a map lookup each.
-    StampedCounts &table(int64_t ns)
+    Table &table(int64_t ns)
     {
         if (ns != m_lastNs || m_last == nullptr) {
             auto [it, created] = m_tables.try_emplace(ns);
-            if (created && m_last != nullptr)
-                it->second.reserve(m_last->size()); // windows are alike: skip the rehash ladder
+            if (created) {
+                it->second.createdIn = m_generation;
+                if (m_last != nullptr)
+                    it->second.counts.reserve(m_last->counts.size()); // windows are alike: skip the rehash ladder
+            }
             m_lastNs = ns;
             m_last = &it->second;
         }
@@ -145,9 +164,9 @@ private:
     }
 
     uint8_t m_structure;
-    std::map<int64_t, StampedCounts> m_tables;
+    std::map<int64_t, Table> m_tables;
     int64_t m_lastNs = INT64_MIN;
-    StampedCounts *m_last = nullptr;
+    Table *m_last = nullptr;
     // While changes are not tracked the generation stays 0, every count's too: nothing is listed.
     uint32_t m_generation = 0;
     std::vector<std::pair<int64_t, uint64_t>> m_changed; // (namespace, key) first changed in this generation

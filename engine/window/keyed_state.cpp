@@ -140,9 +140,11 @@ void KeyedStateChanges::merge(KeyedStateChanges &&other)
 void KeyedStateChanges::canonicalize()
 {
     records.canonicalize();
-    // A count changed, dropped with its namespace and set again is listed twice, with one value.
-    for (auto &group : records.keyGroups)
-        group.erase(std::unique(group.begin(), group.end(), sameCount), group.end());
+    sortNamespaces();
+}
+
+void KeyedStateChanges::sortNamespaces()
+{
     sortUnique(dropped);
     sortUnique(fired);
 }
@@ -207,11 +209,11 @@ Result<KeyedStateChanges> decodeKeyedStateChanges(std::string_view bytes)
         return Status::corruption("keyed-state changes: namespaces out of order");
     if (Status s = getKeyGroups(in, c.records, "keyed-state changes"); !s.isOk())
         return s;
-    // applyChanges() merges sorted runs: an unsorted one would leave duplicates behind.
+    // applyChanges() merges sorted runs, and one value per count.
+    c.records.canonicalize();
     for (const auto &group : c.records.keyGroups)
-        if (!std::is_sorted(group.begin(), group.end(), canonicalLess) ||
-            std::adjacent_find(group.begin(), group.end(), sameCount) != group.end())
-            return Status::corruption("keyed-state changes: records out of order or repeated");
+        if (std::adjacent_find(group.begin(), group.end(), sameCount) != group.end())
+            return Status::corruption("keyed-state changes: a count is listed twice");
     return c;
 }
 

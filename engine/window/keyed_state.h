@@ -79,10 +79,15 @@ struct KeyedStateChanges {
 
     // Another task's changes of the same barrier.
     void merge(KeyedStateChanges &&other);
+    // Sorts everything (records as KeyedStateSnapshot::canonicalize, one per count): equal
+    // changes give equal bytes. Checkpoints skip the records' sort (sortNamespaces only); the
+    // restore sorts them.
     void canonicalize();
+    void sortNamespaces();
 };
 
-// Applies changes to the state of the barrier before them (both canonical), leaving `state`
+// Applies changes to the state of the barrier before them (both canonical: decoded changes are),
+// leaving `state`
 // canonical with every record's fired flag taken from `changes.fired`.
 void applyChanges(KeyedStateSnapshot &state, KeyedStateChanges &&changes);
 
@@ -90,6 +95,7 @@ void applyChanges(KeyedStateSnapshot &state, KeyedStateChanges &&changes);
 // u32 count + (u8 structure, i64 namespace) dropped, the same for fired, then the 128 key groups
 // as in the keyed-state format, and a u32 CRC-32C.
 std::string encodeKeyedStateChanges(const KeyedStateChanges &changes);
+// Returns the changes canonical (records sorted); refuses a count listed twice.
 Result<KeyedStateChanges> decodeKeyedStateChanges(std::string_view bytes);
 
 // The portable byte format (little-endian): "TALLYKS1", u32 format version, i64 watermark,
