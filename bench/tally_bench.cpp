@@ -338,7 +338,7 @@ CheckpointLink timedCheckpoint(TaskAggregations &task, bool changesOnly, const J
     KeyedStateChanges changes;
     part(changes);
     part = {};
-    changes.canonicalize();
+    changes.sortNamespaces(); // as the snapshot writer: a checkpoint's records are sorted by the restore
     Savepoint sp;
     sp.epoch = previous.size() + 1;
     sp.fingerprint = configFingerprint(c);

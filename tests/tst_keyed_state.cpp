@@ -11,6 +11,7 @@
 #include "support/oracle.h"
 #include "time/clock.h"
 #include "util/checksummed.h"
+#include "util/crc32c.h"
 #include "window/aggregations.h"
 #include "window/keyed_state.h"
 
@@ -368,6 +369,22 @@ private slots:
         QVERIFY(decodeKeyedState(flipped).status().message().find("checksum") != std::string::npos);
         QCOMPARE(decodeKeyedState(bytes.substr(0, bytes.size() - 7)).status().code(), Status::Code::Corruption);
         QCOMPARE(decodeKeyedState("not a snapshot").status().code(), Status::Code::Corruption);
+    }
+
+    // CRC-32C's check values (RFC 3720 B.4), at lengths that end on and off the hardware path's
+    // eight-byte steps, whole and in two pieces.
+    void crc32cKnownValues()
+    {
+        QCOMPARE(crc32c("123456789"), 0xE3069283u);
+        QCOMPARE(crc32c(std::string(32, '\0')), 0x8A9136AAu);
+        QCOMPARE(crc32c(std::string(32, '\xff')), 0x62A8AB43u);
+        std::string ascending(32, '\0');
+        for (int i = 0; i < 32; ++i)
+            ascending[static_cast<size_t>(i)] = static_cast<char>(i);
+        QCOMPARE(crc32c(ascending), 0x46DD794Eu);
+        for (size_t cut : {size_t(0), size_t(3), size_t(8), size_t(13), size_t(32)})
+            QCOMPARE(crc32c(std::string_view(ascending).substr(cut), crc32c(std::string_view(ascending).substr(0, cut))),
+                     0x46DD794Eu);
     }
 
     // The framing shared by savepoints and keyed-state snapshots: the body comes back only from
