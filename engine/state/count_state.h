@@ -79,6 +79,12 @@ public:
     // After trackChanges(): the changes since the previous call (or trackChanges()), fixed now,
     // between batches. Costs what changed, not what is held.
     virtual ChangesExport exportChanges() { return {}; }
+    // A restore into a fresh task: the adds between beginLoad() and endLoad() are each a count of
+    // its own ((structure, namespace, key) once), and nothing is read in between, so a backend
+    // may load them in bulk (RocksDB: one sorted SST file, ingested). Reads after endLoad() see
+    // them all.
+    virtual void beginLoad() {}
+    virtual void endLoad() {}
     // Entries held over all of the task's CountStates (exact for heap, an estimate for RocksDB).
     virtual size_t entries() const = 0;
 };

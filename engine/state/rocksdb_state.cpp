@@ -8,6 +8,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/merge_operator.h>
+#include <rocksdb/sst_file_writer.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
@@ -71,6 +72,12 @@ std::string encodeCount(int64_t v)
     return {reinterpret_cast<const char *>(&v), sizeof v};
 }
 
+// RocksDB's order: bytewise, unsigned (std::array<char> compares signed chars).
+bool byKey(const std::pair<std::array<char, kKeyBytes>, int64_t> &a, const std::pair<std::array<char, kKeyBytes>, int64_t> &b)
+{
+    return std::memcmp(a.first.data(), b.first.data(), kKeyBytes) < 0;
+}
+
 // Counts are added, never read-modify-written by the engine.
 class AddInt64 final : public rocksdb::AssociativeMergeOperator {
 public:
@@ -114,10 +121,47 @@ public:
         auto operator<=>(const Namespace &) const = default;
     };
 
-    RocksDbTaskState(std::shared_ptr<rocksdb::DB> db, std::vector<int> keyGroups, size_t cacheEntries)
-        : m_db(std::move(db)), m_keyGroups(std::move(keyGroups)), m_cacheLimit(cacheEntries)
+    RocksDbTaskState(std::shared_ptr<rocksdb::DB> db, rocksdb::Options options, std::string path, std::vector<int> keyGroups,
+                     size_t cacheEntries)
+        : m_db(std::move(db)), m_options(std::move(options)), m_path(std::move(path)), m_keyGroups(std::move(keyGroups)),
+          m_cacheLimit(cacheEntries)
     {
         m_write.disableWAL = true;
+    }
+
+    // A restore: the counts are collected and go in as one sorted SST file, ingested, instead of
+    // one merge each through the memtable and compactions.
+    void beginLoad() override { m_loading = true; }
+
+    void endLoad() override
+    {
+        m_loading = false;
+        if (m_load.empty())
+            return;
+        std::sort(m_load.begin(), m_load.end(), byKey);
+        // SST keys must be strictly ascending: a count added twice is summed (as merges would).
+        size_t out = 0;
+        for (size_t i = 0; i < m_load.size(); ++i) {
+            if (out > 0 && m_load[out - 1].first == m_load[i].first)
+                m_load[out - 1].second += m_load[i].second;
+            else
+                m_load[out++] = m_load[i];
+        }
+        m_load.resize(out);
+        const std::string file = m_path + "/restore.sst";
+        rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), m_options);
+        rocksdb::Status s = writer.Open(file);
+        for (size_t i = 0; s.ok() && i < m_load.size(); ++i)
+            s = writer.Put(rocksdb::Slice(m_load[i].first.data(), kKeyBytes), encodeCount(m_load[i].second));
+        if (s.ok())
+            s = writer.Finish();
+        if (!s.ok())
+            stateFailed("restore (writing an SST file)", s);
+        std::vector<std::pair<std::array<char, kKeyBytes>, int64_t>>().swap(m_load);
+        rocksdb::IngestExternalFileOptions ingest;
+        ingest.move_files = true; // the file is ours: linked in, not copied
+        if (s = m_db->IngestExternalFile({file}, ingest); !s.ok())
+            stateFailed("restore (ingesting an SST file)", s);
     }
 
     std::unique_ptr<CountState> countState(CountStateId id) override;
@@ -158,6 +202,17 @@ public:
 
     void add(CountStateId id, int64_t ns, uint64_t key, int64_t delta)
     {
+        if (m_loading) {
+            const StateKey k(keyGroupOf(key, id.keyGroupSalt), id.structure, ns, key);
+            m_load.emplace_back();
+            std::memcpy(m_load.back().first.data(), k.bytes, kKeyBytes);
+            m_load.back().second = delta;
+            if (m_loadedNamespace != Namespace{id.structure, ns}) {
+                m_loadedNamespace = {id.structure, ns};
+                m_stored.insert(m_loadedNamespace);
+            }
+            return;
+        }
         KeyCounts &counts = cached(id, ns);
         auto [it, inserted] = counts.try_emplace(key, 0);
         it->second += delta;
@@ -273,7 +328,7 @@ private:
             }
             m_stored.insert(id);
         }
-        std::sort(sorted.begin(), sorted.end());
+        std::sort(sorted.begin(), sorted.end(), byKey);
         rocksdb::WriteBatch batch;
         for (const auto &[key, delta] : sorted)
             batch.Merge(rocksdb::Slice(key.data(), key.size()), encodeCount(delta));
@@ -290,6 +345,8 @@ private:
     }
 
     std::shared_ptr<rocksdb::DB> m_db; // shared with pending exports
+    const rocksdb::Options m_options;  // the database's, for the SST files a restore writes
+    const std::string m_path;          // the database's folder
     std::vector<int> m_keyGroups;      // owned by this task, ascending
     size_t m_cacheLimit;
     rocksdb::WriteOptions m_write;
@@ -298,6 +355,9 @@ private:
     size_t m_cachedEntries = 0;
     Namespace m_lastNamespace{};
     CachedNamespace *m_last = nullptr;
+    bool m_loading = false;
+    std::vector<std::pair<std::array<char, kKeyBytes>, int64_t>> m_load; // a restore's counts
+    Namespace m_loadedNamespace{UINT8_MAX, INT64_MIN};
 };
 
 class RocksDbCountState final : public CountState {
@@ -359,8 +419,8 @@ Result<std::unique_ptr<TaskState>> openRocksDbTaskState(const StateConfig &confi
         d->Close();
         delete d;
     });
-    return std::unique_ptr<TaskState>(
-        std::make_unique<RocksDbTaskState>(std::move(db), std::move(groups), static_cast<size_t>(config.rocksdbCacheEntries)));
+    return std::unique_ptr<TaskState>(std::make_unique<RocksDbTaskState>(
+        std::move(db), options, path.string(), std::move(groups), static_cast<size_t>(config.rocksdbCacheEntries)));
 }
 
 } // namespace tally

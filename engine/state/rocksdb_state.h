@@ -11,6 +11,7 @@
 // - block cache state.rocksdb_block_cache_mb per task, bloom filters (10 bits/key) for point reads
 // - memtable state.rocksdb_write_buffer_mb, up to 3; level compaction with dynamic level sizes;
 //   LZ4 where the library has it (fast enough not to show in the update path)
+// - a restore writes the task's counts as one sorted SST file and ingests it (no merges)
 #pragma once
 
 #include "state/count_state.h"

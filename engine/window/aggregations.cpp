@@ -390,6 +390,7 @@ std::function<void(KeyedStateChanges &)> TaskAggregations::snapshot(bool changes
 void TaskAggregations::restore(const KeyedStateSnapshot &in, int task, int parallelism, std::vector<TopKUpdate> &topK)
 {
     m_watermark = in.watermark;
+    m_state->beginLoad();
     for (int group = 0; group < kMaxParallelism; ++group) {
         if (taskForKeyGroup(group, parallelism) != task)
             continue;
@@ -421,6 +422,7 @@ void TaskAggregations::restore(const KeyedStateSnapshot &in, int task, int paral
             }
         }
     }
+    m_state->endLoad();
     m_velocity.finishImport(m_watermark, in.velocitySliding);
     m_spam.finishImport(m_watermark, in.spamSliding);
     m_lastBucketStart = INT64_MIN;
