@@ -40,7 +40,7 @@ CheckpointCoordinator::CheckpointCoordinator(const CheckpointConfig &config, int
                               "Bytes of every file the newest checkpoint's state is built from: the checkpointed state")),
       m_chainLength(m.gauge("tally_checkpoint_chain_length", {},
                             "Incremental checkpoints since the full one the newest checkpoint is built from")),
-      m_stateRecords(m.gauge("tally_checkpoint_state_records", {}, "Keyed state records in the newest checkpoint")),
+      m_stateRecords(m.gauge("tally_checkpoint_state_records", {}, "Keyed state records the newest checkpoint wrote: all of them, or those changed")),
       m_lastEpoch(m.gauge("tally_checkpoint_last_epoch", {}, "Epoch of the newest completed checkpoint")),
       m_metrics(m)
 {

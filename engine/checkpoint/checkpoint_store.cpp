@@ -16,7 +16,7 @@ namespace {
 
 constexpr ChecksummedFormat kIncrementalFormat{"incremental checkpoint", "TALLYCI1", 1};
 constexpr std::string_view kFullMagic = "TALLYSP1";
-constexpr size_t kMaxChain = 10'000; // far above checkpoint.full_every's bound
+constexpr size_t kMaxChain = 10'000; // checkpoint.full_every's maximum: the most files a checkpoint names
 
 struct IncrementalFile {
     Savepoint head; // without keyed state
