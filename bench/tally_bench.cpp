@@ -147,11 +147,16 @@ std::unique_ptr<Job> benchJob(const JobConfig &config, MetricsRegistry &metrics,
 }
 
 // Runs the whole job (all five aggregations, no sink I/O) over the batches.
-EngineRun runEngine(const std::vector<SourceBatch> &batches, int partitions, int parallelism)
+EngineRun runEngine(const std::vector<SourceBatch> &batches, int partitions, int parallelism,
+                    StateConfig::Backend backend = StateConfig::Backend::Heap, int rocksdbCacheKb = StateConfig().rocksdbCacheKb)
 {
+    const std::string stateDir = (std::filesystem::temp_directory_path() / ("tally-bench-state-" + std::to_string(getpid()))).string();
     JobConfig config;
     config.runtime.parallelism = parallelism;
     config.output.type = OutputConfig::Type::None;
+    config.state.backend = backend;
+    config.state.dir = stateDir;
+    config.state.rocksdbCacheKb = rocksdbCacheKb;
     MetricsRegistry metrics;
     SteadyClock clock;
     const std::unique_ptr<Job> built = benchJob(config, metrics, clock, std::make_unique<ReplaySource>(batches, partitions));
@@ -172,6 +177,7 @@ EngineRun runEngine(const std::vector<SourceBatch> &batches, int partitions, int
     for (int t = 0; t < parallelism; ++t)
         run.taskBusy += m.value("tally_operator_busy_nanoseconds_total", {{"operator", "window-" + std::to_string(t)}}) / 1e9 /
                         seconds / parallelism;
+    std::filesystem::remove_all(stateDir);
     return run;
 }
 
@@ -248,6 +254,17 @@ std::vector<BenchResult> engineSuite(uint64_t events)
     r.push_back({"engine.p2.predecoded.source_backpressure_ratio", p2.sourceBackpressure, "ratio"});
     r.push_back({"engine.p2.predecoded.task_busy_ratio", p2.taskBusy, "ratio"});
 
+    // The same run with the state in RocksDB: with its write-back cache at the default size, and
+    // with one of 8 MiB per task, far below the stream's state, so nearly every count goes through
+    // RocksDB.
+    const EngineRun rocksdb = runEngine(decoded, g.partitions, 2, StateConfig::Backend::RocksDb);
+    const EngineRun rocksdbSmall = runEngine(decoded, g.partitions, 2, StateConfig::Backend::RocksDb, 8192);
+    r.push_back({"engine.p2.rocksdb.events_per_s", rocksdb.eventsPerSecond, "events/s"});
+    r.push_back({"engine.p2.rocksdb.cpu_ns_per_event", rocksdb.cpuNsPerEvent, "ns"});
+    r.push_back({"engine.rocksdb_over_heap.ratio", rocksdb.eventsPerSecond / p2.eventsPerSecond, "ratio", "P=2; target >= 0.33"});
+    r.push_back({"engine.p2.rocksdb_8mib_cache.events_per_s", rocksdbSmall.eventsPerSecond, "events/s"});
+    r.push_back({"engine.rocksdb_8mib_cache_over_heap.ratio", rocksdbSmall.eventsPerSecond / p2.eventsPerSecond, "ratio"});
+
     GeneratorConfig gj = benchGenerator(events / 2);
     gj.serialized = true;
     gj.format = WireFormat::Json;
@@ -297,7 +314,7 @@ struct CheckpointCosts {
 
 std::unique_ptr<TaskAggregations> openTask(const JobConfig &c, const StateWorkDir &workDir)
 {
-    Result<std::unique_ptr<TaskState>> state = openTaskState(c.state, workDir.path(), 0, 1);
+    Result<std::unique_ptr<TaskState>> state = openTaskState(c.state, workDir.path(), 0);
     if (!state) {
         std::fprintf(stderr, "tally-bench: %s\n", state.status().toString().c_str());
         std::exit(1);
@@ -325,7 +342,7 @@ double restoreMs(const JobConfig &c, const std::string &file, int parallelism = 
     std::vector<std::thread> tasks;
     for (int t = 0; t < parallelism; ++t)
         tasks.emplace_back([&, t] {
-            std::unique_ptr<TaskState> state = orExit(openTaskState(c.state, restoreDir.path(), t, parallelism));
+            std::unique_ptr<TaskState> state = orExit(openTaskState(c.state, restoreDir.path(), t));
             TaskAggregations restored(c, c.runtime.allowedLatenessMs, std::move(state));
             std::vector<TopKUpdate> restoredTopK;
             restored.restore(read.savepoint.state, t, parallelism, restoredTopK);

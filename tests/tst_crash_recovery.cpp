@@ -221,7 +221,7 @@ private slots:
         QVERIFY(f.open(QIODevice::WriteOnly));
         f.write(jobConfig(requestedKills()));
         // A cache far below the state, so counts live in RocksDB, not in its write-back cache.
-        f.write(QStringLiteral("\n[state]\nbackend = \"%1\"\nrocksdb_cache_entries = 4096\n").arg(backend).toUtf8());
+        f.write(QStringLiteral("\n[state]\nbackend = \"%1\"\nrocksdb_cache_kb = 16\n").arg(backend).toUtf8());
         f.close();
         const int kills = requestedKills();
         std::mt19937_64 rng = seededGenerator(name.toStdString());

@@ -181,8 +181,7 @@ const std::vector<Field> &fields()
         TALLY_FIELD("state", "backend", state.backend),
         TALLY_FIELD("state", "dir", state.dir),
         TALLY_FIELD("state", "rocksdb_block_cache_mb", state.rocksdbBlockCacheMb),
-        TALLY_FIELD("state", "rocksdb_write_buffer_mb", state.rocksdbWriteBufferMb),
-        TALLY_FIELD("state", "rocksdb_cache_entries", state.rocksdbCacheEntries),
+        TALLY_FIELD("state", "rocksdb_cache_kb", state.rocksdbCacheKb),
         TALLY_FIELD("checkpoint", "interval_ms", checkpoint.intervalMs),
         TALLY_FIELD("checkpoint", "savepoint_dir", checkpoint.savepointDir),
         TALLY_FIELD("checkpoint", "enabled", checkpoint.enabled),
@@ -538,8 +537,7 @@ void TestJobConfig::roundTripOfEveryKey()
     c.state.backend = StateConfig::Backend::RocksDb;
     c.state.dir = "/var/lib/tally/state";
     c.state.rocksdbBlockCacheMb = 256;
-    c.state.rocksdbWriteBufferMb = 8;
-    c.state.rocksdbCacheEntries = 1000;
+    c.state.rocksdbCacheKb = 1000;
     c.checkpoint.intervalMs = 250;
     c.checkpoint.savepointDir = "/var/lib/tally/savepoints";
     c.checkpoint.enabled = true;

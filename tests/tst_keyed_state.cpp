@@ -63,7 +63,7 @@ public:
         : m_config(config), m_ingest(singleTask(config), config.source.generator.partitions, m_clock)
     {
         m_config.state.dir = m_stateDir.path().toStdString();
-        m_config.state.rocksdbCacheEntries = 500; // far below the state: reads and writes go through RocksDB
+        m_config.state.rocksdbCacheKb = 16; // far below the state: reads and writes go through RocksDB
         startTasks(parallelism, backend);
     }
 
@@ -141,7 +141,7 @@ private:
         m_config.state.backend = backend;
         m_workDir = std::make_unique<StateWorkDir>(m_config.state);
         for (int t = 0; t < parallelism; ++t) {
-            Result<std::unique_ptr<TaskState>> state = openTaskState(m_config.state, m_workDir->path(), t, parallelism);
+            Result<std::unique_ptr<TaskState>> state = openTaskState(m_config.state, m_workDir->path(), t);
             QVERIFY2(state, state.status().toString().c_str());
             m_tasks.push_back(std::make_unique<TaskAggregations>(m_config, m_config.runtime.allowedLatenessMs, std::move(state).value()));
         }

@@ -140,7 +140,7 @@ Status Job::start()
         d->stateWorkDir.emplace(c.config.state);
     for (int t = 0; t < c.parallelism; ++t) {
         Result<std::unique_ptr<TaskState>> state =
-            openTaskState(c.config.state, d->stateWorkDir ? d->stateWorkDir->path() : std::string(), t, c.parallelism);
+            openTaskState(c.config.state, d->stateWorkDir ? d->stateWorkDir->path() : std::string(), t);
         if (!state)
             return state.status();
         c.taskStates.push_back(std::move(state).value());

@@ -663,15 +663,12 @@ std::vector<OptionPtr> buildTable()
                                "checkpoint."}));
     add(integer("state.rocksdb_block_cache_mb", TALLY_FIELD(state.rocksdbBlockCacheMb), between(1, 65536),
                 {.unit = "MiB", .doc = "RocksDB block cache per task: recently read state blocks kept in memory."}));
-    add(integer("state.rocksdb_write_buffer_mb", TALLY_FIELD(state.rocksdbWriteBufferMb), between(1, 4096),
-                {.unit = "MiB",
-                 .doc = "RocksDB memtable per task: updates collect here before a flush writes them to disk (up to 3 "
-                        "memtables per task). Larger: fewer, bigger flushes and less compaction."}));
-    add(integer("state.rocksdb_cache_entries", TALLY_FIELD(state.rocksdbCacheEntries), between(1, 100'000'000),
-                {.unit = "counts",
-                 .doc = "Counts combined in memory per task before they are written to RocksDB as one merge per key "
-                        "(a hot post's many updates become one write; a short window that fires and expires in "
-                        "between is never written). Bounds the memory of the rocksdb backend."}));
+    add(integer("state.rocksdb_cache_kb", TALLY_FIELD(state.rocksdbCacheKb), between(16, 64 << 20),
+                {.unit = "KiB",
+                 .doc = "Memory per task for the write-back cache of the rocksdb backend: counts are combined here "
+                        "and written to RocksDB as one sorted file (one merge per key) when it is full. A hot "
+                        "post's many updates become one write, and a short window that fires and expires in "
+                        "between is never written. Larger: fewer writes, less compaction, faster firing."}));
 
     add(integer("checkpoint.interval_ms", TALLY_FIELD(checkpoint.intervalMs), atLeast(10),
                 {.unit = "ms",

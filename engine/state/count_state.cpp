@@ -50,12 +50,11 @@ StateWorkDir::~StateWorkDir()
     std::filesystem::remove_all(m_path, ec);
 }
 
-Result<std::unique_ptr<TaskState>> openTaskState(const StateConfig &config, const std::string &workDir, int task,
-                                                 int parallelism)
+Result<std::unique_ptr<TaskState>> openTaskState(const StateConfig &config, const std::string &workDir, int task)
 {
     switch (config.backend) {
     case StateConfig::Backend::RocksDb:
-        return openRocksDbTaskState(config, workDir, task, parallelism);
+        return openRocksDbTaskState(config, workDir, task);
     case StateConfig::Backend::Heap:
         break;
     }

@@ -26,8 +26,7 @@ struct StateConfig {
     Backend backend = Backend::Heap;
     std::string dir = "tally-state"; // RocksDB working copies, one folder per task
     int rocksdbBlockCacheMb = 64;     // per task, 1..65536
-    int rocksdbWriteBufferMb = 32;    // per task memtable, 1..4096
-    int rocksdbCacheEntries = 262144; // counts combined in memory per task before they are written
+    int rocksdbCacheKb = 131072;      // per task: counts combined in memory before they are written
 };
 
 class CountState {
@@ -104,9 +103,8 @@ private:
     std::string m_path;
 };
 
-// Opens task `task` of `parallelism`'s state on the configured backend. RocksDB starts from an
+// Opens task `task`'s state on the configured backend. RocksDB starts from an
 // empty database in workDir/task-<task> (restores fill it from a checkpoint).
-Result<std::unique_ptr<TaskState>> openTaskState(const StateConfig &config, const std::string &workDir, int task,
-                                                 int parallelism);
+Result<std::unique_ptr<TaskState>> openTaskState(const StateConfig &config, const std::string &workDir, int task);
 
 } // namespace tally

@@ -1,6 +1,5 @@
 #include "state/rocksdb_state.h"
 
-#include "state/key_groups.h"
 #include "state/key_counts.h"
 
 #include <rocksdb/cache.h>
@@ -23,9 +22,8 @@
 namespace tally {
 namespace {
 
-constexpr size_t kKeyBytes = 18;
-constexpr size_t kPrefixBytes = 10; // key group, structure, namespace
-
+constexpr size_t kKeyBytes = 17;
+constexpr size_t kPrefixBytes = 9; // structure, namespace
 
 void putBigEndian(char *out, uint64_t v)
 {
@@ -45,18 +43,26 @@ uint64_t getBigEndian(const char *in)
 
 // Flipping the sign bit makes big-endian bytes sort like signed integers.
 uint64_t orderedNamespace(int64_t ns) { return static_cast<uint64_t>(ns) ^ (uint64_t(1) << 63); }
+int64_t namespaceOf(const char *bytes) { return static_cast<int64_t>(getBigEndian(bytes) ^ (uint64_t(1) << 63)); }
 
 struct StateKey {
-    char bytes[kKeyBytes];
-    StateKey(int keyGroup, uint8_t structure, int64_t ns, uint64_t key)
+    char bytes[kKeyBytes + 1]; // one spare byte: the end of a namespace's range
+    StateKey(uint8_t structure, int64_t ns, uint64_t key)
     {
-        bytes[0] = static_cast<char>(keyGroup);
-        bytes[1] = static_cast<char>(structure);
-        putBigEndian(bytes + 2, orderedNamespace(ns));
+        bytes[0] = static_cast<char>(structure);
+        putBigEndian(bytes + 1, orderedNamespace(ns));
         putBigEndian(bytes + kPrefixBytes, key);
     }
     rocksdb::Slice slice() const { return {bytes, kKeyBytes}; }
     rocksdb::Slice prefix() const { return {bytes, kPrefixBytes}; }
+    // Past every key of the namespace (a key's 17 bytes sort before these 18).
+    static StateKey namespaceEnd(uint8_t structure, int64_t ns)
+    {
+        StateKey k(structure, ns, UINT64_MAX);
+        k.bytes[kKeyBytes] = 0;
+        return k;
+    }
+    rocksdb::Slice endSlice() const { return {bytes, kKeyBytes + 1}; }
 };
 
 int64_t decodeCount(const rocksdb::Slice &s)
@@ -109,28 +115,26 @@ void checkScan(const rocksdb::Iterator &it)
 }
 
 // One task's database, with a bounded write-back cache in front: updates are combined per
-// (structure, namespace, key) in memory and reach RocksDB as one merge per key when the cache is
-// full. A hot post's thousands of updates become one write, and a short window that fires and
-// expires while cached never costs a RocksDB write at all. Reads combine both: a namespace that
-// never left the cache is answered from memory alone.
+// (structure, namespace, key) in memory, and when the cache is full it is written as one sorted
+// SST file of merges (one per key) that is ingested, never through the memtable: the write costs
+// one sequential file, not a skip-list insert per key. A hot post's thousands of updates become
+// one merge, and a short window that fires and expires while cached never reaches RocksDB at all.
+// A dropped namespace becomes one range deletion in the next file. Reads combine both: a
+// namespace that never left the cache is answered from memory alone.
 class RocksDbTaskState final : public TaskState {
 public:
     struct Namespace {
         uint8_t structure;
         int64_t ns;
-        auto operator<=>(const Namespace &) const = default;
+        auto operator<=>(const Namespace &) const = default; // the order of their keys in RocksDB
     };
 
-    RocksDbTaskState(std::shared_ptr<rocksdb::DB> db, rocksdb::Options options, std::string path, std::vector<int> keyGroups,
-                     size_t cacheEntries)
-        : m_db(std::move(db)), m_options(std::move(options)), m_path(std::move(path)), m_keyGroups(std::move(keyGroups)),
-          m_cacheLimit(cacheEntries)
+    RocksDbTaskState(std::shared_ptr<rocksdb::DB> db, rocksdb::Options options, std::string path, size_t cacheBytes)
+        : m_db(std::move(db)), m_options(std::move(options)), m_path(std::move(path)), m_cacheLimit(cacheBytes)
     {
-        m_write.disableWAL = true;
     }
 
-    // A restore: the counts are collected and go in as one sorted SST file, ingested, instead of
-    // one merge each through the memtable and compactions.
+    // A restore: the counts are collected and go in as one sorted SST file.
     void beginLoad() override { m_loading = true; }
 
     void endLoad() override
@@ -148,20 +152,11 @@ public:
                 m_load[out++] = m_load[i];
         }
         m_load.resize(out);
-        const std::string file = m_path + "/restore.sst";
-        rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), m_options);
-        rocksdb::Status s = writer.Open(file);
-        for (size_t i = 0; s.ok() && i < m_load.size(); ++i)
-            s = writer.Put(rocksdb::Slice(m_load[i].first.data(), kKeyBytes), encodeCount(m_load[i].second));
-        if (s.ok())
-            s = writer.Finish();
-        if (!s.ok())
-            stateFailed("restore (writing an SST file)", s);
+        SstFile file(*this);
+        for (const auto &[key, value] : m_load)
+            file.check(file.writer.Put(rocksdb::Slice(key.data(), kKeyBytes), countSlice(value)));
         std::vector<std::pair<std::array<char, kKeyBytes>, int64_t>>().swap(m_load);
-        rocksdb::IngestExternalFileOptions ingest;
-        ingest.move_files = true; // the file is ours: linked in, not copied
-        if (s = m_db->IngestExternalFile({file}, ingest); !s.ok())
-            stateFailed("restore (ingesting an SST file)", s);
+        file.ingest();
     }
 
     std::unique_ptr<CountState> countState(CountStateId id) override;
@@ -184,10 +179,9 @@ public:
             std::unique_ptr<rocksdb::Iterator> it(pinned->db->NewIterator(read));
             for (it->SeekToFirst(); it->Valid(); it->Next()) {
                 const rocksdb::Slice k = it->key();
-                if (k.size() != kKeyBytes)
-                    continue;
-                const auto ns = static_cast<int64_t>(getBigEndian(k.data() + 2) ^ (uint64_t(1) << 63));
-                visit(static_cast<uint8_t>(k[1]), ns, getBigEndian(k.data() + kPrefixBytes), decodeCount(it->value()));
+                if (k.size() == kKeyBytes)
+                    visit(static_cast<uint8_t>(k[0]), namespaceOf(k.data() + 1), getBigEndian(k.data() + kPrefixBytes),
+                          decodeCount(it->value()));
             }
             checkScan(*it);
         };
@@ -203,7 +197,7 @@ public:
     void add(CountStateId id, int64_t ns, uint64_t key, int64_t delta)
     {
         if (m_loading) {
-            const StateKey k(keyGroupOf(key, id.keyGroupSalt), id.structure, ns, key);
+            const StateKey k(id.structure, ns, key);
             m_load.emplace_back();
             std::memcpy(m_load.back().first.data(), k.bytes, kKeyBytes);
             m_load.back().second = delta;
@@ -214,22 +208,36 @@ public:
             return;
         }
         KeyCounts &counts = cached(id, ns);
+        const size_t capacity = counts.capacity();
         auto [it, inserted] = counts.try_emplace(key, 0);
         it->second += delta;
-        if (inserted && ++m_cachedEntries >= m_cacheLimit)
-            writeCache();
+        if (!inserted)
+            return;
+        ++m_cachedEntries;
+        if (counts.capacity() != capacity) {
+            m_cachedBytes += tableBytes(counts.capacity()) - tableBytes(capacity);
+            if (m_cachedBytes >= m_cacheLimit)
+                writeCache();
+        }
+    }
+
+    // The cache is far larger than the CPU caches: like the heap, start loading the key's slot.
+    void prefetch(CountStateId id, int64_t ns, uint64_t key) const
+    {
+        if (const Last &last = m_last[id.structure]; last.counts != nullptr && last.ns == ns)
+            last.counts->prefetch(key);
     }
 
     int64_t get(CountStateId id, int64_t ns, uint64_t key) const
     {
         int64_t value = 0;
         if (auto c = m_cache.find({id.structure, ns}); c != m_cache.end()) {
-            auto k = c->second.counts.find(key);
-            value = k == c->second.counts.end() ? 0 : k->second;
+            auto k = c->second.find(key);
+            value = k == c->second.end() ? 0 : k->second;
         }
         if (m_stored.contains({id.structure, ns})) {
             std::string bytes;
-            const StateKey k(keyGroupOf(key, id.keyGroupSalt), id.structure, ns, key);
+            const StateKey k(id.structure, ns, key);
             const rocksdb::Status s = m_db->Get(rocksdb::ReadOptions(), k.slice(), &bytes);
             if (s.ok())
                 value += decodeCount(bytes);
@@ -242,7 +250,7 @@ public:
     void forEach(CountStateId id, int64_t ns, const CountState::Visit &visit) const
     {
         const auto c = m_cache.find({id.structure, ns});
-        const KeyCounts *cachedCounts = c == m_cache.end() ? nullptr : &c->second.counts;
+        const KeyCounts *cachedCounts = c == m_cache.end() ? nullptr : &c->second;
         if (!m_stored.contains({id.structure, ns})) {
             if (cachedCounts != nullptr)
                 for (const auto &[key, value] : *cachedCounts)
@@ -251,19 +259,21 @@ public:
         }
         // Stored counts plus their cached deltas, then the keys only the cache has.
         KeyCounts seen;
-        std::unique_ptr<rocksdb::Iterator> it(m_db->NewIterator(rocksdb::ReadOptions()));
-        for (int group : m_keyGroups) {
-            const StateKey first(group, id.structure, ns, 0);
-            for (it->Seek(first.slice()); it->Valid() && it->key().starts_with(first.prefix()); it->Next()) {
-                const uint64_t key = getBigEndian(it->key().data() + kPrefixBytes);
-                int64_t value = decodeCount(it->value());
-                if (cachedCounts != nullptr)
-                    if (auto k = cachedCounts->find(key); k != cachedCounts->end()) {
-                        value += k->second;
-                        seen.emplace(key, 0);
-                    }
-                visit(key, value);
-            }
+        const StateKey first(id.structure, ns, 0);
+        const StateKey end = StateKey::namespaceEnd(id.structure, ns);
+        const rocksdb::Slice upper = end.endSlice();
+        rocksdb::ReadOptions read;
+        read.iterate_upper_bound = &upper;
+        std::unique_ptr<rocksdb::Iterator> it(m_db->NewIterator(read));
+        for (it->Seek(first.slice()); it->Valid(); it->Next()) {
+            const uint64_t key = getBigEndian(it->key().data() + kPrefixBytes);
+            int64_t value = decodeCount(it->value());
+            if (cachedCounts != nullptr)
+                if (auto k = cachedCounts->find(key); k != cachedCounts->end()) {
+                    value += k->second;
+                    seen.emplace(key, 0);
+                }
+            visit(key, value);
         }
         checkScan(*it);
         if (cachedCounts != nullptr)
@@ -272,89 +282,112 @@ public:
                     visit(key, value);
     }
 
-    // Point deletes of the stored keys, found by scanning: range deletions are cheaper to write,
-    // but every later read and iterator pays for the tombstones they leave.
+    // Cached counts go; stored ones get a range deletion in the next file (reads no longer look
+    // for them).
     void drop(CountStateId id, int64_t ns)
     {
         if (auto c = m_cache.find({id.structure, ns}); c != m_cache.end()) {
-            m_cachedEntries -= c->second.counts.size();
-            if (m_last == &c->second)
-                m_last = nullptr;
+            m_cachedEntries -= c->second.size();
+            m_cachedBytes -= tableBytes(c->second.capacity());
+            if (m_last[id.structure].counts == &c->second)
+                m_last[id.structure] = {};
             m_cache.erase(c);
         }
-        if (m_stored.erase({id.structure, ns}) == 0)
-            return;
-        rocksdb::WriteBatch batch;
-        std::unique_ptr<rocksdb::Iterator> it(m_db->NewIterator(rocksdb::ReadOptions()));
-        for (int group : m_keyGroups) {
-            const StateKey first(group, id.structure, ns, 0);
-            for (it->Seek(first.slice()); it->Valid() && it->key().starts_with(first.prefix()); it->Next())
-                batch.Delete(it->key());
-        }
-        checkScan(*it);
-        write(batch);
+        if (m_stored.erase({id.structure, ns}) != 0)
+            m_dropped.insert({id.structure, ns});
     }
 
 private:
-    struct CachedNamespace {
-        uint64_t keyGroupSalt = 0;
-        KeyCounts counts;
+    // An SST file being written into the database's folder, then ingested (moved in).
+    struct SstFile {
+        explicit SstFile(RocksDbTaskState &owner)
+            : owner(owner), path(owner.m_path + "/write.sst"), writer(rocksdb::EnvOptions(), owner.m_options)
+        {
+            check(writer.Open(path));
+        }
+        void check(const rocksdb::Status &s) const
+        {
+            if (!s.ok())
+                stateFailed("write (an SST file)", s);
+        }
+        void ingest()
+        {
+            check(writer.Finish());
+            rocksdb::IngestExternalFileOptions options;
+            options.move_files = true;          // linked in, not copied
+            options.write_global_seqno = false; // the file stays as written; its sequence number is in the MANIFEST
+            if (const rocksdb::Status s = owner.m_db->IngestExternalFile({path}, options); !s.ok())
+                stateFailed("write (ingesting an SST file)", s);
+        }
+        RocksDbTaskState &owner;
+        const std::string path;
+        rocksdb::SstFileWriter writer;
     };
 
-    // Consecutive updates mostly hit one namespace: remember it instead of a map lookup each.
+    // The memory of a cached namespace's hash table: a slot and a control byte per entry it can hold.
+    static size_t tableBytes(size_t capacity) { return capacity * (sizeof(KeyCounts::value_type) + 1); }
+
+    static rocksdb::Slice countSlice(const int64_t &value) { return {reinterpret_cast<const char *>(&value), sizeof value}; }
+
+    // Consecutive updates of a structure mostly hit one namespace: remember it instead of a map
+    // lookup each.
     KeyCounts &cached(CountStateId id, int64_t ns)
     {
-        if (m_last == nullptr || m_lastNamespace.structure != id.structure || m_lastNamespace.ns != ns) {
-            m_lastNamespace = {id.structure, ns};
-            m_last = &m_cache[m_lastNamespace];
-            m_last->keyGroupSalt = id.keyGroupSalt;
+        Last &last = m_last[id.structure];
+        if (last.counts == nullptr || last.ns != ns) {
+            const Namespace n{id.structure, ns};
+            // A namespace dropped and written to again: its range deletion must reach RocksDB in a
+            // file before the new counts (an ingested file's deletions do not cover its own keys).
+            if (!m_dropped.empty() && m_dropped.contains(n))
+                writeCache();
+            last = {ns, &m_cache[n]};
         }
-        return m_last->counts;
+        return *last.counts;
     }
 
-    // Writes the whole cache as one batch of merges, in key order (as the memtable stores them).
+    // Writes the cache and the pending range deletions as one file, in key order: the cache's
+    // namespaces are already ordered as their keys are, so only each namespace's keys are sorted.
     void writeCache()
     {
-        if (m_cache.empty())
+        if (m_cache.empty() && m_dropped.empty())
             return;
-        std::vector<std::pair<std::array<char, kKeyBytes>, int64_t>> sorted;
-        sorted.reserve(m_cachedEntries);
-        for (const auto &[id, cachedNs] : m_cache) {
-            for (const auto &[key, delta] : cachedNs.counts) {
-                const StateKey k(keyGroupOf(key, cachedNs.keyGroupSalt), id.structure, id.ns, key);
-                sorted.emplace_back();
-                std::memcpy(sorted.back().first.data(), k.bytes, kKeyBytes);
-                sorted.back().second = delta;
-            }
-            m_stored.insert(id);
+        SstFile file(*this);
+        for (const Namespace &n : m_dropped) {
+            const StateKey first(n.structure, n.ns, 0);
+            const StateKey end = StateKey::namespaceEnd(n.structure, n.ns);
+            file.check(file.writer.DeleteRange(first.slice(), end.endSlice()));
         }
-        std::sort(sorted.begin(), sorted.end(), byKey);
-        rocksdb::WriteBatch batch;
-        for (const auto &[key, delta] : sorted)
-            batch.Merge(rocksdb::Slice(key.data(), key.size()), encodeCount(delta));
-        write(batch);
+        std::vector<std::pair<uint64_t, int64_t>> sorted;
+        for (const auto &[n, counts] : m_cache) {
+            sorted.assign(counts.begin(), counts.end());
+            std::sort(sorted.begin(), sorted.end());
+            for (const auto &[key, delta] : sorted)
+                file.check(file.writer.Merge(StateKey(n.structure, n.ns, key).slice(), countSlice(delta)));
+            m_stored.insert(n);
+        }
+        file.ingest();
         m_cache.clear();
-        m_last = nullptr;
+        m_dropped.clear();
+        m_last.fill({});
         m_cachedEntries = 0;
-    }
-
-    void write(rocksdb::WriteBatch &batch)
-    {
-        if (const rocksdb::Status s = m_db->Write(m_write, &batch); !s.ok())
-            stateFailed("write", s);
+        m_cachedBytes = 0;
     }
 
     std::shared_ptr<rocksdb::DB> m_db; // shared with pending exports
-    const rocksdb::Options m_options;  // the database's, for the SST files a restore writes
+    const rocksdb::Options m_options;  // the database's, for the SST files it writes
     const std::string m_path;          // the database's folder
-    std::vector<int> m_keyGroups;      // owned by this task, ascending
-    size_t m_cacheLimit;
-    rocksdb::WriteOptions m_write;
-    std::map<Namespace, CachedNamespace> m_cache; // std::map: m_last stays valid on inserts
-    std::set<Namespace> m_stored;                 // namespaces with counts in RocksDB
+    size_t m_cacheLimit; // bytes
+    std::map<Namespace, KeyCounts> m_cache; // std::map: in key order, and m_last stays valid on inserts
+    std::set<Namespace> m_stored;           // namespaces with counts in RocksDB
+    std::set<Namespace> m_dropped;          // stored namespaces dropped since the last file
     size_t m_cachedEntries = 0;
-    Namespace m_lastNamespace{};
-    CachedNamespace *m_last = nullptr;
+    size_t m_cachedBytes = 0; // of the tables' slots
+    struct Last {
+        int64_t ns = 0;
+        KeyCounts *counts = nullptr; // in m_cache
+    };
+    std::array<Last, 256> m_last{}; // by structure: the namespace updated last
+
     bool m_loading = false;
     std::vector<std::pair<std::array<char, kKeyBytes>, int64_t>> m_load; // a restore's counts
     Namespace m_loadedNamespace{UINT8_MAX, INT64_MIN};
@@ -368,6 +401,7 @@ public:
     int64_t get(int64_t ns, uint64_t key) const override { return m_owner.get(m_id, ns, key); }
     void forEach(int64_t ns, const Visit &visit) const override { m_owner.forEach(m_id, ns, visit); }
     void drop(int64_t ns) override { m_owner.drop(m_id, ns); }
+    void prefetch(int64_t ns, uint64_t key) const override { m_owner.prefetch(m_id, ns, key); }
 
 private:
     RocksDbTaskState &m_owner;
@@ -381,8 +415,7 @@ std::unique_ptr<CountState> RocksDbTaskState::countState(CountStateId id)
 
 } // namespace
 
-Result<std::unique_ptr<TaskState>> openRocksDbTaskState(const StateConfig &config, const std::string &workDir,
-                                                        int task, int parallelism)
+Result<std::unique_ptr<TaskState>> openRocksDbTaskState(const StateConfig &config, const std::string &workDir, int task)
 {
     const std::filesystem::path path = std::filesystem::path(workDir) / ("task-" + std::to_string(task));
     std::error_code ec;
@@ -395,8 +428,7 @@ Result<std::unique_ptr<TaskState>> openRocksDbTaskState(const StateConfig &confi
     options.create_if_missing = true;
     options.error_if_exists = true;
     options.merge_operator = std::make_shared<AddInt64>();
-    options.write_buffer_size = static_cast<size_t>(config.rocksdbWriteBufferMb) << 20;
-    options.max_write_buffer_number = 3;
+    options.write_buffer_size = 4 << 20; // counts never pass through the memtable (files are ingested)
     options.level_compaction_dynamic_level_bytes = true;
     options.max_background_jobs = 2;
     const auto supported = rocksdb::GetSupportedCompressions();
@@ -411,16 +443,12 @@ Result<std::unique_ptr<TaskState>> openRocksDbTaskState(const StateConfig &confi
     const rocksdb::Status s = rocksdb::DB::Open(options, path.string(), &raw);
     if (!s.ok())
         return Status::ioError("state.dir: cannot open RocksDB at " + path.string() + ": " + s.ToString());
-    std::vector<int> groups;
-    for (int g = 0; g < kMaxParallelism; ++g)
-        if (taskForKeyGroup(g, parallelism) == task)
-            groups.push_back(g);
     std::shared_ptr<rocksdb::DB> db(raw, [](rocksdb::DB *d) {
         d->Close();
         delete d;
     });
     return std::unique_ptr<TaskState>(std::make_unique<RocksDbTaskState>(
-        std::move(db), options, path.string(), std::move(groups), static_cast<size_t>(config.rocksdbCacheEntries)));
+        std::move(db), options, path.string(), static_cast<size_t>(config.rocksdbCacheKb) << 10));
 }
 
 } // namespace tally
