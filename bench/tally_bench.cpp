@@ -497,11 +497,11 @@ std::vector<BenchResult> checkpointSuite(uint64_t events)
             }
         }
     }
-    // Long enough for many checkpoints: `events` for the heap, a twentieth for RocksDB (~20 times
-    // slower), alternating with and without, best of two each: the machine is shared.
+    // Long enough for many checkpoints, alternating with and without, best of two each: the
+    // machine is shared.
+    const GeneratorConfig g = benchGenerator(events);
+    const std::vector<SourceBatch> batches = prepare(g, 4096);
     for (Backend backend : {Backend::Heap, Backend::RocksDb}) {
-        const GeneratorConfig g = benchGenerator(backend == Backend::Heap ? events : events / 20);
-        const std::vector<SourceBatch> batches = prepare(g, 4096);
         double without = 0, with = 0;
         CheckpointedRun best;
         for (int round = 0; round < 2; ++round) {
