@@ -3,6 +3,7 @@
 // from the inputs the engine really reads (and the seeds follow the formats when they change).
 //
 //   write_fuzz_seeds DIR      writes DIR/<target>/seed-<n>
+#include "checkpoint/checkpoint_store.h"
 #include "checkpoint/savepoint.h"
 #include "core/results.h"
 #include "event/codec.h"
@@ -117,6 +118,41 @@ int main(int argc, char **argv)
     savepoint.pendingRows = sampleRows();
     savepoint.state = sampleState();
     writeSeeds(dir, "savepoint", {encodeSavepoint(savepoint)});
+
+    // Checkpoint files as a job writes them: full, incremental on it, and of state files (one
+    // task, its table published from a scratch file).
+    const std::filesystem::path scratch = dir / "checkpoint_file.scratch";
+    std::filesystem::create_directories(scratch);
+    const auto bytesOf = [&](const CheckpointLink &link) {
+        std::ifstream in(scratch / link.file, std::ios::binary);
+        return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    };
+    std::vector<std::string> checkpointSeeds;
+    Savepoint head = savepoint;
+    head.state = {};
+    if (auto full = writeFullCheckpoint(scratch.string(), savepoint)) {
+        checkpointSeeds.push_back(bytesOf(*full));
+        head.epoch = 5;
+        if (auto incremental = writeIncrementalCheckpoint(scratch.string(), head, changes, {*full}))
+            checkpointSeeds.push_back(bytesOf(*incremental));
+    }
+    std::ofstream(scratch / "000009.sst", std::ios::binary) << "table";
+    KeyedStateChanges files;
+    files.records.watermark = 1767225660000;
+    files.fired = changes.fired;
+    TaskFiles task;
+    task.tables.push_back({"000009.sst", "t-000001.sst", (scratch / "000009.sst").string(), 5});
+    task.privateFiles = {{"CURRENT", "MANIFEST-000005\n"}, {"MANIFEST-000005", std::string(40, 'm')}};
+    files.files.push_back(task);
+    head.epoch = 6;
+    if (auto written = writeFilesCheckpoint(scratch.string(), head, 1, files, {}))
+        checkpointSeeds.push_back(bytesOf(written->chain.back()));
+    if (checkpointSeeds.size() != 3) {
+        std::fprintf(stderr, "write_fuzz_seeds: cannot write the checkpoint seeds in %s\n", scratch.c_str());
+        return 1;
+    }
+    writeSeeds(dir, "checkpoint_file", checkpointSeeds);
+    std::filesystem::remove_all(scratch);
 
     writeSeeds(dir, "config",
                {writeConfigToml(),

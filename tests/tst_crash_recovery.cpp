@@ -129,12 +129,15 @@ QByteArray jobConfig(int kills)
            kConfigRest;
 }
 
-// Every retained checkpoint restores, and the folder holds no checkpoint file that none of them is
-// built from. Returns how many of them are incremental.
+// Every retained checkpoint restores (each file it names is there, with its size and CRC), and
+// the folder holds no checkpoint file and no shared table that none of them is built from.
+// Returns how many of them are incremental: built on earlier files, or sharing tables with an
+// older retained checkpoint.
 int checkFolderConsistent(const QString &folder)
 {
     const std::vector<std::string> files = checkpointFiles(folder.toStdString());
     std::set<std::string> named;
+    std::vector<std::set<std::string>> tables; // of each retained checkpoint, newest first
     int incremental = 0;
     for (size_t i = 0; i < files.size() && i < 3; ++i) { // checkpoint.retained = 3
         auto read = readCheckpoint(files[i]);
@@ -142,13 +145,24 @@ int checkFolderConsistent(const QString &folder)
             QTest::qFail(read.status().toString().c_str(), __FILE__, __LINE__);
             return -1;
         }
-        incremental += read->chain.size() > 1 ? 1 : 0;
-        for (const CheckpointLink &link : read->chain)
+        tables.emplace_back();
+        for (const CheckpointLink &link : read->chain) {
             named.insert(link.file);
+            if (link.file.starts_with("shared/"))
+                tables.back().insert(link.file);
+        }
+        incremental += files[i].ends_with(".tsi") ? 1 : 0;
     }
+    for (size_t i = 0; i + 1 < tables.size(); ++i)
+        incremental += std::any_of(tables[i].begin(), tables[i].end(), [&](const std::string &t) { return tables[i + 1].contains(t); }) ? 1 : 0;
     for (const std::string &path : files)
         if (!named.contains(std::filesystem::path(path).filename().string())) {
             QTest::qFail(("no retained checkpoint names " + path).c_str(), __FILE__, __LINE__);
+            return -1;
+        }
+    for (const QString &table : QDir(folder + QStringLiteral("/shared")).entryList(QDir::Files))
+        if (!named.contains("shared/" + table.toStdString())) {
+            QTest::qFail(qPrintable(QStringLiteral("no retained checkpoint names shared/") + table), __FILE__, __LINE__);
             return -1;
         }
     const QStringList leftovers = QDir(folder).entryList({QStringLiteral("*.tmp")}, QDir::Files);
@@ -162,7 +176,7 @@ int checkFolderConsistent(const QString &folder)
 bool isCheckpointFile(const QFileInfo &f)
 {
     return f.fileName().startsWith(QLatin1String("checkpoint-")) &&
-           (f.suffix() == QLatin1String("tsp") || f.suffix() == QLatin1String("tsi"));
+           (f.suffix() == QLatin1String("tsp") || f.suffix() == QLatin1String("tsi") || f.suffix() == QLatin1String("tsf"));
 }
 
 } // namespace
@@ -201,18 +215,27 @@ private slots:
         QTest::addColumn<QString>("backend");
         QTest::addColumn<QString>("sink");
         QTest::addColumn<QString>("killAt"); // a sync point the process kills itself at, or random moments
+        QTest::addColumn<int>("killAtMost");  // the pass of it that kills: 1 to this, at random
         for (const char *backend : {"heap", "rocksdb"})
             for (const char *sink : {"sqlite", "postgres"})
-                QTest::addRow("%s, %s", backend, sink) << QString::fromLatin1(backend) << QString::fromLatin1(sink) << QString();
+                QTest::addRow("%s, %s", backend, sink) << QString::fromLatin1(backend) << QString::fromLatin1(sink) << QString() << 0;
         for (const char *point : {"writeFileDurably::beforeRename", "pruneCheckpoints::removed"})
             QTest::addRow("heap, sqlite, killed at %s", point) << QStringLiteral("heap") << QStringLiteral("sqlite")
-                                                                << QString::fromLatin1(point);
+                                                                << QString::fromLatin1(point) << 6;
+        // RocksDB's checkpoints of files: killed publishing a table (a checkpoint publishes many,
+        // so the pass goes further, past the first checkpoints), writing the checkpoint that names
+        // the tables, and deleting tables no retained checkpoint names.
+        for (const auto &[point, most] : {std::pair{"publishTable::beforeRename", 80}, std::pair{"writeFileDurably::beforeRename", 6},
+                                          std::pair{"pruneCheckpoints::removedTable", 20}})
+            QTest::addRow("rocksdb, sqlite, killed at %s", point) << QStringLiteral("rocksdb") << QStringLiteral("sqlite")
+                                                                   << QString::fromLatin1(point) << most;
     }
     void killAndRestartUntilDone()
     {
         QFETCH(QString, backend);
         QFETCH(QString, sink);
         QFETCH(QString, killAt);
+        QFETCH(int, killAtMost);
         const QString name = backend + QLatin1Char('_') + sink + (killAt.isEmpty() ? QString() : QLatin1Char('_') + killAt);
         const bool postgres = sink == QLatin1String("postgres");
         const std::string postgresUrl = postgres ? freshPostgresDatabase("crash_" + backend.toStdString()) : std::string();
@@ -235,11 +258,12 @@ private slots:
         const int lastRunTimeoutMs = kSanitizerSlowdown *
                                      int(std::max<qint64>(240000, totalEvents(kills) * 4000 / kEventsPerSecond + 60000));
         std::uniform_int_distribution<int> killDelayMs(0, kKillDelayMaxMs);
-        std::uniform_int_distribution<int> killAtPass(1, 6);
+        std::uniform_int_distribution<int> killAtPass(1, std::max(1, killAtMost));
         int killed = 0, restored = 0, restoredIncremental = 0;
         const auto countRestores = [&](const QByteArray &errors) {
             restored += errors.contains("restored from checkpoint") ? 1 : 0;
-            restoredIncremental += QRegularExpression(QStringLiteral("restored from checkpoint \\S+\\.tsi"))
+            // The heap's incremental checkpoints, RocksDB's of files.
+            restoredIncremental += QRegularExpression(QStringLiteral("restored from checkpoint \\S+\\.ts[if]"))
                                            .match(QString::fromUtf8(errors))
                                            .hasMatch()
                                        ? 1
@@ -295,13 +319,12 @@ private slots:
             QVERIFY2(tally.exitStatus() == QProcess::NormalExit && tally.exitCode() == 0, errors.constData());
             break;
         }
-        qInfo("%s into %s%s: %d kills, %d restarts restored a checkpoint, %d of them an incremental one", qPrintable(backend),
+        qInfo("%s into %s%s: %d kills, %d restarts restored a checkpoint, %d of them an incremental one (heap) or one of files (rocksdb)", qPrintable(backend),
               qPrintable(sink), qPrintable(killAt.isEmpty() ? QString() : QStringLiteral(" (killed at ") + killAt + QLatin1Char(')')),
               killed, restored, restoredIncremental);
         QVERIFY2(killed >= kills, qPrintable(QStringLiteral("only %1 kills: the runs end too fast").arg(killed)));
         QVERIFY2(restored >= kills / 2, qPrintable(QStringLiteral("only %1 restarts restored a checkpoint").arg(restored)));
-        if (backend == QLatin1String("heap"))
-            QVERIFY2(restoredIncremental > 0, "no restart restored an incremental checkpoint");
+        QVERIFY2(restoredIncremental > 0, "no restart restored an incremental checkpoint (or one of files)");
         const int incremental = checkFolderConsistent(dir.filePath(QStringLiteral("checkpoints")));
         QVERIFY(incremental >= 0);
         qInfo("the folder holds what its retained checkpoints name, %d of them incremental", incremental);
@@ -320,22 +343,31 @@ private slots:
     }
 
     // A checkpoint file damaged (truncated, or a flipped byte): the newest one, or the full one the
-    // newest builds on. The restart uses the newest checkpoint that does not need the damaged file
-    // and says so; when every retained one needs it, the start is refused, naming the file.
+    // newest builds on, or (RocksDB) a shared table the newest names. The restart uses the newest
+    // checkpoint that does not need the damaged file and says so; when every retained one needs
+    // it, the start is refused, naming the file.
     void damagedCheckpointFallsBack_data()
     {
         QTest::addColumn<bool>("truncate");
         QTest::addColumn<bool>("base");
-        QTest::newRow("newest truncated") << true << false;
-        QTest::newRow("newest, flipped byte") << false << false;
-        QTest::newRow("the full one the newest builds on, flipped byte") << false << true;
+        QTest::addColumn<bool>("rocksdb");
+        QTest::newRow("newest truncated") << true << false << false;
+        QTest::newRow("newest, flipped byte") << false << false << false;
+        QTest::newRow("the full one the newest builds on, flipped byte") << false << true << false;
+        QTest::newRow("rocksdb: a table the newest names, flipped byte") << false << true << true;
     }
     void damagedCheckpointFallsBack()
     {
         QFETCH(bool, truncate);
         QFETCH(bool, base);
+        QFETCH(bool, rocksdb);
         QTemporaryDir dir;
         QFile::copy(m_dir.filePath(QStringLiteral("job.toml")), dir.filePath(QStringLiteral("job.toml")));
+        if (rocksdb) {
+            QFile f(dir.filePath(QStringLiteral("job.toml")));
+            QVERIFY(f.open(QIODevice::Append));
+            f.write("\n[state]\nbackend = \"rocksdb\"\nrocksdb_cache_kb = 16\n");
+        }
         QProcess tally;
         tally.setWorkingDirectory(dir.path());
         const QStringList args = {QStringLiteral("--headless"), QStringLiteral("--quiet"), QStringLiteral("--config"),
@@ -344,8 +376,9 @@ private slots:
         tally.start(QStringLiteral(TALLY_BINARY), args);
         QVERIFY(tally.waitForStarted());
         const std::string folder = dir.filePath(QStringLiteral("checkpoints")).toStdString();
-        // Two checkpoints at least; for the base row, the newest incremental.
-        QTRY_VERIFY_WITH_TIMEOUT(checkpointFiles(folder).size() >= 2 && (!base || checkpointFiles(folder).front().ends_with(".tsi")),
+        // Two checkpoints at least; for the base row, the newest incremental (or of files).
+        QTRY_VERIFY_WITH_TIMEOUT(checkpointFiles(folder).size() >= 2 &&
+                                     (!base || checkpointFiles(folder).front().ends_with(rocksdb ? ".tsf" : ".tsi")),
                                  30000);
         signalProcess(tally, SIGKILL);
         QVERIFY(tally.waitForFinished(10000));
@@ -358,7 +391,12 @@ private slots:
             QVERIFY2(read, read.status().toString().c_str());
             chains.push_back(read->chain);
         }
-        const std::string damaged = base ? chains.front().front().file : std::filesystem::path(files.front()).filename().string();
+        std::string damaged = base ? chains.front().front().file : std::filesystem::path(files.front()).filename().string();
+        if (rocksdb) // a table only the newest names, when there is one: its fallback is the one before
+            for (const CheckpointLink &link : chains.front())
+                if (link.file.starts_with("shared/") &&
+                    std::none_of(chains[1].begin(), chains[1].end(), [&](const CheckpointLink &l) { return l.file == link.file; }))
+                    damaged = link.file;
         std::optional<std::string> expected; // the newest checkpoint not built from the damaged file
         for (size_t i = 0; i < files.size() && !expected; ++i)
             if (std::none_of(chains[i].begin(), chains[i].end(), [&](const CheckpointLink &l) { return l.file == damaged; }))

@@ -4,6 +4,7 @@
 // results must equal the uninterrupted run's and the oracle's.
 // The pipeline is the job's own pieces (Ingest, TaskAggregations, TrendingMerger) driven on one
 // thread, so the cut between batches is exact.
+#include "checkpoint/checkpoint_store.h"
 #include "runtime/ingest.h"
 #include "runtime/trending_merger.h"
 #include "source/generator.h"
@@ -16,6 +17,9 @@
 #include "window/keyed_state.h"
 
 #include <QtTest>
+
+#include <filesystem>
+#include <set>
 
 using namespace tally;
 using namespace tally::test;
@@ -123,6 +127,46 @@ public:
         }
         (void)m_sink.writeRows(rows);
     }
+
+    // A checkpoint of the tasks' database files (rocksdb backend) into `dir`, on `previous`'s
+    // chain, as the snapshot writer takes one.
+    Result<WrittenCheckpoint> filesCheckpoint(const std::string &dir, uint64_t epoch, const CheckpointChain &previous)
+    {
+        KeyedStateChanges parts;
+        for (const auto &t : m_tasks)
+            t->snapshotFiles()(parts);
+        parts.sortNamespaces();
+        Savepoint head;
+        head.epoch = epoch;
+        head.takenAtMs = static_cast<int64_t>(epoch);
+        return writeFilesCheckpoint(dir, head, static_cast<int>(m_tasks.size()), parts, previous);
+    }
+
+    // Replaces the tasks with ones opened from a checkpoint's files (same parallelism, RocksDB).
+    void restoreFromFiles(const Savepoint &checkpoint)
+    {
+        m_tasks.clear();
+        m_workDir.reset();
+        m_config.state.backend = Backend::RocksDb;
+        m_workDir = std::make_unique<StateWorkDir>(m_config.state);
+        const int parallelism = checkpoint.files->parallelism;
+        m_merger = std::make_unique<TrendingMerger>(parallelism, static_cast<size_t>(m_config.trendingHourly.topK),
+                                                    m_config.runtime.allowedLatenessMs);
+        std::vector<OutputRow> rows;
+        for (int t = 0; t < parallelism; ++t) {
+            Result<std::unique_ptr<TaskState>> state =
+                openTaskStateFromFiles(m_config.state, m_workDir->path(), checkpoint.files->tasks[static_cast<size_t>(t)]);
+            QVERIFY2(state, state.status().toString().c_str());
+            m_tasks.push_back(std::make_unique<TaskAggregations>(m_config, m_config.runtime.allowedLatenessMs, std::move(state).value()));
+            std::vector<TopKUpdate> topK;
+            m_tasks.back()->restoreFromFiles(checkpoint.state, checkpoint.files->fired, topK);
+            for (const TopKUpdate &u : topK)
+                m_merger->update(t, u, rows);
+        }
+        (void)m_sink.writeRows(rows);
+    }
+
+    const std::string &stateDir() const { return m_config.state.dir; }
 
     ResultTable table() const { return m_sink.table(); }
     const std::vector<Arrival> &arrivals() const { return m_arrivals; }
@@ -310,6 +354,88 @@ private slots:
         QVERIFY(rebuilt.recordCount() > 1000);
 
         run.restore(rebuilt, restoreAt, Backend::Heap);
+        for (size_t i = stop; i < batches.size(); ++i)
+            run.feed(batches[i].partition, batches[i].events);
+        run.finish();
+        const std::string diff = describeDifference(uninterrupted.table(), run.table());
+        QVERIFY2(diff.empty(), diff.c_str());
+    }
+
+    // RocksDB checkpoints of the tasks' database files, taken every few batches: each reads back
+    // (tables checked against their CRC) into exactly the whole state at its cut; later ones
+    // publish only new tables and share the rest; with two retained, shared/ holds only what
+    // those two name; and a run opened from the last one's files at the same parallelism ends
+    // with the uninterrupted run's table.
+    void rocksdbFilesCheckpointsRestore_data()
+    {
+        QTest::addColumn<uint64_t>("seed");
+        QTest::addColumn<int>("parallelism");
+        QTest::addColumn<int>("every");
+        QTest::newRow("seed 3, P=2, every 9 batches") << uint64_t(3) << 2 << 9;
+        QTest::newRow("seed 23, P=3, every 4 batches") << uint64_t(23) << 3 << 4;
+    }
+    void rocksdbFilesCheckpointsRestore()
+    {
+        QFETCH(uint64_t, seed);
+        QFETCH(int, parallelism);
+        QFETCH(int, every);
+        const JobConfig config = streamConfig(seed);
+        const std::vector<SourceBatch> batches = pollAll(config);
+        Pipeline uninterrupted(config, parallelism);
+        for (const SourceBatch &b : batches)
+            uninterrupted.feed(b.partition, b.events);
+        uninterrupted.finish();
+
+        QTemporaryDir checkpoints;
+        const std::string dir = checkpoints.path().toStdString();
+        Pipeline run(config, parallelism, Backend::RocksDb);
+        CheckpointChain previous;
+        std::string lastFile;
+        int shared = 0, cuts = 0;
+        const size_t stop = batches.size() * 2 / 3;
+        for (size_t i = 0; i < stop; ++i) {
+            run.feed(batches[i].partition, batches[i].events);
+            if ((i + 1) % static_cast<size_t>(every) != 0 && i + 1 != stop)
+                continue;
+            Result<WrittenCheckpoint> written = run.filesCheckpoint(dir, ++cuts, previous);
+            QVERIFY2(written, written.status().toString().c_str());
+            shared += written->sharedFiles;
+            previous = written->chain;
+            lastFile = (std::filesystem::path(dir) / previous.back().file).string();
+            pruneCheckpoints(dir, 2, previous);
+            Result<CheckpointFile> read = readCheckpoint(lastFile);
+            QVERIFY2(read, read.status().toString().c_str());
+            QVERIFY(read->savepoint.files.has_value());
+            Savepoint records = read->savepoint;
+            const Status scanned = readStateFiles(records, run.stateDir());
+            QVERIFY2(scanned.isOk(), scanned.toString().c_str());
+            records.state.canonicalize();
+            if (encodeKeyedState(records.state) != encodeKeyedState(run.savepoint()))
+                QFAIL(qPrintable(QStringLiteral("checkpoint %1's files differ from the whole state after batch %2").arg(cuts).arg(i + 1)));
+        }
+        qInfo("%d checkpoints, %d tables shared with the one before", cuts, shared);
+        QVERIFY(cuts >= 3);
+        QVERIFY(shared > 0);
+        // Retention: the two newest checkpoints, and the tables they name, nothing else.
+        std::set<std::string> named, present;
+        for (const std::string &file : checkpointFiles(dir)) {
+            Result<CheckpointFile> read = readCheckpoint(file);
+            QVERIFY2(read, read.status().toString().c_str());
+            for (const CheckpointLink &link : read->chain)
+                named.insert(link.file);
+        }
+        QCOMPARE(checkpointFiles(dir).size(), size_t(2));
+        for (const auto &entry : std::filesystem::directory_iterator(std::filesystem::path(dir) / "shared"))
+            present.insert("shared/" + entry.path().filename().string());
+        for (const std::string &file : present)
+            QVERIFY2(named.contains(file), qPrintable(QStringLiteral("unreferenced table %1").arg(QString::fromStdString(file))));
+        for (const std::string &file : named)
+            QVERIFY2(file.starts_with("checkpoint-") || present.contains(file),
+                     qPrintable(QStringLiteral("missing table %1").arg(QString::fromStdString(file))));
+
+        Result<CheckpointFile> last = readCheckpoint(lastFile);
+        QVERIFY2(last, last.status().toString().c_str());
+        run.restoreFromFiles(last->savepoint);
         for (size_t i = stop; i < batches.size(); ++i)
             run.feed(batches[i].partition, batches[i].events);
         run.finish();

@@ -67,10 +67,10 @@ Result<std::optional<CheckpointFile>> CheckpointCoordinator::latestCheckpoint()
     return latest;
 }
 
-void CheckpointCoordinator::setTasksTrackChanges(bool track)
+void CheckpointCoordinator::setTaskCheckpoints(TaskCheckpoints mode)
 {
     std::lock_guard lock(m_mutex);
-    m_tasksTrackChanges = track;
+    m_taskCheckpoints = mode;
 }
 
 void CheckpointCoordinator::restored(std::optional<CheckpointChain> chain)
@@ -139,8 +139,10 @@ BarrierPlan CheckpointCoordinator::trigger(uint64_t epoch, bool intervalDue, con
         plan.checkpoint = m_config.enabled && mayStart && (intervalDue || plan.savepoint);
         if (!plan.snapshot())
             return plan;
-        if (!plan.checkpoint || !m_tasksTrackChanges)
+        if (!plan.checkpoint || m_taskCheckpoints == TaskCheckpoints::Whole)
             plan.tasks = TaskSnapshot::Whole;
+        else if (m_taskCheckpoints == TaskCheckpoints::Files)
+            plan.tasks = plan.savepoint ? TaskSnapshot::Whole : TaskSnapshot::Files; // a savepoint is portable
         else
             plan.tasks = m_needWhole || plan.savepoint || chainDueForFullLocked() ? TaskSnapshot::WholeNewBase
                                                                                  : TaskSnapshot::Changes;
@@ -212,9 +214,9 @@ void CheckpointCoordinator::written(const SnapshotResult &r)
                 record.asyncMs = r.asyncUs / 1000.0;
                 record.stateRecords = r.stateRecords;
                 record.completed = true;
-                record.incremental = r.incremental();
-                record.sharedFiles = static_cast<int>(r.chain.size()) - 1;
-                record.sizeBytes = r.chain.back().bytes;
+                record.incremental = r.sharedFiles > 0;
+                record.sharedFiles = r.sharedFiles;
+                record.sizeBytes = r.writtenBytes;
                 for (const CheckpointLink &link : r.chain)
                     record.fullSizeBytes += link.bytes;
                 m_chain = r.chain;
@@ -226,7 +228,7 @@ void CheckpointCoordinator::written(const SnapshotResult &r)
                 m_stateRecords.set(static_cast<double>(record.stateRecords));
                 m_sizeBytes.set(static_cast<double>(record.sizeBytes));
                 m_fullSizeBytes.set(static_cast<double>(record.fullSizeBytes));
-                m_chainLength.set(static_cast<double>(record.sharedFiles));
+                m_chainLength.set(r.stateFiles ? 0.0 : static_cast<double>(record.sharedFiles));
                 m_lastEpoch.set(static_cast<double>(r.epoch));
                 // Registered at the first success: before it there is no such time (no 0 = 1970).
                 if (!m_lastSuccessAtMs)
@@ -267,7 +269,7 @@ void CheckpointCoordinator::failLocked(uint64_t epoch, const Savepoint &checkpoi
     record.durationMs = std::max<int64_t>(0, m_clock.nowMs() - m_inFlightSinceMs);
     record.failure = why;
     fprintf(stderr, "tally: checkpoint %llu failed: %s\n", static_cast<unsigned long long>(epoch), why.c_str());
-    m_needWhole = m_tasksTrackChanges; // the changes the tasks handed over for it are not stored
+    m_needWhole = m_taskCheckpoints == TaskCheckpoints::Changes; // the changes the tasks handed over are not stored
     m_failedTotal.add();
     ++m_failed;
     m_inFlight.reset();

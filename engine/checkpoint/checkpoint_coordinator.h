@@ -36,13 +36,13 @@ struct CheckpointRecord {
     int64_t triggeredAtMs = 0; // wall clock at the barrier
     int64_t durationMs = 0;    // barrier to file on disk (or to the failure)
     double alignmentMs = 0;    // barrier sent -> reached by the slowest task (queued batches ahead of it)
-    double syncMs = 0;         // the slowest task's synchronous part (heap: copying the counts changed since the last checkpoint, or all of them)
-    double asyncMs = 0;        // off the tasks: building the snapshot (RocksDB: reading it) and writing the file
+    double syncMs = 0;         // the slowest task's synchronous part (heap: copying the counts changed since the last checkpoint, or all of them; RocksDB: writing its cache, linking its files)
+    double asyncMs = 0;        // off the tasks: building the snapshot and writing the file (RocksDB: publishing new tables)
     uint64_t sizeBytes = 0;     // what this checkpoint wrote
     uint64_t fullSizeBytes = 0; // every file its state is built from, its own included
-    uint64_t stateRecords = 0;  // records it wrote: all of them (full), or those changed (incremental)
+    uint64_t stateRecords = 0;  // records it wrote: all of them (full), or those changed (incremental); 0 for files
     bool incremental = false;
-    int sharedFiles = 0;        // files of earlier checkpoints it is built from (0: full)
+    int sharedFiles = 0;        // files of earlier checkpoints it is built from (0: full): checkpoints, or tables
     bool completed = false;
     std::string failure;       // why, when not completed
 };
@@ -50,9 +50,17 @@ struct CheckpointRecord {
 // What a barrier asks of each task's state.
 enum class TaskSnapshot : uint8_t {
     None,
-    Whole,        // all of it: a savepoint alone, or tasks that do not track changes
+    Whole,        // all of it: a savepoint, or tasks whose checkpoints are whole
     WholeNewBase, // all of it, and changes are tracked from here: a checkpoint that starts a chain
     Changes,      // what changed since the previous checkpoint's barrier
+    Files,        // the files of its database (TaskState::exportFiles)
+};
+
+// How the tasks' checkpoints are taken, by what their state backend can (count_state.h).
+enum class TaskCheckpoints : uint8_t {
+    Whole,   // every checkpoint has all of the state
+    Changes, // the tasks track changes: incremental checkpoints on a chain (heap)
+    Files,   // the tasks hand over their database's files, tables shared between checkpoints (RocksDB)
 };
 
 // What one epoch barrier takes.
@@ -84,9 +92,8 @@ public:
     // folder holds none; Corruption when it holds checkpoints and none restores.
     Result<std::optional<CheckpointFile>> latestCheckpoint();
 
-    // Before start(). The tasks track their changes (TaskState::trackChanges), so checkpoints
-    // can be incremental.
-    void setTasksTrackChanges(bool track);
+    // Before start(): how the tasks take their part of a checkpoint (default Whole).
+    void setTaskCheckpoints(TaskCheckpoints mode);
     // Before start(), when the job restores: from a checkpoint of this folder, whose chain the
     // next checkpoints continue (`chain`), or from another file (nullopt): the first checkpoint is
     // then whole.
@@ -152,7 +159,7 @@ private:
     std::optional<uint64_t> m_inFlight;        // the checkpoint's epoch, from barrier to file
     int64_t m_inFlightSinceMs = 0;
     std::optional<int64_t> m_lastEndedMs;      // when the last checkpoint completed or failed
-    bool m_tasksTrackChanges = false;
+    TaskCheckpoints m_taskCheckpoints = TaskCheckpoints::Whole;
     CheckpointChain m_chain;                   // the newest completed checkpoint's (empty: none, or the empty state)
     bool m_needWhole = false;                  // the tasks' tracked changes do not apply to m_chain
     std::deque<std::pair<bool, std::promise<Result<std::string>>>> m_savepointRequests; // stop?, oldest first

@@ -2,12 +2,19 @@
 
 #include "util/byte_io.h"
 #include "util/checksummed.h"
+#include "util/crc32c.h"
 #include "util/sync_point.h"
+#include "window/aggregations.h"
+
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
+#include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <set>
 
 namespace tally {
@@ -15,6 +22,9 @@ namespace tally {
 namespace {
 
 constexpr ChecksummedFormat kIncrementalFormat{"incremental checkpoint", "TALLYCI1", 1};
+constexpr ChecksummedFormat kFilesFormat{"checkpoint of state files", "TALLYCF1", 1};
+constexpr std::string_view kShared = "shared/"; // tables' folder within the checkpoint folder
+constexpr size_t kMaxPrivateFiles = 64;
 constexpr std::string_view kFullMagic = "TALLYSP1";
 constexpr size_t kMaxChain = 10'000; // checkpoint.full_every's maximum: the most files a checkpoint names
 
@@ -39,6 +49,40 @@ std::string fileName(const Savepoint &s, const char *extension)
     return "checkpoint-" + std::to_string(s.epoch) + "-" + std::to_string(s.takenAtMs) + extension;
 }
 
+bool plainName(std::string_view name)
+{
+    return !name.empty() && name != "." && name != ".." && name.find('/') == std::string_view::npos;
+}
+
+void putLinks(std::string &out, const CheckpointChain &links)
+{
+    putBytes<uint32_t>(out, static_cast<uint32_t>(links.size()));
+    for (const CheckpointLink &link : links) {
+        putBytes<uint32_t>(out, static_cast<uint32_t>(link.file.size()));
+        out += link.file;
+        putBytes<uint32_t>(out, link.crc);
+        putBytes<uint64_t>(out, link.bytes);
+    }
+}
+
+// A chain of checkpoint files (`shared`: of published tables, shared/NAME), at least `least` long.
+bool getLinks(ByteReader &in, CheckpointChain &links, bool shared, uint32_t least)
+{
+    uint32_t count = 0;
+    if (!in.get(count) || count < least || count > kMaxChain)
+        return false;
+    links.resize(count);
+    for (CheckpointLink &link : links) {
+        std::string_view name;
+        if (!in.section(name) || !in.get(link.crc) || !in.get(link.bytes))
+            return false;
+        if (shared ? !(name.starts_with(kShared) && plainName(name.substr(kShared.size()))) : !plainName(name))
+            return false;
+        link.file = std::string(name);
+    }
+    return true;
+}
+
 // `changes`: also decode the keyed-state changes (retention needs only the chain).
 Result<IncrementalFile> decodeIncremental(std::string_view bytes, bool changes = true)
 {
@@ -49,17 +93,8 @@ Result<IncrementalFile> decodeIncremental(std::string_view bytes, bool changes =
     IncrementalFile f;
     if (Status head = decodeSavepointHead(in, f.head); !head.isOk())
         return head;
-    uint32_t links = 0;
-    if (!in.get(links) || links == 0 || links > kMaxChain)
+    if (!getLinks(in, f.previous, false, 1))
         return Status::corruption("incremental checkpoint: malformed chain");
-    f.previous.resize(links);
-    for (CheckpointLink &link : f.previous) {
-        std::string_view name;
-        if (!in.section(name) || !in.get(link.crc) || !in.get(link.bytes) || name.empty() ||
-            name.find('/') != std::string_view::npos || name == "." || name == "..")
-            return Status::corruption("incremental checkpoint: malformed chain");
-        link.file = std::string(name);
-    }
     std::string_view changed;
     if (!in.section(changed) || in.remaining() != 0)
         return Status::corruption("incremental checkpoint: truncated or malformed sections");
@@ -99,7 +134,8 @@ std::vector<std::pair<std::pair<uint64_t, int64_t>, std::string>> listCheckpoint
         int consumed = 0;
         if (std::sscanf(name.c_str(), "checkpoint-%llu-%lld.%3s%n", &epoch, &at, extension, &consumed) == 3 &&
             static_cast<size_t>(consumed) == name.size() &&
-            (std::string_view(extension) == "tsp" || std::string_view(extension) == "tsi"))
+            (std::string_view(extension) == "tsp" || std::string_view(extension) == "tsi" ||
+             std::string_view(extension) == "tsf"))
             files.push_back({{epoch, static_cast<int64_t>(at)}, entry.path().string()});
     }
     std::sort(files.begin(), files.end(), [](const auto &a, const auto &b) { return a.first > b.first; });
@@ -107,6 +143,156 @@ std::vector<std::pair<std::pair<uint64_t, int64_t>, std::string>> listCheckpoint
 }
 
 bool isIncremental(const std::string &path) { return path.ends_with(".tsi"); }
+bool isFiles(const std::string &path) { return path.ends_with(".tsf"); }
+
+struct FilesCheckpoint {
+    Savepoint head;         // with the keyed state's watermark and sliding flags, and its files
+    CheckpointChain tables; // shared/NAME
+};
+
+// `tasks`: also decode the keyed-state meta and the tasks' files (retention needs only the chain).
+Result<FilesCheckpoint> decodeFilesCheckpoint(std::string_view bytes, const std::string &directory, bool tasks = true)
+{
+    auto body = openChecksummed(bytes, kFilesFormat);
+    if (!body)
+        return body.status();
+    ByteReader in(body.value());
+    FilesCheckpoint f;
+    const Status malformed = Status::corruption("checkpoint of state files: malformed");
+    if (Status head = decodeSavepointHead(in, f.head); !head.isOk())
+        return head;
+    if (!getLinks(in, f.tables, true, 0))
+        return malformed;
+    if (!tasks)
+        return f;
+    std::string_view metaBytes;
+    if (!in.section(metaBytes))
+        return malformed;
+    auto meta = decodeKeyedStateChanges(metaBytes);
+    if (!meta)
+        return meta.status();
+    if (meta->records.recordCount() != 0 || !meta->dropped.empty())
+        return malformed;
+    StateFiles files;
+    files.fired = std::move(meta->fired);
+    f.head.state.watermark = meta->records.watermark;
+    f.head.state.velocitySliding = meta->records.velocitySliding;
+    f.head.state.spamSliding = meta->records.spamSliding;
+    uint32_t parallelism = 0, taskCount = 0;
+    if (!in.get(parallelism) || !in.get(taskCount) || parallelism == 0 || parallelism > kMaxParallelism ||
+        taskCount != parallelism)
+        return malformed;
+    files.parallelism = static_cast<int>(parallelism);
+    files.tasks.resize(taskCount);
+    for (uint32_t t = 0; t < taskCount; ++t) {
+        TaskFiles &task = files.tasks[t];
+        uint32_t index = 0, tableCount = 0, privateCount = 0;
+        if (!in.get(index) || index != t || !in.get(tableCount) || tableCount > f.tables.size())
+            return malformed;
+        task.task = static_cast<int>(index);
+        for (uint32_t i = 0; i < tableCount; ++i) {
+            std::string_view local;
+            uint32_t link = 0;
+            if (!in.section(local) || !in.get(link) || !plainName(local) || link >= f.tables.size())
+                return malformed;
+            const CheckpointLink &table = f.tables[link];
+            task.tables.push_back({std::string(local), table.file.substr(kShared.size()),
+                                   (std::filesystem::path(directory) / table.file).string(), table.bytes});
+        }
+        if (!in.get(privateCount) || privateCount > kMaxPrivateFiles)
+            return malformed;
+        for (uint32_t i = 0; i < privateCount; ++i) {
+            std::string_view name, content;
+            if (!in.section(name) || !in.section(content) || !plainName(name))
+                return malformed;
+            task.privateFiles.emplace_back(std::string(name), std::string(content));
+        }
+    }
+    if (in.remaining() != 0)
+        return malformed;
+    f.head.files = std::move(files);
+    return f;
+}
+
+// A published table, checked against its link: its size, then the CRC-32C of all of it.
+Status checkTable(const std::string &directory, const CheckpointLink &link)
+{
+    const std::string path = (std::filesystem::path(directory) / link.file).string();
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return Status::corruption("table " + link.file + " it is built from: " + std::strerror(errno));
+    std::string buffer(1 << 20, '\0');
+    uint32_t crc = 0;
+    uint64_t size = 0;
+    for (;;) {
+        const ssize_t n = ::read(fd, buffer.data(), buffer.size());
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        crc = crc32c(std::string_view(buffer.data(), static_cast<size_t>(n)), crc);
+        size += static_cast<uint64_t>(n);
+    }
+    ::close(fd);
+    if (size != link.bytes || crc != link.crc)
+        return Status::corruption("table " + link.file + " it is built from is not the one it names (size " +
+                                  std::to_string(size) + " bytes, " + std::to_string(link.bytes) +
+                                  " expected, or another checksum)");
+    return Status::ok();
+}
+
+// Publishes a task's table into shared/: linked from the barrier's staging folder (copied where
+// that is another file system) under a temporary name, read once for its CRC-32C, fsynced, and
+// renamed, so a table in shared/ is whole.
+Result<CheckpointLink> publishTable(const std::string &directory, const StateFile &table)
+{
+    if (!plainName(table.sharedName))
+        return Status::internal("bad table name " + table.sharedName);
+    const std::filesystem::path path = std::filesystem::path(directory) / kShared / table.sharedName;
+    const std::string temp = path.string() + ".tmp";
+    std::error_code ec;
+    std::filesystem::remove(temp, ec);
+    std::filesystem::create_hard_link(table.path, temp, ec);
+    if (ec) {
+        ec.clear();
+        std::filesystem::copy_file(table.path, temp, ec);
+    }
+    if (ec)
+        return Status::ioError("checkpoint: cannot link or copy " + table.path + " to " + temp + ": " + ec.message());
+    CheckpointLink link{std::string(kShared) + table.sharedName, 0, 0};
+    const int fd = ::open(temp.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return Status::ioError("checkpoint: " + temp + ": " + std::strerror(errno));
+    std::string buffer(1 << 20, '\0');
+    bool readFailed = false;
+    for (;;) {
+        const ssize_t n = ::read(fd, buffer.data(), buffer.size());
+        if (n < 0 && errno == EINTR)
+            continue;
+        readFailed = n < 0;
+        if (n <= 0)
+            break;
+        link.crc = crc32c(std::string_view(buffer.data(), static_cast<size_t>(n)), link.crc);
+        link.bytes += static_cast<uint64_t>(n);
+    }
+    const bool synced = ::fsync(fd) == 0;
+    ::close(fd);
+    if (readFailed || !synced || link.bytes != table.bytes)
+        return Status::ioError("checkpoint: cannot publish " + temp + (readFailed ? ": read failed" : !synced ? ": fsync failed" : ": size changed"));
+    SyncPoints::process("publishTable::beforeRename");
+    if (std::rename(temp.c_str(), path.c_str()) != 0)
+        return Status::ioError("checkpoint: " + path.string() + ": rename: " + std::strerror(errno));
+    return link;
+}
+
+void syncFolder(const std::filesystem::path &folder)
+{
+    const int dir = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir >= 0) {
+        ::fsync(dir);
+        ::close(dir);
+    }
+}
 
 } // namespace
 
@@ -127,13 +313,7 @@ Result<CheckpointLink> writeIncrementalCheckpoint(const std::string &directory, 
     std::string out;
     beginChecksummed(out, kIncrementalFormat);
     encodeSavepointHead(out, head);
-    putBytes<uint32_t>(out, static_cast<uint32_t>(previous.size()));
-    for (const CheckpointLink &link : previous) {
-        putBytes<uint32_t>(out, static_cast<uint32_t>(link.file.size()));
-        out += link.file;
-        putBytes<uint32_t>(out, link.crc);
-        putBytes<uint64_t>(out, link.bytes);
-    }
+    putLinks(out, previous);
     const std::string encoded = encodeKeyedStateChanges(changes);
     putBytes<uint32_t>(out, static_cast<uint32_t>(encoded.size()));
     out += encoded;
@@ -144,10 +324,124 @@ Result<CheckpointLink> writeIncrementalCheckpoint(const std::string &directory, 
     return linkTo(*path, out);
 }
 
+Result<WrittenCheckpoint> writeFilesCheckpoint(const std::string &directory, const Savepoint &head, int parallelism,
+                                               const KeyedStateChanges &changes, const CheckpointChain &previous)
+{
+    if (changes.files.size() != static_cast<size_t>(parallelism))
+        return Status::internal("a checkpoint of state files needs every task's files");
+    std::error_code ec;
+    std::filesystem::create_directories(std::filesystem::path(directory) / kShared, ec);
+    if (ec)
+        return Status::ioError("checkpoint directory " + directory + ": " + ec.message());
+    std::map<std::string, CheckpointLink> published; // by file: the previous checkpoint's tables
+    for (const CheckpointLink &link : previous)
+        if (link.file.starts_with(kShared))
+            published.emplace(link.file, link);
+    WrittenCheckpoint written;
+    std::map<std::string, uint32_t> index; // this checkpoint's tables, by file
+    std::vector<std::vector<std::pair<std::string, uint32_t>>> taskTables(changes.files.size());
+    for (size_t t = 0; t < changes.files.size(); ++t) {
+        for (const StateFile &table : changes.files[t].tables) {
+            const std::string file = std::string(kShared) + table.sharedName;
+            auto [it, added] = index.try_emplace(file, static_cast<uint32_t>(written.chain.size()));
+            if (added) {
+                std::error_code sizeError;
+                const auto before = published.find(file);
+                if (before != published.end() && before->second.bytes == table.bytes &&
+                    std::filesystem::file_size(std::filesystem::path(directory) / file, sizeError) == table.bytes && !sizeError) {
+                    written.chain.push_back(before->second);
+                    ++written.sharedFiles;
+                } else {
+                    auto link = publishTable(directory, table);
+                    if (!link)
+                        return link.status();
+                    written.writtenBytes += link->bytes;
+                    written.chain.push_back(*link);
+                }
+            }
+            taskTables[t].emplace_back(table.localName, it->second);
+        }
+    }
+    syncFolder(std::filesystem::path(directory) / kShared);
+
+    std::string out;
+    beginChecksummed(out, kFilesFormat);
+    encodeSavepointHead(out, head);
+    putLinks(out, written.chain);
+    KeyedStateChanges meta;
+    meta.records.watermark = changes.records.watermark;
+    meta.records.velocitySliding = changes.records.velocitySliding;
+    meta.records.spamSliding = changes.records.spamSliding;
+    meta.fired = changes.fired;
+    const std::string encodedMeta = encodeKeyedStateChanges(meta);
+    putBytes<uint32_t>(out, static_cast<uint32_t>(encodedMeta.size()));
+    out += encodedMeta;
+    putBytes<uint32_t>(out, static_cast<uint32_t>(parallelism));
+    putBytes<uint32_t>(out, static_cast<uint32_t>(changes.files.size()));
+    for (size_t t = 0; t < changes.files.size(); ++t) {
+        const TaskFiles &task = changes.files[t];
+        putBytes<uint32_t>(out, static_cast<uint32_t>(task.task));
+        putBytes<uint32_t>(out, static_cast<uint32_t>(taskTables[t].size()));
+        for (const auto &[local, link] : taskTables[t]) {
+            putBytes<uint32_t>(out, static_cast<uint32_t>(local.size()));
+            out += local;
+            putBytes<uint32_t>(out, link);
+        }
+        putBytes<uint32_t>(out, static_cast<uint32_t>(task.privateFiles.size()));
+        for (const auto &[name, bytes] : task.privateFiles) {
+            putBytes<uint32_t>(out, static_cast<uint32_t>(name.size()));
+            out += name;
+            putBytes<uint32_t>(out, static_cast<uint32_t>(bytes.size()));
+            out += bytes;
+        }
+    }
+    sealChecksummed(out);
+    auto path = writeFileDurably(directory, fileName(head, ".tsf"), out);
+    if (!path)
+        return path.status();
+    written.writtenBytes += out.size();
+    written.chain.push_back(linkTo(*path, out));
+    return written;
+}
+
+Status readStateFiles(Savepoint &savepoint, const std::string &scratchDir)
+{
+    if (!savepoint.files)
+        return Status::ok();
+    const StateFiles files = std::move(*savepoint.files);
+    savepoint.files.reset();
+    for (const TaskFiles &task : files.tasks) {
+        Status read = scanTaskFiles(task, scratchDir, [&](uint8_t structure, int64_t ns, uint64_t key, int64_t value) {
+            addCountRecord(savepoint.state, files.fired, structure, ns, key, value);
+        });
+        if (!read.isOk())
+            return read;
+    }
+    return checkSavepointContents(savepoint);
+}
+
 Result<CheckpointFile> readCheckpoint(const std::string &path)
 {
     CheckpointFile result;
     result.path = path;
+    if (isFiles(path)) {
+        auto bytes = readFramedFile(path, "checkpoint", kFilesFormat.magic);
+        if (!bytes)
+            return bytes.status();
+        const std::string directory = std::filesystem::path(path).parent_path().string();
+        auto decoded = decodeFilesCheckpoint(*bytes, directory);
+        if (!decoded)
+            return Status::corruption("checkpoint " + path + ": " + decoded.status().message());
+        for (const CheckpointLink &table : decoded->tables)
+            if (Status ok = checkTable(directory, table); !ok.isOk())
+                return Status::corruption("checkpoint " + path + ": " + ok.message());
+        if (Status valid = checkSavepointContents(decoded->head); !valid.isOk())
+            return Status::corruption("checkpoint " + path + ": " + valid.message());
+        result.savepoint = std::move(decoded->head);
+        result.chain = std::move(decoded->tables);
+        result.chain.push_back(linkTo(path, *bytes));
+        return result;
+    }
     if (!isIncremental(path)) {
         auto bytes = readFramedFile(path, "checkpoint", kFullMagic);
         if (!bytes)
@@ -226,16 +520,28 @@ void pruneCheckpoints(const std::string &directory, size_t retained, const Check
     for (size_t i = 0; i < files.size() && i < retained; ++i) {
         const std::string &path = files[i].second;
         named.insert(std::filesystem::path(path).filename().string());
-        if (!isIncremental(path))
+        if (!isIncremental(path) && !isFiles(path))
             continue;
-        auto bytes = readFramedFile(path, "checkpoint", kIncrementalFormat.magic);
-        auto decoded = bytes ? decodeIncremental(*bytes, false) : Result<IncrementalFile>(bytes.status());
-        if (!decoded) {
+        CheckpointChain chain;
+        const bool files = isFiles(path);
+        auto bytes = readFramedFile(path, "checkpoint", files ? kFilesFormat.magic : kIncrementalFormat.magic);
+        if (bytes && files) {
+            if (auto decoded = decodeFilesCheckpoint(*bytes, directory, false))
+                chain = std::move(decoded->tables);
+            else
+                bytes = decoded.status();
+        } else if (bytes) {
+            if (auto decoded = decodeIncremental(*bytes, false))
+                chain = std::move(decoded->previous);
+            else
+                bytes = decoded.status();
+        }
+        if (!bytes) {
             // Its chain is unknown: keep everything older rather than delete a file it needs.
             removeUnfinishedCheckpoints(directory);
             return;
         }
-        for (const CheckpointLink &link : decoded->previous)
+        for (const CheckpointLink &link : chain)
             named.insert(link.file);
     }
     std::error_code ec;
@@ -244,6 +550,15 @@ void pruneCheckpoints(const std::string &directory, size_t retained, const Check
             std::filesystem::remove(path, ec);
             SyncPoints::process("pruneCheckpoints::removed");
         }
+    // Tables no retained checkpoint names, and tables a killed publish left half done.
+    for (const auto &entry : std::filesystem::directory_iterator(std::filesystem::path(directory) / kShared, ec)) {
+        const std::string file = std::string(kShared) + entry.path().filename().string();
+        if (!named.contains(file)) {
+            std::error_code removeError;
+            std::filesystem::remove(entry.path(), removeError);
+            SyncPoints::process("pruneCheckpoints::removedTable");
+        }
+    }
     removeUnfinishedCheckpoints(directory);
 }
 

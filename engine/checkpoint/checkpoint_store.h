@@ -13,6 +13,19 @@
 //   (u32 count, then per file: section name, u32 CRC, u64 size), a section of keyed-state
 //   changes, and a u32 CRC-32C of everything before it.
 //
+// A checkpoint of state files, checkpoint-<epoch>-<time>.tsf (rocksdb backend), holds each task's
+// database as its SST files, published into the folder's shared/ and named in the chain (the
+// CRC-32C of the whole file, computed when it was published), plus the database's private files
+// (MANIFEST, CURRENT, OPTIONS) whole. SST files never change, so a table that a previous
+// checkpoint published is named again, not written again: a checkpoint writes the tables created
+// since the last one (the write-back cache's, and compactions').
+//
+//   "TALLYCF1", u32 version, the savepoint head, the chain (as above; shared/NAME, then the
+//   file itself is not in it), a section of keyed-state changes holding the watermark, sliding
+//   flags and fired windows, u32 parallelism, u32 task count, then per task: u32 task, u32 table
+//   count + (local name section, u32 chain index), u32 private file count + (name section, bytes
+//   section); and a u32 CRC-32C of everything before it.
+//
 // Files are written whole or not at all (temporary name, fsync, rename), and deleted only when no
 // retained checkpoint names them, so a process killed at any point leaves a folder that restores.
 #pragma once
@@ -30,8 +43,8 @@ namespace tally {
 
 // A file a checkpoint is built from, as the checkpoint names it.
 struct CheckpointLink {
-    std::string file; // name within the checkpoint folder
-    uint32_t crc = 0; // the file's stored CRC-32C (its last four bytes)
+    std::string file; // name within the checkpoint folder (tables: shared/NAME)
+    uint32_t crc = 0; // the file's stored CRC-32C (its last four bytes); a table's: of all of it
     uint64_t bytes = 0;
     friend bool operator==(const CheckpointLink &, const CheckpointLink &) = default;
 };
@@ -54,6 +67,21 @@ Result<CheckpointLink> writeFullCheckpoint(const std::string &directory, const S
 Result<CheckpointLink> writeIncrementalCheckpoint(const std::string &directory, const Savepoint &head,
                                                   const KeyedStateChanges &changes, const CheckpointChain &previous);
 
+// What writing a checkpoint of state files did.
+struct WrittenCheckpoint {
+    CheckpointChain chain;     // the tables it names, then itself
+    uint64_t writtenBytes = 0; // the tables it published and its own file
+    int sharedFiles = 0;       // tables the previous checkpoint had published
+};
+// The tasks' state as files (`changes.files`, with the watermark, sliding flags and fired
+// windows) at `parallelism` as a checkpoint: publishes the tables `previous` (the chain of the
+// checkpoint before) does not name, then writes the file.
+Result<WrittenCheckpoint> writeFilesCheckpoint(const std::string &directory, const Savepoint &head, int parallelism,
+                                               const KeyedStateChanges &changes, const CheckpointChain &previous);
+// Reads a savepoint's state files into records (savepoint.state), each task's in a folder under
+// scratchDir, and drops the files.
+Status readStateFiles(Savepoint &savepoint, const std::string &scratchDir);
+
 // Reads a checkpoint file of either kind and builds its state from its chain (every file checked
 // against the size and CRC its chain names); Corruption names the file that is damaged or missing.
 Result<CheckpointFile> readCheckpoint(const std::string &path);
@@ -72,7 +100,7 @@ bool chainPresent(const std::string &directory, const CheckpointChain &chain);
 // Deletes checkpoint-*.tmp files: writes a killed process left behind (one in flight at a time,
 // so none is being written when a job starts or has just finished one). Returns how many.
 size_t removeUnfinishedCheckpoints(const std::string &directory);
-// Checkpoint files (.tsp, .tsi) of `directory`, newest (highest epoch, then time) first.
+// Checkpoint files (.tsp, .tsi, .tsf) of `directory`, newest (highest epoch, then time) first.
 std::vector<std::string> checkpointFiles(const std::string &directory);
 
 } // namespace tally

@@ -22,6 +22,15 @@
 
 namespace tally {
 
+// A checkpoint's keyed state as the files of its tasks' databases (the rocksdb backend) instead of
+// records: a restore at the same parallelism opens them, any other reads them into records
+// (checkpoint_store.h readStateFiles).
+struct StateFiles {
+    int parallelism = 0;
+    std::vector<NamespaceRef> fired; // sorted: the tumbling windows that had fired
+    std::vector<TaskFiles> tasks;    // one per task, in task order
+};
+
 struct Savepoint {
     uint64_t epoch = 0;       // the barrier: the restored job continues with this epoch
     int64_t takenAtMs = 0;
@@ -30,6 +39,8 @@ struct Savepoint {
     std::vector<int64_t> sourcePositions; // per partition: next offset to read
     std::vector<OutputRow> pendingRows;   // rows of epochs < epoch the sink had not committed
     KeyedStateSnapshot state;
+    // Set: the keyed state is these files, and `state` holds only its watermark and sliding flags.
+    std::optional<StateFiles> files;
 };
 
 // Empty if a job with `current` may restore a savepoint taken with `saved`; else the first

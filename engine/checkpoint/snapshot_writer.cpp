@@ -1,5 +1,6 @@
 #include "checkpoint/snapshot_writer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -87,6 +88,29 @@ SnapshotResult SnapshotWriter::write(SnapshotWork &work)
             changes.merge(std::move(taken));
     }
     work.parts.clear(); // lets go of the tasks' copies and database snapshots
+    // (The barrier's links to the tasks' files go with `changes`: TaskFiles::stagingDir.)
+    if (!changes.failure.empty())
+        return failed(Status::ioError("a task could not hand over its state: " + changes.failure));
+    if (!changes.files.empty()) {
+        if (work.savepoint) // the coordinator asks for all of the state at a savepoint
+            return failed(Status::internal("a savepoint cannot be built from database files"));
+        std::sort(changes.files.begin(), changes.files.end(),
+                  [](const TaskFiles &a, const TaskFiles &b) { return a.task < b.task; });
+        changes.sortNamespaces();
+        if (!m_checkpointWanted(work.epoch)) {
+            result.checkpointFile = Status::aborted("the checkpoint failed before it was written");
+            return finished();
+        }
+        auto written = writeFilesCheckpoint(m_checkpointDir, sp, static_cast<int>(changes.files.size()), changes, work.previous);
+        if (!written)
+            return failed(written.status());
+        result.checkpointFile = (std::filesystem::path(m_checkpointDir) / written->chain.back().file).string();
+        result.chain = std::move(written->chain);
+        result.writtenBytes = written->writtenBytes;
+        result.sharedFiles = written->sharedFiles;
+        result.stateFiles = true;
+        return finished();
+    }
     // Savepoints are canonical (equal state, equal bytes); a checkpoint leaves the sort of its
     // records to the restore, which is rare.
     if (work.savepoint)
@@ -122,6 +146,8 @@ SnapshotResult SnapshotWriter::write(SnapshotWork &work)
                 result.checkpointFile = (std::filesystem::path(m_checkpointDir) / link->file).string();
                 result.chain = incremental ? work.previous : CheckpointChain{};
                 result.chain.push_back(*link);
+                result.writtenBytes = link->bytes;
+                result.sharedFiles = static_cast<int>(result.chain.size()) - 1;
                 result.stateRecords = incremental ? changes.records.recordCount() : sp.state.recordCount();
             } else {
                 result.checkpointFile = link.status();

@@ -3,7 +3,9 @@
 // stage wait for the state to be read (RocksDB: a pinned database snapshot) or the file written.
 //
 // Tasks that track changes hand over only what changed since the previous checkpoint; the writer
-// stores that as an incremental checkpoint on the previous one's chain. When the coordinator
+// stores that as an incremental checkpoint on the previous one's chain. Tasks whose state is
+// database files hand over links to them; the writer publishes the tables no earlier checkpoint
+// has and writes a checkpoint naming them all. When the coordinator
 // asks the tasks for all of their state (a savepoint; a chain that is long or whose changes
 // outweigh its full checkpoint; no chain the changes apply to), the writer writes it full.
 #pragma once
@@ -45,11 +47,13 @@ struct SnapshotResult {
     Result<std::string> checkpointFile = Status::aborted("not written");
     Result<std::string> savepointFile = Status::aborted("not written");
     CheckpointChain chain;      // the written checkpoint's, itself last (one file when full)
-    uint64_t stateRecords = 0;  // records the checkpoint file holds: all of them, or those changed
+    uint64_t writtenBytes = 0;  // by the checkpoint
+    int sharedFiles = 0;        // files of earlier checkpoints it is built from (0: full)
+    bool stateFiles = false;    // a checkpoint of the tasks' database files
+    uint64_t stateRecords = 0;  // records the checkpoint file holds: all of them, or those changed (0: files)
     int64_t alignmentUs = 0;
     int64_t syncUs = 0;
     int64_t asyncUs = 0; // building the snapshot and writing the file(s)
-    bool incremental() const { return chain.size() > 1; }
 };
 
 // Thread-safe submit(); the callbacks run on the writer's thread.

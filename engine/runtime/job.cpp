@@ -124,6 +124,7 @@ Status Job::start()
     if (c.state != JobState::Created)
         return Status::invalidArgument("job already started");
     // With checkpoints and no explicit savepoint, continue from the newest good checkpoint.
+    std::optional<CheckpointChain> restoredChain;
     if (c.config.checkpoint.enabled && !c.restored) {
         Result<std::optional<CheckpointFile>> found = c.coordinator.latestCheckpoint();
         if (!found)
@@ -131,23 +132,34 @@ Status Job::start()
         if (std::optional<CheckpointFile> &latest = *found) {
             if (Status s = adopt(latest->path, std::move(latest->savepoint)); !s.isOk())
                 return s;
-            c.coordinator.restored(std::move(latest->chain)); // the next checkpoints go on from it
+            restoredChain = std::move(latest->chain);
             fprintf(stderr, "tally: restored from checkpoint %s (epoch %llu)\n", latest->path.c_str(),
                     static_cast<unsigned long long>(c.restored->epoch));
         }
     }
     if (c.config.state.backend == StateConfig::Backend::RocksDb)
         d->stateWorkDir.emplace(c.config.state);
+    const std::string workDir = d->stateWorkDir ? d->stateWorkDir->path() : std::string();
     for (int t = 0; t < c.parallelism; ++t) {
         Result<std::unique_ptr<TaskState>> state =
-            openTaskState(c.config.state, d->stateWorkDir ? d->stateWorkDir->path() : std::string(), t);
+            c.restored && c.restored->files
+                ? openTaskStateFromFiles(c.config.state, workDir, c.restored->files->tasks[static_cast<size_t>(t)])
+                : openTaskState(c.config.state, workDir, t);
         if (!state)
             return state.status();
         c.taskStates.push_back(std::move(state).value());
     }
-    c.tasksTrackChanges =
-        c.config.checkpoint.enabled && c.config.checkpoint.incremental && c.taskStates.front()->canTrackChanges();
-    c.coordinator.setTasksTrackChanges(c.tasksTrackChanges);
+    const TaskState &front = *c.taskStates.front();
+    if (c.config.checkpoint.enabled && c.config.checkpoint.incremental)
+        c.taskCheckpoints = front.canExportFiles()     ? TaskCheckpoints::Files
+                            : front.canTrackChanges() ? TaskCheckpoints::Changes
+                                                      : TaskCheckpoints::Whole;
+    c.coordinator.setTaskCheckpoints(c.taskCheckpoints);
+    // The next checkpoints go on from the restored one's chain; changes cannot go on from files.
+    if (restoredChain)
+        c.coordinator.restored(c.taskCheckpoints == TaskCheckpoints::Changes && restoredChain->back().file.ends_with(".tsf")
+                                   ? std::nullopt
+                                   : std::move(restoredChain));
     c.state = JobState::Running;
     // Epochs continue after the newest one the sink has committed (and after a savepoint's).
     const uint64_t sinkEpoch = c.sink ? c.sink->committedEpoch() : 0;
@@ -216,7 +228,7 @@ Status Job::restoreFrom(const std::string &path)
     if (c.state != JobState::Created)
         return Status::invalidArgument("restore before start()");
     Result<Savepoint> savepoint = Status::aborted("not read");
-    if (path.ends_with(".tsi")) { // an incremental checkpoint: its state is built from its chain
+    if (path.ends_with(".tsi") || path.ends_with(".tsf")) { // a checkpoint whose state is built from its chain
         auto checkpoint = readCheckpoint(path);
         savepoint = checkpoint ? Result<Savepoint>(std::move(checkpoint->savepoint)) : Result<Savepoint>(checkpoint.status());
     } else {
@@ -236,6 +248,14 @@ Status Job::adopt(const std::string &path, Savepoint savepoint)
     const std::string difference = fingerprintDifference(savepoint.fingerprint, configFingerprint(c.config));
     if (!difference.empty())
         return Status::invalidArgument("savepoint " + path + " does not fit this job: " + difference);
+    // A checkpoint's database files open as they are only in RocksDB at their parallelism; else
+    // they are read into records here (in a scratch folder of state.dir, removed after).
+    if (savepoint.files && (c.config.state.backend != StateConfig::Backend::RocksDb ||
+                            savepoint.files->parallelism != c.parallelism)) {
+        StateWorkDir scratch(c.config.state);
+        if (Status s = readStateFiles(savepoint, scratch.path()); !s.isOk())
+            return Status::corruption("checkpoint " + path + ": " + s.message());
+    }
     if (Status s = c.source->seek(savepoint.sourcePositions); !s.isOk())
         return s;
     c.restored = std::move(savepoint);

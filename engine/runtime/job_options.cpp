@@ -698,13 +698,15 @@ std::vector<OptionPtr> buildTable()
                  .doc = "Failed checkpoints in a row that the job tolerates; one more stops it (a job that cannot "
                         "checkpoint loses more on its next crash with every epoch)."}));
     add(boolean("checkpoint.incremental", TALLY_FIELD(checkpoint.incremental),
-                {.doc = "Checkpoints store only the counts that changed since the one before, and name the files "
-                        "they build on (with the heap state backend; rocksdb checkpoints are whole). Restores, "
-                        "savepoints and rescales read the same state either way."}));
+                {.doc = "Checkpoints write only what changed since the one before. heap: the counts that changed, "
+                        "naming the files they build on; rocksdb: the database files created since, naming the "
+                        "ones shared with earlier checkpoints. Restores, savepoints and rescales read the same "
+                        "state either way."}));
     add(integer("checkpoint.full_every", TALLY_FIELD(checkpoint.fullEvery), between(1, 10000),
                 {.unit = "checkpoints",
-                 .doc = "At most this many incremental checkpoints build on one full checkpoint; then (or sooner, "
-                        "once their changes outweigh it) the next is whole. Bounds the files a restore reads."}));
+                 .doc = "heap: at most this many incremental checkpoints build on one full checkpoint; then (or "
+                        "sooner, once their changes outweigh it) the next is whole. Bounds the files a restore "
+                        "reads."}));
 
     add(choice("output.type", TALLY_FIELD(output.type),
                {{"sqlite", OutputConfig::Type::Sqlite},

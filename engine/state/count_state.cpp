@@ -50,6 +50,19 @@ StateWorkDir::~StateWorkDir()
     std::filesystem::remove_all(m_path, ec);
 }
 
+Result<std::unique_ptr<TaskState>> openTaskStateFromFiles(const StateConfig &config, const std::string &workDir,
+                                                          const TaskFiles &files)
+{
+    if (config.backend != StateConfig::Backend::RocksDb)
+        return Status::invalidArgument("only the rocksdb state backend opens a checkpoint's files");
+    return openRocksDbTaskStateFromFiles(config, workDir, files);
+}
+
+Status scanTaskFiles(const TaskFiles &files, const std::string &scratchDir, const CountVisit &visit)
+{
+    return scanRocksDbFiles(files, scratchDir, visit);
+}
+
 Result<std::unique_ptr<TaskState>> openTaskState(const StateConfig &config, const std::string &workDir, int task)
 {
     switch (config.backend) {

@@ -15,6 +15,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace tally {
 
@@ -61,6 +63,25 @@ using CountExport = std::function<void(const CountVisit &)>;
 using DropVisit = std::function<void(uint8_t structure, int64_t ns)>;
 using ChangesExport = std::function<void(const DropVisit &, const CountVisit &)>;
 
+// A task's state as the files of its database (the rocksdb backend's checkpoints): its SST files,
+// immutable, so every checkpoint that needs one shares it, and its small private files
+// (MANIFEST, CURRENT, OPTIONS), whose bytes each checkpoint holds.
+struct StateFile {
+    std::string localName;  // in the task's database folder, e.g. 000042.sst
+    std::string sharedName; // the same file in a checkpoint folder: unique across databases
+    std::string path;       // where it is now: a barrier's staging links, or a checkpoint folder
+    uint64_t bytes = 0;
+};
+
+struct TaskFiles {
+    int task = 0;
+    std::vector<StateFile> tables;
+    std::vector<std::pair<std::string, std::string>> privateFiles; // name, bytes
+    // The barrier's staging folder of links (exportFiles), removed when the last copy of this is
+    // gone: once the files are published, or when the checkpoint failed before.
+    std::shared_ptr<const std::string> stagingDir;
+};
+
 class TaskState {
 public:
     virtual ~TaskState() = default;
@@ -78,6 +99,13 @@ public:
     // After trackChanges(): the changes since the previous call (or trackChanges()), fixed now,
     // between batches. Costs what changed, not what is held.
     virtual ChangesExport exportChanges() { return {}; }
+    // Incremental checkpoints of a backend whose state is immutable files (RocksDB): fixes the
+    // state as it is now (between batches) as links to its files in a staging folder beside the
+    // database. Costs what the cache holds, plus a link per file.
+    virtual bool canExportFiles() const { return false; }
+    virtual Result<TaskFiles> exportFiles() { return Status::internal("this state backend has no files"); }
+    // Every (structure, namespace) that holds counts: what a restore from files tells the windows.
+    virtual void forEachNamespace(const std::function<void(uint8_t structure, int64_t ns)> & /*visit*/) const {}
     // A restore into a fresh task: the adds between beginLoad() and endLoad() are each a count of
     // its own ((structure, namespace, key) once), and nothing is read in between, so a backend
     // may load them in bulk (RocksDB: one sorted SST file, ingested). Reads after endLoad() see
@@ -106,5 +134,12 @@ private:
 // Opens task `task`'s state on the configured backend. RocksDB starts from an
 // empty database in workDir/task-<task> (restores fill it from a checkpoint).
 Result<std::unique_ptr<TaskState>> openTaskState(const StateConfig &config, const std::string &workDir, int task);
+// Opens task `task`'s state from the files of a checkpoint taken at the same parallelism (the
+// rocksdb backend): they are linked into its folder and opened as they are, nothing replayed.
+Result<std::unique_ptr<TaskState>> openTaskStateFromFiles(const StateConfig &config, const std::string &workDir,
+                                                          const TaskFiles &files);
+// Visits every count of a task's files (for a restore at another parallelism or backend, or a
+// savepoint): they are linked into scratchDir and read there.
+Status scanTaskFiles(const TaskFiles &files, const std::string &scratchDir, const CountVisit &visit);
 
 } // namespace tally

@@ -9,12 +9,14 @@
 #include <rocksdb/merge_operator.h>
 #include <rocksdb/sst_file_writer.h>
 #include <rocksdb/table.h>
-#include <rocksdb/write_batch.h>
+#include <rocksdb/utilities/checkpoint.h>
 
 #include <algorithm>
 #include <array>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <limits>
 #include <map>
 #include <set>
 #include <vector>
@@ -129,9 +131,88 @@ public:
         auto operator<=>(const Namespace &) const = default; // the order of their keys in RocksDB
     };
 
-    RocksDbTaskState(std::shared_ptr<rocksdb::DB> db, rocksdb::Options options, std::string path, size_t cacheBytes)
-        : m_db(std::move(db)), m_options(std::move(options)), m_path(std::move(path)), m_cacheLimit(cacheBytes)
+    RocksDbTaskState(std::shared_ptr<rocksdb::DB> db, rocksdb::Options options, std::string path, int task, size_t cacheBytes)
+        : m_db(std::move(db)), m_options(std::move(options)), m_path(std::move(path)), m_task(task), m_cacheLimit(cacheBytes)
     {
+        if (!m_db->GetDbSessionId(m_sessionId).ok() || m_sessionId.empty())
+            m_sessionId = "task" + std::to_string(task) + "-" + std::to_string(reinterpret_cast<uintptr_t>(this));
+    }
+
+    // After opening a checkpoint's files: their names in checkpoint folders stay what they were,
+    // and every namespace they hold is known.
+    void adoptFiles(const TaskFiles &files)
+    {
+        for (const StateFile &f : files.tables)
+            m_sharedNames[f.localName] = f.sharedName;
+        std::unique_ptr<rocksdb::Iterator> it(m_db->NewIterator(rocksdb::ReadOptions()));
+        it->SeekToFirst();
+        while (it->Valid()) {
+            const rocksdb::Slice k = it->key();
+            if (k.size() != kKeyBytes) {
+                it->Next();
+                continue;
+            }
+            const Namespace n{static_cast<uint8_t>(k[0]), namespaceOf(k.data() + 1)};
+            m_stored.insert(n);
+            const StateKey end = StateKey::namespaceEnd(n.structure, n.ns);
+            it->Seek(end.endSlice()); // the next namespace: one seek each, not a read of every count
+        }
+        checkScan(*it);
+    }
+
+    bool canExportFiles() const override { return true; }
+
+    // Counts only ever reach RocksDB as ingested files (the memtable stays empty), so once the
+    // cache is written the database is exactly its SST files: RocksDB's own checkpoint links
+    // them into a staging folder (and copies the MANIFEST), with nothing to flush.
+    Result<TaskFiles> exportFiles() override
+    {
+        writeCache();
+        TaskFiles files;
+        files.task = m_task;
+        const std::string staging = m_path + "-checkpoint-" + std::to_string(++m_exports);
+        files.stagingDir.reset(new std::string(staging), [](const std::string *folder) {
+            std::error_code ignored;
+            std::filesystem::remove_all(*folder, ignored);
+            delete folder;
+        });
+        std::error_code ec;
+        rocksdb::Checkpoint *raw = nullptr;
+        rocksdb::Status s = rocksdb::Checkpoint::Create(m_db.get(), &raw);
+        const std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+        if (s.ok())
+            s = checkpoint->CreateCheckpoint(staging, std::numeric_limits<uint64_t>::max());
+        if (!s.ok())
+            return Status::ioError("RocksDB checkpoint of " + m_path + ": " + s.ToString());
+        for (const auto &entry : std::filesystem::directory_iterator(staging, ec)) {
+            const std::string name = entry.path().filename().string();
+            if (name.ends_with(".sst")) {
+                const auto shared = m_sharedNames.find(name);
+                files.tables.push_back({name, shared != m_sharedNames.end() ? shared->second : m_sessionId + "-" + name,
+                                        entry.path().string(), static_cast<uint64_t>(entry.file_size())});
+                continue;
+            }
+            std::ifstream in(entry.path(), std::ios::binary);
+            std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+            if (!in.good() && !in.eof())
+                return Status::ioError("RocksDB checkpoint: cannot read " + entry.path().string());
+            files.privateFiles.emplace_back(name, std::move(bytes));
+        }
+        if (ec)
+            return Status::ioError("RocksDB checkpoint: cannot list " + staging + ": " + ec.message());
+        std::sort(files.tables.begin(), files.tables.end(),
+                  [](const StateFile &a, const StateFile &b) { return a.localName < b.localName; });
+        std::sort(files.privateFiles.begin(), files.privateFiles.end());
+        return files;
+    }
+
+    void forEachNamespace(const std::function<void(uint8_t, int64_t)> &visit) const override
+    {
+        for (const Namespace &n : m_stored)
+            visit(n.structure, n.ns);
+        for (const auto &[n, counts] : m_cache)
+            if (!m_stored.contains(n))
+                visit(n.structure, n.ns);
     }
 
     // A restore: the counts are collected and go in as one sorted SST file.
@@ -376,6 +457,10 @@ private:
     std::shared_ptr<rocksdb::DB> m_db; // shared with pending exports
     const rocksdb::Options m_options;  // the database's, for the SST files it writes
     const std::string m_path;          // the database's folder
+    const int m_task;
+    std::string m_sessionId;                         // names this database's new files in checkpoint folders
+    std::map<std::string, std::string> m_sharedNames; // local name -> name in checkpoint folders, of restored files
+    int m_exports = 0;
     size_t m_cacheLimit; // bytes
     std::map<Namespace, KeyCounts> m_cache; // std::map: in key order, and m_last stays valid on inserts
     std::set<Namespace> m_stored;           // namespaces with counts in RocksDB
@@ -415,20 +500,14 @@ std::unique_ptr<CountState> RocksDbTaskState::countState(CountStateId id)
 
 } // namespace
 
-Result<std::unique_ptr<TaskState>> openRocksDbTaskState(const StateConfig &config, const std::string &workDir, int task)
-{
-    const std::filesystem::path path = std::filesystem::path(workDir) / ("task-" + std::to_string(task));
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec); // a working copy of an earlier job: never reused
-    std::filesystem::create_directories(path, ec);
-    if (ec)
-        return Status::ioError("state.dir: cannot create " + path.string() + ": " + ec.message());
+namespace {
 
+rocksdb::Options databaseOptions(const StateConfig &config)
+{
     rocksdb::Options options;
-    options.create_if_missing = true;
-    options.error_if_exists = true;
     options.merge_operator = std::make_shared<AddInt64>();
     options.write_buffer_size = 4 << 20; // counts never pass through the memtable (files are ingested)
+    options.max_manifest_file_size = 4 << 20; // each checkpoint holds a copy
     options.level_compaction_dynamic_level_bytes = true;
     options.max_background_jobs = 2;
     const auto supported = rocksdb::GetSupportedCompressions();
@@ -438,17 +517,131 @@ Result<std::unique_ptr<TaskState>> openRocksDbTaskState(const StateConfig &confi
     table.block_cache = rocksdb::NewLRUCache(static_cast<size_t>(config.rocksdbBlockCacheMb) << 20);
     table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
     options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+    return options;
+}
 
+std::filesystem::path taskFolder(const std::string &workDir, int task)
+{
+    return std::filesystem::path(workDir) / ("task-" + std::to_string(task));
+}
+
+bool plainFileName(const std::string &name)
+{
+    return !name.empty() && name != "." && name != ".." && name.find('/') == std::string::npos;
+}
+
+// Lays out a database folder from a checkpoint's files: its tables linked (copied where the
+// checkpoint folder is on another file system), its private files written.
+Status layOutFiles(const TaskFiles &files, const std::filesystem::path &folder)
+{
+    std::error_code ec;
+    std::filesystem::remove_all(folder, ec);
+    std::filesystem::create_directories(folder, ec);
+    if (ec)
+        return Status::ioError("state.dir: cannot create " + folder.string() + ": " + ec.message());
+    for (const StateFile &f : files.tables) {
+        if (!plainFileName(f.localName))
+            return Status::corruption("checkpoint: bad RocksDB file name \"" + f.localName + "\"");
+        std::filesystem::create_hard_link(f.path, folder / f.localName, ec);
+        if (ec) {
+            ec.clear();
+            std::filesystem::copy_file(f.path, folder / f.localName, ec);
+        }
+        if (ec)
+            return Status::ioError("state.dir: cannot link or copy " + f.path + " into " + folder.string() + ": " +
+                                   ec.message());
+    }
+    for (const auto &[name, bytes] : files.privateFiles) {
+        if (!plainFileName(name))
+            return Status::corruption("checkpoint: bad RocksDB file name \"" + name + "\"");
+        std::ofstream out(folder / name, std::ios::binary | std::ios::trunc);
+        out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+        if (!out.good())
+            return Status::ioError("state.dir: cannot write " + (folder / name).string());
+    }
+    return Status::ok();
+}
+
+std::shared_ptr<rocksdb::DB> owned(rocksdb::DB *raw)
+{
+    return {raw, [](rocksdb::DB *d) {
+                d->Close();
+                delete d;
+            }};
+}
+
+} // namespace
+
+Result<std::unique_ptr<TaskState>> openRocksDbTaskState(const StateConfig &config, const std::string &workDir, int task)
+{
+    const std::filesystem::path path = taskFolder(workDir, task);
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec); // a working copy of an earlier job: never reused
+    std::filesystem::create_directories(path, ec);
+    if (ec)
+        return Status::ioError("state.dir: cannot create " + path.string() + ": " + ec.message());
+    rocksdb::Options options = databaseOptions(config);
+    options.create_if_missing = true;
+    options.error_if_exists = true;
     rocksdb::DB *raw = nullptr;
     const rocksdb::Status s = rocksdb::DB::Open(options, path.string(), &raw);
     if (!s.ok())
         return Status::ioError("state.dir: cannot open RocksDB at " + path.string() + ": " + s.ToString());
-    std::shared_ptr<rocksdb::DB> db(raw, [](rocksdb::DB *d) {
-        d->Close();
-        delete d;
-    });
     return std::unique_ptr<TaskState>(std::make_unique<RocksDbTaskState>(
-        std::move(db), options, path.string(), static_cast<size_t>(config.rocksdbCacheKb) << 10));
+        owned(raw), options, path.string(), task, static_cast<size_t>(config.rocksdbCacheKb) << 10));
+}
+
+Result<std::unique_ptr<TaskState>> openRocksDbTaskStateFromFiles(const StateConfig &config, const std::string &workDir,
+                                                                 const TaskFiles &files)
+{
+    const std::filesystem::path path = taskFolder(workDir, files.task);
+    if (Status laid = layOutFiles(files, path); !laid.isOk())
+        return laid;
+    const rocksdb::Options options = databaseOptions(config);
+    rocksdb::DB *raw = nullptr;
+    const rocksdb::Status s = rocksdb::DB::Open(options, path.string(), &raw);
+    if (!s.ok())
+        return Status::corruption("checkpoint: RocksDB does not open task " + std::to_string(files.task) +
+                                  "'s files: " + s.ToString());
+    auto state = std::make_unique<RocksDbTaskState>(owned(raw), options, path.string(), files.task,
+                                                    static_cast<size_t>(config.rocksdbCacheKb) << 10);
+    state->adoptFiles(files);
+    return std::unique_ptr<TaskState>(std::move(state));
+}
+
+Status scanRocksDbFiles(const TaskFiles &files, const std::string &scratchDir, const CountVisit &visit)
+{
+    const std::filesystem::path path = std::filesystem::path(scratchDir) / ("scan-task-" + std::to_string(files.task));
+    if (Status laid = layOutFiles(files, path); !laid.isOk())
+        return laid;
+    Status result = Status::ok();
+    {
+        StateConfig small;
+        small.rocksdbBlockCacheMb = 8;
+        rocksdb::DB *raw = nullptr;
+        const rocksdb::Status s = rocksdb::DB::OpenForReadOnly(databaseOptions(small), path.string(), &raw);
+        if (!s.ok()) {
+            result = Status::corruption("checkpoint: RocksDB does not open task " + std::to_string(files.task) +
+                                        "'s files: " + s.ToString());
+        } else {
+            const std::shared_ptr<rocksdb::DB> db = owned(raw);
+            rocksdb::ReadOptions read;
+            read.fill_cache = false;
+            std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(read));
+            for (it->SeekToFirst(); it->Valid(); it->Next()) {
+                const rocksdb::Slice k = it->key();
+                if (k.size() == kKeyBytes)
+                    visit(static_cast<uint8_t>(k[0]), namespaceOf(k.data() + 1), getBigEndian(k.data() + kPrefixBytes),
+                          decodeCount(it->value()));
+            }
+            if (!it->status().ok())
+                result = Status::corruption("checkpoint: reading task " + std::to_string(files.task) +
+                                            "'s files: " + it->status().ToString());
+        }
+    }
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+    return result;
 }
 
 } // namespace tally

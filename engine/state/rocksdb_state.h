@@ -13,7 +13,10 @@
 // - block cache state.rocksdb_block_cache_mb per task, bloom filters (10 bits/key) for point reads
 // - level compaction with dynamic level sizes; LZ4 where the library has it (fast enough not to
 //   show in the update path)
-// - a restore writes the task's counts as one sorted SST file of values and ingests it
+// - checkpoints are of files: with the memtable always empty, the database is its SST files once
+//   the cache is written, and RocksDB's checkpoint links them (exportFiles); a restore at the same
+//   parallelism opens the linked files as they are
+// - any other restore writes the task's counts as one sorted SST file of values and ingests it
 #pragma once
 
 #include "state/count_state.h"
@@ -21,5 +24,8 @@
 namespace tally {
 
 Result<std::unique_ptr<TaskState>> openRocksDbTaskState(const StateConfig &config, const std::string &workDir, int task);
+Result<std::unique_ptr<TaskState>> openRocksDbTaskStateFromFiles(const StateConfig &config, const std::string &workDir,
+                                                                 const TaskFiles &files);
+Status scanRocksDbFiles(const TaskFiles &files, const std::string &scratchDir, const CountVisit &visit);
 
 } // namespace tally

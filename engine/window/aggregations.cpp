@@ -341,7 +341,15 @@ size_t TaskAggregations::stateEntries() const
     return m_state->entries();
 }
 
-std::function<void(KeyedStateChanges &)> TaskAggregations::snapshot(bool changesOnly)
+void addCountRecord(KeyedStateSnapshot &snapshot, const std::vector<NamespaceRef> &fired, uint8_t structure, int64_t ns,
+                    uint64_t key, int64_t value)
+{
+    const bool isFired = std::binary_search(fired.begin(), fired.end(), NamespaceRef{structure, ns});
+    snapshot.keyGroups[static_cast<size_t>(keyGroupFor(familyOf(structure), key))].push_back(
+        {structure, isFired ? KeyedStateRecord::kWindowFired : uint8_t(0), key, ns, value});
+}
+
+std::function<void(KeyedStateChanges &)> TaskAggregations::snapshotMeta() const
 {
     // What the counts alone do not say: which tumbling windows fired, whether the sliding
     // counters slide. Small, so copied now.
@@ -361,18 +369,22 @@ std::function<void(KeyedStateChanges &)> TaskAggregations::snapshot(bool changes
     for (size_t i = 0; i < m_regions.size(); ++i)
         keepFired(m_regions[i], static_cast<StateStructure>(static_cast<size_t>(StateStructure::Region) + i));
     std::sort(meta->fired.begin(), meta->fired.end());
-
-    const auto addMeta = [meta](KeyedStateChanges &out) {
+    return [meta](KeyedStateChanges &out) {
         out.records.watermark = std::max(out.records.watermark, meta->watermark);
         out.records.velocitySliding = out.records.velocitySliding || meta->velocitySliding;
         out.records.spamSliding = out.records.spamSliding || meta->spamSliding;
         out.fired.insert(out.fired.end(), meta->fired.begin(), meta->fired.end());
     };
-    const auto record = [meta](KeyedStateChanges &out) {
-        return [&out, meta](uint8_t structure, int64_t ns, uint64_t key, int64_t value) {
-            const bool fired = std::binary_search(meta->fired.begin(), meta->fired.end(), NamespaceRef{structure, ns});
-            out.records.keyGroups[static_cast<size_t>(keyGroupFor(familyOf(structure), key))].push_back(
-                {structure, fired ? KeyedStateRecord::kWindowFired : uint8_t(0), key, ns, value});
+}
+
+// Each part fills a KeyedStateChanges of its own (the writer merges the tasks' parts), so after
+// addMeta its `fired` is this task's, sorted, and its records are filed by it.
+std::function<void(KeyedStateChanges &)> TaskAggregations::snapshot(bool changesOnly)
+{
+    const auto addMeta = snapshotMeta();
+    const auto record = [](KeyedStateChanges &out) {
+        return [&out](uint8_t structure, int64_t ns, uint64_t key, int64_t value) {
+            addCountRecord(out.records, out.fired, structure, ns, key, value);
         };
     };
     if (changesOnly)
@@ -384,6 +396,19 @@ std::function<void(KeyedStateChanges &)> TaskAggregations::snapshot(bool changes
         out.complete = true;
         addMeta(out);
         counts(record(out));
+    };
+}
+
+std::function<void(KeyedStateChanges &)> TaskAggregations::snapshotFiles()
+{
+    const auto addMeta = snapshotMeta();
+    Result<TaskFiles> files = m_state->exportFiles();
+    return [addMeta, files = std::make_shared<Result<TaskFiles>>(std::move(files))](KeyedStateChanges &out) {
+        addMeta(out);
+        if (*files)
+            out.files.push_back(std::move(files->value()));
+        else if (out.failure.empty())
+            out.failure = files->status().message();
     };
 }
 
@@ -426,6 +451,49 @@ void TaskAggregations::restore(const KeyedStateSnapshot &in, int task, int paral
     m_velocity.finishImport(m_watermark, in.velocitySliding);
     m_spam.finishImport(m_watermark, in.spamSliding);
     m_lastBucketStart = INT64_MIN;
+    rebuildTrendingTopK(topK);
+}
+
+void TaskAggregations::restoreFromFiles(const KeyedStateSnapshot &meta, const std::vector<NamespaceRef> &fired,
+                                        std::vector<TopKUpdate> &topK)
+{
+    m_watermark = meta.watermark;
+    const auto isFired = [&](uint8_t structure, int64_t ns) {
+        return std::binary_search(fired.begin(), fired.end(), NamespaceRef{structure, ns});
+    };
+    m_state->forEachNamespace([&](uint8_t structure, int64_t ns) {
+        switch (static_cast<StateStructure>(structure)) {
+        case StateStructure::LikesPerPost:
+            m_likesPerPost.importWindow(ns, isFired(structure, ns));
+            break;
+        case StateStructure::Trending:
+            m_trending.importWindow(ns, isFired(structure, ns));
+            break;
+        case StateStructure::VelocityPane:
+            m_velocity.importPane(ns);
+            break;
+        case StateStructure::SpamPane:
+            m_spam.importPane(ns);
+            break;
+        case StateStructure::SpamBaseline:
+            m_baselineBuckets.insert(ns);
+            break;
+        default: {
+            const size_t region = structure - static_cast<size_t>(StateStructure::Region);
+            if (structure >= static_cast<uint8_t>(StateStructure::Region) && region < m_regions.size())
+                m_regions[region].importWindow(ns, isFired(structure, ns));
+            break;
+        }
+        }
+    });
+    m_velocity.finishImport(m_watermark, meta.velocitySliding);
+    m_spam.finishImport(m_watermark, meta.spamSliding);
+    m_lastBucketStart = INT64_MIN;
+    rebuildTrendingTopK(topK);
+}
+
+void TaskAggregations::rebuildTrendingTopK(std::vector<TopKUpdate> &topK)
+{
     // The local top-K of fired trending windows that can still re-fire, as finishBatch() left it.
     m_trendingLastTopK.clear();
     const auto k = static_cast<size_t>(m_config.trendingHourly.topK);

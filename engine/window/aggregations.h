@@ -52,6 +52,10 @@ uint64_t keyGroupSalt(KeyFamily family);
 // the window arithmetic is safe for (time/watermark.h). Counts may be negative (net likes). A crafted or damaged
 // file with a valid checksum is refused here, naming the first bad record.
 Status checkRestorable(const KeyedStateSnapshot &snapshot);
+// Files a count of `structure` under its key group in `snapshot`, flagged fired when `fired`
+// (sorted) lists its namespace: how a task's exported counts become a portable snapshot.
+void addCountRecord(KeyedStateSnapshot &snapshot, const std::vector<NamespaceRef> &fired, uint8_t structure, int64_t ns,
+                    uint64_t key, int64_t value);
 
 // One window definition per aggregation (likes_by_region has one per configured size), used by
 // the source to classify lateness and by metrics labels.
@@ -99,6 +103,10 @@ public:
     // later). `changesOnly` (after trackChanges() returned true): what changed since the previous
     // such snapshot; else all of it (`complete`).
     std::function<void(KeyedStateChanges &)> snapshot(bool changesOnly);
+    // Takes this task's state at the barrier as the files of its database (TaskState::exportFiles),
+    // where the backend can (canExportFiles).
+    std::function<void(KeyedStateChanges &)> snapshotFiles();
+    bool canExportFiles() const { return m_state->canExportFiles(); }
     // Starts tracking changes for incremental checkpoints (after a restore), where the state
     // backend can (TaskState::canTrackChanges).
     void trackChanges() { m_state->trackChanges(); }
@@ -107,8 +115,16 @@ public:
     // parallelism) into this fresh task. `topK` receives the local top-K of every trending window
     // that has fired and can still change, so the output stage can rebuild its merge.
     void restore(const KeyedStateSnapshot &in, int task, int parallelism, std::vector<TopKUpdate> &topK);
+    // The same for a task whose state was opened from its files (openTaskStateFromFiles): the
+    // counts are there; the windows learn which namespaces exist, `fired` (sorted) and the
+    // watermark and sliding flags of `meta`.
+    void restoreFromFiles(const KeyedStateSnapshot &meta, const std::vector<NamespaceRef> &fired, std::vector<TopKUpdate> &topK);
 
 private:
+    // Adds what the counts alone do not say (watermark, sliding flags, fired windows) to a part.
+    std::function<void(KeyedStateChanges &)> snapshotMeta() const;
+    // After a restore: the local top-K of fired trending windows that can still re-fire.
+    void rebuildTrendingTopK(std::vector<TopKUpdate> &topK);
     void emitTrendingRefires(std::vector<TopKUpdate> &topK);
     void pruneBaseline(int64_t watermark);
     int64_t baselineLikes(uint64_t user, int64_t windowStart) const;

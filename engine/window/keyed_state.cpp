@@ -140,6 +140,10 @@ void KeyedStateChanges::merge(KeyedStateChanges &&other)
     records.merge(std::move(other.records));
     dropped.insert(dropped.end(), other.dropped.begin(), other.dropped.end());
     fired.insert(fired.end(), other.fired.begin(), other.fired.end());
+    for (TaskFiles &f : other.files)
+        files.push_back(std::move(f));
+    if (failure.empty())
+        failure = std::move(other.failure);
 }
 
 void KeyedStateChanges::canonicalize()

@@ -6,6 +6,7 @@
 // (fired windows' local top-K, sliding sums and candidates) is derived again on restore.
 #pragma once
 
+#include "state/count_state.h"
 #include "state/key_groups.h"
 #include "util/status.h"
 
@@ -76,6 +77,10 @@ struct KeyedStateChanges {
     // Every tumbling window that had fired at the barrier: an incremental record's flags are not
     // kept, a window can fire without its counts changing.
     std::vector<NamespaceRef> fired;
+    // Instead of records: each task's state as the files of its database (rocksdb backend), by
+    // task; the watermark, sliding flags and `fired` still apply.
+    std::vector<TaskFiles> files;
+    std::string failure; // a task could not hand over its state: the checkpoint fails
 
     // Another task's changes of the same barrier.
     void merge(KeyedStateChanges &&other);

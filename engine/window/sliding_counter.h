@@ -58,6 +58,12 @@ public:
     // Restores panes entry by entry, then derives the sums and candidates of the newest fired
     // window at `watermark` (between batches, a sliding counter's sums are exactly that window).
     void importEntry(int64_t paneStart, uint64_t key, int64_t value);
+    // Restores a pane whose counts are already in the CountState (a restore from its files).
+    void importPane(int64_t paneStart)
+    {
+        m_panes.insert(paneStart);
+        m_slot = {};
+    }
     void finishImport(int64_t watermark, bool wasSliding);
 
 private:

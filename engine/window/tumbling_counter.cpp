@@ -79,4 +79,10 @@ void TumblingCounter::importEntry(int64_t windowStart, uint64_t key, int64_t val
     m_slot = {};
 }
 
+void TumblingCounter::importWindow(int64_t windowStart, bool fired)
+{
+    m_windows[windowStart].fired = fired;
+    m_slot = {};
+}
+
 } // namespace tally

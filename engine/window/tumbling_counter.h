@@ -48,6 +48,8 @@ public:
     // Restores one entry. A window is fired only if every entry restored into it says so (tasks
     // merged by a rescale may disagree: an unfired window fires, and so emits, at the next advance).
     void importEntry(int64_t windowStart, uint64_t key, int64_t value, bool fired);
+    // Restores a window whose counts are already in the CountState (a restore from its files).
+    void importWindow(int64_t windowStart, bool fired);
     const WindowSpec &spec() const { return m_spec; }
 
 private:

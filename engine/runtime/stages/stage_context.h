@@ -128,7 +128,7 @@ struct StageContext {
     JobMetrics metrics;
     ArrivalObserver observer;
     std::optional<Savepoint> restored; // set before start()
-    bool tasksTrackChanges = false;    // for incremental checkpoints; set by start()
+    TaskCheckpoints taskCheckpoints = TaskCheckpoints::Whole; // set by start()
 
     std::vector<std::unique_ptr<BlockingQueue<IngestInput>>> decodeQueues;  // source -> decoder i
     std::vector<std::unique_ptr<BlockingQueue<IngestInput>>> decodedQueues; // decoder i -> ingest

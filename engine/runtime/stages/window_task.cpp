@@ -17,12 +17,15 @@ void WindowTask::run()
         OutputMessage out;
         out.task = m_index;
         out.epoch = c.currentEpoch;
-        aggregations.restore(c.restored->state, m_index, c.parallelism, out.topK);
+        if (c.restored->files) // this task's database, opened from the checkpoint's files
+            aggregations.restoreFromFiles(c.restored->state, c.restored->files->fired, out.topK);
+        else
+            aggregations.restore(c.restored->state, m_index, c.parallelism, out.topK);
         out.watermark = c.restored->state.watermark;
         c.outputQueue.push(std::move(out));
     }
     // Incremental checkpoints count changes from the state as restored (or empty).
-    if (c.tasksTrackChanges)
+    if (c.taskCheckpoints == TaskCheckpoints::Changes)
         aggregations.trackChanges();
     for (;;) {
         auto t0 = std::chrono::steady_clock::now();
@@ -39,7 +42,8 @@ void WindowTask::run()
             part.watermark = batch->watermarkBefore;
             const int64_t reachedNs = steadyNowNs();
             part.alignmentUs = (reachedNs - batch->barrierSentNs) / 1000;
-            part.takeState = aggregations.snapshot(batch->snapshot == TaskSnapshot::Changes);
+            part.takeState = batch->snapshot == TaskSnapshot::Files ? aggregations.snapshotFiles()
+                                                                    : aggregations.snapshot(batch->snapshot == TaskSnapshot::Changes);
             if (batch->snapshot == TaskSnapshot::WholeNewBase)
                 aggregations.trackChanges();
             part.syncUs = (steadyNowNs() - reachedNs) / 1000;
