@@ -13,8 +13,13 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const std::filesystem::path folder =
-        std::filesystem::temp_directory_path() / ("fuzz-checkpoint-" + std::to_string(getpid()));
+    // Removed when the fuzzer exits.
+    static const struct Folder {
+        std::filesystem::path path =
+            std::filesystem::temp_directory_path() / ("fuzz-checkpoint-" + std::to_string(getpid()));
+        ~Folder() { std::filesystem::remove_all(path); }
+    } scratch;
+    const std::filesystem::path &folder = scratch.path;
     const std::string bytes = tally::fuzz::reseal(data, size);
     const std::string_view magic = std::string_view(bytes).substr(0, 8);
     const char *extension = magic == "TALLYCF1" ? ".tsf" : magic == "TALLYCI1" ? ".tsi" : ".tsp";
