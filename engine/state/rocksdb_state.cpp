@@ -134,8 +134,9 @@ public:
     RocksDbTaskState(std::shared_ptr<rocksdb::DB> db, rocksdb::Options options, std::string path, int task, size_t cacheBytes)
         : m_db(std::move(db)), m_options(std::move(options)), m_path(std::move(path)), m_task(task), m_cacheLimit(cacheBytes)
     {
-        if (!m_db->GetDbSessionId(m_sessionId).ok() || m_sessionId.empty())
-            m_sessionId = "task" + std::to_string(task) + "-" + std::to_string(reinterpret_cast<uintptr_t>(this));
+        // Unique to this opening of the database: its new files' names in checkpoint folders.
+        if (const rocksdb::Status s = m_db->GetDbSessionId(m_sessionId); !s.ok() || m_sessionId.empty())
+            stateFailed("open (its session id)", s);
     }
 
     // After opening a checkpoint's files: their names in checkpoint folders stay what they were,
@@ -458,7 +459,7 @@ private:
     const rocksdb::Options m_options;  // the database's, for the SST files it writes
     const std::string m_path;          // the database's folder
     const int m_task;
-    std::string m_sessionId;                         // names this database's new files in checkpoint folders
+    std::string m_sessionId;
     std::map<std::string, std::string> m_sharedNames; // local name -> name in checkpoint folders, of restored files
     int m_exports = 0;
     size_t m_cacheLimit; // bytes
