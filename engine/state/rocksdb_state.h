@@ -8,8 +8,9 @@
 // Defaults, and why (state.* in resources/tally.toml):
 // - no write-ahead log: checkpoints are the durability, as in Flink; a crash restores from one
 // - a write-back cache of state.rocksdb_cache_kb per task combines updates per key in memory; when
-//   full it is written as one sorted SST file of merges and ingested: counts never pass through the
-//   memtable, whose skip-list inserts cost more than the rest of a write together
+//   full it is written as one sorted SST file and ingested (values for namespaces RocksDB does not
+//   hold yet, merges for the others): counts never pass through the memtable, whose skip-list
+//   inserts cost more than the rest of a write together
 // - block cache state.rocksdb_block_cache_mb per task, bloom filters (10 bits/key) for point reads
 // - level compaction with dynamic level sizes; LZ4 where the library has it (fast enough not to
 //   show in the update path)
