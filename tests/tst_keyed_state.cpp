@@ -19,6 +19,7 @@
 #include <QtTest>
 
 #include <filesystem>
+#include <fstream>
 #include <set>
 
 using namespace tally;
@@ -441,6 +442,42 @@ private slots:
         run.finish();
         const std::string diff = describeDifference(uninterrupted.table(), run.table());
         QVERIFY2(diff.empty(), diff.c_str());
+    }
+
+    // A checkpoint of state files whose names would collide when a restore lays them out in one
+    // folder (a private file named like a table: written through the table's link, it would
+    // overwrite the shared file) is refused when read, with a valid checksum.
+    void filesCheckpointWithCollidingNamesIsRefused()
+    {
+        QTemporaryDir dir;
+        const std::filesystem::path folder = dir.path().toStdString();
+        std::ofstream(folder / "000009.sst", std::ios::binary) << "table";
+        const auto checkpointWith = [&](std::vector<std::pair<std::string, std::string>> privateFiles, uint64_t epoch) {
+            KeyedStateChanges changes;
+            TaskFiles task;
+            task.tables.push_back({"000009.sst", "t-000009.sst", (folder / "000009.sst").string(), 5});
+            task.privateFiles = std::move(privateFiles);
+            changes.files.push_back(std::move(task));
+            Savepoint head;
+            head.epoch = epoch;
+            head.takenAtMs = static_cast<int64_t>(epoch);
+            Result<WrittenCheckpoint> written = writeFilesCheckpoint(folder.string(), head, 1, changes, {});
+            return written ? (folder / written->chain.back().file).string() : std::string();
+        };
+        const std::string good = checkpointWith({{"CURRENT", "MANIFEST-000005\n"}}, 1);
+        QVERIFY2(readCheckpoint(good), readCheckpoint(good).status().toString().c_str());
+        for (const auto &[name, epoch] : {std::pair{"000009.sst", 2}, std::pair{"CURRENT", 3}}) {
+            std::vector<std::pair<std::string, std::string>> privateFiles = {{"CURRENT", "MANIFEST-000005\n"}};
+            if (std::string(name) == "CURRENT")
+                privateFiles.emplace_back("CURRENT", "again"); // listed twice
+            else
+                privateFiles.emplace_back(name, "not a table");
+            const std::string crafted = checkpointWith(privateFiles, static_cast<uint64_t>(epoch));
+            QVERIFY(!crafted.empty());
+            const auto read = readCheckpoint(crafted);
+            QCOMPARE(read.status().code(), Status::Code::Corruption);
+            QVERIFY2(read.status().message().find("malformed") != std::string::npos, read.status().toString().c_str());
+        }
     }
 
     // Changes come back sorted, and are refused when damaged or when a count is listed twice

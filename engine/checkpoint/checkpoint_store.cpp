@@ -201,9 +201,16 @@ Result<FilesCheckpoint> decodeFilesCheckpoint(std::string_view bytes, const std:
         }
         if (!in.get(privateCount) || privateCount > kMaxPrivateFiles)
             return malformed;
+        // Every name once per task, and no private file named like a table: a restore lays them
+        // all out in one folder, the tables as links to the shared files.
+        std::set<std::string_view> names;
+        for (const StateFile &table : task.tables)
+            if (!names.insert(table.localName).second)
+                return malformed;
         for (uint32_t i = 0; i < privateCount; ++i) {
             std::string_view name, content;
-            if (!in.section(name) || !in.section(content) || !plainName(name))
+            if (!in.section(name) || !in.section(content) || !plainName(name) || name.ends_with(".sst") ||
+                !names.insert(name).second)
                 return malformed;
             task.privateFiles.emplace_back(std::string(name), std::string(content));
         }
@@ -363,6 +370,9 @@ Result<WrittenCheckpoint> writeFilesCheckpoint(const std::string &directory, con
         }
     }
     syncFolder(std::filesystem::path(directory) / kShared);
+    if (written.chain.size() > kMaxChain) // what a restore reads back
+        return Status::ioError("a checkpoint of state files names " + std::to_string(written.chain.size()) +
+                                         " tables, more than " + std::to_string(kMaxChain));
 
     std::string out;
     beginChecksummed(out, kFilesFormat);

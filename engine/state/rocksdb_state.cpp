@@ -559,7 +559,8 @@ Status layOutFiles(const TaskFiles &files, const std::filesystem::path &folder)
                                    ec.message());
     }
     for (const auto &[name, bytes] : files.privateFiles) {
-        if (!plainFileName(name))
+        // Never through a table's link: that would write into the checkpoint's shared file.
+        if (!plainFileName(name) || std::filesystem::exists(folder / name))
             return Status::corruption("checkpoint: bad RocksDB file name \"" + name + "\"");
         std::ofstream out(folder / name, std::ios::binary | std::ios::trunc);
         out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
