@@ -58,8 +58,7 @@ void putLinks(std::string &out, const CheckpointChain &links)
 {
     putBytes<uint32_t>(out, static_cast<uint32_t>(links.size()));
     for (const CheckpointLink &link : links) {
-        putBytes<uint32_t>(out, static_cast<uint32_t>(link.file.size()));
-        out += link.file;
+        putSection(out, link.file);
         putBytes<uint32_t>(out, link.crc);
         putBytes<uint64_t>(out, link.bytes);
     }
@@ -221,6 +220,21 @@ Result<FilesCheckpoint> decodeFilesCheckpoint(std::string_view bytes, const std:
     return f;
 }
 
+// Reads an open file to its end: the CRC-32C of all of it and its size. False on a read error.
+bool checksumFile(int fd, uint32_t &crc, uint64_t &bytes)
+{
+    std::string buffer(1 << 20, '\0');
+    for (;;) {
+        const ssize_t n = ::read(fd, buffer.data(), buffer.size());
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return n == 0;
+        crc = crc32c(std::string_view(buffer.data(), static_cast<size_t>(n)), crc);
+        bytes += static_cast<uint64_t>(n);
+    }
+}
+
 // A published table, checked against its link: its size, then the CRC-32C of all of it.
 Status checkTable(const std::string &directory, const CheckpointLink &link)
 {
@@ -228,20 +242,11 @@ Status checkTable(const std::string &directory, const CheckpointLink &link)
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return Status::corruption("table " + link.file + " it is built from: " + std::strerror(errno));
-    std::string buffer(1 << 20, '\0');
     uint32_t crc = 0;
     uint64_t size = 0;
-    for (;;) {
-        const ssize_t n = ::read(fd, buffer.data(), buffer.size());
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        crc = crc32c(std::string_view(buffer.data(), static_cast<size_t>(n)), crc);
-        size += static_cast<uint64_t>(n);
-    }
+    const bool read = checksumFile(fd, crc, size);
     ::close(fd);
-    if (size != link.bytes || crc != link.crc)
+    if (!read || size != link.bytes || crc != link.crc)
         return Status::corruption("table " + link.file + " it is built from is not the one it names (size " +
                                   std::to_string(size) + " bytes, " + std::to_string(link.bytes) +
                                   " expected, or another checksum)");
@@ -270,18 +275,7 @@ Result<CheckpointLink> publishTable(const std::string &directory, const StateFil
     const int fd = ::open(temp.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return Status::ioError("checkpoint: " + temp + ": " + std::strerror(errno));
-    std::string buffer(1 << 20, '\0');
-    bool readFailed = false;
-    for (;;) {
-        const ssize_t n = ::read(fd, buffer.data(), buffer.size());
-        if (n < 0 && errno == EINTR)
-            continue;
-        readFailed = n < 0;
-        if (n <= 0)
-            break;
-        link.crc = crc32c(std::string_view(buffer.data(), static_cast<size_t>(n)), link.crc);
-        link.bytes += static_cast<uint64_t>(n);
-    }
+    const bool readFailed = !checksumFile(fd, link.crc, link.bytes);
     const bool synced = ::fsync(fd) == 0;
     ::close(fd);
     if (readFailed || !synced || link.bytes != table.bytes)
@@ -321,9 +315,7 @@ Result<CheckpointLink> writeIncrementalCheckpoint(const std::string &directory, 
     beginChecksummed(out, kIncrementalFormat);
     encodeSavepointHead(out, head);
     putLinks(out, previous);
-    const std::string encoded = encodeKeyedStateChanges(changes);
-    putBytes<uint32_t>(out, static_cast<uint32_t>(encoded.size()));
-    out += encoded;
+    putSection(out, encodeKeyedStateChanges(changes));
     sealChecksummed(out);
     auto path = writeFileDurably(directory, fileName(head, ".tsi"), out);
     if (!path)
@@ -383,9 +375,7 @@ Result<WrittenCheckpoint> writeFilesCheckpoint(const std::string &directory, con
     meta.records.velocitySliding = changes.records.velocitySliding;
     meta.records.spamSliding = changes.records.spamSliding;
     meta.fired = changes.fired;
-    const std::string encodedMeta = encodeKeyedStateChanges(meta);
-    putBytes<uint32_t>(out, static_cast<uint32_t>(encodedMeta.size()));
-    out += encodedMeta;
+    putSection(out, encodeKeyedStateChanges(meta));
     putBytes<uint32_t>(out, static_cast<uint32_t>(parallelism));
     putBytes<uint32_t>(out, static_cast<uint32_t>(changes.files.size()));
     for (size_t t = 0; t < changes.files.size(); ++t) {
@@ -393,16 +383,13 @@ Result<WrittenCheckpoint> writeFilesCheckpoint(const std::string &directory, con
         putBytes<uint32_t>(out, static_cast<uint32_t>(task.task));
         putBytes<uint32_t>(out, static_cast<uint32_t>(taskTables[t].size()));
         for (const auto &[local, link] : taskTables[t]) {
-            putBytes<uint32_t>(out, static_cast<uint32_t>(local.size()));
-            out += local;
+            putSection(out, local);
             putBytes<uint32_t>(out, link);
         }
         putBytes<uint32_t>(out, static_cast<uint32_t>(task.privateFiles.size()));
         for (const auto &[name, bytes] : task.privateFiles) {
-            putBytes<uint32_t>(out, static_cast<uint32_t>(name.size()));
-            out += name;
-            putBytes<uint32_t>(out, static_cast<uint32_t>(bytes.size()));
-            out += bytes;
+            putSection(out, name);
+            putSection(out, bytes);
         }
     }
     sealChecksummed(out);

@@ -53,11 +53,6 @@ Status checkSavepointContents(const Savepoint &s)
 
 namespace {
 
-void putSection(std::string &out, std::string_view bytes)
-{
-    putBytes<uint32_t>(out, static_cast<uint32_t>(bytes.size()));
-    out.append(bytes);
-}
 
 std::string encodeInt64s(const std::vector<int64_t> &values)
 {

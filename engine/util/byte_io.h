@@ -17,6 +17,13 @@ void putBytes(std::string &out, T v)
     out.append(b, sizeof(T));
 }
 
+// A u32 length followed by the bytes (ByteReader::section reads it).
+inline void putSection(std::string &out, std::string_view bytes)
+{
+    putBytes<uint32_t>(out, static_cast<uint32_t>(bytes.size()));
+    out.append(bytes);
+}
+
 // Reads fields in order; every get() fails (returns false) once the bytes run out.
 class ByteReader {
 public:
