@@ -508,6 +508,8 @@ CheckpointedRun checkpointedThroughput(const std::vector<SourceBatch> &batches, 
     return run;
 }
 
+std::vector<BenchResult> checkpointOverhead(uint64_t events);
+
 std::vector<BenchResult> checkpointSuite(uint64_t events)
 {
     std::vector<BenchResult> r;
@@ -546,6 +548,16 @@ std::vector<BenchResult> checkpointSuite(uint64_t events)
             }
         }
     }
+    const std::vector<BenchResult> overhead = checkpointOverhead(events);
+    r.insert(r.end(), overhead.begin(), overhead.end());
+    return r;
+}
+
+// The whole job with a checkpoint every second and without (suite checkpoint-overhead alone).
+std::vector<BenchResult> checkpointOverhead(uint64_t events)
+{
+    std::vector<BenchResult> r;
+    using Backend = StateConfig::Backend;
     // Long enough for many checkpoints, alternating with and without, best of two each: the
     // machine is shared.
     const GeneratorConfig g = benchGenerator(events);
@@ -1142,7 +1154,8 @@ int usage()
     std::fprintf(stderr, "usage: tally-bench --suite engine [--json FILE] [--events N]\n"
                          "       tally-bench --suite kafka --bootstrap HOST:PORT [--json FILE] [--events N]\n"
                          "       tally-bench --suite sink [--postgres URL] [--json FILE] [--rows N]\n"
-                         "       tally-bench --suite checkpoint [--json FILE] [--events N]\n");
+                         "       tally-bench --suite checkpoint [--json FILE] [--events N]\n"
+                         "       tally-bench --suite checkpoint-overhead [--json FILE] [--events N]\n");
     return 2;
 }
 
@@ -1175,6 +1188,8 @@ int main(int argc, char **argv)
         results = engineSuite(events);
     else if (suite == "checkpoint")
         results = checkpointSuite(events);
+    else if (suite == "checkpoint-overhead") // the checkpoint suite's last part: minutes less
+        results = checkpointOverhead(events);
     else if (suite == "kafka" && !bootstrap.empty())
         results = kafkaSuite(bootstrap, events == 8'000'000 ? 10'000'000 : events);
     else if (suite == "sink" && rows > 0) {

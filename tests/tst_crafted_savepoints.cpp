@@ -185,7 +185,7 @@ private slots:
                     }
             });
         else if (tag == QLatin1String("unknown state structure"))
-            path = writeCrafted(name, [&](Savepoint &s) { firstRecord(s).structure = 200; });
+            path = writeCrafted(name, [&](Savepoint &s) { firstRecord(s).structure = 5; });
         else if (tag == QLatin1String("pending row from the future"))
             path = writeCrafted(name, [](Savepoint &s) {
                 OutputRow row;

@@ -315,7 +315,7 @@ Result<CheckpointLink> writeIncrementalCheckpoint(const std::string &directory, 
     beginChecksummed(out, kIncrementalFormat);
     encodeSavepointHead(out, head);
     putLinks(out, previous);
-    putSection(out, encodeKeyedStateChanges(changes));
+    putSectionInPlace(out, [&](std::string &section) { appendKeyedStateChanges(section, changes); });
     sealChecksummed(out);
     auto path = writeFileDurably(directory, fileName(head, ".tsi"), out);
     if (!path)
@@ -407,9 +407,10 @@ Status readStateFiles(Savepoint &savepoint, const std::string &scratchDir)
         return Status::ok();
     const StateFiles files = std::move(*savepoint.files);
     savepoint.files.reset();
+    CountRecorder recorder(savepoint.state, files.fired);
     for (const TaskFiles &task : files.tasks) {
         Status read = scanTaskFiles(task, scratchDir, [&](uint8_t structure, int64_t ns, uint64_t key, int64_t value) {
-            addCountRecord(savepoint.state, files.fired, structure, ns, key, value);
+            recorder.add(structure, ns, key, value);
         });
         if (!read.isOk())
             return read;

@@ -156,7 +156,7 @@ std::string encodeSavepoint(const Savepoint &s)
     std::string out;
     beginChecksummed(out, kSavepointFormat);
     encodeSavepointHead(out, s);
-    putSection(out, encodeKeyedState(s.state));
+    putSectionInPlace(out, [&](std::string &section) { appendKeyedState(section, s.state); });
     sealChecksummed(out);
     return out;
 }

@@ -57,11 +57,17 @@ struct CountStateId {
 
 // Every count of a task, for snapshots: (structure, namespace, key, count).
 using CountVisit = std::function<void(uint8_t structure, int64_t ns, uint64_t key, int64_t value)>;
-using CountExport = std::function<void(const CountVisit &)>;
+struct CountExport {
+    size_t counts = 0; // how many `visit` visits (RocksDB: an estimate), for the reader to make room
+    std::function<void(const CountVisit &)> visit;
+};
 // What changed since the previous export of changes: the namespaces dropped (visited first),
 // then the counts whose value was set, with their value at the barrier.
 using DropVisit = std::function<void(uint8_t structure, int64_t ns)>;
-using ChangesExport = std::function<void(const DropVisit &, const CountVisit &)>;
+struct ChangesExport {
+    size_t counts = 0; // set counts `visit` visits
+    std::function<void(const DropVisit &, const CountVisit &)> visit;
+};
 
 // A task's state as the files of its database (the rocksdb backend's checkpoints): its SST files,
 // immutable, so every checkpoint that needs one shares it, and its small private files

@@ -101,6 +101,16 @@ public:
                 out.push_back({m_structure, ns, key, count.value});
     }
 
+    // At least what takeChanges() lists now: the counts of new namespaces and the listed ones.
+    size_t changedBound() const
+    {
+        size_t n = m_changed.size();
+        for (const auto &[ns, t] : m_tables)
+            if (t.createdIn == m_generation)
+                n += t.counts.size();
+        return n;
+    }
+
     // Starts a generation: what is held now is the base, nothing is listed as changed.
     void trackChanges()
     {
@@ -199,10 +209,10 @@ public:
         copy->reserve(entries());
         for (const HeapCountState *s : m_states)
             s->copyTo(*copy);
-        return [copy](const CountVisit &visit) {
-            for (const ExportedCount &c : *copy)
-                visit(c.structure, c.ns, c.key, c.value);
-        };
+        return {copy->size(), [copy](const CountVisit &visit) {
+                    for (const ExportedCount &c : *copy)
+                        visit(c.structure, c.ns, c.key, c.value);
+                }};
     }
 
     bool canTrackChanges() const override { return true; }
@@ -221,14 +231,18 @@ public:
             std::vector<DroppedNamespace> dropped;
         };
         auto changes = std::make_shared<Changes>();
+        size_t changed = 0;
+        for (const HeapCountState *s : m_states)
+            changed += s->changedBound();
+        changes->counts.reserve(changed); // no regrowth on the task: this is the barrier's time
         for (HeapCountState *s : m_states)
             s->takeChanges(changes->counts, changes->dropped);
-        return [changes](const DropVisit &dropped, const CountVisit &set) {
-            for (const DroppedNamespace &d : changes->dropped)
-                dropped(d.structure, d.ns);
-            for (const ExportedCount &c : changes->counts)
-                set(c.structure, c.ns, c.key, c.value);
-        };
+        return {changes->counts.size(), [changes](const DropVisit &dropped, const CountVisit &set) {
+                    for (const DroppedNamespace &d : changes->dropped)
+                        dropped(d.structure, d.ns);
+                    for (const ExportedCount &c : changes->counts)
+                        set(c.structure, c.ns, c.key, c.value);
+                }};
     }
 
 private:

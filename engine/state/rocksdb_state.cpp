@@ -255,7 +255,7 @@ public:
             ~Pinned() { db->ReleaseSnapshot(snapshot); }
         };
         const std::shared_ptr<Pinned> pinned(new Pinned{m_db, m_db->GetSnapshot()}); // no temporary to release it
-        return [pinned](const CountVisit &visit) {
+        return {entries(), [pinned](const CountVisit &visit) {
             rocksdb::ReadOptions read;
             read.snapshot = pinned->snapshot;
             read.fill_cache = false; // one pass over everything: keep the hot blocks cached
@@ -267,7 +267,7 @@ public:
                           decodeCount(it->value()));
             }
             checkScan(*it);
-        };
+        }};
     }
 
     size_t entries() const override

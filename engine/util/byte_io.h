@@ -24,6 +24,17 @@ inline void putSection(std::string &out, std::string_view bytes)
     out.append(bytes);
 }
 
+// A section whose bytes `fill(out)` appends in place; the length is filled in after.
+template <typename Fill>
+void putSectionInPlace(std::string &out, Fill &&fill)
+{
+    const size_t at = out.size();
+    putBytes<uint32_t>(out, 0);
+    fill(out);
+    const auto length = static_cast<uint32_t>(out.size() - at - sizeof(uint32_t));
+    std::memcpy(out.data() + at, &length, sizeof length);
+}
+
 // Reads fields in order; every get() fails (returns false) once the bytes run out.
 class ByteReader {
 public:

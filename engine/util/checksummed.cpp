@@ -21,12 +21,12 @@ void beginChecksummed(std::string &out, const ChecksummedFormat &format)
     putBytes<uint32_t>(out, format.version);
 }
 
-void sealChecksummed(std::string &out)
+void sealChecksummed(std::string &out, size_t frameStart)
 {
-    putBytes<uint32_t>(out, crc32c(out));
+    putBytes<uint32_t>(out, crc32c(std::string_view(out).substr(frameStart)));
 }
 
-Result<std::string_view> openChecksummed(std::string_view bytes, const ChecksummedFormat &format)
+Result<std::string_view> openChecksummed(std::string_view bytes, const ChecksummedFormat &format, uint32_t *version)
 {
     const std::string what(format.what);
     if (bytes.size() < kHeaderBytes + kChecksumBytes || bytes.substr(0, kMagicBytes) != format.magic)
@@ -36,11 +36,16 @@ Result<std::string_view> openChecksummed(std::string_view bytes, const Checksumm
     std::memcpy(&stored, bytes.data() + checked.size(), kChecksumBytes);
     if (crc32c(checked) != stored)
         return Status::corruption(what + ": checksum mismatch (the file is damaged or incomplete)");
-    uint32_t version = 0;
-    std::memcpy(&version, bytes.data() + kMagicBytes, sizeof version);
-    if (version != format.version)
-        return Status::corruption(what + ": format version " + std::to_string(version) +
-                                  " is not supported (this build reads " + std::to_string(format.version) + ")");
+    uint32_t written = 0;
+    std::memcpy(&written, bytes.data() + kMagicBytes, sizeof written);
+    const uint32_t oldest = format.oldestVersion ? format.oldestVersion : format.version;
+    if (written < oldest || written > format.version)
+        return Status::corruption(what + ": format version " + std::to_string(written) + " is not supported (this build reads " +
+                                  (oldest == format.version ? std::to_string(oldest)
+                                                            : std::to_string(oldest) + " to " + std::to_string(format.version)) +
+                                  ")");
+    if (version)
+        *version = written;
     return checked.substr(kHeaderBytes);
 }
 

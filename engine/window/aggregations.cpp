@@ -341,12 +341,29 @@ size_t TaskAggregations::stateEntries() const
     return m_state->entries();
 }
 
-void addCountRecord(KeyedStateSnapshot &snapshot, const std::vector<NamespaceRef> &fired, uint8_t structure, int64_t ns,
-                    uint64_t key, int64_t value)
+void CountRecorder::add(uint8_t structure, int64_t ns, uint64_t key, int64_t value)
 {
-    const bool isFired = std::binary_search(fired.begin(), fired.end(), NamespaceRef{structure, ns});
-    snapshot.keyGroups[static_cast<size_t>(keyGroupFor(familyOf(structure), key))].push_back(
-        {structure, isFired ? KeyedStateRecord::kWindowFired : uint8_t(0), key, ns, value});
+    if (structure != m_last.structure || ns != m_last.ns) {
+        m_last = {structure, ns};
+        m_lastFlags = std::binary_search(m_fired.begin(), m_fired.end(), m_last) ? KeyedStateRecord::kWindowFired : 0;
+    }
+    const auto group = static_cast<size_t>(keyGroupFor(familyOf(structure), key));
+    m_snapshot.keyGroups[group].push_back({structure, m_lastFlags, key, ns, value});
+    if (m_added < kSample) {
+        m_sampled.set(group);
+        if (++m_added == kSample && m_expected > kSample)
+            makeRoom();
+    }
+}
+
+// Keys hash evenly over a task's key groups, so each gets its share, and a little over; no
+// vector of hundreds of MB grows by doubling (copies and page faults on the writer).
+void CountRecorder::makeRoom()
+{
+    const size_t share = m_expected / m_sampled.count();
+    for (size_t g = 0; g < m_snapshot.keyGroups.size(); ++g)
+        if (m_sampled.test(g))
+            m_snapshot.keyGroups[g].reserve(m_snapshot.keyGroups[g].size() + share + share / 32 + 64);
 }
 
 std::function<void(KeyedStateChanges &)> TaskAggregations::snapshotMeta() const
@@ -382,20 +399,18 @@ std::function<void(KeyedStateChanges &)> TaskAggregations::snapshotMeta() const
 std::function<void(KeyedStateChanges &)> TaskAggregations::snapshot(bool changesOnly)
 {
     const auto addMeta = snapshotMeta();
-    const auto record = [](KeyedStateChanges &out) {
-        return [&out](uint8_t structure, int64_t ns, uint64_t key, int64_t value) {
-            addCountRecord(out.records, out.fired, structure, ns, key, value);
-        };
-    };
     if (changesOnly)
-        return [addMeta, record, changes = m_state->exportChanges()](KeyedStateChanges &out) {
+        return [addMeta, changes = m_state->exportChanges()](KeyedStateChanges &out) {
             addMeta(out);
-            changes([&](uint8_t structure, int64_t ns) { out.dropped.push_back({structure, ns}); }, record(out));
+            CountRecorder recorder(out.records, out.fired, changes.counts);
+            changes.visit([&](uint8_t structure, int64_t ns) { out.dropped.push_back({structure, ns}); },
+                          [&](uint8_t structure, int64_t ns, uint64_t key, int64_t value) { recorder.add(structure, ns, key, value); });
         };
-    return [addMeta, record, counts = m_state->exportCounts()](KeyedStateChanges &out) {
+    return [addMeta, counts = m_state->exportCounts()](KeyedStateChanges &out) {
         out.complete = true;
         addMeta(out);
-        counts(record(out));
+        CountRecorder recorder(out.records, out.fired, counts.counts);
+        counts.visit([&](uint8_t structure, int64_t ns, uint64_t key, int64_t value) { recorder.add(structure, ns, key, value); });
     };
 }
 

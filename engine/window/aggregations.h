@@ -14,6 +14,7 @@
 #include "window/tumbling_counter.h"
 
 #include <array>
+#include <bitset>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -52,10 +53,31 @@ uint64_t keyGroupSalt(KeyFamily family);
 // the window arithmetic is safe for (time/watermark.h). Counts may be negative (net likes). A crafted or damaged
 // file with a valid checksum is refused here, naming the first bad record.
 Status checkRestorable(const KeyedStateSnapshot &snapshot);
-// Files a count of `structure` under its key group in `snapshot`, flagged fired when `fired`
-// (sorted) lists its namespace: how a task's exported counts become a portable snapshot.
-void addCountRecord(KeyedStateSnapshot &snapshot, const std::vector<NamespaceRef> &fired, uint8_t structure, int64_t ns,
-                    uint64_t key, int64_t value);
+
+// Files counts under their key groups in `snapshot`, flagged fired when `fired` (sorted) lists
+// their namespace: how a task's exported counts become a portable snapshot. Counts come
+// namespace by namespace, so the last namespace's flag is remembered. Given how many counts are
+// coming, it makes room for them up front in the key groups they go to (a task's own).
+class CountRecorder {
+public:
+    CountRecorder(KeyedStateSnapshot &snapshot, const std::vector<NamespaceRef> &fired, size_t expected = 0)
+        : m_snapshot(snapshot), m_fired(fired), m_expected(expected)
+    {
+    }
+    void add(uint8_t structure, int64_t ns, uint64_t key, int64_t value);
+
+private:
+    void makeRoom();
+
+    static constexpr size_t kSample = 4096; // records that show which key groups are filled
+    KeyedStateSnapshot &m_snapshot;
+    const std::vector<NamespaceRef> &m_fired;
+    size_t m_expected;
+    size_t m_added = 0;
+    std::bitset<kMaxParallelism> m_sampled; // key groups the first kSample records went to
+    NamespaceRef m_last{0xff, 0};           // no structure is 0xff
+    uint8_t m_lastFlags = 0;
+};
 
 // One window definition per aggregation (likes_by_region has one per configured size), used by
 // the source to classify lateness and by metrics labels.

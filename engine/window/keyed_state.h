@@ -100,14 +100,22 @@ void applyChanges(KeyedStateSnapshot &state, KeyedStateChanges &&changes);
 // u32 count + (u8 structure, i64 namespace) dropped, the same for fired, then the 128 key groups
 // as in the keyed-state format, and a u32 CRC-32C.
 std::string encodeKeyedStateChanges(const KeyedStateChanges &changes);
+// The same, appended to `out` in place (a section of a checkpoint file: no copy of its records).
+void appendKeyedStateChanges(std::string &out, const KeyedStateChanges &changes);
 // Returns the changes canonical (records sorted); refuses a count listed twice.
 Result<KeyedStateChanges> decodeKeyedStateChanges(std::string_view bytes);
 
 // The portable byte format (little-endian): "TALLYKS1", u32 format version, i64 watermark,
 // u8 flags (1: velocity sliding, 2: spam sliding), then for each of the 128 key groups a u32
-// record count and its records (u8 structure, u8 flags, u64 key, i64 namespace, i64 value), and
-// last a u32 CRC-32C of everything before it. Canonicalize first for byte-identical output.
+// record count and a section (u32 length + bytes) of its records, compact: per record a head
+// byte (structure, fired flag, "same namespace as the record before"), then varints of the
+// namespace's difference to the record before, the key, and the value (keyed_state.cpp); last a
+// u32 CRC-32C of everything before it. Version 1 (records of a fixed 26 bytes: u8 structure,
+// u8 flags, u64 key, i64 namespace, i64 value, no section) is still read. Canonicalize first
+// for byte-identical output.
 std::string encodeKeyedState(const KeyedStateSnapshot &snapshot);
+// The same, appended to `out` in place (a section of a savepoint file: no copy of its records).
+void appendKeyedState(std::string &out, const KeyedStateSnapshot &snapshot);
 // Fails with Corruption (wrong magic, version, length or checksum) naming what is wrong.
 Result<KeyedStateSnapshot> decodeKeyedState(std::string_view bytes);
 
