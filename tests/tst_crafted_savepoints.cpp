@@ -11,6 +11,7 @@
 #include "support/wait.h"
 #include "support/process_signal.h"
 
+#include <QRegularExpression>
 #include <QtTest>
 
 #include <QElapsedTimer>
@@ -265,12 +266,18 @@ private slots:
         QCOMPARE(tally.exitCode(), 0);
     }
 
-    // The checkpoint the crafted files come from restores as it is.
+    // The checkpoint the crafted files come from restores as it is, and the log says what was
+    // restored: the file, its epoch, its records and how long it took.
     void unchangedCheckpointRestores()
     {
         const QString path = writeCrafted(QStringLiteral("unchanged.tsp"), [](Savepoint &) {});
         const Outcome o = runTally({QStringLiteral("--config"), QStringLiteral("job.toml"), QStringLiteral("--restore"), path}, 60000);
         QVERIFY2(o.finished && o.exitCode == 0, qPrintable(o.errors));
+        const QRegularExpression restored(QStringLiteral("restored from %1 \\(epoch %2, %3 state records, \\d+ ms\\)")
+                                              .arg(QRegularExpression::escape(path))
+                                              .arg(m_checkpoint.epoch)
+                                              .arg(m_checkpoint.state.recordCount()));
+        QVERIFY2(restored.match(o.errors).hasMatch(), qPrintable(o.errors));
     }
 
 private:

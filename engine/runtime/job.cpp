@@ -126,17 +126,19 @@ Status Job::start()
     // With checkpoints and no explicit savepoint, continue from the newest good checkpoint.
     std::optional<CheckpointChain> restoredChain;
     if (c.config.checkpoint.enabled && !c.restored) {
+        const int64_t startedNs = steadyNowNs();
         Result<std::optional<CheckpointFile>> found = c.coordinator.latestCheckpoint();
         if (!found)
             return found.status();
         if (std::optional<CheckpointFile> &latest = *found) {
-            if (Status s = adopt(latest->path, std::move(latest->savepoint)); !s.isOk())
+            if (Status s = adopt(latest->path, "checkpoint " + latest->path, std::move(latest->savepoint)); !s.isOk())
                 return s;
             restoredChain = std::move(latest->chain);
-            fprintf(stderr, "tally: restored from checkpoint %s (epoch %llu)\n", latest->path.c_str(),
-                    static_cast<unsigned long long>(c.restored->epoch));
+            c.restoreStartedNs = startedNs;
         }
     }
+    if (c.restored)
+        c.tasksRestoring = c.parallelism;
     if (c.config.state.backend == StateConfig::Backend::RocksDb)
         d->stateWorkDir.emplace(c.config.state);
     const std::string workDir = d->stateWorkDir ? d->stateWorkDir->path() : std::string();
@@ -227,6 +229,7 @@ Status Job::restoreFrom(const std::string &path)
     StageContext &c = d->context;
     if (c.state != JobState::Created)
         return Status::invalidArgument("restore before start()");
+    const int64_t startedNs = steadyNowNs();
     Result<Savepoint> savepoint = Status::aborted("not read");
     if (path.ends_with(".tsi") || path.ends_with(".tsf")) { // a checkpoint whose state is built from its chain
         auto checkpoint = readCheckpoint(path);
@@ -236,13 +239,14 @@ Status Job::restoreFrom(const std::string &path)
     }
     if (!savepoint)
         return savepoint.status();
-    if (Status s = adopt(path, std::move(savepoint).value()); !s.isOk())
+    if (Status s = adopt(path, path, std::move(savepoint).value()); !s.isOk())
         return s;
+    c.restoreStartedNs = startedNs;
     c.coordinator.restored(std::nullopt); // not a chain this job's checkpoints go on from
     return Status::ok();
 }
 
-Status Job::adopt(const std::string &path, Savepoint savepoint)
+Status Job::adopt(const std::string &path, const std::string &named, Savepoint savepoint)
 {
     StageContext &c = d->context;
     const std::string difference = fingerprintDifference(savepoint.fingerprint, configFingerprint(c.config));
@@ -258,7 +262,9 @@ Status Job::adopt(const std::string &path, Savepoint savepoint)
     }
     if (Status s = c.source->seek(savepoint.sourcePositions); !s.isOk())
         return s;
+    fprintf(stderr, "tally: restoring from %s (epoch %llu)...\n", named.c_str(), static_cast<unsigned long long>(savepoint.epoch));
     c.restored = std::move(savepoint);
+    c.restoredFrom = named;
     return Status::ok();
 }
 

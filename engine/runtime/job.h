@@ -143,8 +143,9 @@ public:
     bool awaitFailedCheckpoints(uint64_t count, std::chrono::milliseconds timeout) const;
 
 private:
-    // Takes a read savepoint as the state to restore, refused as restoreFrom() says.
-    Status adopt(const std::string &path, Savepoint savepoint);
+    // Takes a read savepoint as the state to restore, refused as restoreFrom() says; `named` is
+    // how the log names it ("checkpoint PATH" when the job found it in checkpoint.dir).
+    Status adopt(const std::string &path, const std::string &named, Savepoint savepoint);
     struct Impl;
     std::unique_ptr<Impl> d;
 };

@@ -101,4 +101,25 @@ std::string StageContext::failure() const
     return m_failure;
 }
 
+void StageContext::taskRestored()
+{
+    if (tasksRestoring.fetch_sub(1) != 1)
+        return;
+    const Savepoint &r = *restored;
+    std::string what;
+    if (r.files && r.state.recordCount() == 0) {
+        size_t tables = 0;
+        uint64_t bytes = 0;
+        for (const TaskFiles &task : r.files->tasks)
+            for (const StateFile &f : task.tables)
+                ++tables, bytes += f.bytes;
+        what = std::to_string(tables) + " state files, " + std::to_string(bytes / 1'000'000) + " MB";
+    } else {
+        what = std::to_string(r.state.recordCount()) + " state records";
+    }
+    fprintf(stderr, "tally: restored from %s (epoch %llu, %s, %lld ms)\n", restoredFrom.c_str(),
+            static_cast<unsigned long long>(r.epoch), what.c_str(),
+            static_cast<long long>((steadyNowNs() - restoreStartedNs) / 1'000'000));
+}
+
 } // namespace tally

@@ -128,6 +128,12 @@ struct StageContext {
     JobMetrics metrics;
     ArrivalObserver observer;
     std::optional<Savepoint> restored; // set before start()
+    // What a restore reports when the last task has its key groups: the file, when reading it
+    // began (steadyNowNs), the tasks still restoring.
+    std::string restoredFrom;
+    int64_t restoreStartedNs = 0;
+    std::atomic<int> tasksRestoring{0};
+    void taskRestored();
     TaskCheckpoints taskCheckpoints = TaskCheckpoints::Whole; // set by start()
 
     std::vector<std::unique_ptr<BlockingQueue<IngestInput>>> decodeQueues;  // source -> decoder i
