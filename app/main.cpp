@@ -90,6 +90,7 @@ constexpr ConfigFlag kConfigFlags[] = {
     {"topic", "source.kafka.topic"},
     {"group", "source.kafka.group"},
     {"dead-letter-topic", "source.kafka.dead_letter_topic"},
+    {"stop-at-end", "source.kafka.stop_at", "end"},
     {"web-address", "web.address"},
     {"web-port", "web.port"},
     {"web-tokens", "web.tokens_file"},
@@ -263,6 +264,8 @@ int main(int argc, char **argv)
         {QStringLiteral("dead-letter-topic"),
          QStringLiteral("Kafka topic for undecodable records (source.kafka.dead_letter_topic, default <topic>.dlq)."),
          QStringLiteral("name")},
+        {QStringLiteral("stop-at-end"),
+         QStringLiteral("Kafka: end the job once every partition is read up to its log end at start (source.kafka.stop_at = \"end\").")},
         {QStringLiteral("quiet"), QStringLiteral("Headless: print only the final summary.")},
         {QStringLiteral("web-address"),
          QStringLiteral("Web console listen address; a non-loopback one needs --web-tokens") +

@@ -145,6 +145,7 @@ const std::vector<Field> &fields()
         TALLY_FIELD("source.kafka", "group", source.kafka.groupId),
         TALLY_FIELD("source.kafka", "dead_letter_topic", source.kafka.deadLetterTopic),
         TALLY_FIELD("source.kafka", "auto_offset_reset", source.kafka.autoOffsetReset),
+        TALLY_FIELD("source.kafka", "stop_at", source.kafka.stopAt),
         TALLY_FIELD("source.kafka", "session_timeout_ms", source.kafka.sessionTimeoutMs),
         TALLY_FIELD("source.kafka", "max_poll_interval_ms", source.kafka.maxPollIntervalMs),
         TALLY_FIELD("source.kafka.properties", "", source.kafka.properties),
@@ -582,6 +583,7 @@ void TestJobConfig::roundTripOfEveryKey()
     c.source.kafka.groupId = "tally-eu";
     c.source.kafka.deadLetterTopic = "likes-eu.rejected";
     c.source.kafka.autoOffsetReset = "latest";
+    c.source.kafka.stopAt = "end";
     c.source.kafka.sessionTimeoutMs = 45000;
     c.source.kafka.maxPollIntervalMs = 600000;
     c.source.kafka.properties = {{"security.protocol", "SASL_SSL"}, {"sasl.mechanism", "SCRAM-SHA-512"}};

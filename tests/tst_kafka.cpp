@@ -11,6 +11,7 @@
 
 #include <QtTest>
 
+#include <future>
 #include <thread>
 
 using namespace tally;
@@ -107,6 +108,7 @@ private slots:
     void initTestCase();
     void resultsEqualOracle();
     void slowDownstreamCausesNoRebalance();
+    void boundedReadStopsAtTheLogEndSeenAtStart();
 };
 
 void TestKafka::initTestCase()
@@ -166,6 +168,63 @@ void TestKafka::slowDownstreamCausesNoRebalance()
     QCOMPARE(run.arrivals.size(), size_t(count));
     const std::string diff = describeDifference(computeOracle(config, run.arrivals).table, run.table);
     QVERIFY2(diff.empty(), diff.c_str());
+}
+
+// stop_at = "end": the job ends by itself once every partition is read up to the log end it had
+// when the source opened; records produced after that are not read, and the results equal the
+// oracle over what was. A second bounded run of the group goes on where the first one stopped
+// and reads exactly what was produced after it started; a third starts at the log end of every
+// partition and ends with nothing read.
+void TestKafka::boundedReadStopsAtTheLogEndSeenAtStart()
+{
+    const QString topic = QStringLiteral("bounded-%1").arg(QCoreApplication::applicationPid());
+    QVERIFY(createTopic(topic, 4));
+    const int before = 30000, after = 5000;
+    QVERIFY(!produce(topic, before, 0.01, 11).isEmpty());
+
+    JobConfig config = kafkaJobConfig();
+    config.source.type = SourceConfig::Type::Kafka;
+    config.source.kafka.bootstrapServers = bootstrap().toStdString();
+    config.source.kafka.topic = topic.toStdString();
+    config.source.kafka.groupId = "tst-" + topic.toStdString();
+    config.source.kafka.stopAt = "end";
+    const auto boundedRun = [&](std::function<void()> beforeStart, size_t &deadLetters) {
+        MetricsRegistry metrics;
+        SteadyClock clock;
+        auto sink = std::make_unique<MemorySink>();
+        MemorySink *memory = sink.get();
+        auto built = buildJob(config, metrics, clock, JobParts{.sink = std::move(sink)}); // reads the log ends
+        if (!built)
+            qFatal("job: %s", built.status().toString().c_str());
+        Job &job = *built->job;
+        ArrivalRecorder recorder(job);
+        beforeStart();
+        if (!job.start().isOk())
+            qFatal("job did not start");
+        std::future<Status> finished = std::async(std::launch::async, [&] { return job.waitFinished(); });
+        if (finished.wait_for(std::chrono::seconds(120)) != std::future_status::ready) {
+            job.requestStop();
+            qFatal("a bounded read did not end by itself within 120 s");
+        }
+        if (!finished.get().isOk())
+            qFatal("job failed");
+        deadLetters = static_cast<size_t>(metrics.snapshot(0).value("tally_dead_letters_total"));
+        return std::pair{std::move(recorder.arrivals), memory->table()};
+    };
+
+    size_t deadLetters = 0;
+    const auto [arrivals, table] = boundedRun([&] { QVERIFY(!produce(topic, after, 0, 12).isEmpty()); }, deadLetters);
+    QCOMPARE(arrivals.size() + deadLetters, size_t(before));
+    const std::string diff = describeDifference(computeOracle(config, arrivals).table, table);
+    QVERIFY2(diff.empty(), diff.c_str());
+
+    size_t againDeadLetters = 0;
+    const auto [again, againTable] = boundedRun([] {}, againDeadLetters);
+    QCOMPARE(again.size() + againDeadLetters, size_t(after)); // what was produced after the first run's start
+
+    size_t nothingDeadLetters = 0;
+    const auto [nothing, nothingTable] = boundedRun([] {}, nothingDeadLetters);
+    QCOMPARE(nothing.size() + nothingDeadLetters, size_t(0));
 }
 
 QTEST_GUILESS_MAIN(TestKafka)

@@ -545,6 +545,11 @@ std::vector<OptionPtr> buildTable()
                        "name + \".dlq\". --dead-letter-topic sets it."}));
     add(nameChoice("source.kafka.auto_offset_reset", TALLY_FIELD(source.kafka.autoOffsetReset), {"earliest", "latest"},
                    {.doc = "Where a partition without a committed offset starts reading."}));
+    add(nameChoice("source.kafka.stop_at", TALLY_FIELD(source.kafka.stopAt), {"never", "end"},
+                   {.doc = "\"end\": a bounded read (backfills, replays, benchmarks): the job ends, draining every window "
+                           "into the database, once each partition is read up to the log-end offset it had when Tally "
+                           "started; records appended later are left for the next run. One instance must own every "
+                           "partition. --stop-at-end sets it."}));
     add(integer("source.kafka.session_timeout_ms", TALLY_FIELD(source.kafka.sessionTimeoutMs), between(1, 3600000),
                 {.unit = "ms", .doc = "Consumer group session timeout: a member silent this long is evicted."}));
     add(integer("source.kafka.max_poll_interval_ms", TALLY_FIELD(source.kafka.maxPollIntervalMs), between(1, 86400000),

@@ -55,6 +55,10 @@ struct KafkaSource::Impl {
     std::vector<int64_t> lastTimestampMs;
     std::vector<bool> assigned;
     uint64_t rebalances = 0;
+    // stop_at = "end": per partition the log-end offset at open, and whether the read reached it
+    // (a record at or past it, or the end-of-partition event there). Empty when unbounded.
+    std::vector<int64_t> stopAt;
+    std::vector<bool> reachedStop;
     bool subscribed = false;   // the group is joined on the first fetch, after any seek()
     bool everAssigned = false; // the group assigned partitions to this consumer at least once
 
@@ -286,15 +290,25 @@ struct KafkaSource::Impl {
         const ssize_t n = rd_kafka_consume_batch_queue(queue, timeoutMs, messages.data(), messages.size());
         for (ssize_t i = 0; i < n; ++i) {
             MessagePtr m(messages[static_cast<size_t>(i)]);
+            const int p = m->partition;
+            const bool ours = p >= 0 && p < partitions && assigned[static_cast<size_t>(p)];
             if (m->err) {
                 if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
                     countError(m->err, rd_kafka_message_errstr(m.get()));
+                else if (ours && !stopAt.empty() && m->offset >= stopAt[static_cast<size_t>(p)])
+                    reachedStop[static_cast<size_t>(p)] = true;
                 continue;
             }
-            const int p = m->partition;
-            if (p < 0 || p >= partitions || !assigned[static_cast<size_t>(p)])
+            if (!ours)
                 continue;
             brokersUp->set(1);
+            if (!stopAt.empty()) { // a bounded read delivers nothing appended after it started
+                const auto i = static_cast<size_t>(p);
+                if (m->offset + 1 >= stopAt[i])
+                    reachedStop[i] = true;
+                if (m->offset >= stopAt[i])
+                    continue;
+            }
             buffered[static_cast<size_t>(p)].push_back(std::move(m));
         }
     }
@@ -474,6 +488,8 @@ Result<std::unique_ptr<KafkaSource>> KafkaSource::open(const KafkaSourceConfig &
         {"max.poll.interval.ms", std::to_string(config.maxPollIntervalMs)},
         {"client.id", "tally"},
         {"statistics.interval.ms", "1000"},
+        // A bounded read learns that a partition it starts at the end of has nothing to read.
+        {"enable.partition.eof", config.stopAt == "end" ? "true" : "false"},
     };
     auto set = [&](const std::string &key, const std::string &value) -> Status {
         if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK)
@@ -555,6 +571,20 @@ Result<std::unique_ptr<KafkaSource>> KafkaSource::open(const KafkaSourceConfig &
         d->fetchQueue.push_back(&metrics.gauge("tally_kafka_fetch_queue_messages", l, "Fetched, not yet consumed"));
     }
 
+    if (config.stopAt == "end") {
+        d->stopAt.resize(n);
+        d->reachedStop.resize(n);
+        for (int p = 0; p < d->partitions; ++p) {
+            int64_t low = 0, high = 0;
+            const rd_kafka_resp_err_t e =
+                rd_kafka_query_watermark_offsets(d->rk, config.topic.c_str(), p, &low, &high, connectTimeoutMs);
+            if (e != RD_KAFKA_RESP_ERR_NO_ERROR)
+                return Status::unavailable("kafka: stop_at = \"end\": cannot read the log end of " + config.topic + "/" +
+                                           std::to_string(p) + ": " + rd_kafka_err2str(e));
+            d->stopAt[static_cast<size_t>(p)] = high;
+            d->reachedStop[static_cast<size_t>(p)] = high <= low; // nothing to read
+        }
+    }
     d->brokersUp->set(1);
     d->startLogEndProbe();
     return std::unique_ptr<KafkaSource>(new KafkaSource(std::move(d)));
@@ -572,6 +602,8 @@ Source::PollStatus KafkaSource::poll(SourceBatch &batch, size_t maxRecords)
     d->updateLag();
     bool any = std::any_of(d->buffered.begin(), d->buffered.end(), [](const auto &b) { return !b.empty(); });
     if (!any) {
+        if (!d->stopAt.empty() && std::all_of(d->reachedStop.begin(), d->reachedStop.end(), [](bool r) { return r; }))
+            return PollStatus::End;
         d->fetch(100, std::max<size_t>(maxRecords, 1024));
         any = std::any_of(d->buffered.begin(), d->buffered.end(), [](const auto &b) { return !b.empty(); });
         if (!any)

@@ -26,6 +26,9 @@ struct KafkaSourceConfig {
     std::string autoOffsetReset = "earliest"; // without a committed offset: earliest | latest
     int sessionTimeoutMs = 10000;          // group session timeout, default 10 s
     int maxPollIntervalMs = 300000;        // max time between polls before the group evicts, default 5 min
+    // "never" (a live stream) or "end": a bounded read that ends once every partition is read
+    // up to the log-end offset it had when the source opened (backfills, replays, benchmarks).
+    std::string stopAt = "never";
     std::map<std::string, std::string> properties; // extra librdkafka settings, applied last
 };
 
