@@ -160,7 +160,7 @@ void printSummary(const EngineHost &host, bool final)
 {
     const ConsoleSnapshot &s = host.snapshot();
     const JobStatus &j = s.job;
-    QString line = QStringLiteral("%1 %2 ev/s | events %3 | database up to date to %4 | watermark %5 | skew %6 ms | windows %7 | rows %8 | late %9 | dropped %10 | dead letters %11")
+    QString line = QStringLiteral("%1 %2 ev/s | events %3 | database up to date to %4 | watermark %5 | skew %6 ms | windows %7 | rows %8 | late %9 re-fired | too late %10 (late_events) | dead letters %11")
                        .arg(final ? QStringLiteral("[final]") : QStringLiteral("[live] "))
                        .arg(thousands(s.eventsPerSecond), thousands(static_cast<double>(j.eventsIn)),
                             formatFreshness(s.freshness).english(), formatEventTime(j.watermarkMs).english())

@@ -203,6 +203,9 @@ void TestWindowsOracle::matchesOracle()
         droppedSum += oracle.dropped[i];
     }
     QCOMPARE(run.lateEvents.size(), static_cast<size_t>(oracle.lateEvents));
+    // The job's totals count events, not (event, window) pairs: what the final summary prints.
+    QCOMPARE(run.metrics.value("tally_dropped_events_total"), static_cast<double>(oracle.lateEvents));
+    QCOMPARE(run.metrics.value("tally_late_events_total"), static_cast<double>(oracle.refiringEvents));
     if (config.source.generator.lateFraction > 0 && config.runtime.allowedLatenessMs < 100000)
         QVERIFY2(droppedSum > 0, "the stream should contain dropped events");
     if (config.runtime.allowedLatenessMs > 0 && config.source.generator.lateFraction > 0)

@@ -51,17 +51,22 @@ void Ingest::add(int partition, const std::vector<LikeEvent> &events, std::vecto
         if (e.eventTimeMs <= wm) {
             // Only an event at or behind the watermark can be late for any window.
             uint32_t droppedMask = 0;
+            bool late = false;
             for (size_t i = 0; i < m_windows.size(); ++i) {
                 const Lateness l = m_windows[i].spec.classify(e.eventTimeMs, wm, m_latenessMs);
-                if (l == Lateness::Late)
+                if (l == Lateness::Late) {
                     ++m_counts.late[i];
-                else if (l == Lateness::Dropped) {
+                    late = true;
+                } else if (l == Lateness::Dropped) {
                     ++m_counts.dropped[i];
                     droppedMask |= 1u << static_cast<unsigned>(m_windows[i].aggregation);
                 }
             }
-            if (droppedMask != 0)
+            m_counts.lateEvents += late ? 1 : 0;
+            if (droppedMask != 0) {
+                ++m_counts.droppedEvents;
                 lateEvents.push_back({e, droppedMask, wm});
+            }
         }
         combine(e);
     }
@@ -145,7 +150,7 @@ void Ingest::setOwnedPartitions(const std::vector<int> &owned)
 IngestCounts Ingest::takeCounts()
 {
     IngestCounts c = m_counts;
-    m_counts.events = 0;
+    m_counts.events = m_counts.lateEvents = m_counts.droppedEvents = 0;
     std::fill(m_counts.late.begin(), m_counts.late.end(), 0);
     std::fill(m_counts.dropped.begin(), m_counts.dropped.end(), 0);
     return c;

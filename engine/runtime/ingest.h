@@ -41,8 +41,10 @@ void decodeBatch(SourceBatch &batch, RecordDecoder &decoder, std::vector<DeadLet
 // Per-batch counts for metrics, reset by takeCounts().
 struct IngestCounts {
     uint64_t events = 0;
-    std::vector<uint64_t> late;    // per aggregationWindows() entry
-    std::vector<uint64_t> dropped; // per aggregationWindows() entry
+    uint64_t lateEvents = 0;       // events that re-fired at least one window
+    uint64_t droppedEvents = 0;    // events too late for at least one window (the late_events rows)
+    std::vector<uint64_t> late;    // per aggregationWindows() entry: (event, window) pairs
+    std::vector<uint64_t> dropped; // per aggregationWindows() entry: (event, window) pairs
 };
 
 // Not thread-safe: owned by the source thread.

@@ -66,8 +66,8 @@ struct JobStatus {
     uint64_t recordsIn = 0;     // records polled from the source
     uint64_t eventsIn = 0;      // records that decoded into events
     uint64_t deadLetters = 0;
-    uint64_t lateEvents = 0;    // accepted after their window fired (re-fires), over all windows
-    uint64_t droppedEvents = 0; // later than the allowed lateness, over all windows
+    uint64_t lateEvents = 0;    // events accepted after a window of theirs fired (re-fires)
+    uint64_t droppedEvents = 0; // events later than the allowed lateness for a window of theirs: late_events rows
     uint64_t rowsOut = 0;
     uint64_t windowsFired = 0;  // distinct (aggregation, window) results emitted
     int64_t watermarkMs = 0;

@@ -50,7 +50,7 @@ OracleResult computeOracle(const JobConfig &config, const std::vector<Arrival> &
         const LikeEvent &e = a.event;
         const int64_t net = e.action == Action::Like ? 1 : -1;
         const int64_t like = e.action == Action::Like ? 1 : 0;
-        bool droppedAny = false;
+        bool droppedAny = false, refiredAny = false;
         for (size_t i = 0; i < windows.size(); ++i) {
             const auto &w = windows[i];
             const auto starts = windowsContaining(e.eventTimeMs, w.spec.sizeMs, w.spec.slideMs);
@@ -64,6 +64,7 @@ OracleResult computeOracle(const JobConfig &config, const std::vector<Arrival> &
                 droppedAny = true;
             } else if (anyFired) {
                 ++out.late[i];
+                refiredAny = true;
             }
             for (int64_t s : starts) {
                 if (!accepts(s, w.spec.sizeMs, a.watermark, L))
@@ -91,6 +92,8 @@ OracleResult computeOracle(const JobConfig &config, const std::vector<Arrival> &
         }
         if (droppedAny)
             ++out.lateEvents;
+        if (refiredAny)
+            ++out.refiringEvents;
         const int64_t bucket = floorTo(e.eventTimeMs, spam.baselineBucketMs);
         if (like && accepts(bucket, spam.baselineBucketMs, a.watermark, L))
             spamBuckets[{bucket, e.userId}] += 1;

@@ -36,6 +36,7 @@ struct OracleResult {
     std::vector<uint64_t> late;    // per aggregationWindows(config) entry
     std::vector<uint64_t> dropped; // per aggregationWindows(config) entry
     uint64_t lateEvents = 0;       // events dropped by at least one window (the late side output)
+    uint64_t refiringEvents = 0;   // events that re-fired at least one window
 };
 
 OracleResult computeOracle(const JobConfig &config, const std::vector<Arrival> &arrivals);

@@ -20,11 +20,11 @@ void IngestStage::publishMetrics(Ingest &ingest)
     JobMetrics &m = m_context.metrics;
     IngestCounts counts = ingest.takeCounts();
     m.eventsIn.add(counts.events);
+    m.late.add(counts.lateEvents);
+    m.dropped.add(counts.droppedEvents);
     for (size_t i = 0; i < counts.late.size(); ++i) {
         m.lateByWindow[i]->add(counts.late[i]);
         m.droppedByWindow[i]->add(counts.dropped[i]);
-        m.late.add(counts.late[i]);
-        m.dropped.add(counts.dropped[i]);
     }
     const WatermarkTracker &wt = ingest.watermarks();
     m.watermark.set(static_cast<double>(ingest.watermark()));

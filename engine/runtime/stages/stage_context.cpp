@@ -22,8 +22,9 @@ JobMetrics::JobMetrics(MetricsRegistry &m, const JobConfig &config, int partitio
       rowsOut(m.counter("tally_output_rows_total", {}, "Window result rows written")),
       windowsFired(m.counter("tally_windows_fired_total", {}, "Distinct windows that produced results")),
       deadLetters(m.counter("tally_dead_letters_total", {}, "Records sent to the dead-letter output")),
-      late(m.counter("tally_late_events_total", {}, "Events that re-fired a window (within allowed lateness)")),
-      dropped(m.counter("tally_dropped_events_total", {}, "Events later than the allowed lateness")),
+      late(m.counter("tally_late_events_total", {}, "Events that re-fired at least one window (within allowed lateness)")),
+      dropped(m.counter("tally_dropped_events_total", {},
+                        "Events later than the allowed lateness for at least one window: the rows of late_events")),
       watermark(m.gauge("tally_watermark_ms", {}, "Job watermark: the event time up to which results are complete, since the Unix epoch")),
       skew(m.gauge("tally_watermark_skew_ms", {}, "Largest minus smallest partition watermark")),
       bound(m.gauge("tally_watermark_bound_ms", {}, "Current out-of-orderness bound")),
@@ -35,8 +36,8 @@ JobMetrics::JobMetrics(MetricsRegistry &m, const JobConfig &config, int partitio
                                               "Records rejected by decoding, by reason"));
     for (const auto &w : aggregationWindows(config)) {
         const Labels l{{"aggregation", std::string(aggregationName(w.aggregation))}, {"window_ms", std::to_string(w.spec.sizeMs)}};
-        lateByWindow.push_back(&m.counter("tally_window_late_events_total", l, "Late events per window"));
-        droppedByWindow.push_back(&m.counter("tally_window_dropped_events_total", l, "Dropped late events per window"));
+        lateByWindow.push_back(&m.counter("tally_window_late_events_total", l, "Late events per window (an event late for two windows counts in both)"));
+        droppedByWindow.push_back(&m.counter("tally_window_dropped_events_total", l, "Dropped late events per window (an event dropped by two windows counts in both)"));
     }
     for (int p = 0; p < partitions; ++p) {
         const Labels l{{"partition", std::to_string(p)}};
