@@ -15,7 +15,9 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QCoreApplication>
+#include <QDir>
 #include <QSocketNotifier>
+#include <QStandardPaths>
 #include <QTimer>
 
 #include <atomic>
@@ -224,6 +226,10 @@ int main(int argc, char **argv)
     parser.addVersionOption();
     parser.addOptions({
         {QStringLiteral("headless"), QStringLiteral("Run without a window, printing a live summary.")},
+        {QStringLiteral("in-data-folder"),
+         QStringLiteral("Run in the user's data folder ($XDG_DATA_HOME/tally, by default ~/.local/share/tally; created if "
+                        "missing): relative paths (--config, the database, audit log, checkpoints, savepoints, state) "
+                        "resolve there. The desktop menu's entry uses it.")},
         {QStringLiteral("config"), QStringLiteral("Job configuration (TOML; default: the built-in defaults)."),
          QStringLiteral("file")},
         {QStringLiteral("set"),
@@ -294,6 +300,16 @@ int main(int argc, char **argv)
     if (parser.isSet(QStringLiteral("hash-web-token"))) {
         std::printf("%s\n", WebTokens::hashHex(parser.value(QStringLiteral("hash-web-token")).toUtf8()).constData());
         return 0;
+    }
+
+    // Before anything resolves a relative path: a launch from the desktop menu starts in $HOME,
+    // which is no place for a database and checkpoints.
+    if (parser.isSet(QStringLiteral("in-data-folder"))) {
+        const QString folder = QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation) + QStringLiteral("/tally");
+        if (!QDir().mkpath(folder) || !QDir::setCurrent(folder)) {
+            std::fprintf(stderr, "tally: cannot create or enter the data folder %s\n", qPrintable(folder));
+            return 1;
+        }
     }
 
     Result<JobConfig> config = buildConfig(parser);

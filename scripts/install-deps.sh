@@ -53,6 +53,8 @@ packages=(
   # CPack finds the executables to give it with file
   dpkg-dev
   file
+  desktop-file-utils    # desktop-file-validate checks the package's tally.desktop
+  systemd               # systemd-analyze verify checks the package's tally.service (nothing runs systemd)
 
   # Headless display for the desktop console's tests
   xvfb
