@@ -181,7 +181,7 @@ void printSummary(const EngineHost &host, bool final)
     }
     if (s.sink.present) {
         line += QStringLiteral(" | sink %1 %2, %3 pending")
-                    .arg(QString::fromStdString(s.sink.name), QString::fromUtf8(circuitStateName(s.sink.circuit).data()),
+                    .arg(QString::fromStdString(s.sink.name), formatCircuitState(s.sink.circuit).english(),
                          thousands(static_cast<double>(s.sink.pendingRows)));
         if (s.sink.divertedRows > 0)
             line += QStringLiteral(", %1 diverted").arg(thousands(static_cast<double>(s.sink.divertedRows)));

@@ -125,6 +125,20 @@ UiText formatDuration(double seconds)
     return qobjectText(QT_TRANSLATE_NOOP("QObject", "%1 min %2 s")).arg(s / 60).arg(s % 60);
 }
 
+UiText formatCircuitState(CircuitBreaker::State state)
+{
+    const UiText name = UiText::verbatim(circuitStateName(state));
+    switch (state) {
+    case CircuitBreaker::State::Closed:
+        return name + qobjectText(QT_TRANSLATE_NOOP("QObject", " (writing)"));
+    case CircuitBreaker::State::Open:
+        return name + qobjectText(QT_TRANSLATE_NOOP("QObject", " (paused after errors, retrying)"));
+    case CircuitBreaker::State::HalfOpen:
+        return name + qobjectText(QT_TRANSLATE_NOOP("QObject", " (trying one write)"));
+    }
+    return name;
+}
+
 UiText formatTimeToCatchUp(double seconds)
 {
     if (std::isinf(seconds))
@@ -196,10 +210,10 @@ QVector<ModelRow> OverviewModel::build(const ConsoleSnapshot &s) const
     if (!s.job.checkpoints.empty()) {
         const CheckpointRecord &c = s.job.checkpoints.front();
         add(text(QT_TR_NOOP("Last checkpoint")),
-            text(QT_TR_NOOP("epoch %1, %2 ms ago, took %3 ms"))
+            text(QT_TR_NOOP("epoch %1, %2 ago, took %3"))
                 .arg(static_cast<qint64>(c.epoch))
-                .arg(std::max<int64_t>(0, s.takenAtMs - c.triggeredAtMs))
-                .arg(c.durationMs),
+                .arg(formatDuration(static_cast<double>(std::max<int64_t>(0, s.takenAtMs - c.triggeredAtMs)) / 1000.0))
+                .arg(formatDuration(static_cast<double>(c.durationMs) / 1000.0)),
             static_cast<double>(c.epoch), !c.completed);
     } else {
         add(text(QT_TR_NOOP("Last checkpoint")),
@@ -208,8 +222,7 @@ QVector<ModelRow> OverviewModel::build(const ConsoleSnapshot &s) const
     add(text(QT_TR_NOOP("Last savepoint")),
         s.lastSavepoint.empty() ? text(QT_TR_NOOP("none yet")) : UiText::verbatim(s.lastSavepoint), 0);
     if (s.sink.present) {
-        // The circuit state as the engine names it, in every language (like the job state).
-        UiText state = UiText::verbatim(s.sink.name + ": ") + UiText::verbatim(circuitStateName(s.sink.circuit));
+        UiText state = UiText::verbatim(s.sink.name + ": ") + formatCircuitState(s.sink.circuit);
         if (s.sink.held)
             state = state + text(QT_TR_NOOP(", holding writes (drained)"));
         if (s.sink.divertedRows > 0)
@@ -316,8 +329,7 @@ QVector<ModelRow> SinkModel::build(const ConsoleSnapshot &s) const
         return rows;
     }
     add(text(QT_TR_NOOP("Sink")), UiText::verbatim(k.name), 0);
-    // As the engine names the state, in every language (like the job state).
-    add(text(QT_TR_NOOP("Circuit")), UiText::verbatim(circuitStateName(k.circuit)), static_cast<double>(k.circuit),
+    add(text(QT_TR_NOOP("Circuit")), formatCircuitState(k.circuit), static_cast<double>(k.circuit),
         k.circuit != CircuitBreaker::State::Closed);
     add(text(QT_TR_NOOP("Writes")), k.held ? text(QT_TR_NOOP("held (drained)")) : text(QT_TR_NOOP("flowing")),
         k.held ? 1 : 0, k.held);
@@ -417,10 +429,10 @@ QVector<ModelRow> CheckpointModel::build(const ConsoleSnapshot &s) const
         ModelRow r;
         r.cells = {static_cast<qulonglong>(c.epoch),
                    QDateTime::fromMSecsSinceEpoch(c.triggeredAtMs).toString(QStringLiteral("HH:mm:ss.zzz")),
-                   QVariant::fromValue(text(QT_TR_NOOP("%1 ms")).arg(c.durationMs)),
+                   QVariant::fromValue(formatDuration(static_cast<double>(c.durationMs) / 1000.0)),
                    QVariant::fromValue(text(QT_TR_NOOP("%1 ms")).arg(QString::number(c.alignmentMs, 'f', 1))),
                    QVariant::fromValue(text(QT_TR_NOOP("%1 ms")).arg(QString::number(c.syncMs, 'f', 1))),
-                   QVariant::fromValue(text(QT_TR_NOOP("%1 ms")).arg(QString::number(c.asyncMs, 'f', 1))),
+                   QVariant::fromValue(formatDuration(c.asyncMs / 1000.0)),
                    c.completed ? QVariant::fromValue(c.incremental ? text(QT_TR_NOOP("incremental")) : text(QT_TR_NOOP("full")))
                                : QVariant(),
                    c.completed ? QVariant(QLocale().formattedDataSize(static_cast<qint64>(c.sizeBytes))) : QVariant(),

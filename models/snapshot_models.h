@@ -63,6 +63,9 @@ QString formatCount(double n);                    // "1,234,567"
 UiText formatEventTime(int64_t ms);               // "2026-11-25 04:11:00 UTC", "-" or "end of input"
 UiText formatDuration(double seconds);            // "850 ms", "12.5 s", "3 min 20 s"
 UiText formatTimeToCatchUp(double seconds);       // a duration, "keeping up" (0) or "not catching up" (+inf)
+// The sink's circuit state as the engine names it (in every language, as metrics and runbooks
+// do), then what it means: "closed (writing)", "open (paused after errors, retrying)".
+UiText formatCircuitState(CircuitBreaker::State state);
 UiText formatPercent(double share);               // "42 %"
 // "2026-12-06 20:41:03 UTC (6.2 s behind)", "nothing stored yet" or "every window (input ended)"
 UiText formatFreshness(const Freshness &f);

@@ -237,7 +237,7 @@ private slots:
         QCOMPARE(cell(m, rowNamed(m, QStringLiteral("Throughput in")), 1), QStringLiteral("12,345/s"));
         QCOMPARE(cell(m, rowNamed(m, QStringLiteral("Likes counted up to")), 1), QStringLiteral("2026-01-01 00:00:00 UTC"));
         QCOMPARE(cell(m, rowNamed(m, QStringLiteral("Consumer lag")), 1), QStringLiteral("4.5 s"));
-        QCOMPARE(cell(m, rowNamed(m, QStringLiteral("Sink")), 1), QStringLiteral("postgres: open"));
+        QCOMPARE(cell(m, rowNamed(m, QStringLiteral("Sink")), 1), QStringLiteral("postgres: open (paused after errors, retrying)"));
         QCOMPARE(cell(m, rowNamed(m, QStringLiteral("Active alerts")), 1), QStringLiteral("2"));
         QVERIFY(m.data(m.index(rowNamed(m, QStringLiteral("Sink")), 0), kHighlightRole).toBool());
     }
@@ -455,7 +455,7 @@ private slots:
         QVERIFY(!ops.data(ops.index(2, 0), kHighlightRole).toBool());
         SinkModel sink;
         sink.setSnapshot(knownSnapshot());
-        QCOMPARE(cell(sink, rowNamed(sink, QStringLiteral("Circuit")), 1), QStringLiteral("open"));
+        QCOMPARE(cell(sink, rowNamed(sink, QStringLiteral("Circuit")), 1), QStringLiteral("open (paused after errors, retrying)"));
         QCOMPARE(cell(sink, rowNamed(sink, QStringLiteral("Pending rows")), 1), QStringLiteral("2,500"));
         QCOMPARE(cell(sink, rowNamed(sink, QStringLiteral("Last committed epoch")), 1), QStringLiteral("42"));
         QCOMPARE(cell(sink, rowNamed(sink, QStringLiteral("Rows/s")), 1), QStringLiteral("678"));
@@ -871,20 +871,23 @@ private slots:
                  QStringLiteral("tally::PartitionModel"));
     }
 
-    // The circuit state reads as the engine names it, in the overview and on the sink's table.
+    // The circuit state reads as the engine names it, then what that means, in the overview and on
+    // the sink's table.
     void circuitStateAsTheEngineNamesIt_data()
     {
         QTest::addColumn<CircuitBreaker::State>("state");
-        QTest::newRow("closed") << CircuitBreaker::State::Closed;
-        QTest::newRow("open") << CircuitBreaker::State::Open;
-        QTest::newRow("half open") << CircuitBreaker::State::HalfOpen;
+        QTest::addColumn<QString>("meaning");
+        QTest::newRow("closed") << CircuitBreaker::State::Closed << QStringLiteral(" (writing)");
+        QTest::newRow("open") << CircuitBreaker::State::Open << QStringLiteral(" (paused after errors, retrying)");
+        QTest::newRow("half open") << CircuitBreaker::State::HalfOpen << QStringLiteral(" (trying one write)");
     }
     void circuitStateAsTheEngineNamesIt()
     {
         QFETCH(CircuitBreaker::State, state);
+        QFETCH(QString, meaning);
         ConsoleSnapshot s = knownSnapshot();
         s.sink.circuit = state;
-        const QString name = QString::fromUtf8(circuitStateName(state).data());
+        const QString name = QString::fromUtf8(circuitStateName(state).data()) + meaning;
         SinkModel sink;
         sink.setSnapshot(s);
         QCOMPARE(cell(sink, rowNamed(sink, QStringLiteral("Circuit")), 1), name);

@@ -51,6 +51,18 @@
         <source>Kafka lag %1 + watermark %2 + firing %3 + sink %4</source>
         <translation>Kafka-Rückstand %1 + Watermark %2 + Auslösen %3 + Senke %4</translation>
     </message>
+    <message>
+        <source> (writing)</source>
+        <translation> (schreibt)</translation>
+    </message>
+    <message>
+        <source> (paused after errors, retrying)</source>
+        <translation> (nach Fehlern pausiert, versucht es erneut)</translation>
+    </message>
+    <message>
+        <source> (trying one write)</source>
+        <translation> (versucht einen Schreibvorgang)</translation>
+    </message>
 </context>
 <context>
     <name>tally::ActionCatalogue</name>
@@ -772,8 +784,8 @@
         <translation>Letzter Checkpoint</translation>
     </message>
     <message>
-        <source>epoch %1, %2 ms ago, took %3 ms</source>
-        <translation>Epoche %1, vor %2 ms, Dauer %3 ms</translation>
+        <source>epoch %1, %2 ago, took %3</source>
+        <translation>Epoche %1, vor %2, Dauer %3</translation>
     </message>
     <message>
         <source>off (checkpoint.enabled)</source>

@@ -51,6 +51,18 @@
         <source>Kafka lag %1 + watermark %2 + firing %3 + sink %4</source>
         <translation>Kafka ラグ %1 + ウォーターマーク %2 + 発火 %3 + シンク %4</translation>
     </message>
+    <message>
+        <source> (writing)</source>
+        <translation>（書き込み中）</translation>
+    </message>
+    <message>
+        <source> (paused after errors, retrying)</source>
+        <translation>（エラーのため一時停止、再試行中）</translation>
+    </message>
+    <message>
+        <source> (trying one write)</source>
+        <translation>（1 回だけ書き込みを試行中）</translation>
+    </message>
 </context>
 <context>
     <name>tally::ActionCatalogue</name>
@@ -772,8 +784,8 @@
         <translation>最新のチェックポイント</translation>
     </message>
     <message>
-        <source>epoch %1, %2 ms ago, took %3 ms</source>
-        <translation>エポック %1、%2 ms 前、所要 %3 ms</translation>
+        <source>epoch %1, %2 ago, took %3</source>
+        <translation>エポック %1、%2 前、所要 %3</translation>
     </message>
     <message>
         <source>off (checkpoint.enabled)</source>

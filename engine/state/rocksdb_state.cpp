@@ -5,6 +5,8 @@
 #include <rocksdb/cache.h>
 #include <rocksdb/convenience.h>
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
+#include <rocksdb/file_system.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/merge_operator.h>
 #include <rocksdb/sst_file_writer.h>
@@ -509,9 +511,79 @@ std::unique_ptr<CountState> RocksDbTaskState::countState(CountStateId id)
 
 namespace {
 
+// A working copy is scratch: after a crash the job restores from its last checkpoint, which
+// fsyncs every file it publishes (checkpoint_store.cpp). So the working copy never syncs: no
+// fsync of each cache file RocksDB ingests, of its MANIFEST or of its folder, on the task's time.
+class UnsyncedFile final : public rocksdb::FSWritableFileOwnerWrapper {
+public:
+    using FSWritableFileOwnerWrapper::FSWritableFileOwnerWrapper;
+    rocksdb::IOStatus Sync(const rocksdb::IOOptions &, rocksdb::IODebugContext *) override { return rocksdb::IOStatus::OK(); }
+    rocksdb::IOStatus Fsync(const rocksdb::IOOptions &, rocksdb::IODebugContext *) override { return rocksdb::IOStatus::OK(); }
+    rocksdb::IOStatus RangeSync(uint64_t, uint64_t, const rocksdb::IOOptions &, rocksdb::IODebugContext *) override
+    {
+        return rocksdb::IOStatus::OK();
+    }
+};
+
+class UnsyncedDirectory final : public rocksdb::FSDirectoryWrapper {
+public:
+    using FSDirectoryWrapper::FSDirectoryWrapper;
+    rocksdb::IOStatus Fsync(const rocksdb::IOOptions &, rocksdb::IODebugContext *) override { return rocksdb::IOStatus::OK(); }
+    rocksdb::IOStatus FsyncWithDirOptions(const rocksdb::IOOptions &, rocksdb::IODebugContext *,
+                                          const rocksdb::DirFsyncOptions &) override
+    {
+        return rocksdb::IOStatus::OK();
+    }
+};
+
+class UnsyncedFileSystem final : public rocksdb::FileSystemWrapper {
+public:
+    UnsyncedFileSystem() : FileSystemWrapper(rocksdb::FileSystem::Default()) {}
+    const char *Name() const override { return "TallyUnsyncedFileSystem"; }
+
+    rocksdb::IOStatus NewWritableFile(const std::string &name, const rocksdb::FileOptions &options,
+                                      std::unique_ptr<rocksdb::FSWritableFile> *file, rocksdb::IODebugContext *dbg) override
+    {
+        return wrap(target()->NewWritableFile(name, options, file, dbg), file);
+    }
+    rocksdb::IOStatus ReopenWritableFile(const std::string &name, const rocksdb::FileOptions &options,
+                                         std::unique_ptr<rocksdb::FSWritableFile> *file, rocksdb::IODebugContext *dbg) override
+    {
+        return wrap(target()->ReopenWritableFile(name, options, file, dbg), file);
+    }
+    rocksdb::IOStatus ReuseWritableFile(const std::string &name, const std::string &old, const rocksdb::FileOptions &options,
+                                        std::unique_ptr<rocksdb::FSWritableFile> *file, rocksdb::IODebugContext *dbg) override
+    {
+        return wrap(target()->ReuseWritableFile(name, old, options, file, dbg), file);
+    }
+    rocksdb::IOStatus NewDirectory(const std::string &name, const rocksdb::IOOptions &options,
+                                   std::unique_ptr<rocksdb::FSDirectory> *directory, rocksdb::IODebugContext *dbg) override
+    {
+        rocksdb::IOStatus s = target()->NewDirectory(name, options, directory, dbg);
+        if (s.ok())
+            *directory = std::make_unique<UnsyncedDirectory>(std::move(*directory));
+        return s;
+    }
+
+private:
+    static rocksdb::IOStatus wrap(rocksdb::IOStatus s, std::unique_ptr<rocksdb::FSWritableFile> *file)
+    {
+        if (s.ok())
+            *file = std::make_unique<UnsyncedFile>(std::move(*file));
+        return s;
+    }
+};
+
+rocksdb::Env *unsyncedEnv()
+{
+    static const std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(std::make_shared<UnsyncedFileSystem>());
+    return env.get();
+}
+
 rocksdb::Options databaseOptions(const StateConfig &config)
 {
     rocksdb::Options options;
+    options.env = unsyncedEnv();
     options.merge_operator = std::make_shared<AddInt64>();
     options.write_buffer_size = 4 << 20; // counts never pass through the memtable (files are ingested)
     options.max_manifest_file_size = 4 << 20; // each checkpoint holds a copy

@@ -121,6 +121,12 @@
   function circuitName(c) {
     return c ? String(c) : 'closed';
   }
+  // ... and what it means: "closed" reads like "down" to a newcomer, so it says "writing".
+  function circuitText(c) {
+    const name = circuitName(c);
+    const meaning = {closed: 'writing', open: 'paused after errors, retrying', half_open: 'trying one write'}[name];
+    return meaning ? name + ' (' + meaning + ')' : name;
+  }
 
   // ------------------------------------------------------------------------------------------
   // The snapshot (resources/web/openapi.yaml, schema Snapshot) as the pages use it. The server's
@@ -771,13 +777,13 @@
       ];
       if (vm.checkpoints.length) {
         const c = vm.checkpoints[0];
-        rows.push(['Last checkpoint', 'epoch ' + c.epoch + ', ' + Math.max(0, vm.t - c.triggeredAtMs) + ' ms ago, took ' + c.durationMs + ' ms', !c.completed]);
+        rows.push(['Last checkpoint', 'epoch ' + c.epoch + ', ' + formatDuration(Math.max(0, vm.t - c.triggeredAtMs) / 1000) + ' ago, took ' + formatDuration(c.durationMs / 1000), !c.completed]);
       } else {
         rows.push(['Last checkpoint', vm.checkpointsEnabled === false ? 'off (checkpoint.enabled)' : 'none yet']);
       }
       rows.push(['Last savepoint', vm.lastSavepoint ? vm.lastSavepoint.split('/').pop() : 'none yet', false, vm.lastSavepoint]);
       if (vm.sink.present) {
-        let text = circuitName(vm.sink.circuit);
+        let text = circuitText(vm.sink.circuit);
         if (vm.sink.held) text += ', holding writes (drained)';
         if (vm.sink.divertedRows > 0) text += ', ' + formatCount(vm.sink.divertedRows) + ' rows diverted';
         rows.push(['Sink', vm.sink.name + ': ' + text, circuitName(vm.sink.circuit) !== 'closed']);
@@ -824,7 +830,7 @@
       fillTable(
         $('checkpointTable'),
         vm.checkpoints.map((c) => ({
-          cells: [c.epoch, formatClock(c.triggeredAtMs, true), c.durationMs + ' ms', c.alignmentMs.toFixed(1) + ' ms', c.syncMs.toFixed(1) + ' ms', c.asyncMs.toFixed(1) + ' ms', c.completed ? (c.incremental ? 'incremental' : 'full') : '', c.completed ? formatBytes(c.sizeBytes) : '', c.completed ? formatBytes(c.fullSizeBytes) : '', c.completed ? c.sharedFiles : '', c.completed ? 'completed' : 'failed: ' + c.failure],
+          cells: [c.epoch, formatClock(c.triggeredAtMs, true), formatDuration(c.durationMs / 1000), c.alignmentMs.toFixed(1) + ' ms', c.syncMs.toFixed(1) + ' ms', formatDuration(c.asyncMs / 1000), c.completed ? (c.incremental ? 'incremental' : 'full') : '', c.completed ? formatBytes(c.sizeBytes) : '', c.completed ? formatBytes(c.fullSizeBytes) : '', c.completed ? c.sharedFiles : '', c.completed ? 'completed' : 'failed: ' + c.failure],
           highlight: !c.completed,
         })),
         vm.checkpointsEnabled === false ? 'Checkpoints are off.' : 'No checkpoint yet.'
@@ -851,7 +857,7 @@
         $('sinkTable'),
         kvRows([
           ['Sink', k.name],
-          ['Circuit', circuitName(k.circuit), circuitName(k.circuit) !== 'closed'],
+          ['Circuit', circuitText(k.circuit), circuitName(k.circuit) !== 'closed'],
           ['Writes', k.held ? 'held (drained)' : 'flowing', k.held],
           ['Rows/s', formatCount(k.rowsPerSecond)],
           ['Pending rows', formatCount(k.pendingRows)],
@@ -1041,7 +1047,7 @@
       fragment.appendChild(el('div', '→', 'op-arrow'));
       const box = el('div', null, 'op sink');
       box.appendChild(el('div', 'sink: ' + vm.sink.name, 'op-name'));
-      box.appendChild(el('div', circuitName(vm.sink.circuit) + (vm.sink.held ? ', held' : ''), 'op-figures'));
+      box.appendChild(el('div', circuitText(vm.sink.circuit) + (vm.sink.held ? ', held' : ''), 'op-figures'));
       addColumn([box]);
     }
     graph.replaceChildren(fragment);
