@@ -305,8 +305,9 @@ int main(int argc, char **argv)
     // Before anything resolves a relative path: a launch from the desktop menu starts in $HOME,
     // which is no place for a database and checkpoints.
     if (parser.isSet(QStringLiteral("in-data-folder"))) {
-        const QString folder = QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation) + QStringLiteral("/tally");
-        if (!QDir().mkpath(folder) || !QDir::setCurrent(folder)) {
+        const QString data = QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation);
+        const QString folder = data + QStringLiteral("/tally");
+        if (data.isEmpty() || !QDir().mkpath(folder) || !QDir::setCurrent(folder)) {
             std::fprintf(stderr, "tally: cannot create or enter the data folder %s\n", qPrintable(folder));
             return 1;
         }

@@ -124,18 +124,20 @@ BarrierPlan CheckpointCoordinator::trigger(uint64_t epoch, bool intervalDue, con
     BarrierPlan plan;
     {
         std::lock_guard lock(m_mutex);
-        if (m_savepointsToTrigger > 0) {
+        // One checkpoint at a time, and checkpoint.min_pause_ms from the end of one to the next,
+        // so a slow checkpoint cannot make the job do nothing but checkpoint.
+        const int64_t now = m_clock.nowMs();
+        const bool mayStart = !m_inFlight && (!m_lastEndedMs || now - *m_lastEndedMs >= m_config.minPauseMs);
+        // With checkpoints on, a savepoint barrier is a checkpoint too, so a job restarted from
+        // checkpoint.dir goes on from the savepoint (a stop with savepoint, a rescale), not from
+        // before it: while no checkpoint may start, the savepoint waits for a later barrier.
+        if (m_savepointsToTrigger > 0 && (!m_config.enabled || mayStart)) {
             plan.savepoint = true;
             // Requests are answered in order; this barrier answers the oldest one not yet taken.
             const size_t index = m_savepointRequests.size() - m_savepointsToTrigger;
             plan.stop = m_savepointRequests[index].first;
             --m_savepointsToTrigger;
         }
-        // One checkpoint at a time, and checkpoint.min_pause_ms from the end of one to the next,
-        // so a slow checkpoint cannot make the job do nothing but checkpoint. A savepoint barrier
-        // is also a checkpoint when one may start.
-        const int64_t now = m_clock.nowMs();
-        const bool mayStart = !m_inFlight && (!m_lastEndedMs || now - *m_lastEndedMs >= m_config.minPauseMs);
         plan.checkpoint = m_config.enabled && mayStart && (intervalDue || plan.savepoint);
         if (!plan.snapshot())
             return plan;

@@ -264,6 +264,10 @@ struct KafkaSource::Impl {
                     continue;
                 assigned[static_cast<size_t>(p)] = false;
                 buffered[static_cast<size_t>(p)].clear();
+                // A bounded read has reached a partition's end only once it delivered up to it:
+                // the fetched tail just dropped is read again when the partition comes back.
+                if (!stopAt.empty())
+                    reachedStop[static_cast<size_t>(p)] = position[static_cast<size_t>(p)] >= stopAt[static_cast<size_t>(p)];
                 // Another member's now: no figures of this consumer for it (lag().)
                 committedOffset[static_cast<size_t>(p)].store(-1);
                 committedAtMs[static_cast<size_t>(p)].store(-1);
@@ -488,8 +492,6 @@ Result<std::unique_ptr<KafkaSource>> KafkaSource::open(const KafkaSourceConfig &
         {"max.poll.interval.ms", std::to_string(config.maxPollIntervalMs)},
         {"client.id", "tally"},
         {"statistics.interval.ms", "1000"},
-        // A bounded read learns that a partition it starts at the end of has nothing to read.
-        {"enable.partition.eof", config.stopAt == "end" ? "true" : "false"},
     };
     auto set = [&](const std::string &key, const std::string &value) -> Status {
         if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK)
@@ -503,6 +505,13 @@ Result<std::unique_ptr<KafkaSource>> KafkaSource::open(const KafkaSourceConfig &
         }
     for (const auto &[k, v] : config.properties)
         if (Status s = set(k, v); !s.isOk()) {
+            rd_kafka_conf_destroy(conf);
+            return s;
+        }
+    // After the properties, which must not turn it off: a bounded read learns from the
+    // end-of-partition event that a partition it starts at the end of has nothing to read.
+    if (config.stopAt == "end")
+        if (Status s = set("enable.partition.eof", "true"); !s.isOk()) {
             rd_kafka_conf_destroy(conf);
             return s;
         }

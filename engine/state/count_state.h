@@ -58,7 +58,7 @@ struct CountStateId {
 // Every count of a task, for snapshots: (structure, namespace, key, count).
 using CountVisit = std::function<void(uint8_t structure, int64_t ns, uint64_t key, int64_t value)>;
 struct CountExport {
-    size_t counts = 0; // how many `visit` visits (RocksDB: an estimate), for the reader to make room
+    size_t counts = 0; // how many `visit` visits, for the reader to make room (0: unknown)
     std::function<void(const CountVisit &)> visit;
 };
 // What changed since the previous export of changes: the namespaces dropped (visited first),

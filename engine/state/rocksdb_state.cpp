@@ -257,7 +257,9 @@ public:
             ~Pinned() { db->ReleaseSnapshot(snapshot); }
         };
         const std::shared_ptr<Pinned> pinned(new Pinned{m_db, m_db->GetSnapshot()}); // no temporary to release it
-        return {entries(), [pinned](const CountVisit &visit) {
+        // No count: RocksDB's estimate of its keys can be several times too high (a key in
+        // several levels), and the reader would make room for all of them.
+        return {0, [pinned](const CountVisit &visit) {
             rocksdb::ReadOptions read;
             read.snapshot = pinned->snapshot;
             read.fill_cache = false; // one pass over everything: keep the hot blocks cached
@@ -576,8 +578,9 @@ private:
 
 rocksdb::Env *unsyncedEnv()
 {
-    static const std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(std::make_shared<UnsyncedFileSystem>());
-    return env.get();
+    // Never destroyed: no database may outlive its Env, not even at exit.
+    static rocksdb::Env *const env = rocksdb::NewCompositeEnv(std::make_shared<UnsyncedFileSystem>()).release();
+    return env;
 }
 
 rocksdb::Options databaseOptions(const StateConfig &config)
