@@ -508,7 +508,35 @@ CheckpointedRun checkpointedThroughput(const std::vector<SourceBatch> &batches, 
     return run;
 }
 
-std::vector<BenchResult> checkpointOverhead(uint64_t events);
+// The whole job with a checkpoint every second and without (suite checkpoint-overhead alone).
+std::vector<BenchResult> checkpointOverhead(uint64_t events)
+{
+    std::vector<BenchResult> r;
+    using Backend = StateConfig::Backend;
+    // Long enough for many checkpoints, alternating with and without, best of two each: the
+    // machine is shared.
+    const GeneratorConfig g = benchGenerator(events);
+    const std::vector<SourceBatch> batches = prepare(g, 4096);
+    for (Backend backend : {Backend::Heap, Backend::RocksDb}) {
+        double without = 0, with = 0;
+        CheckpointedRun best;
+        for (int round = 0; round < 2; ++round) {
+            without = std::max(without, checkpointedThroughput(batches, g.partitions, backend, false).eventsPerSecond);
+            const CheckpointedRun run = checkpointedThroughput(batches, g.partitions, backend, true);
+            if (run.eventsPerSecond > with) {
+                with = run.eventsPerSecond;
+                best = run;
+            }
+        }
+        const std::string p = std::string("checkpoint.") + backendName(backend) + ".";
+        r.push_back({p + "no_checkpoints.events_per_s", without, "events/s", "baseline"});
+        r.push_back({p + "every_1s.events_per_s", with, "events/s"});
+        r.push_back({p + "every_1s.checkpoints", static_cast<double>(best.checkpoints), "checkpoints", "completed in that run"});
+        r.push_back({p + "every_1s.incremental", static_cast<double>(best.incremental), "checkpoints", "of them incremental"});
+        r.push_back({p + "overhead_ratio", with / without, "ratio", "target >= 0.90"});
+    }
+    return r;
+}
 
 std::vector<BenchResult> checkpointSuite(uint64_t events)
 {
@@ -550,36 +578,6 @@ std::vector<BenchResult> checkpointSuite(uint64_t events)
     }
     const std::vector<BenchResult> overhead = checkpointOverhead(events);
     r.insert(r.end(), overhead.begin(), overhead.end());
-    return r;
-}
-
-// The whole job with a checkpoint every second and without (suite checkpoint-overhead alone).
-std::vector<BenchResult> checkpointOverhead(uint64_t events)
-{
-    std::vector<BenchResult> r;
-    using Backend = StateConfig::Backend;
-    // Long enough for many checkpoints, alternating with and without, best of two each: the
-    // machine is shared.
-    const GeneratorConfig g = benchGenerator(events);
-    const std::vector<SourceBatch> batches = prepare(g, 4096);
-    for (Backend backend : {Backend::Heap, Backend::RocksDb}) {
-        double without = 0, with = 0;
-        CheckpointedRun best;
-        for (int round = 0; round < 2; ++round) {
-            without = std::max(without, checkpointedThroughput(batches, g.partitions, backend, false).eventsPerSecond);
-            const CheckpointedRun run = checkpointedThroughput(batches, g.partitions, backend, true);
-            if (run.eventsPerSecond > with) {
-                with = run.eventsPerSecond;
-                best = run;
-            }
-        }
-        const std::string p = std::string("checkpoint.") + backendName(backend) + ".";
-        r.push_back({p + "no_checkpoints.events_per_s", without, "events/s", "baseline"});
-        r.push_back({p + "every_1s.events_per_s", with, "events/s"});
-        r.push_back({p + "every_1s.checkpoints", static_cast<double>(best.checkpoints), "checkpoints", "completed in that run"});
-        r.push_back({p + "every_1s.incremental", static_cast<double>(best.incremental), "checkpoints", "of them incremental"});
-        r.push_back({p + "overhead_ratio", with / without, "ratio", "target >= 0.90"});
-    }
     return r;
 }
 

@@ -53,7 +53,6 @@ Status checkSavepointContents(const Savepoint &s)
 
 namespace {
 
-
 std::string encodeInt64s(const std::vector<int64_t> &values)
 {
     std::string out;
