@@ -38,6 +38,7 @@ packages=(
   librdkafka-dev        # Kafka source
   librocksdb-dev        # RocksDB state backend
   libpqxx-dev           # PostgreSQL output
+  libpq-dev             # its URL parser (libpqxx-dev pulls it in too)
 
   # Local Kafka broker for the kafka tests and demos (scripts/kafka/kafka.sh): Kafka 4 runs on
   # Java 17 or newer, and Maven fetches its jars once into ~/.cache/tally

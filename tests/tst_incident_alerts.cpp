@@ -4,6 +4,8 @@
 //   stop and resolves within 10 s of the restart, each message once, with the runbook link, and
 //   /metrics (PostgreSQL mode, the database down) passes promtool;
 //   the database's freshness ages through the outage and comes back after it;
+// - the same PostgreSQL down when tally starts: it starts anyway, sink_down fires, and resolves
+//   once the server is up and the results arrive;
 // - the checkpoint folder replaced by a file: checkpoint_failing fires while the job still runs,
 //   then the job gives up, and its job_failed alert still goes out before the process ends.
 #include "support/postgres_server.h"
@@ -187,6 +189,52 @@ private slots:
         QVERIFY2(tally.exitStatus() == QProcess::NormalExit && tally.exitCode() == 0, log.constData());
         QVERIFY2(log.contains("tally: alert firing: sink_down") && log.contains("tally: alert resolved: sink_down"),
                  log.constData());
+    }
+
+    // The database is down when tally starts (a host reboot that brought Tally up first): it
+    // starts anyway (a service manager would otherwise restart it in a loop), sink_down fires,
+    // and once the server is up the alert resolves and the results arrive; SIGTERM then ends it
+    // cleanly.
+    void databaseDownAtStart()
+    {
+        QVERIFY2(!postgresServerDir().isEmpty(), "TALLY_POSTGRES_DIR is not set: run through ctest (fixture postgres_server)");
+        const std::string url = freshPostgresDatabase("down_at_start");
+        WebhookReceiver receiver;
+        QVERIFY(receiver.isListening());
+        QTemporaryDir dir;
+        QVERIFY(postgresServerScript(QStringLiteral("stop")));
+        QProcess tally;
+        const bool started = startTally(tally, dir.path(),
+                                        QStringLiteral("[source.generator]\nevents_per_second = 5000\nevent_time_rate = 5000\n"
+                                                       "[checkpoint]\nenabled = true\ninterval_ms = 1000\n"
+                                                       "[web]\nport = 0\n"
+                                                       "[alerts]\nwebhook_url = \"%1\"\n")
+                                            .arg(receiver.url().toString()),
+                                        {QStringLiteral("--postgres"), QString::fromStdString(url)});
+        QByteArray log;
+        const auto running = [&] { return stillRunning(tally, log); };
+        const auto firing = [&] { return !sinkDown(receiver, QStringLiteral("firing")).isEmpty(); };
+        const Wait fired = waitUntil([&] { return !running() || firing(); }, 30s, "the sink_down alert's firing message");
+        const bool ranThrough = running();
+        QVERIFY(postgresServerScript(QStringLiteral("start"))); // before any check can return
+        QVERIFY(started);
+        QVERIFY2(ranThrough, log.constData());
+        QVERIFY2(fired && firing(), fired.message().c_str());
+        QVERIFY2(log.contains("not reachable at start"), log.constData());
+        QVERIFY2(log.contains("web console: "), log.constData());
+
+        TALLY_WAIT_UNTIL(!running() || !sinkDown(receiver, QStringLiteral("resolved")).isEmpty(), 30s,
+                         "the sink_down alert's resolved message");
+        QVERIFY2(running(), log.constData());
+        TALLY_WAIT_UNTIL(!running() || postgresInteger(url, "SELECT count(*) FROM window_results") > 0, 30s,
+                         "the first results in the database");
+        QVERIFY2(running(), log.constData());
+        QVERIFY(postgresInteger(url, "SELECT epoch FROM sink_commits WHERE job = 'tally'") > 0);
+
+        QVERIFY(signalProcess(tally, SIGTERM));
+        QVERIFY(tally.waitForFinished(60000));
+        log += tally.readAll();
+        QVERIFY2(tally.exitStatus() == QProcess::NormalExit && tally.exitCode() == 0, log.constData());
     }
 
     void checkpointFolderGone()

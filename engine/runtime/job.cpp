@@ -163,9 +163,10 @@ Status Job::start()
                                    ? std::nullopt
                                    : std::move(restoredChain));
     c.state = JobState::Running;
-    // Epochs continue after the newest one the sink has committed (and after a savepoint's).
-    const uint64_t sinkEpoch = c.sink ? c.sink->committedEpoch() : 0;
-    c.committedEpoch = c.restored ? std::max(sinkEpoch, c.restored->epoch - 1) : sinkEpoch;
+    // Epochs continue after the restored checkpoint's, and after the newest one the sink has
+    // committed (a sink that cannot tell yet shifts them once it can).
+    const uint64_t restoredEpoch = c.restored ? c.restored->epoch - 1 : 0;
+    c.committedEpoch = c.sink ? c.sink->continueEpochs(restoredEpoch) : restoredEpoch;
     c.currentEpoch = c.committedEpoch + 1;
     c.coordinator.start();
     std::vector<std::thread> stages;

@@ -154,6 +154,16 @@ void DeadLetterTopicSink::noteEpochCovers(uint64_t epoch, int64_t windowsEndingB
 
 uint64_t DeadLetterTopicSink::committedEpoch() const { return m_inner ? m_inner->committedEpoch() : 0; }
 
+uint64_t DeadLetterTopicSink::continueEpochs(uint64_t restored)
+{
+    return m_inner ? m_inner->continueEpochs(restored) : restored;
+}
+
+Status DeadLetterTopicSink::writeRestoredRows(std::span<const OutputRow> rows)
+{
+    return m_inner ? m_inner->writeRestoredRows(rows) : Status::ok();
+}
+
 std::future<Status> DeadLetterTopicSink::drain() { return m_inner ? m_inner->drain() : OutputSink::drain(); }
 
 Status DeadLetterTopicSink::resumeWrites() { return m_inner ? m_inner->resumeWrites() : OutputSink::resumeWrites(); }

@@ -55,6 +55,8 @@ public:
     Status commitEpoch(uint64_t epoch) override;
     void noteEpochCovers(uint64_t epoch, int64_t windowsEndingByMs) override;
     uint64_t committedEpoch() const override;
+    uint64_t continueEpochs(uint64_t restored) override;
+    Status writeRestoredRows(std::span<const OutputRow> rows) override;
     std::future<Status> drain() override;
     Status resumeWrites() override;
     Status setDivert(bool on) override;

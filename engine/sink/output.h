@@ -58,9 +58,18 @@ public:
     // `windowsEndingByMs` are among the rows of epochs <= `epoch`. A sink that reports where the
     // database stands (SinkStatus::upToDateMs) moves it there once those rows are stored.
     virtual void noteEpochCovers(uint64_t epoch, int64_t windowsEndingByMs);
-    // The newest epoch this sink has committed (0: none). A job starts numbering its epochs
-    // after it, so a new run's commits are not mistaken for replays.
+    // The newest epoch this sink has committed (0: none, or the database not reached yet).
     virtual uint64_t committedEpoch() const;
+    // The job is about to number its epochs, going on after `restored` (the last epoch of the
+    // checkpoint it restored; 0 on a fresh start). Returns the epoch its numbering goes on after:
+    // past the newest one the database has committed, so that a new run's commits are not
+    // mistaken for replays. A sink that has not reached its database yet returns `restored`, and
+    // stores this run's epochs shifted past the database's once it reaches it.
+    virtual uint64_t continueEpochs(uint64_t restored);
+    // Rows a restored checkpoint held as not known to be committed: written ahead of everything
+    // of this run, outside any epoch. Writing them again is harmless (upserts of the same values
+    // in the same order), so they need no comparison with the database's epoch.
+    virtual Status writeRestoredRows(std::span<const OutputRow> rows);
 
     // Operator commands (SinkWriter implements them; other sinks answer Unimplemented).
     // drain: write everything pending, then hold new writes until resumeWrites(); the future is

@@ -3,11 +3,14 @@
 #include "event/codec.h"
 #include "event/like_event.h"
 
+#include <libpq-fe.h>
 #include <pqxx/pqxx>
 
+#include <atomic>
 #include <charconv>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <future>
 #include <mutex>
 #include <vector>
@@ -215,6 +218,38 @@ Failure classify(const std::exception &e, const std::string &where)
     return {Status::unavailable(message), true};
 }
 
+// "postgresql HOST:PORT/DB" for messages, without the password, parsed by libpq without
+// connecting (the server may be down at start).
+Result<std::string> serverName(const std::string &url)
+{
+    char *error = nullptr;
+    PQconninfoOption *options = PQconninfoParse(url.c_str(), &error);
+    if (!options) {
+        std::string why = error ? error : "out of memory";
+        PQfreemem(error);
+        while (!why.empty() && why.back() == '\n')
+            why.pop_back();
+        return Status::invalidArgument("postgresql: cannot parse the connection URL: " + why);
+    }
+    std::string host, port, db, user;
+    for (PQconninfoOption *o = options; o->keyword; ++o) {
+        const std::string_view key = o->keyword;
+        const std::string value = o->val ? o->val : "";
+        if (key == "host" || (key == "hostaddr" && host.empty()))
+            host = value;
+        else if (key == "port")
+            port = value;
+        else if (key == "dbname")
+            db = value;
+        else if (key == "user")
+            user = value;
+    }
+    PQconninfoFree(options);
+    // libpq's defaults: the local socket, port 5432, a database named like the user.
+    return "postgresql " + (host.empty() ? std::string("localhost") : host) + ":" + (port.empty() ? "5432" : port) +
+           "/" + (db.empty() ? user : db);
+}
+
 } // namespace
 
 struct PostgresStore::Impl {
@@ -225,6 +260,8 @@ struct PostgresStore::Impl {
     std::condition_variable available;
     std::vector<std::unique_ptr<pqxx::connection>> idle;
     int open = 0;
+    std::mutex schemaMutex;
+    std::atomic<bool> schemaReady{false};
 
     Result<std::unique_ptr<pqxx::connection>> connect()
     {
@@ -301,8 +338,15 @@ struct PostgresStore::Impl {
         }
     }
 
-    Status migrate()
+    // Creates or migrates the schema once per store: at open, or at the first use after a start
+    // with the server down.
+    Status ensureSchema()
     {
+        if (schemaReady)
+            return Status::ok();
+        std::lock_guard lock(schemaMutex);
+        if (schemaReady)
+            return Status::ok();
         auto r = withConnection("create schema", [&](pqxx::connection &c) -> Result<int> {
             pqxx::work tx(c);
             tx.exec("SELECT pg_advisory_xact_lock(" + std::to_string(kMigrationLock) + ")");
@@ -322,6 +366,7 @@ struct PostgresStore::Impl {
             tx.commit();
             return version;
         });
+        schemaReady = r.isOk();
         return r.status();
     }
 };
@@ -332,19 +377,20 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::open(PostgresStoreOptions 
         return Status::invalidArgument("postgresql: no connection URL");
     if (options.poolSize < 1)
         return Status::invalidArgument("postgresql: the pool needs at least one connection");
+    auto where = serverName(options.url);
+    if (!where)
+        return where.status();
     auto impl = std::make_unique<Impl>();
     impl->opt = std::move(options);
-    impl->where = "postgresql";
-    try {
-        // Name the server in messages without its password: libpq parses the URL for us.
-        pqxx::connection probe(impl->opt.url);
-        impl->where = "postgresql " + std::string(probe.hostname() ? probe.hostname() : "") + ":" +
-                      std::string(probe.port() ? probe.port() : "") + "/" + probe.dbname();
-    } catch (const std::exception &e) {
-        return classify(e, "postgresql: connect").status;
+    impl->where = *where;
+    // A server that is down now is retried by the writer like one that goes down later; only
+    // what a retry cannot fix (a newer schema) refuses the start.
+    if (Status s = impl->ensureSchema(); !s.isOk()) {
+        if (isPermanentStoreError(s))
+            return s;
+        fprintf(stderr, "tally: %s: not reachable at start, writes wait and are retried: %s\n", impl->where.c_str(),
+                s.toString().c_str());
     }
-    if (Status s = impl->migrate(); !s.isOk())
-        return s;
     return std::unique_ptr<PostgresStore>(new PostgresStore(std::move(impl)));
 }
 
@@ -361,6 +407,8 @@ int PostgresStore::openConnections() const
 
 Result<uint64_t> PostgresStore::committedEpoch()
 {
+    if (Status s = d->ensureSchema(); !s.isOk())
+        return s;
     return d->withConnection("read the committed epoch", [&](pqxx::connection &c) -> Result<uint64_t> {
         pqxx::read_transaction tx(c);
         pqxx::result r = tx.exec_prepared("tally_read_epoch", d->opt.jobId);
@@ -370,6 +418,8 @@ Result<uint64_t> PostgresStore::committedEpoch()
 
 Result<WriteOutcome> PostgresStore::write(const StoreBatch &batch)
 {
+    if (Status s = d->ensureSchema(); !s.isOk())
+        return s;
     if (batch.rows.empty() && batch.deadLetters.empty() && batch.lateEvents.empty() && batch.rejected.empty() &&
         !batch.epoch)
         return batch.probe ? WriteOutcome::ProbeAccepted : WriteOutcome::Committed;

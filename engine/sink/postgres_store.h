@@ -3,8 +3,8 @@
 // and one delete over arrays of rows, unnest()), each batch in one transaction (a large
 // at-least-once batch in parallel transactions over the pool).
 //
-// Schema, version 1, created and migrated on open (table tally_schema holds the version; an
-// advisory lock serializes concurrent migrations). Same tables and columns as SqliteStore:
+// Schema, version 1, created and migrated on open, or on first use when the server was down at
+// open (table tally_schema holds the version; an advisory lock serializes concurrent migrations). Same tables and columns as SqliteStore:
 //   window_results(aggregation text, window_start bigint, window_end bigint, key text,
 //                  value bigint, flag boolean, epoch bigint, updated_at_ms bigint,
 //                  PRIMARY KEY (aggregation, window_start, window_end, key))
@@ -44,8 +44,10 @@ class PostgresStore final : public ResultStore {
 public:
     static constexpr int kSchemaVersion = 1;
 
-    // Connects, then creates or checks the schema. Fails when the server cannot be reached, the
-    // database holds a newer schema, or the options are invalid.
+    // Connects, then creates or checks the schema. Fails when the database holds a newer schema
+    // or the options (the URL) are invalid; a server that cannot be reached is only reported:
+    // every call then fails with Unavailable until it answers, and the first to reach it creates
+    // the schema.
     static Result<std::unique_ptr<PostgresStore>> open(PostgresStoreOptions options);
     ~PostgresStore() override;
 

@@ -123,6 +123,18 @@ struct SinkWriter::Impl {
     // no longer line up with the marks: the claim stays where it is for the rest of the run.
     bool coverMarksSuspended = false;
     SinkStatus shown; // circuit, committed epoch, counts, last error: refreshed by the writer
+    // Epoch numbering (exactly-once). The database's newest committed epoch for this job, in its
+    // own numbering: unknown until the database is first reached (it may be down at start).
+    std::optional<uint64_t> storeEpoch;
+    // The epoch the job went on from when it numbered its epochs without the database
+    // (continueEpochs() before it was reached).
+    std::optional<uint64_t> runBase;
+    // Added to this run's epochs in the database: the commits found there when it was first
+    // reached went past runBase, and a commit not newer than them would count as a replay.
+    uint64_t epochShift = 0;
+    // The writer's own attempts to reach a database it has not reached yet.
+    int reachFailures = 0;
+    SteadyClock::time_point nextReachAttempt{};
     std::thread thread;
 
     Impl(std::unique_ptr<ResultStore> s, SinkWriterOptions o, MetricsRegistry &m)
@@ -293,14 +305,79 @@ struct SinkWriter::Impl {
         return isolateRefused(rows.subspan(half), accepted, refused);
     }
 
+    // Reads the database's committed epoch the first time it answers, and decides how this
+    // run's epochs are stored (epochShift). Writer thread, lock not held.
+    Status ensureReached()
+    {
+        {
+            std::lock_guard lock(mutex);
+            if (storeEpoch)
+                return Status::ok();
+        }
+        auto epoch = store->committedEpoch();
+        if (!epoch)
+            return epoch.status();
+        std::lock_guard lock(mutex);
+        learnStoreEpochLocked(*epoch);
+        if (reachFailures > 0)
+            fprintf(stderr, "tally: %s: reached after %d failed attempts\n", store->describe().c_str(), reachFailures);
+        return Status::ok();
+    }
+
+    void learnStoreEpochLocked(uint64_t epoch)
+    {
+        storeEpoch = epoch;
+        if (runBase && epoch > *runBase) {
+            epochShift = epoch - *runBase;
+            fprintf(stderr,
+                    "tally: %s: the database has commits up to epoch %llu, past epoch %llu this run went on from: "
+                    "its epochs are stored %llu higher\n",
+                    store->describe().c_str(), static_cast<unsigned long long>(epoch),
+                    static_cast<unsigned long long>(*runBase), static_cast<unsigned long long>(epochShift));
+        }
+        shown.committedEpoch = epoch - epochShift;
+        committedEpochGauge.set(static_cast<double>(shown.committedEpoch));
+    }
+
+    // One attempt to reach a database not reached yet, before any batch needs it, so that an
+    // outage at start shows (circuit, last error) like one later on.
+    void reach()
+    {
+        const auto now = SteadyClock::now();
+        setCircuit(breaker.state());
+        Status s = ensureReached();
+        if (s.isOk()) {
+            breaker.onSuccess();
+            setCircuit(breaker.state());
+            std::lock_guard lock(mutex);
+            shown.lastError.clear();
+            lastWriteFailedGauge.set(0);
+            return;
+        }
+        transientErrors.add();
+        retries.add();
+        noteError(s, reachFailures);
+        breaker.onFailure(now);
+        setCircuit(breaker.state());
+        std::lock_guard lock(mutex);
+        nextReachAttempt = now + backoff(reachFailures++);
+    }
+
     // One attempt to write `b`. A batch the database refuses for good is split: refused rows move
     // to b.rejected and the rest is written in the same attempt. Returns transient errors only.
     Status attempt(Batch &b)
     {
         if (b.empty())
             return Status::ok();
+        if (Status s = ensureReached(); !s.isOk())
+            return s;
+        StoreBatch view = b.view();
+        if (view.epoch) {
+            std::lock_guard lock(mutex);
+            view.epoch = *view.epoch + epochShift;
+        }
         const auto t0 = SteadyClock::now();
-        Result<WriteOutcome> r = store->write(b.view());
+        Result<WriteOutcome> r = store->write(view);
         if (!r && isPermanentStoreError(r.status())) {
             rejectedErrors.add();
             std::vector<OutputRow> accepted;
@@ -320,7 +397,9 @@ struct SinkWriter::Impl {
                         store->describe().c_str(), rr.error.c_str());
             b.rows = std::move(accepted);
             b.rejected.insert(b.rejected.end(), refused.begin(), refused.end());
-            r = store->write(b.view());
+            view.rows = b.rows;
+            view.rejected = b.rejected;
+            r = store->write(view);
         }
         latencyUs.record(static_cast<uint64_t>(
             std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - t0).count()));
@@ -347,6 +426,7 @@ struct SinkWriter::Impl {
         shown.rejectedRows += b.rejected.size();
         if (b.epoch && *b.epoch > shown.committedEpoch) {
             shown.committedEpoch = *b.epoch;
+            storeEpoch = *view.epoch;
             committedEpochGauge.set(static_cast<double>(*b.epoch));
         }
         if (newestEnd > shown.lastWindowEndMs) {
@@ -483,6 +563,16 @@ struct SinkWriter::Impl {
         for (;;) {
             const auto now = SteadyClock::now();
             auto deadline = now + std::chrono::seconds(1);
+            if (!storeEpoch && !stopping) {
+                if (now >= nextReachAttempt && breaker.allowAttempt(now)) {
+                    lock.unlock();
+                    reach();
+                    lock.lock();
+                    publishLocked();
+                    continue;
+                }
+                deadline = std::min(deadline, std::max(nextReachAttempt, breaker.reopenAt()));
+            }
             const bool diverted = divert && divert->batchCount() > 0;
             if (!held && diverted) {
                 // Order: while older results wait in the buffer, newer ones queue behind them there
@@ -558,12 +648,14 @@ Result<std::unique_ptr<SinkWriter>> SinkWriter::open(std::unique_ptr<ResultStore
 {
     if (options.batchRows == 0 || options.maxPendingRows == 0)
         return Status::invalidArgument("sink: batch rows and max pending rows must be positive");
+    // A database that does not answer now is reached later by the writer thread; only what a
+    // retry cannot fix refuses the start.
     auto epoch = store->committedEpoch();
-    if (!epoch)
+    if (!epoch && isPermanentStoreError(epoch.status()))
         return epoch.status();
     auto impl = std::make_unique<Impl>(std::move(store), std::move(options), metrics);
-    impl->shown.committedEpoch = *epoch;
-    impl->committedEpochGauge.set(static_cast<double>(*epoch));
+    if (epoch)
+        impl->learnStoreEpochLocked(*epoch); // no other thread yet
     if (!impl->opt.divertPath.empty()) {
         auto buffer = DivertBuffer::open(impl->opt.divertPath);
         if (!buffer)
@@ -636,6 +728,21 @@ Status SinkWriter::writeLateEvents(std::span<const LateEvent> events)
     std::lock_guard lock(d->mutex);
     d->lateEvents.insert(d->lateEvents.end(), events.begin(), events.end());
     d->startWaitingLocked();
+    return Status::ok();
+}
+
+Status SinkWriter::writeRestoredRows(std::span<const OutputRow> rows)
+{
+    if (rows.empty())
+        return Status::ok();
+    std::unique_lock lock(d->mutex);
+    d->progress.wait(lock, [&] { return d->writableRowsLocked() < d->opt.maxPendingRows || d->stopping; });
+    // Writable at once, without an epoch: ahead of every row of this run, in the order given.
+    d->ready.insert(d->ready.end(), rows.begin(), rows.end());
+    d->rowsAccepted += rows.size();
+    d->startWaitingLocked();
+    d->publishLocked();
+    d->wake.notify_one();
     return Status::ok();
 }
 
@@ -738,6 +845,15 @@ uint64_t SinkWriter::committedEpoch() const
 {
     std::lock_guard lock(d->mutex);
     return d->shown.committedEpoch;
+}
+
+uint64_t SinkWriter::continueEpochs(uint64_t restored)
+{
+    std::lock_guard lock(d->mutex);
+    if (d->storeEpoch)
+        return std::max(d->shown.committedEpoch, restored);
+    d->runBase = restored;
+    return restored;
 }
 
 SinkStatus SinkWriter::status() const

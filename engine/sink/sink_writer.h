@@ -42,8 +42,9 @@ struct SinkWriterOptions {
 
 class SinkWriter final : public OutputSink {
 public:
-    // Reads the store's committed epoch and opens the divert buffer (batches left there by an
-    // earlier run are replayed first). `metrics` must outlive the writer.
+    // Reads the store's committed epoch (a database that does not answer is reached later, and
+    // retried meanwhile like one that went down) and opens the divert buffer (batches left there
+    // by an earlier run are replayed first). `metrics` must outlive the writer.
     static Result<std::unique_ptr<SinkWriter>> open(std::unique_ptr<ResultStore> store, SinkWriterOptions options,
                                                     MetricsRegistry &metrics);
     // Writes what it can: waits for pending rows while the database accepts them; with the
@@ -69,6 +70,8 @@ public:
     Status setDivert(bool on) override;
 
     uint64_t committedEpoch() const override;
+    uint64_t continueEpochs(uint64_t restored) override;
+    Status writeRestoredRows(std::span<const OutputRow> rows) override;
     SinkStatus status() const; // thread-safe
     std::optional<SinkStatus> sinkStatus() const override { return status(); }
     const SinkWriterOptions &options() const;

@@ -179,4 +179,10 @@ Status RecordingSink::writeRows(std::span<const OutputRow> rows)
     return m_inner->writeRows(rows);
 }
 
+Status RecordingSink::writeRestoredRows(std::span<const OutputRow> rows)
+{
+    (void)m_recorded.writeRows(rows);
+    return m_inner->writeRestoredRows(rows);
+}
+
 } // namespace tally::test

@@ -66,6 +66,8 @@ public:
         m_inner->noteEpochCovers(epoch, windowsEndingByMs);
     }
     uint64_t committedEpoch() const override { return m_inner->committedEpoch(); }
+    uint64_t continueEpochs(uint64_t restored) override { return m_inner->continueEpochs(restored); }
+    Status writeRestoredRows(std::span<const OutputRow> rows) override;
     std::future<Status> drain() override { return m_inner->drain(); }
     Status resumeWrites() override { return m_inner->resumeWrites(); }
     Status setDivert(bool on) override { return m_inner->setDivert(on); }

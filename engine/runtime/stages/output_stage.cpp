@@ -26,13 +26,15 @@ std::future<Status> OutputStage::requestDrain()
 void OutputStage::writeRestoredRows()
 {
     StageContext &c = m_context;
-    if (!c.restored || !c.sink || c.sink->committedEpoch() + 1 >= c.restored->epoch)
+    if (!c.restored || !c.sink || c.restored->pendingRows.empty())
         return;
-    // Rows the savepoint's job had produced but its sink had not committed.
-    c.writeWithRetry([&] { return c.sink->writeRows(c.restored->pendingRows); });
-    c.writeWithRetry([&] { return c.sink->commitEpoch(c.restored->epoch - 1); });
-    for (const OutputRow &r : c.restored->pendingRows) // kept until that commit is stored
-        m_uncommittedRows[r.epoch].push_back(r);
+    // Rows the restored job had produced without knowing them committed. They are written again
+    // whatever the database holds (it may not even answer yet): the same upserts in the same
+    // order, ahead of this run's rows.
+    c.writeWithRetry([&] { return c.sink->writeRestoredRows(c.restored->pendingRows); });
+    // Kept, in every checkpoint, until this run's first epoch is stored: they are written before it.
+    std::vector<OutputRow> &kept = m_uncommittedRows[c.committedEpoch + 1];
+    kept.insert(kept.end(), c.restored->pendingRows.begin(), c.restored->pendingRows.end());
 }
 
 void OutputStage::noteTaskWatermark(int task, uint64_t epoch, int64_t watermark)
