@@ -336,7 +336,11 @@ int main(int argc, char **argv)
     if (parser.isSet(QStringLiteral("restore")))
         options.restoreFrom = parser.value(QStringLiteral("restore")).toStdString();
 
-    const WebConsoleOptions webOptions = WebConsoleOptions::fromConfig(options.config.web);
+    WebConsoleOptions webOptions = WebConsoleOptions::fromConfig(options.config.web);
+    // Standard output that is not a terminal is a log others read (the journal under systemd, a
+    // launcher's log): a one-time token goes to a file only this user can read.
+    if (!isatty(STDOUT_FILENO))
+        webOptions.oneTimeTokenFile = QDir::current().absoluteFilePath(QStringLiteral("web-token"));
     const bool serveWeb = options.config.web.enabled;
 
     QString error;

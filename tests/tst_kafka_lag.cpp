@@ -118,6 +118,13 @@ private slots:
         QVERIFY2(tally.state() == QProcess::Running, errors());
         const QUrl web = webConsoleUrl(startup);
         const QByteArray token = webConsoleToken(startup);
+        // Its standard output is a pipe here, as under systemd: the one-time token is in a file
+        // only its user reads, never in the log.
+        QVERIFY2(!startup.contains(token), startup.constData());
+        const QFileDevice::Permissions tokenFile = QFile(dir.filePath(QStringLiteral("web-token"))).permissions();
+        const QFileDevice::Permissions othersMay = QFileDevice::ReadGroup | QFileDevice::WriteGroup | QFileDevice::ExeGroup |
+                                                   QFileDevice::ReadOther | QFileDevice::WriteOther | QFileDevice::ExeOther;
+        QVERIFY2((tokenFile & QFileDevice::ReadOwner) && !(tokenFile & othersMay), qPrintable(QString::number(int(tokenFile), 16)));
         const auto metrics = [&] { return httpGet(web.resolved(QUrl(QStringLiteral("/metrics")))); };
 
         // Consuming and keeping up: every partition has a position, and the lag is small.

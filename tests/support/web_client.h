@@ -17,8 +17,9 @@ QByteArray httpGet(const QUrl &url, int timeoutMs = 10000);
 // it: it is required, never skipped) says.
 QString promtoolProblems(const QByteArray &text);
 
-// The web console's URL in a startup log ("web console: http://127.0.0.1:PORT/#token=..."), or
-// an empty URL; and the one-time operator token of that line, or empty.
+// The web console's URL in a startup log ("web console: http://127.0.0.1:PORT/ ..."), or an empty
+// URL; and the one-time operator token from the file that line names (tally's standard output is
+// not a terminal in a test), or empty.
 QUrl webConsoleUrl(const QByteArray &log);
 QByteArray webConsoleToken(const QByteArray &log);
 

@@ -89,7 +89,13 @@ function startTally(dir, withTokens = true) {
   log('starting', TALLY, args.join(' '));
   // English messages (the test reads reasons the server sends) whatever the machine's locale.
   const env = { ...process.env, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', LANGUAGE: '' };
-  const child = spawn(TALLY, args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Without tokens tally runs on a terminal (script(1) gives it one), as someone trying it out
+  // does: only there does the one-time token go into the printed address. On a pipe it goes to a
+  // file only its user reads (tst_web_security, tst_kafka_lag).
+  const quote = (a) => `'${a.replace(/'/g, `'\\''`)}'`;
+  const child = withTokens
+    ? spawn(TALLY, args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn('script', ['-qfec', [TALLY, ...args].map(quote).join(' '), '/dev/null'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const output = [];
   let url = null;
   const urlReady = new Promise((resolve, reject) => {
@@ -398,7 +404,7 @@ async function main() {
     await viewerContext.close();
     await operator.close();
 
-    // --- no token file: tally prints a one-time token in the fragment; opening it logs in ---
+    // --- no token file, on a terminal: tally prints a one-time token in the fragment; opening it logs in ---
     const oneTimeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tally-web-'));
     const oneTime = startTally(oneTimeDir, false);
     try {

@@ -8,6 +8,7 @@
 #include <QCoreApplication>
 #include <QDateTime>
 #include <QFile>
+#include <QFileInfo>
 #include <QHostInfo>
 #include <QHttpServerRequest>
 #include <QJsonArray>
@@ -439,6 +440,9 @@ Status WebConsole::start()
             "web.tokens_file) or listen on 127.0.0.1");
     } else {
         m_tokens = WebTokens::oneTimeToken(QStringLiteral("local"), WebRole::Operator, &m_oneTimeToken);
+        if (!m_options.oneTimeTokenFile.isEmpty())
+            if (Status s = writeOneTimeToken(); !s.isOk())
+                return s;
     }
 
     if (!m_options.tlsCert.isEmpty() || !m_options.tlsKey.isEmpty()) {
@@ -530,9 +534,25 @@ QUrl WebConsole::url() const
 QString WebConsole::startupLine() const
 {
     QString line = QStringLiteral("web console: ") + url().toString();
-    if (!m_oneTimeToken.isEmpty())
-        line += QStringLiteral("#token=") + m_oneTimeToken;
-    return line;
+    if (m_oneTimeToken.isEmpty())
+        return line;
+    if (!m_options.oneTimeTokenFile.isEmpty())
+        return line + QStringLiteral(" (one-time operator token in ") + QFileInfo(m_options.oneTimeTokenFile).absoluteFilePath() +
+               QStringLiteral("; web.tokens_file sets lasting tokens)");
+    return line + QStringLiteral("#token=") + m_oneTimeToken;
+}
+
+Status WebConsole::writeOneTimeToken() const
+{
+    // Created for the owner alone before the token is in it; an older file is replaced.
+    const QString path = m_options.oneTimeTokenFile;
+    QFile::remove(path);
+    QFile file(path);
+    if (!file.open(QIODevice::WriteOnly | QIODevice::NewOnly, QFileDevice::ReadOwner | QFileDevice::WriteOwner) ||
+        file.write(m_oneTimeToken.toLatin1() + '\n') < 0 || !file.flush())
+        return Status::ioError("web console: cannot write the one-time token to " + path.toStdString() + ": " +
+                               file.errorString().toStdString());
+    return Status::ok();
 }
 
 bool WebConsole::hostAllowed(const QByteArray &host) const { return m_allowedHosts.contains(host.toLower()); }

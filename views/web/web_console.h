@@ -48,6 +48,9 @@ struct WebConsoleOptions {
     QString address = QStringLiteral("127.0.0.1"); // listen address ("localhost" = 127.0.0.1)
     int port = 8080;                               // 0 = any free port
     QString tokensFile;                            // empty: a one-time operator token (loopback only)
+    // Where a one-time token goes instead of the startup line (mode 0600): the line then names
+    // the file, so a log that others read (the journal) never holds the token. Empty: the line.
+    QString oneTimeTokenFile;
     QString tlsCert;                               // PEM; both set: HTTPS only
     QString tlsKey;
     QString publicOrigin;                          // also accepted as Host/Origin (reverse proxy)
@@ -70,7 +73,8 @@ public:
     quint16 port() const;
     QUrl url() const; // e.g. http://127.0.0.1:8080/
     // The line printed at startup: "web console: URL", with "#token=..." when the token is a
-    // one-time one (the fragment never reaches the server; the page logs in with it).
+    // one-time one (the fragment never reaches the server; the page logs in with it), or
+    // "(one-time operator token in FILE)" when it went to oneTimeTokenFile.
     QString startupLine() const;
 
 protected:
@@ -121,6 +125,7 @@ private:
     // Sends to every live client; a skippable message (a snapshot, superseded by the next) is not
     // sent to a client that is behind in reading, and a client too far behind is closed.
     void broadcast(const QByteArray &message, bool skippable);
+    Status writeOneTimeToken() const;
 
     EngineHost &m_host;
     WebConsoleOptions m_options;
