@@ -8,8 +8,10 @@
 # desktop entry (checked with desktop-file-validate), the icon, the systemd
 # unit (checked with systemd-analyze verify) and /etc/tally/tally.toml (the
 # same as resources/tally.toml); its control area names the package, the version, a Depends line
-# from dpkg-shlibdeps, and /etc/tally/tally.toml as a conffile; and the unpacked usr/bin/tally
-# --version prints the version.
+# from dpkg-shlibdeps, a Recommends of a CJK font, and /etc/tally/tally.toml as a conffile; the
+# manual page renders without warnings and has an entry for every option of `tally --help`;
+# /usr/share/doc/tally holds the copyright and README; and the unpacked usr/bin/tally --version
+# prints the version.
 # .tar.gz: lists the same executables and the configuration.
 set -euo pipefail
 
@@ -51,6 +53,9 @@ files=(
   usr/share/icons/hicolor/scalable/apps/tally.svg
   usr/share/tally/prometheus/tally-rules.yml
   usr/lib/systemd/system/tally.service
+  usr/share/man/man1/tally.1.gz
+  usr/share/doc/tally/copyright
+  usr/share/doc/tally/README.md.gz
   etc/tally/tally.toml
 )
 
@@ -93,6 +98,20 @@ check "tally.desktop names the icon tally" \
   grep -qx -e 'Icon=tally' "$root/usr/share/applications/tally.desktop"
 check "tally.svg is an SVG image" grep -q '<svg' "$root/usr/share/icons/hicolor/scalable/apps/tally.svg"
 
+# The manual page renders without a warning and has an entry for every option of --help.
+man_page=$tmp/tally.1
+gunzip -c "$root/usr/share/man/man1/tally.1.gz" >"$man_page"
+check "tally.1 renders without warnings (groff -man -ww)" \
+  test -z "$(groff -man -ww -z -Tutf8 "$man_page" 2>&1)"
+if help=$(QT_QPA_PLATFORM=offscreen "$root/usr/bin/tally" --help 2>&1); then
+  entries=$(grep -E '^\.B[IR]? ' "$man_page") # the lines that name an entry's option
+  for option in $(grep -oE -- '^ +(-[a-z], )?--[a-z][a-z-]+' <<<"$help" | grep -oE -- '--[a-z-]+' | sort -u); do
+    check "tally.1 has an entry for $option" grep -qF -- "${option//-/\\-}" <<<"$entries"
+  done
+else
+  fail "usr/bin/tally --help exited with an error: $help"
+fi
+
 unit=$root/usr/lib/systemd/system/tally.service
 check "tally.service runs /usr/bin/tally --headless on /etc/tally/tally.toml" \
   grep -qx -e 'ExecStart=/usr/bin/tally --headless --config /etc/tally/tally.toml' "$unit"
@@ -113,6 +132,8 @@ check "control: Section is set" test -n "$(field Section)"
 depends=$(field Depends)
 names_libraries() { [[ $depends == *libc6* && $depends == *libqt6core6* ]]; }
 check "control: Depends from dpkg-shlibdeps names libc6 and libqt6core6 ($depends)" names_libraries
+check "control: Recommends a CJK font for the Japanese console ($(field Recommends))" \
+  grep -q 'fonts-noto-cjk' <<<"$(field Recommends)"
 check "conffiles lists /etc/tally/tally.toml" grep -qx -e /etc/tally/tally.toml "$control/conffiles"
 for script in postinst prerm postrm; do
   check "control: $script is executable" test -x "$control/$script"
