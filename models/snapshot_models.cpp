@@ -139,6 +139,21 @@ UiText formatCircuitState(CircuitBreaker::State state)
     return name;
 }
 
+UiText formatJobState(JobState state)
+{
+    switch (state) {
+    case JobState::Created:
+        return qobjectText(QT_TRANSLATE_NOOP("QObject", "created"));
+    case JobState::Running:
+        return qobjectText(QT_TRANSLATE_NOOP("QObject", "running"));
+    case JobState::Paused:
+        return qobjectText(QT_TRANSLATE_NOOP("QObject", "paused"));
+    case JobState::Finished:
+        return qobjectText(QT_TRANSLATE_NOOP("QObject", "finished"));
+    }
+    return UiText::verbatim(jobStateName(state));
+}
+
 UiText formatTimeToCatchUp(double seconds)
 {
     if (std::isinf(seconds))
@@ -234,7 +249,7 @@ QVector<ModelRow> OverviewModel::build(const ConsoleSnapshot &s) const
     }
     add(text(QT_TR_NOOP("Active alerts")), UiText::verbatim(QString::number(m_activeAlerts)), m_activeAlerts,
         m_activeAlerts > 0);
-    add(text(QT_TR_NOOP("Job state")), UiText::verbatim(jobStateName(s.job.state)), static_cast<double>(s.job.state));
+    add(text(QT_TR_NOOP("Job state")), formatJobState(s.job.state), static_cast<double>(s.job.state));
     return rows;
 }
 
@@ -364,6 +379,18 @@ QVector<UiText> WindowLeadersModel::headers() const
     default:
         return {text(QT_TR_NOOP("Rank")), text(QT_TR_NOOP("Post")), text(QT_TR_NOOP("Likes"))};
     }
+}
+
+QVector<UiText> WatchedPostModel::headers() const { return {text(QT_TR_NOOP("Window start")), text(QT_TR_NOOP("Net likes"))}; }
+
+QVector<ModelRow> WatchedPostModel::build(const ConsoleSnapshot &s) const
+{
+    m_post = s.watchedPost;
+    QVector<ModelRow> rows;
+    rows.reserve(static_cast<qsizetype>(s.watchedHistory.size()));
+    for (const WindowValue &w : s.watchedHistory)
+        rows.push_back(ModelRow{{static_cast<double>(w.windowStartMs), static_cast<double>(w.value)}, {}, false, {}});
+    return rows;
 }
 
 QVector<ModelRow> WindowLeadersModel::build(const ConsoleSnapshot &s) const

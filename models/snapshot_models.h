@@ -66,6 +66,8 @@ UiText formatTimeToCatchUp(double seconds);       // a duration, "keeping up" (0
 // The sink's circuit state as the engine names it (in every language, as metrics and runbooks
 // do), then what it means: "closed (writing)", "open (paused after errors, retrying)".
 UiText formatCircuitState(CircuitBreaker::State state);
+// The job's state in words: "created", "running", "paused", "finished".
+UiText formatJobState(JobState state);
 UiText formatPercent(double share);               // "42 %"
 // "2026-12-06 20:41:03 UTC (6.2 s behind)", "nothing stored yet" or "every window (input ended)"
 UiText formatFreshness(const Freshness &f);
@@ -142,6 +144,23 @@ private:
     Aggregation m_aggregation;
     int64_t m_lengthMs;
     mutable UiText m_windowText;
+};
+
+// The watched post's net likes per likes_per_post window, oldest first, as numbers for a chart's
+// model mapper: column 0 the window's start (event time, ms since the Unix epoch), column 1 the
+// likes.
+class WatchedPostModel final : public SnapshotTableModel {
+    Q_OBJECT
+public:
+    using SnapshotTableModel::SnapshotTableModel;
+    std::optional<uint64_t> post() const { return m_post; } // as of the newest snapshot
+
+protected:
+    QVector<UiText> headers() const override;
+    QVector<ModelRow> build(const ConsoleSnapshot &s) const override;
+
+private:
+    mutable std::optional<uint64_t> m_post;
 };
 
 // Checkpoint history. Empty until the engine has checkpoints; available() says so.

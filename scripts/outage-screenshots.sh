@@ -15,8 +15,8 @@ build=${1:-$root/build}
 work=$(mktemp -d)
 display=:97
 cleanup() {
-  # The desktop console does not end on SIGTERM yet.
-  [[ -n ${tally_pid:-} ]] && pkill -KILL -P "$tally_pid" 2>/dev/null; kill -KILL "$tally_pid" 2>/dev/null
+  # SIGTERM drains and ends the desktop console too; the subshell's tally is its child.
+  [[ -n ${tally_pid:-} ]] && pkill -TERM -P "$tally_pid" 2>/dev/null && wait "$tally_pid" 2>/dev/null
   [[ -n ${xvfb_pid:-} ]] && kill "$xvfb_pid" 2>/dev/null
   bash "$root/scripts/postgres/pg.sh" stop "$work/pg" >/dev/null 2>&1 || true
   rm -rf "$work"
@@ -32,7 +32,8 @@ sleep 1
   --web-port 0 --set checkpoint.enabled=true >"$work/tally.log" 2>&1) &
 tally_pid=$!
 for _ in $(seq 60); do grep -q "web console: " "$work/tally.log" && break; sleep 1; done
-web=$(grep -o 'http://127.0.0.1:[0-9]*/#token=[A-Za-z0-9_-]*' "$work/tally.log" | head -1)
+# Its output is a file, so the one-time token is in web-token, not in the log.
+web=$(grep -o 'http://127.0.0.1:[0-9]*/' "$work/tally.log" | head -1)#token=$(cat "$work/web-token")
 sleep 10 # steady state: a few committed epochs
 bash "$root/scripts/postgres/pg.sh" stop "$work/pg" >/dev/null
 sleep 25 # sink_down fires after 5 s; the database falls behind

@@ -63,6 +63,22 @@
         <source> (trying one write)</source>
         <translation> (versucht einen Schreibvorgang)</translation>
     </message>
+    <message>
+        <source>created</source>
+        <translation>erstellt</translation>
+    </message>
+    <message>
+        <source>running</source>
+        <translation>läuft</translation>
+    </message>
+    <message>
+        <source>paused</source>
+        <translation>pausiert</translation>
+    </message>
+    <message>
+        <source>finished</source>
+        <translation>beendet</translation>
+    </message>
 </context>
 <context>
     <name>tally::ActionCatalogue</name>
@@ -1013,6 +1029,24 @@
     </message>
 </context>
 <context>
+    <name>tally::TimeSeriesChart</name>
+    <message>
+        <source>time</source>
+        <translation>Zeit</translation>
+    </message>
+</context>
+<context>
+    <name>tally::WatchedPostModel</name>
+    <message>
+        <source>Window start</source>
+        <translation>Fensterbeginn</translation>
+    </message>
+    <message>
+        <source>Net likes</source>
+        <translation>Netto-Likes</translation>
+    </message>
+</context>
+<context>
     <name>tally::WatermarksPage</name>
     <message>
         <source>Partition watermarks behind the wall clock</source>
@@ -1143,6 +1177,10 @@
     <message>
         <source>net likes</source>
         <translation>Netto-Likes</translation>
+    </message>
+    <message>
+        <source>window start (event time)</source>
+        <translation>Fensterbeginn (Ereigniszeit)</translation>
     </message>
 </context>
 </TS>

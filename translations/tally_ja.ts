@@ -63,6 +63,22 @@
         <source> (trying one write)</source>
         <translation>（1 回だけ書き込みを試行中）</translation>
     </message>
+    <message>
+        <source>created</source>
+        <translation>作成済み</translation>
+    </message>
+    <message>
+        <source>running</source>
+        <translation>実行中</translation>
+    </message>
+    <message>
+        <source>paused</source>
+        <translation>一時停止中</translation>
+    </message>
+    <message>
+        <source>finished</source>
+        <translation>終了</translation>
+    </message>
 </context>
 <context>
     <name>tally::ActionCatalogue</name>
@@ -1013,6 +1029,24 @@
     </message>
 </context>
 <context>
+    <name>tally::TimeSeriesChart</name>
+    <message>
+        <source>time</source>
+        <translation>時刻</translation>
+    </message>
+</context>
+<context>
+    <name>tally::WatchedPostModel</name>
+    <message>
+        <source>Window start</source>
+        <translation>ウィンドウ開始</translation>
+    </message>
+    <message>
+        <source>Net likes</source>
+        <translation>正味のいいね</translation>
+    </message>
+</context>
+<context>
     <name>tally::WatermarksPage</name>
     <message>
         <source>Partition watermarks behind the wall clock</source>
@@ -1143,6 +1177,10 @@
     <message>
         <source>net likes</source>
         <translation>正味のいいね数</translation>
+    </message>
+    <message>
+        <source>window start (event time)</source>
+        <translation>ウィンドウ開始（イベント時刻）</translation>
     </message>
 </context>
 </TS>

@@ -240,7 +240,7 @@ void MainWindow::refresh()
     if (Page *page = qobject_cast<Page *>(m_stack->currentWidget()))
         page->refresh();
     m_status->setText(tr("%1 | %2 | database up to date to %3 | %4 active alerts")
-                          .arg(QString::fromUtf8(jobStateName(s.job.state)), translated(formatRate(s.eventsPerSecond)),
+                          .arg(translated(formatJobState(s.job.state)), translated(formatRate(s.eventsPerSecond)),
                                translated(formatFreshness(s.freshness)))
                           .arg(m_models->alerts.activeCount()));
     m_status->setToolTip(translated(formatFreshnessParts(s.freshness)));

@@ -6,6 +6,7 @@
 #include <QChart>
 #include <QChartView>
 #include <QDateTime>
+#include <QDateTimeAxis>
 #include <QDoubleSpinBox>
 #include <QFile>
 #include <QFormLayout>
@@ -18,6 +19,7 @@
 #include <QSplitter>
 #include <QStyledItemDelegate>
 #include <QUrl>
+#include <QVXYModelMapper>
 #include <QVBoxLayout>
 #include <QValueAxis>
 
@@ -60,7 +62,7 @@ void ConsoleModels::update(const ConsoleSnapshot &snapshot)
     overview.setActiveAlerts(alerts.activeCount()); // evaluated by the host with this snapshot
     overview.setStale(alerts.isActive(QStringLiteral("results_stale")));
     for (SnapshotTableModel *m : std::initializer_list<SnapshotTableModel *>{
-             &overview, &partitions, &operators, &sink, &checkpoints, &topPosts, &regions, &velocity, &spam})
+             &overview, &partitions, &operators, &sink, &checkpoints, &topPosts, &regions, &velocity, &spam, &watchedPost})
         m->setSnapshot(snapshot);
 }
 
@@ -112,9 +114,13 @@ public:
         throughput->addSeries({QStringLiteral("tally_events_total:rate"), {}, tr("events in"), {}, 1});
         throughput->addSeries({QStringLiteral("tally_output_rows_total:rate"), {}, tr("rows out"), {}, 1});
         split->addWidget(throughput);
-        // Half each: the figures' values (freshness and its parts) are long.
-        split->setStretchFactor(0, 1);
-        split->setStretchFactor(1, 1);
+        // Both readable: the figures' values (freshness and its parts) are long, and a chart
+        // narrower than its labels shows none. The table first, the chart the rest.
+        throughput->setMinimumWidth(320);
+        split->setChildrenCollapsible(false);
+        split->setStretchFactor(0, 3);
+        split->setStretchFactor(1, 2);
+        split->setSizes({600, 400});
         layout->addWidget(split, 1);
         auto *alerts = new QGroupBox(tr("Alerts"), this);
         auto *alertsLayout = new QVBoxLayout(alerts);
@@ -298,9 +304,33 @@ public:
         group(tr("Likes by region"), models.regions, 0, 1);
         group(tr("Velocity leaders (like_velocity)"), models.velocity, 1, 0);
         group(tr("Spam suspects"), models.spam, 1, 1);
-        m_history = new QChartView(this);
+        // The watched post's history, bound to its model: the chart is built once and the mapper
+        // moves its points as the model changes.
+        auto *chart = new QChart;
+        chart->legend()->hide();
+        chart->setMargins(QMargins(4, 4, 4, 4));
+        m_historyLine = new QLineSeries(chart);
+        chart->addSeries(m_historyLine);
+        m_historyTime = new QDateTimeAxis(chart);
+        m_historyTime->setFormat(QStringLiteral("HH:mm:ss"));
+        m_historyTime->setTickCount(5);
+        m_historyTime->setTitleText(tr("window start (event time)"));
+        const QDateTime now = QDateTime::currentDateTime(); // drawn only with a range from the start
+        m_historyTime->setRange(now.addSecs(-60), now);
+        m_historyLikes = new QValueAxis(chart);
+        m_historyLikes->setTitleText(tr("net likes"));
+        m_historyLikes->setLabelFormat(QStringLiteral("%g"));
+        chart->addAxis(m_historyTime, Qt::AlignBottom);
+        chart->addAxis(m_historyLikes, Qt::AlignLeft);
+        m_historyLine->attachAxis(m_historyTime);
+        m_historyLine->attachAxis(m_historyLikes);
+        auto *mapper = new QVXYModelMapper(this);
+        mapper->setXColumn(0);
+        mapper->setYColumn(1);
+        mapper->setSeries(m_historyLine);
+        mapper->setModel(&models.watchedPost);
+        m_history = new ThemedChartView(chart, this);
         m_history->setMinimumHeight(200);
-        m_history->setRenderHint(QPainter::Antialiasing);
         grid->addWidget(m_history, 2, 0, 1, 2);
         connect(posts->selectionModel(), &QItemSelectionModel::currentRowChanged, this, [this](const QModelIndex &current) {
             if (!current.isValid())
@@ -323,25 +353,34 @@ public:
             if (first)
                 m_host.watchPost(first->leaders.front().key);
         }
-        auto *chart = new QChart;
-        chart->setTitle(s.watchedPost ? tr("Post %1, likes per window").arg(*s.watchedPost) : tr("Select a post"));
-        auto *line = new QLineSeries;
-        line->setName(tr("net likes"));
-        for (const WindowValue &w : s.watchedHistory)
-            line->append(static_cast<qreal>(w.windowStartMs), static_cast<qreal>(w.value));
-        chart->addSeries(line);
-        chart->createDefaultAxes();
-        for (QAbstractAxis *axis : chart->axes(Qt::Horizontal))
-            axis->setLabelsVisible(false);
-        chart->legend()->hide();
-        m_history->setChart(chart); // the view deletes the previous chart
-        m_historyPoints = static_cast<int>(s.watchedHistory.size());
+        const WatchedPostModel &watched = m_models.watchedPost;
+        m_history->chart()->setTitle(watched.post() ? tr("Post %1, likes per window").arg(*watched.post()) : tr("Select a post"));
+        // The axes span the windows shown (the mapper has moved the points already).
+        const int rows = watched.rowCount();
+        if (rows > 0) {
+            double first = watched.index(0, 0).data().toDouble(), last = first, most = 0, least = 0;
+            for (int r = 0; r < rows; ++r) {
+                const double start = watched.index(r, 0).data().toDouble(), likes = watched.index(r, 1).data().toDouble();
+                first = std::min(first, start);
+                last = std::max(last, start);
+                most = std::max(most, likes);
+                least = std::min(least, likes);
+            }
+            m_historyTime->setRange(QDateTime::fromMSecsSinceEpoch(static_cast<qint64>(first)),
+                                    QDateTime::fromMSecsSinceEpoch(static_cast<qint64>(std::max(last, first + 1000))));
+            m_historyLikes->setRange(least < 0 ? least * 1.15 : 0, most > 0 ? most * 1.15 : 1);
+            m_historyLikes->applyNiceNumbers();
+        }
+        m_historyPoints = rows;
     }
     int historyPoints() const { return m_historyPoints; }
 
 private:
     std::vector<std::pair<QLabel *, WindowLeadersModel *>> m_windowLabels;
-    QChartView *m_history;
+    ThemedChartView *m_history;
+    QLineSeries *m_historyLine;
+    QDateTimeAxis *m_historyTime;
+    QValueAxis *m_historyLikes;
     int m_historyPoints = 0;
 };
 

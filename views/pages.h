@@ -29,6 +29,7 @@ struct ConsoleModels {
     WindowLeadersModel regions{Aggregation::LikesByRegion};
     WindowLeadersModel velocity{Aggregation::LikeVelocity};
     WindowLeadersModel spam{Aggregation::SpamSuspects};
+    WatchedPostModel watchedPost;
     AlertModel &alerts;
     std::unique_ptr<AuditModel> audit;
 

@@ -1,6 +1,8 @@
 // A TimeSeriesChart plots series of the job's TimeSeriesStore (one point a second, the last
 // minutes) against wall-clock time. Series are chosen by metric name and labels; a series whose
-// labels leave one out ("partition") expands to one line per value of that label.
+// labels leave one out ("partition") expands to one line per value of that label. The chart
+// follows the application's palette (a dark theme gets a dark chart); a sample that is no
+// measurement (an event-time gauge before its first event) is not plotted.
 #pragma once
 
 #include "metrics/metrics.h"
@@ -10,15 +12,34 @@
 #include <QVector>
 
 #include <functional>
+#include <map>
 
 class QDateTimeAxis;
+class QLineSeries;
 class QValueAxis;
 
 namespace tally {
 
 class TimeSeriesStore;
 
-class TimeSeriesChart : public QChartView {
+// A chart view that follows the application's palette: a dark theme gets a dark chart (lines,
+// axes, labels and background), and the chart's background is the page's.
+class ThemedChartView : public QChartView {
+    Q_OBJECT
+public:
+    explicit ThemedChartView(QChart *chart, QWidget *parent = nullptr);
+
+protected:
+    void changeEvent(QEvent *event) override;
+    void applyPalette();
+    // After the theme was applied: what the theme does not colour (a reference line).
+    virtual void paletteApplied(bool dark) { (void)dark; }
+
+private:
+    bool m_themed = false;
+};
+
+class TimeSeriesChart : public ThemedChartView {
     Q_OBJECT
 public:
     struct Series {
@@ -43,8 +64,17 @@ public:
     int pointCount() const { return m_points; }
     void setPlaceholder(const QString &text); // shown over an empty chart
 
+protected:
+    void paletteApplied(bool dark) override;
+
 private:
+    QLineSeries *lineFor(const QString &legend);
+
     QVector<Series> m_series;
+    // The chart's lines by legend, kept across refreshes: a refresh replaces their points, so the
+    // chart never rebuilds and the colours stay with their legends.
+    std::map<QString, QLineSeries *> m_lines;
+    QLineSeries *m_reference = nullptr;
     QString m_referenceLegend;
     double m_referenceValue = 0;
     bool m_hasReference = false;
