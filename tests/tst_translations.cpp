@@ -3,7 +3,9 @@
 // models keep speaking English and the views translate what they say), every
 // message of translations/*.ts is finished and keeps the source's placeholders, accelerators,
 // line breaks and trailing ellipsis, and lupdate over the sources finds no message that the .ts
-// files lack or no longer need.
+// files lack or no longer need. Every runbook has a German and a Japanese version with the
+// English one's outline, links (the action buttons among them) and code spans, and the desktop
+// shows the one of its language.
 #include "models/action_catalogue.h"
 #include "models/snapshot_models.h"
 #include "state/key_groups.h"
@@ -136,6 +138,9 @@ private slots:
     void installedByLanguage();
     void tsFilesComplete();
     void tsFilesUpToDate();
+    void runbooksTranslated_data();
+    void runbooksTranslated();
+    void runbookFollowsTheLanguage();
 };
 
 void TranslationsTest::compiledIn_data()
@@ -311,6 +316,102 @@ void TranslationsTest::tsFilesUpToDate()
              qPrintable(QStringLiteral("\nThe .ts files do not match the sources. Run `cmake --build <build> --target "
                                        "update_translations`, then translate the unfinished messages.\n")
                         + problems.join(QLatin1Char('\n'))));
+}
+
+namespace {
+
+// What a translated runbook must keep from the English one: its outline (heading levels in order,
+// list items per kind), its fenced code blocks verbatim, and every link target (action:... buttons
+// among them) and code span (metric names, configuration keys, commands), as multisets.
+struct RunbookShape {
+    QStringList headings;  // "#", "##", ... in order
+    int bullets = 0;       // "- " items
+    int numbered = 0;      // "1. " items
+    QStringList blocks;    // fenced code blocks, in order
+    QStringList links;     // targets, sorted
+    QStringList codeSpans; // sorted
+
+    static RunbookShape of(QString markdown)
+    {
+        RunbookShape shape;
+        // Fenced blocks first: their backticks and brackets are code, not spans or links.
+        static const QRegularExpression fence(QStringLiteral("^[ \\t]*```[^\\n]*\\n.*?^[ \\t]*```"),
+                                              QRegularExpression::MultilineOption | QRegularExpression::DotMatchesEverythingOption);
+        for (auto it = fence.globalMatch(markdown); it.hasNext();)
+            shape.blocks << it.next().captured(0);
+        markdown.remove(fence);
+        static const QRegularExpression heading(QStringLiteral("^(#+) "));
+        static const QRegularExpression bullet(QStringLiteral("^\\s*- "));
+        static const QRegularExpression numbered(QStringLiteral("^\\s*\\d+\\. "));
+        static const QRegularExpression link(QStringLiteral("\\]\\(([^)]*)\\)"));
+        static const QRegularExpression code(QStringLiteral("`([^`]+)`"));
+        for (const QString &line : markdown.split(QLatin1Char('\n'))) {
+            if (const auto m = heading.match(line); m.hasMatch())
+                shape.headings << m.captured(1);
+            shape.bullets += bullet.match(line).hasMatch() ? 1 : 0;
+            shape.numbered += numbered.match(line).hasMatch() ? 1 : 0;
+        }
+        for (auto it = link.globalMatch(markdown); it.hasNext();)
+            shape.links << it.next().captured(1);
+        for (auto it = code.globalMatch(markdown); it.hasNext();)
+            shape.codeSpans << it.next().captured(1);
+        shape.links.sort();
+        shape.codeSpans.sort();
+        return shape;
+    }
+};
+
+QString readResource(const QString &path)
+{
+    QFile file(path);
+    return file.open(QIODevice::ReadOnly) ? QString::fromUtf8(file.readAll()) : QString();
+}
+
+} // namespace
+
+void TranslationsTest::runbooksTranslated_data()
+{
+    QTest::addColumn<QString>("language");
+    QTest::addColumn<QString>("rule");
+    const QStringList rules = QDir(QStringLiteral(":/runbooks")).entryList({QStringLiteral("*.md")}, QDir::Files);
+    QVERIFY(rules.size() >= 10);
+    for (const char *language : {"de", "ja"})
+        for (const QString &file : rules)
+            QTest::newRow(qPrintable(QStringLiteral("%1 %2").arg(QLatin1String(language), file))) << QString::fromLatin1(language)
+                                                                                                 << QFileInfo(file).completeBaseName();
+}
+
+// Every runbook exists in German and Japanese with the English one's outline, links and code.
+void TranslationsTest::runbooksTranslated()
+{
+    QFETCH(QString, language);
+    QFETCH(QString, rule);
+    const QString english = readResource(QStringLiteral(":/runbooks/%1.md").arg(rule));
+    const QString translated = readResource(QStringLiteral(":/runbooks/%1/%2.md").arg(language, rule));
+    QVERIFY2(!translated.isEmpty(), qPrintable(QStringLiteral("resources/runbooks/%1/%2.md is missing").arg(language, rule)));
+    QVERIFY(translated != english);
+    const RunbookShape want = RunbookShape::of(english), got = RunbookShape::of(translated);
+    QCOMPARE(got.headings, want.headings);
+    QCOMPARE(got.blocks, want.blocks);
+    QCOMPARE(got.bullets, want.bullets);
+    QCOMPARE(got.numbered, want.numbered);
+    QCOMPARE(got.links, want.links);
+    QCOMPARE(got.codeSpans, want.codeSpans);
+}
+
+// The desktop shows a rule's runbook in the language installTranslations() chose.
+void TranslationsTest::runbookFollowsTheLanguage()
+{
+    const QString english = readResource(QStringLiteral(":/runbooks/sink_down.md"));
+    tally::installTranslations(QStringLiteral("ja_JP"));
+    QCOMPARE(tally::consoleLanguage(), QStringLiteral("ja"));
+    QCOMPARE(tally::runbookMarkdown(QStringLiteral("sink_down")), readResource(QStringLiteral(":/runbooks/ja/sink_down.md")));
+    tally::installTranslations(QStringLiteral("de_DE"));
+    QCOMPARE(tally::runbookMarkdown(QStringLiteral("sink_down")), readResource(QStringLiteral(":/runbooks/de/sink_down.md")));
+    tally::installTranslations(QStringLiteral("en_US"));
+    QCOMPARE(tally::consoleLanguage(), QStringLiteral("en"));
+    QCOMPARE(tally::runbookMarkdown(QStringLiteral("sink_down")), english);
+    QVERIFY(tally::runbookMarkdown(QStringLiteral("no_such_rule")).isEmpty());
 }
 
 QTEST_GUILESS_MAIN(TranslationsTest)

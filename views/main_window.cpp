@@ -60,8 +60,10 @@ void installTranslations(const QString &language)
         if (t)
             QCoreApplication::removeTranslator(t);
     own = new QTranslator(app);
-    if (own->load(locale, QStringLiteral("tally"), QStringLiteral("_"), QStringLiteral(":/i18n")))
+    const bool loaded = own->load(locale, QStringLiteral("tally"), QStringLiteral("_"), QStringLiteral(":/i18n"));
+    if (loaded)
         QCoreApplication::installTranslator(own);
+    setConsoleLanguage(loaded ? locale.name().section(QLatin1Char('_'), 0, 0) : QStringLiteral("en"));
     qt = new QTranslator(app);
     if (qt->load(locale, QStringLiteral("qtbase"), QStringLiteral("_"), QLibraryInfo::path(QLibraryInfo::TranslationsPath)))
         QCoreApplication::installTranslator(qt);

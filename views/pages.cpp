@@ -446,9 +446,8 @@ public:
     void refresh() override {}
     void showRunbook(const QString &ruleId)
     {
-        QFile f(AlertModel::runbookPath(ruleId));
-        m_runbook->setMarkdown(f.open(QIODevice::ReadOnly) ? QString::fromUtf8(f.readAll())
-                                                           : tr("No runbook for %1.").arg(ruleId));
+        const QString markdown = runbookMarkdown(ruleId);
+        m_runbook->setMarkdown(!markdown.isEmpty() ? markdown : tr("No runbook for %1.").arg(ruleId));
     }
 
 private:

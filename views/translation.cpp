@@ -1,8 +1,10 @@
 #include "views/translation.h"
 
+#include "models/alerts.h"
 #include "models/snapshot_models.h"
 
 #include <QCoreApplication>
+#include <QFile>
 
 namespace tally {
 
@@ -15,6 +17,32 @@ QString translatedText(const QVariant &text) { return translated(text.value<UiTe
 } // namespace
 
 QString translated(const UiText &text) { return text.render(&translate); }
+
+namespace {
+QString &languageSlot()
+{
+    static QString language = QStringLiteral("en");
+    return language;
+}
+} // namespace
+
+QString consoleLanguage() { return languageSlot(); }
+
+void setConsoleLanguage(const QString &language) { languageSlot() = language; }
+
+QString runbookMarkdown(const QString &ruleId)
+{
+    QStringList candidates;
+    if (consoleLanguage() != QLatin1String("en"))
+        candidates << QStringLiteral(":/runbooks/%1/%2.md").arg(consoleLanguage(), ruleId);
+    candidates << AlertModel::runbookPath(ruleId);
+    for (const QString &path : candidates) {
+        QFile file(path);
+        if (file.open(QIODevice::ReadOnly))
+            return QString::fromUtf8(file.readAll());
+    }
+    return {};
+}
 
 TranslatedModel::TranslatedModel(QAbstractItemModel *source, QObject *parent) : QIdentityProxyModel(parent)
 {
