@@ -465,6 +465,10 @@ int main(int argc, char **argv)
     window.reset();
     requestStop();
     const Status result = host->waitFinished();
+    if (gui) { // the run's record in the log, as a headless run prints it
+        host->sample();
+        printSummary(*host, true);
+    }
     if (!result.isOk()) {
         std::fprintf(stderr, "tally: %s\n", result.toString().c_str());
         return 1;
