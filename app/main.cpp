@@ -394,7 +394,6 @@ int main(int argc, char **argv)
             requestStop();
             QCoreApplication::quit();
         });
-        QObject::connect(host.get(), &EngineHost::jobFinished, app.get(), [&] { printSummary(*host, true); });
     } else {
         const bool quiet = parser.isSet(QStringLiteral("quiet"));
         // `quiet` by value: the lambda outlives this block.

@@ -13,15 +13,15 @@
 #                                               ones the screenshots were taken of (ctest runs it
 #                                               as tst_screenshots_current)
 #
-# The console's sources: views/ (not views/web/), models/ and translations/ (what the pages show
-# and say).
+# The console's sources: views/ (not views/web/), models/, translations/ and resources/runbooks/
+# (what the pages show and say).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 recorded=$root/docs/screenshots/SOURCES
 
 fingerprint() {
-  (cd "$root" && { find views -maxdepth 1 -type f -print0; find models translations -type f -print0; } |
-    sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
+  (cd "$root" && { find views -maxdepth 1 -type f -print0; find models translations resources/runbooks -type f -print0; } |
+    LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
 }
 
 case ${1:-} in

@@ -106,7 +106,8 @@ check "tally.1 renders without warnings (groff -man -ww)" \
 if help=$(QT_QPA_PLATFORM=offscreen "$root/usr/bin/tally" --help 2>&1); then
   entries=$(grep -E '^\.B[IR]? ' "$man_page") # the lines that name an entry's option
   for option in $(grep -oE -- '^ +(-[a-z], )?--[a-z][a-z-]+' <<<"$help" | grep -oE -- '--[a-z-]+' | sort -u); do
-    check "tally.1 has an entry for $option" grep -qF -- "${option//-/\\-}" <<<"$entries"
+    # The option whole: "\-\-help" must not be satisfied by "\-\-help\-all".
+    check "tally.1 has an entry for $option" grep -qE -- "${option//-/\\\\-}( |\"|\$)" <<<"$entries"
   done
 else
   fail "usr/bin/tally --help exited with an error: $help"

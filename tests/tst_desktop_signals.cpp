@@ -26,10 +26,10 @@ using namespace tally::test;
 
 namespace {
 
-// 20 s of input at 10,000 events a second: SIGTERM comes long before its end. One partition: the
+// 200 s of input at 10,000 events a second: SIGTERM comes long before its end. One partition: the
 // events read are then a prefix of the generator's stream (with several, each partition's own).
 constexpr const char *kConfig = R"toml([source.generator]
-total_events = 200000
+total_events = 2000000
 events_per_second = 10000
 seed = 91
 start_time_ms = 1767225600000
@@ -120,8 +120,8 @@ private slots:
         const QRegularExpressionMatch m = read.match(QString::fromUtf8(out));
         QVERIFY2(m.hasMatch(), out.constData());
         const uint64_t events = m.captured(1).remove(QLatin1Char(',')).toULongLong();
-        qInfo("SIGTERM after %llu of 200,000 events", static_cast<unsigned long long>(events));
-        QVERIFY2(events > 0 && events < 200000, out.constData()); // stopped in the middle
+        qInfo("SIGTERM after %llu of 2,000,000 events", static_cast<unsigned long long>(events));
+        QVERIFY2(events > 0 && events < 2000000, out.constData()); // stopped in the middle
 
         auto config = loadJobConfig(file.fileName().toStdString());
         QVERIFY2(config, config.status().toString().c_str());

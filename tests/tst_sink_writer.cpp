@@ -36,7 +36,12 @@ public:
             return Status::unavailable("connection refused (store switched off)");
         return m_inner->write(batch);
     }
-    Result<uint64_t> committedEpoch() override { return m_inner->committedEpoch(); }
+    Result<uint64_t> committedEpoch() override
+    {
+        if (m_down)
+            return Status::unavailable("connection refused (store switched off)");
+        return m_inner->committedEpoch();
+    }
     Status flush() override { return m_inner->flush(); }
     std::string describe() const override { return m_inner->describe(); }
 
@@ -476,6 +481,63 @@ private slots:
         QVERIFY(writer->flush().isOk());
         QCOMPARE(readSqliteResults(m_path), tableOf(rows));
         QCOMPARE(writer->status().divertedRows, uint64_t(0));
+    }
+
+    // The database is down when a run starts, and holds commits past the epoch the run goes on
+    // from (here: epoch 5 of an earlier run, whose epochs 6 and 7 wait in the divert buffer, and
+    // the run starts from scratch). Once reached, the earlier run's batches are written as plain
+    // upserts, and this run's epochs are stored past everything there: none is taken for a
+    // replay, nothing is lost.
+    void downAtStartShiftsEpochsPastTheDatabase()
+    {
+        const std::string divertPath = m_dir->filePath("divert.db").toStdString();
+        SinkWriterOptions options = fastOptions(Delivery::ExactlyOnce);
+        options.divertPath = divertPath;
+        std::vector<OutputRow> earlier;
+        {
+            MetricsRegistry metrics;
+            auto store = std::make_unique<SwitchableStore>(openStore(m_path));
+            SwitchableStore *switchable = store.get();
+            auto writer = openWriter(std::move(store), options, metrics);
+            for (uint64_t epoch = 1; epoch <= 5; ++epoch) {
+                QVERIFY(writer->writeRows(std::vector{likesPerPostRow(epoch, 10, epoch)}).isOk());
+                QVERIFY(writer->commitEpoch(epoch).isOk());
+            }
+            QVERIFY(writer->flush().isOk());
+            QCOMPARE(sqliteInteger(m_path, "SELECT epoch FROM sink_commits"), int64_t(5));
+            switchable->m_down = true;
+            QVERIFY(writer->setDivert(true).isOk());
+            for (uint64_t epoch = 6; epoch <= 7; ++epoch) {
+                earlier.push_back(likesPerPostRow(100 + epoch, 20, epoch));
+                QVERIFY(writer->writeRows(std::vector{earlier.back()}).isOk());
+                QVERIFY(writer->commitEpoch(epoch).isOk());
+            }
+            TALLY_WAIT_UNTIL(writer->status().divertedRows == 2, std::chrono::seconds(10), "the earlier run's rows diverted");
+        }
+        MetricsRegistry metrics;
+        auto store = std::make_unique<SwitchableStore>(openStore(m_path));
+        SwitchableStore *switchable = store.get();
+        switchable->m_down = true;
+        auto writer = openWriter(std::move(store), options, metrics); // down: opens all the same
+        QCOMPARE(writer->continueEpochs(0), uint64_t(0));                  // a fresh run, numbered from 1
+        TALLY_WAIT_UNTIL(!writer->status().lastError.empty(), std::chrono::seconds(10), "the failed reach for the database");
+        std::vector<OutputRow> ours;
+        for (uint64_t epoch = 1; epoch <= 3; ++epoch) {
+            ours.push_back(likesPerPostRow(200 + epoch, 30, epoch));
+            QVERIFY(writer->writeRows(std::vector{ours.back()}).isOk());
+            QVERIFY(writer->commitEpoch(epoch).isOk());
+        }
+        switchable->m_down = false;
+        QVERIFY(writer->flush().isOk());
+        ResultTable expected = tableOf(std::vector<OutputRow>{likesPerPostRow(1, 10, 1), likesPerPostRow(2, 10, 2),
+                                                              likesPerPostRow(3, 10, 3), likesPerPostRow(4, 10, 4),
+                                                              likesPerPostRow(5, 10, 5)});
+        for (const ResultTable &more : {tableOf(earlier), tableOf(ours)})
+            expected.insert(more.begin(), more.end());
+        QCOMPARE(readSqliteResults(m_path), expected);
+        QCOMPARE(writer->committedEpoch(), uint64_t(3));                            // in the job's numbering
+        QCOMPARE(sqliteInteger(m_path, "SELECT epoch FROM sink_commits"), int64_t(8)); // shifted past 5
+        QCOMPARE(metrics.snapshot(0).value("tally_sink_replayed_commits_total", {{"sink", "sqlite"}}), 0.0);
     }
 
     // Drain through the job: with the source paused, once drain reports, every result the job

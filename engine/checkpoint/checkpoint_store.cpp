@@ -501,6 +501,12 @@ std::optional<CheckpointFile> latestCheckpoint(const std::string &directory, std
     return std::nullopt;
 }
 
+uint64_t newestCheckpointEpoch(const std::string &directory)
+{
+    const auto files = listCheckpoints(directory);
+    return files.empty() ? 0 : files.front().first.first;
+}
+
 std::vector<std::string> checkpointFiles(const std::string &directory)
 {
     std::vector<std::string> paths;

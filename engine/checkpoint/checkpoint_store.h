@@ -102,5 +102,8 @@ bool chainPresent(const std::string &directory, const CheckpointChain &chain);
 size_t removeUnfinishedCheckpoints(const std::string &directory);
 // Checkpoint files (.tsp, .tsi, .tsf) of `directory`, newest (highest epoch, then time) first.
 std::vector<std::string> checkpointFiles(const std::string &directory);
+// The highest epoch among them, whether they restore or not (0: none). A job numbers its epochs
+// past it, so that retention, which keeps the highest, never takes a new checkpoint for an old one.
+uint64_t newestCheckpointEpoch(const std::string &directory);
 
 } // namespace tally

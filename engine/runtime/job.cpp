@@ -1,6 +1,7 @@
 #include "runtime/job.h"
 
 #include "metrics/time_series.h"
+#include "checkpoint/checkpoint_store.h"
 #include "checkpoint/savepoint.h"
 #include "runtime/config_fingerprint.h"
 #include "runtime/stages/decode_stage.h"
@@ -163,10 +164,15 @@ Status Job::start()
                                    ? std::nullopt
                                    : std::move(restoredChain));
     c.state = JobState::Running;
-    // Epochs continue after the restored checkpoint's, and after the newest one the sink has
-    // committed (a sink that cannot tell yet shifts them once it can).
-    const uint64_t restoredEpoch = c.restored ? c.restored->epoch - 1 : 0;
-    c.committedEpoch = c.sink ? c.sink->continueEpochs(restoredEpoch) : restoredEpoch;
+    // Epochs continue after the restored checkpoint's, after every checkpoint on disk (a restore
+    // of an older savepoint must not number its checkpoints below the ones retention keeps), and
+    // after the newest one the sink has committed (a sink that cannot tell yet shifts them once
+    // it can).
+    uint64_t continueAfter = c.restored ? c.restored->epoch - 1 : 0;
+    if (c.config.checkpoint.enabled)
+        if (const uint64_t onDisk = newestCheckpointEpoch(c.config.checkpoint.dir); onDisk > 0)
+            continueAfter = std::max(continueAfter, onDisk - 1);
+    c.committedEpoch = c.sink ? c.sink->continueEpochs(continueAfter) : continueAfter;
     c.currentEpoch = c.committedEpoch + 1;
     c.coordinator.start();
     std::vector<std::thread> stages;

@@ -67,8 +67,10 @@ public:
     // stores this run's epochs shifted past the database's once it reaches it.
     virtual uint64_t continueEpochs(uint64_t restored);
     // Rows a restored checkpoint held as not known to be committed: written ahead of everything
-    // of this run, outside any epoch. Writing them again is harmless (upserts of the same values
-    // in the same order), so they need no comparison with the database's epoch.
+    // of this run, with no epoch of their own (they may share the transaction of this run's first
+    // commit). They are upserts of the values they had, in their order, so writing them again
+    // needs no comparison with the database's epoch, whose numbering may not be the restored
+    // job's; restoring an older savepoint shows its values until the replay writes newer ones.
     virtual Status writeRestoredRows(std::span<const OutputRow> rows);
 
     // Operator commands (SinkWriter implements them; other sinks answer Unimplemented).

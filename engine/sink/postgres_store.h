@@ -44,8 +44,8 @@ class PostgresStore final : public ResultStore {
 public:
     static constexpr int kSchemaVersion = 1;
 
-    // Connects, then creates or checks the schema. Fails when the database holds a newer schema
-    // or the options (the URL) are invalid; a server that cannot be reached is only reported:
+    // Tries to connect and create or check the schema. Fails when the database holds a newer
+    // schema or the options (the URL) are invalid; a server that cannot be reached is reported:
     // every call then fails with Unavailable until it answers, and the first to reach it creates
     // the schema.
     static Result<std::unique_ptr<PostgresStore>> open(PostgresStoreOptions options);

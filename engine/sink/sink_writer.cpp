@@ -132,6 +132,10 @@ struct SinkWriter::Impl {
     // Added to this run's epochs in the database: the commits found there when it was first
     // reached went past runBase, and a commit not newer than them would count as a replay.
     uint64_t epochShift = 0;
+    // Batches an earlier run left in the divert buffer, replayed first. Their epochs are in that
+    // run's numbering, which need not be this one's (a shift), so they are written as plain
+    // upserts: their rows again, no epoch recorded, nothing skipped as a replay.
+    uint64_t earlierRunBatches = 0;
     // The writer's own attempts to reach a database it has not reached yet.
     int reachFailures = 0;
     SteadyClock::time_point nextReachAttempt{};
@@ -523,7 +527,7 @@ struct SinkWriter::Impl {
         DivertedBatch &d = **oldest;
         Batch b;
         b.rows = std::move(d.rows);
-        b.epoch = d.epoch;
+        b.epoch = earlierRunBatches > 0 ? std::nullopt : d.epoch;
         const size_t rows = b.rows.size();
         setCircuit(breaker.state());
         Status s = attempt(b);
@@ -540,6 +544,8 @@ struct SinkWriter::Impl {
         replayedRows.add(rows);
         if (Status r = divert->remove(d.seq); !r.isOk()) // replaying it again later is harmless
             fprintf(stderr, "tally: %s\n", r.toString().c_str());
+        else if (earlierRunBatches > 0)
+            --earlierRunBatches;
         return true;
     }
 
@@ -661,6 +667,7 @@ Result<std::unique_ptr<SinkWriter>> SinkWriter::open(std::unique_ptr<ResultStore
         if (!buffer)
             return buffer.status();
         impl->divert = std::move(buffer).value();
+        impl->earlierRunBatches = impl->divert->batchCount();
         if (impl->divert->batchCount() > 0)
             fprintf(stderr, "tally: %s: replaying %llu rows left in the divert buffer %s\n",
                     impl->store->describe().c_str(), static_cast<unsigned long long>(impl->divert->rowCount()),
