@@ -4,7 +4,8 @@
 // the circuit and loses nothing (held in memory, or diverted and replayed); drain; and the pool
 // never opens more connections than it may (pg_stat_activity); SIGTERM to the real tally with
 // the server down ends within runtime.stop_timeout_ms; a server down at start is waited for, and
-// the job's epochs go past a database that is ahead of them. Each test case gets its own database.
+// the job's epochs go past a database that is ahead of them; a server that never answers costs a
+// connect timeout, not minutes. Each test case gets its own database.
 #include "runtime/job.h"
 #include "sink/postgres_store.h"
 #include "sink/sink_factory.h"
@@ -21,6 +22,7 @@
 
 #include <QElapsedTimer>
 #include <QProcess>
+#include <QTcpServer>
 
 #include <atomic>
 #include <csignal>
@@ -431,6 +433,29 @@ private slots:
         QVERIFY2(diff.empty(), diff.c_str());
         const int64_t epochAfter = postgresInteger(url, "SELECT epoch FROM sink_commits WHERE job = 'tally'");
         QVERIFY2(epochAfter > epochBefore, qPrintable(QStringLiteral("%1 after, %2 before").arg(epochAfter).arg(epochBefore)));
+    }
+
+    // A port that accepts connections and never answers (a hung server, a proxy in front of a
+    // dead one): each connection attempt ends after the connect timeout instead of waiting for
+    // the system's TCP timeout, at open and afterwards.
+    void silentServerTimesOut()
+    {
+        QTcpServer silent; // listening: the kernel completes the handshakes, nobody ever answers
+        QVERIFY(silent.listen(QHostAddress::LocalHost));
+        PostgresStoreOptions options;
+        options.url = "postgresql://tally@127.0.0.1:" + std::to_string(silent.serverPort()) + "/tally";
+        options.connectTimeoutSeconds = 2;
+        QElapsedTimer timer;
+        timer.start();
+        auto opened = PostgresStore::open(options); // reported, not fatal: retried later
+        QVERIFY2(opened, opened.status().toString().c_str());
+        const qint64 openMs = timer.restart();
+        const Result<uint64_t> epoch = (*opened)->committedEpoch();
+        const qint64 readMs = timer.elapsed();
+        qInfo("open gave up after %lld ms, a read after %lld ms", openMs, readMs);
+        QVERIFY(!epoch);
+        QCOMPARE(epoch.status().code(), Status::Code::Unavailable);
+        QVERIFY2(openMs < 8000 && readMs < 8000, qPrintable(QStringLiteral("%1 ms, %2 ms").arg(openMs).arg(readMs)));
     }
 
     void cleanupTestCase()

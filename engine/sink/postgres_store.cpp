@@ -218,6 +218,23 @@ Failure classify(const std::exception &e, const std::string &where)
     return {Status::unavailable(message), true};
 }
 
+// The URL with connect_timeout added unless it has one (libpq's default is to wait forever).
+std::string withConnectTimeout(const std::string &url, int seconds)
+{
+    PQconninfoOption *options = PQconninfoParse(url.c_str(), nullptr);
+    bool set = false;
+    for (PQconninfoOption *o = options; o && o->keyword; ++o)
+        set = set || (std::string_view(o->keyword) == "connect_timeout" && o->val && *o->val);
+    PQconninfoFree(options);
+    if (set || seconds <= 0)
+        return url;
+    const std::string option = "connect_timeout=" + std::to_string(seconds);
+    const bool uri = url.starts_with("postgresql://") || url.starts_with("postgres://");
+    if (!uri)
+        return url + " " + option;
+    return url + (url.find('?') == std::string::npos ? "?" : "&") + option;
+}
+
 // "postgresql HOST:PORT/DB" for messages, without the password, parsed by libpq without
 // connecting (the server may be down at start).
 Result<std::string> serverName(const std::string &url)
@@ -382,6 +399,7 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::open(PostgresStoreOptions 
         return where.status();
     auto impl = std::make_unique<Impl>();
     impl->opt = std::move(options);
+    impl->opt.url = withConnectTimeout(impl->opt.url, impl->opt.connectTimeoutSeconds);
     impl->where = *where;
     // A server that is down now is retried by the writer like one that goes down later; only
     // what a retry cannot fix (a newer schema) refuses the start.

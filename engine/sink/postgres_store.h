@@ -37,6 +37,10 @@ struct PostgresStoreOptions {
     std::string jobId = "tally";
     // Server-side limit per statement, so a stuck server fails a write instead of hanging it.
     int statementTimeoutMs = 30000;
+    // Limit on establishing a connection (libpq's connect_timeout), unless the URL sets one: a
+    // host that drops packets, or a port that accepts and never answers, fails the attempt
+    // instead of holding the start or the writer for the system's TCP timeout (minutes).
+    int connectTimeoutSeconds = 10;
 };
 
 // Thread-safe: each call borrows a pooled connection.
