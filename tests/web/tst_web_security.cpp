@@ -145,6 +145,7 @@ public:
                         return false;
                     }
                     oneTimeToken = file.readAll().trimmed();
+                    oneTimeTokenFile = file.fileName();
                     if (m_stdout.contains(oneTimeToken)) {
                         *error = QStringLiteral("the one-time token is in the log: ") + QString::fromUtf8(m_stdout);
                         return false;
@@ -234,6 +235,7 @@ public:
 
     quint16 port = 0;
     QByteArray oneTimeToken;
+    QString oneTimeTokenFile; // where tally wrote it (its standard output is not a terminal)
 
 private:
     QProcess m_process;
@@ -1080,6 +1082,10 @@ void TestWebSecurity::rateLimit()
     QCOMPARE(session.status, 200);
     QCOMPARE(session.json().value(QStringLiteral("user")).toString(), QStringLiteral("local"));
     QCOMPARE(session.json().value(QStringLiteral("role")).toString(), QStringLiteral("operator"));
+    // The token file (standard output is a pipe here) lives as long as the run.
+    QVERIFY(QFile::exists(tally.oneTimeTokenFile));
+    tally.stop();
+    QVERIFY2(!QFile::exists(tally.oneTimeTokenFile), qPrintable(tally.oneTimeTokenFile));
 }
 
 void TestWebSecurity::webSocketForeignOrigin()

@@ -415,6 +415,14 @@ WebConsole::~WebConsole()
     for (LiveClient &c : m_live)
         if (c.socket)
             c.socket->abort();
+    // The token ends with the run: its file goes too, unless another run has written its own.
+    if (!m_oneTimeToken.isEmpty() && !m_options.oneTimeTokenFile.isEmpty()) {
+        QFile file(m_options.oneTimeTokenFile);
+        if (file.open(QIODevice::ReadOnly) && file.readAll().trimmed() == m_oneTimeToken.toLatin1()) {
+            file.close();
+            file.remove();
+        }
+    }
 }
 
 Status WebConsole::start()

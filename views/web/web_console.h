@@ -49,7 +49,8 @@ struct WebConsoleOptions {
     int port = 8080;                               // 0 = any free port
     QString tokensFile;                            // empty: a one-time operator token (loopback only)
     // Where a one-time token goes instead of the startup line (mode 0600): the line then names
-    // the file, so a log that others read (the journal) never holds the token. Empty: the line.
+    // the file, so a log that others read (the journal) never holds the token; removed when the
+    // console ends. Empty: the line.
     QString oneTimeTokenFile;
     QString tlsCert;                               // PEM; both set: HTTPS only
     QString tlsKey;
