@@ -5,6 +5,7 @@
 // database must equal the oracle of exactly that prefix of the stream (the allowed lateness
 // exceeds the stream's largest delay, so the results do not depend on arrival times).
 #include "config/job_config.h"
+#include "runtime/job_options.h"
 #include "source/generator.h"
 #include "support/oracle.h"
 #include "support/process_signal.h"
@@ -26,52 +27,32 @@ using namespace tally::test;
 
 namespace {
 
-// 200 s of input at 10,000 events a second: SIGTERM comes long before its end. One partition: the
-// events read are then a prefix of the generator's stream (with several, each partition's own).
-constexpr const char *kConfig = R"toml([source.generator]
-total_events = 2000000
-events_per_second = 10000
-seed = 91
-start_time_ms = 1767225600000
-partitions = 1
-event_time_rate = 2000
-posts = 2000
-users = 5000
-mean_delay_ms = 300
-late_fraction = 0.01
-late_delay_ms = 20000
-
-[watermark]
-bound_ms = 1000
-idle_timeout_ms = 0
-
-[runtime]
-parallelism = 2
-allowed_lateness_ms = 60000
-
-[aggregations.likes_per_post]
-window_ms = 5000
-
-[aggregations.trending_hourly]
-window_ms = 20000
-top_k = 5
-
-[aggregations.likes_by_region]
-windows_ms = [5000, 20000]
-
-[aggregations.like_velocity]
-size_ms = 15000
-slide_ms = 5000
-
-[aggregations.spam_suspects]
-size_ms = 5000
-slide_ms = 1000
-baseline_bucket_ms = 5000
-baseline_buckets = 3
-
-[web]
-enabled = false
-)toml";
+// The test windows, a lateness longer than any delay of the stream, and 200 s of input at 10,000
+// events a second: SIGTERM comes long before its end. One partition: the events read are then a
+// prefix of the generator's stream (with several, each partition's own).
+JobConfig jobConfig(const std::string &database)
+{
+    JobConfig c;
+    useTestWindows(c);
+    c.runtime.allowedLatenessMs = 60000;
+    c.runtime.parallelism = 2;
+    GeneratorConfig &g = c.source.generator;
+    g.totalEvents = 2000000;
+    g.eventsPerSecond = 10000;
+    g.seed = 91;
+    g.startTimeMs = 1767225600000; // fixed: the test generates the same stream again
+    g.partitions = 1;
+    g.eventTimeRate = 2000;
+    g.posts = 2000;
+    g.users = 5000;
+    g.meanDelayMs = 300;
+    g.lateFraction = 0.01;
+    g.lateDelayMs = 20000;
+    c.output.type = OutputConfig::Type::Sqlite;
+    c.output.sqlitePath = database;
+    c.web.enabled = false;
+    return c;
+}
 
 } // namespace
 
@@ -83,10 +64,11 @@ private slots:
     {
         QVERIFY2(qEnvironmentVariableIsSet("DISPLAY"), "no X display: run through ctest (xvfb-run)");
         QTemporaryDir dir;
-        QFile file(dir.filePath(QStringLiteral("job.toml")));
-        QVERIFY(file.open(QIODevice::WriteOnly) && file.write(kConfig) > 0);
-        file.close();
         const std::string database = dir.filePath(QStringLiteral("tally.db")).toStdString();
+        const JobConfig config = jobConfig(database);
+        QFile file(dir.filePath(QStringLiteral("job.toml")));
+        QVERIFY(file.open(QIODevice::WriteOnly) && file.write(QByteArray::fromStdString(writeConfigToml(config))) > 0);
+        file.close();
 
         QProcess tally;
         tally.setWorkingDirectory(dir.path());
@@ -123,9 +105,7 @@ private slots:
         qInfo("SIGTERM after %llu of 2,000,000 events", static_cast<unsigned long long>(events));
         QVERIFY2(events > 0 && events < 2000000, out.constData()); // stopped in the middle
 
-        auto config = loadJobConfig(file.fileName().toStdString());
-        QVERIFY2(config, config.status().toString().c_str());
-        GeneratorSource source(config->source.generator);
+        GeneratorSource source(config.source.generator);
         std::vector<Arrival> prefix;
         SourceBatch batch;
         while (prefix.size() < events && source.poll(batch, 4096) != Source::PollStatus::End)
@@ -133,7 +113,7 @@ private slots:
                 if (prefix.size() < events)
                     prefix.push_back({e, kMinWatermark});
         QCOMPARE(prefix.size(), size_t(events));
-        const ResultTable expected = computeOracle(*config, prefix).table;
+        const ResultTable expected = computeOracle(config, prefix).table;
         const std::string diff = describeDifference(expected, readSqliteResults(database));
         QVERIFY2(diff.empty(), diff.c_str());
         qInfo("%zu result rows equal the oracle's", expected.size());
