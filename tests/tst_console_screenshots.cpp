@@ -9,6 +9,7 @@
 // - no text is cut: every visible label and button gets at least the width its text needs;
 // - every toolbar action is on the toolbar or behind its overflow button.
 #include "models/engine_host.h"
+#include "support/wait.h"
 #include "views/main_window.h"
 
 #include <QtTest>
@@ -227,8 +228,11 @@ private slots:
         QStringList problems = unreachableActions(m_window.get());
         QCOMPARE(m_window->pages().size(), size_t(9));
         for (int page = 0; page < 9; ++page) {
+            // Two snapshots after the page is shown: it has refreshed from a full one (grab()
+            // renders the widgets as they are then).
+            QSignalSpy updated(m_host.get(), &EngineHost::snapshotUpdated);
             m_window->showPage(page);
-            QTest::qWait(700); // a snapshot or two, and a repaint
+            TALLY_WAIT_UNTIL(updated.size() >= 2, std::chrono::seconds(10), "two console snapshots");
             Page *shown = m_window->pages()[static_cast<size_t>(page)];
             const QImage image = m_window->grab().toImage();
             QVERIFY(!image.isNull());

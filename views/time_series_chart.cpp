@@ -99,16 +99,21 @@ void TimeSeriesChart::setPlaceholder(const QString &text)
     chart()->setTitle(chart()->title().section(QLatin1Char('\n'), 0, 0) + (text.isEmpty() ? QString() : QStringLiteral("\n") + text));
 }
 
+QLineSeries *TimeSeriesChart::addLine(const QString &legend)
+{
+    auto *line = new QLineSeries;
+    line->setName(legend);
+    chart()->addSeries(line);
+    line->attachAxis(m_time);
+    line->attachAxis(m_values);
+    return line;
+}
+
 QLineSeries *TimeSeriesChart::lineFor(const QString &legend)
 {
     QLineSeries *&line = m_lines[legend];
-    if (!line) {
-        line = new QLineSeries;
-        line->setName(legend);
-        chart()->addSeries(line);
-        line->attachAxis(m_time);
-        line->attachAxis(m_values);
-    }
+    if (!line)
+        line = addLine(legend);
     return line;
 }
 
@@ -176,12 +181,8 @@ void TimeSeriesChart::refresh(const TimeSeriesStore &store)
     m_time->setRange(QDateTime::fromMSecsSinceEpoch(axisStart), QDateTime::fromMSecsSinceEpoch(now));
     if (m_hasReference) {
         if (!m_reference) {
-            m_reference = new QLineSeries;
-            m_reference->setName(m_referenceLegend);
-            chart()->addSeries(m_reference);
-            m_reference->attachAxis(m_time);
-            m_reference->attachAxis(m_values);
-            applyPalette();
+            m_reference = addLine(m_referenceLegend);
+            applyPalette(); // its pen
         }
         m_reference->replace(QList<QPointF>{{static_cast<qreal>(axisStart), m_referenceValue}, {static_cast<qreal>(now), m_referenceValue}});
     }

@@ -68,7 +68,8 @@ protected:
     void paletteApplied(bool dark) override;
 
 private:
-    QLineSeries *lineFor(const QString &legend);
+    QLineSeries *addLine(const QString &legend); // on the chart, attached to both axes
+    QLineSeries *lineFor(const QString &legend);  // the line of a legend, added on first use
 
     QVector<Series> m_series;
     // The chart's lines by legend, kept across refreshes: a refresh replaces their points, so the
