@@ -211,8 +211,7 @@ int main(int argc, char **argv)
                      !argumentGiven(argc, argv, "--hash-web-token") &&
                      !argumentGiven(argc, argv, "--print-default-config") &&
                      !argumentGiven(argc, argv, "--print-prometheus-rules") && hasDisplay();
-    if (const std::string armed = SyncPoints::killAtFromEnvironment(); !armed.empty())
-        fprintf(stderr, "tally: TALLY_KILL_AT: this process kills itself at sync point %s\n", armed.c_str());
+    fputs(SyncPoints::armFromEnvironment().c_str(), stderr);
     std::unique_ptr<QCoreApplication> app =
         gui ? std::make_unique<QApplication>(argc, argv) : std::make_unique<QCoreApplication>(argc, argv);
     QCoreApplication::setOrganizationName(QStringLiteral("tally"));

@@ -1,10 +1,15 @@
 #include "util/sync_point.h"
 
+#include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <thread>
+#include <utility>
 
 namespace tally {
 
@@ -32,23 +37,51 @@ void SyncPoints::clear()
     s_active = false;
 }
 
-std::string SyncPoints::killAtFromEnvironment()
+namespace {
+
+// NAME:N (N defaults to 1) from an environment variable, or nothing.
+std::optional<std::pair<std::string, long>> pointFromEnvironment(const char *variable)
 {
-    const char *value = std::getenv("TALLY_KILL_AT");
+    const char *value = std::getenv(variable);
     if (value == nullptr || *value == '\0')
-        return {};
+        return std::nullopt;
     std::string name(value);
     long n = 1;
     if (const size_t colon = name.rfind(':'); colon != std::string::npos) {
         n = std::strtol(name.c_str() + colon + 1, nullptr, 10);
         name.resize(colon);
     }
-    auto passes = std::make_shared<std::atomic<long>>(0);
-    set(name, [passes, n] {
-        if (++*passes >= n)
-            std::raise(SIGKILL);
-    });
-    return name + ":" + std::to_string(n);
+    return std::pair{std::move(name), n};
+}
+
+} // namespace
+
+std::string SyncPoints::armFromEnvironment()
+{
+    std::string armed;
+    if (auto kill = pointFromEnvironment("TALLY_KILL_AT")) {
+        auto passes = std::make_shared<std::atomic<long>>(0);
+        set(kill->first, [passes, n = kill->second] {
+            if (++*passes >= n)
+                std::raise(SIGKILL);
+        });
+        armed += "tally: TALLY_KILL_AT: this process kills itself at sync point " + kill->first + ":" +
+                 std::to_string(kill->second) + "\n";
+    }
+    if (auto hold = pointFromEnvironment("TALLY_HOLD_AT")) {
+        auto passes = std::make_shared<std::atomic<long>>(0);
+        set(hold->first, [passes, n = hold->second, name = hold->first] {
+            if (++*passes != n)
+                return;
+            fprintf(stderr, "tally: held at sync point %s\n", name.c_str());
+            fflush(stderr);
+            for (;;)
+                std::this_thread::sleep_for(std::chrono::hours(1));
+        });
+        armed += "tally: TALLY_HOLD_AT: a thread stops for good at sync point " + hold->first + ":" +
+                 std::to_string(hold->second) + "\n";
+    }
+    return armed;
 }
 
 void SyncPoints::processSlow(std::string_view name)

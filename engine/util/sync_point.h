@@ -16,10 +16,12 @@ public:
     // clear(). Thread-safe.
     static void set(std::string name, std::function<void()> callback);
     static void clear();
-    // Crash tests of whole processes: TALLY_KILL_AT=NAME:N makes the process SIGKILL itself the
-    // N-th time a thread reaches sync point NAME (as RocksDB's crash tests kill at named points),
-    // e.g. between writing a checkpoint file and renaming it. Returns what it armed, or "".
-    static std::string killAtFromEnvironment();
+    // Tests of whole processes: TALLY_KILL_AT=NAME:N makes the process SIGKILL itself the N-th
+    // time a thread reaches sync point NAME (as RocksDB's crash tests kill at named points), e.g.
+    // between writing a checkpoint file and renaming it; TALLY_HOLD_AT=NAME:N stops that thread
+    // there for good, after printing "tally: held at sync point NAME" to stderr (a checkpoint
+    // write that never ends, deterministically). Returns a line for each it armed, to print.
+    static std::string armFromEnvironment();
 
     static void process(std::string_view name)
     {
