@@ -203,13 +203,14 @@ ConsoleSnapshot consoleSnapshotFromStatus(JobStatus status, bool kafka, const Co
 }
 
 ConsoleSnapshot takeConsoleSnapshot(const Job &job, const MetricsRegistry &metrics, bool kafka,
-                                    const ConsoleSnapshot *previous, int64_t nowMs)
+                                    const ConsoleSnapshot *previous, int64_t nowMs, std::optional<uint64_t> watchedPost)
 {
     ConsoleSnapshot s = consoleSnapshotFromStatus(job.status(), kafka, previous, nowMs);
     s.metrics = metrics.snapshot(nowMs);
     s.windows = job.liveResults().windows();
-    s.watchedPost = job.liveResults().watchedPost();
-    s.watchedHistory = job.liveResults().watchedHistory();
+    s.watchedPost = watchedPost;
+    if (watchedPost)
+        s.watchedHistory = job.liveResults().history(*watchedPost).value_or(std::vector<WindowValue>{});
     return s;
 }
 

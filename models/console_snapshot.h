@@ -112,8 +112,8 @@ struct ConsoleSnapshot {
     std::optional<double> memoryLimitBytes;
     std::vector<FolderSpace> folders;
     std::vector<LiveWindow> windows;
-    std::optional<uint64_t> watchedPost;
-    std::vector<WindowValue> watchedHistory;
+    std::optional<uint64_t> watchedPost;     // the console's watched post (EngineHost::watchPost)
+    std::vector<WindowValue> watchedHistory; // its likes_per_post windows, oldest first
     std::string lastSavepoint; // file of the newest savepoint taken in this process, if any
 
     // The partition holding the job watermark back (the lowest non-idle watermark), if any.
@@ -134,8 +134,10 @@ ConsoleSnapshot consoleSnapshotFromStatus(JobStatus status, bool kafka, const Co
 Freshness computeFreshness(const ConsoleSnapshot &s, const Freshness *before);
 
 // Builds a snapshot from the job: consoleSnapshotFromStatus(job.status(), ...) with the live
-// windows, the metrics and the watermark bound; `previous` (may be null) is the last snapshot.
+// windows, the metrics and the watermark bound; `previous` (may be null) is the last snapshot;
+// `watchedPost`, if any, is a post the job's LiveResults watches.
 ConsoleSnapshot takeConsoleSnapshot(const Job &job, const MetricsRegistry &metrics, bool kafka,
-                                    const ConsoleSnapshot *previous, int64_t nowMs);
+                                    const ConsoleSnapshot *previous, int64_t nowMs,
+                                    std::optional<uint64_t> watchedPost = std::nullopt);
 
 } // namespace tally

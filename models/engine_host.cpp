@@ -87,9 +87,11 @@ void EngineHost::sample()
     m_job = std::move(current);
     const ConsoleSnapshot previous = std::move(m_snapshot);
     // Rates need two samples of the same job: a replaced job's counters start again.
+    if (m_watchedPost) // still wanted, by a new job too
+        m_job->liveResults().watchPost(*m_watchedPost);
     m_snapshot = takeConsoleSnapshot(*m_job, m_metrics, m_runner.description().kafka,
                                      previous.takenAtMs && !replaced ? &previous : nullptr,
-                                     QDateTime::currentMSecsSinceEpoch());
+                                     QDateTime::currentMSecsSinceEpoch(), m_watchedPost);
     m_snapshot.lastSavepoint = m_lastSavepoint;
     if (replaced)
         m_snapshot.freshness = computeFreshness(m_snapshot, &previous.freshness);
@@ -151,7 +153,17 @@ Status EngineHost::setAlertThreshold(const QString &ruleId, double threshold, co
 
 const TimeSeriesStore &EngineHost::timeSeries() const { return m_job->timeSeries(); }
 
-void EngineHost::watchPost(uint64_t post) { m_job->liveResults().watchPost(post); }
+void EngineHost::watchPost(uint64_t post)
+{
+    m_watchedPost = post;
+    m_job->liveResults().watchPost(post);
+}
+
+std::vector<WindowValue> EngineHost::watchedWindows(uint64_t post)
+{
+    m_job->liveResults().watchPost(post);
+    return m_job->liveResults().history(post).value_or(std::vector<WindowValue>{});
+}
 
 std::optional<EngineHost::Action> EngineHost::actionFromName(const QString &name)
 {

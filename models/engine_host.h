@@ -77,9 +77,13 @@ public:
     Status setAlertThreshold(const QString &ruleId, double threshold, const QString &user, const QString &source);
     const AlertModel &alerts() const { return m_alerts; }
     // The running job's time series (the charts), valid until the job is replaced (a rescale;
-    // GUI thread only), and the post whose history the snapshot follows.
+    // GUI thread only).
     const TimeSeriesStore &timeSeries() const;
+    // The post whose windows the snapshot follows (the desktop's Windows page; GUI thread).
     void watchPost(uint64_t post);
+    // Another view's watched post (a web page's own choice): its windows since it was first asked
+    // for, which keeps it watched for LiveResults::kWatchIdle more.
+    std::vector<WindowValue> watchedWindows(uint64_t post);
 
     Availability availability(Action action) const;
     static QString actionName(Action action) { return ActionCatalogue::spec(action).name; }
@@ -118,6 +122,7 @@ private:
     std::unique_ptr<AuditLog> m_audit;
     JobRunner m_runner;
     std::shared_ptr<Job> m_job; // the runner's current job as of the last sample (GUI thread)
+    std::optional<uint64_t> m_watchedPost; // see watchPost(); kept across a rescale's new job
     ConsoleSnapshot m_snapshot;
     AlertModel m_alerts;
     LagStatusEvaluator m_lagStatus;

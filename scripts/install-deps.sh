@@ -18,13 +18,12 @@ packages=(
   clang-14              # the fuzz targets (scripts/fuzz.sh): libFuzzer needs clang ...
   libclang-rt-14-dev    # ... and its runtime (libclang_rt.fuzzer, ASan, UBSan)
 
-  # Qt 6: Core, Gui, Widgets, Test, Charts, HttpServer, WebSockets, Linguist tools
+  # Qt 6: Core, Gui, Widgets, Test, Charts, WebSockets, Linguist tools
   qt6-base-dev
   libgl-dev             # Qt6Gui's CMake package requires the OpenGL headers (WrapOpenGL)
   libqt6opengl6-dev     # Qt6Charts' CMake package requires Qt6OpenGL; only a Recommends of qt6-base-dev
   qt6-charts-dev
-  qt6-httpserver-dev
-  qt6-websockets-dev    # Qt6HttpServer's CMake package requires it; qt6-httpserver-dev does not pull it in
+  qt6-websockets-dev
   qt6-tools-dev         # Qt6LinguistTools' CMake package (it pulls in Designer and the like, which nothing runs)
   qt6-l10n-tools        # lupdate and lrelease for translations/
 

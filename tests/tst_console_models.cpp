@@ -11,6 +11,7 @@
 #include "models/console_snapshot.h"
 #include "models/engine_host.h"
 #include "models/snapshot_models.h"
+#include "runtime/live_results.h"
 #include "state/key_groups.h"
 
 #include <QAbstractItemModelTester>
@@ -227,6 +228,51 @@ private slots:
         QAbstractItemModelTester tester(&alerts, QAbstractItemModelTester::FailureReportingMode::QtTest);
         for (int i = 0; i < 40; ++i)
             alerts.evaluate(knownSnapshot(1'000'000 + i * 1000));
+    }
+
+    // Each view watches its own post: only watched posts keep windows, from their first ask on;
+    // a delete reads 0; at most kMaxWatched posts, the one asked for longest ago giving way.
+    void liveResultsWatchPostsPerView()
+    {
+        LiveResults live;
+        const auto likes = [](uint64_t post, int64_t start, int64_t value) {
+            return OutputRow{Aggregation::LikesPerPost, OutputRow::Kind::Upsert, false, start, start + 60000, post, value, 0};
+        };
+        live.note(std::vector{likes(1, 0, 5)}); // before anyone watches
+        live.watchPost(1);
+        live.watchPost(2);
+        QVERIFY(!live.history(3).has_value());
+        live.note(std::vector{likes(1, 60000, 7), likes(2, 60000, 3), likes(3, 60000, 9), likes(1, 120000, 4)});
+        OutputRow gone = likes(2, 60000, 0);
+        gone.kind = OutputRow::Kind::Delete;
+        live.note(std::vector{gone, likes(2, 0, 1)}); // a late re-fire of an older window sorts first
+        const std::vector<WindowValue> one = *live.history(1);
+        QCOMPARE(one.size(), size_t(2));
+        QCOMPARE(one[0].windowStartMs, int64_t(60000));
+        QCOMPARE(one[0].value, int64_t(7));
+        QCOMPARE(one[1].value, int64_t(4));
+        const std::vector<WindowValue> two = *live.history(2);
+        QCOMPARE(two.size(), size_t(2));
+        QCOMPARE(two[0].windowStartMs, int64_t(0));
+        QCOMPARE(two[1].value, int64_t(0));
+        QVERIFY(!live.history(3).has_value());
+        // A full set: post 2 was asked for longest ago once post 1 is asked again.
+        live.watchPost(1);
+        for (uint64_t post = 100; live.watchedCount() < LiveResults::kMaxWatched; ++post)
+            live.watchPost(post);
+        live.watchPost(1);
+        live.watchPost(99999);
+        QCOMPARE(live.watchedCount(), LiveResults::kMaxWatched);
+        QVERIFY(live.history(1).has_value());
+        QVERIFY(!live.history(2).has_value());
+        QVERIFY(live.history(99999).has_value());
+        // At most kHistory windows per post, the newest.
+        std::vector<OutputRow> many;
+        for (size_t i = 0; i < LiveResults::kHistory + 10; ++i)
+            many.push_back(likes(99999, static_cast<int64_t>(i) * 60000, 1));
+        live.note(many);
+        QCOMPARE(live.history(99999)->size(), LiveResults::kHistory);
+        QCOMPARE(live.history(99999)->front().windowStartMs, int64_t(10 * 60000));
     }
 
     void overviewShowsTheHeadlines()

@@ -17,20 +17,22 @@ void LiveResults::note(std::span<const OutputRow> rows)
 {
     std::lock_guard lock(m_mutex);
     for (const OutputRow &r : rows) {
-        if (m_watched && r.aggregation == Aggregation::LikesPerPost && r.key == *m_watched) {
-            auto it = std::find_if(m_history.begin(), m_history.end(),
-                                   [&](const WindowValue &w) { return w.windowStartMs == r.windowStartMs; });
-            const int64_t value = r.kind == OutputRow::Kind::Upsert ? r.value : 0;
-            if (it != m_history.end()) {
-                it->value = value;
-            } else {
-                m_history.push_back({r.windowStartMs, r.windowEndMs, value});
-                std::sort(m_history.begin(), m_history.end(),
-                          [](const WindowValue &a, const WindowValue &b) { return a.windowStartMs < b.windowStartMs; });
-                if (m_history.size() > kHistory)
-                    m_history.erase(m_history.begin());
+        if (r.aggregation == Aggregation::LikesPerPost && !m_watched.empty())
+            if (const auto watch = m_watched.find(r.key); watch != m_watched.end()) {
+                std::vector<WindowValue> &history = watch->second.windows;
+                auto it = std::find_if(history.begin(), history.end(),
+                                       [&](const WindowValue &w) { return w.windowStartMs == r.windowStartMs; });
+                const int64_t value = r.kind == OutputRow::Kind::Upsert ? r.value : 0;
+                if (it != history.end()) {
+                    it->value = value;
+                } else {
+                    history.push_back({r.windowStartMs, r.windowEndMs, value});
+                    std::sort(history.begin(), history.end(),
+                              [](const WindowValue &a, const WindowValue &b) { return a.windowStartMs < b.windowStartMs; });
+                    if (history.size() > kHistory)
+                        history.erase(history.begin());
+                }
             }
-        }
         LiveWindow &w = m_newest[{r.aggregation, r.windowEndMs - r.windowStartMs}];
         if (r.windowStartMs < w.windowStartMs)
             continue; // an older window re-fired: the live view shows the newest
@@ -70,24 +72,35 @@ std::vector<LiveWindow> LiveResults::windows() const
     return out;
 }
 
-void LiveResults::watchPost(std::optional<uint64_t> postId)
+void LiveResults::watchPost(uint64_t postId)
 {
+    const Clock::time_point now = Clock::now();
     std::lock_guard lock(m_mutex);
-    if (m_watched != postId)
-        m_history.clear();
-    m_watched = postId;
+    if (const auto it = m_watched.find(postId); it != m_watched.end()) {
+        it->second.askedAt = now;
+        return;
+    }
+    std::erase_if(m_watched, [&](const auto &entry) { return now - entry.second.askedAt > kWatchIdle; });
+    if (m_watched.size() >= kMaxWatched)
+        m_watched.erase(std::min_element(m_watched.begin(), m_watched.end(), [](const auto &a, const auto &b) {
+            return a.second.askedAt < b.second.askedAt;
+        }));
+    m_watched.emplace(postId, Watch{{}, now});
 }
 
-std::optional<uint64_t> LiveResults::watchedPost() const
+std::optional<std::vector<WindowValue>> LiveResults::history(uint64_t postId) const
 {
     std::lock_guard lock(m_mutex);
-    return m_watched;
+    const auto it = m_watched.find(postId);
+    if (it == m_watched.end())
+        return std::nullopt;
+    return it->second.windows;
 }
 
-std::vector<WindowValue> LiveResults::watchedHistory() const
+size_t LiveResults::watchedCount() const
 {
     std::lock_guard lock(m_mutex);
-    return m_history;
+    return m_watched.size();
 }
 
 } // namespace tally

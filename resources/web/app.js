@@ -24,6 +24,9 @@
     seriesFetchedAt: 0,
     history: new Map(), // client-side series from snapshots: key -> [[t, v], ...]
     windowCounts: new Map(), // window start -> Map(key -> value), newest likes_per_post windows
+    // The post this page watches (#windows/post/ID), its windows from the server, when fetched.
+    // No post: the page follows the leading post, as the console's snapshot does.
+    watch: { post: null, points: [], fetchedAt: 0 },
     charts: {},
     runbookId: null,
     audit: [],
@@ -459,6 +462,19 @@
     sinks: ['tally_sink_write_latency_us:p50', 'tally_sink_write_latency_us:p99', 'tally_sink_rows_total:rate', 'tally_sink_pending_rows', 'tally_sink_diverted_rows'],
   };
 
+  // The watched post's windows: asking the server also keeps it watched there.
+  async function refreshWatched(force) {
+    const post = state.watch.post;
+    if (!state.session || state.page !== 'windows' || !post) return;
+    if (!force && Date.now() - state.watch.fetchedAt < 1800) return;
+    state.watch.fetchedAt = Date.now();
+    const r = await api('GET', '/api/v1/posts/' + post + '/windows');
+    if (r.ok && r.data && state.watch.post === post) {
+      state.watch.points = (r.data.windows || []).map((w) => [num(w.windowStartMs), num(w.value)]);
+      drawCharts();
+    }
+  }
+
   async function refreshSeries(force) {
     if (!state.session) return;
     const names = PAGE_SERIES[state.page];
@@ -661,17 +677,19 @@
       );
     },
     windows: () => {
-      // Per-window counts of the current leaders of likes_per_post, by window start: the followed
-      // post (the leader) from the server's history of it, the others from the windows this page
-      // has seen since it was opened.
+      // Per-window counts of the current leaders of likes_per_post, by window start: the post this
+      // page watches (or, without one, the leader the console follows) from the server's history
+      // of it, the others from the windows this page has seen since it was opened.
       const c = chart('windowCounts', { title: 'Leading posts, net likes per window', unit: 'likes (window start, event time)', height: 210, windowMs: 60 * 60 * 1000, xUtc: true });
       const vm = state.vm;
       const current = vm ? newestWindow(vm, 'likes_per_post') : null;
       const keys = current ? current.leaders.slice(0, 6).map((e) => String(e.key)) : [];
       const starts = [...state.windowCounts.keys()].sort((a, b) => a - b);
       const series = [];
-      const watched = vm && vm.watchedPost != null ? String(vm.watchedPost) : null;
-      if (watched && vm.watchedHistory.length) series.push({ label: 'post ' + watched + ' (followed)', points: vm.watchedHistory });
+      const own = state.watch.post;
+      const watched = own || (vm && vm.watchedPost != null ? String(vm.watchedPost) : null);
+      if (own) series.push({ label: 'post ' + own + ' (watched)', points: state.watch.points });
+      else if (watched && vm.watchedHistory.length) series.push({ label: 'post ' + watched + ' (followed)', points: vm.watchedHistory });
       for (const k of keys) {
         if (k === watched && series.length) continue;
         series.push({ label: 'post ' + k, points: starts.filter((t) => state.windowCounts.get(t).has(k)).map((t) => [t, state.windowCounts.get(t).get(k)]) });
@@ -899,16 +917,30 @@
         const box = container.querySelector('[data-aggregation="' + b.aggregation + '"]');
         const w = newestWindow(vm, b.aggregation);
         box.querySelector('.window-range').textContent = w ? 'Window ' + formatUtcClock(w.windowStartMs) + ' - ' + formatUtcClock(w.windowEndMs) + ' UTC' : 'no window has fired yet';
+        const posts = b.aggregation === 'likes_per_post' || b.aggregation === 'like_velocity';
         fillTable(
           box.querySelector('table'),
           (w ? w.leaders.slice(0, LEADER_ROWS) : []).map((e, i) => {
-            const cells = [i + 1, b.aggregation === 'likes_by_region' ? regionText(e.key) : e.key, formatCount(e.value)];
+            // A post links to this page watching it (only this page: each view watches its own).
+            const key = posts ? el('a', e.key) : b.aggregation === 'likes_by_region' ? regionText(e.key) : e.key;
+            if (posts) {
+              key.href = '#windows/post/' + e.key;
+              key.title = 'Watch post ' + e.key + ' on this page';
+            }
+            const cells = [i + 1, key, formatCount(e.value)];
             if (b.aggregation === 'like_velocity') cells.push(e.flag ? 'viral' : '');
             return { cells, highlight: e.flag };
           }),
           'no window has fired yet'
         );
       }
+      const followed = vm.watchedPost != null ? String(vm.watchedPost) : null;
+      $('watchState').textContent = state.watch.post
+        ? 'Watching post ' + state.watch.post + ' on this page.'
+        : followed
+          ? 'Following the leading post, ' + followed + '. Pick a post above, or enter one, to watch it on this page.'
+          : 'No window has fired yet.';
+      $('watchLeader').hidden = !state.watch.post;
     },
     alerts(vm) {
       const rules = vm.rules.length ? vm.rules : [...new Map(vm.alerts.map((a) => [a.ruleId, { id: a.ruleId, title: a.title, runbook: a.runbook }])).values()];
@@ -1079,6 +1111,7 @@
     const render = RENDER[state.page];
     if (render) render(state.vm);
     if (!state.series || Date.now() - state.seriesFetchedAt > 2000) refreshSeries(false);
+    refreshWatched(false);
     drawCharts();
   }
 
@@ -1120,6 +1153,14 @@
       page = 'alerts';
       showRunbook(runbook[1]);
     }
+    // #windows/post/ID: the Windows page watching that post; #windows/leader: following the
+    // leading post; #windows: as this page last was.
+    const watch = /^windows\/(?:post\/(\d{1,20})|leader)$/.exec(page);
+    if (watch) {
+      const post = watch[1] || null;
+      if (post !== state.watch.post) state.watch = { post, points: [], fetchedAt: 0 };
+      page = 'windows';
+    }
     if (!PAGES.includes(page)) page = 'overview';
     state.page = page;
     for (const a of document.querySelectorAll('#nav a[data-page]')) {
@@ -1133,6 +1174,7 @@
     if (page === 'audit') refreshAudit();
     if (state.vm && RENDER[page]) RENDER[page](state.vm);
     refreshSeries(true);
+    refreshWatched(true);
     requestAnimationFrame(drawCharts);
   }
 
@@ -1343,6 +1385,11 @@
       if (token) login(token);
     });
     $('logoutButton').addEventListener('click', logout);
+    $('watchForm').addEventListener('submit', (event) => {
+      event.preventDefault();
+      const post = $('watchPost').value.trim();
+      if (/^\d{1,20}$/.test(post)) window.location.hash = '#windows/post/' + post;
+    });
     window.addEventListener('hashchange', () => {
       const token = takeFragmentToken();
       if (token) login(token);

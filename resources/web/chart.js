@@ -166,6 +166,8 @@
       const top = 24;
       const bottom = height - 18 - legendHeight;
       this.pointsDrawn = 0;
+      // The legend as text, with each series' points: "label=N|...".
+      this.canvas.dataset.series = this.series.map((s) => s.label + '=' + s.points.length).join('|');
       if (count === 0) {
         g.fillStyle = muted;
         g.textAlign = 'center';

@@ -64,49 +64,80 @@ struct Response {
     QJsonObject json() const { return QJsonDocument::fromJson(body).object(); }
 };
 
-// Sends `raw` as is and reads until the server closes the connection (it always does: one
-// request per connection) or `stopAfterHead` and the head is complete (WebSocket handshakes).
-// `from` binds the client's end to a source address (any of 127/8 is loopback on Linux), so a
-// test can be several clients.
-Response exchange(quint16 port, const QByteArray &raw, bool stopAfterHead = false, int timeoutMs = 10000,
-                  const QHostAddress &from = {})
+// Takes one whole response off the front of `buffer`: its head, and as many body bytes as its
+// Content-Length says (none for a reply to HEAD). Nothing while it is incomplete, unless
+// `closed`: then whatever arrived.
+std::optional<Response> takeResponse(QByteArray &buffer, bool toHead, bool closed)
 {
-    Response r;
-    QTcpSocket socket;
-    if (!from.isNull() && !socket.bind(from))
+    const qsizetype end = buffer.indexOf("\r\n\r\n");
+    if (end < 0) {
+        if (!closed)
+            return std::nullopt;
+        Response r;
+        r.raw = std::exchange(buffer, {});
         return r;
-    socket.connectToHost(QStringLiteral("127.0.0.1"), port);
-    if (!socket.waitForConnected(timeoutMs))
-        return r;
-    socket.write(raw);
-    socket.waitForBytesWritten(timeoutMs);
-    QElapsedTimer timer;
-    timer.start();
-    while (timer.elapsed() < timeoutMs) {
-        if (socket.bytesAvailable() == 0 && !socket.waitForReadyRead(200)) {
-            if (socket.state() != QAbstractSocket::ConnectedState)
-                break;
-            continue;
-        }
-        r.raw += socket.readAll();
-        if (stopAfterHead && r.raw.contains("\r\n\r\n"))
-            break;
     }
-    r.raw += socket.readAll();
-    const qsizetype end = r.raw.indexOf("\r\n\r\n");
-    if (end < 0)
-        return r;
-    const QList<QByteArray> lines = r.raw.left(end).split('\n');
-    const QList<QByteArray> status = lines.value(0).split(' ');
-    r.status = status.value(1).toInt();
+    Response r;
+    const QList<QByteArray> lines = buffer.left(end).split('\n');
+    r.status = lines.value(0).split(' ').value(1).toInt();
     for (qsizetype i = 1; i < lines.size(); ++i) {
         const QByteArray line = lines[i].trimmed();
         const qsizetype colon = line.indexOf(':');
         if (colon > 0)
             r.headers.append({line.left(colon).trimmed().toLower(), line.mid(colon + 1).trimmed()});
     }
+    // 1xx replies (100 Continue) have no body and come before the real one.
+    const qsizetype bodyBytes = toHead || r.status < 200 ? 0 : r.header("content-length").toLongLong();
+    if (buffer.size() < end + 4 + bodyBytes && !closed)
+        return std::nullopt;
+    r.raw = buffer.left(end + 4 + bodyBytes);
     r.body = r.raw.mid(end + 4);
+    buffer.remove(0, r.raw.size());
     return r;
+}
+
+// Sends `raw` as is and reads one whole response (skipping a 100 Continue), until the server
+// closes the connection, or only its head when `stopAfterHead` (WebSocket handshakes). `from`
+// binds the client's end to a source address (any of 127/8 is loopback on Linux), so a test can
+// be several clients.
+Response exchange(quint16 port, const QByteArray &raw, bool stopAfterHead = false, int timeoutMs = 10000,
+                  const QHostAddress &from = {})
+{
+    QTcpSocket socket;
+    if (!from.isNull() && !socket.bind(from))
+        return {};
+    socket.connectToHost(QStringLiteral("127.0.0.1"), port);
+    if (!socket.waitForConnected(timeoutMs))
+        return {};
+    socket.write(raw);
+    socket.waitForBytesWritten(timeoutMs);
+    QByteArray buffer;
+    QElapsedTimer timer;
+    timer.start();
+    const bool toHead = raw.startsWith("HEAD ");
+    while (timer.elapsed() < timeoutMs) {
+        if (socket.bytesAvailable() == 0 && !socket.waitForReadyRead(200)) {
+            if (socket.state() != QAbstractSocket::ConnectedState)
+                break;
+            continue;
+        }
+        buffer += socket.readAll();
+        if (stopAfterHead && buffer.contains("\r\n\r\n"))
+            break;
+        while (std::optional<Response> r = takeResponse(buffer, toHead, false)) {
+            if (r->status >= 200)
+                return *r;
+        }
+    }
+    buffer += socket.readAll();
+    if (stopAfterHead) { // the head, with whatever followed it (a handshake's frames)
+        QByteArray copy = buffer;
+        Response r = takeResponse(copy, true, true).value_or(Response{});
+        r.body = buffer.mid(r.raw.size());
+        r.raw = buffer;
+        return r;
+    }
+    return takeResponse(buffer, toHead, true).value_or(Response{});
 }
 
 // A running `tally --headless` with its web console.
@@ -276,6 +307,8 @@ private slots:
     void securityHeaders();
     void healthAndReadiness();
     void manyConnections();
+    void keepAlive();
+    void postWindows();
     void loginWithABadToken();
     void unauthenticatedAction();
     void viewerAction();
@@ -418,6 +451,128 @@ void TestWebSecurity::manyConnections()
         const Response r = m_tally->send("GET", "/healthz");
         QVERIFY2(r.status == 200, qPrintable(QStringLiteral("request %1: status %2").arg(i).arg(r.status)));
     }
+}
+
+// One client connection kept open over several requests, as browsers and Prometheus use them.
+class KeepAliveClient {
+public:
+    explicit KeepAliveClient(quint16 port, const QHostAddress &from)
+    {
+        if (m_socket.bind(from))
+            m_socket.connectToHost(QStringLiteral("127.0.0.1"), port);
+    }
+    bool connected() { return m_socket.waitForConnected(10000); }
+    void send(const QByteArray &raw)
+    {
+        m_socket.write(raw);
+        m_socket.waitForBytesWritten(10000);
+    }
+    // The next whole response (none within 10 s: status 0).
+    Response next(bool toHead = false)
+    {
+        QElapsedTimer timer;
+        timer.start();
+        while (timer.elapsed() < 10000) {
+            if (std::optional<Response> r = takeResponse(m_buffer, toHead, false))
+                return *r;
+            if (!m_socket.waitForReadyRead(200) && m_socket.state() != QAbstractSocket::ConnectedState)
+                break;
+            m_buffer += m_socket.readAll();
+        }
+        return takeResponse(m_buffer, toHead, true).value_or(Response{});
+    }
+    // Whether the server closed the connection within 10 s.
+    bool closedByServer()
+    {
+        QElapsedTimer timer;
+        timer.start();
+        while (timer.elapsed() < 10000 && m_socket.state() == QAbstractSocket::ConnectedState)
+            m_socket.waitForReadyRead(200);
+        return m_socket.state() != QAbstractSocket::ConnectedState;
+    }
+
+private:
+    QTcpSocket m_socket;
+    QByteArray m_buffer;
+};
+
+// HTTP/1.1 connections serve several requests, each checked as the first was; HTTP/1.0,
+// "Connection: close", a refusal and the 100th request end them.
+void TestWebSecurity::keepAlive()
+{
+    const QHostAddress from(QStringLiteral("127.0.0.5")); // an address of its own: its rate is its own
+    {
+        KeepAliveClient client(m_tally->port, from);
+        QVERIFY(client.connected());
+        // Three requests of different kinds, one after another.
+        client.send(m_tally->request("GET", "/healthz"));
+        Response r = client.next();
+        QCOMPARE(r.status, 200);
+        QCOMPARE(r.header("connection"), QByteArray("keep-alive"));
+        client.send(m_tally->request("GET", "/api/v1/snapshot", {bearer(kViewerToken)}));
+        r = client.next();
+        QCOMPARE(r.status, 200);
+        QVERIFY2(r.json().contains(QStringLiteral("job")), r.body.left(200).constData());
+        client.send(m_tally->request("HEAD", "/index.html"));
+        r = client.next(true);
+        QCOMPARE(r.status, 200);
+        QVERIFY(r.header("content-length").toInt() > 0);
+        QVERIFY(r.body.isEmpty());
+        // Two requests in one write: answered in order.
+        client.send(m_tally->request("GET", "/api/v1/session", {bearer(kViewerToken)}) + m_tally->request("GET", "/readyz"));
+        r = client.next();
+        QCOMPARE(r.status, 200);
+        QCOMPARE(r.json().value(QStringLiteral("role")).toString(), QStringLiteral("viewer"));
+        QCOMPARE(client.next().status, 200);
+        // A later request is screened like the first: a foreign Host is refused and ends it.
+        client.send("GET /healthz HTTP/1.1\r\nHost: evil.example\r\n\r\n");
+        r = client.next();
+        QCOMPARE(r.status, 403);
+        QCOMPARE(r.header("connection"), QByteArray("close"));
+        QVERIFY(client.closedByServer());
+    }
+    {
+        KeepAliveClient client(m_tally->port, from);
+        QVERIFY(client.connected());
+        client.send(m_tally->request("GET", "/healthz", {"Connection: close"}));
+        const Response r = client.next();
+        QCOMPARE(r.status, 200);
+        QCOMPARE(r.header("connection"), QByteArray("close"));
+        QVERIFY(client.closedByServer());
+    }
+    {
+        KeepAliveClient client(m_tally->port, from);
+        QVERIFY(client.connected());
+        client.send("GET /healthz HTTP/1.0\r\nHost: 127.0.0.1:" + QByteArray::number(m_tally->port) + "\r\n\r\n");
+        QCOMPARE(client.next().status, 200);
+        QVERIFY(client.closedByServer());
+    }
+    {
+        // The 100th request on a connection is its last.
+        KeepAliveClient client(m_tally->port, from);
+        QVERIFY(client.connected());
+        for (int i = 1; i <= 100; ++i) {
+            client.send(m_tally->request("GET", "/healthz"));
+            const Response r = client.next();
+            QVERIFY2(r.status == 200, qPrintable(QStringLiteral("request %1: status %2").arg(i).arg(r.status)));
+            QCOMPARE(r.header("connection"), i < 100 ? QByteArray("keep-alive") : QByteArray("close"));
+        }
+        QVERIFY(client.closedByServer());
+    }
+}
+
+// A page's watched post: any logged-in role reads it; ids are decimal 64-bit numbers.
+void TestWebSecurity::postWindows()
+{
+    QCOMPARE(m_tally->send("GET", "/api/v1/posts/42/windows").status, 401);
+    Response r = m_tally->send("GET", "/api/v1/posts/42/windows", {bearer(kViewerToken)});
+    QCOMPARE(r.status, 200);
+    QCOMPARE(r.json().value(QStringLiteral("post")).toString(), QStringLiteral("42"));
+    QVERIFY(r.json().value(QStringLiteral("windows")).isArray());
+    QCOMPARE(m_tally->send("POST", "/api/v1/posts/42/windows", {bearer(kOperatorToken)}).status, 405);
+    QCOMPARE(m_tally->send("GET", "/api/v1/posts/99999999999999999999/windows", {bearer(kViewerToken)}).status, 400);
+    QCOMPARE(m_tally->send("GET", "/api/v1/posts/123456789012345678901/windows", {bearer(kViewerToken)}).status, 404);
+    QCOMPARE(m_tally->send("GET", "/api/v1/posts/-1/windows", {bearer(kViewerToken)}).status, 404);
 }
 
 void TestWebSecurity::loginWithABadToken()

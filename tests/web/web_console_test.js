@@ -2,8 +2,8 @@
 // chromium driven by playwright-core. Checks that every page shows live data (figures change,
 // charts are drawn), that the toolbar is the server's action catalogue, that an operator's savepoint
 // shows up in the audit log under their name, that a rescale outside the catalogue's range is
-// refused with its message, and that a viewer's actions are disabled and a forced POST is refused
-// (403) and shown.
+// refused with its message, that a viewer's actions are disabled and a forced POST is refused
+// (403) and shown, and that two browsers watch different posts on the Windows page.
 // Writes a screenshot of every page into TALLY_WEB_SCREENSHOT_DIR.
 //
 // Environment: TALLY_BINARY (the tally executable), TALLY_WEB_NPM_PREFIX (the folder holding
@@ -389,6 +389,39 @@ async function main() {
     assert.equal(refused.status(), 403, 'the server refuses a viewer');
     await viewer.waitForSelector('#lastOutcome:has-text("refused (403)")');
     log('viewer forced POST:', refused.status(), await viewer.textContent('#lastOutcome'));
+    // Each view watches its own post: the operator and the viewer pick two of the leading posts,
+    // and each page's chart draws the windows of its own post, not the other's.
+    const leaders = await page.evaluate(async () => {
+      const r = await fetch('/api/v1/snapshot', { credentials: 'same-origin' });
+      const s = await r.json();
+      const w = s.windows.filter((x) => x.aggregation === 'likes_per_post').sort((a, b) => b.windowStartMs - a.windowStartMs)[0];
+      return w ? w.leaders.map((e) => String(e.key)) : [];
+    });
+    assert.ok(leaders.length >= 3, 'likes_per_post has leaders');
+    const watching = [
+      [page, leaders[1]],
+      [viewer, leaders[2]],
+    ];
+    for (const [p, post] of watching) {
+      await p.evaluate((post) => (window.location.hash = '#windows/post/' + post), post);
+      await p.waitForSelector(`#watchState:has-text("Watching post ${post} on this page")`);
+    }
+    for (const [p, post] of watching) {
+      const other = watching.find((w) => w[1] !== post)[1];
+      const series = await until(`post ${post}'s windows on its page's chart`, async () => {
+        const s = await p.$eval('#page-windows canvas', (c) => c.dataset.series || '');
+        const [label, points] = s.split('|')[0].split('=');
+        return label === `post ${post} (watched)` && Number(points) > 0 ? s : null;
+      }, 60000);
+      assert.ok(!series.includes(`post ${other} (watched)`), 'a page draws only its own watched post');
+      const answer = await p.evaluate(async (post) => (await fetch(`/api/v1/posts/${post}/windows`, { credentials: 'same-origin' })).json(), post);
+      assert.equal(answer.post, post);
+      assert.ok(answer.windows.length > 0, `the server keeps post ${post}'s windows`);
+      log(`watching post ${post}: ${answer.windows.length} window(s); chart series ${series}`);
+    }
+    await page.evaluate(() => (window.location.hash = '#windows/leader'));
+    await page.waitForSelector('#watchState:has-text("Following the leading post")');
+
     // Viewers read the audit log, where the server wrote the refusal under their name.
     await showPage(viewer, 'audit');
     const refusal = await until('the refusal in the audit log', async () =>

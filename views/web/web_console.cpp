@@ -10,7 +10,6 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QHostInfo>
-#include <QHttpServerRequest>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -38,7 +37,10 @@ constexpr int kMaxHeaderFields = 100;          // header lines in a head (browse
 constexpr int kHeadTimeoutMs = 10'000;         // to send them while fewer than half the connections are open,
 constexpr int kHeadTimeoutFloorMs = 1'000;     // falling to this at kMaxConnections (see headTimeoutMs)
 constexpr int kSweepIntervalMs = 250;          // how often heads over their time are looked for
-constexpr int kRequestTimeoutMs = 30'000;      // to send the body and be answered
+constexpr int kRequestTimeoutMs = 30'000;      // to send the body once the head is in
+// Requests one kept-alive connection serves before it is closed (as nginx's keepalive_requests),
+// so no client holds a connection for good.
+constexpr int kMaxRequestsPerConnection = 100;
 constexpr int kMaxConnections = 256;           // open at once, WebSockets included
 // Open at once from one client address. A browser opens at most 6 connections per host over
 // HTTP/1.1, plus one live feed per tab; 64 leaves room for a few people behind one NAT or proxy
@@ -110,6 +112,12 @@ QByteArray contentTypeFor(const QString &path)
     };
     const QString ext = path.section(QLatin1Char('.'), -1).toLower();
     return types.value(ext, "application/octet-stream");
+}
+
+QUrlQuery queryOf(const QByteArray &target)
+{
+    const qsizetype question = target.indexOf('?');
+    return question < 0 ? QUrlQuery() : QUrlQuery(QString::fromLatin1(target.mid(question + 1)));
 }
 
 QByteArray pathOf(const QByteArray &target)
@@ -187,7 +195,11 @@ protected:
             socket->deleteLater();
             return;
         }
-        m_connections.insert(socket, {address, ++m_accepted, now});
+        Connection connection;
+        connection.address = address;
+        connection.order = ++m_accepted;
+        connection.sinceMs = now;
+        m_connections.insert(socket, connection);
         ++m_perAddress[address];
         connect(socket, &QObject::destroyed, this, [this, socket] { forget(socket); });
         connect(socket, &QTcpSocket::disconnected, socket, [socket] {
@@ -207,16 +219,21 @@ protected:
 
 private:
     enum class Stage {
-        Head,     // the gate is reading its request head
-        Answered, // refused; the gate's reply is on its way
-        Passed,   // handed to the HTTP or WebSocket server
+        Head,     // the gate is reading a request head, or waiting for one (kept alive)
+        Body,     // the head passed; the gate is reading the body
+        Answered, // refused; the gate's reply is on its way, then the connection closes
+        Passed,   // a WebSocket, handed to the WebSocket server
     };
     struct Connection {
         QString address;
         quint64 order = 0; // accept order
-        int64_t acceptedMs = 0;
+        int64_t sinceMs = 0; // since when it is in its stage (a head's time runs from here)
         Stage stage = Stage::Head;
-        bool general = false; // passed, and not a probe (/healthz, /readyz, /metrics)
+        bool general = false; // reading a body or passed, and not a probe (/healthz, /readyz, /metrics)
+        int requests = 0;     // answered on this connection
+        RequestHead head;     // Body: the request being read
+        qint64 requestBytes = 0; // Body: head and body together
+        qint64 headBytes = 0;
     };
 
     void forget(QTcpSocket *socket)
@@ -232,13 +249,14 @@ private:
     }
 
     // Closes a connection the gate still holds. A head that never came costs its address one
-    // request of its rate, as the request would have.
+    // request of its rate, as the request would have (a kept-alive connection that sent nothing
+    // more is only idle).
     void drop(QTcpSocket *socket, int64_t now)
     {
         const auto it = m_connections.find(socket);
         if (it == m_connections.end())
             return;
-        if (it->stage == Stage::Head) {
+        if (it->stage == Stage::Head && (it->requests == 0 || socket->bytesAvailable() > 0)) {
             (void)m_console->m_rate.allow(it->address, now);
             ++m_headsDropped;
         }
@@ -248,7 +266,8 @@ private:
     }
 
     // Drops the oldest connection the gate holds (from `address`, or from anyone when empty),
-    // preferring one still sending its head over one being refused; false when there is none.
+    // preferring one still sending its head (or idle between requests) over one being refused;
+    // false when there is none. A request being read is never given up for a newcomer.
     bool dropOldestHead(const QString &address, int64_t now)
     {
         const auto rank = [](const Connection &c) { return std::pair(c.stage == Stage::Head ? 0 : 1, c.order); };
@@ -256,7 +275,7 @@ private:
         std::pair<int, quint64> oldestRank;
         for (auto it = m_connections.cbegin(); it != m_connections.cend(); ++it) {
             const Connection &c = it.value();
-            if (c.stage == Stage::Passed || (!address.isEmpty() && c.address != address))
+            if (c.stage == Stage::Passed || c.stage == Stage::Body || (!address.isEmpty() && c.address != address))
                 continue;
             if (!oldest || rank(c) < oldestRank) {
                 oldest = it.key();
@@ -270,17 +289,18 @@ private:
     }
 
     // Drops the connections that have had longer than headTimeoutMs() allows at the current
-    // number of open connections; stops the sweep when the gate holds none.
+    // number of open connections for a head, or kRequestTimeoutMs for a body; stops the sweep
+    // when the gate holds none.
     void sweep(int64_t now)
     {
-        const int limit = headTimeoutMs(static_cast<int>(m_connections.size()), kMaxConnections, kHeadTimeoutMs,
-                                         kHeadTimeoutFloorMs);
+        const int headLimit = headTimeoutMs(static_cast<int>(m_connections.size()), kMaxConnections, kHeadTimeoutMs,
+                                             kHeadTimeoutFloorMs);
         QList<QTcpSocket *> late;
         bool held = false;
         for (auto it = m_connections.begin(); it != m_connections.end(); ++it) {
             if (it->stage == Stage::Passed)
                 continue;
-            if (now - it->acceptedMs > limit)
+            if (now - it->sinceMs > (it->stage == Stage::Body ? kRequestTimeoutMs : headLimit))
                 late.append(it.key());
             else
                 held = true;
@@ -293,8 +313,13 @@ private:
 
     void inspect(QTcpSocket *socket)
     {
-        if (socket->property("tally_passed").toBool() || socket->property("tally_answered").toBool())
+        const auto it = m_connections.find(socket);
+        if (it == m_connections.end() || it->stage == Stage::Answered || it->stage == Stage::Passed)
             return;
+        if (it->stage == Stage::Body) {
+            answerWhenRead(socket);
+            return;
+        }
         const HeadParse parsed = parseRequestHead(socket->peek(kMaxHeadBytes + 4), kMaxHeadBytes, kMaxHeaderFields);
         if (parsed.outcome == HeadParse::Outcome::Incomplete)
             return; // wait for the rest of the head
@@ -314,48 +339,95 @@ private:
             refuse(socket, busy);
             return;
         }
-        if (auto reply = m_console->screen(head, socket, socket->bytesAvailable(), parsed.headBytes)) {
+        if (auto reply = m_console->screen(head, socket, parsed.headBytes)) {
             refuse(socket, *reply);
             return;
         }
-        pass(socket, head, !probe);
+        if (!head.header("upgrade").isEmpty()) {
+            passToWebSockets(socket, !probe);
+            return;
+        }
+        // The screen checked the Content-Length (one, digits, within the limit).
+        const qint64 bodyBytes = head.header("content-length").toLongLong();
+        Connection &c = m_connections[socket];
+        c.stage = Stage::Body;
+        c.sinceMs = nowMs();
+        c.general = !probe;
+        m_general += c.general;
+        c.head = head;
+        c.headBytes = parsed.headBytes;
+        c.requestBytes = parsed.headBytes + bodyBytes;
+        if (socket->bytesAvailable() < c.requestBytes && head.header("expect").compare("100-continue", Qt::CaseInsensitive) == 0)
+            socket->write("HTTP/1.1 100 Continue\r\n\r\n");
+        answerWhenRead(socket);
+    }
+
+    // Once the whole body is in: answers the request, then waits for the next one on a
+    // connection kept alive (HTTP/1.1, no "Connection: close", fewer than
+    // kMaxRequestsPerConnection answered).
+    void answerWhenRead(QTcpSocket *socket)
+    {
+        Connection &c = m_connections[socket];
+        if (socket->bytesAvailable() < c.requestBytes)
+            return;
+        const QByteArray bytes = socket->read(c.requestBytes);
+        const WebConsole::Request request{c.head, bytes.mid(c.headBytes), socket->peerAddress().toString()};
+        ++c.requests;
+        const bool keepAlive = c.requests < kMaxRequestsPerConnection && c.head.version == "HTTP/1.1" &&
+                               !hasToken(c.head.header("connection"), "close");
+        m_general -= c.general;
+        c.general = false;
+        c.stage = Stage::Head;
+        c.sinceMs = nowMs();
+        c.head = {};
+        if (!m_sweep.isActive())
+            m_sweep.start();
+        m_console->writeReply(socket, m_console->route(request), request.head.method == "HEAD", keepAlive);
+        // A client that sent its next request early: read it now.
+        if (keepAlive && socket->bytesAvailable() > 0)
+            QMetaObject::invokeMethod(this, [this, socket = QPointer<QTcpSocket>(socket)] {
+                if (socket)
+                    inspect(socket);
+            }, Qt::QueuedConnection);
     }
 
     void refuse(QTcpSocket *socket, const WebConsole::Reply &reply)
     {
-        socket->setProperty("tally_answered", true);
-        if (const auto it = m_connections.find(socket); it != m_connections.end())
+        if (const auto it = m_connections.find(socket); it != m_connections.end()) {
             it->stage = Stage::Answered;
+            it->sinceMs = nowMs();
+        }
         disconnect(socket, &QTcpSocket::readyRead, this, nullptr);
         m_console->writeReply(socket, reply, false);
     }
 
-    void pass(QTcpSocket *socket, const WebConsole::Head &head, bool general)
+    void passToWebSockets(QTcpSocket *socket, bool general)
     {
         socket->setProperty("tally_passed", true);
-        socket->setProperty("tally_target", head.target);
         if (const auto it = m_connections.find(socket); it != m_connections.end()) {
             it->stage = Stage::Passed;
             it->general = general;
             m_general += general;
         }
-        const bool upgrade = !head.header("upgrade").isEmpty();
         // Only the gate's reading stops; the connection counts still follow the socket.
         disconnect(socket, &QTcpSocket::readyRead, this, nullptr);
         disconnect(socket, &QTcpSocket::disconnected, socket, nullptr);
         socket->setParent(nullptr);
-        if (upgrade) {
-            // Qt 6.4's HTTP server has no hook to refuse an upgrade before its handshake, so the
-            // gate, having checked it, gives screened upgrades to a WebSocket server of its own.
-            socket->setSocketOption(QAbstractSocket::SendBufferSizeSocketOption, kLiveSendBufferBytes);
-            m_console->m_webSockets->handleConnection(socket);
-        } else {
-            QTimer::singleShot(kRequestTimeoutMs, socket, [socket] { socket->abort(); });
-            addPendingConnection(socket);
-            emit newConnection();
-        }
+        // Qt 6.4 has no hook to refuse an upgrade before its handshake, so the gate, having
+        // checked it, gives screened upgrades to a WebSocket server of its own.
+        socket->setSocketOption(QAbstractSocket::SendBufferSizeSocketOption, kLiveSendBufferBytes);
+        m_console->m_webSockets->handleConnection(socket);
         // The head is still buffered: let the server read it now.
         QMetaObject::invokeMethod(socket, [socket] { emit socket->readyRead(); }, Qt::QueuedConnection);
+    }
+
+    // Whether a comma-separated header value lists `token` (case-insensitive).
+    static bool hasToken(const QByteArray &value, const QByteArray &token)
+    {
+        for (const QByteArray &part : value.split(','))
+            if (part.trimmed().compare(token, Qt::CaseInsensitive) == 0)
+                return true;
+        return false;
     }
 
     WebConsole *m_console;
@@ -385,7 +457,7 @@ WebConsoleOptions WebConsoleOptions::fromConfig(const WebConfig &c)
 }
 
 WebConsole::WebConsole(EngineHost &host, WebConsoleOptions options, QObject *parent)
-    : QAbstractHttpServer(parent), m_host(host), m_options(std::move(options)),
+    : QObject(parent), m_host(host), m_options(std::move(options)),
       m_rate(m_options.rateLimitPerSecond, m_options.rateLimitBurst)
 {
     m_webSockets = new QWebSocketServer(QStringLiteral("tally"), QWebSocketServer::NonSecureMode, this);
@@ -493,7 +565,6 @@ Status WebConsole::start()
         return Status::unavailable("web console: cannot listen on " + address.toStdString() + ":" +
                                    std::to_string(m_options.port) + ": " + m_gate->errorString().toStdString() +
                                    " (choose another port with --web-port or web.port, or turn the console off with --no-web)");
-    bind(m_gate);
 
     // The names a browser may use for this console: loopback names, the bound address, every
     // local address when bound to all of them, and the configured public origin.
@@ -649,7 +720,7 @@ WebConsole::Reply WebConsole::json(int status, const QJsonObject &object)
     return r;
 }
 
-void WebConsole::writeReply(QTcpSocket *socket, const Reply &reply, bool headOnly)
+void WebConsole::writeReply(QTcpSocket *socket, const Reply &reply, bool headOnly, bool keepAlive)
 {
     QByteArray out = "HTTP/1.1 " + QByteArray::number(reply.status) + ' ' + reasonPhrase(reply.status) + "\r\n";
     out += "Content-Type: " + reply.contentType + "\r\n";
@@ -670,18 +741,18 @@ void WebConsole::writeReply(QTcpSocket *socket, const Reply &reply, bool headOnl
     }
     if (!cacheSet)
         out += "Cache-Control: no-store\r\n";
-    out += "Connection: close\r\n\r\n";
+    out += keepAlive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n";
     if (!headOnly)
         out += reply.body;
     socket->write(out);
-    socket->disconnectFromHost();
+    if (!keepAlive)
+        socket->disconnectFromHost();
 }
 
 // ---------------------------------------------------------------------------------------------
 // The gate's checks
 
-std::optional<WebConsole::Reply> WebConsole::screen(const Head &head, QTcpSocket *socket, qint64 bufferedBytes,
-                                                    qint64 headBytes)
+std::optional<WebConsole::Reply> WebConsole::screen(const Head &head, QTcpSocket *socket, qint64 headBytes)
 {
     const QString client = socket->peerAddress().toString();
     if (!m_rate.allow(client, nowMs())) {
@@ -715,8 +786,6 @@ std::optional<WebConsole::Reply> WebConsole::screen(const Head &head, QTcpSocket
         if (contentLength > m_options.maxRequestBytes)
             return error(413, QStringLiteral("request body over %1 bytes").arg(m_options.maxRequestBytes));
     }
-    if (bufferedBytes > headBytes + contentLength)
-        return error(400, QStringLiteral("one request per connection (no pipelining)"));
 
     const QByteArray upgrade = head.header("upgrade");
     if (!upgrade.isEmpty()) {
@@ -726,6 +795,8 @@ std::optional<WebConsole::Reply> WebConsole::screen(const Head &head, QTcpSocket
             return error(404, QStringLiteral("no WebSocket here; the live feed is /api/v1/live"));
         if (head.method != "GET")
             return error(405, QStringLiteral("use GET"));
+        if (contentLength != 0 || socket->bytesAvailable() > headBytes)
+            return error(400, QStringLiteral("a WebSocket upgrade has no body and waits for its handshake"));
         const QByteArray origin = head.header("origin");
         if (!origin.isEmpty() && !originAllowed(origin))
             return error(403, QStringLiteral("cross-origin WebSocket refused"));
@@ -793,38 +864,13 @@ std::optional<WebConsole::Reply> WebConsole::checkStateChange(const Head &head, 
 // ---------------------------------------------------------------------------------------------
 // Requests that passed the gate
 
-void WebConsole::missingHandler(const QHttpServerRequest &, QTcpSocket *socket)
+// Answers a request that passed the gate's screen.
+WebConsole::Reply WebConsole::route(const Request &request)
 {
-    writeReply(socket, error(404, QStringLiteral("not found")), false);
-}
-
-bool WebConsole::handleRequest(const QHttpServerRequest &request, QTcpSocket *socket)
-{
-    const QByteArray rawTarget = socket->property("tally_target").toByteArray();
-    Reply reply;
-    if (rawTarget.isEmpty())
-        reply = error(400, QStringLiteral("bad request")); // cannot happen: every socket passes the gate
-    else if (request.body().size() > m_options.maxRequestBytes)
-        reply = error(413, QStringLiteral("request body over %1 bytes").arg(m_options.maxRequestBytes));
-    else
-        reply = route(request, rawTarget);
-    writeReply(socket, reply, request.method() == QHttpServerRequest::Method::Head);
-    return true;
-}
-
-WebConsole::Reply WebConsole::route(const QHttpServerRequest &request, const QByteArray &rawTarget)
-{
-    Head head;
-    for (const auto &[k, v] : request.headers())
-        head.headers.append(headerPair(k.toLower(), v));
-    // The Host was checked by the gate; checking it again costs nothing.
-    if (!hostAllowed(head.header("host")))
-        return error(403, QStringLiteral("this Host is not served here"));
-    head.method = request.method() == QHttpServerRequest::Method::Post ? "POST" : "GET";
-    const QByteArray rawPath = pathOf(rawTarget);
+    const Head &head = request.head;
+    const QByteArray rawPath = pathOf(head.target);
     const QByteArray path = percentDecodeOnce(rawPath).value_or(QByteArray());
-    const auto method = request.method();
-    const bool read = method == QHttpServerRequest::Method::Get || method == QHttpServerRequest::Method::Head;
+    const bool read = head.method == "GET" || head.method == "HEAD";
 
     if (path == "/healthz" || path == "/readyz" || path == "/metrics") {
         if (!read) {
@@ -882,7 +928,7 @@ WebConsole::Reply WebConsole::route(const QHttpServerRequest &request, const QBy
         return r;
     }
     if (path.startsWith("/api/"))
-        return routeApi(request, path, head);
+        return routeApi(request, path);
 
     if (!read) {
         Reply r = error(405, QStringLiteral("use GET"));
@@ -902,11 +948,11 @@ WebConsole::Reply WebConsole::route(const QHttpServerRequest &request, const QBy
     return r;
 }
 
-WebConsole::Reply WebConsole::routeApi(const QHttpServerRequest &request, const QByteArray &path, const Head &head)
+WebConsole::Reply WebConsole::routeApi(const Request &request, const QByteArray &path)
 {
-    const auto method = request.method();
-    const bool read = method == QHttpServerRequest::Method::Get || method == QHttpServerRequest::Method::Head;
-    const bool post = method == QHttpServerRequest::Method::Post;
+    const Head &head = request.head;
+    const bool read = head.method == "GET" || head.method == "HEAD";
+    const bool post = head.method == "POST";
     const auto onlyGet = [&]() -> std::optional<Reply> {
         if (read)
             return std::nullopt;
@@ -921,25 +967,26 @@ WebConsole::Reply WebConsole::routeApi(const QHttpServerRequest &request, const 
         r.headers.append(headerPair("Allow", "POST"));
         return r;
     };
-    const QString client = request.remoteAddress().toString();
-
     if (path == "/api/v1/login") {
         if (auto r = onlyPost())
             return *r;
         if (auto r = checkStateChange(head, nullptr, true))
             return *r;
-        return login(request, client);
+        return login(request);
     }
 
     static const QRegularExpression actionPath(QStringLiteral("^/api/v1/actions/([a-z_]+)$"));
     static const QRegularExpression runbookPath(QStringLiteral("^/api/v1/runbooks/([a-z0-9_]+)$"));
     static const QRegularExpression thresholdPath(QStringLiteral("^/api/v1/alerts/([a-z0-9_]+)/threshold$"));
+    static const QRegularExpression postWindowsPath(QStringLiteral("^/api/v1/posts/([0-9]{1,20})/windows$"));
     const QRegularExpressionMatch action = actionPath.match(QString::fromLatin1(path));
+    const QRegularExpressionMatch postWindows = postWindowsPath.match(QString::fromLatin1(path));
     const QRegularExpressionMatch runbook = runbookPath.match(QString::fromLatin1(path));
     const QRegularExpressionMatch threshold = thresholdPath.match(QString::fromLatin1(path));
     const bool known = path == "/api/v1/logout" || path == "/api/v1/session" || path == "/api/v1/snapshot" ||
                        path == "/api/v1/series" || path == "/api/v1/audit" || path == "/api/v1/actions" ||
-                       path == "/api/v1/live" || action.hasMatch() || runbook.hasMatch() || threshold.hasMatch();
+                       path == "/api/v1/live" || action.hasMatch() || runbook.hasMatch() || threshold.hasMatch() ||
+                       postWindows.hasMatch();
     if (!known)
         return error(404, QStringLiteral("no such endpoint"));
     if (action.hasMatch() && !EngineHost::actionFromName(action.captured(1)))
@@ -977,7 +1024,7 @@ WebConsole::Reply WebConsole::routeApi(const QHttpServerRequest &request, const 
     if (path == "/api/v1/session")
         return json(200, sessionBody());
     if (path == "/api/v1/logout") {
-        if (auto r = checkStateChange(head, &principal, !request.body().isEmpty()))
+        if (auto r = checkStateChange(head, &principal, !request.body.isEmpty()))
             return *r;
         if (!principal.sessionId.isEmpty()) {
             m_sessions.remove(principal.sessionId);
@@ -995,7 +1042,7 @@ WebConsole::Reply WebConsole::routeApi(const QHttpServerRequest &request, const 
     if (path == "/api/v1/snapshot")
         return json(200, snapshotJson(m_host));
     if (path == "/api/v1/series") {
-        const QUrlQuery query = request.query();
+        const QUrlQuery query = queryOf(head.target);
         QStringList names;
         for (const QString &n : query.allQueryItemValues(QStringLiteral("name"), QUrl::FullyDecoded))
             names << n.split(QLatin1Char(','), Qt::SkipEmptyParts);
@@ -1009,7 +1056,7 @@ WebConsole::Reply WebConsole::routeApi(const QHttpServerRequest &request, const 
     }
     if (path == "/api/v1/audit") {
         bool ok = true;
-        const QUrlQuery query = request.query();
+        const QUrlQuery query = queryOf(head.target);
         const int limit = query.hasQueryItem(QStringLiteral("limit"))
                               ? query.queryItemValue(QStringLiteral("limit")).toInt(&ok)
                               : 100;
@@ -1019,6 +1066,14 @@ WebConsole::Reply WebConsole::routeApi(const QHttpServerRequest &request, const 
     }
     if (path == "/api/v1/actions")
         return json(200, actionCatalogueJson(m_host));
+    if (postWindows.hasMatch()) {
+        // Each page watches its own post; asking keeps it watched (LiveResults::kWatchIdle).
+        bool ok = false;
+        const quint64 post = postWindows.captured(1).toULongLong(&ok);
+        if (!ok)
+            return error(400, QStringLiteral("the post id is not a 64-bit number"));
+        return json(200, postWindowsJson(post, m_host.watchedWindows(post)));
+    }
     if (runbook.hasMatch()) {
         QFile file(AlertModel::runbookPath(runbook.captured(1)));
         if (!file.open(QIODevice::ReadOnly))
@@ -1028,7 +1083,7 @@ WebConsole::Reply WebConsole::routeApi(const QHttpServerRequest &request, const 
         r.body = file.readAll();
         return r;
     }
-    if (auto r = checkStateChange(head, &principal, !request.body().isEmpty()))
+    if (auto r = checkStateChange(head, &principal, !request.body.isEmpty()))
         return *r;
     if (threshold.hasMatch())
         return setThreshold(request, threshold.captured(1), principal);
@@ -1036,12 +1091,12 @@ WebConsole::Reply WebConsole::routeApi(const QHttpServerRequest &request, const 
     const QString name = action.captured(1);
     const EngineHost::Action which = *EngineHost::actionFromName(name);
     QJsonObject parameters;
-    if (!request.body().trimmed().isEmpty()) {
+    if (!request.body.trimmed().isEmpty()) {
         QJsonParseError parseError;
-        const QJsonDocument doc = QJsonDocument::fromJson(request.body(), &parseError);
+        const QJsonDocument doc = QJsonDocument::fromJson(request.body, &parseError);
         if (parseError.error != QJsonParseError::NoError || !doc.isObject())
             return error(400, QStringLiteral("expected a JSON object"));
-        if (const std::optional<QString> key = duplicateJsonKey(request.body()))
+        if (const std::optional<QString> key = duplicateJsonKey(request.body))
             return error(400, duplicateKeyMessage(*key));
         parameters = doc.object();
     }
@@ -1067,14 +1122,14 @@ WebConsole::Reply WebConsole::routeApi(const QHttpServerRequest &request, const 
 
 // POST /api/v1/alerts/RULE/threshold {"threshold": N}: operators only; the host checks the
 // value, keeps it and audits the change (refusals too).
-WebConsole::Reply WebConsole::setThreshold(const QHttpServerRequest &request, const QString &ruleId, const Principal &principal)
+WebConsole::Reply WebConsole::setThreshold(const Request &request, const QString &ruleId, const Principal &principal)
 {
     QJsonParseError parseError;
-    const QJsonDocument doc = QJsonDocument::fromJson(request.body(), &parseError);
+    const QJsonDocument doc = QJsonDocument::fromJson(request.body, &parseError);
     if (parseError.error != QJsonParseError::NoError || !doc.isObject() ||
         !doc.object().value(QStringLiteral("threshold")).isDouble())
         return error(400, QStringLiteral("expected {\"threshold\": NUMBER}"));
-    if (const std::optional<QString> key = duplicateJsonKey(request.body()))
+    if (const std::optional<QString> key = duplicateJsonKey(request.body))
         return error(400, duplicateKeyMessage(*key));
     const double value = doc.object().value(QStringLiteral("threshold")).toDouble();
     if (principal.user.role != WebRole::Operator) {
@@ -1088,21 +1143,21 @@ WebConsole::Reply WebConsole::setThreshold(const QHttpServerRequest &request, co
     return json(200, QJsonObject{{QStringLiteral("rule"), ruleId}, {QStringLiteral("threshold"), value}});
 }
 
-WebConsole::Reply WebConsole::login(const QHttpServerRequest &request, const QString &client)
+WebConsole::Reply WebConsole::login(const Request &request)
 {
     QJsonParseError parseError;
-    const QJsonDocument doc = QJsonDocument::fromJson(request.body(), &parseError);
+    const QJsonDocument doc = QJsonDocument::fromJson(request.body, &parseError);
     if (parseError.error != QJsonParseError::NoError || !doc.isObject() ||
         !doc.object().value(QStringLiteral("token")).isString())
         return error(400, QStringLiteral("expected {\"token\": \"...\"}"));
-    if (const std::optional<QString> key = duplicateJsonKey(request.body()))
+    if (const std::optional<QString> key = duplicateJsonKey(request.body))
         return error(400, duplicateKeyMessage(*key));
     const QByteArray token = doc.object().value(QStringLiteral("token")).toString().toUtf8();
     const std::optional<WebUser> user = m_tokens.authenticate(token);
     if (!user) {
         // A wrong guess costs the client ten requests' worth of its rate.
         for (int i = 0; i < 10; ++i)
-            (void)m_rate.allow(client, nowMs());
+            (void)m_rate.allow(request.client, nowMs());
         return error(401, QStringLiteral("invalid token"));
     }
     const WebSessions::Session &session = m_sessions.create(*user, nowMs());

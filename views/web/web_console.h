@@ -7,14 +7,16 @@
 // request size and rate limits, security headers and optional TLS. README "Web console" and
 // resources/web/openapi.yaml describe the API.
 //
-// Every connection first passes a gate that reads the request head as sent (nothing normalized)
+// Every connection is read by a gate that parses each request head as sent (nothing normalized)
 // and refuses what must never reach a handler: a foreign Host, a body over the limit (before it
-// is read), chunked bodies, pipelined requests, a client over its rate, a malformed path, and a
-// WebSocket upgrade with a foreign Origin or without a login. Each connection carries one request
-// (responses say "Connection: close"), so the gate sees every request. The gate also rations
-// connections: a cap per client address, a head timeout that shrinks as the server fills up,
-// the oldest unfinished head given up for a new connection when full, and a few connections kept
-// for /healthz, /readyz and /metrics. Live feeds that stop reading are skipped, then closed.
+// is read), chunked bodies, a client over its rate, a malformed path, and a WebSocket upgrade with
+// a foreign Origin or without a login. It then reads the body (Content-Length only) and routes the
+// request. HTTP/1.1 connections are kept alive for up to kMaxRequestsPerConnection requests, each
+// screened like the first; an idle one counts as a connection sending its head, so it is the
+// first given up when the server fills. The gate also rations connections: a cap per client
+// address, a head timeout that shrinks as the server fills up, the oldest unfinished head given up
+// for a new connection when full, and a few connections kept for /healthz, /readyz and /metrics.
+// Live feeds that stop reading are skipped, then closed.
 #pragma once
 
 #include "config/job_config.h"
@@ -22,7 +24,6 @@
 #include "models/engine_host.h"
 #include "views/web/web_security.h"
 
-#include <QAbstractHttpServer>
 #include <QHash>
 #include <QHostAddress>
 #include <QPointer>
@@ -62,7 +63,7 @@ struct WebConsoleOptions {
     static WebConsoleOptions fromConfig(const WebConfig &config);
 };
 
-class WebConsole final : public QAbstractHttpServer {
+class WebConsole final : public QObject {
     Q_OBJECT
 public:
     // Shows the host's snapshots and alerts and runs actions on it; reads, never evaluates.
@@ -77,10 +78,6 @@ public:
     // one-time one (the fragment never reaches the server; the page logs in with it), or
     // "(one-time operator token in FILE)" when it went to oneTimeTokenFile.
     QString startupLine() const;
-
-protected:
-    bool handleRequest(const QHttpServerRequest &request, QTcpSocket *socket) override;
-    void missingHandler(const QHttpServerRequest &request, QTcpSocket *socket) override;
 
 private:
     friend class WebGate;
@@ -97,15 +94,19 @@ private:
         QByteArray csrf;
     };
     using Head = RequestHead; // a request head as the gate read it (parseRequestHead)
+    struct Request {
+        Head head;
+        QByteArray body;
+        QString client; // the peer's address
+    };
     enum class Auth { None, Ok, Invalid };
 
     // The gate's verdict on a request head: a reply to send instead, or nothing to let it pass.
-    std::optional<Reply> screen(const Head &head, QTcpSocket *socket, qint64 bufferedBytes, qint64 headBytes);
-    Reply route(const QHttpServerRequest &request, const QByteArray &rawTarget);
-    Reply routeApi(const QHttpServerRequest &request, const QByteArray &path, const Head &head);
-    Reply handleAction(const QHttpServerRequest &request, const QString &name, const Head &head);
-    Reply login(const QHttpServerRequest &request, const QString &client);
-    Reply setThreshold(const QHttpServerRequest &request, const QString &ruleId, const Principal &principal);
+    std::optional<Reply> screen(const Head &head, QTcpSocket *socket, qint64 headBytes);
+    Reply route(const Request &request);
+    Reply routeApi(const Request &request, const QByteArray &path);
+    Reply login(const Request &request);
+    Reply setThreshold(const Request &request, const QString &ruleId, const Principal &principal);
     Auth authenticate(const Head &head, Principal *principal);
     // POST checks shared by every state change: Origin, Sec-Fetch-Site, content type, and the
     // CSRF header for cookie sessions. Returns the refusal, if any.
@@ -117,7 +118,9 @@ private:
     void appendWebMetrics(MetricsSnapshot &snapshot) const;
     // Which Tally this is (tally_build_info) and the job's state, one series per state.
     void appendJobMetrics(MetricsSnapshot &snapshot, const ConsoleSnapshot &console) const;
-    void writeReply(QTcpSocket *socket, const Reply &reply, bool headOnly);
+    // Writes the reply; keepAlive leaves the connection open for the next request, otherwise
+    // it is closed once the reply is sent.
+    void writeReply(QTcpSocket *socket, const Reply &reply, bool headOnly, bool keepAlive = false);
     static Reply error(int status, const QString &message);
     static Reply json(int status, const QJsonObject &object);
 

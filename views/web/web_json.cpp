@@ -13,6 +13,16 @@ namespace tally {
 
 namespace {
 
+QJsonArray windowValuesJson(const std::vector<WindowValue> &windows)
+{
+    QJsonArray out;
+    for (const WindowValue &v : windows)
+        out.append(QJsonObject{{QStringLiteral("windowStartMs"), static_cast<double>(v.windowStartMs)},
+                               {QStringLiteral("windowEndMs"), static_cast<double>(v.windowEndMs)},
+                               {QStringLiteral("value"), static_cast<double>(v.value)}});
+    return out;
+}
+
 QJsonValue watermarkValue(int64_t ms)
 {
     if (ms <= kMinWatermark || ms >= kMaxWatermark)
@@ -233,11 +243,6 @@ QJsonObject snapshotJson(const EngineHost &host)
                                    {QStringLiteral("lengthMs"), static_cast<double>(w.windowEndMs - w.windowStartMs)},
                                    {QStringLiteral("leaders"), leaders}});
     }
-    QJsonArray watched;
-    for (const WindowValue &v : s.watchedHistory)
-        watched.append(QJsonObject{{QStringLiteral("windowStartMs"), static_cast<double>(v.windowStartMs)},
-                                   {QStringLiteral("windowEndMs"), static_cast<double>(v.windowEndMs)},
-                                   {QStringLiteral("value"), static_cast<double>(v.value)}});
     QJsonObject actions;
     for (const ActionSpec &spec : ActionCatalogue::all())
         actions.insert(spec.name, availabilityJson(host.availability(spec.action)));
@@ -270,7 +275,7 @@ QJsonObject snapshotJson(const EngineHost &host)
         {QStringLiteral("freshness"), freshnessJson(s.freshness)},
         {QStringLiteral("windows"), windows},
         {QStringLiteral("watchedPost"), s.watchedPost ? QJsonValue(QString::number(*s.watchedPost)) : QJsonValue(QJsonValue::Null)},
-        {QStringLiteral("watchedHistory"), watched},
+        {QStringLiteral("watchedHistory"), windowValuesJson(s.watchedHistory)},
         {QStringLiteral("alerts"), alertsJson(alerts)},
         {QStringLiteral("actions"), actions},
         {QStringLiteral("lastSavepoint"), s.lastSavepoint.empty() ? QJsonValue(QJsonValue::Null)
@@ -296,6 +301,11 @@ QJsonObject seriesJson(const EngineHost &host, const QStringList &names, int64_t
                                {QStringLiteral("points"), points}});
     }
     return {{QStringLiteral("series"), out}};
+}
+
+QJsonObject postWindowsJson(uint64_t post, const std::vector<WindowValue> &windows)
+{
+    return QJsonObject{{QStringLiteral("post"), QString::number(post)}, {QStringLiteral("windows"), windowValuesJson(windows)}};
 }
 
 QJsonObject auditJson(AuditLog &log, int limit)

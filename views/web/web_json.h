@@ -25,6 +25,10 @@ QJsonObject actionCatalogueJson(const EngineHost &host);
 // TimeSeriesStore ("tally_events_total:rate", "tally_sink_write_latency_us:p99", ...).
 QJsonObject seriesJson(const EngineHost &host, const QStringList &names, int64_t sinceMs);
 
+// A watched post's likes_per_post windows, oldest first:
+// {"post":"ID","windows":[{"windowStartMs","windowEndMs","value"}]}.
+QJsonObject postWindowsJson(uint64_t post, const std::vector<WindowValue> &windows);
+
 // The newest `limit` rows of the audit log.
 QJsonObject auditJson(AuditLog &log, int limit);
 

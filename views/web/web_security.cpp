@@ -430,6 +430,7 @@ HeadParse parseRequestHead(const QByteArray &buffered, qsizetype maxHeadBytes, i
         return refuse(400, QStringLiteral("malformed request line"));
     p.head.method = requestLine[0];
     p.head.target = requestLine[1];
+    p.head.version = requestLine[2];
     for (qsizetype i = 1; i < lines.size(); ++i) {
         const QByteArray line = lines[i].endsWith('\r') ? lines[i].chopped(1) : lines[i];
         const qsizetype colon = line.indexOf(':');

@@ -127,6 +127,7 @@ std::optional<QString> duplicateJsonKey(const QByteArray &json);
 struct RequestHead {
     QByteArray method;
     QByteArray target;
+    QByteArray version; // "HTTP/1.1", "HTTP/1.0"
     QList<QPair<QByteArray, QByteArray>> headers; // names lowercased, values trimmed, in order
     QByteArray header(const QByteArray &name) const; // the first value, or empty
     int count(const QByteArray &name) const;         // how many fields have this name
