@@ -948,7 +948,9 @@ Source::PollStatus GeneratorSource::poll(SourceBatch &batch, size_t maxRecords)
             }
             continue;
         }
-        batch.events.erase(batch.events.begin(), batch.events.begin() + skip);
+        // A batch holds decoded events or serialized records, never both.
+        if (!batch.events.empty())
+            batch.events.erase(batch.events.begin(), batch.events.begin() + skip);
         if (!batch.records.empty()) {
             RawRecords kept;
             for (size_t i = static_cast<size_t>(skip); i < batch.records.size(); ++i)
