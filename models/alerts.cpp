@@ -13,11 +13,6 @@ namespace tally {
 
 namespace {
 
-QString clockTime(int64_t ms)
-{
-    return QDateTime::fromMSecsSinceEpoch(ms).toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"));
-}
-
 std::optional<double> over(double value, double threshold)
 {
     return value > threshold ? std::optional(value) : std::nullopt;
@@ -361,9 +356,9 @@ QVariant AlertModel::data(const QModelIndex &index, int role) const
     case 1:
         return textData(data(index, kTextRole).value<UiText>(), Qt::DisplayRole);
     case 2:
-        return clockTime(a.firedAtMs);
+        return formatClockTime(a.firedAtMs);
     case 3:
-        return a.resolvedAtMs ? clockTime(*a.resolvedAtMs) : QString();
+        return a.resolvedAtMs ? formatClockTime(*a.resolvedAtMs) : QString();
     case 4:
         return QLocale().toString(a.value, 'f', 1);
     case 5:
@@ -413,7 +408,7 @@ QVariant AuditModel::data(const QModelIndex &index, int role) const
         return {};
     switch (index.column()) {
     case 0:
-        return clockTime(e.atMs);
+        return formatClockTime(e.atMs);
     case 1:
         return e.user;
     case 2:

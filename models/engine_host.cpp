@@ -159,6 +159,8 @@ void EngineHost::watchPost(uint64_t post)
     m_job->liveResults().watchPost(post);
 }
 
+const RecentDeadLetters &EngineHost::recentDeadLetters() const { return m_job->recentDeadLetters(); }
+
 std::vector<WindowValue> EngineHost::watchedWindows(uint64_t post)
 {
     m_job->liveResults().watchPost(post);

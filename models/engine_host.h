@@ -84,6 +84,8 @@ public:
     // Another view's watched post (a web page's own choice): its windows since it was first asked
     // for, which keeps it watched for LiveResults::kWatchIdle more.
     std::vector<WindowValue> watchedWindows(uint64_t post);
+    // The running job's newest dead letters (a rescale's new job starts afresh; GUI thread).
+    const RecentDeadLetters &recentDeadLetters() const;
 
     Availability availability(Action action) const;
     static QString actionName(Action action) { return ActionCatalogue::spec(action).name; }

@@ -105,6 +105,11 @@ UiText formatRate(double perSecond)
 
 QString formatCount(double n) { return QLocale().toString(static_cast<qlonglong>(std::llround(n))); }
 
+QString formatClockTime(int64_t ms)
+{
+    return QDateTime::fromMSecsSinceEpoch(ms).toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"));
+}
+
 UiText formatEventTime(int64_t ms)
 {
     if (ms >= kMaxWatermark)

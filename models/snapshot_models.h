@@ -60,6 +60,7 @@ private:
 // Formatting shared by models and pages (numbers in the current locale; units as UiTexts).
 UiText formatRate(double perSecond);              // "12,345/s"
 QString formatCount(double n);                    // "1,234,567"
+QString formatClockTime(int64_t ms);              // local wall-clock time, "2026-11-25 05:11:00"
 UiText formatEventTime(int64_t ms);               // "2026-11-25 04:11:00 UTC", "-" or "end of input"
 UiText formatDuration(double seconds);            // "850 ms", "12.5 s", "3 min 20 s"
 UiText formatTimeToCatchUp(double seconds);       // a duration, "keeping up" (0) or "not catching up" (+inf)

@@ -5,6 +5,7 @@
 // with the reason, and the window's theme and page survive a restart. In German, the window speaks
 // German while the web console on the same host answers in English.
 #include "models/action_catalogue.h"
+#include "models/dead_letter_model.h"
 #include "models/engine_host.h"
 #include "state/key_groups.h"
 #include "views/main_window.h"
@@ -15,6 +16,7 @@
 
 #include <QAction>
 #include <QApplication>
+#include <QComboBox>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -23,6 +25,7 @@
 #include <QMessageBox>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
+#include <QPlainTextEdit>
 #include <QPushButton>
 #include <QStatusBar>
 #include <QTableView>
@@ -106,6 +109,9 @@ private slots:
         options.config.source.generator.eventsPerSecond = 20000;
         options.config.source.generator.eventTimeRate = 20000;
         options.config.source.generator.startTimeMs = QDateTime::currentMSecsSinceEpoch() - 60000;
+        // Wire records, 1% corrupted in every way the generator knows: the Dead letters page.
+        options.config.source.generator.serialized = true;
+        options.config.source.generator.malformedFraction = 0.01;
         options.config.likesPerPost.windowMs = 5000;
         options.config.likesByRegion.windowsMs = {5000, 60000};
         options.config.likeVelocity.sizeMs = 30000;
@@ -159,6 +165,59 @@ private slots:
             }
             QTRY_VERIFY2_WITH_TIMEOUT(pageHasData(page), qPrintable(page->title() + QStringLiteral(" stayed empty")), 15000);
         }
+    }
+
+    // The dead-letter browser shows the generator's corrupted records with their reasons: every
+    // kind of corruption, counted as the job counts them, each record's bytes as text and hex,
+    // and a reason filter that keeps only that reason.
+    void deadLetterBrowserShowsTheCorruptedRecords()
+    {
+        Page *page = nullptr;
+        for (size_t i = 0; i < m_window->pages().size(); ++i)
+            if (m_window->pages()[i]->objectName() == QLatin1String("deadLettersPage")) {
+                page = m_window->pages()[i];
+                m_window->showPage(static_cast<int>(i));
+            }
+        QVERIFY(page);
+        QTableView *table = page->tables().front();
+        // Every way the generator corrupts a record, each refused for its own reason.
+        const QStringList expected{QStringLiteral("malformed"), QStringLiteral("unknown_schema"), QStringLiteral("wrong_type"),
+                                   QStringLiteral("invalid_value"), QStringLiteral("timestamp_out_of_range"), QStringLiteral("oversize")};
+        const auto reasonsShown = [&] {
+            QSet<QString> reasons;
+            for (int r = 0; r < table->model()->rowCount(); ++r)
+                reasons.insert(table->model()->index(r, 1).data().toString());
+            return reasons;
+        };
+        QTRY_VERIFY2_WITH_TIMEOUT(reasonsShown().contains(QSet<QString>(expected.begin(), expected.end())),
+                                  qPrintable(QStringList(reasonsShown().values()).join(QLatin1Char(' '))), 30000);
+        // The totals are the job's own count of dead letters, once what is in flight has
+        // reached the output stage of the paused job.
+        m_host->run(EngineHost::Action::PauseSource, QStringLiteral("oncall"), QStringLiteral("desktop"));
+        QTRY_COMPARE_WITH_TIMEOUT(m_host->snapshot().job.state, JobStatus::State::Paused, 5000);
+        const auto totalShown = [&] {
+            uint64_t total = 0;
+            for (uint64_t n : m_host->recentDeadLetters().totals())
+                total += n;
+            return total;
+        };
+        QTRY_COMPARE_WITH_TIMEOUT(totalShown(), m_host->snapshot().job.deadLetters, 5000);
+        // A picked record: its bytes below, as text and as a hex dump of the same bytes.
+        table->setCurrentIndex(table->model()->index(0, 0));
+        const RecentDeadLetter newest = m_host->recentDeadLetters().newest(std::nullopt, 1).front();
+        const auto *text = page->findChild<QPlainTextEdit *>(QStringLiteral("deadLetterText"));
+        const auto *hex = page->findChild<QPlainTextEdit *>(QStringLiteral("deadLetterHex"));
+        QVERIFY(text && hex);
+        QCOMPARE(text->toPlainText(), payloadAsText(newest.payload));
+        QCOMPARE(hex->toPlainText(), payloadAsHex(newest.payload));
+        QVERIFY(!hex->toPlainText().isEmpty());
+        // Filtered by one reason: only that reason.
+        auto *reason = page->findChild<QComboBox *>(QStringLiteral("deadLetterReason"));
+        QVERIFY(reason);
+        reason->setCurrentText(QStringLiteral("oversize"));
+        QVERIFY(table->model()->rowCount() > 0);
+        for (int r = 0; r < table->model()->rowCount(); ++r)
+            QCOMPARE(table->model()->index(r, 1).data().toString(), QStringLiteral("oversize"));
     }
 
     void drainFromTheToolbar()

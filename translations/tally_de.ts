@@ -521,6 +521,80 @@
     </message>
 </context>
 <context>
+    <name>tally::DeadLetterModel</name>
+    <message>
+        <source>Received</source>
+        <translation>Empfangen</translation>
+    </message>
+    <message>
+        <source>Reason</source>
+        <translation>Grund</translation>
+    </message>
+    <message>
+        <source>Partition</source>
+        <translation>Partition</translation>
+    </message>
+    <message>
+        <source>Offset</source>
+        <translation>Offset</translation>
+    </message>
+    <message>
+        <source>Bytes</source>
+        <translation>Bytes</translation>
+    </message>
+    <message>
+        <source>Detail</source>
+        <translation>Detail</translation>
+    </message>
+</context>
+<context>
+    <name>tally::DeadLettersPage</name>
+    <message>
+        <source>Records that could not be decoded, newest first: the last %1 of this run. The sink keeps every one (its dead_letters table, or the dead-letter topic with Kafka).</source>
+        <translation>Datensätze, die nicht dekodiert werden konnten, die neuesten zuerst: die letzten %1 dieses Laufs. Die Senke bewahrt jeden auf (ihre Tabelle dead_letters oder, mit Kafka, das Dead-Letter-Topic).</translation>
+    </message>
+    <message>
+        <source>All reasons</source>
+        <translation>Alle Gründe</translation>
+    </message>
+    <message>
+        <source>Reason:</source>
+        <translation>Grund:</translation>
+    </message>
+    <message>
+        <source>Pick a record to see its bytes.</source>
+        <translation>Wählen Sie einen Datensatz, um seine Bytes zu sehen.</translation>
+    </message>
+    <message>
+        <source>Text</source>
+        <translation>Text</translation>
+    </message>
+    <message>
+        <source>Hex</source>
+        <translation>Hex</translation>
+    </message>
+    <message>
+        <source>Dead letters</source>
+        <translation>Dead Letters</translation>
+    </message>
+    <message>
+        <source>No dead letters in this run.</source>
+        <translation>Keine Dead Letters in diesem Lauf.</translation>
+    </message>
+    <message>
+        <source>%1 dead letters in this run: %2</source>
+        <translation>%1 Dead Letters in diesem Lauf: %2</translation>
+    </message>
+    <message>
+        <source>%1 from partition %2, offset %3, %4 bytes: %5</source>
+        <translation>%1 aus Partition %2, Offset %3, %4 Bytes: %5</translation>
+    </message>
+    <message>
+        <source>(the first %1 bytes shown)</source>
+        <translation>(die ersten %1 Bytes angezeigt)</translation>
+    </message>
+</context>
+<context>
     <name>tally::EngineHost</name>
     <message>
         <source>The job has stopped.</source>

@@ -521,6 +521,80 @@
     </message>
 </context>
 <context>
+    <name>tally::DeadLetterModel</name>
+    <message>
+        <source>Received</source>
+        <translation>受信時刻</translation>
+    </message>
+    <message>
+        <source>Reason</source>
+        <translation>理由</translation>
+    </message>
+    <message>
+        <source>Partition</source>
+        <translation>パーティション</translation>
+    </message>
+    <message>
+        <source>Offset</source>
+        <translation>オフセット</translation>
+    </message>
+    <message>
+        <source>Bytes</source>
+        <translation>バイト数</translation>
+    </message>
+    <message>
+        <source>Detail</source>
+        <translation>詳細</translation>
+    </message>
+</context>
+<context>
+    <name>tally::DeadLettersPage</name>
+    <message>
+        <source>Records that could not be decoded, newest first: the last %1 of this run. The sink keeps every one (its dead_letters table, or the dead-letter topic with Kafka).</source>
+        <translation>デコードできなかったレコード（新しい順）：この実行の直近 %1 件。シンクはすべてを保持します（dead_letters テーブル、または Kafka ではデッドレタートピック）。</translation>
+    </message>
+    <message>
+        <source>All reasons</source>
+        <translation>すべての理由</translation>
+    </message>
+    <message>
+        <source>Reason:</source>
+        <translation>理由：</translation>
+    </message>
+    <message>
+        <source>Pick a record to see its bytes.</source>
+        <translation>レコードを選ぶとそのバイト列を表示します。</translation>
+    </message>
+    <message>
+        <source>Text</source>
+        <translation>テキスト</translation>
+    </message>
+    <message>
+        <source>Hex</source>
+        <translation>16 進</translation>
+    </message>
+    <message>
+        <source>Dead letters</source>
+        <translation>デッドレター</translation>
+    </message>
+    <message>
+        <source>No dead letters in this run.</source>
+        <translation>この実行ではデッドレターはありません。</translation>
+    </message>
+    <message>
+        <source>%1 dead letters in this run: %2</source>
+        <translation>この実行のデッドレター %1 件：%2</translation>
+    </message>
+    <message>
+        <source>%1 from partition %2, offset %3, %4 bytes: %5</source>
+        <translation>%1（パーティション %2、オフセット %3、%4 バイト）：%5</translation>
+    </message>
+    <message>
+        <source>(the first %1 bytes shown)</source>
+        <translation>（先頭 %1 バイトを表示）</translation>
+    </message>
+</context>
+<context>
     <name>tally::EngineHost</name>
     <message>
         <source>The job has stopped.</source>

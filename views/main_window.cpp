@@ -160,7 +160,8 @@ void MainWindow::createActions()
     QMenu *view = menuBar()->addMenu(tr("&View"));
     for (int i = 0; i < static_cast<int>(m_pages.size()); ++i) {
         QAction *go = view->addAction(m_pages[static_cast<size_t>(i)]->title(), this, [this, i] { showPage(i); });
-        go->setShortcut(QKeySequence(Qt::ALT | static_cast<Qt::Key>(Qt::Key_1 + i)));
+        if (i < 10) // Alt+1 ... Alt+9, then Alt+0
+            go->setShortcut(QKeySequence(Qt::ALT | static_cast<Qt::Key>(i < 9 ? Qt::Key_1 + i : Qt::Key_0)));
     }
     view->addSeparator();
     QAction *dark = view->addAction(tr("&Dark theme"));

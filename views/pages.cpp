@@ -1,23 +1,28 @@
 #include "views/pages.h"
 
 #include "metrics/time_series.h"
+#include "models/dead_letter_model.h"
 
 #include <QBarCategoryAxis>
+#include <QComboBox>
 #include <QChart>
 #include <QChartView>
 #include <QDateTime>
 #include <QDateTimeAxis>
 #include <QDoubleSpinBox>
 #include <QFile>
+#include <QFontDatabase>
 #include <QFormLayout>
 #include <QGridLayout>
 #include <QGroupBox>
 #include <QHeaderView>
 #include <QLineSeries>
 #include <QPainter>
+#include <QPlainTextEdit>
 #include <QSignalBlocker>
 #include <QSplitter>
 #include <QStyledItemDelegate>
+#include <QTabWidget>
 #include <QUrl>
 #include <QVXYModelMapper>
 #include <QVBoxLayout>
@@ -119,7 +124,8 @@ public:
         throughput->setMinimumWidth(320);
         split->setChildrenCollapsible(false);
         split->setStretchFactor(0, 3);
-        split->setStretchFactor(1, 2);
+        split->setStretchFactor(1, 1);
+        split->setSizes({3000, 1000}); // the list first; the bytes of one record need less
         split->setSizes({600, 400});
         layout->addWidget(split, 1);
         auto *alerts = new QGroupBox(tr("Alerts"), this);
@@ -470,13 +476,137 @@ public:
     void refresh() override {}
 };
 
+// The newest dead letters of the run: a table to pick one from, filtered by reason, and the
+// picked record's bytes as text and as a hex dump.
+class DeadLettersPage final : public Page {
+    Q_OBJECT
+public:
+    DeadLettersPage(EngineHost &host, ConsoleModels &models, QWidget *parent) : Page(host, models, parent)
+    {
+        setObjectName(QStringLiteral("deadLettersPage"));
+        auto *layout = new QVBoxLayout(this);
+        layout->addWidget(note(tr("Records that could not be decoded, newest first: the last %1 of this run. The sink "
+                                  "keeps every one (its dead_letters table, or the dead-letter topic with Kafka).")
+                                   .arg(formatCount(RecentDeadLetters::kKept)),
+                               this));
+        auto *bar = new QHBoxLayout;
+        m_totals = new QLabel(this);
+        m_totals->setWordWrap(true);
+        bar->addWidget(m_totals, 1);
+        m_reason = new QComboBox(this);
+        m_reason->setObjectName(QStringLiteral("deadLetterReason"));
+        m_reason->addItem(tr("All reasons"));
+        for (size_t r = 0; r < kRejectReasonCount; ++r)
+            m_reason->addItem(QString::fromUtf8(rejectReasonName(static_cast<RejectReason>(r))), static_cast<int>(r));
+        connect(m_reason, &QComboBox::currentIndexChanged, this, [this] { refresh(); });
+        bar->addWidget(new QLabel(tr("Reason:"), this));
+        bar->addWidget(m_reason);
+        layout->addLayout(bar);
+
+        auto *split = new QSplitter(Qt::Vertical, this);
+        m_table = addTable(&m_model);
+        split->addWidget(m_table);
+        auto *detail = new QWidget(split);
+        auto *detailLayout = new QVBoxLayout(detail);
+        detailLayout->setContentsMargins(0, 0, 0, 0);
+        m_where = new QLabel(tr("Pick a record to see its bytes."), detail);
+        m_where->setWordWrap(true);
+        detailLayout->addWidget(m_where);
+        auto *views = new QTabWidget(detail);
+        const QFont fixed = QFontDatabase::systemFont(QFontDatabase::FixedFont);
+        for (QPlainTextEdit **edit : {&m_text, &m_hex}) {
+            *edit = new QPlainTextEdit(views);
+            (*edit)->setReadOnly(true);
+            (*edit)->setFont(fixed);
+        }
+        m_text->setObjectName(QStringLiteral("deadLetterText"));
+        m_hex->setObjectName(QStringLiteral("deadLetterHex"));
+        m_hex->setLineWrapMode(QPlainTextEdit::NoWrap);
+        views->addTab(m_text, tr("Text"));
+        views->addTab(m_hex, tr("Hex"));
+        detailLayout->addWidget(views, 1);
+        split->addWidget(detail);
+        split->setStretchFactor(0, 3);
+        split->setStretchFactor(1, 1);
+        split->setSizes({3000, 1000}); // the list first; the bytes of one record need less
+        layout->addWidget(split, 1);
+        connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+                [this](const QModelIndex &current) {
+                    const RecentDeadLetter *d = m_model.letter(current.row());
+                    m_picked = d ? std::optional(d->sequence) : std::nullopt;
+                    showPicked();
+                });
+    }
+    QString title() const override { return tr("Dead letters"); }
+    void refresh() override
+    {
+        if (!isVisible())
+            return; // read when shown
+        const RecentDeadLetters &recent = m_host.recentDeadLetters();
+        const QVariant reason = m_reason->currentData();
+        m_model.setLetters(recent.newest(reason.isValid() ? std::optional(static_cast<RejectReason>(reason.toInt()))
+                                                          : std::nullopt,
+                                         RecentDeadLetters::kKept));
+        const auto totals = recent.totals();
+        uint64_t all = 0;
+        QStringList parts;
+        for (size_t r = 0; r < totals.size(); ++r) {
+            all += totals[r];
+            if (totals[r] > 0)
+                parts << QStringLiteral("%1 %2").arg(QString::fromUtf8(rejectReasonName(static_cast<RejectReason>(r))),
+                                                      formatCount(static_cast<double>(totals[r])));
+        }
+        m_totals->setText(all == 0 ? tr("No dead letters in this run.")
+                                   : tr("%1 dead letters in this run: %2").arg(formatCount(static_cast<double>(all)),
+                                                                               parts.join(QStringLiteral(", "))));
+        // The picked record stays picked while it is kept.
+        const std::optional<int> row = m_picked ? m_model.rowOf(*m_picked) : std::nullopt;
+        if (row && m_table->currentIndex().row() != *row)
+            m_table->setCurrentIndex(m_table->model()->index(*row, 0));
+        else if (!row)
+            showPicked();
+    }
+
+private:
+    void showPicked()
+    {
+        const std::optional<int> row = m_picked ? m_model.rowOf(*m_picked) : std::nullopt;
+        const RecentDeadLetter *d = row ? m_model.letter(*row) : nullptr;
+        if (!d) {
+            m_where->setText(tr("Pick a record to see its bytes."));
+            m_text->clear();
+            m_hex->clear();
+            return;
+        }
+        QString where = tr("%1 from partition %2, offset %3, %4 bytes: %5")
+                            .arg(QString::fromUtf8(rejectReasonName(d->reason)))
+                            .arg(d->partition)
+                            .arg(d->offset)
+                            .arg(formatCount(static_cast<double>(d->payloadBytes)), QString::fromStdString(d->detail));
+        if (d->payloadBytes > d->payload.size())
+            where += QLatin1Char(' ') + tr("(the first %1 bytes shown)").arg(formatCount(static_cast<double>(d->payload.size())));
+        m_where->setText(where);
+        m_text->setPlainText(payloadAsText(d->payload));
+        m_hex->setPlainText(payloadAsHex(d->payload));
+    }
+
+    DeadLetterModel m_model;
+    QTableView *m_table = nullptr;
+    QLabel *m_totals = nullptr;
+    QComboBox *m_reason = nullptr;
+    QLabel *m_where = nullptr;
+    QPlainTextEdit *m_text = nullptr;
+    QPlainTextEdit *m_hex = nullptr;
+    std::optional<uint64_t> m_picked; // the sequence of the record shown below the table
+};
+
 std::vector<Page *> createPages(EngineHost &host, ConsoleModels &models, QWidget *parent)
 {
     return {new OverviewPage(host, models, parent),   new LagPage(host, models, parent),
             new WatermarksPage(host, models, parent), new CheckpointsPage(host, models, parent),
             new BackpressurePage(host, models, parent), new SinksPage(host, models, parent),
             new WindowsPage(host, models, parent),    new AlertsPage(host, models, parent),
-            new AuditPage(host, models, parent)};
+            new AuditPage(host, models, parent),      new DeadLettersPage(host, models, parent)};
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -73,7 +73,7 @@ protected:
 };
 
 // Creates the pages in navigation order: Overview, Consumer lag, Watermarks, Checkpoints,
-// Backpressure, Sinks, Windows, Alerts & runbooks, Audit log.
+// Backpressure, Sinks, Windows, Alerts & runbooks, Audit log, Dead letters.
 std::vector<Page *> createPages(EngineHost &host, ConsoleModels &models, QWidget *parent);
 
 // Draws the operator graph (source -> decoders -> ingest -> window tasks -> output -> sink),

@@ -373,6 +373,8 @@ LiveResults &Job::liveResults() { return d->context.live; }
 
 const LiveResults &Job::liveResults() const { return d->context.live; }
 
+const RecentDeadLetters &Job::recentDeadLetters() const { return d->context.recentDeadLetters; }
+
 bool Job::awaitCompletedCheckpoints(uint64_t count, std::chrono::milliseconds timeout) const
 {
     return d->context.coordinator.awaitCompleted(count, timeout);

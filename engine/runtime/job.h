@@ -9,6 +9,7 @@
 #include "metrics/metrics.h"
 #include "runtime/control_channel.h"
 #include "runtime/live_results.h"
+#include "runtime/recent_dead_letters.h"
 #include "sink/output.h"
 #include "source/source.h"
 #include "time/clock.h"
@@ -136,6 +137,8 @@ public:
     // The newest window of every aggregation with its leading keys, and a watched post's history.
     LiveResults &liveResults();
     const LiveResults &liveResults() const;
+    // The newest dead letters of the run, for the dead-letter browser.
+    const RecentDeadLetters &recentDeadLetters() const;
 
     // Sync points for tests and tools: block until `count` checkpoints have completed (failed)
     // since start(), or `timeout` passed; true if they did. Thread-safe.

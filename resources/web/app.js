@@ -7,7 +7,7 @@
 'use strict';
 
 (function () {
-  const PAGES = ['overview', 'lag', 'watermarks', 'checkpoints', 'backpressure', 'sinks', 'windows', 'alerts', 'audit'];
+  const PAGES = ['overview', 'lag', 'watermarks', 'checkpoints', 'backpressure', 'sinks', 'windows', 'alerts', 'audit', 'deadletters'];
   const HISTORY_MS = 15 * 60 * 1000;
 
   const state = {
@@ -30,6 +30,10 @@
     charts: {},
     runbookId: null,
     audit: [],
+    // GET /api/v1/dead-letters for the Dead letters page; the picked letter's sequence; hex or text.
+    deadLetters: null,
+    deadLetterPicked: null,
+    deadLetterHex: false,
     pending: new Map(), // action id -> action name
     catalogue: [], // GET /api/v1/actions: every action in menu order (label, confirmation, parameters, ...)
   };
@@ -713,7 +717,7 @@
     return e;
   }
 
-  // rows: [{ cells: [...], highlight, title, num: [column indices right-aligned] }]
+  // rows: [{ cells: [...], highlight, selected, title, num: [column indices right-aligned] }]
   function fillTable(table, rows, emptyText) {
     const body = table.tBodies[0];
     const columns = table.tHead ? table.tHead.rows[0].cells : [];
@@ -721,6 +725,10 @@
     for (const row of rows) {
       const tr = document.createElement('tr');
       if (row.highlight) tr.classList.add('warn');
+      if (row.selected) {
+        tr.classList.add('selected');
+        tr.setAttribute('aria-selected', 'true');
+      }
       if (row.title) tr.title = row.title;
       if (row.id) tr.dataset.id = row.id;
       row.cells.forEach((cell, i) => {
@@ -966,6 +974,51 @@
         showRunbook(active ? active.runbook : rules.length ? rules[0].runbook || rules[0].id : 'backpressure');
       }
     },
+    deadletters() {
+      const d = state.deadLetters;
+      if (!d) return;
+      $('dlKept').textContent = formatCount(d.kept);
+      const reasons = Object.keys(d.totals);
+      const select = $('dlReason');
+      if (select.options.length === 1)
+        for (const r of reasons) {
+          const option = el('option', r);
+          option.value = r;
+          select.appendChild(option);
+        }
+      for (const option of select.options) if (option.value) option.textContent = option.value + ' (' + formatCount(d.totals[option.value]) + ')';
+      $('dlTotals').textContent = d.total
+        ? formatCount(d.total) + ' dead letters in this run: ' + reasons.filter((r) => d.totals[r] > 0).map((r) => r + ' ' + formatCount(d.totals[r])).join(', ')
+        : 'No dead letters in this run.';
+      fillTable(
+        $('dlTable'),
+        d.letters.map((l) => ({
+          id: String(l.sequence),
+          cells: [formatTimestamp(l.atMs), l.reason, l.partition, l.offset, formatCount(l.bytes), l.detail],
+          selected: String(l.sequence) === state.deadLetterPicked,
+        })),
+        d.total ? 'No dead letter of this reason among the kept ones.' : 'No dead letters in this run.'
+      );
+      for (const tr of $('dlTable').tBodies[0].rows)
+        if (tr.dataset.id)
+          tr.addEventListener('click', () => {
+            state.deadLetterPicked = tr.dataset.id;
+            RENDER.deadletters();
+          });
+      const picked = d.letters.find((l) => String(l.sequence) === state.deadLetterPicked);
+      $('dlShowText').setAttribute('aria-pressed', String(!state.deadLetterHex));
+      $('dlShowHex').setAttribute('aria-pressed', String(state.deadLetterHex));
+      if (!picked) {
+        $('dlWhere').textContent = 'Pick a record to see its bytes.';
+        $('dlBytes').textContent = '';
+        return;
+      }
+      const bytes = Uint8Array.from(atob(picked.payload), (c) => c.charCodeAt(0));
+      $('dlWhere').textContent =
+        picked.reason + ' from partition ' + picked.partition + ', offset ' + picked.offset + ', ' + formatCount(picked.bytes) + ' bytes: ' + picked.detail +
+        (picked.bytes > bytes.length ? ' (the first ' + formatCount(bytes.length) + ' bytes shown)' : '');
+      $('dlBytes').textContent = state.deadLetterHex ? bytesAsHex(bytes) : bytesAsText(bytes);
+    },
     audit() {
       fillTable(
         $('auditTable'),
@@ -1172,6 +1225,7 @@
     for (const p of PAGES) $('page-' + p).hidden = p !== page;
     document.title = $('page-' + page).dataset.title.replace('&amp;', '&') + ' · Tally';
     if (page === 'audit') refreshAudit();
+    if (page === 'deadletters') refreshDeadLetters();
     if (state.vm && RENDER[page]) RENDER[page](state.vm);
     refreshSeries(true);
     refreshWatched(true);
@@ -1363,6 +1417,68 @@
     refreshAudit();
   }
 
+  // A payload as text: UTF-8 as it is, other bytes and control characters (but newline and tab)
+  // as \xNN, as the desktop shows it (the hex dump is the exact view).
+  function bytesAsText(bytes) {
+    const escaped = (b) => '\\x' + b.toString(16).padStart(2, '0');
+    const utf8 = new TextDecoder('utf-8', { fatal: true });
+    let out = '';
+    for (let i = 0; i < bytes.length; ) {
+      const b = bytes[i];
+      if (b < 0x80) {
+        out += (b >= 0x20 && b !== 0x7f) || b === 10 || b === 9 ? String.fromCharCode(b) : escaped(b);
+        i += 1;
+        continue;
+      }
+      const length = b >> 5 === 0x6 ? 2 : b >> 4 === 0xe ? 3 : b >> 3 === 0x1e ? 4 : 0;
+      let decoded = null;
+      if (length && i + length <= bytes.length) {
+        try {
+          decoded = utf8.decode(bytes.subarray(i, i + length));
+        } catch (e) {
+          decoded = null;
+        }
+      }
+      if (decoded === null) {
+        out += escaped(b);
+        i += 1;
+      } else {
+        out += decoded;
+        i += length;
+      }
+    }
+    return out;
+  }
+
+  // A payload as a hex dump: 16 bytes a line, offset, bytes, then the printable ones.
+  function bytesAsHex(bytes) {
+    const lines = [];
+    for (let line = 0; line < bytes.length; line += 16) {
+      let hex = '';
+      let ascii = '';
+      for (let i = line; i < line + 16; i++) {
+        if (i < bytes.length) {
+          hex += ' ' + bytes[i].toString(16).padStart(2, '0');
+          ascii += bytes[i] >= 0x20 && bytes[i] < 0x7f ? String.fromCharCode(bytes[i]) : '.';
+        } else hex += '   ';
+      }
+      lines.push(line.toString(16).padStart(8, '0') + ' ' + hex + '  ' + ascii);
+    }
+    return lines.join('\n');
+  }
+
+  async function refreshDeadLetters() {
+    if (!state.session) return;
+    const reason = $('dlReason').value;
+    const r = await api('GET', '/api/v1/dead-letters?limit=200' + (reason ? '&reason=' + encodeURIComponent(reason) : ''));
+    if (!r.ok || !r.data || $('dlReason').value !== reason) return;
+    state.deadLetters = r.data;
+    if (state.page === 'deadletters') RENDER.deadletters();
+  }
+  setInterval(() => {
+    if (state.session && state.page === 'deadletters') refreshDeadLetters();
+  }, 2000);
+
   async function refreshAudit() {
     if (!state.session) return;
     const r = await api('GET', '/api/v1/audit?limit=200');
@@ -1385,6 +1501,15 @@
       if (token) login(token);
     });
     $('logoutButton').addEventListener('click', logout);
+    $('dlReason').addEventListener('change', refreshDeadLetters);
+    for (const [id, hex] of [
+      ['dlShowText', false],
+      ['dlShowHex', true],
+    ])
+      $(id).addEventListener('click', () => {
+        state.deadLetterHex = hex;
+        RENDER.deadletters();
+      });
     $('watchForm').addEventListener('submit', (event) => {
       event.preventDefault();
       const post = $('watchPost').value.trim();
@@ -1396,8 +1521,8 @@
       else route();
     });
     window.addEventListener('keydown', (event) => {
-      if (event.altKey && !event.ctrlKey && !event.metaKey && event.key >= '1' && event.key <= '9') {
-        window.location.hash = '#' + PAGES[Number(event.key) - 1];
+      if (event.altKey && !event.ctrlKey && !event.metaKey && event.key >= '0' && event.key <= '9') {
+        window.location.hash = '#' + PAGES[(Number(event.key) + 9) % 10]; // Alt+1 ... Alt+9, Alt+0
         event.preventDefault();
       }
     });

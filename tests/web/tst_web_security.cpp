@@ -309,6 +309,7 @@ private slots:
     void manyConnections();
     void keepAlive();
     void postWindows();
+    void deadLettersEndpoint();
     void loginWithABadToken();
     void unauthenticatedAction();
     void viewerAction();
@@ -573,6 +574,20 @@ void TestWebSecurity::postWindows()
     QCOMPARE(m_tally->send("GET", "/api/v1/posts/99999999999999999999/windows", {bearer(kViewerToken)}).status, 400);
     QCOMPARE(m_tally->send("GET", "/api/v1/posts/123456789012345678901/windows", {bearer(kViewerToken)}).status, 404);
     QCOMPARE(m_tally->send("GET", "/api/v1/posts/-1/windows", {bearer(kViewerToken)}).status, 404);
+}
+
+// The dead-letter browser's data: any logged-in role reads it; its parameters are checked.
+void TestWebSecurity::deadLettersEndpoint()
+{
+    QCOMPARE(m_tally->send("GET", "/api/v1/dead-letters").status, 401);
+    const Response r = m_tally->send("GET", "/api/v1/dead-letters?reason=oversize&limit=5", {bearer(kViewerToken)});
+    QCOMPARE(r.status, 200);
+    QCOMPARE(r.json().value(QStringLiteral("kept")).toInt(), 1000);
+    QVERIFY(r.json().value(QStringLiteral("letters")).isArray());
+    QCOMPARE(r.json().value(QStringLiteral("totals")).toObject().size(), 7);
+    for (const QByteArray &bad : {QByteArray("reason=love"), QByteArray("limit=0"), QByteArray("limit=1001"), QByteArray("before=x")})
+        QCOMPARE(m_tally->send("GET", "/api/v1/dead-letters?" + bad, {bearer(kViewerToken)}).status, 400);
+    QCOMPARE(m_tally->send("POST", "/api/v1/dead-letters", {bearer(kOperatorToken)}).status, 405);
 }
 
 void TestWebSecurity::loginWithABadToken()

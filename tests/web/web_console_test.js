@@ -26,7 +26,7 @@ const { chromium } = createRequire(path.join(prefix, 'package.json'))('playwrigh
 const TALLY = process.env.TALLY_BINARY;
 const CHROMIUM = process.env.TALLY_CHROMIUM || '/usr/bin/chromium';
 const SHOTS = process.env.TALLY_WEB_SCREENSHOT_DIR || path.resolve('screenshots');
-const PAGES = ['overview', 'lag', 'watermarks', 'checkpoints', 'backpressure', 'sinks', 'windows', 'alerts', 'audit'];
+const PAGES = ['overview', 'lag', 'watermarks', 'checkpoints', 'backpressure', 'sinks', 'windows', 'alerts', 'audit', 'deadletters'];
 const VIEWPORT = { width: 1400, height: 900 };
 
 const started = Date.now();
@@ -75,6 +75,9 @@ function startTally(dir, withTokens = true) {
       `start_time_ms = ${Date.now() - 10 * 60 * 1000}`,
       'posts = 20000',
       'users = 100000',
+      // Wire records, one in a thousand corrupted: the Dead letters page has records to browse.
+      'serialized = true',
+      'malformed_fraction = 0.001',
       '[checkpoint]',
       'enabled = true',
       'interval_ms = 2000',
@@ -275,6 +278,30 @@ async function main() {
         assert.equal(hostile.links, 0, 'javascript: and data: links are not links');
         assert.ok(hostile.text.includes('<img src=x') && hostile.text.includes('<script>'), 'markup stays visible text');
         assert.ok(!hostile.pwned);
+      }
+      if (name === 'deadletters') {
+        // The generator's corrupted records, with their reasons; a picked one's bytes as text and
+        // as a hex dump; a reason filter that keeps only that reason.
+        const reasons = await until('dead letters of several reasons', async () => {
+          const seen = new Set(await page.$$eval('#dlTable tbody tr[data-id]', (rows) => rows.map((r) => r.cells[1].textContent)));
+          return seen.size >= 3 ? [...seen] : null;
+        }, 30000);
+        for (const r of reasons) assert.ok(['malformed', 'missing_field', 'wrong_type', 'invalid_value', 'unknown_schema', 'timestamp_out_of_range', 'oversize'].includes(r), r);
+        await page.click('#dlTable tbody tr[data-id]');
+        await page.waitForSelector('#dlTable tbody tr.selected');
+        await until('the picked record\'s bytes', async () => (await page.textContent('#dlBytes')).length > 0);
+        const where = await page.textContent('#dlWhere');
+        assert.match(where, /from partition \d+, offset \d+, [\d,.]+ bytes: /);
+        await page.click('#dlShowHex');
+        assert.match(await page.textContent('#dlBytes'), /^00000000  [0-9a-f]{2} /, 'a hex dump');
+        await page.selectOption('#dlReason', 'oversize');
+        await until('only oversize records', async () => {
+          const shown = await page.$$eval('#dlTable tbody tr[data-id]', (rows) => rows.map((r) => r.cells[1].textContent));
+          return shown.length > 0 && shown.every((r) => r === 'oversize');
+        });
+        log(`  dead letters: reasons ${reasons.join(', ')}; picked: ${where}`);
+        await page.click('#dlShowText');
+        await page.selectOption('#dlReason', '');
       }
       await sleep(name === 'overview' ? 1500 : 500);
       await page.screenshot({ path: path.join(SHOTS, `web-${name}.png`) });

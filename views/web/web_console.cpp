@@ -984,7 +984,7 @@ WebConsole::Reply WebConsole::routeApi(const Request &request, const QByteArray 
     const QRegularExpressionMatch runbook = runbookPath.match(QString::fromLatin1(path));
     const QRegularExpressionMatch threshold = thresholdPath.match(QString::fromLatin1(path));
     const bool known = path == "/api/v1/logout" || path == "/api/v1/session" || path == "/api/v1/snapshot" ||
-                       path == "/api/v1/series" || path == "/api/v1/audit" || path == "/api/v1/actions" ||
+                       path == "/api/v1/series" || path == "/api/v1/audit" || path == "/api/v1/actions" || path == "/api/v1/dead-letters" ||
                        path == "/api/v1/live" || action.hasMatch() || runbook.hasMatch() || threshold.hasMatch() ||
                        postWindows.hasMatch();
     if (!known)
@@ -1066,6 +1066,30 @@ WebConsole::Reply WebConsole::routeApi(const Request &request, const QByteArray 
     }
     if (path == "/api/v1/actions")
         return json(200, actionCatalogueJson(m_host));
+    if (path == "/api/v1/dead-letters") {
+        const QUrlQuery query = queryOf(head.target);
+        std::optional<RejectReason> reason;
+        if (query.hasQueryItem(QStringLiteral("reason"))) {
+            const QString name = query.queryItemValue(QStringLiteral("reason"), QUrl::FullyDecoded);
+            for (size_t r = 0; r < kRejectReasonCount && !reason; ++r)
+                if (name == QLatin1String(rejectReasonName(static_cast<RejectReason>(r))))
+                    reason = static_cast<RejectReason>(r);
+            if (!reason)
+                return error(400, QStringLiteral("reason: not a dead-letter reason (malformed, missing_field, ...)"));
+        }
+        bool ok = true;
+        const int limit = query.hasQueryItem(QStringLiteral("limit"))
+                              ? query.queryItemValue(QStringLiteral("limit")).toInt(&ok)
+                              : 100;
+        if (!ok || limit < 1 || limit > static_cast<int>(RecentDeadLetters::kKept))
+            return error(400, QStringLiteral("limit: expected 1..%1").arg(RecentDeadLetters::kKept));
+        const quint64 before = query.hasQueryItem(QStringLiteral("before"))
+                                   ? query.queryItemValue(QStringLiteral("before")).toULongLong(&ok)
+                                   : std::numeric_limits<quint64>::max();
+        if (!ok)
+            return error(400, QStringLiteral("before: expected a sequence number"));
+        return json(200, deadLettersJson(m_host.recentDeadLetters(), reason, static_cast<size_t>(limit), before));
+    }
     if (postWindows.hasMatch()) {
         // Each page watches its own post; asking keeps it watched (LiveResults::kWatchIdle).
         bool ok = false;

@@ -308,6 +308,34 @@ QJsonObject postWindowsJson(uint64_t post, const std::vector<WindowValue> &windo
     return QJsonObject{{QStringLiteral("post"), QString::number(post)}, {QStringLiteral("windows"), windowValuesJson(windows)}};
 }
 
+QJsonObject deadLettersJson(const RecentDeadLetters &recent, std::optional<RejectReason> reason, size_t limit,
+                            uint64_t before)
+{
+    QJsonObject totals;
+    double total = 0;
+    const auto counts = recent.totals();
+    for (size_t r = 0; r < counts.size(); ++r) {
+        totals.insert(str(rejectReasonName(static_cast<RejectReason>(r))), static_cast<double>(counts[r]));
+        total += static_cast<double>(counts[r]);
+    }
+    QJsonArray letters;
+    for (const RecentDeadLetter &d : recent.newest(reason, limit, before))
+        letters.append(QJsonObject{
+            {QStringLiteral("sequence"), static_cast<double>(d.sequence)},
+            {QStringLiteral("atMs"), static_cast<double>(d.atMs)},
+            {QStringLiteral("reason"), str(rejectReasonName(d.reason))},
+            {QStringLiteral("detail"), QString::fromStdString(d.detail)},
+            {QStringLiteral("partition"), d.partition},
+            {QStringLiteral("offset"), static_cast<double>(d.offset)},
+            {QStringLiteral("bytes"), static_cast<double>(d.payloadBytes)},
+            {QStringLiteral("payload"), QString::fromLatin1(QByteArray::fromStdString(d.payload).toBase64())}});
+    return QJsonObject{{QStringLiteral("kept"), static_cast<double>(RecentDeadLetters::kKept)},
+                       {QStringLiteral("payloadBytesKept"), static_cast<double>(RecentDeadLetters::kPayloadBytes)},
+                       {QStringLiteral("total"), total},
+                       {QStringLiteral("totals"), totals},
+                       {QStringLiteral("letters"), letters}};
+}
+
 QJsonObject auditJson(AuditLog &log, int limit)
 {
     QJsonArray rows;

@@ -29,6 +29,13 @@ QJsonObject seriesJson(const EngineHost &host, const QStringList &names, int64_t
 // {"post":"ID","windows":[{"windowStartMs","windowEndMs","value"}]}.
 QJsonObject postWindowsJson(uint64_t post, const std::vector<WindowValue> &windows);
 
+// The dead-letter browser: the newest `limit` letters (of `reason`, if given) older than
+// sequence `before`, newest first, with the run's totals by reason:
+// {"kept":N,"payloadBytesKept":N,"total":N,"totals":{"malformed":N,...},
+//  "letters":[{"sequence","atMs","reason","detail","partition","offset","bytes","payload" (base64)}]}.
+QJsonObject deadLettersJson(const RecentDeadLetters &recent, std::optional<RejectReason> reason, size_t limit,
+                            uint64_t before);
+
 // The newest `limit` rows of the audit log.
 QJsonObject auditJson(AuditLog &log, int limit);
 

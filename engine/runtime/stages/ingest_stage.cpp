@@ -5,16 +5,6 @@
 
 namespace tally {
 
-namespace {
-
-int64_t wallNowMs()
-{
-    using namespace std::chrono;
-    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-
-} // namespace
-
 void IngestStage::publishMetrics(Ingest &ingest)
 {
     JobMetrics &m = m_context.metrics;

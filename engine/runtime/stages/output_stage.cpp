@@ -100,8 +100,10 @@ void OutputStage::run()
             c.writeWithRetry(write);
             blocked += nanosSince(w0);
         };
-        if (!msg->deadLetters.empty())
+        if (!msg->deadLetters.empty()) {
+            c.recentDeadLetters.note(msg->deadLetters, wallNowMs());
             timed([&] { return c.sink->writeDeadLetters(msg->deadLetters); });
+        }
         if (!msg->lateEvents.empty())
             timed([&] { return c.sink->writeLateEvents(msg->lateEvents); });
         if (msg->epochPositions)

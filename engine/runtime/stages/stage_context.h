@@ -11,6 +11,7 @@
 #include "runtime/ingest.h"
 #include "runtime/job.h"
 #include "runtime/live_results.h"
+#include "runtime/recent_dead_letters.h"
 #include "checkpoint/savepoint.h"
 #include "sink/output.h"
 #include "source/source.h"
@@ -62,6 +63,12 @@ struct OutputMessage {
     // record of the epochs before `epoch` is counted (-1: not read yet).
     std::optional<std::vector<int64_t>> epochPositions;
 };
+
+// Milliseconds since the Unix epoch: when something happened, for people (not for windows).
+inline int64_t wallNowMs()
+{
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
 
 inline int64_t steadyNowNs()
 {
@@ -149,6 +156,7 @@ struct StageContext {
     SourceControl sourceControl;
     CheckpointCoordinator coordinator;
     LiveResults live;
+    RecentDeadLetters recentDeadLetters;
 
     std::atomic<bool> stopRequested{false};
     std::atomic<bool> paused{false};
