@@ -180,7 +180,7 @@ ConsoleSnapshot consoleSnapshotFromStatus(JobStatus status, bool kafka, const Co
     // previous sample, so they are matched by kind and index.
     const double intervalNs = intervalMs * 1e6;
     for (const OperatorStatus &o : j.operators) {
-        OperatorFigures f{o.name, o.kind, 0, 0, 0};
+        OperatorFigures f{o.name, o.kind};
         if (before) {
             const auto old = std::find_if(before->operators.begin(), before->operators.end(),
                                           [&](const OperatorStatus &b) { return b.kind == o.kind && b.index == o.index; });
@@ -188,6 +188,8 @@ ConsoleSnapshot consoleSnapshotFromStatus(JobStatus status, bool kafka, const Co
                 f.busy = share(o.busyNs, old->busyNs, intervalNs);
                 f.idle = share(o.idleNs, old->idleNs, intervalNs);
                 f.backpressured = share(o.backpressuredNs, old->backpressuredNs, intervalNs);
+                f.recordsInPerSecond = perSecond(o.recordsIn, old->recordsIn, intervalMs);
+                f.recordsOutPerSecond = perSecond(o.recordsOut, old->recordsOut, intervalMs);
             }
         }
         s.operators.push_back(f);

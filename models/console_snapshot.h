@@ -43,6 +43,8 @@ struct OperatorFigures {
     double busy = 0;         // shares of the last sampling interval, 0..1
     double idle = 0;
     double backpressured = 0;
+    double recordsInPerSecond = 0;  // over the last sampling interval
+    double recordsOutPerSecond = 0;
 };
 
 // The sink's status (SinkStatus) with its rate and latency quantiles; the full status, with its

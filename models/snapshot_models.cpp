@@ -308,8 +308,8 @@ QVector<ModelRow> PartitionModel::build(const ConsoleSnapshot &s) const
 
 QVector<UiText> OperatorModel::headers() const
 {
-    return {text(QT_TR_NOOP("Operator")), text(QT_TR_NOOP("Busy")), text(QT_TR_NOOP("Idle")),
-            text(QT_TR_NOOP("Backpressured"))};
+    return {text(QT_TR_NOOP("Operator")),      text(QT_TR_NOOP("Records in")), text(QT_TR_NOOP("Records out")),
+            text(QT_TR_NOOP("Busy")),          text(QT_TR_NOOP("Idle")),       text(QT_TR_NOOP("Backpressured"))};
 }
 
 QVector<ModelRow> OperatorModel::build(const ConsoleSnapshot &s) const
@@ -317,9 +317,13 @@ QVector<ModelRow> OperatorModel::build(const ConsoleSnapshot &s) const
     QVector<ModelRow> rows;
     for (const OperatorFigures &o : s.operators) {
         ModelRow r;
-        r.cells = {QString::fromStdString(o.name), QVariant::fromValue(formatPercent(o.busy)),
-                   QVariant::fromValue(formatPercent(o.idle)), QVariant::fromValue(formatPercent(o.backpressured))};
-        r.sortValues = {QString::fromStdString(o.name), o.busy, o.idle, o.backpressured};
+        r.cells = {QString::fromStdString(o.name),
+                   QVariant::fromValue(formatRate(o.recordsInPerSecond)),
+                   QVariant::fromValue(formatRate(o.recordsOutPerSecond)),
+                   QVariant::fromValue(formatPercent(o.busy)),
+                   QVariant::fromValue(formatPercent(o.idle)),
+                   QVariant::fromValue(formatPercent(o.backpressured))};
+        r.sortValues = {QString::fromStdString(o.name), o.recordsInPerSecond, o.recordsOutPerSecond, o.busy, o.idle, o.backpressured};
         r.highlight = o.backpressured > 0.5 || o.busy > 0.9;
         if (o.backpressured > 0.5)
             r.toolTip = text(QT_TR_NOOP("Blocked by a full downstream queue most of the time"));

@@ -59,6 +59,7 @@ packages=(
   # Headless display for the desktop console's tests
   xvfb
   xauth                 # used by xvfb-run
+  fonts-ipafont-gothic  # a Japanese font: without one the Japanese pages are empty boxes (tst_console_screenshots checks)
 
   # Web console browser tests (tests/web): node runs playwright-core (from npm, pinned by
   # tests/web/package-lock.json) against Debian's chromium; playwright's own browsers are never used

@@ -76,9 +76,10 @@ JobStatus knownStatus(uint64_t seconds)
                     {1, 900 * seconds, 1767225599000, false, 4000.0, 4.5},
                     {2, 0, 0, true, std::nullopt, std::nullopt}};
     constexpr uint64_t ms = 1'000'000; // ns
-    j.operators = {{"source", OperatorKind::Source, 0, 200 * ms * seconds, 100 * ms * seconds, 700 * ms * seconds},
-                   {"ingest", OperatorKind::Ingest, 0, 950 * ms * seconds, 50 * ms * seconds, 0},
-                   {"output", OperatorKind::Output, 0, 100 * ms * seconds, 900 * ms * seconds, 0}};
+    j.operators = {{"source", OperatorKind::Source, 0, 200 * ms * seconds, 100 * ms * seconds, 700 * ms * seconds,
+                    12400 * seconds, 12400 * seconds},
+                   {"ingest", OperatorKind::Ingest, 0, 950 * ms * seconds, 50 * ms * seconds, 0, 12345 * seconds, 500 * seconds},
+                   {"output", OperatorKind::Output, 0, 100 * ms * seconds, 900 * ms * seconds, 0, 678 * seconds, 678 * seconds}};
     SinkStatus k;
     k.name = "postgres";
     k.circuit = CircuitBreaker::State::Open;
@@ -495,7 +496,9 @@ private slots:
         OperatorModel ops;
         ops.setSnapshot(knownSnapshot());
         QCOMPARE(ops.rowCount(), 3);
-        QCOMPARE(cell(ops, 0, 3), QStringLiteral("70 %"));
+        QCOMPARE(cell(ops, 0, 5), QStringLiteral("70 %"));
+        QCOMPARE(cell(ops, 0, 2), QStringLiteral("12,400/s")); // the source's records out
+        QCOMPARE(cell(ops, 1, 1), QStringLiteral("12,345/s")); // ingest's events in
         QVERIFY(ops.data(ops.index(0, 0), kHighlightRole).toBool()); // backpressured
         QVERIFY(ops.data(ops.index(1, 0), kHighlightRole).toBool()); // busy
         QVERIFY(!ops.data(ops.index(2, 0), kHighlightRole).toBool());
@@ -552,6 +555,10 @@ private slots:
         QCOMPARE(s.operators[0].idle, std::min(1.0, 0.1 * factor));
         QCOMPARE(s.operators[0].backpressured, std::min(1.0, 0.7 * factor));
         QCOMPARE(s.operators[1].busy, std::min(1.0, 0.95 * factor));
+        // Records in and out per second, as Flink shows them per operator.
+        QCOMPARE(s.operators[0].recordsOutPerSecond, 12400 * factor);
+        QCOMPARE(s.operators[1].recordsInPerSecond, 12345 * factor);
+        QCOMPARE(s.operators[1].recordsOutPerSecond, 500 * factor);
         QCOMPARE(s.sink.rowsPerSecond, 678 * factor);
         QCOMPARE(s.sink.p50Ms, 12.0);
         QCOMPARE(s.sink.p99Ms, 12.0);

@@ -20,6 +20,7 @@
 #include <QChartView>
 #include <QDateTimeAxis>
 #include <QDir>
+#include <QFontDatabase>
 #include <QImage>
 #include <QLabel>
 #include <QSet>
@@ -57,7 +58,8 @@ std::pair<double, double> axisRange(const QAbstractAxis *axis)
 }
 
 // Whether a rendered strip of a chart holds text: ink (pixels unlike the strip's most common
-// colour) in at least `parts` of its four quarters along its length.
+// colour) in at least `parts` of its four quarters along its length. A quarter has ink when a
+// dozen of its pixels do, whatever its size: a tall plot's quarter may hold one short label.
 bool stripHasText(const QImage &image, QRect strip, bool horizontal, int parts)
 {
     strip = strip.intersected(image.rect());
@@ -68,7 +70,7 @@ bool stripHasText(const QImage &image, QRect strip, bool horizontal, int parts)
     for (int q = 0; q < 4; ++q) {
         QRect part = horizontal ? QRect(strip.left() + q * length / 4, strip.top(), length / 4, strip.height())
                                 : QRect(strip.left(), strip.top() + q * length / 4, strip.width(), length / 4);
-        quartersWithInk += inkShare(image.copy(part)) > 0.02 ? 1 : 0;
+        quartersWithInk += inkShare(image.copy(part)) * part.width() * part.height() >= 12 ? 1 : 0;
     }
     return quartersWithInk >= parts;
 }
@@ -272,6 +274,10 @@ private:
     void openWindow(const QString &language)
     {
         m_window.reset();
+        // Japanese drawn without a font for it is empty boxes, which no other check here sees.
+        if (language == QLatin1String("ja"))
+            QVERIFY2(!QFontDatabase::families(QFontDatabase::Japanese).isEmpty(),
+                     "no font for Japanese here: the pages would be empty boxes (scripts/install-deps.sh installs one)");
         installTranslations(language);
         m_language = language;
         m_window = std::make_unique<MainWindow>(*m_host);

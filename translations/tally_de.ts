@@ -425,6 +425,14 @@
         <source>Backpressure</source>
         <translation>Backpressure</translation>
     </message>
+    <message>
+        <source>Backpressured time per operator</source>
+        <translation>Backpressure-Zeit je Operator</translation>
+    </message>
+    <message>
+        <source>% of time</source>
+        <translation>% der Zeit</translation>
+    </message>
 </context>
 <context>
     <name>tally::CheckpointModel</name>
@@ -789,6 +797,14 @@
     <message>
         <source>Busy most of the time: a likely bottleneck</source>
         <translation>Meist ausgelastet: wahrscheinlich ein Engpass</translation>
+    </message>
+    <message>
+        <source>Records in</source>
+        <translation>Datensätze ein</translation>
+    </message>
+    <message>
+        <source>Records out</source>
+        <translation>Datensätze aus</translation>
     </message>
 </context>
 <context>

@@ -425,6 +425,14 @@
         <source>Backpressure</source>
         <translation>バックプレッシャー</translation>
     </message>
+    <message>
+        <source>Backpressured time per operator</source>
+        <translation>オペレーターごとのバックプレッシャー時間</translation>
+    </message>
+    <message>
+        <source>% of time</source>
+        <translation>時間の %</translation>
+    </message>
 </context>
 <context>
     <name>tally::CheckpointModel</name>
@@ -789,6 +797,14 @@
     <message>
         <source>Busy most of the time: a likely bottleneck</source>
         <translation>ほとんどの時間ビジー：ボトルネックの可能性があります</translation>
+    </message>
+    <message>
+        <source>Records in</source>
+        <translation>入力レコード</translation>
+    </message>
+    <message>
+        <source>Records out</source>
+        <translation>出力レコード</translation>
     </message>
 </context>
 <context>

@@ -252,13 +252,28 @@ public:
         layout->addWidget(note(tr("Backpressured: time an operator waited for a full queue downstream. The slowest "
                                   "operator is the first busy one after a backpressured chain."),
                                this));
-        layout->addWidget(addTable(&models.operators), 1);
+        // Per operator: records in and out, shares of time now; beside it, backpressure over time.
+        auto *split = new QSplitter(Qt::Horizontal, this);
+        split->addWidget(addTable(&models.operators));
+        auto *history = addChart(tr("Backpressured time per operator"), tr("% of time"));
+        // Nanoseconds blocked per second: 1e9 is all of it, so 1e-7 makes a percentage.
+        history->addSeries({QStringLiteral("tally_operator_backpressured_nanoseconds_total:rate"), {}, QStringLiteral("%1"),
+                            QStringLiteral("operator"), 1e-7});
+        history->chart()->legend()->setAlignment(Qt::AlignRight); // one operator a line: names stay whole
+        history->setMinimumWidth(480); // room for the legend and the time labels
+        split->addWidget(history);
+        split->setChildrenCollapsible(false);
+        split->setStretchFactor(0, 0);
+        split->setStretchFactor(1, 1);
+        split->setSizes({560, 600}); // about even: the table reads whole, the legend fits
+        layout->addWidget(split, 1);
     }
     QString title() const override { return tr("Backpressure"); }
     void refresh() override
     {
         const ConsoleSnapshot &s = m_host.snapshot();
         m_graph->setOperators(s.operators, QString::fromStdString(s.sink.present ? s.sink.name : std::string()));
+        refreshCharts();
     }
 
 private:

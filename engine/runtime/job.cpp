@@ -336,7 +336,8 @@ JobStatus Job::status() const
     s.checkpoints = c.coordinator.history();
     s.failure = c.failure();
     for (const auto &o : c.operators)
-        s.operators.push_back({o->name, o->kind, o->index, o->busyNs->value(), o->idleNs->value(), o->backpressuredNs->value()});
+        s.operators.push_back({o->name, o->kind, o->index, o->busyNs->value(), o->idleNs->value(),
+                               o->backpressuredNs->value(), o->recordsIn->value(), o->recordsOut->value()});
     for (size_t p = 0; p < c.metrics.partitionRecords.size(); ++p) {
         PartitionStatus ps;
         ps.partition = static_cast<int>(p);

@@ -47,6 +47,8 @@ struct OperatorStatus {
     uint64_t busyNs = 0;          // since the job started; the console takes shares of intervals
     uint64_t idleNs = 0;
     uint64_t backpressuredNs = 0; // blocked by a full downstream queue
+    uint64_t recordsIn = 0;       // since the job started (tally_operator_records_in_total)
+    uint64_t recordsOut = 0;
 };
 
 struct PartitionStatus {

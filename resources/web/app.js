@@ -177,7 +177,7 @@
         lagSeconds: p.lagSeconds,
         lagStatus: p.lagStatus, // Burrow's OK, WARN, STALL, STOP, ERR; null without Kafka
       })),
-      operators: (s.operators || []).map((o) => ({ name: String(o.name || ''), kind: String(o.kind || ''), busy: num(o.busy), idle: num(o.idle), backpressured: num(o.backpressured) })),
+      operators: (s.operators || []).map((o) => ({ name: String(o.name || ''), kind: String(o.kind || ''), busy: num(o.busy), idle: num(o.idle), backpressured: num(o.backpressured), recordsIn: num(o.recordsInPerSecond), recordsOut: num(o.recordsOutPerSecond) })),
       sink: {
         present: !!sink.present,
         name: sink.name || '',
@@ -867,7 +867,7 @@
       fillTable(
         $('operatorTable'),
         vm.operators.map((o) => ({
-          cells: [o.name, formatPercent(o.busy), formatPercent(o.idle), formatPercent(o.backpressured)],
+          cells: [o.name, formatRate(o.recordsIn), formatRate(o.recordsOut), formatPercent(o.busy), formatPercent(o.idle), formatPercent(o.backpressured)],
           highlight: o.backpressured > 0.5 || o.busy > 0.9,
           title: o.backpressured > 0.5 ? 'Blocked by a full downstream queue most of the time' : o.busy > 0.9 ? 'Busy most of the time: a likely bottleneck' : '',
         }))

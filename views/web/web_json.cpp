@@ -229,7 +229,9 @@ QJsonObject snapshotJson(const EngineHost &host)
                                      {QStringLiteral("kind"), str(operatorKindName(o.kind))},
                                      {QStringLiteral("busy"), o.busy},
                                      {QStringLiteral("idle"), o.idle},
-                                     {QStringLiteral("backpressured"), o.backpressured}});
+                                     {QStringLiteral("backpressured"), o.backpressured},
+                                     {QStringLiteral("recordsInPerSecond"), o.recordsInPerSecond},
+                                     {QStringLiteral("recordsOutPerSecond"), o.recordsOutPerSecond}});
     QJsonArray windows;
     for (const LiveWindow &w : s.windows) {
         QJsonArray leaders;

@@ -15,6 +15,8 @@ void DecodeStage::run()
             continue;
         t0 = std::chrono::steady_clock::now();
         uint64_t blocked = 0;
+        const uint64_t records = in->batch.size();
+        uint64_t refused = 0;
         if (!in->batch.records.empty()) {
             std::array<uint64_t, kRejectReasonCount> rejected{};
             OutputMessage side;
@@ -22,6 +24,7 @@ void DecodeStage::run()
             for (size_t r = 0; r < kRejectReasonCount; ++r) {
                 c.metrics.rejectedByReason[r]->add(rejected[r]);
                 c.metrics.deadLetters.add(rejected[r]);
+                refused += rejected[r];
             }
             if (!side.deadLetters.empty())
                 c.outputQueue.push(std::move(side), &blocked);
@@ -29,6 +32,7 @@ void DecodeStage::run()
         const bool end = in->endOfInput;
         c.decodedQueues[m_index]->push(std::move(*in), &blocked);
         times.addStep(nanosSince(t0), blocked);
+        times.addRecords(records, records - std::min(refused, records));
         if (end)
             return;
     }

@@ -90,6 +90,7 @@ void IngestStage::run()
             continue;
         t0 = std::chrono::steady_clock::now();
         uint64_t blocked = 0;
+        uint64_t eventsIn = 0, panesOut = 0;
         if (epochDue) {
             OutputMessage opened;
             opened.epoch = epoch;
@@ -106,6 +107,7 @@ void IngestStage::run()
                 ingest.setOwnedPartitions(*in->owned);
             if (in->hasData && !stopNow) {
                 ingest.add(in->batch.partition, in->batch.events, side.lateEvents);
+                eventsIn = in->batch.events.size();
                 const auto p = static_cast<size_t>(in->batch.partition);
                 positions[p] = in->batch.nextOffset >= 0 ? in->batch.nextOffset
                                                          : in->batch.firstOffset + static_cast<int64_t>(in->recordCount);
@@ -140,6 +142,8 @@ void IngestStage::run()
             const int64_t sentNs = steadyNowNs();
             for (int t = 0; t < c.parallelism; ++t) {
                 TaskBatch &b = perTask[static_cast<size_t>(t)];
+                for (const auto &family : b.records)
+                    panesOut += family.size();
                 b.epoch = epoch;
                 b.snapshot = plan.tasks;
                 b.barrierSentNs = sentNs;
@@ -147,6 +151,7 @@ void IngestStage::run()
             }
         }
         times.addStep(nanosSince(t0), blocked);
+        times.addRecords(eventsIn, panesOut);
         if (stopNow) {
             c.stopRequested = true; // the source ends; what it still sends is discarded
             stopping = !(in && in->endOfInput);

@@ -100,6 +100,8 @@ void OutputStage::run()
             c.writeWithRetry(write);
             blocked += nanosSince(w0);
         };
+        // Everything it takes it hands to the sink: rows, dead letters, late events.
+        const uint64_t records = msg->rows.size() + msg->deadLetters.size() + msg->lateEvents.size();
         if (!msg->deadLetters.empty()) {
             c.recentDeadLetters.note(msg->deadLetters, wallNowMs());
             timed([&] { return c.sink->writeDeadLetters(msg->deadLetters); });
@@ -148,6 +150,7 @@ void OutputStage::run()
             commitEpochs(passed, ended == c.parallelism);
         }
         times.addStep(nanosSince(t0), blocked);
+        times.addRecords(records, records);
     }
     c.writeWithRetry([&] { return c.sink->flush(); });
     commitEpochs(c.committedEpoch, true); // commits the last epoch and publishes what flush() stored

@@ -84,8 +84,10 @@ void SourceStage::run()
         in.recordCount = in.batch.size();
         c.metrics.partitionRecords[static_cast<size_t>(in.batch.partition)]->add(in.batch.size());
         in.hasData = true;
+        const uint64_t records = in.recordCount;
         const uint64_t blocked = send(std::move(in));
         times.addStep(nanosSince(t0), blocked);
+        times.addRecords(records, records);
     }
     // The end marker goes to the decoder whose turn it is, then to the others so they stop.
     for (size_t i = 0; i < decoders; ++i)

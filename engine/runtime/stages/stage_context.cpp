@@ -14,6 +14,12 @@ OperatorTimes::OperatorTimes(MetricsRegistry &m, OperatorKind k, int i, bool num
     idleNs = &m.counter("tally_operator_idle_nanoseconds_total", l, "Time the operator waited for input");
     backpressuredNs = &m.counter("tally_operator_backpressured_nanoseconds_total", l,
                                  "Time the operator was blocked by a full downstream queue");
+    recordsIn = &m.counter("tally_operator_records_in_total", l,
+                           "Records the operator took: the source's polled records, the decoders' records, ingest's "
+                           "events, the window tasks' pane updates, the output stage's rows and side records");
+    recordsOut = &m.counter("tally_operator_records_out_total", l,
+                            "Records the operator handed on: records, decoded events (dead letters aside), pane "
+                            "updates, result rows, and what the output stage gave the sink");
 }
 
 JobMetrics::JobMetrics(MetricsRegistry &m, const JobConfig &config, int partitions)

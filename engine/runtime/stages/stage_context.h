@@ -89,6 +89,8 @@ struct OperatorTimes {
     Counter *busyNs = nullptr;
     Counter *idleNs = nullptr;
     Counter *backpressuredNs = nullptr;
+    Counter *recordsIn = nullptr;  // what the operator took (records, events, pane deltas, rows)
+    Counter *recordsOut = nullptr; // what it handed on
 
     OperatorTimes(MetricsRegistry &m, OperatorKind kind, int index, bool numbered);
     // Adds one step: `busy` of which `blocked` was spent waiting on a full downstream queue.
@@ -96,6 +98,11 @@ struct OperatorTimes {
     {
         backpressuredNs->add(blocked);
         busyNs->add(busy - std::min(blocked, busy));
+    }
+    void addRecords(uint64_t in, uint64_t out)
+    {
+        recordsIn->add(in);
+        recordsOut->add(out);
     }
 };
 

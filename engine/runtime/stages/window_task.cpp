@@ -52,9 +52,11 @@ void WindowTask::run()
         }
         OutputMessage out;
         out.task = m_index;
+        uint64_t panesIn = 0;
         for (size_t f = 0; f < kKeyFamilyCount; ++f) {
             const auto family = static_cast<KeyFamily>(f);
             const std::vector<PaneDelta> &records = batch->records[f];
+            panesIn += records.size();
             constexpr size_t kPrefetchDistance = 8;
             for (size_t i = 0; i < records.size(); ++i) {
                 if (i + kPrefetchDistance < records.size())
@@ -68,8 +70,10 @@ void WindowTask::run()
         out.epoch = batch->epoch;
         out.endOfInput = batch->endOfInput;
         uint64_t blocked = 0;
+        const uint64_t rowsOut = out.rows.size();
         c.outputQueue.push(std::move(out), &blocked);
         times.addStep(nanosSince(t0), blocked);
+        times.addRecords(panesIn, rowsOut);
         if (batch->endOfInput)
             return;
     }
