@@ -161,6 +161,12 @@ void EngineHost::watchPost(uint64_t post)
 
 const RecentDeadLetters &EngineHost::recentDeadLetters() const { return m_job->recentDeadLetters(); }
 
+std::vector<RestorePoint> EngineHost::restorePoints() const
+{
+    const JobConfig c = m_runner.config();
+    return listRestorePoints(c.checkpoint.dir, c.checkpoint.savepointDir);
+}
+
 std::vector<WindowValue> EngineHost::watchedWindows(uint64_t post)
 {
     m_job->liveResults().watchPost(post);

@@ -5,6 +5,7 @@
 // EngineHost and read its snapshot and alerts.
 #pragma once
 
+#include "checkpoint/checkpoint_store.h"
 #include "config/job_config.h"
 #include "metrics/metrics.h"
 #include "models/action_catalogue.h"
@@ -86,6 +87,9 @@ public:
     std::vector<WindowValue> watchedWindows(uint64_t post);
     // The running job's newest dead letters (a rescale's new job starts afresh; GUI thread).
     const RecentDeadLetters &recentDeadLetters() const;
+    // The checkpoints and savepoints on disk this job's configuration can continue from
+    // (tally --restore FILE), newest first.
+    std::vector<RestorePoint> restorePoints() const;
 
     Availability availability(Action action) const;
     static QString actionName(Action action) { return ActionCatalogue::spec(action).name; }

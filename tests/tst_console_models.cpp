@@ -10,6 +10,7 @@
 #include "models/audit_log.h"
 #include "models/console_snapshot.h"
 #include "models/engine_host.h"
+#include "models/restore_point_model.h"
 #include "models/snapshot_models.h"
 #include "runtime/live_results.h"
 #include "state/key_groups.h"
@@ -274,6 +275,16 @@ private slots:
         live.note(many);
         QCOMPARE(live.history(99999)->size(), LiveResults::kHistory);
         QCOMPARE(live.history(99999)->front().windowStartMs, int64_t(10 * 60000));
+    }
+
+    // The command that continues from a file is one a POSIX shell reads back as that path.
+    void restoreCommandQuotesThePath()
+    {
+        RestorePoint p;
+        p.path = "/var/lib/tally/savepoints/savepoint-12-1700000000000.tsp";
+        QCOMPARE(restoreCommand(p), QStringLiteral("tally --restore /var/lib/tally/savepoints/savepoint-12-1700000000000.tsp"));
+        p.path = "/home/o'neil/my savepoints/savepoint-1-2.tsp";
+        QCOMPARE(restoreCommand(p), QStringLiteral("tally --restore '/home/o'\\''neil/my savepoints/savepoint-1-2.tsp'"));
     }
 
     void overviewShowsTheHeadlines()

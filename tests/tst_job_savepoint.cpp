@@ -8,6 +8,7 @@
 // its own oracle in the same test). Also: a trigger-only
 // savepoint lets the job run on; a changed aggregation definition is refused by name.
 #include "runtime/job.h"
+#include "checkpoint/checkpoint_store.h"
 #include "checkpoint/savepoint.h"
 #include "source/generator.h"
 #include "support/oracle.h"
@@ -99,6 +100,40 @@ class TestJobSavepoint : public QObject {
     Q_OBJECT
 
 private slots:
+    // The consoles' list of files to continue from: checkpoints and savepoints by their names,
+    // newest first, other files left out.
+    void restorePointsListed()
+    {
+        QTemporaryDir dir;
+        const std::string checkpoints = dir.filePath(QStringLiteral("checkpoints")).toStdString();
+        const std::string savepoints = dir.filePath(QStringLiteral("savepoints")).toStdString();
+        Savepoint older;
+        older.epoch = 3;
+        older.takenAtMs = 1'000;
+        Savepoint newer;
+        newer.epoch = 5;
+        newer.takenAtMs = 2'000;
+        QVERIFY(writeFullCheckpoint(checkpoints, older));
+        const auto savepoint = writeSavepointFile(savepoints, "savepoint", newer);
+        QVERIFY(savepoint);
+        for (const char *junk : {"savepoint-x.tsp", "notes.txt", "savepoint-7-3000.tsp.tmp"})
+            QVERIFY(QFile(QDir(QString::fromStdString(savepoints)).filePath(QLatin1String(junk))).open(QIODevice::WriteOnly));
+        QVERIFY(QFile(QDir(QString::fromStdString(checkpoints)).filePath(QStringLiteral("checkpoint-9-4000.tmp"))).open(QIODevice::WriteOnly));
+        const std::vector<RestorePoint> points = listRestorePoints(checkpoints, savepoints);
+        QCOMPARE(points.size(), size_t(2));
+        QCOMPARE(points[0].kind, RestorePoint::Kind::Savepoint);
+        QCOMPARE(points[0].path, *savepoint);
+        QCOMPARE(points[0].epoch, uint64_t(5));
+        QCOMPARE(points[0].takenAtMs, int64_t(2'000));
+        QCOMPARE(points[0].bytes, static_cast<uint64_t>(QFileInfo(QString::fromStdString(*savepoint)).size()));
+        QCOMPARE(points[1].kind, RestorePoint::Kind::Checkpoint);
+        QCOMPARE(points[1].epoch, uint64_t(3));
+        QVERIFY(!points[1].incremental);
+        QVERIFY(points[1].bytes > 0);
+        // A missing folder, or none configured, lists nothing.
+        QVERIFY(listRestorePoints(dir.filePath(QStringLiteral("none")).toStdString(), "").empty());
+    }
+
     void stopRestoreRescale_data()
     {
         QTest::addColumn<int>("restoreAt");

@@ -21,6 +21,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLabel>
+#include <QLineEdit>
 #include <QInputDialog>
 #include <QMessageBox>
 #include <QNetworkAccessManager>
@@ -273,6 +274,23 @@ private slots:
         QVERIFY(!m_host->finished()); // a savepoint alone leaves the job running
         AuditModel audit(m_host->auditLog());
         QTRY_COMPARE_WITH_TIMEOUT(auditRows(audit, QStringLiteral("trigger_savepoint"), QStringLiteral("ok")), 1, 5000);
+        // The Checkpoints page lists it among the files to continue from, with the command.
+        for (size_t i = 0; i < m_window->pages().size(); ++i)
+            if (m_window->pages()[i]->title() == QLatin1String("Checkpoints"))
+                m_window->showPage(static_cast<int>(i));
+        auto *command = m_window->findChild<QLineEdit *>(QStringLiteral("restoreCommand"));
+        QVERIFY(command);
+        QTableView *onDisk = command->parentWidget()->findChild<QTableView *>();
+        QVERIFY(onDisk);
+        QTRY_VERIFY_WITH_TIMEOUT(onDisk->model()->rowCount() > 0, 5000);
+        int row = -1;
+        for (int r = 0; r < onDisk->model()->rowCount(); ++r)
+            if (onDisk->model()->index(r, 4).data().toString() == path)
+                row = r;
+        QVERIFY2(row >= 0, qPrintable(path));
+        QCOMPARE(onDisk->model()->index(row, 0).data().toString(), QStringLiteral("savepoint"));
+        onDisk->setCurrentIndex(onDisk->model()->index(row, 0));
+        QCOMPARE(command->text(), QStringLiteral("tally --restore ") + path);
     }
 
     // The rescale dialog: stop with a savepoint, then the job runs on at the chosen parallelism.

@@ -527,6 +527,14 @@
         <source>duration (max per second)</source>
         <translation>Dauer (Maximum je Sekunde)</translation>
     </message>
+    <message>
+        <source>Checkpoints and savepoints on disk</source>
+        <translation>Checkpoints und Savepoints auf der Festplatte</translation>
+    </message>
+    <message>
+        <source>Pick one to see the command that continues from it.</source>
+        <translation>Wählen Sie einen, um den Befehl zu sehen, der von dort fortsetzt.</translation>
+    </message>
 </context>
 <context>
     <name>tally::DeadLetterModel</name>
@@ -994,6 +1002,41 @@
     <message>
         <source>%1: the group&apos;s committed offset over the last ten commits</source>
         <translation>%1: der bestätigte Offset der Gruppe über die letzten zehn Commits</translation>
+    </message>
+</context>
+<context>
+    <name>tally::RestorePointModel</name>
+    <message>
+        <source>savepoint</source>
+        <translation>Savepoint</translation>
+    </message>
+    <message>
+        <source>checkpoint (incremental)</source>
+        <translation>Checkpoint (inkrementell)</translation>
+    </message>
+    <message>
+        <source>checkpoint</source>
+        <translation>Checkpoint</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>Art</translation>
+    </message>
+    <message>
+        <source>Epoch</source>
+        <translation>Epoche</translation>
+    </message>
+    <message>
+        <source>Taken</source>
+        <translation>Erstellt</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>Größe</translation>
+    </message>
+    <message>
+        <source>File</source>
+        <translation>Datei</translation>
     </message>
 </context>
 <context>

@@ -527,6 +527,14 @@
         <source>duration (max per second)</source>
         <translation>所要時間（1 秒ごとの最大値）</translation>
     </message>
+    <message>
+        <source>Checkpoints and savepoints on disk</source>
+        <translation>ディスク上のチェックポイントとセーブポイント</translation>
+    </message>
+    <message>
+        <source>Pick one to see the command that continues from it.</source>
+        <translation>選ぶと、そこから再開するコマンドを表示します。</translation>
+    </message>
 </context>
 <context>
     <name>tally::DeadLetterModel</name>
@@ -994,6 +1002,41 @@
     <message>
         <source>%1: the group&apos;s committed offset over the last ten commits</source>
         <translation>%1: 直近 10 回のコミットにおけるグループのコミット済みオフセット</translation>
+    </message>
+</context>
+<context>
+    <name>tally::RestorePointModel</name>
+    <message>
+        <source>savepoint</source>
+        <translation>セーブポイント</translation>
+    </message>
+    <message>
+        <source>checkpoint (incremental)</source>
+        <translation>チェックポイント（増分）</translation>
+    </message>
+    <message>
+        <source>checkpoint</source>
+        <translation>チェックポイント</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>種類</translation>
+    </message>
+    <message>
+        <source>Epoch</source>
+        <translation>エポック</translation>
+    </message>
+    <message>
+        <source>Taken</source>
+        <translation>取得時刻</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>サイズ</translation>
+    </message>
+    <message>
+        <source>File</source>
+        <translation>ファイル</translation>
     </message>
 </context>
 <context>

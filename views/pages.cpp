@@ -2,6 +2,7 @@
 
 #include "metrics/time_series.h"
 #include "models/dead_letter_model.h"
+#include "models/restore_point_model.h"
 
 #include <QBarCategoryAxis>
 #include <QComboBox>
@@ -16,6 +17,7 @@
 #include <QGridLayout>
 #include <QGroupBox>
 #include <QHeaderView>
+#include <QLineEdit>
 #include <QLineSeries>
 #include <QPainter>
 #include <QPlainTextEdit>
@@ -229,16 +231,37 @@ public:
         const double intervalMs = static_cast<double>(host.config().checkpoint.intervalMs);
         duration->setReferenceLine(tr("80% of the interval"), intervalMs * 0.8);
         layout->addWidget(duration, 1);
+        // What is on disk to continue from, as Flink lists its retained checkpoints.
+        auto *onDisk = new QGroupBox(tr("Checkpoints and savepoints on disk"), this);
+        auto *diskLayout = new QVBoxLayout(onDisk);
+        m_restorePoints = addTable(&m_restorePointModel);
+        diskLayout->addWidget(m_restorePoints);
+        m_restoreCommand = new QLineEdit(onDisk);
+        m_restoreCommand->setObjectName(QStringLiteral("restoreCommand"));
+        m_restoreCommand->setReadOnly(true);
+        m_restoreCommand->setPlaceholderText(tr("Pick one to see the command that continues from it."));
+        diskLayout->addWidget(m_restoreCommand);
+        layout->addWidget(onDisk, 1);
+        connect(m_restorePoints->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+                [this](const QModelIndex &current) {
+                    const RestorePoint *p = m_restorePointModel.point(current.row());
+                    m_restoreCommand->setText(p ? restoreCommand(*p) : QString());
+                });
     }
     QString title() const override { return tr("Checkpoints"); }
     void refresh() override
     {
         m_note->setVisible(!m_models.checkpoints.available());
         refreshCharts();
+        if (isVisible()) // the folders are read when the page shows
+            m_restorePointModel.setPoints(m_host.restorePoints());
     }
 
 private:
     QLabel *m_note;
+    RestorePointModel m_restorePointModel;
+    QTableView *m_restorePoints = nullptr;
+    QLineEdit *m_restoreCommand = nullptr;
 };
 
 class BackpressurePage final : public Page {

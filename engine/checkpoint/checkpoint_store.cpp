@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <tuple>
 #include <cstdio>
 #include <cerrno>
 #include <cstring>
@@ -505,6 +506,33 @@ uint64_t newestCheckpointEpoch(const std::string &directory)
 {
     const auto files = listCheckpoints(directory);
     return files.empty() ? 0 : files.front().first.first;
+}
+
+std::vector<RestorePoint> listRestorePoints(const std::string &checkpointDir, const std::string &savepointDir)
+{
+    std::vector<RestorePoint> points;
+    std::error_code ec;
+    const auto add = [&](RestorePoint::Kind kind, const std::string &path, uint64_t epoch, int64_t at) {
+        const uintmax_t size = std::filesystem::file_size(path, ec);
+        points.push_back({kind, path, epoch, at, ec ? 0 : static_cast<uint64_t>(size), isIncremental(path) || isFiles(path)});
+    };
+    if (!checkpointDir.empty())
+        for (const auto &[key, path] : listCheckpoints(checkpointDir))
+            add(RestorePoint::Kind::Checkpoint, path, key.first, key.second);
+    if (!savepointDir.empty())
+        for (const auto &entry : std::filesystem::directory_iterator(savepointDir, ec)) {
+            const std::string name = entry.path().filename().string();
+            unsigned long long epoch = 0;
+            long long at = 0;
+            int consumed = 0;
+            if (std::sscanf(name.c_str(), "savepoint-%llu-%lld.tsp%n", &epoch, &at, &consumed) == 2 &&
+                static_cast<size_t>(consumed) == name.size() && entry.is_regular_file(ec))
+                add(RestorePoint::Kind::Savepoint, entry.path().string(), epoch, static_cast<int64_t>(at));
+        }
+    std::sort(points.begin(), points.end(), [](const RestorePoint &a, const RestorePoint &b) {
+        return std::tie(a.takenAtMs, a.epoch) > std::tie(b.takenAtMs, b.epoch);
+    });
+    return points;
 }
 
 std::vector<std::string> checkpointFiles(const std::string &directory)

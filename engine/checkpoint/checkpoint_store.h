@@ -106,4 +106,19 @@ std::vector<std::string> checkpointFiles(const std::string &directory);
 // past it, so that retention, which keeps the highest, never takes a new checkpoint for an old one.
 uint64_t newestCheckpointEpoch(const std::string &directory);
 
+// A file a job can continue from (tally --restore FILE), as the consoles list them.
+struct RestorePoint {
+    enum class Kind { Checkpoint, Savepoint };
+    Kind kind = Kind::Checkpoint;
+    std::string path;
+    uint64_t epoch = 0;
+    int64_t takenAtMs = 0;
+    uint64_t bytes = 0;       // the file itself
+    bool incremental = false; // it names earlier files of its folder (.tsi) or shared tables (.tsf)
+};
+// The checkpoints of `checkpointDir` and the savepoints (savepoint-EPOCH-TIME.tsp) of
+// `savepointDir`, newest first by time; by their names, none of them read (readCheckpoint() and
+// readSavepointFile() check one). Either folder may be "" or missing.
+std::vector<RestorePoint> listRestorePoints(const std::string &checkpointDir, const std::string &savepointDir);
+
 } // namespace tally

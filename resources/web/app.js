@@ -32,6 +32,7 @@
     audit: [],
     // GET /api/v1/dead-letters for the Dead letters page; the picked letter's sequence; hex or text.
     deadLetters: null,
+    restorePoints: [], // GET /api/v1/restore-points, for the Checkpoints page
     deadLetterPicked: null,
     deadLetterHex: false,
     pending: new Map(), // action id -> action name
@@ -861,6 +862,13 @@
         })),
         vm.checkpointsEnabled === false ? 'Checkpoints are off.' : 'No checkpoint yet.'
       );
+      fillTable(
+        $('restorePointTable'),
+        state.restorePoints.map((p) => ({
+          cells: [p.kind + (p.incremental ? ' (incremental)' : ''), p.epoch, formatTimestamp(p.takenAtMs), formatBytes(p.bytes), el('code', p.command)],
+        })),
+        'No checkpoint or savepoint on disk.'
+      );
     },
     backpressure(vm) {
       renderOperatorGraph(vm);
@@ -1226,6 +1234,7 @@
     document.title = $('page-' + page).dataset.title.replace('&amp;', '&') + ' · Tally';
     if (page === 'audit') refreshAudit();
     if (page === 'deadletters') refreshDeadLetters();
+    if (page === 'checkpoints') refreshRestorePoints();
     if (state.vm && RENDER[page]) RENDER[page](state.vm);
     refreshSeries(true);
     refreshWatched(true);
@@ -1466,6 +1475,17 @@
     }
     return lines.join('\n');
   }
+
+  async function refreshRestorePoints() {
+    if (!state.session) return;
+    const r = await api('GET', '/api/v1/restore-points');
+    if (!r.ok || !r.data) return;
+    state.restorePoints = r.data.points || [];
+    if (state.page === 'checkpoints' && state.vm) RENDER.checkpoints(state.vm);
+  }
+  setInterval(() => {
+    if (state.session && state.page === 'checkpoints') refreshRestorePoints();
+  }, 5000);
 
   async function refreshDeadLetters() {
     if (!state.session) return;

@@ -310,6 +310,7 @@ private slots:
     void keepAlive();
     void postWindows();
     void deadLettersEndpoint();
+    void restorePointsEndpoint();
     void loginWithABadToken();
     void unauthenticatedAction();
     void viewerAction();
@@ -588,6 +589,16 @@ void TestWebSecurity::deadLettersEndpoint()
     for (const QByteArray &bad : {QByteArray("reason=love"), QByteArray("limit=0"), QByteArray("limit=1001"), QByteArray("before=x")})
         QCOMPARE(m_tally->send("GET", "/api/v1/dead-letters?" + bad, {bearer(kViewerToken)}).status, 400);
     QCOMPARE(m_tally->send("POST", "/api/v1/dead-letters", {bearer(kOperatorToken)}).status, 405);
+}
+
+// The files on disk to continue from: any logged-in role reads the list.
+void TestWebSecurity::restorePointsEndpoint()
+{
+    QCOMPARE(m_tally->send("GET", "/api/v1/restore-points").status, 401);
+    const Response r = m_tally->send("GET", "/api/v1/restore-points", {bearer(kViewerToken)});
+    QCOMPARE(r.status, 200);
+    QVERIFY(r.json().value(QStringLiteral("points")).isArray());
+    QCOMPARE(m_tally->send("POST", "/api/v1/restore-points", {bearer(kOperatorToken)}).status, 405);
 }
 
 void TestWebSecurity::loginWithABadToken()

@@ -348,6 +348,13 @@ async function main() {
     assert.equal(row[2], 'web', 'audited as coming from the web console');
     log('audit row:', row.join(' | '));
     await page.screenshot({ path: path.join(SHOTS, 'web-audit.png') });
+    // The savepoint is on the Checkpoints page's list of files to continue from, with its command.
+    const savepointFile = row[6];
+    await showPage(page, 'checkpoints');
+    const listed = await until('the savepoint among the files on disk', async () =>
+      page.$$eval('#restorePointTable tbody tr', (rows) => rows.map((r) => [...r.cells].map((c) => c.textContent)).find((c) => c[0] === 'savepoint')), 15000);
+    assert.equal(listed[4], 'tally --restore ' + savepointFile, 'the command names the savepoint');
+    log('on disk:', listed.join(' | '));
 
     // --- rescale: the dialog takes the parallelism, and the job continues at it ---
     await showPage(page, 'overview');

@@ -985,6 +985,7 @@ WebConsole::Reply WebConsole::routeApi(const Request &request, const QByteArray 
     const QRegularExpressionMatch threshold = thresholdPath.match(QString::fromLatin1(path));
     const bool known = path == "/api/v1/logout" || path == "/api/v1/session" || path == "/api/v1/snapshot" ||
                        path == "/api/v1/series" || path == "/api/v1/audit" || path == "/api/v1/actions" || path == "/api/v1/dead-letters" ||
+                       path == "/api/v1/restore-points" ||
                        path == "/api/v1/live" || action.hasMatch() || runbook.hasMatch() || threshold.hasMatch() ||
                        postWindows.hasMatch();
     if (!known)
@@ -1066,6 +1067,8 @@ WebConsole::Reply WebConsole::routeApi(const Request &request, const QByteArray 
     }
     if (path == "/api/v1/actions")
         return json(200, actionCatalogueJson(m_host));
+    if (path == "/api/v1/restore-points")
+        return json(200, restorePointsJson(m_host.restorePoints()));
     if (path == "/api/v1/dead-letters") {
         const QUrlQuery query = queryOf(head.target);
         std::optional<RejectReason> reason;

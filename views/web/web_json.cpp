@@ -3,6 +3,7 @@
 #include "metrics/time_series.h"
 #include "models/action_catalogue.h"
 #include "models/alerts.h"
+#include "models/restore_point_model.h"
 #include "time/watermark.h"
 
 #include <QJsonArray>
@@ -336,6 +337,22 @@ QJsonObject deadLettersJson(const RecentDeadLetters &recent, std::optional<Rejec
                        {QStringLiteral("total"), total},
                        {QStringLiteral("totals"), totals},
                        {QStringLiteral("letters"), letters}};
+}
+
+QJsonObject restorePointsJson(const std::vector<RestorePoint> &points)
+{
+    QJsonArray out;
+    for (const RestorePoint &p : points) {
+        out.append(QJsonObject{{QStringLiteral("kind"), p.kind == RestorePoint::Kind::Savepoint ? QStringLiteral("savepoint")
+                                                                                              : QStringLiteral("checkpoint")},
+                               {QStringLiteral("incremental"), p.incremental},
+                               {QStringLiteral("epoch"), static_cast<double>(p.epoch)},
+                               {QStringLiteral("takenAtMs"), static_cast<double>(p.takenAtMs)},
+                               {QStringLiteral("bytes"), static_cast<double>(p.bytes)},
+                               {QStringLiteral("path"), QString::fromStdString(p.path)},
+                               {QStringLiteral("command"), restoreCommand(p)}});
+    }
+    return QJsonObject{{QStringLiteral("points"), out}};
 }
 
 QJsonObject auditJson(AuditLog &log, int limit)

@@ -36,6 +36,10 @@ QJsonObject postWindowsJson(uint64_t post, const std::vector<WindowValue> &windo
 QJsonObject deadLettersJson(const RecentDeadLetters &recent, std::optional<RejectReason> reason, size_t limit,
                             uint64_t before);
 
+// The checkpoints and savepoints on disk, newest first: {"points":[{"kind":"checkpoint"|"savepoint",
+// "incremental","epoch","takenAtMs","bytes","path","command"}]}; command is "tally --restore PATH".
+QJsonObject restorePointsJson(const std::vector<RestorePoint> &points);
+
 // The newest `limit` rows of the audit log.
 QJsonObject auditJson(AuditLog &log, int limit);
 
