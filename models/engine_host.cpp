@@ -87,8 +87,8 @@ void EngineHost::sample()
     m_job = std::move(current);
     const ConsoleSnapshot previous = std::move(m_snapshot);
     // Rates need two samples of the same job: a replaced job's counters start again.
-    if (m_watchedPost) // still wanted, by a new job too
-        m_job->liveResults().watchPost(*m_watchedPost);
+    if (m_watchedPost && replaced) // a new job (a rescale) watches it too
+        m_job->liveResults().pinPost(*m_watchedPost);
     m_snapshot = takeConsoleSnapshot(*m_job, m_metrics, m_runner.description().kafka,
                                      previous.takenAtMs && !replaced ? &previous : nullptr,
                                      QDateTime::currentMSecsSinceEpoch(), m_watchedPost);
@@ -156,7 +156,7 @@ const TimeSeriesStore &EngineHost::timeSeries() const { return m_job->timeSeries
 void EngineHost::watchPost(uint64_t post)
 {
     m_watchedPost = post;
-    m_job->liveResults().watchPost(post);
+    m_job->liveResults().pinPost(post);
 }
 
 const RecentDeadLetters &EngineHost::recentDeadLetters() const { return m_job->recentDeadLetters(); }

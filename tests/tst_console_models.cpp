@@ -233,7 +233,8 @@ private slots:
     }
 
     // Each view watches its own post: only watched posts keep windows, from their first ask on;
-    // a delete reads 0; at most kMaxWatched posts, the one asked for longest ago giving way.
+    // a delete reads 0; at most kMaxWatched posts, the one asked for longest ago giving way, but
+    // never the console's own (pinned) post.
     void liveResultsWatchPostsPerView()
     {
         LiveResults live;
@@ -268,6 +269,15 @@ private slots:
         QVERIFY(live.history(1).has_value());
         QVERIFY(!live.history(2).has_value());
         QVERIFY(live.history(99999).has_value());
+        // The console's own post stays whatever other views ask for.
+        live.pinPost(7);
+        live.note(std::vector{likes(7, 0, 3)});
+        for (uint64_t post = 1000; post < 1000 + 2 * LiveResults::kMaxWatched; ++post)
+            live.watchPost(post);
+        QCOMPARE(live.watchedCount(), LiveResults::kMaxWatched);
+        QVERIFY(live.history(7).has_value());
+        QCOMPARE(live.history(7)->front().value, int64_t(3));
+        live.watchPost(99999);
         // At most kHistory windows per post, the newest.
         std::vector<OutputRow> many;
         for (size_t i = 0; i < LiveResults::kHistory + 10; ++i)

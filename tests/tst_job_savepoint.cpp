@@ -19,6 +19,8 @@
 
 #include <QtTest>
 
+#include <filesystem>
+
 using namespace tally;
 using namespace tally::test;
 
@@ -122,7 +124,7 @@ private slots:
         const std::vector<RestorePoint> points = listRestorePoints(checkpoints, savepoints);
         QCOMPARE(points.size(), size_t(2));
         QCOMPARE(points[0].kind, RestorePoint::Kind::Savepoint);
-        QCOMPARE(points[0].path, *savepoint);
+        QCOMPARE(points[0].path, std::filesystem::absolute(*savepoint).lexically_normal().string());
         QCOMPARE(points[0].epoch, uint64_t(5));
         QCOMPARE(points[0].takenAtMs, int64_t(2'000));
         QCOMPARE(points[0].bytes, static_cast<uint64_t>(QFileInfo(QString::fromStdString(*savepoint)).size()));

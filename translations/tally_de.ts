@@ -532,8 +532,8 @@
         <translation>Checkpoints und Savepoints auf der Festplatte</translation>
     </message>
     <message>
-        <source>Pick one to see the command that continues from it.</source>
-        <translation>Wählen Sie einen, um den Befehl zu sehen, der von dort fortsetzt.</translation>
+        <source>Pick one to see the command that continues from it (with the options this job was started with).</source>
+        <translation>Wählen Sie einen, um den Befehl zu sehen, der von dort fortsetzt (mit den Optionen, mit denen dieser Job gestartet wurde).</translation>
     </message>
 </context>
 <context>
@@ -763,8 +763,8 @@
         <translation>%1:</translation>
     </message>
     <message>
-        <source>%1 | %2 | database up to date to %3 | %4 active alerts</source>
-        <translation>%1 | %2 | Datenbank aktuell bis %3 | %4 aktive Alarme</translation>
+        <source>%1 | %2 | database up to date to %3 | alerts firing: %4</source>
+        <translation>%1 | %2 | Datenbank aktuell bis %3 | aktive Alarme: %4</translation>
     </message>
 </context>
 <context>

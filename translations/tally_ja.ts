@@ -532,8 +532,8 @@
         <translation>ディスク上のチェックポイントとセーブポイント</translation>
     </message>
     <message>
-        <source>Pick one to see the command that continues from it.</source>
-        <translation>選ぶと、そこから再開するコマンドを表示します。</translation>
+        <source>Pick one to see the command that continues from it (with the options this job was started with).</source>
+        <translation>選ぶと、そこから再開するコマンドを表示します（このジョブを起動したときのオプションを付けて）。</translation>
     </message>
 </context>
 <context>
@@ -763,8 +763,8 @@
         <translation>%1：</translation>
     </message>
     <message>
-        <source>%1 | %2 | database up to date to %3 | %4 active alerts</source>
-        <translation>%1 | %2 | データベースは %3 まで最新 | アクティブなアラート %4 件</translation>
+        <source>%1 | %2 | database up to date to %3 | alerts firing: %4</source>
+        <translation>%1 | %2 | データベースは %3 まで最新 | 発生中のアラート：%4 件</translation>
     </message>
 </context>
 <context>

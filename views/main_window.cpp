@@ -242,7 +242,7 @@ void MainWindow::refresh()
     updateActions();
     if (Page *page = qobject_cast<Page *>(m_stack->currentWidget()))
         page->refresh();
-    m_status->setText(tr("%1 | %2 | database up to date to %3 | %4 active alerts")
+    m_status->setText(tr("%1 | %2 | database up to date to %3 | alerts firing: %4")
                           .arg(translated(formatJobState(s.job.state)), translated(formatRate(s.eventsPerSecond)),
                                translated(formatFreshness(s.freshness)))
                           .arg(m_models->alerts.activeCount()));

@@ -126,8 +126,7 @@ public:
         throughput->setMinimumWidth(320);
         split->setChildrenCollapsible(false);
         split->setStretchFactor(0, 3);
-        split->setStretchFactor(1, 1);
-        split->setSizes({3000, 1000}); // the list first; the bytes of one record need less
+        split->setStretchFactor(1, 2);
         split->setSizes({600, 400});
         layout->addWidget(split, 1);
         auto *alerts = new QGroupBox(tr("Alerts"), this);
@@ -239,7 +238,8 @@ public:
         m_restoreCommand = new QLineEdit(onDisk);
         m_restoreCommand->setObjectName(QStringLiteral("restoreCommand"));
         m_restoreCommand->setReadOnly(true);
-        m_restoreCommand->setPlaceholderText(tr("Pick one to see the command that continues from it."));
+        m_restoreCommand->setPlaceholderText(
+            tr("Pick one to see the command that continues from it (with the options this job was started with)."));
         diskLayout->addWidget(m_restoreCommand);
         layout->addWidget(onDisk, 1);
         connect(m_restorePoints->selectionModel(), &QItemSelectionModel::currentRowChanged, this,

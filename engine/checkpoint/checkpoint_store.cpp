@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <initializer_list>
 #include <tuple>
 #include <cstdio>
 #include <cerrno>
@@ -122,22 +123,30 @@ Result<std::string> readLinked(const std::string &directory, const CheckpointLin
 }
 
 // Checkpoint files by (epoch, time), newest first; `extension` set on each.
+// The epoch and time of a file named PREFIX-EPOCH-TIME.EXT (checkpoints, savepoints), EXT one
+// of `extensions`; nothing for any other name.
+std::optional<std::pair<uint64_t, int64_t>> epochAndTime(const std::string &name, const std::string &prefix,
+                                                         std::initializer_list<std::string_view> extensions)
+{
+    unsigned long long epoch = 0;
+    long long at = 0;
+    char extension[4] = {};
+    int consumed = 0;
+    const std::string format = prefix + "-%llu-%lld.%3s%n";
+    if (std::sscanf(name.c_str(), format.c_str(), &epoch, &at, extension, &consumed) != 3 ||
+        static_cast<size_t>(consumed) != name.size() ||
+        std::find(extensions.begin(), extensions.end(), std::string_view(extension)) == extensions.end())
+        return std::nullopt;
+    return std::pair{static_cast<uint64_t>(epoch), static_cast<int64_t>(at)};
+}
+
 std::vector<std::pair<std::pair<uint64_t, int64_t>, std::string>> listCheckpoints(const std::string &directory)
 {
     std::vector<std::pair<std::pair<uint64_t, int64_t>, std::string>> files;
     std::error_code ec;
-    for (const auto &entry : std::filesystem::directory_iterator(directory, ec)) {
-        const std::string name = entry.path().filename().string();
-        unsigned long long epoch = 0;
-        long long at = 0;
-        char extension[4] = {};
-        int consumed = 0;
-        if (std::sscanf(name.c_str(), "checkpoint-%llu-%lld.%3s%n", &epoch, &at, extension, &consumed) == 3 &&
-            static_cast<size_t>(consumed) == name.size() &&
-            (std::string_view(extension) == "tsp" || std::string_view(extension) == "tsi" ||
-             std::string_view(extension) == "tsf"))
-            files.push_back({{epoch, static_cast<int64_t>(at)}, entry.path().string()});
-    }
+    for (const auto &entry : std::filesystem::directory_iterator(directory, ec))
+        if (const auto key = epochAndTime(entry.path().filename().string(), "checkpoint", {"tsp", "tsi", "tsf"}))
+            files.push_back({*key, entry.path().string()});
     std::sort(files.begin(), files.end(), [](const auto &a, const auto &b) { return a.first > b.first; });
     return files;
 }
@@ -513,22 +522,19 @@ std::vector<RestorePoint> listRestorePoints(const std::string &checkpointDir, co
     std::vector<RestorePoint> points;
     std::error_code ec;
     const auto add = [&](RestorePoint::Kind kind, const std::string &path, uint64_t epoch, int64_t at) {
-        const uintmax_t size = std::filesystem::file_size(path, ec);
-        points.push_back({kind, path, epoch, at, ec ? 0 : static_cast<uint64_t>(size), isIncremental(path) || isFiles(path)});
+        std::error_code sizeError, pathError;
+        const uintmax_t size = std::filesystem::file_size(path, sizeError);
+        const std::filesystem::path absolute = std::filesystem::absolute(path, pathError); // usable from any folder
+        points.push_back({kind, pathError ? path : absolute.lexically_normal().string(), epoch, at,
+                          sizeError ? 0 : static_cast<uint64_t>(size), isIncremental(path) || isFiles(path)});
     };
     if (!checkpointDir.empty())
         for (const auto &[key, path] : listCheckpoints(checkpointDir))
             add(RestorePoint::Kind::Checkpoint, path, key.first, key.second);
     if (!savepointDir.empty())
-        for (const auto &entry : std::filesystem::directory_iterator(savepointDir, ec)) {
-            const std::string name = entry.path().filename().string();
-            unsigned long long epoch = 0;
-            long long at = 0;
-            int consumed = 0;
-            if (std::sscanf(name.c_str(), "savepoint-%llu-%lld.tsp%n", &epoch, &at, &consumed) == 2 &&
-                static_cast<size_t>(consumed) == name.size() && entry.is_regular_file(ec))
-                add(RestorePoint::Kind::Savepoint, entry.path().string(), epoch, static_cast<int64_t>(at));
-        }
+        for (const auto &entry : std::filesystem::directory_iterator(savepointDir, ec))
+            if (const auto key = epochAndTime(entry.path().filename().string(), "savepoint", {"tsp"}); key && entry.is_regular_file(ec))
+                add(RestorePoint::Kind::Savepoint, entry.path().string(), key->first, key->second);
     std::sort(points.begin(), points.end(), [](const RestorePoint &a, const RestorePoint &b) {
         return std::tie(a.takenAtMs, a.epoch) > std::tie(b.takenAtMs, b.epoch);
     });

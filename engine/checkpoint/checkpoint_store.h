@@ -110,14 +110,14 @@ uint64_t newestCheckpointEpoch(const std::string &directory);
 struct RestorePoint {
     enum class Kind { Checkpoint, Savepoint };
     Kind kind = Kind::Checkpoint;
-    std::string path;
+    std::string path; // absolute
     uint64_t epoch = 0;
     int64_t takenAtMs = 0;
     uint64_t bytes = 0;       // the file itself
     bool incremental = false; // it names earlier files of its folder (.tsi) or shared tables (.tsf)
 };
 // The checkpoints of `checkpointDir` and the savepoints (savepoint-EPOCH-TIME.tsp) of
-// `savepointDir`, newest first by time; by their names, none of them read (readCheckpoint() and
+// `savepointDir`, newest first by time, with absolute paths; by their names, none of them read (readCheckpoint() and
 // readSavepointFile() check one). Either folder may be "" or missing.
 std::vector<RestorePoint> listRestorePoints(const std::string &checkpointDir, const std::string &savepointDir);
 

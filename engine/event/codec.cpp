@@ -511,6 +511,14 @@ std::string encodeProtobuf(const LikeEvent &event, int version)
 
 } // namespace
 
+std::optional<RejectReason> rejectReasonFromName(std::string_view name)
+{
+    for (size_t r = 0; r < kRejectReasonCount; ++r)
+        if (rejectReasonName(static_cast<RejectReason>(r)) == name)
+            return static_cast<RejectReason>(r);
+    return std::nullopt;
+}
+
 std::string_view rejectReasonName(RejectReason r)
 {
     switch (r) {

@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -33,6 +34,7 @@ enum class RejectReason : uint8_t {
 };
 constexpr size_t kRejectReasonCount = static_cast<size_t>(RejectReason::kCount);
 std::string_view rejectReasonName(RejectReason r); // snake_case, stable: used in metrics and DLQ headers
+std::optional<RejectReason> rejectReasonFromName(std::string_view name);
 
 enum class WireFormat : uint8_t { Json, Protobuf };
 std::string_view wireFormatName(WireFormat f);

@@ -74,17 +74,36 @@ std::vector<LiveWindow> LiveResults::windows() const
 
 void LiveResults::watchPost(uint64_t postId)
 {
-    const Clock::time_point now = Clock::now();
     std::lock_guard lock(m_mutex);
+    watchLocked(postId);
+}
+
+void LiveResults::pinPost(uint64_t postId)
+{
+    std::lock_guard lock(m_mutex);
+    if (m_pinned && *m_pinned != postId)
+        m_watched.erase(*m_pinned);
+    m_pinned = postId;
+    watchLocked(postId);
+}
+
+void LiveResults::watchLocked(uint64_t postId)
+{
+    const Clock::time_point now = Clock::now();
     if (const auto it = m_watched.find(postId); it != m_watched.end()) {
         it->second.askedAt = now;
         return;
     }
-    std::erase_if(m_watched, [&](const auto &entry) { return now - entry.second.askedAt > kWatchIdle; });
-    if (m_watched.size() >= kMaxWatched)
-        m_watched.erase(std::min_element(m_watched.begin(), m_watched.end(), [](const auto &a, const auto &b) {
-            return a.second.askedAt < b.second.askedAt;
-        }));
+    const auto pinned = [&](const auto &entry) { return m_pinned && entry.first == *m_pinned; };
+    std::erase_if(m_watched, [&](const auto &entry) { return !pinned(entry) && now - entry.second.askedAt > kWatchIdle; });
+    if (m_watched.size() >= kMaxWatched) {
+        auto oldest = m_watched.end();
+        for (auto it = m_watched.begin(); it != m_watched.end(); ++it)
+            if (!pinned(*it) && (oldest == m_watched.end() || it->second.askedAt < oldest->second.askedAt))
+                oldest = it;
+        if (oldest != m_watched.end())
+            m_watched.erase(oldest);
+    }
     m_watched.emplace(postId, Watch{{}, now});
 }
 

@@ -53,12 +53,16 @@ public:
     // already watched, says it is still wanted. A post is let go after kWatchIdle without a
     // call; beyond kMaxWatched posts, the one asked for longest ago gives way.
     void watchPost(uint64_t postId);
+    // Watches the console's own post (EngineHost::watchPost), which neither idles out nor gives
+    // way to others, however many posts other views ask for; a pinned post before it is let go.
+    void pinPost(uint64_t postId);
     // A watched post's windows, oldest first; nothing when the post is not watched.
     std::optional<std::vector<WindowValue>> history(uint64_t postId) const;
     size_t watchedCount() const;
 
 private:
     using Clock = std::chrono::steady_clock;
+    void watchLocked(uint64_t postId);
     struct Watch {
         std::vector<WindowValue> windows; // by window start
         Clock::time_point askedAt;
@@ -67,6 +71,7 @@ private:
     mutable std::mutex m_mutex;
     std::map<std::pair<Aggregation, int64_t>, LiveWindow> m_newest; // by (aggregation, length)
     std::unordered_map<uint64_t, Watch> m_watched;                  // by post
+    std::optional<uint64_t> m_pinned;                               // see pinPost()
 };
 
 } // namespace tally

@@ -1,5 +1,6 @@
 #include "util/sync_point.h"
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -48,7 +49,7 @@ std::optional<std::pair<std::string, long>> pointFromEnvironment(const char *var
     std::string name(value);
     long n = 1;
     if (const size_t colon = name.rfind(':'); colon != std::string::npos) {
-        n = std::strtol(name.c_str() + colon + 1, nullptr, 10);
+        n = std::max(1L, std::strtol(name.c_str() + colon + 1, nullptr, 10)); // the first pass at least
         name.resize(colon);
     }
     return std::pair{std::move(name), n};
@@ -59,7 +60,9 @@ std::optional<std::pair<std::string, long>> pointFromEnvironment(const char *var
 std::string SyncPoints::armFromEnvironment()
 {
     std::string armed;
-    if (auto kill = pointFromEnvironment("TALLY_KILL_AT")) {
+    const auto kill = pointFromEnvironment("TALLY_KILL_AT");
+    auto hold = pointFromEnvironment("TALLY_HOLD_AT");
+    if (kill) {
         auto passes = std::make_shared<std::atomic<long>>(0);
         set(kill->first, [passes, n = kill->second] {
             if (++*passes >= n)
@@ -68,7 +71,11 @@ std::string SyncPoints::armFromEnvironment()
         armed += "tally: TALLY_KILL_AT: this process kills itself at sync point " + kill->first + ":" +
                  std::to_string(kill->second) + "\n";
     }
-    if (auto hold = pointFromEnvironment("TALLY_HOLD_AT")) {
+    if (hold && kill && hold->first == kill->first) {
+        armed += "tally: TALLY_HOLD_AT names the sync point TALLY_KILL_AT kills at; only the kill is armed\n";
+        hold.reset();
+    }
+    if (hold) {
         auto passes = std::make_shared<std::atomic<long>>(0);
         set(hold->first, [passes, n = hold->second, name = hold->first] {
             if (++*passes != n)

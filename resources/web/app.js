@@ -1025,7 +1025,8 @@
       $('dlWhere').textContent =
         picked.reason + ' from partition ' + picked.partition + ', offset ' + picked.offset + ', ' + formatCount(picked.bytes) + ' bytes: ' + picked.detail +
         (picked.bytes > bytes.length ? ' (the first ' + formatCount(bytes.length) + ' bytes shown)' : '');
-      $('dlBytes').textContent = state.deadLetterHex ? bytesAsHex(bytes) : bytesAsText(bytes);
+      const shown = state.deadLetterHex ? bytesAsHex(bytes) : bytesAsText(bytes);
+      if ($('dlBytes').textContent !== shown) $('dlBytes').textContent = shown; // keeps a selection in it
     },
     audit() {
       fillTable(
@@ -1169,7 +1170,9 @@
     recordHistory(state.vm);
     renderStatus(state.vm);
     updateActions();
-    const render = RENDER[state.page];
+    // The Dead letters page draws from its own fetches (every 2 s), not from every snapshot, so
+    // a picked record's bytes stay put long enough to select and copy.
+    const render = state.page === 'deadletters' ? null : RENDER[state.page];
     if (render) render(state.vm);
     if (!state.series || Date.now() - state.seriesFetchedAt > 2000) refreshSeries(false);
     refreshWatched(false);

@@ -36,8 +36,8 @@ constexpr qint64 kMaxHeadBytes = 16 * 1024;    // request line and headers
 constexpr int kMaxHeaderFields = 100;          // header lines in a head (browsers send about 20)
 constexpr int kHeadTimeoutMs = 10'000;         // to send them while fewer than half the connections are open,
 constexpr int kHeadTimeoutFloorMs = 1'000;     // falling to this at kMaxConnections (see headTimeoutMs)
-constexpr int kSweepIntervalMs = 250;          // how often heads over their time are looked for
-constexpr int kRequestTimeoutMs = 30'000;      // to send the body once the head is in
+constexpr int kSweepIntervalMs = 250;          // how often connections over their time are looked for
+constexpr int kRequestTimeoutMs = 30'000;      // to send the body once the head is in, and to read the reply
 // Requests one kept-alive connection serves before it is closed (as nginx's keepalive_requests),
 // so no client holds a connection for good.
 constexpr int kMaxRequestsPerConnection = 100;
@@ -120,6 +120,16 @@ QUrlQuery queryOf(const QByteArray &target)
     return question < 0 ? QUrlQuery() : QUrlQuery(QString::fromLatin1(target.mid(question + 1)));
 }
 
+// A request's "limit": 100 when absent; nothing when it is not a whole number in 1..most.
+std::optional<int> limitQuery(const QUrlQuery &query, int most)
+{
+    if (!query.hasQueryItem(QStringLiteral("limit")))
+        return 100;
+    bool ok = false;
+    const int limit = query.queryItemValue(QStringLiteral("limit")).toInt(&ok);
+    return ok && limit >= 1 && limit <= most ? std::optional(limit) : std::nullopt;
+}
+
 QByteArray pathOf(const QByteArray &target)
 {
     const qsizetype q = target.indexOf('?');
@@ -144,8 +154,9 @@ QByteArray hostPort(const QByteArray &host, int port)
 } // namespace
 
 // ---------------------------------------------------------------------------------------------
-// The gate: accepts connections, reads the request head without consuming it, and either
-// answers it (refusals) or hands the connection, bytes intact, to the HTTP server.
+// The gate: accepts connections and reads each request on them: the head first, without
+// consuming it, which it refuses or lets through (screen()); then the body, and the console
+// answers. A WebSocket upgrade is handed, bytes intact, to the WebSocket server.
 
 class WebGate final : public QTcpServer {
 public:
@@ -207,6 +218,7 @@ protected:
                 socket->deleteLater();
         });
         connect(socket, &QTcpSocket::readyRead, this, [this, socket] { inspect(socket); });
+        connect(socket, &QTcpSocket::bytesWritten, this, [this, socket] { replySent(socket); });
         if (!m_sweep.isActive())
             m_sweep.start();
 #if QT_CONFIG(ssl)
@@ -221,6 +233,7 @@ private:
     enum class Stage {
         Head,     // the gate is reading a request head, or waiting for one (kept alive)
         Body,     // the head passed; the gate is reading the body
+        Writing,  // the reply is on its way; nothing more is read until the client has taken it
         Answered, // refused; the gate's reply is on its way, then the connection closes
         Passed,   // a WebSocket, handed to the WebSocket server
     };
@@ -229,7 +242,8 @@ private:
         quint64 order = 0; // accept order
         int64_t sinceMs = 0; // since when it is in its stage (a head's time runs from here)
         Stage stage = Stage::Head;
-        bool general = false; // reading a body or passed, and not a probe (/healthz, /readyz, /metrics)
+        bool general = false; // reading a body, writing a reply or passed, and not a probe (/healthz, /readyz, /metrics)
+        bool closing = false; // Writing: the connection closes once the reply is sent
         int requests = 0;     // answered on this connection
         RequestHead head;     // Body: the request being read
         qint64 requestBytes = 0; // Body: head and body together
@@ -275,7 +289,8 @@ private:
         std::pair<int, quint64> oldestRank;
         for (auto it = m_connections.cbegin(); it != m_connections.cend(); ++it) {
             const Connection &c = it.value();
-            if (c.stage == Stage::Passed || c.stage == Stage::Body || (!address.isEmpty() && c.address != address))
+            if (c.stage == Stage::Passed || c.stage == Stage::Body || c.stage == Stage::Writing ||
+                (!address.isEmpty() && c.address != address))
                 continue;
             if (!oldest || rank(c) < oldestRank) {
                 oldest = it.key();
@@ -289,8 +304,8 @@ private:
     }
 
     // Drops the connections that have had longer than headTimeoutMs() allows at the current
-    // number of open connections for a head, or kRequestTimeoutMs for a body; stops the sweep
-    // when the gate holds none.
+    // number of open connections for a head, or kRequestTimeoutMs for a body or a reply; stops
+    // the sweep when the gate holds none.
     void sweep(int64_t now)
     {
         const int headLimit = headTimeoutMs(static_cast<int>(m_connections.size()), kMaxConnections, kHeadTimeoutMs,
@@ -300,7 +315,8 @@ private:
         for (auto it = m_connections.begin(); it != m_connections.end(); ++it) {
             if (it->stage == Stage::Passed)
                 continue;
-            if (now - it->sinceMs > (it->stage == Stage::Body ? kRequestTimeoutMs : headLimit))
+            const bool request = it->stage == Stage::Body || it->stage == Stage::Writing;
+            if (now - it->sinceMs > (request ? kRequestTimeoutMs : headLimit))
                 late.append(it.key());
             else
                 held = true;
@@ -314,7 +330,10 @@ private:
     void inspect(QTcpSocket *socket)
     {
         const auto it = m_connections.find(socket);
-        if (it == m_connections.end() || it->stage == Stage::Answered || it->stage == Stage::Passed)
+        // While a reply is on its way the next request waits (replySent() reads it): a client
+        // that does not read its replies gets no more of them.
+        if (it == m_connections.end() || it->stage == Stage::Answered || it->stage == Stage::Passed ||
+            it->stage == Stage::Writing)
             return;
         if (it->stage == Stage::Body) {
             answerWhenRead(socket);
@@ -373,18 +392,33 @@ private:
         const QByteArray bytes = socket->read(c.requestBytes);
         const WebConsole::Request request{c.head, bytes.mid(c.headBytes), socket->peerAddress().toString()};
         ++c.requests;
-        const bool keepAlive = c.requests < kMaxRequestsPerConnection && c.head.version == "HTTP/1.1" &&
-                               !hasToken(c.head.header("connection"), "close");
-        m_general -= c.general;
-        c.general = false;
-        c.stage = Stage::Head;
+        bool close = c.requests >= kMaxRequestsPerConnection || c.head.version != "HTTP/1.1";
+        for (const auto &[name, value] : c.head.headers)
+            close = close || (name == "connection" && hasToken(value, "close"));
+        c.stage = Stage::Writing;
+        c.closing = close;
         c.sinceMs = nowMs();
         c.head = {};
+        if (close)
+            disconnect(socket, &QTcpSocket::readyRead, this, nullptr);
         if (!m_sweep.isActive())
             m_sweep.start();
-        m_console->writeReply(socket, m_console->route(request), request.head.method == "HEAD", keepAlive);
-        // A client that sent its next request early: read it now.
-        if (keepAlive && socket->bytesAvailable() > 0)
+        m_console->writeReply(socket, m_console->route(request), request.head.method == "HEAD", !close);
+        replySent(socket);
+    }
+
+    // Once a kept-alive connection's reply has left (Qt's buffer is empty), the connection waits
+    // for its next request, and reads one the client already sent.
+    void replySent(QTcpSocket *socket)
+    {
+        const auto it = m_connections.find(socket);
+        if (it == m_connections.end() || it->stage != Stage::Writing || it->closing || socket->bytesToWrite() > 0)
+            return;
+        m_general -= it->general;
+        it->general = false;
+        it->stage = Stage::Head;
+        it->sinceMs = nowMs();
+        if (socket->bytesAvailable() > 0)
             QMetaObject::invokeMethod(this, [this, socket = QPointer<QTcpSocket>(socket)] {
                 if (socket)
                     inspect(socket);
@@ -411,6 +445,7 @@ private:
         }
         // Only the gate's reading stops; the connection counts still follow the socket.
         disconnect(socket, &QTcpSocket::readyRead, this, nullptr);
+        disconnect(socket, &QTcpSocket::bytesWritten, this, nullptr);
         disconnect(socket, &QTcpSocket::disconnected, socket, nullptr);
         socket->setParent(nullptr);
         // Qt 6.4 has no hook to refuse an upgrade before its handshake, so the gate, having
@@ -433,7 +468,7 @@ private:
     WebConsole *m_console;
     QHash<QTcpSocket *, Connection> m_connections; // every open connection, WebSockets included
     QHash<QString, int> m_perAddress;              // open connections by client address
-    int m_general = 0;                             // passed connections that are not probes
+    int m_general = 0;                             // connections busy with a request, or live feeds, that are not probes
     quint64 m_accepted = 0;
     quint64 m_refused = 0, m_busy = 0, m_headsDropped = 0; // see Counts
     QTimer m_sweep;
@@ -773,7 +808,7 @@ std::optional<WebConsole::Reply> WebConsole::screen(const Head &head, QTcpSocket
     const std::optional<QByteArray> decoded = percentDecodeOnce(rawPath);
     if (!decoded || !safePath.match(QString::fromLatin1(*decoded)).hasMatch() || decoded->contains("//"))
         return error(400, QStringLiteral("bad path"));
-    if (!head.header("transfer-encoding").isEmpty())
+    if (head.count("transfer-encoding") > 0)
         return error(411, QStringLiteral("send a Content-Length, not a chunked body"));
     qint64 contentLength = 0;
     if (head.count("content-length") > 1)
@@ -1056,14 +1091,10 @@ WebConsole::Reply WebConsole::routeApi(const Request &request, const QByteArray 
         return json(200, seriesJson(m_host, names, since));
     }
     if (path == "/api/v1/audit") {
-        bool ok = true;
-        const QUrlQuery query = queryOf(head.target);
-        const int limit = query.hasQueryItem(QStringLiteral("limit"))
-                              ? query.queryItemValue(QStringLiteral("limit")).toInt(&ok)
-                              : 100;
-        if (!ok || limit < 1 || limit > 1000)
+        const std::optional<int> limit = limitQuery(queryOf(head.target), 1000);
+        if (!limit)
             return error(400, QStringLiteral("limit: expected 1..1000"));
-        return json(200, auditJson(m_host.auditLog(), limit));
+        return json(200, auditJson(m_host.auditLog(), *limit));
     }
     if (path == "/api/v1/actions")
         return json(200, actionCatalogueJson(m_host));
@@ -1073,25 +1104,20 @@ WebConsole::Reply WebConsole::routeApi(const Request &request, const QByteArray 
         const QUrlQuery query = queryOf(head.target);
         std::optional<RejectReason> reason;
         if (query.hasQueryItem(QStringLiteral("reason"))) {
-            const QString name = query.queryItemValue(QStringLiteral("reason"), QUrl::FullyDecoded);
-            for (size_t r = 0; r < kRejectReasonCount && !reason; ++r)
-                if (name == QLatin1String(rejectReasonName(static_cast<RejectReason>(r))))
-                    reason = static_cast<RejectReason>(r);
+            reason = rejectReasonFromName(query.queryItemValue(QStringLiteral("reason"), QUrl::FullyDecoded).toStdString());
             if (!reason)
                 return error(400, QStringLiteral("reason: not a dead-letter reason (malformed, missing_field, ...)"));
         }
-        bool ok = true;
-        const int limit = query.hasQueryItem(QStringLiteral("limit"))
-                              ? query.queryItemValue(QStringLiteral("limit")).toInt(&ok)
-                              : 100;
-        if (!ok || limit < 1 || limit > static_cast<int>(RecentDeadLetters::kKept))
+        const std::optional<int> limit = limitQuery(query, static_cast<int>(RecentDeadLetters::kKept));
+        if (!limit)
             return error(400, QStringLiteral("limit: expected 1..%1").arg(RecentDeadLetters::kKept));
+        bool ok = true;
         const quint64 before = query.hasQueryItem(QStringLiteral("before"))
                                    ? query.queryItemValue(QStringLiteral("before")).toULongLong(&ok)
                                    : std::numeric_limits<quint64>::max();
         if (!ok)
             return error(400, QStringLiteral("before: expected a sequence number"));
-        return json(200, deadLettersJson(m_host.recentDeadLetters(), reason, static_cast<size_t>(limit), before));
+        return json(200, deadLettersJson(m_host.recentDeadLetters(), reason, static_cast<size_t>(*limit), before));
     }
     if (postWindows.hasMatch()) {
         // Each page watches its own post; asking keeps it watched (LiveResults::kWatchIdle).

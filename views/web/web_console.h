@@ -13,7 +13,7 @@
 // a foreign Origin or without a login. It then reads the body (Content-Length only) and routes the
 // request. HTTP/1.1 connections are kept alive for up to kMaxRequestsPerConnection requests, each
 // screened like the first; an idle one counts as a connection sending its head, so it is the
-// first given up when the server fills. The gate also rations connections: a cap per client
+// first given up when the server fills, and nothing more is read while a reply is unsent. The gate also rations connections: a cap per client
 // address, a head timeout that shrinks as the server fills up, the oldest unfinished head given up
 // for a new connection when full, and a few connections kept for /healthz, /readyz and /metrics.
 // Live feeds that stop reading are skipped, then closed.
