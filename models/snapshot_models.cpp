@@ -218,6 +218,15 @@ QVector<ModelRow> OverviewModel::build(const ConsoleSnapshot &s) const
     add(text(QT_TR_NOOP("Behind by")), formatFreshnessParts(s.freshness), s.freshness.ageSeconds.value_or(0), false,
         text(QT_TR_NOOP("Where the delay goes: records waiting in Kafka, the watermark's out-of-orderness bound, "
                         "fired windows waiting for their epoch to close, rows waiting in the sink")));
+    if (const std::optional<JobStatus::Restoring> &r = s.job.restoring)
+        add(text(QT_TR_NOOP("Restoring")),
+            text(QT_TR_NOOP("from %1: %2 of %3 window tasks loaded, %4 so far"))
+                .arg(QString::fromStdString(r->from))
+                .arg(r->tasksDone)
+                .arg(r->tasks)
+                .arg(formatDuration(static_cast<double>(r->forMs) / 1000.0)),
+            static_cast<double>(r->forMs), true,
+            text(QT_TR_NOOP("The window tasks are loading the state they continue from; results wait until they have")));
     add(text(QT_TR_NOOP("Likes counted up to")), formatEventTime(s.job.watermarkMs),
         static_cast<double>(s.job.watermarkMs), false,
         text(QT_TR_NOOP("The job watermark: windows ending before it have fired")));

@@ -310,6 +310,22 @@ private slots:
         QVERIFY(m.data(m.index(rowNamed(m, QStringLiteral("Sink")), 0), kHighlightRole).toBool());
     }
 
+    // While the tasks load a restored state, the overview says from what, how far, how long.
+    void overviewShowsARestoreInProgress()
+    {
+        ConsoleSnapshot s = knownSnapshot();
+        OverviewModel m;
+        m.setSnapshot(s);
+        QCOMPARE(rowNamed(m, QStringLiteral("Restoring")), -1);
+        s.job.restoring = JobStatus::Restoring{"checkpoint /var/lib/tally/checkpoints/checkpoint-7-1.tsp", 1, 4, 12500};
+        m.setSnapshot(s);
+        const int row = rowNamed(m, QStringLiteral("Restoring"));
+        QVERIFY(row >= 0);
+        QCOMPARE(cell(m, row, 1),
+                 QStringLiteral("from checkpoint /var/lib/tally/checkpoints/checkpoint-7-1.tsp: 1 of 4 window tasks loaded, 12.5 s so far"));
+        QVERIFY(m.data(m.index(row, 0), kHighlightRole).toBool());
+    }
+
     // Freshness: where the database stands, its age, and parts that add up to the age; it does
     // not go back when a new job's sink has stored nothing yet.
     void freshnessAddsUpToItsParts()

@@ -19,7 +19,10 @@
 
 #include <QtTest>
 
+#include <atomic>
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
 
 using namespace tally;
 using namespace tally::test;
@@ -134,6 +137,55 @@ private slots:
         QVERIFY(points[1].bytes > 0);
         // A missing folder, or none configured, lists nothing.
         QVERIFY(listRestorePoints(dir.filePath(QStringLiteral("none")).toStdString(), "").empty());
+    }
+
+    // While the window tasks load a restored savepoint, the status says so (the consoles show
+    // it); once they all have, it says nothing more. The tasks are held at their sync point.
+    void restoreInProgressIsReported()
+    {
+        QTemporaryDir dir;
+        JobConfig config = streamConfig(dir.path());
+        config.source.generator.eventsPerSecond = 150000;
+        config.runtime.parallelism = 2;
+        MemorySink first;
+        const RunResult stopped = runJob(config, first, 20000);
+        QVERIFY2(stopped.savepoint, stopped.savepoint.status().toString().c_str());
+
+        std::mutex mutex;
+        std::condition_variable released;
+        bool release = false;
+        std::atomic<int> held{0};
+        SyncPoints::set("WindowTask::restored", [&] {
+            ++held;
+            std::unique_lock lock(mutex);
+            released.wait(lock, [&] { return release; });
+        });
+        const auto cleanup = qScopeGuard([&] {
+            {
+                std::lock_guard lock(mutex);
+                release = true;
+            }
+            released.notify_all();
+            SyncPoints::clear();
+        });
+        LiveJob live(config);
+        QVERIFY(live.job.restoreFrom(*stopped.savepoint).isOk());
+        QVERIFY(live.job.start().isOk());
+        TALLY_WAIT_UNTIL(held.load() == 2, std::chrono::seconds(30), "both tasks at their restore's end");
+        const std::optional<JobStatus::Restoring> restoring = live.job.status().restoring;
+        QVERIFY(restoring.has_value());
+        QCOMPARE(restoring->from, *stopped.savepoint);
+        QCOMPARE(restoring->tasksDone, 0);
+        QCOMPARE(restoring->tasks, 2);
+        QVERIFY(restoring->forMs >= 0);
+        {
+            std::lock_guard lock(mutex);
+            release = true;
+        }
+        released.notify_all();
+        TALLY_WAIT_UNTIL(!live.job.status().restoring.has_value(), std::chrono::seconds(30), "the restore's end");
+        live.job.requestStop();
+        (void)live.job.waitFinished();
     }
 
     void stopRestoreRescale_data()

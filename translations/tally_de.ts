@@ -921,6 +921,18 @@
         <source>Where the delay goes: records waiting in Kafka, the watermark&apos;s out-of-orderness bound, fired windows waiting for their epoch to close, rows waiting in the sink</source>
         <translation>Wohin die Verzögerung geht: Datensätze, die in Kafka warten, die Unordnungsgrenze des Watermarks, ausgelöste Fenster, die auf das Ende ihrer Epoche warten, Zeilen, die in der Senke warten</translation>
     </message>
+    <message>
+        <source>Restoring</source>
+        <translation>Wiederherstellung</translation>
+    </message>
+    <message>
+        <source>from %1: %2 of %3 window tasks loaded, %4 so far</source>
+        <translation>aus %1: %2 von %3 Fenster-Tasks geladen, bisher %4</translation>
+    </message>
+    <message>
+        <source>The window tasks are loading the state they continue from; results wait until they have</source>
+        <translation>Die Fenster-Tasks laden den Zustand, mit dem sie fortsetzen; Ergebnisse warten, bis sie fertig sind</translation>
+    </message>
 </context>
 <context>
     <name>tally::OverviewPage</name>

@@ -921,6 +921,18 @@
         <source>Where the delay goes: records waiting in Kafka, the watermark&apos;s out-of-orderness bound, fired windows waiting for their epoch to close, rows waiting in the sink</source>
         <translation>遅れの内訳: Kafka で待つレコード、ウォーターマークの順序乱れ上限、エポックの終了を待つ発火済みウィンドウ、シンクで待つ行</translation>
     </message>
+    <message>
+        <source>Restoring</source>
+        <translation>復元中</translation>
+    </message>
+    <message>
+        <source>from %1: %2 of %3 window tasks loaded, %4 so far</source>
+        <translation>%1 から：ウィンドウタスク %3 個中 %2 個を読み込み済み（経過 %4）</translation>
+    </message>
+    <message>
+        <source>The window tasks are loading the state they continue from; results wait until they have</source>
+        <translation>ウィンドウタスクが再開元の状態を読み込んでいます。読み込みが終わるまで結果は待機します</translation>
+    </message>
 </context>
 <context>
     <name>tally::OverviewPage</name>

@@ -338,6 +338,9 @@ JobStatus Job::status() const
     for (const auto &o : c.operators)
         s.operators.push_back({o->name, o->kind, o->index, o->busyNs->value(), o->idleNs->value(),
                                o->backpressuredNs->value(), o->recordsIn->value(), o->recordsOut->value()});
+    if (const int left = c.tasksRestoring.load(); left > 0)
+        s.restoring = JobStatus::Restoring{c.restoredFrom, c.parallelism - left, c.parallelism,
+                                           (steadyNowNs() - c.restoreStartedNs) / 1'000'000};
     for (size_t p = 0; p < c.metrics.partitionRecords.size(); ++p) {
         PartitionStatus ps;
         ps.partition = static_cast<int>(p);

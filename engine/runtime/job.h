@@ -91,6 +91,15 @@ struct JobStatus {
     std::vector<OperatorStatus> operators;     // in pipeline order
     std::optional<SinkStatus> sink;            // absent: no sink, or one without a writer
     std::optional<double> timeToCatchUpSeconds; // sources with a lag only; 0: keeping up; +inf: not catching up
+    // While the window tasks still load a restored checkpoint or savepoint: which, how many
+    // tasks have it loaded, and for how long the restore has run (its file read included).
+    struct Restoring {
+        std::string from; // "checkpoint PATH" or PATH
+        int tasksDone = 0;
+        int tasks = 0;
+        int64_t forMs = 0;
+    };
+    std::optional<Restoring> restoring;
 };
 
 std::string_view jobStateName(JobStatus::State s);

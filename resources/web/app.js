@@ -154,6 +154,7 @@
       state: job.state || 'unknown',
       parallelism: job.parallelism,
       watermarkMs: watermark(job),
+      restoring: job.restoring || null, // { from, tasksDone, tasks, forMs } while the tasks load a restored state
       skewMs: num(job.watermarkSkewMs),
       freshness: s.freshness || {},
       boundMs: job.watermarkBoundMs,
@@ -798,6 +799,9 @@
         ['Throughput out', formatRate(vm.rowsPerSecond), false, 'Window results per second'],
         ['Database up to date to', formatFreshness(vm.freshness), vm.alerts.some((a) => a.active && a.ruleId === 'results_stale'), 'Every window ending before it has its rows in the database'],
         ['Behind by', formatFreshnessParts(vm.freshness), false, "Where the delay goes: records waiting in Kafka, the watermark's out-of-orderness bound, fired windows waiting for their epoch to close, rows waiting in the sink"],
+        ...(vm.restoring
+          ? [['Restoring', 'from ' + vm.restoring.from + ': ' + vm.restoring.tasksDone + ' of ' + vm.restoring.tasks + ' window tasks loaded, ' + formatDuration(num(vm.restoring.forMs) / 1000) + ' so far', true, 'The window tasks are loading the state they continue from; results wait until they have']]
+          : []),
         ['Likes counted up to', formatEventTime(vm.watermarkMs), false, 'The job watermark: windows ending before it have fired'],
         vm.kafka ? ['Consumer lag', formatDuration(vm.lagSeconds), vm.lagSeconds > 10] : ['Consumer lag', 'none (built-in generator)'],
         ['Watermark skew', formatDuration(vm.skewMs / 1000)],

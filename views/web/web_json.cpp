@@ -83,6 +83,11 @@ QJsonObject jobJson(const EngineHost &host, const ConsoleSnapshot &s)
         {QStringLiteral("checkpointsEnabled"), j.checkpointsEnabled},
         {QStringLiteral("checkpointIntervalMs"), static_cast<double>(host.config().checkpoint.intervalMs)},
         {QStringLiteral("checkpoints"), checkpoints},
+        {QStringLiteral("restoring"), j.restoring ? QJsonValue(QJsonObject{{QStringLiteral("from"), QString::fromStdString(j.restoring->from)},
+                                                                           {QStringLiteral("tasksDone"), j.restoring->tasksDone},
+                                                                           {QStringLiteral("tasks"), j.restoring->tasks},
+                                                                           {QStringLiteral("forMs"), static_cast<double>(j.restoring->forMs)}})
+                                                  : QJsonValue(QJsonValue::Null)},
     };
 }
 

@@ -23,6 +23,7 @@ void WindowTask::run()
             aggregations.restore(c.restored->state, m_index, c.parallelism, out.topK);
         out.watermark = c.restored->state.watermark;
         c.outputQueue.push(std::move(out));
+        SyncPoints::process("WindowTask::restored");
         c.taskRestored();
     }
     // Incremental checkpoints count changes from the state as restored (or empty).
