@@ -423,18 +423,19 @@ async function main() {
     assert.equal(refused.status(), 403, 'the server refuses a viewer');
     await viewer.waitForSelector('#lastOutcome:has-text("refused (403)")');
     log('viewer forced POST:', refused.status(), await viewer.textContent('#lastOutcome'));
-    // Each view watches its own post: the operator and the viewer pick two of the leading posts,
-    // and each page's chart draws the windows of its own post, not the other's.
+    // Each view watches its own post: the operator and the viewer pick the two leading posts (the
+    // likeliest to have likes in every window), and each page's chart draws the windows of its
+    // own post, not the other's.
     const leaders = await page.evaluate(async () => {
       const r = await fetch('/api/v1/snapshot', { credentials: 'same-origin' });
       const s = await r.json();
       const w = s.windows.filter((x) => x.aggregation === 'likes_per_post').sort((a, b) => b.windowStartMs - a.windowStartMs)[0];
       return w ? w.leaders.map((e) => String(e.key)) : [];
     });
-    assert.ok(leaders.length >= 3, 'likes_per_post has leaders');
+    assert.ok(leaders.length >= 2, 'likes_per_post has leaders');
     const watching = [
-      [page, leaders[1]],
-      [viewer, leaders[2]],
+      [page, leaders[0]],
+      [viewer, leaders[1]],
     ];
     for (const [p, post] of watching) {
       await p.evaluate((post) => (window.location.hash = '#windows/post/' + post), post);
@@ -446,7 +447,7 @@ async function main() {
         const s = await p.$eval('#page-windows canvas', (c) => c.dataset.series || '');
         const [label, points] = s.split('|')[0].split('=');
         return label === `post ${post} (watched)` && Number(points) > 0 ? s : null;
-      }, 60000);
+      }, 90000); // a window fires every 15 s here; a loaded machine may take several
       assert.ok(!series.includes(`post ${other} (watched)`), 'a page draws only its own watched post');
       const answer = await p.evaluate(async (post) => (await fetch(`/api/v1/posts/${post}/windows`, { credentials: 'same-origin' })).json(), post);
       assert.equal(answer.post, post);
