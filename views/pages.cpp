@@ -11,6 +11,7 @@
 #include <QDateTime>
 #include <QDateTimeAxis>
 #include <QDoubleSpinBox>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QFontDatabase>
 #include <QFormLayout>
@@ -31,6 +32,7 @@
 #include <QValueAxis>
 
 #include <algorithm>
+#include <tuple>
 
 namespace tally {
 
@@ -253,13 +255,25 @@ public:
     {
         m_note->setVisible(!m_models.checkpoints.available());
         refreshCharts();
-        if (isVisible()) // the folders are read when the page shows
+        // The folders are read when the page shows, then every few seconds (a checkpoint a
+        // second at most comes or goes), not on every snapshot.
+        if (isVisible() && (!m_listedAt.isValid() || m_listedAt.elapsed() >= 5000)) {
+            m_listedAt.start();
             m_restorePointModel.setPoints(m_host.restorePoints());
+        }
+    }
+
+protected:
+    void showEvent(QShowEvent *event) override
+    {
+        m_listedAt.invalidate(); // shown again: read the folders at the next refresh
+        Page::showEvent(event);
     }
 
 private:
     QLabel *m_note;
     RestorePointModel m_restorePointModel;
+    QElapsedTimer m_listedAt;
     QTableView *m_restorePoints = nullptr;
     QLineEdit *m_restoreCommand = nullptr;
 };
@@ -581,15 +595,22 @@ public:
         if (!isVisible())
             return; // read when shown
         const RecentDeadLetters &recent = m_host.recentDeadLetters();
-        const QVariant reason = m_reason->currentData();
-        m_model.setLetters(recent.newest(reason.isValid() ? std::optional(static_cast<RejectReason>(reason.toInt()))
-                                                          : std::nullopt,
-                                         RecentDeadLetters::kKept));
         const auto totals = recent.totals();
         uint64_t all = 0;
+        for (uint64_t n : totals)
+            all += n;
+        // The letters are copied (up to 4 MB) only when there are new ones, another filter, or
+        // another job (a rescale): not on every snapshot.
+        const std::tuple shown{&recent, all, m_reason->currentIndex()};
+        if (shown != m_shown) {
+            m_shown = shown;
+            const QVariant reason = m_reason->currentData();
+            m_model.setLetters(recent.newest(reason.isValid() ? std::optional(static_cast<RejectReason>(reason.toInt()))
+                                                              : std::nullopt,
+                                             RecentDeadLetters::kKept));
+        }
         QStringList parts;
         for (size_t r = 0; r < totals.size(); ++r) {
-            all += totals[r];
             if (totals[r] > 0)
                 parts << QStringLiteral("%1 %2").arg(QString::fromUtf8(rejectReasonName(static_cast<RejectReason>(r))),
                                                       formatCount(static_cast<double>(totals[r])));
@@ -636,6 +657,7 @@ private:
     QPlainTextEdit *m_text = nullptr;
     QPlainTextEdit *m_hex = nullptr;
     std::optional<uint64_t> m_picked; // the sequence of the record shown below the table
+    std::tuple<const RecentDeadLetters *, uint64_t, int> m_shown{}; // what m_model holds: whose, how many noted, which filter
 };
 
 std::vector<Page *> createPages(EngineHost &host, ConsoleModels &models, QWidget *parent)
