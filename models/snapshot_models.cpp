@@ -7,6 +7,7 @@
 #include <QLocale>
 
 #include <cmath>
+#include <map>
 
 namespace tally {
 
@@ -80,7 +81,7 @@ QVariant SnapshotTableModel::data(const QModelIndex &index, int role) const
     case kHighlightRole:
         return row.highlight;
     case Qt::TextAlignmentRole:
-        return index.column() == 0 ? QVariant() : QVariant(int(Qt::AlignRight | Qt::AlignVCenter));
+        return textColumn(index.column()) ? QVariant() : QVariant(int(Qt::AlignRight | Qt::AlignVCenter));
     default:
         return {};
     }
@@ -307,6 +308,164 @@ QVector<ModelRow> PartitionModel::build(const ConsoleSnapshot &s) const
             r.toolTip = text(QT_TR_NOOP("Hot partition: %1 of recent records")).arg(formatPercent(hot->second));
         else if (holdsBack)
             r.toolTip = text(QT_TR_NOOP("Holds the job watermark back"));
+        rows.push_back(std::move(r));
+    }
+    return rows;
+}
+
+// ---------------------------------------------------------------------------------------------
+// KafkaPartitionModel, KafkaMemberModel
+
+namespace {
+
+QString brokerList(const std::vector<int> &ids)
+{
+    QStringList out;
+    for (int id : ids)
+        out << QString::number(id);
+    return out.join(QStringLiteral(", "));
+}
+
+QString partitionList(const std::vector<int> &partitions)
+{
+    return brokerList(partitions); // numbers joined the same way
+}
+
+} // namespace
+
+QString shortMemberId(const std::string &memberId)
+{
+    constexpr int kShown = 14; // "tally-" and eight characters of the id's UUID
+    const QString id = QString::fromStdString(memberId);
+    return id.size() <= kShown + 1 ? id : id.left(kShown) + QChar(0x2026);
+}
+
+UiText formatTopicSummary(const TopicView &v)
+{
+    QStringList brokers;
+    for (const TopicView::Broker &b : v.brokers)
+        brokers << QStringLiteral("%1 (%2:%3)").arg(b.id).arg(QString::fromStdString(b.host)).arg(b.port);
+    UiText text = qobjectText(QT_TRANSLATE_NOOP("QObject", "Topic %1: %2 partitions, brokers %3."))
+                      .arg(QString::fromStdString(v.topic))
+                      .arg(static_cast<qint64>(v.partitions.size()))
+                      .arg(brokers.isEmpty() ? QStringLiteral("-") : brokers.join(QStringLiteral(", ")));
+    if (v.groupState.empty())
+        text = text + UiText::verbatim(QStringLiteral(" ")) +
+               qobjectText(QT_TRANSLATE_NOOP("QObject", "Group %1: not described yet."))
+                   .arg(QString::fromStdString(v.group));
+    else
+        text = text + UiText::verbatim(QStringLiteral(" ")) +
+               qobjectText(QT_TRANSLATE_NOOP("QObject", "Group %1: %2, members: %3 (%4), coordinator broker %5."))
+                   .arg(QString::fromStdString(v.group))
+                   .arg(QString::fromStdString(v.groupState))
+                   .arg(static_cast<qint64>(v.members.size()))
+                   .arg(QString::fromStdString(v.assignor))
+                   .arg(static_cast<qint64>(v.coordinator));
+    if (v.refreshedAtMs > 0)
+        text = text + UiText::verbatim(QStringLiteral(" ")) +
+               qobjectText(QT_TRANSLATE_NOOP("QObject", "Described at %1.")).arg(formatClockTime(v.refreshedAtMs));
+    if (!v.error.empty())
+        text = text + UiText::verbatim(QStringLiteral(" ")) +
+               qobjectText(QT_TRANSLATE_NOOP("QObject", "The last description failed: %1 (the figures are older)."))
+                   .arg(QString::fromStdString(v.error));
+    return text;
+}
+
+QVector<UiText> KafkaPartitionModel::headers() const
+{
+    return {text(QT_TR_NOOP("Partition")), text(QT_TR_NOOP("Leader")),      text(QT_TR_NOOP("Replicas")),
+            text(QT_TR_NOOP("In sync")),   text(QT_TR_NOOP("Log start")),   text(QT_TR_NOOP("Log end")),
+            text(QT_TR_NOOP("Records")),   text(QT_TR_NOOP("Group offset")), text(QT_TR_NOOP("Group lag")),
+            text(QT_TR_NOOP("Owner"))};
+}
+
+bool KafkaPartitionModel::textColumn(int column) const
+{
+    return column == 0 || column == 2 || column == 3 || column == 9; // replicas, in sync, owner
+}
+
+QVector<ModelRow> KafkaPartitionModel::build(const ConsoleSnapshot &s) const
+{
+    QVector<ModelRow> rows;
+    if (!s.job.topic)
+        return rows;
+    const TopicView &v = *s.job.topic;
+    std::map<std::string, const TopicView::Member *> members;
+    for (const TopicView::Member &m : v.members)
+        members[m.memberId] = &m;
+    const auto offset = [](int64_t o) { return o >= 0 ? formatCount(static_cast<double>(o)) : QStringLiteral("-"); };
+    for (const TopicView::Partition &p : v.partitions) {
+        ModelRow r;
+        const bool known = p.logStartOffset >= 0 && p.logEndOffset >= 0;
+        const bool committed = p.groupOffset >= 0 && p.logEndOffset >= 0;
+        const auto owner = members.find(p.owner);
+        QVariant ownerCell = QString(QStringLiteral("-"));
+        if (owner != members.end())
+            ownerCell = owner->second->self
+                            ? QVariant::fromValue(text(QT_TR_NOOP("%1 (this process)")).arg(shortMemberId(p.owner)))
+                            : QVariant(shortMemberId(p.owner));
+        r.cells = {p.partition,
+                   p.leader >= 0 ? QVariant(p.leader) : QVariant::fromValue(text(QT_TR_NOOP("none"))),
+                   brokerList(p.replicas),
+                   brokerList(p.inSync),
+                   offset(p.logStartOffset),
+                   offset(p.logEndOffset),
+                   known ? formatCount(static_cast<double>(p.logEndOffset - p.logStartOffset)) : QStringLiteral("-"),
+                   offset(p.groupOffset),
+                   committed ? formatCount(static_cast<double>(std::max<int64_t>(0, p.logEndOffset - p.groupOffset)))
+                             : QStringLiteral("-"),
+                   ownerCell};
+        r.sortValues = {p.partition,
+                        p.leader,
+                        static_cast<int>(p.replicas.size()),
+                        static_cast<int>(p.inSync.size()),
+                        static_cast<double>(p.logStartOffset),
+                        static_cast<double>(p.logEndOffset),
+                        known ? static_cast<double>(p.logEndOffset - p.logStartOffset) : -1.0,
+                        static_cast<double>(p.groupOffset),
+                        committed ? static_cast<double>(p.logEndOffset - p.groupOffset) : -1.0,
+                        QString::fromStdString(p.owner)};
+        const bool leaderless = p.leader < 0 && v.refreshedAtMs > 0;
+        const bool underReplicated = p.inSync.size() < p.replicas.size();
+        const bool orphaned = p.owner.empty() && !v.members.empty();
+        r.highlight = leaderless || underReplicated || orphaned;
+        if (leaderless)
+            r.toolTip = text(QT_TR_NOOP("No leader: nobody serves this partition"));
+        else if (underReplicated)
+            r.toolTip = text(QT_TR_NOOP("Under-replicated: fewer in-sync replicas than replicas"));
+        else if (orphaned)
+            r.toolTip = text(QT_TR_NOOP("No member of the group is assigned this partition"));
+        else if (!p.owner.empty())
+            r.toolTip = UiText::verbatim(QString::fromStdString(p.owner));
+        rows.push_back(std::move(r));
+    }
+    return rows;
+}
+
+QVector<UiText> KafkaMemberModel::headers() const
+{
+    return {text(QT_TR_NOOP("Member")), text(QT_TR_NOOP("Client")), text(QT_TR_NOOP("Host")),
+            text(QT_TR_NOOP("Instance")), text(QT_TR_NOOP("Partitions"))};
+}
+
+bool KafkaMemberModel::textColumn(int) const { return true; }
+
+QVector<ModelRow> KafkaMemberModel::build(const ConsoleSnapshot &s) const
+{
+    QVector<ModelRow> rows;
+    if (!s.job.topic)
+        return rows;
+    for (const TopicView::Member &m : s.job.topic->members) {
+        ModelRow r;
+        r.cells = {m.self ? QVariant::fromValue(text(QT_TR_NOOP("%1 (this process)")).arg(shortMemberId(m.memberId)))
+                          : QVariant(shortMemberId(m.memberId)),
+                   QString::fromStdString(m.clientId),
+                   QString::fromStdString(m.host),
+                   m.instanceId.empty() ? QStringLiteral("-") : QString::fromStdString(m.instanceId),
+                   partitionList(m.partitions)};
+        r.sortValues = {QString::fromStdString(m.memberId), r.cells[1], r.cells[2], r.cells[3],
+                        static_cast<int>(m.partitions.size())};
+        r.toolTip = UiText::verbatim(QString::fromStdString(m.memberId));
         rows.push_back(std::move(r));
     }
     return rows;

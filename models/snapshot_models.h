@@ -49,6 +49,8 @@ public:
 protected:
     virtual QVector<UiText> headers() const = 0;
     virtual QVector<ModelRow> build(const ConsoleSnapshot &snapshot) const = 0;
+    // Whether a column holds text, aligned left like the first; the others are figures, aligned right.
+    virtual bool textColumn(int column) const { return column == 0; }
     void setRows(QVector<ModelRow> rows);
     // English source text in the model's translation context: text(QT_TR_NOOP("...")).
     UiText text(const char *source) const { return UiText(metaObject()->className(), source); }
@@ -146,6 +148,41 @@ private:
     int64_t m_lengthMs;
     mutable UiText m_windowText;
 };
+
+// The Kafka topic as the broker describes it (JobStatus::topic), per partition: leader, replicas,
+// in-sync replicas, log start and end, the group's committed offset and lag, and the member that
+// owns it. Highlights a partition without a leader, under-replicated, or owned by nobody while the
+// group has members. No rows without a Kafka source.
+class KafkaPartitionModel final : public SnapshotTableModel {
+    Q_OBJECT
+public:
+    using SnapshotTableModel::SnapshotTableModel;
+
+protected:
+    QVector<UiText> headers() const override;
+    bool textColumn(int column) const override;
+    QVector<ModelRow> build(const ConsoleSnapshot &s) const override;
+};
+
+// The consumer group's members: member id (this process's marked), client id, host, static
+// instance id and assigned partitions.
+class KafkaMemberModel final : public SnapshotTableModel {
+    Q_OBJECT
+public:
+    using SnapshotTableModel::SnapshotTableModel;
+
+protected:
+    QVector<UiText> headers() const override;
+    bool textColumn(int column) const override;
+    QVector<ModelRow> build(const ConsoleSnapshot &s) const override;
+};
+
+// "Topic likes: 4 partitions, brokers 1 (127.0.0.1:9092). Group tally: Stable, 2 members
+// (cooperative-sticky), coordinator broker 1. Described at 12:00:03." and the last refresh's
+// error, if any; for the page above the two tables.
+UiText formatTopicSummary(const TopicView &view);
+// A member id short enough for a table cell: "tally-5e2b4c5e…" (the full id in tooltips).
+QString shortMemberId(const std::string &memberId);
 
 // The watched post's net likes per likes_per_post window, oldest first, as numbers for a chart's
 // model mapper: column 0 the window's start (event time, ms since the Unix epoch), column 1 the

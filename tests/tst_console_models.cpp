@@ -326,6 +326,61 @@ private slots:
         QVERIFY(m.data(m.index(row, 0), kHighlightRole).toBool());
     }
 
+    // The Kafka page's tables: records between log start and end, the group's lag, the owner
+    // (this process's marked), and highlights for a partition without a leader, one with fewer
+    // in-sync replicas than replicas, and one nobody in the group owns.
+    void kafkaTablesShowTheTopicAndGroup()
+    {
+        ConsoleSnapshot s = knownSnapshot();
+        KafkaPartitionModel partitions;
+        KafkaMemberModel members;
+        partitions.setSnapshot(s);
+        members.setSnapshot(s);
+        QCOMPARE(partitions.rowCount(), 0); // no topic: the generator
+        TopicView v;
+        v.topic = "likes";
+        v.group = "tally";
+        v.refreshedAtMs = 1767225600000;
+        v.brokers = {{1, "127.0.0.1", 9092}, {2, "127.0.0.1", 9093}};
+        v.groupState = "Stable";
+        v.assignor = "cooperative-sticky";
+        v.coordinator = 2;
+        const std::string self = "tally-5e2b4c5e-1111-2222-3333-444455556666", other = "tally-0b7b1d3a-aaaa-bbbb-cccc-ddddeeeeffff";
+        v.partitions = {{0, 1, {1, 2}, {1, 2}, 100, 1100, 1000, self},
+                        {1, -1, {1, 2}, {}, 0, 500, -1, other},
+                        {2, 2, {2, 1}, {2}, 0, 700, 650, other},
+                        {3, 1, {1, 2}, {1, 2}, 0, 10, 10, ""}};
+        v.members = {{other, "tally", "/10.0.0.2", "", {1, 2}, false}, {self, "tally", "/10.0.0.1", "node-a", {0}, true}};
+        s.job.topic = v;
+        partitions.setSnapshot(s);
+        members.setSnapshot(s);
+        QCOMPARE(partitions.rowCount(), 4);
+        QCOMPARE(cell(partitions, 0, 6), formatCount(1000));      // records: end - start
+        QCOMPARE(cell(partitions, 0, 8), formatCount(100));       // group lag: end - group offset
+        QCOMPARE(cell(partitions, 0, 9), QStringLiteral("tally-5e2b4c5e\u2026 (this process)"));
+        QCOMPARE(cell(partitions, 1, 1), QStringLiteral("none")); // no leader
+        QCOMPARE(cell(partitions, 1, 7), QStringLiteral("-"));    // nothing committed
+        QCOMPARE(cell(partitions, 1, 8), QStringLiteral("-"));
+        QCOMPARE(cell(partitions, 2, 2), QStringLiteral("2, 1"));
+        QCOMPARE(cell(partitions, 3, 9), QStringLiteral("-"));
+        const auto highlighted = [&](int row) { return partitions.data(partitions.index(row, 0), kHighlightRole).toBool(); };
+        QVERIFY(!highlighted(0));
+        QVERIFY(highlighted(1)); // leaderless
+        QVERIFY(highlighted(2)); // under-replicated
+        QVERIFY(highlighted(3)); // owned by nobody while the group has members
+        QCOMPARE(members.rowCount(), 2);
+        QCOMPARE(cell(members, 1, 0), QStringLiteral("tally-5e2b4c5e\u2026 (this process)"));
+        QCOMPARE(cell(members, 1, 3), QStringLiteral("node-a"));
+        QCOMPARE(cell(members, 0, 4), QStringLiteral("1, 2"));
+        QCOMPARE(formatTopicSummary(v).english(),
+                 QStringLiteral("Topic likes: 4 partitions, brokers 1 (127.0.0.1:9092), 2 (127.0.0.1:9093). Group tally: "
+                                "Stable, members: 2 (cooperative-sticky), coordinator broker 2. Described at %1.")
+                     .arg(formatClockTime(v.refreshedAtMs)));
+        v.error = "group: no answer in time";
+        QVERIFY(formatTopicSummary(v).english().endsWith(
+            QStringLiteral("The last description failed: group: no answer in time (the figures are older).")));
+    }
+
     // Freshness: where the database stands, its age, and parts that add up to the age; it does
     // not go back when a new job's sink has stored nothing yet.
     void freshnessAddsUpToItsParts()

@@ -1,5 +1,7 @@
-// Renders every page of the desktop console, with the engine running on the generator, in English,
-// German and Japanese, light and dark, at 1280x800, to PNGs in the build folder
+// Renders every page of the desktop console, with the engine consuming a topic of the real broker
+// of the kafka_broker CTest fixture (tally-loadgen produces into it at a steady rate, a few records
+// corrupted, so that the Consumer lag, Kafka and Dead letters pages have what they show in
+// production), in English, German and Japanese, light and dark, at 1280x800, to PNGs in the build folder
 // (screenshots/<page>.png and <page>-dark.png in English, which scripts/screenshots.sh copies to
 // docs/screenshots for README.md; <language>-<theme>-<page>.png for the others), and checks what a
 // user would see:
@@ -9,6 +11,7 @@
 // - no text is cut: every visible label and button gets at least the width its text needs;
 // - every toolbar action is on the toolbar or behind its overflow button.
 #include "models/engine_host.h"
+#include "support/kafka_test_support.h"
 #include "support/wait.h"
 #include "views/main_window.h"
 
@@ -29,6 +32,7 @@
 #include <QXYSeries>
 
 using namespace tally;
+using namespace tally::test;
 
 namespace {
 
@@ -171,13 +175,24 @@ private slots:
         QVERIFY(m_dir.isValid());
         QCoreApplication::setOrganizationName(QStringLiteral("tally-tests"));
         QSettings().clear();
+        QVERIFY2(!brokerDir().isEmpty(), "TALLY_KAFKA_BROKER_DIR is not set: run through ctest (kafka_broker fixture)");
+        const QString topic = QStringLiteral("screenshots-%1").arg(QCoreApplication::applicationPid());
+        QVERIFY(createTopic(topic, 4));
+        // Event time two minutes behind the clock and keeping pace with it; one record in a
+        // thousand corrupted, so the Dead letters page has records to show.
+        constexpr int kRate = 5000;
+        m_loadgen.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+        m_loadgen.start(QStringLiteral(TALLY_LOADGEN_PATH),
+                        {QStringLiteral("--bootstrap"), bootstrap(), QStringLiteral("--topic"), topic,
+                         QStringLiteral("--rate"), QString::number(kRate), QStringLiteral("--duration"), QStringLiteral("900"),
+                         QStringLiteral("--start-time-ms"), QString::number(QDateTime::currentMSecsSinceEpoch() - 120000),
+                         QStringLiteral("--malformed-fraction"), QStringLiteral("0.001"), QStringLiteral("--quiet")});
+        QVERIFY2(m_loadgen.waitForStarted(), qPrintable(m_loadgen.errorString()));
         EngineOptions options;
-        options.config.source.generator.eventsPerSecond = 20000;
-        options.config.source.generator.eventTimeRate = 20000;
-        options.config.source.generator.startTimeMs = QDateTime::currentMSecsSinceEpoch() - 120000;
-        // Wire records, a few of them corrupted, so the Dead letters page has records to show.
-        options.config.source.generator.serialized = true;
-        options.config.source.generator.malformedFraction = 0.001;
+        options.config.source.type = SourceConfig::Type::Kafka;
+        options.config.source.kafka.bootstrapServers = bootstrap().toStdString();
+        options.config.source.kafka.topic = topic.toStdString();
+        options.config.source.kafka.groupId = ("tst-" + topic).toStdString();
         options.config.likesPerPost.windowMs = 5000; // windows fire within seconds
         options.config.likesByRegion.windowsMs = {5000, 60000};
         options.config.likeVelocity.sizeMs = 30000;
@@ -201,6 +216,8 @@ private slots:
             if (w.aggregation == Aggregation::LikesPerPost && !w.leaders.empty())
                 m_host->watchPost(w.leaders.front().key);
         QTRY_VERIFY_WITH_TIMEOUT(m_host->snapshot().watchedHistory.size() >= 2, 20000);
+        // The Kafka page: the broker has described the group, with this process in it.
+        QTRY_VERIFY_WITH_TIMEOUT(m_host->snapshot().job.topic && !m_host->snapshot().job.topic->members.empty(), 20000);
         QTest::qWait(4000);
         // Two operator actions, so the audit log has rows to show.
         QSignalSpy finished(m_host.get(), &EngineHost::actionFinished);
@@ -231,8 +248,8 @@ private slots:
         const QString dir = QDir(QStringLiteral(TALLY_SCREENSHOT_DIR)).absolutePath();
         QDir().mkpath(dir);
         QStringList problems = unreachableActions(m_window.get());
-        QCOMPARE(m_window->pages().size(), size_t(10));
-        for (int page = 0; page < 10; ++page) {
+        QCOMPARE(m_window->pages().size(), size_t(11));
+        for (int page = 0; page < 11; ++page) {
             // Two snapshots after the page is shown: it has refreshed from a full one (grab()
             // renders the widgets as they are then).
             QSignalSpy updated(m_host.get(), &EngineHost::snapshotUpdated);
@@ -266,6 +283,8 @@ private slots:
     {
         m_window.reset();
         m_host.reset();
+        m_loadgen.kill();
+        m_loadgen.waitForFinished(10000);
     }
 
 private:
@@ -290,6 +309,7 @@ private:
     }
 
     QTemporaryDir m_dir;
+    QProcess m_loadgen;
     QString m_language;
     QStringList m_englishTitles; // file names, the same in every language
     std::unique_ptr<EngineHost> m_host;

@@ -79,6 +79,26 @@
         <source>finished</source>
         <translation>beendet</translation>
     </message>
+    <message>
+        <source>Topic %1: %2 partitions, brokers %3.</source>
+        <translation>Topic %1: %2 Partitionen, Broker %3.</translation>
+    </message>
+    <message>
+        <source>Group %1: not described yet.</source>
+        <translation>Gruppe %1: noch nicht beschrieben.</translation>
+    </message>
+    <message>
+        <source>Group %1: %2, members: %3 (%4), coordinator broker %5.</source>
+        <translation>Gruppe %1: %2, Mitglieder: %3 (%4), Koordinator-Broker %5.</translation>
+    </message>
+    <message>
+        <source>Described at %1.</source>
+        <translation>Stand %1.</translation>
+    </message>
+    <message>
+        <source>The last description failed: %1 (the figures are older).</source>
+        <translation>Die letzte Abfrage schlug fehl: %1 (die Werte sind älter).</translation>
+    </message>
 </context>
 <context>
     <name>tally::ActionCatalogue</name>
@@ -639,6 +659,115 @@
     <message>
         <source>A rescale is already running.</source>
         <translation>Eine Neuskalierung läuft bereits.</translation>
+    </message>
+</context>
+<context>
+    <name>tally::KafkaMemberModel</name>
+    <message>
+        <source>Member</source>
+        <translation>Mitglied</translation>
+    </message>
+    <message>
+        <source>Client</source>
+        <translation>Client</translation>
+    </message>
+    <message>
+        <source>Host</source>
+        <translation>Host</translation>
+    </message>
+    <message>
+        <source>Instance</source>
+        <translation>Instanz</translation>
+    </message>
+    <message>
+        <source>Partitions</source>
+        <translation>Partitionen</translation>
+    </message>
+    <message>
+        <source>%1 (this process)</source>
+        <translation>%1 (dieser Prozess)</translation>
+    </message>
+</context>
+<context>
+    <name>tally::KafkaPage</name>
+    <message>
+        <source>Partitions</source>
+        <translation>Partitionen</translation>
+    </message>
+    <message>
+        <source>Consumer group members</source>
+        <translation>Mitglieder der Consumer-Gruppe</translation>
+    </message>
+    <message>
+        <source>Kafka</source>
+        <translation>Kafka</translation>
+    </message>
+    <message>
+        <source>The source is the built-in generator: there is no topic or consumer group to show. With [source] type = &quot;kafka&quot;, this page shows the topic&apos;s partitions and the group&apos;s members as the broker describes them.</source>
+        <translation>Die Quelle ist der eingebaute Generator: Es gibt kein Topic und keine Consumer-Gruppe. Mit [source] type = &quot;kafka&quot; zeigt diese Seite die Partitionen des Topics und die Mitglieder der Gruppe, wie der Broker sie beschreibt.</translation>
+    </message>
+</context>
+<context>
+    <name>tally::KafkaPartitionModel</name>
+    <message>
+        <source>Partition</source>
+        <translation>Partition</translation>
+    </message>
+    <message>
+        <source>Leader</source>
+        <translation>Leader</translation>
+    </message>
+    <message>
+        <source>Replicas</source>
+        <translation>Replikate</translation>
+    </message>
+    <message>
+        <source>In sync</source>
+        <translation>In Sync</translation>
+    </message>
+    <message>
+        <source>Log start</source>
+        <translation>Log-Anfang</translation>
+    </message>
+    <message>
+        <source>Log end</source>
+        <translation>Log-Ende</translation>
+    </message>
+    <message>
+        <source>Records</source>
+        <translation>Datensätze</translation>
+    </message>
+    <message>
+        <source>Group offset</source>
+        <translation>Gruppen-Offset</translation>
+    </message>
+    <message>
+        <source>Group lag</source>
+        <translation>Gruppen-Rückstand</translation>
+    </message>
+    <message>
+        <source>Owner</source>
+        <translation>Besitzer</translation>
+    </message>
+    <message>
+        <source>%1 (this process)</source>
+        <translation>%1 (dieser Prozess)</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>keiner</translation>
+    </message>
+    <message>
+        <source>No leader: nobody serves this partition</source>
+        <translation>Kein Leader: niemand bedient diese Partition</translation>
+    </message>
+    <message>
+        <source>Under-replicated: fewer in-sync replicas than replicas</source>
+        <translation>Unterrepliziert: weniger synchrone Replikate als Replikate</translation>
+    </message>
+    <message>
+        <source>No member of the group is assigned this partition</source>
+        <translation>Kein Mitglied der Gruppe hat diese Partition zugewiesen</translation>
     </message>
 </context>
 <context>

@@ -79,6 +79,26 @@
         <source>finished</source>
         <translation>終了</translation>
     </message>
+    <message>
+        <source>Topic %1: %2 partitions, brokers %3.</source>
+        <translation>トピック %1: パーティション %2 個、ブローカー %3。</translation>
+    </message>
+    <message>
+        <source>Group %1: not described yet.</source>
+        <translation>グループ %1: まだ取得していません。</translation>
+    </message>
+    <message>
+        <source>Group %1: %2, members: %3 (%4), coordinator broker %5.</source>
+        <translation>グループ %1: %2、メンバー %3 (%4)、コーディネーター ブローカー %5。</translation>
+    </message>
+    <message>
+        <source>Described at %1.</source>
+        <translation>取得時刻 %1。</translation>
+    </message>
+    <message>
+        <source>The last description failed: %1 (the figures are older).</source>
+        <translation>前回の取得に失敗しました: %1 (値は古いものです)。</translation>
+    </message>
 </context>
 <context>
     <name>tally::ActionCatalogue</name>
@@ -639,6 +659,115 @@
     <message>
         <source>A rescale is already running.</source>
         <translation>再スケールはすでに実行中です。</translation>
+    </message>
+</context>
+<context>
+    <name>tally::KafkaMemberModel</name>
+    <message>
+        <source>Member</source>
+        <translation>メンバー</translation>
+    </message>
+    <message>
+        <source>Client</source>
+        <translation>クライアント</translation>
+    </message>
+    <message>
+        <source>Host</source>
+        <translation>ホスト</translation>
+    </message>
+    <message>
+        <source>Instance</source>
+        <translation>インスタンス</translation>
+    </message>
+    <message>
+        <source>Partitions</source>
+        <translation>パーティション</translation>
+    </message>
+    <message>
+        <source>%1 (this process)</source>
+        <translation>%1 (このプロセス)</translation>
+    </message>
+</context>
+<context>
+    <name>tally::KafkaPage</name>
+    <message>
+        <source>Partitions</source>
+        <translation>パーティション</translation>
+    </message>
+    <message>
+        <source>Consumer group members</source>
+        <translation>コンシューマーグループのメンバー</translation>
+    </message>
+    <message>
+        <source>Kafka</source>
+        <translation>Kafka</translation>
+    </message>
+    <message>
+        <source>The source is the built-in generator: there is no topic or consumer group to show. With [source] type = &quot;kafka&quot;, this page shows the topic&apos;s partitions and the group&apos;s members as the broker describes them.</source>
+        <translation>ソースは組み込みジェネレーターです。表示するトピックやコンシューマーグループはありません。[source] type = &quot;kafka&quot; の場合、このページにはブローカーが返すトピックのパーティションとグループのメンバーが表示されます。</translation>
+    </message>
+</context>
+<context>
+    <name>tally::KafkaPartitionModel</name>
+    <message>
+        <source>Partition</source>
+        <translation>パーティション</translation>
+    </message>
+    <message>
+        <source>Leader</source>
+        <translation>リーダー</translation>
+    </message>
+    <message>
+        <source>Replicas</source>
+        <translation>レプリカ</translation>
+    </message>
+    <message>
+        <source>In sync</source>
+        <translation>同期中</translation>
+    </message>
+    <message>
+        <source>Log start</source>
+        <translation>ログ開始</translation>
+    </message>
+    <message>
+        <source>Log end</source>
+        <translation>ログ終端</translation>
+    </message>
+    <message>
+        <source>Records</source>
+        <translation>レコード</translation>
+    </message>
+    <message>
+        <source>Group offset</source>
+        <translation>グループのオフセット</translation>
+    </message>
+    <message>
+        <source>Group lag</source>
+        <translation>グループの遅延</translation>
+    </message>
+    <message>
+        <source>Owner</source>
+        <translation>所有者</translation>
+    </message>
+    <message>
+        <source>%1 (this process)</source>
+        <translation>%1 (このプロセス)</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>なし</translation>
+    </message>
+    <message>
+        <source>No leader: nobody serves this partition</source>
+        <translation>リーダーなし: このパーティションを提供するブローカーがいません</translation>
+    </message>
+    <message>
+        <source>Under-replicated: fewer in-sync replicas than replicas</source>
+        <translation>レプリカ不足: 同期中のレプリカがレプリカ数より少ない</translation>
+    </message>
+    <message>
+        <source>No member of the group is assigned this partition</source>
+        <translation>このパーティションはグループのどのメンバーにも割り当てられていません</translation>
     </message>
 </context>
 <context>

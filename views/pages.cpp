@@ -71,7 +71,8 @@ void ConsoleModels::update(const ConsoleSnapshot &snapshot)
     overview.setActiveAlerts(alerts.activeCount()); // evaluated by the host with this snapshot
     overview.setStale(alerts.isActive(QStringLiteral("results_stale")));
     for (SnapshotTableModel *m : std::initializer_list<SnapshotTableModel *>{
-             &overview, &partitions, &operators, &sink, &checkpoints, &topPosts, &regions, &velocity, &spam, &watchedPost})
+             &overview, &partitions, &operators, &sink, &checkpoints, &topPosts, &regions, &velocity, &spam, &watchedPost,
+             &kafkaPartitions, &kafkaMembers})
         m->setSnapshot(snapshot);
 }
 
@@ -660,13 +661,52 @@ private:
     std::tuple<const RecentDeadLetters *, uint64_t, int> m_shown{}; // what m_model holds: whose, how many noted, which filter
 };
 
+// The topic and the consumer group as the broker describes them (Kafbat UI's topic and group
+// views): partitions with leader, replicas, ISR, log start and end, the group's offsets and owner;
+// the group's members.
+class KafkaPage final : public Page {
+    Q_OBJECT
+public:
+    KafkaPage(EngineHost &host, ConsoleModels &models, QWidget *parent) : Page(host, models, parent)
+    {
+        setObjectName(QStringLiteral("kafkaPage"));
+        auto *layout = new QVBoxLayout(this);
+        m_summary = note(QString(), this);
+        m_summary->setObjectName(QStringLiteral("kafkaSummary"));
+        layout->addWidget(m_summary);
+        auto *split = new QSplitter(Qt::Vertical, this);
+        auto *partitions = new QGroupBox(tr("Partitions"), split);
+        (new QVBoxLayout(partitions))->addWidget(addTable(&models.kafkaPartitions));
+        auto *members = new QGroupBox(tr("Consumer group members"), split);
+        (new QVBoxLayout(members))->addWidget(addTable(&models.kafkaMembers));
+        split->addWidget(partitions);
+        split->addWidget(members);
+        split->setStretchFactor(0, 3);
+        split->setStretchFactor(1, 1);
+        layout->addWidget(split, 1);
+    }
+    QString title() const override { return tr("Kafka"); }
+    void refresh() override
+    {
+        const ConsoleSnapshot &s = m_host.snapshot();
+        m_summary->setText(s.job.topic ? translated(formatTopicSummary(*s.job.topic))
+                                       : tr("The source is the built-in generator: there is no topic or consumer group "
+                                            "to show. With [source] type = \"kafka\", this page shows the topic's "
+                                            "partitions and the group's members as the broker describes them."));
+    }
+
+private:
+    QLabel *m_summary;
+};
+
 std::vector<Page *> createPages(EngineHost &host, ConsoleModels &models, QWidget *parent)
 {
     return {new OverviewPage(host, models, parent),   new LagPage(host, models, parent),
             new WatermarksPage(host, models, parent), new CheckpointsPage(host, models, parent),
             new BackpressurePage(host, models, parent), new SinksPage(host, models, parent),
             new WindowsPage(host, models, parent),    new AlertsPage(host, models, parent),
-            new AuditPage(host, models, parent),      new DeadLettersPage(host, models, parent)};
+            new AuditPage(host, models, parent),      new DeadLettersPage(host, models, parent),
+            new KafkaPage(host, models, parent)};
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -30,6 +30,8 @@ struct ConsoleModels {
     WindowLeadersModel velocity{Aggregation::LikeVelocity};
     WindowLeadersModel spam{Aggregation::SpamSuspects};
     WatchedPostModel watchedPost;
+    KafkaPartitionModel kafkaPartitions;
+    KafkaMemberModel kafkaMembers;
     AlertModel &alerts;
     std::unique_ptr<AuditModel> audit;
 
@@ -73,7 +75,7 @@ protected:
 };
 
 // Creates the pages in navigation order: Overview, Consumer lag, Watermarks, Checkpoints,
-// Backpressure, Sinks, Windows, Alerts & runbooks, Audit log, Dead letters.
+// Backpressure, Sinks, Windows, Alerts & runbooks, Audit log, Dead letters, Kafka.
 std::vector<Page *> createPages(EngineHost &host, ConsoleModels &models, QWidget *parent);
 
 // Draws the operator graph (source -> decoders -> ingest -> window tasks -> output -> sink),

@@ -363,6 +363,7 @@ JobStatus Job::status() const
             }
             s.timeToCatchUpSeconds = lag->timeToCatchUpSeconds;
         }
+        s.topic = c.source->topicView();
     }
     if (c.sink)
         s.sink = c.sink->sinkStatus();

@@ -91,6 +91,7 @@ struct JobStatus {
     std::vector<OperatorStatus> operators;     // in pipeline order
     std::optional<SinkStatus> sink;            // absent: no sink, or one without a writer
     std::optional<double> timeToCatchUpSeconds; // sources with a lag only; 0: keeping up; +inf: not catching up
+    std::optional<TopicView> topic;             // sources that read a broker only (Kafka)
     // While the window tasks still load a restored checkpoint or savepoint: which, how many
     // tasks have it loaded, and for how long the restore has run (its file read included).
     struct Restoring {

@@ -65,7 +65,7 @@ struct KafkaSource::Impl {
     Counter *assignedTotal = nullptr;
     Counter *revokedTotal = nullptr;
     Gauge *brokersUp = nullptr;
-    Gauge *partitionsWithoutLeader = nullptr; // from the topic's metadata, every 10 s
+    Gauge *partitionsWithoutLeader = nullptr; // from the topic's metadata, every 5 s
     Gauge *partitionsUnderReplicated = nullptr;
     std::vector<Gauge *> lagRecords, lagSeconds, logEndOffset, fetchQueue;
     Gauge *groupLagRecords = nullptr;
@@ -82,6 +82,9 @@ struct KafkaSource::Impl {
     // (a ListOffsets request), not taken from fetch responses: a paused or backpressured consumer
     // fetches nothing, and its cached high watermarks stand still while the topic grows.
     std::unique_ptr<std::atomic<int64_t>[]> probedLogEnd; // -1 until the broker answered
+    std::unique_ptr<std::atomic<int64_t>[]> probedLogStart;
+    mutable std::mutex viewMutex; // guards view: the probe thread writes it, topicView() reads it
+    TopicView view;
     // The offsets this consumer committed and when (wall clock ms), -1 before the first commit;
     // written by whichever thread commits, read by lag().
     std::unique_ptr<std::atomic<int64_t>[]> committedOffset, committedAtMs;
@@ -320,51 +323,201 @@ struct KafkaSource::Impl {
     void startLogEndProbe()
     {
         probedLogEnd = std::make_unique<std::atomic<int64_t>[]>(static_cast<size_t>(partitions));
-        for (int p = 0; p < partitions; ++p)
+        probedLogStart = std::make_unique<std::atomic<int64_t>[]>(static_cast<size_t>(partitions));
+        for (int p = 0; p < partitions; ++p) {
             probedLogEnd[static_cast<size_t>(p)].store(-1);
+            probedLogStart[static_cast<size_t>(p)].store(-1);
+        }
         logEndProbe = std::thread([this] {
-            constexpr int kQueryTimeoutMs = 1000; // a dead broker delays a stop by at most this
+            constexpr int kQueryTimeoutMs = 1000; // a dead broker delays a stop by at most this per request
             std::unique_lock lock(probeMutex);
             for (int round = 0; !probeStopping; ++round) {
                 lock.unlock();
-                if (round % 10 == 0)
-                    probeReplication(kQueryTimeoutMs);
                 for (int p = 0; p < partitions && !stopRequested(); ++p) {
                     int64_t low = 0, high = 0;
                     if (rd_kafka_query_watermark_offsets(rk, config.topic.c_str(), p, &low, &high, kQueryTimeoutMs) ==
                         RD_KAFKA_RESP_ERR_NO_ERROR) {
                         probedLogEnd[static_cast<size_t>(p)].store(high);
+                        probedLogStart[static_cast<size_t>(p)].store(low);
                         // The broker answers: up again, also for a source that fetches nothing
                         // (paused, backpressured, or an idle topic), where no record says so.
                         brokersUp->set(1);
                     }
                 }
+                if (round % 5 == 0 && !stopRequested())
+                    describeTopic(kQueryTimeoutMs);
                 lock.lock();
                 probeWake.wait_for(lock, std::chrono::seconds(1), [this] { return probeStopping; });
             }
         });
     }
 
-    // Partitions of the topic without a leader (nobody serves them) or with fewer in-sync replicas
-    // than replicas (one more broker failure loses acknowledged records), from the metadata.
-    void probeReplication(int timeoutMs)
+    // The topic's metadata, the group's committed offsets and the group's description, into
+    // `view`, and the replication gauges: partitions without a leader (nobody serves them) and
+    // with fewer in-sync replicas than replicas (one more broker failure loses acknowledged
+    // records). Each part that fails keeps its figures from before and names itself in the
+    // view's error.
+    void describeTopic(int timeoutMs)
+    {
+        TopicView next;
+        {
+            std::lock_guard lock(viewMutex);
+            next = view;
+        }
+        next.topic = config.topic;
+        next.group = config.groupId;
+        std::vector<std::string> errors;
+        describeMetadata(next, timeoutMs, errors);
+        if (next.partitions.size() != static_cast<size_t>(partitions)) { // before the first answer
+            next.partitions.resize(static_cast<size_t>(partitions));
+            for (int p = 0; p < partitions; ++p)
+                next.partitions[static_cast<size_t>(p)].partition = p;
+        }
+        for (TopicView::Partition &p : next.partitions) {
+            p.logStartOffset = probedLogStart[static_cast<size_t>(p.partition)].load();
+            p.logEndOffset = probedLogEnd[static_cast<size_t>(p.partition)].load();
+        }
+        if (!stopRequested())
+            describeGroupOffsets(next, timeoutMs, errors);
+        if (!stopRequested())
+            describeGroupMembers(next, timeoutMs, errors);
+        next.error.clear();
+        for (const std::string &e : errors)
+            next.error += (next.error.empty() ? "" : "; ") + e;
+        if (errors.empty())
+            next.refreshedAtMs = wallMs();
+        std::lock_guard lock(viewMutex);
+        view = std::move(next);
+    }
+
+    void describeMetadata(TopicView &out, int timeoutMs, std::vector<std::string> &errors)
     {
         rd_kafka_topic_t *topic = rd_kafka_topic_new(rk, config.topic.c_str(), nullptr);
         const rd_kafka_metadata_t *md = nullptr;
-        if (rd_kafka_metadata(rk, 0, topic, &md, timeoutMs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-            if (md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-                int leaderless = 0, underReplicated = 0;
-                for (int i = 0; i < md->topics[0].partition_cnt; ++i) {
-                    const rd_kafka_metadata_partition_t &p = md->topics[0].partitions[i];
-                    leaderless += p.leader < 0 || p.err == RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE;
-                    underReplicated += p.isr_cnt < p.replica_cnt;
-                }
-                partitionsWithoutLeader->set(leaderless);
-                partitionsUnderReplicated->set(underReplicated);
-            }
-            rd_kafka_metadata_destroy(md);
-        }
+        const rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, topic, &md, timeoutMs);
         rd_kafka_topic_destroy(topic);
+        if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            errors.push_back(std::string("metadata: ") + rd_kafka_err2str(err));
+            return;
+        }
+        out.brokers.clear();
+        for (int i = 0; i < md->broker_cnt; ++i)
+            out.brokers.push_back({md->brokers[i].id, md->brokers[i].host, md->brokers[i].port});
+        std::sort(out.brokers.begin(), out.brokers.end(), [](const auto &a, const auto &b) { return a.id < b.id; });
+        if (md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            int leaderless = 0, underReplicated = 0;
+            std::vector<TopicView::Partition> parts(static_cast<size_t>(partitions));
+            for (int p = 0; p < partitions; ++p) {
+                parts[static_cast<size_t>(p)] = p < static_cast<int>(out.partitions.size()) ? out.partitions[static_cast<size_t>(p)] : TopicView::Partition{};
+                parts[static_cast<size_t>(p)].partition = p;
+            }
+            for (int i = 0; i < md->topics[0].partition_cnt; ++i) {
+                const rd_kafka_metadata_partition_t &m = md->topics[0].partitions[i];
+                const bool noLeader = m.leader < 0 || m.err == RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE;
+                leaderless += noLeader;
+                underReplicated += m.isr_cnt < m.replica_cnt;
+                if (m.id < 0 || m.id >= partitions)
+                    continue; // added since the job started: it reads the partitions it started with
+                TopicView::Partition &p = parts[static_cast<size_t>(m.id)];
+                p.leader = noLeader ? -1 : m.leader;
+                p.replicas.assign(m.replicas, m.replicas + m.replica_cnt);
+                p.inSync.assign(m.isrs, m.isrs + m.isr_cnt);
+            }
+            partitionsWithoutLeader->set(leaderless);
+            partitionsUnderReplicated->set(underReplicated);
+            out.partitions = std::move(parts);
+        } else {
+            errors.push_back("metadata: " + config.topic + ": " +
+                             rd_kafka_err2str(md->topic_cnt == 1 ? md->topics[0].err : RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC));
+        }
+        rd_kafka_metadata_destroy(md);
+    }
+
+    // The group's committed offsets for every partition, whoever committed them.
+    void describeGroupOffsets(TopicView &out, int timeoutMs, std::vector<std::string> &errors)
+    {
+        PartitionList list(rd_kafka_topic_partition_list_new(partitions));
+        for (int p = 0; p < partitions; ++p)
+            rd_kafka_topic_partition_list_add(list.get(), config.topic.c_str(), p);
+        if (const rd_kafka_resp_err_t err = rd_kafka_committed(rk, list.get(), timeoutMs); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            errors.push_back(std::string("committed offsets: ") + rd_kafka_err2str(err));
+            return;
+        }
+        for (int i = 0; i < list->cnt; ++i) {
+            const rd_kafka_topic_partition_t &e = list->elems[i];
+            if (e.partition >= 0 && e.partition < static_cast<int>(out.partitions.size()) && e.err == RD_KAFKA_RESP_ERR_NO_ERROR)
+                out.partitions[static_cast<size_t>(e.partition)].groupOffset = e.offset >= 0 ? e.offset : -1;
+        }
+    }
+
+    // The group's state and members (DescribeConsumerGroups), and so who owns each partition.
+    void describeGroupMembers(TopicView &out, int timeoutMs, std::vector<std::string> &errors)
+    {
+        char err[256];
+        rd_kafka_queue_t *replies = rd_kafka_queue_new(rk);
+        rd_kafka_AdminOptions_t *options = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS);
+        rd_kafka_AdminOptions_set_request_timeout(options, timeoutMs, err, sizeof err);
+        const char *groups[] = {config.groupId.c_str()};
+        rd_kafka_DescribeConsumerGroups(rk, groups, 1, options, replies);
+        rd_kafka_event_t *event = rd_kafka_queue_poll(replies, timeoutMs + 500);
+        const rd_kafka_DescribeConsumerGroups_result_t *result =
+            event ? rd_kafka_event_DescribeConsumerGroups_result(event) : nullptr;
+        size_t count = 0;
+        const rd_kafka_ConsumerGroupDescription_t **described =
+            result && rd_kafka_event_error(event) == RD_KAFKA_RESP_ERR_NO_ERROR
+                ? rd_kafka_DescribeConsumerGroups_result_groups(result, &count)
+                : nullptr;
+        const rd_kafka_error_t *groupError = count == 1 ? rd_kafka_ConsumerGroupDescription_error(described[0]) : nullptr;
+        if (!event)
+            errors.emplace_back("group: no answer in time");
+        else if (count != 1)
+            errors.push_back(std::string("group: ") + (rd_kafka_event_error_string(event) ? rd_kafka_event_error_string(event) : "no description"));
+        else if (groupError)
+            errors.push_back(std::string("group: ") + rd_kafka_error_string(groupError));
+        else {
+            const rd_kafka_ConsumerGroupDescription_t *g = described[0];
+            char *ownId = rd_kafka_memberid(rk);
+            const std::string self = ownId ? ownId : "";
+            if (ownId)
+                rd_kafka_mem_free(rk, ownId);
+            out.groupState = rd_kafka_consumer_group_state_name(rd_kafka_ConsumerGroupDescription_state(g));
+            const char *assignor = rd_kafka_ConsumerGroupDescription_partition_assignor(g);
+            out.assignor = assignor ? assignor : "";
+            const rd_kafka_Node_t *coordinator = rd_kafka_ConsumerGroupDescription_coordinator(g);
+            out.coordinator = coordinator ? rd_kafka_Node_id(coordinator) : -1;
+            out.members.clear();
+            for (TopicView::Partition &p : out.partitions)
+                p.owner.clear();
+            const size_t members = rd_kafka_ConsumerGroupDescription_member_count(g);
+            for (size_t i = 0; i < members; ++i) {
+                const rd_kafka_MemberDescription_t *m = rd_kafka_ConsumerGroupDescription_member(g, i);
+                const auto text = [](const char *s) { return std::string(s ? s : ""); };
+                TopicView::Member member{text(rd_kafka_MemberDescription_consumer_id(m)),
+                                         text(rd_kafka_MemberDescription_client_id(m)),
+                                         text(rd_kafka_MemberDescription_host(m)),
+                                         text(rd_kafka_MemberDescription_group_instance_id(m)),
+                                         {},
+                                         false};
+                member.self = !self.empty() && member.memberId == self;
+                const rd_kafka_topic_partition_list_t *assigned =
+                    rd_kafka_MemberAssignment_partitions(rd_kafka_MemberDescription_assignment(m));
+                for (int k = 0; assigned && k < assigned->cnt; ++k) {
+                    const rd_kafka_topic_partition_t &e = assigned->elems[k];
+                    if (config.topic != e.topic)
+                        continue;
+                    member.partitions.push_back(e.partition);
+                    if (e.partition >= 0 && e.partition < static_cast<int>(out.partitions.size()))
+                        out.partitions[static_cast<size_t>(e.partition)].owner = member.memberId;
+                }
+                std::sort(member.partitions.begin(), member.partitions.end());
+                out.members.push_back(std::move(member));
+            }
+            std::sort(out.members.begin(), out.members.end(), [](const auto &a, const auto &b) { return a.memberId < b.memberId; });
+        }
+        if (event)
+            rd_kafka_event_destroy(event);
+        rd_kafka_AdminOptions_destroy(options);
+        rd_kafka_queue_destroy(replies);
     }
 
     bool stopRequested()
@@ -554,6 +707,10 @@ Result<std::unique_ptr<KafkaSource>> KafkaSource::open(const KafkaSourceConfig &
         return Status::notFound("kafka: topic '" + config.topic + "' does not exist on " + config.bootstrapServers);
 
     const auto n = static_cast<size_t>(d->partitions);
+    d->view.topic = config.topic;
+    d->view.group = config.groupId;
+    for (int p = 0; p < d->partitions; ++p)
+        d->view.partitions.push_back({.partition = p});
     d->buffered.resize(n);
     d->position.assign(n, -1);
     d->lastTimestampMs.assign(n, 0);
@@ -767,6 +924,12 @@ std::optional<SourceLag> KafkaSource::lag() const
     }
     lag.timeToCatchUpSeconds = d->catchUpSeconds->value();
     return lag;
+}
+
+std::optional<TopicView> KafkaSource::topicView() const
+{
+    std::lock_guard lock(d->viewMutex);
+    return d->view;
 }
 
 } // namespace tally

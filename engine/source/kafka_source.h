@@ -68,6 +68,7 @@ public:
     uint64_t ownershipVersion() const override { return rebalanceCount(); }
     uint64_t rebalanceCount() const; // assign + revoke callbacks so far
     std::optional<SourceLag> lag() const override; // from the gauges the poll thread sets
+    std::optional<TopicView> topicView() const override; // refreshed every 5 s by the probe thread
 
 private:
     struct Impl;

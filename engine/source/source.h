@@ -63,6 +63,46 @@ struct SourceLag {
     double timeToCatchUpSeconds = 0; // 0: keeping up; +inf: the lag is not shrinking
 };
 
+// The topic and consumer group as the broker describes them, as Kafka consoles (Kafbat UI, AKHQ)
+// show them: per partition its leader, replicas, in-sync replicas, log start and end and the
+// group's committed offset; the group's state and members with what each is assigned. A source
+// refreshes it every few seconds on a thread of its own.
+struct TopicView {
+    struct Broker {
+        int id = -1;
+        std::string host;
+        int port = 0;
+    };
+    struct Partition {
+        int partition = 0;
+        int leader = -1; // broker id; -1: none (nobody serves the partition)
+        std::vector<int> replicas;
+        std::vector<int> inSync;
+        int64_t logStartOffset = -1; // -1: not known (yet)
+        int64_t logEndOffset = -1;
+        int64_t groupOffset = -1;    // the group's committed offset, by any member; -1: none
+        std::string owner;           // member id of the member assigned it; "": none
+    };
+    struct Member {
+        std::string memberId;
+        std::string clientId;
+        std::string host;
+        std::string instanceId; // static membership (group.instance.id); "": dynamic
+        std::vector<int> partitions;
+        bool self = false;      // this process's consumer
+    };
+    std::string topic;
+    std::string group;
+    int64_t refreshedAtMs = -1; // wall clock of the newest answer; -1: none yet
+    std::string error;          // why the newest refresh failed in part or whole; "": it did not
+    std::vector<Broker> brokers;
+    std::vector<Partition> partitions;
+    std::string groupState;     // "Stable", "PreparingRebalance", "Empty", ...; "": not known
+    std::string assignor;       // "cooperative-sticky", ...
+    int coordinator = -1;       // broker id of the group coordinator
+    std::vector<Member> members;
+};
+
 class Source {
 public:
     enum class PollStatus {
@@ -104,6 +144,10 @@ public:
 
     // The source's lag, when it has one (the generator has none). Thread-safe, unlike the rest.
     virtual std::optional<SourceLag> lag() const { return std::nullopt; }
+
+    // The topic and group as the broker last described them, when the source reads a broker.
+    // Thread-safe.
+    virtual std::optional<TopicView> topicView() const { return std::nullopt; }
 };
 
 } // namespace tally

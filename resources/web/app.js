@@ -7,7 +7,7 @@
 'use strict';
 
 (function () {
-  const PAGES = ['overview', 'lag', 'watermarks', 'checkpoints', 'backpressure', 'sinks', 'windows', 'alerts', 'audit', 'deadletters'];
+  const PAGES = ['overview', 'lag', 'watermarks', 'checkpoints', 'backpressure', 'sinks', 'windows', 'alerts', 'audit', 'deadletters', 'kafka'];
   const HISTORY_MS = 15 * 60 * 1000;
 
   const state = {
@@ -33,6 +33,7 @@
     // GET /api/v1/dead-letters for the Dead letters page; the picked letter's sequence; hex or text.
     deadLetters: null,
     restorePoints: [], // GET /api/v1/restore-points, for the Checkpoints page
+    kafka: null, // GET /api/v1/kafka, for the Kafka page
     deadLetterPicked: null,
     deadLetterHex: false,
     pending: new Map(), // action id -> action name
@@ -986,6 +987,9 @@
         showRunbook(active ? active.runbook : rules.length ? rules[0].runbook || rules[0].id : 'backpressure');
       }
     },
+    kafka() {
+      renderKafka();
+    },
     deadletters() {
       const d = state.deadLetters;
       if (!d) return;
@@ -1242,6 +1246,7 @@
     if (page === 'audit') refreshAudit();
     if (page === 'deadletters') refreshDeadLetters();
     if (page === 'checkpoints') refreshRestorePoints();
+    if (page === 'kafka') refreshKafka();
     if (state.vm && RENDER[page]) RENDER[page](state.vm);
     refreshSeries(true);
     refreshWatched(true);
@@ -1493,6 +1498,69 @@
   setInterval(() => {
     if (state.session && state.page === 'checkpoints') refreshRestorePoints();
   }, 5000);
+
+  // The topic and group as the broker describes them; the server refreshes them every 5 s.
+  async function refreshKafka() {
+    if (!state.session) return;
+    const r = await api('GET', '/api/v1/kafka');
+    if (!r.ok || !r.data) return;
+    state.kafka = r.data;
+    if (state.page === 'kafka') renderKafka();
+  }
+  setInterval(() => {
+    if (state.session && state.page === 'kafka') refreshKafka();
+  }, 5000);
+
+  function shortMemberId(id) {
+    return id.length <= 15 ? id : id.slice(0, 14) + '\u2026';
+  }
+
+  function renderKafka() {
+    const k = state.kafka;
+    if (!k || !k.kafka) {
+      $('kafkaSummary').textContent = k
+        ? 'The source is the built-in generator: there is no topic or consumer group to show. With [source] type = "kafka", this page shows the topic\'s partitions and the group\'s members as the broker describes them.'
+        : '';
+      fillTable($('kafkaPartitionTable'), [], 'No Kafka source.');
+      fillTable($('kafkaMemberTable'), [], 'No Kafka source.');
+      return;
+    }
+    const brokers = k.brokers.map((b) => b.id + ' (' + b.host + ':' + b.port + ')').join(', ') || '-';
+    let summary = 'Topic ' + k.topic + ': ' + k.partitions.length + ' partitions, brokers ' + brokers + '. ';
+    summary += k.groupState
+      ? 'Group ' + k.group + ': ' + k.groupState + ', members: ' + k.members.length + ' (' + (k.assignor || '-') + '), coordinator broker ' + k.coordinator + '.'
+      : 'Group ' + k.group + ': not described yet.';
+    if (k.refreshedAtMs) summary += ' Described at ' + formatTimestamp(k.refreshedAtMs) + '.';
+    if (k.error) summary += ' The last description failed: ' + k.error + ' (the figures are older).';
+    $('kafkaSummary').textContent = summary;
+    const members = new Map(k.members.map((m) => [m.memberId, m]));
+    const offset = (o) => (o == null ? '-' : formatCount(o));
+    fillTable(
+      $('kafkaPartitionTable'),
+      k.partitions.map((p) => {
+        const owner = p.owner != null ? members.get(p.owner) : null;
+        const leaderless = p.leader == null && k.refreshedAtMs != null;
+        const underReplicated = p.inSync.length < p.replicas.length;
+        const orphaned = p.owner == null && k.members.length > 0;
+        const known = p.logStartOffset != null && p.logEndOffset != null;
+        const committed = p.groupOffset != null && p.logEndOffset != null;
+        return {
+          cells: [p.partition, p.leader == null ? 'none' : p.leader, p.replicas.join(', '), p.inSync.join(', '), offset(p.logStartOffset), offset(p.logEndOffset), known ? formatCount(p.logEndOffset - p.logStartOffset) : '-', offset(p.groupOffset), committed ? formatCount(Math.max(0, p.logEndOffset - p.groupOffset)) : '-', owner ? shortMemberId(owner.memberId) + (owner.self ? ' (this process)' : '') : '-'],
+          highlight: leaderless || underReplicated || orphaned,
+          title: leaderless ? 'No leader: nobody serves this partition' : underReplicated ? 'Under-replicated: fewer in-sync replicas than replicas' : orphaned ? 'No member of the group is assigned this partition' : p.owner || '',
+        };
+      }),
+      'No partitions.'
+    );
+    fillTable(
+      $('kafkaMemberTable'),
+      k.members.map((m) => ({
+        cells: [shortMemberId(m.memberId) + (m.self ? ' (this process)' : ''), m.clientId, m.host, m.instanceId || '-', m.partitions.join(', ')],
+        title: m.memberId,
+      })),
+      'No members: nobody in the group consumes now.'
+    );
+  }
 
   async function refreshDeadLetters() {
     if (!state.session) return;

@@ -15,6 +15,12 @@
 #   kafka.sh groups DATA_DIR describe GROUP         Kafka's consumer-group tool (the class behind
 #                                                   kafka-consumer-groups.sh): per partition the
 #                                                   group's CURRENT-OFFSET, LOG-END-OFFSET and LAG
+#   kafka.sh groups DATA_DIR members GROUP          the same tool's members: CONSUMER-ID, HOST,
+#                                                   CLIENT-ID, #PARTITIONS and ASSIGNMENT
+#   kafka.sh records DATA_DIR delete TOPIC PARTITION OFFSET
+#                                                   delete the partition's records before OFFSET
+#                                                   (kafka-delete-records.sh): its log start
+#                                                   offset becomes OFFSET
 #
 # start
 #   --port N         the client (PLAINTEXT) port; default: a free one, or the one this folder had.
@@ -437,8 +443,25 @@ cmd_groups() {
       [[ $# -eq 1 ]] || usage
       run_tool "$dir" "${groups[@]}" --describe --group "$1"
       ;;
+    members)
+      [[ $# -eq 1 ]] || usage
+      run_tool "$dir" "${groups[@]}" --describe --members --verbose --group "$1"
+      ;;
     *) usage ;;
   esac
+}
+
+cmd_records() {
+  [[ $# -eq 5 && $2 == delete ]] || usage
+  local dir bootstrap
+  admin_target "$1"
+  [[ $4 =~ ^[0-9]+$ && $5 =~ ^[0-9]+$ ]] || die "PARTITION and OFFSET must be numbers, not '$4' and '$5'"
+  local offsets
+  offsets=$(mktemp)
+  # shellcheck disable=SC2064 # expand now: the file's name is known
+  trap "rm -f '$offsets'" RETURN
+  printf '{"version":1,"partitions":[{"topic":"%s","partition":%s,"offset":%s}]}\n' "$3" "$4" "$5" >"$offsets"
+  run_tool "$dir" org.apache.kafka.tools.DeleteRecordsCommand --bootstrap-server "$bootstrap" --offset-json-file "$offsets"
 }
 
 [[ $# -ge 1 ]] || usage
@@ -451,6 +474,7 @@ case $command in
   status) cmd_status "$@" ;;
   topics) cmd_topics "$@" ;;
   groups) cmd_groups "$@" ;;
+  records) cmd_records "$@" ;;
   -h | --help | help) usage ;;
   *) usage ;;
 esac

@@ -11,11 +11,13 @@
 
 namespace tally::test {
 
-QByteArray httpGet(const QUrl &url, int timeoutMs)
+QByteArray httpGet(const QUrl &url, int timeoutMs, const QByteArray &token)
 {
     QNetworkAccessManager network;
     QNetworkRequest request(url);
     request.setTransferTimeout(timeoutMs);
+    if (!token.isEmpty())
+        request.setRawHeader("Authorization", "Bearer " + token);
     QNetworkReply *reply = network.get(request);
     QEventLoop loop;
     QObject::connect(reply, &QNetworkReply::finished, &loop, &QEventLoop::quit);

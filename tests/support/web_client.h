@@ -9,9 +9,10 @@
 
 namespace tally::test {
 
-// GET `url` (a loopback address: no token); the body, or empty when the answer is not a 200
-// within `timeoutMs`. Runs the calling thread's event loop meanwhile.
-QByteArray httpGet(const QUrl &url, int timeoutMs = 10000);
+// GET `url` (a loopback address: no token for /metrics; the API's paths need `token`); the body,
+// or empty when the answer is not a 200 within `timeoutMs`. Runs the calling thread's event loop
+// meanwhile.
+QByteArray httpGet(const QUrl &url, int timeoutMs = 10000, const QByteArray &token = {});
 
 // `promtool check metrics` on `text`: empty when clean, else what promtool (or the attempt to run
 // it: it is required, never skipped) says.

@@ -1020,7 +1020,7 @@ WebConsole::Reply WebConsole::routeApi(const Request &request, const QByteArray 
     const QRegularExpressionMatch threshold = thresholdPath.match(QString::fromLatin1(path));
     const bool known = path == "/api/v1/logout" || path == "/api/v1/session" || path == "/api/v1/snapshot" ||
                        path == "/api/v1/series" || path == "/api/v1/audit" || path == "/api/v1/actions" || path == "/api/v1/dead-letters" ||
-                       path == "/api/v1/restore-points" ||
+                       path == "/api/v1/restore-points" || path == "/api/v1/kafka" ||
                        path == "/api/v1/live" || action.hasMatch() || runbook.hasMatch() || threshold.hasMatch() ||
                        postWindows.hasMatch();
     if (!known)
@@ -1100,6 +1100,8 @@ WebConsole::Reply WebConsole::routeApi(const Request &request, const QByteArray 
         return json(200, actionCatalogueJson(m_host));
     if (path == "/api/v1/restore-points")
         return json(200, restorePointsJson(m_host.restorePoints()));
+    if (path == "/api/v1/kafka")
+        return json(200, topicViewJson(m_host.snapshot().job.topic));
     if (path == "/api/v1/dead-letters") {
         const QUrlQuery query = queryOf(head.target);
         std::optional<RejectReason> reason;

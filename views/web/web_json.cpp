@@ -360,6 +360,52 @@ QJsonObject restorePointsJson(const std::vector<RestorePoint> &points)
     return QJsonObject{{QStringLiteral("points"), out}};
 }
 
+QJsonObject topicViewJson(const std::optional<TopicView> &view)
+{
+    if (!view)
+        return QJsonObject{{QStringLiteral("kafka"), false}};
+    const auto ints = [](const std::vector<int> &v) {
+        QJsonArray out;
+        for (int i : v)
+            out.append(i);
+        return out;
+    };
+    const auto offset = [](int64_t o) { return o >= 0 ? QJsonValue(static_cast<double>(o)) : QJsonValue(); };
+    QJsonArray brokers, partitions, members;
+    for (const TopicView::Broker &b : view->brokers)
+        brokers.append(QJsonObject{{QStringLiteral("id"), b.id},
+                                   {QStringLiteral("host"), QString::fromStdString(b.host)},
+                                   {QStringLiteral("port"), b.port}});
+    for (const TopicView::Partition &p : view->partitions)
+        partitions.append(QJsonObject{{QStringLiteral("partition"), p.partition},
+                                      {QStringLiteral("leader"), p.leader >= 0 ? QJsonValue(p.leader) : QJsonValue()},
+                                      {QStringLiteral("replicas"), ints(p.replicas)},
+                                      {QStringLiteral("inSync"), ints(p.inSync)},
+                                      {QStringLiteral("logStartOffset"), offset(p.logStartOffset)},
+                                      {QStringLiteral("logEndOffset"), offset(p.logEndOffset)},
+                                      {QStringLiteral("groupOffset"), offset(p.groupOffset)},
+                                      {QStringLiteral("owner"), p.owner.empty() ? QJsonValue() : QJsonValue(QString::fromStdString(p.owner))}});
+    for (const TopicView::Member &m : view->members)
+        members.append(QJsonObject{{QStringLiteral("memberId"), QString::fromStdString(m.memberId)},
+                                   {QStringLiteral("clientId"), QString::fromStdString(m.clientId)},
+                                   {QStringLiteral("host"), QString::fromStdString(m.host)},
+                                   {QStringLiteral("instanceId"), m.instanceId.empty() ? QJsonValue() : QJsonValue(QString::fromStdString(m.instanceId))},
+                                   {QStringLiteral("partitions"), ints(m.partitions)},
+                                   {QStringLiteral("self"), m.self}});
+    const auto text = [](const std::string &s) { return s.empty() ? QJsonValue() : QJsonValue(QString::fromStdString(s)); };
+    return QJsonObject{{QStringLiteral("kafka"), true},
+                       {QStringLiteral("topic"), QString::fromStdString(view->topic)},
+                       {QStringLiteral("group"), QString::fromStdString(view->group)},
+                       {QStringLiteral("refreshedAtMs"), offset(view->refreshedAtMs)},
+                       {QStringLiteral("error"), text(view->error)},
+                       {QStringLiteral("brokers"), brokers},
+                       {QStringLiteral("partitions"), partitions},
+                       {QStringLiteral("groupState"), text(view->groupState)},
+                       {QStringLiteral("assignor"), text(view->assignor)},
+                       {QStringLiteral("coordinator"), view->coordinator >= 0 ? QJsonValue(view->coordinator) : QJsonValue()},
+                       {QStringLiteral("members"), members}};
+}
+
 QJsonObject auditJson(AuditLog &log, int limit)
 {
     QJsonArray rows;

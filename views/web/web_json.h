@@ -39,6 +39,9 @@ QJsonObject deadLettersJson(const RecentDeadLetters &recent, std::optional<Rejec
 // The checkpoints and savepoints on disk, newest first: {"points":[{"kind":"checkpoint"|"savepoint",
 // "incremental","epoch","takenAtMs","bytes","path","command"}]}; command is "tally --restore PATH".
 QJsonObject restorePointsJson(const std::vector<RestorePoint> &points);
+// GET /api/v1/kafka: the topic and consumer group as the broker describes them; {"kafka": false}
+// without a Kafka source.
+QJsonObject topicViewJson(const std::optional<TopicView> &view);
 
 // The newest `limit` rows of the audit log.
 QJsonObject auditJson(AuditLog &log, int limit);
