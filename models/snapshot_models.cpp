@@ -347,8 +347,12 @@ UiText formatTopicSummary(const TopicView &v)
         brokers << QStringLiteral("%1 (%2:%3)").arg(b.id).arg(QString::fromStdString(b.host)).arg(b.port);
     UiText text = qobjectText(QT_TRANSLATE_NOOP("QObject", "Topic %1: %2 partitions, brokers %3."))
                       .arg(QString::fromStdString(v.topic))
-                      .arg(static_cast<qint64>(v.partitions.size()))
+                      .arg(static_cast<qint64>(std::max<size_t>(v.partitions.size(), static_cast<size_t>(v.topicPartitions))))
                       .arg(brokers.isEmpty() ? QStringLiteral("-") : brokers.join(QStringLiteral(", ")));
+    if (v.topicPartitions > static_cast<int>(v.partitions.size()))
+        text = text + UiText::verbatim(QStringLiteral(" ")) +
+               qobjectText(QT_TRANSLATE_NOOP("QObject", "This job reads the first %1; a restart reads the others."))
+                   .arg(static_cast<qint64>(v.partitions.size()));
     if (v.groupState.empty())
         text = text + UiText::verbatim(QStringLiteral(" ")) +
                qobjectText(QT_TRANSLATE_NOOP("QObject", "Group %1: not described yet."))
@@ -360,7 +364,7 @@ UiText formatTopicSummary(const TopicView &v)
                    .arg(QString::fromStdString(v.groupState))
                    .arg(static_cast<qint64>(v.members.size()))
                    .arg(QString::fromStdString(v.assignor))
-                   .arg(static_cast<qint64>(v.coordinator));
+                   .arg(v.coordinator >= 0 ? QString::number(v.coordinator) : QStringLiteral("-"));
     if (v.refreshedAtMs > 0)
         text = text + UiText::verbatim(QStringLiteral(" ")) +
                qobjectText(QT_TRANSLATE_NOOP("QObject", "Described at %1.")).arg(formatClockTime(v.refreshedAtMs));
@@ -404,8 +408,11 @@ QVector<ModelRow> KafkaPartitionModel::build(const ConsoleSnapshot &s) const
             ownerCell = owner->second->self
                             ? QVariant::fromValue(text(QT_TR_NOOP("%1 (this process)")).arg(shortMemberId(p.owner)))
                             : QVariant(shortMemberId(p.owner));
+        const bool described = !p.replicas.empty(); // the metadata has named the partition's replicas
         r.cells = {p.partition,
-                   p.leader >= 0 ? QVariant(p.leader) : QVariant::fromValue(text(QT_TR_NOOP("none"))),
+                   p.leader >= 0   ? QVariant(p.leader)
+                   : described     ? QVariant::fromValue(text(QT_TR_NOOP("none")))
+                                   : QVariant(QStringLiteral("-")),
                    brokerList(p.replicas),
                    brokerList(p.inSync),
                    offset(p.logStartOffset),
@@ -425,7 +432,7 @@ QVector<ModelRow> KafkaPartitionModel::build(const ConsoleSnapshot &s) const
                         static_cast<double>(p.groupOffset),
                         committed ? static_cast<double>(p.logEndOffset - p.groupOffset) : -1.0,
                         QString::fromStdString(p.owner)};
-        const bool leaderless = p.leader < 0 && v.refreshedAtMs > 0;
+        const bool leaderless = p.leader < 0 && described;
         const bool underReplicated = p.inSync.size() < p.replicas.size();
         const bool orphaned = p.owner.empty() && !v.members.empty();
         r.highlight = leaderless || underReplicated || orphaned;

@@ -172,6 +172,7 @@ const std::vector<Field> &fields()
         TALLY_FIELD("aggregations.like_velocity", "slide_ms", likeVelocity.slideMs),
         TALLY_FIELD("aggregations.like_velocity", "min_per_minute", likeVelocity.minPerMinute),
         TALLY_FIELD("aggregations.like_velocity", "viral_per_minute", likeVelocity.viralPerMinute),
+        TALLY_FIELD("aggregations.like_velocity", "viral_acceleration", likeVelocity.viralAcceleration),
         TALLY_FIELD("aggregations.spam_suspects", "size_ms", spamSuspects.sizeMs),
         TALLY_FIELD("aggregations.spam_suspects", "slide_ms", spamSuspects.slideMs),
         TALLY_FIELD("aggregations.spam_suspects", "threshold", spamSuspects.threshold),
@@ -528,6 +529,7 @@ void TestJobConfig::roundTripOfEveryKey()
     c.likeVelocity.slideMs = 30000;
     c.likeVelocity.minPerMinute = 0.5;
     c.likeVelocity.viralPerMinute = 1e6;
+    c.likeVelocity.viralAcceleration = 2.5;
     c.spamSuspects.sizeMs = 60000;
     c.spamSuspects.slideMs = 5000;
     c.spamSuspects.threshold = 1;
@@ -749,6 +751,9 @@ void TestJobConfig::badConfigs_data()
     QTest::newRow("slide does not divide") << "[aggregations.like_velocity]\nslide_ms = 70000\n" << 2
                                            << "aggregations.like_velocity.slide_ms"
                                            << "must divide aggregations.like_velocity.size_ms (900000) (got 70000)";
+    QTest::newRow("unreachable acceleration") << "[aggregations.like_velocity]\nviral_acceleration = 16\n" << 2
+                                              << "aggregations.like_velocity.viral_acceleration"
+                                              << "must be at most size_ms / slide_ms (15): no post could reach it (got 16)";
     QTest::newRow("size not a multiple of default slide")
         << "[aggregations.spam_suspects]\n# ten and a half seconds\nsize_ms = 10500\n" << 3
         << "aggregations.spam_suspects.slide_ms"

@@ -11,6 +11,8 @@
 
 #include <QtTest>
 
+#include <set>
+
 using namespace tally;
 using namespace tally::test;
 
@@ -101,6 +103,7 @@ private slots:
     void sameResultsAtAnyParallelism_data();
     void sameResultsAtAnyParallelism();
     void decodesAndDeadLettersSerializedInput();
+    void viralMeansAccelerating();
 };
 
 void TestWindowsOracle::matchesOracle_data()
@@ -183,6 +186,16 @@ void TestWindowsOracle::matchesOracle()
     const OracleResult oracle = computeOracle(config, run.arrivals);
     const std::string diff = describeDifference(oracle.table, run.table);
     QVERIFY2(diff.empty(), diff.c_str());
+
+    // Both values of like_velocity's flag occur, so neither is vacuously equal (where the stream
+    // spans a few slides: acceleration compares slides).
+    int viral = 0, notViral = 0;
+    for (const auto &[key, value] : oracle.table)
+        if (std::get<0>(key) == Aggregation::LikeVelocity)
+            ++(value.flag ? viral : notViral);
+    const GeneratorConfig &g = config.source.generator;
+    if (static_cast<double>(g.totalEvents) / g.eventTimeRate * 1000 >= 3.0 * static_cast<double>(config.likeVelocity.slideMs))
+        QVERIFY2(viral > 0 && notViral > 0, qPrintable(QStringLiteral("%1 viral, %2 not").arg(viral).arg(notViral)));
 
     // Every aggregation produced results, so none is vacuously equal.
     for (size_t a = 0; a < kAggregationCount; ++a) {
@@ -273,6 +286,68 @@ void TestWindowsOracle::decodesAndDeadLettersSerializedInput()
         const std::string diff = describeDifference(oracle.table, run.table);
         QVERIFY2(diff.empty(), diff.c_str());
     }
+}
+
+// like_velocity's "viral" with the default settings (15 min sliding every minute, 100 likes/min,
+// acceleration 3): 30 minutes of a skewed stream with two celebrity bursts. The most liked post,
+// popular all along at a steady rate far above 100/min, is never viral; each burst's post is, in
+// the window its burst ends; and every flag equals the oracle's.
+void TestWindowsOracle::viralMeansAccelerating()
+{
+    JobConfig c;
+    GeneratorConfig &g = c.source.generator;
+    g = GeneratorConfig{};
+    g.seed = 7;
+    g.partitions = 2;
+    g.posts = 1000;
+    g.eventTimeRate = 200;
+    g.totalEvents = 200 * 30 * 60; // 30 min of event time
+    g.burstEveryMs = 600000;       // bursts at 10 and 20 min, for a minute each
+    g.burstDurationMs = 60000;
+    g.burstShare = 0.5;
+    g.lateFraction = 0;
+    g.meanDelayMs = 50;
+    c.output.type = OutputConfig::Type::None;
+    QCOMPARE(c.likeVelocity.viralAcceleration, 3.0); // the defaults under test
+    QCOMPARE(c.likeVelocity.viralPerMinute, 100.0);
+    ManualClock clock;
+    const Run run = runJob(c, clock, false);
+    const OracleResult oracle = computeOracle(c, run.arrivals);
+    const std::string diff = describeDifference(oracle.table, run.table);
+    QVERIFY2(diff.empty(), diff.c_str());
+
+    GeneratorSource generator(g);
+    const std::set<uint64_t> bursts{generator.burstPost(1), generator.burstPost(2)};
+    std::map<uint64_t, int64_t> likes;
+    for (const auto &[key, value] : run.table)
+        if (std::get<0>(key) == Aggregation::LikesPerPost)
+            likes[std::get<3>(key)] += value.value;
+    uint64_t top = 0;
+    for (const auto &[post, n] : likes)
+        if (!bursts.count(post) && (top == 0 || n > likes[top]))
+            top = post;
+    int topWindows = 0, burstViral = 0;
+    std::set<uint64_t> viralPosts;
+    for (const auto &[key, value] : run.table) {
+        if (std::get<0>(key) != Aggregation::LikeVelocity)
+            continue;
+        const uint64_t post = std::get<3>(key);
+        if (value.flag)
+            viralPosts.insert(post);
+        if (post == top) {
+            ++topWindows;
+            QVERIFY2(value.value >= velocityViralMin(c.likeVelocity), "the top post is above the viral rate");
+        }
+        burstViral += value.flag && bursts.count(post);
+    }
+    qInfo("top post %llu: %lld likes, %d windows; burst posts %llu and %llu; viral posts: %zu",
+          static_cast<unsigned long long>(top), static_cast<long long>(likes[top]), topWindows,
+          static_cast<unsigned long long>(*bursts.begin()), static_cast<unsigned long long>(*bursts.rbegin()), viralPosts.size());
+    QVERIFY(topWindows > 10);
+    QVERIFY2(!viralPosts.count(top), "a popular post at a steady rate was flagged viral");
+    for (uint64_t post : bursts)
+        QVERIFY2(viralPosts.count(post), qPrintable(QStringLiteral("burst post %1 was never viral").arg(post)));
+    QVERIFY(burstViral > 0);
 }
 
 QTEST_GUILESS_MAIN(TestWindowsOracle)

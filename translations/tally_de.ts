@@ -99,6 +99,10 @@
         <source>The last description failed: %1 (the figures are older).</source>
         <translation>Die letzte Abfrage schlug fehl: %1 (die Werte sind älter).</translation>
     </message>
+    <message>
+        <source>This job reads the first %1; a restart reads the others.</source>
+        <translation>Dieser Job liest die ersten %1; ein Neustart liest die übrigen.</translation>
+    </message>
 </context>
 <context>
     <name>tally::ActionCatalogue</name>
@@ -705,6 +709,10 @@
     <message>
         <source>The source is the built-in generator: there is no topic or consumer group to show. With [source] type = &quot;kafka&quot;, this page shows the topic&apos;s partitions and the group&apos;s members as the broker describes them.</source>
         <translation>Die Quelle ist der eingebaute Generator: Es gibt kein Topic und keine Consumer-Gruppe. Mit [source] type = &quot;kafka&quot; zeigt diese Seite die Partitionen des Topics und die Mitglieder der Gruppe, wie der Broker sie beschreibt.</translation>
+    </message>
+    <message>
+        <source>No consumer reads the topic now (the job is starting or being replaced).</source>
+        <translation>Gerade liest kein Consumer das Topic (der Job startet oder wird ersetzt).</translation>
     </message>
 </context>
 <context>

@@ -99,6 +99,10 @@
         <source>The last description failed: %1 (the figures are older).</source>
         <translation>前回の取得に失敗しました: %1 (値は古いものです)。</translation>
     </message>
+    <message>
+        <source>This job reads the first %1; a restart reads the others.</source>
+        <translation>このジョブは最初の %1 個を読みます。残りは再起動後に読みます。</translation>
+    </message>
 </context>
 <context>
     <name>tally::ActionCatalogue</name>
@@ -705,6 +709,10 @@
     <message>
         <source>The source is the built-in generator: there is no topic or consumer group to show. With [source] type = &quot;kafka&quot;, this page shows the topic&apos;s partitions and the group&apos;s members as the broker describes them.</source>
         <translation>ソースは組み込みジェネレーターです。表示するトピックやコンシューマーグループはありません。[source] type = &quot;kafka&quot; の場合、このページにはブローカーが返すトピックのパーティションとグループのメンバーが表示されます。</translation>
+    </message>
+    <message>
+        <source>No consumer reads the topic now (the job is starting or being replaced).</source>
+        <translation>現在トピックを読むコンシューマーはありません (ジョブの起動中または入れ替え中)。</translation>
     </message>
 </context>
 <context>

@@ -673,6 +673,7 @@ public:
         auto *layout = new QVBoxLayout(this);
         m_summary = note(QString(), this);
         m_summary->setObjectName(QStringLiteral("kafkaSummary"));
+        m_summary->setTextFormat(Qt::PlainText); // names and errors from the broker, never markup
         layout->addWidget(m_summary);
         auto *split = new QSplitter(Qt::Vertical, this);
         auto *partitions = new QGroupBox(tr("Partitions"), split);
@@ -689,10 +690,14 @@ public:
     void refresh() override
     {
         const ConsoleSnapshot &s = m_host.snapshot();
-        m_summary->setText(s.job.topic ? translated(formatTopicSummary(*s.job.topic))
-                                       : tr("The source is the built-in generator: there is no topic or consumer group "
-                                            "to show. With [source] type = \"kafka\", this page shows the topic's "
-                                            "partitions and the group's members as the broker describes them."));
+        if (s.job.topic)
+            m_summary->setText(translated(formatTopicSummary(*s.job.topic)));
+        else if (s.kafka) // between two jobs (a rescale): nobody reads the topic
+            m_summary->setText(tr("No consumer reads the topic now (the job is starting or being replaced)."));
+        else
+            m_summary->setText(tr("The source is the built-in generator: there is no topic or consumer group "
+                                  "to show. With [source] type = \"kafka\", this page shows the topic's "
+                                  "partitions and the group's members as the broker describes them."));
     }
 
 private:

@@ -39,6 +39,7 @@ std::string configFingerprint(const JobConfig &c)
         << "aggregations.like_velocity.slide_ms=" << c.likeVelocity.slideMs << '\n'
         << "aggregations.like_velocity.min_per_minute=" << exactNumber(c.likeVelocity.minPerMinute) << '\n'
         << "aggregations.like_velocity.viral_per_minute=" << exactNumber(c.likeVelocity.viralPerMinute) << '\n'
+        << "aggregations.like_velocity.viral_acceleration=" << exactNumber(c.likeVelocity.viralAcceleration) << '\n'
         << "aggregations.spam_suspects.size_ms=" << c.spamSuspects.sizeMs << '\n'
         << "aggregations.spam_suspects.slide_ms=" << c.spamSuspects.slideMs << '\n'
         << "aggregations.spam_suspects.threshold=" << c.spamSuspects.threshold << '\n'

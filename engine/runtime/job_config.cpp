@@ -97,6 +97,13 @@ void crossFieldRules(const JobConfig &c, std::vector<ConfigViolation> &out)
     };
     slidingWindow("aggregations.like_velocity", c.likeVelocity.sizeMs, c.likeVelocity.slideMs);
     slidingWindow("aggregations.spam_suspects", c.spamSuspects.sizeMs, c.spamSuspects.slideMs);
+    // The newest slide's share of a window is at most all of it: size / slide times its rate.
+    if (const auto &v = c.likeVelocity;
+        v.sizeMs > 0 && v.slideMs > 0 && v.viralAcceleration * static_cast<double>(v.slideMs) > static_cast<double>(v.sizeMs))
+        fail("aggregations.like_velocity.viral_acceleration",
+             "must be at most size_ms / slide_ms (" + num(v.sizeMs / v.slideMs) + "): no post could reach it" +
+                 got(num(v.viralAcceleration)),
+             {"aggregations.like_velocity.size_ms", "aggregations.like_velocity.slide_ms"});
 
     const OutputConfig &o = c.output;
     if (o.type == OutputConfig::Type::Sqlite && o.sqlitePath.empty())

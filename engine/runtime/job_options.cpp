@@ -637,6 +637,11 @@ std::vector<OptionPtr> buildTable()
              {.unit = "likes per minute", .doc = "A post is reported once its rate reaches this.", .shapesState = true}));
     add(real("aggregations.like_velocity.viral_per_minute", TALLY_FIELD(likeVelocity.viralPerMinute), aboveReal(0),
              {.unit = "likes per minute", .doc = "Rate at which a post is flagged viral.", .shapesState = true}));
+    add(real("aggregations.like_velocity.viral_acceleration", TALLY_FIELD(likeVelocity.viralAcceleration), atLeastReal(0),
+             {.unit = "times", .doc = "A post at the viral rate is flagged only while its likes accelerate: the newest "
+                                       "slide's rate at least this many times the window's (a popular post with a steady "
+                                       "rate is not viral); 0 = the rate alone.", .shapesState = true,
+              .rules = "at most size_ms / slide_ms"}));
     add(integer("aggregations.spam_suspects.size_ms", TALLY_FIELD(spamSuspects.sizeMs), above(0),
                 {.unit = "ms", .doc = "Sliding window size of the likes per user.", .shapesState = true}));
     add(integer("aggregations.spam_suspects.slide_ms", TALLY_FIELD(spamSuspects.slideMs), above(0),

@@ -83,8 +83,9 @@ struct KafkaSource::Impl {
     // fetches nothing, and its cached high watermarks stand still while the topic grows.
     std::unique_ptr<std::atomic<int64_t>[]> probedLogEnd; // -1 until the broker answered
     std::unique_ptr<std::atomic<int64_t>[]> probedLogStart;
-    mutable std::mutex viewMutex; // guards view: the probe thread writes it, topicView() reads it
-    TopicView view;
+    mutable std::mutex viewMutex; // guards view and ownMemberId
+    TopicView view;               // written by the probe thread, read by topicView()
+    std::string ownMemberId;      // this consumer's member id, as of its newest assignment
     // The offsets this consumer committed and when (wall clock ms), -1 before the first commit;
     // written by whichever thread commits, read by lag().
     std::unique_ptr<std::atomic<int64_t>[]> committedOffset, committedAtMs;
@@ -238,6 +239,11 @@ struct KafkaSource::Impl {
         if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
             assignedTotal->add();
             everAssigned = true;
+            if (char *id = rd_kafka_memberid(client)) { // the group knows this consumer by it now
+                std::lock_guard lock(viewMutex);
+                ownMemberId = id;
+                rd_kafka_mem_free(client, id);
+            }
             for (int i = 0; i < parts->cnt; ++i) {
                 const int p = parts->elems[i].partition;
                 if (p < 0 || p >= partitions)
@@ -329,7 +335,7 @@ struct KafkaSource::Impl {
             probedLogStart[static_cast<size_t>(p)].store(-1);
         }
         logEndProbe = std::thread([this] {
-            constexpr int kQueryTimeoutMs = 1000; // a dead broker delays a stop by at most this per request
+            constexpr int kQueryTimeoutMs = 1000; // a dead broker delays a stop by at most this
             std::unique_lock lock(probeMutex);
             for (int round = 0; !probeStopping; ++round) {
                 lock.unlock();
@@ -367,7 +373,8 @@ struct KafkaSource::Impl {
         next.topic = config.topic;
         next.group = config.groupId;
         std::vector<std::string> errors;
-        describeMetadata(next, timeoutMs, errors);
+        if (describeMetadata(next, timeoutMs, errors))
+            next.refreshedAtMs = wallMs();
         if (next.partitions.size() != static_cast<size_t>(partitions)) { // before the first answer
             next.partitions.resize(static_cast<size_t>(partitions));
             for (int p = 0; p < partitions; ++p)
@@ -384,13 +391,12 @@ struct KafkaSource::Impl {
         next.error.clear();
         for (const std::string &e : errors)
             next.error += (next.error.empty() ? "" : "; ") + e;
-        if (errors.empty())
-            next.refreshedAtMs = wallMs();
         std::lock_guard lock(viewMutex);
         view = std::move(next);
     }
 
-    void describeMetadata(TopicView &out, int timeoutMs, std::vector<std::string> &errors)
+    // True if the broker described the topic.
+    bool describeMetadata(TopicView &out, int timeoutMs, std::vector<std::string> &errors)
     {
         rd_kafka_topic_t *topic = rd_kafka_topic_new(rk, config.topic.c_str(), nullptr);
         const rd_kafka_metadata_t *md = nullptr;
@@ -398,7 +404,7 @@ struct KafkaSource::Impl {
         rd_kafka_topic_destroy(topic);
         if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
             errors.push_back(std::string("metadata: ") + rd_kafka_err2str(err));
-            return;
+            return false;
         }
         out.brokers.clear();
         for (int i = 0; i < md->broker_cnt; ++i)
@@ -426,11 +432,14 @@ struct KafkaSource::Impl {
             partitionsWithoutLeader->set(leaderless);
             partitionsUnderReplicated->set(underReplicated);
             out.partitions = std::move(parts);
+            out.topicPartitions = md->topics[0].partition_cnt;
         } else {
             errors.push_back("metadata: " + config.topic + ": " +
                              rd_kafka_err2str(md->topic_cnt == 1 ? md->topics[0].err : RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC));
         }
+        const bool described = md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR;
         rd_kafka_metadata_destroy(md);
+        return described;
     }
 
     // The group's committed offsets for every partition, whoever committed them.
@@ -459,7 +468,12 @@ struct KafkaSource::Impl {
         rd_kafka_AdminOptions_set_request_timeout(options, timeoutMs, err, sizeof err);
         const char *groups[] = {config.groupId.c_str()};
         rd_kafka_DescribeConsumerGroups(rk, groups, 1, options, replies);
-        rd_kafka_event_t *event = rd_kafka_queue_poll(replies, timeoutMs + 500);
+        // Waited for in slices, so a stop does not wait for the answer (a late one is dropped
+        // with the queue).
+        rd_kafka_event_t *event = nullptr;
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs + 500);
+        while (!event && !stopRequested() && std::chrono::steady_clock::now() < deadline)
+            event = rd_kafka_queue_poll(replies, 100);
         const rd_kafka_DescribeConsumerGroups_result_t *result =
             event ? rd_kafka_event_DescribeConsumerGroups_result(event) : nullptr;
         size_t count = 0;
@@ -476,10 +490,11 @@ struct KafkaSource::Impl {
             errors.push_back(std::string("group: ") + rd_kafka_error_string(groupError));
         else {
             const rd_kafka_ConsumerGroupDescription_t *g = described[0];
-            char *ownId = rd_kafka_memberid(rk);
-            const std::string self = ownId ? ownId : "";
-            if (ownId)
-                rd_kafka_mem_free(rk, ownId);
+            std::string self;
+            {
+                std::lock_guard lock(viewMutex);
+                self = ownMemberId;
+            }
             out.groupState = rd_kafka_consumer_group_state_name(rd_kafka_ConsumerGroupDescription_state(g));
             const char *assignor = rd_kafka_ConsumerGroupDescription_partition_assignor(g);
             out.assignor = assignor ? assignor : "";

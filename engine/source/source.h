@@ -93,10 +93,11 @@ struct TopicView {
     };
     std::string topic;
     std::string group;
-    int64_t refreshedAtMs = -1; // wall clock of the newest answer; -1: none yet
+    int64_t refreshedAtMs = -1; // wall clock of the newest description of the topic; -1: none yet
     std::string error;          // why the newest refresh failed in part or whole; "": it did not
     std::vector<Broker> brokers;
-    std::vector<Partition> partitions;
+    std::vector<Partition> partitions; // those the job reads: the topic's when it started
+    int topicPartitions = 0;           // the topic's now, as the metadata says (0: not known yet)
     std::string groupState;     // "Stable", "PreparingRebalance", "Empty", ...; "": not known
     std::string assignor;       // "cooperative-sticky", ...
     int coordinator = -1;       // broker id of the group coordinator

@@ -25,6 +25,9 @@ struct LikeVelocityConfig {
     int64_t slideMs = 60000;      // slide (= pane) length, default 1 min
     double minPerMinute = 1.0;    // a post is reported when its rate reaches this (likes/min, > 0)
     double viralPerMinute = 100;  // "viral" flag threshold (likes/min)
+    // ...and the newest slide's rate must be at least this many times the window's: a post whose
+    // likes accelerate, not one that is merely popular (0: the rate alone decides).
+    double viralAcceleration = 3;
 };
 
 struct SpamSuspectsConfig {

@@ -121,6 +121,15 @@ int64_t velocityViralMin(const LikeVelocityConfig &c)
     return std::max<int64_t>(1, static_cast<int64_t>(std::ceil(c.viralPerMinute * static_cast<double>(c.sizeMs) / 60000.0)));
 }
 
+bool isViral(const LikeVelocityConfig &c, int64_t likes, int64_t newestPaneLikes, int64_t slides)
+{
+    if (likes < velocityViralMin(c))
+        return false;
+    // newest >= acceleration * likes / slides
+    return c.viralAcceleration <= 0 ||
+           static_cast<double>(newestPaneLikes) * static_cast<double>(slides) >= c.viralAcceleration * static_cast<double>(likes);
+}
+
 CountStateId TaskAggregations::stateId(StateStructure structure, KeyFamily family) const
 {
     return {static_cast<uint8_t>(structure), keyGroupSalt(family)};
@@ -212,6 +221,14 @@ int64_t TaskAggregations::baselineLikes(uint64_t user, int64_t windowStart) cons
     return sum;
 }
 
+bool TaskAggregations::velocityFlag(int64_t windowStart, uint64_t key, int64_t likes) const
+{
+    if (likes < m_velocityViralMin)
+        return false;
+    const SlidingCounter::Recent r = m_velocity.recent(key, windowStart);
+    return isViral(m_config.likeVelocity, likes, r.newestPane, r.slides);
+}
+
 void TaskAggregations::pruneBaseline(int64_t watermark)
 {
     // The oldest spam window that can still re-fire decides which buckets are still needed.
@@ -284,7 +301,7 @@ void TaskAggregations::finishBatch(int64_t newWatermark, std::vector<OutputRow> 
     const int64_t velocitySize = m_velocity.spec().sizeMs;
     m_velocity.drainRefires([&](int64_t start, uint64_t key, int64_t value, int64_t delta) {
         if (value >= m_velocityReportMin)
-            row(Aggregation::LikeVelocity, start, velocitySize, key, value, value >= m_velocityViralMin);
+            row(Aggregation::LikeVelocity, start, velocitySize, key, value, velocityFlag(start, key, value));
         else if (value - delta >= m_velocityReportMin)
             row(Aggregation::LikeVelocity, start, velocitySize, key, 0, false, OutputRow::Kind::Delete);
     });
@@ -323,7 +340,7 @@ void TaskAggregations::finishBatch(int64_t newWatermark, std::vector<OutputRow> 
     m_velocity.advance(newWatermark, [&](int64_t start, const KeyCounts &sums, const SlidingCounter::Candidates &keys) {
         for (uint64_t key : keys) {
             const int64_t value = sums.at(key);
-            row(Aggregation::LikeVelocity, start, velocitySize, key, value, value >= m_velocityViralMin);
+            row(Aggregation::LikeVelocity, start, velocitySize, key, value, velocityFlag(start, key, value));
         }
     });
     m_spam.advance(newWatermark, [&](int64_t start, const KeyCounts &sums, const SlidingCounter::Candidates &keys) {

@@ -99,6 +99,13 @@ std::pair<int64_t, int64_t> spamBaselineRange(const SpamSuspectsConfig &config, 
 // like_velocity: minimum net likes in a window to report it, and to flag it viral.
 int64_t velocityReportMin(const LikeVelocityConfig &config);
 int64_t velocityViralMin(const LikeVelocityConfig &config);
+// like_velocity's flag for a window of `likes` net likes, of which its newest pane (slide) holds
+// `newestPaneLikes`, spread over `slides` slides (from the post's first pane with likes in the
+// window to its end): at least the viral rate, and accelerating: the newest slide's rate at least
+// viral_acceleration times the post's rate over those slides. (Over the slides since its first
+// likes, not the whole window: a job that just started, or a post just published, has no history
+// to be compared with, and an empty past would make every post look accelerating.)
+bool isViral(const LikeVelocityConfig &config, int64_t likes, int64_t newestPaneLikes, int64_t slides);
 
 // Not thread-safe: owned by one task thread. Every count lives in `state` (heap or RocksDB).
 class TaskAggregations {
@@ -150,6 +157,8 @@ private:
     void emitTrendingRefires(std::vector<TopKUpdate> &topK);
     void pruneBaseline(int64_t watermark);
     int64_t baselineLikes(uint64_t user, int64_t windowStart) const;
+    // like_velocity's flag for `key` in the window starting at windowStart, worth `likes`.
+    bool velocityFlag(int64_t windowStart, uint64_t key, int64_t likes) const;
 
     CountStateId stateId(StateStructure structure, KeyFamily family) const;
 
@@ -164,7 +173,7 @@ private:
     std::vector<TumblingCounter> m_regions;                      // one per configured window size
     SlidingCounter m_velocity;
     int64_t m_velocityReportMin;
-    int64_t m_velocityViralMin;
+    int64_t m_velocityViralMin; // below it no flag: the newest pane is not read
     SlidingCounter m_spam;
     std::unique_ptr<CountState> m_spamBaseline; // bucket start -> user -> likes
     std::set<int64_t> m_baselineBuckets;        // bucket starts that hold counts

@@ -143,6 +143,20 @@ void SlidingCounter::finishImport(int64_t watermark, bool wasSliding)
         addPaneToSums(*it, +1);
 }
 
+SlidingCounter::Recent SlidingCounter::recent(uint64_t key, int64_t windowStart) const
+{
+    Recent r;
+    const int64_t end = windowStart + m_spec.sizeMs;
+    for (auto it = m_panes.lower_bound(windowStart); it != m_panes.end() && *it < end; ++it) {
+        const int64_t count = m_counts->get(*it, key);
+        if (count != 0 && r.slides == 0)
+            r.slides = (end - *it) / m_spec.slideMs;
+        if (*it == end - m_spec.slideMs)
+            r.newestPane = count;
+    }
+    return r;
+}
+
 int64_t SlidingCounter::windowValue(uint64_t key, int64_t windowStart) const
 {
     int64_t sum = 0;

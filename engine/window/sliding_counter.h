@@ -51,6 +51,14 @@ public:
 
     // Sum of `key` over the panes of the window starting at windowStart.
     int64_t windowValue(uint64_t key, int64_t windowStart) const;
+    // Of `key` in the window starting at windowStart: the count in its newest pane, and how many
+    // slides its counts span (from its first pane with a non-zero count to the window's end; 0
+    // when it has none).
+    struct Recent {
+        int64_t newestPane = 0;
+        int64_t slides = 0;
+    };
+    Recent recent(uint64_t key, int64_t windowStart) const;
     const WindowSpec &spec() const { return m_spec; }
 
     // Whether the counter has started sliding (its sums describe a fired window), for snapshots.

@@ -1517,18 +1517,22 @@
 
   function renderKafka() {
     const k = state.kafka;
-    if (!k || !k.kafka) {
-      $('kafkaSummary').textContent = k
-        ? 'The source is the built-in generator: there is no topic or consumer group to show. With [source] type = "kafka", this page shows the topic\'s partitions and the group\'s members as the broker describes them.'
-        : '';
-      fillTable($('kafkaPartitionTable'), [], 'No Kafka source.');
-      fillTable($('kafkaMemberTable'), [], 'No Kafka source.');
+    if (!k || !k.partitions) {
+      $('kafkaSummary').textContent = !k
+        ? 'Asking the server…'
+        : k.kafka
+          ? 'No consumer reads the topic now (the job is starting or being replaced).'
+          : 'The source is the built-in generator: there is no topic or consumer group to show. With [source] type = "kafka", this page shows the topic\'s partitions and the group\'s members as the broker describes them.';
+      const empty = k && !k.kafka ? 'No Kafka source.' : 'Nothing described yet.';
+      fillTable($('kafkaPartitionTable'), [], empty);
+      fillTable($('kafkaMemberTable'), [], empty);
       return;
     }
     const brokers = k.brokers.map((b) => b.id + ' (' + b.host + ':' + b.port + ')').join(', ') || '-';
-    let summary = 'Topic ' + k.topic + ': ' + k.partitions.length + ' partitions, brokers ' + brokers + '. ';
+    let summary = 'Topic ' + k.topic + ': ' + Math.max(k.partitions.length, k.topicPartitions || 0) + ' partitions, brokers ' + brokers + '. ';
+    if (k.topicPartitions > k.partitions.length) summary += 'This job reads the first ' + k.partitions.length + '; a restart reads the others. ';
     summary += k.groupState
-      ? 'Group ' + k.group + ': ' + k.groupState + ', members: ' + k.members.length + ' (' + (k.assignor || '-') + '), coordinator broker ' + k.coordinator + '.'
+      ? 'Group ' + k.group + ': ' + k.groupState + ', members: ' + k.members.length + ' (' + (k.assignor || '-') + '), coordinator broker ' + (k.coordinator ?? '-') + '.'
       : 'Group ' + k.group + ': not described yet.';
     if (k.refreshedAtMs) summary += ' Described at ' + formatTimestamp(k.refreshedAtMs) + '.';
     if (k.error) summary += ' The last description failed: ' + k.error + ' (the figures are older).';
@@ -1539,13 +1543,14 @@
       $('kafkaPartitionTable'),
       k.partitions.map((p) => {
         const owner = p.owner != null ? members.get(p.owner) : null;
-        const leaderless = p.leader == null && k.refreshedAtMs != null;
+        const described = p.replicas.length > 0; // the metadata has named the partition's replicas
+        const leaderless = p.leader == null && described;
         const underReplicated = p.inSync.length < p.replicas.length;
         const orphaned = p.owner == null && k.members.length > 0;
         const known = p.logStartOffset != null && p.logEndOffset != null;
         const committed = p.groupOffset != null && p.logEndOffset != null;
         return {
-          cells: [p.partition, p.leader == null ? 'none' : p.leader, p.replicas.join(', '), p.inSync.join(', '), offset(p.logStartOffset), offset(p.logEndOffset), known ? formatCount(p.logEndOffset - p.logStartOffset) : '-', offset(p.groupOffset), committed ? formatCount(Math.max(0, p.logEndOffset - p.groupOffset)) : '-', owner ? shortMemberId(owner.memberId) + (owner.self ? ' (this process)' : '') : '-'],
+          cells: [p.partition, p.leader != null ? p.leader : described ? 'none' : '-', p.replicas.join(', '), p.inSync.join(', '), offset(p.logStartOffset), offset(p.logEndOffset), known ? formatCount(p.logEndOffset - p.logStartOffset) : '-', offset(p.groupOffset), committed ? formatCount(Math.max(0, p.logEndOffset - p.groupOffset)) : '-', owner ? shortMemberId(owner.memberId) + (owner.self ? ' (this process)' : '') : '-'],
           highlight: leaderless || underReplicated || orphaned,
           title: leaderless ? 'No leader: nobody serves this partition' : underReplicated ? 'Under-replicated: fewer in-sync replicas than replicas' : orphaned ? 'No member of the group is assigned this partition' : p.owner || '',
         };

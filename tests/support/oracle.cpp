@@ -43,6 +43,7 @@ OracleResult computeOracle(const JobConfig &config, const std::vector<Arrival> &
     out.dropped.assign(windows.size(), 0);
 
     std::map<ResultKey, int64_t> sums;        // per (aggregation, window, key)
+    std::map<ResultKey, std::map<int64_t, int64_t>> velocityPanes; // like_velocity: per pane start
     std::map<std::tuple<int64_t, uint64_t>, int64_t> spamBuckets; // (bucket start, user) -> likes
     const auto &spam = config.spamSuspects;
 
@@ -75,6 +76,7 @@ OracleResult computeOracle(const JobConfig &config, const std::vector<Arrival> &
                 case Aggregation::TrendingHourly:
                 case Aggregation::LikeVelocity:
                     sums[{w.aggregation, s, end, e.postId}] += net;
+                    velocityPanes[{w.aggregation, s, end, e.postId}][floorTo(e.eventTimeMs, w.spec.slideMs)] += net;
                     break;
                 case Aggregation::LikesByRegion:
                     sums[{w.aggregation, s, end, regionKey(e.region)}] += net;
@@ -100,7 +102,6 @@ OracleResult computeOracle(const JobConfig &config, const std::vector<Arrival> &
     }
 
     const int64_t reportMin = velocityReportMin(config.likeVelocity);
-    const int64_t viralMin = velocityViralMin(config.likeVelocity);
     std::map<std::pair<int64_t, int64_t>, std::vector<std::pair<uint64_t, int64_t>>> trending; // window -> posts
     for (const auto &[key, value] : sums) {
         const auto &[agg, start, end, k] = key;
@@ -113,8 +114,18 @@ OracleResult computeOracle(const JobConfig &config, const std::vector<Arrival> &
             trending[{start, end}].emplace_back(k, value);
             break;
         case Aggregation::LikeVelocity:
-            if (value >= reportMin)
-                out.table[key] = {value, value >= viralMin};
+            if (value >= reportMin) {
+                // The newest pane, and the slides from the post's first pane with likes to the end.
+                const int64_t slide = config.likeVelocity.slideMs;
+                int64_t newest = 0, slides = 0;
+                for (const auto &[pane, n] : velocityPanes[key]) {
+                    if (n != 0 && slides == 0)
+                        slides = (end - pane) / slide;
+                    if (pane == end - slide)
+                        newest = n;
+                }
+                out.table[key] = {value, isViral(config.likeVelocity, value, newest, slides)};
+            }
             break;
         case Aggregation::SpamSuspects: {
             const auto [from, to] = spamBaselineRange(spam, L, start);
@@ -161,6 +172,7 @@ void useTestWindows(JobConfig &c)
     c.likeVelocity.slideMs = 5000;
     c.likeVelocity.minPerMinute = 8;    // report at >= 2 net likes per window
     c.likeVelocity.viralPerMinute = 40; // viral at >= 10
+    c.likeVelocity.viralAcceleration = 1.2; // ...and accelerating: some are, some not
     c.spamSuspects.sizeMs = 5000;
     c.spamSuspects.slideMs = 1000;
     c.spamSuspects.threshold = 8;

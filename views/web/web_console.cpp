@@ -1101,7 +1101,7 @@ WebConsole::Reply WebConsole::routeApi(const Request &request, const QByteArray 
     if (path == "/api/v1/restore-points")
         return json(200, restorePointsJson(m_host.restorePoints()));
     if (path == "/api/v1/kafka")
-        return json(200, topicViewJson(m_host.snapshot().job.topic));
+        return json(200, topicViewJson(m_host.snapshot().job.topic, m_host.snapshot().kafka));
     if (path == "/api/v1/dead-letters") {
         const QUrlQuery query = queryOf(head.target);
         std::optional<RejectReason> reason;

@@ -360,10 +360,10 @@ QJsonObject restorePointsJson(const std::vector<RestorePoint> &points)
     return QJsonObject{{QStringLiteral("points"), out}};
 }
 
-QJsonObject topicViewJson(const std::optional<TopicView> &view)
+QJsonObject topicViewJson(const std::optional<TopicView> &view, bool kafka)
 {
     if (!view)
-        return QJsonObject{{QStringLiteral("kafka"), false}};
+        return QJsonObject{{QStringLiteral("kafka"), kafka}};
     const auto ints = [](const std::vector<int> &v) {
         QJsonArray out;
         for (int i : v)
@@ -400,6 +400,7 @@ QJsonObject topicViewJson(const std::optional<TopicView> &view)
                        {QStringLiteral("error"), text(view->error)},
                        {QStringLiteral("brokers"), brokers},
                        {QStringLiteral("partitions"), partitions},
+                       {QStringLiteral("topicPartitions"), view->topicPartitions > 0 ? QJsonValue(view->topicPartitions) : QJsonValue()},
                        {QStringLiteral("groupState"), text(view->groupState)},
                        {QStringLiteral("assignor"), text(view->assignor)},
                        {QStringLiteral("coordinator"), view->coordinator >= 0 ? QJsonValue(view->coordinator) : QJsonValue()},

@@ -40,8 +40,8 @@ QJsonObject deadLettersJson(const RecentDeadLetters &recent, std::optional<Rejec
 // "incremental","epoch","takenAtMs","bytes","path","command"}]}; command is "tally --restore PATH".
 QJsonObject restorePointsJson(const std::vector<RestorePoint> &points);
 // GET /api/v1/kafka: the topic and consumer group as the broker describes them; {"kafka": false}
-// without a Kafka source.
-QJsonObject topicViewJson(const std::optional<TopicView> &view);
+// without a Kafka source, {"kafka": true} alone while no consumer reads the topic (a rescale).
+QJsonObject topicViewJson(const std::optional<TopicView> &view, bool kafka);
 
 // The newest `limit` rows of the audit log.
 QJsonObject auditJson(AuditLog &log, int limit);
