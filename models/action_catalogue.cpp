@@ -71,6 +71,14 @@ std::vector<ActionSpec> buildCatalogue()
          {{QString::fromLatin1(kParallelismParameter), ActionParameter::Type::Integer,
            text(QT_TRANSLATE_NOOP("tally::ActionCatalogue", "Window tasks (parallelism)")), 1, kMaxParallelism}},
          {}},
+        {A::Restore, QStringLiteral("restore"), S::Job, text(QT_TRANSLATE_NOOP("tally::ActionCatalogue", "Rest&ore")),
+         text(QT_TRANSLATE_NOOP("tally::ActionCatalogue", "Stops the job with a savepoint and continues in this process from "
+                                                          "a checkpoint or savepoint on disk.")),
+         text(QT_TRANSLATE_NOOP("tally::ActionCatalogue", "Restore now? The job stops with a savepoint and continues from "
+                                                          "the chosen file; what came after it is counted again.")),
+         {{QString::fromLatin1(kRestoreFromParameter), ActionParameter::Type::RestorePoint,
+           text(QT_TRANSLATE_NOOP("tally::ActionCatalogue", "Checkpoint or savepoint")), 0, 0}},
+         {}},
     };
     for (size_t i = 0; i < all.size(); ++i)
         Q_ASSERT(static_cast<size_t>(all[i].action) == i); // spec() indexes by the enum
@@ -127,6 +135,8 @@ QString ActionCatalogue::typeName(ActionParameter::Type type)
     switch (type) {
     case ActionParameter::Type::Integer:
         return QStringLiteral("integer");
+    case ActionParameter::Type::RestorePoint:
+        return QStringLiteral("restore_point");
     }
     return {};
 }
@@ -154,6 +164,13 @@ std::optional<UiText> ActionCatalogue::checkParameters(OperatorAction action, co
                     .arg(p.name)
                     .arg(p.minimum)
                     .arg(p.maximum);
+            break;
+        }
+        case ActionParameter::Type::RestorePoint: {
+            constexpr int kLongestPath = 4096;
+            if (value.typeId() != QMetaType::QString || value.toString().isEmpty() || value.toString().size() > kLongestPath)
+                return text(QT_TRANSLATE_NOOP("tally::ActionCatalogue", "%1 must be the path of a checkpoint or savepoint"))
+                    .arg(p.name);
             break;
         }
         }

@@ -27,19 +27,24 @@ enum class OperatorAction {
     UndivertSink,
     TriggerSavepoint,
     StopWithSavepoint,
-    Rescale // parameter "parallelism"
+    Rescale, // parameter "parallelism"
+    Restore  // parameter "from"
 };
 
 // Rescale's parameter: the window tasks of the job that continues from the savepoint.
 inline constexpr char kParallelismParameter[] = "parallelism";
+// Restore's parameter: the checkpoint or savepoint file to continue from.
+inline constexpr char kRestoreFromParameter[] = "from";
 
 struct ActionParameter {
-    enum class Type { Integer };
+    // Integer: from minimum to maximum. RestorePoint: the path of a checkpoint or savepoint the
+    // job's folders hold (the consoles offer the list; the host checks the path is on it).
+    enum class Type { Integer, RestorePoint };
     QString name;   // the key in the parameters (JSON body, QVariantMap, audit log)
     Type type = Type::Integer;
     UiText label;   // "Window tasks (parallelism)"
-    int minimum = 0; // inclusive
-    int maximum = 0; // inclusive
+    int minimum = 0; // inclusive (Integer)
+    int maximum = 0; // inclusive (Integer)
 };
 
 struct ActionSpec {
@@ -67,7 +72,7 @@ public:
     static const ActionSpec &spec(OperatorAction action);
     static const ActionSpec *find(QStringView name);
     static QString subjectName(ActionSpec::Subject subject); // "source", "sink", "job"
-    static QString typeName(ActionParameter::Type type);     // "integer"
+    static QString typeName(ActionParameter::Type type);     // "integer", "restore_point"
 
     // Why `parameters` are not right for `action` (an unknown or missing parameter, a value of
     // the wrong type or out of range), or nothing when they are. Integers may come as whole

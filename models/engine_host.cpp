@@ -66,15 +66,15 @@ Status EngineHost::start()
 
 void EngineHost::requestStop() { m_runner.requestStop(); }
 
-bool EngineHost::finished() const { return m_job->finished() && !m_rescaling; }
+bool EngineHost::finished() const { return m_job->finished() && !m_replacing; }
 
 Status EngineHost::waitFinished()
 {
     for (;;) {
         std::shared_ptr<Job> job = m_runner.job();
         Status s = job->waitFinished();
-        // A rescale stops the job on purpose and puts another in its place.
-        if (!m_rescaling && m_runner.job() == job)
+        // A rescale or restore stops the job on purpose and puts another in its place.
+        if (!m_replacing && m_runner.job() == job)
             return s;
         QThread::msleep(10);
     }
@@ -87,7 +87,7 @@ void EngineHost::sample()
     m_job = std::move(current);
     const ConsoleSnapshot previous = std::move(m_snapshot);
     // Rates need two samples of the same job: a replaced job's counters start again.
-    if (m_watchedPost && replaced) // a new job (a rescale) watches it too
+    if (m_watchedPost && replaced) // a new job (a rescale or restore) watches it too
         m_job->liveResults().pinPost(*m_watchedPost);
     m_snapshot = takeConsoleSnapshot(*m_job, m_metrics, m_runner.description().kafka,
                                      previous.takenAtMs && !replaced ? &previous : nullptr,
@@ -103,7 +103,7 @@ void EngineHost::sample()
     if (replaced)
         m_finishedSignalled = false;
     emit snapshotUpdated();
-    if (m_job->finished() && !m_finishedSignalled && !m_rescaling) {
+    if (m_job->finished() && !m_finishedSignalled && !m_replacing) {
         m_finishedSignalled = true;
         m_timer.stop();
         emit jobFinished();
@@ -183,7 +183,28 @@ QVariantMap EngineHost::currentParameters(Action action) const
 {
     if (action == Action::Rescale)
         return {{QString::fromLatin1(kParallelismParameter), m_runner.config().runtime.parallelism}};
+    if (action == Action::Restore) { // the newest file on disk
+        const std::vector<RestorePoint> points = restorePoints();
+        return points.empty() ? QVariantMap{} : QVariantMap{{QString::fromLatin1(kRestoreFromParameter), QString::fromStdString(points.front().path)}};
+    }
     return {};
+}
+
+std::optional<UiText> EngineHost::parameterProblem(Action action, const QVariantMap &parameters) const
+{
+    if (std::optional<UiText> wrong = ActionCatalogue::checkParameters(action, parameters))
+        return wrong;
+    // A restore reads only what the job's own folders list: never any file a request names.
+    if (action == Action::Restore) {
+        const QString from = parameters.value(QString::fromLatin1(kRestoreFromParameter)).toString();
+        const std::vector<RestorePoint> points = restorePoints();
+        if (std::none_of(points.begin(), points.end(), [&](const RestorePoint &p) { return QString::fromStdString(p.path) == from; }))
+            return UiText(staticMetaObject.className(),
+                          QT_TR_NOOP("%1 is not a checkpoint or savepoint in this job's folders (checkpoint.dir, "
+                                     "checkpoint.savepoint_dir)"))
+                .arg(from.left(256));
+    }
+    return std::nullopt;
 }
 
 EngineHost::Availability EngineHost::availability(Action action) const
@@ -215,7 +236,8 @@ EngineHost::Availability EngineHost::availability(Action action) const
     case Action::StopWithSavepoint:
         return yes;
     case Action::Rescale:
-        return m_rescaling ? no(QT_TR_NOOP("A rescale is already running.")) : yes;
+    case Action::Restore:
+        return m_replacing ? no(QT_TR_NOOP("A rescale or restore is already running.")) : yes;
     }
     return {false, {}};
 }
@@ -229,10 +251,11 @@ qint64 EngineHost::run(Action action, const QString &user, const QString &source
         m_audit->append(user, source, name, params, QStringLiteral("refused"), available.reason.english());
         return 0;
     }
-    if (const std::optional<UiText> wrong = ActionCatalogue::checkParameters(action, parameters)) {
+    if (const std::optional<UiText> wrong = parameterProblem(action, parameters)) {
         m_audit->append(user, source, name, params, QStringLiteral("refused"), wrong->english());
         return 0;
     }
+    const std::string restoreFrom = parameters.value(QString::fromLatin1(kRestoreFromParameter)).toString().toStdString();
     const qint64 id = m_audit->append(user, source, name, params, QStringLiteral("started"));
     const std::shared_ptr<Job> job = m_job;
     // Waits for an engine future without blocking the worker.
@@ -280,19 +303,22 @@ qint64 EngineHost::run(Action action, const QString &user, const QString &source
                     [job, stop, watch, fromSavepoint] { return watch(job->savepoint(stop), fromSavepoint); });
         break;
     }
-    case Action::Rescale: {
-        // In the catalogue's range: checked above. The runner checks what it can before it stops
-        // the job, and never leaves the host without one.
+    case Action::Rescale:
+    case Action::Restore: {
+        // Parameters checked above. The runner checks what it can before it stops the job, and
+        // never leaves the host without one.
         const int parallelism = parameters.value(QString::fromLatin1(kParallelismParameter)).toInt();
-        m_rescaling = true;
-        runOnWorker(id, action, user, source, params, [this, parallelism]() -> ActionWorker::Poll {
-            const RescaleOutcome r = m_runner.rescale(parallelism);
+        m_replacing = true;
+        runOnWorker(id, action, user, source, params, [this, action, parallelism, restoreFrom]() -> ActionWorker::Poll {
+            const ReplaceOutcome r = action == Action::Rescale ? m_runner.rescale(parallelism) : m_runner.restore(restoreFrom);
             if (!r.savepoint.empty())
                 QMetaObject::invokeMethod(this, [this, file = r.savepoint] { m_lastSavepoint = file; }, Qt::QueuedConnection);
-            ActionOutcome outcome{r.status.isOk(), r.status.isOk() ? std::to_string(parallelism) + " window tasks, from " + r.savepoint
-                                                                  : r.status.message()};
+            const std::string done = action == Action::Rescale
+                                         ? std::to_string(parallelism) + " window tasks, from " + r.savepoint
+                                         : "continued from " + restoreFrom + " (the job before stopped with " + r.savepoint + ")";
+            ActionOutcome outcome{r.status.isOk(), r.status.isOk() ? done : r.status.message()};
             QMetaObject::invokeMethod(this, [this] {
-                m_rescaling = false;
+                m_replacing = false;
                 sample(); // shows the new job (or why there is none) at once
                 if (!m_timer.isActive() && !finished())
                     m_timer.start(m_options.sampleIntervalMs);

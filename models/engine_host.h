@@ -1,5 +1,5 @@
 // The EngineHost runs the job inside the console process: its JobRunner builds the job from the
-// configuration (and replaces it on a rescale), the host samples a ConsoleSnapshot at a fixed rate
+// configuration (and replaces it on a rescale or restore), the host samples a ConsoleSnapshot at a fixed rate
 // on its own (GUI) thread and evaluates the alert rules on every sample, and its ActionWorker
 // carries out operator actions off that thread, each written to the audit log. The desktop window, the web console and the headless runner all sit on one
 // EngineHost and read its snapshot and alerts.
@@ -55,7 +55,7 @@ public:
 
     Status start();
     void requestStop();
-    bool finished() const; // the job has finished, and no rescale is replacing it
+    bool finished() const; // the job has finished, and no rescale or restore is replacing it
     // Blocks until the current job has finished; returns why it failed, if it did.
     Status waitFinished();
 
@@ -77,7 +77,7 @@ public:
     // not a finite number >= 0.
     Status setAlertThreshold(const QString &ruleId, double threshold, const QString &user, const QString &source);
     const AlertModel &alerts() const { return m_alerts; }
-    // The running job's time series (the charts), valid until the job is replaced (a rescale;
+    // The running job's time series (the charts), valid until the job is replaced (a rescale or restore;
     // GUI thread only).
     const TimeSeriesStore &timeSeries() const;
     // The post whose windows the snapshot follows (the desktop's Windows page; GUI thread).
@@ -95,8 +95,11 @@ public:
     static QString actionName(Action action) { return ActionCatalogue::spec(action).name; }
     static std::optional<Action> actionFromName(const QString &name);
     // The values the action's parameters have now, to start a dialog from (rescale: the job's
-    // parallelism).
+    // parallelism; restore: the newest checkpoint or savepoint on disk).
     QVariantMap currentParameters(Action action) const;
+    // What is wrong with `parameters` for `action`: the catalogue's checks, and a restore's file
+    // must be one of restorePoints(). Nothing when they are right. run() refuses with it.
+    std::optional<UiText> parameterProblem(Action action, const QVariantMap &parameters) const;
 
     // Starts an action; its outcome arrives as actionFinished(id, ...) and in the audit log
     // (a "started" row, then "ok" or "failed"; a savepoint's detail is its file). Refused actions
@@ -134,7 +137,7 @@ private:
     LagStatusEvaluator m_lagStatus;
     QTimer m_timer;
     bool m_finishedSignalled = false;
-    std::atomic<bool> m_rescaling{false}; // a rescale was accepted and has not finished
+    std::atomic<bool> m_replacing{false}; // a rescale or restore was accepted and has not finished
     std::string m_lastSavepoint;
     ActionWorker m_worker; // last: joined first, while everything it uses still exists
 };

@@ -1059,7 +1059,7 @@ private slots:
     void catalogueDescribesEveryAction()
     {
         const std::vector<ActionSpec> &all = ActionCatalogue::all();
-        QCOMPARE(static_cast<int>(all.size()), static_cast<int>(OperatorAction::Rescale) + 1);
+        QCOMPARE(static_cast<int>(all.size()), static_cast<int>(OperatorAction::Restore) + 1);
         QSet<QString> names;
         for (const ActionSpec &spec : all) {
             QVERIFY2(!names.contains(spec.name), qPrintable(spec.name));
@@ -1073,7 +1073,7 @@ private slots:
         }
         QVERIFY(!EngineHost::actionFromName(QStringLiteral("format_disk")));
         for (OperatorAction a : {OperatorAction::DrainSink, OperatorAction::DivertSink, OperatorAction::StopWithSavepoint,
-                                 OperatorAction::Rescale})
+                                 OperatorAction::Rescale, OperatorAction::Restore})
             QVERIFY2(ActionCatalogue::spec(a).confirms(), qPrintable(ActionCatalogue::spec(a).name));
         QVERIFY(!ActionCatalogue::spec(OperatorAction::PauseSource).asks());
         QCOMPARE(ActionCatalogue::spec(OperatorAction::PauseSource).shortcut, QStringLiteral("Ctrl+Shift+P"));
@@ -1106,6 +1106,15 @@ private slots:
         QTest::newRow("rescale true") << OperatorAction::Rescale << rescale(true) << range;
         QTest::newRow("rescale none") << OperatorAction::Rescale << QVariantMap{}
                                       << QStringLiteral("rescale needs the parameter \"parallelism\"");
+        const auto restore = [](QVariant v) { return QVariantMap{{QStringLiteral("from"), v}}; };
+        const QString notAFile = QStringLiteral("from must be the path of a checkpoint or savepoint");
+        QTest::newRow("restore path") << OperatorAction::Restore << restore(QStringLiteral("/var/lib/tally/savepoints/s.tsp"))
+                                      << QString();
+        QTest::newRow("restore empty") << OperatorAction::Restore << restore(QString()) << notAFile;
+        QTest::newRow("restore number") << OperatorAction::Restore << restore(7) << notAFile;
+        QTest::newRow("restore too long") << OperatorAction::Restore << restore(QString(5000, QLatin1Char('a'))) << notAFile;
+        QTest::newRow("restore none") << OperatorAction::Restore << QVariantMap{}
+                                      << QStringLiteral("restore needs the parameter \"from\"");
         QTest::newRow("pause none") << OperatorAction::PauseSource << QVariantMap{} << QString();
         QTest::newRow("pause script") << OperatorAction::PauseSource << QVariantMap{{QStringLiteral("script"), 1}}
                                       << QStringLiteral("pause_source takes no parameter \"script\"");

@@ -8,6 +8,8 @@
 // its own oracle in the same test). Also: a trigger-only
 // savepoint lets the job run on; a changed aggregation definition is refused by name.
 #include "runtime/job.h"
+#include "runtime/config_fingerprint.h"
+#include "runtime/job_runner.h"
 #include "checkpoint/checkpoint_store.h"
 #include "checkpoint/savepoint.h"
 #include "source/generator.h"
@@ -376,6 +378,77 @@ private slots:
             QVERIFY(job.waitFinished().isOk());
             QCOMPARE(job.status().checkpoints.front().completed, true);
         }
+    }
+
+    // Restoring an earlier savepoint inside the running process (the console's Restore): the
+    // runner stops the job with a safety savepoint and a new job continues from the chosen file.
+    // What came after it is counted again as upserts of the same values, so the SQLite tables end
+    // equal to the oracle of the whole stream. A file that does not fit the job is refused before
+    // the running job is touched.
+    void restoreInProcessFromAnEarlierSavepoint()
+    {
+        QTemporaryDir dir;
+        JobConfig config = streamConfig(dir.path());
+        GeneratorConfig &g = config.source.generator;
+        g.totalEvents = 200000;
+        g.eventsPerSecond = 50000; // 4 s: the savepoint and the restore land mid-stream
+        g.lateFraction = 0;        // every event counts whatever the watermark at its arrival,
+        g.meanDelayMs = 20;        // so both runs over the replayed part count the same
+        config.output.type = OutputConfig::Type::Sqlite;
+        config.output.sqlitePath = dir.filePath(QStringLiteral("tally.db")).toStdString();
+        MetricsRegistry metrics;
+        SteadyClock clock;
+        JobRunner runner(config, metrics, clock);
+        QVERIFY(runner.open().isOk());
+        QVERIFY(runner.start().isOk());
+        const std::shared_ptr<Job> first = runner.job();
+        TALLY_WAIT_UNTIL(first->status().eventsIn >= 40000 || first->finished(), std::chrono::seconds(60), "40,000 events in");
+        const Result<std::string> earlier = first->savepoint(false).get();
+        QVERIFY2(earlier, earlier.status().toString().c_str());
+        TALLY_WAIT_UNTIL(first->status().eventsIn >= 100000 || first->finished(), std::chrono::seconds(60), "100,000 events in");
+        QVERIFY2(!first->finished(), "the stream ended before the restore");
+
+        // Refused before anything stops: a file of another configuration.
+        JobConfig other = config;
+        other.likesPerPost.windowMs *= 2;
+        const std::string foreign = [&] {
+            Savepoint s = readSavepointFile(*earlier).value();
+            s.fingerprint = configFingerprint(other);
+            QDir().mkpath(dir.filePath(QStringLiteral("foreign")));
+            return writeSavepointFile(dir.filePath(QStringLiteral("foreign")).toStdString(), "savepoint", s).value();
+        }();
+        const ReplaceOutcome refused = runner.restore(foreign);
+        QVERIFY(!refused.status.isOk());
+        QVERIFY2(refused.status.message().find("does not fit this job") != std::string::npos, refused.status.toString().c_str());
+        QVERIFY(refused.savepoint.empty());
+        QCOMPARE(runner.job(), first);
+        QVERIFY(!first->finished());
+
+        const ReplaceOutcome restored = runner.restore(*earlier);
+        QVERIFY2(restored.status.isOk(), restored.status.toString().c_str());
+        QVERIFY(!restored.savepoint.empty() && restored.savepoint != *earlier); // the safety savepoint
+        QVERIFY(first->finished());
+        const std::shared_ptr<Job> second = runner.job();
+        QVERIFY(second != first);
+        QVERIFY(second->waitFinished().isOk());
+        second->releaseConnections();
+
+        std::vector<Arrival> events;
+        GeneratorSource source(g);
+        SourceBatch batch;
+        while (source.poll(batch, 4096) != Source::PollStatus::End)
+            for (const LikeEvent &e : batch.events)
+                events.push_back({e, kMinWatermark});
+        QCOMPARE(events.size(), size_t(g.totalEvents));
+        // The chosen savepoint lies before where the first job was stopped: a part was counted twice.
+        const Result<Savepoint> chosen = readSavepointFile(*earlier);
+        QVERIFY(chosen);
+        uint64_t from = 0;
+        for (int64_t p : chosen->sourcePositions)
+            from += static_cast<uint64_t>(p);
+        QVERIFY2(from >= 40000 && from < 100000, qPrintable(QString::number(from)));
+        const std::string diff = describeDifference(computeOracle(config, events).table, readSqliteResults(config.output.sqlitePath));
+        QVERIFY2(diff.empty(), diff.c_str());
     }
 
     void incompatibleConfigurationIsRefused()

@@ -31,24 +31,6 @@ constexpr double kRate = 2000; // records per second
 constexpr int kEvents = 70000; // 35 s of production
 constexpr auto kPaused = 20s;
 
-// %1 bootstrap, %2 topic, %3 group.
-constexpr const char *kConfig = R"toml(
-[source]
-type = "kafka"
-
-[source.kafka]
-bootstrap = "%1"
-topic = "%2"
-group = "%3"
-
-[output]
-type = "sqlite"
-sqlite_path = "tally.db"
-
-[web]
-port = 0
-)toml";
-
 // Every sample of a family (name{labels} value) in a /metrics text, by its labels.
 std::map<QString, double> samples(const QByteArray &text, const QString &name)
 {
@@ -90,7 +72,7 @@ private slots:
         {
             QFile f(dir.filePath(QStringLiteral("job.toml")));
             QVERIFY(f.open(QIODevice::WriteOnly));
-            f.write(QString::fromUtf8(kConfig).arg(bootstrap(), topic, group).toUtf8());
+            f.write(kafkaJobToml(topic, group));
         }
         QProcess loadgen, tally;
         const auto cleanup = qScopeGuard([&] {

@@ -30,24 +30,6 @@ constexpr int kPartitions = 3;
 constexpr int kEvents = 6000;
 constexpr int kDeletedBefore = 100; // partition 1's log start offset after the deletion
 
-// %1 bootstrap, %2 topic, %3 group.
-constexpr const char *kConfig = R"toml(
-[source]
-type = "kafka"
-
-[source.kafka]
-bootstrap = "%1"
-topic = "%2"
-group = "%3"
-
-[output]
-type = "sqlite"
-sqlite_path = "tally.db"
-
-[web]
-port = 0
-)toml";
-
 struct Instance {
     QTemporaryDir dir;
     QProcess process;
@@ -66,7 +48,7 @@ bool start(Instance &instance, const QString &topic, const QString &group)
     QFile f(instance.dir.filePath(QStringLiteral("job.toml")));
     if (!f.open(QIODevice::WriteOnly))
         return false;
-    f.write(QString::fromUtf8(kConfig).arg(bootstrap(), topic, group).toUtf8());
+    f.write(kafkaJobToml(topic, group));
     f.close();
     return startLogged(instance.process, QStringLiteral(TALLY_BINARY),
                        {QStringLiteral("--headless"), QStringLiteral("--quiet"), QStringLiteral("--config"),

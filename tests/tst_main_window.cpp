@@ -333,6 +333,51 @@ private slots:
         QTRY_COMPARE_WITH_TIMEOUT(auditRows(audit, QStringLiteral("rescale"), QStringLiteral("ok")), 1, 5000);
     }
 
+    // Restore from the toolbar: its dialog offers the checkpoints and savepoints on disk; the new
+    // job continues from the one picked (the job before stopped with a safety savepoint), and the
+    // audit log says so. A file that is not on the list is refused, and the job is not touched.
+    void restoreFromTheToolbar()
+    {
+        QTRY_VERIFY_WITH_TIMEOUT(m_host->snapshot().job.eventsIn > 0, 10000);
+        QSignalSpy finished(m_host.get(), &EngineHost::actionFinished);
+        m_window->action(EngineHost::Action::TriggerSavepoint)->trigger();
+        QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 15000);
+        QVERIFY2(finished.front().at(2).toBool(), qPrintable(finished.front().at(3).toString()));
+        const QString chosen = finished.front().at(3).toString();
+
+        const QVariantMap elsewhere{{QStringLiteral("from"), QStringLiteral("/etc/passwd")}};
+        QCOMPARE(m_window->runAction(EngineHost::Action::Restore, true, elsewhere), qint64(0));
+        QVERIFY2(m_host->auditLog().recent(1).value(0).detail.contains(QLatin1String("is not a checkpoint or savepoint")),
+                 qPrintable(m_host->auditLog().recent(1).value(0).detail));
+        QVERIFY(!m_host->finished());
+
+        const TimeSeriesStore *before = &m_host->timeSeries(); // each job has its own
+        QStringList offered;
+        QTimer::singleShot(300, [&] {
+            for (QWidget *w : QApplication::topLevelWidgets()) {
+                if (auto *dialog = qobject_cast<QInputDialog *>(w); dialog && dialog->isVisible()) {
+                    offered = dialog->comboBoxItems();
+                    dialog->setTextValue(chosen);
+                    acceptNextDialog(); // then the confirmation
+                    dialog->accept();
+                    return;
+                }
+            }
+        });
+        m_window->action(EngineHost::Action::Restore)->trigger();
+        QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 2, 30000);
+        QVERIFY2(offered.contains(chosen), qPrintable(offered.join(QLatin1Char('\n'))));
+        QVERIFY2(finished.at(1).at(2).toBool(), qPrintable(finished.at(1).at(3).toString()));
+        QVERIFY2(finished.at(1).at(3).toString().startsWith(QStringLiteral("continued from ") + chosen),
+                 qPrintable(finished.at(1).at(3).toString()));
+        QVERIFY(&m_host->timeSeries() != before);
+        QVERIFY(!m_host->finished());
+        const uint64_t events = m_host->snapshot().job.eventsIn;
+        QTRY_VERIFY_WITH_TIMEOUT(m_host->snapshot().job.eventsIn > events + 1000, 15000);
+        AuditModel audit(m_host->auditLog());
+        QTRY_COMPARE_WITH_TIMEOUT(auditRows(audit, QStringLiteral("restore"), QStringLiteral("ok")), 1, 5000);
+    }
+
     void unavailableActionsSayWhy()
     {
         QVERIFY(!m_window->action(EngineHost::Action::ResumeSource)->isEnabled());

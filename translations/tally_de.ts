@@ -210,6 +210,26 @@
         <source>%1 must be an integer from %2 to %3</source>
         <translation>%1 muss eine ganze Zahl von %2 bis %3 sein</translation>
     </message>
+    <message>
+        <source>Rest&amp;ore</source>
+        <translation>Wieder&amp;herstellen</translation>
+    </message>
+    <message>
+        <source>Stops the job with a savepoint and continues in this process from a checkpoint or savepoint on disk.</source>
+        <translation>Stoppt den Job mit einem Savepoint und setzt ihn in diesem Prozess aus einem Checkpoint oder Savepoint auf der Festplatte fort.</translation>
+    </message>
+    <message>
+        <source>Restore now? The job stops with a savepoint and continues from the chosen file; what came after it is counted again.</source>
+        <translation>Jetzt wiederherstellen? Der Job stoppt mit einem Savepoint und setzt aus der gewählten Datei fort; was danach kam, wird erneut gezählt.</translation>
+    </message>
+    <message>
+        <source>Checkpoint or savepoint</source>
+        <translation>Checkpoint oder Savepoint</translation>
+    </message>
+    <message>
+        <source>%1 must be the path of a checkpoint or savepoint</source>
+        <translation>%1 muss der Pfad eines Checkpoints oder Savepoints sein</translation>
+    </message>
 </context>
 <context>
     <name>tally::AlertModel</name>
@@ -661,8 +681,12 @@
         <translation>Kein Umleitungspuffer konfiguriert (output.divert_path setzen).</translation>
     </message>
     <message>
-        <source>A rescale is already running.</source>
-        <translation>Eine Neuskalierung läuft bereits.</translation>
+        <source>%1 is not a checkpoint or savepoint in this job&apos;s folders (checkpoint.dir, checkpoint.savepoint_dir)</source>
+        <translation>%1 ist kein Checkpoint oder Savepoint in den Ordnern dieses Jobs (checkpoint.dir, checkpoint.savepoint_dir)</translation>
+    </message>
+    <message>
+        <source>A rescale or restore is already running.</source>
+        <translation>Eine Neuskalierung oder Wiederherstellung läuft bereits.</translation>
     </message>
 </context>
 <context>
@@ -902,6 +926,10 @@
     <message>
         <source>%1 | %2 | database up to date to %3 | alerts firing: %4</source>
         <translation>%1 | %2 | Datenbank aktuell bis %3 | aktive Alarme: %4</translation>
+    </message>
+    <message>
+        <source>No checkpoint or savepoint on disk to restore from.</source>
+        <translation>Kein Checkpoint oder Savepoint auf der Festplatte, aus dem wiederhergestellt werden kann.</translation>
     </message>
 </context>
 <context>

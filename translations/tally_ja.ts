@@ -210,6 +210,26 @@
         <source>%1 must be an integer from %2 to %3</source>
         <translation>%1 は %2 から %3 までの整数で指定してください</translation>
     </message>
+    <message>
+        <source>Rest&amp;ore</source>
+        <translation>リストア(&amp;O)</translation>
+    </message>
+    <message>
+        <source>Stops the job with a savepoint and continues in this process from a checkpoint or savepoint on disk.</source>
+        <translation>セーブポイントを取得してジョブを停止し、このプロセスでディスク上のチェックポイントまたはセーブポイントから再開します。</translation>
+    </message>
+    <message>
+        <source>Restore now? The job stops with a savepoint and continues from the chosen file; what came after it is counted again.</source>
+        <translation>今すぐリストアしますか? ジョブはセーブポイントを取得して停止し、選択したファイルから再開します。それ以降のデータは再度カウントされます。</translation>
+    </message>
+    <message>
+        <source>Checkpoint or savepoint</source>
+        <translation>チェックポイントまたはセーブポイント</translation>
+    </message>
+    <message>
+        <source>%1 must be the path of a checkpoint or savepoint</source>
+        <translation>%1 はチェックポイントまたはセーブポイントのパスである必要があります</translation>
+    </message>
 </context>
 <context>
     <name>tally::AlertModel</name>
@@ -661,8 +681,12 @@
         <translation>迂回用のバッファが設定されていません（output.divert_path を設定してください）。</translation>
     </message>
     <message>
-        <source>A rescale is already running.</source>
-        <translation>再スケールはすでに実行中です。</translation>
+        <source>%1 is not a checkpoint or savepoint in this job&apos;s folders (checkpoint.dir, checkpoint.savepoint_dir)</source>
+        <translation>%1 はこのジョブのフォルダー (checkpoint.dir、checkpoint.savepoint_dir) にあるチェックポイントまたはセーブポイントではありません</translation>
+    </message>
+    <message>
+        <source>A rescale or restore is already running.</source>
+        <translation>再スケールまたはリストアが既に実行中です。</translation>
     </message>
 </context>
 <context>
@@ -902,6 +926,10 @@
     <message>
         <source>%1 | %2 | database up to date to %3 | alerts firing: %4</source>
         <translation>%1 | %2 | データベースは %3 まで最新 | 発生中のアラート：%4 件</translation>
+    </message>
+    <message>
+        <source>No checkpoint or savepoint on disk to restore from.</source>
+        <translation>リストアに使えるチェックポイントやセーブポイントがディスク上にありません。</translation>
     </message>
 </context>
 <context>

@@ -213,12 +213,26 @@ qint64 MainWindow::runAction(EngineHost::Action a, bool confirmed, QVariantMap p
                                                                current.value(p.name, p.minimum).toInt(), p.minimum,
                                                                p.maximum, 1, &ok));
                 break;
+            case ActionParameter::Type::RestorePoint: {
+                // The files the job's folders hold, newest first (as the Checkpoints page lists them).
+                QStringList files;
+                for (const RestorePoint &r : m_host.restorePoints())
+                    files << QString::fromStdString(r.path);
+                if (files.isEmpty()) {
+                    statusBar()->showMessage(tr("No checkpoint or savepoint on disk to restore from."), 8000);
+                    return 0;
+                }
+                const int newest = static_cast<int>(std::max<qsizetype>(0, files.indexOf(current.value(p.name).toString())));
+                parameters.insert(p.name, QInputDialog::getItem(this, title, tr("%1:").arg(translated(p.label)), files,
+                                                                newest, false, &ok));
+                break;
+            }
             }
             if (!ok)
                 return 0;
         }
     }
-    if (const std::optional<UiText> wrong = ActionCatalogue::checkParameters(a, parameters))
+    if (const std::optional<UiText> wrong = m_host.parameterProblem(a, parameters))
         return refused(*wrong);
     if (spec.confirms() && !confirmed &&
         QMessageBox::question(this, title, translated(spec.confirmation)) != QMessageBox::Yes)

@@ -428,6 +428,16 @@ Status readStateFiles(Savepoint &savepoint, const std::string &scratchDir)
     return checkSavepointContents(savepoint);
 }
 
+Result<Savepoint> readRestorePoint(const std::string &path)
+{
+    if (!path.ends_with(".tsi") && !path.ends_with(".tsf"))
+        return readSavepointFile(path);
+    Result<CheckpointFile> checkpoint = readCheckpoint(path);
+    if (!checkpoint)
+        return checkpoint.status();
+    return std::move(checkpoint->savepoint);
+}
+
 Result<CheckpointFile> readCheckpoint(const std::string &path)
 {
     CheckpointFile result;

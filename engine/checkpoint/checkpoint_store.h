@@ -85,6 +85,8 @@ Status readStateFiles(Savepoint &savepoint, const std::string &scratchDir);
 // Reads a checkpoint file of either kind and builds its state from its chain (every file checked
 // against the size and CRC its chain names); Corruption names the file that is damaged or missing.
 Result<CheckpointFile> readCheckpoint(const std::string &path);
+// What a job continues from: a checkpoint file (.tsf, .tsi: read with its chain) or a savepoint.
+Result<Savepoint> readRestorePoint(const std::string &path);
 // The newest checkpoint of `directory` that restores; each newer one that does not is described
 // in `skipped`. nullopt when there is none.
 std::optional<CheckpointFile> latestCheckpoint(const std::string &directory, std::vector<std::string> &skipped);

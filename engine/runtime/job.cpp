@@ -237,13 +237,7 @@ Status Job::restoreFrom(const std::string &path)
     if (c.state != JobState::Created)
         return Status::invalidArgument("restore before start()");
     const int64_t startedNs = steadyNowNs();
-    Result<Savepoint> savepoint = Status::aborted("not read");
-    if (path.ends_with(".tsi") || path.ends_with(".tsf")) { // a checkpoint whose state is built from its chain
-        auto checkpoint = readCheckpoint(path);
-        savepoint = checkpoint ? Result<Savepoint>(std::move(checkpoint->savepoint)) : Result<Savepoint>(checkpoint.status());
-    } else {
-        savepoint = readSavepointFile(path);
-    }
+    Result<Savepoint> savepoint = readRestorePoint(path);
     if (!savepoint)
         return savepoint.status();
     if (Status s = adopt(path, path, std::move(savepoint).value()); !s.isOk())

@@ -1,5 +1,8 @@
 #include "runtime/job_builder.h"
 
+#include "checkpoint/checkpoint_store.h"
+#include "checkpoint/savepoint.h"
+#include "runtime/config_fingerprint.h"
 #include "sink/kafka_dead_letters.h"
 #include "sink/sink_factory.h"
 #include "source/generator.h"
@@ -18,6 +21,17 @@ Status checkJobCanStart(const JobConfig &config)
     if (config.checkpoint.enabled)
         if (Status s = checkWritableFolder(config.checkpoint.dir, "checkpoint.dir"); !s.isOk())
             return s;
+    return Status::ok();
+}
+
+Status checkRestorePoint(const JobConfig &config, const std::string &path)
+{
+    const Result<Savepoint> savepoint = readRestorePoint(path);
+    if (!savepoint)
+        return savepoint.status();
+    if (const std::string difference = fingerprintDifference(savepoint->fingerprint, configFingerprint(config));
+        !difference.empty())
+        return Status::invalidArgument(path + " does not fit this job: " + difference);
     return Status::ok();
 }
 

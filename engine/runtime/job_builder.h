@@ -40,6 +40,11 @@ struct BuiltJob {
 // checks this before it stops the running job.
 Status checkJobCanStart(const JobConfig &config);
 
+// Whether a job with `config` can continue from the checkpoint or savepoint at `path`: the file
+// (and, for an incremental checkpoint, its chain) reads back whole and was taken with a
+// configuration whose results this one shares (its fingerprint). Reads the whole file.
+Status checkRestorePoint(const JobConfig &config, const std::string &path);
+
 // Builds (does not start) the job. `metrics` and `clock` must outlive it.
 Result<BuiltJob> buildJob(const JobConfig &config, MetricsRegistry &metrics, const Clock &clock, JobParts parts = {});
 

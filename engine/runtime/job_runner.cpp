@@ -50,10 +50,10 @@ JobDescription JobRunner::description() const
     return m_description;
 }
 
-bool JobRunner::rescaling() const
+bool JobRunner::replacing() const
 {
     std::lock_guard lock(m_mutex);
-    return m_rescaling;
+    return m_replacing;
 }
 
 Status JobRunner::replace(const JobConfig &config, const std::string &savepoint)
@@ -72,42 +72,56 @@ Status JobRunner::replace(const JobConfig &config, const std::string &savepoint)
     return Status::ok();
 }
 
-RescaleOutcome JobRunner::rescale(int parallelism)
+ReplaceOutcome JobRunner::rescale(int parallelism)
 {
-    RescaleOutcome outcome;
     const JobConfig old = config();
-    outcome.parallelism = old.runtime.parallelism;
-    if (parallelism < 1 || parallelism > kMaxParallelism) {
-        outcome.status = Status::invalidArgument("parallelism must be between 1 and " + std::to_string(kMaxParallelism) +
-                                                 " (got " + std::to_string(parallelism) + ")");
-        return outcome;
-    }
+    if (parallelism < 1 || parallelism > kMaxParallelism)
+        return {Status::invalidArgument("parallelism must be between 1 and " + std::to_string(kMaxParallelism) + " (got " +
+                                        std::to_string(parallelism) + ")"),
+                {}, old.runtime.parallelism};
+    JobConfig target = old;
+    target.runtime.parallelism = parallelism;
+    return replaceJob(target, {}, checkJobCanStart(target), "rescale to " + std::to_string(parallelism));
+}
+
+ReplaceOutcome JobRunner::restore(const std::string &path)
+{
+    const JobConfig current = config();
+    Status ready = checkJobCanStart(current);
+    if (ready.isOk())
+        ready = checkRestorePoint(current, path);
+    return replaceJob(current, path, ready, "restore from " + path);
+}
+
+ReplaceOutcome JobRunner::replaceJob(const JobConfig &target, const std::string &from, const Status &checked,
+                                     const std::string &what)
+{
+    const JobConfig old = config();
+    ReplaceOutcome outcome{Status::ok(), {}, old.runtime.parallelism};
     {
         std::lock_guard lock(m_mutex);
-        if (m_rescaling) {
-            outcome.status = Status::aborted("a rescale is already running");
+        if (m_replacing) {
+            outcome.status = Status::aborted("a rescale or restore is already running");
             return outcome;
         }
-        m_rescaling = true;
+        m_replacing = true;
     }
     struct Done {
         JobRunner &runner;
         ~Done()
         {
             std::lock_guard lock(runner.m_mutex);
-            runner.m_rescaling = false;
+            runner.m_replacing = false;
         }
     } done{*this};
 
-    JobConfig target = old;
-    target.runtime.parallelism = parallelism;
     // What can be checked before the running job is touched.
-    Status ready = checkJobCanStart(target);
+    Status ready = checked;
     if (ready.isOk())
         ready = checkWritableFolder(old.checkpoint.savepointDir, "checkpoint.savepoint_dir");
     if (!ready.isOk()) {
-        outcome.status = Status::unavailable("cannot rescale to " + std::to_string(parallelism) + ": " + ready.message() +
-                                             "; the job runs on at parallelism " + std::to_string(old.runtime.parallelism));
+        outcome.status = Status::unavailable("cannot " + what + ": " + ready.message() + "; the job runs on at parallelism " +
+                                             std::to_string(old.runtime.parallelism));
         return outcome;
     }
     std::shared_ptr<Job> current = job();
@@ -115,22 +129,22 @@ RescaleOutcome JobRunner::rescale(int parallelism)
     (void)current->waitFinished(); // stopped at the savepoint's barrier: its sink wrote everything
     current->releaseConnections();
     if (!savepoint) {
-        outcome.status = Status::aborted("the savepoint for the rescale failed: " + savepoint.status().message() +
+        outcome.status = Status::aborted("the savepoint before the " + what + " failed: " + savepoint.status().message() +
                                          "; the job has stopped");
         return outcome;
     }
     outcome.savepoint = *savepoint;
-    const Status rescaled = replace(target, *savepoint);
-    if (rescaled.isOk()) {
-        outcome.parallelism = parallelism;
+    const Status replaced = replace(target, from.empty() ? *savepoint : from);
+    if (replaced.isOk()) {
+        outcome.parallelism = target.runtime.parallelism;
         return outcome;
     }
     const Status resumed = replace(old, *savepoint);
     outcome.status = Status::aborted(
-        "the job at parallelism " + std::to_string(parallelism) + " did not start: " + rescaled.message() +
+        "the job after the " + what + " did not start: " + replaced.message() +
         (resumed.isOk() ? "; continuing at parallelism " + std::to_string(old.runtime.parallelism) + " from " + *savepoint
-                        : "; continuing at the old parallelism failed too (" + resumed.message() +
-                              "); the job is stopped, its state is in " + *savepoint));
+                        : "; continuing as before failed too (" + resumed.message() + "); the job is stopped, its state is in " +
+                              *savepoint));
     return outcome;
 }
 

@@ -1,9 +1,10 @@
-// A job runner keeps the job of one configuration and replaces it when the operator rescales:
-// stop with a savepoint, then a job at the new parallelism continues from it in this process.
-// A rescale checks first what it can (parallelism, folders) and leaves the running job alone when
-// that fails; if the new job cannot be built or started, the runner continues at the old
-// parallelism from the same savepoint, and when even that fails the stopped job stays, its state
-// in the savepoint. The current job is never missing.
+// A job runner keeps the job of one configuration and replaces it when the operator rescales or
+// restores: stop with a savepoint (the safety savepoint), then a new job continues in this process
+// from it at another parallelism (rescale), or from a checkpoint or savepoint the operator chose
+// (restore). A replacement checks first what it can (parallelism, folders, the chosen file) and
+// leaves the running job alone when that fails; if the new job cannot be built or started, the
+// runner continues as before from the safety savepoint, and when even that fails the stopped job
+// stays, its state in that savepoint. The current job is never missing.
 #pragma once
 
 #include "runtime/job_config.h"
@@ -19,10 +20,10 @@
 
 namespace tally {
 
-struct RescaleOutcome {
-    Status status;                  // ok: the job runs at the new parallelism
-    std::string savepoint;          // the savepoint the rescale went through ("" if none was taken)
-    int parallelism = 0;            // the running (or stopped) job's parallelism afterwards
+struct ReplaceOutcome {
+    Status status;         // ok: the new job runs
+    std::string savepoint; // the safety savepoint the old job stopped with ("" if none was taken)
+    int parallelism = 0;   // the running (or stopped) job's parallelism afterwards
 };
 
 // Thread-safe. `metrics` and `clock` must outlive the runner.
@@ -40,13 +41,20 @@ public:
     std::shared_ptr<Job> job() const;
     JobConfig config() const;
     JobDescription description() const; // the current job's
-    // True while rescale() runs (the current job may be stopped in between).
-    bool rescaling() const;
+    // True while rescale() or restore() runs (the current job may be stopped in between).
+    bool replacing() const;
 
-    // Blocks until done: call it off any thread that must stay responsive.
-    RescaleOutcome rescale(int parallelism);
+    // Both block until done: call them off any thread that must stay responsive.
+    ReplaceOutcome rescale(int parallelism);
+    // Continues from `path` (a checkpoint or savepoint) at the current parallelism. The results
+    // since that point are counted again (the sink's rows are upserts, so they end as they were).
+    ReplaceOutcome restore(const std::string &path);
 
 private:
+    // Stops the current job with a safety savepoint and starts one of `target` from `from` (the
+    // safety savepoint when empty); `ready` is what was checked first, `what` names the
+    // replacement in messages ("rescale to 4").
+    ReplaceOutcome replaceJob(const JobConfig &target, const std::string &from, const Status &ready, const std::string &what);
     // Builds and starts a job of `config` restored from `savepoint`; on success it becomes current.
     Status replace(const JobConfig &config, const std::string &savepoint);
 
@@ -56,7 +64,7 @@ private:
     JobConfig m_config;
     std::shared_ptr<Job> m_job;
     JobDescription m_description;
-    bool m_rescaling = false;
+    bool m_replacing = false;
 };
 
 } // namespace tally

@@ -1335,6 +1335,8 @@
   async function confirmAction(a) {
     const fresh = (a.parameters || []).length ? await api('GET', '/api/v1/actions') : null;
     const now = fresh && fresh.ok && fresh.data && Array.isArray(fresh.data.actions) ? fresh.data.actions.find((x) => x.name === a.name) : null;
+    const listed = (a.parameters || []).some((p) => p.type === 'restore_point') ? await api('GET', '/api/v1/restore-points') : null;
+    const restorePoints = listed && listed.ok && listed.data ? listed.data.points || [] : [];
     return new Promise((resolve) => {
       const dialog = $('confirmDialog');
       $('confirmTitle').textContent = a.label;
@@ -1345,15 +1347,27 @@
       for (const p of a.parameters || []) {
         const current = now ? (now.parameters || []).find((x) => x.name === p.name) : null;
         const row = el('div', null, 'field');
-        const input = document.createElement('input');
+        const value = current && current.value != null ? current.value : p.value != null ? p.value : p.minimum;
+        let input;
+        if (p.type === 'restore_point') {
+          // The checkpoints and savepoints on disk, newest first, as the Checkpoints page lists them.
+          input = document.createElement('select');
+          for (const r of restorePoints) {
+            const option = el('option', r.kind + ', epoch ' + r.epoch + ', ' + formatTimestamp(r.takenAtMs) + ': ' + r.path);
+            option.value = r.path;
+            input.appendChild(option);
+          }
+          input.value = value != null ? String(value) : '';
+        } else {
+          input = document.createElement('input');
+          input.type = 'number';
+          input.step = '1';
+          if (p.minimum != null) input.min = String(p.minimum);
+          if (p.maximum != null) input.max = String(p.maximum);
+          input.value = value != null ? String(value) : '';
+        }
         input.id = p.name + 'Input';
         input.name = p.name;
-        input.type = 'number';
-        input.step = '1';
-        if (p.minimum != null) input.min = String(p.minimum);
-        if (p.maximum != null) input.max = String(p.maximum);
-        const value = current && current.value != null ? current.value : p.value != null ? p.value : p.minimum;
-        input.value = value != null ? String(value) : '';
         const label = el('label', p.label || p.name);
         label.htmlFor = input.id;
         row.append(label, input);

@@ -86,6 +86,16 @@ inline QString loggedErrors(const QString &dir, const QString &name)
     return f.open(QIODevice::ReadOnly) ? QString::fromUtf8(f.readAll()) : QString();
 }
 
+// The job file of a test that runs the real tally on the fixture's broker: `topic` read as
+// `group`, results into tally.db (SQLite) in the working folder, the web console on any free port.
+inline QByteArray kafkaJobToml(const QString &topic, const QString &group)
+{
+    return QStringLiteral("[source]\ntype = \"kafka\"\n\n[source.kafka]\nbootstrap = \"%1\"\ntopic = \"%2\"\n"
+                          "group = \"%3\"\n\n[output]\ntype = \"sqlite\"\nsqlite_path = \"tally.db\"\n\n[web]\nport = 0\n")
+        .arg(bootstrap(), topic, group)
+        .toUtf8();
+}
+
 inline bool createTopic(const QString &name, int partitions)
 {
     return runQuietly(kafkaScript(),

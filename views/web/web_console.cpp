@@ -1155,10 +1155,10 @@ WebConsole::Reply WebConsole::routeApi(const Request &request, const QByteArray 
             return error(400, duplicateKeyMessage(*key));
         parameters = doc.object();
     }
-    // The catalogue checks the parameters, here and again when the host runs the action; wrong
+    // The host checks the parameters, here and again when it runs the action; wrong
     // ones are refused (400) and, like every refusal, audited by the host.
     const QVariantMap params = parameters.toVariantMap();
-    const std::optional<UiText> wrong = ActionCatalogue::checkParameters(which, params);
+    const std::optional<UiText> wrong = m_host.parameterProblem(which, params);
     if (!wrong && principal.user.role != WebRole::Operator) {
         m_host.auditLog().append(principal.user.name, QStringLiteral("web"), name,
                                  QString::fromUtf8(QJsonDocument(parameters).toJson(QJsonDocument::Compact)),
