@@ -5,7 +5,7 @@
 
 namespace tally {
 
-void DeadLetterModel::setLetters(std::vector<RecentDeadLetter> letters)
+void DeadLetterModel::setLetters(std::vector<BrowsedDeadLetter> letters)
 {
     // Same letters in the same rows (nothing new): only the cells change, so a view keeps its
     // selection and scroll position.
@@ -22,7 +22,7 @@ void DeadLetterModel::setLetters(std::vector<RecentDeadLetter> letters)
     endResetModel();
 }
 
-const RecentDeadLetter *DeadLetterModel::letter(int row) const
+const BrowsedDeadLetter *DeadLetterModel::letter(int row) const
 {
     return row >= 0 && row < rowCount() ? &m_letters[static_cast<size_t>(row)] : nullptr;
 }
@@ -46,7 +46,7 @@ QVariant DeadLetterModel::data(const QModelIndex &index, int role) const
 {
     if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
         return {};
-    const RecentDeadLetter &d = m_letters[static_cast<size_t>(index.row())];
+    const BrowsedDeadLetter &d = m_letters[static_cast<size_t>(index.row())];
     if (role == Qt::TextAlignmentRole && (index.column() == 2 || index.column() == 3 || index.column() == 4))
         return QVariant::fromValue(Qt::AlignRight | Qt::AlignVCenter);
     if (role == kSortRole) {

@@ -20,8 +20,8 @@ public:
     using QAbstractTableModel::QAbstractTableModel;
 
     // The letters to show, newest first (RecentDeadLetters::newest()).
-    void setLetters(std::vector<RecentDeadLetter> letters);
-    const RecentDeadLetter *letter(int row) const;
+    void setLetters(std::vector<BrowsedDeadLetter> letters);
+    const BrowsedDeadLetter *letter(int row) const;
     std::optional<int> rowOf(uint64_t sequence) const;
 
     int rowCount(const QModelIndex &parent = {}) const override;
@@ -30,7 +30,7 @@ public:
     QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
 
 private:
-    std::vector<RecentDeadLetter> m_letters;
+    std::vector<BrowsedDeadLetter> m_letters;
 };
 
 // A payload as text: UTF-8 as it is, other bytes and control characters (but newline and tab)

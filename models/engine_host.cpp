@@ -255,7 +255,11 @@ qint64 EngineHost::run(Action action, const QString &user, const QString &source
         m_audit->append(user, source, name, params, QStringLiteral("refused"), wrong->english());
         return 0;
     }
-    const std::string restoreFrom = parameters.value(QString::fromLatin1(kRestoreFromParameter)).toString().toStdString();
+    // The listed file itself (parameterProblem() found the request's path among them).
+    std::string restoreFrom;
+    for (const RestorePoint &p : action == Action::Restore ? restorePoints() : std::vector<RestorePoint>{})
+        if (QString::fromStdString(p.path) == parameters.value(QString::fromLatin1(kRestoreFromParameter)).toString())
+            restoreFrom = p.path;
     const qint64 id = m_audit->append(user, source, name, params, QStringLiteral("started"));
     const std::shared_ptr<Job> job = m_job;
     // Waits for an engine future without blocking the worker.
@@ -315,7 +319,7 @@ qint64 EngineHost::run(Action action, const QString &user, const QString &source
                 QMetaObject::invokeMethod(this, [this, file = r.savepoint] { m_lastSavepoint = file; }, Qt::QueuedConnection);
             const std::string done = action == Action::Rescale
                                          ? std::to_string(parallelism) + " window tasks, from " + r.savepoint
-                                         : "continued from " + restoreFrom + " (the job before stopped with " + r.savepoint + ")";
+                                         : "continued from " + r.from + " (the job before stopped with " + r.savepoint + ")";
             ActionOutcome outcome{r.status.isOk(), r.status.isOk() ? done : r.status.message()};
             QMetaObject::invokeMethod(this, [this] {
                 m_replacing = false;

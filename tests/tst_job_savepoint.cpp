@@ -427,6 +427,7 @@ private slots:
         const ReplaceOutcome restored = runner.restore(*earlier);
         QVERIFY2(restored.status.isOk(), restored.status.toString().c_str());
         QVERIFY(!restored.savepoint.empty() && restored.savepoint != *earlier); // the safety savepoint
+        QCOMPARE(restored.from, *earlier);
         QVERIFY(first->finished());
         const std::shared_ptr<Job> second = runner.job();
         QVERIFY(second != first);

@@ -213,7 +213,7 @@ private slots:
         QTRY_COMPARE_WITH_TIMEOUT(totalShown(), m_host->snapshot().job.deadLetters, 5000);
         // A picked record: its bytes below, as text and as a hex dump of the same bytes.
         table->setCurrentIndex(table->model()->index(0, 0));
-        const RecentDeadLetter newest = m_host->recentDeadLetters().newest(std::nullopt, 1).front();
+        const BrowsedDeadLetter newest = m_host->recentDeadLetters().newest(std::nullopt, 1).front();
         const auto *text = page->findChild<QPlainTextEdit *>(QStringLiteral("deadLetterText"));
         const auto *hex = page->findChild<QPlainTextEdit *>(QStringLiteral("deadLetterHex"));
         QVERIFY(text && hex);
@@ -343,7 +343,10 @@ private slots:
         m_window->action(EngineHost::Action::TriggerSavepoint)->trigger();
         QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 15000);
         QVERIFY2(finished.front().at(2).toBool(), qPrintable(finished.front().at(3).toString()));
-        const QString chosen = finished.front().at(3).toString();
+        const QString chosen = finished.front().at(3).toString(); // not the newest: the dialog offers that one
+        m_window->action(EngineHost::Action::TriggerSavepoint)->trigger();
+        QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 2, 15000);
+        finished.clear();
 
         const QVariantMap elsewhere{{QStringLiteral("from"), QStringLiteral("/etc/passwd")}};
         QCOMPARE(m_window->runAction(EngineHost::Action::Restore, true, elsewhere), qint64(0));
@@ -365,11 +368,11 @@ private slots:
             }
         });
         m_window->action(EngineHost::Action::Restore)->trigger();
-        QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 2, 30000);
-        QVERIFY2(offered.contains(chosen), qPrintable(offered.join(QLatin1Char('\n'))));
-        QVERIFY2(finished.at(1).at(2).toBool(), qPrintable(finished.at(1).at(3).toString()));
-        QVERIFY2(finished.at(1).at(3).toString().startsWith(QStringLiteral("continued from ") + chosen),
-                 qPrintable(finished.at(1).at(3).toString()));
+        QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 30000);
+        QVERIFY2(offered.size() >= 2 && offered.indexOf(chosen) > 0, qPrintable(offered.join(QLatin1Char('\n'))));
+        QVERIFY2(finished.at(0).at(2).toBool(), qPrintable(finished.at(0).at(3).toString()));
+        QVERIFY2(finished.at(0).at(3).toString().startsWith(QStringLiteral("continued from ") + chosen + QLatin1Char(' ')),
+                 qPrintable(finished.at(0).at(3).toString()));
         QVERIFY(&m_host->timeSeries() != before);
         QVERIFY(!m_host->finished());
         const uint64_t events = m_host->snapshot().job.eventsIn;

@@ -585,7 +585,7 @@ public:
         layout->addWidget(split, 1);
         connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
                 [this](const QModelIndex &current) {
-                    const RecentDeadLetter *d = m_model.letter(current.row());
+                    const BrowsedDeadLetter *d = m_model.letter(current.row());
                     m_picked = d ? std::optional(d->sequence) : std::nullopt;
                     showPicked();
                 });
@@ -631,7 +631,7 @@ private:
     void showPicked()
     {
         const std::optional<int> row = m_picked ? m_model.rowOf(*m_picked) : std::nullopt;
-        const RecentDeadLetter *d = row ? m_model.letter(*row) : nullptr;
+        const BrowsedDeadLetter *d = row ? m_model.letter(*row) : nullptr;
         if (!d) {
             m_where->setText(tr("Pick a record to see its bytes."));
             m_text->clear();

@@ -59,6 +59,20 @@ struct DeadLetter {
     std::string payload;
 };
 
+// A dead letter as the consoles' dead-letter browser shows it: one of this run's
+// (runtime/recent_dead_letters.h) or one an earlier run stored (the SQLite sink's dead_letters
+// table, sink/sqlite_store.h).
+struct BrowsedDeadLetter {
+    uint64_t sequence = 0; // this run's: 1, 2, ... in the order they reached the output stage; stored: the row id
+    int64_t atMs = 0;      // wall clock when the output stage had it
+    RejectReason reason = RejectReason::Malformed;
+    std::string detail;
+    int partition = 0;
+    int64_t offset = 0;
+    std::string payload;     // the first bytes (the browsers keep 4 KiB)
+    size_t payloadBytes = 0; // the whole record's size
+};
+
 // The aggregations of a LateEvent::droppedMask, comma-separated, in Aggregation order.
 std::string droppedByNames(uint32_t droppedMask);
 

@@ -74,32 +74,34 @@ Status JobRunner::replace(const JobConfig &config, const std::string &savepoint)
 
 ReplaceOutcome JobRunner::rescale(int parallelism)
 {
-    const JobConfig old = config();
-    if (parallelism < 1 || parallelism > kMaxParallelism)
-        return {Status::invalidArgument("parallelism must be between 1 and " + std::to_string(kMaxParallelism) + " (got " +
-                                        std::to_string(parallelism) + ")"),
-                {}, old.runtime.parallelism};
-    JobConfig target = old;
-    target.runtime.parallelism = parallelism;
-    return replaceJob(target, {}, checkJobCanStart(target), "rescale to " + std::to_string(parallelism));
+    return replaceJob(
+        [parallelism](JobConfig &target) {
+            if (parallelism < 1 || parallelism > kMaxParallelism)
+                return Status::invalidArgument("parallelism must be between 1 and " + std::to_string(kMaxParallelism) +
+                                               " (got " + std::to_string(parallelism) + ")");
+            target.runtime.parallelism = parallelism;
+            return checkJobCanStart(target);
+        },
+        {}, "rescale to " + std::to_string(parallelism));
 }
 
 ReplaceOutcome JobRunner::restore(const std::string &path)
 {
-    const JobConfig current = config();
-    Status ready = checkJobCanStart(current);
-    if (ready.isOk())
-        ready = checkRestorePoint(current, path);
-    return replaceJob(current, path, ready, "restore from " + path);
+    return replaceJob(
+        [&path](JobConfig &target) {
+            Status ready = checkJobCanStart(target);
+            return ready.isOk() ? checkRestorePoint(target, path) : ready;
+        },
+        path, "restore from " + path);
 }
 
-ReplaceOutcome JobRunner::replaceJob(const JobConfig &target, const std::string &from, const Status &checked,
+ReplaceOutcome JobRunner::replaceJob(const std::function<Status(JobConfig &)> &prepare, const std::string &from,
                                      const std::string &what)
 {
-    const JobConfig old = config();
-    ReplaceOutcome outcome{Status::ok(), {}, old.runtime.parallelism};
+    ReplaceOutcome outcome;
     {
         std::lock_guard lock(m_mutex);
+        outcome.parallelism = m_config.runtime.parallelism;
         if (m_replacing) {
             outcome.status = Status::aborted("a rescale or restore is already running");
             return outcome;
@@ -115,8 +117,9 @@ ReplaceOutcome JobRunner::replaceJob(const JobConfig &target, const std::string 
         }
     } done{*this};
 
-    // What can be checked before the running job is touched.
-    Status ready = checked;
+    const JobConfig old = config();
+    JobConfig target = old;
+    Status ready = prepare(target);
     if (ready.isOk())
         ready = checkWritableFolder(old.checkpoint.savepointDir, "checkpoint.savepoint_dir");
     if (!ready.isOk()) {
@@ -134,12 +137,16 @@ ReplaceOutcome JobRunner::replaceJob(const JobConfig &target, const std::string 
         return outcome;
     }
     outcome.savepoint = *savepoint;
-    const Status replaced = replace(target, from.empty() ? *savepoint : from);
+    const std::string continueFrom = from.empty() ? *savepoint : from;
+    const Status replaced = replace(target, continueFrom);
     if (replaced.isOk()) {
         outcome.parallelism = target.runtime.parallelism;
+        outcome.from = continueFrom;
         return outcome;
     }
     const Status resumed = replace(old, *savepoint);
+    if (resumed.isOk())
+        outcome.from = *savepoint;
     outcome.status = Status::aborted(
         "the job after the " + what + " did not start: " + replaced.message() +
         (resumed.isOk() ? "; continuing at parallelism " + std::to_string(old.runtime.parallelism) + " from " + *savepoint

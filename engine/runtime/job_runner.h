@@ -14,6 +14,7 @@
 #include "time/clock.h"
 #include "util/status.h"
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -23,6 +24,7 @@ namespace tally {
 struct ReplaceOutcome {
     Status status;         // ok: the new job runs
     std::string savepoint; // the safety savepoint the old job stopped with ("" if none was taken)
+    std::string from;      // the file the running job continued from ("" if none started)
     int parallelism = 0;   // the running (or stopped) job's parallelism afterwards
 };
 
@@ -51,10 +53,12 @@ public:
     ReplaceOutcome restore(const std::string &path);
 
 private:
-    // Stops the current job with a safety savepoint and starts one of `target` from `from` (the
-    // safety savepoint when empty); `ready` is what was checked first, `what` names the
-    // replacement in messages ("rescale to 4").
-    ReplaceOutcome replaceJob(const JobConfig &target, const std::string &from, const Status &ready, const std::string &what);
+    // Stops the current job with a safety savepoint and starts one from `from` (the safety
+    // savepoint when empty) with the configuration `prepare` makes of the current one, once it
+    // has checked what it can (a failure leaves the job running); `what` names the replacement
+    // in messages ("rescale to 4").
+    ReplaceOutcome replaceJob(const std::function<Status(JobConfig &)> &prepare, const std::string &from,
+                              const std::string &what);
     // Builds and starts a job of `config` restored from `savepoint`; on success it becomes current.
     Status replace(const JobConfig &config, const std::string &savepoint);
 

@@ -16,10 +16,10 @@ void RecentDeadLetters::note(std::span<const DeadLetter> letters, int64_t nowMs)
     }
 }
 
-std::vector<RecentDeadLetter> RecentDeadLetters::newest(std::optional<RejectReason> reason, size_t limit,
+std::vector<BrowsedDeadLetter> RecentDeadLetters::newest(std::optional<RejectReason> reason, size_t limit,
                                                         uint64_t before) const
 {
-    std::vector<RecentDeadLetter> out;
+    std::vector<BrowsedDeadLetter> out;
     std::lock_guard lock(m_mutex);
     for (auto it = m_kept.rbegin(); it != m_kept.rend() && out.size() < limit; ++it)
         if (it->sequence < before && (!reason || it->reason == *reason))

@@ -20,17 +20,6 @@
 
 namespace tally {
 
-struct RecentDeadLetter {
-    uint64_t sequence = 0; // 1, 2, ... in the order they reached the output stage this run
-    int64_t atMs = 0;      // wall clock then
-    RejectReason reason = RejectReason::Malformed;
-    std::string detail;
-    int partition = 0;
-    int64_t offset = 0;
-    std::string payload;     // the first kPayloadBytes bytes
-    size_t payloadBytes = 0; // the whole record's size
-};
-
 class RecentDeadLetters {
 public:
     static constexpr size_t kKept = 1000;
@@ -39,14 +28,14 @@ public:
     void note(std::span<const DeadLetter> letters, int64_t nowMs);
 
     // The newest `limit` letters (of `reason`, if given) older than sequence `before`, newest first.
-    std::vector<RecentDeadLetter> newest(std::optional<RejectReason> reason, size_t limit,
+    std::vector<BrowsedDeadLetter> newest(std::optional<RejectReason> reason, size_t limit,
                                          uint64_t before = std::numeric_limits<uint64_t>::max()) const;
     // Letters noted this run, by reason (all of them, not only those kept).
     std::array<uint64_t, kRejectReasonCount> totals() const;
 
 private:
     mutable std::mutex m_mutex;
-    std::deque<RecentDeadLetter> m_kept; // oldest first
+    std::deque<BrowsedDeadLetter> m_kept; // oldest first
     uint64_t m_sequence = 0;
     std::array<uint64_t, kRejectReasonCount> m_totals{};
 };

@@ -8,6 +8,7 @@
 
 #include <cassert>
 #include <chrono>
+#include <algorithm>
 #include <initializer_list>
 #include <iterator>
 #include <string_view>
@@ -524,6 +525,79 @@ int64_t SqliteStore::nowMs() const
         return m_options.clock->nowMs();
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
         .count();
+}
+
+Result<StoredDeadLetters> readStoredDeadLetters(const std::string &path, std::optional<RejectReason> reason, size_t limit,
+                                                uint64_t before, size_t payloadBytes, int budgetMs)
+{
+    sqlite3 *db = nullptr;
+    const int flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+    if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) {
+        const std::string message = db ? sqlite3_errmsg(db) : "out of memory";
+        sqlite3_close(db);
+        return Status::unavailable("cannot open " + path + ": " + message);
+    }
+    const std::unique_ptr<sqlite3, int (*)(sqlite3 *)> closer(db, sqlite3_close);
+    // The budget: a progress handler stops the statement (SQLITE_INTERRUPT) once it has run out.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(budgetMs);
+    struct Budget {
+        std::chrono::steady_clock::time_point deadline;
+        bool spent = false;
+    } budget{deadline};
+    sqlite3_busy_timeout(db, std::max(1, budgetMs / 2));
+    sqlite3_progress_handler(
+        db, 1000,
+        [](void *p) {
+            auto *b = static_cast<Budget *>(p);
+            b->spent = b->spent || std::chrono::steady_clock::now() >= b->deadline;
+            return b->spent ? 1 : 0;
+        },
+        &budget);
+    const char *sql = reason ? "SELECT id, at_ms, reason, detail, partition, offset, substr(payload, 1, ?4), length(payload) "
+                               "FROM dead_letters WHERE id < ?1 AND reason = ?2 ORDER BY id DESC LIMIT ?3"
+                             : "SELECT id, at_ms, reason, detail, partition, offset, substr(payload, 1, ?4), length(payload) "
+                               "FROM dead_letters WHERE id < ?1 ORDER BY id DESC LIMIT ?3";
+    sqlite3_stmt *raw = nullptr;
+    if (sqlite3_prepare_v2(db, sql, -1, &raw, nullptr) != SQLITE_OK)
+        return Status::unavailable(path + ": " + sqlite3_errmsg(db)); // e.g. no dead_letters table: not a Tally database
+    const std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt *)> statement(raw, sqlite3_finalize);
+    const auto below = static_cast<sqlite3_int64>(std::min<uint64_t>(before, static_cast<uint64_t>(INT64_MAX)));
+    sqlite3_bind_int64(raw, 1, below);
+    if (reason) {
+        const std::string_view name = rejectReasonName(*reason);
+        sqlite3_bind_text(raw, 2, name.data(), static_cast<int>(name.size()), SQLITE_STATIC);
+    }
+    sqlite3_bind_int64(raw, 3, static_cast<sqlite3_int64>(limit));
+    sqlite3_bind_int64(raw, 4, static_cast<sqlite3_int64>(payloadBytes));
+    StoredDeadLetters out;
+    const auto text = [raw](int column) {
+        const auto *p = reinterpret_cast<const char *>(sqlite3_column_text(raw, column));
+        return std::string(p ? p : "", static_cast<size_t>(sqlite3_column_bytes(raw, column)));
+    };
+    for (;;) {
+        const int rc = sqlite3_step(raw);
+        if (rc == SQLITE_DONE)
+            break;
+        if (rc != SQLITE_ROW) {
+            if (budget.spent || rc == SQLITE_BUSY || (rc & 0xff) == SQLITE_BUSY || rc == SQLITE_INTERRUPT) {
+                out.complete = false; // what was found by then
+                break;
+            }
+            return Status::unavailable(path + ": " + sqlite3_errmsg(db));
+        }
+        BrowsedDeadLetter l;
+        l.sequence = static_cast<uint64_t>(sqlite3_column_int64(raw, 0));
+        l.atMs = sqlite3_column_int64(raw, 1);
+        l.reason = rejectReasonFromName(text(2)).value_or(RejectReason::Malformed);
+        l.detail = text(3);
+        l.partition = sqlite3_column_int(raw, 4);
+        l.offset = sqlite3_column_int64(raw, 5);
+        const auto *payload = static_cast<const char *>(sqlite3_column_blob(raw, 6));
+        l.payload.assign(payload ? payload : "", static_cast<size_t>(sqlite3_column_bytes(raw, 6)));
+        l.payloadBytes = static_cast<size_t>(sqlite3_column_int64(raw, 7));
+        out.letters.push_back(std::move(l));
+    }
+    return out;
 }
 
 } // namespace tally

@@ -27,6 +27,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -48,6 +49,19 @@ struct SqliteStoreOptions {
     // The name this job's committed epochs are recorded under (sink_commits.job). Default "tally".
     std::string jobId = "tally";
 };
+
+// The dead letters a SQLite sink has stored (its dead_letters table: every run's), for the
+// consoles' dead-letter browser: the newest `limit` (of `reason`, if given) with a row id below
+// `before`, newest first, each payload cut to `payloadBytes`; `sequence` is the row id. Opens the
+// file read-only (the writer goes on: WAL), and gives up after `budgetMs`: a rare reason in a long
+// table is not scanned to its start, and a locked file is not waited for. `complete` says whether
+// the read got to the end of what it looked for.
+struct StoredDeadLetters {
+    std::vector<BrowsedDeadLetter> letters;
+    bool complete = true;
+};
+Result<StoredDeadLetters> readStoredDeadLetters(const std::string &path, std::optional<RejectReason> reason, size_t limit,
+                                                uint64_t before, size_t payloadBytes, int budgetMs = 500);
 
 // Not thread-safe: one thread at a time (a SinkWriter's writer thread). Several stores, in this
 // process or others, may share one file: SQLite's locks serialize them.

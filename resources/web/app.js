@@ -1381,7 +1381,7 @@
         if (dialog.returnValue !== 'ok') return resolve(null);
         const params = {};
         for (const { p, input } of inputs) {
-          const text = input.value.trim();
+          const text = p.type === 'restore_point' ? input.value : input.value.trim(); // a path as listed
           params[p.name] = p.type === 'integer' && /^-?\d+$/.test(text) ? Number(text) : text;
         }
         resolve(params);

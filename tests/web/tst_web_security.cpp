@@ -622,6 +622,19 @@ void TestWebSecurity::viewerAction()
     const Response r =
         m_tally->send("POST", "/api/v1/actions/trigger_savepoint", {bearer(kViewerToken), "Content-Type: application/json"}, "{}");
     QCOMPARE(r.status, 403);
+    // Whatever the parameters: a viewer's restore of a path not on the list is a 403 too, not a
+    // 400 (the role is checked before anything else looks at the request), and audited.
+    const Response restore = m_tally->send("POST", "/api/v1/actions/restore", {bearer(kViewerToken), "Content-Type: application/json"},
+                                           R"({"from": "/etc/passwd"})");
+    QCOMPARE(restore.status, 403);
+    // An operator's is refused for the path (400), with the host's reason; "..", "//" too.
+    for (const QByteArray from : {QByteArray("/etc/passwd"), QByteArray("/tmp/../etc/passwd"), QByteArray("//etc/passwd")}) {
+        const Response wrong = m_tally->send("POST", "/api/v1/actions/restore", {bearer(kOperatorToken), "Content-Type: application/json"},
+                                             R"({"from": ")" + from + R"("})");
+        QCOMPARE(wrong.status, 400);
+        QVERIFY2(wrong.json().value(QStringLiteral("error")).toString().contains(QLatin1String("is not a checkpoint or savepoint")),
+                 wrong.body.constData());
+    }
     // The viewer's session works for reading.
     const auto [cookie, csrf] = login(kViewerToken);
     QVERIFY(!cookie.isEmpty());

@@ -1158,13 +1158,14 @@ WebConsole::Reply WebConsole::routeApi(const Request &request, const QByteArray 
     // The host checks the parameters, here and again when it runs the action; wrong
     // ones are refused (400) and, like every refusal, audited by the host.
     const QVariantMap params = parameters.toVariantMap();
-    const std::optional<UiText> wrong = m_host.parameterProblem(which, params);
-    if (!wrong && principal.user.role != WebRole::Operator) {
+    // A viewer is refused whatever the parameters: the host never sees the request.
+    if (principal.user.role != WebRole::Operator) {
         m_host.auditLog().append(principal.user.name, QStringLiteral("web"), name,
                                  QString::fromUtf8(QJsonDocument(parameters).toJson(QJsonDocument::Compact)),
                                  QStringLiteral("refused"), QStringLiteral("the viewer role cannot run actions"));
         return error(403, QStringLiteral("the viewer role cannot run actions"));
     }
+    const std::optional<UiText> wrong = m_host.parameterProblem(which, params);
     const EngineHost::Availability available = m_host.availability(which);
     const qint64 id = m_host.run(which, principal.user.name, QStringLiteral("web"), params);
     if (id == 0) {

@@ -327,7 +327,7 @@ QJsonObject deadLettersJson(const RecentDeadLetters &recent, std::optional<Rejec
         total += static_cast<double>(counts[r]);
     }
     QJsonArray letters;
-    for (const RecentDeadLetter &d : recent.newest(reason, limit, before))
+    for (const BrowsedDeadLetter &d : recent.newest(reason, limit, before))
         letters.append(QJsonObject{
             {QStringLiteral("sequence"), static_cast<double>(d.sequence)},
             {QStringLiteral("atMs"), static_cast<double>(d.atMs)},
