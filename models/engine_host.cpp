@@ -161,6 +161,20 @@ void EngineHost::watchPost(uint64_t post)
 
 const RecentDeadLetters &EngineHost::recentDeadLetters() const { return m_job->recentDeadLetters(); }
 
+Result<StoredDeadLetters> EngineHost::storedDeadLetters(std::optional<RejectReason> reason, size_t limit, uint64_t before) const
+{
+    const JobConfig c = m_runner.config();
+    if (c.source.type == SourceConfig::Type::Kafka)
+        return Status::unavailable("this job's dead letters are stored in the dead-letter topic " +
+                                   (c.source.kafka.deadLetterTopic.empty() ? c.source.kafka.topic + ".dlq" : c.source.kafka.deadLetterTopic) +
+                                   ", not in a table this console reads");
+    if (c.output.type != OutputConfig::Type::Sqlite)
+        return Status::unavailable(c.output.type == OutputConfig::Type::Postgres
+                                       ? "this job's dead letters are stored in PostgreSQL's dead_letters table, which this console does not read"
+                                       : "this job has no sink: its dead letters are not stored");
+    return readStoredDeadLetters(c.output.sqlitePath, reason, limit, before, RecentDeadLetters::kPayloadBytes);
+}
+
 std::vector<RestorePoint> EngineHost::restorePoints() const
 {
     const JobConfig c = m_runner.config();

@@ -17,6 +17,7 @@
 #include "models/ui_text.h"
 #include "runtime/job.h"
 #include "runtime/job_runner.h"
+#include "sink/sqlite_store.h"
 #include "time/clock.h"
 
 #include <QObject>
@@ -87,6 +88,11 @@ public:
     std::vector<WindowValue> watchedWindows(uint64_t post);
     // The running job's newest dead letters (a rescale's new job starts afresh; GUI thread).
     const RecentDeadLetters &recentDeadLetters() const;
+    // The dead letters the sink stored, every run's (readStoredDeadLetters): the SQLite sink's
+    // dead_letters table. Unavailable, with where they are instead, for a job whose dead letters
+    // go to a dead-letter topic (Kafka) or to PostgreSQL, or without a sink. Reads the file (at
+    // most half a second): call it when asked, not on every snapshot.
+    Result<StoredDeadLetters> storedDeadLetters(std::optional<RejectReason> reason, size_t limit, uint64_t before) const;
     // The checkpoints and savepoints on disk this job's configuration can continue from
     // (tally --restore FILE), newest first.
     std::vector<RestorePoint> restorePoints() const;

@@ -7,6 +7,7 @@
 #include "models/action_catalogue.h"
 #include "models/dead_letter_model.h"
 #include "models/engine_host.h"
+#include "support/sink_results.h"
 #include "state/key_groups.h"
 #include "views/main_window.h"
 #include "views/translation.h"
@@ -227,6 +228,22 @@ private slots:
         QVERIFY(table->model()->rowCount() > 0);
         for (int r = 0; r < table->model()->rowCount(); ++r)
             QCOMPARE(table->model()->index(r, 1).data().toString(), QStringLiteral("oversize"));
+
+        // Stored: the SQLite sink's dead_letters table, as SQLite itself has it, with the filter.
+        auto *scope = page->findChild<QComboBox *>(QStringLiteral("deadLetterScope"));
+        QVERIFY(scope);
+        scope->setCurrentIndex(1);
+        const int64_t storedOversize = test::sqliteInteger(m_host->config().output.sqlitePath,
+                                                     "SELECT count(*) FROM dead_letters WHERE reason = 'oversize'");
+        QVERIFY(storedOversize > 0);
+        QCOMPARE(table->model()->rowCount(), static_cast<int>(std::min<int64_t>(storedOversize, RecentDeadLetters::kKept)));
+        for (int r = 0; r < table->model()->rowCount(); ++r)
+            QCOMPARE(table->model()->index(r, 1).data().toString(), QStringLiteral("oversize"));
+        const auto *totals = page->findChild<QLabel *>(QStringLiteral("deadLetterTotals"));
+        QVERIFY(totals);
+        QVERIFY2(totals->text().contains(QLatin1String("stored dead letters")), qPrintable(totals->text()));
+        scope->setCurrentIndex(0);
+        reason->setCurrentIndex(0);
     }
 
     void drainFromTheToolbar()

@@ -360,6 +360,59 @@ private slots:
         QCOMPARE(i, records.size());
     }
 
+    // The dead-letter browser's read of the table: newest first, by reason, below a row id, each
+    // payload cut with its whole size kept; a missing file or table is an error, not a crash; a
+    // budget spent stops the read with what it found and says so.
+    void storedDeadLettersForTheBrowser()
+    {
+        ManualClock clock(kBaseMs);
+        auto writer = openOrFail(m_path, withClock(clock));
+        QVERIFY(writer);
+        const std::vector<DeadLetter> records = {
+            {RejectReason::Malformed, "expected ',' or '}'", 0, 17, "{\"event_id\":1"},
+            {RejectReason::UnknownSchema, "schema id 9", 3, int64_t(1) << 40, std::string("\0\0\0\0\x09\xff", 6)},
+            {RejectReason::Oversize, "5000 bytes", 1, 0, std::string(5000, 'x')},
+            {RejectReason::Malformed, "", 2, 5, "{"},
+        };
+        QVERIFY(writeDeadLetters(*writer, records).isOk());
+        const auto all = readStoredDeadLetters(m_path, std::nullopt, 10, UINT64_MAX, 4096);
+        QVERIFY2(all, all.status().toString().c_str());
+        QVERIFY(all->complete);
+        QCOMPARE(all->letters.size(), records.size());
+        for (size_t i = 0; i < records.size(); ++i) { // newest first
+            const BrowsedDeadLetter &l = all->letters[i];
+            const DeadLetter &r = records[records.size() - 1 - i];
+            QCOMPARE(l.reason, r.reason);
+            QCOMPARE(l.detail, r.detail);
+            QCOMPARE(l.partition, r.partition);
+            QCOMPARE(l.offset, r.offset);
+            QCOMPARE(l.payloadBytes, r.payload.size());
+            QCOMPARE(l.payload, r.payload.substr(0, 4096));
+            QCOMPARE(l.atMs, kBaseMs);
+        }
+        const auto malformed = readStoredDeadLetters(m_path, RejectReason::Malformed, 10, UINT64_MAX, 4096);
+        QVERIFY(malformed);
+        QCOMPARE(malformed->letters.size(), size_t(2));
+        QVERIFY(malformed->letters[0].sequence > malformed->letters[1].sequence);
+        const auto older = readStoredDeadLetters(m_path, std::nullopt, 1, all->letters[1].sequence, 4096);
+        QVERIFY(older);
+        QCOMPARE(older->letters.size(), size_t(1));
+        QCOMPARE(older->letters[0].sequence, all->letters[2].sequence);
+
+        // A rare reason at the start of a long table, with no time to look: what was found, incomplete.
+        std::vector<DeadLetter> many(50000, DeadLetter{RejectReason::WrongType, "x", 0, 1, "{}"});
+        QVERIFY(writeDeadLetters(*writer, many).isOk());
+        const auto hurried = readStoredDeadLetters(m_path, RejectReason::UnknownSchema, 10, UINT64_MAX, 4096, 0);
+        QVERIFY2(hurried, hurried.status().toString().c_str());
+        QVERIFY(!hurried->complete);
+        QVERIFY(hurried->letters.empty());
+        const auto patient = readStoredDeadLetters(m_path, RejectReason::UnknownSchema, 10, UINT64_MAX, 4096, 10000);
+        QVERIFY(patient && patient->complete);
+        QCOMPARE(patient->letters.size(), size_t(1));
+
+        QVERIFY(!readStoredDeadLetters(m_dir->filePath("missing.db").toStdString(), std::nullopt, 10, UINT64_MAX, 4096));
+    }
+
     void lateEvents()
     {
         ManualClock clock(kBaseMs + 5 * kMinute);

@@ -610,10 +610,6 @@
 <context>
     <name>tally::DeadLettersPage</name>
     <message>
-        <source>Records that could not be decoded, newest first: the last %1 of this run. The sink keeps every one (its dead_letters table, or the dead-letter topic with Kafka).</source>
-        <translation>Datensätze, die nicht dekodiert werden konnten, die neuesten zuerst: die letzten %1 dieses Laufs. Die Senke bewahrt jeden auf (ihre Tabelle dead_letters oder, mit Kafka, das Dead-Letter-Topic).</translation>
-    </message>
-    <message>
         <source>All reasons</source>
         <translation>Alle Gründe</translation>
     </message>
@@ -652,6 +648,34 @@
     <message>
         <source>(the first %1 bytes shown)</source>
         <translation>(die ersten %1 Bytes angezeigt)</translation>
+    </message>
+    <message>
+        <source>Records that could not be decoded, newest first: the last %1 of this run. The sink keeps every one (its dead_letters table, or the dead-letter topic with Kafka); &quot;Stored&quot; reads the SQLite sink&apos;s table, every run&apos;s.</source>
+        <translation>Datensätze, die nicht dekodiert werden konnten, die neuesten zuerst: die letzten %1 dieses Laufs. Die Senke bewahrt jeden auf (ihre Tabelle dead_letters oder, mit Kafka, das Dead-Letter-Topic); „Gespeichert“ liest die Tabelle der SQLite-Senke, die aller Läufe.</translation>
+    </message>
+    <message>
+        <source>This run</source>
+        <translation>Dieser Lauf</translation>
+    </message>
+    <message>
+        <source>Stored (every run)</source>
+        <translation>Gespeichert (alle Läufe)</translation>
+    </message>
+    <message>
+        <source>No stored dead letters to show: %1</source>
+        <translation>Keine gespeicherten Dead Letters anzuzeigen: %1</translation>
+    </message>
+    <message>
+        <source>The newest %1 stored dead letters (the read stopped after half a second: older ones are not shown).</source>
+        <translation>Die neuesten %1 gespeicherten Dead Letters (das Lesen endete nach einer halben Sekunde: ältere werden nicht angezeigt).</translation>
+    </message>
+    <message>
+        <source>No stored dead letters.</source>
+        <translation>Keine gespeicherten Dead Letters.</translation>
+    </message>
+    <message>
+        <source>The newest %1 stored dead letters, every run&apos;s.</source>
+        <translation>Die neuesten %1 gespeicherten Dead Letters aller Läufe.</translation>
     </message>
 </context>
 <context>

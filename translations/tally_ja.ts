@@ -610,10 +610,6 @@
 <context>
     <name>tally::DeadLettersPage</name>
     <message>
-        <source>Records that could not be decoded, newest first: the last %1 of this run. The sink keeps every one (its dead_letters table, or the dead-letter topic with Kafka).</source>
-        <translation>デコードできなかったレコード（新しい順）：この実行の直近 %1 件。シンクはすべてを保持します（dead_letters テーブル、または Kafka ではデッドレタートピック）。</translation>
-    </message>
-    <message>
         <source>All reasons</source>
         <translation>すべての理由</translation>
     </message>
@@ -652,6 +648,34 @@
     <message>
         <source>(the first %1 bytes shown)</source>
         <translation>（先頭 %1 バイトを表示）</translation>
+    </message>
+    <message>
+        <source>Records that could not be decoded, newest first: the last %1 of this run. The sink keeps every one (its dead_letters table, or the dead-letter topic with Kafka); &quot;Stored&quot; reads the SQLite sink&apos;s table, every run&apos;s.</source>
+        <translation>デコードできなかったレコード (新しい順): この実行の最新 %1 件。シンクはすべてを保持します (dead_letters テーブル、または Kafka ではデッドレタートピック)。「保存済み」は SQLite シンクのテーブル (全実行分) を読みます。</translation>
+    </message>
+    <message>
+        <source>This run</source>
+        <translation>この実行</translation>
+    </message>
+    <message>
+        <source>Stored (every run)</source>
+        <translation>保存済み (全実行)</translation>
+    </message>
+    <message>
+        <source>No stored dead letters to show: %1</source>
+        <translation>表示できる保存済みデッドレターはありません: %1</translation>
+    </message>
+    <message>
+        <source>The newest %1 stored dead letters (the read stopped after half a second: older ones are not shown).</source>
+        <translation>保存済みデッドレターの最新 %1 件 (読み取りは 0.5 秒で打ち切り: それより古いものは表示されません)。</translation>
+    </message>
+    <message>
+        <source>No stored dead letters.</source>
+        <translation>保存済みのデッドレターはありません。</translation>
+    </message>
+    <message>
+        <source>The newest %1 stored dead letters, every run&apos;s.</source>
+        <translation>全実行の保存済みデッドレターの最新 %1 件。</translation>
     </message>
 </context>
 <context>

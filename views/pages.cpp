@@ -539,19 +539,34 @@ public:
         setObjectName(QStringLiteral("deadLettersPage"));
         auto *layout = new QVBoxLayout(this);
         layout->addWidget(note(tr("Records that could not be decoded, newest first: the last %1 of this run. The sink "
-                                  "keeps every one (its dead_letters table, or the dead-letter topic with Kafka).")
+                                  "keeps every one (its dead_letters table, or the dead-letter topic with Kafka); "
+                                  "\"Stored\" reads the SQLite sink's table, every run's.")
                                    .arg(formatCount(RecentDeadLetters::kKept)),
                                this));
         auto *bar = new QHBoxLayout;
         m_totals = new QLabel(this);
+        m_totals->setObjectName(QStringLiteral("deadLetterTotals"));
         m_totals->setWordWrap(true);
         bar->addWidget(m_totals, 1);
+        m_scope = new QComboBox(this);
+        m_scope->setObjectName(QStringLiteral("deadLetterScope"));
+        m_scope->addItem(tr("This run"));
+        m_scope->addItem(tr("Stored (every run)"));
+        connect(m_scope, &QComboBox::currentIndexChanged, this, [this] {
+            m_picked.reset();
+            m_storedReadAt.invalidate();
+            refresh();
+        });
+        bar->addWidget(m_scope);
         m_reason = new QComboBox(this);
         m_reason->setObjectName(QStringLiteral("deadLetterReason"));
         m_reason->addItem(tr("All reasons"));
         for (size_t r = 0; r < kRejectReasonCount; ++r)
             m_reason->addItem(QString::fromUtf8(rejectReasonName(static_cast<RejectReason>(r))), static_cast<int>(r));
-        connect(m_reason, &QComboBox::currentIndexChanged, this, [this] { refresh(); });
+        connect(m_reason, &QComboBox::currentIndexChanged, this, [this] {
+            m_storedReadAt.invalidate();
+            refresh();
+        });
         bar->addWidget(new QLabel(tr("Reason:"), this));
         bar->addWidget(m_reason);
         layout->addLayout(bar);
@@ -595,6 +610,50 @@ public:
     {
         if (!isVisible())
             return; // read when shown
+        if (m_scope->currentIndex() == 1)
+            refreshStored();
+        else
+            refreshThisRun();
+        // The picked record stays picked while it is kept.
+        const std::optional<int> row = m_picked ? m_model.rowOf(*m_picked) : std::nullopt;
+        if (row && m_table->currentIndex().row() != *row)
+            m_table->setCurrentIndex(m_table->model()->index(*row, 0));
+        else if (!row)
+            showPicked();
+    }
+
+private:
+    std::optional<RejectReason> reasonFilter() const
+    {
+        const QVariant reason = m_reason->currentData();
+        return reason.isValid() ? std::optional(static_cast<RejectReason>(reason.toInt())) : std::nullopt;
+    }
+
+    // The sink's table: read when shown, when the filter changes, then every 5 s (a file read).
+    void refreshStored()
+    {
+        constexpr qint64 kRereadMs = 5000;
+        if (m_storedReadAt.isValid() && m_storedReadAt.elapsed() < kRereadMs)
+            return;
+        m_storedReadAt.start();
+        m_shown = {};
+        const Result<StoredDeadLetters> stored = m_host.storedDeadLetters(reasonFilter(), RecentDeadLetters::kKept, UINT64_MAX);
+        if (!stored) {
+            m_model.setLetters({});
+            m_totals->setText(tr("No stored dead letters to show: %1").arg(QString::fromStdString(stored.status().message())));
+            return;
+        }
+        const size_t count = stored->letters.size();
+        m_model.setLetters(stored->letters);
+        m_totals->setText(!stored->complete ? tr("The newest %1 stored dead letters (the read stopped after half a second: "
+                                                 "older ones are not shown).")
+                                                  .arg(formatCount(static_cast<double>(count)))
+                          : count == 0      ? tr("No stored dead letters.")
+                                            : tr("The newest %1 stored dead letters, every run's.").arg(formatCount(static_cast<double>(count))));
+    }
+
+    void refreshThisRun()
+    {
         const RecentDeadLetters &recent = m_host.recentDeadLetters();
         const auto totals = recent.totals();
         uint64_t all = 0;
@@ -605,10 +664,7 @@ public:
         const std::tuple shown{&recent, all, m_reason->currentIndex()};
         if (shown != m_shown) {
             m_shown = shown;
-            const QVariant reason = m_reason->currentData();
-            m_model.setLetters(recent.newest(reason.isValid() ? std::optional(static_cast<RejectReason>(reason.toInt()))
-                                                              : std::nullopt,
-                                             RecentDeadLetters::kKept));
+            m_model.setLetters(recent.newest(reasonFilter(), RecentDeadLetters::kKept));
         }
         QStringList parts;
         for (size_t r = 0; r < totals.size(); ++r) {
@@ -619,15 +675,8 @@ public:
         m_totals->setText(all == 0 ? tr("No dead letters in this run.")
                                    : tr("%1 dead letters in this run: %2").arg(formatCount(static_cast<double>(all)),
                                                                                parts.join(QStringLiteral(", "))));
-        // The picked record stays picked while it is kept.
-        const std::optional<int> row = m_picked ? m_model.rowOf(*m_picked) : std::nullopt;
-        if (row && m_table->currentIndex().row() != *row)
-            m_table->setCurrentIndex(m_table->model()->index(*row, 0));
-        else if (!row)
-            showPicked();
     }
 
-private:
     void showPicked()
     {
         const std::optional<int> row = m_picked ? m_model.rowOf(*m_picked) : std::nullopt;
@@ -654,6 +703,8 @@ private:
     QTableView *m_table = nullptr;
     QLabel *m_totals = nullptr;
     QComboBox *m_reason = nullptr;
+    QComboBox *m_scope = nullptr;  // this run's letters, or the sink's stored ones
+    QElapsedTimer m_storedReadAt;  // when the stored ones were read (invalid: read on the next refresh)
     QLabel *m_where = nullptr;
     QPlainTextEdit *m_text = nullptr;
     QPlainTextEdit *m_hex = nullptr;

@@ -993,19 +993,27 @@
     deadletters() {
       const d = state.deadLetters;
       if (!d) return;
-      $('dlKept').textContent = formatCount(d.kept);
-      const reasons = Object.keys(d.totals);
       const select = $('dlReason');
-      if (select.options.length === 1)
-        for (const r of reasons) {
-          const option = el('option', r);
-          option.value = r;
-          select.appendChild(option);
-        }
-      for (const option of select.options) if (option.value) option.textContent = option.value + ' (' + formatCount(d.totals[option.value]) + ')';
-      $('dlTotals').textContent = d.total
-        ? formatCount(d.total) + ' dead letters in this run: ' + reasons.filter((r) => d.totals[r] > 0).map((r) => r + ' ' + formatCount(d.totals[r])).join(', ')
-        : 'No dead letters in this run.';
+      if (d.stored) {
+        $('dlTotals').textContent = d.unavailable
+          ? 'No stored dead letters to show: ' + d.unavailable
+          : d.letters.length
+            ? 'The newest ' + formatCount(d.letters.length) + ' stored dead letters, every run\'s.' + (d.complete ? '' : ' The read stopped after half a second: older ones are not shown.')
+            : 'No stored dead letters.';
+      } else {
+        $('dlKept').textContent = formatCount(d.kept);
+        const reasons = Object.keys(d.totals);
+        if (select.options.length === 1)
+          for (const r of reasons) {
+            const option = el('option', r);
+            option.value = r;
+            select.appendChild(option);
+          }
+        for (const option of select.options) if (option.value) option.textContent = option.value + ' (' + formatCount(d.totals[option.value]) + ')';
+        $('dlTotals').textContent = d.total
+          ? formatCount(d.total) + ' dead letters in this run: ' + reasons.filter((r) => d.totals[r] > 0).map((r) => r + ' ' + formatCount(d.totals[r])).join(', ')
+          : 'No dead letters in this run.';
+      }
       fillTable(
         $('dlTable'),
         d.letters.map((l) => ({
@@ -1013,7 +1021,7 @@
           cells: [formatTimestamp(l.atMs), l.reason, l.partition, l.offset, formatCount(l.bytes), l.detail],
           selected: String(l.sequence) === state.deadLetterPicked,
         })),
-        d.total ? 'No dead letter of this reason among the kept ones.' : 'No dead letters in this run.'
+        d.stored ? 'No stored dead letters to show.' : d.total ? 'No dead letter of this reason among the kept ones.' : 'No dead letters in this run.'
       );
       for (const tr of $('dlTable').tBodies[0].rows)
         if (tr.dataset.id)
@@ -1581,16 +1589,20 @@
     );
   }
 
+  // This run's letters every 2 s; the sink's stored ones (a file read on the server) every 10 s.
+  let storedReadAt = 0;
   async function refreshDeadLetters() {
     if (!state.session) return;
     const reason = $('dlReason').value;
-    const r = await api('GET', '/api/v1/dead-letters?limit=200' + (reason ? '&reason=' + encodeURIComponent(reason) : ''));
-    if (!r.ok || !r.data || $('dlReason').value !== reason) return;
+    const stored = $('dlScope').value;
+    if (stored) storedReadAt = Date.now();
+    const r = await api('GET', '/api/v1/dead-letters?limit=200' + (reason ? '&reason=' + encodeURIComponent(reason) : '') + (stored ? '&stored=1' : ''));
+    if (!r.ok || !r.data || $('dlReason').value !== reason || $('dlScope').value !== stored) return;
     state.deadLetters = r.data;
     if (state.page === 'deadletters') RENDER.deadletters();
   }
   setInterval(() => {
-    if (state.session && state.page === 'deadletters') refreshDeadLetters();
+    if (state.session && state.page === 'deadletters' && (!$('dlScope').value || Date.now() - storedReadAt >= 10000)) refreshDeadLetters();
   }, 2000);
 
   async function refreshAudit() {
@@ -1616,6 +1628,10 @@
     });
     $('logoutButton').addEventListener('click', logout);
     $('dlReason').addEventListener('change', refreshDeadLetters);
+    $('dlScope').addEventListener('change', () => {
+      state.deadLetterPicked = null; // a row id of the table is not a sequence of this run
+      refreshDeadLetters();
+    });
     for (const [id, hex] of [
       ['dlShowText', false],
       ['dlShowHex', true],

@@ -586,7 +586,14 @@ void TestWebSecurity::deadLettersEndpoint()
     QCOMPARE(r.json().value(QStringLiteral("kept")).toInt(), 1000);
     QVERIFY(r.json().value(QStringLiteral("letters")).isArray());
     QCOMPARE(r.json().value(QStringLiteral("totals")).toObject().size(), 7);
-    for (const QByteArray &bad : {QByteArray("reason=love"), QByteArray("limit=0"), QByteArray("limit=1001"), QByteArray("before=x")})
+    // Stored: the sink's table (this tally writes SQLite), the same letters' shape.
+    const Response stored = m_tally->send("GET", "/api/v1/dead-letters?stored=1&reason=oversize&limit=5", {bearer(kViewerToken)});
+    QCOMPARE(stored.status, 200);
+    QVERIFY2(stored.json().value(QStringLiteral("stored")).toBool() && stored.json().value(QStringLiteral("complete")).toBool(),
+             stored.body.constData());
+    QVERIFY(stored.json().value(QStringLiteral("letters")).isArray());
+    for (const QByteArray &bad : {QByteArray("reason=love"), QByteArray("limit=0"), QByteArray("limit=1001"), QByteArray("before=x"),
+                                  QByteArray("stored=yes")})
         QCOMPARE(m_tally->send("GET", "/api/v1/dead-letters?" + bad, {bearer(kViewerToken)}).status, 400);
     QCOMPARE(m_tally->send("POST", "/api/v1/dead-letters", {bearer(kOperatorToken)}).status, 405);
 }

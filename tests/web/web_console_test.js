@@ -306,6 +306,14 @@ async function main() {
         });
         log(`  dead letters: reasons ${reasons.join(', ')}; picked: ${where}`);
         await page.click('#dlShowText');
+        // Stored: the SQLite sink's dead_letters table, still filtered by the reason.
+        await page.selectOption('#dlScope', '1');
+        await until('stored oversize records', async () => {
+          const shown = await page.$$eval('#dlTable tbody tr[data-id]', (rows) => rows.map((r) => r.cells[1].textContent));
+          return shown.length > 0 && shown.every((r) => r === 'oversize') && /stored dead letters/.test(await page.textContent('#dlTotals'));
+        });
+        log(`  stored: ${await page.textContent('#dlTotals')}`);
+        await page.selectOption('#dlScope', '');
         await page.selectOption('#dlReason', '');
       }
       await sleep(name === 'overview' ? 1500 : 500);

@@ -1119,6 +1119,11 @@ WebConsole::Reply WebConsole::routeApi(const Request &request, const QByteArray 
                                    : std::numeric_limits<quint64>::max();
         if (!ok)
             return error(400, QStringLiteral("before: expected a sequence number"));
+        const QString stored = query.queryItemValue(QStringLiteral("stored"));
+        if (!stored.isEmpty() && stored != QLatin1String("0") && stored != QLatin1String("1"))
+            return error(400, QStringLiteral("stored: expected 0 or 1"));
+        if (stored == QLatin1String("1")) // the sink's table: every run's
+            return json(200, storedDeadLettersJson(m_host.storedDeadLetters(reason, static_cast<size_t>(*limit), before)));
         return json(200, deadLettersJson(m_host.recentDeadLetters(), reason, static_cast<size_t>(*limit), before));
     }
     if (postWindows.hasMatch()) {

@@ -316,6 +316,26 @@ QJsonObject postWindowsJson(uint64_t post, const std::vector<WindowValue> &windo
     return QJsonObject{{QStringLiteral("post"), QString::number(post)}, {QStringLiteral("windows"), windowValuesJson(windows)}};
 }
 
+namespace {
+
+QJsonArray lettersJson(const std::vector<BrowsedDeadLetter> &browsed)
+{
+    QJsonArray letters;
+    for (const BrowsedDeadLetter &d : browsed)
+        letters.append(QJsonObject{
+            {QStringLiteral("sequence"), static_cast<double>(d.sequence)},
+            {QStringLiteral("atMs"), static_cast<double>(d.atMs)},
+            {QStringLiteral("reason"), QString::fromUtf8(rejectReasonName(d.reason).data())},
+            {QStringLiteral("detail"), QString::fromStdString(d.detail)},
+            {QStringLiteral("partition"), d.partition},
+            {QStringLiteral("offset"), static_cast<double>(d.offset)},
+            {QStringLiteral("bytes"), static_cast<double>(d.payloadBytes)},
+            {QStringLiteral("payload"), QString::fromLatin1(QByteArray::fromStdString(d.payload).toBase64())}});
+    return letters;
+}
+
+} // namespace
+
 QJsonObject deadLettersJson(const RecentDeadLetters &recent, std::optional<RejectReason> reason, size_t limit,
                             uint64_t before)
 {
@@ -326,22 +346,23 @@ QJsonObject deadLettersJson(const RecentDeadLetters &recent, std::optional<Rejec
         totals.insert(str(rejectReasonName(static_cast<RejectReason>(r))), static_cast<double>(counts[r]));
         total += static_cast<double>(counts[r]);
     }
-    QJsonArray letters;
-    for (const BrowsedDeadLetter &d : recent.newest(reason, limit, before))
-        letters.append(QJsonObject{
-            {QStringLiteral("sequence"), static_cast<double>(d.sequence)},
-            {QStringLiteral("atMs"), static_cast<double>(d.atMs)},
-            {QStringLiteral("reason"), str(rejectReasonName(d.reason))},
-            {QStringLiteral("detail"), QString::fromStdString(d.detail)},
-            {QStringLiteral("partition"), d.partition},
-            {QStringLiteral("offset"), static_cast<double>(d.offset)},
-            {QStringLiteral("bytes"), static_cast<double>(d.payloadBytes)},
-            {QStringLiteral("payload"), QString::fromLatin1(QByteArray::fromStdString(d.payload).toBase64())}});
     return QJsonObject{{QStringLiteral("kept"), static_cast<double>(RecentDeadLetters::kKept)},
                        {QStringLiteral("payloadBytesKept"), static_cast<double>(RecentDeadLetters::kPayloadBytes)},
                        {QStringLiteral("total"), total},
                        {QStringLiteral("totals"), totals},
-                       {QStringLiteral("letters"), letters}};
+                       {QStringLiteral("letters"), lettersJson(recent.newest(reason, limit, before))}};
+}
+
+QJsonObject storedDeadLettersJson(const Result<StoredDeadLetters> &stored)
+{
+    if (!stored)
+        return QJsonObject{{QStringLiteral("stored"), true},
+                           {QStringLiteral("unavailable"), QString::fromStdString(stored.status().message())},
+                           {QStringLiteral("letters"), QJsonArray{}}};
+    return QJsonObject{{QStringLiteral("stored"), true},
+                       {QStringLiteral("complete"), stored->complete},
+                       {QStringLiteral("payloadBytesKept"), static_cast<double>(RecentDeadLetters::kPayloadBytes)},
+                       {QStringLiteral("letters"), lettersJson(stored->letters)}};
 }
 
 QJsonObject restorePointsJson(const std::vector<RestorePoint> &points)

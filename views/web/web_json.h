@@ -38,6 +38,8 @@ QJsonObject deadLettersJson(const RecentDeadLetters &recent, std::optional<Rejec
 
 // The checkpoints and savepoints on disk, newest first: {"points":[{"kind":"checkpoint"|"savepoint",
 // "incremental","epoch","takenAtMs","bytes","path","command"}]}; command is "tally --restore PATH".
+// GET /api/v1/dead-letters?stored=1: the sink's stored dead letters, or why there are none to read.
+QJsonObject storedDeadLettersJson(const Result<StoredDeadLetters> &stored);
 QJsonObject restorePointsJson(const std::vector<RestorePoint> &points);
 // GET /api/v1/kafka: the topic and consumer group as the broker describes them; {"kafka": false}
 // without a Kafka source, {"kafka": true} alone while no consumer reads the topic (a rescale).
