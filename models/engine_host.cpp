@@ -172,7 +172,14 @@ Result<StoredDeadLetters> EngineHost::storedDeadLetters(std::optional<RejectReas
         return Status::unavailable(c.output.type == OutputConfig::Type::Postgres
                                        ? "this job's dead letters are stored in PostgreSQL's dead_letters table, which this console does not read"
                                        : "this job has no sink: its dead letters are not stored");
-    return readStoredDeadLetters(c.output.sqlitePath, reason, limit, before, RecentDeadLetters::kPayloadBytes);
+    constexpr qint64 kReuseMs = 5000;
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    if (const auto &r = m_storedDeadLetters;
+        r && r->reason == reason && r->limit == limit && r->before == before && now - r->atMs >= 0 && now - r->atMs < kReuseMs)
+        return r->answer;
+    m_storedDeadLetters = StoredDeadLettersRead{
+        reason, limit, before, now, readStoredDeadLetters(c.output.sqlitePath, reason, limit, before, RecentDeadLetters::kPayloadBytes)};
+    return m_storedDeadLetters->answer;
 }
 
 std::vector<RestorePoint> EngineHost::restorePoints() const

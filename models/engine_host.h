@@ -91,7 +91,8 @@ public:
     // The dead letters the sink stored, every run's (readStoredDeadLetters): the SQLite sink's
     // dead_letters table. Unavailable, with where they are instead, for a job whose dead letters
     // go to a dead-letter topic (Kafka) or to PostgreSQL, or without a sink. Reads the file (at
-    // most half a second): call it when asked, not on every snapshot.
+    // most half a second): call it when asked, not on every snapshot. The same question within
+    // 5 s gets the same answer without another read, so no client can keep the GUI thread reading.
     Result<StoredDeadLetters> storedDeadLetters(std::optional<RejectReason> reason, size_t limit, uint64_t before) const;
     // The checkpoints and savepoints on disk this job's configuration can continue from
     // (tally --restore FILE), newest first.
@@ -144,6 +145,14 @@ private:
     QTimer m_timer;
     bool m_finishedSignalled = false;
     std::atomic<bool> m_replacing{false}; // a rescale or restore was accepted and has not finished
+    struct StoredDeadLettersRead {        // the newest storedDeadLetters() answer (GUI thread)
+        std::optional<RejectReason> reason;
+        size_t limit = 0;
+        uint64_t before = 0;
+        qint64 atMs = 0;
+        Result<StoredDeadLetters> answer = Status::notFound("not read");
+    };
+    mutable std::optional<StoredDeadLettersRead> m_storedDeadLetters;
     std::string m_lastSavepoint;
     ActionWorker m_worker; // last: joined first, while everything it uses still exists
 };

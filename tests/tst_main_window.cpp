@@ -8,6 +8,7 @@
 #include "models/dead_letter_model.h"
 #include "models/engine_host.h"
 #include "support/sink_results.h"
+#include "support/wait.h"
 #include "state/key_groups.h"
 #include "views/main_window.h"
 #include "views/translation.h"
@@ -232,9 +233,17 @@ private slots:
         // Stored: the SQLite sink's dead_letters table, as SQLite itself has it, with the filter.
         auto *scope = page->findChild<QComboBox *>(QStringLiteral("deadLetterScope"));
         QVERIFY(scope);
+        // The paused job's sink may still commit what was in flight: read once the table stands still.
+        const auto storedCount = [&] {
+            return test::sqliteInteger(m_host->config().output.sqlitePath, "SELECT count(*) FROM dead_letters WHERE reason = 'oversize'");
+        };
+        int64_t storedOversize = -1;
+        TALLY_WAIT_UNTIL([&] {
+            const int64_t before = storedCount();
+            QTest::qWait(600);
+            return (storedOversize = storedCount()) == before;
+        }(), std::chrono::seconds(15), "the dead_letters table to stand still");
         scope->setCurrentIndex(1);
-        const int64_t storedOversize = test::sqliteInteger(m_host->config().output.sqlitePath,
-                                                     "SELECT count(*) FROM dead_letters WHERE reason = 'oversize'");
         QVERIFY(storedOversize > 0);
         QCOMPARE(table->model()->rowCount(), static_cast<int>(std::min<int64_t>(storedOversize, RecentDeadLetters::kKept)));
         for (int r = 0; r < table->model()->rowCount(); ++r)

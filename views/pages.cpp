@@ -608,8 +608,10 @@ public:
     QString title() const override { return tr("Dead letters"); }
     void refresh() override
     {
-        if (!isVisible())
-            return; // read when shown
+        if (!isVisible()) {
+            m_storedReadAt.invalidate(); // shown again: the stored letters are read again
+            return;                      // read when shown
+        }
         if (m_scope->currentIndex() == 1)
             refreshStored();
         else

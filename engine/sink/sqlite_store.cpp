@@ -546,7 +546,7 @@ Result<StoredDeadLetters> readStoredDeadLetters(const std::string &path, std::op
     } budget{deadline};
     sqlite3_busy_timeout(db, std::max(1, budgetMs / 2));
     sqlite3_progress_handler(
-        db, 1000,
+        db, 100,
         [](void *p) {
             auto *b = static_cast<Budget *>(p);
             b->spent = b->spent || std::chrono::steady_clock::now() >= b->deadline;
@@ -575,6 +575,10 @@ Result<StoredDeadLetters> readStoredDeadLetters(const std::string &path, std::op
         return std::string(p ? p : "", static_cast<size_t>(sqlite3_column_bytes(raw, column)));
     };
     for (;;) {
+        if (std::chrono::steady_clock::now() >= budget.deadline && !out.letters.empty()) {
+            out.complete = false; // what was found by then
+            break;
+        }
         const int rc = sqlite3_step(raw);
         if (rc == SQLITE_DONE)
             break;

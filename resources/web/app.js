@@ -997,9 +997,11 @@
       if (d.stored) {
         $('dlTotals').textContent = d.unavailable
           ? 'No stored dead letters to show: ' + d.unavailable
-          : d.letters.length
-            ? 'The newest ' + formatCount(d.letters.length) + ' stored dead letters, every run\'s.' + (d.complete ? '' : ' The read stopped after half a second: older ones are not shown.')
-            : 'No stored dead letters.';
+          : !d.complete
+            ? 'The newest ' + formatCount(d.letters.length) + ' stored dead letters found in half a second (the read stopped there: older ones are not shown).'
+            : d.letters.length
+              ? 'The newest ' + formatCount(d.letters.length) + ' stored dead letters, every run\'s.'
+              : 'No stored dead letters.';
       } else {
         $('dlKept').textContent = formatCount(d.kept);
         const reasons = Object.keys(d.totals);
@@ -1630,6 +1632,8 @@
     $('dlReason').addEventListener('change', refreshDeadLetters);
     $('dlScope').addEventListener('change', () => {
       state.deadLetterPicked = null; // a row id of the table is not a sequence of this run
+      state.deadLetters = null; // nothing of the other scope stays on screen to be picked
+      fillTable($('dlTable'), [], 'Reading…');
       refreshDeadLetters();
     });
     for (const [id, hex] of [
