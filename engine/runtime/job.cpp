@@ -13,6 +13,7 @@
 
 #include <condition_variable>
 #include <cstdio>
+#include <filesystem>
 #include <mutex>
 #include <thread>
 
@@ -237,6 +238,12 @@ Status Job::restoreFrom(const std::string &path)
     if (c.state != JobState::Created)
         return Status::invalidArgument("restore before start()");
     const int64_t startedNs = steadyNowNs();
+    // The read comes before the consoles can show anything (at start) or the new job exists (a
+    // restore in the console): the log says what is being read and how much of it.
+    std::error_code sizeError;
+    const uintmax_t bytes = std::filesystem::file_size(path, sizeError);
+    if (!sizeError)
+        std::fprintf(stderr, "tally: reading %s (%.1f MiB)...\n", path.c_str(), static_cast<double>(bytes) / (1024.0 * 1024.0));
     Result<Savepoint> savepoint = readRestorePoint(path);
     if (!savepoint)
         return savepoint.status();
