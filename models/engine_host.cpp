@@ -93,6 +93,11 @@ void EngineHost::sample()
                                      previous.takenAtMs && !replaced ? &previous : nullptr,
                                      QDateTime::currentMSecsSinceEpoch(), m_watchedPost);
     m_snapshot.lastSavepoint = m_lastSavepoint;
+    // Between the two jobs of a rescale or restore (the old one stopped, the new one's file is
+    // being read): the Overview's Restoring row says so, as it does while the new tasks load.
+    if (m_replacing && m_replacement && !m_snapshot.job.restoring && m_job->finished())
+        m_snapshot.job.restoring = JobStatus::Restoring{m_replacement->from, 0, m_replacement->parallelism,
+                                                        QDateTime::currentMSecsSinceEpoch() - m_replacement->startedMs};
     if (replaced)
         m_snapshot.freshness = computeFreshness(m_snapshot, &previous.freshness);
     if (replaced)
@@ -334,6 +339,9 @@ qint64 EngineHost::run(Action action, const QString &user, const QString &source
         // never leaves the host without one.
         const int parallelism = parameters.value(QString::fromLatin1(kParallelismParameter)).toInt();
         m_replacing = true;
+        m_replacement = Replacement{action == Action::Restore ? restoreFrom : "the savepoint the job stops with",
+                                    action == Action::Rescale ? parallelism : m_runner.config().runtime.parallelism,
+                                    QDateTime::currentMSecsSinceEpoch()};
         runOnWorker(id, action, user, source, params, [this, action, parallelism, restoreFrom]() -> ActionWorker::Poll {
             const ReplaceOutcome r = action == Action::Rescale ? m_runner.rescale(parallelism) : m_runner.restore(restoreFrom);
             if (!r.savepoint.empty())
@@ -344,6 +352,7 @@ qint64 EngineHost::run(Action action, const QString &user, const QString &source
             ActionOutcome outcome{r.status.isOk(), r.status.isOk() ? done : r.status.message()};
             QMetaObject::invokeMethod(this, [this] {
                 m_replacing = false;
+                m_replacement.reset();
                 sample(); // shows the new job (or why there is none) at once
                 if (!m_timer.isActive() && !finished())
                     m_timer.start(m_options.sampleIntervalMs);

@@ -153,6 +153,12 @@ private:
         Result<StoredDeadLetters> answer = Status::notFound("not read");
     };
     mutable std::optional<StoredDeadLettersRead> m_storedDeadLetters;
+    struct Replacement { // the rescale or restore under way (GUI thread), for the snapshot
+        std::string from;
+        int parallelism = 0;
+        qint64 startedMs = 0;
+    };
+    std::optional<Replacement> m_replacement;
     std::string m_lastSavepoint;
     ActionWorker m_worker; // last: joined first, while everything it uses still exists
 };

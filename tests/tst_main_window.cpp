@@ -10,11 +10,18 @@
 #include "support/sink_results.h"
 #include "support/wait.h"
 #include "state/key_groups.h"
+#include "util/sync_point.h"
 #include "views/main_window.h"
 #include "views/translation.h"
 #include "views/web/web_console.h"
 
 #include <QtTest>
+
+#include <atomic>
+
+#include <mutex>
+
+#include <condition_variable>
 
 #include <QAction>
 #include <QApplication>
@@ -405,6 +412,40 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(m_host->snapshot().job.eventsIn > events + 1000, 15000);
         AuditModel audit(m_host->auditLog());
         QTRY_COMPARE_WITH_TIMEOUT(auditRows(audit, QStringLiteral("restore"), QStringLiteral("ok")), 1, 5000);
+
+        // Between the two jobs (held there): the Overview's Restoring row names the file and the
+        // time so far, before the new job exists.
+        std::mutex mutex;
+        std::condition_variable released;
+        bool release = false;
+        std::atomic<bool> held{false};
+        SyncPoints::set("JobRunner::betweenJobs", [&] {
+            held = true;
+            std::unique_lock lock(mutex);
+            released.wait(lock, [&] { return release; });
+        });
+        const auto unhold = qScopeGuard([&] {
+            {
+                std::lock_guard lock(mutex);
+                release = true;
+            }
+            released.notify_all();
+            SyncPoints::clear();
+        });
+        QVERIFY(m_window->runAction(EngineHost::Action::Restore, true, {{QStringLiteral("from"), chosen}}) > 0);
+        QTRY_VERIFY_WITH_TIMEOUT(held.load(), 30000);
+        QTRY_VERIFY_WITH_TIMEOUT(m_host->snapshot().job.restoring.has_value(), 5000);
+        QCOMPARE(QString::fromStdString(m_host->snapshot().job.restoring->from), chosen);
+        QCOMPARE(m_host->snapshot().job.restoring->tasksDone, 0);
+        QVERIFY(!m_host->finished()); // a job stopped for a restore is not the end
+        {
+            std::lock_guard lock(mutex);
+            release = true;
+        }
+        released.notify_all();
+        QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 2, 30000);
+        QVERIFY2(finished.at(1).at(2).toBool(), qPrintable(finished.at(1).at(3).toString()));
+        QTRY_VERIFY_WITH_TIMEOUT(!m_host->snapshot().job.restoring.has_value(), 30000);
     }
 
     void unavailableActionsSayWhy()

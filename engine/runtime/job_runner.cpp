@@ -2,6 +2,7 @@
 
 #include "state/key_groups.h"
 #include "util/folders.h"
+#include "util/sync_point.h"
 
 namespace tally {
 
@@ -137,6 +138,7 @@ ReplaceOutcome JobRunner::replaceJob(const std::function<Status(JobConfig &)> &p
         return outcome;
     }
     outcome.savepoint = *savepoint;
+    SyncPoints::process("JobRunner::betweenJobs"); // the old job stopped, the new one not built yet
     const std::string continueFrom = from.empty() ? *savepoint : from;
     const Status replaced = replace(target, continueFrom);
     if (replaced.isOk()) {
