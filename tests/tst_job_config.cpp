@@ -442,6 +442,12 @@ void TestJobConfig::fingerprintFollowsTheTable()
                                                                      : QStringLiteral("changes configFingerprint(), but the table does not say it shapes the state"))));
         }
     }
+    // viral_acceleration = 0 is the rule from before the option existed: the fingerprint is the
+    // one an older build wrote, so that build's savepoints restore with it.
+    JobConfig rateAlone;
+    rateAlone.likeVelocity.viralAcceleration = 0;
+    QVERIFY(configFingerprint(rateAlone).find("viral_acceleration") == std::string::npos);
+    QVERIFY(configFingerprint(base).find("viral_acceleration=3") != std::string::npos);
 }
 
 void TestJobConfig::shippedConfigIsTheDefaults()

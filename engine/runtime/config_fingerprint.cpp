@@ -39,7 +39,6 @@ std::string configFingerprint(const JobConfig &c)
         << "aggregations.like_velocity.slide_ms=" << c.likeVelocity.slideMs << '\n'
         << "aggregations.like_velocity.min_per_minute=" << exactNumber(c.likeVelocity.minPerMinute) << '\n'
         << "aggregations.like_velocity.viral_per_minute=" << exactNumber(c.likeVelocity.viralPerMinute) << '\n'
-        << "aggregations.like_velocity.viral_acceleration=" << exactNumber(c.likeVelocity.viralAcceleration) << '\n'
         << "aggregations.spam_suspects.size_ms=" << c.spamSuspects.sizeMs << '\n'
         << "aggregations.spam_suspects.slide_ms=" << c.spamSuspects.slideMs << '\n'
         << "aggregations.spam_suspects.threshold=" << c.spamSuspects.threshold << '\n'
@@ -48,6 +47,10 @@ std::string configFingerprint(const JobConfig &c)
         << "aggregations.spam_suspects.baseline_bucket_ms=" << c.spamSuspects.baselineBucketMs << '\n'
         << "aggregations.spam_suspects.baseline_buckets=" << c.spamSuspects.baselineBuckets << '\n'
         << "runtime.allowed_lateness_ms=" << c.runtime.allowedLatenessMs << '\n';
+    // Written only when set: with 0 (the rate alone, as before the option existed) a savepoint
+    // taken by an older build keeps its fingerprint and restores.
+    if (c.likeVelocity.viralAcceleration != 0)
+        out << "aggregations.like_velocity.viral_acceleration=" << exactNumber(c.likeVelocity.viralAcceleration) << '\n';
     return out.str();
 }
 
