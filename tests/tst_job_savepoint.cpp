@@ -14,6 +14,7 @@
 #include "checkpoint/savepoint.h"
 #include "source/generator.h"
 #include "support/oracle.h"
+#include "support/held_sync_point.h"
 #include "support/sink_results.h"
 #include "support/wait.h"
 #include "time/clock.h"
@@ -22,9 +23,7 @@
 #include <QtTest>
 
 #include <atomic>
-#include <condition_variable>
 #include <filesystem>
-#include <mutex>
 
 using namespace tally;
 using namespace tally::test;
@@ -153,38 +152,18 @@ private slots:
         const RunResult stopped = runJob(config, first, 20000);
         QVERIFY2(stopped.savepoint, stopped.savepoint.status().toString().c_str());
 
-        std::mutex mutex;
-        std::condition_variable released;
-        bool release = false;
-        std::atomic<int> held{0};
-        SyncPoints::set("WindowTask::restored", [&] {
-            ++held;
-            std::unique_lock lock(mutex);
-            released.wait(lock, [&] { return release; });
-        });
-        const auto cleanup = qScopeGuard([&] {
-            {
-                std::lock_guard lock(mutex);
-                release = true;
-            }
-            released.notify_all();
-            SyncPoints::clear();
-        });
+        HeldSyncPoint held("WindowTask::restored");
         LiveJob live(config);
         QVERIFY(live.job.restoreFrom(*stopped.savepoint).isOk());
         QVERIFY(live.job.start().isOk());
-        TALLY_WAIT_UNTIL(held.load() == 2, std::chrono::seconds(30), "both tasks at their restore's end");
+        TALLY_WAIT_UNTIL(held.arrived() == 2, std::chrono::seconds(30), "both tasks at their restore's end");
         const std::optional<JobStatus::Restoring> restoring = live.job.status().restoring;
         QVERIFY(restoring.has_value());
         QCOMPARE(restoring->from, *stopped.savepoint);
         QCOMPARE(restoring->tasksDone, 0);
         QCOMPARE(restoring->tasks, 2);
         QVERIFY(restoring->forMs >= 0);
-        {
-            std::lock_guard lock(mutex);
-            release = true;
-        }
-        released.notify_all();
+        held.release();
         TALLY_WAIT_UNTIL(!live.job.status().restoring.has_value(), std::chrono::seconds(30), "the restore's end");
         live.job.requestStop();
         (void)live.job.waitFinished();

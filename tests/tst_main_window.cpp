@@ -7,21 +7,15 @@
 #include "models/action_catalogue.h"
 #include "models/dead_letter_model.h"
 #include "models/engine_host.h"
+#include "support/held_sync_point.h"
 #include "support/sink_results.h"
 #include "support/wait.h"
 #include "state/key_groups.h"
-#include "util/sync_point.h"
 #include "views/main_window.h"
 #include "views/translation.h"
 #include "views/web/web_console.h"
 
 #include <QtTest>
-
-#include <atomic>
-
-#include <mutex>
-
-#include <condition_variable>
 
 #include <QAction>
 #include <QApplication>
@@ -240,19 +234,17 @@ private slots:
         // Stored: the SQLite sink's dead_letters table, as SQLite itself has it, with the filter.
         auto *scope = page->findChild<QComboBox *>(QStringLiteral("deadLetterScope"));
         QVERIFY(scope);
-        // The paused job's sink may still commit what was in flight: read once the table stands still.
-        const auto storedCount = [&] {
-            return test::sqliteInteger(m_host->config().output.sqlitePath, "SELECT count(*) FROM dead_letters WHERE reason = 'oversize'");
-        };
-        int64_t storedOversize = -1;
-        TALLY_WAIT_UNTIL([&] {
-            const int64_t before = storedCount();
-            QTest::qWait(600);
-            return (storedOversize = storedCount()) == before;
-        }(), std::chrono::seconds(15), "the dead_letters table to stand still");
+        // The sink may still commit letters in flight: the page shows what the table held between
+        // the counts before and after it read.
+        const std::string db = m_host->config().output.sqlitePath;
+        const auto storedOversize = [&] { return test::sqliteInteger(db, "SELECT count(*) FROM dead_letters WHERE reason = 'oversize'"); };
+        TALLY_WAIT_UNTIL(storedOversize() > 0, std::chrono::seconds(15), "an oversize letter in the dead_letters table");
+        const int64_t before = storedOversize();
         scope->setCurrentIndex(1);
-        QVERIFY(storedOversize > 0);
-        QCOMPARE(table->model()->rowCount(), static_cast<int>(std::min<int64_t>(storedOversize, RecentDeadLetters::kKept)));
+        const int64_t after = storedOversize();
+        const int64_t shown = table->model()->rowCount();
+        QVERIFY2(std::min<int64_t>(before, RecentDeadLetters::kKept) <= shown && shown <= std::min<int64_t>(after, RecentDeadLetters::kKept),
+                 qPrintable(QStringLiteral("%1 shown, %2 to %3 stored").arg(shown).arg(before).arg(after)));
         for (int r = 0; r < table->model()->rowCount(); ++r)
             QCOMPARE(table->model()->index(r, 1).data().toString(), QStringLiteral("oversize"));
         const auto *totals = page->findChild<QLabel *>(QStringLiteral("deadLetterTotals"));
@@ -415,34 +407,14 @@ private slots:
 
         // Between the two jobs (held there): the Overview's Restoring row names the file and the
         // time so far, before the new job exists.
-        std::mutex mutex;
-        std::condition_variable released;
-        bool release = false;
-        std::atomic<bool> held{false};
-        SyncPoints::set("JobRunner::betweenJobs", [&] {
-            held = true;
-            std::unique_lock lock(mutex);
-            released.wait(lock, [&] { return release; });
-        });
-        const auto unhold = qScopeGuard([&] {
-            {
-                std::lock_guard lock(mutex);
-                release = true;
-            }
-            released.notify_all();
-            SyncPoints::clear();
-        });
+        test::HeldSyncPoint held("JobRunner::betweenJobs");
         QVERIFY(m_window->runAction(EngineHost::Action::Restore, true, {{QStringLiteral("from"), chosen}}) > 0);
-        QTRY_VERIFY_WITH_TIMEOUT(held.load(), 30000);
+        QTRY_VERIFY_WITH_TIMEOUT(held.arrived() == 1, 30000);
         QTRY_VERIFY_WITH_TIMEOUT(m_host->snapshot().job.restoring.has_value(), 5000);
         QCOMPARE(QString::fromStdString(m_host->snapshot().job.restoring->from), chosen);
         QCOMPARE(m_host->snapshot().job.restoring->tasksDone, 0);
         QVERIFY(!m_host->finished()); // a job stopped for a restore is not the end
-        {
-            std::lock_guard lock(mutex);
-            release = true;
-        }
-        released.notify_all();
+        held.release();
         QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 2, 30000);
         QVERIFY2(finished.at(1).at(2).toBool(), qPrintable(finished.at(1).at(3).toString()));
         QTRY_VERIFY_WITH_TIMEOUT(!m_host->snapshot().job.restoring.has_value(), 30000);
