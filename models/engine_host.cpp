@@ -220,16 +220,26 @@ std::optional<UiText> EngineHost::parameterProblem(Action action, const QVariant
 {
     if (std::optional<UiText> wrong = ActionCatalogue::checkParameters(action, parameters))
         return wrong;
+    if (action == Action::Restore && !listedRestorePoint(parameters))
+        return notListed(parameters);
+    return std::nullopt;
+}
+
+UiText EngineHost::notListed(const QVariantMap &parameters)
+{
+    return UiText(staticMetaObject.className(),
+                  QT_TR_NOOP("%1 is not a checkpoint or savepoint in this job's folders (checkpoint.dir, "
+                             "checkpoint.savepoint_dir)"))
+        .arg(parameters.value(QString::fromLatin1(kRestoreFromParameter)).toString().left(256));
+}
+
+std::optional<std::string> EngineHost::listedRestorePoint(const QVariantMap &parameters) const
+{
     // A restore reads only what the job's own folders list: never any file a request names.
-    if (action == Action::Restore) {
-        const QString from = parameters.value(QString::fromLatin1(kRestoreFromParameter)).toString();
-        const std::vector<RestorePoint> points = restorePoints();
-        if (std::none_of(points.begin(), points.end(), [&](const RestorePoint &p) { return QString::fromStdString(p.path) == from; }))
-            return UiText(staticMetaObject.className(),
-                          QT_TR_NOOP("%1 is not a checkpoint or savepoint in this job's folders (checkpoint.dir, "
-                                     "checkpoint.savepoint_dir)"))
-                .arg(from.left(256));
-    }
+    const QString from = parameters.value(QString::fromLatin1(kRestoreFromParameter)).toString();
+    for (const RestorePoint &p : restorePoints())
+        if (QString::fromStdString(p.path) == from)
+            return p.path;
     return std::nullopt;
 }
 
@@ -277,15 +287,17 @@ qint64 EngineHost::run(Action action, const QString &user, const QString &source
         m_audit->append(user, source, name, params, QStringLiteral("refused"), available.reason.english());
         return 0;
     }
-    if (const std::optional<UiText> wrong = parameterProblem(action, parameters)) {
+    if (const std::optional<UiText> wrong = ActionCatalogue::checkParameters(action, parameters)) {
         m_audit->append(user, source, name, params, QStringLiteral("refused"), wrong->english());
         return 0;
     }
-    // The listed file itself (parameterProblem() found the request's path among them).
-    std::string restoreFrom;
-    for (const RestorePoint &p : action == Action::Restore ? restorePoints() : std::vector<RestorePoint>{})
-        if (QString::fromStdString(p.path) == parameters.value(QString::fromLatin1(kRestoreFromParameter)).toString())
-            restoreFrom = p.path;
+    // The listed file itself, from one listing of the folders.
+    const std::optional<std::string> listed = action == Action::Restore ? listedRestorePoint(parameters) : std::nullopt;
+    if (action == Action::Restore && !listed) {
+        m_audit->append(user, source, name, params, QStringLiteral("refused"), notListed(parameters).english());
+        return 0;
+    }
+    const std::string restoreFrom = listed.value_or(std::string());
     const qint64 id = m_audit->append(user, source, name, params, QStringLiteral("started"));
     const std::shared_ptr<Job> job = m_job;
     // Waits for an engine future without blocking the worker.

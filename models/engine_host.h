@@ -159,6 +159,9 @@ private:
         qint64 startedMs = 0;
     };
     std::optional<Replacement> m_replacement;
+    // The listed restore point a restore's parameters name (its own path), if there is one.
+    std::optional<std::string> listedRestorePoint(const QVariantMap &parameters) const;
+    static UiText notListed(const QVariantMap &parameters); // why a restore's file is refused
     std::string m_lastSavepoint;
     ActionWorker m_worker; // last: joined first, while everything it uses still exists
 };
