@@ -395,21 +395,23 @@ CheckpointLink timedCheckpoint(TaskAggregations &task, bool changesOnly, const J
 }
 
 // A checkpoint of the task's database files, as the job takes one (RocksDB): the task links its
-// files (sync), the writer publishes the new ones and writes the file (async).
-WrittenCheckpoint timedFilesCheckpoint(TaskAggregations &task, const JobConfig &c, const CheckpointChain &previous,
+// files and takes its cache's changes (sync), the writer publishes the new files and writes the
+// checkpoint (async).
+WrittenCheckpoint timedFilesCheckpoint(TaskAggregations &task, const JobConfig &c, const WrittenCheckpoint &previous,
                                        CheckpointCost &cost)
 {
     const auto t0 = std::chrono::steady_clock::now();
-    StatePart part = task.snapshotFiles();
+    StatePart part = task.snapshotFiles(false);
     cost.syncMs = secondsSince(t0) * 1e3;
     const auto t1 = std::chrono::steady_clock::now();
     KeyedStateChanges changes;
     part(changes);
     Savepoint sp;
-    sp.epoch = previous.size() + 1;
+    sp.epoch = previous.chain.size() + 1;
     sp.takenAtMs = static_cast<int64_t>(sp.epoch);
     sp.fingerprint = configFingerprint(c);
-    WrittenCheckpoint written = orExit(writeFilesCheckpoint(c.checkpoint.dir, sp, 1, changes, previous));
+    WrittenCheckpoint written =
+        orExit(writeFilesCheckpoint(c.checkpoint.dir, sp, 1, changes, previous.chain, previous.cacheDepths));
     cost.asyncMs = secondsSince(t1) * 1e3;
     cost.totalMs = secondsSince(t0) * 1e3;
     cost.sizeBytes = static_cast<double>(written.writtenBytes);
@@ -440,10 +442,11 @@ CheckpointCosts measureCheckpoint(StateConfig::Backend backend, size_t entries)
         const CheckpointLink full = timedCheckpoint(*task, false, c, {}, costs.full);
         const bool files = task->canExportFiles();
         const bool tracks = files || task->canTrackChanges();
-        CheckpointChain base = {full};
+        WrittenCheckpoint base;
+        base.chain = {full};
         if (files) {
             CheckpointCost first;
-            base = timedFilesCheckpoint(*task, c, {}, first).chain;
+            base = timedFilesCheckpoint(*task, c, {}, first);
         } else if (tracks) {
             task->trackChanges(); // as after a checkpoint that starts a chain
         }
@@ -455,7 +458,7 @@ CheckpointCosts measureCheckpoint(StateConfig::Backend backend, size_t entries)
             task->finishBatch(1000, rows, topK);
             costs.incremental.emplace();
             const CheckpointLink link = files ? timedFilesCheckpoint(*task, c, base, *costs.incremental).chain.back()
-                                              : timedCheckpoint(*task, true, c, base, *costs.incremental);
+                                              : timedCheckpoint(*task, true, c, base.chain, *costs.incremental);
             incrementalFile = (std::filesystem::path(c.checkpoint.dir) / link.file).string();
         }
         task.reset();

@@ -38,6 +38,8 @@
 #include <filesystem>
 #include <random>
 #include <set>
+#include <string_view>
+#include <tuple>
 
 using namespace tally;
 using namespace tally::test;
@@ -216,19 +218,26 @@ private slots:
         QTest::addColumn<QString>("sink");
         QTest::addColumn<QString>("killAt"); // a sync point the process kills itself at, or random moments
         QTest::addColumn<int>("killAtMost");  // the pass of it that kills: 1 to this, at random
+        // RocksDB's write-back cache per task: 16 KiB is far below the state, so counts live in
+        // RocksDB and the cache is written between any two checkpoints (each cache part starts a
+        // chain); at 4 MiB most checkpoints' cache parts build on the ones before.
+        QTest::addColumn<int>("cacheKb");
         for (const char *backend : {"heap", "rocksdb"})
             for (const char *sink : {"sqlite", "postgres"})
-                QTest::addRow("%s, %s", backend, sink) << QString::fromLatin1(backend) << QString::fromLatin1(sink) << QString() << 0;
+                QTest::addRow("%s, %s", backend, sink) << QString::fromLatin1(backend) << QString::fromLatin1(sink) << QString() << 0
+                                                       << (std::string_view(sink) == "postgres" ? 4096 : 16);
         for (const char *point : {"writeFileDurably::beforeRename", "pruneCheckpoints::removed"})
             QTest::addRow("heap, sqlite, killed at %s", point) << QStringLiteral("heap") << QStringLiteral("sqlite")
-                                                                << QString::fromLatin1(point) << 6;
+                                                                << QString::fromLatin1(point) << 6 << 16;
         // RocksDB's checkpoints of files: killed publishing a table (a checkpoint publishes many,
         // so the pass goes further, past the first checkpoints), writing the checkpoint that names
-        // the tables, and deleting tables no retained checkpoint names.
-        for (const auto &[point, most] : {std::pair{"publishTable::beforeRename", 80}, std::pair{"writeFileDurably::beforeRename", 6},
-                                          std::pair{"pruneCheckpoints::removedTable", 20}})
-            QTest::addRow("rocksdb, sqlite, killed at %s", point) << QStringLiteral("rocksdb") << QStringLiteral("sqlite")
-                                                                   << QString::fromLatin1(point) << most;
+        // the tables and the cache parts it builds on, deleting tables no retained checkpoint
+        // names, and deleting checkpoints whose cache parts no retained one needs.
+        for (const auto &[point, most, cacheKb] :
+             {std::tuple{"publishTable::beforeRename", 80, 16}, std::tuple{"writeFileDurably::beforeRename", 6, 4096},
+              std::tuple{"pruneCheckpoints::removedTable", 20, 16}, std::tuple{"pruneCheckpoints::removed", 2, 4096}})
+            QTest::addRow("rocksdb, sqlite, %d KiB cache, killed at %s", cacheKb, point)
+                << QStringLiteral("rocksdb") << QStringLiteral("sqlite") << QString::fromLatin1(point) << most << cacheKb;
     }
     void killAndRestartUntilDone()
     {
@@ -236,6 +245,7 @@ private slots:
         QFETCH(QString, sink);
         QFETCH(QString, killAt);
         QFETCH(int, killAtMost);
+        QFETCH(int, cacheKb);
         const QString name = backend + QLatin1Char('_') + sink + (killAt.isEmpty() ? QString() : QLatin1Char('_') + killAt);
         const bool postgres = sink == QLatin1String("postgres");
         const std::string postgresUrl = postgres ? freshPostgresDatabase("crash_" + backend.toStdString()) : std::string();
@@ -243,8 +253,7 @@ private slots:
         QFile f(dir.filePath(QStringLiteral("job.toml")));
         QVERIFY(f.open(QIODevice::WriteOnly));
         f.write(jobConfig(requestedKills()));
-        // A cache far below the state, so counts live in RocksDB, not in its write-back cache.
-        f.write(QStringLiteral("\n[state]\nbackend = \"%1\"\nrocksdb_cache_kb = 16\n").arg(backend).toUtf8());
+        f.write(QStringLiteral("\n[state]\nbackend = \"%1\"\nrocksdb_cache_kb = %2\n").arg(backend).arg(cacheKb).toUtf8());
         f.close();
         const int kills = requestedKills();
         std::mt19937_64 rng = seededGenerator(name.toStdString());
@@ -259,9 +268,14 @@ private slots:
                                      int(std::max<qint64>(240000, totalEvents(kills) * 4000 / kEventsPerSecond + 60000));
         std::uniform_int_distribution<int> killDelayMs(0, kKillDelayMaxMs);
         std::uniform_int_distribution<int> killAtPass(1, std::max(1, killAtMost));
-        int killed = 0, restored = 0, restoredIncremental = 0;
+        int killed = 0, restored = 0, restoredIncremental = 0, mostCacheParts = 0;
         const auto countRestores = [&](const QByteArray &errors) {
             restored += errors.contains("restored from checkpoint") ? 1 : 0;
+            // RocksDB: the parts of the write-back caches replayed over the files (one per task
+            // when each starts a chain).
+            const QRegularExpressionMatch parts = QRegularExpression(QStringLiteral("(\\d+) cache parts")).match(QString::fromUtf8(errors));
+            if (parts.hasMatch())
+                mostCacheParts = std::max(mostCacheParts, parts.captured(1).toInt());
             // The heap's incremental checkpoints, RocksDB's of files.
             restoredIncremental += QRegularExpression(QStringLiteral("restored from checkpoint \\S+\\.ts[if]"))
                                            .match(QString::fromUtf8(errors))
@@ -319,12 +333,16 @@ private slots:
             QVERIFY2(tally.exitStatus() == QProcess::NormalExit && tally.exitCode() == 0, errors.constData());
             break;
         }
-        qInfo("%s into %s%s: %d kills, %d restarts restored a checkpoint, %d of them an incremental one (heap) or one of files (rocksdb)", qPrintable(backend),
-              qPrintable(sink), qPrintable(killAt.isEmpty() ? QString() : QStringLiteral(" (killed at ") + killAt + QLatin1Char(')')),
-              killed, restored, restoredIncremental);
+        qInfo("%s into %s%s: %d kills, %d restarts restored a checkpoint, %d of them an incremental one (heap) or one of files "
+              "(rocksdb; at most %d cache parts replayed)",
+              qPrintable(backend), qPrintable(sink),
+              qPrintable(killAt.isEmpty() ? QString() : QStringLiteral(" (killed at ") + killAt + QLatin1Char(')')), killed, restored,
+              restoredIncremental, mostCacheParts);
         QVERIFY2(killed >= kills, qPrintable(QStringLiteral("only %1 kills: the runs end too fast").arg(killed)));
         QVERIFY2(restored >= kills / 2, qPrintable(QStringLiteral("only %1 restarts restored a checkpoint").arg(restored)));
         QVERIFY2(restoredIncremental > 0, "no restart restored an incremental checkpoint (or one of files)");
+        if (backend == QLatin1String("rocksdb") && cacheKb >= 1024) // more parts than the 2 tasks
+            QVERIFY2(mostCacheParts > 2, qPrintable(QStringLiteral("no restore replayed a chain of cache parts (at most %1 parts)").arg(mostCacheParts)));
         const int incremental = checkFolderConsistent(dir.filePath(QStringLiteral("checkpoints")));
         QVERIFY(incremental >= 0);
         qInfo("the folder holds what its retained checkpoints name, %d of them incremental", incremental);

@@ -64,11 +64,13 @@ const char *backendName(Backend b)
 // batches.
 class Pipeline {
 public:
-    Pipeline(const JobConfig &config, int parallelism, Backend backend = Backend::Heap)
+    // `cacheKb`: RocksDB's write-back cache per task; the default is far below the state, so reads
+    // and writes go through RocksDB.
+    Pipeline(const JobConfig &config, int parallelism, Backend backend = Backend::Heap, int cacheKb = 16)
         : m_config(config), m_ingest(singleTask(config), config.source.generator.partitions, m_clock)
     {
         m_config.state.dir = m_stateDir.path().toStdString();
-        m_config.state.rocksdbCacheKb = 16; // far below the state: reads and writes go through RocksDB
+        m_config.state.rocksdbCacheKb = cacheKb;
         startTasks(parallelism, backend);
     }
 
@@ -129,18 +131,20 @@ public:
         (void)m_sink.writeRows(rows);
     }
 
-    // A checkpoint of the tasks' database files (rocksdb backend) into `dir`, on `previous`'s
-    // chain, as the snapshot writer takes one.
-    Result<WrittenCheckpoint> filesCheckpoint(const std::string &dir, uint64_t epoch, const CheckpointChain &previous)
+    // A checkpoint of the tasks' database files and caches' parts (rocksdb backend) into `dir`,
+    // on `previous`, as the snapshot writer takes one; `writeCaches`: the caches are written into
+    // the files first.
+    Result<WrittenCheckpoint> filesCheckpoint(const std::string &dir, uint64_t epoch, const WrittenCheckpoint &previous,
+                                              bool writeCaches)
     {
         KeyedStateChanges parts;
         for (const auto &t : m_tasks)
-            t->snapshotFiles()(parts);
+            t->snapshotFiles(writeCaches)(parts);
         parts.sortNamespaces();
         Savepoint head;
         head.epoch = epoch;
         head.takenAtMs = static_cast<int64_t>(epoch);
-        return writeFilesCheckpoint(dir, head, static_cast<int>(m_tasks.size()), parts, previous);
+        return writeFilesCheckpoint(dir, head, static_cast<int>(m_tasks.size()), parts, previous.chain, previous.cacheDepths);
     }
 
     // Replaces the tasks with ones opened from a checkpoint's files (same parallelism, RocksDB).
@@ -362,24 +366,34 @@ private slots:
         QVERIFY2(diff.empty(), diff.c_str());
     }
 
-    // RocksDB checkpoints of the tasks' database files, taken every few batches: each reads back
-    // (tables checked against their CRC) into exactly the whole state at its cut; later ones
-    // publish only new tables and share the rest; with two retained, shared/ holds only what
-    // those two name; and a run opened from the last one's files at the same parallelism ends
-    // with the uninterrupted run's table.
+    // RocksDB checkpoints of the tasks' database files and their caches' parts, taken every few
+    // batches: each reads back (tables checked against their CRC, cache parts replayed) into
+    // exactly the whole state at its cut; later ones publish only new tables and share the rest;
+    // with two retained, the folder holds only what those two name. A run opened from a
+    // checkpoint's files at the same parallelism goes on checkpointing (its first part starts a
+    // chain again), and ends with the uninterrupted run's table. Caches from 16 KiB (written many
+    // times between checkpoints: parts start chains) to 64 MiB (never full: every part builds on
+    // the one before), and with the caches written at every few checkpoints as the job asks.
     void rocksdbFilesCheckpointsRestore_data()
     {
         QTest::addColumn<uint64_t>("seed");
         QTest::addColumn<int>("parallelism");
         QTest::addColumn<int>("every");
-        QTest::newRow("seed 3, P=2, every 9 batches") << uint64_t(3) << 2 << 9;
-        QTest::newRow("seed 23, P=3, every 4 batches") << uint64_t(23) << 3 << 4;
+        QTest::addColumn<int>("cacheKb");
+        QTest::addColumn<int>("writeCachesEvery"); // checkpoints; 0: never asked
+        QTest::newRow("seed 3, P=2, every 9 batches, 16 KiB cache") << uint64_t(3) << 2 << 9 << 16 << 0;
+        QTest::newRow("seed 23, P=3, every 4 batches, 16 KiB cache") << uint64_t(23) << 3 << 4 << 16 << 0;
+        QTest::newRow("seed 5, P=2, every 3 batches, 64 MiB cache") << uint64_t(5) << 2 << 3 << 65536 << 0;
+        QTest::newRow("seed 11, P=3, every 2 batches, 256 KiB cache, written every 4th")
+            << uint64_t(11) << 3 << 2 << 256 << 4;
     }
     void rocksdbFilesCheckpointsRestore()
     {
         QFETCH(uint64_t, seed);
         QFETCH(int, parallelism);
         QFETCH(int, every);
+        QFETCH(int, cacheKb);
+        QFETCH(int, writeCachesEvery);
         const JobConfig config = streamConfig(seed);
         const std::vector<SourceBatch> batches = pollAll(config);
         Pipeline uninterrupted(config, parallelism);
@@ -389,56 +403,76 @@ private slots:
 
         QTemporaryDir checkpoints;
         const std::string dir = checkpoints.path().toStdString();
-        Pipeline run(config, parallelism, Backend::RocksDb);
-        CheckpointChain previous;
+        Pipeline run(config, parallelism, Backend::RocksDb, cacheKb);
+        // The whole state at each cut, from a heap run alongside: a savepoint of `run` itself
+        // would write its caches, and no part would build on another.
+        Pipeline mirror(config, parallelism);
+        WrittenCheckpoint previous;
         std::string lastFile;
         int shared = 0, cuts = 0;
-        const size_t stop = batches.size() * 2 / 3;
-        for (size_t i = 0; i < stop; ++i) {
-            run.feed(batches[i].partition, batches[i].events);
-            if ((i + 1) % static_cast<size_t>(every) != 0 && i + 1 != stop)
-                continue;
-            Result<WrittenCheckpoint> written = run.filesCheckpoint(dir, ++cuts, previous);
-            QVERIFY2(written, written.status().toString().c_str());
-            shared += written->sharedFiles;
-            previous = written->chain;
-            lastFile = (std::filesystem::path(dir) / previous.back().file).string();
-            pruneCheckpoints(dir, 2, previous);
-            Result<CheckpointFile> read = readCheckpoint(lastFile);
-            QVERIFY2(read, read.status().toString().c_str());
-            QVERIFY(read->savepoint.files.has_value());
-            Savepoint records = read->savepoint;
-            const Status scanned = readStateFiles(records, run.stateDir());
-            QVERIFY2(scanned.isOk(), scanned.toString().c_str());
-            records.state.canonicalize();
-            if (encodeKeyedState(records.state) != encodeKeyedState(run.savepoint()))
-                QFAIL(qPrintable(QStringLiteral("checkpoint %1's files differ from the whole state after batch %2").arg(cuts).arg(i + 1)));
-        }
-        qInfo("%d checkpoints, %d tables shared with the one before", cuts, shared);
+        uint32_t deepest = 0;
+        const auto checkpointUpTo = [&](size_t from, size_t to) {
+            for (size_t i = from; i < to; ++i) {
+                run.feed(batches[i].partition, batches[i].events);
+                mirror.feed(batches[i].partition, batches[i].events);
+                if ((i + 1) % static_cast<size_t>(every) != 0 && i + 1 != to)
+                    continue;
+                ++cuts;
+                const bool writeCaches = writeCachesEvery > 0 && cuts % writeCachesEvery == 0;
+                Result<WrittenCheckpoint> written = run.filesCheckpoint(dir, cuts, previous, writeCaches);
+                QVERIFY2(written, written.status().toString().c_str());
+                shared += written->sharedFiles;
+                for (uint32_t depth : written->cacheDepths)
+                    deepest = std::max(deepest, depth);
+                previous = std::move(written).value();
+                lastFile = (std::filesystem::path(dir) / previous.chain.back().file).string();
+                pruneCheckpoints(dir, 2, previous.chain);
+                Result<CheckpointFile> read = readCheckpoint(lastFile);
+                QVERIFY2(read, read.status().toString().c_str());
+                QVERIFY(read->savepoint.files.has_value());
+                Savepoint records = read->savepoint;
+                const Status scanned = readStateFiles(records, run.stateDir());
+                QVERIFY2(scanned.isOk(), scanned.toString().c_str());
+                records.state.canonicalize();
+                if (encodeKeyedState(records.state) != encodeKeyedState(mirror.savepoint()))
+                    QFAIL(qPrintable(QStringLiteral("checkpoint %1's files differ from the whole state after batch %2").arg(cuts).arg(i + 1)));
+            }
+        };
+        const size_t restart = batches.size() * 2 / 3;
+        checkpointUpTo(0, restart);
+        if (QTest::currentTestFailed())
+            return;
+        qInfo("%d checkpoints, %d files shared with the one before, cache parts up to %u deep", cuts, shared, deepest);
         QVERIFY(cuts >= 3);
         QVERIFY(shared > 0);
-        // Retention: the two newest checkpoints, and the tables they name, nothing else.
+        if (cacheKb >= 1024)
+            QVERIFY2(deepest >= 3, "a cache that never fills builds every part on the one before");
+        // Retention: the two newest checkpoints, and the tables and checkpoints they name, nothing else.
         std::set<std::string> named, present;
         for (const std::string &file : checkpointFiles(dir)) {
-            Result<CheckpointFile> read = readCheckpoint(file);
-            QVERIFY2(read, read.status().toString().c_str());
-            for (const CheckpointLink &link : read->chain)
-                named.insert(link.file);
+            present.insert(std::filesystem::path(file).filename().string());
+            if (named.empty() || present.size() <= 2) {
+                Result<CheckpointFile> read = readCheckpoint(file);
+                QVERIFY2(read, read.status().toString().c_str());
+                for (const CheckpointLink &link : read->chain)
+                    named.insert(link.file);
+            }
         }
-        QCOMPARE(checkpointFiles(dir).size(), size_t(2));
         for (const auto &entry : std::filesystem::directory_iterator(std::filesystem::path(dir) / "shared"))
             present.insert("shared/" + entry.path().filename().string());
         for (const std::string &file : present)
-            QVERIFY2(named.contains(file), qPrintable(QStringLiteral("unreferenced table %1").arg(QString::fromStdString(file))));
+            QVERIFY2(named.contains(file), qPrintable(QStringLiteral("unreferenced file %1").arg(QString::fromStdString(file))));
         for (const std::string &file : named)
-            QVERIFY2(file.starts_with("checkpoint-") || present.contains(file),
-                     qPrintable(QStringLiteral("missing table %1").arg(QString::fromStdString(file))));
+            QVERIFY2(present.contains(file), qPrintable(QStringLiteral("missing file %1").arg(QString::fromStdString(file))));
 
         Result<CheckpointFile> last = readCheckpoint(lastFile);
         QVERIFY2(last, last.status().toString().c_str());
         run.restoreFromFiles(last->savepoint);
-        for (size_t i = stop; i < batches.size(); ++i)
-            run.feed(batches[i].partition, batches[i].events);
+        previous = {};
+        previous.chain = last->chain; // as the coordinator goes on after a restore: the tasks' next parts start chains
+        checkpointUpTo(restart, batches.size());
+        if (QTest::currentTestFailed())
+            return;
         run.finish();
         const std::string diff = describeDifference(uninterrupted.table(), run.table());
         QVERIFY2(diff.empty(), diff.c_str());
@@ -461,7 +495,7 @@ private slots:
             Savepoint head;
             head.epoch = epoch;
             head.takenAtMs = static_cast<int64_t>(epoch);
-            Result<WrittenCheckpoint> written = writeFilesCheckpoint(folder.string(), head, 1, changes, {});
+            Result<WrittenCheckpoint> written = writeFilesCheckpoint(folder.string(), head, 1, changes, {}, {});
             return written ? (folder / written->chain.back().file).string() : std::string();
         };
         const std::string good = checkpointWith({{"CURRENT", "MANIFEST-000005\n"}}, 1);

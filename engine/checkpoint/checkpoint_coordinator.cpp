@@ -39,7 +39,7 @@ CheckpointCoordinator::CheckpointCoordinator(const CheckpointConfig &config, int
       m_fullSizeBytes(m.gauge("tally_checkpoint_full_size_bytes", {},
                               "Bytes of every file the newest checkpoint's state is built from: the checkpointed state")),
       m_chainLength(m.gauge("tally_checkpoint_chain_length", {},
-                            "Incremental checkpoints since the full one the newest checkpoint is built from")),
+                            "Incremental checkpoints since the full one the newest checkpoint is built from (of files: the most cache parts a task replays before its own)")),
       m_stateRecords(m.gauge("tally_checkpoint_state_records", {}, "Keyed state records the newest checkpoint wrote: all of them, or those changed")),
       m_lastEpoch(m.gauge("tally_checkpoint_last_epoch", {}, "Epoch of the newest completed checkpoint")),
       m_metrics(m)
@@ -78,6 +78,7 @@ void CheckpointCoordinator::restored(std::optional<CheckpointChain> chain)
     std::lock_guard lock(m_mutex);
     m_needWhole = !chain;
     m_chain = chain ? std::move(*chain) : CheckpointChain{};
+    m_cacheDepths.clear(); // restored tasks hand over all of their cache first
 }
 
 void CheckpointCoordinator::start()
@@ -144,7 +145,9 @@ BarrierPlan CheckpointCoordinator::trigger(uint64_t epoch, bool intervalDue, con
         if (!plan.checkpoint || m_taskCheckpoints == TaskCheckpoints::Whole)
             plan.tasks = TaskSnapshot::Whole;
         else if (m_taskCheckpoints == TaskCheckpoints::Files)
-            plan.tasks = plan.savepoint ? TaskSnapshot::Whole : TaskSnapshot::Files; // a savepoint is portable
+            plan.tasks = plan.savepoint                                ? TaskSnapshot::Whole // a savepoint is portable
+                         : m_needWhole || cacheChainDueForWriteLocked() ? TaskSnapshot::FilesCacheWritten
+                                                                         : TaskSnapshot::Files;
         else
             plan.tasks = m_needWhole || plan.savepoint || chainDueForFullLocked() ? TaskSnapshot::WholeNewBase
                                                                                  : TaskSnapshot::Changes;
@@ -184,6 +187,7 @@ void CheckpointCoordinator::acknowledge(uint64_t epoch, StatePart part,
         work.state = std::move(p.savepoint);
         work.parts = std::move(p.parts);
         work.previous = m_chain;
+        work.previousCacheDepths = m_cacheDepths;
         work.alignmentUs = p.alignmentUs;
         work.syncUs = p.syncUs;
         m_pending.erase(it);
@@ -222,6 +226,7 @@ void CheckpointCoordinator::written(const SnapshotResult &r)
                 for (const CheckpointLink &link : r.chain)
                     record.fullSizeBytes += link.bytes;
                 m_chain = r.chain;
+                m_cacheDepths = r.cacheDepths;
                 m_needWhole = false;
                 m_consecutiveFailures = 0;
                 m_completedTotal.add();
@@ -230,7 +235,8 @@ void CheckpointCoordinator::written(const SnapshotResult &r)
                 m_stateRecords.set(static_cast<double>(record.stateRecords));
                 m_sizeBytes.set(static_cast<double>(record.sizeBytes));
                 m_fullSizeBytes.set(static_cast<double>(record.fullSizeBytes));
-                m_chainLength.set(r.stateFiles ? 0.0 : static_cast<double>(record.sharedFiles));
+                m_chainLength.set(r.stateFiles ? (r.cacheDepths.empty() ? 0.0 : *std::max_element(r.cacheDepths.begin(), r.cacheDepths.end()))
+                                               : static_cast<double>(record.sharedFiles));
                 m_lastEpoch.set(static_cast<double>(r.epoch));
                 // Registered at the first success: before it there is no such time (no 0 = 1970).
                 if (!m_lastSuccessAtMs)
@@ -271,7 +277,7 @@ void CheckpointCoordinator::failLocked(uint64_t epoch, const Savepoint &checkpoi
     record.durationMs = std::max<int64_t>(0, m_clock.nowMs() - m_inFlightSinceMs);
     record.failure = why;
     fprintf(stderr, "tally: checkpoint %llu failed: %s\n", static_cast<unsigned long long>(epoch), why.c_str());
-    m_needWhole = m_taskCheckpoints == TaskCheckpoints::Changes; // the changes the tasks handed over are not stored
+    m_needWhole = m_taskCheckpoints != TaskCheckpoints::Whole; // the changes the tasks handed over are not stored
     m_failedTotal.add();
     ++m_failed;
     m_inFlight.reset();
@@ -284,6 +290,29 @@ void CheckpointCoordinator::failLocked(uint64_t epoch, const Savepoint &checkpoi
         fatal.push_back(std::to_string(m_consecutiveFailures) + " checkpoints failed in a row (checkpoint.tolerable_failures " +
                         std::to_string(m_config.tolerableFailures) + "), the last: " + why);
     }
+}
+
+bool CheckpointCoordinator::cacheChainDueForWriteLocked() const
+{
+    // The earlier checkpoints of files whose cache parts the newest one needs: a restore replays
+    // them all, and retention keeps them. Past checkpoint.full_every of them, or once their bytes
+    // outweigh the tables (and a floor, so that a small state does not write its cache at every
+    // checkpoint), the tasks write their caches and the chain starts again.
+    constexpr uint64_t kCacheChainFloorBytes = 64 << 20;
+    int earlier = -1; // the newest itself is in the chain
+    uint64_t earlierBytes = 0, tableBytes = 0;
+    for (const CheckpointLink &link : m_chain) {
+        if (isTable(link)) {
+            tableBytes += link.bytes;
+        } else {
+            ++earlier;
+            earlierBytes += link.bytes;
+        }
+    }
+    if (earlier <= 0)
+        return false;
+    earlierBytes -= m_chain.back().bytes;
+    return earlier >= m_config.fullEvery || earlierBytes >= std::max(tableBytes, kCacheChainFloorBytes);
 }
 
 bool CheckpointCoordinator::chainDueForFullLocked() const

@@ -40,7 +40,7 @@ struct CheckpointRecord {
     double asyncMs = 0;        // off the tasks: building the snapshot and writing the file (RocksDB: publishing new tables)
     uint64_t sizeBytes = 0;     // what this checkpoint wrote
     uint64_t fullSizeBytes = 0; // every file its state is built from, its own included
-    uint64_t stateRecords = 0;  // records it wrote: all of them (full), or those changed (incremental); 0 for files
+    uint64_t stateRecords = 0;  // records it wrote: all of them (full), or those changed (incremental); of files: the counts of the caches' parts
     bool incremental = false;
     int sharedFiles = 0;        // files of earlier checkpoints it is built from (0: full): checkpoints, or tables
     bool completed = false;
@@ -53,7 +53,8 @@ enum class TaskSnapshot : uint8_t {
     Whole,        // all of it: a savepoint, or tasks whose checkpoints are whole
     WholeNewBase, // all of it, and changes are tracked from here: a checkpoint that starts a chain
     Changes,      // what changed since the previous checkpoint's barrier
-    Files,        // the files of its database (TaskState::exportFiles)
+    Files,        // the files of its database and its cache's changes since the checkpoint before (TaskState::exportFiles)
+    FilesCacheWritten, // the same after writing its cache into the files: the cache's chain of changes starts again
 };
 
 // How the tasks' checkpoints are taken, by what their state backend can (count_state.h).
@@ -146,6 +147,9 @@ private:
     // mutex held: the chain is long (checkpoint.full_every) or its changes outweigh its full
     // checkpoint, so the next checkpoint is whole (restores read less).
     bool chainDueForFullLocked() const;
+    // mutex held, checkpoints of files: the cache parts the newest one builds on are many or
+    // large, so the next checkpoint writes the tasks' caches into their files.
+    bool cacheChainDueForWriteLocked() const;
 
     const CheckpointConfig m_config;
     const int m_tasks;
@@ -161,6 +165,7 @@ private:
     std::optional<int64_t> m_lastEndedMs;      // when the last checkpoint completed or failed
     TaskCheckpoints m_taskCheckpoints = TaskCheckpoints::Whole;
     CheckpointChain m_chain;                   // the newest completed checkpoint's (empty: none, or the empty state)
+    std::vector<uint32_t> m_cacheDepths;       // its tasks' cache depths, when it is of files
     bool m_needWhole = false;                  // the tasks' tracked changes do not apply to m_chain
     std::deque<std::pair<bool, std::promise<Result<std::string>>>> m_savepointRequests; // stop?, oldest first
     size_t m_savepointsToTrigger = 0;          // requests no barrier has taken yet

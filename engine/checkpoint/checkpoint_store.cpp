@@ -24,7 +24,7 @@ namespace tally {
 namespace {
 
 constexpr ChecksummedFormat kIncrementalFormat{"incremental checkpoint", "TALLYCI1", 1};
-constexpr ChecksummedFormat kFilesFormat{"checkpoint of state files", "TALLYCF1", 1};
+constexpr ChecksummedFormat kFilesFormat{"checkpoint of state files", "TALLYCF1", 2, 1}; // 1: no cache parts
 constexpr std::string_view kShared = "shared/"; // tables' folder within the checkpoint folder
 constexpr size_t kMaxPrivateFiles = 64;
 constexpr std::string_view kFullMagic = "TALLYSP1";
@@ -157,12 +157,38 @@ bool isFiles(const std::string &path) { return path.ends_with(".tsf"); }
 struct FilesCheckpoint {
     Savepoint head;         // with the keyed state's watermark and sliding flags, and its files
     CheckpointChain tables; // shared/NAME
+    CheckpointChain caches; // earlier checkpoints of files whose cache parts it needs, oldest first
+    std::vector<uint32_t> cacheDepths;             // per task: how many of `caches` its part builds on
+    std::vector<std::string_view> cacheParts;      // per task: its part's section (in the decoded bytes)
 };
+
+} // namespace
+
+bool isTable(const CheckpointLink &link)
+{
+    return link.file.starts_with(kShared);
+}
+
+namespace {
+
+// A task's cache part, as its write-back cache replays it (TaskFiles::cache).
+ChangesExport cachePart(KeyedStateChanges &&part)
+{
+    auto changes = std::make_shared<KeyedStateChanges>(std::move(part));
+    return {changes->records.recordCount(), [changes](const DropVisit &dropped, const CountVisit &set) {
+                for (const NamespaceRef &n : changes->dropped)
+                    dropped(n.structure, n.ns);
+                for (const std::vector<KeyedStateRecord> &group : changes->records.keyGroups)
+                    for (const KeyedStateRecord &r : group)
+                        set(r.structure, r.ns, r.key, r.value);
+            }};
+}
 
 // `tasks`: also decode the keyed-state meta and the tasks' files (retention needs only the chain).
 Result<FilesCheckpoint> decodeFilesCheckpoint(std::string_view bytes, const std::string &directory, bool tasks = true)
 {
-    auto body = openChecksummed(bytes, kFilesFormat);
+    uint32_t version = 0;
+    auto body = openChecksummed(bytes, kFilesFormat, &version);
     if (!body)
         return body.status();
     ByteReader in(body.value());
@@ -172,6 +198,11 @@ Result<FilesCheckpoint> decodeFilesCheckpoint(std::string_view bytes, const std:
         return head;
     if (!getLinks(in, f.tables, true, 0))
         return malformed;
+    if (version >= 2 && !getLinks(in, f.caches, false, 0))
+        return malformed;
+    for (const CheckpointLink &earlier : f.caches)
+        if (!isFiles(earlier.file))
+            return malformed;
     if (!tasks)
         return f;
     std::string_view metaBytes;
@@ -223,11 +254,54 @@ Result<FilesCheckpoint> decodeFilesCheckpoint(std::string_view bytes, const std:
                 return malformed;
             task.privateFiles.emplace_back(std::string(name), std::string(content));
         }
+        uint32_t depth = 0;
+        std::string_view part;
+        if (version >= 2 && (!in.get(depth) || depth > f.caches.size() || !in.section(part)))
+            return malformed;
+        task.cacheSinceTables = depth == 0;
+        f.cacheDepths.push_back(depth);
+        f.cacheParts.push_back(part);
     }
     if (in.remaining() != 0)
         return malformed;
     f.head.files = std::move(files);
     return f;
+}
+
+// Each task's cache parts of a decoded checkpoint of files (its own section and those of the
+// earlier checkpoints it names, each checked against its link), oldest first, into its TaskFiles.
+Status readCacheParts(const std::string &directory, FilesCheckpoint &f)
+{
+    std::vector<TaskFiles> &tasks = f.head.files->tasks;
+    const size_t earlier = f.caches.size();
+    const auto addPart = [&](TaskFiles &task, std::string_view section, const std::string &file) -> Status {
+        if (section.empty())
+            return Status::ok(); // version 1: the cache was written into the tables
+        auto part = decodeKeyedStateChanges(section);
+        if (!part)
+            return Status::corruption("task " + std::to_string(task.task) + "'s cache part in " + file + ": " +
+                                      part.status().message());
+        task.cache.push_back(cachePart(std::move(part).value()));
+        return Status::ok();
+    };
+    for (size_t i = 0; i < earlier; ++i) {
+        auto bytes = readLinked(directory, f.caches[i], "checkpoint", kFilesFormat.magic);
+        if (!bytes)
+            return bytes.status();
+        auto before = decodeFilesCheckpoint(*bytes, directory);
+        if (!before)
+            return Status::corruption("checkpoint file " + f.caches[i].file + " it is built from: " + before.status().message());
+        if (before->cacheParts.size() != tasks.size())
+            return Status::corruption("checkpoint file " + f.caches[i].file + " it is built from has another parallelism");
+        for (size_t t = 0; t < tasks.size(); ++t)
+            if (i + f.cacheDepths[t] >= earlier)
+                if (Status added = addPart(tasks[t], before->cacheParts[t], f.caches[i].file); !added.isOk())
+                    return added;
+    }
+    for (size_t t = 0; t < tasks.size(); ++t)
+        if (Status added = addPart(tasks[t], f.cacheParts[t], "it"); !added.isOk())
+            return added;
+    return Status::ok();
 }
 
 // Reads an open file to its end: the CRC-32C of all of it and its size. False on a read error.
@@ -334,19 +408,43 @@ Result<CheckpointLink> writeIncrementalCheckpoint(const std::string &directory, 
 }
 
 Result<WrittenCheckpoint> writeFilesCheckpoint(const std::string &directory, const Savepoint &head, int parallelism,
-                                               const KeyedStateChanges &changes, const CheckpointChain &previous)
+                                               const KeyedStateChanges &changes, const CheckpointChain &previous,
+                                               const std::vector<uint32_t> &previousCacheDepths)
 {
     if (changes.files.size() != static_cast<size_t>(parallelism))
         return Status::internal("a checkpoint of state files needs every task's files");
+    // Each task's cache part starts a chain, or goes on from the checkpoint before: it then needs
+    // the parts that one needed, and that one.
+    WrittenCheckpoint written;
+    CheckpointChain previousFiles; // the checkpoints of files the one before is built from, itself last
+    if (!previous.empty() && isFiles(previous.back().file))
+        for (const CheckpointLink &link : previous)
+            if (!isTable(link))
+                previousFiles.push_back(link);
+    uint32_t deepest = 0;
+    for (const TaskFiles &task : changes.files) {
+        const auto t = static_cast<size_t>(task.task);
+        if (task.cacheSinceTables)
+            written.cacheDepths.push_back(0);
+        else if (previousFiles.empty() || previousCacheDepths.size() != changes.files.size() || previousCacheDepths[t] >= previousFiles.size())
+            return Status::internal("task " + std::to_string(task.task) +
+                                    "'s cache changes do not apply to the checkpoint before (not one of files this job wrote)");
+        else
+            written.cacheDepths.push_back(previousCacheDepths[t] + 1);
+        deepest = std::max(deepest, written.cacheDepths.back());
+    }
+    const CheckpointChain caches(previousFiles.end() - deepest, previousFiles.end());
+    if (!chainPresent(directory, caches))
+        return Status::ioError("a checkpoint of files the cache's changes build on (" + previous.back().file +
+                               "'s chain) is missing or changed in " + directory);
     std::error_code ec;
     std::filesystem::create_directories(std::filesystem::path(directory) / kShared, ec);
     if (ec)
         return Status::ioError("checkpoint directory " + directory + ": " + ec.message());
     std::map<std::string, CheckpointLink> published; // by file: the previous checkpoint's tables
     for (const CheckpointLink &link : previous)
-        if (link.file.starts_with(kShared))
+        if (isTable(link))
             published.emplace(link.file, link);
-    WrittenCheckpoint written;
     std::map<std::string, uint32_t> index; // this checkpoint's tables, by file
     std::vector<std::vector<std::pair<std::string, uint32_t>>> taskTables(changes.files.size());
     for (size_t t = 0; t < changes.files.size(); ++t) {
@@ -380,6 +478,7 @@ Result<WrittenCheckpoint> writeFilesCheckpoint(const std::string &directory, con
     beginChecksummed(out, kFilesFormat);
     encodeSavepointHead(out, head);
     putLinks(out, written.chain);
+    putLinks(out, caches);
     KeyedStateChanges meta;
     meta.records.watermark = changes.records.watermark;
     meta.records.velocitySliding = changes.records.velocitySliding;
@@ -401,12 +500,24 @@ Result<WrittenCheckpoint> writeFilesCheckpoint(const std::string &directory, con
             putSection(out, name);
             putSection(out, bytes);
         }
+        KeyedStateChanges part;
+        static const std::vector<NamespaceRef> kNoneFired;
+        CountRecorder recorder(part.records, kNoneFired, task.cache.empty() ? 0 : task.cache.front().counts);
+        for (const ChangesExport &changed : task.cache)
+            changed.visit([&](uint8_t structure, int64_t ns) { part.dropped.push_back({structure, ns}); },
+                          [&](uint8_t structure, int64_t ns, uint64_t key, int64_t value) { recorder.add(structure, ns, key, value); });
+        part.sortNamespaces();
+        written.cacheRecords += part.records.recordCount();
+        putBytes<uint32_t>(out, written.cacheDepths[t]);
+        putSectionInPlace(out, [&](std::string &section) { appendKeyedStateChanges(section, part); });
     }
     sealChecksummed(out);
     auto path = writeFileDurably(directory, fileName(head, ".tsf"), out);
     if (!path)
         return path.status();
     written.writtenBytes += out.size();
+    written.sharedFiles += static_cast<int>(caches.size());
+    written.chain.insert(written.chain.end(), caches.begin(), caches.end());
     written.chain.push_back(linkTo(*path, out));
     return written;
 }
@@ -453,10 +564,13 @@ Result<CheckpointFile> readCheckpoint(const std::string &path)
         for (const CheckpointLink &table : decoded->tables)
             if (Status ok = checkTable(directory, table); !ok.isOk())
                 return Status::corruption("checkpoint " + path + ": " + ok.message());
+        if (Status parts = readCacheParts(directory, *decoded); !parts.isOk())
+            return Status::corruption("checkpoint " + path + ": " + parts.message());
         if (Status valid = checkSavepointContents(decoded->head); !valid.isOk())
             return Status::corruption("checkpoint " + path + ": " + valid.message());
         result.savepoint = std::move(decoded->head);
         result.chain = std::move(decoded->tables);
+        result.chain.insert(result.chain.end(), decoded->caches.begin(), decoded->caches.end());
         result.chain.push_back(linkTo(path, *bytes));
         return result;
     }
@@ -574,9 +688,10 @@ void pruneCheckpoints(const std::string &directory, size_t retained, const Check
         const bool files = isFiles(path);
         auto bytes = readFramedFile(path, "checkpoint", files ? kFilesFormat.magic : kIncrementalFormat.magic);
         if (bytes && files) {
-            if (auto decoded = decodeFilesCheckpoint(*bytes, directory, false))
+            if (auto decoded = decodeFilesCheckpoint(*bytes, directory, false)) {
                 chain = std::move(decoded->tables);
-            else
+                chain.insert(chain.end(), decoded->caches.begin(), decoded->caches.end());
+            } else
                 bytes = decoded.status();
         } else if (bytes) {
             if (auto decoded = decodeIncremental(*bytes, false))

@@ -18,13 +18,20 @@
 // CRC-32C of the whole file, computed when it was published), plus the database's private files
 // (MANIFEST, CURRENT, OPTIONS) whole. SST files never change, so a table that a previous
 // checkpoint published is named again, not written again: a checkpoint writes the tables created
-// since the last one (the write-back cache's, and compactions').
+// since the last one (the write-back cache's, when it was full, and compactions').
+// What each task's write-back cache holds beyond its tables is a part of changes: all of it when
+// the cache was written into the tables since the checkpoint before (depth 0), otherwise what
+// changed since that checkpoint, on the parts it had (depth + 1). So the chain also names the
+// earlier checkpoints of files whose parts a task still needs, and a restore replays a task's
+// parts, oldest first, over its tables.
 //
-//   "TALLYCF1", u32 version, the savepoint head, the chain (as above; shared/NAME, then the
-//   file itself is not in it), a section of keyed-state changes holding the watermark, sliding
-//   flags and fired windows, u32 parallelism, u32 task count, then per task: u32 task, u32 table
-//   count + (local name section, u32 chain index), u32 private file count + (name section, bytes
-//   section); and a u32 CRC-32C of everything before it.
+//   "TALLYCF1", u32 version (2; 1 had no cache parts), the savepoint head, the tables (as the
+//   chain above: shared/NAME), the earlier checkpoints of files whose parts it needs (oldest
+//   first), a section of keyed-state changes holding the watermark, sliding flags and fired
+//   windows, u32 parallelism, u32 task count, then per task: u32 task, u32 table count + (local
+//   name section, u32 chain index), u32 private file count + (name section, bytes section), u32
+//   cache depth (how many of the earlier checkpoints' parts its own builds on), a section of
+//   keyed-state changes (its cache part); and a u32 CRC-32C of everything before it.
 //
 // Files are written whole or not at all (temporary name, fsync, rename), and deleted only when no
 // retained checkpoint names them, so a process killed at any point leaves a folder that restores.
@@ -50,8 +57,10 @@ struct CheckpointLink {
 };
 
 // The files a checkpoint's state is built from, itself last: a full checkpoint, then incremental
-// ones.
+// ones; or tables, then earlier checkpoints of files.
 using CheckpointChain = std::vector<CheckpointLink>;
+// Does the link name a table (shared/NAME), not a checkpoint file?
+bool isTable(const CheckpointLink &link);
 
 // What the folder answers about one checkpoint file.
 struct CheckpointFile {
@@ -69,15 +78,19 @@ Result<CheckpointLink> writeIncrementalCheckpoint(const std::string &directory, 
 
 // What writing a checkpoint of state files did.
 struct WrittenCheckpoint {
-    CheckpointChain chain;     // the tables it names, then itself
+    CheckpointChain chain;     // the tables it names, the earlier checkpoints whose cache parts it needs, itself
     uint64_t writtenBytes = 0; // the tables it published and its own file
-    int sharedFiles = 0;       // tables the previous checkpoint had published
+    int sharedFiles = 0;       // tables the previous checkpoint had published, and earlier checkpoints
+    std::vector<uint32_t> cacheDepths; // per task: how many earlier cache parts its own builds on
+    uint64_t cacheRecords = 0;         // counts in its cache parts
 };
 // The tasks' state as files (`changes.files`, with the watermark, sliding flags and fired
 // windows) at `parallelism` as a checkpoint: publishes the tables `previous` (the chain of the
-// checkpoint before) does not name, then writes the file.
+// checkpoint before) does not name, then writes the file. A task's cache part that does not
+// start a chain goes on from `previousCacheDepths` (the checkpoint before's WrittenCheckpoint).
 Result<WrittenCheckpoint> writeFilesCheckpoint(const std::string &directory, const Savepoint &head, int parallelism,
-                                               const KeyedStateChanges &changes, const CheckpointChain &previous);
+                                               const KeyedStateChanges &changes, const CheckpointChain &previous,
+                                               const std::vector<uint32_t> &previousCacheDepths);
 // Reads a savepoint's state files into records (savepoint.state), each task's in a folder under
 // scratchDir, and drops the files.
 Status readStateFiles(Savepoint &savepoint, const std::string &scratchDir);

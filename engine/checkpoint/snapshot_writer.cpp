@@ -101,7 +101,8 @@ SnapshotResult SnapshotWriter::write(SnapshotWork &work)
             result.checkpointFile = Status::aborted("the checkpoint failed before it was written");
             return finished();
         }
-        auto written = writeFilesCheckpoint(m_checkpointDir, sp, static_cast<int>(changes.files.size()), changes, work.previous);
+        auto written = writeFilesCheckpoint(m_checkpointDir, sp, static_cast<int>(changes.files.size()), changes,
+                                            work.previous, work.previousCacheDepths);
         if (!written)
             return failed(written.status());
         result.checkpointFile = (std::filesystem::path(m_checkpointDir) / written->chain.back().file).string();
@@ -109,6 +110,8 @@ SnapshotResult SnapshotWriter::write(SnapshotWork &work)
         result.writtenBytes = written->writtenBytes;
         result.sharedFiles = written->sharedFiles;
         result.stateFiles = true;
+        result.cacheDepths = std::move(written->cacheDepths);
+        result.stateRecords = written->cacheRecords;
         return finished();
     }
     // Savepoints are canonical (equal state, equal bytes); a checkpoint leaves the sort of its

@@ -4,8 +4,8 @@
 //
 // Tasks that track changes hand over only what changed since the previous checkpoint; the writer
 // stores that as an incremental checkpoint on the previous one's chain. Tasks whose state is
-// database files hand over links to them; the writer publishes the tables no earlier checkpoint
-// has and writes a checkpoint naming them all. When the coordinator
+// database files hand over links to them and their write-back cache's changes; the writer
+// publishes the tables no earlier checkpoint has and writes a checkpoint naming them all. When the coordinator
 // asks the tasks for all of their state (a savepoint; a chain that is long or whose changes
 // outweigh its full checkpoint; no chain the changes apply to), the writer writes it full.
 #pragma once
@@ -35,6 +35,7 @@ struct SnapshotWork {
     std::shared_ptr<Savepoint> state; // the ingest part, pending rows; the tasks' parts go in
     std::vector<StatePart> parts;
     CheckpointChain previous; // the newest completed checkpoint's chain: what changes apply to
+    std::vector<uint32_t> previousCacheDepths; // its tasks' cache depths, when it is of files
     int64_t alignmentUs = 0;  // the slowest task's
     int64_t syncUs = 0;       // the slowest task's
 };
@@ -50,7 +51,8 @@ struct SnapshotResult {
     uint64_t writtenBytes = 0;  // by the checkpoint
     int sharedFiles = 0;        // files of earlier checkpoints it is built from (0: full)
     bool stateFiles = false;    // a checkpoint of the tasks' database files
-    uint64_t stateRecords = 0;  // records the checkpoint file holds: all of them, or those changed (0: files)
+    std::vector<uint32_t> cacheDepths; // of files: per task, how many earlier cache parts its own builds on
+    uint64_t stateRecords = 0;  // records the checkpoint file holds: all of them, or those changed (files: the caches' parts)
     int64_t alignmentUs = 0;
     int64_t syncUs = 0;
     int64_t asyncUs = 0; // building the snapshot and writing the file(s)

@@ -83,6 +83,13 @@ struct TaskFiles {
     int task = 0;
     std::vector<StateFile> tables;
     std::vector<std::pair<std::string, std::string>> privateFiles; // name, bytes
+    // What the task's write-back cache holds beyond the tables, in parts of changes (the
+    // namespaces dropped, then the counts set to their cached value). Exported: one part, the
+    // changes since the barrier before, or with `cacheSinceTables` everything the cache holds
+    // beyond the tables (the cache was written since: the part starts a chain). Restored: the
+    // task's chain of parts, the one since the tables first.
+    std::vector<ChangesExport> cache;
+    bool cacheSinceTables = true;
     // The barrier's staging folder of links (exportFiles), removed when the last copy of this is
     // gone: once the files are published, or when the checkpoint failed before.
     std::shared_ptr<const std::string> stagingDir;
@@ -107,9 +114,11 @@ public:
     virtual ChangesExport exportChanges() { return {}; }
     // Incremental checkpoints of a backend whose state is immutable files (RocksDB): fixes the
     // state as it is now (between batches) as links to its files in a staging folder beside the
-    // database. Costs what the cache holds, plus a link per file.
+    // database, plus the cache's part (TaskFiles::cache). Costs what changed since the barrier
+    // before, plus a link per file; `writeCacheFirst` writes the cache into the files first (the
+    // part is then empty and starts a chain), which costs what the cache holds.
     virtual bool canExportFiles() const { return false; }
-    virtual Result<TaskFiles> exportFiles() { return Status::internal("this state backend has no files"); }
+    virtual Result<TaskFiles> exportFiles(bool /*writeCacheFirst*/) { return Status::internal("this state backend has no files"); }
     // Every (structure, namespace) that holds counts: what a restore from files tells the windows.
     virtual void forEachNamespace(const std::function<void(uint8_t structure, int64_t ns)> & /*visit*/) const {}
     // A restore into a fresh task: the adds between beginLoad() and endLoad() are each a count of

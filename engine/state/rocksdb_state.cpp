@@ -1,5 +1,6 @@
 #include "state/rocksdb_state.h"
 
+#include "state/count_tables.h"
 #include "state/key_counts.h"
 
 #include <rocksdb/cache.h>
@@ -125,7 +126,8 @@ void checkScan(const rocksdb::Iterator &it)
 // go in as values, the others as merges (blind adds). A hot post's thousands of updates become one
 // entry, and a short window that fires and expires while cached never reaches RocksDB at all.
 // A dropped namespace becomes one range deletion in the next file. Reads combine both: a
-// namespace that never left the cache is answered from memory alone.
+// namespace that never left the cache is answered from memory alone. A checkpoint does not write
+// the cache: it takes the cache's changes since the checkpoint before (takeCacheChanges).
 class RocksDbTaskState final : public TaskState {
 public:
     struct Namespace {
@@ -166,14 +168,18 @@ public:
 
     bool canExportFiles() const override { return true; }
 
-    // Counts only ever reach RocksDB as ingested files (the memtable stays empty), so once the
-    // cache is written the database is exactly its SST files: RocksDB's own checkpoint links
-    // them into a staging folder (and copies the MANIFEST), with nothing to flush.
-    Result<TaskFiles> exportFiles() override
+    // Counts only ever reach RocksDB as ingested files (the memtable stays empty), so the
+    // database is exactly its SST files: RocksDB's own checkpoint links them into a staging
+    // folder (and copies the MANIFEST), with nothing to flush. What the cache holds beyond them
+    // goes with them as its changes since the barrier before (or all of it, after a write).
+    Result<TaskFiles> exportFiles(bool writeCacheFirst) override
     {
-        writeCache();
+        if (writeCacheFirst)
+            writeCache();
         TaskFiles files;
         files.task = m_task;
+        files.cacheSinceTables = m_cacheSinceTables;
+        files.cache.push_back(takeCacheChanges());
         const std::string staging = m_path + "-checkpoint-" + std::to_string(++m_exports);
         files.stagingDir.reset(new std::string(staging), [](const std::string *folder) {
             std::error_code ignored;
@@ -210,13 +216,28 @@ public:
         return files;
     }
 
+    // A restore from files: the cache as a checkpoint's chain of its parts left it, oldest first.
+    // The next checkpoint then hands over all of it (the chain is not continued).
+    void replayCache(const std::vector<ChangesExport> &parts)
+    {
+        for (const ChangesExport &part : parts)
+            part.visit([&](uint8_t structure, int64_t ns) { drop(structure, ns); },
+                       [&](uint8_t structure, int64_t ns, uint64_t key, int64_t value) {
+                           add(structure, ns, key, value - cachedValue(structure, ns, key));
+                       });
+        m_cacheSinceTables = true;
+        m_droppedSinceBarrier.clear();
+    }
+
     void forEachNamespace(const std::function<void(uint8_t, int64_t)> &visit) const override
     {
         for (const Namespace &n : m_stored)
             visit(n.structure, n.ns);
-        for (const auto &[n, counts] : m_cache)
-            if (!m_stored.contains(n))
-                visit(n.structure, n.ns);
+        for (const auto &[structure, tables] : m_cache)
+            tables.forEachTable([&](int64_t ns, const CountTables::Counts &) {
+                if (!m_stored.contains({structure, ns}))
+                    visit(structure, ns);
+            });
     }
 
     // A restore: the counts are collected and go in as one sorted SST file.
@@ -260,18 +281,18 @@ public:
         // No count: RocksDB's estimate of its keys can be several times too high (a key in
         // several levels), and the reader would make room for all of them.
         return {0, [pinned](const CountVisit &visit) {
-            rocksdb::ReadOptions read;
-            read.snapshot = pinned->snapshot;
-            read.fill_cache = false; // one pass over everything: keep the hot blocks cached
-            std::unique_ptr<rocksdb::Iterator> it(pinned->db->NewIterator(read));
-            for (it->SeekToFirst(); it->Valid(); it->Next()) {
-                const rocksdb::Slice k = it->key();
-                if (k.size() == kKeyBytes)
-                    visit(static_cast<uint8_t>(k[0]), namespaceOf(k.data() + 1), getBigEndian(k.data() + kPrefixBytes),
-                          decodeCount(it->value()));
-            }
-            checkScan(*it);
-        }};
+                    if (const rocksdb::Status s = scan(*pinned->db, pinned->snapshot, visit); !s.ok())
+                        stateFailed("read", s);
+                }};
+    }
+
+    // Every count, the cache's written first (a scan of a checkpoint's files).
+    Status scanAll(const CountVisit &visit)
+    {
+        writeCache();
+        if (const rocksdb::Status s = scan(*m_db, nullptr, visit); !s.ok())
+            return Status::corruption("checkpoint: reading task " + std::to_string(m_task) + "'s files: " + s.ToString());
+        return Status::ok();
     }
 
     size_t entries() const override
@@ -281,50 +302,51 @@ public:
         return static_cast<size_t>(stored) + m_cachedEntries;
     }
 
-    void add(CountStateId id, int64_t ns, uint64_t key, int64_t delta)
+    void add(uint8_t structure, int64_t ns, uint64_t key, int64_t delta)
     {
         if (m_loading) {
-            const StateKey k(id.structure, ns, key);
+            const StateKey k(structure, ns, key);
             m_load.emplace_back();
             std::memcpy(m_load.back().first.data(), k.bytes, kKeyBytes);
             m_load.back().second = delta;
-            if (m_loadedNamespace != Namespace{id.structure, ns}) {
-                m_loadedNamespace = {id.structure, ns};
+            if (m_loadedNamespace != Namespace{structure, ns}) {
+                m_loadedNamespace = {structure, ns};
                 m_stored.insert(m_loadedNamespace);
             }
             return;
         }
-        KeyCounts &counts = cached(id, ns);
-        const size_t capacity = counts.capacity();
-        auto [it, inserted] = counts.try_emplace(key, 0);
-        it->second += delta;
-        if (!inserted)
+        // A namespace dropped and written to again: its range deletion must reach RocksDB in a
+        // file before the new counts (an ingested file's deletions do not cover its own keys).
+        if (int64_t &checked = m_checkedNamespace[structure]; checked != ns) {
+            if (!m_dropped.empty() && m_dropped.contains({structure, ns}))
+                writeCache();
+            checked = ns;
+        }
+        CountTables &tables = cacheOf(structure);
+        const size_t bytesBefore = tables.slotBytes();
+        if (!tables.add(ns, key, delta))
             return;
         ++m_cachedEntries;
-        if (counts.capacity() != capacity) {
-            m_cachedBytes += tableBytes(counts.capacity()) - tableBytes(capacity);
+        if (tables.slotBytes() != bytesBefore) {
+            m_cachedBytes += tables.slotBytes() - bytesBefore;
             if (m_cachedBytes >= m_cacheLimit)
                 writeCache();
         }
     }
 
     // The cache is far larger than the CPU caches: like the heap, start loading the key's slot.
-    void prefetch(CountStateId id, int64_t ns, uint64_t key) const
+    void prefetch(uint8_t structure, int64_t ns, uint64_t key) const
     {
-        if (const Last &last = m_last[id.structure]; last.counts != nullptr && last.ns == ns)
-            last.counts->prefetch(key);
+        if (const CountTables *tables = m_cacheOf[structure])
+            tables->prefetch(ns, key);
     }
 
-    int64_t get(CountStateId id, int64_t ns, uint64_t key) const
+    int64_t get(uint8_t structure, int64_t ns, uint64_t key) const
     {
-        int64_t value = 0;
-        if (auto c = m_cache.find({id.structure, ns}); c != m_cache.end()) {
-            auto k = c->second.find(key);
-            value = k == c->second.end() ? 0 : k->second;
-        }
-        if (m_stored.contains({id.structure, ns})) {
+        int64_t value = cachedValue(structure, ns, key);
+        if (m_stored.contains({structure, ns})) {
             std::string bytes;
-            const StateKey k(id.structure, ns, key);
+            const StateKey k(structure, ns, key);
             const rocksdb::Status s = m_db->Get(rocksdb::ReadOptions(), k.slice(), &bytes);
             if (s.ok())
                 value += decodeCount(bytes);
@@ -334,20 +356,20 @@ public:
         return value;
     }
 
-    void forEach(CountStateId id, int64_t ns, const CountState::Visit &visit) const
+    void forEach(uint8_t structure, int64_t ns, const CountState::Visit &visit) const
     {
-        const auto c = m_cache.find({id.structure, ns});
-        const KeyCounts *cachedCounts = c == m_cache.end() ? nullptr : &c->second;
-        if (!m_stored.contains({id.structure, ns})) {
+        const CountTables *tables = m_cacheOf[structure];
+        const CountTables::Counts *cachedCounts = tables != nullptr ? tables->find(ns) : nullptr;
+        if (!m_stored.contains({structure, ns})) {
             if (cachedCounts != nullptr)
-                for (const auto &[key, value] : *cachedCounts)
-                    visit(key, value);
+                for (const auto &[key, count] : *cachedCounts)
+                    visit(key, count.value);
             return;
         }
         // Stored counts plus their cached deltas, then the keys only the cache has.
         KeyCounts seen;
-        const StateKey first(id.structure, ns, 0);
-        const StateKey end = StateKey::namespaceEnd(id.structure, ns);
+        const StateKey first(structure, ns, 0);
+        const StateKey end = StateKey::namespaceEnd(structure, ns);
         const rocksdb::Slice upper = end.endSlice();
         rocksdb::ReadOptions read;
         read.iterate_upper_bound = &upper;
@@ -357,34 +379,57 @@ public:
             int64_t value = decodeCount(it->value());
             if (cachedCounts != nullptr)
                 if (auto k = cachedCounts->find(key); k != cachedCounts->end()) {
-                    value += k->second;
+                    value += k->second.value;
                     seen.emplace(key, 0);
                 }
             visit(key, value);
         }
         checkScan(*it);
         if (cachedCounts != nullptr)
-            for (const auto &[key, value] : *cachedCounts)
+            for (const auto &[key, count] : *cachedCounts)
                 if (!seen.contains(key))
-                    visit(key, value);
+                    visit(key, count.value);
     }
 
     // Cached counts go; stored ones get a range deletion in the next file (reads no longer look
     // for them).
-    void drop(CountStateId id, int64_t ns)
+    void drop(uint8_t structure, int64_t ns)
     {
-        if (auto c = m_cache.find({id.structure, ns}); c != m_cache.end()) {
-            m_cachedEntries -= c->second.size();
-            m_cachedBytes -= tableBytes(c->second.capacity());
-            if (m_last[id.structure].counts == &c->second)
-                m_last[id.structure] = {};
-            m_cache.erase(c);
+        bool held = false;
+        if (CountTables *tables = m_cacheOf[structure]) {
+            const size_t entries = tables->entries(), bytes = tables->slotBytes();
+            held = tables->drop(ns);
+            m_cachedEntries -= entries - tables->entries();
+            m_cachedBytes -= bytes - tables->slotBytes();
         }
-        if (m_stored.erase({id.structure, ns}) != 0)
-            m_dropped.insert({id.structure, ns});
+        if (m_stored.erase({structure, ns}) != 0) {
+            m_dropped.insert({structure, ns});
+            m_checkedNamespace[structure] = kNoNamespace;
+            held = true;
+        }
+        if (held)
+            m_droppedSinceBarrier.push_back({structure, ns});
     }
 
 private:
+    static constexpr int64_t kNoNamespace = INT64_MIN;
+
+    static rocksdb::Status scan(rocksdb::DB &db, const rocksdb::Snapshot *snapshot, const CountVisit &visit)
+    {
+        rocksdb::ReadOptions read;
+        read.snapshot = snapshot;
+        read.fill_cache = false;       // one pass over everything: keep the hot blocks cached
+        read.readahead_size = 4 << 20; // in order
+        std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(read));
+        for (it->SeekToFirst(); it->Valid(); it->Next()) {
+            const rocksdb::Slice k = it->key();
+            if (k.size() == kKeyBytes)
+                visit(static_cast<uint8_t>(k[0]), namespaceOf(k.data() + 1), getBigEndian(k.data() + kPrefixBytes),
+                      decodeCount(it->value()));
+        }
+        return it->status();
+    }
+
     // An SST file being written into the database's folder, then ingested (moved in).
     struct SstFile {
         explicit SstFile(RocksDbTaskState &owner)
@@ -412,32 +457,59 @@ private:
         rocksdb::SstFileWriter writer;
     };
 
-    // The memory of a cached namespace's hash table: a slot and a control byte per entry it can hold.
-    static size_t tableBytes(size_t capacity) { return capacity * (sizeof(KeyCounts::value_type) + 1); }
-
     static rocksdb::Slice countSlice(const int64_t &value) { return {reinterpret_cast<const char *>(&value), sizeof value}; }
 
-    // Consecutive updates of a structure mostly hit one namespace: remember it instead of a map
-    // lookup each.
-    KeyCounts &cached(CountStateId id, int64_t ns)
+    CountTables &cacheOf(uint8_t structure)
     {
-        Last &last = m_last[id.structure];
-        if (last.counts == nullptr || last.ns != ns) {
-            const Namespace n{id.structure, ns};
-            // A namespace dropped and written to again: its range deletion must reach RocksDB in a
-            // file before the new counts (an ingested file's deletions do not cover its own keys).
-            if (!m_dropped.empty() && m_dropped.contains(n))
-                writeCache();
-            last = {ns, &m_cache[n]};
+        CountTables *&tables = m_cacheOf[structure];
+        if (tables == nullptr) {
+            tables = &m_cache[structure];
+            tables->trackChanges(); // every checkpoint hands over what changed in it
         }
-        return *last.counts;
+        return *tables;
     }
 
-    // Writes the cache and the pending range deletions as one file, in key order: the cache's
-    // namespaces are already ordered as their keys are, so only each namespace's keys are sorted.
+    int64_t cachedValue(uint8_t structure, int64_t ns, uint64_t key) const
+    {
+        const CountTables *tables = m_cacheOf[structure];
+        return tables != nullptr ? tables->get(ns, key) : 0;
+    }
+
+    // What a checkpoint of files hands over of the cache, fixed now: after a write of the cache
+    // (or a restore), all it holds and the stored namespaces dropped since the write; otherwise
+    // the namespaces dropped and the counts changed since the barrier before. Costs what changed.
+    ChangesExport takeCacheChanges()
+    {
+        struct Changes {
+            std::vector<Namespace> dropped;
+            std::vector<ExportedCount> counts;
+        };
+        auto changes = std::make_shared<Changes>();
+        if (m_cacheSinceTables)
+            changes->dropped.assign(m_dropped.begin(), m_dropped.end());
+        else
+            changes->dropped = std::move(m_droppedSinceBarrier);
+        m_droppedSinceBarrier.clear();
+        m_cacheSinceTables = false;
+        size_t changed = 0;
+        for (const auto &[structure, tables] : m_cache)
+            changed += tables.changedBound();
+        changes->counts.reserve(changed); // no regrowth on the task: this is the barrier's time
+        for (auto &[structure, tables] : m_cache)
+            tables.takeChanges(structure, changes->counts);
+        return {changes->counts.size(), [changes](const DropVisit &dropped, const CountVisit &set) {
+                    for (const Namespace &n : changes->dropped)
+                        dropped(n.structure, n.ns);
+                    for (const ExportedCount &c : changes->counts)
+                        set(c.structure, c.ns, c.key, c.value);
+                }};
+    }
+
+    // Writes the cache and the pending range deletions as one file, in key order: structures and
+    // their namespaces are ordered as their keys are, so only each namespace's keys are sorted.
     void writeCache()
     {
-        if (m_cache.empty() && m_dropped.empty())
+        if (m_cachedEntries == 0 && m_dropped.empty())
             return;
         SstFile file(*this);
         for (const Namespace &n : m_dropped) {
@@ -446,23 +518,29 @@ private:
             file.check(file.writer.DeleteRange(first.slice(), end.endSlice()));
         }
         std::vector<std::pair<uint64_t, int64_t>> sorted;
-        for (const auto &[n, counts] : m_cache) {
-            sorted.assign(counts.begin(), counts.end());
-            std::sort(sorted.begin(), sorted.end());
-            // A namespace RocksDB holds nothing of gets values, not merges: reads and compactions
-            // then have no operands to resolve.
-            const bool fresh = m_stored.insert(n).second;
-            for (const auto &[key, delta] : sorted) {
-                const StateKey k(n.structure, n.ns, key);
-                file.check(fresh ? file.writer.Put(k.slice(), countSlice(delta)) : file.writer.Merge(k.slice(), countSlice(delta)));
-            }
-        }
+        for (const auto &[structure, tables] : m_cache)
+            tables.forEachTable([&](int64_t ns, const CountTables::Counts &counts) {
+                sorted.clear();
+                for (const auto &[key, count] : counts)
+                    sorted.emplace_back(key, count.value);
+                std::sort(sorted.begin(), sorted.end());
+                // A namespace RocksDB holds nothing of gets values, not merges: reads and
+                // compactions then have no operands to resolve.
+                const bool fresh = m_stored.insert({structure, ns}).second;
+                for (const auto &[key, delta] : sorted) {
+                    const StateKey k(structure, ns, key);
+                    file.check(fresh ? file.writer.Put(k.slice(), countSlice(delta)) : file.writer.Merge(k.slice(), countSlice(delta)));
+                }
+            });
         file.ingest();
-        m_cache.clear();
+        for (auto &[structure, tables] : m_cache)
+            tables.clear();
         m_dropped.clear();
-        m_last.fill({});
+        m_checkedNamespace.fill(kNoNamespace);
         m_cachedEntries = 0;
         m_cachedBytes = 0;
+        // The cache now holds nothing beyond the files: the next checkpoint's part starts a chain.
+        m_cacheSinceTables = true;
     }
 
     std::shared_ptr<rocksdb::DB> m_db; // shared with pending exports
@@ -473,16 +551,22 @@ private:
     std::map<std::string, std::string> m_sharedNames; // local name -> name in checkpoint folders, of restored files
     int m_exports = 0;
     size_t m_cacheLimit; // bytes
-    std::map<Namespace, KeyCounts> m_cache; // std::map: in key order, and m_last stays valid on inserts
-    std::set<Namespace> m_stored;           // namespaces with counts in RocksDB
-    std::set<Namespace> m_dropped;          // stored namespaces dropped since the last file
+    std::map<uint8_t, CountTables> m_cache;     // by structure: in key order
+    std::array<CountTables *, 256> m_cacheOf{}; // the same, indexed
+    std::array<int64_t, 256> m_checkedNamespace = filled(kNoNamespace); // by structure: not in m_dropped
+    std::set<Namespace> m_stored;               // namespaces with counts in RocksDB
+    std::set<Namespace> m_dropped;              // stored namespaces dropped since the last file
+    std::vector<Namespace> m_droppedSinceBarrier; // namespaces dropped since the last checkpoint's barrier
+    bool m_cacheSinceTables = true; // the cache holds all it ever held beyond the files: the last checkpoint did not see it
     size_t m_cachedEntries = 0;
     size_t m_cachedBytes = 0; // of the tables' slots
-    struct Last {
-        int64_t ns = 0;
-        KeyCounts *counts = nullptr; // in m_cache
-    };
-    std::array<Last, 256> m_last{}; // by structure: the namespace updated last
+
+    static std::array<int64_t, 256> filled(int64_t v)
+    {
+        std::array<int64_t, 256> a;
+        a.fill(v);
+        return a;
+    }
 
     bool m_loading = false;
     std::vector<std::pair<std::array<char, kKeyBytes>, int64_t>> m_load; // a restore's counts
@@ -493,11 +577,11 @@ class RocksDbCountState final : public CountState {
 public:
     RocksDbCountState(RocksDbTaskState &owner, CountStateId id) : m_owner(owner), m_id(id) {}
 
-    void add(int64_t ns, uint64_t key, int64_t delta) override { m_owner.add(m_id, ns, key, delta); }
-    int64_t get(int64_t ns, uint64_t key) const override { return m_owner.get(m_id, ns, key); }
-    void forEach(int64_t ns, const Visit &visit) const override { m_owner.forEach(m_id, ns, visit); }
-    void drop(int64_t ns) override { m_owner.drop(m_id, ns); }
-    void prefetch(int64_t ns, uint64_t key) const override { m_owner.prefetch(m_id, ns, key); }
+    void add(int64_t ns, uint64_t key, int64_t delta) override { m_owner.add(m_id.structure, ns, key, delta); }
+    int64_t get(int64_t ns, uint64_t key) const override { return m_owner.get(m_id.structure, ns, key); }
+    void forEach(int64_t ns, const Visit &visit) const override { m_owner.forEach(m_id.structure, ns, visit); }
+    void drop(int64_t ns) override { m_owner.drop(m_id.structure, ns); }
+    void prefetch(int64_t ns, uint64_t key) const override { m_owner.prefetch(m_id.structure, ns, key); }
 
 private:
     RocksDbTaskState &m_owner;
@@ -674,8 +758,9 @@ Result<std::unique_ptr<TaskState>> openRocksDbTaskState(const StateConfig &confi
         owned(raw), options, path.string(), task, static_cast<size_t>(config.rocksdbCacheKb) << 10));
 }
 
-Result<std::unique_ptr<TaskState>> openRocksDbTaskStateFromFiles(const StateConfig &config, const std::string &workDir,
-                                                                 const TaskFiles &files)
+namespace {
+
+Result<std::unique_ptr<RocksDbTaskState>> openFromFiles(const StateConfig &config, const std::string &workDir, const TaskFiles &files)
 {
     const std::filesystem::path path = taskFolder(workDir, files.task);
     if (Status laid = layOutFiles(files, path); !laid.isOk())
@@ -689,43 +774,35 @@ Result<std::unique_ptr<TaskState>> openRocksDbTaskStateFromFiles(const StateConf
     auto state = std::make_unique<RocksDbTaskState>(owned(raw), options, path.string(), files.task,
                                                     static_cast<size_t>(config.rocksdbCacheKb) << 10);
     state->adoptFiles(files);
-    return std::unique_ptr<TaskState>(std::move(state));
+    state->replayCache(files.cache);
+    return state;
+}
+
+} // namespace
+
+Result<std::unique_ptr<TaskState>> openRocksDbTaskStateFromFiles(const StateConfig &config, const std::string &workDir,
+                                                                 const TaskFiles &files)
+{
+    Result<std::unique_ptr<RocksDbTaskState>> state = openFromFiles(config, workDir, files);
+    if (!state)
+        return state.status();
+    return std::unique_ptr<TaskState>(std::move(state).value());
 }
 
 Status scanRocksDbFiles(const TaskFiles &files, const std::string &scratchDir, const CountVisit &visit)
 {
-    const std::filesystem::path path = std::filesystem::path(scratchDir) / ("scan-task-" + std::to_string(files.task));
-    if (Status laid = layOutFiles(files, path); !laid.isOk())
-        return laid;
+    // Opened as a restore at the same parallelism would, in a folder of its own: the tables and
+    // the cache's parts replayed over them are what the task held.
+    const std::string workDir = (std::filesystem::path(scratchDir) / ("scan-" + std::to_string(files.task))).string();
     Status result = Status::ok();
     {
         StateConfig small;
         small.rocksdbBlockCacheMb = 8;
-        rocksdb::DB *raw = nullptr;
-        const rocksdb::Status s = rocksdb::DB::OpenForReadOnly(databaseOptions(small), path.string(), &raw);
-        if (!s.ok()) {
-            result = Status::corruption("checkpoint: RocksDB does not open task " + std::to_string(files.task) +
-                                        "'s files: " + s.ToString());
-        } else {
-            const std::shared_ptr<rocksdb::DB> db = owned(raw);
-            rocksdb::ReadOptions read;
-            read.fill_cache = false;
-            read.verify_checksums = false; // each table was checked whole against its CRC-32C
-            read.readahead_size = 4 << 20; // one pass, in order
-            std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(read));
-            for (it->SeekToFirst(); it->Valid(); it->Next()) {
-                const rocksdb::Slice k = it->key();
-                if (k.size() == kKeyBytes)
-                    visit(static_cast<uint8_t>(k[0]), namespaceOf(k.data() + 1), getBigEndian(k.data() + kPrefixBytes),
-                          decodeCount(it->value()));
-            }
-            if (!it->status().ok())
-                result = Status::corruption("checkpoint: reading task " + std::to_string(files.task) +
-                                            "'s files: " + it->status().ToString());
-        }
+        Result<std::unique_ptr<RocksDbTaskState>> state = openFromFiles(small, workDir, files);
+        result = state ? (*state)->scanAll(visit) : state.status();
     }
     std::error_code ec;
-    std::filesystem::remove_all(path, ec);
+    std::filesystem::remove_all(workDir, ec);
     return result;
 }
 

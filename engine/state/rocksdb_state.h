@@ -14,9 +14,12 @@
 // - block cache state.rocksdb_block_cache_mb per task, bloom filters (10 bits/key) for point reads
 // - level compaction with dynamic level sizes; LZ4 where the library has it (fast enough not to
 //   show in the update path)
-// - checkpoints are of files: with the memtable always empty, the database is its SST files once
-//   the cache is written, and RocksDB's checkpoint links them (exportFiles); a restore at the same
-//   parallelism opens the linked files as they are
+// - checkpoints are of files: with the memtable always empty, the database is its SST files, and
+//   RocksDB's checkpoint links them (exportFiles); the cache is not written for a checkpoint (it
+//   would no longer combine a hot key's updates over more than one interval): what it holds
+//   beyond the files goes with them as its changes since the checkpoint before (state/count_tables.h
+//   tracks them), a chain that starts again whenever the cache is written. A restore at the same
+//   parallelism opens the linked files as they are and replays the cache's chain.
 // - any other restore writes the task's counts as one sorted SST file of values and ingests it
 #pragma once
 

@@ -431,10 +431,10 @@ std::function<void(KeyedStateChanges &)> TaskAggregations::snapshot(bool changes
     };
 }
 
-std::function<void(KeyedStateChanges &)> TaskAggregations::snapshotFiles()
+std::function<void(KeyedStateChanges &)> TaskAggregations::snapshotFiles(bool writeCacheFirst)
 {
     const auto addMeta = snapshotMeta();
-    Result<TaskFiles> files = m_state->exportFiles();
+    Result<TaskFiles> files = m_state->exportFiles(writeCacheFirst);
     return [addMeta, files = std::make_shared<Result<TaskFiles>>(std::move(files))](KeyedStateChanges &out) {
         addMeta(out);
         if (*files)

@@ -132,9 +132,10 @@ public:
     // later). `changesOnly` (after trackChanges() returned true): what changed since the previous
     // such snapshot; else all of it (`complete`).
     std::function<void(KeyedStateChanges &)> snapshot(bool changesOnly);
-    // Takes this task's state at the barrier as the files of its database (TaskState::exportFiles),
-    // where the backend can (canExportFiles).
-    std::function<void(KeyedStateChanges &)> snapshotFiles();
+    // Takes this task's state at the barrier as the files of its database and its cache's part
+    // (TaskState::exportFiles), where the backend can (canExportFiles); `writeCacheFirst`: with
+    // the cache written into the files first.
+    std::function<void(KeyedStateChanges &)> snapshotFiles(bool writeCacheFirst);
     bool canExportFiles() const { return m_state->canExportFiles(); }
     // Starts tracking changes for incremental checkpoints (after a restore), where the state
     // backend can (TaskState::canTrackChanges).

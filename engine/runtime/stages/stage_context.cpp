@@ -115,12 +115,16 @@ void StageContext::taskRestored()
     const Savepoint &r = *restored;
     std::string what;
     if (r.files && r.state.recordCount() == 0) {
-        size_t tables = 0;
+        size_t tables = 0, cacheParts = 0, cachedCounts = 0;
         uint64_t bytes = 0;
-        for (const TaskFiles &task : r.files->tasks)
+        for (const TaskFiles &task : r.files->tasks) {
             for (const StateFile &f : task.tables)
                 ++tables, bytes += f.bytes;
-        what = std::to_string(tables) + " state files, " + std::to_string(bytes / 1'000'000) + " MB";
+            for (const ChangesExport &part : task.cache)
+                ++cacheParts, cachedCounts += part.counts;
+        }
+        what = std::to_string(tables) + " state files, " + std::to_string(bytes / 1'000'000) + " MB, " +
+               std::to_string(cacheParts) + " cache parts of " + std::to_string(cachedCounts) + " counts";
     } else {
         what = std::to_string(r.state.recordCount()) + " state records";
     }

@@ -44,8 +44,10 @@ void WindowTask::run()
             part.watermark = batch->watermarkBefore;
             const int64_t reachedNs = steadyNowNs();
             part.alignmentUs = (reachedNs - batch->barrierSentNs) / 1000;
-            part.takeState = batch->snapshot == TaskSnapshot::Files ? aggregations.snapshotFiles()
-                                                                    : aggregations.snapshot(batch->snapshot == TaskSnapshot::Changes);
+            const TaskSnapshot taken = batch->snapshot;
+            part.takeState = taken == TaskSnapshot::Files || taken == TaskSnapshot::FilesCacheWritten
+                                 ? aggregations.snapshotFiles(taken == TaskSnapshot::FilesCacheWritten)
+                                 : aggregations.snapshot(taken == TaskSnapshot::Changes);
             if (batch->snapshot == TaskSnapshot::WholeNewBase)
                 aggregations.trackChanges();
             part.syncUs = (steadyNowNs() - reachedNs) / 1000;

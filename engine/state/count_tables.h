@@ -1,0 +1,231 @@
+// CountTables: the counts of one piece of state in memory, one hash table per namespace, with
+// the change tracking of incremental checkpoints. The heap backend keeps all of its counts in
+// them; the RocksDB backend's write-back cache keeps the counts not yet written to its files.
+//
+// Each count carries the generation (checkpoint interval) it last changed in, and its first
+// change in a generation lists it; a namespace created in the generation lists nothing (a new
+// window or pane: most of the changes of a stream whose windows roll over) and is copied whole.
+// So takeChanges() costs what changed, not what is held.
+#pragma once
+
+#include <absl/container/flat_hash_map.h>
+
+#include <climits>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <utility>
+#include <vector>
+
+namespace tally {
+
+// A count as the backends hand it over for a snapshot.
+struct ExportedCount {
+    uint8_t structure;
+    int64_t ns;
+    uint64_t key;
+    int64_t value;
+};
+
+class CountTables {
+public:
+    struct StampedCount {
+        int64_t value = 0;
+        uint32_t generation = 0; // when it last changed; 0: while changes are not tracked
+    };
+    using Counts = absl::flat_hash_map<uint64_t, StampedCount>;
+
+    // Adds `delta` to a count (a missing count is 0). Returns whether the count is new.
+    bool add(int64_t ns, uint64_t key, int64_t delta)
+    {
+        Table &t = table(ns);
+        const size_t capacity = t.counts.capacity();
+        auto [it, inserted] = t.counts.try_emplace(key);
+        StampedCount &count = it->second;
+        count.value += delta;
+        if (count.generation != m_generation) { // the first change since the last checkpoint
+            count.generation = m_generation;
+            if (t.createdIn != m_generation)
+                m_changed.emplace_back(ns, key);
+        }
+        if (inserted) {
+            ++m_entries;
+            if (t.counts.capacity() != capacity)
+                m_slotBytes += slotBytes(t.counts.capacity()) - slotBytes(capacity);
+        }
+        return inserted;
+    }
+
+    const Counts *find(int64_t ns) const
+    {
+        auto t = m_tables.find(ns);
+        return t == m_tables.end() ? nullptr : &t->second.counts;
+    }
+
+    int64_t get(int64_t ns, uint64_t key) const
+    {
+        const Counts *counts = find(ns);
+        if (counts == nullptr)
+            return 0;
+        auto k = counts->find(key);
+        return k == counts->end() ? 0 : k->second.value;
+    }
+
+    // Returns whether the namespace held counts.
+    bool drop(int64_t ns)
+    {
+        if (ns == m_lastNs) {
+            m_lastNs = INT64_MIN;
+            m_last = nullptr;
+        }
+        auto t = m_tables.find(ns);
+        if (t == m_tables.end())
+            return false;
+        m_entries -= t->second.counts.size();
+        m_slotBytes -= slotBytes(t->second.counts.capacity());
+        m_tables.erase(t);
+        return true;
+    }
+
+    void prefetch(int64_t ns, uint64_t key) const
+    {
+        if (ns == m_lastNs && m_last != nullptr)
+            m_last->counts.prefetch(key);
+    }
+
+    // Every namespace, in order.
+    template <typename Visit> void forEachTable(Visit &&visit) const
+    {
+        for (const auto &[ns, t] : m_tables)
+            visit(ns, t.counts);
+    }
+
+    bool empty() const { return m_tables.empty(); }
+    size_t entries() const { return m_entries; }
+    // The memory of the tables' slots: a count and a control byte per entry each can hold.
+    size_t slotBytes() const { return m_slotBytes; }
+
+    // Forgets every count (they were written elsewhere); changes are counted from empty.
+    void clear()
+    {
+        m_tables.clear();
+        m_lastNs = INT64_MIN;
+        m_last = nullptr;
+        m_entries = 0;
+        m_slotBytes = 0;
+        if (m_generation != 0)
+            trackChanges();
+    }
+
+    void copyTo(uint8_t structure, std::vector<ExportedCount> &out) const
+    {
+        for (const auto &[ns, t] : m_tables)
+            for (const auto &[key, count] : t.counts)
+                out.push_back({structure, ns, key, count.value});
+    }
+
+    // At least what takeChanges() lists now: the counts of new namespaces and the listed ones.
+    size_t changedBound() const
+    {
+        size_t n = m_changed.size();
+        for (const auto &[ns, t] : m_tables)
+            if (t.createdIn == m_generation)
+                n += t.counts.size();
+        return n;
+    }
+
+    // Starts a generation: what is held now is the base, nothing is listed as changed.
+    void trackChanges()
+    {
+        m_changed.clear();
+        nextGeneration();
+    }
+
+    // The counts of namespaces created since the last call (or trackChanges()) and the other
+    // counts changed since, with their value now (those of namespaces dropped since are gone:
+    // their owner lists the drop); then a new generation.
+    void takeChanges(uint8_t structure, std::vector<ExportedCount> &counts)
+    {
+        for (const auto &[ns, t] : m_tables)
+            if (t.createdIn == m_generation)
+                for (const auto &[key, count] : t.counts)
+                    counts.push_back({structure, ns, key, count.value});
+        const Table *table = nullptr;
+        int64_t tableNs = INT64_MIN;
+        // Each lookup is a cache miss in a large map (this is the barrier's time on the task), so
+        // the count a few entries ahead is fetched while this one is read.
+        constexpr size_t kPrefetchDistance = 8;
+        const Table *ahead = nullptr;
+        int64_t aheadNs = INT64_MIN;
+        for (size_t i = 0; i < m_changed.size(); ++i) {
+            if (i + kPrefetchDistance < m_changed.size()) {
+                const auto &[ns, key] = m_changed[i + kPrefetchDistance];
+                if (ahead == nullptr || ns != aheadNs) {
+                    auto t = m_tables.find(ns);
+                    ahead = t == m_tables.end() ? nullptr : &t->second;
+                    aheadNs = ns;
+                }
+                if (ahead != nullptr)
+                    ahead->counts.prefetch(key);
+            }
+            const auto &[ns, key] = m_changed[i];
+            if (table == nullptr || ns != tableNs) {
+                auto t = m_tables.find(ns);
+                // Dropped since, or dropped and created again (copied whole above).
+                table = t == m_tables.end() || t->second.createdIn == m_generation ? nullptr : &t->second;
+                tableNs = ns;
+            }
+            if (table == nullptr)
+                continue;
+            if (auto k = table->counts.find(key); k != table->counts.end())
+                counts.push_back({structure, ns, key, k->second.value});
+        }
+        m_changed.clear();
+        if (m_changed.capacity() > (size_t(1) << 16) && m_changed.capacity() > 4 * m_entries)
+            m_changed.shrink_to_fit(); // after a long wait for a checkpoint
+        nextGeneration();
+    }
+
+private:
+    struct Table {
+        Counts counts;
+        uint32_t createdIn = 0; // generation
+    };
+
+    static size_t slotBytes(size_t capacity) { return capacity * (sizeof(Counts::value_type) + 1); }
+
+    // Consecutive updates mostly hit one namespace: remember it instead of a map lookup each.
+    Table &table(int64_t ns)
+    {
+        if (ns != m_lastNs || m_last == nullptr) {
+            auto [it, created] = m_tables.try_emplace(ns);
+            if (created) {
+                it->second.createdIn = m_generation;
+                if (m_last != nullptr) { // windows are alike: skip the rehash ladder
+                    it->second.counts.reserve(m_last->counts.size());
+                    m_slotBytes += slotBytes(it->second.counts.capacity());
+                }
+            }
+            m_lastNs = ns;
+            m_last = &it->second;
+        }
+        return *m_last;
+    }
+
+    void nextGeneration()
+    {
+        if (++m_generation == 0) // wrapped: 0 means "not tracked"
+            m_generation = 1;
+    }
+
+    std::map<int64_t, Table> m_tables; // std::map: in order, and m_last stays valid on inserts
+    int64_t m_lastNs = INT64_MIN;
+    Table *m_last = nullptr;
+    // While changes are not tracked the generation stays 0, every count's too: nothing is listed.
+    uint32_t m_generation = 0;
+    std::vector<std::pair<int64_t, uint64_t>> m_changed; // (namespace, key) first changed in this generation
+    size_t m_entries = 0;
+    size_t m_slotBytes = 0;
+};
+
+} // namespace tally
