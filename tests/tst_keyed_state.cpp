@@ -9,6 +9,7 @@
 #include "runtime/trending_merger.h"
 #include "source/generator.h"
 #include "state/count_state.h"
+#include "state/count_tables.h"
 #include "support/oracle.h"
 #include "time/clock.h"
 #include "util/checksummed.h"
@@ -619,6 +620,41 @@ private slots:
 
     // CRC-32C's check values (RFC 3720 B.4), at lengths that end on and off the hardware path's
     // eight-byte steps, whole and in two pieces.
+    // Counts keep their sign across the packed stamp, and a count stamped long ago is listed when
+    // it changes again in any later generation: keys 100..139 change in one generation, then
+    // nothing for 65,520 checkpoints, then one of them per checkpoint, so one of those
+    // generations has the old one's 16-bit stamp (without the reset at the wrap, that key's
+    // change would go unlisted).
+    void countTablesListChangesAcrossStampWraps()
+    {
+        CountTables tables;
+        tables.trackChanges();
+        tables.add(7, 1, -5);
+        tables.add(7, 1, int64_t(1) << 40);
+        QCOMPARE(tables.get(7, 1), (int64_t(1) << 40) - 5);
+        std::vector<ExportedCount> changed;
+        tables.takeChanges(0, changed); // namespace 7 is new: copied whole
+        QCOMPARE(changed.size(), size_t(1));
+        for (uint64_t key = 100; key < 140; ++key)
+            tables.add(7, key, -2);
+        changed.clear();
+        tables.takeChanges(0, changed); // the namespace is no longer new: its changed counts are listed
+        QCOMPARE(changed.size(), size_t(40));
+        for (int generation = 0; generation < 65'520; ++generation) {
+            changed.clear();
+            tables.takeChanges(0, changed);
+            QCOMPARE(changed.size(), size_t(0));
+        }
+        for (uint64_t key = 100; key < 140; ++key) {
+            changed.clear();
+            tables.add(7, key, 1);
+            tables.takeChanges(0, changed);
+            QVERIFY2(changed.size() == 1, qPrintable(QStringLiteral("key %1's change was not listed").arg(key)));
+            QCOMPARE(changed.front().value, int64_t(-1));
+        }
+        QCOMPARE(tables.get(7, 1), (int64_t(1) << 40) - 5);
+    }
+
     void crc32cKnownValues()
     {
         QCOMPARE(crc32c("123456789"), 0xE3069283u);

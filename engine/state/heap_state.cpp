@@ -24,7 +24,7 @@ public:
     {
         if (const CountTables::Counts *counts = m_tables.find(ns))
             for (const auto &[key, count] : *counts)
-                visit(key, count.value);
+                visit(key, count.value());
     }
 
     void drop(int64_t ns) override

@@ -363,7 +363,7 @@ public:
         if (!m_stored.contains({structure, ns})) {
             if (cachedCounts != nullptr)
                 for (const auto &[key, count] : *cachedCounts)
-                    visit(key, count.value);
+                    visit(key, count.value());
             return;
         }
         // Stored counts plus their cached deltas, then the keys only the cache has.
@@ -379,7 +379,7 @@ public:
             int64_t value = decodeCount(it->value());
             if (cachedCounts != nullptr)
                 if (auto k = cachedCounts->find(key); k != cachedCounts->end()) {
-                    value += k->second.value;
+                    value += k->second.value();
                     seen.emplace(key, 0);
                 }
             visit(key, value);
@@ -388,7 +388,7 @@ public:
         if (cachedCounts != nullptr)
             for (const auto &[key, count] : *cachedCounts)
                 if (!seen.contains(key))
-                    visit(key, count.value);
+                    visit(key, count.value());
     }
 
     // Cached counts go; stored ones get a range deletion in the next file (reads no longer look
@@ -522,7 +522,7 @@ private:
             tables.forEachTable([&](int64_t ns, const CountTables::Counts &counts) {
                 sorted.clear();
                 for (const auto &[key, count] : counts)
-                    sorted.emplace_back(key, count.value);
+                    sorted.emplace_back(key, count.value());
                 std::sort(sorted.begin(), sorted.end());
                 // A namespace RocksDB holds nothing of gets values, not merges: reads and
                 // compactions then have no operands to resolve.
