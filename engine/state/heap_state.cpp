@@ -33,7 +33,11 @@ public:
             m_dropped.push_back({m_structure, ns});
     }
 
-    void prefetch(int64_t ns, uint64_t key) const override { m_tables.prefetch(ns, key); }
+    void prefetch(int64_t ns, uint64_t key) const override
+    {
+        if (const CountTables::Counts *counts = m_tables.lastUpdated(ns))
+            counts->prefetch(key);
+    }
 
     size_t entries() const { return m_tables.entries(); }
     void copyTo(std::vector<ExportedCount> &out) const { m_tables.copyTo(m_structure, out); }

@@ -338,7 +338,8 @@ public:
     void prefetch(uint8_t structure, int64_t ns, uint64_t key) const
     {
         if (const CountTables *tables = m_cacheOf[structure])
-            tables->prefetch(ns, key);
+            if (const CountTables::Counts *counts = tables->lastUpdated(ns))
+                counts->prefetch(key);
     }
 
     int64_t get(uint8_t structure, int64_t ns, uint64_t key) const
@@ -463,7 +464,9 @@ private:
     {
         CountTables *&tables = m_cacheOf[structure];
         if (tables == nullptr) {
-            tables = &m_cache[structure];
+            // No table sized like the one before: the cache's memory is its bound, and a
+            // reserve for a namespace that stays small would write the cache sooner.
+            tables = &m_cache.try_emplace(structure, CountTables::NewTables::Grow).first->second;
             tables->trackChanges(); // every checkpoint hands over what changed in it
         }
         return *tables;
