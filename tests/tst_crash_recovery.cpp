@@ -141,19 +141,25 @@ int checkFolderConsistent(const QString &folder)
     std::set<std::string> named;
     std::vector<std::set<std::string>> tables; // of each retained checkpoint, newest first
     int incremental = 0;
-    for (size_t i = 0; i < files.size() && i < 3; ++i) { // checkpoint.retained = 3
+    // The retained checkpoints (checkpoint.retained = 3), and older checkpoints of files they
+    // need for their caches' parts: those must restore too.
+    for (size_t i = 0; i < files.size(); ++i) {
+        const bool retained = i < 3;
+        if (!retained && !named.contains(std::filesystem::path(files[i]).filename().string()))
+            continue;
         auto read = readCheckpoint(files[i]);
         if (!read) {
             QTest::qFail(read.status().toString().c_str(), __FILE__, __LINE__);
             return -1;
         }
-        tables.emplace_back();
+        if (retained)
+            tables.emplace_back();
         for (const CheckpointLink &link : read->chain) {
             named.insert(link.file);
-            if (link.file.starts_with("shared/"))
+            if (retained && link.file.starts_with("shared/"))
                 tables.back().insert(link.file);
         }
-        incremental += files[i].ends_with(".tsi") ? 1 : 0;
+        incremental += retained && files[i].ends_with(".tsi") ? 1 : 0;
     }
     for (size_t i = 0; i + 1 < tables.size(); ++i)
         incremental += std::any_of(tables[i].begin(), tables[i].end(), [&](const std::string &t) { return tables[i + 1].contains(t); }) ? 1 : 0;

@@ -679,11 +679,10 @@ void pruneCheckpoints(const std::string &directory, size_t retained, const Check
     std::set<std::string> named; // file names a retained checkpoint is built from
     for (const CheckpointLink &link : keep)
         named.insert(link.file);
-    for (size_t i = 0; i < files.size() && i < retained; ++i) {
-        const std::string &path = files[i].second;
-        named.insert(std::filesystem::path(path).filename().string());
+    // Names the files a checkpoint is built from; false when its chain cannot be read.
+    const auto nameChainOf = [&](const std::string &path) {
         if (!isIncremental(path) && !isFiles(path))
-            continue;
+            return true;
         CheckpointChain chain;
         const bool files = isFiles(path);
         auto bytes = readFramedFile(path, "checkpoint", files ? kFilesFormat.magic : kIncrementalFormat.magic);
@@ -699,13 +698,27 @@ void pruneCheckpoints(const std::string &directory, size_t retained, const Check
             else
                 bytes = decoded.status();
         }
-        if (!bytes) {
+        if (!bytes)
+            return false;
+        for (const CheckpointLink &link : chain)
+            named.insert(link.file);
+        return true;
+    };
+    for (size_t i = 0; i < files.size(); ++i) {
+        const std::string &path = files[i].second;
+        const std::string name = std::filesystem::path(path).filename().string();
+        // The retained checkpoints, and older checkpoints of files they need for their caches'
+        // parts: those stay restorable too (their tables are kept), so that the consoles' list
+        // and a fallback never offer a checkpoint that cannot be read.
+        if (i < retained)
+            named.insert(name);
+        else if (!isFiles(path) || !named.contains(name))
+            continue;
+        if (!nameChainOf(path)) {
             // Its chain is unknown: keep everything older rather than delete a file it needs.
             removeUnfinishedCheckpoints(directory);
             return;
         }
-        for (const CheckpointLink &link : chain)
-            named.insert(link.file);
     }
     std::error_code ec;
     for (const auto &[key, path] : files)

@@ -104,10 +104,11 @@ Result<Savepoint> readRestorePoint(const std::string &path);
 // in `skipped`. nullopt when there is none.
 std::optional<CheckpointFile> latestCheckpoint(const std::string &directory, std::vector<std::string> &skipped);
 
-// Keeps the newest `retained` checkpoints and every file they are built from, and every file of
-// `keep` (the chain the next checkpoints build on: after a restore that fell back past damaged
-// newer files, those are the newest by name); deletes every other checkpoint file, and
-// unfinished ones.
+// Keeps the newest `retained` checkpoints and every file they are built from (an older
+// checkpoint of files they need for its cache parts is kept restorable: with its tables), and
+// every file of `keep` (the chain the next checkpoints build on: after a restore that fell back
+// past damaged newer files, those are the newest by name); deletes every other checkpoint file,
+// and unfinished ones.
 void pruneCheckpoints(const std::string &directory, size_t retained, const CheckpointChain &keep);
 // Are the chain's files there, each of the size the chain names? (A cheap check before building
 // on it; readCheckpoint() checks the contents.)

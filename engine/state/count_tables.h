@@ -38,6 +38,8 @@ public:
     // counts fit the CPU caches and the RocksDB backend's write-back cache): the value in the high
     // 48 bits (signed: ±1.4e14, beyond any count of one key in one window), the generation's low
     // 16 bits in the low ones (0: while changes are not tracked).
+    static constexpr int64_t kMaxCount = (int64_t(1) << 47) - 1; // a count's magnitude at most (StampedCount)
+
     class StampedCount {
     public:
         int64_t value() const { return static_cast<int64_t>(m_bits) >> kStampBits; }

@@ -218,15 +218,22 @@ public:
 
     // A restore from files: the cache as a checkpoint's chain of its parts left it, oldest first.
     // The next checkpoint then hands over all of it (the chain is not continued).
+    // The cache is written only after the last part: each part's values are relative to the
+    // checkpoint's tables, so a write in between would count the earlier parts twice (a cache
+    // configured smaller than the one that took the checkpoint holds all of it for a moment).
     void replayCache(const std::vector<ChangesExport> &parts)
     {
+        m_replaying = true;
         for (const ChangesExport &part : parts)
             part.visit([&](uint8_t structure, int64_t ns) { drop(structure, ns); },
                        [&](uint8_t structure, int64_t ns, uint64_t key, int64_t value) {
                            add(structure, ns, key, value - cachedValue(structure, ns, key));
                        });
+        m_replaying = false;
         m_cacheSinceTables = true;
         m_droppedSinceBarrier.clear();
+        if (m_cachedBytes >= m_cacheLimit)
+            writeCache();
     }
 
     void forEachNamespace(const std::function<void(uint8_t, int64_t)> &visit) const override
@@ -317,7 +324,7 @@ public:
         }
         // A namespace dropped and written to again: its range deletion must reach RocksDB in a
         // file before the new counts (an ingested file's deletions do not cover its own keys).
-        if (int64_t &checked = m_checkedNamespace[structure]; checked != ns) {
+        if (int64_t &checked = m_checkedNamespace[structure]; checked != ns && !m_replaying) {
             if (!m_dropped.empty() && m_dropped.contains({structure, ns}))
                 writeCache();
             checked = ns;
@@ -329,7 +336,7 @@ public:
         ++m_cachedEntries;
         if (tables.slotBytes() != bytesBefore) {
             m_cachedBytes += tables.slotBytes() - bytesBefore;
-            if (m_cachedBytes >= m_cacheLimit)
+            if (m_cachedBytes >= m_cacheLimit && !m_replaying)
                 writeCache();
         }
     }
@@ -408,7 +415,9 @@ public:
             m_checkedNamespace[structure] = kNoNamespace;
             held = true;
         }
-        if (held)
+        // A part that starts a chain lists the stored namespaces dropped since the cache was
+        // written (m_dropped) instead: nothing to keep until the next barrier then.
+        if (held && !m_cacheSinceTables)
             m_droppedSinceBarrier.push_back({structure, ns});
     }
 
@@ -512,8 +521,11 @@ private:
     // their namespaces are ordered as their keys are, so only each namespace's keys are sorted.
     void writeCache()
     {
-        if (m_cachedEntries == 0 && m_dropped.empty())
+        if (m_cachedEntries == 0 && m_dropped.empty()) {
+            m_cacheSinceTables = true; // the cache holds nothing beyond the files: as after a write
+            m_droppedSinceBarrier.clear();
             return;
+        }
         SstFile file(*this);
         for (const Namespace &n : m_dropped) {
             const StateKey first(n.structure, n.ns, 0);
@@ -539,6 +551,7 @@ private:
         for (auto &[structure, tables] : m_cache)
             tables.clear();
         m_dropped.clear();
+        m_droppedSinceBarrier.clear();
         m_checkedNamespace.fill(kNoNamespace);
         m_cachedEntries = 0;
         m_cachedBytes = 0;
@@ -571,6 +584,7 @@ private:
         return a;
     }
 
+    bool m_replaying = false; // replayCache(): no write of the cache until it is done
     bool m_loading = false;
     std::vector<std::pair<std::array<char, kKeyBytes>, int64_t>> m_load; // a restore's counts
     Namespace m_loadedNamespace{UINT8_MAX, INT64_MIN};

@@ -1,5 +1,7 @@
 #include "window/aggregations.h"
 
+#include "state/count_tables.h"
+
 #include "state/key_groups.h"
 #include "time/watermark.h"
 
@@ -63,6 +65,9 @@ Status checkRestorable(const KeyedStateSnapshot &snapshot)
             if (!inEventTimeRange(r.ns))
                 return Status::corruption(where + ": window start " + std::to_string(r.ns) +
                                           " is outside the event-time range the windows compute with");
+            if (r.value > CountTables::kMaxCount || r.value < -CountTables::kMaxCount)
+                return Status::corruption(where + ": count " + std::to_string(r.value) +
+                                          " is beyond what the state holds (±2^47)");
             if (keyGroupFor(familyOf(r.structure), r.key) != static_cast<int>(group))
                 return Status::corruption(where + ": the key belongs to key group " +
                                           std::to_string(keyGroupFor(familyOf(r.structure), r.key)));
