@@ -240,11 +240,13 @@ public:
     {
         for (const Namespace &n : m_stored)
             visit(n.structure, n.ns);
-        for (const auto &[structure, tables] : m_cache)
-            tables.forEachTable([&](int64_t ns, const CountTables::Counts &) {
+        for (const auto &entry : m_cache) {
+            const uint8_t structure = entry.first; // (a lambda cannot capture a structured binding in clang 14)
+            entry.second.forEachTable([&](int64_t ns, const CountTables::Counts &) {
                 if (!m_stored.contains({structure, ns}))
                     visit(structure, ns);
             });
+        }
     }
 
     // A restore: the counts are collected and go in as one sorted SST file.
@@ -533,8 +535,9 @@ private:
             file.check(file.writer.DeleteRange(first.slice(), end.endSlice()));
         }
         std::vector<std::pair<uint64_t, int64_t>> sorted;
-        for (const auto &[structure, tables] : m_cache)
-            tables.forEachTable([&](int64_t ns, const CountTables::Counts &counts) {
+        for (const auto &entry : m_cache) {
+            const uint8_t structure = entry.first;
+            entry.second.forEachTable([&](int64_t ns, const CountTables::Counts &counts) {
                 sorted.clear();
                 for (const auto &[key, count] : counts)
                     sorted.emplace_back(key, count.value());
@@ -547,6 +550,7 @@ private:
                     file.check(fresh ? file.writer.Put(k.slice(), countSlice(delta)) : file.writer.Merge(k.slice(), countSlice(delta)));
                 }
             });
+        }
         file.ingest();
         for (auto &[structure, tables] : m_cache)
             tables.clear();
