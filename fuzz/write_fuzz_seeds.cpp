@@ -143,9 +143,16 @@ int main(int argc, char **argv)
     TaskFiles task;
     task.tables.push_back({"000009.sst", "t-000001.sst", (scratch / "000009.sst").string(), 5});
     task.privateFiles = {{"CURRENT", "MANIFEST-000005\n"}, {"MANIFEST-000005", std::string(40, 'm')}};
+    // The write-back cache's part: what it holds beyond the table (a drop, then two counts).
+    task.cache.push_back({2, [](const DropVisit &dropped, const CountVisit &set) {
+                              const auto likesPerPost = static_cast<uint8_t>(StateStructure::LikesPerPost);
+                              dropped(likesPerPost, 1767225600000);
+                              set(likesPerPost, 1767225660000, 42, 3);
+                              set(likesPerPost, 1767225660000, 7, -1);
+                          }});
     files.files.push_back(task);
     head.epoch = 6;
-    if (auto written = writeFilesCheckpoint(scratch.string(), head, 1, files, {}))
+    if (auto written = writeFilesCheckpoint(scratch.string(), head, 1, files, {}, {}))
         checkpointSeeds.push_back(bytesOf(written->chain.back()));
     if (checkpointSeeds.size() != 3) {
         std::fprintf(stderr, "write_fuzz_seeds: cannot write the checkpoint seeds in %s\n", scratch.c_str());

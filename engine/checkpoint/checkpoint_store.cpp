@@ -281,6 +281,10 @@ Status readCacheParts(const std::string &directory, FilesCheckpoint &f)
         if (!part)
             return Status::corruption("task " + std::to_string(task.task) + "'s cache part in " + file + ": " +
                                       part.status().message());
+        // Replayed into the task's cache as it is: checked as a savepoint's records are.
+        if (Status valid = checkRestorable(part->records); !valid.isOk())
+            return Status::corruption("task " + std::to_string(task.task) + "'s cache part in " + file + ": " +
+                                      valid.message());
         task.cache.push_back(cachePart(std::move(part).value()));
         return Status::ok();
     };
