@@ -160,6 +160,12 @@ struct FilesCheckpoint {
     CheckpointChain caches; // earlier checkpoints of files whose cache parts it needs, oldest first
     std::vector<uint32_t> cacheDepths;             // per task: how many of `caches` its part builds on
     std::vector<std::string_view> cacheParts;      // per task: its part's section (in the decoded bytes)
+    // The files it is built from, itself not included: its chain, but for its own link.
+    CheckpointChain builtFrom() &&
+    {
+        tables.insert(tables.end(), caches.begin(), caches.end());
+        return std::move(tables);
+    }
 };
 
 } // namespace
@@ -573,8 +579,7 @@ Result<CheckpointFile> readCheckpoint(const std::string &path)
         if (Status valid = checkSavepointContents(decoded->head); !valid.isOk())
             return Status::corruption("checkpoint " + path + ": " + valid.message());
         result.savepoint = std::move(decoded->head);
-        result.chain = std::move(decoded->tables);
-        result.chain.insert(result.chain.end(), decoded->caches.begin(), decoded->caches.end());
+        result.chain = std::move(*decoded).builtFrom();
         result.chain.push_back(linkTo(path, *bytes));
         return result;
     }
@@ -691,10 +696,9 @@ void pruneCheckpoints(const std::string &directory, size_t retained, const Check
         const bool files = isFiles(path);
         auto bytes = readFramedFile(path, "checkpoint", files ? kFilesFormat.magic : kIncrementalFormat.magic);
         if (bytes && files) {
-            if (auto decoded = decodeFilesCheckpoint(*bytes, directory, false)) {
-                chain = std::move(decoded->tables);
-                chain.insert(chain.end(), decoded->caches.begin(), decoded->caches.end());
-            } else
+            if (auto decoded = decodeFilesCheckpoint(*bytes, directory, false))
+                chain = std::move(decoded.value()).builtFrom();
+            else
                 bytes = decoded.status();
         } else if (bytes) {
             if (auto decoded = decodeIncremental(*bytes, false))

@@ -54,8 +54,8 @@ public:
     };
     using Counts = absl::flat_hash_map<uint64_t, StampedCount>;
 
-    // Adds `delta` to a count (a missing count is 0). Returns whether the count is new.
-    bool add(int64_t ns, uint64_t key, int64_t delta)
+    // Adds `delta` to a count (a missing count is 0).
+    void add(int64_t ns, uint64_t key, int64_t delta)
     {
         Table &t = table(ns);
         const size_t capacity = t.counts.capacity();
@@ -72,7 +72,6 @@ public:
             if (t.counts.capacity() != capacity)
                 m_slotBytes += slotBytes(t.counts.capacity()) - slotBytes(capacity);
         }
-        return inserted;
     }
 
     const Counts *find(int64_t ns) const
@@ -118,7 +117,6 @@ public:
             visit(ns, t.counts);
     }
 
-    bool empty() const { return m_tables.empty(); }
     size_t entries() const { return m_entries; }
     // The memory of the tables' slots: a count and a control byte per entry each can hold.
     size_t slotBytes() const { return m_slotBytes; }

@@ -232,7 +232,7 @@ public:
         m_replaying = false;
         m_cacheSinceTables = true;
         m_droppedSinceBarrier.clear();
-        if (m_cachedBytes >= m_cacheLimit)
+        if (cachedBytes() >= m_cacheLimit)
             writeCache();
     }
 
@@ -308,7 +308,10 @@ public:
     {
         uint64_t stored = 0;
         m_db->GetIntProperty(rocksdb::DB::Properties::kEstimateNumKeys, &stored);
-        return static_cast<size_t>(stored) + m_cachedEntries;
+        size_t cached = 0;
+        for (const auto &entry : m_cache)
+            cached += entry.second.entries();
+        return static_cast<size_t>(stored) + cached;
     }
 
     void add(uint8_t structure, int64_t ns, uint64_t key, int64_t delta)
@@ -333,14 +336,9 @@ public:
         }
         CountTables &tables = cacheOf(structure);
         const size_t bytesBefore = tables.slotBytes();
-        if (!tables.add(ns, key, delta))
-            return;
-        ++m_cachedEntries;
-        if (tables.slotBytes() != bytesBefore) {
-            m_cachedBytes += tables.slotBytes() - bytesBefore;
-            if (m_cachedBytes >= m_cacheLimit && !m_replaying)
-                writeCache();
-        }
+        tables.add(ns, key, delta);
+        if (tables.slotBytes() != bytesBefore && !m_replaying && cachedBytes() >= m_cacheLimit)
+            writeCache();
     }
 
     // The cache is far larger than the CPU caches: like the heap, start loading the key's slot.
@@ -406,12 +404,8 @@ public:
     void drop(uint8_t structure, int64_t ns)
     {
         bool held = false;
-        if (CountTables *tables = m_cacheOf[structure]) {
-            const size_t entries = tables->entries(), bytes = tables->slotBytes();
+        if (CountTables *tables = m_cacheOf[structure])
             held = tables->drop(ns);
-            m_cachedEntries -= entries - tables->entries();
-            m_cachedBytes -= bytes - tables->slotBytes();
-        }
         if (m_stored.erase({structure, ns}) != 0) {
             m_dropped.insert({structure, ns});
             m_checkedNamespace[structure] = kNoNamespace;
@@ -483,6 +477,15 @@ private:
         return *tables;
     }
 
+    // The memory of the cache's tables: what state.rocksdb_cache_kb bounds.
+    size_t cachedBytes() const
+    {
+        size_t bytes = 0;
+        for (const auto &entry : m_cache)
+            bytes += entry.second.slotBytes();
+        return bytes;
+    }
+
     int64_t cachedValue(uint8_t structure, int64_t ns, uint64_t key) const
     {
         const CountTables *tables = m_cacheOf[structure];
@@ -523,7 +526,7 @@ private:
     // their namespaces are ordered as their keys are, so only each namespace's keys are sorted.
     void writeCache()
     {
-        if (m_cachedEntries == 0 && m_dropped.empty()) {
+        if (m_dropped.empty() && std::all_of(m_cache.begin(), m_cache.end(), [](const auto &entry) { return entry.second.entries() == 0; })) {
             m_cacheSinceTables = true; // the cache holds nothing beyond the files: as after a write
             m_droppedSinceBarrier.clear();
             return;
@@ -557,8 +560,6 @@ private:
         m_dropped.clear();
         m_droppedSinceBarrier.clear();
         m_checkedNamespace.fill(kNoNamespace);
-        m_cachedEntries = 0;
-        m_cachedBytes = 0;
         // The cache now holds nothing beyond the files: the next checkpoint's part starts a chain.
         m_cacheSinceTables = true;
     }
@@ -578,8 +579,6 @@ private:
     std::set<Namespace> m_dropped;              // stored namespaces dropped since the last file
     std::vector<Namespace> m_droppedSinceBarrier; // namespaces dropped since the last checkpoint's barrier
     bool m_cacheSinceTables = true; // the cache holds all it ever held beyond the files: the last checkpoint did not see it
-    size_t m_cachedEntries = 0;
-    size_t m_cachedBytes = 0; // of the tables' slots
 
     static std::array<int64_t, 256> filled(int64_t v)
     {
