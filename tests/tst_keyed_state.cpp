@@ -21,7 +21,10 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <random>
 #include <set>
+#include <thread>
 
 using namespace tally;
 using namespace tally::test;
@@ -677,6 +680,144 @@ private slots:
             QCOMPARE(changed.front().value, int64_t(-1));
         }
         QCOMPARE(tables.get(7, 1), (int64_t(1) << 40) - 5);
+    }
+
+    // A whole snapshot shares the tables instead of copying them: random adds, drops, snapshots
+    // held over later changes (one read on another thread while the changes go on), incremental
+    // changes taken in between, and for one seed the stamps wrapping while a snapshot is held.
+    // Every snapshot, whenever it is read, holds exactly the counts at its cut; the changes
+    // rebuild the counts; reads see the counts now (a map of every count is the oracle).
+    void countTablesShareSnapshotsCopyOnWrite_data()
+    {
+        QTest::addColumn<uint64_t>("seed");
+        QTest::addColumn<bool>("wrapStamps");
+        QTest::newRow("seed 5") << uint64_t(5) << false;
+        QTest::newRow("seed 11") << uint64_t(11) << false;
+        QTest::newRow("seed 23, stamps wrap while shared") << uint64_t(23) << true;
+    }
+    void countTablesShareSnapshotsCopyOnWrite()
+    {
+        QFETCH(uint64_t, seed);
+        QFETCH(bool, wrapStamps);
+        qInfo("seed %llu (replay: this row)", static_cast<unsigned long long>(seed));
+        using Counts = std::map<std::pair<int64_t, uint64_t>, int64_t>;
+        struct Held {
+            CountTables::Shared shared;
+            Counts expected;
+            int step;
+        };
+        const auto read = [](const CountTables::Shared &shared) {
+            Counts counts;
+            for (const auto &[ns, table] : shared)
+                for (const auto &[key, count] : *table)
+                    counts[{ns, key}] = count.value();
+            return counts;
+        };
+        const auto checkHeld = [&](const Held &h, const Counts &seen, int step) {
+            if (seen != h.expected)
+                QFAIL(qPrintable(QStringLiteral("the snapshot taken at step %1 and read at step %2 holds other counts than the %3 of its cut")
+                                     .arg(h.step)
+                                     .arg(step)
+                                     .arg(h.expected.size())));
+        };
+        std::mt19937_64 random(seed);
+        CountTables tables;
+        tables.trackChanges();
+        Counts model, rebuilt;
+        std::vector<int64_t> dropped;
+        std::vector<Held> held;
+        size_t snapshots = 0, threaded = 0;
+        const auto randomAdd = [&] {
+            const int64_t ns = static_cast<int64_t>(random() % 6);
+            const uint64_t key = random() % 400;
+            const int64_t delta = static_cast<int64_t>(random() % 9) - 3;
+            tables.add(ns, key, delta);
+            model[{ns, key}] += delta;
+        };
+        size_t generations = 1; // trackChanges() started one
+        const auto takeChanges = [&](int step) {
+            std::vector<ExportedCount> changed;
+            tables.takeChanges(0, changed);
+            ++generations;
+            for (int64_t ns : dropped)
+                std::erase_if(rebuilt, [&](const auto &c) { return c.first.first == ns; });
+            dropped.clear();
+            for (const ExportedCount &c : changed)
+                rebuilt[{c.ns, c.key}] = c.value;
+            if (rebuilt != model)
+                QFAIL(qPrintable(QStringLiteral("the changes taken at step %1 rebuild other counts than the %2 held")
+                                     .arg(step)
+                                     .arg(model.size())));
+        };
+        for (int step = 0; step < 30'000; ++step) {
+            const uint64_t op = random() % 1000;
+            if (op < 900) {
+                randomAdd();
+            } else if (op < 910) {
+                const int64_t ns = static_cast<int64_t>(random() % 6);
+                tables.drop(ns);
+                std::erase_if(model, [&](const auto &c) { return c.first.first == ns; });
+                dropped.push_back(ns);
+            } else if (op < 930 && held.size() < 3) {
+                held.push_back({tables.share(), model, step});
+                ++snapshots;
+            } else if (op < 950 && !held.empty()) {
+                const size_t which = random() % held.size();
+                checkHeld(held[which], read(held[which].shared), step);
+                held.erase(held.begin() + static_cast<std::ptrdiff_t>(which));
+            } else if (op < 953 && !held.empty()) { // read on another thread while the counts change
+                Counts seen;
+                std::thread reader([&] { seen = read(held.back().shared); });
+                for (int i = 0; i < 3000; ++i)
+                    randomAdd();
+                reader.join();
+                checkHeld(held.back(), seen, step);
+                held.pop_back();
+                ++threaded;
+            } else if (op < 970) {
+                takeChanges(step);
+            } else {
+                const int64_t ns = static_cast<int64_t>(random() % 6);
+                const uint64_t key = random() % 400;
+                auto m = model.find({ns, key});
+                QCOMPARE(tables.get(ns, key), m == model.end() ? 0 : m->second);
+                Counts visited;
+                tables.forEach(ns, [&](uint64_t k, int64_t value) { QVERIFY(visited.emplace(std::pair{ns, k}, value).second); });
+                Counts expected(model.lower_bound({ns, 0}), model.lower_bound({ns + 1, 0}));
+                QVERIFY(visited == expected);
+                QCOMPARE(tables.entries(), model.size());
+            }
+            // Every count changed in generation 65533, shared, then the stamps wrap: 65535
+            // generations later (the wrap skips stamp 0) the generation's stamp is 65533 again,
+            // the shared counts' stamp too. Their first change must still be listed, whether it
+            // copies a count from the shared table or comes after the table was folded back.
+            if (wrapStamps && step == 15'000) {
+                while (generations < 65'533 && !QTest::currentTestFailed())
+                    takeChanges(step);
+                const auto addAll = [&](uint64_t firstKey, uint64_t endKey) {
+                    for (int64_t ns = 0; ns < 6; ++ns)
+                        for (uint64_t key = firstKey; key < endKey; ++key) {
+                            tables.add(ns, key, 1);
+                            model[{ns, key}] += 1;
+                        }
+                };
+                addAll(0, 400);
+                Held acrossWrap{tables.share(), model, step};
+                for (int generation = 0; generation < 65'535 && !QTest::currentTestFailed(); ++generation)
+                    takeChanges(step);
+                addAll(0, 200); // copied from the shared table
+                checkHeld(acrossWrap, read(acrossWrap.shared), step);
+                acrossWrap.shared.clear();
+                addAll(200, 400); // folded back
+                takeChanges(step);
+            }
+            if (QTest::currentTestFailed()) // a check in a lambda above
+                return;
+        }
+        for (const Held &h : held)
+            checkHeld(h, read(h.shared), 30'000);
+        qInfo("%zu snapshots (%zu read on another thread), %zu counts at the end", snapshots, threaded, model.size());
+        QVERIFY(snapshots > 100 && threaded > 10);
     }
 
     // CRC-32C's check values (RFC 3720 B.4), at lengths that end on and off the hardware path's

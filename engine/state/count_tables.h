@@ -6,14 +6,23 @@
 // change in a generation lists it; a namespace created in the generation lists nothing (a new
 // window or pane: most of the changes of a stream whose windows roll over) and is copied whole.
 // So takeChanges() costs what changed, not what is held.
+//
+// A whole snapshot copies nothing (share()): each namespace's table is handed to the snapshot as
+// it is, read-only, and until the snapshot lets go of it a count's first change copies the count
+// into a small table of its own that shadows the shared one. The first change after the snapshot
+// let go folds the small table back in. So a snapshot costs the task what changes while it is
+// read, not what is held, and the reader may run on another thread.
 #pragma once
 
 #include <absl/container/flat_hash_map.h>
 
+#include <atomic>
+#include <cassert>
 #include <climits>
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -58,9 +67,13 @@ public:
     void add(int64_t ns, uint64_t key, int64_t delta)
     {
         Table &t = table(ns);
+        if (t.shared) [[unlikely]]
+            unshareIfReleased(t);
         const size_t capacity = t.counts.capacity();
         auto [it, inserted] = t.counts.try_emplace(key);
         StampedCount &count = it->second;
+        if (inserted && t.shared) [[unlikely]]
+            inserted = !copyShared(t, key, count);
         count.add(delta);
         if (count.stamp() != static_cast<uint16_t>(m_generation)) { // the first change since the last checkpoint
             count.setStamp(static_cast<uint16_t>(m_generation));
@@ -69,24 +82,34 @@ public:
         }
         if (inserted) {
             ++m_entries;
+            ++t.entries;
             if (t.counts.capacity() != capacity)
                 m_slotBytes += slotBytes(t.counts.capacity()) - slotBytes(capacity);
         }
     }
 
+    // A namespace's table, for state that never shares its tables (the RocksDB cache).
     const Counts *find(int64_t ns) const
     {
         auto t = m_tables.find(ns);
+        assert(t == m_tables.end() || !t->second.shared);
         return t == m_tables.end() ? nullptr : &t->second.counts;
     }
 
     int64_t get(int64_t ns, uint64_t key) const
     {
-        const Counts *counts = find(ns);
-        if (counts == nullptr)
+        auto t = m_tables.find(ns);
+        if (t == m_tables.end())
             return 0;
-        auto k = counts->find(key);
-        return k == counts->end() ? 0 : k->second.value();
+        const StampedCount *count = findCount(t->second, key);
+        return count == nullptr ? 0 : count->value();
+    }
+
+    // Every (key, count) of a namespace, in no particular order.
+    template <typename Visit> void forEach(int64_t ns, Visit &&visit) const
+    {
+        if (auto t = m_tables.find(ns); t != m_tables.end())
+            forEachCount(t->second, [&](uint64_t key, StampedCount count) { visit(key, count.value()); });
     }
 
     // Returns whether the namespace held counts.
@@ -99,8 +122,8 @@ public:
         auto t = m_tables.find(ns);
         if (t == m_tables.end())
             return false;
-        m_entries -= t->second.counts.size();
-        m_slotBytes -= slotBytes(t->second.counts.capacity());
+        m_entries -= t->second.entries;
+        m_slotBytes -= slotBytes(t->second);
         m_tables.erase(t);
         return true;
     }
@@ -108,13 +131,47 @@ public:
     // The namespace updated last, if it is `ns` (a prefetch's table: consecutive updates mostly
     // hit one namespace). The caller prefetches: GCC 12 at -O3 drops absl's prefetch wrapped in
     // a member function of this class (its IPA pure-const pass), which the benches showed.
-    const Counts *lastUpdated(int64_t ns) const { return ns == m_lastNs && m_last != nullptr ? &m_last->counts : nullptr; }
+    // While the table is shared, an update's miss is in the shared one.
+    const Counts *lastUpdated(int64_t ns) const
+    {
+        if (ns != m_lastNs || m_last == nullptr)
+            return nullptr;
+        return m_last->shared ? m_last->shared.get() : &m_last->counts;
+    }
 
-    // Every namespace, in order.
+    // Every namespace's table, in order (state that never shares its tables: the RocksDB cache).
     template <typename Visit> void forEachTable(Visit &&visit) const
     {
-        for (const auto &[ns, t] : m_tables)
+        for (const auto &[ns, t] : m_tables) {
+            assert(!t.shared);
             visit(ns, t.counts);
+        }
+    }
+
+    // Every namespace's counts as they are now, for a snapshot that may read them on another
+    // thread while this goes on changing: shared, not copied (see the top). A table an earlier
+    // snapshot still holds, changed since, is copied once.
+    using Shared = std::vector<std::pair<int64_t, std::shared_ptr<const Counts>>>;
+    Shared share()
+    {
+        Shared shared;
+        shared.reserve(m_tables.size());
+        for (auto &[ns, t] : m_tables) {
+            if (t.shared)
+                unshareIfReleased(t);
+            if (t.shared && !t.counts.empty()) {
+                m_slotBytes -= slotBytes(t);
+                auto merged = std::make_shared<Counts>(*t.shared);
+                fold(t, *merged);
+                t.shared = std::move(merged);
+                m_slotBytes += slotBytes(t);
+            } else if (!t.shared) {
+                t.shared = std::make_shared<Counts>(std::move(t.counts));
+                t.counts = Counts();
+            }
+            shared.emplace_back(ns, t.shared);
+        }
+        return shared;
     }
 
     size_t entries() const { return m_entries; }
@@ -133,20 +190,13 @@ public:
             trackChanges();
     }
 
-    void copyTo(uint8_t structure, std::vector<ExportedCount> &out) const
-    {
-        for (const auto &[ns, t] : m_tables)
-            for (const auto &[key, count] : t.counts)
-                out.push_back({structure, ns, key, count.value()});
-    }
-
     // At least what takeChanges() lists now: the counts of new namespaces and the listed ones.
     size_t changedBound() const
     {
         size_t n = m_changed.size();
         for (const auto &[ns, t] : m_tables)
             if (t.createdIn == m_generation)
-                n += t.counts.size();
+                n += t.entries;
         return n;
     }
 
@@ -164,8 +214,7 @@ public:
     {
         for (const auto &[ns, t] : m_tables)
             if (t.createdIn == m_generation)
-                for (const auto &[key, count] : t.counts)
-                    counts.push_back({structure, ns, key, count.value()});
+                forEachCount(t, [&](uint64_t key, StampedCount count) { counts.push_back({structure, ns, key, count.value()}); });
         const Table *table = nullptr;
         int64_t tableNs = INT64_MIN;
         // Each lookup is a cache miss in a large map (this is the barrier's time on the task), so
@@ -193,8 +242,8 @@ public:
             }
             if (table == nullptr)
                 continue;
-            if (auto k = table->counts.find(key); k != table->counts.end())
-                counts.push_back({structure, ns, key, k->second.value()});
+            if (const StampedCount *count = findCount(*table, key))
+                counts.push_back({structure, ns, key, count->value()});
         }
         m_changed.clear();
         if (m_changed.capacity() > (size_t(1) << 16) && m_changed.capacity() > 4 * m_entries)
@@ -204,11 +253,79 @@ public:
 
 private:
     struct Table {
+        // Every count; while `shared`, only those changed since it was shared (they shadow it).
         Counts counts;
+        // The counts as a snapshot took them: read-only while a snapshot holds them too.
+        std::shared_ptr<Counts> shared;
+        size_t entries = 0;     // keys, in either
         uint32_t createdIn = 0; // generation
+        // The stamps wrapped while shared: the shared counts' stamps count as 0 (nextGeneration).
+        bool sharedStampsStale = false;
     };
 
     static size_t slotBytes(size_t capacity) { return capacity * (sizeof(Counts::value_type) + 1); }
+    static size_t slotBytes(const Table &t) { return slotBytes(t.counts.capacity()) + (t.shared ? slotBytes(t.shared->capacity()) : 0); }
+
+    static const StampedCount *findCount(const Table &t, uint64_t key)
+    {
+        if (auto k = t.counts.find(key); k != t.counts.end())
+            return &k->second;
+        if (t.shared)
+            if (auto k = t.shared->find(key); k != t.shared->end())
+                return &k->second;
+        return nullptr;
+    }
+
+    template <typename Visit> static void forEachCount(const Table &t, Visit &&visit)
+    {
+        for (const auto &[key, count] : t.counts)
+            visit(key, count);
+        if (t.shared)
+            for (const auto &[key, count] : *t.shared)
+                if (!t.counts.contains(key))
+                    visit(key, count);
+    }
+
+    // A count's first change while its table is shared: it starts from the shared count. Returns
+    // whether there was one.
+    static bool copyShared(const Table &t, uint64_t key, StampedCount &count)
+    {
+        auto k = t.shared->find(key);
+        if (k == t.shared->end())
+            return false;
+        count = k->second;
+        if (t.sharedStampsStale)
+            count.setStamp(0);
+        return true;
+    }
+
+    // Once no snapshot holds the shared table but this, the changed counts go back into it.
+    void unshareIfReleased(Table &t)
+    {
+        if (t.shared.use_count() != 1)
+            return;
+        // use_count() reads the count relaxed: this fence orders the reader's last reads (its
+        // release of the table) before the writes below.
+        std::atomic_thread_fence(std::memory_order_acquire);
+        m_slotBytes -= slotBytes(t);
+        Counts &counts = *t.shared;
+        fold(t, counts);
+        t.counts = std::move(counts);
+        t.shared.reset();
+        m_slotBytes += slotBytes(t);
+    }
+
+    // Writes the table's own counts over a copy or the sole owner of its shared ones.
+    static void fold(Table &t, Counts &into)
+    {
+        if (t.sharedStampsStale)
+            for (auto &[key, count] : into)
+                count.setStamp(0);
+        t.sharedStampsStale = false;
+        for (const auto &[key, count] : t.counts)
+            into.insert_or_assign(key, count);
+        t.counts = Counts();
+    }
 
     // Consecutive updates mostly hit one namespace: remember it instead of a map lookup each.
     Table &table(int64_t ns)
@@ -218,7 +335,7 @@ private:
             if (created) {
                 it->second.createdIn = m_generation;
                 if (m_last != nullptr && m_newTables == NewTables::SizedLikeLast) {
-                    it->second.counts.reserve(m_last->counts.size());
+                    it->second.counts.reserve(m_last->entries);
                     m_slotBytes += slotBytes(it->second.counts.capacity());
                 }
             }
@@ -234,9 +351,11 @@ private:
     {
         ++m_generation;
         if (static_cast<uint16_t>(m_generation) == 0) {
-            for (auto &[ns, t] : m_tables)
+            for (auto &[ns, t] : m_tables) {
                 for (auto &[key, count] : t.counts)
                     count.setStamp(0);
+                t.sharedStampsStale = t.shared != nullptr; // read-only: reset as they are copied or folded back
+            }
             ++m_generation;
         }
     }

@@ -22,9 +22,7 @@ public:
 
     void forEach(int64_t ns, const Visit &visit) const override
     {
-        if (const CountTables::Counts *counts = m_tables.find(ns))
-            for (const auto &[key, count] : *counts)
-                visit(key, count.value());
+        m_tables.forEach(ns, visit);
     }
 
     void drop(int64_t ns) override
@@ -39,8 +37,9 @@ public:
             counts->prefetch(key);
     }
 
+    uint8_t structure() const { return m_structure; }
     size_t entries() const { return m_tables.entries(); }
-    void copyTo(std::vector<ExportedCount> &out) const { m_tables.copyTo(m_structure, out); }
+    CountTables::Shared share() { return m_tables.share(); }
     size_t changedBound() const { return m_tables.changedBound(); }
 
     // Starts a generation: what is held now is the base, nothing is listed as changed.
@@ -85,16 +84,22 @@ public:
         return n;
     }
 
-    // The task goes on changing its maps, so the counts are copied now.
+    // The task goes on changing its tables: they are shared with the export, not copied
+    // (CountTables::share), so the barrier costs a pointer per namespace.
     CountExport exportCounts() override
     {
-        auto copy = std::make_shared<std::vector<ExportedCount>>();
-        copy->reserve(entries());
-        for (const HeapCountState *s : m_states)
-            s->copyTo(*copy);
-        return {copy->size(), [copy](const CountVisit &visit) {
-                    for (const ExportedCount &c : *copy)
-                        visit(c.structure, c.ns, c.key, c.value);
+        struct Shared {
+            uint8_t structure;
+            CountTables::Shared tables;
+        };
+        auto shared = std::make_shared<std::vector<Shared>>();
+        for (HeapCountState *s : m_states)
+            shared->push_back({s->structure(), s->share()});
+        return {entries(), [shared](const CountVisit &visit) {
+                    for (const auto &[structure, tables] : *shared)
+                        for (const auto &[ns, counts] : tables)
+                            for (const auto &[key, count] : *counts)
+                                visit(structure, ns, key, count.value());
                 }};
     }
 
