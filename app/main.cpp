@@ -1,8 +1,10 @@
 // tally: runs the like-counting job in this process. With a display it opens the desktop console;
 // headless (--headless, or no display) it prints a live summary once a second: throughput,
 // watermark, windows fired, top posts.
+#include "checkpoint/checkpoint_store.h"
 #include "config/job_config.h"
 #include "runtime/job_options.h"
+#include "source/offset_reset.h"
 #include "models/alert_notifier.h"
 #include "models/engine_host.h"
 #include "models/prometheus_rules.h"
@@ -15,7 +17,9 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QCoreApplication>
+#include <QDateTime>
 #include <QDir>
+#include <QFileInfo>
 #include <QSocketNotifier>
 #include <QStandardPaths>
 #include <QTimer>
@@ -200,17 +204,86 @@ void printSummary(const EngineHost &host, bool final)
     std::fflush(stdout);
 }
 
+// --reset-offsets TARGET: the dry run of an offset reset of the configured Kafka group, applied
+// with --execute. TARGET: earliest, latest, a time (ISO 8601; without a zone: UTC; or
+// milliseconds since 1970), or a checkpoint or savepoint file (its positions).
+int resetOffsets(const JobConfig &config, const QString &target, bool execute)
+{
+    if (config.source.type != SourceConfig::Type::Kafka) {
+        std::fprintf(stderr, "tally: --reset-offsets needs a Kafka source (--kafka HOST:PORT, or source.type = \"kafka\")\n");
+        return 2;
+    }
+    OffsetResetTarget reset;
+    bool isNumber = false;
+    const qlonglong ms = target.toLongLong(&isNumber);
+    QDateTime time = QDateTime::fromString(target, Qt::ISODateWithMs);
+    if (time.isValid() && time.timeSpec() == Qt::LocalTime)
+        time.setTimeSpec(Qt::UTC); // an operator's "10:00" is not this machine's zone
+    if (target == QLatin1String("earliest")) {
+        reset.kind = OffsetResetTarget::Kind::Earliest;
+    } else if (target == QLatin1String("latest")) {
+        reset.kind = OffsetResetTarget::Kind::Latest;
+    } else if (isNumber) {
+        reset.kind = OffsetResetTarget::Kind::Timestamp;
+        reset.timestampMs = ms;
+    } else if (time.isValid()) {
+        reset.kind = OffsetResetTarget::Kind::Timestamp;
+        reset.timestampMs = time.toMSecsSinceEpoch();
+    } else if (QFileInfo::exists(target)) {
+        Result<Savepoint> point = readRestorePoint(target.toStdString());
+        if (!point) {
+            std::fprintf(stderr, "tally: --reset-offsets %s: %s\n", qPrintable(target), point.status().message().c_str());
+            return 2;
+        }
+        reset.kind = OffsetResetTarget::Kind::Positions;
+        reset.positions = point->sourcePositions;
+        reset.source = target.toStdString();
+    } else {
+        std::fprintf(stderr,
+                     "tally: --reset-offsets %s: not earliest, latest, a time (2026-12-07T10:00:00Z) or a checkpoint or savepoint file\n",
+                     qPrintable(target));
+        return 2;
+    }
+    Result<OffsetResetPlan> plan = planOffsetReset(config.source.kafka, reset);
+    if (!plan) {
+        std::fprintf(stderr, "tally: %s\n", plan.status().message().c_str());
+        return 1;
+    }
+    std::fputs(plan->describe().c_str(), stdout);
+    const std::string refusal = plan->refusal();
+    if (!execute) {
+        std::printf("%s\n", refusal.empty() ? "Dry run: nothing changed; --execute applies it."
+                                            : ("Dry run: nothing changed; --execute would be refused: " + refusal).c_str());
+        return 0;
+    }
+    if (!refusal.empty()) {
+        std::fprintf(stderr, "tally: offset reset refused: %s\n", refusal.c_str());
+        return 1;
+    }
+    if (Status s = applyOffsetReset(config.source.kafka, *plan); !s.isOk()) {
+        std::fprintf(stderr, "tally: %s\n", s.message().c_str());
+        return 1;
+    }
+    std::printf("Applied: the group's committed offsets are the new ones.\n");
+    return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv)
 {
+    // "tally reset-offsets TARGET ..." is "tally --reset-offsets TARGET ...".
+    static char resetOffsetsFlag[] = "--reset-offsets";
+    if (argc > 1 && std::strcmp(argv[1], "reset-offsets") == 0)
+        argv[1] = resetOffsetsFlag;
     // The application object decides whether windows can exist, so choose before parsing.
     const bool gui = !argumentGiven(argc, argv, "--headless") && !argumentGiven(argc, argv, "--help") &&
                      !argumentGiven(argc, argv, "-h") && !argumentGiven(argc, argv, "--version") &&
                      !argumentGiven(argc, argv, "-v") &&
                      !argumentGiven(argc, argv, "--hash-web-token") &&
                      !argumentGiven(argc, argv, "--print-default-config") &&
-                     !argumentGiven(argc, argv, "--print-prometheus-rules") && hasDisplay();
+                     !argumentGiven(argc, argv, "--print-prometheus-rules") &&
+                     !argumentGiven(argc, argv, "--reset-offsets") && hasDisplay();
     fputs(SyncPoints::armFromEnvironment().c_str(), stderr);
     std::unique_ptr<QCoreApplication> app =
         gui ? std::make_unique<QApplication>(argc, argv) : std::make_unique<QCoreApplication>(argc, argv);
@@ -286,6 +359,12 @@ int main(int argc, char **argv)
         {QStringLiteral("no-web"), QStringLiteral("Do not serve the web console (web.enabled = false).")},
         {QStringLiteral("hash-web-token"), QStringLiteral("Print the SHA-256 hex of a token for the token file, and exit."),
          QStringLiteral("token")},
+        {QStringLiteral("reset-offsets"),
+         QStringLiteral("With the job stopped: show how the Kafka group's committed offsets would change (a dry run), "
+                        "to earliest, latest, a time (2026-12-07T10:00:00Z, UTC without a zone) or a checkpoint or savepoint "
+                        "file's positions; refused while the group has members. Also: tally reset-offsets TARGET."),
+         QStringLiteral("target")},
+        {QStringLiteral("execute"), QStringLiteral("With --reset-offsets: apply the reset.")},
         {QStringLiteral("print-prometheus-rules"),
          QStringLiteral("Print the alert rules as Prometheus alerting rules (installer/prometheus/tally-rules.yml), "
                         "runbook links from alerts.runbook_url or the web console's address, and exit.")},
@@ -317,6 +396,8 @@ int main(int argc, char **argv)
         std::fprintf(stderr, "tally: %s\n", config.status().message().c_str());
         return 2;
     }
+    if (parser.isSet(QStringLiteral("reset-offsets")))
+        return resetOffsets(*config, parser.value(QStringLiteral("reset-offsets")), parser.isSet(QStringLiteral("execute")));
     if (parser.isSet(QStringLiteral("print-prometheus-rules"))) {
         const AlertsConfig &alerts = config->alerts;
         const QString runbooks = !alerts.runbookUrl.empty() ? QString::fromStdString(alerts.runbookUrl)

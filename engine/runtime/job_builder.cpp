@@ -7,6 +7,7 @@
 #include "sink/sink_factory.h"
 #include "source/generator.h"
 #include "source/kafka_source.h"
+#include "source/offset_reset.h"
 #include "util/folders.h"
 
 namespace tally {
@@ -32,7 +33,27 @@ Status checkRestorePoint(const JobConfig &config, const std::string &path)
     if (const std::string difference = fingerprintDifference(savepoint->fingerprint, configFingerprint(config));
         !difference.empty())
         return Status::invalidArgument(path + " does not fit this job: " + difference);
+    if (config.source.type == SourceConfig::Type::Kafka)
+        return checkPositionsRetained(config.source.kafka, path, savepoint->sourcePositions);
     return Status::ok();
+}
+
+Status checkPositionsRetained(const KafkaSourceConfig &kafka, const std::string &path, const std::vector<int64_t> &positions)
+{
+    Result<std::vector<DeletedPositions>> deleted = positionsDeletedByRetention(kafka, positions);
+    if (!deleted) // not known: no pass
+        return Status::unavailable("cannot check that topic " + kafka.topic + " still holds the positions of " + path + ": " +
+                                   deleted.status().message());
+    if (deleted->empty())
+        return Status::ok();
+    std::string lost;
+    for (const DeletedPositions &d : *deleted)
+        lost += (lost.empty() ? "" : "; ") + std::string("partition ") + std::to_string(d.partition) + " resumes at offset " +
+                std::to_string(d.position) + ", its log now starts at " + std::to_string(d.logStart) + ": " +
+                std::to_string(d.logStart - d.position) + " records gone";
+    return Status::invalidArgument(path + " resumes at records that retention has deleted from topic " + kafka.topic + " (" + lost +
+                                   "); a restore would skip them without a word (a restore point taken later, or a start without "
+                                   "one after tally reset-offsets, says where to go on)");
 }
 
 Result<BuiltJob> buildJob(const JobConfig &config, MetricsRegistry &metrics, const Clock &clock, JobParts parts)

@@ -1,5 +1,7 @@
 #include "source/kafka_source.h"
 
+#include "source/kafka_admin.h"
+
 #include <librdkafka/rdkafka.h>
 #include <simdjson.h>
 
@@ -462,77 +464,28 @@ struct KafkaSource::Impl {
     // The group's state and members (DescribeConsumerGroups), and so who owns each partition.
     void describeGroupMembers(TopicView &out, int timeoutMs, std::vector<std::string> &errors)
     {
-        char err[256];
-        rd_kafka_queue_t *replies = rd_kafka_queue_new(rk);
-        rd_kafka_AdminOptions_t *options = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS);
-        rd_kafka_AdminOptions_set_request_timeout(options, timeoutMs, err, sizeof err);
-        const char *groups[] = {config.groupId.c_str()};
-        rd_kafka_DescribeConsumerGroups(rk, groups, 1, options, replies);
-        // Waited for in slices, so a stop does not wait for the answer (a late one is dropped
-        // with the queue).
-        rd_kafka_event_t *event = nullptr;
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs + 500);
-        while (!event && !stopRequested() && std::chrono::steady_clock::now() < deadline)
-            event = rd_kafka_queue_poll(replies, 100);
-        const rd_kafka_DescribeConsumerGroups_result_t *result =
-            event ? rd_kafka_event_DescribeConsumerGroups_result(event) : nullptr;
-        size_t count = 0;
-        const rd_kafka_ConsumerGroupDescription_t **described =
-            result && rd_kafka_event_error(event) == RD_KAFKA_RESP_ERR_NO_ERROR
-                ? rd_kafka_DescribeConsumerGroups_result_groups(result, &count)
-                : nullptr;
-        const rd_kafka_error_t *groupError = count == 1 ? rd_kafka_ConsumerGroupDescription_error(described[0]) : nullptr;
-        if (!event)
-            errors.emplace_back("group: no answer in time");
-        else if (count != 1)
-            errors.push_back(std::string("group: ") + (rd_kafka_event_error_string(event) ? rd_kafka_event_error_string(event) : "no description"));
-        else if (groupError)
-            errors.push_back(std::string("group: ") + rd_kafka_error_string(groupError));
-        else {
-            const rd_kafka_ConsumerGroupDescription_t *g = described[0];
-            std::string self;
-            {
-                std::lock_guard lock(viewMutex);
-                self = ownMemberId;
-            }
-            out.groupState = rd_kafka_consumer_group_state_name(rd_kafka_ConsumerGroupDescription_state(g));
-            const char *assignor = rd_kafka_ConsumerGroupDescription_partition_assignor(g);
-            out.assignor = assignor ? assignor : "";
-            const rd_kafka_Node_t *coordinator = rd_kafka_ConsumerGroupDescription_coordinator(g);
-            out.coordinator = coordinator ? rd_kafka_Node_id(coordinator) : -1;
-            out.members.clear();
-            for (TopicView::Partition &p : out.partitions)
-                p.owner.clear();
-            const size_t members = rd_kafka_ConsumerGroupDescription_member_count(g);
-            for (size_t i = 0; i < members; ++i) {
-                const rd_kafka_MemberDescription_t *m = rd_kafka_ConsumerGroupDescription_member(g, i);
-                const auto text = [](const char *s) { return std::string(s ? s : ""); };
-                TopicView::Member member{text(rd_kafka_MemberDescription_consumer_id(m)),
-                                         text(rd_kafka_MemberDescription_client_id(m)),
-                                         text(rd_kafka_MemberDescription_host(m)),
-                                         text(rd_kafka_MemberDescription_group_instance_id(m)),
-                                         {},
-                                         false};
-                member.self = !self.empty() && member.memberId == self;
-                const rd_kafka_topic_partition_list_t *assigned =
-                    rd_kafka_MemberAssignment_partitions(rd_kafka_MemberDescription_assignment(m));
-                for (int k = 0; assigned && k < assigned->cnt; ++k) {
-                    const rd_kafka_topic_partition_t &e = assigned->elems[k];
-                    if (config.topic != e.topic)
-                        continue;
-                    member.partitions.push_back(e.partition);
-                    if (e.partition >= 0 && e.partition < static_cast<int>(out.partitions.size()))
-                        out.partitions[static_cast<size_t>(e.partition)].owner = member.memberId;
-                }
-                std::sort(member.partitions.begin(), member.partitions.end());
-                out.members.push_back(std::move(member));
-            }
-            std::sort(out.members.begin(), out.members.end(), [](const auto &a, const auto &b) { return a.memberId < b.memberId; });
+        Result<GroupDescription> group = describeGroup(rk, config.groupId, config.topic, timeoutMs, [this] { return stopRequested(); });
+        if (!group) {
+            errors.push_back(group.status().message());
+            return;
         }
-        if (event)
-            rd_kafka_event_destroy(event);
-        rd_kafka_AdminOptions_destroy(options);
-        rd_kafka_queue_destroy(replies);
+        std::string self;
+        {
+            std::lock_guard lock(viewMutex);
+            self = ownMemberId;
+        }
+        out.groupState = group->state;
+        out.assignor = group->assignor;
+        out.coordinator = group->coordinator;
+        out.members = std::move(group->members);
+        for (TopicView::Partition &p : out.partitions)
+            p.owner.clear();
+        for (TopicView::Member &member : out.members) {
+            member.self = !self.empty() && member.memberId == self;
+            for (int partition : member.partitions)
+                if (partition >= 0 && partition < static_cast<int>(out.partitions.size()))
+                    out.partitions[static_cast<size_t>(partition)].owner = member.memberId;
+        }
     }
 
     bool stopRequested()

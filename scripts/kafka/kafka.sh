@@ -17,6 +17,10 @@
 #                                                   group's CURRENT-OFFSET, LOG-END-OFFSET and LAG
 #   kafka.sh groups DATA_DIR members GROUP          the same tool's members: CONSUMER-ID, HOST,
 #                                                   CLIENT-ID, #PARTITIONS and ASSIGNMENT
+#   kafka.sh groups DATA_DIR reset-offsets GROUP TOPIC OPTION...
+#                                                   the same tool's offset reset of GROUP on TOPIC,
+#                                                   e.g. --to-datetime 2026-12-07T10:00:00.000Z
+#                                                   --dry-run: per partition its NEW-OFFSET
 #   kafka.sh records DATA_DIR delete TOPIC PARTITION OFFSET
 #                                                   delete the partition's records before OFFSET
 #                                                   (kafka-delete-records.sh): its log start
@@ -446,6 +450,12 @@ cmd_groups() {
     members)
       [[ $# -eq 1 ]] || usage
       run_tool "$dir" "${groups[@]}" --describe --members --verbose --group "$1"
+      ;;
+    reset-offsets)
+      [[ $# -ge 3 ]] || usage
+      local group=$1 topic=$2
+      shift 2
+      run_tool "$dir" "${groups[@]}" --reset-offsets --group "$group" --topic "$topic" "$@"
       ;;
     *) usage ;;
   esac
