@@ -765,9 +765,14 @@ private slots:
                 const size_t which = random() % held.size();
                 checkHeld(held[which], read(held[which].shared), step);
                 held.erase(held.begin() + static_cast<std::ptrdiff_t>(which));
-            } else if (op < 953 && !held.empty()) { // read on another thread while the counts change
+            } else if (op < 953 && !held.empty()) {
+                // Read and let go on another thread while the counts change (the fold back races
+                // the release, as with the snapshot writer).
                 Counts seen;
-                std::thread reader([&] { seen = read(held.back().shared); });
+                std::thread reader([&seen, &read, shared = std::move(held.back().shared)]() mutable {
+                    seen = read(shared);
+                    shared.clear();
+                });
                 for (int i = 0; i < 3000; ++i)
                     randomAdd();
                 reader.join();

@@ -101,8 +101,8 @@ public:
     virtual std::unique_ptr<CountState> countState(CountStateId id) = 0;
     // Fixes the counts as they are now (between batches) and returns a function that visits
     // them. The function may run on another thread while the task goes on updating: the heap
-    // copies the counts here (the synchronous part), RocksDB only takes a database snapshot here
-    // and reads it when the function runs (asynchronously).
+    // shares its tables with it here (copy-on-write: a pointer per namespace), RocksDB takes a
+    // database snapshot here; both are read when the function runs (asynchronously).
     virtual CountExport exportCounts() = 0;
     // Incremental checkpoints: can the backend tell which counts changed? If not, each of its
     // checkpoints is whole.

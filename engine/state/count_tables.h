@@ -83,9 +83,10 @@ public:
         if (inserted) {
             ++m_entries;
             ++t.entries;
-            if (t.counts.capacity() != capacity)
-                m_slotBytes += slotBytes(t.counts.capacity()) - slotBytes(capacity);
         }
+        // Also when the count came from the shared table: the small table grew all the same.
+        if (t.counts.capacity() != capacity)
+            m_slotBytes += slotBytes(t.counts.capacity()) - slotBytes(capacity);
     }
 
     // A namespace's table, for state that never shares its tables (the RocksDB cache).
@@ -136,7 +137,7 @@ public:
     {
         if (ns != m_lastNs || m_last == nullptr)
             return nullptr;
-        return m_last->shared ? m_last->shared.get() : &m_last->counts;
+        return m_last->shared ? &m_last->shared->counts : &m_last->counts;
     }
 
     // Every namespace's table, in order (state that never shares its tables: the RocksDB cache).
@@ -149,8 +150,9 @@ public:
     }
 
     // Every namespace's counts as they are now, for a snapshot that may read them on another
-    // thread while this goes on changing: shared, not copied (see the top). A table an earlier
-    // snapshot still holds, changed since, is copied once.
+    // thread while this goes on changing: shared, not copied (see the top). The exception is an
+    // overloaded job's: a table an earlier snapshot still reads and that changed since is copied
+    // (with its changes) on the task, as every table was before the tables were shared.
     using Shared = std::vector<std::pair<int64_t, std::shared_ptr<const Counts>>>;
     Shared share()
     {
@@ -161,15 +163,17 @@ public:
                 unshareIfReleased(t);
             if (t.shared && !t.counts.empty()) {
                 m_slotBytes -= slotBytes(t);
-                auto merged = std::make_shared<Counts>(*t.shared);
-                fold(t, *merged);
+                auto merged = std::make_shared<SharedCounts>();
+                merged->counts = t.shared->counts;
+                fold(t, merged->counts);
                 t.shared = std::move(merged);
                 m_slotBytes += slotBytes(t);
             } else if (!t.shared) {
-                t.shared = std::make_shared<Counts>(std::move(t.counts));
+                t.shared = std::make_shared<SharedCounts>();
+                t.shared->counts = std::move(t.counts);
                 t.counts = Counts();
             }
-            shared.emplace_back(ns, t.shared);
+            shared.emplace_back(ns, lease(t.shared));
         }
         return shared;
     }
@@ -231,7 +235,7 @@ public:
                     aheadNs = ns;
                 }
                 if (ahead != nullptr)
-                    ahead->counts.prefetch(key);
+                    (ahead->shared ? ahead->shared->counts : ahead->counts).prefetch(key);
             }
             const auto &[ns, key] = m_changed[i];
             if (table == nullptr || ns != tableNs) {
@@ -252,11 +256,27 @@ public:
     }
 
 private:
+    // A table shared with snapshots, and how many of them read it. A snapshot lets go with a
+    // release decrement that the task's acquire load sees (unlike a fence after use_count(),
+    // ThreadSanitizer follows it).
+    struct SharedCounts {
+        Counts counts;
+        std::atomic<int> readers{0};
+    };
+
+    // A snapshot's hold on a shared table: the table stays alive while the hold does.
+    static std::shared_ptr<const Counts> lease(const std::shared_ptr<SharedCounts> &shared)
+    {
+        shared->readers.fetch_add(1, std::memory_order_relaxed);
+        return std::shared_ptr<const Counts>(&shared->counts,
+                                             [keep = shared](const Counts *) { keep->readers.fetch_sub(1, std::memory_order_release); });
+    }
+
     struct Table {
         // Every count; while `shared`, only those changed since it was shared (they shadow it).
         Counts counts;
-        // The counts as a snapshot took them: read-only while a snapshot holds them too.
-        std::shared_ptr<Counts> shared;
+        // The counts as a snapshot took them: read-only while a snapshot reads them.
+        std::shared_ptr<SharedCounts> shared;
         size_t entries = 0;     // keys, in either
         uint32_t createdIn = 0; // generation
         // The stamps wrapped while shared: the shared counts' stamps count as 0 (nextGeneration).
@@ -264,14 +284,14 @@ private:
     };
 
     static size_t slotBytes(size_t capacity) { return capacity * (sizeof(Counts::value_type) + 1); }
-    static size_t slotBytes(const Table &t) { return slotBytes(t.counts.capacity()) + (t.shared ? slotBytes(t.shared->capacity()) : 0); }
+    static size_t slotBytes(const Table &t) { return slotBytes(t.counts.capacity()) + (t.shared ? slotBytes(t.shared->counts.capacity()) : 0); }
 
     static const StampedCount *findCount(const Table &t, uint64_t key)
     {
         if (auto k = t.counts.find(key); k != t.counts.end())
             return &k->second;
         if (t.shared)
-            if (auto k = t.shared->find(key); k != t.shared->end())
+            if (auto k = t.shared->counts.find(key); k != t.shared->counts.end())
                 return &k->second;
         return nullptr;
     }
@@ -281,8 +301,8 @@ private:
         for (const auto &[key, count] : t.counts)
             visit(key, count);
         if (t.shared)
-            for (const auto &[key, count] : *t.shared)
-                if (!t.counts.contains(key))
+            for (const auto &[key, count] : t.shared->counts)
+                if (t.counts.empty() || !t.counts.contains(key)) // a window not changed since: no lookups
                     visit(key, count);
     }
 
@@ -290,8 +310,8 @@ private:
     // whether there was one.
     static bool copyShared(const Table &t, uint64_t key, StampedCount &count)
     {
-        auto k = t.shared->find(key);
-        if (k == t.shared->end())
+        auto k = t.shared->counts.find(key);
+        if (k == t.shared->counts.end())
             return false;
         count = k->second;
         if (t.sharedStampsStale)
@@ -299,23 +319,20 @@ private:
         return true;
     }
 
-    // Once no snapshot holds the shared table but this, the changed counts go back into it.
+    // Once no snapshot reads the shared table, the changed counts go back into it.
     void unshareIfReleased(Table &t)
     {
-        if (t.shared.use_count() != 1)
+        if (t.shared->readers.load(std::memory_order_acquire) != 0)
             return;
-        // use_count() reads the count relaxed: this fence orders the reader's last reads (its
-        // release of the table) before the writes below.
-        std::atomic_thread_fence(std::memory_order_acquire);
         m_slotBytes -= slotBytes(t);
-        Counts &counts = *t.shared;
+        Counts &counts = t.shared->counts;
         fold(t, counts);
         t.counts = std::move(counts);
         t.shared.reset();
         m_slotBytes += slotBytes(t);
     }
 
-    // Writes the table's own counts over a copy or the sole owner of its shared ones.
+    // Writes the table's own counts over a copy of its shared ones, or over them once no snapshot reads them.
     static void fold(Table &t, Counts &into)
     {
         if (t.sharedStampsStale)

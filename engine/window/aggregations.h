@@ -128,8 +128,8 @@ public:
 
     // Takes this task's state at the barrier (between batches: after finishBatch()) and returns
     // the function that adds it to the barrier's changes. The function may run on another thread
-    // while the task goes on (see TaskState::exportCounts: the heap copies now, RocksDB reads
-    // later). `changesOnly` (after trackChanges() returned true): what changed since the previous
+    // while the task goes on (see TaskState::exportCounts: the heap shares its tables now,
+    // RocksDB pins a database snapshot; both are read later). `changesOnly` (after trackChanges() returned true): what changed since the previous
     // such snapshot; else all of it (`complete`).
     std::function<void(KeyedStateChanges &)> snapshot(bool changesOnly);
     // Takes this task's state at the barrier as the files of its database and its cache's part
