@@ -217,8 +217,15 @@ int resetOffsets(const JobConfig &config, const QString &target, bool execute)
     bool isNumber = false;
     const qlonglong ms = target.toLongLong(&isNumber);
     QDateTime time = QDateTime::fromString(target, Qt::ISODateWithMs);
-    if (time.isValid() && time.timeSpec() == Qt::LocalTime)
-        time.setTimeSpec(Qt::UTC); // an operator's "10:00" is not this machine's zone
+    if (time.timeSpec() == Qt::LocalTime) // before the validity check: 02:30 may not exist in this machine's zone
+        time.setTimeSpec(Qt::UTC);          // an operator's "10:00" is not this machine's zone
+    // Milliseconds since 1970; a number before 1973 is more likely seconds than a time of then.
+    constexpr qlonglong kEarliestMs = 100'000'000'000;
+    if (isNumber && ms < kEarliestMs) {
+        std::fprintf(stderr, "tally: --reset-offsets %s: a time in milliseconds since 1970 is expected, this is before 1973 (seconds?)\n",
+                     qPrintable(target));
+        return 2;
+    }
     if (target == QLatin1String("earliest")) {
         reset.kind = OffsetResetTarget::Kind::Earliest;
     } else if (target == QLatin1String("latest")) {
@@ -370,6 +377,22 @@ int main(int argc, char **argv)
                         "runbook links from alerts.runbook_url or the web console's address, and exit.")},
     });
     parser.process(*app);
+    if (parser.isSet(QStringLiteral("reset-offsets")) && parser.value(QStringLiteral("reset-offsets")).startsWith(QLatin1Char('-'))) {
+        std::fprintf(stderr, "tally: reset-offsets needs its TARGET first (earliest, latest, a time or a file), not %s\n",
+                     qPrintable(parser.value(QStringLiteral("reset-offsets"))));
+        return 2;
+    }
+    // Nothing takes a positional argument: a word out of place (a subcommand after the options,
+    // an option's value without its option) must not start the job instead.
+    if (!parser.positionalArguments().isEmpty()) {
+        std::fprintf(stderr, "tally: unexpected argument %s (tally reset-offsets TARGET [options] puts the subcommand first; see --help)\n",
+                     qPrintable(parser.positionalArguments().first()));
+        return 2;
+    }
+    if (parser.isSet(QStringLiteral("execute")) && !parser.isSet(QStringLiteral("reset-offsets"))) {
+        std::fprintf(stderr, "tally: --execute applies an offset reset: it needs --reset-offsets TARGET\n");
+        return 2;
+    }
 
     if (parser.isSet(QStringLiteral("print-default-config"))) {
         std::fputs(writeConfigToml().c_str(), stdout);

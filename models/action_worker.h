@@ -18,6 +18,11 @@ namespace tally {
 struct ActionOutcome {
     bool ok = false;
     std::string message; // English: the savepoint's file, or why it failed
+    bool refused = false; // its pre-flight checks refused it: nothing was done
+    // Where the action's verification ran with it (a savepoint read back): whether it verified,
+    // and what it saw.
+    std::optional<bool> verified;
+    std::string verification;
 };
 
 // Thread-safe post(); start, poll and done run on the worker thread.

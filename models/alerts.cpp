@@ -403,7 +403,7 @@ QVariant AuditModel::data(const QModelIndex &index, int role) const
         return {};
     const AuditEntry &e = m_entries[index.row()];
     if (role == kHighlightRole)
-        return e.outcome == QLatin1String("failed") || e.outcome == QLatin1String("refused");
+        return e.outcome == QLatin1String("failed") || e.outcome == QLatin1String("refused") || e.outcome == QLatin1String("not verified");
     if (role != Qt::DisplayRole)
         return {};
     switch (index.column()) {

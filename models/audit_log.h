@@ -3,7 +3,8 @@
 //
 // Schema: audit_log(id INTEGER PRIMARY KEY, at_ms INTEGER, user TEXT, source TEXT, action TEXT,
 //                   parameters TEXT, outcome TEXT, detail TEXT)
-// outcome is "started", "ok", "failed" or "refused"; source is "desktop", "web" or "api".
+// outcome is "started", "checked" (the pre-flight checks' results), "ok", "failed", "refused",
+// then "verified" or "not verified" (models/action_checks.h); source is "desktop", "web" or "api".
 // The same file keeps the alert thresholds operators set (alert_thresholds(rule TEXT PRIMARY KEY,
 // threshold REAL)), so that they outlast a restart; each change is also an audit entry.
 #pragma once

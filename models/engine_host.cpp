@@ -108,6 +108,19 @@ void EngineHost::sample()
     if (replaced)
         m_finishedSignalled = false;
     emit snapshotUpdated();
+    const int64_t nowMs = QDateTime::currentMSecsSinceEpoch();
+    for (size_t i = 0; i < m_verifications.size();) {
+        std::optional<Verification::Outcome> outcome = m_verifications[i].verification.check(m_snapshot, nowMs);
+        if (!outcome && m_job->finished() && !m_replacing) // no more samples come
+            outcome = Verification::Outcome{false, "the job ended before the action could be seen to work"};
+        if (!outcome) {
+            ++i;
+            continue;
+        }
+        const Watched done = m_verifications[i];
+        m_verifications.erase(m_verifications.begin() + static_cast<std::ptrdiff_t>(i));
+        finishVerification(done, outcome->verified, outcome->detail);
+    }
     if (m_job->finished() && !m_finishedSignalled && !m_replacing) {
         m_finishedSignalled = true;
         m_timer.stop();
@@ -298,6 +311,7 @@ qint64 EngineHost::run(Action action, const QString &user, const QString &source
         return 0;
     }
     const std::string restoreFrom = listed.value_or(std::string());
+    const ActionContext context = contextFor(action, parameters, restoreFrom);
     const qint64 id = m_audit->append(user, source, name, params, QStringLiteral("started"));
     const std::shared_ptr<Job> job = m_job;
     // Waits for an engine future without blocking the worker.
@@ -314,10 +328,14 @@ qint64 EngineHost::run(Action action, const QString &user, const QString &source
         if (!path)
             return ActionOutcome{false, path.status().toString()};
         QMetaObject::invokeMethod(this, [this, file = *path] { m_lastSavepoint = file; }, Qt::QueuedConnection);
-        return ActionOutcome{true, *path};
+        ActionOutcome outcome{true, *path};
+        const Verification::Outcome readBack = verifySavepointFile(*path);
+        outcome.verified = readBack.verified;
+        outcome.verification = readBack.detail;
+        return outcome;
     };
     auto command = [&](auto c) {
-        runOnWorker(id, action, user, source, params, [job, c, watch, fromStatus] { return watch(job->submit(c), fromStatus); });
+        runOnWorker(id, context, user, source, params, [job, c, watch, fromStatus] { return watch(job->submit(c), fromStatus); });
     };
     switch (action) {
     case Action::PauseSource:
@@ -341,7 +359,7 @@ qint64 EngineHost::run(Action action, const QString &user, const QString &source
     case Action::TriggerSavepoint:
     case Action::StopWithSavepoint: {
         const bool stop = action == Action::StopWithSavepoint;
-        runOnWorker(id, action, user, source, params,
+        runOnWorker(id, context, user, source, params,
                     [job, stop, watch, fromSavepoint] { return watch(job->savepoint(stop), fromSavepoint); });
         break;
     }
@@ -354,7 +372,7 @@ qint64 EngineHost::run(Action action, const QString &user, const QString &source
         m_replacement = Replacement{action == Action::Restore ? restoreFrom : "the savepoint the job stops with",
                                     action == Action::Rescale ? parallelism : m_runner.config().runtime.parallelism,
                                     QDateTime::currentMSecsSinceEpoch()};
-        runOnWorker(id, action, user, source, params, [this, action, parallelism, restoreFrom]() -> ActionWorker::Poll {
+        runOnWorker(id, context, user, source, params, [this, action, parallelism, restoreFrom]() -> ActionWorker::Poll {
             const ReplaceOutcome r = action == Action::Rescale ? m_runner.rescale(parallelism) : m_runner.restore(restoreFrom);
             if (!r.savepoint.empty())
                 QMetaObject::invokeMethod(this, [this, file = r.savepoint] { m_lastSavepoint = file; }, Qt::QueuedConnection);
@@ -377,17 +395,74 @@ qint64 EngineHost::run(Action action, const QString &user, const QString &source
     return id;
 }
 
-void EngineHost::runOnWorker(qint64 id, Action action, const QString &user, const QString &source, const QString &params,
-                             ActionWorker::Start start)
+void EngineHost::runOnWorker(qint64 id, const ActionContext &context, const QString &user, const QString &source,
+                             const QString &params, ActionWorker::Start start)
 {
-    m_worker.post(std::move(start), [this, id, action, user, source, params](const ActionOutcome &outcome) {
+    const Action action = context.action;
+    const QString name = actionName(action);
+    // The checks run on the worker, in turn with the actions before: they see what those did.
+    ActionWorker::Start checked = [this, context, user, source, params, name, start = std::move(start)]() -> ActionWorker::Poll {
+        const std::vector<CheckResult> checks = runPreflight(context);
+        if (checks.empty())
+            return start();
+        const bool passed = preflightPassed(checks);
+        m_audit->append(user, source, name, params, QStringLiteral("checked"), QString::fromStdString(describeChecks(checks)));
+        if (passed)
+            return start();
+        std::vector<CheckResult> notPassed;
+        for (const CheckResult &c : checks)
+            if (c.state != CheckResult::State::Passed)
+                notPassed.push_back(c);
+        ActionOutcome refused{false, "refused by its pre-flight checks, nothing was done: " + describeChecks(notPassed)};
+        refused.refused = true;
+        return [refused] { return std::optional(refused); };
+    };
+    m_worker.post(std::move(checked), [this, id, context, user, source, params, name](const ActionOutcome &outcome) {
         const QString message = QString::fromStdString(outcome.message);
-        m_audit->append(user, source, actionName(action), params, outcome.ok ? QStringLiteral("ok") : QStringLiteral("failed"),
-                        message);
+        m_audit->append(user, source, name, params,
+                        outcome.refused ? QStringLiteral("refused") : outcome.ok ? QStringLiteral("ok") : QStringLiteral("failed"), message);
         QMetaObject::invokeMethod(
-            this, [this, id, action, ok = outcome.ok, message] { emit actionFinished(id, action, ok, message); },
+            this,
+            [this, id, context, user, source, params, outcome, message] {
+                const Action action = context.action;
+                if (outcome.refused && (action == Action::Rescale || action == Action::Restore)) {
+                    m_replacing = false; // the running job was left alone
+                    m_replacement.reset();
+                }
+                emit actionFinished(id, action, outcome.ok, message);
+                if (outcome.verified) {
+                    finishVerification({id, action, user, source, params, {}}, *outcome.verified, outcome.verification);
+                } else if (outcome.ok) {
+                    if (std::optional<Verification> v = Verification::start(context, QDateTime::currentMSecsSinceEpoch()))
+                        m_verifications.push_back({id, action, user, source, params, *v});
+                }
+            },
             Qt::QueuedConnection);
     });
+}
+
+void EngineHost::finishVerification(const Watched &w, bool verified, const std::string &detail)
+{
+    const QString message = QString::fromStdString(detail);
+    m_audit->append(w.user, w.source, actionName(w.action), w.params, verified ? QStringLiteral("verified") : QStringLiteral("not verified"),
+                    message);
+    emit actionVerified(w.id, w.action, verified, message);
+}
+
+ActionContext EngineHost::contextFor(Action action, const QVariantMap &parameters, const std::string &restoreFrom) const
+{
+    ActionContext context = actionContext(action, m_runner.config(), m_snapshot);
+    if (action == Action::Rescale)
+        context.parallelism = parameters.value(QString::fromLatin1(kParallelismParameter)).toInt();
+    context.restoreFrom = restoreFrom;
+    return context;
+}
+
+EngineHost::Plan EngineHost::plan(Action action, const QVariantMap &parameters) const
+{
+    const std::optional<std::string> listed = action == Action::Restore ? listedRestorePoint(parameters) : std::nullopt;
+    const ActionContext context = contextFor(action, parameters, listed.value_or(std::string()));
+    return {dryRun(context), preflightChecks(action)};
 }
 
 } // namespace tally

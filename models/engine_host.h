@@ -9,6 +9,7 @@
 #include "config/job_config.h"
 #include "metrics/metrics.h"
 #include "models/action_catalogue.h"
+#include "models/action_checks.h"
 #include "models/action_worker.h"
 #include "models/alerts.h"
 #include "models/lag_status.h"
@@ -108,11 +109,23 @@ public:
     // must be one of restorePoints(). Nothing when they are right. run() refuses with it.
     std::optional<UiText> parameterProblem(Action action, const QVariantMap &parameters) const;
 
-    // Starts an action; its outcome arrives as actionFinished(id, ...) and in the audit log
-    // (a "started" row, then "ok" or "failed"; a savepoint's detail is its file). Refused actions
-    // (not available now, or parameters the catalogue does not accept) return 0 and log "refused"
-    // with the reason. Rescale takes "parallelism": stop with a savepoint, then a job at
-    // the new parallelism continues from it in this process.
+    // What `action` with `parameters` will do (action_checks.h dryRun) and the pre-flight checks
+    // it runs first, by name; from the last sample, nothing asked of the broker (GUI thread).
+    struct Plan {
+        std::string dryRun;
+        std::vector<std::string> checks;
+    };
+    Plan plan(Action action, const QVariantMap &parameters) const;
+
+    // Starts an action; its outcome arrives as actionFinished(id, ...) and in the audit log: a
+    // "started" row; the pre-flight checks' results ("checked", each check passed, failed or
+    // unknown); then "ok", "failed", or "refused" when a check did not pass (nothing was done).
+    // A savepoint's detail is its file. After an "ok", the action's verification watches the
+    // samples (action_checks.h Verification; a savepoint's file is read back at once) and ends
+    // with a "verified" or "not verified" row and actionVerified(). Refused before it starts
+    // (not available now, or parameters the catalogue does not accept): returns 0 and logs
+    // "refused" with the reason. Rescale takes "parallelism": stop with a savepoint, then a job
+    // at the new parallelism continues from it in this process.
     qint64 run(Action action, const QString &user, const QString &source, const QVariantMap &parameters = {});
 
     // Takes a snapshot now (also done by the timer).
@@ -121,6 +134,7 @@ public:
 signals:
     void snapshotUpdated();
     void actionFinished(qint64 id, tally::EngineHost::Action action, bool ok, const QString &message);
+    void actionVerified(qint64 id, tally::EngineHost::Action action, bool verified, const QString &message);
     void jobFinished();
     void alertThresholdChanged(const QString &ruleId, double threshold);
 
@@ -128,9 +142,21 @@ private:
     // Memory and the free space of the folders the job writes to, into the snapshot.
     void sampleResources(ConsoleSnapshot &s) const;
     EngineHost(EngineOptions options, std::unique_ptr<AuditLog> audit);
-    // Hands `start` to the worker; its outcome goes to the audit log and actionFinished().
-    void runOnWorker(qint64 id, Action action, const QString &user, const QString &source, const QString &params,
+    // Hands `start` to the worker, after the action's pre-flight checks; its outcome goes to the
+    // audit log and actionFinished(), and an "ok" starts its verification.
+    void runOnWorker(qint64 id, const ActionContext &context, const QString &user, const QString &source, const QString &params,
                      ActionWorker::Start start);
+    // The action's context for its checks: from the last sample and the running job's configuration.
+    ActionContext contextFor(Action action, const QVariantMap &parameters, const std::string &restoreFrom) const;
+    // Verifications under way (GUI thread), checked on every sample.
+    struct Watched {
+        qint64 id;
+        Action action;
+        QString user, source, params;
+        Verification verification;
+    };
+    std::vector<Watched> m_verifications;
+    void finishVerification(const Watched &w, bool verified, const std::string &detail);
 
     EngineOptions m_options;
     MetricsRegistry m_metrics;

@@ -5,8 +5,10 @@
 // equal what Kafka's tool computes, and change nothing; --execute moves the group's offsets there,
 // as Kafka's tool then describes them; a group with an active member is refused and keeps its
 // offsets; a savepoint's positions that retention deleted are moved to the log start, with the
-// records lost counted, and a restore from it is refused (checkRestorePoint).
+// records lost counted, and a restore from it is refused (checkRestorePoint, and the consoles'
+// pre-flight check positions_retained).
 #include "checkpoint/savepoint.h"
+#include "models/action_checks.h"
 #include "runtime/config_fingerprint.h"
 #include "runtime/job_builder.h"
 #include "source/kafka_source.h"
@@ -238,6 +240,8 @@ private slots:
     // counted; past the log end they move to it; another partition count is refused.
     void savepointPositionsOutsideTheLog()
     {
+        QVERIFY(runQuietly(kafkaScript(), {QStringLiteral("records"), brokerDir(), QStringLiteral("delete"), m_topic,
+                                           QStringLiteral("0"), QStringLiteral("20")})); // deleting again changes nothing
         QTemporaryDir dir;
         Savepoint sp;
         sp.epoch = 7;
@@ -263,25 +267,60 @@ private slots:
         QVERIFY2(restore.message().find("partition 0 resumes at offset 5, its log now starts at 20: 15 records gone") != std::string::npos &&
                      restore.message().find("partition 1") == std::string::npos,
                  restore.message().c_str());
+        // The consoles' Restore runs it as its pre-flight check positions_retained.
+        ActionContext preflight{};
+        preflight.action = OperatorAction::Restore;
+        preflight.config = job;
+        preflight.restoreFrom = *fitting;
+        preflight.memoryLimitBytes = 8e9;
+        preflight.config.checkpoint.savepointDir = dir.path().toStdString();
+        std::vector<CheckResult> checks = runPreflight(preflight);
+        QVERIFY(!preflightPassed(checks));
+        QVERIFY2(describeChecks(checks).find("positions_retained failed: ") != std::string::npos &&
+                     describeChecks(checks).find("15 records gone") != std::string::npos,
+                 describeChecks(checks).c_str());
         sp.sourcePositions = {20, 0, 100};
         Result<std::string> retained = writeSavepointFile(dir.path().toStdString(), "retained", sp);
         QVERIFY2(retained, retained.status().toString().c_str());
         QVERIFY2(checkRestorePoint(job, *retained).isOk(), checkRestorePoint(job, *retained).toString().c_str());
+        preflight.restoreFrom = *retained;
+        checks = runPreflight(preflight);
+        QVERIFY2(preflightPassed(checks), describeChecks(checks).c_str());
         // A broker that does not answer is no pass.
         job.source.kafka.bootstrapServers = "127.0.0.1:1";
         const Status unknown = checkPositionsRetained(job.source.kafka, *retained, sp.sourcePositions);
         QVERIFY2(!unknown.isOk() && unknown.message().find("cannot check that topic") != std::string::npos, unknown.toString().c_str());
+        preflight.config.source.kafka.bootstrapServers = "127.0.0.1:1";
+        checks = runPreflight(preflight);
+        QVERIFY2(describeChecks(checks).find("positions_retained unknown: cannot check that topic") != std::string::npos &&
+                     !preflightPassed(checks),
+                 describeChecks(checks).c_str());
 
-        OffsetResetTarget two{OffsetResetTarget::Kind::Positions, 0, {1, 2}, "a savepoint of two partitions"};
-        Result<OffsetResetPlan> refused = planOffsetReset(config(), two);
+        // A partition without a position (never read: -1), and one the topic gained since the
+        // savepoint (it holds two positions of three): left as they are, and nothing of them
+        // counts as deleted.
+        const OffsetResetTarget partial{OffsetResetTarget::Kind::Positions, 0, {-1, 40}, "a savepoint of two partitions"};
+        Result<OffsetResetPlan> plan = planOffsetReset(config(), partial);
+        QVERIFY2(plan, plan.status().toString().c_str());
+        qInfo("%s", plan->describe().c_str());
+        QCOMPARE(plan->partitions.at(0).target, int64_t(-1));
+        QCOMPARE(plan->partitions.at(1).target, int64_t(40));
+        QCOMPARE(plan->partitions.at(2).target, int64_t(-1));
+        QVERIFY(plan->describe().find("no position in a savepoint of two partitions: unchanged") != std::string::npos);
+        Result<std::vector<DeletedPositions>> none = positionsDeletedByRetention(config(), partial.positions);
+        QVERIFY2(none && none->empty(), none ? "a partition counted as deleted" : none.status().toString().c_str());
+
+        const OffsetResetTarget four{OffsetResetTarget::Kind::Positions, 0, {1, 2, 3, 4}, "a savepoint of four partitions"};
+        Result<OffsetResetPlan> refused = planOffsetReset(config(), four);
         QVERIFY(!refused);
-        QVERIFY2(refused.status().message().find("positions of 2 partitions; topic " + m_topic.toStdString() + " has 3") != std::string::npos,
+        QVERIFY2(refused.status().message().find("positions of 4 partitions; topic " + m_topic.toStdString() + " has 3") != std::string::npos,
                  refused.status().message().c_str());
     }
 
     // While a consumer is a member of the group, --execute is refused and the offsets stay.
     void refusedWhileTheGroupHasAMember()
     {
+        QVERIFY(commitOffsets(m_committed)); // as they were, whatever ran before
         char err[512];
         rd_kafka_conf_t *conf = rd_kafka_conf_new();
         rd_kafka_conf_set(conf, "bootstrap.servers", qPrintable(bootstrap()), err, sizeof err);
@@ -323,6 +362,33 @@ private slots:
         QVERIFY2(execute.err.contains(QLatin1String("offset reset refused: the group ")) && execute.err.contains(QLatin1String("has 1 member")),
                  qPrintable(execute.err));
         QCOMPARE(text(after), text(m_committed));
+    }
+
+    // Arguments out of place are refused before anything is asked of the broker (and before a
+    // job could start); a time without a zone is UTC; a number too small for milliseconds is
+    // refused as likely seconds.
+    void argumentsOutOfPlaceAreRefused()
+    {
+        const Run optionFirst = tallyResetOffsets({QStringLiteral("--execute"), QStringLiteral("latest")});
+        QVERIFY2(optionFirst.exitCode == 2 && optionFirst.err.contains(QLatin1String("needs its TARGET first")), qPrintable(optionFirst.err));
+        QProcess p;
+        p.start(QStringLiteral(TALLY_BINARY), {QStringLiteral("--kafka"), bootstrap(), QStringLiteral("reset-offsets"), QStringLiteral("earliest")});
+        QVERIFY(p.waitForFinished(30000));
+        QCOMPARE(p.exitCode(), 2);
+        QVERIFY2(QString::fromUtf8(p.readAllStandardError()).contains(QLatin1String("unexpected argument reset-offsets")), "no reason given");
+        p.start(QStringLiteral(TALLY_BINARY), {QStringLiteral("--execute"), QStringLiteral("--kafka"), bootstrap()});
+        QVERIFY(p.waitForFinished(30000));
+        QCOMPARE(p.exitCode(), 2);
+        QVERIFY(QString::fromUtf8(p.readAllStandardError()).contains(QLatin1String("it needs --reset-offsets TARGET")));
+        const Run seconds = tallyResetOffsets(target(QStringLiteral("1700000000")));
+        QVERIFY2(seconds.exitCode == 2 && seconds.err.contains(QLatin1String("(seconds?)")), qPrintable(seconds.err));
+
+        const QString zoned = isoUtc(m_t0 + 30'500);
+        const Run utc = tallyResetOffsets(target(zoned.left(zoned.size() - 1))); // without the "Z"
+        QVERIFY2(utc.exitCode == 0, qPrintable(utc.err));
+        QCOMPARE(text(newOffsets(utc.out)), text(newOffsets(tallyResetOffsets(target(zoned)).out)));
+        const Run millis = tallyResetOffsets(target(QString::number(m_t0 + 30'500)));
+        QCOMPARE(text(newOffsets(millis.out)), text(newOffsets(utc.out)));
     }
 
     // --execute moves the committed offsets to the dry run's new ones (Kafka's tool describes them).

@@ -481,8 +481,9 @@ private slots:
     }
 
     // A rescale that cannot succeed (here the savepoint folder is a file, so neither the savepoint
-    // nor the new job could be written) is refused before the running job is touched: the job
-    // runs on at its parallelism, the console says why and the audit log has the failure.
+    // nor the new job could be written) is refused by its pre-flight checks before the running job
+    // is touched: the job runs on at its parallelism, the console says why and the audit log has
+    // every check's result and the refusal.
     void rescaleThatCannotStartLeavesTheJobRunning()
     {
         const QString savepoints = QString::fromStdString(m_host->config().checkpoint.savepointDir);
@@ -496,15 +497,18 @@ private slots:
         QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 30000);
         QVERIFY(!finished.front().at(2).toBool());
         const QString message = finished.front().at(3).toString();
-        QVERIFY2(message.contains(QStringLiteral("checkpoint.savepoint_dir")) &&
-                     message.contains(QStringLiteral("the job runs on at parallelism 2")),
+        QVERIFY2(message.startsWith(QStringLiteral("refused by its pre-flight checks, nothing was done: folders_writable failed: ")) &&
+                     message.contains(QStringLiteral("checkpoint.savepoint_dir")) && !message.contains(QStringLiteral("parallelism_in_bounds")),
                  qPrintable(message));
         QTRY_VERIFY_WITH_TIMEOUT(m_window->statusBar()->currentMessage().contains(QStringLiteral("checkpoint.savepoint_dir")),
                                  5000);
-        const AuditEntry newest = m_host->auditLog().recent(1).value(0);
-        QCOMPARE(newest.action, QStringLiteral("rescale"));
-        QCOMPARE(newest.outcome, QStringLiteral("failed"));
-        QCOMPARE(newest.detail, message);
+        const QVector<AuditEntry> rows = m_host->auditLog().recent(2);
+        QCOMPARE(rows.value(0).action, QStringLiteral("rescale"));
+        QCOMPARE(rows.value(0).outcome, QStringLiteral("refused"));
+        QCOMPARE(rows.value(0).detail, message);
+        QCOMPARE(rows.value(1).outcome, QStringLiteral("checked"));
+        QVERIFY2(rows.value(1).detail.startsWith(QStringLiteral("parallelism_in_bounds passed: 4 window tasks (now 2); folders_writable failed: ")),
+                 qPrintable(rows.value(1).detail));
         // The job was never stopped: it keeps counting at parallelism 2.
         QVERIFY(!m_host->finished());
         QCOMPARE(m_host->config().runtime.parallelism, 2);

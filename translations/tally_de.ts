@@ -955,6 +955,18 @@
         <source>No checkpoint or savepoint on disk to restore from.</source>
         <translation>Kein Checkpoint oder Savepoint auf der Festplatte, aus dem wiederhergestellt werden kann.</translation>
     </message>
+    <message>
+        <source>%1: done, verified: %2</source>
+        <translation>%1: erledigt, bestätigt: %2</translation>
+    </message>
+    <message>
+        <source>%1: done, not verified: %2</source>
+        <translation>%1: erledigt, nicht bestätigt: %2</translation>
+    </message>
+    <message>
+        <source>Checked first: %1</source>
+        <translation>Vorher geprüft: %1</translation>
+    </message>
 </context>
 <context>
     <name>tally::OperatorGraph</name>

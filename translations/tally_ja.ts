@@ -955,6 +955,18 @@
         <source>No checkpoint or savepoint on disk to restore from.</source>
         <translation>リストアに使えるチェックポイントやセーブポイントがディスク上にありません。</translation>
     </message>
+    <message>
+        <source>%1: done, verified: %2</source>
+        <translation>%1: 完了、確認済み: %2</translation>
+    </message>
+    <message>
+        <source>%1: done, not verified: %2</source>
+        <translation>%1: 完了、未確認: %2</translation>
+    </message>
+    <message>
+        <source>Checked first: %1</source>
+        <translation>事前チェック: %1</translation>
+    </message>
 </context>
 <context>
     <name>tally::OperatorGraph</name>

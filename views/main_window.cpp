@@ -97,6 +97,11 @@ MainWindow::MainWindow(EngineHost &host, QWidget *parent)
 
     connect(&host, &EngineHost::snapshotUpdated, this, &MainWindow::refresh);
     connect(&host, &EngineHost::actionFinished, this, &MainWindow::onActionFinished);
+    connect(&host, &EngineHost::actionVerified, this, [this](qint64, EngineHost::Action action, bool verified, const QString &message) {
+        statusBar()->showMessage(verified ? tr("%1: done, verified: %2").arg(EngineHost::actionName(action), message)
+                                          : tr("%1: done, not verified: %2").arg(EngineHost::actionName(action), message),
+                                 15000);
+    });
     connect(&host, &EngineHost::jobFinished, this, [this] { statusBar()->showMessage(tr("The job has finished.")); });
 
     QSettings settings;
@@ -234,9 +239,21 @@ qint64 MainWindow::runAction(EngineHost::Action a, bool confirmed, QVariantMap p
     }
     if (const std::optional<UiText> wrong = m_host.parameterProblem(a, parameters))
         return refused(*wrong);
-    if (spec.confirms() && !confirmed &&
-        QMessageBox::question(this, title, translated(spec.confirmation)) != QMessageBox::Yes)
-        return 0;
+    if (spec.confirms() && !confirmed) {
+        // What it will do and what it checks first (the dry run, in English as the audit log has it).
+        const EngineHost::Plan plan = m_host.plan(a, parameters);
+        QString details = QString::fromStdString(plan.dryRun);
+        if (!plan.checks.empty()) {
+            QStringList checks;
+            for (const std::string &check : plan.checks)
+                checks << QString::fromStdString(check);
+            details += QStringLiteral("\n\n") + tr("Checked first: %1").arg(checks.join(QStringLiteral(", ")));
+        }
+        QMessageBox box(QMessageBox::Question, title, translated(spec.confirmation), QMessageBox::Yes | QMessageBox::No, this);
+        box.setInformativeText(details);
+        if (box.exec() != QMessageBox::Yes)
+            return 0;
+    }
     statusBar()->showMessage(tr("%1: running…").arg(spec.name));
     return m_host.run(a, currentUser(), QStringLiteral("desktop"), parameters);
 }

@@ -28,6 +28,20 @@ struct PartitionListDeleter {
 };
 using PartitionList = std::unique_ptr<rd_kafka_topic_partition_list_t, PartitionListDeleter>;
 
+// One time budget for all of a plan's requests to the broker: each gets what is left of it.
+class Deadline {
+public:
+    explicit Deadline(int timeoutMs) : m_end(std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs)) {}
+    int remainingMs() const
+    {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(m_end - std::chrono::steady_clock::now()).count();
+        return static_cast<int>(std::max<int64_t>(left, 1));
+    }
+
+private:
+    std::chrono::steady_clock::time_point m_end;
+};
+
 // A consumer of the group that never subscribes: it reads the group's offsets and asks the admin
 // API, and takes no part in the group's assignments.
 Result<Client> openClient(const KafkaSourceConfig &config)
@@ -39,6 +53,8 @@ Result<Client> openClient(const KafkaSourceConfig &config)
         {"group.id", config.groupId},
         {"enable.auto.commit", "false"},
         {"client.id", "tally-reset-offsets"},
+        // The log end is the high watermark, as Kafka's tool has it, not the last stable offset.
+        {"isolation.level", "read_uncommitted"},
     };
     for (const auto &[key, value] : config.properties)
         settings.emplace_back(key, value);
@@ -55,11 +71,13 @@ Result<Client> openClient(const KafkaSourceConfig &config)
     return Client(rk);
 }
 
-Result<int> partitionCount(rd_kafka_t *rk, const std::string &topic, int timeoutMs)
+Result<int> partitionCount(rd_kafka_t *rk, const std::string &topic, const Deadline &deadline)
 {
     rd_kafka_topic_t *handle = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
+    if (!handle)
+        return Status::invalidArgument("topic " + topic + ": " + rd_kafka_err2str(rd_kafka_last_error()));
     const rd_kafka_metadata_t *md = nullptr;
-    const rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, handle, &md, timeoutMs);
+    const rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, handle, &md, deadline.remainingMs());
     rd_kafka_topic_destroy(handle);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
         return Status::unavailable("topic " + topic + ": the broker did not describe it: " + rd_kafka_err2str(err));
@@ -72,16 +90,16 @@ Result<int> partitionCount(rd_kafka_t *rk, const std::string &topic, int timeout
 }
 
 // Every partition of the topic with its log start and end (ListOffsets), in partition order.
-Result<std::vector<PartitionReset>> readLogRanges(rd_kafka_t *rk, const std::string &topic, int timeoutMs)
+Result<std::vector<PartitionReset>> readLogRanges(rd_kafka_t *rk, const std::string &topic, const Deadline &deadline)
 {
-    Result<int> partitions = partitionCount(rk, topic, timeoutMs);
+    Result<int> partitions = partitionCount(rk, topic, deadline);
     if (!partitions)
         return partitions.status();
     std::vector<PartitionReset> ranges;
     for (int p = 0; p < *partitions; ++p) {
         PartitionReset r;
         r.partition = p;
-        if (const rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(rk, topic.c_str(), p, &r.logStart, &r.logEnd, timeoutMs);
+        if (const rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(rk, topic.c_str(), p, &r.logStart, &r.logEnd, deadline.remainingMs());
             err != RD_KAFKA_RESP_ERR_NO_ERROR)
             return Status::unavailable("topic " + topic + " partition " + std::to_string(p) +
                                        ": the broker did not give its log start and end: " + rd_kafka_err2str(err));
@@ -90,12 +108,21 @@ Result<std::vector<PartitionReset>> readLogRanges(rd_kafka_t *rk, const std::str
     return ranges;
 }
 
+// A restore point of a topic that gained partitions since holds fewer positions (the new
+// partitions are read from the start); one with more is of another topic.
 Status checkPositionCount(const std::vector<int64_t> &positions, const std::string &source, const std::string &topic, size_t partitions)
 {
-    if (positions.size() == partitions)
+    if (positions.size() <= partitions)
         return Status::ok();
     return Status::invalidArgument(source + " holds positions of " + std::to_string(positions.size()) + " partitions; topic " + topic +
                                    " has " + std::to_string(partitions));
+}
+
+// A restore point's position of a partition: the next offset to read, or -1 where it has none
+// (a partition it never read, or one the topic gained since).
+int64_t positionOf(const std::vector<int64_t> &positions, int partition)
+{
+    return static_cast<size_t>(partition) < positions.size() ? positions[static_cast<size_t>(partition)] : -1;
 }
 
 std::string utcText(int64_t ms)
@@ -154,7 +181,9 @@ std::string OffsetResetPlan::describe() const
     int64_t again = 0, skipped = 0;
     for (const PartitionReset &p : partitions) {
         std::string change;
-        if (p.current < 0)
+        if (p.target < 0)
+            change = "no position in " + target.source + ": unchanged";
+        else if (p.current < 0)
             change = "no committed offset";
         else if (p.target < p.current)
             change = std::to_string(p.current - p.target) + " records read again";
@@ -162,7 +191,7 @@ std::string OffsetResetPlan::describe() const
             change = std::to_string(p.target - p.current) + " records skipped";
         else
             change = "unchanged";
-        if (p.current >= 0) {
+        if (p.current >= 0 && p.target >= 0) {
             again += std::max<int64_t>(0, p.current - p.target);
             skipped += std::max<int64_t>(0, p.target - p.current);
         }
@@ -171,9 +200,9 @@ std::string OffsetResetPlan::describe() const
                       " records before the log start";
         else if (p.asked >= 0)
             change += "; asked for " + std::to_string(p.asked) + ", past the log end";
-        std::snprintf(line, sizeof line, "%-9d  %12lld  %12lld  %12s  %12lld  ", p.partition, static_cast<long long>(p.logStart),
+        std::snprintf(line, sizeof line, "%-9d  %12lld  %12lld  %12s  %12s  ", p.partition, static_cast<long long>(p.logStart),
                       static_cast<long long>(p.logEnd), p.current < 0 ? "-" : std::to_string(p.current).c_str(),
-                      static_cast<long long>(p.target));
+                      p.target < 0 ? "-" : std::to_string(p.target).c_str());
         out += line + change + "\n";
     }
     out += "In all: " + std::to_string(again) + " records read again, " + std::to_string(skipped) + " skipped\n";
@@ -184,11 +213,12 @@ Result<OffsetResetPlan> planOffsetReset(const KafkaSourceConfig &config, const O
 {
     if (target.kind == OffsetResetTarget::Kind::Timestamp && target.timestampMs < 0)
         return Status::invalidArgument("offset reset: a time before 1970 (" + std::to_string(target.timestampMs) + " ms)");
+    const Deadline deadline(timeoutMs);
     Result<Client> client = openClient(config);
     if (!client)
         return client.status();
     rd_kafka_t *rk = client->get();
-    Result<std::vector<PartitionReset>> ranges = readLogRanges(rk, config.topic, timeoutMs);
+    Result<std::vector<PartitionReset>> ranges = readLogRanges(rk, config.topic, deadline);
     if (!ranges)
         return ranges.status();
     OffsetResetPlan plan;
@@ -203,7 +233,7 @@ Result<OffsetResetPlan> planOffsetReset(const KafkaSourceConfig &config, const O
     PartitionList committed(rd_kafka_topic_partition_list_new(partitions));
     for (int p = 0; p < partitions; ++p)
         rd_kafka_topic_partition_list_add(committed.get(), config.topic.c_str(), p);
-    if (const rd_kafka_resp_err_t err = rd_kafka_committed(rk, committed.get(), timeoutMs); err != RD_KAFKA_RESP_ERR_NO_ERROR)
+    if (const rd_kafka_resp_err_t err = rd_kafka_committed(rk, committed.get(), deadline.remainingMs()); err != RD_KAFKA_RESP_ERR_NO_ERROR)
         return Status::unavailable("group " + config.groupId + ": the broker did not give its committed offsets: " + rd_kafka_err2str(err));
     for (int i = 0; i < committed->cnt; ++i) {
         const rd_kafka_topic_partition_t &e = committed->elems[i];
@@ -223,7 +253,7 @@ Result<OffsetResetPlan> planOffsetReset(const KafkaSourceConfig &config, const O
         PartitionList times(rd_kafka_topic_partition_list_new(partitions));
         for (int p = 0; p < partitions; ++p)
             rd_kafka_topic_partition_list_add(times.get(), config.topic.c_str(), p)->offset = target.timestampMs;
-        if (const rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(rk, times.get(), timeoutMs); err != RD_KAFKA_RESP_ERR_NO_ERROR)
+        if (const rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(rk, times.get(), deadline.remainingMs()); err != RD_KAFKA_RESP_ERR_NO_ERROR)
             return Status::unavailable("the broker did not give the offsets for " + utcText(target.timestampMs) + ": " + rd_kafka_err2str(err));
         for (int i = 0; i < times->cnt; ++i) {
             const rd_kafka_topic_partition_t &e = times->elems[i];
@@ -238,14 +268,18 @@ Result<OffsetResetPlan> planOffsetReset(const KafkaSourceConfig &config, const O
     }
     case OffsetResetTarget::Kind::Positions:
         for (PartitionReset &r : plan.partitions) {
-            const int64_t asked = target.positions[static_cast<size_t>(r.partition)];
+            const int64_t asked = positionOf(target.positions, r.partition);
+            if (asked < 0) {
+                r.target = -1; // left as it is
+                continue;
+            }
             r.target = std::clamp(asked, r.logStart, r.logEnd);
             if (r.target != asked)
                 r.asked = asked;
         }
         break;
     }
-    Result<GroupDescription> group = describeGroup(rk, config.groupId, config.topic, timeoutMs);
+    Result<GroupDescription> group = describeGroup(rk, config.groupId, config.topic, deadline.remainingMs());
     if (!group)
         return group.status();
     plan.groupState = group->state;
@@ -256,28 +290,30 @@ Result<OffsetResetPlan> planOffsetReset(const KafkaSourceConfig &config, const O
 Result<std::vector<DeletedPositions>> positionsDeletedByRetention(const KafkaSourceConfig &config,
                                                                  const std::vector<int64_t> &positions, int timeoutMs)
 {
+    const Deadline deadline(timeoutMs);
     Result<Client> client = openClient(config);
     if (!client)
         return client.status();
-    Result<std::vector<PartitionReset>> ranges = readLogRanges(client->get(), config.topic, timeoutMs);
+    Result<std::vector<PartitionReset>> ranges = readLogRanges(client->get(), config.topic, deadline);
     if (!ranges)
         return ranges.status();
     if (Status s = checkPositionCount(positions, "the restore point", config.topic, ranges->size()); !s.isOk())
         return s;
     std::vector<DeletedPositions> deleted;
     for (const PartitionReset &r : *ranges)
-        if (const int64_t position = positions[static_cast<size_t>(r.partition)]; position < r.logStart)
+        if (const int64_t position = positionOf(positions, r.partition); position >= 0 && position < r.logStart)
             deleted.push_back({r.partition, position, r.logStart});
     return deleted;
 }
 
 Status applyOffsetReset(const KafkaSourceConfig &config, const OffsetResetPlan &plan, int timeoutMs)
 {
+    const Deadline deadline(timeoutMs);
     Result<Client> client = openClient(config);
     if (!client)
         return client.status();
     rd_kafka_t *rk = client->get();
-    Result<GroupDescription> group = describeGroup(rk, plan.group, plan.topic, timeoutMs);
+    Result<GroupDescription> group = describeGroup(rk, plan.group, plan.topic, deadline.remainingMs());
     if (!group)
         return group.status();
     OffsetResetPlan now = plan;
@@ -287,17 +323,20 @@ Status applyOffsetReset(const KafkaSourceConfig &config, const OffsetResetPlan &
 
     PartitionList offsets(rd_kafka_topic_partition_list_new(static_cast<int>(plan.partitions.size())));
     for (const PartitionReset &p : plan.partitions)
-        rd_kafka_topic_partition_list_add(offsets.get(), plan.topic.c_str(), p.partition)->offset = p.target;
+        if (p.target >= 0)
+            rd_kafka_topic_partition_list_add(offsets.get(), plan.topic.c_str(), p.partition)->offset = p.target;
+    if (offsets->cnt == 0)
+        return Status::ok(); // nothing to change
     rd_kafka_AlterConsumerGroupOffsets_t *alter = rd_kafka_AlterConsumerGroupOffsets_new(plan.group.c_str(), offsets.get());
     const std::unique_ptr<rd_kafka_queue_t, void (*)(rd_kafka_queue_t *)> replies(rd_kafka_queue_new(rk), rd_kafka_queue_destroy);
     char err[256];
     const std::unique_ptr<rd_kafka_AdminOptions_t, void (*)(rd_kafka_AdminOptions_t *)> options(
         rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_ALTERCONSUMERGROUPOFFSETS), rd_kafka_AdminOptions_destroy);
-    rd_kafka_AdminOptions_set_request_timeout(options.get(), timeoutMs, err, sizeof err);
+    rd_kafka_AdminOptions_set_request_timeout(options.get(), deadline.remainingMs(), err, sizeof err);
     rd_kafka_AlterConsumerGroupOffsets(rk, &alter, 1, options.get(), replies.get());
     rd_kafka_AlterConsumerGroupOffsets_destroy(alter);
-    const std::unique_ptr<rd_kafka_event_t, void (*)(rd_kafka_event_t *)> event(rd_kafka_queue_poll(replies.get(), timeoutMs + 500),
-                                                                                rd_kafka_event_destroy);
+    const std::unique_ptr<rd_kafka_event_t, void (*)(rd_kafka_event_t *)> event(
+        rd_kafka_queue_poll(replies.get(), deadline.remainingMs() + 500), rd_kafka_event_destroy);
     if (!event)
         return Status::unavailable("offset reset: the broker did not answer in time; the group's offsets may or may not have changed (a new plan shows them)");
     if (rd_kafka_event_error(event.get()) != RD_KAFKA_RESP_ERR_NO_ERROR)

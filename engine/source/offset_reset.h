@@ -24,7 +24,7 @@ struct OffsetResetTarget {
     enum class Kind { Earliest, Latest, Timestamp, Positions };
     Kind kind = Kind::Earliest;
     int64_t timestampMs = 0;        // Timestamp: the first record at or after it, by record timestamp
-    std::vector<int64_t> positions; // Positions: the next offset to read, per partition (a savepoint's)
+    std::vector<int64_t> positions; // Positions: the next offset to read, per partition (a savepoint's; -1: none)
     std::string source;             // Positions: where they come from, for the plan's title
     std::string describe() const;   // "the log start", "2026-12-07T10:00:00.000Z", ...
 };
@@ -34,7 +34,7 @@ struct PartitionReset {
     int64_t logStart = 0;
     int64_t logEnd = 0;
     int64_t current = -1; // the group's committed offset; -1: none (the job would start at source.kafka.auto_offset_reset)
-    int64_t target = 0;
+    int64_t target = 0;   // -1: left as it is (Positions without one for the partition)
     // Positions outside the log are moved into it (as Kafka's tool does); below the log start,
     // retention deleted `target - asked` records the savepoint had not read.
     int64_t asked = -1; // the position asked for when it was moved; -1: it was not
@@ -61,13 +61,14 @@ struct DeletedPositions {
     int64_t position = 0;
     int64_t logStart = 0;
 };
-// The partitions whose `positions` (next offset to read, per partition) are below their log start
-// now; empty if every one is still there. Fails if the broker does not answer within about
-// `timeoutMs` or the topic has another partition count.
+// The partitions whose `positions` (next offset to read, per partition; -1: none) are below their
+// log start now; empty if every one is still there. Fails if the broker does not answer within
+// about `timeoutMs`, or `positions` name more partitions than the topic has (fewer: the topic
+// gained partitions since, which a restore reads from the start).
 Result<std::vector<DeletedPositions>> positionsDeletedByRetention(const KafkaSourceConfig &config,
                                                                  const std::vector<int64_t> &positions, int timeoutMs = 10000);
 
-// Asks the broker (within about `timeoutMs`; fails naming what did not answer).
+// Asks the broker (within about `timeoutMs` in all; fails naming what did not answer).
 Result<OffsetResetPlan> planOffsetReset(const KafkaSourceConfig &config, const OffsetResetTarget &target, int timeoutMs = 10000);
 // Commits the plan's new offsets for the group, after asking the broker again that the group has
 // no members (refused, naming them, if it has).

@@ -390,6 +390,7 @@
       }
       if (msg.type === 'snapshot' && msg.data) applySnapshot(msg.data);
       else if (msg.type === 'action') onActionFinished(msg);
+      else if (msg.type === 'verification') onActionVerified(msg);
     });
     ws.addEventListener('close', () => {
       if (state.ws !== ws) return; // replaced on purpose
@@ -1051,7 +1052,7 @@
         $('auditTable'),
         state.audit.map((a) => ({
           cells: [formatTimestamp(a.atMs), a.user || '', a.source || '', a.action || '', paramsText(a.parameters), a.outcome || '', a.detail || ''],
-          highlight: a.outcome === 'refused' || a.outcome === 'failed',
+          highlight: a.outcome === 'refused' || a.outcome === 'failed' || a.outcome === 'not verified',
         })),
         'No action yet.'
       );
@@ -1385,6 +1386,19 @@
         inputs.push({ p, input });
       }
       fields.hidden = inputs.length === 0;
+      // The dry run for the parameters as they are in the form, again when they change.
+      const showPlan = async () => {
+        const query = inputs.map(({ p, input }) => encodeURIComponent(p.name) + '=' + encodeURIComponent(input.value.trim())).join('&');
+        const r = await api('GET', '/api/v1/actions/' + encodeURIComponent(a.name) + '/plan' + (query ? '?' + query : ''));
+        const plan = r.ok && r.data ? r.data : null;
+        $('confirmPlan').textContent = plan ? plan.dry_run || '' : '';
+        const checks = plan && Array.isArray(plan.checks) ? plan.checks : [];
+        $('confirmChecks').textContent = checks.length ? 'Checked first: ' + checks.join(', ') : '';
+      };
+      $('confirmPlan').textContent = '';
+      $('confirmChecks').textContent = '';
+      for (const { input } of inputs) input.addEventListener('change', showPlan);
+      showPlan();
       $('confirmOk').textContent = a.label;
       const done = () => {
         dialog.removeEventListener('close', done);
@@ -1449,10 +1463,17 @@
       const r = await api('GET', '/api/v1/audit?limit=50');
       const rows = r.ok && r.data ? r.data.entries || [] : [];
       const done = rows
-        .filter((e) => Number(e.id) > Number(id) && e.action === name && e.user === state.session.user && (e.outcome === 'ok' || e.outcome === 'failed'))
+        .filter((e) => Number(e.id) > Number(id) && e.action === name && e.user === state.session.user && (e.outcome === 'ok' || e.outcome === 'failed' || e.outcome === 'refused'))
         .sort((a, b) => Number(a.id) - Number(b.id))[0];
       if (done && state.pending.has(id)) onActionFinished({ id, action: name, ok: done.outcome === 'ok', message: done.detail || '' });
     }
+  }
+
+  // After an action succeeded, its verification says whether it was seen to work.
+  function onActionVerified(msg) {
+    const name = msg.action || 'action';
+    showOutcome(name + (msg.ok ? ': done, verified' : ': done, not verified') + (msg.message ? ': ' + msg.message : ''), msg.ok ? 'ok' : 'error');
+    refreshAudit();
   }
 
   function onActionFinished(msg) {

@@ -375,12 +375,23 @@ async function main() {
     await page.click('#toolbar [data-action="rescale"]');
     await page.waitForSelector('#confirmDialog[open] #parallelismInput');
     await page.fill('#parallelismInput', '3');
+    await page.dispatchEvent('#parallelismInput', 'change');
+    // The dialog says what the rescale will do and what it checks first.
+    await until('the rescale\'s dry run for 3 tasks', async () => /starts 3 window tasks/.test(await page.textContent('#confirmPlan')), 15000);
+    assert.match(await page.textContent('#confirmChecks'), /parallelism_in_bounds, folders_writable, savepoint_space/);
+    log('rescale dry run:', await page.textContent('#confirmPlan'), '|', await page.textContent('#confirmChecks'));
+    await page.screenshot({ path: path.join(SHOTS, 'web-rescale-dry-run.png') });
     const [rescale] = await Promise.all([page.waitForResponse((r) => r.url().endsWith('/api/v1/actions/rescale')), page.click('#confirmOk')]);
     assert.equal(rescale.status(), 202, 'the rescale was accepted');
     assert.deepEqual(JSON.parse(rescale.request().postData()), { parallelism: 3 });
     assert.ok(rescale.request().headers()['x-tally-csrf'], 'the POST carries the CSRF header');
     await until('the rescale outcome', async () => /rescale: done/.test(await page.textContent('#lastOutcome')), 60000);
     await until('parallelism 3 in the header', async () => (await page.textContent('#sbParallelism')) === '3', 15000);
+    // Then its verification: the new job reads events again.
+    await until('the rescale verified', async () => /rescale: done, verified: the new job reads/.test(await page.textContent('#lastOutcome')), 60000);
+    const rescaleRows = await page.evaluate(async () => (await (await fetch('/api/v1/audit?limit=10', { cache: 'no-store' })).json()).entries);
+    const rescaleOutcomes = rescaleRows.filter((e) => e.action === 'rescale').map((e) => e.outcome);
+    assert.deepEqual(rescaleOutcomes.slice(0, 4), ['verified', 'ok', 'checked', 'started'], 'the audit log has the checks, the outcome and the verification');
     log('rescale to 3:', await page.textContent('#lastOutcome'));
 
     // --- outside the catalogue's range: the dialog's bounds are the catalogue's, the server
@@ -415,7 +426,8 @@ async function main() {
     assert.equal(restore.status(), 202, 'the restore was accepted');
     assert.deepEqual(JSON.parse(restore.request().postData()), { from: savepointFile });
     await until('the restore outcome', async () => /restore: done/.test(await page.textContent('#lastOutcome')), 60000);
-    const restored = await page.evaluate(async () => (await (await fetch('/api/v1/audit?limit=1', { cache: 'no-store' })).json()).entries[0]);
+    const restored = await page.evaluate(async () =>
+      (await (await fetch('/api/v1/audit?limit=5', { cache: 'no-store' })).json()).entries.find((e) => e.action === 'restore' && e.outcome !== 'verified' && e.outcome !== 'not verified'));
     assert.deepEqual([restored.action, restored.outcome], ['restore', 'ok']);
     assert.ok(restored.detail.startsWith('continued from ' + savepointFile), restored.detail);
     assert.equal(await page.textContent('#sbParallelism'), '3', 'a restore keeps the parallelism');

@@ -514,6 +514,16 @@ WebConsole::WebConsole(EngineHost &host, WebConsoleOptions options, QObject *par
                               .toJson(QJsonDocument::Compact),
                           false);
             });
+    connect(&m_host, &EngineHost::actionVerified, this,
+            [this](qint64 id, EngineHost::Action action, bool verified, const QString &message) {
+                broadcast(QJsonDocument(QJsonObject{{QStringLiteral("type"), QStringLiteral("verification")},
+                                                    {QStringLiteral("id"), static_cast<double>(id)},
+                                                    {QStringLiteral("action"), EngineHost::actionName(action)},
+                                                    {QStringLiteral("ok"), verified},
+                                                    {QStringLiteral("message"), message}})
+                              .toJson(QJsonDocument::Compact),
+                          false);
+            });
     connect(&m_pushTimer, &QTimer::timeout, this, &WebConsole::pushSnapshot);
 }
 
@@ -1011,21 +1021,24 @@ WebConsole::Reply WebConsole::routeApi(const Request &request, const QByteArray 
     }
 
     static const QRegularExpression actionPath(QStringLiteral("^/api/v1/actions/([a-z_]+)$"));
+    static const QRegularExpression planPath(QStringLiteral("^/api/v1/actions/([a-z_]+)/plan$"));
     static const QRegularExpression runbookPath(QStringLiteral("^/api/v1/runbooks/([a-z0-9_]+)$"));
     static const QRegularExpression thresholdPath(QStringLiteral("^/api/v1/alerts/([a-z0-9_]+)/threshold$"));
     static const QRegularExpression postWindowsPath(QStringLiteral("^/api/v1/posts/([0-9]{1,20})/windows$"));
     const QRegularExpressionMatch action = actionPath.match(QString::fromLatin1(path));
+    const QRegularExpressionMatch plan = planPath.match(QString::fromLatin1(path));
     const QRegularExpressionMatch postWindows = postWindowsPath.match(QString::fromLatin1(path));
     const QRegularExpressionMatch runbook = runbookPath.match(QString::fromLatin1(path));
     const QRegularExpressionMatch threshold = thresholdPath.match(QString::fromLatin1(path));
     const bool known = path == "/api/v1/logout" || path == "/api/v1/session" || path == "/api/v1/snapshot" ||
                        path == "/api/v1/series" || path == "/api/v1/audit" || path == "/api/v1/actions" || path == "/api/v1/dead-letters" ||
                        path == "/api/v1/restore-points" || path == "/api/v1/kafka" ||
-                       path == "/api/v1/live" || action.hasMatch() || runbook.hasMatch() || threshold.hasMatch() ||
+                       path == "/api/v1/live" || action.hasMatch() || plan.hasMatch() || runbook.hasMatch() || threshold.hasMatch() ||
                        postWindows.hasMatch();
     if (!known)
         return error(404, QStringLiteral("no such endpoint"));
-    if (action.hasMatch() && !EngineHost::actionFromName(action.captured(1)))
+    if ((action.hasMatch() && !EngineHost::actionFromName(action.captured(1))) ||
+        (plan.hasMatch() && !EngineHost::actionFromName(plan.captured(1))))
         return error(404, QStringLiteral("no such action"));
     // The method is checked before authentication: it is a property of the endpoint, not of
     // the caller, and says nothing about the console's state.
@@ -1098,6 +1111,18 @@ WebConsole::Reply WebConsole::routeApi(const Request &request, const QByteArray 
     }
     if (path == "/api/v1/actions")
         return json(200, actionCatalogueJson(m_host));
+    if (plan.hasMatch()) {
+        // The dry run for the parameters the query names (?parallelism=4, ?from=PATH): what the
+        // action will do, and the pre-flight checks it runs first.
+        QVariantMap parameters;
+        for (const auto &[key, value] : queryOf(head.target).queryItems(QUrl::FullyDecoded)) {
+            bool isNumber = false;
+            const int number = value.toInt(&isNumber);
+            parameters.insert(key, isNumber ? QVariant(number) : QVariant(value));
+        }
+        const EngineHost::Action which = *EngineHost::actionFromName(plan.captured(1));
+        return json(200, actionPlanJson(m_host.plan(which, parameters)));
+    }
     if (path == "/api/v1/restore-points")
         return json(200, restorePointsJson(m_host.restorePoints()));
     if (path == "/api/v1/kafka")

@@ -184,6 +184,14 @@ QJsonValue textOrNull(const UiText &text) { return text.isEmpty() ? QJsonValue(Q
 
 } // namespace
 
+QJsonObject actionPlanJson(const EngineHost::Plan &plan)
+{
+    QJsonArray checks;
+    for (const std::string &check : plan.checks)
+        checks.append(QString::fromStdString(check));
+    return QJsonObject{{QStringLiteral("dry_run"), QString::fromStdString(plan.dryRun)}, {QStringLiteral("checks"), checks}};
+}
+
 QJsonObject actionCatalogueJson(const EngineHost &host)
 {
     QJsonArray actions;

@@ -19,6 +19,8 @@ QJsonObject snapshotJson(const EngineHost &host);
 // current values: {"actions":[{"name","label","description","subject","confirmation","shortcut",
 // "parameters":[{"name","type","label","minimum","maximum","value"}],"enabled","reason"}]}.
 QJsonObject actionCatalogueJson(const EngineHost &host);
+// GET /api/v1/actions/{name}/plan: {"dry_run": "...", "checks": ["folders_writable", ...]}.
+QJsonObject actionPlanJson(const EngineHost::Plan &plan);
 
 // Retained points of the series named in `names` (all series when empty) newer than `sinceMs`,
 // as {"series":[{"name","labels",{...},"points":[[t_ms,value],...]}]}. Series names are those of
