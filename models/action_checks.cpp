@@ -20,6 +20,7 @@ constexpr double kSavepointBytesPerCount = 12;  // ~5.4 in the compact format, t
 constexpr double kHeapBytesPerCount = 40;       // a 16-byte slot at the hash tables' load, plus the restore's buffers
 constexpr double kRocksDbBytesPerCount = 16;    // SST files, before compression
 constexpr double kDivertBytesPerRow = 256;      // a result row in the divert buffer
+constexpr double kDivertFloorBytes = 64 << 20;  // room for the rows of an outage to come
 constexpr double kSpareBytes = 1 << 20;
 
 std::string bytesText(double bytes)
@@ -118,9 +119,12 @@ CheckResult stateFitsMemory(const ActionContext &c, const RestorePointRead *read
     const double needed = heap ? counts * kHeapBytesPerCount
                                : static_cast<double>(c.parallelism > 0 ? c.parallelism : c.config.runtime.parallelism) *
                                      (c.config.state.rocksdbCacheKb * 1024.0 + c.config.state.rocksdbBlockCacheMb * 1048576.0);
+    // The job before holds its memory until the new one has loaded (its tables go with it).
+    const double held = c.residentBytes.value_or(0);
     const std::string found = "about " + bytesText(needed) + " for " + std::to_string(static_cast<uint64_t>(counts)) + " counts (" +
-                              (heap ? "heap" : "rocksdb caches") + "), " + bytesText(*c.memoryLimitBytes) + " allowed";
-    return needed <= *c.memoryLimitBytes * 0.9 ? passed(name, found) : failed(name, "the state does not fit in memory: " + found);
+                              (heap ? "heap" : "rocksdb caches") + ") besides the " + bytesText(held) + " the process holds, " +
+                              bytesText(*c.memoryLimitBytes) + " allowed (the cgroup's limit, else the machine's memory)";
+    return held + needed <= *c.memoryLimitBytes * 0.9 ? passed(name, found) : failed(name, "the state does not fit in memory: " + found);
 }
 
 } // namespace
@@ -144,16 +148,15 @@ ActionContext actionContext(OperatorAction action, const JobConfig &config, cons
     c.action = action;
     c.config = config;
     c.parallelism = config.runtime.parallelism;
+    // The running job's tasks: a rescale down leaves the gauges of the tasks it had beyond them.
     double entries = 0;
-    for (const MetricSample &s : snapshot.metrics.samples)
-        if (s.name == "tally_state_entries")
-            entries += s.value;
+    for (int task = 0; task < config.runtime.parallelism; ++task)
+        entries += snapshot.metrics.value("tally_state_entries", {{"task", std::to_string(task)}});
     c.stateRecords = static_cast<uint64_t>(std::max(0.0, entries));
     c.residentBytes = snapshot.residentBytes;
     c.memoryLimitBytes = snapshot.memoryLimitBytes;
     c.sinkPresent = snapshot.sink.present;
     c.pendingRows = snapshot.sink.pendingRows;
-    c.divertedRows = snapshot.sink.divertedRows;
     c.eventsIn = snapshot.job.eventsIn;
     return c;
 }
@@ -214,10 +217,11 @@ std::vector<CheckResult> runPreflight(const ActionContext &c)
         else if (check == "positions_retained")
             results.push_back(positionsRetained(c, *read));
         else if (check == "divert_space")
+            // The buffer takes an outage's rows: room for the pending ones and a floor for more.
             results.push_back(c.config.output.divertPath.empty()
                                   ? failed("divert_space", "no output.divert_path is configured")
                                   : freeSpace("divert_space", c.config.output.divertPath, "the divert folder",
-                                              static_cast<double>(c.pendingRows) * kDivertBytesPerRow + kSpareBytes));
+                                              static_cast<double>(c.pendingRows) * kDivertBytesPerRow + kDivertFloorBytes));
     }
     return results;
 }
@@ -248,14 +252,15 @@ std::string dryRun(const ActionContext &c)
     case OperatorAction::ResumeSource:
         return "Reads the source again from where it stopped.";
     case OperatorAction::DrainSink:
-        return "Writes the sink's " + std::to_string(c.pendingRows) + " pending rows and then holds new ones in memory until its writes resume.";
+        return "Writes the sink's " + std::to_string(c.pendingRows) + " pending rows, then holds new ones until its writes resume.";
     case OperatorAction::ResumeSink:
         return "Lets the sink write again, the rows it held first.";
     case OperatorAction::DivertSink:
-        return "Writes the sink's rows, the " + std::to_string(c.pendingRows) + " pending ones first, into " + c.config.output.divertPath +
-               " instead of the database, until it is undiverted.";
+        return "While the database cannot be reached, the sink spills its rows (" + std::to_string(c.pendingRows) +
+               " pending now) into " + c.config.output.divertPath + " instead of holding them in memory, and replays them into the database once it is back.";
     case OperatorAction::UndivertSink:
-        return "Writes to the database again; the rows in " + c.config.output.divertPath + " stay there for a later import.";
+        return "The sink holds its rows in memory again while the database cannot be reached; rows already in " + c.config.output.divertPath +
+               " are still replayed.";
     case OperatorAction::TriggerSavepoint:
         return "Writes " + savepointInto + " at the next barrier; the job goes on.";
     case OperatorAction::StopWithSavepoint:
@@ -297,7 +302,6 @@ std::optional<Verification> Verification::start(const ActionContext &context, in
     v.m_startedMs = nowMs;
     v.m_deadlineMs = nowMs + forMs;
     v.m_eventsBefore = context.eventsIn;
-    v.m_divertedBefore = context.divertedRows;
     return v;
 }
 
@@ -310,7 +314,9 @@ std::optional<Verification::Outcome> Verification::check(const ConsoleSnapshot &
             return std::nullopt;
         return Outcome{false, what + after};
     };
-    const bool ended = now.job.state == JobState::Finished;
+    // A job that ended because its input did (the generator's total, a bounded Kafka read), not
+    // one that failed or was stopped.
+    const bool inputEnded = now.job.state == JobState::Finished && now.job.failure.empty() && now.job.windowsHandedOverByMs == kMaxWatermark;
     switch (m_action) {
     case OperatorAction::PauseSource:
         if (now.job.state == JobState::Paused)
@@ -319,35 +325,39 @@ std::optional<Verification::Outcome> Verification::check(const ConsoleSnapshot &
     case OperatorAction::ResumeSource:
         if (now.job.state == JobState::Running && (now.eventsPerSecond > 0 || now.job.eventsIn > m_eventsBefore))
             return Outcome{true, "the source reads again" + after};
-        if (ended)
+        if (inputEnded)
             return Outcome{true, "the input ended"};
         return notSeen("no event was read");
-    case OperatorAction::DrainSink:
-        if (now.sink.pendingRows == 0)
-            return Outcome{true, "the sink is empty and holds new rows" + after};
-        return notSeen("the sink still has " + std::to_string(now.sink.pendingRows) + " pending rows");
+    case OperatorAction::DrainSink: // its rows were written when it succeeded: now it must hold new ones
+        if (now.sink.held)
+            return Outcome{true, "the sink holds new rows (" + std::to_string(now.sink.pendingRows) + " so far)" + after};
+        return notSeen("the sink does not hold its rows");
     case OperatorAction::ResumeSink:
         if (!now.sink.held)
             return Outcome{true, "the sink writes again" + after};
         return notSeen("the sink still holds its rows");
     case OperatorAction::DivertSink:
-        if (now.sink.divertedRows > m_divertedBefore || now.sink.pendingRows == 0)
-            return Outcome{true, std::to_string(now.sink.divertedRows - std::min(now.sink.divertedRows, m_divertedBefore)) +
-                                     " rows diverted, " + std::to_string(now.sink.pendingRows) + " pending" + after};
-        return notSeen("no row reached the divert buffer and " + std::to_string(now.sink.pendingRows) + " are pending");
+        if (now.job.sink && now.job.sink->divertEnabled)
+            return Outcome{true, "an outage spills to the divert buffer (" + std::to_string(now.sink.divertedRows) + " rows in it)" + after};
+        return notSeen("the sink's divert is not on");
     case OperatorAction::Rescale:
     case OperatorAction::Restore: {
         // The new job's counters start from 0: throughput is back once it reads events again; a
         // Kafka job must also be catching up (its total lag going down) or have none.
-        if (ended)
+        if (inputEnded)
             return Outcome{true, "the new job read its input to the end" + after};
         const bool reading = now.job.state == JobState::Running && !now.job.restoring && now.eventsPerSecond > 0;
         bool lagShrinking = true;
         if (now.kafka) {
+            // Only samples with every partition's lag count: a partition without a figure yet
+            // (a new consumer) is not one without lag.
             double lag = 0;
-            for (const PartitionFigures &p : now.partitions)
+            bool known = !now.partitions.empty();
+            for (const PartitionFigures &p : now.partitions) {
+                known = known && p.lagRecords.has_value();
                 lag += p.lagRecords.value_or(0);
-            if (reading && (!m_lowestLag || lag < *m_lowestLag)) {
+            }
+            if (reading && known && (!m_lowestLag || lag < *m_lowestLag)) {
                 m_lagDrops += m_lowestLag ? 1 : 0;
                 m_lowestLag = lag;
             }

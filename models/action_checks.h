@@ -31,12 +31,11 @@ struct ActionContext {
     JobConfig config;            // the running job's
     int parallelism = 0;         // rescale: the target
     std::string restoreFrom;     // restore: the listed file
-    uint64_t stateRecords = 0;   // the counts the job holds now (its newest full checkpoint, else its window tasks')
+    uint64_t stateRecords = 0;   // the counts the running job's window tasks hold now
     std::optional<double> residentBytes;
     std::optional<double> memoryLimitBytes;
     bool sinkPresent = false;
     uint64_t pendingRows = 0;
-    uint64_t divertedRows = 0;
     uint64_t eventsIn = 0;
 };
 ActionContext actionContext(OperatorAction action, const JobConfig &config, const ConsoleSnapshot &snapshot);
@@ -72,7 +71,6 @@ private:
     int64_t m_startedMs = 0;
     int64_t m_deadlineMs = 0;
     uint64_t m_eventsBefore = 0;
-    uint64_t m_divertedBefore = 0;
     std::optional<double> m_lowestLag; // Kafka, rescale/restore: the lowest total lag seen so far
     int m_lagDrops = 0;                // samples whose total lag was below every earlier one
 };

@@ -108,19 +108,7 @@ void EngineHost::sample()
     if (replaced)
         m_finishedSignalled = false;
     emit snapshotUpdated();
-    const int64_t nowMs = QDateTime::currentMSecsSinceEpoch();
-    for (size_t i = 0; i < m_verifications.size();) {
-        std::optional<Verification::Outcome> outcome = m_verifications[i].verification.check(m_snapshot, nowMs);
-        if (!outcome && m_job->finished() && !m_replacing) // no more samples come
-            outcome = Verification::Outcome{false, "the job ended before the action could be seen to work"};
-        if (!outcome) {
-            ++i;
-            continue;
-        }
-        const Watched done = m_verifications[i];
-        m_verifications.erase(m_verifications.begin() + static_cast<std::ptrdiff_t>(i));
-        finishVerification(done, outcome->verified, outcome->detail);
-    }
+    checkVerifications(replaced);
     if (m_job->finished() && !m_finishedSignalled && !m_replacing) {
         m_finishedSignalled = true;
         m_timer.stop();
@@ -400,7 +388,8 @@ void EngineHost::runOnWorker(qint64 id, const ActionContext &context, const QStr
 {
     const Action action = context.action;
     const QString name = actionName(action);
-    // The checks run on the worker, in turn with the actions before: they see what those did.
+    // The checks run on the worker just before the action starts (after the actions before it
+    // started, not necessarily finished).
     ActionWorker::Start checked = [this, context, user, source, params, name, start = std::move(start)]() -> ActionWorker::Poll {
         const std::vector<CheckResult> checks = runPreflight(context);
         if (checks.empty())
@@ -433,12 +422,42 @@ void EngineHost::runOnWorker(qint64 id, const ActionContext &context, const QStr
                 if (outcome.verified) {
                     finishVerification({id, action, user, source, params, {}}, *outcome.verified, outcome.verification);
                 } else if (outcome.ok) {
-                    if (std::optional<Verification> v = Verification::start(context, QDateTime::currentMSecsSinceEpoch()))
+                    if (std::optional<Verification> v = Verification::start(context, QDateTime::currentMSecsSinceEpoch())) {
                         m_verifications.push_back({id, action, user, source, params, *v});
+                        if (!m_timer.isActive()) // the job ended: no sample will come to check it
+                            checkVerifications(false);
+                    }
                 }
             },
             Qt::QueuedConnection);
     });
+}
+
+// Between the two jobs of a rescale or restore nothing is checked; a verification of the job
+// before (a drain, a pause) ends when a new job replaced it; one still open when the job has
+// ended (no more samples come) ends with it.
+void EngineHost::checkVerifications(bool replaced)
+{
+    if (m_replacing)
+        return;
+    const int64_t nowMs = QDateTime::currentMSecsSinceEpoch();
+    for (size_t i = 0; i < m_verifications.size();) {
+        Watched &w = m_verifications[i];
+        std::optional<Verification::Outcome> outcome;
+        if (replaced && w.action != Action::Rescale && w.action != Action::Restore)
+            outcome = Verification::Outcome{false, "a rescale or restore replaced the job first"};
+        else
+            outcome = w.verification.check(m_snapshot, nowMs);
+        if (!outcome && m_job->finished())
+            outcome = Verification::Outcome{false, "the job ended before the action could be seen to work"};
+        if (!outcome) {
+            ++i;
+            continue;
+        }
+        const Watched done = w;
+        m_verifications.erase(m_verifications.begin() + static_cast<std::ptrdiff_t>(i));
+        finishVerification(done, outcome->verified, outcome->detail);
+    }
 }
 
 void EngineHost::finishVerification(const Watched &w, bool verified, const std::string &detail)

@@ -156,6 +156,7 @@ private:
         Verification verification;
     };
     std::vector<Watched> m_verifications;
+    void checkVerifications(bool jobReplaced);
     void finishVerification(const Watched &w, bool verified, const std::string &detail);
 
     EngineOptions m_options;

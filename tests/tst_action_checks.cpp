@@ -215,10 +215,10 @@ private slots:
         QTemporaryDir dir;
         ActionContext c = contextFor(OperatorAction::DivertSink, dir);
         CHECK_STATE(runPreflight(c), "divert_space", CheckResult::State::Failed, "no output.divert_path");
-        c.config.output.divertPath = fs.path("divert.jsonl");
+        c.config.output.divertPath = (dir.path() + QStringLiteral("/divert.jsonl")).toStdString();
         c.pendingRows = 100;
         CHECK_STATE(runPreflight(c), "divert_space", CheckResult::State::Passed, "free in");
-        c.pendingRows = 100'000; // 25 MB of rows
+        c.config.output.divertPath = fs.path("divert.jsonl"); // 4 MiB: less than an outage's floor of 64 MiB
         CHECK_STATE(runPreflight(c), "divert_space", CheckResult::State::Failed, "the divert folder is too full");
     }
 
@@ -238,8 +238,8 @@ private slots:
         QCOMPARE(QString::fromStdString(timeUp->detail), QStringLiteral("the source is not paused after 10 s"));
     }
 
-    // A drain is verified once the sink has no pending rows.
-    void drainIsVerifiedWhenTheSinkEmpties()
+    // A drain (its rows were written when it succeeded) is verified once the sink holds new ones.
+    void drainIsVerifiedWhenTheSinkHolds()
     {
         QTemporaryDir dir;
         std::optional<Verification> v = Verification::start(contextFor(OperatorAction::DrainSink, dir), 0);
@@ -247,13 +247,47 @@ private slots:
         s.sink.present = true;
         s.sink.pendingRows = 40;
         QVERIFY(!v->check(s, 1000));
-        s.sink.pendingRows = 0;
+        s.sink.held = true;
         const std::optional<Verification::Outcome> seen = v->check(s, 2000);
         QVERIFY(seen && seen->verified);
-        s.sink.pendingRows = 40;
+        QCOMPARE(QString::fromStdString(seen->detail), QStringLiteral("the sink holds new rows (40 so far) after 2 s"));
+        s.sink.held = false;
         std::optional<Verification> stuck = Verification::start(contextFor(OperatorAction::DrainSink, dir), 0);
         const std::optional<Verification::Outcome> timeUp = stuck->check(s, 60'000);
-        QVERIFY(timeUp && !timeUp->verified && timeUp->detail == "the sink still has 40 pending rows after 60 s");
+        QVERIFY(timeUp && !timeUp->verified && timeUp->detail == "the sink does not hold its rows after 60 s");
+    }
+
+    // A divert is verified by the sink's divert being on (an outage then spills), not by rows.
+    void divertIsVerifiedByTheSinksSetting()
+    {
+        QTemporaryDir dir;
+        std::optional<Verification> v = Verification::start(contextFor(OperatorAction::DivertSink, dir), 0);
+        ConsoleSnapshot s = sample(JobState::Running, 100);
+        s.job.sink = SinkStatus{};
+        QVERIFY(!v->check(s, 1000));
+        s.job.sink->divertEnabled = true;
+        const std::optional<Verification::Outcome> seen = v->check(s, 2000);
+        QVERIFY(seen && seen->verified);
+    }
+
+    // A rescale's new job that failed, or was stopped, is not one that read its input to the end.
+    void rescaleOfAFailedJobIsNotVerified()
+    {
+        QTemporaryDir dir;
+        std::optional<Verification> v = Verification::start(contextFor(OperatorAction::Rescale, dir), 0);
+        ConsoleSnapshot s = sample(JobState::Finished);
+        s.job.failure = "the sink failed";
+        s.job.windowsHandedOverByMs = kMaxWatermark;
+        QVERIFY(!v->check(s, 1000));
+        s.job.failure.clear();
+        s.job.windowsHandedOverByMs = 5000; // stopped, not at the end of its input
+        QVERIFY(!v->check(s, 2000));
+        const std::optional<Verification::Outcome> timeUp = v->check(s, 60'000);
+        QVERIFY(timeUp && !timeUp->verified);
+        s.job.windowsHandedOverByMs = kMaxWatermark;
+        std::optional<Verification> ended = Verification::start(contextFor(OperatorAction::Rescale, dir), 0);
+        const std::optional<Verification::Outcome> done = ended->check(s, 1000);
+        QVERIFY(done && done->verified && done->detail == "the new job read its input to the end after 1 s");
     }
 
     // A rescale of a Kafka job: reading again is not enough, its lag must shrink.
@@ -268,6 +302,10 @@ private slots:
             s.partitions[0].lagRecords = a;
             s.partitions[1].lagRecords = b;
         };
+        s.eventsPerSecond = 90'000;
+        s.partitions[0].lagRecords = 0; // the other partition's lag is not known yet: no figure, not 0
+        QVERIFY(!v->check(s, 500));
+        s.eventsPerSecond = 0;
         lag(5000, 5000);
         QVERIFY(!v->check(s, 1000)); // not reading yet
         s.eventsPerSecond = 90'000;

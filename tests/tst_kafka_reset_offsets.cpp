@@ -5,7 +5,7 @@
 // equal what Kafka's tool computes, and change nothing; --execute moves the group's offsets there,
 // as Kafka's tool then describes them; a group with an active member is refused and keeps its
 // offsets; a savepoint's positions that retention deleted are moved to the log start, with the
-// records lost counted, and a restore from it is refused (checkRestorePoint, and the consoles'
+// records lost counted, and a restore from it is refused (checkPositionsRetained, the consoles'
 // pre-flight check positions_retained).
 #include "checkpoint/savepoint.h"
 #include "models/action_checks.h"
@@ -262,7 +262,7 @@ private slots:
         sp.fingerprint = configFingerprint(job);
         Result<std::string> fitting = writeSavepointFile(dir.path().toStdString(), "fitting", sp);
         QVERIFY2(fitting, fitting.status().toString().c_str());
-        const Status restore = checkRestorePoint(job, *fitting);
+        const Status restore = checkPositionsRetained(job.source.kafka, *fitting, sp.sourcePositions);
         QVERIFY(!restore.isOk());
         QVERIFY2(restore.message().find("partition 0 resumes at offset 5, its log now starts at 20: 15 records gone") != std::string::npos &&
                      restore.message().find("partition 1") == std::string::npos,
@@ -282,7 +282,7 @@ private slots:
         sp.sourcePositions = {20, 0, 100};
         Result<std::string> retained = writeSavepointFile(dir.path().toStdString(), "retained", sp);
         QVERIFY2(retained, retained.status().toString().c_str());
-        QVERIFY2(checkRestorePoint(job, *retained).isOk(), checkRestorePoint(job, *retained).toString().c_str());
+        QVERIFY2(checkPositionsRetained(job.source.kafka, *retained, sp.sourcePositions).isOk(), "retained positions refused");
         preflight.restoreFrom = *retained;
         checks = runPreflight(preflight);
         QVERIFY2(preflightPassed(checks), describeChecks(checks).c_str());

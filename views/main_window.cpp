@@ -250,6 +250,7 @@ qint64 MainWindow::runAction(EngineHost::Action a, bool confirmed, QVariantMap p
             details += QStringLiteral("\n\n") + tr("Checked first: %1").arg(checks.join(QStringLiteral(", ")));
         }
         QMessageBox box(QMessageBox::Question, title, translated(spec.confirmation), QMessageBox::Yes | QMessageBox::No, this);
+        box.setTextFormat(Qt::PlainText); // paths and figures, never markup
         box.setInformativeText(details);
         if (box.exec() != QMessageBox::Yes)
             return 0;

@@ -33,8 +33,6 @@ Status checkRestorePoint(const JobConfig &config, const std::string &path)
     if (const std::string difference = fingerprintDifference(savepoint->fingerprint, configFingerprint(config));
         !difference.empty())
         return Status::invalidArgument(path + " does not fit this job: " + difference);
-    if (config.source.type == SourceConfig::Type::Kafka)
-        return checkPositionsRetained(config.source.kafka, path, savepoint->sourcePositions);
     return Status::ok();
 }
 

@@ -41,9 +41,9 @@ struct BuiltJob {
 Status checkJobCanStart(const JobConfig &config);
 
 // Whether a job with `config` can continue from the checkpoint or savepoint at `path`: the file
-// (and, for an incremental checkpoint, its chain) reads back whole, was taken with a
-// configuration whose results this one shares (its fingerprint), and, reading Kafka, its
-// positions are still in the topic (checkPositionsRetained). Reads the whole file.
+// (and, for an incremental checkpoint, its chain) reads back whole and was taken with a
+// configuration whose results this one shares (its fingerprint). Reads the whole file. (The
+// consoles' Restore checks before, with checkPositionsRetained too.)
 Status checkRestorePoint(const JobConfig &config, const std::string &path);
 // Whether the topic still holds every one of the positions (next offset per partition) of the
 // restore point at `path`: refused, with the records gone per partition, where retention deleted

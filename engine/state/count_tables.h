@@ -216,9 +216,11 @@ public:
     // their owner lists the drop); then a new generation.
     void takeChanges(uint8_t structure, std::vector<ExportedCount> &counts)
     {
-        for (const auto &[ns, t] : m_tables)
-            if (t.createdIn == m_generation)
-                forEachCount(t, [&](uint64_t key, StampedCount count) { counts.push_back({structure, ns, key, count.value()}); });
+        for (const auto &entry : m_tables) {
+            const int64_t ns = entry.first; // (a lambda cannot capture a structured binding in clang 14)
+            if (entry.second.createdIn == m_generation)
+                forEachCount(entry.second, [&](uint64_t key, StampedCount count) { counts.push_back({structure, ns, key, count.value()}); });
+        }
         const Table *table = nullptr;
         int64_t tableNs = INT64_MIN;
         // Each lookup is a cache miss in a large map (this is the barrier's time on the task), so

@@ -38,6 +38,7 @@
     deadLetterHex: false,
     pending: new Map(), // action id -> action name
     catalogue: [], // GET /api/v1/actions: every action in menu order (label, confirmation, parameters, ...)
+    planRequests: 0, // the confirmation dialog's dry-run requests so far (the newest one's answer is shown)
   };
 
   const $ = (id) => document.getElementById(id);
@@ -1387,17 +1388,20 @@
       }
       fields.hidden = inputs.length === 0;
       // The dry run for the parameters as they are in the form, again when they change.
+      // Only the newest answer counts: an older one (slower, or of an earlier opening) is dropped.
       const showPlan = async () => {
-        const query = inputs.map(({ p, input }) => encodeURIComponent(p.name) + '=' + encodeURIComponent(input.value.trim())).join('&');
+        const mine = ++state.planRequests;
+        const query = inputs.map(({ p, input }) => encodeURIComponent(p.name) + '=' + encodeURIComponent(p.type === 'restore_point' ? input.value : input.value.trim())).join('&');
         const r = await api('GET', '/api/v1/actions/' + encodeURIComponent(a.name) + '/plan' + (query ? '?' + query : ''));
+        if (mine !== state.planRequests || !dialog.open) return;
         const plan = r.ok && r.data ? r.data : null;
-        $('confirmPlan').textContent = plan ? plan.dry_run || '' : '';
+        $('confirmPlan').textContent = plan ? plan.dry_run || '' : errorText(r);
         const checks = plan && Array.isArray(plan.checks) ? plan.checks : [];
         $('confirmChecks').textContent = checks.length ? 'Checked first: ' + checks.join(', ') : '';
       };
       $('confirmPlan').textContent = '';
       $('confirmChecks').textContent = '';
-      for (const { input } of inputs) input.addEventListener('change', showPlan);
+      for (const { input } of inputs) input.addEventListener('input', showPlan);
       showPlan();
       $('confirmOk').textContent = a.label;
       const done = () => {

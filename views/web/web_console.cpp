@@ -1121,6 +1121,8 @@ WebConsole::Reply WebConsole::routeApi(const Request &request, const QByteArray 
             parameters.insert(key, isNumber ? QVariant(number) : QVariant(value));
         }
         const EngineHost::Action which = *EngineHost::actionFromName(plan.captured(1));
+        if (const std::optional<UiText> wrong = m_host.parameterProblem(which, parameters))
+            return error(400, wrong->english()); // as POST would refuse them
         return json(200, actionPlanJson(m_host.plan(which, parameters)));
     }
     if (path == "/api/v1/restore-points")
