@@ -417,6 +417,7 @@ void EngineHost::runOnWorker(qint64 id, const ActionContext &context, const QStr
                 if (outcome.refused && (action == Action::Rescale || action == Action::Restore)) {
                     m_replacing = false; // the running job was left alone
                     m_replacement.reset();
+                    sample(); // the consoles stop showing it as under way at once
                 }
                 emit actionFinished(id, action, outcome.ok, message);
                 if (outcome.verified) {

@@ -735,7 +735,7 @@ private slots:
             model[{ns, key}] += delta;
         };
         size_t generations = 1; // trackChanges() started one
-        const auto takeChanges = [&](int step) {
+        const auto takeChanges = [&](int step, bool compare = true) {
             std::vector<ExportedCount> changed;
             tables.takeChanges(0, changed);
             ++generations;
@@ -744,7 +744,7 @@ private slots:
             dropped.clear();
             for (const ExportedCount &c : changed)
                 rebuilt[{c.ns, c.key}] = c.value;
-            if (rebuilt != model)
+            if (compare && rebuilt != model)
                 QFAIL(qPrintable(QStringLiteral("the changes taken at step %1 rebuild other counts than the %2 held")
                                      .arg(step)
                                      .arg(model.size())));
@@ -797,8 +797,9 @@ private slots:
             // the shared counts' stamp too. Their first change must still be listed, whether it
             // copies a count from the shared table or comes after the table was folded back.
             if (wrapStamps && step == 15'000) {
-                while (generations < 65'533 && !QTest::currentTestFailed())
-                    takeChanges(step);
+                while (generations < 65'532 && !QTest::currentTestFailed())
+                    takeChanges(step, false); // nothing changes in between: compared once after
+                takeChanges(step);
                 const auto addAll = [&](uint64_t firstKey, uint64_t endKey) {
                     for (int64_t ns = 0; ns < 6; ++ns)
                         for (uint64_t key = firstKey; key < endKey; ++key) {
@@ -809,7 +810,7 @@ private slots:
                 addAll(0, 400);
                 Held acrossWrap{tables.share(), model, step};
                 for (int generation = 0; generation < 65'535 && !QTest::currentTestFailed(); ++generation)
-                    takeChanges(step);
+                    takeChanges(step, generation + 1 == 65'535);
                 addAll(0, 200); // copied from the shared table
                 checkHeld(acrossWrap, read(acrossWrap.shared), step);
                 acrossWrap.shared.clear();

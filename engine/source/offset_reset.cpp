@@ -321,6 +321,10 @@ Status applyOffsetReset(const KafkaSourceConfig &config, const OffsetResetPlan &
     if (std::string refusal = now.refusal(); !refusal.empty())
         return Status::aborted("offset reset refused: " + refusal);
 
+    // Sent with too little time left, the answer could not say whether the offsets changed.
+    constexpr int kAlterNeedsMs = 2000;
+    if (deadline.remainingMs() < kAlterNeedsMs)
+        return Status::unavailable("offset reset: the broker answered too slowly to send the new offsets in time; nothing was changed");
     PartitionList offsets(rd_kafka_topic_partition_list_new(static_cast<int>(plan.partitions.size())));
     for (const PartitionReset &p : plan.partitions)
         if (p.target >= 0)

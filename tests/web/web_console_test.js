@@ -411,6 +411,11 @@ async function main() {
     await page.waitForSelector(`#lastOutcome:has-text("${rangeMessage}")`);
     const refusedRescale = await page.evaluate(async () => (await (await fetch('/api/v1/audit?limit=1', { cache: 'no-store' })).json()).entries[0]);
     assert.deepEqual([refusedRescale.action, refusedRescale.outcome, refusedRescale.detail], ['rescale', 'refused', rangeMessage]);
+    // The dry run refuses what the action would, and knows only the catalogue's actions (asked
+    // outside the page, with its session cookie: a 4xx in the page counts as a console error).
+    const bad = await page.context().request.get(new URL(`/api/v1/actions/rescale/plan?parallelism=${p.maximum + 1}`, base).href);
+    const unknown = await page.context().request.get(new URL('/api/v1/actions/no_such_action/plan', base).href);
+    assert.deepEqual([bad.status(), (await bad.json()).error, unknown.status()], [400, rangeMessage, 404]);
     assert.equal(await page.textContent('#sbParallelism'), '3', 'nothing ran');
     log('rescale to', p.maximum + 1, 'refused:', await page.textContent('#lastOutcome'));
 
