@@ -155,7 +155,6 @@ ActionContext actionContext(OperatorAction action, const JobConfig &config, cons
     c.stateRecords = static_cast<uint64_t>(std::max(0.0, entries));
     c.residentBytes = snapshot.residentBytes;
     c.memoryLimitBytes = snapshot.memoryLimitBytes;
-    c.sinkPresent = snapshot.sink.present;
     c.pendingRows = snapshot.sink.pendingRows;
     c.eventsIn = snapshot.job.eventsIn;
     return c;

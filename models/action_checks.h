@@ -34,7 +34,6 @@ struct ActionContext {
     uint64_t stateRecords = 0;   // the counts the running job's window tasks hold now
     std::optional<double> residentBytes;
     std::optional<double> memoryLimitBytes;
-    bool sinkPresent = false;
     uint64_t pendingRows = 0;
     uint64_t eventsIn = 0;
 };
@@ -64,7 +63,6 @@ public:
     static std::optional<Verification> start(const ActionContext &context, int64_t nowMs);
     // The outcome, once there is one.
     std::optional<Outcome> check(const ConsoleSnapshot &now, int64_t nowMs);
-    int64_t deadlineMs() const { return m_deadlineMs; }
 
 private:
     OperatorAction m_action = OperatorAction::PauseSource;

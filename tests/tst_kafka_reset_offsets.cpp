@@ -23,6 +23,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include <atomic>
+#include <future>
 #include <thread>
 
 using namespace tally;
@@ -333,22 +334,26 @@ private slots:
         rd_kafka_topic_partition_list_add(topics, qPrintable(m_topic), RD_KAFKA_PARTITION_UA);
         QCOMPARE(rd_kafka_subscribe(member, topics), RD_KAFKA_RESP_ERR_NO_ERROR);
         rd_kafka_topic_partition_list_destroy(topics);
-        std::atomic<bool> stop{false}, assigned{false};
+        // The member polls on a thread of its own (it must, to stay in the group) and says when
+        // the group assigned it partitions.
+        std::atomic<bool> stop{false};
+        std::promise<void> assignment;
         std::thread polling([&] {
+            bool told = false;
             while (!stop) {
                 if (rd_kafka_message_t *m = rd_kafka_consumer_poll(member, 100))
                     rd_kafka_message_destroy(m);
                 rd_kafka_topic_partition_list_t *now = nullptr;
                 if (rd_kafka_assignment(member, &now) == RD_KAFKA_RESP_ERR_NO_ERROR && now) {
-                    if (now->cnt > 0)
-                        assigned = true;
+                    if (now->cnt > 0 && !told) {
+                        assignment.set_value();
+                        told = true;
+                    }
                     rd_kafka_topic_partition_list_destroy(now);
                 }
             }
         });
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-        while (!assigned && std::chrono::steady_clock::now() < deadline)
-            QTest::qWait(100);
+        const bool assigned = assignment.get_future().wait_for(std::chrono::seconds(60)) == std::future_status::ready;
         const Run dryRun = tallyResetOffsets(target(QStringLiteral("earliest")));
         const Run execute = tallyResetOffsets(target(QStringLiteral("earliest")) << QStringLiteral("--execute"));
         const std::map<int, int64_t> after = committed(m_group, m_topic);

@@ -23,11 +23,6 @@ struct ClientDeleter {
 };
 using Client = std::unique_ptr<rd_kafka_t, ClientDeleter>;
 
-struct PartitionListDeleter {
-    void operator()(rd_kafka_topic_partition_list_t *l) const { rd_kafka_topic_partition_list_destroy(l); }
-};
-using PartitionList = std::unique_ptr<rd_kafka_topic_partition_list_t, PartitionListDeleter>;
-
 // One time budget for all of a plan's requests to the broker: each gets what is left of it.
 class Deadline {
 public:

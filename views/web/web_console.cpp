@@ -504,26 +504,22 @@ WebConsole::WebConsole(EngineHost &host, WebConsoleOptions options, QObject *par
                 auth->setAllowed(auth->origin().isEmpty() || originAllowed(auth->origin().toLatin1()));
             });
     connect(&m_host, &EngineHost::snapshotUpdated, this, [this] { m_snapshotDirty = true; });
-    connect(&m_host, &EngineHost::actionFinished, this,
-            [this](qint64 id, EngineHost::Action action, bool ok, const QString &message) {
-                broadcast(QJsonDocument(QJsonObject{{QStringLiteral("type"), QStringLiteral("action")},
-                                                    {QStringLiteral("id"), static_cast<double>(id)},
-                                                    {QStringLiteral("action"), EngineHost::actionName(action)},
-                                                    {QStringLiteral("ok"), ok},
-                                                    {QStringLiteral("message"), message}})
-                              .toJson(QJsonDocument::Compact),
-                          false);
-            });
-    connect(&m_host, &EngineHost::actionVerified, this,
-            [this](qint64 id, EngineHost::Action action, bool verified, const QString &message) {
-                broadcast(QJsonDocument(QJsonObject{{QStringLiteral("type"), QStringLiteral("verification")},
-                                                    {QStringLiteral("id"), static_cast<double>(id)},
-                                                    {QStringLiteral("action"), EngineHost::actionName(action)},
-                                                    {QStringLiteral("ok"), verified},
-                                                    {QStringLiteral("message"), message}})
-                              .toJson(QJsonDocument::Compact),
-                          false);
-            });
+    // An action's outcome, then its verification: {"type", "id", "action", "ok", "message"}.
+    const auto broadcastAction = [this](const QString &type, qint64 id, EngineHost::Action action, bool ok, const QString &message) {
+        broadcast(QJsonDocument(QJsonObject{{QStringLiteral("type"), type},
+                                            {QStringLiteral("id"), static_cast<double>(id)},
+                                            {QStringLiteral("action"), EngineHost::actionName(action)},
+                                            {QStringLiteral("ok"), ok},
+                                            {QStringLiteral("message"), message}})
+                      .toJson(QJsonDocument::Compact),
+                  false);
+    };
+    connect(&m_host, &EngineHost::actionFinished, this, [broadcastAction](qint64 id, EngineHost::Action action, bool ok, const QString &message) {
+        broadcastAction(QStringLiteral("action"), id, action, ok, message);
+    });
+    connect(&m_host, &EngineHost::actionVerified, this, [broadcastAction](qint64 id, EngineHost::Action action, bool ok, const QString &message) {
+        broadcastAction(QStringLiteral("verification"), id, action, ok, message);
+    });
     connect(&m_pushTimer, &QTimer::timeout, this, &WebConsole::pushSnapshot);
 }
 
