@@ -40,7 +40,16 @@ struct KafkaSource::Impl {
     rd_kafka_t *rk = nullptr;
     rd_kafka_queue_t *queue = nullptr;
     int partitions = 0;
-    bool paused = false;
+    // Backpressure holds the consumer: its partitions are paused in librdkafka, the group still
+    // served. librdkafka drops a partition's start of fetching if a pause or resume of the
+    // partition is queued while the start is still on its way (both take a version number when
+    // made, and the later-made op wins, not the later-queued), leaving the partition assigned
+    // but never read. So a partition is paused or resumed only once its first record arrived
+    // (its fetching has started) and is resumed before it is revoked; one assigned while held
+    // is paused when its first record comes.
+    bool held = false;
+    std::vector<bool> fetching;    // a record arrived since the partition was assigned
+    std::vector<bool> pausedHere;  // paused in librdkafka by this consumer
     size_t nextPartition = 0;
     int64_t lastLagUpdateMs = 0;
     int64_t lastErrorLogMs = 0;
@@ -246,6 +255,7 @@ struct KafkaSource::Impl {
                 if (p < 0 || p >= partitions)
                     continue;
                 assigned[static_cast<size_t>(p)] = true;
+                fetching[static_cast<size_t>(p)] = false;
                 // Resume where this consumer left off if it read the partition before, or where
                 // seek() put it (a restored checkpoint or savepoint); otherwise the group's
                 // committed offset, else auto.offset.reset.
@@ -253,8 +263,6 @@ struct KafkaSource::Impl {
                     parts->elems[i].offset = position[static_cast<size_t>(p)];
             }
             assign(client, parts, cooperative);
-            if (paused) // a partition assigned while backpressured starts paused too
-                rd_kafka_pause_partitions(client, parts);
         } else {
             revokedTotal->add();
             // Revoked: commit what was handed to the engine, so the partitions' next owner starts
@@ -264,12 +272,20 @@ struct KafkaSource::Impl {
             // delivered (it is re-read by whoever reads the partition next).
             const bool lost = rd_kafka_assignment_lost(client);
             PartitionList commit(rd_kafka_topic_partition_list_new(parts->cnt));
+            PartitionList resume(rd_kafka_topic_partition_list_new(parts->cnt));
             for (int i = 0; i < parts->cnt; ++i) {
                 const int p = parts->elems[i].partition;
                 if (p < 0 || p >= partitions)
                     continue;
                 assigned[static_cast<size_t>(p)] = false;
+                fetching[static_cast<size_t>(p)] = false;
                 buffered[static_cast<size_t>(p)].clear();
+                // librdkafka keeps a partition's pause through a revocation: resumed now, while
+                // its fetching still runs, it starts unpaused when it is assigned again.
+                if (pausedHere[static_cast<size_t>(p)]) {
+                    rd_kafka_topic_partition_list_add(resume.get(), config.topic.c_str(), p);
+                    pausedHere[static_cast<size_t>(p)] = false;
+                }
                 // A bounded read has reached a partition's end only once it delivered up to it:
                 // the fetched tail just dropped is read again when the partition comes back.
                 if (!stopAt.empty())
@@ -285,6 +301,8 @@ struct KafkaSource::Impl {
                         position[static_cast<size_t>(p)];
                 position[static_cast<size_t>(p)] = -1;
             }
+            if (resume->cnt > 0)
+                rd_kafka_resume_partitions(client, resume.get());
             if (commit->cnt > 0)
                 rd_kafka_commit(client, commit.get(), 0);
             unassign(client, parts, cooperative);
@@ -303,14 +321,20 @@ struct KafkaSource::Impl {
             const int p = m->partition;
             const bool ours = p >= 0 && p < partitions && assigned[static_cast<size_t>(p)];
             if (m->err) {
-                if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
                     countError(m->err, rd_kafka_message_errstr(m.get()));
-                else if (ours && !stopAt.empty() && m->offset >= stopAt[static_cast<size_t>(p)])
-                    reachedStop[static_cast<size_t>(p)] = true;
+                    continue;
+                }
+                if (ours) {
+                    markFetching(p);
+                    if (!stopAt.empty() && m->offset >= stopAt[static_cast<size_t>(p)])
+                        reachedStop[static_cast<size_t>(p)] = true;
+                }
                 continue;
             }
             if (!ours)
                 continue;
+            markFetching(p);
             brokersUp->set(1);
             if (!stopAt.empty()) { // a bounded read delivers nothing appended after it started
                 const auto i = static_cast<size_t>(p);
@@ -321,6 +345,16 @@ struct KafkaSource::Impl {
             }
             buffered[static_cast<size_t>(p)].push_back(std::move(m));
         }
+    }
+
+    // Partition `p` delivered a record or its end: its fetching has started.
+    void markFetching(int p)
+    {
+        if (fetching[static_cast<size_t>(p)])
+            return;
+        fetching[static_cast<size_t>(p)] = true;
+        if (held) // assigned while held: paused now that it can be
+            pausePartitions(true);
     }
 
     void startLogEndProbe()
@@ -573,19 +607,32 @@ struct KafkaSource::Impl {
         lastRateSampleMs = now;
     }
 
-    void setPaused(bool pause)
+    void setHeld(bool hold)
     {
-        if (pause == paused)
+        if (hold == held)
             return;
-        rd_kafka_topic_partition_list_t *current = nullptr;
-        if (rd_kafka_assignment(rk, &current) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        held = hold;
+        pausePartitions(hold);
+    }
+
+    // Pauses (or resumes) every partition whose fetching has started and that is not paused (or
+    // is paused) by this consumer already; see `held`.
+    void pausePartitions(bool pause)
+    {
+        PartitionList list(rd_kafka_topic_partition_list_new(partitions));
+        for (int p = 0; p < partitions; ++p) {
+            const auto i = static_cast<size_t>(p);
+            if (assigned[i] && fetching[i] && pausedHere[i] != pause) {
+                rd_kafka_topic_partition_list_add(list.get(), config.topic.c_str(), p);
+                pausedHere[i] = pause;
+            }
+        }
+        if (list->cnt == 0)
             return;
-        PartitionList list(current);
         if (pause)
             rd_kafka_pause_partitions(rk, list.get());
         else
             rd_kafka_resume_partitions(rk, list.get());
-        paused = pause;
     }
 };
 
@@ -686,6 +733,8 @@ Result<std::unique_ptr<KafkaSource>> KafkaSource::open(const KafkaSourceConfig &
         d->knownLogEnd[i].store(-1);
     }
     d->assigned.assign(n, false);
+    d->fetching.assign(n, false);
+    d->pausedHere.assign(n, false);
     d->rateEnd.assign(n, -1);
     d->ratePosition.assign(n, -1);
     d->lastLogEnd.assign(n, -1);
@@ -727,16 +776,21 @@ int KafkaSource::partitionCount() const { return d->partitions; }
 Source::PollStatus KafkaSource::poll(SourceBatch &batch, size_t maxRecords)
 {
     batch.clear();
-    d->setPaused(false);
+    d->setHeld(false);
     d->updateLag();
     bool any = std::any_of(d->buffered.begin(), d->buffered.end(), [](const auto &b) { return !b.empty(); });
     if (!any) {
         if (!d->stopAt.empty() && std::all_of(d->reachedStop.begin(), d->reachedStop.end(), [](bool r) { return r; }))
             return PollStatus::End;
-        d->fetch(100, std::max<size_t>(maxRecords, 1024));
+        // What librdkafka holds already; if nothing, wait up to 100 ms for the next record and
+        // call this poll idle (a full-batch wait would hold records back at low rates, and the
+        // wait would count as the source's busy time).
+        d->fetch(0, std::max<size_t>(maxRecords, 1024));
         any = std::any_of(d->buffered.begin(), d->buffered.end(), [](const auto &b) { return !b.empty(); });
-        if (!any)
+        if (!any) {
+            d->fetch(100, 1);
             return PollStatus::Idle;
+        }
     }
     // Round-robin over partitions with buffered records: one partition per batch.
     for (size_t step = 0; step < d->buffered.size(); ++step) {
@@ -767,7 +821,7 @@ void KafkaSource::keepAlive()
 {
     // Stop fetching, but keep calling into the consumer so the group protocol (heartbeats,
     // rebalances, max.poll.interval.ms) is served. Anything already fetched is kept.
-    d->setPaused(true);
+    d->setHeld(true);
     d->fetch(0, 1024);
     d->updateLag();
 }

@@ -58,7 +58,7 @@ void SourceStage::run()
             times.idleNs->add(5'000'000);
             continue;
         }
-        auto t0 = std::chrono::steady_clock::now();
+        const auto t0 = std::chrono::steady_clock::now();
         IngestInput in;
         const Source::PollStatus ps = c.stopRequested ? Source::PollStatus::End : c.source->poll(in.batch, maxRecords);
         if (c.source->ownershipVersion() != ownership) {
@@ -69,8 +69,8 @@ void SourceStage::run()
         if (ps == Source::PollStatus::End)
             break;
         if (ps == Source::PollStatus::Idle) {
-            times.busyNs->add(nanosSince(t0));
-            t0 = std::chrono::steady_clock::now();
+            // A poll that found nothing spent its time waiting (for a fetch, for the generator's
+            // pacing): idle, or the capacity estimate would take waiting for work.
             std::this_thread::sleep_for(std::chrono::milliseconds(1));
             times.idleNs->add(nanosSince(t0));
             // Without data the ingest thread still re-evaluates idleness now and then.
