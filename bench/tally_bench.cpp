@@ -3,6 +3,9 @@
 // as ratios against the baseline measured in the same run, because the machine is shared.
 #include "event/codec.h"
 #include "metrics/metrics.h"
+#include "metrics/process_metrics.h"
+#include "models/capacity.h"
+#include "models/console_snapshot.h"
 #include "runtime/config_fingerprint.h"
 #include "runtime/job.h"
 #include "runtime/job_builder.h"
@@ -1120,6 +1123,62 @@ std::vector<BenchResult> sinkSuite(const std::string &postgresUrl, uint64_t rowC
     return r;
 }
 
+// The capacity suite: how well the console's headroom figure (models/capacity.h) predicts what
+// the job sustains. At each fixed generator rate the job runs 8 s, sampled once a second as the
+// console does, and predicts its sustainable rate; then the pace rises 20% every 2 s until the
+// stream falls behind its schedule by a tenth of a step's records, and the rate delivered in that
+// step is what the job sustains. Reported: each prediction over the sustained rate.
+std::vector<BenchResult> capacitySuite()
+{
+    std::vector<BenchResult> r;
+    const double cores = availableCores();
+    for (const double fixedRate : {200000.0, 600000.0, 1000000.0}) {
+        MetricsRegistry metrics;
+        SteadyClock clock;
+        JobConfig config;
+        config.source.generator.eventsPerSecond = fixedRate;
+        config.source.generator.serialized = true; // decoded as records from Kafka are
+        config.output.type = OutputConfig::Type::None;
+        config.checkpoint.enabled = false;
+        auto generator = std::make_unique<GeneratorSource>(config.source.generator);
+        GeneratorSource *source = generator.get();
+        Job job(config, std::move(generator), nullptr, metrics, clock);
+        if (!job.start().isOk())
+            throw std::runtime_error("capacity: the job did not start");
+        ConsoleSnapshot last = consoleSnapshotFromStatus(job.status(), false, nullptr, clock.nowMs());
+        for (int i = 0; i < 8; ++i) {
+            std::this_thread::sleep_for(std::chrono::seconds(1));
+            last = consoleSnapshotFromStatus(job.status(), false, &last, clock.nowMs());
+            last.cores = cores;
+        }
+        const std::optional<CapacityEstimate> predicted = last.capacityAt();
+        double rate = fixedRate, sustained = 0;
+        for (int step = 0; step < 40 && sustained == 0; ++step) {
+            rate *= 1.2;
+            source->setEventsPerSecond(rate);
+            const uint64_t before = job.status().recordsIn;
+            const auto t0 = std::chrono::steady_clock::now();
+            std::this_thread::sleep_for(std::chrono::seconds(2));
+            const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            if (static_cast<double>(source->behindSchedule()) > 0.1 * rate * seconds)
+                sustained = static_cast<double>(job.status().recordsIn - before) / seconds;
+        }
+        job.requestStop();
+        if (const Status s = job.waitFinished(); !s.isOk())
+            throw std::runtime_error("capacity: the job failed: " + s.toString());
+        const std::string label = "capacity.at_" + std::to_string(static_cast<int>(fixedRate / 1000)) + "k";
+        const double prediction = predicted ? predicted->sustainableRecordsPerSecond : 0;
+        char note[96];
+        std::snprintf(note, sizeof note, "limited by %s", predicted ? predicted->limitedBy.c_str() : "(no estimate)");
+        r.push_back({label + ".predicted_records_per_s", prediction, "records/s", note});
+        r.push_back({label + ".sustained_records_per_s", sustained, "records/s"});
+        std::snprintf(note, sizeof note, "target within 0.75..1.25: %s",
+                      sustained > 0 && std::abs(prediction / sustained - 1) <= 0.25 ? "met" : "MISSED");
+        r.push_back({label + ".ratio", sustained > 0 ? prediction / sustained : 0, "", note});
+    }
+    return r;
+}
+
 void printTable(const std::string &suite, const std::vector<BenchResult> &results)
 {
     int width = 40;
@@ -1156,7 +1215,8 @@ int usage()
                          "       tally-bench --suite kafka --bootstrap HOST:PORT [--json FILE] [--events N]\n"
                          "       tally-bench --suite sink [--postgres URL] [--json FILE] [--rows N]\n"
                          "       tally-bench --suite checkpoint [--json FILE] [--events N]\n"
-                         "       tally-bench --suite checkpoint-overhead [--json FILE] [--events N]\n");
+                         "       tally-bench --suite checkpoint-overhead [--json FILE] [--events N]\n"
+                         "       tally-bench --suite capacity [--json FILE]\n");
     return 2;
 }
 
@@ -1191,6 +1251,14 @@ int main(int argc, char **argv)
         results = checkpointSuite(events);
     else if (suite == "checkpoint-overhead") // the checkpoint suite's last part: minutes less
         results = checkpointOverhead(events);
+    else if (suite == "capacity") {
+        try {
+            results = capacitySuite();
+        } catch (const std::exception &e) {
+            std::fprintf(stderr, "tally-bench: %s\n", e.what());
+            return 1;
+        }
+    }
     else if (suite == "kafka" && !bootstrap.empty())
         results = kafkaSuite(bootstrap, events == 8'000'000 ? 10'000'000 : events);
     else if (suite == "sink" && rows > 0) {

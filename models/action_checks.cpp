@@ -157,6 +157,8 @@ ActionContext actionContext(OperatorAction action, const JobConfig &config, cons
     c.memoryLimitBytes = snapshot.memoryLimitBytes;
     c.pendingRows = snapshot.sink.pendingRows;
     c.eventsIn = snapshot.job.eventsIn;
+    c.capacity = snapshot.capacity;
+    c.cores = snapshot.cores;
     return c;
 }
 
@@ -241,6 +243,31 @@ std::string describeChecks(const std::vector<CheckResult> &checks)
     return text;
 }
 
+namespace {
+
+std::string recordsPerSecond(double rate)
+{
+    char text[64];
+    std::snprintf(text, sizeof text, "%.0f records/s", rate);
+    return text;
+}
+
+// " At 4 window tasks this machine sustains about ... (now ...)." when the costs are known.
+std::string capacityChange(const ActionContext &c)
+{
+    if (!c.capacity || !c.cores)
+        return {};
+    const CapacityEstimate now = estimateCapacity(*c.capacity, c.config.runtime.parallelism, *c.cores);
+    const CapacityEstimate after = estimateCapacity(*c.capacity, c.parallelism, *c.cores);
+    const auto limit = [](const CapacityEstimate &e) { return e.limitedBy == "cpu" ? std::string("the CPU cores") : e.limitedBy; };
+    return " At " + std::to_string(c.parallelism) + " window tasks this machine sustains about " +
+           recordsPerSecond(after.sustainableRecordsPerSecond) + ", limited by " + limit(after) + " (now about " +
+           recordsPerSecond(now.sustainableRecordsPerSecond) + ", limited by " + limit(now) + "; the input is " +
+           recordsPerSecond(now.inputRecordsPerSecond) + ").";
+}
+
+} // namespace
+
 std::string dryRun(const ActionContext &c)
 {
     const std::string counts = std::to_string(c.stateRecords) + " counts";
@@ -266,7 +293,8 @@ std::string dryRun(const ActionContext &c)
         return "Stops the source, writes " + savepointInto + " at the next barrier and ends the job; tally --restore continues from it.";
     case OperatorAction::Rescale:
         return "Stops the job with " + savepointInto + ", then starts " + std::to_string(c.parallelism) + " window tasks (now " +
-               std::to_string(c.config.runtime.parallelism) + ") from it in this process; the source waits meanwhile, and the lag it builds is read afterwards.";
+               std::to_string(c.config.runtime.parallelism) + ") from it in this process; the source waits meanwhile, and the lag it builds is read afterwards." +
+               capacityChange(c);
     case OperatorAction::Restore:
         return "Stops the job with " + savepointInto + ", then continues from " + c.restoreFrom +
                " in this process: what came after it is read and counted again.";

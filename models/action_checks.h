@@ -36,6 +36,8 @@ struct ActionContext {
     std::optional<double> memoryLimitBytes;
     uint64_t pendingRows = 0;
     uint64_t eventsIn = 0;
+    std::optional<CapacityModel> capacity; // what a record costs each operator, when measured
+    std::optional<double> cores;
 };
 ActionContext actionContext(OperatorAction action, const JobConfig &config, const ConsoleSnapshot &snapshot);
 

@@ -114,6 +114,13 @@ Freshness computeFreshness(const ConsoleSnapshot &s, const Freshness *before)
     return f;
 }
 
+std::optional<CapacityEstimate> ConsoleSnapshot::capacityAt(int parallelism) const
+{
+    if (!capacity || !cores)
+        return std::nullopt;
+    return estimateCapacity(*capacity, parallelism > 0 ? parallelism : capacity->parallelism, *cores);
+}
+
 std::optional<int> ConsoleSnapshot::laggingPartition() const
 {
     std::optional<int> lagging;
@@ -195,6 +202,12 @@ ConsoleSnapshot consoleSnapshotFromStatus(JobStatus status, bool kafka, const Co
         s.operators.push_back(f);
     }
 
+    if (before)
+        s.capacity = CapacityModel::update(previous->capacity ? &*previous->capacity : nullptr, j.operators,
+                                           before->operators, j.recordsIn >= before->recordsIn ? j.recordsIn - before->recordsIn : 0,
+                                           intervalMs);
+    else if (previous)
+        s.capacity = previous->capacity;
     s.timeToCatchUpSeconds = j.timeToCatchUpSeconds.value_or(0);
     if (j.sink) {
         const bool same = before && before->sink && before->sink->name == j.sink->name;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "metrics/metrics.h"
+#include "models/capacity.h"
 #include "runtime/job.h"
 #include "runtime/live_results.h"
 #include "sink/circuit_breaker.h"
@@ -112,12 +113,19 @@ struct ConsoleSnapshot {
     // a status alone): memory against the most the process may use, and the folders' free space.
     std::optional<double> residentBytes;
     std::optional<double> memoryLimitBytes;
+    std::optional<double> cores; // the cores the process may use
     std::vector<FolderSpace> folders;
+    // What an input record costs each operator, smoothed over the samples with input; absent
+    // until there has been input.
+    std::optional<CapacityModel> capacity;
     std::vector<LiveWindow> windows;
     std::optional<uint64_t> watchedPost;     // the console's watched post (EngineHost::watchPost)
     std::vector<WindowValue> watchedHistory; // its likes_per_post windows, oldest first
     std::string lastSavepoint; // file of the newest savepoint taken in this process, if any
 
+    // The highest input rate the job can sustain at `parallelism` window tasks (0: the one it
+    // runs with), when the costs and the cores are known.
+    std::optional<CapacityEstimate> capacityAt(int parallelism = 0) const;
     // The partition holding the job watermark back (the lowest non-idle watermark), if any.
     std::optional<int> laggingPartition() const;
     // The partition with the largest share of recent records, and that share (0..1).

@@ -169,6 +169,34 @@ UiText formatTimeToCatchUp(double seconds)
     return formatDuration(seconds);
 }
 
+UiText formatCapacity(const std::optional<CapacityEstimate> &e)
+{
+    if (!e)
+        return qobjectText(QT_TRANSLATE_NOOP("QObject", "measuring (needs input)"));
+    const UiText limit = e->limitedBy == "cpu" ? qobjectText(QT_TRANSLATE_NOOP("QObject", "the CPU cores"))
+                                               : UiText::verbatim(QString::fromStdString(e->limitedBy));
+    if (!std::isfinite(e->headroom()))
+        return qobjectText(QT_TRANSLATE_NOOP("QObject", "about %1 records/s, limited by %2"))
+            .arg(formatCount(e->sustainableRecordsPerSecond))
+            .arg(limit);
+    return qobjectText(QT_TRANSLATE_NOOP("QObject", "about %1 records/s (%2 times the input), limited by %3"))
+        .arg(formatCount(e->sustainableRecordsPerSecond))
+        .arg(QLocale().toString(e->headroom(), 'f', 1))
+        .arg(limit);
+}
+
+UiText formatBurst(const BurstForecast &b)
+{
+    if (b.peakLagRecords <= 0)
+        return qobjectText(QT_TRANSLATE_NOOP("QObject", "keeps up"));
+    if (!b.clearSeconds)
+        return qobjectText(QT_TRANSLATE_NOOP("QObject", "lag peaks at %1 records and is never cleared at the current input"))
+            .arg(formatCount(b.peakLagRecords));
+    return qobjectText(QT_TRANSLATE_NOOP("QObject", "lag peaks at %1 records, cleared %2 after the burst"))
+        .arg(formatCount(b.peakLagRecords))
+        .arg(formatDuration(*b.clearSeconds));
+}
+
 UiText formatPercent(double share)
 {
     return qobjectText(QT_TRANSLATE_NOOP("QObject", "%1 %")).arg(std::llround(share * 100));
@@ -237,6 +265,15 @@ QVector<ModelRow> OverviewModel::build(const ConsoleSnapshot &s) const
         add(text(QT_TR_NOOP("Consumer lag")), text(QT_TR_NOOP("none (built-in generator)")), 0);
     add(text(QT_TR_NOOP("Watermark skew")), formatDuration(static_cast<double>(s.job.watermarkSkewMs) / 1000.0),
         static_cast<double>(s.job.watermarkSkewMs));
+    const std::optional<CapacityEstimate> capacity = s.capacityAt();
+    add(text(QT_TR_NOOP("Capacity")), formatCapacity(capacity), capacity ? capacity->sustainableRecordsPerSecond : 0,
+        capacity && capacity->headroom() < 1.2,
+        text(QT_TR_NOOP("The highest input rate this machine sustains at this parallelism, from each operator's busy "
+                        "time per record (a low load under-estimates it)")));
+    if (capacity)
+        add(text(QT_TR_NOOP("A 500K/s burst for 1 min")),
+            formatBurst(forecastBurst(*capacity, kForecastBurstRate, kForecastBurstSeconds)), 0, false,
+            text(QT_TR_NOOP("What a celebrity post's burst of 500,000 records/s for a minute would do to the lag")));
     if (!s.job.checkpoints.empty()) {
         const CheckpointRecord &c = s.job.checkpoints.front();
         add(text(QT_TR_NOOP("Last checkpoint")),

@@ -65,6 +65,10 @@ QString formatCount(double n);                    // "1,234,567"
 QString formatClockTime(int64_t ms);              // local wall-clock time, "2026-11-25 05:11:00"
 UiText formatEventTime(int64_t ms);               // "2026-11-25 04:11:00 UTC", "-" or "end of input"
 UiText formatDuration(double seconds);            // "850 ms", "12.5 s", "3 min 20 s"
+// "about 1,200,000 records/s (4.0 times the input), limited by window-1"; "measuring" without one.
+UiText formatCapacity(const std::optional<CapacityEstimate> &estimate);
+// "keeps up" or "lag peaks at 12,000,000 records, cleared 1 min after it" (or "never cleared").
+UiText formatBurst(const BurstForecast &burst);
 UiText formatTimeToCatchUp(double seconds);       // a duration, "keeping up" (0) or "not catching up" (+inf)
 // The sink's circuit state as the engine names it (in every language, as metrics and runbooks
 // do), then what it means: "closed (writing)", "open (paused after errors, retrying)".

@@ -310,6 +310,31 @@ private slots:
         QVERIFY(m.data(m.index(rowNamed(m, QStringLiteral("Sink")), 0), kHighlightRole).toBool());
     }
 
+    // Capacity: "measuring" until the operators' costs are known; then the ceiling, its owner,
+    // the headroom, and the burst forecast (the arithmetic itself is tst_capacity's).
+    void overviewShowsCapacity()
+    {
+        ConsoleSnapshot s = knownSnapshot();
+        s.capacity.reset();
+        OverviewModel m;
+        m.setSnapshot(s);
+        QCOMPARE(cell(m, rowNamed(m, QStringLiteral("Capacity")), 1), QStringLiteral("measuring (needs input)"));
+        QCOMPARE(rowNamed(m, QStringLiteral("A 500K/s burst for 1 min")), -1);
+        // 100K records/s; window-0 busy 400 ms of each second: 250K/s; 16 cores do not limit.
+        CapacityModel model;
+        model.parallelism = 1;
+        model.smoothedInputPerSecond = 100000;
+        model.costs = {{OperatorKind::Source, 1, 1000, 1000, "source"}, {OperatorKind::Window, 1, 4000, 4000, "window-0"}};
+        s.capacity = model;
+        s.cores = 16;
+        m.setSnapshot(s);
+        QCOMPARE(cell(m, rowNamed(m, QStringLiteral("Capacity")), 1),
+                 QStringLiteral("about 250,000 records/s (2.5 times the input), limited by window-0"));
+        // 500K/s for 60 s against 250K/s: 15M pile up; the 150K/s spare clear them in 100 s.
+        QCOMPARE(cell(m, rowNamed(m, QStringLiteral("A 500K/s burst for 1 min")), 1),
+                 QStringLiteral("lag peaks at 15,000,000 records, cleared 1 min 40 s after the burst"));
+    }
+
     // While the tasks load a restored state, the overview says from what, how far, how long.
     void overviewShowsARestoreInProgress()
     {

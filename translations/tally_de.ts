@@ -103,6 +103,34 @@
         <source>This job reads the first %1; a restart reads the others.</source>
         <translation>Dieser Job liest die ersten %1; ein Neustart liest die übrigen.</translation>
     </message>
+    <message>
+        <source>measuring (needs input)</source>
+        <translation>wird gemessen (braucht Eingang)</translation>
+    </message>
+    <message>
+        <source>the CPU cores</source>
+        <translation>die CPU-Kerne</translation>
+    </message>
+    <message>
+        <source>about %1 records/s, limited by %2</source>
+        <translation>etwa %1 Datensätze/s, begrenzt durch %2</translation>
+    </message>
+    <message>
+        <source>about %1 records/s (%2 times the input), limited by %3</source>
+        <translation>etwa %1 Datensätze/s (%2-mal der Eingang), begrenzt durch %3</translation>
+    </message>
+    <message>
+        <source>keeps up</source>
+        <translation>hält mit</translation>
+    </message>
+    <message>
+        <source>lag peaks at %1 records and is never cleared at the current input</source>
+        <translation>Rückstand erreicht %1 Datensätze und wird beim jetzigen Eingang nie abgebaut</translation>
+    </message>
+    <message>
+        <source>lag peaks at %1 records, cleared %2 after the burst</source>
+        <translation>Rückstand erreicht %1 Datensätze, abgebaut %2 nach dem Ansturm</translation>
+    </message>
 </context>
 <context>
     <name>tally::ActionCatalogue</name>
@@ -1133,6 +1161,22 @@
     <message>
         <source>The window tasks are loading the state they continue from; results wait until they have</source>
         <translation>Die Fenster-Tasks laden den Zustand, mit dem sie fortsetzen; Ergebnisse warten, bis sie fertig sind</translation>
+    </message>
+    <message>
+        <source>Capacity</source>
+        <translation>Kapazität</translation>
+    </message>
+    <message>
+        <source>The highest input rate this machine sustains at this parallelism, from each operator&apos;s busy time per record (a low load under-estimates it)</source>
+        <translation>Die höchste Eingangsrate, die diese Maschine bei dieser Parallelität durchhält, aus der Belegtzeit jedes Operators pro Datensatz (bei geringer Last unterschätzt)</translation>
+    </message>
+    <message>
+        <source>A 500K/s burst for 1 min</source>
+        <translation>Ein Ansturm von 500K/s für 1 min</translation>
+    </message>
+    <message>
+        <source>What a celebrity post&apos;s burst of 500,000 records/s for a minute would do to the lag</source>
+        <translation>Was der Ansturm eines Promi-Beitrags von 500.000 Datensätzen/s für eine Minute mit dem Rückstand machte</translation>
     </message>
 </context>
 <context>

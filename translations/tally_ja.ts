@@ -103,6 +103,34 @@
         <source>This job reads the first %1; a restart reads the others.</source>
         <translation>このジョブは最初の %1 個を読みます。残りは再起動後に読みます。</translation>
     </message>
+    <message>
+        <source>measuring (needs input)</source>
+        <translation>計測中（入力が必要）</translation>
+    </message>
+    <message>
+        <source>the CPU cores</source>
+        <translation>CPU コア</translation>
+    </message>
+    <message>
+        <source>about %1 records/s, limited by %2</source>
+        <translation>約 %1 レコード/秒（%2 が上限）</translation>
+    </message>
+    <message>
+        <source>about %1 records/s (%2 times the input), limited by %3</source>
+        <translation>約 %1 レコード/秒（入力の %2 倍、%3 が上限）</translation>
+    </message>
+    <message>
+        <source>keeps up</source>
+        <translation>追いつく</translation>
+    </message>
+    <message>
+        <source>lag peaks at %1 records and is never cleared at the current input</source>
+        <translation>ラグは最大 %1 レコード、現在の入力では解消しない</translation>
+    </message>
+    <message>
+        <source>lag peaks at %1 records, cleared %2 after the burst</source>
+        <translation>ラグは最大 %1 レコード、バースト後 %2 で解消</translation>
+    </message>
 </context>
 <context>
     <name>tally::ActionCatalogue</name>
@@ -1133,6 +1161,22 @@
     <message>
         <source>The window tasks are loading the state they continue from; results wait until they have</source>
         <translation>ウィンドウタスクが再開元の状態を読み込んでいます。読み込みが終わるまで結果は待機します</translation>
+    </message>
+    <message>
+        <source>Capacity</source>
+        <translation>処理能力</translation>
+    </message>
+    <message>
+        <source>The highest input rate this machine sustains at this parallelism, from each operator&apos;s busy time per record (a low load under-estimates it)</source>
+        <translation>この並列度でこのマシンが維持できる最大の入力レート（各オペレーターのレコードあたりのビジー時間から推定、低負荷では過小評価）</translation>
+    </message>
+    <message>
+        <source>A 500K/s burst for 1 min</source>
+        <translation>500K/秒のバースト 1 分間</translation>
+    </message>
+    <message>
+        <source>What a celebrity post&apos;s burst of 500,000 records/s for a minute would do to the lag</source>
+        <translation>有名人の投稿による 500,000 レコード/秒・1 分間のバーストがラグに与える影響</translation>
     </message>
 </context>
 <context>

@@ -1,10 +1,13 @@
 #include "metrics/process_metrics.h"
 
+#include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
 
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -49,6 +52,26 @@ MemoryUse readMemoryUse()
     // cgroup v1 says "no limit" with a huge number.
     use.limitBytes = limit && (physical <= 0 || *limit < physical) ? *limit : physical > 0 ? std::optional(physical) : std::nullopt;
     return use;
+}
+
+double availableCores()
+{
+    double cores = 1;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) == 0)
+        cores = std::max(1, CPU_COUNT(&set));
+    else if (const long online = sysconf(_SC_NPROCESSORS_ONLN); online > 0)
+        cores = static_cast<double>(online);
+    std::ifstream max("/sys/fs/cgroup/cpu.max"); // "max 100000" or "200000 100000"
+    std::string quota;
+    double period = 0;
+    if (max >> quota >> period && quota != "max" && period > 0) {
+        const double limit = std::strtod(quota.c_str(), nullptr) / period;
+        if (limit > 0 && limit < cores)
+            cores = limit;
+    }
+    return cores;
 }
 
 std::optional<DiskSpace> diskSpaceOf(const std::string &path)

@@ -22,6 +22,10 @@ struct MemoryUse {
 };
 MemoryUse readMemoryUse();
 
+// The cores the process may use: its cgroup's CPU quota (cpu.max: quota over period) when set and
+// lower, else the CPUs it may run on.
+double availableCores();
+
 // Free (for an unprivileged writer) and total bytes of the file system holding `path`, or of its
 // nearest existing parent folder (a folder Tally creates later).
 struct DiskSpace {

@@ -6,6 +6,7 @@
 #include "util/hash.h"
 
 #include <algorithm>
+#include <atomic>
 #include <array>
 #include <cassert>
 #include <chrono>
@@ -791,13 +792,15 @@ struct GeneratorSource::Impl {
         }
         const double elapsed = duration<double>(now - paceStart).count();
         // Records skipped after a seek() are not paced: they were delivered by an earlier run.
-        const double room = cfg.eventsPerSecond * elapsed + static_cast<double>(maxRecords)
-                            - static_cast<double>(delivered - seekSkipped);
-        // Batches of at least a millisecond's worth, so a slow rate is not a trickle of one-record
-        // batches.
-        const double minimum = std::clamp(cfg.eventsPerSecond / 1000.0, 1.0, static_cast<double>(maxRecords));
+        const double due = pace * elapsed;
+        const double paced = static_cast<double>(delivered - seekSkipped - paceBase);
+        behind.store(static_cast<uint64_t>(std::max(0.0, due - paced)), std::memory_order_relaxed);
+        const double room = due + static_cast<double>(maxRecords) - paced;
+        // Batches of at least 10 ms' worth, as a Kafka consumer's fetches bring them: a slow rate
+        // is not a trickle of small batches, each of which costs every stage a hand-over.
+        const double minimum = std::clamp(pace / 100.0, 1.0, static_cast<double>(maxRecords));
         if (room < minimum) {
-            const double wait = std::min((minimum - room) / cfg.eventsPerSecond, 0.005);
+            const double wait = std::min((minimum - room) / pace, 0.005);
             std::this_thread::sleep_for(duration<double>(wait));
             return 0;
         }
@@ -813,8 +816,14 @@ struct GeneratorSource::Impl {
             return PollStatus::End;
         if (maxRecords == 0)
             return PollStatus::Idle;
+        if (const double rate = requestedRate.exchange(-1); rate >= 0) { // pacing starts over at the new rate
+            pace = rate;
+            paceStarted = false;
+            paceBase = delivered - seekSkipped;
+            behind.store(0, std::memory_order_relaxed);
+        }
         size_t limit = maxRecords;
-        if (cfg.eventsPerSecond > 0) {
+        if (pace > 0) {
             limit = paceLimit(maxRecords);
             if (limit == 0)
                 return PollStatus::Idle;
@@ -915,6 +924,10 @@ struct GeneratorSource::Impl {
 
     bool paceStarted = false;
     uint64_t seekSkipped = 0; // records dropped after seek(), not counted by pacing
+    double pace = cfg.eventsPerSecond; // records per wall-clock second; 0: unpaced
+    uint64_t paceBase = 0;    // records delivered before pacing last started over
+    std::atomic<double> requestedRate{-1}; // setEventsPerSecond()'s rate until the next poll takes it
+    std::atomic<uint64_t> behind{0};
     std::chrono::steady_clock::time_point paceStart;
     uint64_t delivered = 0;
     uint64_t corrupted = 0;
@@ -987,6 +1000,14 @@ const GeneratorConfig &GeneratorSource::config() const { return d->cfg; }
 uint64_t GeneratorSource::generated() const { return d->generated; }
 
 uint64_t GeneratorSource::corrupted() const { return d->corrupted; }
+
+void GeneratorSource::setEventsPerSecond(double rate)
+{
+    if (rate >= 0 && std::isfinite(rate))
+        d->requestedRate.store(rate);
+}
+
+uint64_t GeneratorSource::behindSchedule() const { return d->behind.load(std::memory_order_relaxed); }
 
 uint64_t GeneratorSource::burstPost(int64_t burst) const { return d->burstPost(burst); }
 

@@ -59,6 +59,12 @@ public:
     uint64_t generated() const; // events generated so far (delivered or still in flight)
     uint64_t corrupted() const; // serialized records delivered corrupted (malformedFraction)
 
+    // Thread-safe. A new wall-clock pace (0: as fast as possible), taken by the next poll, where
+    // the pacing starts over; and how many records the paced stream is behind its schedule since
+    // then (a stream appended at the pace, waiting to be read: the generator's lag).
+    void setEventsPerSecond(double rate);
+    uint64_t behindSchedule() const;
+
     // Ground truth for checks: the celebrity post of burst k (k >= 1; bursts start at
     // startTimeMs + k * burstEveryMs), and whether a user id is one of the spam users.
     uint64_t burstPost(int64_t burst) const;

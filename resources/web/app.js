@@ -84,6 +84,19 @@
     const d = new Date(Number(ms));
     return pad(d.getUTCHours()) + ':' + pad(d.getUTCMinutes()) + ':' + pad(d.getUTCSeconds());
   }
+  function formatCapacity(c) {
+    if (!c) return 'measuring (needs input)';
+    const limit = c.limitedBy === 'cpu' ? 'the CPU cores' : c.limitedBy;
+    if (c.headroom == null) return 'about ' + formatCount(c.sustainableRecordsPerSecond) + ' records/s, limited by ' + limit;
+    return 'about ' + formatCount(c.sustainableRecordsPerSecond) + ' records/s (' + num(c.headroom).toFixed(1) + ' times the input), limited by ' + limit;
+  }
+
+  function formatBurst(b) {
+    if (!(num(b.peakLagRecords) > 0)) return 'keeps up';
+    if (b.clearSeconds == null) return 'lag peaks at ' + formatCount(b.peakLagRecords) + ' records and is never cleared at the current input';
+    return 'lag peaks at ' + formatCount(b.peakLagRecords) + ' records, cleared ' + formatDuration(b.clearSeconds) + ' after the burst';
+  }
+
   function formatDuration(seconds) {
     const s = num(seconds);
     if (s < 1) return Math.round(s * 1000) + ' ms';
@@ -159,6 +172,7 @@
       restoring: job.restoring || null, // { from, tasksDone, tasks, forMs } while the tasks load a restored state
       skewMs: num(job.watermarkSkewMs),
       freshness: s.freshness || {},
+      capacity: s.capacity || null, // { sustainableRecordsPerSecond, headroom, limitedBy, burst: {...} } once there was input
       boundMs: job.watermarkBoundMs,
       lateEvents: num(job.lateEvents),
       droppedEvents: num(job.droppedEvents),
@@ -808,6 +822,11 @@
         ['Likes counted up to', formatEventTime(vm.watermarkMs), false, 'The job watermark: windows ending before it have fired'],
         vm.kafka ? ['Consumer lag', formatDuration(vm.lagSeconds), vm.lagSeconds > 10] : ['Consumer lag', 'none (built-in generator)'],
         ['Watermark skew', formatDuration(vm.skewMs / 1000)],
+        ['Capacity', formatCapacity(vm.capacity), !!(vm.capacity && vm.capacity.headroom != null && vm.capacity.headroom < 1.2),
+          'The highest input rate this machine sustains at this parallelism, from each operator\'s busy time per record (a low load under-estimates it)'],
+        ...(vm.capacity
+          ? [['A 500K/s burst for 1 min', formatBurst(vm.capacity.burst), false, "What a celebrity post's burst of 500,000 records/s for a minute would do to the lag"]]
+          : []),
       ];
       if (vm.checkpoints.length) {
         const c = vm.checkpoints[0];

@@ -709,6 +709,19 @@ void WebConsole::appendJobMetrics(MetricsSnapshot &snapshot, const ConsoleSnapsh
         snapshot.add("tally_folder_size_bytes", MetricKind::Gauge,
                      "Size in bytes of the file system holding a folder the job writes to", f.sizeBytes,
                      {{"folder", f.folder}});
+    // Capacity: absent until there has been input.
+    if (const std::optional<CapacityEstimate> e = console.capacityAt()) {
+        snapshot.add("tally_capacity_sustainable_records_per_second", MetricKind::Gauge,
+                     "Estimated highest input rate the job sustains on this machine at its parallelism, from each "
+                     "operator's busy time per record",
+                     e->sustainableRecordsPerSecond, {{"limited_by", e->limitedBy}});
+        if (std::isfinite(e->headroom()))
+            snapshot.add("tally_capacity_headroom_ratio", MetricKind::Gauge,
+                         "tally_capacity_sustainable_records_per_second over the current input rate", e->headroom());
+        const BurstForecast burst = forecastBurst(*e, kForecastBurstRate, kForecastBurstSeconds);
+        snapshot.add("tally_capacity_burst_peak_lag_records", MetricKind::Gauge,
+                     "Records the lag would peak at after a burst of 500,000 records/s for 60 s", burst.peakLagRecords);
+    }
     // Freshness: absent while nothing is stored; 0 once the input ended and everything is.
     const Freshness &f = console.freshness;
     if (f.complete || f.ageSeconds)

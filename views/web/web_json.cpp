@@ -115,6 +115,29 @@ QJsonObject sinkJson(const SinkFigures &k)
 }
 
 // upToDateMs and ageSeconds are null while nothing is stored (and once complete).
+// The capacity estimate at the running parallelism and the forecast of the console's burst; null
+// until there has been input. headroom is null without input (no finite ratio).
+QJsonValue capacityJson(const ConsoleSnapshot &s)
+{
+    const std::optional<CapacityEstimate> e = s.capacityAt();
+    if (!e)
+        return QJsonValue::Null;
+    const BurstForecast burst = forecastBurst(*e, kForecastBurstRate, kForecastBurstSeconds);
+    return QJsonObject{
+        {QStringLiteral("parallelism"), e->parallelism},
+        {QStringLiteral("sustainableRecordsPerSecond"), e->sustainableRecordsPerSecond},
+        {QStringLiteral("inputRecordsPerSecond"), e->inputRecordsPerSecond},
+        {QStringLiteral("headroom"), std::isfinite(e->headroom()) ? QJsonValue(e->headroom()) : QJsonValue()},
+        {QStringLiteral("limitedBy"), QString::fromStdString(e->limitedBy)},
+        {QStringLiteral("burst"),
+         QJsonObject{{QStringLiteral("rate"), burst.rate},
+                     {QStringLiteral("seconds"), burst.seconds},
+                     {QStringLiteral("peakLagRecords"), burst.peakLagRecords},
+                     // null: never cleared at the current input
+                     {QStringLiteral("clearSeconds"), burst.clearSeconds ? QJsonValue(*burst.clearSeconds) : QJsonValue()}}},
+    };
+}
+
 QJsonObject freshnessJson(const Freshness &f)
 {
     return {
@@ -289,6 +312,7 @@ QJsonObject snapshotJson(const EngineHost &host)
         {QStringLiteral("operators"), operators},
         {QStringLiteral("sink"), sinkJson(s.sink)},
         {QStringLiteral("freshness"), freshnessJson(s.freshness)},
+        {QStringLiteral("capacity"), capacityJson(s)},
         {QStringLiteral("windows"), windows},
         {QStringLiteral("watchedPost"), s.watchedPost ? QJsonValue(QString::number(*s.watchedPost)) : QJsonValue(QJsonValue::Null)},
         {QStringLiteral("watchedHistory"), windowValuesJson(s.watchedHistory)},
