@@ -1138,6 +1138,7 @@ std::vector<BenchResult> capacitySuite()
         JobConfig config;
         config.source.generator.eventsPerSecond = fixedRate;
         config.source.generator.serialized = true; // decoded as records from Kafka are
+        config.source.generator.eventTimeRate = fixedRate; // event time about as fast as the wall clock
         config.output.type = OutputConfig::Type::None;
         config.checkpoint.enabled = false;
         auto generator = std::make_unique<GeneratorSource>(config.source.generator);
@@ -1151,7 +1152,7 @@ std::vector<BenchResult> capacitySuite()
             last = consoleSnapshotFromStatus(job.status(), false, &last, clock.nowMs());
             last.cores = cores;
         }
-        const std::optional<CapacityEstimate> predicted = last.capacityAt();
+        const std::optional<CapacityEstimate> predicted = last.capacityNow();
         double rate = fixedRate, sustained = 0;
         for (int step = 0; step < 40 && sustained == 0; ++step) {
             rate *= 1.2;

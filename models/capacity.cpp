@@ -8,8 +8,8 @@ namespace tally {
 
 namespace {
 
-// Intervals with less input than this, or in which no operator was busy for this share of the
-// time, say more about the operators' fixed overheads (idle checks, timers, wake-ups) than about
+// Intervals with less input than this, or in which no operator's thread used this share of a
+// core, say more about the operators' fixed overheads (idle checks, timers, wake-ups) than about
 // what a record costs: at 5,000 records/s the estimate was a tenth of what the job sustains.
 constexpr double kMinRecordsPerSecond = 1000;
 constexpr double kMinBusiestShare = 0.05;
@@ -24,21 +24,31 @@ std::optional<CapacityModel> CapacityModel::update(const CapacityModel *previous
                                                    const std::vector<OperatorStatus> &before, uint64_t records,
                                                    double intervalMs)
 {
-    const auto keepPrevious = [&]() -> std::optional<CapacityModel> {
+    if (!(intervalMs > 0))
         return previous ? std::optional(*previous) : std::nullopt;
+    const double input = static_cast<double>(records) * 1000.0 / intervalMs;
+    const double weight = 1 - std::exp(-intervalMs / kSmoothingMs); // of this interval
+    // The input follows every sample, also those that teach nothing about the costs (a pause, a
+    // quiet spell): the headroom is against what comes in now.
+    const auto keepPrevious = [&]() -> std::optional<CapacityModel> {
+        if (!previous)
+            return std::nullopt;
+        CapacityModel kept = *previous;
+        kept.smoothedInputPerSecond = blend(previous->smoothedInputPerSecond, input, weight);
+        return kept;
     };
-    if (!(intervalMs > 0) || static_cast<double>(records) * 1000.0 / intervalMs < kMinRecordsPerSecond)
+    if (input < kMinRecordsPerSecond)
         return keepPrevious();
 
     CapacityModel model;
-    uint64_t busiestNs = 0; // the busiest operator's busy time in the interval
+    uint64_t busiestNs = 0; // the busiest operator's CPU time in the interval
     for (const OperatorStatus &o : now) {
         const auto old = std::find_if(before.begin(), before.end(),
                                       [&](const OperatorStatus &b) { return b.kind == o.kind && b.index == o.index; });
-        if (old == before.end() || o.busyNs < old->busyNs)
-            return keepPrevious(); // another job's operators (a rescale or restore in between)
-        busiestNs = std::max(busiestNs, o.busyNs - old->busyNs);
-        const double cost = static_cast<double>(o.busyNs - old->busyNs) / static_cast<double>(records);
+        if (old == before.end() || o.cpuNs < old->cpuNs)
+            return keepPrevious(); // counters of another job: nothing to take a difference of
+        busiestNs = std::max(busiestNs, o.cpuNs - old->cpuNs);
+        const double cost = static_cast<double>(o.cpuNs - old->cpuNs) / static_cast<double>(records);
         if (model.costs.empty() || model.costs.back().kind != o.kind)
             model.costs.push_back({o.kind, 0, 0, 0, {}});
         OperatorCost &kind = model.costs.back();
@@ -55,15 +65,14 @@ std::optional<CapacityModel> CapacityModel::update(const CapacityModel *previous
     for (const OperatorCost &c : model.costs)
         if (c.kind == OperatorKind::Window)
             model.parallelism = c.instances;
-    const double input = static_cast<double>(records) * 1000.0 / intervalMs;
 
-    // The same operators as before: smooth. Another shape (the first sample, a rescale): start over.
+    // The same operators as before: smooth. Another shape (the first sample, another job's
+    // parallelism): start over.
     const bool fresh = !previous || previous->costs.size() != model.costs.size() ||
                        !std::equal(model.costs.begin(), model.costs.end(), previous->costs.begin(),
                                    [](const OperatorCost &a, const OperatorCost &b) {
                                        return a.kind == b.kind && a.instances == b.instances;
                                    });
-    const double weight = fresh ? 1 : 1 - std::exp(-intervalMs / kSmoothingMs); // of this interval
     for (size_t i = 0; i < model.costs.size() && !fresh; ++i) {
         OperatorCost &c = model.costs[i];
         const OperatorCost &p = previous->costs[i];
@@ -72,7 +81,7 @@ std::optional<CapacityModel> CapacityModel::update(const CapacityModel *previous
         // its cost is smoothed as the kind's busiest, whichever instance that is.
         c.busiestNsPerRecord = blend(p.busiestNsPerRecord, c.busiestNsPerRecord, weight);
     }
-    model.smoothedInputPerSecond = blend(previous ? previous->smoothedInputPerSecond : 0, input, weight);
+    model.smoothedInputPerSecond = previous ? blend(previous->smoothedInputPerSecond, input, weight) : input;
     return model;
 }
 
@@ -87,11 +96,12 @@ CapacityEstimate estimateCapacity(const CapacityModel &model, int parallelism, d
         double busiest = c.busiestNsPerRecord;
         std::string name = c.busiestName;
         if (c.kind == OperatorKind::Window && parallelism > 0 && parallelism != c.instances) {
-            // The tasks split the total anew; the hottest keeps its excess over an even share,
-            // but no task carries more than the whole.
+            // The tasks split the total anew; the hottest keeps its excess over an even share (a
+            // hot key costs the same on whichever task it lands), and no task carries more than
+            // the whole or less than an even share.
+            const double excess = c.busiestNsPerRecord - c.totalNsPerRecord / c.instances;
             const double even = c.totalNsPerRecord / parallelism;
-            const double skew = c.totalNsPerRecord > 0 ? c.busiestNsPerRecord * c.instances / c.totalNsPerRecord : 1;
-            busiest = std::max(even, std::min(c.totalNsPerRecord, even * skew));
+            busiest = std::clamp(even + excess, even, c.totalNsPerRecord);
             name = "window";
         }
         totalNs += c.totalNsPerRecord; // the work is the same at any parallelism

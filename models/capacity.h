@@ -1,9 +1,11 @@
 // Capacity headroom: the highest input rate the running job can sustain on this machine, from
 // where its operators' time goes, and what a burst above it does to the lag.
 //
-// Each operator's busy time per input record is its cost. An operator saturates when it is busy
-// all the time, so the busiest instance of each kind sets a ceiling of 1 s / cost; the machine
-// sets another, its cores over the summed cost of all operators (they share the cores). The
+// Each operator's CPU time per input record is its cost (its thread's CPU clock, not its busy
+// time, which counts waiting for a core while the threads outnumber the cores). An operator
+// saturates when its thread uses a whole core, so the busiest instance of each kind sets a
+// ceiling of 1 s / cost; the machine sets another, its cores over the summed cost of all
+// operators (they share the cores). The
 // sustainable rate is the lowest ceiling. Costs are smoothed over the samples that had input (a 5 s time
 // constant), so one quiet or noisy second does not swing the figure. At another parallelism the window tasks
 // split their summed cost anew, keeping the hottest task's excess share (key skew moves with the
@@ -18,7 +20,7 @@
 
 namespace tally {
 
-// Busy nanoseconds per input record of one operator kind, smoothed.
+// CPU nanoseconds per input record of one operator kind, smoothed.
 struct OperatorCost {
     OperatorKind kind = OperatorKind::Source;
     int instances = 0;

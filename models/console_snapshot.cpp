@@ -114,11 +114,11 @@ Freshness computeFreshness(const ConsoleSnapshot &s, const Freshness *before)
     return f;
 }
 
-std::optional<CapacityEstimate> ConsoleSnapshot::capacityAt(int parallelism) const
+std::optional<CapacityEstimate> ConsoleSnapshot::capacityNow() const
 {
     if (!capacity || !cores)
         return std::nullopt;
-    return estimateCapacity(*capacity, parallelism > 0 ? parallelism : capacity->parallelism, *cores);
+    return estimateCapacity(*capacity, capacity->parallelism, *cores);
 }
 
 std::optional<int> ConsoleSnapshot::laggingPartition() const

@@ -123,9 +123,9 @@ struct ConsoleSnapshot {
     std::vector<WindowValue> watchedHistory; // its likes_per_post windows, oldest first
     std::string lastSavepoint; // file of the newest savepoint taken in this process, if any
 
-    // The highest input rate the job can sustain at `parallelism` window tasks (0: the one it
-    // runs with), when the costs and the cores are known.
-    std::optional<CapacityEstimate> capacityAt(int parallelism = 0) const;
+    // The highest input rate the job can sustain at the parallelism its costs were measured at,
+    // when the costs and the cores are known.
+    std::optional<CapacityEstimate> capacityNow() const;
     // The partition holding the job watermark back (the lowest non-idle watermark), if any.
     std::optional<int> laggingPartition() const;
     // The partition with the largest share of recent records, and that share (0..1).

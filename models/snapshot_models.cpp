@@ -172,7 +172,7 @@ UiText formatTimeToCatchUp(double seconds)
 UiText formatCapacity(const std::optional<CapacityEstimate> &e)
 {
     if (!e)
-        return qobjectText(QT_TRANSLATE_NOOP("QObject", "measuring (needs input)"));
+        return qobjectText(QT_TRANSLATE_NOOP("QObject", "measuring (needs more input)"));
     const UiText limit = e->limitedBy == "cpu" ? qobjectText(QT_TRANSLATE_NOOP("QObject", "the CPU cores"))
                                                : UiText::verbatim(QString::fromStdString(e->limitedBy));
     if (!std::isfinite(e->headroom()))
@@ -265,10 +265,10 @@ QVector<ModelRow> OverviewModel::build(const ConsoleSnapshot &s) const
         add(text(QT_TR_NOOP("Consumer lag")), text(QT_TR_NOOP("none (built-in generator)")), 0);
     add(text(QT_TR_NOOP("Watermark skew")), formatDuration(static_cast<double>(s.job.watermarkSkewMs) / 1000.0),
         static_cast<double>(s.job.watermarkSkewMs));
-    const std::optional<CapacityEstimate> capacity = s.capacityAt();
+    const std::optional<CapacityEstimate> capacity = s.capacityNow();
     add(text(QT_TR_NOOP("Capacity")), formatCapacity(capacity), capacity ? capacity->sustainableRecordsPerSecond : 0,
         capacity && capacity->headroom() < 1.2,
-        text(QT_TR_NOOP("The highest input rate this machine sustains at this parallelism, from each operator's busy "
+        text(QT_TR_NOOP("The highest input rate this machine sustains at this parallelism, from each operator's CPU "
                         "time per record (a low load under-estimates it)")));
     if (capacity)
         add(text(QT_TR_NOOP("A 500K/s burst for 1 min")),

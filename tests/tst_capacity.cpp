@@ -1,4 +1,4 @@
-// Capacity headroom: the model's arithmetic on crafted operator times: ceilings per operator and
+// Capacity headroom: the model's arithmetic on crafted operator CPU times: ceilings per operator and
 // for the cores, another parallelism, a burst's peak lag and clearing time, smoothing and its
 // restarts. How well it predicts the machine is measured by tally-bench --suite capacity.
 #include "models/capacity.h"
@@ -11,7 +11,7 @@ using namespace tally;
 
 namespace {
 
-OperatorStatus op(OperatorKind kind, int index, uint64_t busyNs)
+OperatorStatus op(OperatorKind kind, int index, uint64_t cpuNs)
 {
     OperatorStatus o;
     o.kind = kind;
@@ -19,11 +19,11 @@ OperatorStatus op(OperatorKind kind, int index, uint64_t busyNs)
     o.name = operatorKindName(kind);
     if (kind == OperatorKind::Decode || kind == OperatorKind::Window)
         o.name += '-' + std::to_string(index);
-    o.busyNs = busyNs;
+    o.cpuNs = cpuNs;
     return o;
 }
 
-// A pipeline whose operators were busy `busyMs` each over one second (index order: source,
+// A pipeline whose operators' threads used the given CPU milliseconds each over one second (index order: source,
 // decode-0, decode-1, ingest, window-0.., output).
 std::vector<OperatorStatus> pipeline(double source, std::vector<double> decode, double ingest, std::vector<double> window,
                                      double output)
@@ -41,7 +41,7 @@ std::vector<OperatorStatus> pipeline(double source, std::vector<double> decode, 
 std::vector<OperatorStatus> zeroed(std::vector<OperatorStatus> ops)
 {
     for (OperatorStatus &o : ops)
-        o.busyNs = 0;
+        o.cpuNs = 0;
     return ops;
 }
 
@@ -60,7 +60,7 @@ private slots:
 
 void TestCapacity::busiestOperatorSetsTheCeiling()
 {
-    // 100K records in one second; window-1 was busy 400 ms: 4 us a record, so 250K/s at most.
+    // 100K records in one second; window-1 used 400 ms of CPU: 4 us a record, so 250K/s at most.
     const auto now = pipeline(100, {50, 60}, 80, {200, 400}, 20);
     const auto model = CapacityModel::update(nullptr, now, zeroed(now), 100000, 1000);
     QVERIFY(model);
@@ -74,7 +74,7 @@ void TestCapacity::busiestOperatorSetsTheCeiling()
 
 void TestCapacity::coresSetTheCeilingWhenOperatorsShareThem()
 {
-    // Summed busy 910 ms per 100K records; on one core that is 110K/s, below window-1's 250K.
+    // Summed CPU 910 ms per 100K records; on one core that is 110K/s, below window-1's 250K.
     const auto now = pipeline(100, {50, 60}, 80, {200, 400}, 20);
     const auto model = CapacityModel::update(nullptr, now, zeroed(now), 100000, 1000);
     const CapacityEstimate e = estimateCapacity(*model, 2, 1);
@@ -84,21 +84,27 @@ void TestCapacity::coresSetTheCeilingWhenOperatorsShareThem()
 
 void TestCapacity::otherParallelismSplitsTheWindowTasks()
 {
-    // Two window tasks at 200 and 400 ms: total 600, the hot one 1.33 times an even share.
+    // Two window tasks at 200 and 400 ms: total 600, the hot one 100 ms over an even share.
     const auto now = pipeline(100, {50, 60}, 80, {200, 400}, 20);
     const auto model = CapacityModel::update(nullptr, now, zeroed(now), 100000, 1000);
-    // At 4 tasks: an even share is 150 ms, the hottest 200 ms: 500K/s for the windows, but
-    // the source (100 ms per 100K: 1M/s) and ingest (800K/s) are further off.
+    // At 4 tasks: an even share is 150 ms, the hottest 250 ms: 400K/s for the windows; the source
+    // (100 ms per 100K: 1M/s) and ingest (800K/s) are further off.
     CapacityEstimate four = estimateCapacity(*model, 4, 64);
     QCOMPARE(four.limitedBy, std::string("window"));
-    QVERIFY(qFuzzyCompare(four.sustainableRecordsPerSecond, 500000.0));
+    QVERIFY(qFuzzyCompare(four.sustainableRecordsPerSecond, 400000.0));
     // At 1 task it carries all 600 ms: 166,667/s.
     CapacityEstimate one = estimateCapacity(*model, 1, 64);
     QVERIFY(qFuzzyCompare(one.sustainableRecordsPerSecond, 1e9 / 6000.0));
-    // At 16 tasks the windows (2M/s) stop limiting: the source does, 1 us a record.
+    // At 16 tasks the hottest still carries its 100 ms excess: 137.5 ms, 727K/s, below the source.
     CapacityEstimate many = estimateCapacity(*model, 16, 64);
-    QCOMPARE(many.limitedBy, std::string("source"));
-    QVERIFY(qFuzzyCompare(many.sustainableRecordsPerSecond, 1e6));
+    QCOMPARE(many.limitedBy, std::string("window"));
+    QVERIFY(qFuzzyCompare(many.sustainableRecordsPerSecond, 1e9 / 1375.0));
+    // Evenly loaded tasks at 16: 37.5 ms each; the source limits, 1 us a record.
+    const auto even = pipeline(100, {50, 60}, 80, {300, 300}, 20);
+    const auto evenModel = CapacityModel::update(nullptr, even, zeroed(even), 100000, 1000);
+    CapacityEstimate evenMany = estimateCapacity(*evenModel, 16, 64);
+    QCOMPARE(evenMany.limitedBy, std::string("source"));
+    QVERIFY(qFuzzyCompare(evenMany.sustainableRecordsPerSecond, 1e6));
 }
 
 void TestCapacity::burstForecast()
@@ -130,7 +136,7 @@ void TestCapacity::smoothingAndRestarts()
     // moves 1 - e^-0.2 (18%) of the way.
     auto t2 = t1;
     for (OperatorStatus &o : t2)
-        o.busyNs *= 3; // +2x over the previous second's busy
+        o.cpuNs *= 3; // +2x over the previous second's CPU time
     const auto smoothed = CapacityModel::update(&*model, t2, t1, 100000, 1000);
     QVERIFY(smoothed);
     const double window = smoothed->costs[3].busiestNsPerRecord; // source, decode, ingest, window, output
@@ -140,14 +146,16 @@ void TestCapacity::smoothingAndRestarts()
     // A quiet second (500 records) teaches nothing: the model stays.
     auto t3 = t2;
     for (OperatorStatus &o : t3)
-        o.busyNs += 1000000;
+        o.cpuNs += 1000000;
     const auto quiet = CapacityModel::update(&*smoothed, t3, t2, 500, 1000);
     QVERIFY(quiet);
     QCOMPARE(quiet->costs[3].busiestNsPerRecord, window);
-    // Nor does a second in which no operator was busy 5% of the time: fixed overheads, not costs.
+    // ... but the input it is measured against follows: 100K/s smoothed towards 500/s.
+    QVERIFY(qFuzzyCompare(quiet->smoothedInputPerSecond, (1 - weight) * 100000 + weight * 500));
+    // Nor does a second in which no operator used 5% of a core: fixed overheads, not costs.
     auto t4 = t2;
     for (OperatorStatus &o : t4)
-        o.busyNs += 40000000; // 40 ms each
+        o.cpuNs += 40000000; // 40 ms each
     const auto idle = CapacityModel::update(&*smoothed, t4, t2, 100000, 1000);
     QVERIFY(idle);
     QCOMPARE(idle->costs[3].busiestNsPerRecord, window);

@@ -318,9 +318,9 @@ private slots:
         s.capacity.reset();
         OverviewModel m;
         m.setSnapshot(s);
-        QCOMPARE(cell(m, rowNamed(m, QStringLiteral("Capacity")), 1), QStringLiteral("measuring (needs input)"));
+        QCOMPARE(cell(m, rowNamed(m, QStringLiteral("Capacity")), 1), QStringLiteral("measuring (needs more input)"));
         QCOMPARE(rowNamed(m, QStringLiteral("A 500K/s burst for 1 min")), -1);
-        // 100K records/s; window-0 busy 400 ms of each second: 250K/s; 16 cores do not limit.
+        // 100K records/s; window-0 uses 400 ms of CPU each second: 250K/s; 16 cores do not limit.
         CapacityModel model;
         model.parallelism = 1;
         model.smoothedInputPerSecond = 100000;

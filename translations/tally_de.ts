@@ -104,10 +104,6 @@
         <translation>Dieser Job liest die ersten %1; ein Neustart liest die übrigen.</translation>
     </message>
     <message>
-        <source>measuring (needs input)</source>
-        <translation>wird gemessen (braucht Eingang)</translation>
-    </message>
-    <message>
         <source>the CPU cores</source>
         <translation>die CPU-Kerne</translation>
     </message>
@@ -130,6 +126,10 @@
     <message>
         <source>lag peaks at %1 records, cleared %2 after the burst</source>
         <translation>Rückstand erreicht %1 Datensätze, abgebaut %2 nach dem Ansturm</translation>
+    </message>
+    <message>
+        <source>measuring (needs more input)</source>
+        <translation>wird gemessen (braucht mehr Eingang)</translation>
     </message>
 </context>
 <context>
@@ -1167,16 +1167,16 @@
         <translation>Kapazität</translation>
     </message>
     <message>
-        <source>The highest input rate this machine sustains at this parallelism, from each operator&apos;s busy time per record (a low load under-estimates it)</source>
-        <translation>Die höchste Eingangsrate, die diese Maschine bei dieser Parallelität durchhält, aus der Belegtzeit jedes Operators pro Datensatz (bei geringer Last unterschätzt)</translation>
-    </message>
-    <message>
         <source>A 500K/s burst for 1 min</source>
         <translation>Ein Ansturm von 500K/s für 1 min</translation>
     </message>
     <message>
         <source>What a celebrity post&apos;s burst of 500,000 records/s for a minute would do to the lag</source>
         <translation>Was der Ansturm eines Promi-Beitrags von 500.000 Datensätzen/s für eine Minute mit dem Rückstand machte</translation>
+    </message>
+    <message>
+        <source>The highest input rate this machine sustains at this parallelism, from each operator&apos;s CPU time per record (a low load under-estimates it)</source>
+        <translation>Die höchste Eingangsrate, die diese Maschine bei dieser Parallelität durchhält, aus der CPU-Zeit jedes Operators pro Datensatz (bei geringer Last unterschätzt)</translation>
     </message>
 </context>
 <context>

@@ -104,10 +104,6 @@
         <translation>このジョブは最初の %1 個を読みます。残りは再起動後に読みます。</translation>
     </message>
     <message>
-        <source>measuring (needs input)</source>
-        <translation>計測中（入力が必要）</translation>
-    </message>
-    <message>
         <source>the CPU cores</source>
         <translation>CPU コア</translation>
     </message>
@@ -130,6 +126,10 @@
     <message>
         <source>lag peaks at %1 records, cleared %2 after the burst</source>
         <translation>ラグは最大 %1 レコード、バースト後 %2 で解消</translation>
+    </message>
+    <message>
+        <source>measuring (needs more input)</source>
+        <translation>計測中（さらに入力が必要）</translation>
     </message>
 </context>
 <context>
@@ -1167,16 +1167,16 @@
         <translation>処理能力</translation>
     </message>
     <message>
-        <source>The highest input rate this machine sustains at this parallelism, from each operator&apos;s busy time per record (a low load under-estimates it)</source>
-        <translation>この並列度でこのマシンが維持できる最大の入力レート（各オペレーターのレコードあたりのビジー時間から推定、低負荷では過小評価）</translation>
-    </message>
-    <message>
         <source>A 500K/s burst for 1 min</source>
         <translation>500K/秒のバースト 1 分間</translation>
     </message>
     <message>
         <source>What a celebrity post&apos;s burst of 500,000 records/s for a minute would do to the lag</source>
         <translation>有名人の投稿による 500,000 レコード/秒・1 分間のバーストがラグに与える影響</translation>
+    </message>
+    <message>
+        <source>The highest input rate this machine sustains at this parallelism, from each operator&apos;s CPU time per record (a low load under-estimates it)</source>
+        <translation>この並列度でこのマシンが維持できる最大の入力レート（各オペレーターのレコードあたりの CPU 時間から推定、低負荷では過小評価）</translation>
     </message>
 </context>
 <context>

@@ -63,15 +63,16 @@ double availableCores()
         cores = std::max(1, CPU_COUNT(&set));
     else if (const long online = sysconf(_SC_NPROCESSORS_ONLN); online > 0)
         cores = static_cast<double>(online);
-    std::ifstream max("/sys/fs/cgroup/cpu.max"); // "max 100000" or "200000 100000"
+    double limit = 0;
+    std::ifstream max("/sys/fs/cgroup/cpu.max"); // v2: "max 100000" or "200000 100000"
     std::string quota;
     double period = 0;
-    if (max >> quota >> period && quota != "max" && period > 0) {
-        const double limit = std::strtod(quota.c_str(), nullptr) / period;
-        if (limit > 0 && limit < cores)
-            cores = limit;
-    }
-    return cores;
+    if (max >> quota >> period && quota != "max" && period > 0)
+        limit = std::strtod(quota.c_str(), nullptr) / period;
+    else if (const std::optional<double> v1Quota = numberIn("/sys/fs/cgroup/cpu/cpu.cfs_quota_us")) // v1; -1: none
+        if (const std::optional<double> v1Period = numberIn("/sys/fs/cgroup/cpu/cpu.cfs_period_us"))
+            limit = *v1Quota / *v1Period;
+    return limit > 0 && limit < cores ? limit : cores;
 }
 
 std::optional<DiskSpace> diskSpaceOf(const std::string &path)

@@ -338,7 +338,8 @@ JobStatus Job::status() const
     s.failure = c.failure();
     for (const auto &o : c.operators)
         s.operators.push_back({o->name, o->kind, o->index, o->busyNs->value(), o->idleNs->value(),
-                               o->backpressuredNs->value(), o->recordsIn->value(), o->recordsOut->value()});
+                               o->backpressuredNs->value(), o->recordsIn->value(), o->recordsOut->value(),
+                               o->cpuNs->value()});
     if (const int left = c.tasksRestoring.load(); left > 0)
         s.restoring = JobStatus::Restoring{c.restoredFrom, c.parallelism - left, c.parallelism,
                                            (steadyNowNs() - c.restoreStartedNs) / 1'000'000};

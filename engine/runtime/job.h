@@ -49,6 +49,7 @@ struct OperatorStatus {
     uint64_t backpressuredNs = 0; // blocked by a full downstream queue
     uint64_t recordsIn = 0;       // since the job started (tally_operator_records_in_total)
     uint64_t recordsOut = 0;
+    uint64_t cpuNs = 0;           // CPU time of the operator's thread
 };
 
 struct PartitionStatus {

@@ -794,7 +794,7 @@ struct GeneratorSource::Impl {
         // Records skipped after a seek() are not paced: they were delivered by an earlier run.
         const double due = pace * elapsed;
         const double paced = static_cast<double>(delivered - seekSkipped - paceBase);
-        behind.store(static_cast<uint64_t>(std::max(0.0, due - paced)), std::memory_order_relaxed);
+        behind.store(static_cast<uint64_t>(std::clamp(due - paced, 0.0, 0x1p62)), std::memory_order_relaxed);
         const double room = due + static_cast<double>(maxRecords) - paced;
         // Batches of at least 10 ms' worth, as a Kafka consumer's fetches bring them: a slow rate
         // is not a trickle of small batches, each of which costs every stage a hand-over.

@@ -48,7 +48,7 @@ struct KafkaSource::Impl {
     // (its fetching has started) and is resumed before it is revoked; one assigned while held
     // is paused when its first record comes.
     bool held = false;
-    std::vector<bool> fetching;    // a record arrived since the partition was assigned
+    std::vector<bool> fetching;    // a record or the partition's end arrived since it was assigned
     std::vector<bool> pausedHere;  // paused in librdkafka by this consumer
     size_t nextPartition = 0;
     int64_t lastLagUpdateMs = 0;
@@ -316,8 +316,8 @@ struct KafkaSource::Impl {
             subscribe();
         std::vector<rd_kafka_message_t *> messages(max);
         const ssize_t n = rd_kafka_consume_batch_queue(queue, timeoutMs, messages.data(), messages.size());
-        for (ssize_t i = 0; i < n; ++i) {
-            MessagePtr m(messages[static_cast<size_t>(i)]);
+        for (ssize_t k = 0; k < n; ++k) {
+            MessagePtr m(messages[static_cast<size_t>(k)]);
             const int p = m->partition;
             const bool ours = p >= 0 && p < partitions && assigned[static_cast<size_t>(p)];
             if (m->err) {
@@ -336,8 +336,14 @@ struct KafkaSource::Impl {
                 continue;
             markFetching(p);
             brokersUp->set(1);
+            // Never a record before one this consumer has: should a fetch start over from an
+            // older offset (librdkafka before 2.4 may, on a resume that lost a race with its own
+            // rebalance pause), what it re-reads is dropped here, not counted twice.
+            const auto i = static_cast<size_t>(p);
+            const int64_t next = buffered[i].empty() ? position[i] : buffered[i].back()->offset + 1;
+            if (next >= 0 && m->offset < next)
+                continue;
             if (!stopAt.empty()) { // a bounded read delivers nothing appended after it started
-                const auto i = static_cast<size_t>(p);
                 if (m->offset + 1 >= stopAt[i])
                     reachedStop[i] = true;
                 if (m->offset >= stopAt[i])
@@ -788,7 +794,9 @@ Source::PollStatus KafkaSource::poll(SourceBatch &batch, size_t maxRecords)
         d->fetch(0, std::max<size_t>(maxRecords, 1024));
         any = std::any_of(d->buffered.begin(), d->buffered.end(), [](const auto &b) { return !b.empty(); });
         if (!any) {
+            // What the wait brought, and whatever came with it, is delivered by the next poll.
             d->fetch(100, 1);
+            d->fetch(0, std::max<size_t>(maxRecords, 1024));
             return PollStatus::Idle;
         }
     }

@@ -85,7 +85,7 @@
     return pad(d.getUTCHours()) + ':' + pad(d.getUTCMinutes()) + ':' + pad(d.getUTCSeconds());
   }
   function formatCapacity(c) {
-    if (!c) return 'measuring (needs input)';
+    if (!c) return 'measuring (needs more input)';
     const limit = c.limitedBy === 'cpu' ? 'the CPU cores' : c.limitedBy;
     if (c.headroom == null) return 'about ' + formatCount(c.sustainableRecordsPerSecond) + ' records/s, limited by ' + limit;
     return 'about ' + formatCount(c.sustainableRecordsPerSecond) + ' records/s (' + num(c.headroom).toFixed(1) + ' times the input), limited by ' + limit;
@@ -823,7 +823,7 @@
         vm.kafka ? ['Consumer lag', formatDuration(vm.lagSeconds), vm.lagSeconds > 10] : ['Consumer lag', 'none (built-in generator)'],
         ['Watermark skew', formatDuration(vm.skewMs / 1000)],
         ['Capacity', formatCapacity(vm.capacity), !!(vm.capacity && vm.capacity.headroom != null && vm.capacity.headroom < 1.2),
-          'The highest input rate this machine sustains at this parallelism, from each operator\'s busy time per record (a low load under-estimates it)'],
+          'The highest input rate this machine sustains at this parallelism, from each operator\'s CPU time per record (a low load under-estimates it)'],
         ...(vm.capacity
           ? [['A 500K/s burst for 1 min', formatBurst(vm.capacity.burst), false, "What a celebrity post's burst of 500,000 records/s for a minute would do to the lag"]]
           : []),

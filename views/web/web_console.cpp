@@ -710,7 +710,7 @@ void WebConsole::appendJobMetrics(MetricsSnapshot &snapshot, const ConsoleSnapsh
                      "Size in bytes of the file system holding a folder the job writes to", f.sizeBytes,
                      {{"folder", f.folder}});
     // Capacity: absent until there has been input.
-    if (const std::optional<CapacityEstimate> e = console.capacityAt()) {
+    if (const std::optional<CapacityEstimate> e = console.capacityNow()) {
         snapshot.add("tally_capacity_sustainable_records_per_second", MetricKind::Gauge,
                      "Estimated highest input rate the job sustains on this machine at its parallelism, from each "
                      "operator's busy time per record",

@@ -114,12 +114,11 @@ QJsonObject sinkJson(const SinkFigures &k)
     };
 }
 
-// upToDateMs and ageSeconds are null while nothing is stored (and once complete).
-// The capacity estimate at the running parallelism and the forecast of the console's burst; null
-// until there has been input. headroom is null without input (no finite ratio).
+// The capacity estimate at the parallelism its costs were measured at, and the forecast of the
+// console's burst; null until the costs are known. headroom is null while nothing comes in.
 QJsonValue capacityJson(const ConsoleSnapshot &s)
 {
-    const std::optional<CapacityEstimate> e = s.capacityAt();
+    const std::optional<CapacityEstimate> e = s.capacityNow();
     if (!e)
         return QJsonValue::Null;
     const BurstForecast burst = forecastBurst(*e, kForecastBurstRate, kForecastBurstSeconds);
@@ -138,6 +137,7 @@ QJsonValue capacityJson(const ConsoleSnapshot &s)
     };
 }
 
+// upToDateMs and ageSeconds are null while nothing is stored (and once complete).
 QJsonObject freshnessJson(const Freshness &f)
 {
     return {

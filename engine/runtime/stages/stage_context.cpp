@@ -17,6 +17,7 @@ OperatorTimes::OperatorTimes(MetricsRegistry &m, OperatorKind k, int i, bool num
     recordsIn = &m.counter("tally_operator_records_in_total", l,
                            "Records the operator took: the source's polled records, the decoders' records, ingest's "
                            "events, the window tasks' pane updates, the output stage's rows and side records");
+    cpuNs = &m.counter("tally_operator_cpu_nanoseconds_total", l, "CPU time of the operator's thread");
     recordsOut = &m.counter("tally_operator_records_out_total", l,
                             "Records the operator handed on: records, decoded events (dead letters aside), pane "
                             "updates, result rows, and what the output stage gave the sink");

@@ -24,6 +24,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <ctime>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -75,6 +76,14 @@ inline int64_t steadyNowNs()
     return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
+// CPU time the calling thread has used.
+inline uint64_t threadCpuNs()
+{
+    timespec t{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return static_cast<uint64_t>(t.tv_sec) * 1'000'000'000ULL + static_cast<uint64_t>(t.tv_nsec);
+}
+
 inline uint64_t nanosSince(std::chrono::steady_clock::time_point t0)
 {
     return static_cast<uint64_t>(
@@ -91,19 +100,30 @@ struct OperatorTimes {
     Counter *backpressuredNs = nullptr;
     Counter *recordsIn = nullptr;  // what the operator took (records, events, pane deltas, rows)
     Counter *recordsOut = nullptr; // what it handed on
+    // CPU time of the operator's thread: unlike busy time it leaves out waiting for a core, so
+    // the capacity estimate is not inflated when the threads outnumber the cores.
+    Counter *cpuNs = nullptr;
 
     OperatorTimes(MetricsRegistry &m, OperatorKind kind, int index, bool numbered);
-    // Adds one step: `busy` of which `blocked` was spent waiting on a full downstream queue.
+    // Adds one step: `busy` of which `blocked` was spent waiting on a full downstream queue. Called
+    // on the operator's own thread, whose CPU time since the last step it adds too.
     void addStep(uint64_t busy, uint64_t blocked)
     {
         backpressuredNs->add(blocked);
         busyNs->add(busy - std::min(blocked, busy));
+        const uint64_t cpu = threadCpuNs();
+        if (lastThreadCpuNs > 0 && cpu > lastThreadCpuNs)
+            cpuNs->add(cpu - lastThreadCpuNs);
+        lastThreadCpuNs = cpu;
     }
     void addRecords(uint64_t in, uint64_t out)
     {
         recordsIn->add(in);
         recordsOut->add(out);
     }
+
+private:
+    uint64_t lastThreadCpuNs = 0; // at the last step; 0 before the first
 };
 
 // Job-wide counters and gauges the stages update and the job's status reads.
