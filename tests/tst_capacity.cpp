@@ -152,10 +152,10 @@ void TestCapacity::smoothingAndRestarts()
     QCOMPARE(quiet->costs[3].busiestNsPerRecord, window);
     // ... but the input it is measured against follows: 100K/s smoothed towards 500/s.
     QVERIFY(qFuzzyCompare(quiet->smoothedInputPerSecond, (1 - weight) * 100000 + weight * 500));
-    // Nor does a second in which no operator used 5% of a core: fixed overheads, not costs.
+    // Nor does a second in which no operator used 1% of a core: fixed overheads, not costs.
     auto t4 = t2;
     for (OperatorStatus &o : t4)
-        o.cpuNs += 40000000; // 40 ms each
+        o.cpuNs += 9000000; // 9 ms each
     const auto idle = CapacityModel::update(&*smoothed, t4, t2, 100000, 1000);
     QVERIFY(idle);
     QCOMPARE(idle->costs[3].busiestNsPerRecord, window);

@@ -14,6 +14,7 @@ void DecodeStage::run()
         if (!in)
             continue;
         t0 = std::chrono::steady_clock::now();
+        times.startStep();
         uint64_t blocked = 0;
         const uint64_t records = in->batch.size();
         uint64_t refused = 0;

@@ -89,6 +89,7 @@ void IngestStage::run()
         if (!in && !epochDue)
             continue;
         t0 = std::chrono::steady_clock::now();
+        times.startStep();
         uint64_t blocked = 0;
         uint64_t eventsIn = 0, panesOut = 0;
         if (epochDue) {

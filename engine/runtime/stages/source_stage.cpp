@@ -59,6 +59,7 @@ void SourceStage::run()
             continue;
         }
         const auto t0 = std::chrono::steady_clock::now();
+        times.startStep();
         IngestInput in;
         const Source::PollStatus ps = c.stopRequested ? Source::PollStatus::End : c.source->poll(in.batch, maxRecords);
         if (c.source->ownershipVersion() != ownership) {

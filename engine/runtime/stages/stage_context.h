@@ -100,21 +100,25 @@ struct OperatorTimes {
     Counter *backpressuredNs = nullptr;
     Counter *recordsIn = nullptr;  // what the operator took (records, events, pane deltas, rows)
     Counter *recordsOut = nullptr; // what it handed on
-    // CPU time of the operator's thread: unlike busy time it leaves out waiting for a core, so
-    // the capacity estimate is not inflated when the threads outnumber the cores.
+    // CPU time the operator's thread spent in its steps: unlike busy time it leaves out waiting
+    // for a core, so the capacity estimate is not inflated when the threads outnumber the cores;
+    // and unlike the thread's whole CPU time it leaves out the idle loop's wake-ups, which cost
+    // per second, not per record.
     Counter *cpuNs = nullptr;
 
     OperatorTimes(MetricsRegistry &m, OperatorKind kind, int index, bool numbered);
-    // Adds one step: `busy` of which `blocked` was spent waiting on a full downstream queue. Called
-    // on the operator's own thread, whose CPU time since the last step it adds too.
+    // A step begins (on the operator's own thread).
+    void startStep() { stepCpuStartNs = threadCpuNs(); }
+    // Adds the step: `busy` of which `blocked` was spent waiting on a full downstream queue, and
+    // the thread's CPU time since startStep().
     void addStep(uint64_t busy, uint64_t blocked)
     {
         backpressuredNs->add(blocked);
         busyNs->add(busy - std::min(blocked, busy));
         const uint64_t cpu = threadCpuNs();
-        if (lastThreadCpuNs > 0 && cpu > lastThreadCpuNs)
-            cpuNs->add(cpu - lastThreadCpuNs);
-        lastThreadCpuNs = cpu;
+        if (stepCpuStartNs > 0 && cpu > stepCpuStartNs)
+            cpuNs->add(cpu - stepCpuStartNs);
+        stepCpuStartNs = 0;
     }
     void addRecords(uint64_t in, uint64_t out)
     {
@@ -123,7 +127,7 @@ struct OperatorTimes {
     }
 
 private:
-    uint64_t lastThreadCpuNs = 0; // at the last step; 0 before the first
+    uint64_t stepCpuStartNs = 0; // the thread's CPU time when the step began; 0: none begun
 };
 
 // Job-wide counters and gauges the stages update and the job's status reads.

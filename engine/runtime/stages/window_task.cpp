@@ -36,6 +36,7 @@ void WindowTask::run()
         if (!batch)
             continue;
         t0 = std::chrono::steady_clock::now();
+        times.startStep();
         if (batch->snapshot != TaskSnapshot::None) { // the state as it was before this batch: the barrier's cut
             SyncPoints::process("WindowTask::barrier");
             OutputMessage part;
