@@ -121,7 +121,7 @@ void EngineHost::sampleResources(ConsoleSnapshot &s) const
     const MemoryUse memory = readMemoryUse();
     s.residentBytes = memory.residentBytes;
     s.memoryLimitBytes = memory.limitBytes;
-    s.cores = availableCores();
+    s.cores = m_cores;
     const JobConfig &c = m_options.config;
     std::vector<std::pair<const char *, std::string>> folders{{"savepoints", c.checkpoint.savepointDir}};
     if (c.checkpoint.enabled)

@@ -8,6 +8,7 @@
 #include "checkpoint/checkpoint_store.h"
 #include "config/job_config.h"
 #include "metrics/metrics.h"
+#include "metrics/process_metrics.h"
 #include "models/action_catalogue.h"
 #include "models/action_checks.h"
 #include "models/action_worker.h"
@@ -160,6 +161,7 @@ private:
     void finishVerification(const Watched &w, bool verified, const std::string &detail);
 
     EngineOptions m_options;
+    const double m_cores = availableCores(); // read once: a process's CPU quota hardly changes
     MetricsRegistry m_metrics;
     SteadyClock m_clock;
     std::unique_ptr<AuditLog> m_audit;

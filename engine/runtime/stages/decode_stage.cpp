@@ -13,8 +13,7 @@ void DecodeStage::run()
         times.idleNs->add(nanosSince(t0));
         if (!in)
             continue;
-        t0 = std::chrono::steady_clock::now();
-        times.startStep();
+        t0 = times.startStep();
         uint64_t blocked = 0;
         const uint64_t records = in->batch.size();
         uint64_t refused = 0;

@@ -88,8 +88,7 @@ void IngestStage::run()
         }
         if (!in && !epochDue)
             continue;
-        t0 = std::chrono::steady_clock::now();
-        times.startStep();
+        t0 = times.startStep();
         uint64_t blocked = 0;
         uint64_t eventsIn = 0, panesOut = 0;
         if (epochDue) {

@@ -93,8 +93,7 @@ void OutputStage::run()
                 continue;
             }
         }
-        t0 = std::chrono::steady_clock::now();
-        times.startStep();
+        t0 = times.startStep();
         uint64_t blocked = 0; // time the sink held the output stage back
         auto timed = [&](auto &&write) {
             const auto w0 = std::chrono::steady_clock::now();

@@ -58,8 +58,7 @@ void SourceStage::run()
             times.idleNs->add(5'000'000);
             continue;
         }
-        const auto t0 = std::chrono::steady_clock::now();
-        times.startStep();
+        const auto t0 = times.startStep();
         IngestInput in;
         const Source::PollStatus ps = c.stopRequested ? Source::PollStatus::End : c.source->poll(in.batch, maxRecords);
         if (c.source->ownershipVersion() != ownership) {

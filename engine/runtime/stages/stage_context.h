@@ -107,8 +107,12 @@ struct OperatorTimes {
     Counter *cpuNs = nullptr;
 
     OperatorTimes(MetricsRegistry &m, OperatorKind kind, int index, bool numbered);
-    // A step begins (on the operator's own thread).
-    void startStep() { stepCpuStartNs = threadCpuNs(); }
+    // A step begins (on the operator's own thread): its start, for the step's busy time.
+    std::chrono::steady_clock::time_point startStep()
+    {
+        stepCpuStartNs = threadCpuNs();
+        return std::chrono::steady_clock::now();
+    }
     // Adds the step: `busy` of which `blocked` was spent waiting on a full downstream queue, and
     // the thread's CPU time since startStep().
     void addStep(uint64_t busy, uint64_t blocked)

@@ -35,8 +35,7 @@ void WindowTask::run()
         times.idleNs->add(nanosSince(t0));
         if (!batch)
             continue;
-        t0 = std::chrono::steady_clock::now();
-        times.startStep();
+        t0 = times.startStep();
         if (batch->snapshot != TaskSnapshot::None) { // the state as it was before this batch: the barrier's cut
             SyncPoints::process("WindowTask::barrier");
             OutputMessage part;
